@@ -1,0 +1,68 @@
+import SwitchboardAdapterAPI
+
+/// The `webhook` adapter's configuration, read from its section of the config file.
+public struct WebhookSettings: Sendable {
+    /// JSON pointers into the posted document.
+    public struct InboundMap: Sendable {
+        public var messageID: String
+        public var customer: String
+        public var customerName: String?
+        public var text: String
+        public var sentAt: String?
+    }
+
+    public static let signatureHeader = "X-Switchboard-Signature"
+
+    public var secret: String?
+    public var inbound: InboundMap
+    public var outboundURL: String
+    public var timeout: Duration
+    /// The identity namespace of the customer addresses (`email`, `phone`, or a name of your own);
+    /// the same namespace on two adapters means the same customers.
+    public var identityChannel: String
+    public var capabilities: AdapterCapabilities
+
+    /// Reads and validates the section; problems go to the section's diagnostics.
+    public init(id: String, config: ConfigSection) {
+        secret = config.has("secret_env") ? config.secret("secret_env") : nil
+        let inboundSection = config.section("inbound")
+        func pointer(_ key: String, default value: String?) -> String? {
+            guard let p = inboundSection?.string(key) else { return value }
+            if !isValidJSONPointer(p) { inboundSection?.problem(key, "'\(p)' is not a JSON pointer (RFC 6901: it starts with /)") }
+            return p
+        }
+        inbound = InboundMap(
+            messageID: pointer("message_id", default: "/id")!,
+            customer: pointer("customer", default: "/from")!,
+            customerName: pointer("customer_name", default: "/name"),
+            text: pointer("text", default: "/text")!,
+            sentAt: pointer("sent_at", default: "/ts"))
+        inboundSection?.finish()
+        let outbound = config.section("outbound")
+        if outbound == nil { config.problem(nil, "missing required key 'outbound' (with 'url': where replies are POSTed)") }
+        let url = outbound?.requiredString("url") ?? ""
+        if !url.isEmpty, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            outbound?.problem("url", "'\(url)' is not an http:// or https:// URL")
+        }
+        outboundURL = url
+        timeout = outbound?.duration("timeout", default: .seconds(15)) ?? .seconds(15)
+        outbound?.finish()
+        identityChannel = config.string("identity") ?? id
+        capabilities = AdapterCapabilities(
+            replyWindow: config.duration("reply_window"),
+            maxTextLength: config.int("max_text", range: 1...10_000_000),
+            ratePerSecond: config.string("rate_per_second").flatMap(Double.init),
+            canInitiate: true)
+    }
+}
+
+/// Builds `type: webhook` adapters.
+public struct WebhookAdapterFactory: ChannelAdapterFactory {
+    public init() {}
+
+    public var type: String { "webhook" }
+
+    public func makeAdapter(id: String, config: ConfigSection, context: AdapterContext) throws -> any ChannelAdapter {
+        WebhookAdapter(id: id, settings: WebhookSettings(id: id, config: config), transport: context.transport)
+    }
+}

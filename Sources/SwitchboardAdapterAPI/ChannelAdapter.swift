@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+
+/// One configured channel account (Camel's "endpoint"): decodes what the channel sends and delivers
+/// what agents reply. Plain enough to be stored as `any ChannelAdapter`.
+public protocol ChannelAdapter: Sendable {
+    /// The configured id; it appears in URLs as `/hooks/{id}`.
+    var id: String { get }
+    /// What the channel allows; the core enforces it before a reply is queued.
+    var capabilities: AdapterCapabilities { get }
+    /// The identity namespace this adapter can send to (`email`, `phone` …), so an agent can reply
+    /// through it to a customer who wrote elsewhere. Nil: only to those who wrote through it.
+    var identityChannel: String? { get }
+
+    /// Verifies and decodes one request made to `/hooks/{id}`. Throws ``InboundError`` for
+    /// requests that must be refused. Must not perform outbound calls: platforms wait on it.
+    func receive(_ request: InboundRequest) async throws -> InboundResult
+
+    /// Sends one reply to the customer. Returns what the platform said, or throws
+    /// ``DeliveryFailure`` (transient failures are retried by the outbox, permanent ones are not).
+    func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt
+}
+
+extension ChannelAdapter {
+    public var identityChannel: String? { nil }
+}
+
+/// Long-running work some adapters need (IMAP polling, CDR tailing). Optional.
+public protocol PollingChannelAdapter: ChannelAdapter {
+    /// Runs until cancelled, handing what it finds to `sink`. Must return promptly on cancellation.
+    func run(sink: any InboundSink) async throws
+}
+
+/// Where a polling adapter hands decoded messages; returns once they are durably stored.
+public protocol InboundSink: Sendable {
+    func store(_ events: [InboundEvent], adapter: String) async throws -> [IngestAcknowledgement]
+}
+
+/// The answer of ``InboundSink/store(_:adapter:)`` for one message.
+public enum IngestAcknowledgement: Sendable, Equatable {
+    case stored(messageID: Int64)
+    case duplicate(messageID: Int64)
+    case ignored
+}
+
+/// Builds adapters of one `type:` from their configuration (Camel's "component").
+public protocol ChannelAdapterFactory: Sendable {
+    /// The `type:` value in the configuration, e.g. `webhook`.
+    var type: String { get }
+    /// Reads this adapter's keys from `config`. Unknown or invalid keys are reported through
+    /// `config` (they become `file:line: message` errors); throw only when nothing can be built.
+    func makeAdapter(id: String, config: ConfigSection, context: AdapterContext) throws -> any ChannelAdapter
+}
+
+/// What the gateway hands every adapter it builds.
+public struct AdapterContext: Sendable {
+    public var logger: Logger
+    public var transport: any HTTPTransport
+    /// The gateway's public base URL (for signatures computed over the public URL).
+    public var publicURL: String
+    /// Reads a secret named by a `*_env` key.
+    public var environment: @Sendable (String) -> String?
+
+    public init(
+        logger: Logger, transport: any HTTPTransport, publicURL: String,
+        environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
+    ) {
+        self.logger = logger
+        self.transport = transport
+        self.publicURL = publicURL
+        self.environment = environment
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// A request to `/hooks/{adapter}`, as the channel sent it. The body is raw so that signatures can
+/// be checked over the exact bytes.
+public struct InboundRequest: Sendable {
+    public var method: String
+    /// The path after the host, e.g. `/hooks/shop-chat`.
+    public var path: String
+    /// Decoded query parameters (the first value of each name).
+    public var query: [String: String]
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    public var receivedAt: Date
+
+    public init(
+        method: String, path: String, query: [String: String] = [:],
+        headers: [(name: String, value: String)] = [], body: [UInt8] = [], receivedAt: Date = Date()
+    ) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.receivedAt = receivedAt
+    }
+
+    /// The first header with this name, compared case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    /// The media type of the body without parameters, lower-cased (`application/json`).
+    public var mediaType: String? {
+        header("Content-Type").map {
+            $0.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        }
+    }
+}
+
+/// What an adapter made of a request.
+public enum InboundResult: Sendable {
+    /// Things to store; the gateway answers 2xx only after they are durable.
+    case events([InboundEvent])
+    /// A direct answer the platform expects (verification handshakes, challenges).
+    case respond(status: Int, contentType: String, body: [UInt8])
+}
+
+/// Why an adapter refused a request. Each case has one HTTP status.
+public enum InboundError: Error, Sendable, Equatable {
+    /// Missing or wrong signature or token: 401.
+    case unauthorized(String)
+    /// The body is not what this channel sends: 400.
+    case malformed(String)
+    /// The method is not used by this channel: 405.
+    case methodNotAllowed(String)
+    /// A handshake that failed (wrong verify token): 403.
+    case forbidden(String)
+
+    public var status: Int {
+        switch self {
+        case .unauthorized: 401
+        case .malformed: 400
+        case .methodNotAllowed: 405
+        case .forbidden: 403
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .unauthorized: "bad_signature"
+        case .malformed: "malformed"
+        case .methodNotAllowed: "method_not_allowed"
+        case .forbidden: "forbidden"
+        }
+    }
+
+    public var reason: String {
+        switch self {
+        case .unauthorized(let r), .malformed(let r), .methodNotAllowed(let r), .forbidden(let r): r
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import SwitchboardAdapterAPI
+import SwitchboardCore
+
+/// A configuration that could not be used, with every problem found.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public var problems: [ConfigProblem]
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+/// Reads `switchboard.yaml`: every section typed, every unknown key an error with its line.
+public enum ConfigLoader {
+    /// Parses and validates the file. Adapters are only described here; ``buildAdapters`` makes them.
+    public static func load(
+        path: String, environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
+    ) throws(ConfigError) -> GatewayConfig {
+        let diagnostics = ConfigDiagnostics(file: path)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(problems: [ConfigProblem(file: path, line: 0, message: "cannot read the configuration file")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(problems: [ConfigProblem(file: path, line: 0, message: "the file is not UTF-8 text")])
+        }
+        let config = parse(text, file: path, diagnostics: diagnostics, environment: environment)
+        let problems = diagnostics.problems
+        guard problems.isEmpty, let config else { throw ConfigError(problems: problems) }
+        return config
+    }
+
+    static func parse(
+        _ text: String, file: String, diagnostics: ConfigDiagnostics, environment: @escaping @Sendable (String) -> String?
+    ) -> GatewayConfig? {
+        guard let node = YAMLReader.read(text, diagnostics: diagnostics) else { return nil }
+        let root = ConfigSection(node, path: "", diagnostics: diagnostics, environment: environment)
+        var config = GatewayConfig(file: file)
+        if let s = root.section("server") { config.server = readServer(s) }
+        if let s = root.section("storage") { config.storage = readStorage(s) }
+        if let s = root.section("routing") { config.routing = readRouting(s) }
+        if let s = root.section("delivery") { config.delivery = readDelivery(s) }
+        if let s = root.section("logging") {
+            config.logLevel = s.choice("level", ["trace", "debug", "info", "notice", "warning", "error", "critical"], default: "info")!
+            s.finish()
+        }
+        readAgents(root.sections("agents"), into: &config, root: root)
+        config.adapters = readAdapters(root.sections("adapters"), agents: config.agents)
+        if !root.has("adapters") { root.problem(nil, "no 'adapters' configured: the gateway would receive nothing") }
+        root.finish()
+        return config
+    }
+
+    private static func readServer(_ s: ConfigSection) -> ServerSettings {
+        var server = ServerSettings()
+        server.host = s.string("host") ?? server.host
+        server.port = s.int("port", default: server.port, range: 0...65535)!
+        server.publicURL = s.string("public_url") ?? "http://\(server.host):\(server.port)"
+        if let size = s.string("max_body") {
+            if let bytes = parseSize(size) { server.maxBodyBytes = bytes } else { s.problem("max_body", "'\(size)' is not a size (e.g. 512k, 1m, 25m)") }
+        }
+        s.finish()
+        return server
+    }
+
+    private static func readStorage(_ s: ConfigSection) -> StorageSettings {
+        defer { s.finish() }
+        if let path = s.string("sqlite") {
+            if s.has("postgres") { s.problem("postgres", "choose one of 'sqlite' and 'postgres'") }
+            return .sqlite(path: path)
+        }
+        if let url = s.string("postgres") {
+            s.problem("postgres", "PostgreSQL storage is not available in this build yet; use 'sqlite: PATH'")
+            return .postgres(url: url)
+        }
+        s.problem(nil, "missing 'sqlite: PATH' (the embedded database file)")
+        return .sqlite(path: "data/switchboard.sqlite")
+    }
+
+    private static func readRouting(_ s: ConfigSection) -> RoutingSettings {
+        var routing = RoutingSettings()
+        routing.firstResponse = s.duration("first_response", default: routing.firstResponse)!
+        routing.acknowledge = s.bool("acknowledge", default: routing.acknowledge)
+        s.finish()
+        return routing
+    }
+
+    private static func readDelivery(_ s: ConfigSection) -> DeliverySettings {
+        var d = DeliverySettings()
+        d.firstRetry = s.duration("first_retry", default: d.firstRetry)!
+        d.maxBackoff = s.duration("max_backoff", default: d.maxBackoff)!
+        d.maxAttempts = s.int("max_attempts", default: d.maxAttempts, range: 1...1000)!
+        d.concurrency = s.int("concurrency", default: d.concurrency, range: 1...4096)!
+        d.lease = s.duration("lease", default: d.lease)!
+        s.finish()
+        return d
+    }
+
+    private static func readAgents(_ sections: [ConfigSection], into config: inout GatewayConfig, root: ConfigSection) {
+        if sections.isEmpty { root.problem(nil, "no 'agents' configured: nobody could answer a customer") }
+        var seen = Set<String>()
+        for s in sections {
+            guard let id = s.requiredString("id") else { s.finish(); continue }
+            if !seen.insert(id).inserted { s.problem("id", "agent id '\(id)' is used twice") }
+            let role = s.choice("role", ["agent", "supervisor"], default: "agent").flatMap(Agent.Role.init(rawValue:)) ?? .agent
+            let agent = Agent(
+                id: id, name: s.string("name") ?? id, role: role, teams: s.stringList("teams"),
+                capacity: s.int("capacity", range: 1...100_000))
+            if let token = s.secret("token_env", required: true) {
+                if token.count < 8 { s.problem("token_env", "the token of agent '\(id)' is shorter than 8 characters") }
+                config.tokens[id] = token
+            }
+            config.agents.append(agent)
+            s.finish()
+        }
+    }
+
+    private static func readAdapters(_ sections: [ConfigSection], agents: [Agent]) -> [AdapterSpec] {
+        var seen = Set<String>()
+        let teams = Set(agents.flatMap(\.teams))
+        return sections.compactMap { s in
+            guard let id = s.requiredString("id"), let type = s.requiredString("type") else { return nil }
+            if id.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]*$", options: .regularExpression) == nil {
+                s.problem("id", "'\(id)' must be letters, digits, '.', '_' or '-' (it appears in URLs)")
+            }
+            if !seen.insert(id).inserted { s.problem("id", "adapter id '\(id)' is used twice") }
+            let team = s.string("team")
+            if let team, !teams.contains(team) { s.problem("team", "no agent is in team '\(team)'") }
+            return AdapterSpec(id: id, type: type, team: team, firstResponse: s.duration("first_response"), line: s.line, section: s)
+        }
+    }
+
+    /// `512k`, `1m`, `25m`, `1048576`.
+    static func parseSize(_ text: String) -> Int? {
+        let t = text.lowercased().trimmingCharacters(in: .whitespaces)
+        let units: [(String, Int)] = [("kib", 1 << 10), ("mib", 1 << 20), ("kb", 1000), ("mb", 1_000_000), ("k", 1 << 10), ("m", 1 << 20)]
+        for (suffix, scale) in units where t.hasSuffix(suffix) {
+            return Int(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)).map { $0 * scale }
+        }
+        return Int(t)
+    }
+
+    /// Builds every adapter with its type's factory. Unknown types and the adapters' own key
+    /// problems are reported with their lines.
+    public static func buildAdapters(
+        _ config: GatewayConfig, factories: [any ChannelAdapterFactory], context: AdapterContext
+    ) throws(ConfigError) -> [RegisteredAdapter] {
+        let byType = Dictionary(factories.map { ($0.type, $0) }, uniquingKeysWith: { a, _ in a })
+        var built: [RegisteredAdapter] = []
+        var problems: [ConfigProblem] = []
+        for spec in config.adapters {
+            guard let factory = byType[spec.type] else {
+                problems.append(ConfigProblem(
+                    file: config.file, line: spec.line,
+                    message: "\(spec.section.path): unknown adapter type '\(spec.type)' (available: \(byType.keys.sorted().joined(separator: ", ")))"))
+                continue
+            }
+            var adapterContext = context
+            adapterContext.logger[metadataKey: "adapter"] = "\(spec.id)"
+            do {
+                let adapter = try factory.makeAdapter(id: spec.id, config: spec.section, context: adapterContext)
+                built.append(RegisteredAdapter(adapter: adapter, team: spec.team, firstResponse: spec.firstResponse))
+            } catch {
+                spec.section.problem(nil, "cannot start: \(error)")
+            }
+            spec.section.finish()
+        }
+        problems += config.adapters.first?.section.diagnostics.problems ?? []
+        guard problems.isEmpty else { throw ConfigError(problems: problems.sorted { $0.line < $1.line }) }
+        return built
+    }
+}

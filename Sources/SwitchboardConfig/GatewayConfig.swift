@@ -1,0 +1,52 @@
+import Foundation
+import SwitchboardAdapterAPI
+import SwitchboardCore
+
+/// Where the gateway listens.
+public struct ServerSettings: Sendable, Equatable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    public var publicURL: String = "http://127.0.0.1:8080"
+    /// The largest request body accepted on `/hooks/*` and the API.
+    public var maxBodyBytes: Int = 1 << 20
+
+    public init() {}
+}
+
+/// Which database holds the state.
+public enum StorageSettings: Sendable, Equatable {
+    case sqlite(path: String)
+    case postgres(url: String)
+}
+
+/// The core's routing rules.
+public struct RoutingSettings: Sendable, Equatable {
+    public var firstResponse: Duration = .seconds(24 * 3600)
+    public var acknowledge: Bool = true
+
+    public init() {}
+}
+
+/// One `adapters:` entry, read by the gateway and handed to its type's factory.
+public struct AdapterSpec: Sendable {
+    public var id: String
+    public var type: String
+    public var team: String?
+    public var firstResponse: Duration?
+    public var line: Int
+    public var section: ConfigSection
+}
+
+/// A whole configuration file, validated.
+public struct GatewayConfig: Sendable {
+    public var file: String
+    public var server = ServerSettings()
+    public var storage = StorageSettings.sqlite(path: "data/switchboard.sqlite")
+    public var routing = RoutingSettings()
+    public var delivery = DeliverySettings()
+    public var logLevel = "info"
+    public var agents: [Agent] = []
+    /// Bearer tokens by agent id, read from each agent's `token_env`.
+    public var tokens: [String: String] = [:]
+    public var adapters: [AdapterSpec] = []
+}

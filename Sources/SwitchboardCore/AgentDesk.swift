@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+import SwitchboardAdapterAPI
+
+/// What agents can do, with the visibility rules applied: an agent acts on the conversations
+/// assigned to or owned by them, a supervisor on all. The agent API is a thin layer over this.
+public struct AgentDesk: Sendable {
+    public let directory: AgentDirectory
+    private let store: any Store
+    private let adapters: AdapterRegistry
+    private let events: EventBus
+    private let assignment: AssignmentPolicy
+    private let outbox: DeliveryWorker
+    private let now: @Sendable () -> Date
+
+    public init(
+        directory: AgentDirectory, store: any Store, adapters: AdapterRegistry, events: EventBus,
+        outbox: DeliveryWorker, now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.directory = directory
+        self.store = store
+        self.adapters = adapters
+        self.events = events
+        self.assignment = AssignmentPolicy(directory: directory)
+        self.outbox = outbox
+        self.now = now
+    }
+
+    public func status(of agent: Agent) async throws -> AgentStatus {
+        try await store.agentStatus(agent.id)
+    }
+
+    public func setStatus(_ status: AgentStatus, for agent: Agent) async throws {
+        try await store.setAgentStatus(agent.id, status)
+    }
+
+    public func conversations(for viewer: Viewer, status: ConversationQuery.StatusFilter, limit: Int) async throws -> [ConversationSummary] {
+        try await store.conversations(ConversationQuery(viewer: viewer, status: status, limit: limit))
+    }
+
+    public func conversation(_ id: Int64, for viewer: Viewer) async throws -> ConversationDetail {
+        _ = try await authorize(id, viewer)
+        guard let detail = try await store.conversation(id) else { throw ServiceError.notFound("conversation \(id)") }
+        return detail
+    }
+
+    /// Queues a reply through the adapter the customer wrote on (or `via`), after checking what
+    /// that channel allows, so a refusal reaches the agent now rather than as a silent non-delivery.
+    public func reply(
+        to conversationID: Int64, body: String, inReplyTo: Int64?, via: String?, by viewer: Viewer
+    ) async throws -> MessageRecord {
+        let access = try await authorize(conversationID, viewer)
+        let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
+        if let via, adapters[via] == nil { throw ServiceError.unprocessable("unknown_adapter", "there is no adapter '\(via)'") }
+        let identityChannel = via.flatMap { adapters[$0]?.identityChannel }
+        guard let route = try await store.replyRoute(conversation: conversationID, inReplyTo: inReplyTo, via: via, identityChannel: identityChannel) else {
+            if let inReplyTo { throw ServiceError.unprocessable("no_route", "message \(inReplyTo) is not a customer message of this conversation") }
+            if let via { throw ServiceError.unprocessable("no_route", "the customer has no address known to adapter '\(via)'") }
+            throw ServiceError.unprocessable("no_route", "the customer has not written through any adapter yet; name one with 'via'")
+        }
+        guard let entry = adapters[route.adapter] else {
+            throw ServiceError.unprocessable("adapter_unavailable", "adapter '\(route.adapter)' is no longer configured; choose another with 'via'")
+        }
+        try ReplyRules.check(text: text, route: route, capabilities: entry.adapter.capabilities, now: now())
+        let message = try await store.appendReply(conversation: conversationID, author: viewer.agentID, body: text, route: route, at: now())
+        events.publish("message.created", conversation: access, payload: message)
+        outbox.wake()
+        return message
+    }
+
+    public func note(on conversationID: Int64, body: String, by viewer: Viewer) async throws -> MessageRecord {
+        let access = try await authorize(conversationID, viewer)
+        let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
+        let message = try await store.appendInternal(conversation: conversationID, direction: .note, author: viewer.agentID, body: text, at: now())
+        events.publish("message.created", conversation: access, payload: message)
+        return message
+    }
+
+    /// Hands the conversation to a supervisor of its team (the owner stays the owner) and records why.
+    public func escalate(_ conversationID: Int64, reason: String, by viewer: Viewer) async throws -> MessageRecord {
+        let access = try await authorize(conversationID, viewer)
+        let why = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !why.isEmpty else { throw ServiceError.badRequest("'reason' must not be empty") }
+        guard let supervisor = assignment.supervisorForEscalation(team: access.team, loads: [:]) else {
+            throw ServiceError.unprocessable("no_supervisor", "no supervisor is configured to take escalations")
+        }
+        let event = try await store.reassign(
+            conversation: conversationID, assignee: supervisor, escalated: true,
+            event: "Escalated by \(viewer.agentID) to \(supervisor): \(why)", author: viewer.agentID, at: now())
+        var after = access
+        after.assignee = supervisor
+        events.publish("conversation.escalated", conversation: after, alsoNotify: [access.assignee].compactMap { $0 }, payload: event)
+        events.publish("conversation.assigned", conversation: after, alsoNotify: [access.assignee].compactMap { $0 }, payload: AssignedPayload(
+            conversation: conversationID, owner: after.owner, assignee: supervisor, reason: "escalated: \(why)"))
+        return event
+    }
+
+    public func resolve(_ conversationID: Int64, by viewer: Viewer) async throws -> MessageRecord {
+        let access = try await authorize(conversationID, viewer)
+        let event = try await store.resolve(conversation: conversationID, author: viewer.agentID, at: now())
+        events.publish("conversation.resolved", conversation: access, payload: event)
+        return event
+    }
+
+    /// Re-sends a failed reply with fresh attempts.
+    public func retry(message id: Int64, by viewer: Viewer) async throws -> MessageRecord {
+        guard let access = try await store.access(message: id) else { throw ServiceError.notFound("message \(id)") }
+        guard viewer.canSee(owner: access.owner, assignee: access.assignee) else {
+            throw ServiceError.forbidden("message \(id) belongs to a conversation that is not yours")
+        }
+        guard let message = try await store.retryDelivery(message: id, at: now()) else {
+            throw ServiceError.unprocessable("not_retryable", "message \(id) is not a failed reply")
+        }
+        events.publish("delivery.updated", conversation: access, payload: message)
+        outbox.wake()
+        return message
+    }
+
+    private func authorize(_ conversationID: Int64, _ viewer: Viewer) async throws -> ConversationAccess {
+        guard let access = try await store.access(conversation: conversationID) else {
+            throw ServiceError.notFound("conversation \(conversationID)")
+        }
+        guard viewer.canSee(owner: access.owner, assignee: access.assignee) else {
+            throw ServiceError.forbidden("conversation \(conversationID) is neither assigned to nor owned by \(viewer.agentID)")
+        }
+        return access
+    }
+}
+
+/// The channel rules every reply is checked against before it is queued.
+public enum ReplyRules {
+    public static func check(text: String, route: ReplyRoute, capabilities: AdapterCapabilities, now: Date) throws {
+        if let refusal = capabilities.replyRefusal {
+            throw ServiceError.unprocessable("channel_cannot_reply", refusal)
+        }
+        if let max = capabilities.maxTextLength, text.count > max {
+            throw ServiceError.unprocessable("too_long", "adapter '\(route.adapter)' accepts at most \(max) characters; this reply has \(text.count)")
+        }
+        guard let last = route.lastInboundAt else {
+            if !capabilities.canInitiate {
+                throw ServiceError.unprocessable("cannot_initiate", "adapter '\(route.adapter)' cannot start a conversation: the customer has never written through it")
+            }
+            return
+        }
+        if let window = capabilities.replyWindow {
+            let age = now.timeIntervalSince(last)
+            let limit = Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18
+            if age > limit {
+                throw ServiceError.unprocessable(
+                    "outside_reply_window",
+                    "adapter '\(route.adapter)' allows free-form replies only within \(formatHours(limit)) of the customer's last message, which was \(formatHours(age)) ago; use a template or another channel")
+            }
+        }
+    }
+
+    private static func formatHours(_ seconds: Double) -> String {
+        seconds >= 3600 ? String(format: "%.1f h", seconds / 3600) : String(format: "%.0f min", seconds / 60)
+    }
+}

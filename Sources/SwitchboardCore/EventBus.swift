@@ -1,0 +1,80 @@
+import Foundation
+import Synchronization
+
+/// One live event for the agents who may see its conversation.
+public struct SwitchboardEvent: Sendable {
+    public var id: Int64
+    /// `message.created`, `conversation.assigned`, `delivery.updated`, …
+    public var type: String
+    public var conversationID: Int64
+    public var owner: String?
+    public var assignee: String?
+    /// Agents told even though they no longer see the conversation (e.g. the previous assignee).
+    public var alsoNotify: [String]
+    /// The JSON payload.
+    public var data: [UInt8]
+
+    public func isVisible(to viewer: Viewer) -> Bool {
+        viewer.canSee(owner: owner, assignee: assignee) || alsoNotify.contains(viewer.agentID)
+    }
+}
+
+/// Fans live events out to connected agents, each seeing only their own conversations. Slow
+/// subscribers lose the oldest events rather than growing memory without bound.
+public final class EventBus: Sendable {
+    private struct State {
+        var nextEventID: Int64 = 1
+        var subscribers: [UUID: (viewer: Viewer, continuation: AsyncStream<SwitchboardEvent>.Continuation)] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let bufferSize: Int
+
+    public init(bufferSize: Int = 1000) {
+        self.bufferSize = bufferSize
+    }
+
+    /// A stream of the events `viewer` may see, until the stream is dropped or ``finishAll()``.
+    public func subscribe(_ viewer: Viewer) -> AsyncStream<SwitchboardEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: SwitchboardEvent.self, bufferingPolicy: .bufferingNewest(bufferSize))
+        let id = UUID()
+        state.withLock { $0.subscribers[id] = (viewer, continuation) }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    /// Viewers connected now (for presence).
+    public var connectedAgents: Set<String> { state.withLock { Set($0.subscribers.values.map(\.viewer.agentID)) } }
+
+    /// Publishes an event; the payload is encoded only when someone is listening.
+    public func publish(
+        _ type: String, conversation: ConversationAccess, alsoNotify: [String] = [],
+        payload: @autoclosure () -> some Encodable
+    ) {
+        guard subscriberCount > 0 else { return }
+        let data = JSONCoding.encode(payload())
+        state.withLock { state in
+            let event = SwitchboardEvent(
+                id: state.nextEventID, type: type, conversationID: conversation.id, owner: conversation.owner,
+                assignee: conversation.assignee, alsoNotify: alsoNotify, data: data)
+            state.nextEventID += 1
+            for (_, sub) in state.subscribers where event.isVisible(to: sub.viewer) {
+                sub.continuation.yield(event)
+            }
+        }
+    }
+
+    /// Ends every stream (graceful shutdown).
+    public func finishAll() {
+        let subs = state.withLock { state in
+            defer { state.subscribers.removeAll() }
+            return Array(state.subscribers.values)
+        }
+        for sub in subs { sub.continuation.finish() }
+    }
+}

@@ -1,0 +1,202 @@
+import SwitchboardAdapterAPI
+import Foundation
+
+/// Conversation states. A resolved conversation reopens on the customer's next message.
+public enum ConversationStatus: String, Sendable, Codable {
+    case open, resolved
+}
+
+/// What a message in a thread is.
+public enum MessageDirection: String, Sendable, Codable {
+    /// From the customer, through a channel.
+    case inbound
+    /// An agent's reply to the customer.
+    case outbound
+    /// An internal note, never sent.
+    case note
+    /// Something that happened to the conversation (assignment, escalation, resolution).
+    case event
+}
+
+/// Where an outbound message is on its way to the customer.
+public enum DeliveryState: String, Sendable, Codable {
+    case queued, sent, delivered, failed
+}
+
+public struct DeliveryInfo: Sendable, Codable, Equatable {
+    public var state: DeliveryState
+    public var attempts: Int
+    public var error: String?
+
+    public init(state: DeliveryState, attempts: Int, error: String? = nil) {
+        self.state = state
+        self.attempts = attempts
+        self.error = error
+    }
+}
+
+/// One message of a thread, as the agent API shows it.
+public struct MessageRecord: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var conversationID: Int64
+    public var direction: MessageDirection
+    public var adapter: String?
+    public var channel: String?
+    public var body: String
+    public var createdAt: Date
+    public var sentAt: Date?
+    public var externalID: String?
+    /// The agent who wrote it (outbound, note, event), or nil for the customer.
+    public var author: String?
+    public var inReplyTo: Int64?
+    public var delivery: DeliveryInfo?
+    public var metadata: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        case id, direction, adapter, channel, body, author, delivery, metadata
+        case conversationID = "conversation_id"
+        case createdAt = "created_at"
+        case sentAt = "sent_at"
+        case externalID = "external_id"
+        case inReplyTo = "in_reply_to"
+    }
+
+    public init(
+        id: Int64, conversationID: Int64, direction: MessageDirection, adapter: String? = nil,
+        channel: String? = nil, body: String, createdAt: Date, sentAt: Date? = nil, externalID: String? = nil,
+        author: String? = nil, inReplyTo: Int64? = nil, delivery: DeliveryInfo? = nil, metadata: [String: String]? = nil
+    ) {
+        self.id = id
+        self.conversationID = conversationID
+        self.direction = direction
+        self.adapter = adapter
+        self.channel = channel
+        self.body = body
+        self.createdAt = createdAt
+        self.sentAt = sentAt
+        self.externalID = externalID
+        self.author = author
+        self.inReplyTo = inReplyTo
+        self.delivery = delivery
+        self.metadata = metadata
+    }
+}
+
+public struct CustomerRef: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var name: String?
+
+    public init(id: Int64, name: String?) {
+        self.id = id
+        self.name = name
+    }
+}
+
+/// One line of an agent's conversation list.
+public struct ConversationSummary: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var status: ConversationStatus
+    public var customer: CustomerRef
+    public var owner: String?
+    public var assignee: String?
+    public var escalated: Bool
+    public var lastMessageAt: Date
+    public var firstResponseDue: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, customer, owner, assignee, escalated
+        case lastMessageAt = "last_message_at"
+        case firstResponseDue = "first_response_due"
+    }
+
+    public init(
+        id: Int64, status: ConversationStatus, customer: CustomerRef, owner: String?, assignee: String?,
+        escalated: Bool, lastMessageAt: Date, firstResponseDue: Date?
+    ) {
+        self.id = id
+        self.status = status
+        self.customer = customer
+        self.owner = owner
+        self.assignee = assignee
+        self.escalated = escalated
+        self.lastMessageAt = lastMessageAt
+        self.firstResponseDue = firstResponseDue
+    }
+}
+
+/// A customer's address on one channel, and the adapter it was first seen on.
+public struct IdentityRecord: Sendable, Codable, Equatable {
+    public var channel: String
+    public var adapter: String
+    public var address: String
+
+    public init(channel: String, adapter: String, address: String) {
+        self.channel = channel
+        self.adapter = adapter
+        self.address = address
+    }
+}
+
+public struct CustomerDetail: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var name: String?
+    public var identities: [IdentityRecord]
+    /// How many times the customer got in touch (inbound messages, every channel).
+    public var contacts: Int
+    public var firstContactAt: Date?
+    public var lastContactAt: Date?
+    /// Data from the business's own systems, by provider id (filled by context providers).
+    public var context: [String: JSONValue]
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, identities, contacts, context
+        case firstContactAt = "first_contact_at"
+        case lastContactAt = "last_contact_at"
+    }
+
+    public init(
+        id: Int64, name: String?, identities: [IdentityRecord], contacts: Int, firstContactAt: Date?,
+        lastContactAt: Date?, context: [String: JSONValue] = [:]
+    ) {
+        self.id = id
+        self.name = name
+        self.identities = identities
+        self.contacts = contacts
+        self.firstContactAt = firstContactAt
+        self.lastContactAt = lastContactAt
+        self.context = context
+    }
+}
+
+/// A whole conversation: the customer and every message, oldest first.
+public struct ConversationDetail: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var status: ConversationStatus
+    public var owner: String?
+    public var assignee: String?
+    public var team: String?
+    public var escalated: Bool
+    public var firstResponseDue: Date?
+    public var customer: CustomerDetail
+    public var messages: [MessageRecord]
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, owner, assignee, team, escalated, customer, messages
+        case firstResponseDue = "first_response_due"
+    }
+
+    public init(
+        id: Int64, status: ConversationStatus, owner: String?, assignee: String?, team: String?, escalated: Bool,
+        firstResponseDue: Date?, customer: CustomerDetail, messages: [MessageRecord]
+    ) {
+        self.id = id
+        self.status = status
+        self.owner = owner
+        self.assignee = assignee
+        self.team = team
+        self.escalated = escalated
+        self.firstResponseDue = firstResponseDue
+        self.customer = customer
+        self.messages = messages
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import Metrics
+import SwitchboardAdapterAPI
+
+/// What the gateway answers a channel.
+public enum InboundReply: Sendable, Equatable {
+    /// Everything in the request is durably stored (or was already).
+    case accepted(stored: [Int64], duplicates: [Int64], ignored: Int)
+    /// The adapter's own answer (a handshake).
+    case respond(status: Int, contentType: String, body: [UInt8])
+}
+
+/// The inbound pipeline: an adapter verifies and decodes, then each message is identified,
+/// threaded, assigned and persisted (by the store, in one group-committed transaction), and the
+/// agents concerned are notified.
+public struct Router: Sendable {
+    public let adapters: AdapterRegistry
+    private let committer: GroupCommitter
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+
+    public init(adapters: AdapterRegistry, committer: GroupCommitter, now: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
+        self.adapters = adapters
+        self.committer = committer
+        self.now = now
+        self.logger = logger
+    }
+
+    /// Handles one request to `/hooks/{adapter}`. Throws ``ServiceError`` (unknown adapter,
+    /// storage unavailable) or the adapter's ``InboundError``.
+    public func receive(adapter id: String, request: InboundRequest) async throws -> InboundReply {
+        guard let entry = adapters[id] else { throw ServiceError.notFound("adapter '\(id)'") }
+        let result: InboundResult
+        do {
+            result = try await entry.adapter.receive(request)
+        } catch let error as InboundError {
+            Counter(label: "switchboard_inbound_rejected_total", dimensions: [("adapter", id), ("reason", error.code)]).increment()
+            logger.info("inbound refused", metadata: ["adapter": "\(id)", "status": "\(error.status)", "reason": "\(error.reason)"])
+            throw error
+        }
+        switch result {
+        case .respond(let status, let contentType, let body):
+            return .respond(status: status, contentType: contentType, body: body)
+        case .events(let events):
+            let received = now()
+            let outcomes = try await committer.submit(events.map { IngestItem(adapter: id, event: $0, receivedAt: received) })
+            var stored: [Int64] = [], duplicates: [Int64] = [], ignored = 0
+            for outcome in outcomes {
+                switch outcome.kind {
+                case .stored: stored.append(outcome.messageID ?? 0)
+                case .duplicate: duplicates.append(outcome.messageID ?? 0)
+                case .deliveryUpdated, .ignored: ignored += 1
+                }
+            }
+            Counter(label: "switchboard_inbound_messages_total", dimensions: [("adapter", id), ("result", "stored")]).increment(by: stored.count)
+            if !duplicates.isEmpty {
+                Counter(label: "switchboard_inbound_messages_total", dimensions: [("adapter", id), ("result", "duplicate")]).increment(by: duplicates.count)
+            }
+            return .accepted(stored: stored, duplicates: duplicates, ignored: ignored)
+        }
+    }
+}
+
+/// Publishes what a commit changed to the agents concerned.
+public struct IngestNotifier: Sendable {
+    public let events: EventBus
+
+    public init(events: EventBus) {
+        self.events = events
+    }
+
+    public func published(_ items: [IngestItem], _ outcomes: [IngestOutcome]) {
+        for outcome in outcomes {
+            guard let conversationID = outcome.conversationID, let message = outcome.message else { continue }
+            let access = ConversationAccess(id: conversationID, owner: outcome.owner, assignee: outcome.assignee, team: nil, status: .open)
+            switch outcome.kind {
+            case .stored:
+                if let assignment = outcome.assignment {
+                    events.publish("conversation.assigned", conversation: access, payload: AssignedPayload(
+                        conversation: conversationID, owner: assignment.owner, assignee: assignment.assignee, reason: assignment.reason))
+                }
+                events.publish("message.created", conversation: access, payload: message)
+            case .deliveryUpdated:
+                events.publish("delivery.updated", conversation: access, payload: message)
+            case .duplicate, .ignored:
+                break
+            }
+        }
+    }
+}
+
+/// Payload of `conversation.assigned`.
+public struct AssignedPayload: Codable, Sendable {
+    public var conversation: Int64
+    public var owner: String?
+    public var assignee: String?
+    public var reason: String
+}

@@ -1,0 +1,231 @@
+import Foundation
+import SwitchboardAdapterAPI
+
+/// One thing to store from one adapter.
+public struct IngestItem: Sendable {
+    public var adapter: String
+    public var event: InboundEvent
+    public var receivedAt: Date
+
+    public init(adapter: String, event: InboundEvent, receivedAt: Date) {
+        self.adapter = adapter
+        self.event = event
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What storing one ``IngestItem`` did.
+public struct IngestOutcome: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// A new message, stored now.
+        case stored
+        /// The same (adapter, external id) was stored before; nothing changed.
+        case duplicate
+        /// A delivery report that matched one of our replies.
+        case deliveryUpdated
+        /// Nothing to store (a report about a message we do not know).
+        case ignored
+    }
+
+    public var kind: Kind
+    /// The stored (or earlier stored) message's id.
+    public var messageID: Int64?
+    /// The message as stored now (nil for duplicates).
+    public var message: MessageRecord?
+    public var conversationID: Int64?
+    public var customerID: Int64?
+    public var owner: String?
+    public var assignee: String?
+    /// Set when this message made a new conversation or reopened one, and who got it.
+    public var assignment: AssignmentChange?
+
+    public init(
+        kind: Kind, messageID: Int64? = nil, message: MessageRecord? = nil, conversationID: Int64? = nil, customerID: Int64? = nil,
+        owner: String? = nil, assignee: String? = nil, assignment: AssignmentChange? = nil
+    ) {
+        self.kind = kind
+        self.messageID = messageID ?? message?.id
+        self.message = message
+        self.conversationID = conversationID
+        self.customerID = customerID
+        self.owner = owner
+        self.assignee = assignee
+        self.assignment = assignment
+    }
+}
+
+/// An assignment decision, recorded in the thread as an `event` message.
+public struct AssignmentChange: Sendable, Equatable {
+    public var owner: String?
+    public var assignee: String?
+    public var reason: String
+    public var event: MessageRecord?
+
+    public init(owner: String?, assignee: String?, reason: String, event: MessageRecord? = nil) {
+        self.owner = owner
+        self.assignee = assignee
+        self.reason = reason
+        self.event = event
+    }
+}
+
+/// The decisions the store applies while ingesting, supplied by the core so that every store
+/// implementation routes the same way.
+public struct IngestPolicy: Sendable {
+    public var assignment: AssignmentPolicy
+    /// Team whose agents take new customers arriving through an adapter.
+    public var teamOfAdapter: @Sendable (String) -> String?
+    /// How long until the first response is due, per adapter.
+    public var firstResponse: @Sendable (String) -> Duration
+    public var normalizer: IdentityNormalizer
+
+    public init(
+        assignment: AssignmentPolicy, teamOfAdapter: @escaping @Sendable (String) -> String?,
+        firstResponse: @escaping @Sendable (String) -> Duration, normalizer: IdentityNormalizer = IdentityNormalizer()
+    ) {
+        self.assignment = assignment
+        self.teamOfAdapter = teamOfAdapter
+        self.firstResponse = firstResponse
+        self.normalizer = normalizer
+    }
+}
+
+/// Which conversations a list asks for.
+public struct ConversationQuery: Sendable {
+    public enum StatusFilter: String, Sendable { case open, resolved, all }
+    public var viewer: Viewer
+    public var status: StatusFilter
+    public var limit: Int
+
+    public init(viewer: Viewer, status: StatusFilter = .open, limit: Int = 100) {
+        self.viewer = viewer
+        self.status = status
+        self.limit = limit
+    }
+}
+
+/// Where a reply leaves: the adapter, the customer's address there, and the message it answers.
+public struct ReplyRoute: Sendable, Equatable {
+    public var adapter: String
+    public var address: String
+    public var threadRef: String?
+    /// Our id and the channel's id of the customer's message being answered.
+    public var inReplyTo: Int64?
+    public var inReplyToExternalID: String?
+    /// The customer's last message through this adapter (reply windows count from it).
+    public var lastInboundAt: Date?
+
+    public init(
+        adapter: String, address: String, threadRef: String?, inReplyTo: Int64?, inReplyToExternalID: String?,
+        lastInboundAt: Date?
+    ) {
+        self.adapter = adapter
+        self.address = address
+        self.threadRef = threadRef
+        self.inReplyTo = inReplyTo
+        self.inReplyToExternalID = inReplyToExternalID
+        self.lastInboundAt = lastInboundAt
+    }
+}
+
+/// A reply the outbox must deliver now.
+public struct OutboxItem: Sendable, Equatable {
+    public var messageID: Int64
+    public var conversationID: Int64
+    public var adapter: String
+    public var address: String
+    public var threadRef: String?
+    public var body: String
+    public var inReplyToExternalID: String?
+    public var attempts: Int
+
+    public init(
+        messageID: Int64, conversationID: Int64, adapter: String, address: String, threadRef: String?, body: String,
+        inReplyToExternalID: String?, attempts: Int
+    ) {
+        self.messageID = messageID
+        self.conversationID = conversationID
+        self.adapter = adapter
+        self.address = address
+        self.threadRef = threadRef
+        self.body = body
+        self.inReplyToExternalID = inReplyToExternalID
+        self.attempts = attempts
+    }
+}
+
+/// How one delivery attempt ended.
+public enum DeliveryAttemptResult: Sendable {
+    case delivered(DeliveryReceipt)
+    /// Try again at `retryAt`.
+    case retry(error: String, retryAt: Date)
+    /// Give up: the reply is dead-lettered as `failed` with this error.
+    case failed(error: String)
+}
+
+/// A conversation's routing facts, for access checks and event fan-out.
+public struct ConversationAccess: Sendable, Equatable {
+    public var id: Int64
+    public var owner: String?
+    public var assignee: String?
+    public var team: String?
+    public var status: ConversationStatus
+
+    public init(id: Int64, owner: String?, assignee: String?, team: String?, status: ConversationStatus) {
+        self.id = id
+        self.owner = owner
+        self.assignee = assignee
+        self.team = team
+        self.status = status
+    }
+}
+
+/// Durable state. Implementations: SQLite (embedded default) and, later, PostgreSQL. Every method
+/// that changes state commits before it returns.
+public protocol Store: Sendable {
+    /// Creates or migrates the schema and records the configured agents.
+    func prepare(agents: [Agent]) async throws
+
+    /// Stores a batch in one transaction: identify the customer, thread, assign, persist.
+    /// Returns one outcome per item, in order. Idempotent on (adapter, external id).
+    func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome]
+
+    func agentStatus(_ agentID: String) async throws -> AgentStatus
+    func setAgentStatus(_ agentID: String, _ status: AgentStatus) async throws
+
+    func conversations(_ query: ConversationQuery) async throws -> [ConversationSummary]
+    func conversation(_ id: Int64) async throws -> ConversationDetail?
+    func access(conversation id: Int64) async throws -> ConversationAccess?
+    func access(message id: Int64) async throws -> ConversationAccess?
+
+    /// The route of a reply: through the adapter of `inReplyTo`, else of the latest inbound message,
+    /// or through `via` explicitly. Nil when no address is known for that adapter.
+    func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute?
+
+    /// Appends an agent's reply and queues it in the outbox in one transaction; clears the
+    /// first-response clock.
+    func appendReply(conversation: Int64, author: String, body: String, route: ReplyRoute, at: Date) async throws -> MessageRecord
+
+    /// Appends a note or an event.
+    func appendInternal(conversation: Int64, direction: MessageDirection, author: String?, body: String, at: Date) async throws -> MessageRecord
+
+    /// Hands a conversation to `assignee` (keeping the owner) and records why.
+    func reassign(conversation: Int64, assignee: String, escalated: Bool, event: String, author: String?, at: Date) async throws -> MessageRecord
+
+    func resolve(conversation: Int64, author: String, at: Date) async throws -> MessageRecord
+
+    /// Claims up to `limit` due deliveries for `claimer` until `leaseUntil`.
+    func claimDeliveries(now: Date, limit: Int, claimer: String, leaseUntil: Date) async throws -> [OutboxItem]
+    /// Records an attempt's result; returns the updated message.
+    func completeDelivery(message: Int64, result: DeliveryAttemptResult, at: Date) async throws -> MessageRecord?
+    /// The earliest time a queued delivery becomes due, if any.
+    func nextDeliveryDue() async throws -> Date?
+    /// Puts a failed reply back in the outbox with fresh attempts.
+    func retryDelivery(message: Int64, at: Date) async throws -> MessageRecord?
+    /// Releases claims a previous run of this process left behind.
+    func releaseClaims(claimer: String) async throws
+
+    /// Throws when storage is unreachable.
+    func checkHealth() async throws
+    func close() async throws
+}

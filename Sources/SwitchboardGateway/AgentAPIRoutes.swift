@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import SwitchboardCore
+
+/// The agent API under `/api/v1`. Each handler is a thin translation to ``AgentDesk``.
+struct AgentAPIRoutes {
+    let desk: AgentDesk
+    let maxBodyBytes: Int
+
+    struct Me: Encodable {
+        var id: String
+        var name: String
+        var role: Agent.Role
+        var teams: [String]
+        var capacity: Int?
+        var status: AgentStatus
+    }
+
+    struct StatusChange: Decodable { var status: String }
+    struct ReplyRequest: Decodable {
+        var body: String
+        var in_reply_to: Int64?
+        var via: String?
+    }
+    struct NoteRequest: Decodable { var body: String }
+    struct EscalationRequest: Decodable { var reason: String }
+    struct ConversationList: Encodable { var conversations: [ConversationSummary] }
+
+    func add(to api: RouterGroup<GatewayContext>) {
+        api.get("me") { _, context in
+            let agent = try context.requireAgent()
+            return JSONResponse.make(try await me(agent))
+        }
+        api.put("me/status") { request, context in
+            let agent = try context.requireAgent()
+            var request = request
+            let change = try await request.decodeJSON(StatusChange.self, limit: maxBodyBytes)
+            guard let status = AgentStatus(rawValue: change.status) else {
+                throw ServiceError.badRequest("'status' must be one of available, away, offline")
+            }
+            try await desk.setStatus(status, for: agent)
+            return JSONResponse.make(try await me(agent))
+        }
+        api.get("conversations") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            let raw = request.uri.queryParameters.get("status") ?? "open"
+            guard let filter = ConversationQuery.StatusFilter(rawValue: raw) else {
+                throw ServiceError.badRequest("'status' must be one of open, resolved, all")
+            }
+            let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100
+            guard (1...1000).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and 1000") }
+            return JSONResponse.make(ConversationList(conversations: try await desk.conversations(for: viewer, status: filter, limit: limit)))
+        }
+        api.get("conversations/:id") { _, context in
+            let viewer = Viewer(try context.requireAgent())
+            return JSONResponse.make(try await desk.conversation(try id(context), for: viewer))
+        }
+        api.post("conversations/:id/replies") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            var request = request
+            let reply = try await request.decodeJSON(ReplyRequest.self, limit: maxBodyBytes)
+            let message = try await desk.reply(
+                to: try id(context), body: reply.body, inReplyTo: reply.in_reply_to, via: reply.via, by: viewer)
+            return JSONResponse.make(message, status: .accepted)
+        }
+        api.post("conversations/:id/notes") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            var request = request
+            let note = try await request.decodeJSON(NoteRequest.self, limit: maxBodyBytes)
+            return JSONResponse.make(try await desk.note(on: try id(context), body: note.body, by: viewer), status: .created)
+        }
+        api.post("conversations/:id/escalations") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            var request = request
+            let escalation = try await request.decodeJSON(EscalationRequest.self, limit: maxBodyBytes)
+            return JSONResponse.make(try await desk.escalate(try id(context), reason: escalation.reason, by: viewer), status: .created)
+        }
+        api.post("conversations/:id/resolve") { _, context in
+            let viewer = Viewer(try context.requireAgent())
+            return JSONResponse.make(try await desk.resolve(try id(context), by: viewer))
+        }
+        api.post("messages/:id/retry") { _, context in
+            let viewer = Viewer(try context.requireAgent())
+            return JSONResponse.make(try await desk.retry(message: try id(context), by: viewer), status: .accepted)
+        }
+    }
+
+    private func me(_ agent: Agent) async throws -> Me {
+        Me(id: agent.id, name: agent.name, role: agent.role, teams: agent.teams, capacity: agent.capacity, status: try await desk.status(of: agent))
+    }
+
+    private func id(_ context: GatewayContext) throws -> Int64 {
+        let raw = try context.parameters.require("id")
+        guard let id = Int64(raw), id > 0 else { throw ServiceError.notFound("'\(raw)'") }
+        return id
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SwitchboardAdapterAPI
+import SwitchboardCore
+
+/// `/hooks/{adapter}`: what channels post. A 2xx is answered only once the message is durable.
+struct HookRoutes {
+    let router: SwitchboardCore.Router
+    let maxBodyBytes: Int
+
+    struct Accepted: Encodable {
+        var stored: Int
+        var duplicates: Int
+        var ignored: Int
+        var messages: [Int64]
+    }
+
+    func add(to routes: Hummingbird.Router<GatewayContext>) {
+        routes.post("/hooks/:adapter") { request, context in try await handle(request, context) }
+        routes.get("/hooks/:adapter") { request, context in try await handle(request, context) }
+    }
+
+    private func handle(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        var request = request
+        let adapterID = try context.parameters.require("adapter")
+        guard router.adapters[adapterID] != nil else { throw ServiceError.notFound("adapter '\(adapterID)'") }
+        let body = try await request.bodyBytes(limit: maxBodyBytes)
+        var query: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters where query[String(name)] == nil {
+            query[String(name)] = String(value)
+        }
+        let inbound = InboundRequest(
+            method: request.method.rawValue, path: request.uri.path, query: query,
+            headers: request.headers.map { (name: $0.name.canonicalName, value: $0.value) }, body: body)
+        switch try await router.receive(adapter: adapterID, request: inbound) {
+        case .respond(let status, let contentType, let bytes):
+            return JSONResponse.bytes(bytes, status: .init(code: status), contentType: contentType)
+        case .accepted(let stored, let duplicates, let ignored):
+            return JSONResponse.make(Accepted(
+                stored: stored.count, duplicates: duplicates.count, ignored: ignored, messages: stored + duplicates))
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import Hummingbird
+import Prometheus
+import SwitchboardCore
+
+/// `/healthz`, `/readyz`, `/metrics`: what a load balancer and Prometheus ask.
+struct OperationsRoutes {
+    let store: any Store
+    let adapters: AdapterRegistry
+    let registry: PrometheusCollectorRegistry
+
+    struct Readiness: Encodable {
+        var status: String
+        var storage: String
+        var adapters: [String: String]
+    }
+
+    func add(to routes: Hummingbird.Router<GatewayContext>) {
+        routes.get("/healthz") { _, _ in JSONResponse.make(["status": "alive"]) }
+        routes.get("/readyz") { _, _ in
+            var storage = "ok"
+            do { try await store.checkHealth() } catch { storage = "unavailable: \(error)" }
+            let adapterStates = Dictionary(uniqueKeysWithValues: adapters.ids.map { ($0, "started") })
+            let ready = storage == "ok"
+            return JSONResponse.make(
+                Readiness(status: ready ? "ready" : "not ready", storage: storage, adapters: adapterStates),
+                status: ready ? .ok : .serviceUnavailable)
+        }
+        routes.get("/metrics") { _, _ in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16 * 1024)
+            registry.emit(into: &buffer)
+            return JSONResponse.bytes(buffer, contentType: "text/plain; version=0.0.4")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import GRDB
+
+/// The schema, as numbered migrations. Never edit a shipped migration: add the next one.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("001-foundation") { db in
+            try db.execute(sql: """
+                CREATE TABLE agents (
+                    id TEXT PRIMARY KEY,
+                    status TEXT NOT NULL DEFAULT 'available',
+                    open_assigned INTEGER NOT NULL DEFAULT 0,
+                    assign_seq INTEGER NOT NULL DEFAULT 0,
+                    configured INTEGER NOT NULL DEFAULT 1
+                );
+                CREATE TABLE customers (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT,
+                    contacts INTEGER NOT NULL DEFAULT 0,
+                    first_contact_at REAL,
+                    last_contact_at REAL,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE identities (
+                    id INTEGER PRIMARY KEY,
+                    customer_id INTEGER NOT NULL REFERENCES customers(id),
+                    channel TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    adapter TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    UNIQUE (channel, address)
+                );
+                CREATE INDEX identities_by_customer ON identities(customer_id);
+                CREATE TABLE conversations (
+                    id INTEGER PRIMARY KEY,
+                    customer_id INTEGER NOT NULL UNIQUE REFERENCES customers(id),
+                    status TEXT NOT NULL,
+                    owner TEXT,
+                    assignee TEXT,
+                    team TEXT,
+                    escalated INTEGER NOT NULL DEFAULT 0,
+                    first_response_due REAL,
+                    last_message_at REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    resolved_at REAL
+                );
+                CREATE INDEX conversations_by_assignee ON conversations(assignee, status, last_message_at);
+                CREATE INDEX conversations_by_owner ON conversations(owner, status, last_message_at);
+                CREATE INDEX conversations_by_status ON conversations(status, last_message_at);
+                CREATE TABLE messages (
+                    id INTEGER PRIMARY KEY,
+                    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+                    direction TEXT NOT NULL,
+                    adapter TEXT,
+                    channel TEXT,
+                    address TEXT,
+                    thread_ref TEXT,
+                    external_id TEXT,
+                    in_reply_to INTEGER,
+                    body TEXT NOT NULL,
+                    author TEXT,
+                    metadata TEXT,
+                    sent_at REAL,
+                    created_at REAL NOT NULL,
+                    delivery_state TEXT,
+                    delivery_attempts INTEGER,
+                    delivery_error TEXT
+                );
+                CREATE UNIQUE INDEX messages_inbound_external ON messages(adapter, external_id) WHERE direction = 'inbound';
+                CREATE INDEX messages_outbound_external ON messages(adapter, external_id) WHERE direction = 'outbound';
+                CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
+                CREATE TABLE outbox (
+                    message_id INTEGER PRIMARY KEY REFERENCES messages(id),
+                    adapter TEXT NOT NULL,
+                    in_reply_to_external TEXT,
+                    next_attempt_at REAL NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    claimed_by TEXT,
+                    lease_until REAL
+                );
+                CREATE INDEX outbox_due ON outbox(next_attempt_at);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+import SwitchboardCore
+
+extension SQLiteStore {
+    public func appendReply(conversation: Int64, author: String, body: String, route: ReplyRoute, at: Date) async throws -> MessageRecord {
+        try await pool.write { db in
+            let record = try Self.insertMessage(
+                db, conversationID: conversation, direction: .outbound, adapter: route.adapter, address: route.address,
+                threadRef: route.threadRef, inReplyTo: route.inReplyTo, body: body, author: author, createdAt: at.epoch,
+                delivery: DeliveryInfo(state: .queued, attempts: 0))
+            try db.execute(
+                sql: "INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at) VALUES (?, ?, ?, ?)",
+                arguments: [record.id, route.adapter, route.inReplyToExternalID, at.epoch])
+            try db.execute(
+                sql: "UPDATE conversations SET first_response_due = NULL, last_message_at = ? WHERE id = ?",
+                arguments: [at.epoch, conversation])
+            return record
+        }
+    }
+
+    public func appendInternal(conversation: Int64, direction: MessageDirection, author: String?, body: String, at: Date) async throws -> MessageRecord {
+        try await pool.write { db in
+            try Self.insertMessage(db, conversationID: conversation, direction: direction, body: body, author: author, createdAt: at.epoch)
+        }
+    }
+
+    public func reassign(conversation: Int64, assignee: String, escalated: Bool, event: String, author: String?, at: Date) async throws -> MessageRecord {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT assignee, status FROM conversations WHERE id = ?", arguments: [conversation]) else {
+                throw ServiceError.notFound("conversation \(conversation)")
+            }
+            let previous: String? = row["assignee"]
+            let open = (row["status"] as String) == ConversationStatus.open.rawValue
+            try db.execute(
+                sql: "UPDATE conversations SET assignee = ?, escalated = MAX(escalated, ?) WHERE id = ?",
+                arguments: [assignee, escalated, conversation])
+            if open && previous != assignee {
+                try Self.noteUnassigned(db, previous)
+                var loads = try Self.agentLoads(db)
+                try Self.noteAssigned(db, assignee, loads: &loads)
+            }
+            return try Self.insertMessage(db, conversationID: conversation, direction: .event, body: event, author: author, createdAt: at.epoch)
+        }
+    }
+
+    public func resolve(conversation: Int64, author: String, at: Date) async throws -> MessageRecord {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT assignee, status FROM conversations WHERE id = ?", arguments: [conversation]) else {
+                throw ServiceError.notFound("conversation \(conversation)")
+            }
+            guard (row["status"] as String) != ConversationStatus.resolved.rawValue else {
+                throw ServiceError(status: 409, code: "already_resolved", message: "conversation \(conversation) is already resolved")
+            }
+            try db.execute(
+                sql: "UPDATE conversations SET status = 'resolved', resolved_at = ?, first_response_due = NULL, escalated = 0 WHERE id = ?",
+                arguments: [at.epoch, conversation])
+            try Self.noteUnassigned(db, row["assignee"])
+            return try Self.insertMessage(
+                db, conversationID: conversation, direction: .event, body: "Resolved by \(author)", author: author, createdAt: at.epoch)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import GRDB
+import SwitchboardAdapterAPI
+import SwitchboardCore
+
+extension SQLiteStore {
+    public func conversations(_ query: ConversationQuery) async throws -> [ConversationSummary] {
+        try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            switch query.status {
+            case .open: conditions.append("c.status = 'open'")
+            case .resolved: conditions.append("c.status = 'resolved'")
+            case .all: break
+            }
+            if !query.viewer.isSupervisor {
+                conditions.append("(c.assignee = ? OR c.owner = ?)")
+                arguments += [query.viewer.agentID, query.viewer.agentID]
+            }
+            arguments += [query.limit]
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            // Most urgent first: the earliest first-response due time, then the latest activity.
+            let sql = """
+                SELECT c.*, cu.name AS customer_name FROM conversations c JOIN customers cu ON cu.id = c.customer_id
+                \(whereClause)
+                ORDER BY c.first_response_due IS NULL, c.first_response_due, c.last_message_at DESC LIMIT ?
+                """
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                ConversationSummary(
+                    id: row["id"], status: ConversationStatus(rawValue: row["status"]) ?? .open,
+                    customer: CustomerRef(id: row["customer_id"], name: row["customer_name"]),
+                    owner: row["owner"], assignee: row["assignee"], escalated: row["escalated"],
+                    lastMessageAt: row.date("last_message_at") ?? Date(epoch: 0), firstResponseDue: row.date("first_response_due"))
+            }
+        }
+    }
+
+    public func conversation(_ id: Int64) async throws -> ConversationDetail? {
+        try await pool.read { db in
+            guard let c = try Row.fetchOne(db, sql: "SELECT * FROM conversations WHERE id = ?", arguments: [id]) else { return nil }
+            let customerID: Int64 = c["customer_id"]
+            guard let cu = try Row.fetchOne(db, sql: "SELECT * FROM customers WHERE id = ?", arguments: [customerID]) else { return nil }
+            let identities = try Row.fetchAll(
+                db, sql: "SELECT channel, adapter, address FROM identities WHERE customer_id = ? ORDER BY id", arguments: [customerID]
+            ).map { IdentityRecord(channel: $0["channel"], adapter: $0["adapter"], address: $0["address"]) }
+            let messages = try Row.fetchAll(
+                db, sql: "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", arguments: [id]
+            ).map(Self.messageRecord(row:))
+            return ConversationDetail(
+                id: id, status: ConversationStatus(rawValue: c["status"]) ?? .open, owner: c["owner"], assignee: c["assignee"],
+                team: c["team"], escalated: c["escalated"], firstResponseDue: c.date("first_response_due"),
+                customer: CustomerDetail(
+                    id: customerID, name: cu["name"], identities: identities, contacts: cu["contacts"],
+                    firstContactAt: cu.date("first_contact_at"), lastContactAt: cu.date("last_contact_at")),
+                messages: messages)
+        }
+    }
+
+    public func access(conversation id: Int64) async throws -> ConversationAccess? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, owner, assignee, team, status FROM conversations WHERE id = ?", arguments: [id])
+                .map(Self.access(row:))
+        }
+    }
+
+    public func access(message id: Int64) async throws -> ConversationAccess? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT c.id, c.owner, c.assignee, c.team, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.id = ?
+                """, arguments: [id]).map(Self.access(row:))
+        }
+    }
+
+    public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
+        try await pool.read { db in
+            let columns = "id, adapter, address, thread_ref, external_id, created_at"
+            let answered: Row?
+            if let inReplyTo {
+                answered = try Row.fetchOne(db, sql: """
+                    SELECT \(columns) FROM messages WHERE id = ? AND conversation_id = ? AND direction = 'inbound'
+                    """, arguments: [inReplyTo, conversation])
+            } else if let via {
+                answered = try Row.fetchOne(db, sql: """
+                    SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ?
+                    ORDER BY id DESC LIMIT 1
+                    """, arguments: [conversation, via])
+            } else {
+                answered = try Row.fetchOne(db, sql: """
+                    SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' ORDER BY id DESC LIMIT 1
+                    """, arguments: [conversation])
+            }
+            if let answered {
+                let adapter: String = via ?? answered["adapter"]
+                if via != nil && via != answered["adapter"] { return nil }
+                let last = try Double.fetchOne(db, sql: """
+                    SELECT MAX(created_at) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ?
+                    """, arguments: [conversation, adapter])
+                return ReplyRoute(
+                    adapter: adapter, address: answered["address"], threadRef: answered["thread_ref"],
+                    inReplyTo: answered["id"], inReplyToExternalID: answered["external_id"], lastInboundAt: last.map(Date.init(epoch:)))
+            }
+            // A channel the customer never used through this adapter: reach them at a known identity.
+            guard inReplyTo == nil, let via, let identityChannel else { return nil }
+            guard let address = try String.fetchOne(db, sql: """
+                SELECT i.address FROM identities i JOIN conversations c ON c.customer_id = i.customer_id
+                WHERE c.id = ? AND i.channel = ? ORDER BY i.id DESC LIMIT 1
+                """, arguments: [conversation, identityChannel])
+            else { return nil }
+            return ReplyRoute(adapter: via, address: address, threadRef: nil, inReplyTo: nil, inReplyToExternalID: nil, lastInboundAt: nil)
+        }
+    }
+
+    static func access(row: Row) -> ConversationAccess {
+        ConversationAccess(
+            id: row["id"], owner: row["owner"], assignee: row["assignee"], team: row["team"],
+            status: ConversationStatus(rawValue: row["status"]) ?? .open)
+    }
+
+    static func messageRecord(_ db: Database, id: Int64) throws -> MessageRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM messages WHERE id = ?"), arguments: [id]).map(messageRecord(row:))
+    }
+
+    static func messageRecord(row: Row) -> MessageRecord {
+        let direction = MessageDirection(rawValue: row["direction"]) ?? .event
+        var delivery: DeliveryInfo?
+        if let state: String = row["delivery_state"] {
+            delivery = DeliveryInfo(
+                state: DeliveryState(rawValue: state) ?? .queued, attempts: row["delivery_attempts"] ?? 0, error: row["delivery_error"])
+        }
+        let metadata = (row["metadata"] as String?).flatMap {
+            try? JSONCoding.decode([String: String].self, from: Array($0.utf8))
+        }
+        return MessageRecord(
+            id: row["id"], conversationID: row["conversation_id"], direction: direction, adapter: row["adapter"],
+            channel: row["channel"], body: row["body"], createdAt: row.date("created_at") ?? Date(epoch: 0),
+            sentAt: row.date("sent_at"), externalID: row["external_id"], author: row["author"], inReplyTo: row["in_reply_to"],
+            delivery: delivery, metadata: metadata)
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import GRDB
+import SwitchboardAdapterAPI
+import SwitchboardCore
+
+extension SQLiteStore {
+    public func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
+        try await pool.write { db in
+            var loads = try Self.agentLoads(db)
+            return try items.map { item in
+                switch item.event {
+                case .message(let message):
+                    try Self.ingestMessage(db, item: item, message: message, policy: policy, loads: &loads)
+                case .deliveryStatus(let update):
+                    try Self.applyDeliveryStatus(db, adapter: item.adapter, update: update)
+                }
+            }
+        }
+    }
+
+    static func agentLoads(_ db: Database) throws -> [String: AgentLoad] {
+        var loads: [String: AgentLoad] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, status, open_assigned, assign_seq FROM agents WHERE configured = 1") {
+            let id: String = row["id"]
+            loads[id] = AgentLoad(
+                agentID: id, status: AgentStatus(rawValue: row["status"]) ?? .offline,
+                openAssigned: row["open_assigned"], lastAssignedSeq: row["assign_seq"])
+        }
+        return loads
+    }
+
+    /// Counts one more open conversation for `agent` and marks it as the latest assigned.
+    static func noteAssigned(_ db: Database, _ agent: String?, loads: inout [String: AgentLoad]) throws {
+        guard let agent else { return }
+        let seq = (loads.values.map(\.lastAssignedSeq).max() ?? 0) + 1
+        loads[agent]?.openAssigned += 1
+        loads[agent]?.lastAssignedSeq = seq
+        try db.cachedStatement(sql: "UPDATE agents SET open_assigned = open_assigned + 1, assign_seq = ? WHERE id = ?")
+            .execute(arguments: [seq, agent])
+    }
+
+    static func noteUnassigned(_ db: Database, _ agent: String?) throws {
+        guard let agent else { return }
+        try db.cachedStatement(sql: "UPDATE agents SET open_assigned = MAX(0, open_assigned - 1) WHERE id = ?")
+            .execute(arguments: [agent])
+    }
+
+    private static func ingestMessage(
+        _ db: Database, item: IngestItem, message: InboundMessage, policy: IngestPolicy, loads: inout [String: AgentLoad]
+    ) throws -> IngestOutcome {
+        let now = item.receivedAt.epoch
+        // Idempotency: the same (adapter, external id) is stored once.
+        if let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT id, conversation_id FROM messages WHERE adapter = ? AND external_id = ? AND direction = 'inbound'"),
+            arguments: [item.adapter, message.externalID])
+        {
+            return IngestOutcome(kind: .duplicate, messageID: row["id"], conversationID: row["conversation_id"])
+        }
+
+        // Identify.
+        let identity = policy.normalizer.normalize(message.from)
+        let name = message.customerName?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        let customerID: Int64
+        if let existing = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT customer_id FROM identities WHERE channel = ? AND address = ?"),
+            arguments: [identity.channel, identity.address])
+        {
+            customerID = existing
+            if let name {
+                try db.cachedStatement(sql: "UPDATE customers SET name = ? WHERE id = ? AND name IS NULL").execute(arguments: [name, customerID])
+            }
+        } else {
+            try db.cachedStatement(sql: "INSERT INTO customers (name, created_at) VALUES (?, ?)").execute(arguments: [name, now])
+            customerID = db.lastInsertedRowID
+            try db.cachedStatement(sql: "INSERT INTO identities (customer_id, channel, address, adapter, created_at) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [customerID, identity.channel, identity.address, item.adapter, now])
+        }
+
+        // Thread and assign.
+        var assignment: AssignmentChange?
+        let conversationID: Int64
+        var owner: String?, assignee: String?
+        if let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT id, status, owner, assignee FROM conversations WHERE customer_id = ?"),
+            arguments: [customerID])
+        {
+            conversationID = row["id"]
+            owner = row["owner"]
+            assignee = row["assignee"]
+            let status: String = row["status"]
+            if status == ConversationStatus.resolved.rawValue {
+                assignee = policy.assignment.assigneeForReturningCustomer(owner: owner, currentAssignee: assignee)
+                try db.cachedStatement(sql: "UPDATE conversations SET status = 'open', assignee = ?, resolved_at = NULL WHERE id = ?")
+                    .execute(arguments: [assignee, conversationID])
+                try noteAssigned(db, assignee, loads: &loads)
+                assignment = AssignmentChange(owner: owner, assignee: assignee, reason: "reopened by the customer's new message")
+            } else if assignee == nil, let next = policy.assignment.assigneeForReturningCustomer(owner: owner, currentAssignee: nil) {
+                assignee = next
+                try db.cachedStatement(sql: "UPDATE conversations SET assignee = ? WHERE id = ?").execute(arguments: [next, conversationID])
+                try noteAssigned(db, next, loads: &loads)
+                assignment = AssignmentChange(owner: owner, assignee: next, reason: "assigned to the owner")
+            }
+        } else {
+            let team = policy.teamOfAdapter(item.adapter)
+            owner = policy.assignment.ownerForNewCustomer(team: team, loads: loads)
+            assignee = owner
+            try db.cachedStatement(sql: """
+                INSERT INTO conversations (customer_id, status, owner, assignee, team, last_message_at, created_at)
+                VALUES (?, 'open', ?, ?, ?, ?, ?)
+                """).execute(arguments: [customerID, owner, assignee, team, now, now])
+            conversationID = db.lastInsertedRowID
+            try noteAssigned(db, owner, loads: &loads)
+            let teamText = team.map { "team \($0)" } ?? "any team"
+            assignment = AssignmentChange(
+                owner: owner, assignee: assignee,
+                reason: owner.map { "new customer: \($0) is the least-loaded available agent of \(teamText) and becomes the owner" }
+                    ?? "new customer: no agent of \(teamText) is available; waiting for a supervisor")
+        }
+
+        // Persist.
+        let due = now + policy.firstResponse(item.adapter).seconds
+        let metadataJSON = message.metadata.isEmpty ? nil : String(decoding: JSONCoding.encode(message.metadata), as: UTF8.self)
+        let record = try insertMessage(
+            db, conversationID: conversationID, direction: .inbound, adapter: item.adapter, channel: identity.channel,
+            address: message.from.address, threadRef: message.threadRef, externalID: message.externalID,
+            body: message.text, metadata: metadataJSON, metadataValue: message.metadata.isEmpty ? nil : message.metadata,
+            sentAt: message.sentAt?.epoch, createdAt: now)
+        if let change = assignment {
+            assignment?.event = try insertMessage(
+                db, conversationID: conversationID, direction: .event, body: change.reason, createdAt: now)
+        }
+        try db.cachedStatement(sql: """
+            UPDATE conversations SET last_message_at = ?, first_response_due = COALESCE(first_response_due, ?) WHERE id = ?
+            """).execute(arguments: [now, due, conversationID])
+        try db.cachedStatement(sql: """
+            UPDATE customers SET contacts = contacts + 1, first_contact_at = COALESCE(first_contact_at, ?), last_contact_at = ? WHERE id = ?
+            """).execute(arguments: [now, now, customerID])
+        return IngestOutcome(
+            kind: .stored, message: record, conversationID: conversationID, customerID: customerID,
+            owner: owner, assignee: assignee, assignment: assignment)
+    }
+
+    /// Inserts one message row and returns it as the API shows it.
+    @discardableResult
+    static func insertMessage(
+        _ db: Database, conversationID: Int64, direction: MessageDirection, adapter: String? = nil, channel: String? = nil,
+        address: String? = nil, threadRef: String? = nil, externalID: String? = nil, inReplyTo: Int64? = nil,
+        body: String, author: String? = nil, metadata: String? = nil, metadataValue: [String: String]? = nil,
+        sentAt: Double? = nil, createdAt: Double, delivery: DeliveryInfo? = nil
+    ) throws -> MessageRecord {
+        try db.cachedStatement(sql: """
+            INSERT INTO messages (conversation_id, direction, adapter, channel, address, thread_ref, external_id, in_reply_to,
+                body, author, metadata, sent_at, created_at, delivery_state, delivery_attempts)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                conversationID, direction.rawValue, adapter, channel, address, threadRef, externalID, inReplyTo,
+                body, author, metadata, sentAt, createdAt, delivery?.state.rawValue, delivery?.attempts,
+            ])
+        return MessageRecord(
+            id: db.lastInsertedRowID, conversationID: conversationID, direction: direction, adapter: adapter, channel: channel,
+            body: body, createdAt: Date(epoch: createdAt), sentAt: sentAt.map(Date.init(epoch:)), externalID: externalID,
+            author: author, inReplyTo: inReplyTo, delivery: delivery, metadata: metadataValue)
+    }
+
+    /// A platform's report on one of our replies. States only move forward: a late `sent` never
+    /// overwrites `delivered`.
+    private static func applyDeliveryStatus(_ db: Database, adapter: String, update: DeliveryStatusUpdate) throws -> IngestOutcome {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT m.id, m.delivery_state, c.owner, c.assignee FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.adapter = ? AND m.external_id = ? AND m.direction = 'outbound'
+                """),
+            arguments: [adapter, update.externalID])
+        else { return IngestOutcome(kind: .ignored) }
+        let id: Int64 = row["id"]
+        let current = DeliveryState(rawValue: row["delivery_state"] ?? "queued") ?? .queued
+        let next: DeliveryState = switch update.state {
+        case .sent: .sent
+        case .delivered, .read: .delivered
+        case .failed: .failed
+        }
+        let rank: [DeliveryState: Int] = [.queued: 0, .sent: 1, .delivered: 2, .failed: 3]
+        if rank[next]! > rank[current]! || (current == .delivered && next == .failed) {
+            try db.execute(
+                sql: "UPDATE messages SET delivery_state = ?, delivery_error = ? WHERE id = ?",
+                arguments: [next.rawValue, update.error, id])
+        }
+        let record = try messageRecord(db, id: id)
+        return IngestOutcome(
+            kind: .deliveryUpdated, message: record, conversationID: record?.conversationID,
+            owner: row["owner"], assignee: row["assignee"])
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

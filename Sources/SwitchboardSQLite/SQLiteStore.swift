@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+import Logging
+import SwitchboardCore
+
+/// The embedded default store: one SQLite file in WAL mode. Reads run concurrently; writes go
+/// through GRDB's single writer, and inbound messages arrive there in groups (see
+/// ``GroupCommitter``), so one fsync covers many messages.
+///
+/// `synchronous=FULL`: a 2xx must survive a power loss, not only a crash. An SQLite database is
+/// served by one gateway process; several gateways share PostgreSQL instead.
+public final class SQLiteStore: Store {
+    let pool: DatabasePool
+    let logger: Logger
+
+    /// Opens (creating if needed) the database at `path`.
+    public init(path: String, logger: Logger = Logger(label: "switchboard.sqlite")) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.maximumReaderCount = 8
+        config.label = "switchboard"
+        self.pool = try DatabasePool(path: path, configuration: config)
+        self.logger = logger
+        // GRDB sets synchronous=NORMAL on the writer after prepareDatabase; FULL is set here, after
+        // opening, on the one connection that commits.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+    }
+
+    /// The writer connection's `synchronous` level (2 = FULL), so tests can prove durability settings.
+    public func synchronousLevel() async throws -> Int {
+        try await pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    public func prepare(agents: [Agent]) async throws {
+        try SQLiteSchema.migrator.migrate(pool)
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE agents SET configured = 0")
+            for agent in agents {
+                try db.execute(
+                    sql: "INSERT INTO agents (id, configured) VALUES (?, 1) ON CONFLICT(id) DO UPDATE SET configured = 1",
+                    arguments: [agent.id])
+            }
+        }
+    }
+
+    public func checkHealth() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func close() async throws {
+        try pool.close()
+    }
+
+    public func agentStatus(_ agentID: String) async throws -> AgentStatus {
+        try await pool.read { db in
+            let raw = try String.fetchOne(db, sql: "SELECT status FROM agents WHERE id = ?", arguments: [agentID])
+            return raw.flatMap(AgentStatus.init(rawValue:)) ?? .offline
+        }
+    }
+
+    public func setAgentStatus(_ agentID: String, _ status: AgentStatus) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE agents SET status = ? WHERE id = ?", arguments: [status.rawValue, agentID])
+        }
+    }
+}
+
+extension Date {
+    var epoch: Double { timeIntervalSince1970 }
+    init(epoch: Double) { self.init(timeIntervalSince1970: epoch) }
+}
+
+extension Row {
+    func date(_ column: String) -> Date? {
+        (self[column] as Double?).map(Date.init(epoch:))
+    }
+}

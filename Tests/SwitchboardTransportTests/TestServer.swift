@@ -1,0 +1,119 @@
+import Foundation
+
+/// A real HTTP/1.1 server on a free loopback port, run by python3 so the transport is tested
+/// against sockets and keep-alive behaviour it did not write itself.
+final class TestServer: Sendable {
+    let port: Int
+    private let process: Process
+
+    private static let script = #"""
+import http.server, json, sys, time, urllib.parse
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse is observable
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body, content_type="text/plain"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def handle_any(self):
+        url = urllib.parse.urlparse(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if url.path == "/echo":
+            payload = {
+                "method": self.command,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": body.decode("utf-8", "replace"),
+                "clientPort": self.client_address[1],
+            }
+            self.reply(200, json.dumps(payload).encode(), "application/json")
+        elif url.path.startswith("/status/"):
+            self.reply(int(url.path.split("/")[2]), b"status body")
+        elif url.path == "/slow":
+            ms = int(urllib.parse.parse_qs(url.query).get("ms", ["0"])[0])
+            time.sleep(ms / 1000)
+            self.reply(200, b"slow done")
+        elif url.path == "/early-hints":
+            self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\nX-Interim: yes\r\n\r\n")
+            self.send_response(200)
+            self.send_header("X-Final", "yes")
+            self.send_header("Content-Length", "5")
+            self.end_headers()
+            self.wfile.write(b"final")
+        else:
+            self.reply(404, b"not found")
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the default 5 would drop SYNs under 50 parallel connects
+
+server = Server(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""#
+
+    init() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.script]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = stdout.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            process.terminate()
+            throw ServerError(message: "test server did not report a port")
+        }
+        self.process = process
+        self.port = port
+    }
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Runs `body` against a fresh server and always stops it, even when the test fails.
+    static func with<T>(_ body: (TestServer) async throws -> T) async throws -> T {
+        let server = try TestServer()
+        defer { server.stop() }
+        return try await body(server)
+    }
+}
+
+struct ServerError: Error { var message: String }
+
+/// A loopback port nobody listens on: bound, read back, then closed.
+func unusedPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw ServerError(message: "socket failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddr in
+            bind(fd, sockaddr, length) == 0 && getsockname(fd, sockaddr, &length) == 0
+        }
+    }
+    guard bound else { throw ServerError(message: "bind failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
