@@ -10,6 +10,31 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 
 /// Reads `switchboard.yaml`: every section typed, every unknown key an error with its line.
 public enum ConfigLoader {
+    /// Parses the file and builds its adapters, reporting every problem of both steps at once.
+    public static func load(
+        path: String, factories: [any ChannelAdapterFactory], context: AdapterContext,
+        environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
+    ) throws(ConfigError) -> (GatewayConfig, [RegisteredAdapter]) {
+        let diagnostics = ConfigDiagnostics(file: path)
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(problems: [ConfigProblem(file: path, line: 0, message: "cannot read the configuration file as UTF-8 text")])
+        }
+        guard let config = parse(text, file: path, diagnostics: diagnostics, environment: environment) else {
+            throw ConfigError(problems: diagnostics.problems)
+        }
+        var adapterContext = context
+        adapterContext.publicURL = config.server.publicURL
+        do throws(ConfigError) {
+            let adapters = try buildAdapters(config, factories: factories, context: adapterContext)
+            let problems = diagnostics.problems
+            guard problems.isEmpty else { throw ConfigError(problems: problems) }
+            return (config, adapters)
+        } catch {
+            var seen = Set<String>()
+            throw ConfigError(problems: (error.problems + diagnostics.problems).filter { seen.insert($0.description).inserted }.sorted { $0.line < $1.line })
+        }
+    }
+
     /// Parses and validates the file. Adapters are only described here; ``buildAdapters`` makes them.
     public static func load(
         path: String, environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }

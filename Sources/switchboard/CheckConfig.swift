@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SwitchboardAdapterAPI
+import SwitchboardConfig
+
+struct CheckConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration file; prints PATH:LINE: message for each problem.")
+
+    @Option(name: .long, help: "Configuration file.")
+    var config = "Config/switchboard.yaml"
+
+    func run() async throws {
+        do {
+            let context = AdapterContext(logger: Logger(label: "check-config"), transport: OfflineTransport(), publicURL: "")
+            let (loaded, adapters) = try ConfigLoader.load(path: config, factories: AdapterCatalog.factories, context: context)
+            print("\(config): OK (\(loaded.agents.count) agents, \(adapters.count) adapters)")
+        } catch {
+            for problem in error.problems { print(problem) }
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Used while only checking: nothing is sent.
+struct OfflineTransport: HTTPTransport {
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        throw TransportError("check-config sends nothing")
+    }
+}

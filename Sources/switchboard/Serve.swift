@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import SwitchboardAdapterAPI
+import SwitchboardConfig
+import SwitchboardCore
+import SwitchboardGateway
+import SwitchboardSQLite
+import SwitchboardTransport
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway.")
+
+    @Option(name: .long, help: "Configuration file.")
+    var config = "Config/switchboard.yaml"
+
+    @Option(name: .long, help: "Listen on this port instead of the configured one (0: any free port).")
+    var port: Int?
+
+    func run() async throws {
+        // The log level comes from the file, so it is read before logging starts; the full load
+        // below reports every problem of the file.
+        let level = Logger.Level(rawValue: (try? ConfigLoader.load(path: config).logLevel) ?? "info") ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "switchboard")
+        let transport = CurlTransport(logger: Logger(label: "switchboard.transport"))
+        defer { transport.shutdown() }
+        let loaded: GatewayConfig
+        let adapters: [RegisteredAdapter]
+        do {
+            let context = AdapterContext(logger: Logger(label: "switchboard.adapter"), transport: transport, publicURL: "")
+            (loaded, adapters) = try ConfigLoader.load(path: config, factories: AdapterCatalog.factories, context: context)
+        } catch {
+            for problem in error.problems { printError(problem.description) }
+            throw ExitCode(1)
+        }
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
+
+        let store: any Store
+        switch loaded.storage {
+        case .sqlite(let path):
+            do {
+                store = try SQLiteStore(path: path, logger: Logger(label: "switchboard.sqlite"))
+            } catch {
+                printError("\(config): cannot open the SQLite database at \(path): \(error)")
+                throw ExitCode(1)
+            }
+        case .postgres:
+            printError("\(config): PostgreSQL storage is not available in this build")
+            throw ExitCode(1)
+        }
+        try await store.prepare(agents: loaded.agents)
+
+        let registry = AdapterRegistry(adapters)
+        let directory = AgentDirectory(agents: loaded.agents, tokens: loaded.tokens)
+        let events = EventBus()
+        let firstResponse = loaded.routing.firstResponse
+        let policy = IngestPolicy(
+            assignment: AssignmentPolicy(directory: directory),
+            teamOfAdapter: { registry[$0]?.team },
+            firstResponse: { registry[$0]?.firstResponse ?? firstResponse })
+        let notifier = IngestNotifier(events: events)
+        let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
+        let worker = DeliveryWorker(store: store, adapters: registry, events: events, settings: loaded.delivery, logger: logger)
+        let components = GatewayComponents(
+            router: Router(adapters: registry, committer: committer, logger: logger),
+            desk: AgentDesk(directory: directory, store: store, adapters: registry, events: events, outbox: worker),
+            events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
+        let host = loaded.server.host
+        let app = Gateway.application(
+            components, host: host, port: port ?? loaded.server.port, services: [committer, worker], logger: logger
+        ) { actualPort in
+            // One line on stdout that scripts and tests wait for.
+            FileHandle.standardOutput.write(Data("switchboard listening on http://\(host):\(actualPort)\n".utf8))
+        }
+        try await app.runService()
+        events.finishAll()
+        try await store.close()
+        logger.info("stopped")
+    }
+}
+
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

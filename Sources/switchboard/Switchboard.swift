@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "A self-hosted, multi-channel customer-service message router.",
+        subcommands: [Serve.self, CheckConfig.self, Bench.self])
+}
