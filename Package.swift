@@ -121,13 +121,5 @@ let package = Package(
             dependencies: ["SwitchboardCore", "SwitchboardSQLite", "SwitchboardConfig", "WebhookAdapter"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(
-            name: "SwitchboardGatewayTests",
-            dependencies: [
-                "SwitchboardGateway", "SwitchboardSQLite", "SwitchboardTransport", "WebhookAdapter",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ],
-            swiftSettings: swiftSettings
-        ),
     ]
 )

@@ -1,0 +1,41 @@
+# Switchboard: `make run` builds and starts the gateway on the embedded default;
+# `make test` runs every test. Both install what they need on a fresh Debian machine.
+SHELL := /bin/bash
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev
+PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator
+CONFIG ?= Config/switchboard.yaml
+SWIFT_BUILD_FLAGS ?=
+
+.PHONY: deps build release run test test-swift test-e2e bench clean
+
+deps:
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
+	@python3 -c 'import pytest, requests, yaml, jsonschema, openapi_spec_validator' 2>/dev/null || \
+		python3 -m pip install -q $(PIP_PACKAGES)
+
+build: deps
+	swift build $(SWIFT_BUILD_FLAGS) --build-tests
+
+release: deps
+	swift build -c release --product switchboard
+
+# Demo tokens and secret for the example config; set your own in production.
+export SB_TOKEN_ANA ?= ana-dev-token
+export SB_TOKEN_LUIS ?= luis-dev-token
+export SB_TOKEN_MARTA ?= marta-dev-token
+export SHOP_CHAT_SECRET ?= dev-secret
+
+run: release
+	@echo "agent tokens: ana=$$SB_TOKEN_ANA luis=$$SB_TOKEN_LUIS marta=$$SB_TOKEN_MARTA (webhook secret: $$SHOP_CHAT_SECRET)"
+	.build/release/switchboard serve --config $(CONFIG)
+
+test: build
+	swift test --skip-build
+	SWITCHBOARD_BIN=$(CURDIR)/.build/debug/switchboard python3 -m pytest -q tests/e2e
+
+bench: release
+	scripts/bench.sh
+
+clean:
+	rm -rf .build data

@@ -1,0 +1,93 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SwitchboardAdapterAPI
+
+/// Where the bench sends its requests, parsed from `--url`.
+struct BenchTarget: Sendable {
+    var host: String
+    var port: Int
+    /// Path prefix of the gateway (usually empty), without a trailing slash.
+    var basePath: String
+
+    /// Parses `http://host[:port][/prefix]`; only plain HTTP, because the bench has no TLS stack.
+    init(url text: String) throws {
+        guard let url = URL(string: text), url.scheme?.lowercased() == "http", let host = url.host, !host.isEmpty else {
+            throw BenchError.usage("--url must look like http://host:port (plain HTTP), got '\(text)'")
+        }
+        self.host = host
+        self.port = url.port ?? 80
+        var path = url.path
+        while path.hasSuffix("/") { path.removeLast() }
+        self.basePath = path
+    }
+
+    /// Value of the `Host` header; the port is always given so proxies route it like the gateway would.
+    var hostHeader: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// One fully prepared request: built before the timed phase so the hot loop only writes bytes.
+struct BenchRequest: Sendable {
+    var head: HTTPRequestHead
+    var body: ByteBuffer
+}
+
+/// Builds every request of a run up front (bodies, HMAC signatures, headers).
+enum BenchWorkload {
+    /// Requests `0..<count`; message `i` comes from customer `i % customers`.
+    /// The run id makes message ids and customer addresses fresh on every run, so the gateway
+    /// stores each message instead of answering "duplicate".
+    static func build(
+        target: BenchTarget, adapter: String, secret: String?, runID: String, count: Int, customers: Int
+    ) -> [BenchRequest] {
+        let uri = "\(target.basePath)/hooks/\(adapter)"
+        let host = target.hostHeader
+        let allocator = ByteBufferAllocator()
+        var requests: [BenchRequest] = []
+        requests.reserveCapacity(count)
+        for i in 0..<count {
+            let customer = i % customers
+            // Everything interpolated here is ASCII without quotes or backslashes, so no JSON escaping is needed.
+            let json = #"{"id":"bench-\#(runID)-\#(i)","from":"bench-\#(runID)-\#(customer)@example.com","#
+                + #""name":"Bench Customer \#(customer)","text":"bench message \#(i) from run \#(runID)"}"#
+            let bytes = Array(json.utf8)
+            var headers = HTTPHeaders()
+            headers.reserveCapacity(6)
+            headers.add(name: "Host", value: host)
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Content-Length", value: String(bytes.count))
+            headers.add(name: "User-Agent", value: "switchboard-bench")
+            if let secret {
+                headers.add(name: "X-Switchboard-Signature", value: "sha256=" + Signatures.hmacSHA256Hex(key: secret, bytes))
+            }
+            var body = allocator.buffer(capacity: bytes.count)
+            body.writeBytes(bytes)
+            requests.append(BenchRequest(
+                head: HTTPRequestHead(version: .http1_1, method: .POST, uri: uri, headers: headers), body: body))
+        }
+        return requests
+    }
+
+    /// A short random id (8 hex digits) that tells the rows of different runs apart.
+    static func makeRunID() -> String {
+        String(UInt32.random(in: .min ... .max), radix: 16).leftPadded(to: 8)
+    }
+}
+
+/// Command-line problems found before any request is sent.
+enum BenchError: Error, CustomStringConvertible {
+    case usage(String)
+
+    var description: String {
+        switch self {
+        case .usage(let message): message
+        }
+    }
+}
+
+private extension String {
+    /// Pads with leading zeros so run ids have a fixed width.
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

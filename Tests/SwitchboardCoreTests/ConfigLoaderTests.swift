@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import SwitchboardAdapterAPI
+import SwitchboardConfig
+import Testing
+import WebhookAdapter
+
+@Suite struct ConfigLoaderTests {
+    let env: @Sendable (String) -> String? = { ["TOKEN_A": "token-aaaa-1", "TOKEN_M": "token-mmmm-1", "HOOK": "s3cret"][$0] }
+
+    func write(_ yaml: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sb-config-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func load(_ yaml: String) throws -> Result<(GatewayConfig, Int), ConfigError> {
+        let path = try write(yaml)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let context = AdapterContext(logger: Logger(label: "test"), transport: ClosureTransport { _ in HTTPResponse(status: 200) }, publicURL: "", environment: env)
+        do {
+            let (config, adapters) = try ConfigLoader.load(path: path, factories: [WebhookAdapterFactory()], context: context, environment: env)
+            return .success((config, adapters.count))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static let good = """
+        server: { host: 127.0.0.1, port: 9999 }
+        storage: { sqlite: /tmp/x.sqlite }
+        routing: { first_response: 2h30m }
+        agents:
+          - { id: ana, name: Ana, teams: [support], token_env: TOKEN_A }
+          - { id: marta, name: Marta, role: supervisor, teams: [support], token_env: TOKEN_M }
+        adapters:
+          - id: shop
+            type: webhook
+            team: support
+            secret_env: HOOK
+            outbound: { url: "http://127.0.0.1:9/send" }
+        """
+
+    @Test func readsAGoodFile() throws {
+        let (config, adapters) = try load(Self.good).get()
+        #expect(adapters == 1)
+        #expect(config.server.port == 9999)
+        #expect(config.routing.firstResponse == .seconds(9000))
+        #expect(config.tokens["ana"] == "token-aaaa-1")
+        #expect(config.agents.map(\.role) == [.agent, .supervisor])
+    }
+
+    @Test func reportsEveryProblemWithItsLine() throws {
+        let yaml = """
+            server: { host: 127.0.0.1, port: 9999, colour: blue }
+            storage: { sqlite: /tmp/x.sqlite }
+            routing:
+              first_response: soon
+            agents:
+              - { id: ana, teams: [support], token_env: NOT_SET }
+            adapters:
+              - id: shop
+                type: webhook
+                outbound: { url: "ftp://nowhere" }
+                inbound: { text: body }
+                extra: 1
+              - id: fax
+                type: fax
+            """
+        guard case .failure(let error) = try load(yaml) else {
+            Issue.record("a broken file was accepted")
+            return
+        }
+        let lines = error.problems.map { "\($0.line): \($0.message)" }
+        #expect(lines.contains("1: server: unknown key 'colour'"))
+        #expect(lines.contains { $0.hasPrefix("4: routing.first_response: 'soon' is not a duration") })
+        #expect(lines.contains("6: agents[0].token_env: environment variable NOT_SET is not set"))
+        #expect(lines.contains { $0.hasPrefix("10: adapters[0].outbound.url: 'ftp://nowhere' is not an http") })
+        #expect(lines.contains { $0.hasPrefix("11: adapters[0].inbound.text: 'body' is not a JSON pointer") })
+        #expect(lines.contains("12: adapters[0]: unknown key 'extra'"))
+        #expect(lines.contains { $0.hasPrefix("13: adapters[1]: unknown adapter type 'fax'") })
+        #expect(error.problems.allSatisfy { $0.description.contains(".yaml:\($0.line): ") })
+    }
+
+    @Test func reportsYAMLSyntaxErrorsWithTheirLine() throws {
+        guard case .failure(let error) = try load("server:\n  host: [unclosed\nagents: []\n") else {
+            Issue.record("broken YAML was accepted")
+            return
+        }
+        #expect(error.problems.first?.message.contains("YAML syntax error") == true)
+        #expect((error.problems.first?.line ?? 0) >= 2)
+    }
+
+    @Test(arguments: [("250ms", 0.25), ("5s", 5), ("30m", 1800), ("24h", 86400), ("1h30m", 5400), ("2d", 172_800), ("90", 90)])
+    func parsesDurations(text: String, seconds: Double) {
+        #expect(DurationParser.parse(text).map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } == seconds)
+    }
+
+    @Test(arguments: ["", "soon", "5 parsecs", "1h30", "-"])
+    func rejectsNonDurations(text: String) {
+        #expect(DurationParser.parse(text) == nil)
+    }
+}
