@@ -64,7 +64,7 @@ public struct WebhookAdapter: ChannelAdapter {
 
     public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
         let payload = OutboundPayload(
-            id: message.idempotencyKey, conversation: message.conversationID, to: message.to, text: message.text,
+            id: message.id, conversation: message.conversationID, to: message.to, text: message.text,
             in_reply_to: message.inReplyTo)
         let body = Array(try JSONEncoder().encode(payload))
         var headers: [(name: String, value: String)] = [
@@ -90,7 +90,7 @@ public struct WebhookAdapter: ChannelAdapter {
 
     /// The JSON a reply is POSTed as.
     struct OutboundPayload: Encodable {
-        var id: String
+        var id: Int64
         var conversation: Int64
         var to: String
         var text: String

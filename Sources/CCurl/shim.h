@@ -30,8 +30,10 @@ static inline CURLcode sb_easy_setopt_string(CURL *handle, CURLoption option, co
     return curl_easy_setopt(handle, option, value);
 }
 
-/* For CURLOPT_COPYPOSTFIELDS (binary-safe once CURLOPT_POSTFIELDSIZE_LARGE is set), */
-/* CURLOPT_ERRORBUFFER, CURLOPT_WRITEDATA, CURLOPT_HEADERDATA, CURLOPT_PRIVATE. */
+/*
+ * For CURLOPT_COPYPOSTFIELDS (binary-safe once CURLOPT_POSTFIELDSIZE_LARGE is set),
+ * CURLOPT_ERRORBUFFER, CURLOPT_WRITEDATA and CURLOPT_HEADERDATA.
+ */
 static inline CURLcode sb_easy_setopt_pointer(CURL *handle, CURLoption option, void *value) {
     return curl_easy_setopt(handle, option, value);
 }

@@ -29,7 +29,7 @@ public struct OutboundMessage: Sendable {
     }
 
     /// The value for an `Idempotency-Key` header: the same on every attempt.
-    public var idempotencyKey: String { "sb-reply-\(id)" }
+    public var idempotencyKey: String { String(id) }
 }
 
 /// What the channel said when it accepted a reply.

@@ -172,9 +172,8 @@ public enum ConfigLoader {
         var problems: [ConfigProblem] = []
         for spec in config.adapters {
             guard let factory = byType[spec.type] else {
-                problems.append(ConfigProblem(
-                    file: config.file, line: spec.line,
-                    message: "\(spec.section.path): unknown adapter type '\(spec.type)' (available: \(byType.keys.sorted().joined(separator: ", ")))"))
+                spec.section.problem("type", "unknown adapter type '\(spec.type)' (available: \(byType.keys.sorted().joined(separator: ", ")))")
+                spec.section.finish()
                 continue
             }
             var adapterContext = context

@@ -16,7 +16,9 @@ final class CurlMultiLoop: Sendable {
     /// other threads touch.
     private struct Inbox {
         var pending: [any CurlTransfer] = []
-        var cancelled: [ObjectIdentifier] = []
+        /// Held strongly, not by id, so a freed transfer's address cannot be reused by a new
+        /// transfer that a stale cancellation would then hit.
+        var cancelled: [any CurlTransfer] = []
         var isShutDown = false
         /// The multi handle is being freed: no more `curl_multi_wakeup` on it.
         var isClosed = false
@@ -42,7 +44,7 @@ final class CurlMultiLoop: Sendable {
         let thread = Thread { [self] in
             var logger = logger
             logger[metadataKey: "component"] = "curl-loop"
-            LoopThread(loop: self, multi: multi.pointer, logger: logger).run()
+            CurlLoopThread(loop: self, multi: multi.pointer, logger: logger).run()
             exited.leave()
         }
         thread.name = "switchboard-curl"
@@ -70,8 +72,10 @@ final class CurlMultiLoop: Sendable {
             if let index = box.pending.firstIndex(where: { ObjectIdentifier($0) == id }) {
                 return box.pending.remove(at: index)
             }
-            box.cancelled.append(id)
-            wake(box)
+            if !box.isClosed {
+                box.cancelled.append(transfer)
+                wake(box)
+            }
             return nil
         }
         unstarted?.fail(CancellationError())
@@ -92,7 +96,7 @@ final class CurlMultiLoop: Sendable {
     }
 
     /// What the loop thread picks up on each turn.
-    fileprivate func takeWork() -> (pending: [any CurlTransfer], cancelled: [ObjectIdentifier], shutDown: Bool) {
+    func takeWork() -> (pending: [any CurlTransfer], cancelled: [any CurlTransfer], shutDown: Bool) {
         inbox.withLock { box in
             defer { box.pending = []; box.cancelled = [] }
             return (box.pending, box.cancelled, box.isShutDown)
@@ -100,7 +104,7 @@ final class CurlMultiLoop: Sendable {
     }
 
     /// Called by the loop thread just before it frees the multi handle.
-    fileprivate func close() -> [any CurlTransfer] {
+    func close() -> [any CurlTransfer] {
         inbox.withLock { box in
             box.isClosed = true
             box.isShutDown = true
@@ -120,118 +124,4 @@ final class CurlMultiLoop: Sendable {
 /// shows the handle is not yet freed. Every other use stays on the loop thread.
 private struct MultiHandle: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
-}
-
-/// The state only the loop thread sees: active transfers and idle easy handles.
-private final class LoopThread {
-    private struct Active {
-        let transfer: any CurlTransfer
-        let easy: CurlEasy
-    }
-
-    /// Enough to absorb bursts without holding many idle handles; connections live in the
-    /// multi handle's cache, so a dropped easy handle loses nothing.
-    private static let idlePoolLimit = 32
-    /// Upper bound on one poll; curl shortens it to its own next timer.
-    private static let pollTimeoutMs: Int32 = 1000
-
-    private let loop: CurlMultiLoop
-    private let multi: UnsafeMutableRawPointer
-    private let logger: Logger
-    private var active: [UnsafeMutableRawPointer: Active] = [:]
-    private var handleByTransfer: [ObjectIdentifier: UnsafeMutableRawPointer] = [:]
-    private var idle: [CurlEasy] = []
-
-    init(loop: CurlMultiLoop, multi: UnsafeMutableRawPointer, logger: Logger) {
-        self.loop = loop
-        self.multi = multi
-        self.logger = logger
-    }
-
-    func run() {
-        logger.debug("curl loop started")
-        while true {
-            let work = loop.takeWork()
-            if work.shutDown { break }
-            for transfer in work.pending { start(transfer) }
-            for id in work.cancelled { abort(id, with: CancellationError()) }
-            var running: Int32 = 0
-            let performCode = curl_multi_perform(multi, &running)
-            if performCode != CURLM_OK { logMultiError("curl_multi_perform", performCode) }
-            collectFinished()
-            let pollCode = curl_multi_poll(multi, nil, 0, Self.pollTimeoutMs, nil)
-            if pollCode != CURLM_OK { logMultiError("curl_multi_poll", pollCode) }
-        }
-        tearDown()
-        logger.debug("curl loop stopped")
-    }
-
-    private func start(_ transfer: any CurlTransfer) {
-        guard let easy = idle.popLast() ?? CurlEasy() else {
-            transfer.fail(TransportError("could not start transfer: curl_easy_init failed"))
-            return
-        }
-        do {
-            try transfer.configure(easy)
-        } catch {
-            transfer.fail(error)
-            recycle(easy)
-            return
-        }
-        let code = curl_multi_add_handle(multi, easy.handle)
-        guard code == CURLM_OK else {
-            transfer.fail(TransportError("could not start transfer: \(String(cString: curl_multi_strerror(code)))"))
-            recycle(easy)
-            return
-        }
-        active[easy.handle] = Active(transfer: transfer, easy: easy)
-        handleByTransfer[ObjectIdentifier(transfer)] = easy.handle
-    }
-
-    private func collectFinished() {
-        var remaining: Int32 = 0
-        while let message = curl_multi_info_read(multi, &remaining) {
-            guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle else { continue }
-            // Read before detaching: removing the handle invalidates the message.
-            let code = message.pointee.data.result
-            guard let finished = detach(handle) else { continue }
-            finished.transfer.complete(finished.easy, code: code)
-            recycle(finished.easy)
-        }
-    }
-
-    private func abort(_ id: ObjectIdentifier, with error: any Error) {
-        guard let handle = handleByTransfer[id], let aborted = detach(handle) else { return }
-        aborted.transfer.fail(error)
-        recycle(aborted.easy)
-    }
-
-    private func detach(_ handle: UnsafeMutableRawPointer) -> Active? {
-        guard let entry = active.removeValue(forKey: handle) else { return nil }
-        handleByTransfer[ObjectIdentifier(entry.transfer)] = nil
-        _ = curl_multi_remove_handle(multi, handle)
-        return entry
-    }
-
-    private func recycle(_ easy: CurlEasy) {
-        easy.reset()
-        if idle.count < Self.idlePoolLimit { idle.append(easy) }
-    }
-
-    private func tearDown() {
-        let orphans = loop.close()
-        let shutDown = TransportError("transport shut down")
-        for transfer in orphans { transfer.fail(shutDown) }
-        for handle in Array(active.keys) {
-            guard let entry = detach(handle) else { continue }
-            entry.transfer.fail(shutDown)
-            entry.easy.reset()
-        }
-        idle.removeAll()
-        curl_multi_cleanup(multi)
-    }
-
-    private func logMultiError(_ call: String, _ code: CURLMcode) {
-        logger.warning("\(call) failed", metadata: ["error": "\(String(cString: curl_multi_strerror(code)))"])
-    }
 }

@@ -94,8 +94,10 @@ final class HTTPTransfer: CurlTransfer, @unchecked Sendable {
             lines.append("Content-Type:")
         }
         for (name, value) in request.headers {
-            guard !name.isEmpty, !(name + value).contains(where: { $0 == "\r" || $0 == "\n" }),
-                  !name.contains(":") else {
+            // CR/LF would let a configured value smuggle extra headers; NUL would truncate it.
+            let forbidden: Set<UInt8> = [0, 10, 13]
+            guard !name.isEmpty, !name.utf8.contains(UInt8(ascii: ":")),
+                  !name.utf8.contains(where: forbidden.contains), !value.utf8.contains(where: forbidden.contains) else {
                 throw TransportError("invalid request header \(name.debugDescription)")
             }
             // "Name:" would delete the header; curl's "Name;" form sends it with an empty value.

@@ -7,8 +7,9 @@ struct ResponseHeaders {
 
     mutating func consume(_ raw: UnsafeRawBufferPointer) {
         // Header bytes are not guaranteed UTF-8; a lossy decode beats dropping the header.
+        // Character.isNewline, because Swift sees "\r\n" as one Character.
         var line = Substring(String(decoding: raw, as: UTF8.self))
-        while let last = line.last, last == "\r" || last == "\n" { line.removeLast() }
+        while let last = line.last, last.isNewline { line.removeLast() }
         if line.hasPrefix("HTTP/") {
             fields.removeAll(keepingCapacity: true)
         } else if line.isEmpty {
@@ -23,6 +24,9 @@ struct ResponseHeaders {
     }
 
     private func trimmed(_ text: Substring) -> String {
-        String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        var text = text
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return String(text)
     }
 }

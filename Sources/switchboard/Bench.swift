@@ -54,12 +54,14 @@ struct Bench: AsyncParsableCommand {
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number") }
+        // Checked here rather than in run() so the error comes with this command's usage line.
+        _ = try BenchTarget(url: url)
+        _ = try readSecret()
     }
 
     func run() async throws {
         let secret = try readSecret()
-        let target: BenchTarget
-        do { target = try BenchTarget(url: url) } catch { throw ValidationError("\(error)") }
+        let target = try BenchTarget(url: url)
 
         // Bodies and signatures are built before any timing starts.
         let runID = BenchWorkload.makeRunID()

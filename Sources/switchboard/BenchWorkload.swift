@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -13,7 +14,7 @@ struct BenchTarget: Sendable {
     /// Parses `http://host[:port][/prefix]`; only plain HTTP, because the bench has no TLS stack.
     init(url text: String) throws {
         guard let url = URL(string: text), url.scheme?.lowercased() == "http", let host = url.host, !host.isEmpty else {
-            throw BenchError.usage("--url must look like http://host:port (plain HTTP), got '\(text)'")
+            throw ValidationError("--url must look like http://host:port (plain HTTP), got '\(text)'")
         }
         self.host = host
         self.port = url.port ?? 80
@@ -71,17 +72,6 @@ enum BenchWorkload {
     /// A short random id (8 hex digits) that tells the rows of different runs apart.
     static func makeRunID() -> String {
         String(UInt32.random(in: .min ... .max), radix: 16).leftPadded(to: 8)
-    }
-}
-
-/// Command-line problems found before any request is sent.
-enum BenchError: Error, CustomStringConvertible {
-    case usage(String)
-
-    var description: String {
-        switch self {
-        case .usage(let message): message
-        }
     }
 }
 

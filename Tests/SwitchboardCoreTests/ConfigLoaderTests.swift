@@ -78,7 +78,7 @@ import WebhookAdapter
         #expect(lines.contains { $0.hasPrefix("10: adapters[0].outbound.url: 'ftp://nowhere' is not an http") })
         #expect(lines.contains { $0.hasPrefix("11: adapters[0].inbound.text: 'body' is not a JSON pointer") })
         #expect(lines.contains("12: adapters[0]: unknown key 'extra'"))
-        #expect(lines.contains { $0.hasPrefix("13: adapters[1]: unknown adapter type 'fax'") })
+        #expect(lines.contains { $0.hasPrefix("14: adapters[1].type: unknown adapter type 'fax'") })
         #expect(error.problems.allSatisfy { $0.description.contains(".yaml:\($0.line): ") })
     }
 

@@ -92,10 +92,10 @@ import WebhookAdapter
         let sent = try #require(seen.withLock { $0.first })
         #expect(sent.url == "http://127.0.0.1:9/send")
         let headers = Dictionary(uniqueKeysWithValues: sent.headers.map { ($0.name, $0.value) })
-        #expect(headers["Idempotency-Key"] == "sb-reply-9")
+        #expect(headers["Idempotency-Key"] == "9")
         #expect(headers["X-Switchboard-Signature"] == "sha256=" + Signatures.hmacSHA256Hex(key: "s3cret", sent.body))
         let body = try JSONValue.parse(sent.body)
-        #expect(body == .object(["id": .string("sb-reply-9"), "conversation": .integer(3), "to": .string("a@x"), "text": .string("hello"), "in_reply_to": .string("ext-1")]))
+        #expect(body == .object(["id": .integer(9), "conversation": .integer(3), "to": .string("a@x"), "text": .string("hello"), "in_reply_to": .string("ext-1")]))
     }
 
     @Test func classifiesFailures() async throws {

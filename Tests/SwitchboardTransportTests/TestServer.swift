@@ -1,10 +1,12 @@
 import Foundation
+import Synchronization
 
 /// A real HTTP/1.1 server on a free loopback port, run by python3 so the transport is tested
 /// against sockets and keep-alive behaviour it did not write itself.
 final class TestServer: Sendable {
     let port: Int
     private let process: Process
+    private let exit: ExitSignal
 
     private static let script = #"""
 import http.server, json, sys, time, urllib.parse
@@ -61,39 +63,85 @@ print(server.server_address[1], flush=True)
 server.serve_forever()
 """#
 
-    init() throws {
+    /// Starts python and reads the port it bound. The blocking pipe read runs on a dispatch
+    /// thread so parallel tests do not park the (small) cooperative pool.
+    static func start() async throws -> TestServer {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script]
+        process.arguments = ["python3", "-c", script]
         let stdout = Pipe()
         process.standardOutput = stdout
+        let exit = ExitSignal()
+        process.terminationHandler = { _ in exit.fire() }
         try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
+        let reader = stdout.fileHandleForReading
+        let line = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var line = Data()
+                while !line.contains(UInt8(ascii: "\n")) {
+                    let chunk = reader.availableData
+                    if chunk.isEmpty { break }
+                    line.append(chunk)
+                }
+                continuation.resume(returning: line)
+            }
         }
         guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             throw ServerError(message: "test server did not report a port")
         }
-        self.process = process
+        return TestServer(port: port, process: process, exit: exit)
+    }
+
+    private init(port: Int, process: Process, exit: ExitSignal) {
         self.port = port
+        self.process = process
+        self.exit = exit
     }
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
+    /// SIGKILL, not `terminate()`: children spawned from dispatch worker threads inherit their
+    /// blocked SIGTERM. Waits through the termination handler, because `waitUntilExit` would
+    /// park a cooperative thread.
+    func stop() async {
+        kill(process.processIdentifier, SIGKILL)
+        await exit.wait()
     }
 
     /// Runs `body` against a fresh server and always stops it, even when the test fails.
     static func with<T>(_ body: (TestServer) async throws -> T) async throws -> T {
-        let server = try TestServer()
-        defer { server.stop() }
-        return try await body(server)
+        let server = try await TestServer.start()
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+}
+
+/// Lets an async test await the child's exit, whichever of exit and wait comes first.
+private final class ExitSignal: Sendable {
+    private let state = Mutex<(exited: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func fire() {
+        state.withLock { state in
+            state.exited = true
+            return state.waiter.take()
+        }?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let alreadyExited = state.withLock { state in
+                if !state.exited { state.waiter = continuation }
+                return state.exited
+            }
+            if alreadyExited { continuation.resume() }
+        }
     }
 }
 

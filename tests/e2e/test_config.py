@@ -1,0 +1,92 @@
+"""`switchboard check-config`: every problem as PATH:LINE: message, exit 1; a good file exits 0."""
+
+import os
+import re
+import subprocess
+
+import yaml
+
+from conftest import BIN, base_config
+
+BROKEN = """\
+# a broken configuration
+server:
+  host: 127.0.0.1
+  port: 8080
+  colour: blue
+storage:
+  sqlite: {db}
+delivery:
+  first_retry: soon
+  max_attempts: 3
+agents:
+  - {{ id: ana, name: "Ana", role: agent, teams: [support], token_env: SB_E2E_SURELY_UNSET_TOKEN }}
+adapters:
+  - type: carrier-pigeon
+    id: pigeons
+    team: support
+"""
+#  line 5: unknown key, line 9: bad duration, line 12: missing env var, line 14: unknown adapter type
+EXPECTED = {5: ["colour"], 9: ["first_retry", "soon"], 12: ["SB_E2E_SURELY_UNSET_TOKEN"], 14: ["carrier-pigeon"]}
+
+
+def run(args, env=None):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("SB_E2E_")}
+    e.update(env or {})
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60, env=e)
+
+
+def test_broken_config_reports_each_problem_with_its_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text(BROKEN.format(db=tmp_path / "x.sqlite"))
+    result = run(["check-config", "--config", str(path)])
+    assert result.returncode == 1, result
+    out = result.stdout + result.stderr
+    problems = {}
+    for line in out.splitlines():
+        m = re.match(rf"^{re.escape(str(path))}:(\d+): (.+)$", line)
+        assert m, f"not PATH:LINE: message: {line!r}"
+        problems.setdefault(int(m.group(1)), []).append(m.group(2))
+    assert sorted(problems) == sorted(EXPECTED), out
+    for line, words in EXPECTED.items():
+        text = " ".join(problems[line])
+        for word in words:
+            assert word in text, (line, word, text)
+    assert not path.with_suffix(".sqlite").exists()
+
+
+def test_serve_refuses_a_broken_config(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text(BROKEN.format(db=tmp_path / "x.sqlite"))
+    result = run(["serve", "--config", str(path), "--port", "0"])
+    assert result.returncode != 0
+    assert "switchboard listening" not in result.stdout
+    assert f"{path}:5:" in result.stderr, result.stderr
+
+
+def test_good_config_is_ok(tmp_path):
+    path = tmp_path / "good.yaml"
+    path.write_text(yaml.safe_dump(base_config(tmp_path, "http://127.0.0.1:9/send"), sort_keys=False))
+    env = {"SB_TOKEN_ANA": "token-ana-123", "SB_TOKEN_LUIS": "token-luis-123", "SB_TOKEN_MARTA": "token-marta-1",
+           "SHOP_CHAT_SECRET": "s3cret"}
+    result = run(["check-config", "--config", str(path)], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().startswith(f"{path}: OK"), result.stdout
+    # The shipped example is valid too, given its environment variables.
+    repo_example = os.path.join(os.path.dirname(__file__), "..", "..", "Config", "switchboard.yaml")
+    result = run(["check-config", "--config", repo_example], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_missing_secret_env_of_adapter_is_reported(tmp_path):
+    config = base_config(tmp_path, "http://127.0.0.1:9/send")
+    path = tmp_path / "nosecret.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    text = path.read_text().splitlines()
+    secret_line = next(i + 1 for i, l in enumerate(text) if re.match(r"^\s*(- )?secret_env:", l))
+    env = {"SB_TOKEN_ANA": "token-ana-123", "SB_TOKEN_LUIS": "token-luis-123", "SB_TOKEN_MARTA": "token-marta-1"}
+    e = {k: v for k, v in os.environ.items() if k != "SHOP_CHAT_SECRET"}
+    e.update(env)
+    result = subprocess.run([BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=60, env=e)
+    assert result.returncode == 1
+    assert f"{path}:{secret_line}: " in result.stdout and "SHOP_CHAT_SECRET" in result.stdout, result.stdout
