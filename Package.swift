@@ -121,5 +121,10 @@ let package = Package(
             dependencies: ["SwitchboardCore", "SwitchboardSQLite", "SwitchboardConfig", "WebhookAdapter"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "SwitchboardTransportTests",
+            dependencies: ["SwitchboardTransport", "SwitchboardAdapterAPI"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -9,7 +9,7 @@ final class TestServer: Sendable {
     private let exit: ExitSignal
 
     private static let script = #"""
-import http.server, json, sys, time, urllib.parse
+import http.server, json, os, sys, threading, time, urllib.parse
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse is observable
@@ -58,6 +58,8 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256  # the default 5 would drop SYNs under 50 parallel connects
 
+# Exit when the test process goes away (stdin closes), even if it never got to kill us.
+threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
 server = Server(("127.0.0.1", 0), Handler)
 print(server.server_address[1], flush=True)
 server.serve_forever()
@@ -71,6 +73,7 @@ server.serve_forever()
         process.arguments = ["python3", "-c", script]
         let stdout = Pipe()
         process.standardOutput = stdout
+        process.standardInput = Pipe()
         let exit = ExitSignal()
         process.terminationHandler = { _ in exit.fire() }
         try process.run()
