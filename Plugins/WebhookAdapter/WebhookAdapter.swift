@@ -40,7 +40,7 @@ public struct WebhookAdapter: ChannelAdapter {
     func decode(_ item: JSONValue, position: Int?) throws(InboundError) -> InboundMessage {
         let map = settings.inbound
         let at = position.map { " in item \($0)" } ?? ""
-        func required(_ pointer: String, _ name: String) throws(InboundError) -> String {
+        func required(_ pointer: JSONPointer, _ name: String) throws(InboundError) -> String {
             guard let value = item[pointer: pointer]?.text?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
                 throw .malformed("missing '\(name)' at JSON pointer \(pointer)\(at)")
             }

@@ -4,11 +4,11 @@ import SwitchboardAdapterAPI
 public struct WebhookSettings: Sendable {
     /// JSON pointers into the posted document.
     public struct InboundMap: Sendable {
-        public var messageID: String
-        public var customer: String
-        public var customerName: String?
-        public var text: String
-        public var sentAt: String?
+        public var messageID: JSONPointer
+        public var customer: JSONPointer
+        public var customerName: JSONPointer?
+        public var text: JSONPointer
+        public var sentAt: JSONPointer?
     }
 
     public static let signatureHeader = "X-Switchboard-Signature"
@@ -26,10 +26,13 @@ public struct WebhookSettings: Sendable {
     public init(id: String, config: ConfigSection) {
         secret = config.has("secret_env") ? config.secret("secret_env") : nil
         let inboundSection = config.section("inbound")
-        func pointer(_ key: String, default value: String?) -> String? {
-            guard let p = inboundSection?.string(key) else { return value }
-            if !isValidJSONPointer(p) { inboundSection?.problem(key, "'\(p)' is not a JSON pointer (RFC 6901: it starts with /)") }
-            return p
+        func pointer(_ key: String, default value: String?) -> JSONPointer? {
+            guard let p = inboundSection?.string(key) else { return value.flatMap(JSONPointer.init) }
+            guard let parsed = JSONPointer(p) else {
+                inboundSection?.problem(key, "'\(p)' is not a JSON pointer (RFC 6901: it starts with /)")
+                return value.flatMap(JSONPointer.init)
+            }
+            return parsed
         }
         inbound = InboundMap(
             messageID: pointer("message_id", default: "/id")!,

@@ -35,7 +35,7 @@ public struct HTTPResponse: Sendable {
 
     /// The first header with this name, compared case-insensitively.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headers.first { equalsIgnoringASCIICase($0.name, name) }?.value
     }
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
@@ -52,4 +52,20 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 /// (libcurl's multi interface); tests may provide their own.
 public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
+}
+
+/// Header names are ASCII and case-insensitive; this avoids Foundation's locale-aware comparison on
+/// a hot path.
+public func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+    var x = a.utf8.makeIterator(), y = b.utf8.makeIterator()
+    while true {
+        switch (x.next(), y.next()) {
+        case (nil, nil): return true
+        case (let p?, let q?):
+            if p == q { continue }
+            let lp = p | 0x20, lq = q | 0x20
+            guard lp == lq, lp >= UInt8(ascii: "a"), lp <= UInt8(ascii: "z") else { return false }
+        default: return false
+        }
+    }
 }

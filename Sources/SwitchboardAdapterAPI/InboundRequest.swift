@@ -26,7 +26,7 @@ public struct InboundRequest: Sendable {
 
     /// The first header with this name, compared case-insensitively.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headers.first { equalsIgnoringASCIICase($0.name, name) }?.value
     }
 
     /// The media type of the body without parameters, lower-cased (`application/json`).

@@ -35,25 +35,48 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    /// Parses bytes; the error message is fit to show the sender.
+    /// Parses bytes; the error message is fit to show the sender. Uses `JSONSerialization`, which
+    /// is several times faster here than decoding this enum through `JSONDecoder`.
     public static func parse(_ bytes: [UInt8]) throws(InboundError) -> JSONValue {
+        let object: Any
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch let DecodingError.dataCorrupted(context) {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            throw .malformed("body is not valid JSON\(underlying.map { ": \($0)" } ?? "")")
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         } catch {
-            throw .malformed("body is not valid JSON")
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            throw .malformed("body is not valid JSON\(detail.map { ": \($0)" } ?? "")")
+        }
+        return JSONValue(foundation: object)
+    }
+
+    /// Converts what `JSONSerialization` returns.
+    init(foundation object: Any) {
+        switch object {
+        case let s as String: self = .string(s)
+        case let o as [String: Any]: self = .object(o.mapValues(JSONValue.init(foundation:)))
+        case let a as [Any]: self = .array(a.map(JSONValue.init(foundation:)))
+        case let b as Bool where type(of: object) == Bool.self: self = .bool(b)
+        case let n as NSNumber:
+            let text = n.stringValue
+            if text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
+                self = .number(n.doubleValue)
+            } else if let i = Int64(text) {
+                self = .integer(i)
+            } else {
+                self = .number(n.doubleValue)
+            }
+        default: self = .null
         }
     }
 
     /// The value at an RFC 6901 pointer (`/a/b/0`), or nil.
     public subscript(pointer pointer: String) -> JSONValue? {
-        if pointer.isEmpty { return self }
-        guard pointer.hasPrefix("/") else { return nil }
+        JSONPointer(pointer).flatMap { self[pointer: $0] }
+    }
+
+    /// The value at a pointer parsed once, for hot paths.
+    public subscript(pointer pointer: JSONPointer) -> JSONValue? {
         var current = self
-        for raw in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let token = raw.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+        for token in pointer.tokens {
             switch current {
             case .object(let o):
                 guard let next = o[token] else { return nil }
@@ -80,5 +103,17 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 }
 
-/// RFC 6901 pointers must be empty or start with `/`.
-public func isValidJSONPointer(_ pointer: String) -> Bool { pointer.isEmpty || pointer.hasPrefix("/") }
+/// An RFC 6901 JSON pointer, split into its reference tokens once.
+public struct JSONPointer: Sendable, Equatable, CustomStringConvertible {
+    public let tokens: [String]
+    public let description: String
+
+    /// Nil unless `text` is empty or starts with `/`.
+    public init?(_ text: String) {
+        guard text.isEmpty || text.hasPrefix("/") else { return nil }
+        description = text
+        tokens = text.isEmpty ? [] : text.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
+            $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+        }
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Starts a release gateway on a fresh SQLite file (the example config, a free port) and measures it
+# with `switchboard bench`: closed loop (maximum durable throughput), then open loop at a fixed rate.
+# Usage: scripts/bench.sh [MESSAGES] [RATE]      e.g. scripts/bench.sh 50000 2000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
+MESSAGES=${1:-50000}
+RATE=${2:-2000}
+work=$(mktemp -d /tmp/sb-bench.XXXXXX)
+export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token}
+export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
+sed "s#data/switchboard.sqlite#$work/bench.sqlite#" Config/switchboard.yaml > "$work/bench.yaml"
+
+"$BIN" serve --config "$work/bench.yaml" --port 0 > "$work/stdout" 2> "$work/stderr" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do grep -q "listening on" "$work/stdout" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^switchboard listening on //p' "$work/stdout")
+[ -n "$url" ] || { cat "$work/stderr"; exit 1; }
+
+echo "== closed loop: $MESSAGES messages, 32 connections (durable: each 2xx is committed with synchronous=FULL)"
+"$BIN" bench --url "$url" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --messages "$MESSAGES" --warmup 2000 --connections 32
+echo "== open loop: $RATE messages/s"
+"$BIN" bench --url "$url" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --messages $((RATE * 10)) --rate "$RATE" --connections 64
