@@ -25,7 +25,7 @@ public struct WebhookAdapter: ChannelAdapter {
             guard let header = request.header(WebhookSettings.signatureHeader) else {
                 throw InboundError.unauthorized("missing \(WebhookSettings.signatureHeader) header")
             }
-            guard Signatures.verifyHMACSHA256Hex(key: secret, body: request.body, signature: header, prefix: "sha256=") else {
+            guard secret.verifySHA256Hex(body: request.body, signature: header, prefix: "sha256=") else {
                 throw InboundError.unauthorized("signature does not match the body")
             }
         }
@@ -41,7 +41,7 @@ public struct WebhookAdapter: ChannelAdapter {
         let map = settings.inbound
         let at = position.map { " in item \($0)" } ?? ""
         func required(_ pointer: JSONPointer, _ name: String) throws(InboundError) -> String {
-            guard let value = item[pointer: pointer]?.text?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+            guard let value = item[pointer: pointer]?.text?.trimmed, !value.isEmpty else {
                 throw .malformed("missing '\(name)' at JSON pointer \(pointer)\(at)")
             }
             return value
@@ -72,7 +72,7 @@ public struct WebhookAdapter: ChannelAdapter {
             ("Idempotency-Key", message.idempotencyKey),
         ]
         if let secret = settings.secret {
-            headers.append((WebhookSettings.signatureHeader, "sha256=" + Signatures.hmacSHA256Hex(key: secret, body)))
+            headers.append((WebhookSettings.signatureHeader, "sha256=" + secret.sha256Hex(body)))
         }
         let response: HTTPResponse
         do {

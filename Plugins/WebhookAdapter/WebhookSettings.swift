@@ -13,7 +13,7 @@ public struct WebhookSettings: Sendable {
 
     public static let signatureHeader = "X-Switchboard-Signature"
 
-    public var secret: String?
+    public var secret: HMACKey?
     public var inbound: InboundMap
     public var outboundURL: String
     public var timeout: Duration
@@ -24,7 +24,7 @@ public struct WebhookSettings: Sendable {
 
     /// Reads and validates the section; problems go to the section's diagnostics.
     public init(id: String, config: ConfigSection) {
-        secret = config.has("secret_env") ? config.secret("secret_env") : nil
+        secret = (config.has("secret_env") ? config.secret("secret_env") : nil).map(HMACKey.init)
         let inboundSection = config.section("inbound")
         func pointer(_ key: String, default value: String?) -> JSONPointer? {
             guard let p = inboundSection?.string(key) else { return value.flatMap(JSONPointer.init) }

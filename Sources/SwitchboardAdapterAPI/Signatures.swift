@@ -1,6 +1,33 @@
 import Crypto
 import Foundation
 
+/// A secret prepared once for HMAC, so per-request verification does not rebuild the key.
+/// `@unchecked`: `SymmetricKey` is not marked Sendable, but it is immutable once made.
+public struct HMACKey: @unchecked Sendable {
+    let key: SymmetricKey
+
+    public init(_ secret: String) {
+        key = SymmetricKey(data: Array(secret.utf8))
+    }
+
+    /// HMAC-SHA256 of `body` as lower-case hex.
+    public func sha256Hex(_ body: some DataProtocol) -> String {
+        Signatures.hex(HMAC<SHA256>.authenticationCode(for: body, using: key))
+    }
+
+    /// Checks a hex HMAC-SHA256 signature in constant time; an optional `prefix` (`sha256=`) is
+    /// stripped first.
+    public func verifySHA256Hex(body: some DataProtocol, signature: String?, prefix: String = "") -> Bool {
+        guard var sig = signature?.trimmed else { return false }
+        if !prefix.isEmpty {
+            guard sig.utf8.count >= prefix.utf8.count, equalsIgnoringASCIICase(String(sig.prefix(prefix.count)), prefix) else { return false }
+            sig.removeFirst(prefix.count)
+        }
+        guard let given = Signatures.bytes(fromHex: sig) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: body, using: key)
+    }
+}
+
 /// Webhook signature helpers. Every comparison is constant-time over the decoded digest bytes.
 public enum Signatures {
     /// HMAC-SHA256 of `body` as lower-case hex.
@@ -20,13 +47,7 @@ public enum Signatures {
 
     /// Checks a hex HMAC-SHA256 signature (an optional `prefix` such as `sha256=` is stripped first).
     public static func verifyHMACSHA256Hex(key: String, body: some DataProtocol, signature: String?, prefix: String = "") -> Bool {
-        guard var sig = signature?.trimmingCharacters(in: .whitespaces) else { return false }
-        if !prefix.isEmpty {
-            guard sig.lowercased().hasPrefix(prefix.lowercased()) else { return false }
-            sig.removeFirst(prefix.count)
-        }
-        guard let given = bytes(fromHex: sig) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: body, using: SymmetricKey(data: Array(key.utf8)))
+        HMACKey(key).verifySHA256Hex(body: body, signature: signature, prefix: prefix)
     }
 
     /// Compares two secrets (tokens, base64 digests) in time independent of where they differ.

@@ -4,7 +4,7 @@ import Foundation
 /// seconds / milliseconds.
 public enum Timestamps {
     public static func parse(_ text: String) -> Date? {
-        let t = text.trimmingCharacters(in: .whitespaces)
+        let t = text.trimmed
         if let n = Double(t) {
             // Epoch milliseconds are 13 digits today; seconds are 10.
             return Date(timeIntervalSince1970: n > 1e11 ? n / 1000 : n)

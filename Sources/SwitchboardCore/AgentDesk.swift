@@ -50,7 +50,7 @@ public struct AgentDesk: Sendable {
         to conversationID: Int64, body: String, inReplyTo: Int64?, via: String?, by viewer: Viewer
     ) async throws -> MessageRecord {
         let access = try await authorize(conversationID, viewer)
-        let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = body.trimmed
         guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
         if let via, adapters[via] == nil { throw ServiceError.unprocessable("unknown_adapter", "there is no adapter '\(via)'") }
         let identityChannel = via.flatMap { adapters[$0]?.identityChannel }
@@ -71,7 +71,7 @@ public struct AgentDesk: Sendable {
 
     public func note(on conversationID: Int64, body: String, by viewer: Viewer) async throws -> MessageRecord {
         let access = try await authorize(conversationID, viewer)
-        let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = body.trimmed
         guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
         let message = try await store.appendInternal(conversation: conversationID, direction: .note, author: viewer.agentID, body: text, at: now())
         events.publish("message.created", conversation: access, payload: message)
@@ -81,7 +81,7 @@ public struct AgentDesk: Sendable {
     /// Hands the conversation to a supervisor of its team (the owner stays the owner) and records why.
     public func escalate(_ conversationID: Int64, reason: String, by viewer: Viewer) async throws -> MessageRecord {
         let access = try await authorize(conversationID, viewer)
-        let why = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        let why = reason.trimmed
         guard !why.isEmpty else { throw ServiceError.badRequest("'reason' must not be empty") }
         guard let supervisor = assignment.supervisorForEscalation(team: access.team, loads: [:]) else {
             throw ServiceError.unprocessable("no_supervisor", "no supervisor is configured to take escalations")

@@ -11,7 +11,7 @@ public struct IdentityNormalizer: Sendable {
     }
 
     public func normalize(_ identity: ChannelIdentity) -> ChannelIdentity {
-        let address = identity.address.trimmingCharacters(in: .whitespacesAndNewlines)
+        let address = identity.address.trimmed
         switch identity.channel {
         case "email":
             return ChannelIdentity(channel: "email", address: address.lowercased())
@@ -26,7 +26,7 @@ public struct IdentityNormalizer: Sendable {
     public func e164(_ raw: String) -> String? {
         var text = raw
         if let colon = text.firstIndex(of: ":") { text = String(text[text.index(after: colon)...]) }
-        let plus = text.trimmingCharacters(in: .whitespaces).hasPrefix("+")
+        let plus = text.trimmed.hasPrefix("+")
         var digits = text.filter(\.isASCIIDigit)
         guard digits.count >= 3 else { return nil }
         if plus { return "+" + digits }

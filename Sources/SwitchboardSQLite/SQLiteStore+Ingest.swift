@@ -59,7 +59,7 @@ extension SQLiteStore {
 
         // Identify.
         let identity = policy.normalizer.normalize(message.from)
-        let name = message.customerName?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        let name = message.customerName?.trimmed.nilIfEmpty
         let customerID: Int64
         if let existing = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT customer_id FROM identities WHERE channel = ? AND address = ?"),
