@@ -96,6 +96,30 @@ let package = Package(
             path: "Plugins/WebhookAdapter",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "MetaAdapter",
+            dependencies: ["SwitchboardAdapterAPI"],
+            path: "Plugins/MetaAdapter",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TelegramAdapter",
+            dependencies: ["SwitchboardAdapterAPI"],
+            path: "Plugins/TelegramAdapter",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "XAdapter",
+            dependencies: ["SwitchboardAdapterAPI"],
+            path: "Plugins/XAdapter",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TwilioAdapter",
+            dependencies: ["SwitchboardAdapterAPI"],
+            path: "Plugins/TwilioAdapter",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
@@ -105,6 +129,10 @@ let package = Package(
                 "SwitchboardConfig",
                 "SwitchboardGateway",
                 "WebhookAdapter",
+                "MetaAdapter",
+                "TelegramAdapter",
+                "XAdapter",
+                "TwilioAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -119,6 +147,11 @@ let package = Package(
         .testTarget(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardCore", "SwitchboardSQLite", "SwitchboardConfig", "WebhookAdapter"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SocialAdapterTests",
+            dependencies: ["MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "SwitchboardAdapterAPI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

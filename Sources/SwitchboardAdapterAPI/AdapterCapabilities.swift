@@ -16,11 +16,14 @@ public struct AdapterCapabilities: Sendable, Equatable {
     public var canInitiate: Bool
     /// Whether the adapter can send replies at all; `false` with the reason shown to agents.
     public var replyRefusal: String?
+    /// What the agent can do instead outside the reply window (e.g. the configured WhatsApp
+    /// message template), shown with the refusal.
+    public var outsideWindowHint: String?
 
     public init(
         replyWindow: Duration? = nil, maxTextLength: Int? = nil, maxAttachmentBytes: Int? = nil,
         ratePerSecond: Double? = nil, ratePerRecipientPerSecond: Double? = nil, canInitiate: Bool = true,
-        replyRefusal: String? = nil
+        replyRefusal: String? = nil, outsideWindowHint: String? = nil
     ) {
         self.replyWindow = replyWindow
         self.maxTextLength = maxTextLength
@@ -29,5 +32,6 @@ public struct AdapterCapabilities: Sendable, Equatable {
         self.ratePerRecipientPerSecond = ratePerRecipientPerSecond
         self.canInitiate = canInitiate
         self.replyRefusal = replyRefusal
+        self.outsideWindowHint = outsideWindowHint
     }
 }

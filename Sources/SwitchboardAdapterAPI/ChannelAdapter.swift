@@ -16,6 +16,10 @@ public protocol ChannelAdapter: Sendable {
     /// requests that must be refused. Must not perform outbound calls: platforms wait on it.
     func receive(_ request: InboundRequest) async throws -> InboundResult
 
+    /// A reason this particular reply must not go out (e.g. a public post the adapter does not
+    /// answer in public), checked before it is queued; nil when it may.
+    func refusal(for reply: ReplyContext) -> String?
+
     /// Sends one reply to the customer. Returns what the platform said, or throws
     /// ``DeliveryFailure`` (transient failures are retried by the outbox, permanent ones are not).
     func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt
@@ -23,6 +27,22 @@ public protocol ChannelAdapter: Sendable {
 
 extension ChannelAdapter {
     public var identityChannel: String? { nil }
+    public func refusal(for reply: ReplyContext) -> String? { nil }
+}
+
+/// What an adapter is told about a reply before it is queued.
+public struct ReplyContext: Sendable {
+    public var to: String
+    public var threadRef: String?
+    public var inReplyTo: String?
+    public var text: String
+
+    public init(to: String, threadRef: String?, inReplyTo: String?, text: String) {
+        self.to = to
+        self.threadRef = threadRef
+        self.inReplyTo = inReplyTo
+        self.text = text
+    }
 }
 
 /// Long-running work some adapters need (IMAP polling, CDR tailing). Optional.

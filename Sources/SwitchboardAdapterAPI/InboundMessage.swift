@@ -6,6 +6,45 @@ public enum InboundEvent: Sendable {
     case message(InboundMessage)
     /// The platform's word on one of our replies (delivered, read, failed).
     case deliveryStatus(DeliveryStatusUpdate)
+    /// The customer edited an earlier message: `message.externalID` names the original, and the
+    /// message carries the new text. Recorded as an edit of the original, never as a new contact
+    /// (if the original was never received, the edited message is stored as it stands).
+    case edit(InboundMessage, editedAt: Date?)
+}
+
+/// Something that came with a message besides text: media, a document, a location, a contact card.
+public struct Attachment: Sendable, Codable, Equatable {
+    /// `image`, `audio`, `video`, `document`, `sticker`, `location`, `contact`, `call`, or the platform's own word.
+    public var kind: String
+    public var mimeType: String?
+    public var fileName: String?
+    public var size: Int?
+    /// Where it can be fetched (it may need the adapter's credentials), when the platform says.
+    public var url: String?
+    /// The platform's id for the media, for fetching it through the platform's API later.
+    public var platformID: String?
+    /// Anything else worth showing: coordinates, a contact's name and number, a sticker's emoji.
+    public var details: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, size, url, details
+        case mimeType = "mime_type"
+        case fileName = "file_name"
+        case platformID = "platform_id"
+    }
+
+    public init(
+        kind: String, mimeType: String? = nil, fileName: String? = nil, size: Int? = nil, url: String? = nil,
+        platformID: String? = nil, details: [String: String]? = nil
+    ) {
+        self.kind = kind
+        self.mimeType = mimeType
+        self.fileName = fileName
+        self.size = size
+        self.url = url
+        self.platformID = platformID
+        self.details = details
+    }
 }
 
 /// The customer's address on a channel. Identities with the same `channel` and normalized `address`
@@ -34,10 +73,12 @@ public struct InboundMessage: Sendable {
     public var threadRef: String?
     /// Channel-specific facts worth showing (subject, call duration, media type …).
     public var metadata: [String: String]
+    /// Media and other non-text content; nothing is dropped because it is not text.
+    public var attachments: [Attachment]
 
     public init(
         externalID: String, from: ChannelIdentity, customerName: String? = nil, text: String,
-        sentAt: Date? = nil, threadRef: String? = nil, metadata: [String: String] = [:]
+        sentAt: Date? = nil, threadRef: String? = nil, metadata: [String: String] = [:], attachments: [Attachment] = []
     ) {
         self.externalID = externalID
         self.from = from
@@ -46,6 +87,7 @@ public struct InboundMessage: Sendable {
         self.sentAt = sentAt
         self.threadRef = threadRef
         self.metadata = metadata
+        self.attachments = attachments
     }
 }
 

@@ -8,17 +8,20 @@ public struct InboundRequest: Sendable {
     public var path: String
     /// Decoded query parameters (the first value of each name).
     public var query: [String: String]
+    /// The query string exactly as sent (without `?`), for signatures computed over the URL.
+    public var rawQuery: String?
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
     public var receivedAt: Date
 
     public init(
-        method: String, path: String, query: [String: String] = [:],
+        method: String, path: String, query: [String: String] = [:], rawQuery: String? = nil,
         headers: [(name: String, value: String)] = [], body: [UInt8] = [], receivedAt: Date = Date()
     ) {
         self.method = method
         self.path = path
         self.query = query
+        self.rawQuery = rawQuery
         self.headers = headers
         self.body = body
         self.receivedAt = receivedAt

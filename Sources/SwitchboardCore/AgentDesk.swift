@@ -63,6 +63,11 @@ public struct AgentDesk: Sendable {
             throw ServiceError.unprocessable("adapter_unavailable", "adapter '\(route.adapter)' is no longer configured; choose another with 'via'")
         }
         try ReplyRules.check(text: text, route: route, capabilities: entry.adapter.capabilities, now: now())
+        if let refusal = entry.adapter.refusal(for: ReplyContext(
+            to: route.address, threadRef: route.threadRef, inReplyTo: route.inReplyToExternalID, text: text))
+        {
+            throw ServiceError.unprocessable("refused_by_channel", refusal)
+        }
         let message = try await store.appendReply(conversation: conversationID, author: viewer.agentID, body: text, route: route, at: now())
         events.publish("message.created", conversation: access, payload: message)
         outbox.wake()
@@ -140,7 +145,8 @@ public enum ReplyRules {
         }
         guard let last = route.lastInboundAt else {
             if !capabilities.canInitiate {
-                throw ServiceError.unprocessable("cannot_initiate", "adapter '\(route.adapter)' cannot start a conversation: the customer has never written through it")
+                let instead = capabilities.outsideWindowHint.map { "; \($0)" } ?? ""
+                throw ServiceError.unprocessable("cannot_initiate", "adapter '\(route.adapter)' cannot start a conversation: the customer has never written through it\(instead)")
             }
             return
         }
@@ -148,9 +154,10 @@ public enum ReplyRules {
             let age = now.timeIntervalSince(last)
             let limit = Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18
             if age > limit {
+                let instead = capabilities.outsideWindowHint ?? "reply through another of the customer's channels"
                 throw ServiceError.unprocessable(
                     "outside_reply_window",
-                    "adapter '\(route.adapter)' allows free-form replies only within \(formatHours(limit)) of the customer's last message, which was \(formatHours(age)) ago; use a template or another channel")
+                    "adapter '\(route.adapter)' allows free-form replies only within \(formatHours(limit)) of the customer's last message, which was \(formatHours(age)) ago; \(instead)")
             }
         }
     }

@@ -56,6 +56,7 @@ public struct Router: Sendable {
                 switch outcome.kind {
                 case .stored: stored.append(outcome.messageID ?? 0)
                 case .duplicate: duplicates.append(outcome.messageID ?? 0)
+                case .edited: stored.append(outcome.messageID ?? 0)
                 case .deliveryUpdated, .ignored: ignored += 1
                 }
             }
@@ -89,6 +90,8 @@ public struct IngestNotifier: Sendable {
                 events.publish("message.created", conversation: access, payload: message)
             case .deliveryUpdated:
                 events.publish("delivery.updated", conversation: access, payload: message)
+            case .edited:
+                events.publish("message.updated", conversation: access, payload: message)
             case .duplicate, .ignored:
                 break
             }

@@ -23,6 +23,8 @@ public struct IngestOutcome: Sendable, Equatable {
         case duplicate
         /// A delivery report that matched one of our replies.
         case deliveryUpdated
+        /// The customer edited a message stored before.
+        case edited
         /// Nothing to store (a report about a message we do not know).
         case ignored
     }

@@ -24,7 +24,7 @@ struct HookRoutes {
             query[String(name)] = String(value)
         }
         let inbound = InboundRequest(
-            method: request.method.rawValue, path: request.uri.path, query: query,
+            method: request.method.rawValue, path: request.uri.path, query: query, rawQuery: request.uri.query,
             headers: request.headers.map { (name: $0.name.canonicalName, value: $0.value) }, body: body)
         switch try await router.receive(adapter: adapterID, request: inbound) {
         case .respond(let status, let contentType, let bytes):

@@ -81,6 +81,13 @@ enum SQLiteSchema {
                 CREATE INDEX outbox_due ON outbox(next_attempt_at);
                 """)
         }
+        migrator.registerMigration("002-attachments-and-edits") { db in
+            try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN attachments TEXT;
+                ALTER TABLE messages ADD COLUMN edited_at REAL;
+                ALTER TABLE messages ADD COLUMN original_body TEXT;
+                """)
+        }
         return migrator
     }
 }

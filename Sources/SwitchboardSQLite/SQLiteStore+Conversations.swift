@@ -131,10 +131,14 @@ extension SQLiteStore {
         let metadata = (row["metadata"] as String?).flatMap {
             try? JSONCoding.decode([String: String].self, from: Array($0.utf8))
         }
+        let attachments = (row["attachments"] as String?).flatMap {
+            try? JSONCoding.decode([Attachment].self, from: Array($0.utf8))
+        }
         return MessageRecord(
             id: row["id"], conversationID: row["conversation_id"], direction: direction, adapter: row["adapter"],
             channel: row["channel"], body: row["body"], createdAt: row.date("created_at") ?? Date(epoch: 0),
             sentAt: row.date("sent_at"), externalID: row["external_id"], author: row["author"], inReplyTo: row["in_reply_to"],
-            delivery: delivery, metadata: metadata)
+            delivery: delivery, metadata: metadata, attachments: attachments, editedAt: row.date("edited_at"),
+            originalBody: row["original_body"])
     }
 }

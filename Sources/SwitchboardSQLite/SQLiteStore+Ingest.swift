@@ -13,6 +13,8 @@ extension SQLiteStore {
                     try Self.ingestMessage(db, item: item, message: message, policy: policy, loads: &loads)
                 case .deliveryStatus(let update):
                     try Self.applyDeliveryStatus(db, adapter: item.adapter, update: update)
+                case .edit(let message, let editedAt):
+                    try Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, loads: &loads)
                 }
             }
         }
@@ -45,7 +47,7 @@ extension SQLiteStore {
             .execute(arguments: [agent])
     }
 
-    private static func ingestMessage(
+    static func ingestMessage(
         _ db: Database, item: IngestItem, message: InboundMessage, policy: IngestPolicy, loads: inout [String: AgentLoad]
     ) throws -> IngestOutcome {
         let now = item.receivedAt.epoch
@@ -124,7 +126,7 @@ extension SQLiteStore {
             db, conversationID: conversationID, direction: .inbound, adapter: item.adapter, channel: identity.channel,
             address: message.from.address, threadRef: message.threadRef, externalID: message.externalID,
             body: message.text, metadata: metadataJSON, metadataValue: message.metadata.isEmpty ? nil : message.metadata,
-            sentAt: message.sentAt?.epoch, createdAt: now)
+            attachments: message.attachments, sentAt: message.sentAt?.epoch, createdAt: now)
         if let change = assignment {
             assignment?.event = try insertMessage(
                 db, conversationID: conversationID, direction: .event, body: change.reason, createdAt: now)
@@ -146,20 +148,54 @@ extension SQLiteStore {
         _ db: Database, conversationID: Int64, direction: MessageDirection, adapter: String? = nil, channel: String? = nil,
         address: String? = nil, threadRef: String? = nil, externalID: String? = nil, inReplyTo: Int64? = nil,
         body: String, author: String? = nil, metadata: String? = nil, metadataValue: [String: String]? = nil,
-        sentAt: Double? = nil, createdAt: Double, delivery: DeliveryInfo? = nil
+        attachments: [Attachment] = [], sentAt: Double? = nil, createdAt: Double, delivery: DeliveryInfo? = nil
     ) throws -> MessageRecord {
+        let attachmentsJSON = attachments.isEmpty ? nil : String(decoding: JSONCoding.encode(attachments), as: UTF8.self)
         try db.cachedStatement(sql: """
             INSERT INTO messages (conversation_id, direction, adapter, channel, address, thread_ref, external_id, in_reply_to,
-                body, author, metadata, sent_at, created_at, delivery_state, delivery_attempts)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 conversationID, direction.rawValue, adapter, channel, address, threadRef, externalID, inReplyTo,
-                body, author, metadata, sentAt, createdAt, delivery?.state.rawValue, delivery?.attempts,
+                body, author, metadata, attachmentsJSON, sentAt, createdAt, delivery?.state.rawValue, delivery?.attempts,
             ])
         return MessageRecord(
             id: db.lastInsertedRowID, conversationID: conversationID, direction: direction, adapter: adapter, channel: channel,
             body: body, createdAt: Date(epoch: createdAt), sentAt: sentAt.map(Date.init(epoch:)), externalID: externalID,
-            author: author, inReplyTo: inReplyTo, delivery: delivery, metadata: metadataValue)
+            author: author, inReplyTo: inReplyTo, delivery: delivery, metadata: metadataValue,
+            attachments: attachments.isEmpty ? nil : attachments)
+    }
+
+    /// An edit replaces the text of the original inbound message and keeps what was first written.
+    /// A repeated edit (platform retry) changes nothing; an edit of a message never received is
+    /// stored as a message, so nothing is lost.
+    private static func applyEdit(
+        _ db: Database, item: IngestItem, message: InboundMessage, editedAt: Date?, policy: IngestPolicy,
+        loads: inout [String: AgentLoad]
+    ) throws -> IngestOutcome {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT m.id, m.body, m.conversation_id, c.owner, c.assignee FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.adapter = ? AND m.external_id = ? AND m.direction = 'inbound'
+                """),
+            arguments: [item.adapter, message.externalID])
+        else {
+            var stored = message
+            stored.metadata["edited"] = "true"
+            return try ingestMessage(db, item: item, message: stored, policy: policy, loads: &loads)
+        }
+        let id: Int64 = row["id"]
+        guard (row["body"] as String) != message.text else {
+            return IngestOutcome(kind: .duplicate, messageID: id, conversationID: row["conversation_id"])
+        }
+        let attachmentsJSON = message.attachments.isEmpty ? nil : String(decoding: JSONCoding.encode(message.attachments), as: UTF8.self)
+        try db.execute(sql: """
+            UPDATE messages SET original_body = COALESCE(original_body, body), body = ?, edited_at = ?,
+                attachments = COALESCE(?, attachments) WHERE id = ?
+            """, arguments: [message.text, (editedAt ?? item.receivedAt).epoch, attachmentsJSON, id])
+        return IngestOutcome(
+            kind: .edited, message: try messageRecord(db, id: id), conversationID: row["conversation_id"],
+            owner: row["owner"], assignee: row["assignee"])
     }
 
     /// A platform's report on one of our replies. States only move forward: a late `sent` never

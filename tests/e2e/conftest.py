@@ -366,7 +366,9 @@ def gateway(tmp_path, receiver):
     """Factory: `gw = gateway({...overrides})` starts a gateway and returns it (stopped at teardown)."""
     started: list[Gateway] = []
 
-    def make(config_overrides: dict | None = None) -> Gateway:
+    def make(config_overrides: dict | None = None, env: dict | None = None) -> Gateway:
+        """`env` adds environment variables (the secrets an adapter's `*_env` keys name)."""
+        extra_env = env or {}
         workdir = tmp_path / f"gw{len(started)}"
         workdir.mkdir()
         config = deep_merge(base_config(workdir, receiver.url), config_overrides or {})
@@ -375,6 +377,7 @@ def gateway(tmp_path, receiver):
         env = {k: v for k, v in os.environ.items() if not k.startswith("SB_TOKEN_")}
         env.update({f"SB_TOKEN_{a.upper()}": t for a, t in tokens.items()})
         env["SHOP_CHAT_SECRET"] = secret
+        env.update(extra_env)
         gw = Gateway(workdir, config, env, tokens, secret)
         started.append(gw)
         return gw.start()

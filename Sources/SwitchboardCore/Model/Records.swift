@@ -51,9 +51,15 @@ public struct MessageRecord: Sendable, Codable, Equatable {
     public var inReplyTo: Int64?
     public var delivery: DeliveryInfo?
     public var metadata: [String: String]?
+    public var attachments: [Attachment]?
+    /// Set when the customer edited the message; `originalBody` keeps what they first wrote.
+    public var editedAt: Date?
+    public var originalBody: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, direction, adapter, channel, body, author, delivery, metadata
+        case id, direction, adapter, channel, body, author, delivery, metadata, attachments
+        case editedAt = "edited_at"
+        case originalBody = "original_body"
         case conversationID = "conversation_id"
         case createdAt = "created_at"
         case sentAt = "sent_at"
@@ -64,7 +70,8 @@ public struct MessageRecord: Sendable, Codable, Equatable {
     public init(
         id: Int64, conversationID: Int64, direction: MessageDirection, adapter: String? = nil,
         channel: String? = nil, body: String, createdAt: Date, sentAt: Date? = nil, externalID: String? = nil,
-        author: String? = nil, inReplyTo: Int64? = nil, delivery: DeliveryInfo? = nil, metadata: [String: String]? = nil
+        author: String? = nil, inReplyTo: Int64? = nil, delivery: DeliveryInfo? = nil, metadata: [String: String]? = nil,
+        attachments: [Attachment]? = nil, editedAt: Date? = nil, originalBody: String? = nil
     ) {
         self.id = id
         self.conversationID = conversationID
@@ -79,6 +86,9 @@ public struct MessageRecord: Sendable, Codable, Equatable {
         self.inReplyTo = inReplyTo
         self.delivery = delivery
         self.metadata = metadata
+        self.attachments = attachments
+        self.editedAt = editedAt
+        self.originalBody = originalBody
     }
 }
 
