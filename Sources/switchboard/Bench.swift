@@ -47,6 +47,9 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
 
+    @Option(help: "Payload format: 'webhook' (the generic JSON adapter) or 'whatsapp' (WhatsApp Cloud API webhooks, signed with X-Hub-Signature-256).")
+    var format: BenchFormat = .webhook
+
     func validate() throws {
         guard messages > 0 else { throw ValidationError("--messages must be positive") }
         guard connections > 0 else { throw ValidationError("--connections must be positive") }
@@ -66,6 +69,7 @@ struct Bench: AsyncParsableCommand {
         // Bodies and signatures are built before any timing starts.
         let runID = BenchWorkload.makeRunID()
         let requests = BenchWorkload.build(
+            format: format,
             target: target, adapter: adapter, secret: secret, runID: runID, count: warmup + messages, customers: customers)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)

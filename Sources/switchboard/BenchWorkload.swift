@@ -33,13 +33,42 @@ struct BenchRequest: Sendable {
     var body: ByteBuffer
 }
 
+/// The payload shapes the bench can post.
+enum BenchFormat: String, ExpressibleByArgument, Sendable {
+    case webhook, whatsapp
+}
+
 /// Builds every request of a run up front (bodies, HMAC signatures, headers).
 enum BenchWorkload {
+    /// One message body and the signature header it needs.
+    static func payload(format: BenchFormat, runID: String, index i: Int, customer: Int, secret: String?) -> (body: [UInt8], signature: (String, String)?) {
+        switch format {
+        case .webhook:
+            // Everything interpolated here is ASCII without quotes or backslashes, so no JSON escaping is needed.
+            let json = #"{"id":"bench-\#(runID)-\#(i)","from":"bench-\#(runID)-\#(customer)@example.com","#
+                + #""name":"Bench Customer \#(customer)","text":"bench message \#(i) from run \#(runID)"}"#
+            let bytes = Array(json.utf8)
+            return (bytes, secret.map { ("X-Switchboard-Signature", "sha256=" + Signatures.hmacSHA256Hex(key: $0, bytes)) })
+        case .whatsapp:
+            // A fresh number range per run: 1 + four digits of the run id + six digits of the customer.
+            let runDigits = String(UInt32(runID, radix: 16).map { $0 % 10_000 } ?? 0).leftPadded(to: 4)
+            let waID = "1" + runDigits + String(customer).leftPadded(to: 6)
+            let json = #"{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":"#
+                + #"{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"#
+                + #""contacts":[{"profile":{"name":"Bench Customer \#(customer)"},"wa_id":"\#(waID)"}],"#
+                + #""messages":[{"from":"\#(waID)","id":"wamid.bench-\#(runID)-\#(i)","timestamp":"1764064800","type":"text","#
+                + #""text":{"body":"bench message \#(i) from run \#(runID)"}}]},"field":"messages"}]}]}"#
+            let bytes = Array(json.utf8)
+            return (bytes, secret.map { ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(key: $0, bytes)) })
+        }
+    }
+
     /// Requests `0..<count`; message `i` comes from customer `i % customers`.
     /// The run id makes message ids and customer addresses fresh on every run, so the gateway
     /// stores each message instead of answering "duplicate".
     static func build(
-        target: BenchTarget, adapter: String, secret: String?, runID: String, count: Int, customers: Int
+        format: BenchFormat = .webhook, target: BenchTarget, adapter: String, secret: String?, runID: String, count: Int,
+        customers: Int
     ) -> [BenchRequest] {
         let uri = "\(target.basePath)/hooks/\(adapter)"
         let host = target.hostHeader
@@ -48,19 +77,14 @@ enum BenchWorkload {
         requests.reserveCapacity(count)
         for i in 0..<count {
             let customer = i % customers
-            // Everything interpolated here is ASCII without quotes or backslashes, so no JSON escaping is needed.
-            let json = #"{"id":"bench-\#(runID)-\#(i)","from":"bench-\#(runID)-\#(customer)@example.com","#
-                + #""name":"Bench Customer \#(customer)","text":"bench message \#(i) from run \#(runID)"}"#
-            let bytes = Array(json.utf8)
+            let (bytes, signature) = payload(format: format, runID: runID, index: i, customer: customer, secret: secret)
             var headers = HTTPHeaders()
             headers.reserveCapacity(6)
             headers.add(name: "Host", value: host)
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Content-Length", value: String(bytes.count))
             headers.add(name: "User-Agent", value: "switchboard-bench")
-            if let secret {
-                headers.add(name: "X-Switchboard-Signature", value: "sha256=" + Signatures.hmacSHA256Hex(key: secret, bytes))
-            }
+            if let signature { headers.add(name: signature.0, value: signature.1) }
             var body = allocator.buffer(capacity: bytes.count)
             body.writeBytes(bytes)
             requests.append(BenchRequest(
