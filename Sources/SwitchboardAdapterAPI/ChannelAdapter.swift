@@ -8,6 +8,8 @@ public protocol ChannelAdapter: Sendable {
     var id: String { get }
     /// What the channel allows; the core enforces it before a reply is queued.
     var capabilities: AdapterCapabilities { get }
+    /// How the adapter is doing now (default: running).
+    var state: AdapterState { get }
     /// The identity namespace this adapter can send to (`email`, `phone` …), so an agent can reply
     /// through it to a customer who wrote elsewhere. Nil: only to those who wrote through it.
     var identityChannel: String? { get }
@@ -27,6 +29,7 @@ public protocol ChannelAdapter: Sendable {
 
 extension ChannelAdapter {
     public var identityChannel: String? { nil }
+    public var state: AdapterState { .running }
     public func refusal(for reply: ReplyContext) -> String? { nil }
 }
 
@@ -45,10 +48,19 @@ public struct ReplyContext: Sendable {
     }
 }
 
-/// Long-running work some adapters need (IMAP polling, CDR tailing). Optional.
-public protocol PollingChannelAdapter: ChannelAdapter {
+/// An adapter with work of its own besides answering requests: polling a mailbox, tailing a CDR
+/// file, supervising an external process. The gateway runs it for as long as it runs, restarting it
+/// with backoff when it throws, and cancels it on shutdown.
+public protocol BackgroundChannelAdapter: ChannelAdapter {
     /// Runs until cancelled, handing what it finds to `sink`. Must return promptly on cancellation.
     func run(sink: any InboundSink) async throws
+}
+
+/// How an adapter is doing, as `/readyz` and the metrics show it.
+public enum AdapterState: Sendable, Equatable {
+    case running
+    /// Working below par (an external process restarting, a mailbox unreachable), with the reason.
+    case degraded(String)
 }
 
 /// Where a polling adapter hands decoded messages; returns once they are durably stored.
@@ -56,7 +68,7 @@ public protocol InboundSink: Sendable {
     func store(_ events: [InboundEvent], adapter: String) async throws -> [IngestAcknowledgement]
 }
 
-/// The answer of ``InboundSink/store(_:adapter:)`` for one message.
+/// The answer of ``InboundSink/store(_:adapter:)`` for one event, in order.
 public enum IngestAcknowledgement: Sendable, Equatable {
     case stored(messageID: Int64)
     case duplicate(messageID: Int64)

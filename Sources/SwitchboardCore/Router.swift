@@ -49,8 +49,7 @@ public struct Router: Sendable {
         case .respond(let status, let contentType, let body):
             return .respond(status: status, contentType: contentType, body: body)
         case .events(let events):
-            let received = now()
-            let outcomes = try await committer.submit(events.map { IngestItem(adapter: id, event: $0, receivedAt: received) })
+            let outcomes = try await ingest(events, adapter: id)
             var stored: [Int64] = [], duplicates: [Int64] = [], ignored = 0
             for outcome in outcomes {
                 switch outcome.kind {
@@ -66,6 +65,25 @@ public struct Router: Sendable {
             }
             return .accepted(stored: stored, duplicates: duplicates, ignored: ignored)
         }
+    }
+}
+
+extension Router: InboundSink {
+    /// Stores events an adapter found by itself (polling, an external process); returns once they
+    /// are committed.
+    public func store(_ events: [InboundEvent], adapter: String) async throws -> [IngestAcknowledgement] {
+        try await ingest(events, adapter: adapter).map { outcome in
+            switch outcome.kind {
+            case .stored, .edited: .stored(messageID: outcome.messageID ?? 0)
+            case .duplicate: .duplicate(messageID: outcome.messageID ?? 0)
+            case .deliveryUpdated, .ignored: .ignored
+            }
+        }
+    }
+
+    func ingest(_ events: [InboundEvent], adapter: String) async throws -> [IngestOutcome] {
+        let received = now()
+        return try await committer.submit(events.map { IngestItem(adapter: adapter, event: $0, receivedAt: received) })
     }
 }
 

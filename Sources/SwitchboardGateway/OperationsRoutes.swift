@@ -20,7 +20,14 @@ struct OperationsRoutes {
         routes.get("/readyz") { _, _ in
             var storage = "ok"
             do { try await store.checkHealth() } catch { storage = "unavailable: \(error)" }
-            let adapterStates = Dictionary(uniqueKeysWithValues: adapters.ids.map { ($0, "started") })
+            // An adapter in trouble is reported but does not take the gateway out of rotation: the
+            // other channels still work, and its replies wait in the outbox.
+            let adapterStates = Dictionary(uniqueKeysWithValues: adapters.all.map { entry in
+                switch entry.adapter.state {
+                case .running: (entry.adapter.id, "running")
+                case .degraded(let why): (entry.adapter.id, "degraded: \(why)")
+                }
+            })
             let ready = storage == "ok"
             return JSONResponse.make(
                 Readiness(status: ready ? "ready" : "not ready", storage: storage, adapters: adapterStates),

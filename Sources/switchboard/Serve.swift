@@ -69,13 +69,15 @@ struct Serve: AsyncParsableCommand {
         let notifier = IngestNotifier(events: events)
         let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
         let worker = DeliveryWorker(store: store, adapters: registry, events: events, settings: loaded.delivery, logger: logger)
+        let router = Router(adapters: registry, committer: committer, logger: logger)
+        let runner = AdapterRunner(adapters: registry, sink: router, logger: logger)
         let components = GatewayComponents(
-            router: Router(adapters: registry, committer: committer, logger: logger),
+            router: router,
             desk: AgentDesk(directory: directory, store: store, adapters: registry, events: events, outbox: worker),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         let host = loaded.server.host
         let app = Gateway.application(
-            components, host: host, port: port ?? loaded.server.port, services: [committer, worker], logger: logger
+            components, host: host, port: port ?? loaded.server.port, services: [committer, worker, runner], logger: logger
         ) { actualPort in
             // One line on stdout that scripts and tests wait for.
             FileHandle.standardOutput.write(Data("switchboard listening on http://\(host):\(actualPort)\n".utf8))

@@ -117,7 +117,7 @@ def test_operations_endpoints(gateway):
     assert gw.session.get(gw.url + "/healthz").json()["status"] == "alive"
     ready = gw.session.get(gw.url + "/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
-    assert ready.json()["adapters"] == {ADAPTER: "started"}
+    assert ready.json()["adapters"] == {ADAPTER: "running"}
     gw.ingest(unique("m"), unique("cust"))
     metrics = gw.session.get(gw.url + "/metrics")
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
