@@ -36,8 +36,8 @@ extension SQLiteStore {
                 sql: "UPDATE conversations SET assignee = ?, escalated = MAX(escalated, ?) WHERE id = ?",
                 arguments: [assignee, escalated, conversation])
             if open && previous != assignee {
-                try Self.noteUnassigned(db, previous)
                 var loads = try Self.agentLoads(db)
+                try Self.noteUnassigned(db, previous, loads: &loads)
                 try Self.noteAssigned(db, assignee, loads: &loads)
             }
             return try Self.insertMessage(db, conversationID: conversation, direction: .event, body: event, author: author, createdAt: at.epoch)
@@ -55,7 +55,8 @@ extension SQLiteStore {
             try db.execute(
                 sql: "UPDATE conversations SET status = 'resolved', resolved_at = ?, first_response_due = NULL, escalated = 0 WHERE id = ?",
                 arguments: [at.epoch, conversation])
-            try Self.noteUnassigned(db, row["assignee"])
+            var loads = try Self.agentLoads(db)
+            try Self.noteUnassigned(db, row["assignee"], loads: &loads)
             return try Self.insertMessage(
                 db, conversationID: conversation, direction: .event, body: "Resolved by \(author)", author: author, createdAt: at.epoch)
         }

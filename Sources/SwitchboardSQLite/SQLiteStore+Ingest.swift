@@ -41,8 +41,9 @@ extension SQLiteStore {
             .execute(arguments: [seq, agent])
     }
 
-    static func noteUnassigned(_ db: Database, _ agent: String?) throws {
+    static func noteUnassigned(_ db: Database, _ agent: String?, loads: inout [String: AgentLoad]) throws {
         guard let agent else { return }
+        if let open = loads[agent]?.openAssigned { loads[agent]?.openAssigned = max(0, open - 1) }
         try db.cachedStatement(sql: "UPDATE agents SET open_assigned = MAX(0, open_assigned - 1) WHERE id = ?")
             .execute(arguments: [agent])
     }
@@ -83,28 +84,31 @@ extension SQLiteStore {
         let conversationID: Int64
         var owner: String?, assignee: String?
         if let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, status, owner, assignee FROM conversations WHERE customer_id = ?"),
+            db.cachedStatement(sql: "SELECT id, status, owner, assignee, team FROM conversations WHERE customer_id = ?"),
             arguments: [customerID])
         {
             conversationID = row["id"]
             owner = row["owner"]
-            assignee = row["assignee"]
-            let status: String = row["status"]
-            if status == ConversationStatus.resolved.rawValue {
-                assignee = policy.assignment.assigneeForReturningCustomer(owner: owner, currentAssignee: assignee)
-                try db.cachedStatement(sql: "UPDATE conversations SET status = 'open', assignee = ?, resolved_at = NULL WHERE id = ?")
-                    .execute(arguments: [assignee, conversationID])
-                try noteAssigned(db, assignee, loads: &loads)
-                assignment = AssignmentChange(owner: owner, assignee: assignee, reason: "reopened by the customer's new message")
-            } else if assignee == nil, let next = policy.assignment.assigneeForReturningCustomer(owner: owner, currentAssignee: nil) {
-                assignee = next
-                try db.cachedStatement(sql: "UPDATE conversations SET assignee = ? WHERE id = ?").execute(arguments: [next, conversationID])
-                try noteAssigned(db, next, loads: &loads)
-                assignment = AssignmentChange(owner: owner, assignee: next, reason: "assigned to the owner")
+            let current: String? = row["assignee"]
+            let reopening = (row["status"] as String) == ConversationStatus.resolved.rawValue
+            let team: String? = row["team"] ?? policy.teamOfAdapter(item.adapter)
+            // A resolved conversation carries nobody's load; reopening decides afresh.
+            let decision = policy.assignment.decide(
+                owner: owner, currentAssignee: reopening ? nil : current, team: team, loads: loads, at: item.receivedAt)
+            assignee = decision.assignee
+            if reopening || decision.assignee != current || decision.owner != owner {
+                try db.cachedStatement(sql: "UPDATE conversations SET status = 'open', owner = ?, assignee = ?, resolved_at = NULL WHERE id = ?")
+                    .execute(arguments: [decision.owner, decision.assignee, conversationID])
+                if !reopening && decision.assignee != current { try noteUnassigned(db, current, loads: &loads) }
+                if reopening || decision.assignee != current { try noteAssigned(db, decision.assignee, loads: &loads) }
+                owner = decision.owner
+                let why = decision.reason ?? (decision.assignee.map { "assigned to \($0)" } ?? "waiting for the team")
+                assignment = AssignmentChange(
+                    owner: owner, assignee: assignee, reason: reopening ? "reopened by the customer's new message; \(why)" : why)
             }
         } else {
             let team = policy.teamOfAdapter(item.adapter)
-            owner = policy.assignment.ownerForNewCustomer(team: team, loads: loads)
+            owner = policy.assignment.ownerForNewCustomer(team: team, loads: loads, at: item.receivedAt)
             assignee = owner
             try db.cachedStatement(sql: """
                 INSERT INTO conversations (customer_id, status, owner, assignee, team, last_message_at, created_at)

@@ -8,13 +8,21 @@ public struct Agent: Sendable, Equatable {
     public var teams: [String]
     /// The most open conversations this agent carries as assignee; nil: no limit.
     public var capacity: Int?
+    /// Who covers this agent's customers while they are not available.
+    public var deputy: String?
+    public var schedule: Schedule
 
-    public init(id: String, name: String, role: Role = .agent, teams: [String] = [], capacity: Int? = nil) {
+    public init(
+        id: String, name: String, role: Role = .agent, teams: [String] = [], capacity: Int? = nil, deputy: String? = nil,
+        schedule: Schedule = .always
+    ) {
         self.id = id
         self.name = name
         self.role = role
         self.teams = teams
         self.capacity = capacity
+        self.deputy = deputy
+        self.schedule = schedule
     }
 
     public var isSupervisor: Bool { role == .supervisor }
