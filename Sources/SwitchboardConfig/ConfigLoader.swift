@@ -103,6 +103,9 @@ public enum ConfigLoader {
         var routing = RoutingSettings()
         routing.firstResponse = s.duration("first_response", default: routing.firstResponse)!
         routing.acknowledge = s.bool("acknowledge", default: routing.acknowledge)
+        routing.rules.returnToOwner = s.bool("return_to_owner", default: true)
+        routing.rules.reassignAfter = s.duration("reassign_after")
+        routing.rules.ownerOverCapacity = s.bool("owner_over_capacity", default: true)
         s.finish()
         return routing
     }
@@ -120,14 +123,34 @@ public enum ConfigLoader {
 
     private static func readAgents(_ sections: [ConfigSection], into config: inout GatewayConfig, root: ConfigSection) {
         if sections.isEmpty { root.problem(nil, "no 'agents' configured: nobody could answer a customer") }
+        defer {
+            let ids = Set(config.agents.map(\.id))
+            for (agent, section) in zip(config.agents, sections) {
+                if let deputy = agent.deputy, !ids.contains(deputy) || deputy == agent.id {
+                    section.problem("deputy", "'\(deputy)' is not another configured agent")
+                }
+            }
+        }
         var seen = Set<String>()
         for s in sections {
             guard let id = s.requiredString("id") else { s.finish(); continue }
             if !seen.insert(id).inserted { s.problem("id", "agent id '\(id)' is used twice") }
             let role = s.choice("role", ["agent", "supervisor"], default: "agent").flatMap(Agent.Role.init(rawValue:)) ?? .agent
+            var timeZone = TimeZone.gmt
+            if let name = s.string("timezone") {
+                if let zone = TimeZone(identifier: name) { timeZone = zone } else { s.problem("timezone", "'\(name)' is not a time zone (e.g. Europe/Madrid)") }
+            }
+            var shifts: [Schedule.Shift] = []
+            for text in s.stringList("shifts") {
+                switch Schedule.parseShift(text) {
+                case .success(let shift): shifts.append(shift)
+                case .failure(let error): s.problem("shifts", error.message)
+                }
+            }
             let agent = Agent(
                 id: id, name: s.string("name") ?? id, role: role, teams: s.stringList("teams"),
-                capacity: s.int("capacity", range: 1...100_000))
+                capacity: s.int("capacity", range: 1...100_000), deputy: s.string("deputy"),
+                schedule: Schedule(shifts: shifts, timeZone: timeZone))
             if let token = s.secret("token_env", required: true) {
                 if token.count < 8 { s.problem("token_env", "the token of agent '\(id)' is shorter than 8 characters") }
                 config.tokens[id] = token

@@ -23,6 +23,7 @@ public enum StorageSettings: Sendable, Equatable {
 public struct RoutingSettings: Sendable, Equatable {
     public var firstResponse: Duration = .seconds(24 * 3600)
     public var acknowledge: Bool = true
+    public var rules = RoutingRules()
 
     public init() {}
 }

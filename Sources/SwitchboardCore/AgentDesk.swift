@@ -15,13 +15,13 @@ public struct AgentDesk: Sendable {
 
     public init(
         directory: AgentDirectory, store: any Store, adapters: AdapterRegistry, events: EventBus,
-        outbox: DeliveryWorker, now: @escaping @Sendable () -> Date = Date.init
+        outbox: DeliveryWorker, rules: RoutingRules = RoutingRules(), now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.directory = directory
         self.store = store
         self.adapters = adapters
         self.events = events
-        self.assignment = AssignmentPolicy(directory: directory)
+        self.assignment = AssignmentPolicy(directory: directory, rules: rules)
         self.outbox = outbox
         self.now = now
     }
@@ -30,8 +30,18 @@ public struct AgentDesk: Sendable {
         try await store.agentStatus(agent.id)
     }
 
+    /// Records the agent's availability. Becoming available hands back the conversations others
+    /// covered for them and gives them the oldest waiting conversations of their teams.
     public func setStatus(_ status: AgentStatus, for agent: Agent) async throws {
         try await store.setAgentStatus(agent.id, status)
+        guard status == .available, agent.role == .agent, agent.schedule.isOnShift(at: now()) else { return }
+        let changes = try await store.takeWork(
+            agent: agent.id, teams: agent.teams, returnToOwner: assignment.rules.returnToOwner, capacity: agent.capacity, at: now())
+        for change in changes {
+            events.publish("conversation.assigned", conversation: change.conversation, alsoNotify: [change.previousAssignee].compactMap { $0 },
+                           payload: AssignedPayload(conversation: change.conversation.id, owner: change.conversation.owner,
+                                                    assignee: change.conversation.assignee, reason: change.event.body))
+        }
     }
 
     public func conversations(for viewer: Viewer, status: ConversationQuery.StatusFilter, limit: Int) async throws -> [ConversationSummary] {

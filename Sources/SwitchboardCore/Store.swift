@@ -165,6 +165,19 @@ public enum DeliveryAttemptResult: Sendable {
     case failed(error: String)
 }
 
+/// One assignment change made outside ingestion, with the agent who lost the conversation.
+public struct AssignmentEvent: Sendable, Equatable {
+    public var conversation: ConversationAccess
+    public var previousAssignee: String?
+    public var event: MessageRecord
+
+    public init(conversation: ConversationAccess, previousAssignee: String?, event: MessageRecord) {
+        self.conversation = conversation
+        self.previousAssignee = previousAssignee
+        self.event = event
+    }
+}
+
 /// A conversation's routing facts, for access checks and event fan-out.
 public struct ConversationAccess: Sendable, Equatable {
     public var id: Int64
@@ -215,6 +228,11 @@ public protocol Store: Sendable {
     func reassign(conversation: Int64, assignee: String, escalated: Bool, event: String, author: String?, at: Date) async throws -> MessageRecord
 
     func resolve(conversation: Int64, author: String, at: Date) async throws -> MessageRecord
+
+    /// Gives an available agent back the open conversations they own that others cover (when
+    /// `returnToOwner`), then the oldest waiting unassigned conversations of their teams while
+    /// below `capacity`; each change recorded as an event. Returns what changed.
+    func takeWork(agent: String, teams: [String], returnToOwner: Bool, capacity: Int?, at: Date) async throws -> [AssignmentEvent]
 
     /// Claims up to `limit` due deliveries for `claimer` until `leaseUntil`.
     func claimDeliveries(now: Date, limit: Int, claimer: String, leaseUntil: Date) async throws -> [OutboxItem]

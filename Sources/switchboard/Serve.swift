@@ -63,7 +63,7 @@ struct Serve: AsyncParsableCommand {
         let events = EventBus()
         let firstResponse = loaded.routing.firstResponse
         let policy = IngestPolicy(
-            assignment: AssignmentPolicy(directory: directory),
+            assignment: AssignmentPolicy(directory: directory, rules: loaded.routing.rules),
             teamOfAdapter: { registry[$0]?.team },
             firstResponse: { registry[$0]?.firstResponse ?? firstResponse })
         let notifier = IngestNotifier(events: events)
@@ -73,7 +73,7 @@ struct Serve: AsyncParsableCommand {
         let runner = AdapterRunner(adapters: registry, sink: router, logger: logger)
         let components = GatewayComponents(
             router: router,
-            desk: AgentDesk(directory: directory, store: store, adapters: registry, events: events, outbox: worker),
+            desk: AgentDesk(directory: directory, store: store, adapters: registry, events: events, outbox: worker, rules: loaded.routing.rules),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         let host = loaded.server.host
         let app = Gateway.application(

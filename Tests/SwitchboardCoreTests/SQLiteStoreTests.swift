@@ -165,3 +165,29 @@ import Testing
         #expect(nobody.assignment?.reason.contains("no agent") == true)
     }
 }
+
+@Suite struct TakeWorkTests {
+    @Test func anAvailableOwnerGetsBackWhatOthersCoveredAndTheQueueDrainsOldestFirst() async throws {
+        let t = try await TempStore()
+        defer { t.cleanup() }
+        let first = try await t.store.ingest([inbound("1", from: "a@x")], policy: TestAgents.policy)[0]
+        let owner = try #require(first.owner)
+        let other = owner == "ana" ? "luis" : "ana"
+        try await t.store.setAgentStatus(owner, .away)
+        let covered = try await t.store.ingest([inbound("2", from: "a@x")], policy: TestAgents.policy)[0]
+        #expect(covered.owner == owner)
+        #expect(covered.assignee == other)
+        #expect(covered.assignment?.event?.body.contains("stays the owner") == true)
+
+        try await t.store.setAgentStatus(other, .away)
+        let waiting = try await t.store.ingest([inbound("3", from: "new1@x"), inbound("4", from: "new2@x")], policy: TestAgents.policy)
+        #expect(waiting.allSatisfy { $0.owner == nil && $0.assignee == nil })
+
+        try await t.store.setAgentStatus(owner, .available)
+        let changes = try await t.store.takeWork(agent: owner, teams: ["support"], returnToOwner: true, capacity: 2, at: Date())
+        #expect(changes.map(\.conversation.id) == [first.conversationID!, waiting[0].conversationID!])
+        #expect(changes[0].previousAssignee == other)
+        #expect(changes[1].conversation.owner == owner)
+        #expect(try await t.store.access(conversation: waiting[1].conversationID!)?.assignee == nil, "capacity 2 reached")
+    }
+}
