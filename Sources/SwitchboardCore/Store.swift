@@ -165,6 +165,22 @@ public enum DeliveryAttemptResult: Sendable {
     case failed(error: String)
 }
 
+/// A conversation whose promise is due.
+public struct PromiseDue: Sendable, Equatable {
+    public enum Kind: String, Sendable { case warning, breach, stale }
+    public var kind: Kind
+    public var conversation: ConversationAccess
+    public var due: Date?
+    public var awaitingSince: Date?
+
+    public init(kind: Kind, conversation: ConversationAccess, due: Date?, awaitingSince: Date?) {
+        self.kind = kind
+        self.conversation = conversation
+        self.due = due
+        self.awaitingSince = awaitingSince
+    }
+}
+
 /// One assignment change made outside ingestion, with the agent who lost the conversation.
 public struct AssignmentEvent: Sendable, Equatable {
     public var conversation: ConversationAccess
@@ -206,6 +222,8 @@ public protocol Store: Sendable {
     func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome]
 
     func agentStatus(_ agentID: String) async throws -> AgentStatus
+    /// Every configured agent's status and load.
+    func agentLoads() async throws -> [String: AgentLoad]
     func setAgentStatus(_ agentID: String, _ status: AgentStatus) async throws
 
     func conversations(_ query: ConversationQuery) async throws -> [ConversationSummary]
@@ -228,6 +246,16 @@ public protocol Store: Sendable {
     func reassign(conversation: Int64, assignee: String, escalated: Bool, event: String, author: String?, at: Date) async throws -> MessageRecord
 
     func resolve(conversation: Int64, author: String, at: Date) async throws -> MessageRecord
+
+    /// Open conversations whose promises need attention at `now`: first response overdue and not yet
+    /// flagged, past the 80 % warning and not yet warned, or unanswered for `staleAfter` since the last
+    /// (re)assignment.
+    func promisesDue(now: Date, staleAfter: Duration?, limit: Int) async throws -> [PromiseDue]
+    /// Records that a warning was sent or a breach flagged (the breach also escalates the conversation
+    /// and is recorded in the thread); returns the event message for a breach.
+    func markPromise(conversation: Int64, _ kind: PromiseDue.Kind, event: String?, at: Date) async throws -> MessageRecord?
+    /// Moves a stale conversation to another agent and restarts its reassignment timer.
+    func reassignStale(conversation: Int64, from: String?, to: String, reason: String, at: Date) async throws -> AssignmentEvent?
 
     /// Gives an available agent back the open conversations they own that others cover (when
     /// `returnToOwner`), then the oldest waiting unassigned conversations of their teams while

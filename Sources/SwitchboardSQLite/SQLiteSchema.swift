@@ -88,6 +88,20 @@ enum SQLiteSchema {
                 ALTER TABLE messages ADD COLUMN original_body TEXT;
                 """)
         }
+        migrator.registerMigration("003-promises") { db in
+            // awaiting_since: the oldest unanswered customer message; the SLA clock and the
+            // reassignment timer run from it, and a reply clears it.
+            try db.execute(sql: """
+                ALTER TABLE conversations ADD COLUMN awaiting_since REAL;
+                ALTER TABLE conversations ADD COLUMN sla_warn_at REAL;
+                ALTER TABLE conversations ADD COLUMN sla_warned INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE conversations ADD COLUMN sla_breached INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE conversations ADD COLUMN reassigned_at REAL;
+                CREATE INDEX conversations_due ON conversations(first_response_due) WHERE status = 'open';
+                CREATE INDEX conversations_warn ON conversations(sla_warn_at) WHERE status = 'open';
+                CREATE INDEX conversations_awaiting ON conversations(awaiting_since) WHERE status = 'open';
+                """)
+        }
         return migrator
     }
 }

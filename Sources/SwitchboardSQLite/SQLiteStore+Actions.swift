@@ -13,7 +13,10 @@ extension SQLiteStore {
                 sql: "INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at) VALUES (?, ?, ?, ?)",
                 arguments: [record.id, route.adapter, route.inReplyToExternalID, at.epoch])
             try db.execute(
-                sql: "UPDATE conversations SET first_response_due = NULL, last_message_at = ? WHERE id = ?",
+                sql: """
+                    UPDATE conversations SET first_response_due = NULL, awaiting_since = NULL, sla_warn_at = NULL, sla_warned = 0,
+                        sla_breached = 0, reassigned_at = NULL, last_message_at = ? WHERE id = ?
+                    """,
                 arguments: [at.epoch, conversation])
             return record
         }
@@ -53,7 +56,10 @@ extension SQLiteStore {
                 throw ServiceError(status: 409, code: "already_resolved", message: "conversation \(conversation) is already resolved")
             }
             try db.execute(
-                sql: "UPDATE conversations SET status = 'resolved', resolved_at = ?, first_response_due = NULL, escalated = 0 WHERE id = ?",
+                sql: """
+                    UPDATE conversations SET status = 'resolved', resolved_at = ?, first_response_due = NULL, awaiting_since = NULL,
+                        sla_warn_at = NULL, sla_warned = 0, sla_breached = 0, reassigned_at = NULL, escalated = 0 WHERE id = ?
+                    """,
                 arguments: [at.epoch, conversation])
             var loads = try Self.agentLoads(db)
             try Self.noteUnassigned(db, row["assignee"], loads: &loads)

@@ -124,7 +124,9 @@ extension SQLiteStore {
         }
 
         // Persist.
-        let due = now + policy.firstResponse(item.adapter).seconds
+        let target = policy.firstResponse(item.adapter).seconds
+        let due = now + target
+        let warnAt = now + target * 0.8
         let metadataJSON = message.metadata.isEmpty ? nil : String(decoding: JSONCoding.encode(message.metadata), as: UTF8.self)
         let record = try insertMessage(
             db, conversationID: conversationID, direction: .inbound, adapter: item.adapter, channel: identity.channel,
@@ -136,8 +138,9 @@ extension SQLiteStore {
                 db, conversationID: conversationID, direction: .event, body: change.reason, createdAt: now)
         }
         try db.cachedStatement(sql: """
-            UPDATE conversations SET last_message_at = ?, first_response_due = COALESCE(first_response_due, ?) WHERE id = ?
-            """).execute(arguments: [now, due, conversationID])
+            UPDATE conversations SET last_message_at = ?, first_response_due = COALESCE(first_response_due, ?),
+                awaiting_since = COALESCE(awaiting_since, ?), sla_warn_at = COALESCE(sla_warn_at, ?) WHERE id = ?
+            """).execute(arguments: [now, due, now, warnAt, conversationID])
         try db.cachedStatement(sql: """
             UPDATE customers SET contacts = contacts + 1, first_contact_at = COALESCE(first_contact_at, ?), last_contact_at = ? WHERE id = ?
             """).execute(arguments: [now, now, customerID])

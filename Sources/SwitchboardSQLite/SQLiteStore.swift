@@ -62,6 +62,10 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func agentLoads() async throws -> [String: AgentLoad] {
+        try await pool.read { db in try Self.agentLoads(db) }
+    }
+
     public func setAgentStatus(_ agentID: String, _ status: AgentStatus) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE agents SET status = ? WHERE id = ?", arguments: [status.rawValue, agentID])

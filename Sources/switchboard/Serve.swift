@@ -71,13 +71,15 @@ struct Serve: AsyncParsableCommand {
         let worker = DeliveryWorker(store: store, adapters: registry, events: events, settings: loaded.delivery, logger: logger)
         let router = Router(adapters: registry, committer: committer, logger: logger)
         let runner = AdapterRunner(adapters: registry, sink: router, logger: logger)
+        let keeper = PromiseKeeper(
+            store: store, policy: AssignmentPolicy(directory: directory, rules: loaded.routing.rules), events: events, logger: logger)
         let components = GatewayComponents(
             router: router,
             desk: AgentDesk(directory: directory, store: store, adapters: registry, events: events, outbox: worker, rules: loaded.routing.rules),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         let host = loaded.server.host
         let app = Gateway.application(
-            components, host: host, port: port ?? loaded.server.port, services: [committer, worker, runner], logger: logger
+            components, host: host, port: port ?? loaded.server.port, services: [committer, worker, runner, keeper], logger: logger
         ) { actualPort in
             // One line on stdout that scripts and tests wait for.
             FileHandle.standardOutput.write(Data("switchboard listening on http://\(host):\(actualPort)\n".utf8))

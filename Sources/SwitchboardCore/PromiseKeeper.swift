@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Keeps the promises made to customers: warns the assignee at 80 % of the first-response time,
+/// flags and escalates a breach to the assignee and the team's supervisors, and moves a
+/// conversation nobody answered within `reassign_after` to another available agent. Time comes
+/// from `now`, so tests drive it with their own clock through ``tick()``.
+public struct PromiseKeeper: Service {
+    private let store: any Store
+    private let policy: AssignmentPolicy
+    private let events: EventBus
+    private let now: @Sendable () -> Date
+    private let interval: Duration
+    private let logger: Logger
+    private let breaches = Counter(label: "switchboard_sla_breaches_total")
+    private let reassignments = Counter(label: "switchboard_reassignments_total", dimensions: [("reason", "no_reply")])
+
+    public init(
+        store: any Store, policy: AssignmentPolicy, events: EventBus, interval: Duration = .seconds(1),
+        now: @escaping @Sendable () -> Date = Date.init, logger: Logger
+    ) {
+        self.store = store
+        self.policy = policy
+        self.events = events
+        self.interval = interval
+        self.now = now
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { try await tick() } catch { logger.warning("promise check failed", metadata: ["error": "\(error)"]) }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// One pass over everything due now.
+    public func tick() async throws {
+        let at = now()
+        for due in try await store.promisesDue(now: at, staleAfter: policy.rules.reassignAfter, limit: 500) {
+            switch due.kind {
+            case .warning:
+                _ = try await store.markPromise(conversation: due.conversation.id, .warning, event: nil, at: at)
+                events.publish("sla.warning", conversation: due.conversation, payload: SLAPayload(due))
+            case .breach:
+                let text = "First response overdue (due \(due.due.map { ISO8601DateFormatter().string(from: $0) } ?? "?")): escalated to the team's supervisors"
+                let record = try await store.markPromise(conversation: due.conversation.id, .breach, event: text, at: at)
+                breaches.increment()
+                let supervisors = policy.directory.supervisors(of: due.conversation.team).map(\.id)
+                events.publish("sla.breached", conversation: due.conversation, alsoNotify: supervisors, payload: SLAPayload(due))
+                if let record { events.publish("message.created", conversation: due.conversation, payload: record) }
+            case .stale:
+                try await moveStale(due, at: at)
+            }
+        }
+    }
+
+    private func moveStale(_ due: PromiseDue, at: Date) async throws {
+        let current = due.conversation.assignee
+        let loads = try await currentLoads()
+        guard let next = policy.leastLoaded(team: due.conversation.team, loads: loads, at: at, excluding: Set([current].compactMap { $0 })) else {
+            // Nobody else can take it now; look again after another full wait rather than every tick.
+            _ = try await store.markPromise(conversation: due.conversation.id, .stale, event: nil, at: at)
+            return
+        }
+        let waited = policy.rules.reassignAfter.map { "\(Int($0.seconds))s" } ?? "too long"
+        let reason = "No reply to the customer for \(waited): moved from \(current ?? "nobody") to \(next)"
+            + (due.conversation.owner.map { ", \($0) stays the owner" } ?? "")
+        guard let change = try await store.reassignStale(conversation: due.conversation.id, from: current, to: next, reason: reason, at: at) else { return }
+        reassignments.increment()
+        events.publish("conversation.assigned", conversation: change.conversation, alsoNotify: [current].compactMap { $0 },
+                       payload: AssignedPayload(conversation: change.conversation.id, owner: change.conversation.owner,
+                                                assignee: next, reason: reason))
+    }
+
+    private func currentLoads() async throws -> [String: AgentLoad] {
+        try await store.agentLoads()
+    }
+}
+
+/// Payload of `sla.warning` and `sla.breached`.
+struct SLAPayload: Encodable {
+    var conversation: Int64
+    var assignee: String?
+    var owner: String?
+    var due: Date?
+    var awaiting_since: Date?
+
+    init(_ due: PromiseDue) {
+        conversation = due.conversation.id
+        assignee = due.conversation.assignee
+        owner = due.conversation.owner
+        self.due = due.due
+        awaiting_since = due.awaitingSince
+    }
+}
