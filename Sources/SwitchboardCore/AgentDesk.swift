@@ -102,13 +102,33 @@ public struct AgentDesk: Sendable {
             throw ServiceError.unprocessable("no_supervisor", "no supervisor is configured to take escalations")
         }
         let event = try await store.reassign(
-            conversation: conversationID, assignee: supervisor, escalated: true,
+            conversation: conversationID, assignee: supervisor, owner: nil, escalated: true,
             event: "Escalated by \(viewer.agentID) to \(supervisor): \(why)", author: viewer.agentID, at: now())
         var after = access
         after.assignee = supervisor
         events.publish("conversation.escalated", conversation: after, alsoNotify: [access.assignee].compactMap { $0 }, payload: event)
         events.publish("conversation.assigned", conversation: after, alsoNotify: [access.assignee].compactMap { $0 }, payload: AssignedPayload(
             conversation: conversationID, owner: after.owner, assignee: supervisor, reason: "escalated: \(why)"))
+        return event
+    }
+
+    /// A supervisor hands the conversation to another agent, and optionally makes them the owner.
+    public func assign(_ conversationID: Int64, to agentID: String, makeOwner: Bool, by viewer: Viewer) async throws -> MessageRecord {
+        guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors assign conversations") }
+        let access = try await authorize(conversationID, viewer)
+        guard directory[agentID] != nil else { throw ServiceError.unprocessable("unknown_agent", "there is no agent '\(agentID)'") }
+        let text = makeOwner
+            ? "\(viewer.agentID) assigned the conversation to \(agentID), who is now the owner" + (access.owner.map { " (was \($0))" } ?? "")
+            : "\(viewer.agentID) assigned the conversation to \(agentID)" + (access.owner.map { "; \($0) stays the owner" } ?? "")
+        let event = try await store.reassign(
+            conversation: conversationID, assignee: agentID, owner: makeOwner ? agentID : nil, escalated: false, event: text,
+            author: viewer.agentID, at: now())
+        var after = access
+        after.assignee = agentID
+        if makeOwner { after.owner = agentID }
+        let previous = [access.assignee, access.owner].compactMap { $0 }.filter { $0 != agentID }
+        events.publish("conversation.assigned", conversation: after, alsoNotify: previous, payload: AssignedPayload(
+            conversation: conversationID, owner: after.owner, assignee: agentID, reason: text))
         return event
     }
 

@@ -242,8 +242,8 @@ public protocol Store: Sendable {
     /// Appends a note or an event.
     func appendInternal(conversation: Int64, direction: MessageDirection, author: String?, body: String, at: Date) async throws -> MessageRecord
 
-    /// Hands a conversation to `assignee` (keeping the owner) and records why.
-    func reassign(conversation: Int64, assignee: String, escalated: Bool, event: String, author: String?, at: Date) async throws -> MessageRecord
+    /// Hands a conversation to `assignee` (and makes `owner` its owner when given) and records why.
+    func reassign(conversation: Int64, assignee: String, owner: String?, escalated: Bool, event: String, author: String?, at: Date) async throws -> MessageRecord
 
     func resolve(conversation: Int64, author: String, at: Date) async throws -> MessageRecord
 

@@ -24,6 +24,10 @@ struct AgentAPIRoutes {
     }
     struct NoteRequest: Decodable { var body: String }
     struct EscalationRequest: Decodable { var reason: String }
+    struct AssignRequest: Decodable {
+        var agent: String
+        var owner: Bool?
+    }
     struct ConversationList: Encodable { var conversations: [ConversationSummary] }
 
     func add(to api: RouterGroup<GatewayContext>) {
@@ -74,6 +78,13 @@ struct AgentAPIRoutes {
             var request = request
             let escalation = try await request.decodeJSON(EscalationRequest.self, limit: maxBodyBytes)
             return JSONResponse.make(try await desk.escalate(try id(context), reason: escalation.reason, by: viewer), status: .created)
+        }
+        api.post("conversations/:id/assign") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            var request = request
+            let assign = try await request.decodeJSON(AssignRequest.self, limit: maxBodyBytes)
+            return JSONResponse.make(
+                try await desk.assign(try id(context), to: assign.agent, makeOwner: assign.owner ?? false, by: viewer), status: .created)
         }
         api.post("conversations/:id/resolve") { _, context in
             let viewer = Viewer(try context.requireAgent())

@@ -28,7 +28,7 @@ extension SQLiteStore {
         }
     }
 
-    public func reassign(conversation: Int64, assignee: String, escalated: Bool, event: String, author: String?, at: Date) async throws -> MessageRecord {
+    public func reassign(conversation: Int64, assignee: String, owner: String?, escalated: Bool, event: String, author: String?, at: Date) async throws -> MessageRecord {
         try await pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT assignee, status FROM conversations WHERE id = ?", arguments: [conversation]) else {
                 throw ServiceError.notFound("conversation \(conversation)")
@@ -36,8 +36,8 @@ extension SQLiteStore {
             let previous: String? = row["assignee"]
             let open = (row["status"] as String) == ConversationStatus.open.rawValue
             try db.execute(
-                sql: "UPDATE conversations SET assignee = ?, escalated = MAX(escalated, ?) WHERE id = ?",
-                arguments: [assignee, escalated, conversation])
+                sql: "UPDATE conversations SET assignee = ?, owner = COALESCE(?, owner), escalated = MAX(escalated, ?) WHERE id = ?",
+                arguments: [assignee, owner, escalated, conversation])
             if open && previous != assignee {
                 var loads = try Self.agentLoads(db)
                 try Self.noteUnassigned(db, previous, loads: &loads)

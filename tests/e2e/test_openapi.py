@@ -86,6 +86,7 @@ def test_every_route_is_documented_and_answered(spec):
         ("POST", f"/api/v1/conversations/{cid}/replies", {"body": "hi"}),
         ("POST", f"/api/v1/conversations/{cid}/notes", {"body": "n"}),
         ("POST", f"/api/v1/conversations/{cid}/escalations", {"reason": "r"}),
+        ("POST", f"/api/v1/conversations/{cid}/assign", {"agent": "ana"}),
         ("POST", f"/api/v1/conversations/{cid}/resolve", None),
         ("POST", f"/api/v1/messages/{inbound}/retry", None),
         ("GET", "/api/v1/openapi.yaml", None),
