@@ -112,6 +112,32 @@ public struct AgentDesk: Sendable {
         return event
     }
 
+    /// Gives the open conversations of agents removed from the configuration to agents who are,
+    /// recorded in each thread: a customer is never orphaned. Run at start-up.
+    public func redistributeOrphans() async throws -> Int {
+        let orphans = try await store.orphanedConversations()
+        guard !orphans.isEmpty else { return 0 }
+        var loads = try await store.agentLoads()
+        var moved = 0
+        for orphan in orphans {
+            let ownerGone = orphan.owner.map { directory[$0] == nil } ?? false
+            let keptOwner = ownerGone ? nil : orphan.owner
+            let decision = assignment.decide(owner: keptOwner, currentAssignee: nil, team: orphan.team, loads: loads, at: now())
+            let gone = Array(Set([orphan.owner, orphan.assignee].compactMap { $0 }.filter { directory[$0] == nil })).sorted()
+            let reason = "\(gone.joined(separator: " and ")) left the configuration; "
+                + (decision.assignee.map { "\($0) takes the conversation" + (decision.owner == $0 && ownerGone ? " as its owner" : "") }
+                    ?? "waiting for the team")
+            guard let change = try await store.redistribute(
+                conversation: orphan.id, owner: decision.owner ?? keptOwner, assignee: decision.assignee, reason: reason, at: now())
+            else { continue }
+            if let assignee = decision.assignee { loads[assignee]?.openAssigned += 1 }
+            moved += 1
+            events.publish("conversation.assigned", conversation: change.conversation, payload: AssignedPayload(
+                conversation: orphan.id, owner: change.conversation.owner, assignee: change.conversation.assignee, reason: reason))
+        }
+        return moved
+    }
+
     /// A supervisor hands the conversation to another agent, and optionally makes them the owner.
     public func assign(_ conversationID: Int64, to agentID: String, makeOwner: Bool, by viewer: Viewer) async throws -> MessageRecord {
         guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors assign conversations") }

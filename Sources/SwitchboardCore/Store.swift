@@ -257,6 +257,12 @@ public protocol Store: Sendable {
     /// Moves a stale conversation to another agent and restarts its reassignment timer.
     func reassignStale(conversation: Int64, from: String?, to: String, reason: String, at: Date) async throws -> AssignmentEvent?
 
+    /// Open conversations owned by or assigned to agents no longer configured, so they can be
+    /// redistributed at start-up instead of being orphaned.
+    func orphanedConversations() async throws -> [ConversationAccess]
+    /// Sets owner and assignee of one conversation and records why.
+    func redistribute(conversation: Int64, owner: String?, assignee: String?, reason: String, at: Date) async throws -> AssignmentEvent?
+
     /// Gives an available agent back the open conversations they own that others cover (when
     /// `returnToOwner`), then the oldest waiting unassigned conversations of their teams while
     /// below `capacity`; each change recorded as an event. Returns what changed.

@@ -53,3 +53,34 @@ extension SQLiteStore {
             previousAssignee: previous, event: event)
     }
 }
+
+extension SQLiteStore {
+    public func orphanedConversations() async throws -> [ConversationAccess] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.id, c.owner, c.assignee, c.team, c.status FROM conversations c
+                WHERE c.status = 'open' AND (
+                    (c.owner IS NOT NULL AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = c.owner AND a.configured = 1)) OR
+                    (c.assignee IS NOT NULL AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = c.assignee AND a.configured = 1)))
+                ORDER BY c.created_at
+                """).map(Self.access(row:))
+        }
+    }
+
+    public func redistribute(conversation: Int64, owner: String?, assignee: String?, reason: String, at: Date) async throws -> AssignmentEvent? {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, assignee, team FROM conversations WHERE id = ?", arguments: [conversation]) else {
+                return nil
+            }
+            var loads = try Self.agentLoads(db)
+            let previous: String? = row["assignee"]
+            try db.execute(sql: "UPDATE conversations SET owner = ?, assignee = ? WHERE id = ?", arguments: [owner, assignee, conversation])
+            try db.execute(sql: "UPDATE agents SET open_assigned = MAX(0, open_assigned - 1) WHERE id = ?", arguments: [previous])
+            try Self.noteAssigned(db, assignee, loads: &loads)
+            let event = try Self.insertMessage(db, conversationID: conversation, direction: .event, body: reason, createdAt: at.epoch)
+            return AssignmentEvent(
+                conversation: ConversationAccess(id: conversation, owner: owner, assignee: assignee, team: row["team"], status: .open),
+                previousAssignee: previous, event: event)
+        }
+    }
+}

@@ -77,6 +77,8 @@ struct Serve: AsyncParsableCommand {
             router: router,
             desk: AgentDesk(directory: directory, store: store, adapters: registry, events: events, outbox: worker, rules: loaded.routing.rules),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
+        let orphans = try await components.desk.redistributeOrphans()
+        if orphans > 0 { logger.notice("redistributed conversations of agents removed from the configuration", metadata: ["count": "\(orphans)"]) }
         let host = loaded.server.host
         let app = Gateway.application(
             components, host: host, port: port ?? loaded.server.port, services: [committer, worker, runner, keeper], logger: logger
