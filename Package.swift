@@ -151,7 +151,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SocialAdapterTests",
-            dependencies: ["MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "SwitchboardAdapterAPI"],
+            dependencies: ["MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "SwitchboardAdapterAPI", "SwitchboardTransport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

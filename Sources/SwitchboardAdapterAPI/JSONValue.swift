@@ -54,16 +54,15 @@ public enum JSONValue: Sendable, Equatable, Codable {
         case let s as String: self = .string(s)
         case let o as [String: Any]: self = .object(o.mapValues(JSONValue.init(foundation:)))
         case let a as [Any]: self = .array(a.map(JSONValue.init(foundation:)))
-        case let b as Bool where type(of: object) == Bool.self: self = .bool(b)
         case let n as NSNumber:
-            let text = n.stringValue
-            if text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
-                self = .number(n.doubleValue)
-            } else if let i = Int64(text) {
-                self = .integer(i)
-            } else {
-                self = .number(n.doubleValue)
+            // Foundation gives every JSON number and boolean as NSNumber; its type code tells them
+            // apart (`c` for true/false, `d` for a fraction, integer codes otherwise).
+            switch String(cString: n.objCType) {
+            case "c", "B": self = .bool(n.boolValue)
+            case "d", "f": self = .number(n.doubleValue)
+            default: self = .integer(n.int64Value)
             }
+        case let b as Bool: self = .bool(b)
         default: self = .null
         }
     }

@@ -14,11 +14,15 @@ public struct OutboundMessage: Sendable {
     public var inReplyTo: String?
     /// How many times delivery was tried before this one.
     public var attempt: Int
+    /// The agent picked `inReplyTo` explicitly. Channels that show a quote of the answered message
+    /// (WhatsApp's context) should quote only then; `inReplyTo` is set either way for threading.
+    public var quoted: Bool
 
     public init(
         id: Int64, conversationID: Int64, to: String, threadRef: String? = nil, text: String,
-        inReplyTo: String? = nil, attempt: Int = 0
+        inReplyTo: String? = nil, attempt: Int = 0, quoted: Bool = false
     ) {
+        self.quoted = quoted
         self.id = id
         self.conversationID = conversationID
         self.to = to

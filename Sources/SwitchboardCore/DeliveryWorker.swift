@@ -145,7 +145,7 @@ public final class DeliveryWorker: Service, Sendable {
     private func attempt(_ item: OutboxItem, on adapter: any ChannelAdapter) async -> DeliveryAttemptResult {
         let outbound = OutboundMessage(
             id: item.messageID, conversationID: item.conversationID, to: item.address, threadRef: item.threadRef,
-            text: item.body, inReplyTo: item.inReplyToExternalID, attempt: item.attempts)
+            text: item.body, inReplyTo: item.inReplyToExternalID, attempt: item.attempts, quoted: item.quoted)
         let failures = item.attempts + 1
         do {
             return .delivered(try await adapter.deliver(outbound))

@@ -116,11 +116,14 @@ public struct ReplyRoute: Sendable, Equatable {
     public var inReplyToExternalID: String?
     /// The customer's last message through this adapter (reply windows count from it).
     public var lastInboundAt: Date?
+    /// Whether the agent chose the message answered (`in_reply_to`), so channels that quote it visibly should.
+    public var quoted: Bool
 
     public init(
         adapter: String, address: String, threadRef: String?, inReplyTo: Int64?, inReplyToExternalID: String?,
-        lastInboundAt: Date?
+        lastInboundAt: Date?, quoted: Bool = false
     ) {
+        self.quoted = quoted
         self.adapter = adapter
         self.address = address
         self.threadRef = threadRef
@@ -140,11 +143,14 @@ public struct OutboxItem: Sendable, Equatable {
     public var body: String
     public var inReplyToExternalID: String?
     public var attempts: Int
+    /// The agent chose the message answered (see ``ReplyRoute/quoted``).
+    public var quoted: Bool
 
     public init(
         messageID: Int64, conversationID: Int64, adapter: String, address: String, threadRef: String?, body: String,
-        inReplyToExternalID: String?, attempts: Int
+        inReplyToExternalID: String?, attempts: Int, quoted: Bool = false
     ) {
+        self.quoted = quoted
         self.messageID = messageID
         self.conversationID = conversationID
         self.adapter = adapter

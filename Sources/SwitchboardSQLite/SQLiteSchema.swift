@@ -102,6 +102,21 @@ enum SQLiteSchema {
                 CREATE INDEX conversations_awaiting ON conversations(awaiting_since) WHERE status = 'open';
                 """)
         }
+        migrator.registerMigration("004-early-statuses-and-quotes") { db in
+            // A platform may report a delivery before its send call has even returned the id;
+            // such reports wait here and are applied when the id is recorded.
+            try db.execute(sql: """
+                CREATE TABLE early_statuses (
+                    adapter TEXT NOT NULL,
+                    external_id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    error TEXT,
+                    received_at REAL NOT NULL,
+                    PRIMARY KEY (adapter, external_id, state)
+                );
+                ALTER TABLE outbox ADD COLUMN quoted INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

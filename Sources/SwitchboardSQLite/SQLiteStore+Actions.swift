@@ -10,8 +10,8 @@ extension SQLiteStore {
                 threadRef: route.threadRef, inReplyTo: route.inReplyTo, body: body, author: author, createdAt: at.epoch,
                 delivery: DeliveryInfo(state: .queued, attempts: 0))
             try db.execute(
-                sql: "INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at) VALUES (?, ?, ?, ?)",
-                arguments: [record.id, route.adapter, route.inReplyToExternalID, at.epoch])
+                sql: "INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, quoted) VALUES (?, ?, ?, ?, ?)",
+                arguments: [record.id, route.adapter, route.inReplyToExternalID, at.epoch, route.quoted])
             try db.execute(
                 sql: """
                     UPDATE conversations SET first_response_due = NULL, awaiting_since = NULL, sla_warn_at = NULL, sla_warned = 0,

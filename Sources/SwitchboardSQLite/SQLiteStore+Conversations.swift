@@ -98,7 +98,8 @@ extension SQLiteStore {
                     """, arguments: [conversation, adapter])
                 return ReplyRoute(
                     adapter: adapter, address: answered["address"], threadRef: answered["thread_ref"],
-                    inReplyTo: answered["id"], inReplyToExternalID: answered["external_id"], lastInboundAt: last.map(Date.init(epoch:)))
+                    inReplyTo: answered["id"], inReplyToExternalID: answered["external_id"], lastInboundAt: last.map(Date.init(epoch:)),
+                    quoted: inReplyTo != nil)
             }
             // A channel the customer never used through this adapter: reach them at a known identity.
             guard inReplyTo == nil, let via, let identityChannel else { return nil }

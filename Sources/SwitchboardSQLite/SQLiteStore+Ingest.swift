@@ -214,24 +214,39 @@ extension SQLiteStore {
                 WHERE m.adapter = ? AND m.external_id = ? AND m.direction = 'outbound'
                 """),
             arguments: [adapter, update.externalID])
-        else { return IngestOutcome(kind: .ignored) }
+        else {
+            // Possibly a report that outran the send call's answer: keep it for a while.
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO early_statuses (adapter, external_id, state, error, received_at) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [adapter, update.externalID, update.state.rawValue, update.error, Date().epoch])
+            try db.execute(sql: "DELETE FROM early_statuses WHERE received_at < ?", arguments: [Date().epoch - 3600])
+            return IngestOutcome(kind: .ignored)
+        }
         let id: Int64 = row["id"]
-        let current = DeliveryState(rawValue: row["delivery_state"] ?? "queued") ?? .queued
-        let next: DeliveryState = switch update.state {
+        try advanceDelivery(db, message: id, current: row["delivery_state"], to: update.state, error: update.error)
+        let record = try messageRecord(db, id: id)
+        return IngestOutcome(
+            kind: .deliveryUpdated, message: record, conversationID: record?.conversationID,
+            owner: row["owner"], assignee: row["assignee"])
+    }
+}
+
+extension SQLiteStore {
+    /// Moves a reply's delivery state forward only: a late `sent` never overwrites `delivered`,
+    /// while `failed` may follow anything (a delivered message can still bounce).
+    static func advanceDelivery(_ db: Database, message id: Int64, current: String?, to state: DeliveryStatusUpdate.State, error: String?) throws {
+        let now = DeliveryState(rawValue: current ?? "queued") ?? .queued
+        let next: DeliveryState = switch state {
         case .sent: .sent
         case .delivered, .read: .delivered
         case .failed: .failed
         }
         let rank: [DeliveryState: Int] = [.queued: 0, .sent: 1, .delivered: 2, .failed: 3]
-        if rank[next]! > rank[current]! || (current == .delivered && next == .failed) {
+        if rank[next]! > rank[now]! {
             try db.execute(
                 sql: "UPDATE messages SET delivery_state = ?, delivery_error = ? WHERE id = ?",
-                arguments: [next.rawValue, update.error, id])
+                arguments: [next.rawValue, error, id])
         }
-        let record = try messageRecord(db, id: id)
-        return IngestOutcome(
-            kind: .deliveryUpdated, message: record, conversationID: record?.conversationID,
-            owner: row["owner"], assignee: row["assignee"])
     }
 }
 

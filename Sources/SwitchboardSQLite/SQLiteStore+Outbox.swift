@@ -1,12 +1,13 @@
 import Foundation
 import GRDB
+import SwitchboardAdapterAPI
 import SwitchboardCore
 
 extension SQLiteStore {
     public func claimDeliveries(now: Date, limit: Int, claimer: String, leaseUntil: Date) async throws -> [OutboxItem] {
         try await pool.write { db in
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT o.message_id, o.adapter, o.in_reply_to_external, o.attempts, m.conversation_id, m.address, m.thread_ref, m.body
+                SELECT o.message_id, o.adapter, o.in_reply_to_external, o.attempts, o.quoted, m.conversation_id, m.address, m.thread_ref, m.body
                 FROM outbox o JOIN messages m ON m.id = o.message_id
                 WHERE o.next_attempt_at <= ? AND (o.lease_until IS NULL OR o.lease_until < ?)
                 ORDER BY o.next_attempt_at LIMIT ?
@@ -17,7 +18,7 @@ extension SQLiteStore {
                 return OutboxItem(
                     messageID: row["message_id"], conversationID: row["conversation_id"], adapter: row["adapter"],
                     address: row["address"] ?? "", threadRef: row["thread_ref"], body: row["body"],
-                    inReplyToExternalID: row["in_reply_to_external"], attempts: row["attempts"])
+                    inReplyToExternalID: row["in_reply_to_external"], attempts: row["attempts"], quoted: row["quoted"])
             }
         }
     }
@@ -33,6 +34,7 @@ extension SQLiteStore {
                         external_id = COALESCE(?, external_id), sent_at = ? WHERE id = ?
                     """, arguments: [receipt.state.rawValue, receipt.externalID, at.epoch, message])
                 try db.execute(sql: "DELETE FROM outbox WHERE message_id = ?", arguments: [message])
+                if let externalID = receipt.externalID { try Self.applyEarlyStatuses(db, message: message, externalID: externalID) }
             case .retry(let error, let retryAt):
                 try db.execute(
                     sql: "UPDATE messages SET delivery_attempts = delivery_attempts + 1, delivery_error = ? WHERE id = ?",
@@ -48,6 +50,18 @@ extension SQLiteStore {
             }
             return try Self.messageRecord(db, id: message)
         }
+    }
+
+    /// Applies reports that arrived before the platform's id was known.
+    static func applyEarlyStatuses(_ db: Database, message: Int64, externalID: String) throws {
+        guard let adapter = try String.fetchOne(db, sql: "SELECT adapter FROM messages WHERE id = ?", arguments: [message]) else { return }
+        let early = try Row.fetchAll(db, sql: "SELECT state, error FROM early_statuses WHERE adapter = ? AND external_id = ?", arguments: [adapter, externalID])
+        for row in early {
+            guard let state = DeliveryStatusUpdate.State(rawValue: row["state"]) else { continue }
+            let current = try String.fetchOne(db, sql: "SELECT delivery_state FROM messages WHERE id = ?", arguments: [message])
+            try advanceDelivery(db, message: message, current: current, to: state, error: row["error"])
+        }
+        try db.execute(sql: "DELETE FROM early_statuses WHERE adapter = ? AND external_id = ?", arguments: [adapter, externalID])
     }
 
     public func nextDeliveryDue() async throws -> Date? {

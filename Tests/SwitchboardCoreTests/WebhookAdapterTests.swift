@@ -122,3 +122,19 @@ import WebhookAdapter
         }
     }
 }
+
+@Suite struct JSONValueTests {
+    @Test func keepsTheKindOfEveryValue() throws {
+        let v = try JSONValue.parse(Array(#"{"t":true,"f":false,"i":1,"z":0,"big":1234567890123456789,"d":1.5,"s":"x","n":null,"a":[1]}"#.utf8))
+        #expect(v[pointer: "/t"] == .bool(true))
+        #expect(v[pointer: "/f"] == .bool(false))
+        #expect(v[pointer: "/i"] == .integer(1))
+        #expect(v[pointer: "/z"] == .integer(0))
+        #expect(v[pointer: "/big"] == .integer(1_234_567_890_123_456_789))
+        #expect(v[pointer: "/d"] == .number(1.5))
+        #expect(v[pointer: "/s"] == .string("x"))
+        #expect(v[pointer: "/n"] == .null)
+        #expect(v[pointer: "/a/0"] == .integer(1))
+        #expect(v[pointer: "/a/1"] == nil)
+    }
+}

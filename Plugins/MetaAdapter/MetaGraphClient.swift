@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+import SwitchboardAdapterAPI
+
+/// Posts JSON to a Graph API send endpoint with the bearer token and turns the answer into a
+/// parsed document or a ``DeliveryFailure``.
+struct MetaGraphClient: Sendable {
+    let transport: any HTTPTransport
+    let accessToken: String
+    /// How the platform is named in failures the agent sees, e.g. `WhatsApp Cloud API`.
+    let platform: String
+    /// Shown after "the 24-hour window is closed" when the platform says so.
+    let outsideWindowHint: String?
+    /// Graph sends usually answer within a second; a long wait means trouble worth a retry.
+    var timeout: Duration = .seconds(20)
+
+    /// Returns the answer's JSON (`.null` if a 2xx answer is not JSON). Throws ``DeliveryFailure``.
+    func post(_ url: String, json body: [UInt8]) async throws -> JSONValue {
+        let request = HTTPRequest(
+            method: "POST", url: url,
+            headers: [
+                ("Content-Type", "application/json"),
+                ("Accept", "application/json"),
+                ("Authorization", "Bearer \(accessToken)"),
+            ],
+            body: body, timeout: timeout)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch let error as TransportError {
+            // Network trouble: worth retrying. The URL holds no secret (the token is a header).
+            throw DeliveryFailure("could not reach \(platform) at \(url): \(error.message)")
+        }
+        guard (200..<300).contains(response.status) else {
+            throw MetaGraphError.failure(for: response, platform: platform, outsideWindowHint: outsideWindowHint)
+        }
+        return (try? JSONValue.parse(response.body)) ?? .null
+    }
+
+    /// Encodes a send payload. Slashes stay unescaped so the body reads like Meta's examples.
+    static func encode(_ payload: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        do {
+            return Array(try encoder.encode(payload))
+        } catch {
+            throw DeliveryFailure("could not encode the message: \(error)", permanent: true)
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Logging
+import SwitchboardAdapterAPI
+
+/// The WhatsApp Cloud API adapter (`type: whatsapp`).
+///
+/// Inbound: Meta's `GET` handshake and signed `POST` webhooks with messages (every type becomes a
+/// message with attachments), edits and status reports on our replies. Customers are `phone`
+/// identities (`+` and the `wa_id` digits), the same customer who writes by SMS.
+/// Outbound: text replies through `POST {api_base}/{api_version}/{phone_number_id}/messages`,
+/// quoting the answered message; delivered/read arrive later as status webhooks.
+public struct WhatsAppAdapter: ChannelAdapter {
+    public let id: String
+    public let settings: WhatsAppSettings
+    let gate: MetaWebhookGate
+    let inbound: WhatsAppInbound
+    let graph: MetaGraphClient
+
+    public init(id: String, settings: WhatsAppSettings, transport: any HTTPTransport, logger: Logger = Logger(label: "switchboard.whatsapp")) {
+        self.id = id
+        self.settings = settings
+        gate = MetaWebhookGate(appSecret: settings.graph.appSecret, verifyToken: settings.graph.verifyToken)
+        inbound = WhatsAppInbound(logger: logger)
+        graph = MetaGraphClient(
+            transport: transport, accessToken: settings.graph.accessToken, platform: "WhatsApp Cloud API",
+            outsideWindowHint: settings.capabilities.outsideWindowHint)
+    }
+
+    public var capabilities: AdapterCapabilities { settings.capabilities }
+
+    /// Replies go to phone numbers, so an agent can answer here a customer known by phone.
+    public var identityChannel: String? { "phone" }
+
+    public func receive(_ request: InboundRequest) async throws -> InboundResult {
+        switch try gate.open(request) {
+        case .answer(let answer): return answer
+        case .document(let document): return .events(try inbound.events(from: document))
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import SwitchboardAdapterAPI
+
+/// The `whatsapp` adapter's configuration:
+///
+/// ```yaml
+/// - id: wa-support
+///   type: whatsapp
+///   api_base: https://graph.facebook.com   # default
+///   api_version: v21.0                     # default
+///   phone_number_id: "106540352242922"     # the business number's id (required)
+///   access_token_env: WA_TOKEN             # system-user or permanent token
+///   app_secret_env: META_APP_SECRET        # verifies X-Hub-Signature-256
+///   verify_token_env: META_VERIFY_TOKEN    # answers the subscription handshake
+///   template: order_update                 # optional: approved template suggested outside 24 h
+/// ```
+public struct WhatsAppSettings: Sendable {
+    public var graph: MetaGraphSettings
+    /// The id of the business phone number replies are sent from.
+    public var phoneNumberID: String
+    /// An approved message template agents are pointed to outside the 24-hour window.
+    public var template: String?
+    public var capabilities: AdapterCapabilities
+
+    /// Reads and validates the section; problems go to the section's diagnostics.
+    public init(config: ConfigSection) {
+        graph = MetaGraphSettings(config: config)
+        let number = config.requiredString("phone_number_id")
+        MetaGraphSettings.checkNodeID(number, key: "phone_number_id", in: config)
+        phoneNumberID = number ?? ""
+        template = config.string("template")?.trimmed.nilIfEmpty
+        capabilities = Self.capabilities(template: template)
+    }
+
+    /// WhatsApp allows free-form replies for 24 h after the customer's last message and never a
+    /// free-form first message; a text body holds at most 4096 characters. 80 messages a second is
+    /// the Cloud API's default throughput per number.
+    static func capabilities(template: String?) -> AdapterCapabilities {
+        AdapterCapabilities(
+            replyWindow: .seconds(24 * 3600),
+            maxTextLength: 4096,
+            ratePerSecond: 80,
+            canInitiate: false,
+            outsideWindowHint: template.map { "send the approved template '\($0)' instead" }
+                ?? "WhatsApp allows only approved templates there, and none is configured: reach the customer through another channel")
+    }
+}

@@ -1,0 +1,322 @@
+import Foundation
+import MetaAdapter
+import Synchronization
+import SwitchboardAdapterAPI
+
+// Shared helpers of the Meta adapter tests. Every name starts with `Meta`/`meta`: other adapters'
+// tests live in the same test target.
+
+/// Secrets and builders for adapters under test.
+enum MetaTestKit {
+    static let appSecret = "meta-test-app-secret"
+    static let verifyToken = "meta-test-verify-token"
+    static let accessToken = "meta-test-access-token"
+
+    /// The environment the `*_env` keys of ``whatsAppConfig`` and ``pageConfig`` name.
+    static func environment(appSecret: String = appSecret, verifyToken: String = verifyToken) -> @Sendable (String) -> String? {
+        { name in
+            switch name {
+            case "META_APP_SECRET": appSecret
+            case "META_VERIFY_TOKEN": verifyToken
+            case "META_ACCESS_TOKEN": accessToken
+            default: nil
+            }
+        }
+    }
+
+    static let secretKeys: [(String, String)] = [
+        ("access_token_env", "META_ACCESS_TOKEN"), ("app_secret_env", "META_APP_SECRET"), ("verify_token_env", "META_VERIFY_TOKEN"),
+    ]
+
+    /// A config section as the loader would hand it over; every pair on its own line.
+    static func section(_ pairs: [(String, String)], environment: @escaping @Sendable (String) -> String? = environment()) -> (ConfigSection, ConfigDiagnostics) {
+        let diagnostics = ConfigDiagnostics(file: "meta.yaml")
+        let node = ConfigNode(.map(pairs.enumerated().map { index, pair in
+            (key: pair.0, keyLine: index + 2, value: ConfigNode(.scalar(pair.1), line: index + 2))
+        }), line: 1)
+        return (ConfigSection(node, path: "adapters[0]", diagnostics: diagnostics, environment: environment), diagnostics)
+    }
+
+    static func whatsApp(
+        phoneNumberID: String = "1122334455667", template: String? = "order_update", apiBase: String? = nil,
+        appSecret: String = appSecret, verifyToken: String = verifyToken, transport: any HTTPTransport = MetaNoTransport()
+    ) -> WhatsAppAdapter {
+        var pairs = [("phone_number_id", phoneNumberID)] + secretKeys
+        if let template { pairs.append(("template", template)) }
+        if let apiBase { pairs.append(("api_base", apiBase)) }
+        let (section, _) = section(pairs, environment: environment(appSecret: appSecret, verifyToken: verifyToken))
+        let adapter = WhatsAppAdapter(id: "wa", settings: WhatsAppSettings(config: section), transport: transport)
+        section.finish()
+        return adapter
+    }
+
+    static func page(
+        _ platform: MessengerPlatform, pageID: String = "106000000000001", apiBase: String? = nil,
+        appSecret: String = appSecret, verifyToken: String = verifyToken, transport: any HTTPTransport = MetaNoTransport()
+    ) -> MessengerAdapter {
+        var pairs = [("page_id", pageID)] + secretKeys
+        if let apiBase { pairs.append(("api_base", apiBase)) }
+        let (section, _) = section(pairs, environment: environment(appSecret: appSecret, verifyToken: verifyToken))
+        let adapter = MessengerAdapter(
+            id: platform.rawValue, settings: MessengerSettings(platform: platform, config: section), transport: transport)
+        section.finish()
+        return adapter
+    }
+
+    /// A webhook POST signed like Meta signs it.
+    static func post(_ body: [UInt8], secret: String = appSecret) -> InboundRequest {
+        InboundRequest(
+            method: "POST", path: "/hooks/meta",
+            headers: [("Content-Type", "application/json"), (MetaSignature.header, MetaSignature.sign(body, secret: secret))],
+            body: body)
+    }
+
+    /// Signs and decodes `body`; fails the test (by throwing) if the adapter refuses it.
+    static func events(_ adapter: some ChannelAdapter, _ body: [UInt8]) async throws -> [InboundEvent] {
+        guard case .events(let events) = try await adapter.receive(post(body)) else {
+            throw MetaTestFailure("expected events, got a direct answer")
+        }
+        return events
+    }
+
+    static func events(_ adapter: some ChannelAdapter, file: String) async throws -> [InboundEvent] {
+        try await events(adapter, try Corpus.file(file))
+    }
+
+    /// Every file under a corpus folder, recursively, as paths relative to the corpus root.
+    static func corpusFiles(under folder: String) throws -> [String] {
+        let root = Corpus.root.appendingPathComponent(folder)
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else {
+            throw MetaTestFailure("corpus folder \(root.path) not found (set SWITCHBOARD_CORPUS)")
+        }
+        var found: [String] = []
+        for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+            found.append(folder + "/" + url.path.dropFirst(root.path.count + 1))
+        }
+        return found.sorted()
+    }
+
+    /// The JSON document of a corpus file.
+    static func json(_ file: String) throws -> JSONValue {
+        try JSONValue.parse(try Corpus.file(file))
+    }
+}
+
+struct MetaTestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// For inbound tests: nothing may be sent.
+struct MetaNoTransport: HTTPTransport {
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        throw TransportError("inbound tests must not send anything (tried \(request.url))")
+    }
+}
+
+extension Array where Element == InboundEvent {
+    var metaMessages: [InboundMessage] {
+        compactMap { if case .message(let m) = $0 { m } else { nil } }
+    }
+
+    var metaStatuses: [DeliveryStatusUpdate] {
+        compactMap { if case .deliveryStatus(let s) = $0 { s } else { nil } }
+    }
+
+    var metaEdits: [(message: InboundMessage, editedAt: Date?)] {
+        compactMap { if case .edit(let m, let at) = $0 { (m, at) } else { nil } }
+    }
+}
+
+/// A real HTTP/1.1 server on a free loopback port, run by python3, playing the Graph API: each
+/// `POST` path answers as configured (`{n}` in a body becomes the request's number) and every
+/// request is recorded; `GET /_requests` lists them.
+final class MetaGraphServer: Sendable {
+    struct Route: Encodable {
+        var status: Int
+        var body: String
+        var headers: [String: String] = [:]
+    }
+
+    /// One recorded request.
+    struct Recorded {
+        var path: String
+        var headers: [String: String]
+        var body: String
+        /// The body parsed as JSON.
+        var json: JSONValue?
+    }
+
+    let port: Int
+    private let process: Process
+    private let exit: MetaExitSignal
+
+    private static let script = #"""
+import http.server, json, os, sys, threading
+
+routes = json.loads(sys.argv[1])
+log, lock, counter = [], threading.Lock(), [0]
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body, headers):
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/_requests":
+            with lock:
+                body = json.dumps(log).encode()
+            self.answer(200, body, {"Content-Type": "application/json"})
+        else:
+            self.answer(404, b"", {})
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        with lock:
+            counter[0] += 1
+            n = counter[0]
+            log.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "body": body.decode("utf-8", "replace")})
+        route = routes.get(self.path.split("?")[0])
+        if route is None:
+            self.answer(404, b'{"error":{"message":"Unknown path components","type":"OAuthException","code":2500}}',
+                        {"Content-Type": "application/json"})
+            return
+        headers = {"Content-Type": "application/json"}
+        headers.update(route.get("headers", {}))
+        self.answer(route["status"], route["body"].replace("{n}", str(n)).encode(), headers)
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+# Exit when the test process goes away (stdin closes), even if it never got to kill us.
+threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+server = Server(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""#
+
+    /// Starts python and reads the port it bound, on a dispatch thread so the blocking read does
+    /// not park the cooperative pool.
+    static func start(routes: [String: Route]) async throws -> MetaGraphServer {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, String(decoding: try JSONEncoder().encode(routes), as: UTF8.self)]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardInput = Pipe()
+        let exit = MetaExitSignal()
+        process.terminationHandler = { _ in exit.fire() }
+        try process.run()
+        let reader = stdout.fileHandleForReading
+        let line = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var line = Data()
+                while !line.contains(UInt8(ascii: "\n")) {
+                    let chunk = reader.availableData
+                    if chunk.isEmpty { break }
+                    line.append(chunk)
+                }
+                continuation.resume(returning: line)
+            }
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw MetaTestFailure("the fake Graph API did not report a port")
+        }
+        return MetaGraphServer(port: port, process: process, exit: exit)
+    }
+
+    private init(port: Int, process: Process, exit: MetaExitSignal) {
+        self.port = port
+        self.process = process
+        self.exit = exit
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// What the server received so far, in order.
+    func received(using transport: any HTTPTransport) async throws -> [Recorded] {
+        let response = try await transport.send(HTTPRequest(method: "GET", url: baseURL + "/_requests"))
+        let list = try JSONValue.parse(response.body)
+        guard case .array(let items) = list else { throw MetaTestFailure("bad /_requests answer") }
+        return items.map { item in
+            var headers: [String: String] = [:]
+            if case .object(let h)? = item[pointer: "/headers"] {
+                for (name, value) in h { headers[name] = value.text }
+            }
+            let body = item[pointer: "/body"]?.text ?? ""
+            return Recorded(path: item[pointer: "/path"]?.text ?? "", headers: headers, body: body, json: try? JSONValue.parse(Array(body.utf8)))
+        }
+    }
+
+    /// SIGKILL, then waits for the exit through the termination handler (no blocked thread).
+    func stop() async {
+        kill(process.processIdentifier, SIGKILL)
+        await exit.wait()
+    }
+
+    /// Runs `body` against a fresh server and always stops it.
+    static func with<T>(routes: [String: Route], _ body: (MetaGraphServer) async throws -> T) async throws -> T {
+        let server = try await start(routes: routes)
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+}
+
+/// Lets an async test await the child's exit, whichever of exit and wait comes first.
+private final class MetaExitSignal: Sendable {
+    private let state = Mutex<(exited: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func fire() {
+        state.withLock { state in
+            state.exited = true
+            return state.waiter.take()
+        }?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let alreadyExited = state.withLock { state in
+                if !state.exited { state.waiter = continuation }
+                return state.exited
+            }
+            if alreadyExited { continuation.resume() }
+        }
+    }
+}
+
+/// A loopback port nobody listens on: bound, read back, then closed.
+func metaUnusedPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw MetaTestFailure("socket failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddr in
+            bind(fd, sockaddr, length) == 0 && getsockname(fd, sockaddr, &length) == 0
+        }
+    }
+    guard bound else { throw MetaTestFailure("bind failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

@@ -1,0 +1,305 @@
+"""The Meta adapters (WhatsApp Cloud API, Messenger) end to end: signed webhooks into conversations,
+agent replies out to a local HTTP server playing the Graph API, status webhooks moving the delivery
+state, duplicates stored once, bad signatures refused, and Meta's GET verification handshake."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import ADAPTER, REPO, message, sign, unique, wait_until
+
+APP_SECRET = "meta-e2e-app-secret-" + uuid.uuid4().hex[:8]
+VERIFY_TOKEN = "meta-e2e-verify-" + uuid.uuid4().hex[:8]
+ACCESS_TOKEN = "meta-e2e-access-" + uuid.uuid4().hex[:8]
+PHONE_NUMBER_ID = "106540352242922"
+PAGE_ID = "106000000000001"
+CLOSED_WINDOW_SUFFIX = "0000"  # WhatsApp recipients ending so are answered with error 131047
+ENV = {"META_APP_SECRET": APP_SECRET, "META_VERIFY_TOKEN": VERIFY_TOKEN, "META_ACCESS_TOKEN": ACCESS_TOKEN}
+CORPUS = Path(os.environ.get("SWITCHBOARD_CORPUS") or (REPO / ".." / "shared" / "corpus"))
+
+
+class FakeGraph:
+    """A real HTTP server playing the Graph API send endpoints; records every request."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.requests: list[dict] = []
+        graph = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                doc = json.loads(body) if body else None
+                with graph.lock:
+                    graph.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                                           "json": doc})
+                    n = len(graph.requests)
+                status, answer = graph.answer(self.path, doc, n)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    @staticmethod
+    def answer(path: str, doc: dict | None, n: int):
+        if path == f"/v21.0/{PHONE_NUMBER_ID}/messages":
+            if str((doc or {}).get("to", "")).endswith(CLOSED_WINDOW_SUFFIX):
+                return 400, {"error": {
+                    "message": "(#131047) Re-engagement message", "type": "OAuthException", "code": 131047,
+                    "error_data": {"messaging_product": "whatsapp",
+                                   "details": "Message failed to send because more than 24 hours have passed "
+                                              "since the customer last replied to this number."},
+                    "fbtrace_id": "AE2eTrace"}}
+            return 200, {"messaging_product": "whatsapp", "contacts": [{"input": doc["to"], "wa_id": doc["to"]}],
+                         "messages": [{"id": f"wamid.E2E.OUT.{n}"}]}
+        if path == f"/v21.0/{PAGE_ID}/messages":
+            return 200, {"recipient_id": doc["recipient"]["id"], "message_id": f"m_E2E_OUT_{n}"}
+        return 404, {"error": {"message": "Unknown path components", "type": "OAuthException", "code": 2500}}
+
+    def received(self) -> list[dict]:
+        with self.lock:
+            return list(self.requests)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def graph():
+    g = FakeGraph()
+    yield g
+    g.close()
+
+
+def whatsapp_adapter(graph: FakeGraph) -> dict:
+    return {"id": "wa", "type": "whatsapp", "team": "support", "api_base": graph.base,
+            "phone_number_id": PHONE_NUMBER_ID, "access_token_env": "META_ACCESS_TOKEN",
+            "app_secret_env": "META_APP_SECRET", "verify_token_env": "META_VERIFY_TOKEN", "template": "order_update"}
+
+
+def messenger_adapter(graph: FakeGraph) -> dict:
+    return {"id": "fb", "type": "messenger", "team": "support", "api_base": graph.base, "page_id": PAGE_ID,
+            "access_token_env": "META_ACCESS_TOKEN", "app_secret_env": "META_APP_SECRET",
+            "verify_token_env": "META_VERIFY_TOKEN"}
+
+
+def sms_like_adapter(receiver) -> dict:
+    """The generic webhook adapter with phone identities: a customer known by phone elsewhere."""
+    return {"id": ADAPTER, "type": "webhook", "team": "support", "secret_env": "SHOP_CHAT_SECRET",
+            "identity": "phone", "outbound": {"url": receiver.url}}
+
+
+def start(gateway, graph, receiver):
+    return gateway({"adapters": [sms_like_adapter(receiver), whatsapp_adapter(graph), messenger_adapter(graph)]},
+                   env=ENV)
+
+
+def post_meta(gw, adapter: str, body: bytes, secret: str = APP_SECRET):
+    return gw.post_hook(adapter, raw=body, secret=None, headers={"X-Hub-Signature-256": sign(secret, body)})
+
+
+def wa_envelope(value: dict) -> bytes:
+    value = {"messaging_product": "whatsapp",
+             "metadata": {"display_phone_number": "15550001111", "phone_number_id": PHONE_NUMBER_ID}, **value}
+    doc = {"object": "whatsapp_business_account",
+           "entry": [{"id": "100000000000001", "changes": [{"field": "messages", "value": value}]}]}
+    # Meta sends non-ASCII as \\u escapes; the signature is over exactly these bytes.
+    return json.dumps(doc).encode()
+
+
+def wa_text(wamid: str, wa_id: str, text: str, name: str = "Ana Lopez", ts: str = "1718000000") -> bytes:
+    return wa_envelope({"contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+                        "messages": [{"from": wa_id, "id": wamid, "timestamp": ts, "type": "text",
+                                      "text": {"body": text}}]})
+
+
+def wa_status(wamid: str, wa_id: str, status: str) -> bytes:
+    return wa_envelope({"statuses": [{"id": wamid, "status": status, "timestamp": "1718000100", "recipient_id": wa_id}]})
+
+
+def new_wa_id() -> str:
+    return "3460" + str(uuid.uuid4().int)[:7] + "1"
+
+
+def test_whatsapp_message_reply_and_status_round_trip(gateway, graph, receiver):
+    gw = start(gateway, graph, receiver)
+    wa_id, wamid = new_wa_id(), "wamid." + unique("IN")
+    body = wa_text(wamid, wa_id, "Hola, mi pedido no ha llegado 😞")
+
+    r = post_meta(gw, "wa", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["stored"] == 1
+    [msg_id] = r.json()["messages"]
+
+    # Posted again (Meta delivers at least once): stored once, answered 200 again.
+    again = post_meta(gw, "wa", body)
+    assert again.status_code == 200, again.text
+    assert again.json()["stored"] == 0 and again.json()["duplicates"] == 1
+    assert again.json()["messages"] == [msg_id]
+
+    conv = gw.conversation_of(msg_id)
+    assert conv["customer"]["name"] == "Ana Lopez"
+    assert {"channel": "phone", "adapter": "wa", "address": "+" + wa_id} in conv["customer"]["identities"]
+    inbound = [m for m in conv["messages"] if m["direction"] == "inbound"]
+    assert [(m["external_id"], m["body"], m["adapter"]) for m in inbound] == [(wamid, "Hola, mi pedido no ha llegado 😞", "wa")]
+
+    # The agent answers; the fake Graph API receives the Cloud API request.
+    owner = conv["owner"]
+    # Picking the message answered makes WhatsApp quote it (context); a plain reply does not.
+    r = gw.api(owner, "POST", f"conversations/{conv['id']}/replies",
+               json={"body": "¡Lo revisamos ahora!", "in_reply_to": inbound[0]["id"]})
+    assert r.status_code == 202, r.text
+    reply = r.json()
+    [sent] = wait_until(graph.received, what="the Cloud API request")
+    assert sent["path"] == f"/v21.0/{PHONE_NUMBER_ID}/messages"
+    assert sent["headers"]["authorization"] == f"Bearer {ACCESS_TOKEN}"
+    assert sent["headers"]["content-type"].startswith("application/json")
+    assert sent["json"] == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id,
+                            "type": "text", "text": {"body": "¡Lo revisamos ahora!"},
+                            "context": {"message_id": wamid}}
+
+    # Accepted by WhatsApp: 'sent' with the wamid it answered; the status webhooks move it on.
+    out = gw.wait_delivery(conv["id"], reply["id"], "sent")
+    assert out["external_id"] == "wamid.E2E.OUT.1"
+    r = post_meta(gw, "wa", wa_status(out["external_id"], wa_id, "delivered"))
+    assert r.status_code == 200, r.text
+    gw.wait_delivery(conv["id"], reply["id"], "delivered", timeout=5)
+    r = post_meta(gw, "wa", wa_status(out["external_id"], wa_id, "read"))
+    assert r.status_code == 200, r.text
+    r = post_meta(gw, "wa", wa_status(out["external_id"], wa_id, "sent"))  # late and out of order
+    assert r.status_code == 200, r.text
+    assert gw.find_message(conv["id"], reply["id"])["delivery"]["state"] == "delivered"
+
+    # Still one inbound message and one reply: statuses are not messages.
+    detail = gw.get_json("marta", f"conversations/{conv['id']}")
+    assert len([m for m in detail["messages"] if m["direction"] == "inbound"]) == 1
+    assert len([m for m in detail["messages"] if m["direction"] == "outbound"]) == 1
+    assert len(graph.received()) == 1
+
+
+def test_bad_signature_is_401_and_nothing_is_stored(gateway, graph, receiver):
+    gw = start(gateway, graph, receiver)
+    body = wa_text("wamid." + unique("BAD"), new_wa_id(), "forged")
+    for headers in ({"X-Hub-Signature-256": sign("not-the-app-secret", body)}, {}):
+        r = gw.post_hook("wa", raw=body, secret=None, headers=headers)
+        assert r.status_code == 401, r.text
+        assert r.json()["error"]["code"] == "bad_signature"
+    tampered = body.replace(b"forged", b"forgeD")
+    r = gw.post_hook("wa", raw=tampered, secret=None, headers={"X-Hub-Signature-256": sign(APP_SECRET, body)})
+    assert r.status_code == 401, r.text
+    assert gw.conversations() == []
+
+
+def test_verification_handshake(gateway, graph, receiver):
+    gw = start(gateway, graph, receiver)
+    for adapter in ("wa", "fb"):
+        params = {"hub.mode": "subscribe", "hub.challenge": "1158201444", "hub.verify_token": VERIFY_TOKEN}
+        r = gw.session.get(f"{gw.url}/hooks/{adapter}", params=params, timeout=10)
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"].startswith("text/plain")
+        assert r.text == "1158201444"
+        r = gw.session.get(f"{gw.url}/hooks/{adapter}", params={**params, "hub.verify_token": "wrong"}, timeout=10)
+        assert r.status_code == 403, r.text
+        assert r.json()["error"]["code"] == "forbidden"
+
+
+def test_batched_corpus_webhook_stores_each_message(gateway, graph, receiver):
+    path = CORPUS / "social" / "whatsapp" / "constructed" / "batched_two_messages_plus_status.json"
+    if not path.exists():
+        pytest.skip(f"corpus not found at {CORPUS} (set SWITCHBOARD_CORPUS)")
+    gw = start(gateway, graph, receiver)
+    body = path.read_bytes()  # in place, byte for byte: the signature covers the raw file
+    r = post_meta(gw, "wa", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["stored"] == 2 and r.json()["ignored"] == 1, r.json()
+    conv = gw.conversation_of(r.json()["messages"][0])
+    assert {"channel": "phone", "adapter": "wa", "address": "+5215550002222"} in conv["customer"]["identities"]
+    inbound = [m for m in conv["messages"] if m["direction"] == "inbound"]
+    assert [m["external_id"] for m in inbound] == ["wamid.ACCEPTANCE.BATCH.0001", "wamid.ACCEPTANCE.BATCH.0002"]
+    assert inbound[1]["body"] == "factura"
+
+
+def test_channel_rules_template_hint_and_permanent_meta_errors(gateway, graph, receiver):
+    gw = start(gateway, graph, receiver)
+    # A customer known only by phone (through the SMS-like adapter) cannot be started on WhatsApp.
+    phone = "+3460" + str(uuid.uuid4().int)[:7]
+    r = gw.post_hook(ADAPTER, message(unique("sms"), phone, "call me maybe"))
+    assert r.status_code == 200, r.text
+    conv = gw.conversation_of(r.json()["messages"][0])
+    r = gw.api(conv["owner"], "POST", f"conversations/{conv['id']}/replies", json={"body": "hi on WhatsApp", "via": "wa"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "cannot_initiate"
+    assert "send the approved template 'order_update' instead" in r.json()["error"]["message"]
+
+    # Too long for WhatsApp (4096 characters): refused before queueing.
+    wa_id = new_wa_id()[:-4] + CLOSED_WINDOW_SUFFIX
+    r = post_meta(gw, "wa", wa_text("wamid." + unique("IN"), wa_id, "hello"))
+    assert r.status_code == 200, r.text
+    conv = gw.conversation_of(r.json()["messages"][0])
+    r = gw.api(conv["owner"], "POST", f"conversations/{conv['id']}/replies", json={"body": "x" * 4097})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "too_long", r.text
+
+    # WhatsApp refuses the send as outside the window: failed at once, Meta's reason visible.
+    r = gw.api(conv["owner"], "POST", f"conversations/{conv['id']}/replies", json={"body": "are you there?"})
+    assert r.status_code == 202, r.text
+    failed = gw.wait_delivery(conv["id"], r.json()["id"], "failed")
+    assert failed["delivery"]["attempts"] == 1
+    assert "131047" in failed["delivery"]["error"] and "Re-engagement message" in failed["delivery"]["error"]
+    assert "order_update" in failed["delivery"]["error"]
+
+
+def test_messenger_message_reply_and_delivery(gateway, graph, receiver):
+    gw = start(gateway, graph, receiver)
+    psid, mid = "24" + str(uuid.uuid4().int)[:14], "m_" + unique("msgr")
+    event = {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": 1718000000000,
+             "message": {"mid": mid, "text": "Hi, my package arrived damaged"}}
+    body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": 1718000000500, "messaging": [event]}]}).encode()
+    r = post_meta(gw, "fb", body)
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+    conv = gw.conversation_of(r.json()["messages"][0])
+    assert {"channel": f"messenger:{PAGE_ID}", "adapter": "fb", "address": psid} in conv["customer"]["identities"]
+
+    r = gw.api(conv["owner"], "POST", f"conversations/{conv['id']}/replies", json={"body": "Sorry to hear that!"})
+    assert r.status_code == 202, r.text
+    reply = r.json()
+    [sent] = wait_until(graph.received, what="the Send API request")
+    assert sent["path"] == f"/v21.0/{PAGE_ID}/messages"
+    assert sent["headers"]["authorization"] == f"Bearer {ACCESS_TOKEN}"
+    assert sent["json"] == {"recipient": {"id": psid}, "messaging_type": "RESPONSE",
+                            "message": {"text": "Sorry to hear that!"}}
+    out = gw.wait_delivery(conv["id"], reply["id"], "sent")
+
+    # Our own send echoed back is not a customer message; the delivery receipt moves the state.
+    echo = {"sender": {"id": PAGE_ID}, "recipient": {"id": psid}, "timestamp": 1718000001000,
+            "message": {"is_echo": True, "mid": out["external_id"], "text": "Sorry to hear that!"}}
+    delivery = {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": 1718000002000,
+                "delivery": {"mids": [out["external_id"]], "watermark": 1718000001500}}
+    body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": 1718000002500,
+                                                   "messaging": [echo, delivery]}]}).encode()
+    r = post_meta(gw, "fb", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["stored"] == 0
+    gw.wait_delivery(conv["id"], reply["id"], "delivered", timeout=5)
+    detail = gw.get_json("marta", f"conversations/{conv['id']}")
+    assert len([m for m in detail["messages"] if m["direction"] == "inbound"]) == 1
