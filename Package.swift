@@ -120,6 +120,12 @@ let package = Package(
             path: "Plugins/TwilioAdapter",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ExternalAdapter",
+            dependencies: ["SwitchboardAdapterAPI"],
+            path: "Plugins/ExternalAdapter",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
@@ -133,6 +139,7 @@ let package = Package(
                 "TelegramAdapter",
                 "XAdapter",
                 "TwilioAdapter",
+                "ExternalAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -152,6 +159,11 @@ let package = Package(
         .testTarget(
             name: "SocialAdapterTests",
             dependencies: ["MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "SwitchboardAdapterAPI", "SwitchboardTransport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExternalAdapterTests",
+            dependencies: ["ExternalAdapter", "SwitchboardAdapterAPI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import ExternalAdapter
 import MetaAdapter
 import SwitchboardAdapterAPI
 import TelegramAdapter
@@ -14,4 +15,5 @@ enum AdapterCatalog {
         + TelegramAdapterFactories.all
         + XAdapterFactories.all
         + TwilioAdapterFactories.all
+        + [ExternalAdapterFactory()]
 }

@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import SwitchboardAdapterAPI
+
+/// A line the process wrote, decoded. See `docs/adapter-protocol.schema.json`.
+enum AdapterMessage: Sendable {
+    case hello(AdapterCapabilities)
+    case inbound(InboundMessage)
+    case status(DeliveryStatusUpdate)
+    case delivered(reply: Int64, DeliveryReceipt)
+    case failed(reply: Int64, DeliveryFailure)
+    case response(request: Int64, JSONValue)
+    case log(Logger.Level, String)
+    /// A type this gateway does not know (a newer protocol): ignored.
+    case unknown(String)
+}
+
+/// A line that breaks the protocol, with a reason fit for the log (never the line itself: it may
+/// hold a customer's message).
+struct ProtocolViolation: Error, Sendable, CustomStringConvertible {
+    var message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
+
+extension AdapterMessage {
+    /// Decodes one line; `identity` is the channel of the addresses in `inbound` messages.
+    static func decode(_ line: [UInt8], identity: String) throws(ProtocolViolation) -> AdapterMessage {
+        let json: JSONValue
+        do { json = try JSONValue.parse(line) } catch { throw ProtocolViolation("not JSON (\(line.count) bytes)") }
+        guard case .object = json else { throw ProtocolViolation("not a JSON object") }
+        guard let type = json["type"]?.stringValue else { throw ProtocolViolation("no \"type\"") }
+        switch type {
+        case "hello":
+            return .hello(try capabilities(json["capabilities"] ?? .object([:])))
+        case "inbound":
+            return .inbound(try inbound(json, identity: identity))
+        case "status":
+            return .status(try status(json))
+        case "delivered":
+            // `state` (extension): "sent" when the platform only queued it; default "delivered".
+            let state = json["state"]?.stringValue.flatMap(DeliveryReceipt.State.init(rawValue:)) ?? .delivered
+            return .delivered(reply: try replyID(json), DeliveryReceipt(externalID: json["external_id"]?.text, state: state))
+        case "failed":
+            let reason = json["reason"]?.stringValue ?? "the adapter process reported a failure"
+            let retryAfter = json["retry_after"]?.doubleValue.map { Duration.milliseconds(Int64($0 * 1000)) }
+            return .failed(reply: try replyID(json), DeliveryFailure(
+                reason, permanent: json["permanent"]?.boolValue ?? false, retryAfter: retryAfter))
+        case "response":
+            guard let id = json["id"]?.int64Value else { throw ProtocolViolation("response without a numeric \"id\"") }
+            return .response(request: id, json)
+        case "log":
+            let level = json["level"]?.stringValue.flatMap(logLevel) ?? .info
+            return .log(level, json["message"]?.text ?? "")
+        default:
+            return .unknown(type)
+        }
+    }
+
+    private static func replyID(_ json: JSONValue) throws(ProtocolViolation) -> Int64 {
+        guard let id = json["id"]?.int64Value else { throw ProtocolViolation("\(json["type"]?.text ?? "") without a numeric \"id\"") }
+        return id
+    }
+
+    static func logLevel(_ name: String) -> Logger.Level? {
+        switch name.lowercased() {
+        case "trace": .trace
+        case "debug": .debug
+        case "info": .info
+        case "notice": .notice
+        case "warning", "warn": .warning
+        case "error": .error
+        case "critical", "fatal": .critical
+        default: nil
+        }
+    }
+
+    /// `hello.capabilities`: what the core enforces before queuing a reply and when pacing deliveries.
+    static func capabilities(_ json: JSONValue) throws(ProtocolViolation) -> AdapterCapabilities {
+        var caps = AdapterCapabilities()
+        switch json["reply_window"] {
+        case nil, .null?: break
+        case .string(let text)?:
+            guard let window = DurationParser.parse(text) else { throw ProtocolViolation("reply_window '\(text)' is not a duration") }
+            caps.replyWindow = window
+        case let value?:
+            guard let seconds = value.doubleValue else { throw ProtocolViolation("reply_window must be a duration or null") }
+            caps.replyWindow = .milliseconds(Int64(seconds * 1000))
+        }
+        caps.maxTextLength = json["max_text"]?.int64Value.map { Int($0) }
+        caps.maxAttachmentBytes = json["max_attachment_bytes"]?.int64Value.map { Int($0) }
+        caps.ratePerSecond = json["rate_per_second"]?.doubleValue
+        caps.ratePerRecipientPerSecond = json["rate_per_recipient_per_second"]?.doubleValue
+        caps.canInitiate = json["can_initiate"]?.boolValue ?? true
+        caps.replyRefusal = json["reply_refusal"]?.stringValue
+        return caps
+    }
+
+    /// `status`: a platform's word on a reply, matched by the id `delivered` reported for it.
+    static func status(_ json: JSONValue) throws(ProtocolViolation) -> DeliveryStatusUpdate {
+        guard let external = json["external_id"]?.text, !external.isEmpty else { throw ProtocolViolation("status without \"external_id\"") }
+        guard let raw = json["state"]?.stringValue, let state = DeliveryStatusUpdate.State(rawValue: raw) else {
+            throw ProtocolViolation("status with an unknown \"state\" (sent, delivered, read or failed)")
+        }
+        return DeliveryStatusUpdate(externalID: external, state: state, error: json["error"]?.stringValue)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import SwitchboardAdapterAPI
+
+/// Turns one Bot API `Update` into events. A pure function of the document, so it is tested on
+/// the corpus files directly.
+///
+/// What is recorded and why:
+/// - `message`: a customer contact, from `from.id`, threaded on `chat.id` (groups included).
+/// - `edited_message`: an edit of the message with the same `"<chat.id>:<message_id>"`.
+/// - `channel_post` / `edited_channel_post`: ignored. A channel is a broadcast written by its
+///   admins — in practice the business itself — so its posts are not customer contacts, and
+///   answering them would publish into the channel.
+/// - Service messages (members joining, pins, title changes …) and messages from bots: ignored;
+///   nobody is waiting for an answer, and answering bots invites loops.
+/// - Every other update kind (`callback_query`, `my_chat_member`, reactions, business and payment
+///   updates …): ignored with a 2xx, so Telegram does not retry what this adapter does not use.
+public enum TelegramUpdateDecoder {
+    /// The events of one `Update`; empty when it is deliberately ignored. Throws `.malformed`
+    /// for documents that are not Updates.
+    public static func decode(_ update: JSONValue) throws(InboundError) -> [InboundEvent] {
+        guard update.objectValue != nil else { throw .malformed("a Telegram Update is a JSON object") }
+        guard update["update_id"]?.int64Value != nil else {
+            throw .malformed("not a Telegram Update: 'update_id' is missing")
+        }
+        if let message = update["message"] {
+            return try decodeMessage(message, kind: "message").map { [.message($0)] } ?? []
+        }
+        if let edited = update["edited_message"] {
+            guard let message = try decodeMessage(edited, kind: "edited_message") else { return [] }
+            let editedAt = edited["edit_date"]?.int64Value.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+            return [.edit(message, editedAt: editedAt)]
+        }
+        return []
+    }
+
+    /// The external id of a message: `message_id` is unique only within its chat.
+    public static func externalID(chat: Int64, message: Int64) -> String { "\(chat):\(message)" }
+
+    /// Nil when the message is deliberately not recorded (service message, bot author).
+    static func decodeMessage(_ message: JSONValue, kind: String) throws(InboundError) -> InboundMessage? {
+        guard message.objectValue != nil else { throw .malformed("'\(kind)' is not an object") }
+        guard let chat = message["chat"], let chatID = chat["id"]?.int64Value else {
+            throw .malformed("'\(kind).chat.id' is missing")
+        }
+        guard let messageID = message["message_id"]?.int64Value else {
+            throw .malformed("'\(kind).message_id' is missing")
+        }
+        if message["from"]?["is_bot"]?.boolValue == true { return nil }
+
+        let text = message["text"]?.text ?? message["caption"]?.text ?? ""
+        var attachments = TelegramContent.attachments(of: message)
+        if text.isEmpty && attachments.isEmpty {
+            if TelegramContent.isServiceMessage(message) { return nil }
+            // Content this adapter does not know yet is kept as what it is, never dropped.
+            attachments = TelegramContent.unknownContent(of: message)
+        }
+
+        // Anonymous group admins and channels speaking in groups have no `from`: the sending chat
+        // is then the best address there is.
+        let sender = message["from"] ?? message["sender_chat"] ?? chat
+        guard let senderID = sender["id"]?.int64Value else { throw .malformed("'\(kind).from.id' is missing") }
+
+        var metadata: [String: String] = [:]
+        metadata["chat_type"] = chat["type"]?.nonEmptyText
+        metadata["chat_title"] = chat["title"]?.nonEmptyText
+        metadata["username"] = sender["username"]?.nonEmptyText
+        metadata["topic"] = message["message_thread_id"]?.nonEmptyText
+        if let replied = message["reply_to_message"]?["message_id"]?.int64Value {
+            metadata["reply_to"] = externalID(chat: chatID, message: replied)
+        }
+        if message["forward_origin"] != nil || message["forward_from"] != nil || message["forward_date"] != nil {
+            metadata["forwarded"] = "true"
+        }
+
+        return InboundMessage(
+            externalID: externalID(chat: chatID, message: messageID),
+            from: ChannelIdentity(channel: "telegram", address: String(senderID)),
+            customerName: displayName(sender),
+            text: text,
+            sentAt: message["date"]?.int64Value.map { Date(timeIntervalSince1970: TimeInterval($0)) },
+            threadRef: String(chatID),
+            metadata: metadata,
+            attachments: attachments)
+    }
+
+    /// "First Last", else "@username", else a chat's title.
+    static func displayName(_ sender: JSONValue) -> String? {
+        let parts = [sender["first_name"]?.nonEmptyText, sender["last_name"]?.nonEmptyText].compactMap { $0 }
+        if !parts.isEmpty { return parts.joined(separator: " ") }
+        if let username = sender["username"]?.nonEmptyText { return "@" + username }
+        return sender["title"]?.nonEmptyText
+    }
+}
