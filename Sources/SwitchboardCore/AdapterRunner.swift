@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import SwitchboardAdapterAPI
 
@@ -28,10 +29,14 @@ public struct AdapterRunner: Service {
     }
 
     private func supervise(_ adapter: any BackgroundChannelAdapter) async {
+        // Exported so an operator sees a crash-looping adapter without reading logs.
+        let running = Gauge(label: "switchboard_adapter_running", dimensions: [("adapter", adapter.id)])
+        let restarts = Counter(label: "switchboard_adapter_restarts_total", dimensions: [("adapter", adapter.id)])
         await cancelWhenGracefulShutdown {
             var failures = 0
             while !Task.isCancelled {
                 let started = ContinuousClock.now
+                running.record(1)
                 do {
                     try await adapter.run(sink: sink)
                     if Task.isCancelled { return }
@@ -41,6 +46,8 @@ public struct AdapterRunner: Service {
                 } catch {
                     logger.error("adapter failed; restarting", metadata: ["adapter": "\(adapter.id)", "error": "\(error)"])
                 }
+                running.record(0)
+                restarts.increment()
                 // A run that lasted a while resets the backoff: only repeated quick failures slow down.
                 failures = ContinuousClock.now - started > .seconds(60) ? 1 : failures + 1
                 let wait = min(60.0, 0.5 * pow(2, Double(failures - 1)))

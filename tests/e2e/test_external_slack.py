@@ -325,6 +325,12 @@ def test_killing_the_adapter_loses_nothing(gateway, slack_api):
     sent = reply(gw, conv, "after the restart")
     gw.wait_delivery(conv["id"], sent["id"], "delivered", timeout=20)
 
+    # The restart is visible to monitoring.
+    metrics = gw.session.get(gw.url + "/metrics", timeout=5).text
+    restarts = [line for line in metrics.splitlines() if line.startswith('switchboard_adapter_restarts_total{adapter="slack"}')]
+    assert restarts and float(restarts[0].split()[-1]) >= 1, restarts
+    assert 'switchboard_adapter_running{adapter="slack"} 1' in metrics
+
 
 PUSHER = r'''
 import os, sys, time
