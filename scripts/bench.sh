@@ -1,16 +1,31 @@
 #!/usr/bin/env bash
 # Starts a release gateway on a fresh SQLite file (the example config, a free port) and measures it
 # with `switchboard bench`: closed loop (maximum durable throughput), then open loop at a fixed rate.
-# Usage: scripts/bench.sh [MESSAGES] [RATE]      e.g. scripts/bench.sh 50000 2000
+# Usage: scripts/bench.sh [MESSAGES] [RATE] [FORMAT]   e.g. scripts/bench.sh 50000 2000 whatsapp
+# FORMAT is webhook (the generic JSON adapter, default) or whatsapp (WhatsApp Cloud API webhooks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
 MESSAGES=${1:-50000}
 RATE=${2:-2000}
+FORMAT=${3:-webhook}
 work=$(mktemp -d /tmp/sb-bench.XXXXXX)
 export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token}
 export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
 sed "s#data/switchboard.sqlite#$work/bench.sqlite#" Config/switchboard.yaml > "$work/bench.yaml"
+# A WhatsApp adapter next to the example's webhook adapter (adapters: is the file's last section).
+export WA_TOKEN=${WA_TOKEN:-bench-token} META_APP_SECRET=${META_APP_SECRET:-bench-app-secret} META_VERIFY_TOKEN=${META_VERIFY_TOKEN:-bench-verify}
+cat >> "$work/bench.yaml" <<'YAML'
+  - id: wa
+    type: whatsapp
+    team: support
+    phone_number_id: "106540352242922"
+    access_token_env: WA_TOKEN
+    app_secret_env: META_APP_SECRET
+    verify_token_env: META_VERIFY_TOKEN
+YAML
+if [ "$FORMAT" = whatsapp ]; then target=(--adapter wa --format whatsapp --secret-env META_APP_SECRET)
+else target=(--adapter shop-chat --secret-env SHOP_CHAT_SECRET); fi
 
 "$BIN" serve --config "$work/bench.yaml" --port 0 > "$work/stdout" 2> "$work/stderr" &
 pid=$!
@@ -19,7 +34,7 @@ for _ in $(seq 1 100); do grep -q "listening on" "$work/stdout" 2>/dev/null && b
 url=$(sed -n 's/^switchboard listening on //p' "$work/stdout")
 [ -n "$url" ] || { cat "$work/stderr"; exit 1; }
 
-echo "== closed loop: $MESSAGES messages, 32 connections (durable: each 2xx is committed with synchronous=FULL)"
-"$BIN" bench --url "$url" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --messages "$MESSAGES" --warmup 2000 --connections 32
-echo "== open loop: $RATE messages/s"
-"$BIN" bench --url "$url" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --messages $((RATE * 10)) --rate "$RATE" --connections 64
+echo "== $FORMAT, closed loop: $MESSAGES messages, 32 connections (durable: each 2xx is committed with synchronous=FULL)"
+"$BIN" bench --url "$url" "${target[@]}" --messages "$MESSAGES" --warmup 2000 --connections 32
+echo "== $FORMAT, open loop: $RATE messages/s"
+"$BIN" bench --url "$url" "${target[@]}" --messages $((RATE * 10)) --rate "$RATE" --connections 64
