@@ -1,23 +1,11 @@
 import Foundation
 import SwitchboardAdapterAPI
 
-/// Typed field access for reading protocol messages.
+/// Typed field access for reading protocol messages (member, integer and boolean access come from
+/// `SwitchboardAdapterAPI`).
 extension JSONValue {
-    subscript(key: String) -> JSONValue? {
-        if case .object(let o) = self { return o[key] } else { return nil }
-    }
-
     var stringValue: String? {
         if case .string(let s) = self { return s } else { return nil }
-    }
-
-    var int64Value: Int64? {
-        switch self {
-        case .integer(let i): i
-        case .number(let d) where d == d.rounded() && abs(d) < 9e15: Int64(d)
-        case .string(let s): Int64(s)
-        default: nil
-        }
     }
 
     var doubleValue: Double? {
@@ -25,17 +13,6 @@ extension JSONValue {
         case .integer(let i): Double(i)
         case .number(let d): d
         case .string(let s): Double(s)
-        default: nil
-        }
-    }
-
-    /// `true`/`false`; also 1/0, since Foundation's JSON parser on Linux hands booleans over as
-    /// numbers, which `JSONValue` then reads as integers.
-    var boolValue: Bool? {
-        switch self {
-        case .bool(let b): b
-        case .integer(1): true
-        case .integer(0): false
         default: nil
         }
     }

@@ -1,26 +1,23 @@
-import SwitchboardAdapterAPI
-
-// Small readers over decoded Bot API documents. Internal: each adapter keeps its own, so the
-// adapter API does not grow helpers only some channels need.
+/// Small readers over decoded platform documents, shared by the adapters.
 extension JSONValue {
     /// The member `key` of an object; nil for anything else.
-    subscript(_ key: String) -> JSONValue? {
+    public subscript(_ key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
 
-    var objectValue: [String: JSONValue]? {
+    public var objectValue: [String: JSONValue]? {
         if case .object(let members) = self { return members }
         return nil
     }
 
-    var arrayValue: [JSONValue]? {
+    public var arrayValue: [JSONValue]? {
         if case .array(let items) = self { return items }
         return nil
     }
 
-    /// Whole numbers however they were written (Telegram ids exceed 2^31, chat ids are negative).
-    var int64Value: Int64? {
+    /// Whole numbers however they were written (platform ids exceed 2^31; some arrive as strings).
+    public var int64Value: Int64? {
         switch self {
         case .integer(let i): i
         case .number(let d): Int64(exactly: d)
@@ -29,18 +26,18 @@ extension JSONValue {
         }
     }
 
-    /// `true`/`false`. `JSONValue.parse` hands JSON booleans over as 1/0 on Linux (Foundation
-    /// returns them as plain `NSNumber`s there), so those count too.
-    var boolValue: Bool? {
+    /// JSON `true`/`false`, or the strings "true"/"false" some platforms send.
+    public var boolValue: Bool? {
         switch self {
         case .bool(let b): b
-        case .integer(let i) where i == 0 || i == 1: i == 1
+        case .string("true"): true
+        case .string("false"): false
         default: nil
         }
     }
 
     /// A non-empty string or number as text.
-    var nonEmptyText: String? {
+    public var nonEmptyText: String? {
         guard let text, !text.isEmpty else { return nil }
         return text
     }
