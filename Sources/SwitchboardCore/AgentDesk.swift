@@ -112,6 +112,35 @@ public struct AgentDesk: Sendable {
         return event
     }
 
+    /// Open conversations flagged escalated (by an agent or a missed promise), for supervisors.
+    public func escalations(for viewer: Viewer, limit: Int) async throws -> [ConversationSummary] {
+        guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors see the escalation list") }
+        return try await store.conversations(ConversationQuery(viewer: viewer, status: .open, limit: limit, escalatedOnly: true))
+    }
+
+    /// Tags a conversation (lower-cased, trimmed; 1–50 characters each); returns all its tags.
+    public func tag(_ conversationID: Int64, tags: [String], by viewer: Viewer) async throws -> [String] {
+        _ = try await authorize(conversationID, viewer)
+        let clean = tags.map { $0.trimmed.lowercased() }
+        guard !clean.isEmpty, clean.allSatisfy({ (1...50).contains($0.count) }) else {
+            throw ServiceError.badRequest("'tags' must be a non-empty list of tags of 1 to 50 characters")
+        }
+        return try await store.addTags(conversation: conversationID, tags: clean, by: viewer.agentID, at: now())
+    }
+
+    /// Any agent can hand an idea upward; supervisors read them.
+    public func suggest(_ body: String, conversation: Int64?, by viewer: Viewer) async throws -> Suggestion {
+        let text = body.trimmed
+        guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
+        if let conversation { _ = try await authorize(conversation, viewer) }
+        return try await store.addSuggestion(author: viewer.agentID, body: text, conversation: conversation, at: now())
+    }
+
+    public func suggestions(for viewer: Viewer, limit: Int) async throws -> [Suggestion] {
+        guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors read suggestions") }
+        return try await store.suggestions(limit: limit)
+    }
+
     /// Gives the open conversations of agents removed from the configuration to agents who are,
     /// recorded in each thread: a customer is never orphaned. Run at start-up.
     public func redistributeOrphans() async throws -> Int {

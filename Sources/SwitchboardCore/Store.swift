@@ -98,11 +98,14 @@ public struct ConversationQuery: Sendable {
     public var viewer: Viewer
     public var status: StatusFilter
     public var limit: Int
+    /// Only conversations flagged escalated (by an agent or a breached promise).
+    public var escalatedOnly: Bool
 
-    public init(viewer: Viewer, status: StatusFilter = .open, limit: Int = 100) {
+    public init(viewer: Viewer, status: StatusFilter = .open, limit: Int = 100, escalatedOnly: Bool = false) {
         self.viewer = viewer
         self.status = status
         self.limit = limit
+        self.escalatedOnly = escalatedOnly
     }
 }
 
@@ -169,6 +172,28 @@ public enum DeliveryAttemptResult: Sendable {
     case retry(error: String, retryAt: Date)
     /// Give up: the reply is dead-lettered as `failed` with this error.
     case failed(error: String)
+}
+
+/// Something an agent thinks the team should do differently, for supervisors.
+public struct Suggestion: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var author: String
+    public var body: String
+    public var conversation: Int64?
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, author, body, conversation
+        case createdAt = "created_at"
+    }
+
+    public init(id: Int64, author: String, body: String, conversation: Int64?, createdAt: Date) {
+        self.id = id
+        self.author = author
+        self.body = body
+        self.conversation = conversation
+        self.createdAt = createdAt
+    }
 }
 
 /// A conversation whose promise is due.
@@ -252,6 +277,12 @@ public protocol Store: Sendable {
     func reassign(conversation: Int64, assignee: String, owner: String?, escalated: Bool, event: String, author: String?, at: Date) async throws -> MessageRecord
 
     func resolve(conversation: Int64, author: String, at: Date) async throws -> MessageRecord
+
+    /// Adds tags to a conversation (idempotent); returns all its tags.
+    func addTags(conversation: Int64, tags: [String], by agent: String, at: Date) async throws -> [String]
+    /// Records a suggestion from the front line for supervisors.
+    func addSuggestion(author: String, body: String, conversation: Int64?, at: Date) async throws -> Suggestion
+    func suggestions(limit: Int) async throws -> [Suggestion]
 
     /// Open conversations whose promises need attention at `now`: first response overdue and not yet
     /// flagged, past the 80 % warning and not yet warned, or unanswered for `staleAfter` since the last

@@ -24,6 +24,13 @@ struct AgentAPIRoutes {
     }
     struct NoteRequest: Decodable { var body: String }
     struct EscalationRequest: Decodable { var reason: String }
+    struct TagsRequest: Decodable { var tags: [String] }
+    struct TagList: Encodable { var tags: [String] }
+    struct SuggestionRequest: Decodable {
+        var body: String
+        var conversation: Int64?
+    }
+    struct SuggestionList: Encodable { var suggestions: [Suggestion] }
     struct AssignRequest: Decodable {
         var agent: String
         var owner: Bool?
@@ -86,6 +93,27 @@ struct AgentAPIRoutes {
             return JSONResponse.make(
                 try await desk.assign(try id(context), to: assign.agent, makeOwner: assign.owner ?? false, by: viewer), status: .created)
         }
+        api.post("conversations/:id/tags") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            var request = request
+            let body = try await request.decodeJSON(TagsRequest.self, limit: maxBodyBytes)
+            return JSONResponse.make(TagList(tags: try await desk.tag(try id(context), tags: body.tags, by: viewer)))
+        }
+        api.get("escalations") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            let list = try await desk.escalations(for: viewer, limit: try limit(request))
+            return JSONResponse.make(ConversationList(conversations: list))
+        }
+        api.post("suggestions") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            var request = request
+            let body = try await request.decodeJSON(SuggestionRequest.self, limit: maxBodyBytes)
+            return JSONResponse.make(try await desk.suggest(body.body, conversation: body.conversation, by: viewer), status: .created)
+        }
+        api.get("suggestions") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            return JSONResponse.make(SuggestionList(suggestions: try await desk.suggestions(for: viewer, limit: try limit(request))))
+        }
         api.post("conversations/:id/resolve") { _, context in
             let viewer = Viewer(try context.requireAgent())
             return JSONResponse.make(try await desk.resolve(try id(context), by: viewer))
@@ -98,6 +126,12 @@ struct AgentAPIRoutes {
 
     private func me(_ agent: Agent) async throws -> Me {
         Me(id: agent.id, name: agent.name, role: agent.role, teams: agent.teams, capacity: agent.capacity, status: try await desk.status(of: agent))
+    }
+
+    private func limit(_ request: Request) throws -> Int {
+        let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100
+        guard (1...1000).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and 1000") }
+        return limit
     }
 
     private func id(_ context: GatewayContext) throws -> Int64 {

@@ -117,6 +117,26 @@ enum SQLiteSchema {
                 ALTER TABLE outbox ADD COLUMN quoted INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("005-tags-and-suggestions") { db in
+            try db.execute(sql: """
+                CREATE TABLE conversation_tags (
+                    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+                    tag TEXT NOT NULL,
+                    added_by TEXT,
+                    added_at REAL NOT NULL,
+                    PRIMARY KEY (conversation_id, tag)
+                );
+                CREATE INDEX conversation_tags_by_tag ON conversation_tags(tag);
+                CREATE TABLE suggestions (
+                    id INTEGER PRIMARY KEY,
+                    author TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    conversation_id INTEGER REFERENCES conversations(id),
+                    created_at REAL NOT NULL
+                );
+                CREATE INDEX conversations_escalated ON conversations(escalated) WHERE status = 'open';
+                """)
+        }
         return migrator
     }
 }

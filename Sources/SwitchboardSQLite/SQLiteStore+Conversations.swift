@@ -13,6 +13,7 @@ extension SQLiteStore {
             case .resolved: conditions.append("c.status = 'resolved'")
             case .all: break
             }
+            if query.escalatedOnly { conditions.append("c.escalated = 1") }
             if !query.viewer.isSupervisor {
                 conditions.append("(c.assignee = ? OR c.owner = ?)")
                 arguments += [query.viewer.agentID, query.viewer.agentID]
@@ -43,6 +44,7 @@ extension SQLiteStore {
             let identities = try Row.fetchAll(
                 db, sql: "SELECT channel, adapter, address FROM identities WHERE customer_id = ? ORDER BY id", arguments: [customerID]
             ).map { IdentityRecord(channel: $0["channel"], adapter: $0["adapter"], address: $0["address"]) }
+            let tags = try String.fetchAll(db, sql: "SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY tag", arguments: [id])
             let messages = try Row.fetchAll(
                 db, sql: "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", arguments: [id]
             ).map(Self.messageRecord(row:))
@@ -52,7 +54,7 @@ extension SQLiteStore {
                 customer: CustomerDetail(
                     id: customerID, name: cu["name"], identities: identities, contacts: cu["contacts"],
                     firstContactAt: cu.date("first_contact_at"), lastContactAt: cu.date("last_contact_at")),
-                messages: messages)
+                messages: messages, tags: tags)
         }
     }
 

@@ -189,16 +189,18 @@ public struct ConversationDetail: Sendable, Codable, Equatable {
     public var firstResponseDue: Date?
     public var customer: CustomerDetail
     public var messages: [MessageRecord]
+    public var tags: [String]
 
     enum CodingKeys: String, CodingKey {
-        case id, status, owner, assignee, team, escalated, customer, messages
+        case id, status, owner, assignee, team, escalated, customer, messages, tags
         case firstResponseDue = "first_response_due"
     }
 
     public init(
         id: Int64, status: ConversationStatus, owner: String?, assignee: String?, team: String?, escalated: Bool,
-        firstResponseDue: Date?, customer: CustomerDetail, messages: [MessageRecord]
+        firstResponseDue: Date?, customer: CustomerDetail, messages: [MessageRecord], tags: [String] = []
     ) {
+        self.tags = tags
         self.id = id
         self.status = status
         self.owner = owner
