@@ -106,6 +106,7 @@ public enum ConfigLoader {
         routing.rules.returnToOwner = s.bool("return_to_owner", default: true)
         routing.rules.reassignAfter = s.duration("reassign_after")
         routing.rules.ownerOverCapacity = s.bool("owner_over_capacity", default: true)
+        routing.rules.autoAway = s.duration("auto_away")
         s.finish()
         return routing
     }

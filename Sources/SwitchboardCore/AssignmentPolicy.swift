@@ -25,11 +25,15 @@ public struct RoutingRules: Sendable, Equatable {
     public var reassignAfter: Duration?
     /// Whether an owner at capacity still gets their own customers' messages.
     public var ownerOverCapacity: Bool
+    /// An available agent with no live connection (event stream, console) for this long is set
+    /// `away`; nil: never.
+    public var autoAway: Duration?
 
-    public init(returnToOwner: Bool = true, reassignAfter: Duration? = nil, ownerOverCapacity: Bool = true) {
+    public init(returnToOwner: Bool = true, reassignAfter: Duration? = nil, ownerOverCapacity: Bool = true, autoAway: Duration? = nil) {
         self.returnToOwner = returnToOwner
         self.reassignAfter = reassignAfter
         self.ownerOverCapacity = ownerOverCapacity
+        self.autoAway = autoAway
     }
 }
 

@@ -24,6 +24,8 @@ public struct SwitchboardEvent: Sendable {
 public final class EventBus: Sendable {
     private struct State {
         var nextEventID: Int64 = 1
+        /// When each agent's last live connection ended (absent while connected or never seen).
+        var lastDisconnect: [String: Date] = [:]
         var subscribers: [UUID: (viewer: Viewer, continuation: AsyncStream<SwitchboardEvent>.Continuation)] = [:]
     }
 
@@ -41,7 +43,10 @@ public final class EventBus: Sendable {
         let id = UUID()
         state.withLock { $0.subscribers[id] = (viewer, continuation) }
         continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
+            self?.state.withLock { state in
+                _ = state.subscribers.removeValue(forKey: id)
+                state.lastDisconnect[viewer.agentID] = Date()
+            }
         }
         return stream
     }
@@ -50,6 +55,13 @@ public final class EventBus: Sendable {
 
     /// Viewers connected now (for presence).
     public var connectedAgents: Set<String> { state.withLock { Set($0.subscribers.values.map(\.viewer.agentID)) } }
+
+    /// When `agent`'s last live connection ended; nil if connected now or never connected.
+    public func lastDisconnect(of agent: String) -> Date? {
+        state.withLock { state in
+            state.subscribers.values.contains { $0.viewer.agentID == agent } ? nil : state.lastDisconnect[agent]
+        }
+    }
 
     /// Publishes an event; the payload is encoded only when someone is listening.
     public func publish(

@@ -15,6 +15,8 @@ public struct PromiseKeeper: Service {
     private let interval: Duration
     private let logger: Logger
     private let breaches = Counter(label: "switchboard_sla_breaches_total")
+    /// Before any connection is seen, absence is counted from the keeper's start.
+    private let startedAt: Date
     private let reassignments = Counter(label: "switchboard_reassignments_total", dimensions: [("reason", "no_reply")])
 
     public init(
@@ -27,6 +29,7 @@ public struct PromiseKeeper: Service {
         self.interval = interval
         self.now = now
         self.logger = logger
+        self.startedAt = now()
     }
 
     public func run() async throws {
@@ -41,6 +44,7 @@ public struct PromiseKeeper: Service {
     /// One pass over everything due now.
     public func tick() async throws {
         let at = now()
+        if let autoAway = policy.rules.autoAway { try await markAbsentAgentsAway(after: autoAway, at: at) }
         for due in try await store.promisesDue(now: at, staleAfter: policy.rules.reassignAfter, limit: 500) {
             switch due.kind {
             case .warning:
@@ -75,6 +79,19 @@ public struct PromiseKeeper: Service {
         events.publish("conversation.assigned", conversation: change.conversation, alsoNotify: [current].compactMap { $0 },
                        payload: AssignedPayload(conversation: change.conversation.id, owner: change.conversation.owner,
                                                 assignee: next, reason: reason))
+    }
+
+    /// Presence: an agent marked available but with no live connection for `after` is set away, so
+    /// that customers are not routed to an empty chair.
+    private func markAbsentAgentsAway(after: Duration, at: Date) async throws {
+        let connected = events.connectedAgents
+        for (id, load) in try await store.agentLoads() where load.status == .available && !connected.contains(id) {
+            guard policy.directory[id]?.role == .agent else { continue }
+            let since = events.lastDisconnect(of: id) ?? startedAt
+            guard at.timeIntervalSince(since) >= after.seconds else { continue }
+            try await store.setAgentStatus(id, .away)
+            logger.notice("agent set away: no live connection", metadata: ["agent": "\(id)", "for": "\(Int(at.timeIntervalSince(since)))s"])
+        }
     }
 
     private func currentLoads() async throws -> [String: AgentLoad] {

@@ -78,3 +78,25 @@ final class TestClock: Sendable {
         return nil
     }
 }
+
+@Suite struct AutoAwayTests {
+    @Test func anAgentWithoutALiveConnectionIsSetAwayAfterTheConfiguredTime() async throws {
+        let t = try await TempStore()
+        defer { t.cleanup() }
+        let clock = TestClock(Date())
+        let events = EventBus()
+        let policy = AssignmentPolicy(directory: AgentDirectory(agents: TestAgents.all), rules: RoutingRules(autoAway: .seconds(300)))
+        let keeper = PromiseKeeper(store: t.store, policy: policy, events: events, now: { clock.now }, logger: Logger(label: "t"))
+        let stream = events.subscribe(Viewer(TestAgents.luis))  // luis keeps his event stream open
+
+        clock.advance(200)
+        try await keeper.tick()
+        #expect(try await t.store.agentStatus("ana") == .available)
+        clock.advance(101)
+        try await keeper.tick()
+        #expect(try await t.store.agentStatus("ana") == .away)
+        #expect(try await t.store.agentStatus("luis") == .available, "connected agents stay available")
+        #expect(try await t.store.agentStatus("marta") == .available, "supervisors are not routed to, so not touched")
+        _ = stream
+    }
+}
