@@ -59,10 +59,6 @@ public struct Router: Sendable {
                 case .deliveryUpdated, .ignored: ignored += 1
                 }
             }
-            if let counter = counters[id] {
-                counter.stored.increment(by: stored.count)
-                if !duplicates.isEmpty { counter.duplicate.increment(by: duplicates.count) }
-            }
             return .accepted(stored: stored, duplicates: duplicates, ignored: ignored)
         }
     }
@@ -81,9 +77,17 @@ extension Router: InboundSink {
         }
     }
 
+    /// Every inbound path (hooks, background adapters) stores and is counted here.
     func ingest(_ events: [InboundEvent], adapter: String) async throws -> [IngestOutcome] {
         let received = now()
-        return try await committer.submit(events.map { IngestItem(adapter: adapter, event: $0, receivedAt: received) })
+        let outcomes = try await committer.submit(events.map { IngestItem(adapter: adapter, event: $0, receivedAt: received) })
+        if let counter = counters[adapter] {
+            let stored = outcomes.count { $0.kind == .stored || $0.kind == .edited }
+            let duplicates = outcomes.count { $0.kind == .duplicate }
+            if stored > 0 { counter.stored.increment(by: stored) }
+            if duplicates > 0 { counter.duplicate.increment(by: duplicates) }
+        }
+        return outcomes
     }
 }
 

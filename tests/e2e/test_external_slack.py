@@ -397,6 +397,10 @@ def test_pushed_messages_survive_a_kill_and_are_stored_once(gateway, tmp_path):
     ids = stored_ids()
     assert sorted(ids) == ["p%03d" % i for i in range(count)]  # each exactly once
     assert len(gw.conversations()) == 1
+    # Messages an adapter pushes count in the same metric as those posted to a hook.
+    metrics = gw.session.get(gw.url + "/metrics", timeout=5).text
+    assert any(line.startswith('switchboard_inbound_messages_total{') and 'adapter="pusher"' in line and 'result="stored"' in line
+               for line in metrics.splitlines()), metrics
 
 
 def test_every_line_follows_the_schema(tmp_path):
