@@ -15,17 +15,7 @@ struct MessengerInbound: Sendable {
     var logger: Logger
 
     func events(from document: JSONValue) throws(InboundError) -> [InboundEvent] {
-        // Signed, hence Meta's: another object is answered 200 and ignored, since a refusal would
-        // only be retried.
-        if let object = document.string("object"), object != platform.object {
-            logger.debug("ignored a webhook for another Meta object", metadata: ["object": "\(object)"])
-            return []
-        }
-        guard let entries = document.field("entry") else {
-            logger.debug("ignored a signed webhook without entries")
-            return []
-        }
-        guard case .array(let list) = entries else { throw .malformed("'entry' must be a list") }
+        let list = try MetaEnvelope.entries(of: document, object: platform.object, logger: logger)
         var events: [InboundEvent] = []
         for entry in list {
             let account = entry.string("id") ?? pageID

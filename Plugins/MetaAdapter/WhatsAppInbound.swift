@@ -14,18 +14,9 @@ struct WhatsAppInbound: Sendable {
     var logger: Logger
 
     func events(from document: JSONValue) throws(InboundError) -> [InboundEvent] {
-        // Signed by our app secret, so it is Meta's: things this adapter has no use for (another
-        // object, account or template notifications) are answered 200 and ignored, because a
-        // refusal only makes Meta retry them for a week.
-        if let object = document.string("object"), object != Self.object {
-            logger.debug("ignored a webhook for another Meta object", metadata: ["object": "\(object)"])
-            return []
-        }
-        guard let entries = document.field("entry") else {
-            logger.debug("ignored a signed webhook without entries")
-            return []
-        }
-        guard case .array(let list) = entries else { throw .malformed("'entry' must be a list") }
+        // Things this adapter has no use for (another object, account or template notifications)
+        // are answered 200 and ignored, like any other Meta webhook.
+        let list = try MetaEnvelope.entries(of: document, object: Self.object, logger: logger)
         var events: [InboundEvent] = []
         for entry in list {
             for change in entry.field("changes")?.items ?? [] {
