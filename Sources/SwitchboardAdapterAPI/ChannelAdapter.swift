@@ -88,15 +88,18 @@ public protocol ChannelAdapterFactory: Sendable {
 public struct AdapterContext: Sendable {
     public var logger: Logger
     public var transport: any HTTPTransport
+    /// SMTP and IMAP for mail adapters; nil where the gateway was built without it.
+    public var mail: (any MailTransport)?
     /// The gateway's public base URL (for signatures computed over the public URL).
     public var publicURL: String
     /// Reads a secret named by a `*_env` key.
     public var environment: @Sendable (String) -> String?
 
     public init(
-        logger: Logger, transport: any HTTPTransport, publicURL: String,
+        logger: Logger, transport: any HTTPTransport, publicURL: String, mail: (any MailTransport)? = nil,
         environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
     ) {
+        self.mail = mail
         self.logger = logger
         self.transport = transport
         self.publicURL = publicURL

@@ -62,6 +62,18 @@ public struct ChannelIdentity: Sendable, Hashable {
 
 /// One normalized inbound message, the same shape for every channel.
 public struct InboundMessage: Sendable {
+    /// What kind of contact a message is; it decides whether clocks start and who is told.
+    public enum Kind: String, Sendable {
+        /// The customer reached out: threads, assigns, starts the response clock, may be acknowledged.
+        case contact
+        /// Written by a machine on the customer's side (auto-reply, out-of-office, bounce): recorded
+        /// in the thread, but it never reopens, reassigns, starts a clock or gets an acknowledgement.
+        case automated
+        /// Something that happened on the channel that is not the customer writing (an agent's
+        /// outbound call): recorded as an `event` in the customer's thread.
+        case activity
+    }
+
     /// The channel's id for this message; (adapter, externalID) is stored once.
     public var externalID: String
     public var from: ChannelIdentity
@@ -75,11 +87,23 @@ public struct InboundMessage: Sendable {
     public var metadata: [String: String]
     /// Media and other non-text content; nothing is dropped because it is not text.
     public var attachments: [Attachment]
+    public var kind: Kind
+    /// External ids of earlier messages this one answers, nearest first (e-mail's `In-Reply-To`,
+    /// then `References` newest to oldest). The core matches them against the messages it stored
+    /// and the ids our replies were sent with, to tell which message is answered.
+    public var references: [String]
+    /// The customer is waiting for a call back (a missed or abandoned call): the core opens a
+    /// callback promise for the owner, due per the adapter's `callback_within`.
+    public var requestsCallback: Bool
 
     public init(
         externalID: String, from: ChannelIdentity, customerName: String? = nil, text: String,
-        sentAt: Date? = nil, threadRef: String? = nil, metadata: [String: String] = [:], attachments: [Attachment] = []
+        sentAt: Date? = nil, threadRef: String? = nil, metadata: [String: String] = [:], attachments: [Attachment] = [],
+        kind: Kind = .contact, references: [String] = [], requestsCallback: Bool = false
     ) {
+        self.kind = kind
+        self.references = references
+        self.requestsCallback = requestsCallback
         self.externalID = externalID
         self.from = from
         self.customerName = customerName

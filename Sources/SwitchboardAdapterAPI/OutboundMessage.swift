@@ -17,11 +17,28 @@ public struct OutboundMessage: Sendable {
     /// The agent picked `inReplyTo` explicitly. Channels that show a quote of the answered message
     /// (WhatsApp's context) should quote only then; `inReplyTo` is set either way for threading.
     public var quoted: Bool
+    /// The conversation's stable reference for the customer (`SB-000123`), to quote where the channel
+    /// has room for it (an e-mail subject).
+    public var reference: String
+    /// The customer's name as we know it, for channels that address people by name.
+    public var customerName: String?
+    /// What the adapter recorded (`InboundMessage.metadata`) with the message answered, so a channel can
+    /// thread its reply (an e-mail's subject and `References`).
+    public var inReplyToMetadata: [String: String]
+    /// Why this message goes out: an agent's reply, or the gateway's acknowledgement of a new request.
+    public var purpose: Purpose
+
+    public enum Purpose: String, Sendable { case reply, acknowledgement }
 
     public init(
         id: Int64, conversationID: Int64, to: String, threadRef: String? = nil, text: String,
-        inReplyTo: String? = nil, attempt: Int = 0, quoted: Bool = false
+        inReplyTo: String? = nil, attempt: Int = 0, quoted: Bool = false, reference: String? = nil,
+        customerName: String? = nil, inReplyToMetadata: [String: String] = [:], purpose: Purpose = .reply
     ) {
+        self.reference = reference ?? ConversationReference.format(conversationID)
+        self.customerName = customerName
+        self.inReplyToMetadata = inReplyToMetadata
+        self.purpose = purpose
         self.quoted = quoted
         self.id = id
         self.conversationID = conversationID
@@ -72,5 +89,31 @@ public struct DeliveryFailure: Error, Sendable, CustomStringConvertible {
         return DeliveryFailure(
             "\(context) answered HTTP \(response.status)\(snippet.isEmpty ? "" : ": \(snippet)")",
             permanent: !retryable, retryAfter: retryAfter)
+    }
+}
+
+/// The reference a customer can quote to find their conversation again: `SB-` and the conversation
+/// number, at least six digits. The same on every channel.
+public enum ConversationReference {
+    public static func format(_ conversationID: Int64) -> String {
+        let digits = String(conversationID)
+        return "SB-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
+    /// The first reference quoted in `text` (`SB-000123`, `[SB-123]`, case-insensitive), if any.
+    public static func find(in text: Substring) -> Int64? {
+        var rest = text[...]
+        while let range = rest.range(of: "SB-", options: .caseInsensitive) {
+            let before = range.lowerBound == text.startIndex ? nil : text[text.index(before: range.lowerBound)]
+            let digits = rest[range.upperBound...].prefix(while: { $0.isASCII && $0.isNumber })
+            let after = rest[range.upperBound...].dropFirst(digits.count).first
+            if !digits.isEmpty, digits.count <= 12, before.map({ !($0.isLetter || $0.isNumber) }) ?? true,
+                after.map({ !($0.isLetter || $0.isNumber) }) ?? true, let id = Int64(digits), id > 0
+            {
+                return id
+            }
+            rest = rest[range.upperBound...]
+        }
+        return nil
     }
 }
