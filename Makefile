@@ -1,8 +1,8 @@
 # Switchboard: `make run` builds and starts the gateway on the embedded default;
 # `make test` runs every test. Both install what they need on a fresh Debian machine.
 SHELL := /bin/bash
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev
-PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libgmime-3.0-dev dovecot-imapd
+PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator aiosmtpd
 CONFIG ?= Config/switchboard.yaml
 SWIFT_BUILD_FLAGS ?=
 
@@ -11,7 +11,7 @@ SWIFT_BUILD_FLAGS ?=
 deps:
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
-	@python3 -c 'import pytest, requests, yaml, jsonschema, openapi_spec_validator' 2>/dev/null || \
+	@python3 -c 'import pytest, requests, yaml, jsonschema, openapi_spec_validator, aiosmtpd' 2>/dev/null || \
 		python3 -m pip install -q $(PIP_PACKAGES)
 
 build: deps

@@ -60,6 +60,13 @@ let package = Package(
             path: "Sources/CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // GMime, the MIME library the e-mail adapter parses with (Debian: libgmime-3.0-dev).
+        .systemLibrary(
+            name: "CGMime",
+            path: "Sources/CGMime",
+            pkgConfig: "gmime-3.0",
+            providers: [.apt(["libgmime-3.0-dev"])]
+        ),
         .target(
             name: "SwitchboardTransport",
             dependencies: [
@@ -126,6 +133,18 @@ let package = Package(
             path: "Plugins/ExternalAdapter",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "EmailAdapter",
+            dependencies: ["SwitchboardAdapterAPI", "CGMime"],
+            path: "Plugins/EmailAdapter",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PhoneLogAdapter",
+            dependencies: ["SwitchboardAdapterAPI"],
+            path: "Plugins/PhoneLogAdapter",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
@@ -140,6 +159,8 @@ let package = Package(
                 "XAdapter",
                 "TwilioAdapter",
                 "ExternalAdapter",
+                "EmailAdapter",
+                "PhoneLogAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -164,6 +185,16 @@ let package = Package(
         .testTarget(
             name: "ExternalAdapterTests",
             dependencies: ["ExternalAdapter", "SwitchboardAdapterAPI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EmailAdapterTests",
+            dependencies: ["EmailAdapter", "SwitchboardAdapterAPI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PhoneLogAdapterTests",
+            dependencies: ["PhoneLogAdapter", "SwitchboardAdapterAPI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

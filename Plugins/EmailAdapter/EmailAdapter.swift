@@ -1,0 +1,1 @@
+// The e-mail adapter: MIME in, threaded replies out.

@@ -1,0 +1,1 @@
+// The phone-log adapter family: call records in, callbacks out.
