@@ -139,6 +139,13 @@ let package = Package(
             path: "Plugins/EmailAdapter",
             swiftSettings: swiftSettings
         ),
+        // Context providers: customer data from the business's own systems, added like adapters.
+        .target(
+            name: "HTTPContextProvider",
+            dependencies: ["SwitchboardAdapterAPI"],
+            path: "Plugins/HTTPContextProvider",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PhoneLogAdapter",
             dependencies: ["SwitchboardAdapterAPI"],
@@ -159,8 +166,7 @@ let package = Package(
                 "XAdapter",
                 "TwilioAdapter",
                 "ExternalAdapter",
-                "EmailAdapter",
-                "PhoneLogAdapter",
+                "HTTPContextProvider",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -12,19 +12,21 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 public enum ConfigLoader {
     /// Parses the file and builds its adapters, reporting every problem of both steps at once.
     public static func load(
-        path: String, factories: [any ChannelAdapterFactory], context: AdapterContext,
+        path: String, factories: [any ChannelAdapterFactory], providerFactories: [any ContextProviderFactory] = [],
+        context: AdapterContext,
         environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
     ) throws(ConfigError) -> (GatewayConfig, [RegisteredAdapter]) {
         let diagnostics = ConfigDiagnostics(file: path)
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(problems: [ConfigProblem(file: path, line: 0, message: "cannot read the configuration file as UTF-8 text")])
         }
-        guard let config = parse(text, file: path, diagnostics: diagnostics, environment: environment) else {
+        guard var config = parse(text, file: path, diagnostics: diagnostics, environment: environment) else {
             throw ConfigError(problems: diagnostics.problems)
         }
         var adapterContext = context
         adapterContext.publicURL = config.server.publicURL
         do throws(ConfigError) {
+            config.contextProviders = buildContextProviders(config, factories: providerFactories, context: adapterContext)
             let adapters = try buildAdapters(config, factories: factories, context: adapterContext)
             let problems = diagnostics.problems
             guard problems.isEmpty else { throw ConfigError(problems: problems) }
@@ -68,6 +70,7 @@ public enum ConfigLoader {
         }
         readAgents(root.sections("agents"), into: &config, root: root)
         config.adapters = readAdapters(root.sections("adapters"), agents: config.agents)
+        config.contextProviderSpecs = readContextProviders(root.sections("context_providers"))
         if !root.has("adapters") { root.problem(nil, "no 'adapters' configured: the gateway would receive nothing") }
         root.finish()
         return config
@@ -103,6 +106,8 @@ public enum ConfigLoader {
         var routing = RoutingSettings()
         routing.firstResponse = s.duration("first_response", default: routing.firstResponse)!
         routing.acknowledge = s.bool("acknowledge", default: routing.acknowledge)
+        routing.acknowledgeQuiet = s.duration("acknowledge_quiet", default: routing.acknowledgeQuiet)!
+        routing.callbackWithin = s.duration("callback_within", default: routing.callbackWithin)!
         routing.rules.returnToOwner = s.bool("return_to_owner", default: true)
         routing.rules.reassignAfter = s.duration("reassign_after")
         routing.rules.ownerOverCapacity = s.bool("owner_over_capacity", default: true)
@@ -172,7 +177,44 @@ public enum ConfigLoader {
             if !seen.insert(id).inserted { s.problem("id", "adapter id '\(id)' is used twice") }
             let team = s.string("team")
             if let team, !teams.contains(team) { s.problem("team", "no agent is in team '\(team)'") }
-            return AdapterSpec(id: id, type: type, team: team, firstResponse: s.duration("first_response"), line: s.line, section: s)
+            let acknowledgement = s.string("acknowledgement")
+            if let acknowledgement, acknowledgement.trimmed.isEmpty { s.problem("acknowledgement", "the acknowledgement text is empty; use 'acknowledge: false' to send none") }
+            return AdapterSpec(
+                id: id, type: type, team: team, firstResponse: s.duration("first_response"),
+                acknowledge: s.has("acknowledge") ? s.bool("acknowledge", default: true) : nil, acknowledgement: acknowledgement,
+                callbackWithin: s.duration("callback_within"), line: s.line, section: s)
+        }
+    }
+
+    private static func readContextProviders(_ sections: [ConfigSection]) -> [ContextProviderSpec] {
+        var seen = Set<String>()
+        return sections.compactMap { s in
+            guard let id = s.requiredString("id"), let type = s.requiredString("type") else { return nil }
+            if id.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]*$", options: .regularExpression) == nil {
+                s.problem("id", "'\(id)' must be letters, digits, '.', '_' or '-' (it names the data in the conversation view)")
+            }
+            if !seen.insert(id).inserted { s.problem("id", "context provider id '\(id)' is used twice") }
+            return ContextProviderSpec(id: id, type: type, section: s)
+        }
+    }
+
+    /// Builds every context provider with its type's factory; problems go to the diagnostics.
+    static func buildContextProviders(
+        _ config: GatewayConfig, factories: [any ContextProviderFactory], context: AdapterContext
+    ) -> [any ContextProvider] {
+        let byType = Dictionary(factories.map { ($0.type, $0) }, uniquingKeysWith: { a, _ in a })
+        return config.contextProviderSpecs.compactMap { spec in
+            defer { spec.section.finish() }
+            guard let factory = byType[spec.type] else {
+                spec.section.problem("type", "unknown context provider type '\(spec.type)' (available: \(byType.keys.sorted().joined(separator: ", ")))")
+                return nil
+            }
+            do {
+                return try factory.makeProvider(id: spec.id, config: spec.section, context: context)
+            } catch {
+                spec.section.problem(nil, "cannot start: \(error)")
+                return nil
+            }
         }
     }
 
@@ -204,7 +246,9 @@ public enum ConfigLoader {
             adapterContext.logger[metadataKey: "adapter"] = "\(spec.id)"
             do {
                 let adapter = try factory.makeAdapter(id: spec.id, config: spec.section, context: adapterContext)
-                built.append(RegisteredAdapter(adapter: adapter, team: spec.team, firstResponse: spec.firstResponse))
+                built.append(RegisteredAdapter(
+                    adapter: adapter, team: spec.team, firstResponse: spec.firstResponse, acknowledge: spec.acknowledge,
+                    acknowledgement: spec.acknowledgement, callbackWithin: spec.callbackWithin))
             } catch {
                 spec.section.problem(nil, "cannot start: \(error)")
             }

@@ -23,6 +23,10 @@ public enum StorageSettings: Sendable, Equatable {
 public struct RoutingSettings: Sendable, Equatable {
     public var firstResponse: Duration = .seconds(24 * 3600)
     public var acknowledge: Bool = true
+    /// A customer who wrote within this long is not acknowledged again.
+    public var acknowledgeQuiet: Duration = .seconds(600)
+    /// How soon a missed call must be called back, unless an adapter says otherwise.
+    public var callbackWithin: Duration = .seconds(4 * 3600)
     public var rules = RoutingRules()
 
     public init() {}
@@ -34,7 +38,17 @@ public struct AdapterSpec: Sendable {
     public var type: String
     public var team: String?
     public var firstResponse: Duration?
+    public var acknowledge: Bool?
+    public var acknowledgement: String?
+    public var callbackWithin: Duration?
     public var line: Int
+    public var section: ConfigSection
+}
+
+/// One `context_providers:` entry, handed to its type's factory.
+public struct ContextProviderSpec: Sendable {
+    public var id: String
+    public var type: String
     public var section: ConfigSection
 }
 
@@ -50,4 +64,7 @@ public struct GatewayConfig: Sendable {
     /// Bearer tokens by agent id, read from each agent's `token_env`.
     public var tokens: [String: String] = [:]
     public var adapters: [AdapterSpec] = []
+    public var contextProviderSpecs: [ContextProviderSpec] = []
+    /// Built by ``ConfigLoader/load(path:factories:providerFactories:context:environment:)``.
+    public var contextProviders: [any ContextProvider] = []
 }

@@ -10,8 +10,19 @@ public struct RegisteredAdapter: Sendable {
     /// The identity namespace this adapter sends to, for replies through it to customers who
     /// wrote elsewhere (e.g. `phone` for SMS).
     public var identityChannel: String?
+    /// Whether new requests through it are acknowledged (nil: `routing.acknowledge`), and with what text.
+    public var acknowledge: Bool?
+    public var acknowledgement: String?
+    /// How soon a missed call through it must be called back (nil: the gateway's default).
+    public var callbackWithin: Duration?
 
-    public init(adapter: any ChannelAdapter, team: String? = nil, firstResponse: Duration? = nil, identityChannel: String? = nil) {
+    public init(
+        adapter: any ChannelAdapter, team: String? = nil, firstResponse: Duration? = nil, identityChannel: String? = nil,
+        acknowledge: Bool? = nil, acknowledgement: String? = nil, callbackWithin: Duration? = nil
+    ) {
+        self.acknowledge = acknowledge
+        self.acknowledgement = acknowledgement
+        self.callbackWithin = callbackWithin
         self.adapter = adapter
         self.team = team
         self.firstResponse = firstResponse

@@ -6,17 +6,22 @@ import SwitchboardAdapterAPI
 /// assigned to or owned by them, a supervisor on all. The agent API is a thin layer over this.
 public struct AgentDesk: Sendable {
     public let directory: AgentDirectory
-    private let store: any Store
+    let store: any Store
     private let adapters: AdapterRegistry
-    private let events: EventBus
+    let events: EventBus
     private let assignment: AssignmentPolicy
     private let outbox: DeliveryWorker
-    private let now: @Sendable () -> Date
+    let now: @Sendable () -> Date
+    let normalizer: IdentityNormalizer
+    let context: CustomerContext?
 
     public init(
         directory: AgentDirectory, store: any Store, adapters: AdapterRegistry, events: EventBus,
-        outbox: DeliveryWorker, rules: RoutingRules = RoutingRules(), now: @escaping @Sendable () -> Date = Date.init
+        outbox: DeliveryWorker, rules: RoutingRules = RoutingRules(), now: @escaping @Sendable () -> Date = Date.init,
+        normalizer: IdentityNormalizer = IdentityNormalizer(), context: CustomerContext? = nil
     ) {
+        self.normalizer = normalizer
+        self.context = context
         self.directory = directory
         self.store = store
         self.adapters = adapters
@@ -50,7 +55,8 @@ public struct AgentDesk: Sendable {
 
     public func conversation(_ id: Int64, for viewer: Viewer) async throws -> ConversationDetail {
         _ = try await authorize(id, viewer)
-        guard let detail = try await store.conversation(id) else { throw ServiceError.notFound("conversation \(id)") }
+        guard var detail = try await store.conversation(id) else { throw ServiceError.notFound("conversation \(id)") }
+        detail.customer = await withContext(detail.customer)
         return detail
     }
 
@@ -208,7 +214,7 @@ public struct AgentDesk: Sendable {
         return message
     }
 
-    private func authorize(_ conversationID: Int64, _ viewer: Viewer) async throws -> ConversationAccess {
+    func authorize(_ conversationID: Int64, _ viewer: Viewer) async throws -> ConversationAccess {
         guard let access = try await store.access(conversation: conversationID) else {
             throw ServiceError.notFound("conversation \(conversationID)")
         }

@@ -145,7 +145,8 @@ public final class DeliveryWorker: Service, Sendable {
     private func attempt(_ item: OutboxItem, on adapter: any ChannelAdapter) async -> DeliveryAttemptResult {
         let outbound = OutboundMessage(
             id: item.messageID, conversationID: item.conversationID, to: item.address, threadRef: item.threadRef,
-            text: item.body, inReplyTo: item.inReplyToExternalID, attempt: item.attempts, quoted: item.quoted)
+            text: item.body, inReplyTo: item.inReplyToExternalID, attempt: item.attempts, quoted: item.quoted,
+            customerName: item.customerName, inReplyToMetadata: item.inReplyToMetadata, purpose: item.purpose)
         let failures = item.attempts + 1
         do {
             return .delivered(try await adapter.deliver(outbound))

@@ -94,12 +94,20 @@ extension Router: InboundSink {
 /// Publishes what a commit changed to the agents concerned.
 public struct IngestNotifier: Sendable {
     public let events: EventBus
+    /// Called when a commit queued acknowledgements, so the outbox sends them now.
+    private let wakeOutbox: @Sendable () -> Void
+    /// Warms the context providers' cache for customers who just started a request, so the agent
+    /// opening the conversation finds their data there; never awaited by ingestion.
+    private let prefetch: (@Sendable (Int64) -> Void)?
 
-    public init(events: EventBus) {
+    public init(events: EventBus, wakeOutbox: @escaping @Sendable () -> Void = {}, prefetch: (@Sendable (Int64) -> Void)? = nil) {
         self.events = events
+        self.wakeOutbox = wakeOutbox
+        self.prefetch = prefetch
     }
 
     public func published(_ items: [IngestItem], _ outcomes: [IngestOutcome]) {
+        if outcomes.contains(where: \.queuedAcknowledgement) { wakeOutbox() }
         for outcome in outcomes {
             guard let conversationID = outcome.conversationID, let message = outcome.message else { continue }
             let access = ConversationAccess(id: conversationID, owner: outcome.owner, assignee: outcome.assignee, team: nil, status: .open)
@@ -108,8 +116,12 @@ public struct IngestNotifier: Sendable {
                 if let assignment = outcome.assignment {
                     events.publish("conversation.assigned", conversation: access, payload: AssignedPayload(
                         conversation: conversationID, owner: assignment.owner, assignee: assignment.assignee, reason: assignment.reason))
+                    if let prefetch, let customer = outcome.customerID { prefetch(customer) }
                 }
                 events.publish("message.created", conversation: access, payload: message)
+                for related in outcome.related {
+                    events.publish("message.created", conversation: access, payload: related)
+                }
             case .deliveryUpdated:
                 events.publish("delivery.updated", conversation: access, payload: message)
             case .edited:

@@ -40,11 +40,19 @@ public struct IngestOutcome: Sendable, Equatable {
     public var assignee: String?
     /// Set when this message made a new conversation or reopened one, and who got it.
     public var assignment: AssignmentChange?
+    /// Other messages the same transaction added to the thread: an acknowledgement queued for the
+    /// customer, a callback promise, a link made by a quoted reference, a suggested merge.
+    public var related: [MessageRecord]
+    /// An acknowledgement was queued in the outbox.
+    public var queuedAcknowledgement: Bool
 
     public init(
         kind: Kind, messageID: Int64? = nil, message: MessageRecord? = nil, conversationID: Int64? = nil, customerID: Int64? = nil,
-        owner: String? = nil, assignee: String? = nil, assignment: AssignmentChange? = nil
+        owner: String? = nil, assignee: String? = nil, assignment: AssignmentChange? = nil, related: [MessageRecord] = [],
+        queuedAcknowledgement: Bool = false
     ) {
+        self.related = related
+        self.queuedAcknowledgement = queuedAcknowledgement
         self.kind = kind
         self.messageID = messageID ?? message?.id
         self.message = message
@@ -80,11 +88,18 @@ public struct IngestPolicy: Sendable {
     /// How long until the first response is due, per adapter.
     public var firstResponse: @Sendable (String) -> Duration
     public var normalizer: IdentityNormalizer
+    /// How long a missed call may wait for its call back, per adapter.
+    public var callbackWithin: @Sendable (String) -> Duration
+    public var acknowledgement: AcknowledgementPolicy
 
     public init(
         assignment: AssignmentPolicy, teamOfAdapter: @escaping @Sendable (String) -> String?,
-        firstResponse: @escaping @Sendable (String) -> Duration, normalizer: IdentityNormalizer = IdentityNormalizer()
+        firstResponse: @escaping @Sendable (String) -> Duration, normalizer: IdentityNormalizer = IdentityNormalizer(),
+        callbackWithin: @escaping @Sendable (String) -> Duration = { _ in .seconds(4 * 3600) },
+        acknowledgement: AcknowledgementPolicy = .off
     ) {
+        self.callbackWithin = callbackWithin
+        self.acknowledgement = acknowledgement
         self.assignment = assignment
         self.teamOfAdapter = teamOfAdapter
         self.firstResponse = firstResponse
@@ -148,11 +163,19 @@ public struct OutboxItem: Sendable, Equatable {
     public var attempts: Int
     /// The agent chose the message answered (see ``ReplyRoute/quoted``).
     public var quoted: Bool
+    public var purpose: OutboundMessage.Purpose
+    public var customerName: String?
+    /// What the adapter recorded with the answered message.
+    public var inReplyToMetadata: [String: String]
 
     public init(
         messageID: Int64, conversationID: Int64, adapter: String, address: String, threadRef: String?, body: String,
-        inReplyToExternalID: String?, attempts: Int, quoted: Bool = false
+        inReplyToExternalID: String?, attempts: Int, quoted: Bool = false, purpose: OutboundMessage.Purpose = .reply,
+        customerName: String? = nil, inReplyToMetadata: [String: String] = [:]
     ) {
+        self.purpose = purpose
+        self.customerName = customerName
+        self.inReplyToMetadata = inReplyToMetadata
         self.quoted = quoted
         self.messageID = messageID
         self.conversationID = conversationID
@@ -316,7 +339,39 @@ public protocol Store: Sendable {
     /// Releases claims a previous run of this process left behind.
     func releaseClaims(claimer: String) async throws
 
+    /// The customer as the agent sees them: identities, contact counts, their conversation.
+    func customer(_ id: Int64, now: Date) async throws -> CustomerDetail?
+    /// Customers whose name or an address contains `text` (phone numbers compared digit by digit),
+    /// limited to those `viewer` may see.
+    func searchCustomers(_ text: String, viewer: Viewer, limit: Int) async throws -> [CustomerSummary]
+    /// Adds an identity to a customer; throws 409 when it belongs to another customer (merge them instead).
+    func linkIdentity(customer: Int64, identity: ChannelIdentity, by agent: String, at: Date) async throws -> MessageRecord
+    /// Folds `absorbed` into `survivor`: identities and messages move, threads become one in time
+    /// order, the earlier conversation's owner owns it. Recorded so that ``unmerge`` can undo it.
+    func merge(survivor: Int64, absorbed: Int64, by agent: String, at: Date) async throws -> MergeOutcome
+    /// Undoes the latest merge into `customer`, putting back what moved (and what arrived since
+    /// through the moved identities).
+    func unmerge(customer: Int64, by agent: String, at: Date) async throws -> MergeOutcome
+    /// Marks a promised call back as made (the agent called and recorded the outcome).
+    func completeCallback(conversation: Int64, by agent: String, at: Date) async throws -> MessageRecord?
+
     /// Throws when storage is unreachable.
     func checkHealth() async throws
     func close() async throws
+}
+
+/// What a merge or its undoing changed: both conversations' routing facts afterwards, the events
+/// recorded, and the agents who lost work.
+public struct MergeOutcome: Sendable, Equatable {
+    public var survivor: ConversationAccess
+    public var absorbed: ConversationAccess
+    public var events: [MessageRecord]
+    public var movedMessages: Int
+
+    public init(survivor: ConversationAccess, absorbed: ConversationAccess, events: [MessageRecord], movedMessages: Int) {
+        self.survivor = survivor
+        self.absorbed = absorbed
+        self.events = events
+        self.movedMessages = movedMessages
+    }
 }

@@ -36,6 +36,12 @@ struct AgentAPIRoutes {
         var owner: Bool?
     }
     struct ConversationList: Encodable { var conversations: [ConversationSummary] }
+    struct CustomerList: Encodable { var customers: [CustomerSummary] }
+    struct IdentityRequest: Decodable {
+        var channel: String
+        var address: String
+    }
+    struct MergeRequest: Decodable { var other: Int64 }
 
     func add(to api: RouterGroup<GatewayContext>) {
         api.get("me") { _, context in
@@ -118,6 +124,36 @@ struct AgentAPIRoutes {
             let viewer = Viewer(try context.requireAgent())
             return JSONResponse.make(try await desk.resolve(try id(context), by: viewer))
         }
+        api.post("conversations/:id/callback-done") { _, context in
+            let viewer = Viewer(try context.requireAgent())
+            return JSONResponse.make(try await desk.completeCallback(try id(context), by: viewer), status: .created)
+        }
+        api.get("customers") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            guard let q = request.uri.queryParameters.get("q") else { throw ServiceError.badRequest("'q' is required (a name, address or phone)") }
+            return JSONResponse.make(CustomerList(customers: try await desk.searchCustomers(String(q), for: viewer, limit: try limit(request, default: 50))))
+        }
+        api.get("customers/:id") { _, context in
+            let viewer = Viewer(try context.requireAgent())
+            return JSONResponse.make(try await desk.customer(try id(context), for: viewer))
+        }
+        api.post("customers/:id/identities") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            var request = request
+            let body = try await request.decodeJSON(IdentityRequest.self, limit: maxBodyBytes)
+            return JSONResponse.make(
+                try await desk.linkIdentity(customer: try id(context), channel: body.channel, address: body.address, by: viewer), status: .created)
+        }
+        api.post("customers/:id/merge") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            var request = request
+            let body = try await request.decodeJSON(MergeRequest.self, limit: maxBodyBytes)
+            return JSONResponse.make(try await desk.merge(try id(context), with: body.other, by: viewer))
+        }
+        api.post("customers/:id/unmerge") { _, context in
+            let viewer = Viewer(try context.requireAgent())
+            return JSONResponse.make(try await desk.unmerge(try id(context), by: viewer))
+        }
         api.post("messages/:id/retry") { _, context in
             let viewer = Viewer(try context.requireAgent())
             return JSONResponse.make(try await desk.retry(message: try id(context), by: viewer), status: .accepted)
@@ -128,8 +164,8 @@ struct AgentAPIRoutes {
         Me(id: agent.id, name: agent.name, role: agent.role, teams: agent.teams, capacity: agent.capacity, status: try await desk.status(of: agent))
     }
 
-    private func limit(_ request: Request) throws -> Int {
-        let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100
+    private func limit(_ request: Request, default value: Int = 100) throws -> Int {
+        let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? value
         guard (1...1000).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and 1000") }
         return limit
     }

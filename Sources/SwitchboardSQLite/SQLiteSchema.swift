@@ -137,6 +137,44 @@ enum SQLiteSchema {
                 CREATE INDEX conversations_escalated ON conversations(escalated) WHERE status = 'open';
                 """)
         }
+        migrator.registerMigration("006-customers-callbacks-acknowledgements") { db in
+            // merges + merge_moves record exactly what a merge moved, so undoing it puts back
+            // those rows (and what arrived since through the moved identities), even after later merges.
+            try db.execute(sql: """
+                ALTER TABLE conversations ADD COLUMN callback_due REAL;
+                ALTER TABLE conversations ADD COLUMN last_ack_at REAL;
+                ALTER TABLE conversations ADD COLUMN merged_into INTEGER;
+                ALTER TABLE customers ADD COLUMN merged_into INTEGER;
+                ALTER TABLE messages ADD COLUMN identity_id INTEGER;
+                ALTER TABLE outbox ADD COLUMN purpose TEXT NOT NULL DEFAULT 'reply';
+                CREATE UNIQUE INDEX messages_event_external ON messages(adapter, external_id)
+                    WHERE direction = 'event' AND external_id IS NOT NULL;
+                CREATE INDEX conversations_callbacks ON conversations(callback_due) WHERE callback_due IS NOT NULL;
+                CREATE INDEX identities_by_address ON identities(address);
+                CREATE INDEX customers_by_name ON customers(name COLLATE NOCASE);
+                CREATE TABLE merges (
+                    id INTEGER PRIMARY KEY,
+                    survivor INTEGER NOT NULL REFERENCES customers(id),
+                    absorbed INTEGER NOT NULL REFERENCES customers(id),
+                    survivor_conversation INTEGER NOT NULL,
+                    absorbed_conversation INTEGER NOT NULL,
+                    survivor_state TEXT NOT NULL,
+                    absorbed_state TEXT NOT NULL,
+                    last_message_id INTEGER NOT NULL,
+                    merged_by TEXT NOT NULL,
+                    merged_at REAL NOT NULL,
+                    undone_by TEXT,
+                    undone_at REAL
+                );
+                CREATE INDEX merges_by_survivor ON merges(survivor, undone_at);
+                CREATE TABLE merge_moves (
+                    merge_id INTEGER NOT NULL REFERENCES merges(id),
+                    kind TEXT NOT NULL,
+                    item_id INTEGER NOT NULL,
+                    PRIMARY KEY (merge_id, kind, item_id)
+                );
+                """)
+        }
         return migrator
     }
 }

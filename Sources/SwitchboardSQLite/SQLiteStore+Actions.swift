@@ -15,7 +15,7 @@ extension SQLiteStore {
             try db.execute(
                 sql: """
                     UPDATE conversations SET first_response_due = NULL, awaiting_since = NULL, sla_warn_at = NULL, sla_warned = 0,
-                        sla_breached = 0, reassigned_at = NULL, last_message_at = ? WHERE id = ?
+                        sla_breached = 0, reassigned_at = NULL, callback_due = NULL, last_message_at = ? WHERE id = ?
                     """,
                 arguments: [at.epoch, conversation])
             return record
@@ -52,13 +52,17 @@ extension SQLiteStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT assignee, status FROM conversations WHERE id = ?", arguments: [conversation]) else {
                 throw ServiceError.notFound("conversation \(conversation)")
             }
+            guard (row["status"] as String) != ConversationStatus.merged.rawValue else {
+                throw ServiceError(status: 409, code: "merged", message: "conversation \(conversation) was merged into another")
+            }
             guard (row["status"] as String) != ConversationStatus.resolved.rawValue else {
                 throw ServiceError(status: 409, code: "already_resolved", message: "conversation \(conversation) is already resolved")
             }
             try db.execute(
                 sql: """
                     UPDATE conversations SET status = 'resolved', resolved_at = ?, first_response_due = NULL, awaiting_since = NULL,
-                        sla_warn_at = NULL, sla_warned = 0, sla_breached = 0, reassigned_at = NULL, escalated = 0 WHERE id = ?
+                        sla_warn_at = NULL, sla_warned = 0, sla_breached = 0, reassigned_at = NULL, escalated = 0, callback_due = NULL
+                    WHERE id = ?
                     """,
                 arguments: [at.epoch, conversation])
             var loads = try Self.agentLoads(db)

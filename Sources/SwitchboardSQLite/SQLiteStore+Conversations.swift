@@ -31,7 +31,8 @@ extension SQLiteStore {
                     id: row["id"], status: ConversationStatus(rawValue: row["status"]) ?? .open,
                     customer: CustomerRef(id: row["customer_id"], name: row["customer_name"]),
                     owner: row["owner"], assignee: row["assignee"], escalated: row["escalated"],
-                    lastMessageAt: row.date("last_message_at") ?? Date(epoch: 0), firstResponseDue: row.date("first_response_due"))
+                    lastMessageAt: row.date("last_message_at") ?? Date(epoch: 0), firstResponseDue: row.date("first_response_due"),
+                    callbackDue: row.date("callback_due"))
             }
         }
     }
@@ -40,21 +41,15 @@ extension SQLiteStore {
         try await pool.read { db in
             guard let c = try Row.fetchOne(db, sql: "SELECT * FROM conversations WHERE id = ?", arguments: [id]) else { return nil }
             let customerID: Int64 = c["customer_id"]
-            guard let cu = try Row.fetchOne(db, sql: "SELECT * FROM customers WHERE id = ?", arguments: [customerID]) else { return nil }
-            let identities = try Row.fetchAll(
-                db, sql: "SELECT channel, adapter, address FROM identities WHERE customer_id = ? ORDER BY id", arguments: [customerID]
-            ).map { IdentityRecord(channel: $0["channel"], adapter: $0["adapter"], address: $0["address"]) }
+            guard let customer = try Self.customerDetail(db, id: customerID, now: Date()) else { return nil }
             let tags = try String.fetchAll(db, sql: "SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY tag", arguments: [id])
             let messages = try Row.fetchAll(
-                db, sql: "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", arguments: [id]
+                db, sql: "SELECT * FROM messages WHERE conversation_id = ? ORDER BY created_at, id", arguments: [id]
             ).map(Self.messageRecord(row:))
             return ConversationDetail(
                 id: id, status: ConversationStatus(rawValue: c["status"]) ?? .open, owner: c["owner"], assignee: c["assignee"],
                 team: c["team"], escalated: c["escalated"], firstResponseDue: c.date("first_response_due"),
-                customer: CustomerDetail(
-                    id: customerID, name: cu["name"], identities: identities, contacts: cu["contacts"],
-                    firstContactAt: cu.date("first_contact_at"), lastContactAt: cu.date("last_contact_at")),
-                messages: messages, tags: tags)
+                customer: customer, messages: messages, tags: tags, callbackDue: c.date("callback_due"), mergedInto: c["merged_into"])
         }
     }
 

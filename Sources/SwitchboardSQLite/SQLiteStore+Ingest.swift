@@ -52,61 +52,93 @@ extension SQLiteStore {
         _ db: Database, item: IngestItem, message: InboundMessage, policy: IngestPolicy, loads: inout [String: AgentLoad]
     ) throws -> IngestOutcome {
         let now = item.receivedAt.epoch
+        let direction: MessageDirection = message.kind == .activity ? .event : .inbound
         // Idempotency: the same (adapter, external id) is stored once.
         if let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT id, conversation_id FROM messages WHERE adapter = ? AND external_id = ? AND direction = 'inbound'"),
             arguments: [item.adapter, message.externalID])
+            ?? (direction == .event ? try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT id, conversation_id FROM messages WHERE adapter = ? AND external_id = ? AND direction = 'event'"),
+                arguments: [item.adapter, message.externalID]) : nil)
         {
             return IngestOutcome(kind: .duplicate, messageID: row["id"], conversationID: row["conversation_id"])
         }
 
-        // Identify.
         let identity = policy.normalizer.normalize(message.from)
-        let name = message.customerName?.trimmed.nilIfEmpty
-        let customerID: Int64
-        if let existing = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT customer_id FROM identities WHERE channel = ? AND address = ?"),
-            arguments: [identity.channel, identity.address])
-        {
-            customerID = existing
-            if let name {
-                try db.cachedStatement(sql: "UPDATE customers SET name = ? WHERE id = ? AND name IS NULL").execute(arguments: [name, customerID])
-            }
-        } else {
-            try db.cachedStatement(sql: "INSERT INTO customers (name, created_at) VALUES (?, ?)").execute(arguments: [name, now])
-            customerID = db.lastInsertedRowID
-            try db.cachedStatement(sql: "INSERT INTO identities (customer_id, channel, address, adapter, created_at) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [customerID, identity.channel, identity.address, item.adapter, now])
+        let answered = try answeredMessage(db, adapter: item.adapter, references: message.references)
+        var related: [MessageRecord] = []
+        var relatedEvents: [String] = []
+        var found = try identify(db, identity: identity, name: message.customerName?.trimmed.nilIfEmpty)
+
+        // An unknown sender quoting a conversation's reference in a fresh message is that customer
+        // writing from another address: the address joins them, visibly. A reply inside someone
+        // else's mail thread (`answered` set) never joins silently: it gets a suggestion instead.
+        if found == nil, answered == nil, message.kind == .contact, let target = try quotedReference(db, message) {
+            let identityID = try insertIdentity(db, customer: target.customer, identity: identity, adapter: item.adapter, at: now)
+            found = (target.customer, identityID)
+            relatedEvents.append(
+                "\(identity.channel) \(identity.address) wrote quoting \(ConversationReference.format(target.conversation)) and was linked to this customer; unmerge or correct the identity if that is wrong")
+        }
+        // Machines answering our mail (bounces, out-of-office) with an unknown sender are filed in the
+        // thread they answer, without making the machine a customer.
+        if found == nil, message.kind == .automated, let answered {
+            let record = try insertMessage(
+                db, conversationID: answered.conversation, direction: direction, adapter: item.adapter, channel: identity.channel,
+                address: message.from.address, threadRef: message.threadRef, externalID: message.externalID, inReplyTo: answered.message,
+                body: message.text, metadata: encodeMetadata(message.metadata), metadataValue: message.metadata.nilIfEmpty,
+                attachments: message.attachments, sentAt: message.sentAt?.epoch, createdAt: now)
+            let c = try Row.fetchOne(db, sql: "SELECT owner, assignee FROM conversations WHERE id = ?", arguments: [answered.conversation])
+            return IngestOutcome(
+                kind: .stored, message: record, conversationID: answered.conversation, customerID: answered.customer,
+                owner: c?["owner"], assignee: c?["assignee"])
+        }
+        let (customerID, identityID) = try found ?? {
+            try db.cachedStatement(sql: "INSERT INTO customers (name, created_at) VALUES (?, ?)")
+                .execute(arguments: [message.customerName?.trimmed.nilIfEmpty, now])
+            let customer = db.lastInsertedRowID
+            return (customer, try insertIdentity(db, customer: customer, identity: identity, adapter: item.adapter, at: now))
+        }()
+        if let answered, answered.customer != customerID {
+            relatedEvents.append(
+                "This message answers one in \(ConversationReference.format(answered.conversation)), another customer's conversation. If they are the same person, merge customer \(customerID) into customer \(answered.customer).")
         }
 
-        // Thread and assign.
+        // Thread and assign. Only a customer reaching out moves work around; automated mail and
+        // call activity are recorded where they belong and change nothing else.
+        let contact = message.kind == .contact
         var assignment: AssignmentChange?
         let conversationID: Int64
         var owner: String?, assignee: String?
+        var startsRequest = false
         if let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT id, status, owner, assignee, team FROM conversations WHERE customer_id = ?"),
             arguments: [customerID])
         {
             conversationID = row["id"]
             owner = row["owner"]
+            assignee = row["assignee"]
             let current: String? = row["assignee"]
             let reopening = (row["status"] as String) == ConversationStatus.resolved.rawValue
-            let team: String? = row["team"] ?? policy.teamOfAdapter(item.adapter)
-            // A resolved conversation carries nobody's load; reopening decides afresh.
-            let decision = policy.assignment.decide(
-                owner: owner, currentAssignee: reopening ? nil : current, team: team, loads: loads, at: item.receivedAt)
-            assignee = decision.assignee
-            if reopening || decision.assignee != current || decision.owner != owner {
-                try db.cachedStatement(sql: "UPDATE conversations SET status = 'open', owner = ?, assignee = ?, resolved_at = NULL WHERE id = ?")
-                    .execute(arguments: [decision.owner, decision.assignee, conversationID])
-                if !reopening && decision.assignee != current { try noteUnassigned(db, current, loads: &loads) }
-                if reopening || decision.assignee != current { try noteAssigned(db, decision.assignee, loads: &loads) }
-                owner = decision.owner
-                let why = decision.reason ?? (decision.assignee.map { "assigned to \($0)" } ?? "waiting for the team")
-                assignment = AssignmentChange(
-                    owner: owner, assignee: assignee, reason: reopening ? "reopened by the customer's new message; \(why)" : why)
+            if contact {
+                startsRequest = reopening
+                let team: String? = row["team"] ?? policy.teamOfAdapter(item.adapter)
+                // A resolved conversation carries nobody's load; reopening decides afresh.
+                let decision = policy.assignment.decide(
+                    owner: owner, currentAssignee: reopening ? nil : current, team: team, loads: loads, at: item.receivedAt)
+                assignee = decision.assignee
+                if reopening || decision.assignee != current || decision.owner != owner {
+                    try db.cachedStatement(sql: "UPDATE conversations SET status = 'open', owner = ?, assignee = ?, resolved_at = NULL WHERE id = ?")
+                        .execute(arguments: [decision.owner, decision.assignee, conversationID])
+                    if !reopening && decision.assignee != current { try noteUnassigned(db, current, loads: &loads) }
+                    if reopening || decision.assignee != current { try noteAssigned(db, decision.assignee, loads: &loads) }
+                    owner = decision.owner
+                    let why = decision.reason ?? (decision.assignee.map { "assigned to \($0)" } ?? "waiting for the team")
+                    assignment = AssignmentChange(
+                        owner: owner, assignee: assignee, reason: reopening ? "reopened by the customer's new message; \(why)" : why)
+                }
             }
-        } else {
+        } else if contact {
+            startsRequest = true
             let team = policy.teamOfAdapter(item.adapter)
             owner = policy.assignment.ownerForNewCustomer(team: team, loads: loads, at: item.receivedAt)
             assignee = owner
@@ -121,32 +153,88 @@ extension SQLiteStore {
                 owner: owner, assignee: assignee,
                 reason: owner.map { "new customer: \($0) is the least-loaded available agent of \(teamText) and becomes the owner" }
                     ?? "new customer: no agent of \(teamText) is available; waiting for a supervisor")
+        } else {
+            // Nobody's work yet: kept, visible in the customer's history, reopened by their first real message.
+            try db.cachedStatement(sql: """
+                INSERT INTO conversations (customer_id, status, team, last_message_at, created_at, resolved_at)
+                VALUES (?, 'resolved', ?, ?, ?, ?)
+                """).execute(arguments: [customerID, policy.teamOfAdapter(item.adapter), now, now, now])
+            conversationID = db.lastInsertedRowID
         }
 
         // Persist.
-        let target = policy.firstResponse(item.adapter).seconds
-        let due = now + target
-        let warnAt = now + target * 0.8
-        let metadataJSON = message.metadata.isEmpty ? nil : String(decoding: JSONCoding.encode(message.metadata), as: UTF8.self)
         let record = try insertMessage(
-            db, conversationID: conversationID, direction: .inbound, adapter: item.adapter, channel: identity.channel,
+            db, conversationID: conversationID, direction: direction, adapter: item.adapter, channel: identity.channel,
             address: message.from.address, threadRef: message.threadRef, externalID: message.externalID,
-            body: message.text, metadata: metadataJSON, metadataValue: message.metadata.isEmpty ? nil : message.metadata,
-            attachments: message.attachments, sentAt: message.sentAt?.epoch, createdAt: now)
+            inReplyTo: answered.flatMap { $0.conversation == conversationID ? $0.message : nil },
+            body: message.text, metadata: encodeMetadata(message.metadata), metadataValue: message.metadata.nilIfEmpty,
+            attachments: message.attachments, sentAt: message.sentAt?.epoch, createdAt: now, identityID: identityID)
         if let change = assignment {
             assignment?.event = try insertMessage(
                 db, conversationID: conversationID, direction: .event, body: change.reason, createdAt: now)
         }
-        try db.cachedStatement(sql: """
-            UPDATE conversations SET last_message_at = ?, first_response_due = COALESCE(first_response_due, ?),
-                awaiting_since = COALESCE(awaiting_since, ?), sla_warn_at = COALESCE(sla_warn_at, ?) WHERE id = ?
-            """).execute(arguments: [now, due, now, warnAt, conversationID])
+        for text in relatedEvents {
+            related.append(try insertMessage(db, conversationID: conversationID, direction: .event, body: text, createdAt: now))
+        }
+        guard contact else {
+            try db.cachedStatement(sql: "UPDATE conversations SET last_message_at = MAX(last_message_at, ?) WHERE id = ?")
+                .execute(arguments: [now, conversationID])
+            return IngestOutcome(
+                kind: .stored, message: record, conversationID: conversationID, customerID: customerID,
+                owner: owner, assignee: assignee, related: related)
+        }
+
+        let target = policy.firstResponse(item.adapter).seconds
+        var due = now + target
+        var warnAt = now + target * 0.8
+        if message.requestsCallback {
+            let within = policy.callbackWithin(item.adapter).seconds
+            let callback = try Double.fetchOne(db, sql: """
+                UPDATE conversations SET callback_due = MIN(COALESCE(callback_due, ?), ?) WHERE id = ? RETURNING callback_due
+                """, arguments: [now + within, now + within, conversationID]) ?? now + within
+            due = min(due, callback)
+            warnAt = min(warnAt, now + within * 0.8)
+            related.append(try insertMessage(
+                db, conversationID: conversationID, direction: .event,
+                body: "Call back promised by \(Date(epoch: callback).formatted(.iso8601)) (\(owner.map { "owner \($0)" } ?? "no owner yet"))",
+                createdAt: now))
+        }
+        let dueNow = try Double.fetchOne(db.cachedStatement(sql: """
+            UPDATE conversations SET last_message_at = ?, first_response_due = MIN(COALESCE(first_response_due, ?), ?),
+                awaiting_since = COALESCE(awaiting_since, ?), sla_warn_at = MIN(COALESCE(sla_warn_at, ?), ?) WHERE id = ?
+                RETURNING first_response_due
+            """), arguments: [now, due, due, now, warnAt, warnAt, conversationID])
+        let previousContact = try Double.fetchOne(
+            db.cachedStatement(sql: "SELECT last_contact_at FROM customers WHERE id = ?"), arguments: [customerID]) ?? nil
         try db.cachedStatement(sql: """
             UPDATE customers SET contacts = contacts + 1, first_contact_at = COALESCE(first_contact_at, ?), last_contact_at = ? WHERE id = ?
             """).execute(arguments: [now, now, customerID])
+
+        var acknowledged = false
+        let quiet = policy.acknowledgement.quietPeriod.seconds
+        if startsRequest, policy.acknowledgement.enabled, previousContact.map({ now - $0 >= quiet }) ?? true,
+            let template = policy.acknowledgement.template(item.adapter, ReplyContext(
+                to: message.from.address, threadRef: message.threadRef, inReplyTo: message.externalID, text: ""))
+        {
+            let customerName = try String.fetchOne(db, sql: "SELECT name FROM customers WHERE id = ?", arguments: [customerID])
+            let text = policy.acknowledgement.render(
+                template, reference: ConversationReference.format(conversationID), owner: owner, customer: customerName,
+                due: dueNow.map(Date.init(epoch:)))
+            let ack = try insertMessage(
+                db, conversationID: conversationID, direction: .outbound, adapter: item.adapter, address: message.from.address,
+                threadRef: message.threadRef, inReplyTo: record.id, body: text, author: "switchboard",
+                metadata: encodeMetadata(["purpose": "acknowledgement"]), metadataValue: ["purpose": "acknowledgement"],
+                createdAt: now, delivery: DeliveryInfo(state: .queued, attempts: 0))
+            try db.cachedStatement(sql: """
+                INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, purpose) VALUES (?, ?, ?, ?, 'acknowledgement')
+                """).execute(arguments: [ack.id, item.adapter, message.externalID, now])
+            try db.cachedStatement(sql: "UPDATE conversations SET last_ack_at = ? WHERE id = ?").execute(arguments: [now, conversationID])
+            related.append(ack)
+            acknowledged = true
+        }
         return IngestOutcome(
             kind: .stored, message: record, conversationID: conversationID, customerID: customerID,
-            owner: owner, assignee: assignee, assignment: assignment)
+            owner: owner, assignee: assignee, assignment: assignment, related: related, queuedAcknowledgement: acknowledged)
     }
 
     /// Inserts one message row and returns it as the API shows it.
@@ -155,16 +243,17 @@ extension SQLiteStore {
         _ db: Database, conversationID: Int64, direction: MessageDirection, adapter: String? = nil, channel: String? = nil,
         address: String? = nil, threadRef: String? = nil, externalID: String? = nil, inReplyTo: Int64? = nil,
         body: String, author: String? = nil, metadata: String? = nil, metadataValue: [String: String]? = nil,
-        attachments: [Attachment] = [], sentAt: Double? = nil, createdAt: Double, delivery: DeliveryInfo? = nil
+        attachments: [Attachment] = [], sentAt: Double? = nil, createdAt: Double, delivery: DeliveryInfo? = nil,
+        identityID: Int64? = nil
     ) throws -> MessageRecord {
         let attachmentsJSON = attachments.isEmpty ? nil : String(decoding: JSONCoding.encode(attachments), as: UTF8.self)
         try db.cachedStatement(sql: """
             INSERT INTO messages (conversation_id, direction, adapter, channel, address, thread_ref, external_id, in_reply_to,
-                body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts, identity_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 conversationID, direction.rawValue, adapter, channel, address, threadRef, externalID, inReplyTo,
-                body, author, metadata, attachmentsJSON, sentAt, createdAt, delivery?.state.rawValue, delivery?.attempts,
+                body, author, metadata, attachmentsJSON, sentAt, createdAt, delivery?.state.rawValue, delivery?.attempts, identityID,
             ])
         return MessageRecord(
             id: db.lastInsertedRowID, conversationID: conversationID, direction: direction, adapter: adapter, channel: channel,
@@ -252,4 +341,8 @@ extension SQLiteStore {
 
 extension String {
     var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+extension Dictionary {
+    var nilIfEmpty: Self? { isEmpty ? nil : self }
 }

@@ -7,8 +7,11 @@ extension SQLiteStore {
     public func claimDeliveries(now: Date, limit: Int, claimer: String, leaseUntil: Date) async throws -> [OutboxItem] {
         try await pool.write { db in
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT o.message_id, o.adapter, o.in_reply_to_external, o.attempts, o.quoted, m.conversation_id, m.address, m.thread_ref, m.body
+                SELECT o.message_id, o.adapter, o.in_reply_to_external, o.attempts, o.quoted, o.purpose, m.conversation_id, m.address,
+                    m.thread_ref, m.body, a.metadata AS answered_metadata, cu.name AS customer_name
                 FROM outbox o JOIN messages m ON m.id = o.message_id
+                LEFT JOIN messages a ON a.id = m.in_reply_to
+                LEFT JOIN conversations c ON c.id = m.conversation_id LEFT JOIN customers cu ON cu.id = c.customer_id
                 WHERE o.next_attempt_at <= ? AND (o.lease_until IS NULL OR o.lease_until < ?)
                 ORDER BY o.next_attempt_at LIMIT ?
                 """), arguments: [now.epoch, now.epoch, limit])
@@ -18,7 +21,11 @@ extension SQLiteStore {
                 return OutboxItem(
                     messageID: row["message_id"], conversationID: row["conversation_id"], adapter: row["adapter"],
                     address: row["address"] ?? "", threadRef: row["thread_ref"], body: row["body"],
-                    inReplyToExternalID: row["in_reply_to_external"], attempts: row["attempts"], quoted: row["quoted"])
+                    inReplyToExternalID: row["in_reply_to_external"], attempts: row["attempts"], quoted: row["quoted"],
+                    purpose: OutboundMessage.Purpose(rawValue: row["purpose"]) ?? .reply, customerName: row["customer_name"],
+                    inReplyToMetadata: (row["answered_metadata"] as String?).flatMap {
+                        try? JSONCoding.decode([String: String].self, from: Array($0.utf8))
+                    } ?? [:])
             }
         }
     }

@@ -1,4 +1,5 @@
 import ExternalAdapter
+import HTTPContextProvider
 import MetaAdapter
 import SwitchboardAdapterAPI
 import TelegramAdapter
@@ -16,4 +17,7 @@ enum AdapterCatalog {
         + XAdapterFactories.all
         + TwilioAdapterFactories.all
         + [ExternalAdapterFactory()]
+
+    /// Context provider types, added the same way.
+    static let contextProviders: [any ContextProviderFactory] = [HTTPContextProviderFactory()]
 }

@@ -35,7 +35,8 @@ struct Serve: AsyncParsableCommand {
         let adapters: [RegisteredAdapter]
         do {
             let context = AdapterContext(logger: Logger(label: "switchboard.adapter"), transport: transport, publicURL: "")
-            (loaded, adapters) = try ConfigLoader.load(path: config, factories: AdapterCatalog.factories, context: context)
+            (loaded, adapters) = try ConfigLoader.load(
+                path: config, factories: AdapterCatalog.factories, providerFactories: AdapterCatalog.contextProviders, context: context)
         } catch {
             for problem in error.problems { printError(problem.description) }
             throw ExitCode(1)
@@ -61,21 +62,27 @@ struct Serve: AsyncParsableCommand {
         let registry = AdapterRegistry(adapters)
         let directory = AgentDirectory(agents: loaded.agents, tokens: loaded.tokens)
         let events = EventBus()
-        let firstResponse = loaded.routing.firstResponse
+        let routing = loaded.routing
         let policy = IngestPolicy(
-            assignment: AssignmentPolicy(directory: directory, rules: loaded.routing.rules),
+            assignment: AssignmentPolicy(directory: directory, rules: routing.rules),
             teamOfAdapter: { registry[$0]?.team },
-            firstResponse: { registry[$0]?.firstResponse ?? firstResponse })
-        let notifier = IngestNotifier(events: events)
-        let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
+            firstResponse: { registry[$0]?.firstResponse ?? routing.firstResponse },
+            callbackWithin: { registry[$0]?.callbackWithin ?? routing.callbackWithin },
+            acknowledgement: Acknowledgements.policy(routing: routing, registry: registry, directory: directory))
         let worker = DeliveryWorker(store: store, adapters: registry, events: events, settings: loaded.delivery, logger: logger)
+        let context = CustomerContext(providers: loaded.contextProviders, logger: Logger(label: "switchboard.context"))
+        let notifier = IngestNotifier(
+            events: events, wakeOutbox: { worker.wake() }, prefetch: context.isEmpty ? nil : Self.prefetcher(store: store, context: context))
+        let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
         let router = Router(adapters: registry, committer: committer, logger: logger)
         let runner = AdapterRunner(adapters: registry, sink: router, logger: logger)
         let keeper = PromiseKeeper(
             store: store, policy: AssignmentPolicy(directory: directory, rules: loaded.routing.rules), events: events, logger: logger)
         let components = GatewayComponents(
             router: router,
-            desk: AgentDesk(directory: directory, store: store, adapters: registry, events: events, outbox: worker, rules: loaded.routing.rules),
+            desk: AgentDesk(
+                directory: directory, store: store, adapters: registry, events: events, outbox: worker, rules: loaded.routing.rules,
+                normalizer: policy.normalizer, context: context),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         let orphans = try await components.desk.redistributeOrphans()
         if orphans > 0 { logger.notice("redistributed conversations of agents removed from the configuration", metadata: ["count": "\(orphans)"]) }
@@ -90,6 +97,18 @@ struct Serve: AsyncParsableCommand {
         events.finishAll()
         try await store.close()
         logger.info("stopped")
+    }
+}
+
+extension Serve {
+    /// Warms the context cache for a customer off the ingestion path.
+    static func prefetcher(store: any Store, context: CustomerContext) -> @Sendable (Int64) -> Void {
+        { customer in
+            Task {
+                guard let detail = try? await store.customer(customer, now: Date()) else { return }
+                await context.prefetch(detail.contextKeys)
+            }
+        }
     }
 }
 

@@ -341,7 +341,7 @@ def base_config(workdir: Path, receiver_url: str) -> dict:
     return {
         "server": {"host": "127.0.0.1", "port": 0, "max_body": "64k"},
         "storage": {"sqlite": str(workdir / "switchboard.sqlite")},
-        "routing": {"first_response": "24h", "acknowledge": True},
+        "routing": {"first_response": "24h", "acknowledge": False},
         "delivery": {"first_retry": "100ms", "max_backoff": "400ms", "max_attempts": 4, "concurrency": 8},
         "logging": {"level": "info"},
         "agents": [

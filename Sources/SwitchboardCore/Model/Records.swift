@@ -1,9 +1,10 @@
 import SwitchboardAdapterAPI
 import Foundation
 
-/// Conversation states. A resolved conversation reopens on the customer's next message.
+/// Conversation states. A resolved conversation reopens on the customer's next message; a merged one
+/// was folded into another customer's conversation (and comes back if the merge is undone).
 public enum ConversationStatus: String, Sendable, Codable {
-    case open, resolved
+    case open, resolved, merged
 }
 
 /// What a message in a thread is.
@@ -112,17 +113,23 @@ public struct ConversationSummary: Sendable, Codable, Equatable {
     public var escalated: Bool
     public var lastMessageAt: Date
     public var firstResponseDue: Date?
+    /// A promised call back is due by then (a missed call).
+    public var callbackDue: Date?
+    public var reference: String
 
     enum CodingKeys: String, CodingKey {
-        case id, status, customer, owner, assignee, escalated
+        case id, status, customer, owner, assignee, escalated, reference
         case lastMessageAt = "last_message_at"
         case firstResponseDue = "first_response_due"
+        case callbackDue = "callback_due"
     }
 
     public init(
         id: Int64, status: ConversationStatus, customer: CustomerRef, owner: String?, assignee: String?,
-        escalated: Bool, lastMessageAt: Date, firstResponseDue: Date?
+        escalated: Bool, lastMessageAt: Date, firstResponseDue: Date?, callbackDue: Date? = nil
     ) {
+        self.callbackDue = callbackDue
+        self.reference = ConversationReference.format(id)
         self.id = id
         self.status = status
         self.customer = customer
@@ -153,21 +160,40 @@ public struct CustomerDetail: Sendable, Codable, Equatable {
     public var identities: [IdentityRecord]
     /// How many times the customer got in touch (inbound messages, every channel).
     public var contacts: Int
+    /// The same count per adapter the customer wrote through, and within the last 30 days.
+    public var contactsByChannel: [String: Int]
+    public var contactsLast30Days: Int
     public var firstContactAt: Date?
     public var lastContactAt: Date?
+    /// The customer's conversation (one per customer).
+    public var conversation: Int64?
+    /// Set when this customer was merged into another one.
+    public var mergedInto: Int64?
     /// Data from the business's own systems, by provider id (filled by context providers).
     public var context: [String: JSONValue]
+    /// How each context provider answered: `ok`, `stale`, `pending`, `timeout` or `error`, with a reason.
+    public var contextStatus: [String: ContextStatus]
 
     enum CodingKeys: String, CodingKey {
-        case id, name, identities, contacts, context
+        case id, name, identities, contacts, context, conversation
+        case contactsByChannel = "contacts_by_channel"
+        case contactsLast30Days = "contacts_last_30_days"
         case firstContactAt = "first_contact_at"
         case lastContactAt = "last_contact_at"
+        case mergedInto = "merged_into"
+        case contextStatus = "context_status"
     }
 
     public init(
         id: Int64, name: String?, identities: [IdentityRecord], contacts: Int, firstContactAt: Date?,
-        lastContactAt: Date?, context: [String: JSONValue] = [:]
+        lastContactAt: Date?, context: [String: JSONValue] = [:], contactsByChannel: [String: Int] = [:],
+        contactsLast30Days: Int = 0, conversation: Int64? = nil, mergedInto: Int64? = nil, contextStatus: [String: ContextStatus] = [:]
     ) {
+        self.contactsByChannel = contactsByChannel
+        self.contactsLast30Days = contactsLast30Days
+        self.conversation = conversation
+        self.mergedInto = mergedInto
+        self.contextStatus = contextStatus
         self.id = id
         self.name = name
         self.identities = identities
@@ -187,19 +213,30 @@ public struct ConversationDetail: Sendable, Codable, Equatable {
     public var team: String?
     public var escalated: Bool
     public var firstResponseDue: Date?
+    public var callbackDue: Date?
     public var customer: CustomerDetail
     public var messages: [MessageRecord]
     public var tags: [String]
+    /// The reference the customer can quote on any channel (`SB-000123`).
+    public var reference: String
+    /// Set when a merge folded this conversation into another.
+    public var mergedInto: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, owner, assignee, team, escalated, customer, messages, tags
+        case id, status, owner, assignee, team, escalated, customer, messages, tags, reference
         case firstResponseDue = "first_response_due"
+        case callbackDue = "callback_due"
+        case mergedInto = "merged_into"
     }
 
     public init(
         id: Int64, status: ConversationStatus, owner: String?, assignee: String?, team: String?, escalated: Bool,
-        firstResponseDue: Date?, customer: CustomerDetail, messages: [MessageRecord], tags: [String] = []
+        firstResponseDue: Date?, customer: CustomerDetail, messages: [MessageRecord], tags: [String] = [],
+        callbackDue: Date? = nil, mergedInto: Int64? = nil
     ) {
+        self.callbackDue = callbackDue
+        self.mergedInto = mergedInto
+        self.reference = ConversationReference.format(id)
         self.tags = tags
         self.id = id
         self.status = status
@@ -210,5 +247,55 @@ public struct ConversationDetail: Sendable, Codable, Equatable {
         self.firstResponseDue = firstResponseDue
         self.customer = customer
         self.messages = messages
+    }
+}
+
+/// How a context provider's data for one customer came to be (or not).
+public struct ContextStatus: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable { case ok, stale, pending, timeout, error }
+    public var state: State
+    public var message: String?
+    public var fetchedAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case state, message
+        case fetchedAt = "fetched_at"
+    }
+
+    public init(state: State, message: String? = nil, fetchedAt: Date? = nil) {
+        self.state = state
+        self.message = message
+        self.fetchedAt = fetchedAt
+    }
+}
+
+/// One line of a customer search.
+public struct CustomerSummary: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var name: String?
+    public var identities: [IdentityRecord]
+    public var contacts: Int
+    public var lastContactAt: Date?
+    public var conversation: Int64?
+    public var owner: String?
+    public var assignee: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, identities, contacts, conversation, owner, assignee
+        case lastContactAt = "last_contact_at"
+    }
+
+    public init(
+        id: Int64, name: String?, identities: [IdentityRecord], contacts: Int, lastContactAt: Date?, conversation: Int64?,
+        owner: String?, assignee: String?
+    ) {
+        self.id = id
+        self.name = name
+        self.identities = identities
+        self.contacts = contacts
+        self.lastContactAt = lastContactAt
+        self.conversation = conversation
+        self.owner = owner
+        self.assignee = assignee
     }
 }
