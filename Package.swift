@@ -60,11 +60,12 @@ let package = Package(
             path: "Sources/CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
-        // GMime, the MIME library the e-mail adapter parses with (Debian: libgmime-3.0-dev).
+        // GMime, the MIME library the e-mail adapter parses with (Debian: libgmime-3.0-dev). No
+        // pkgConfig: gmime-3.0.pc's cflags carry -D_LARGEFILE64_SOURCE and -pthread, which SwiftPM
+        // warns about on every build; the targets importing it give the include paths instead.
         .systemLibrary(
             name: "CGMime",
             path: "Sources/CGMime",
-            pkgConfig: "gmime-3.0",
             providers: [.apt(["libgmime-3.0-dev"])]
         ),
         .target(
@@ -137,7 +138,12 @@ let package = Package(
             name: "EmailAdapter",
             dependencies: ["SwitchboardAdapterAPI", "CGMime"],
             path: "Plugins/EmailAdapter",
-            swiftSettings: swiftSettings
+            // GMime's and GLib's headers (what `pkg-config --cflags gmime-3.0` names); clients of the
+            // adapter need none, since it imports CGMime internally.
+            swiftSettings: swiftSettings + [.unsafeFlags([
+                "-Xcc", "-I/usr/include/gmime-3.0", "-Xcc", "-I/usr/include/glib-2.0",
+                "-Xcc", "-I/usr/lib/x86_64-linux-gnu/glib-2.0/include", "-Xcc", "-I/usr/lib/aarch64-linux-gnu/glib-2.0/include",
+            ])]
         ),
         // Context providers: customer data from the business's own systems, added like adapters.
         .target(
@@ -167,6 +173,7 @@ let package = Package(
                 "TwilioAdapter",
                 "ExternalAdapter",
                 "HTTPContextProvider",
+                "EmailAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -195,8 +202,12 @@ let package = Package(
         ),
         .testTarget(
             name: "EmailAdapterTests",
-            dependencies: ["EmailAdapter", "SwitchboardAdapterAPI"],
-            swiftSettings: swiftSettings
+            dependencies: ["EmailAdapter", "SwitchboardAdapterAPI", .product(name: "Yams", package: "Yams")],
+            // `@testable import EmailAdapter` loads CGMime, so the GMime include paths again.
+            swiftSettings: swiftSettings + [.unsafeFlags([
+                "-Xcc", "-I/usr/include/gmime-3.0", "-Xcc", "-I/usr/include/glib-2.0",
+                "-Xcc", "-I/usr/lib/x86_64-linux-gnu/glib-2.0/include", "-Xcc", "-I/usr/lib/aarch64-linux-gnu/glib-2.0/include",
+            ])]
         ),
         .testTarget(
             name: "PhoneLogAdapterTests",

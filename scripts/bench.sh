@@ -3,6 +3,8 @@
 # with `switchboard bench`: closed loop (maximum durable throughput), then open loop at a fixed rate.
 # Usage: scripts/bench.sh [MESSAGES] [RATE] [FORMAT]   e.g. scripts/bench.sh 50000 2000 whatsapp
 # FORMAT is webhook (the generic JSON adapter, default) or whatsapp (WhatsApp Cloud API webhooks).
+# CONTEXT_URL=http://… adds an `http` context provider with that URL template (e.g. one that never
+# answers, scripts/silent-server.py) to show that providers do not slow ingestion.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
@@ -24,6 +26,9 @@ cat >> "$work/bench.yaml" <<'YAML'
     app_secret_env: META_APP_SECRET
     verify_token_env: META_VERIFY_TOKEN
 YAML
+if [ -n "${CONTEXT_URL:-}" ]; then
+  printf 'context_providers:\n  - { id: shop, type: http, url: "%s", timeout: 2s, cache: 5m }\n' "$CONTEXT_URL" >> "$work/bench.yaml"
+fi
 if [ "$FORMAT" = whatsapp ]; then target=(--adapter wa --format whatsapp --secret-env META_APP_SECRET)
 else target=(--adapter shop-chat --secret-env SHOP_CHAT_SECRET); fi
 

@@ -1,1 +1,87 @@
-// The e-mail adapter: MIME in, threaded replies out.
+import Foundation
+import Logging
+import SwitchboardAdapterAPI
+import Synchronization
+
+/// A support mailbox (`type: email`): raw RFC 5322 messages in (POSTed to `/hooks/{id}` by the
+/// mailgate or anyone, or polled over IMAP), threaded replies out over SMTP.
+///
+/// The customer is the `From` address. Mail a machine wrote (auto-replies, bounces, our own mail
+/// coming back) is decoded as ``InboundMessage/Kind/automated``, so it is recorded but never
+/// acknowledged: that, and `Auto-Submitted` on our acknowledgements, keeps mail loops out.
+public struct EmailAdapter: BackgroundChannelAdapter {
+    /// The configured id; the hook is `/hooks/{id}`.
+    public let id: String
+    public let settings: EmailSettings
+    let mail: (any MailTransport)?
+    let logger: Logger
+    let health: Health
+    /// The clock for `Date:` headers (tests pin it).
+    let now: @Sendable () -> Date
+
+    /// An adapter sending and polling through `mail` (the gateway's libcurl transport in production).
+    public init(
+        id: String, settings: EmailSettings, mail: (any MailTransport)?, logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.id = id
+        self.settings = settings
+        self.mail = mail
+        self.logger = logger
+        self.now = now
+        self.health = Health()
+    }
+
+    /// Mail has no window and no length limit worth enforcing; anyone with an address can be written to.
+    public var capabilities: AdapterCapabilities {
+        AdapterCapabilities(canInitiate: true)
+    }
+
+    /// Replies can go to any customer known by an e-mail address, whichever channel they wrote on.
+    public var identityChannel: String? { "email" }
+
+    /// Degraded while the IMAP mailbox cannot be read; running again after the next good poll.
+    public var state: AdapterState { health.state }
+
+    /// Decodes the raw message in the body (any content type: `message/rfc822` from the mailgate,
+    /// `text/plain` from a hand-made `curl`).
+    public func receive(_ request: InboundRequest) async throws -> InboundResult {
+        guard request.method == "POST" else {
+            throw InboundError.methodNotAllowed("POST the raw RFC 5322 message (Content-Type: message/rfc822)")
+        }
+        return .events([.message(try EmailDecoder.decode(request.body, ownAddress: settings.address))])
+    }
+
+    /// Sends the reply over SMTP. The Message-ID is derived from the reply's id, so a retry after
+    /// an unclear failure is recognisably the same mail; it is returned as the external id so a
+    /// customer's answer naming it in `In-Reply-To` threads back.
+    public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
+        guard let mail else {
+            throw DeliveryFailure("this gateway was built without a mail transport", permanent: true)
+        }
+        guard EmailSettings.isAddress(message.to) else {
+            throw DeliveryFailure("'\(message.to)' is not an e-mail address", permanent: true)
+        }
+        let composed = ReplyComposer(settings: settings).compose(message, date: now())
+        do {
+            try await mail.send(composed.data, from: settings.address, to: [message.to], account: settings.smtp)
+        } catch {
+            throw DeliveryFailure("SMTP \(settings.smtp.url): \(error.reason)", permanent: error.permanent)
+        }
+        return DeliveryReceipt(externalID: composed.messageID, state: .sent)
+    }
+}
+
+extension EmailAdapter {
+    /// The adapter's health, shared by its copies (the adapter is a value; the poller and `/readyz`
+    /// read the same state).
+    final class Health: Sendable {
+        private let current = Mutex<AdapterState>(.running)
+
+        var state: AdapterState { current.withLock { $0 } }
+
+        func set(_ state: AdapterState) {
+            current.withLock { $0 = state }
+        }
+    }
+}

@@ -58,4 +58,23 @@ static inline CURLMcode sb_multi_setopt_long(CURLM *multi, CURLMoption option, l
     return curl_multi_setopt(multi, option, value);
 }
 
+/* Mail (SMTP upload, IMAP session) shims. */
+
+/* Matches curl_read_callback: (buffer, size, nitems, userdata). */
+static inline CURLcode sb_easy_setopt_read_callback(CURL *handle, sb_data_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
+}
+
+/* Matches curl_debug_callback. */
+typedef int (*sb_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *userdata);
+
+static inline CURLcode sb_easy_setopt_debug_callback(CURL *handle, sb_debug_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, callback);
+}
+
+/* CURLINFO_ACTIVESOCKET wants a curl_socket_t *, which is not a long on every platform. */
+static inline CURLcode sb_easy_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
 #endif

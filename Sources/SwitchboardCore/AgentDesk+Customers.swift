@@ -29,6 +29,7 @@ extension AgentDesk {
         if channel == "email", !identity.address.contains("@") { throw ServiceError.badRequest("'\(address)' is not an e-mail address") }
         let access = try await customerAccess(id, viewer)
         let event = try await store.linkIdentity(customer: id, identity: identity, by: viewer.agentID, at: now())
+        await context?.forget([id])
         events.publish("message.created", conversation: access, payload: event)
         return try await customer(id, for: viewer)
     }
@@ -38,6 +39,7 @@ extension AgentDesk {
         let before = try await customerAccess(survivor, viewer)
         let otherBefore = try await customerAccess(other, viewer)
         let outcome = try await store.merge(survivor: survivor, absorbed: other, by: viewer.agentID, at: now())
+        await context?.forget([survivor, other])
         publish(outcome, previous: [before.assignee, otherBefore.assignee, otherBefore.owner])
         return try await customer(survivor, for: viewer)
     }
@@ -47,6 +49,7 @@ extension AgentDesk {
         guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors undo merges") }
         let before = try await customerAccess(customerID, viewer)
         let outcome = try await store.unmerge(customer: customerID, by: viewer.agentID, at: now())
+        await context?.forget([customerID])
         publish(outcome, previous: [before.assignee])
         return try await customer(customerID, for: viewer)
     }

@@ -32,6 +32,11 @@ public actor CustomerContext {
 
     public nonisolated var isEmpty: Bool { providers.isEmpty }
 
+    /// Drops what is cached for these customers (their identities changed: a link or a merge).
+    public func forget(_ customers: [Int64]) {
+        for customer in customers { cache[customer] = nil }
+    }
+
     /// Starts fetching what is missing or expired for this customer, without waiting.
     public func prefetch(_ keys: CustomerKeys) {
         for provider in providers where needsFetch(keys.customerID, provider) {

@@ -130,8 +130,8 @@ struct AgentAPIRoutes {
         }
         api.get("customers") { request, context in
             let viewer = Viewer(try context.requireAgent())
-            guard let q = request.uri.queryParameters.get("q") else { throw ServiceError.badRequest("'q' is required (a name, address or phone)") }
-            return JSONResponse.make(CustomerList(customers: try await desk.searchCustomers(String(q), for: viewer, limit: try limit(request, default: 50))))
+            guard let q = formValue(request, "q") else { throw ServiceError.badRequest("'q' is required (a name, address or phone)") }
+            return JSONResponse.make(CustomerList(customers: try await desk.searchCustomers(q, for: viewer, limit: try limit(request, default: 50))))
         }
         api.get("customers/:id") { _, context in
             let viewer = Viewer(try context.requireAgent())
@@ -168,6 +168,18 @@ struct AgentAPIRoutes {
         let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? value
         guard (1...1000).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and 1000") }
         return limit
+    }
+
+    /// A query parameter decoded as browsers and form encoders write it (`+` is a space, `%2B` a plus).
+    private func formValue(_ request: Request, _ name: String) -> String? {
+        guard let query = request.uri.query else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.first.map(String.init) == name else { continue }
+            let raw = parts.count > 1 ? String(parts[1]) : ""
+            return raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw
+        }
+        return nil
     }
 
     private func id(_ context: GatewayContext) throws -> Int64 {

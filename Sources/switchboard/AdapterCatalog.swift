@@ -1,3 +1,4 @@
+import EmailAdapter
 import ExternalAdapter
 import HTTPContextProvider
 import MetaAdapter
@@ -17,6 +18,7 @@ enum AdapterCatalog {
         + XAdapterFactories.all
         + TwilioAdapterFactories.all
         + [ExternalAdapterFactory()]
+        + EmailAdapterFactories.all
 
     /// Context provider types, added the same way.
     static let contextProviders: [any ContextProviderFactory] = [HTTPContextProviderFactory()]

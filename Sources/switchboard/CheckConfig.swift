@@ -14,8 +14,10 @@ struct CheckConfig: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let context = AdapterContext(logger: Logger(label: "check-config"), transport: OfflineTransport(), publicURL: "")
-            let (loaded, adapters) = try ConfigLoader.load(path: config, factories: AdapterCatalog.factories, context: context)
+            let context = AdapterContext(
+                logger: Logger(label: "check-config"), transport: OfflineTransport(), publicURL: "", mail: OfflineMailTransport())
+            let (loaded, adapters) = try ConfigLoader.load(
+                path: config, factories: AdapterCatalog.factories, providerFactories: AdapterCatalog.contextProviders, context: context)
             print("\(config): OK (\(loaded.agents.count) agents, \(adapters.count) adapters)")
         } catch {
             for problem in error.problems { print(problem) }
@@ -29,4 +31,16 @@ struct OfflineTransport: HTTPTransport {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         throw TransportError("check-config sends nothing")
     }
+}
+
+/// Used while only checking: no mail is sent or fetched.
+struct OfflineMailTransport: MailTransport {
+    func send(_ message: Data, from: String, to recipients: [String], account: MailAccount) async throws(MailTransportError) {
+        throw MailTransportError("check-config sends nothing")
+    }
+    func unseenMessages(account: MailAccount) async throws(MailTransportError) -> [UInt32] { [] }
+    func fetchMessage(uid: UInt32, account: MailAccount) async throws(MailTransportError) -> Data {
+        throw MailTransportError("check-config fetches nothing")
+    }
+    func markSeen(uid: UInt32, account: MailAccount) async throws(MailTransportError) {}
 }

@@ -31,10 +31,12 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "switchboard")
         let transport = CurlTransport(logger: Logger(label: "switchboard.transport"))
         defer { transport.shutdown() }
+        let mail = CurlMailTransport(logger: Logger(label: "switchboard.mail"))
+        defer { mail.shutdown() }
         let loaded: GatewayConfig
         let adapters: [RegisteredAdapter]
         do {
-            let context = AdapterContext(logger: Logger(label: "switchboard.adapter"), transport: transport, publicURL: "")
+            let context = AdapterContext(logger: Logger(label: "switchboard.adapter"), transport: transport, publicURL: "", mail: mail)
             (loaded, adapters) = try ConfigLoader.load(
                 path: config, factories: AdapterCatalog.factories, providerFactories: AdapterCatalog.contextProviders, context: context)
         } catch {

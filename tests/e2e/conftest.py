@@ -30,6 +30,9 @@ ADAPTER = "shop-chat"
 AGENTS = ("ana", "luis", "marta")
 READY_TIMEOUT = 60.0
 
+# Real mail servers for the e-mail tests: fixtures smtp_sink(_factory), dovecot(_factory).
+pytest_plugins = ["mailservers"]
+
 
 @pytest.fixture(autouse=True)
 def _require_binary():

@@ -1,0 +1,83 @@
+/// Cheap checks on the raw bytes, made before GMime sees them.
+enum ByteScan {
+    /// How many leading lines that are not header fields are skipped: an mbox `From ` line, a
+    /// stray banner some forwarders put on top (`---- Original email message ----`), blank lines.
+    static let maxLeadingJunkLines = 5
+
+    /// `raw` from its first header line on; nil when none of the first lines is a header field,
+    /// which is how a JSON body, an HTML page or binary noise is told from a mail.
+    static func fromFirstHeader(_ raw: [UInt8]) -> ArraySlice<UInt8>? {
+        var start = raw.startIndex
+        for _ in 0...maxLeadingJunkLines {
+            guard start < raw.endIndex else { return nil }
+            if isHeaderLine(raw[start...]) { return raw[start...] }
+            guard let newline = raw[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            start = newline + 1
+        }
+        return nil
+    }
+
+    /// The message with header lines that are neither a field nor a continuation turned into
+    /// continuations. Some relays wrap long headers without indenting (Zammad's mail054: a
+    /// `boundary=` parameter on a line of its own); GMime would end the header block there and
+    /// lose everything after it, including From and the MIME structure.
+    static func repairingHeaderBlock(_ message: ArraySlice<UInt8>) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(message.count + 16)
+        var lineStart = message.startIndex
+        while lineStart < message.endIndex {
+            let newline = message[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? message.endIndex
+            let line = message[lineStart..<newline]
+            let isBlank = line.isEmpty || line.elementsEqual([13])
+            if isBlank {
+                output += message[lineStart...]
+                return output
+            }
+            if lineStart != message.startIndex, line.first != 32, line.first != 9, !isHeaderLine(line) {
+                output.append(32)
+            }
+            output += message[lineStart..<min(message.endIndex, newline + 1)]
+            lineStart = newline + 1
+        }
+        return output
+    }
+
+    /// `Name:` with a field name of printable ASCII other than `:` (RFC 5322 §2.2); some mailers put
+    /// a space before the colon, which GMime accepts too.
+    private static func isHeaderLine(_ line: ArraySlice<UInt8>) -> Bool {
+        var index = line.startIndex
+        while index < line.endIndex, line[index] > 32, line[index] < 127, line[index] != UInt8(ascii: ":") {
+            index += 1
+            if index - line.startIndex > 76 { return false }
+        }
+        guard index > line.startIndex else { return false }
+        while index < line.endIndex, line[index] == 32 || line[index] == 9 { index += 1 }
+        return index < line.endIndex && line[index] == UInt8(ascii: ":")
+    }
+
+    /// Case-insensitive occurrences of an ASCII `needle` (given in lower case).
+    static func count(_ needle: String, in bytes: [UInt8]) -> Int {
+        let pattern = Array(needle.utf8)
+        guard let first = pattern.first, bytes.count >= pattern.count else { return 0 }
+        var found = 0
+        var index = 0
+        let last = bytes.count - pattern.count
+        while index <= last {
+            if lower(bytes[index]) == first {
+                var matched = 1
+                while matched < pattern.count, lower(bytes[index + matched]) == pattern[matched] { matched += 1 }
+                if matched == pattern.count {
+                    found += 1
+                    index += pattern.count
+                    continue
+                }
+            }
+            index += 1
+        }
+        return found
+    }
+
+    private static func lower(_ byte: UInt8) -> UInt8 {
+        (65...90).contains(byte) ? byte + 32 : byte
+    }
+}

@@ -1,0 +1,25 @@
+import SwitchboardAdapterAPI
+
+/// Builds `type: email` adapters.
+public struct EmailAdapterFactory: ChannelAdapterFactory {
+    /// A factory; it holds nothing.
+    public init() {}
+
+    /// `type: email` in the configuration.
+    public var type: String { "email" }
+
+    /// Reads `address`, `name`, `smtp`, `imap` and `html_replies` (see ``EmailSettings``).
+    public func makeAdapter(id: String, config: ConfigSection, context: AdapterContext) throws -> any ChannelAdapter {
+        let settings = EmailSettings(config: config)
+        if context.mail == nil {
+            config.problem(nil, "this build of the gateway has no mail transport (SMTP/IMAP), so an email adapter cannot run")
+        }
+        return EmailAdapter(id: id, settings: settings, mail: context.mail, logger: context.logger)
+    }
+}
+
+/// The e-mail adapter types this plugin ships, for the executable's adapter catalog.
+public enum EmailAdapterFactories {
+    /// Every factory of this plugin.
+    public static let all: [any ChannelAdapterFactory] = [EmailAdapterFactory()]
+}

@@ -1,0 +1,91 @@
+import SwitchboardAdapterAPI
+
+/// An `email` adapter's configuration.
+///
+/// ```yaml
+/// - id: support-mail
+///   type: email
+///   address: support@example.com
+///   name: Example Support          # display name in From (optional)
+///   smtp: {url: smtp://mail.example.com:587, user: support, password_env: SMTP_PASSWORD}
+///   imap: {url: imaps://mail.example.com/INBOX, user: support, password_env: IMAP_PASSWORD, poll: 30s}
+///   html_replies: false
+/// ```
+///
+/// `smtp` is required: an e-mail channel that cannot answer would let agents write replies that
+/// can never leave, so the gap is reported at start rather than on every reply. `imap` is optional:
+/// mail may arrive only through the mailgate or HTTP.
+public struct EmailSettings: Sendable {
+    /// The support mailbox: From of every reply, and how our own mail is recognised coming back.
+    public var address: String
+    public var displayName: String?
+    public var smtp: MailAccount
+    public var imap: MailAccount?
+    /// How often the IMAP mailbox is polled.
+    public var pollInterval: Duration
+    /// Whether replies carry an HTML alternative besides the text.
+    public var htmlReplies: Bool
+
+    /// Settings given directly (tests, embedding).
+    public init(
+        address: String, displayName: String? = nil, smtp: MailAccount, imap: MailAccount? = nil,
+        pollInterval: Duration = .seconds(30), htmlReplies: Bool = false
+    ) {
+        self.address = address
+        self.displayName = displayName
+        self.smtp = smtp
+        self.imap = imap
+        self.pollInterval = pollInterval
+        self.htmlReplies = htmlReplies
+    }
+
+    /// Reads and validates the section; problems go to the section's diagnostics.
+    public init(config: ConfigSection) {
+        let address = config.requiredString("address")?.trimmed ?? ""
+        if !address.isEmpty, !Self.isAddress(address) {
+            config.problem("address", "'\(address)' is not an e-mail address like support@example.com")
+        }
+        self.address = address
+        displayName = config.string("name")?.trimmed
+        htmlReplies = config.bool("html_replies", default: false)
+        if let section = config.section("smtp") {
+            smtp = Self.account(section, schemes: ["smtp", "smtps"])
+            section.finish()
+        } else {
+            config.problem(nil, "missing required key 'smtp' (how replies are sent: {url: smtp://host:587, user, password_env})")
+            smtp = MailAccount(url: "")
+        }
+        var interval = Duration.seconds(30)
+        if let section = config.section("imap") {
+            imap = Self.account(section, schemes: ["imap", "imaps"])
+            interval = section.duration("poll", default: interval) ?? interval
+            if interval < .seconds(1) {
+                section.problem("poll", "poll must be at least 1s")
+                interval = .seconds(30)
+            }
+            section.finish()
+        } else {
+            imap = nil
+        }
+        pollInterval = interval
+    }
+
+    private static func account(_ section: ConfigSection, schemes: [String]) -> MailAccount {
+        let url = section.requiredString("url")?.trimmed ?? ""
+        let scheme = url.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() } ?? ""
+        if !url.isEmpty, !(schemes.contains(scheme) && url.contains("://")) {
+            section.problem("url", "'\(url)' must be a URL starting with \(schemes.map { $0 + "://" }.joined(separator: " or "))")
+        }
+        return MailAccount(url: url, user: section.string("user"), password: section.secret("password_env"))
+    }
+
+    /// The domain of ``address``, for our Message-IDs.
+    var domain: String {
+        address.split(separator: "@").last.map(String.init) ?? "localhost"
+    }
+
+    static func isAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !text.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" })
+    }
+}
