@@ -174,6 +174,7 @@ let package = Package(
                 "ExternalAdapter",
                 "HTTPContextProvider",
                 "EmailAdapter",
+                "PhoneLogAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

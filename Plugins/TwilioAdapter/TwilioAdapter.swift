@@ -39,27 +39,7 @@ public struct TwilioAdapter: ChannelAdapter {
 
     /// Verifies `X-Twilio-Signature`, then decodes an incoming message or a status callback.
     public func receive(_ request: InboundRequest) async throws -> InboundResult {
-        let params: [(name: String, value: String)]
-        switch request.method {
-        case "POST":
-            if let type = request.mediaType, !type.isEmpty, type != "application/x-www-form-urlencoded" {
-                throw InboundError.malformed("Twilio messaging webhooks are application/x-www-form-urlencoded, not \(type)")
-            }
-            params = FormEncoding.parse(request.body)
-        case "GET":
-            // A webhook configured with method GET: the parameters are the query, already in the URL.
-            params = []
-        default:
-            throw InboundError.methodNotAllowed("Twilio calls this hook with POST (or GET)")
-        }
-        guard let signature = request.header(TwilioSignature.header) else {
-            throw InboundError.unauthorized("missing \(TwilioSignature.header) header")
-        }
-        let url = publicURL + request.path + (request.rawQuery.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
-        guard TwilioSignature.isValid(signature.trimmed, url: url, params: params, authToken: settings.authToken) else {
-            throw InboundError.unauthorized("\(TwilioSignature.header) does not match \(url) and the parameters")
-        }
-        let fields = request.method == "GET" ? FormEncoding.parse(request.rawQuery ?? "") : params
+        let fields = try TwilioSignature.verifiedParameters(of: request, publicURL: publicURL, authToken: settings.authToken)
         return .events(try TwilioWebhookDecoder.decode(fields))
     }
 

@@ -83,3 +83,49 @@ public enum InboundError: Error, Sendable, Equatable {
         }
     }
 }
+
+/// One record of a request an adapter left out while it kept the others: a malformed row of a
+/// CDR batch, or a call between two internal extensions. Line numbers let the sender fix its file.
+public struct SkippedRecord: Sendable, Equatable {
+    /// The 1-based line of the request body where the record starts, for line-oriented bodies.
+    public var line: Int?
+    /// The 0-based position of the record in a JSON array, for JSON bodies.
+    public var item: Int?
+    /// Why it was left out, in words for the sender.
+    public var reason: String
+    /// True when the record is broken (the sender should fix it); false when it was understood
+    /// and simply concerns no customer (an internal call, an intermediate call status).
+    public var malformed: Bool
+
+    public init(line: Int? = nil, item: Int? = nil, reason: String, malformed: Bool) {
+        self.line = line
+        self.item = item
+        self.reason = reason
+        self.malformed = malformed
+    }
+}
+
+/// What an adapter made of a request that carries many independent records: the events of the
+/// good ones and the records it left out.
+public struct InboundBatch: Sendable {
+    public var events: [InboundEvent]
+    public var skipped: [SkippedRecord]
+
+    public init(events: [InboundEvent], skipped: [SkippedRecord] = []) {
+        self.events = events
+        self.skipped = skipped
+    }
+
+    /// The records left out because they are broken.
+    public var rejected: [SkippedRecord] { skipped.filter(\.malformed) }
+}
+
+/// An adapter whose requests carry many independent records (a CDR file's rows): one bad record
+/// must not cost the good ones. A gateway that knows this protocol stores `events` and tells the
+/// sender which records it left out (its 2xx body lists them); one that does not calls
+/// ``ChannelAdapter/receive(_:)``, which keeps the good records all the same.
+public protocol RecordBatchAdapter: ChannelAdapter {
+    /// Verifies the request and decodes every record it can. Throws ``InboundError`` only for what
+    /// concerns the whole request (signature, method, a body that is no batch at all).
+    func receiveRecords(_ request: InboundRequest) async throws -> InboundBatch
+}

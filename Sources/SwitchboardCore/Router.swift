@@ -5,8 +5,9 @@ import SwitchboardAdapterAPI
 
 /// What the gateway answers a channel.
 public enum InboundReply: Sendable, Equatable {
-    /// Everything in the request is durably stored (or was already).
-    case accepted(stored: [Int64], duplicates: [Int64], ignored: Int)
+    /// Everything in the request is durably stored (or was already), but for the records a batch
+    /// adapter left out (`skipped`, each with its line and reason).
+    case accepted(stored: [Int64], duplicates: [Int64], ignored: Int, skipped: [SkippedRecord] = [])
     /// The adapter's own answer (a handshake).
     case respond(status: Int, contentType: String, body: [UInt8])
 }
@@ -38,8 +39,16 @@ public struct Router: Sendable {
     public func receive(adapter id: String, request: InboundRequest) async throws -> InboundReply {
         guard let entry = adapters[id] else { throw ServiceError.notFound("adapter '\(id)'") }
         let result: InboundResult
+        var skipped: [SkippedRecord] = []
         do {
-            result = try await entry.adapter.receive(request)
+            if let batchAdapter = entry.adapter as? any RecordBatchAdapter {
+                // One bad record (a CDR row) must not cost the good ones: store these, report those.
+                let batch = try await batchAdapter.receiveRecords(request)
+                skipped = batch.skipped
+                result = .events(batch.events)
+            } else {
+                result = try await entry.adapter.receive(request)
+            }
         } catch let error as InboundError {
             Counter(label: "switchboard_inbound_rejected_total", dimensions: [("adapter", id), ("reason", error.code)]).increment()
             logger.info("inbound refused", metadata: ["adapter": "\(id)", "status": "\(error.status)", "reason": "\(error.reason)"])
@@ -59,7 +68,7 @@ public struct Router: Sendable {
                 case .deliveryUpdated, .ignored: ignored += 1
                 }
             }
-            return .accepted(stored: stored, duplicates: duplicates, ignored: ignored)
+            return .accepted(stored: stored, duplicates: duplicates, ignored: ignored, skipped: skipped)
         }
     }
 }

@@ -29,12 +29,38 @@ struct HookRoutes {
         switch try await router.receive(adapter: adapterID, request: inbound) {
         case .respond(let status, let contentType, let bytes):
             return JSONResponse.bytes(bytes, status: .init(code: status), contentType: contentType)
-        case .accepted(let stored, let duplicates, let ignored):
+        case .accepted(let stored, let duplicates, let ignored, let skipped):
             // Written by hand: this answer goes out once per inbound request, and a JSONEncoder costs
             // more than everything else in it.
             let ids = (stored + duplicates).map(String.init).joined(separator: ",")
-            let json = #"{"duplicates":\#(duplicates.count),"ignored":\#(ignored),"messages":[\#(ids)],"stored":\#(stored.count)}"#
+            var json = #"{"duplicates":\#(duplicates.count),"ignored":\#(ignored),"messages":[\#(ids)],"stored":\#(stored.count)"#
+            if !skipped.isEmpty {
+                let records = SkippedList(
+                    rejected: skipped.filter(\.malformed).map(SkippedList.Record.init),
+                    skipped: skipped.filter { !$0.malformed }.map(SkippedList.Record.init))
+                let extra = String(decoding: try JSONEncoder().encode(records), as: UTF8.self)
+                json += "," + extra.dropFirst().dropLast()
+            }
+            json += "}"
             return JSONResponse.bytes(Array(json.utf8))
         }
     }
+}
+
+/// The records of a batch left out, in a 2xx answer: `rejected` are broken (fix and resend),
+/// `skipped` were understood but concern no customer (an internal call).
+private struct SkippedList: Encodable {
+    struct Record: Encodable {
+        var line: Int?
+        var item: Int?
+        var reason: String
+
+        init(_ record: SkippedRecord) {
+            line = record.line
+            item = record.item
+            reason = record.reason
+        }
+    }
+    var rejected: [Record]
+    var skipped: [Record]
 }

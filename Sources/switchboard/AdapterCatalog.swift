@@ -2,6 +2,7 @@ import EmailAdapter
 import ExternalAdapter
 import HTTPContextProvider
 import MetaAdapter
+import PhoneLogAdapter
 import SwitchboardAdapterAPI
 import TelegramAdapter
 import TwilioAdapter
@@ -19,6 +20,7 @@ enum AdapterCatalog {
         + TwilioAdapterFactories.all
         + [ExternalAdapterFactory()]
         + EmailAdapterFactories.all
+        + PhoneLogAdapterFactories.all
 
     /// Context provider types, added the same way.
     static let contextProviders: [any ContextProviderFactory] = [HTTPContextProviderFactory()]

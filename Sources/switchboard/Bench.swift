@@ -47,8 +47,11 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
 
-    @Option(help: "Payload format: 'webhook' (the generic JSON adapter) or 'whatsapp' (WhatsApp Cloud API webhooks, signed with X-Hub-Signature-256).")
+    @Option(help: "Payload format: 'webhook' (the generic JSON adapter), 'whatsapp' (WhatsApp Cloud API webhooks, signed with X-Hub-Signature-256) or 'email' (raw messages from --mail-dir, posted as message/rfc822).")
     var format: BenchFormat = .webhook
+
+    @Option(name: .customLong("mail-dir"), help: "With --format email: a folder of .eml files (e.g. made by shared/peers/gen_emails.py), sent in name order, cycled with fresh Message-IDs.")
+    var mailDir: String?
 
     func validate() throws {
         guard messages > 0 else { throw ValidationError("--messages must be positive") }
@@ -57,6 +60,7 @@ struct Bench: AsyncParsableCommand {
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number") }
+        if format == .email, mailDir == nil { throw ValidationError("--format email needs --mail-dir") }
         // Checked here rather than in run() so the error comes with this command's usage line.
         _ = try BenchTarget(url: url)
         _ = try readSecret()
@@ -68,9 +72,10 @@ struct Bench: AsyncParsableCommand {
 
         // Bodies and signatures are built before any timing starts.
         let runID = BenchWorkload.makeRunID()
+        let mails = try mailDir.map(BenchMail.load(folder:)) ?? []
         let requests = BenchWorkload.build(
             format: format,
-            target: target, adapter: adapter, secret: secret, runID: runID, count: warmup + messages, customers: customers)
+            target: target, adapter: adapter, secret: secret, runID: runID, count: warmup + messages, customers: customers, mails: mails)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let summary: BenchSummary

@@ -35,7 +35,7 @@ struct BenchRequest: Sendable {
 
 /// The payload shapes the bench can post.
 enum BenchFormat: String, ExpressibleByArgument, Sendable {
-    case webhook, whatsapp
+    case webhook, whatsapp, email
 }
 
 /// Builds every request of a run up front (bodies, HMAC signatures, headers).
@@ -60,6 +60,8 @@ enum BenchWorkload {
                 + #""text":{"body":"bench message \#(i) from run \#(runID)"}}]},"field":"messages"}]}]}"#
             let bytes = Array(json.utf8)
             return (bytes, secret.map { ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(key: $0, bytes)) })
+        case .email:
+            preconditionFailure("e-mail bodies come from BenchMail")
         }
     }
 
@@ -68,7 +70,7 @@ enum BenchWorkload {
     /// stores each message instead of answering "duplicate".
     static func build(
         format: BenchFormat = .webhook, target: BenchTarget, adapter: String, secret: String?, runID: String, count: Int,
-        customers: Int
+        customers: Int, mails: [[UInt8]] = []
     ) -> [BenchRequest] {
         let uri = "\(target.basePath)/hooks/\(adapter)"
         let host = target.hostHeader
@@ -77,11 +79,13 @@ enum BenchWorkload {
         requests.reserveCapacity(count)
         for i in 0..<count {
             let customer = i % customers
-            let (bytes, signature) = payload(format: format, runID: runID, index: i, customer: customer, secret: secret)
+            let (bytes, signature) = format == .email
+                ? (BenchMail.fresh(mails[i % mails.count], prefix: "r\(runID)-\(i / mails.count)."), nil)
+                : payload(format: format, runID: runID, index: i, customer: customer, secret: secret)
             var headers = HTTPHeaders()
             headers.reserveCapacity(6)
             headers.add(name: "Host", value: host)
-            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Content-Type", value: format == .email ? "message/rfc822" : "application/json")
             headers.add(name: "Content-Length", value: String(bytes.count))
             headers.add(name: "User-Agent", value: "switchboard-bench")
             if let signature { headers.add(name: signature.0, value: signature.1) }

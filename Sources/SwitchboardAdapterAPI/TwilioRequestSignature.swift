@@ -1,8 +1,6 @@
-import SwitchboardAdapterAPI
-
 /// Twilio's request signature: base64 HMAC-SHA1, keyed with the auth token, of the full URL
 /// Twilio requested followed by every POST parameter as name then value, sorted by name (and
-/// by value for repeated names).
+/// by value for repeated names). Shared by every adapter that takes Twilio webhooks (SMS, voice).
 public enum TwilioSignature {
     /// The header Twilio signs its requests in.
     public static let header = "X-Twilio-Signature"
@@ -49,5 +47,37 @@ public enum TwilioSignature {
             return [url, head + String(authority[..<colon]) + tail]
         }
         return [url, head + String(authority) + ":" + defaultPort + tail]
+    }
+}
+
+extension TwilioSignature {
+    /// Verifies a request Twilio made to `publicURL` + the request's path and query, and returns the
+    /// parameters it sent: the form body of a POST, the query of a GET (a webhook configured with
+    /// method GET signs no body parameters). Throws `.unauthorized` for a missing or wrong
+    /// signature, `.malformed` for a POST that is not form-encoded.
+    public static func verifiedParameters(
+        of request: InboundRequest, publicURL: String, authToken: String
+    ) throws(InboundError) -> [(name: String, value: String)] {
+        let signed: [(name: String, value: String)]
+        switch request.method {
+        case "POST":
+            if let type = request.mediaType, !type.isEmpty, type != "application/x-www-form-urlencoded" {
+                throw .malformed("Twilio webhooks are application/x-www-form-urlencoded, not \(type)")
+            }
+            signed = FormEncoding.parse(request.body)
+        case "GET":
+            signed = []
+        default:
+            throw .methodNotAllowed("Twilio calls this hook with POST (or GET)")
+        }
+        guard let signature = request.header(header) else {
+            throw .unauthorized("missing \(header) header")
+        }
+        let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        let url = base + request.path + (request.rawQuery.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
+        guard isValid(signature.trimmed, url: url, params: signed, authToken: authToken) else {
+            throw .unauthorized("\(header) does not match \(url) and the parameters")
+        }
+        return request.method == "GET" ? FormEncoding.parse(request.rawQuery ?? "") : signed
     }
 }

@@ -1,0 +1,112 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SwitchboardAdapterAPI
+
+/// A real HTTP server on a free loopback port (python3's http.server) playing a PBX's originate
+/// API: it records every request and answers `{"id": "pbx-call-N"}`, or the status in `/status/N`.
+final class LocalPBX: Sendable {
+    let port: Int
+    private let process: Process
+    private let log: URL
+
+    private static let script = #"""
+import http.server, json, os, signal, sys, threading
+
+# Gone with the test run: stdin closes when the test process dies, however it dies.
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+
+log = sys.argv[1]
+count = 0
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        global count
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            parsed = json.loads(body or b"null")
+        except ValueError:
+            parsed = body.decode("utf-8", "replace")
+        with open(log, "a") as f:
+            f.write(json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": parsed}) + "\n")
+        if self.path.startswith("/status/"):
+            status, answer = int(self.path.split("/")[2]), b"{}"
+        else:
+            count += 1
+            status, answer = 200, json.dumps({"id": "pbx-call-%d" % count}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""#
+
+    private init(port: Int, process: Process, log: URL) {
+        self.port = port
+        self.process = process
+        self.log = log
+    }
+
+    static func with<T>(_ body: (LocalPBX) async throws -> T) async throws -> T {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("pbx-\(UUID().uuidString).jsonl")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, log.path]
+        let output = Pipe(), input = Pipe()
+        process.standardOutput = output
+        process.standardInput = input
+        try process.run()
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let port = Int(line) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw TransportError("the local PBX did not start: \(line)")
+        }
+        let pbx = LocalPBX(port: port, process: process, log: log)
+        defer {
+            // SIGKILL: the test process may hand its children a blocked SIGTERM.
+            kill(process.processIdentifier, SIGKILL)
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+            try? FileManager.default.removeItem(at: log)
+        }
+        return try await body(pbx)
+    }
+
+    /// Every request received so far: `{path, headers, body}`.
+    func requests() throws -> [JSONValue] {
+        guard let data = FileManager.default.contents(atPath: log.path) else { return [] }
+        return try data.split(separator: UInt8(ascii: "\n")).map { try JSONValue.parse(Array($0)) }
+    }
+}
+
+/// An ``HTTPTransport`` over Foundation's URLSession, so this test target needs no libcurl shim.
+struct URLSessionTransport: HTTPTransport {
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        guard let url = URL(string: request.url) else { throw TransportError("bad URL \(request.url)") }
+        var urlRequest = URLRequest(url: url)
+        urlRequest.httpMethod = request.method
+        urlRequest.httpBody = Data(request.body)
+        urlRequest.timeoutInterval = 10
+        for header in request.headers { urlRequest.addValue(header.value, forHTTPHeaderField: header.name) }
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await URLSession.shared.data(for: urlRequest)
+        } catch {
+            throw TransportError("\(error)")
+        }
+        guard let http = response as? HTTPURLResponse else { throw TransportError("not an HTTP answer") }
+        let headers = http.allHeaderFields.compactMap { key, value in
+            (key as? String).map { (name: $0, value: "\(value)") }
+        }
+        return HTTPResponse(status: http.statusCode, headers: headers, body: Array(data))
+    }
+}
