@@ -20,7 +20,7 @@ extension SQLiteStore {
         if let conversation {
             for row in try Row.fetchAll(db, sql: """
                 SELECT adapter, COUNT(*) AS n, SUM(created_at >= ?) AS recent FROM messages
-                WHERE conversation_id = ? AND direction = 'inbound' GROUP BY adapter
+                WHERE conversation_id = ? AND direction = 'inbound' AND json_extract(metadata, '$.automated') IS NULL GROUP BY adapter
                 """, arguments: [now.epoch - 30 * 86400, conversation])
             {
                 byChannel[row["adapter"] ?? "unknown"] = row["n"]
@@ -119,7 +119,7 @@ extension SQLiteStore {
         try db.execute(sql: """
             UPDATE customers SET (contacts, first_contact_at, last_contact_at) = (
                 SELECT COUNT(*), MIN(m.created_at), MAX(m.created_at) FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                WHERE c.customer_id = ?1 AND m.direction = 'inbound')
+                WHERE c.customer_id = ?1 AND m.direction = 'inbound' AND json_extract(m.metadata, '$.automated') IS NULL)
             WHERE id = ?1
             """, arguments: [customer])
     }

@@ -64,6 +64,8 @@ extension SQLiteStore {
             return IngestOutcome(kind: .duplicate, messageID: row["id"], conversationID: row["conversation_id"])
         }
 
+        var message = message
+        if message.kind == .automated { message.metadata["automated"] = "true" }
         let identity = policy.normalizer.normalize(message.from)
         let answered = try answeredMessage(db, adapter: item.adapter, references: message.references)
         var related: [MessageRecord] = []
@@ -79,9 +81,9 @@ extension SQLiteStore {
             relatedEvents.append(
                 "\(identity.channel) \(identity.address) wrote quoting \(ConversationReference.format(target.conversation)) and was linked to this customer; unmerge or correct the identity if that is wrong")
         }
-        // Machines answering our mail (bounces, out-of-office) with an unknown sender are filed in the
-        // thread they answer, without making the machine a customer.
-        if found == nil, message.kind == .automated, let answered {
+        // Machines answering our mail (bounces, out-of-office) are filed in the thread they answer,
+        // without making the machine a customer: one provider's mailer-daemon serves many customers.
+        if message.kind == .automated, let answered {
             let record = try insertMessage(
                 db, conversationID: answered.conversation, direction: direction, adapter: item.adapter, channel: identity.channel,
                 address: message.from.address, threadRef: message.threadRef, externalID: message.externalID, inReplyTo: answered.message,
@@ -98,7 +100,7 @@ extension SQLiteStore {
             let customer = db.lastInsertedRowID
             return (customer, try insertIdentity(db, customer: customer, identity: identity, adapter: item.adapter, at: now))
         }()
-        if let answered, answered.customer != customerID {
+        if message.kind == .contact, let answered, answered.customer != customerID {
             relatedEvents.append(
                 "This message answers one in \(ConversationReference.format(answered.conversation)), another customer's conversation. If they are the same person, merge customer \(customerID) into customer \(answered.customer).")
         }
