@@ -108,12 +108,41 @@ public enum ConfigLoader {
         routing.acknowledge = s.bool("acknowledge", default: routing.acknowledge)
         routing.acknowledgeQuiet = s.duration("acknowledge_quiet", default: routing.acknowledgeQuiet)!
         routing.callbackWithin = s.duration("callback_within", default: routing.callbackWithin)!
+        routing.nextResponse = s.duration("next_response")
+        routing.resolution = s.duration("resolution")
+        if let hours = s.section("business_hours") { routing.businessHours = readBusinessHours(hours) }
         routing.rules.returnToOwner = s.bool("return_to_owner", default: true)
         routing.rules.reassignAfter = s.duration("reassign_after")
         routing.rules.ownerOverCapacity = s.bool("owner_over_capacity", default: true)
         routing.rules.autoAway = s.duration("auto_away")
         s.finish()
         return routing
+    }
+
+    /// `business_hours: {timezone: Europe/Madrid, hours: ["mon-fri 09:00-18:00"], holidays: ["2026-12-25"]}`
+    private static func readBusinessHours(_ s: ConfigSection) -> BusinessHours {
+        defer { s.finish() }
+        var zone = TimeZone.gmt
+        if let name = s.string("timezone") {
+            if let found = TimeZone(identifier: name) { zone = found } else { s.problem("timezone", "'\(name)' is not a time zone (e.g. Europe/Madrid)") }
+        }
+        var shifts: [Schedule.Shift] = []
+        for text in s.stringList("hours") {
+            switch Schedule.parseShift(text) {
+            case .success(let shift): shifts.append(shift)
+            case .failure(let error): s.problem("hours", error.message)
+            }
+        }
+        if shifts.isEmpty { s.problem("hours", "business hours need at least one line such as \"mon-fri 09:00-17:00\"") }
+        var holidays = Set<String>()
+        for day in s.stringList("holidays") {
+            if day.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) == nil {
+                s.problem("holidays", "'\(day)' is not a date YYYY-MM-DD")
+            } else {
+                holidays.insert(day)
+            }
+        }
+        return BusinessHours(schedule: Schedule(shifts: shifts, timeZone: zone), holidays: holidays)
     }
 
     private static func readDelivery(_ s: ConfigSection) -> DeliverySettings {
@@ -182,7 +211,8 @@ public enum ConfigLoader {
             return AdapterSpec(
                 id: id, type: type, team: team, firstResponse: s.duration("first_response"),
                 acknowledge: s.has("acknowledge") ? s.bool("acknowledge", default: true) : nil, acknowledgement: acknowledgement,
-                callbackWithin: s.duration("callback_within"), line: s.line, section: s)
+                callbackWithin: s.duration("callback_within"), nextResponse: s.duration("next_response"),
+                resolution: s.duration("resolution"), line: s.line, section: s)
         }
     }
 
@@ -248,7 +278,8 @@ public enum ConfigLoader {
                 let adapter = try factory.makeAdapter(id: spec.id, config: spec.section, context: adapterContext)
                 built.append(RegisteredAdapter(
                     adapter: adapter, team: spec.team, firstResponse: spec.firstResponse, acknowledge: spec.acknowledge,
-                    acknowledgement: spec.acknowledgement, callbackWithin: spec.callbackWithin))
+                    acknowledgement: spec.acknowledgement, callbackWithin: spec.callbackWithin,
+                    nextResponse: spec.nextResponse, resolution: spec.resolution))
             } catch {
                 spec.section.problem(nil, "cannot start: \(error)")
             }

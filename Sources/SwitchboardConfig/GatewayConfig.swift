@@ -27,6 +27,11 @@ public struct RoutingSettings: Sendable, Equatable {
     public var acknowledgeQuiet: Duration = .seconds(600)
     /// How soon a missed call must be called back, unless an adapter says otherwise.
     public var callbackWithin: Duration = .seconds(4 * 3600)
+    /// How soon a customer writing again after an answer is answered (nil: `first_response`).
+    public var nextResponse: Duration?
+    /// How soon a request must be resolved (nil: no such promise).
+    public var resolution: Duration?
+    public var businessHours = BusinessHours.always
     public var rules = RoutingRules()
 
     public init() {}
@@ -41,6 +46,8 @@ public struct AdapterSpec: Sendable {
     public var acknowledge: Bool?
     public var acknowledgement: String?
     public var callbackWithin: Duration?
+    public var nextResponse: Duration?
+    public var resolution: Duration?
     public var line: Int
     public var section: ConfigSection
 }

@@ -15,11 +15,17 @@ public struct RegisteredAdapter: Sendable {
     public var acknowledgement: String?
     /// How soon a missed call through it must be called back (nil: the gateway's default).
     public var callbackWithin: Duration?
+    /// Override `routing.next_response` and `routing.resolution` for this adapter.
+    public var nextResponse: Duration?
+    public var resolution: Duration?
 
     public init(
         adapter: any ChannelAdapter, team: String? = nil, firstResponse: Duration? = nil, identityChannel: String? = nil,
-        acknowledge: Bool? = nil, acknowledgement: String? = nil, callbackWithin: Duration? = nil
+        acknowledge: Bool? = nil, acknowledgement: String? = nil, callbackWithin: Duration? = nil,
+        nextResponse: Duration? = nil, resolution: Duration? = nil
     ) {
+        self.nextResponse = nextResponse
+        self.resolution = resolution
         self.acknowledge = acknowledge
         self.acknowledgement = acknowledgement
         self.callbackWithin = callbackWithin

@@ -54,6 +54,16 @@ extension AgentDesk {
         return try await customer(customerID, for: viewer)
     }
 
+    /// Puts the conversation on hold while the customer owes an answer, or takes it off hold.
+    public func setPending(_ conversationID: Int64, _ pending: Bool, by viewer: Viewer) async throws -> MessageRecord {
+        let access = try await authorize(conversationID, viewer)
+        let event = try await store.setPending(conversation: conversationID, pending, by: viewer.agentID, at: now())
+        var after = access
+        after.status = pending ? .pending : .open
+        events.publish("conversation.status", conversation: after, payload: event)
+        return event
+    }
+
     /// Records that the promised call back was made (the outcome goes in a note).
     public func completeCallback(_ conversationID: Int64, by viewer: Viewer) async throws -> MessageRecord {
         let access = try await authorize(conversationID, viewer)

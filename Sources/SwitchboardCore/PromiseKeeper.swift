@@ -50,9 +50,10 @@ public struct PromiseKeeper: Service {
             case .warning:
                 _ = try await store.markPromise(conversation: due.conversation.id, .warning, event: nil, at: at)
                 events.publish("sla.warning", conversation: due.conversation, payload: SLAPayload(due))
-            case .breach:
-                let text = "First response overdue (due \(due.due.map { ISO8601DateFormatter().string(from: $0) } ?? "?")): escalated to the team's supervisors"
-                let record = try await store.markPromise(conversation: due.conversation.id, .breach, event: text, at: at)
+            case .breach, .resolution:
+                let what = due.kind == .resolution ? "Resolution" : "Response"
+                let text = "\(what) overdue (due \(due.due.map { ISO8601DateFormatter().string(from: $0) } ?? "?")): escalated to the team's supervisors"
+                let record = try await store.markPromise(conversation: due.conversation.id, due.kind, event: text, at: at)
                 breaches.increment()
                 let supervisors = policy.directory.supervisors(of: due.conversation.team).map(\.id)
                 events.publish("sla.breached", conversation: due.conversation, alsoNotify: supervisors, payload: SLAPayload(due))

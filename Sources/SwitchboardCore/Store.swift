@@ -91,13 +91,23 @@ public struct IngestPolicy: Sendable {
     /// How long a missed call may wait for its call back, per adapter.
     public var callbackWithin: @Sendable (String) -> Duration
     public var acknowledgement: AcknowledgementPolicy
+    /// How soon a customer who writes again after an answer must be answered, per adapter.
+    public var nextResponse: @Sendable (String) -> Duration
+    /// How soon a request must be resolved, per adapter; nil: no resolution promise.
+    public var resolution: @Sendable (String) -> Duration?
+    /// The hours in which every promise's clock runs.
+    public var businessHours: BusinessHours
 
     public init(
         assignment: AssignmentPolicy, teamOfAdapter: @escaping @Sendable (String) -> String?,
         firstResponse: @escaping @Sendable (String) -> Duration, normalizer: IdentityNormalizer = IdentityNormalizer(),
         callbackWithin: @escaping @Sendable (String) -> Duration = { _ in .seconds(4 * 3600) },
-        acknowledgement: AcknowledgementPolicy = .off
+        acknowledgement: AcknowledgementPolicy = .off, nextResponse: (@Sendable (String) -> Duration)? = nil,
+        resolution: @escaping @Sendable (String) -> Duration? = { _ in nil }, businessHours: BusinessHours = .always
     ) {
+        self.nextResponse = nextResponse ?? firstResponse
+        self.resolution = resolution
+        self.businessHours = businessHours
         self.callbackWithin = callbackWithin
         self.acknowledgement = acknowledgement
         self.assignment = assignment
@@ -109,7 +119,7 @@ public struct IngestPolicy: Sendable {
 
 /// Which conversations a list asks for.
 public struct ConversationQuery: Sendable {
-    public enum StatusFilter: String, Sendable { case open, resolved, all }
+    public enum StatusFilter: String, Sendable { case open, pending, resolved, all }
     public var viewer: Viewer
     public var status: StatusFilter
     public var limit: Int
@@ -221,7 +231,7 @@ public struct Suggestion: Sendable, Codable, Equatable {
 
 /// A conversation whose promise is due.
 public struct PromiseDue: Sendable, Equatable {
-    public enum Kind: String, Sendable { case warning, breach, stale }
+    public enum Kind: String, Sendable { case warning, breach, stale, resolution }
     public var kind: Kind
     public var conversation: ConversationAccess
     public var due: Date?
@@ -352,6 +362,9 @@ public protocol Store: Sendable {
     /// Undoes the latest merge into `customer`, putting back what moved (and what arrived since
     /// through the moved identities).
     func unmerge(customer: Int64, by agent: String, at: Date) async throws -> MergeOutcome
+    /// Sets an open conversation `pending` (waiting on the customer: clocks stop, the resolution
+    /// clock keeps what was left) or back to `open`.
+    func setPending(conversation: Int64, _ pending: Bool, by agent: String, at: Date) async throws -> MessageRecord
     /// Marks a promised call back as made (the agent called and recorded the outcome).
     func completeCallback(conversation: Int64, by agent: String, at: Date) async throws -> MessageRecord?
 

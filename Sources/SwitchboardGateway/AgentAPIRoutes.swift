@@ -62,7 +62,7 @@ struct AgentAPIRoutes {
             let viewer = Viewer(try context.requireAgent())
             let raw = request.uri.queryParameters.get("status") ?? "open"
             guard let filter = ConversationQuery.StatusFilter(rawValue: raw) else {
-                throw ServiceError.badRequest("'status' must be one of open, resolved, all")
+                throw ServiceError.badRequest("'status' must be one of open, pending, resolved, all")
             }
             let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100
             guard (1...1000).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and 1000") }
@@ -123,6 +123,15 @@ struct AgentAPIRoutes {
         api.post("conversations/:id/resolve") { _, context in
             let viewer = Viewer(try context.requireAgent())
             return JSONResponse.make(try await desk.resolve(try id(context), by: viewer))
+        }
+        api.put("conversations/:id/status") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            var request = request
+            let change = try await request.decodeJSON(StatusChange.self, limit: maxBodyBytes)
+            guard change.status == "pending" || change.status == "open" else {
+                throw ServiceError.badRequest("'status' must be 'pending' (waiting on the customer) or 'open'; resolve with POST …/resolve")
+            }
+            return JSONResponse.make(try await desk.setPending(try id(context), change.status == "pending", by: viewer))
         }
         api.post("conversations/:id/callback-done") { _, context in
             let viewer = Viewer(try context.requireAgent())

@@ -175,6 +175,17 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("008-next-response-resolution-pending") { db in
+            // answered_at: the first reply; later customer messages run the next-response clock.
+            // resolution_left: what a pending conversation still had of its resolution promise.
+            try db.execute(sql: """
+                ALTER TABLE conversations ADD COLUMN answered_at REAL;
+                ALTER TABLE conversations ADD COLUMN resolution_due REAL;
+                ALTER TABLE conversations ADD COLUMN resolution_breached INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE conversations ADD COLUMN resolution_left REAL;
+                CREATE INDEX conversations_resolution_due ON conversations(resolution_due) WHERE status = 'open';
+                """)
+        }
         return migrator
     }
 }

@@ -15,7 +15,8 @@ extension SQLiteStore {
             try db.execute(
                 sql: """
                     UPDATE conversations SET first_response_due = NULL, awaiting_since = NULL, sla_warn_at = NULL, sla_warned = 0,
-                        sla_breached = 0, reassigned_at = NULL, callback_due = NULL, last_message_at = ? WHERE id = ?
+                        sla_breached = 0, reassigned_at = NULL, callback_due = NULL, answered_at = COALESCE(answered_at, ?1),
+                        last_message_at = ?1 WHERE id = ?2
                     """,
                 arguments: [at.epoch, conversation])
             return record
@@ -61,7 +62,8 @@ extension SQLiteStore {
             try db.execute(
                 sql: """
                     UPDATE conversations SET status = 'resolved', resolved_at = ?, first_response_due = NULL, awaiting_since = NULL,
-                        sla_warn_at = NULL, sla_warned = 0, sla_breached = 0, reassigned_at = NULL, escalated = 0, callback_due = NULL
+                        sla_warn_at = NULL, sla_warned = 0, sla_breached = 0, reassigned_at = NULL, escalated = 0, callback_due = NULL,
+                        resolution_due = NULL, resolution_left = NULL, answered_at = NULL
                     WHERE id = ?
                     """,
                 arguments: [at.epoch, conversation])

@@ -10,6 +10,7 @@ extension SQLiteStore {
             var arguments: StatementArguments = []
             switch query.status {
             case .open: conditions.append("c.status = 'open'")
+            case .pending: conditions.append("c.status = 'pending'")
             case .resolved: conditions.append("c.status = 'resolved'")
             case .all: break
             }
@@ -32,7 +33,7 @@ extension SQLiteStore {
                     customer: CustomerRef(id: row["customer_id"], name: row["customer_name"]),
                     owner: row["owner"], assignee: row["assignee"], escalated: row["escalated"],
                     lastMessageAt: row.date("last_message_at") ?? Date(epoch: 0), firstResponseDue: row.date("first_response_due"),
-                    callbackDue: row.date("callback_due"))
+                    callbackDue: row.date("callback_due"), resolutionDue: row.date("resolution_due"))
             }
         }
     }
@@ -49,7 +50,8 @@ extension SQLiteStore {
             return ConversationDetail(
                 id: id, status: ConversationStatus(rawValue: c["status"]) ?? .open, owner: c["owner"], assignee: c["assignee"],
                 team: c["team"], escalated: c["escalated"], firstResponseDue: c.date("first_response_due"),
-                customer: customer, messages: messages, tags: tags, callbackDue: c.date("callback_due"), mergedInto: c["merged_into"])
+                customer: customer, messages: messages, tags: tags, callbackDue: c.date("callback_due"), mergedInto: c["merged_into"],
+                resolutionDue: c.date("resolution_due"))
         }
     }
 

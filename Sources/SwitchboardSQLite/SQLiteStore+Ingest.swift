@@ -65,7 +65,7 @@ extension SQLiteStore {
         }
 
         var message = message
-        if message.kind == .automated { message.metadata["automated"] = "true" }
+        if message.kind == .automated, message.metadata["automated"] == nil { message.metadata["automated"] = "true" }
         let identity = policy.normalizer.normalize(message.from)
         let answered = try answeredMessage(db, adapter: item.adapter, references: message.references)
         var related: [MessageRecord] = []
@@ -112,8 +112,9 @@ extension SQLiteStore {
         let conversationID: Int64
         var owner: String?, assignee: String?
         var startsRequest = false
+        var answeredBefore = false
         if let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, status, owner, assignee, team FROM conversations WHERE customer_id = ?"),
+            db.cachedStatement(sql: "SELECT id, status, owner, assignee, team, answered_at, resolution_left FROM conversations WHERE customer_id = ?"),
             arguments: [customerID])
         {
             conversationID = row["id"]
@@ -121,6 +122,19 @@ extension SQLiteStore {
             assignee = row["assignee"]
             let current: String? = row["assignee"]
             let reopening = (row["status"] as String) == ConversationStatus.resolved.rawValue
+            answeredBefore = !reopening && (row["answered_at"] as Double?) != nil
+            if contact, (row["status"] as String) == ConversationStatus.pending.rawValue {
+                // The customer answered what we waited for: the conversation is open again and its
+                // resolution clock resumes with what was left.
+                try db.cachedStatement(sql: """
+                    UPDATE conversations SET status = 'open', resolution_left = NULL,
+                        resolution_due = CASE WHEN resolution_left IS NULL THEN resolution_due ELSE ? END WHERE id = ?
+                    """).execute(arguments: [
+                        (row["resolution_left"] as Double?).map {
+                            policy.businessHours.deadline(from: item.receivedAt, adding: .seconds($0)).epoch } ?? now,
+                        conversationID,
+                    ])
+            }
             if contact {
                 startsRequest = reopening
                 let team: String? = row["team"] ?? policy.teamOfAdapter(item.adapter)
@@ -186,16 +200,24 @@ extension SQLiteStore {
                 owner: owner, assignee: assignee, related: related)
         }
 
-        let target = policy.firstResponse(item.adapter).seconds
-        var due = now + target
-        var warnAt = now + target * 0.8
+        // Clocks run in business hours: the first answer is due `first_response` of open time
+        // after the message, a later one `next_response`.
+        let hours = policy.businessHours
+        let target = answeredBefore ? policy.nextResponse(item.adapter) : policy.firstResponse(item.adapter)
+        var due = hours.deadline(from: item.receivedAt, adding: target).epoch
+        var warnAt = hours.deadline(from: item.receivedAt, adding: target * 0.8).epoch
+        if startsRequest, let resolution = policy.resolution(item.adapter) {
+            try db.cachedStatement(sql: "UPDATE conversations SET resolution_due = ?, resolution_breached = 0, resolution_left = NULL WHERE id = ?")
+                .execute(arguments: [hours.deadline(from: item.receivedAt, adding: resolution).epoch, conversationID])
+        }
         if message.requestsCallback {
-            let within = policy.callbackWithin(item.adapter).seconds
+            let within = policy.callbackWithin(item.adapter)
+            let promised = hours.deadline(from: item.receivedAt, adding: within).epoch
             let callback = try Double.fetchOne(db, sql: """
                 UPDATE conversations SET callback_due = MIN(COALESCE(callback_due, ?), ?) WHERE id = ? RETURNING callback_due
-                """, arguments: [now + within, now + within, conversationID]) ?? now + within
+                """, arguments: [promised, promised, conversationID]) ?? promised
             due = min(due, callback)
-            warnAt = min(warnAt, now + within * 0.8)
+            warnAt = min(warnAt, hours.deadline(from: item.receivedAt, adding: within * 0.8).epoch)
             related.append(try insertMessage(
                 db, conversationID: conversationID, direction: .event,
                 body: "Call back promised by \(Date(epoch: callback).formatted(.iso8601)) (\(owner.map { "owner \($0)" } ?? "no owner yet"))",

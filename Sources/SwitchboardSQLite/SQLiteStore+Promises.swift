@@ -5,12 +5,15 @@ import SwitchboardCore
 extension SQLiteStore {
     public func promisesDue(now: Date, staleAfter: Duration?, limit: Int) async throws -> [PromiseDue] {
         try await pool.read { db in
-            let columns = "id, owner, assignee, team, status, first_response_due, awaiting_since"
+            let columns = "id, owner, assignee, team, status, first_response_due, resolution_due, awaiting_since"
             func due(_ kind: PromiseDue.Kind, _ sql: String, _ arguments: StatementArguments) throws -> [PromiseDue] {
                 try Row.fetchAll(db, sql: "SELECT \(columns) FROM conversations WHERE status = 'open' AND \(sql) LIMIT \(limit)", arguments: arguments)
-                    .map { PromiseDue(kind: kind, conversation: Self.access(row: $0), due: $0.date("first_response_due"), awaitingSince: $0.date("awaiting_since")) }
+                    .map { PromiseDue(
+                        kind: kind, conversation: Self.access(row: $0),
+                        due: $0.date(kind == .resolution ? "resolution_due" : "first_response_due"), awaitingSince: $0.date("awaiting_since")) }
             }
             var found = try due(.breach, "first_response_due <= ? AND sla_breached = 0", [now.epoch])
+            found += try due(.resolution, "resolution_due <= ? AND resolution_breached = 0", [now.epoch])
             found += try due(.warning, "sla_warn_at <= ? AND sla_warned = 0 AND sla_breached = 0", [now.epoch])
             if let staleAfter {
                 let cutoff = now.epoch - staleAfter.seconds
@@ -29,6 +32,8 @@ extension SQLiteStore {
                 try db.execute(sql: "UPDATE conversations SET sla_breached = 1, sla_warned = 1, escalated = 1 WHERE id = ?", arguments: [conversation])
             case .stale:
                 try db.execute(sql: "UPDATE conversations SET reassigned_at = ? WHERE id = ?", arguments: [at.epoch, conversation])
+            case .resolution:
+                try db.execute(sql: "UPDATE conversations SET resolution_breached = 1, escalated = 1 WHERE id = ?", arguments: [conversation])
             }
             guard let event else { return nil }
             return try Self.insertMessage(db, conversationID: conversation, direction: .event, body: event, createdAt: at.epoch)

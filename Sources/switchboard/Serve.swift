@@ -70,7 +70,10 @@ struct Serve: AsyncParsableCommand {
             teamOfAdapter: { registry[$0]?.team },
             firstResponse: { registry[$0]?.firstResponse ?? routing.firstResponse },
             callbackWithin: { registry[$0]?.callbackWithin ?? routing.callbackWithin },
-            acknowledgement: Acknowledgements.policy(routing: routing, registry: registry, directory: directory))
+            acknowledgement: Acknowledgements.policy(routing: routing, registry: registry, directory: directory),
+            nextResponse: { registry[$0]?.nextResponse ?? routing.nextResponse ?? registry[$0]?.firstResponse ?? routing.firstResponse },
+            resolution: { registry[$0]?.resolution ?? routing.resolution },
+            businessHours: routing.businessHours)
         let worker = DeliveryWorker(store: store, adapters: registry, events: events, settings: loaded.delivery, logger: logger)
         let context = CustomerContext(providers: loaded.contextProviders, logger: Logger(label: "switchboard.context"))
         let notifier = IngestNotifier(
@@ -80,12 +83,13 @@ struct Serve: AsyncParsableCommand {
         let runner = AdapterRunner(adapters: registry, sink: router, logger: logger)
         let keeper = PromiseKeeper(
             store: store, policy: AssignmentPolicy(directory: directory, rules: loaded.routing.rules), events: events, logger: logger)
-        let components = GatewayComponents(
+        var components = GatewayComponents(
             router: router,
             desk: AgentDesk(
                 directory: directory, store: store, adapters: registry, events: events, outbox: worker, rules: loaded.routing.rules,
                 normalizer: policy.normalizer, context: context),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
+        components.publicURL = loaded.server.publicURL
         let orphans = try await components.desk.redistributeOrphans()
         if orphans > 0 { logger.notice("redistributed conversations of agents removed from the configuration", metadata: ["count": "\(orphans)"]) }
         let host = loaded.server.host

@@ -43,7 +43,7 @@ final class TestClock: Sendable {
         #expect(try await nextSkipping(supervisorEvents, until: "sla.breached") == "sla.breached")
         let breached = try #require(try await t.store.conversation(id))
         #expect(breached.escalated)
-        #expect(breached.messages.contains { $0.direction == .event && $0.body.hasPrefix("First response overdue") })
+        #expect(breached.messages.contains { $0.direction == .event && $0.body.hasPrefix("Response overdue") })
         try await keeper.tick()  // nothing repeats
         clock.advance(2.0)  // 5.1 s: nobody answered, so it moves
         try await keeper.tick()

@@ -93,6 +93,8 @@ def test_every_route_is_documented_and_answered(spec):
         ("GET", "/api/v1/escalations", None),
         ("POST", "/api/v1/suggestions", {"body": "a macro for late orders"}),
         ("GET", "/api/v1/suggestions", None),
+        ("PUT", f"/api/v1/conversations/{cid}/status", {"status": "pending"}),
+        ("PUT", f"/api/v1/conversations/{cid}/status", {"status": "open"}),
         ("POST", f"/api/v1/conversations/{cid}/callback-done", None),
         ("GET", "/api/v1/customers?q=cust", None),
         ("GET", f"/api/v1/customers/{customer}", None),

@@ -4,7 +4,8 @@ import Foundation
 /// Conversation states. A resolved conversation reopens on the customer's next message; a merged one
 /// was folded into another customer's conversation (and comes back if the merge is undone).
 public enum ConversationStatus: String, Sendable, Codable {
-    case open, resolved, merged
+    /// `pending`: waiting on the customer; the response and resolution clocks stand still.
+    case open, pending, resolved, merged
 }
 
 /// What a message in a thread is.
@@ -115,6 +116,8 @@ public struct ConversationSummary: Sendable, Codable, Equatable {
     public var firstResponseDue: Date?
     /// A promised call back is due by then (a missed call).
     public var callbackDue: Date?
+    /// The request must be resolved by then (`routing.resolution`).
+    public var resolutionDue: Date?
     public var reference: String
 
     enum CodingKeys: String, CodingKey {
@@ -122,12 +125,14 @@ public struct ConversationSummary: Sendable, Codable, Equatable {
         case lastMessageAt = "last_message_at"
         case firstResponseDue = "first_response_due"
         case callbackDue = "callback_due"
+        case resolutionDue = "resolution_due"
     }
 
     public init(
         id: Int64, status: ConversationStatus, customer: CustomerRef, owner: String?, assignee: String?,
-        escalated: Bool, lastMessageAt: Date, firstResponseDue: Date?, callbackDue: Date? = nil
+        escalated: Bool, lastMessageAt: Date, firstResponseDue: Date?, callbackDue: Date? = nil, resolutionDue: Date? = nil
     ) {
+        self.resolutionDue = resolutionDue
         self.callbackDue = callbackDue
         self.reference = ConversationReference.format(id)
         self.id = id
@@ -214,6 +219,7 @@ public struct ConversationDetail: Sendable, Codable, Equatable {
     public var escalated: Bool
     public var firstResponseDue: Date?
     public var callbackDue: Date?
+    public var resolutionDue: Date?
     public var customer: CustomerDetail
     public var messages: [MessageRecord]
     public var tags: [String]
@@ -226,14 +232,16 @@ public struct ConversationDetail: Sendable, Codable, Equatable {
         case id, status, owner, assignee, team, escalated, customer, messages, tags, reference
         case firstResponseDue = "first_response_due"
         case callbackDue = "callback_due"
+        case resolutionDue = "resolution_due"
         case mergedInto = "merged_into"
     }
 
     public init(
         id: Int64, status: ConversationStatus, owner: String?, assignee: String?, team: String?, escalated: Bool,
         firstResponseDue: Date?, customer: CustomerDetail, messages: [MessageRecord], tags: [String] = [],
-        callbackDue: Date? = nil, mergedInto: Int64? = nil
+        callbackDue: Date? = nil, mergedInto: Int64? = nil, resolutionDue: Date? = nil
     ) {
+        self.resolutionDue = resolutionDue
         self.callbackDue = callbackDue
         self.mergedInto = mergedInto
         self.reference = ConversationReference.format(id)
