@@ -74,6 +74,19 @@ extension AgentDesk {
         return event
     }
 
+    /// The team's figures (supervisors only).
+    public func report(since: Date, for viewer: Viewer) async throws -> ReportSummary {
+        guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors read reports") }
+        return try await store.reportSummary(since: since, now: now())
+    }
+
+    /// Conversations active since `since` as CSV lines, header first (supervisors only).
+    public func exportConversations(since: Date, limit: Int, for viewer: Viewer) async throws -> String {
+        guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors export conversations") }
+        let rows = try await store.exportConversations(since: since, limit: limit)
+        return ([ConversationExportRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\r\n") + "\r\n"
+    }
+
     /// Fills in the context providers' data (bounded by their timeouts).
     func withContext(_ customer: CustomerDetail) async -> CustomerDetail {
         guard let context, !context.isEmpty else { return customer }

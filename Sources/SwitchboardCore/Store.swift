@@ -368,6 +368,11 @@ public protocol Store: Sendable {
     /// Marks a promised call back as made (the agent called and recorded the outcome).
     func completeCallback(conversation: Int64, by agent: String, at: Date) async throws -> MessageRecord?
 
+    /// Figures for supervisors since a moment.
+    func reportSummary(since: Date, now: Date) async throws -> ReportSummary
+    /// Conversations active since a moment, for export.
+    func exportConversations(since: Date, limit: Int) async throws -> [ConversationExportRow]
+
     /// Throws when storage is unreachable.
     func checkHealth() async throws
     func close() async throws

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SwitchboardCore
+import SwitchboardAdapterAPI
 
 /// The agent API under `/api/v1`. Each handler is a thin translation to ``AgentDesk``.
 struct AgentAPIRoutes {
@@ -137,6 +138,15 @@ struct AgentAPIRoutes {
             let viewer = Viewer(try context.requireAgent())
             return JSONResponse.make(try await desk.completeCallback(try id(context), by: viewer), status: .created)
         }
+        api.get("reports/summary") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            return JSONResponse.make(try await desk.report(since: try since(request), for: viewer))
+        }
+        api.get("reports/conversations.csv") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            let csv = try await desk.exportConversations(since: try since(request), limit: try limit(request, default: 100_000, max: 1_000_000), for: viewer)
+            return JSONResponse.bytes(Array(csv.utf8), contentType: "text/csv; charset=utf-8")
+        }
         api.get("customers") { request, context in
             let viewer = Viewer(try context.requireAgent())
             guard let q = formValue(request, "q") else { throw ServiceError.badRequest("'q' is required (a name, address or phone)") }
@@ -173,10 +183,22 @@ struct AgentAPIRoutes {
         Me(id: agent.id, name: agent.name, role: agent.role, teams: agent.teams, capacity: agent.capacity, status: try await desk.status(of: agent))
     }
 
-    private func limit(_ request: Request, default value: Int = 100) throws -> Int {
+    private func limit(_ request: Request, default value: Int = 100, max: Int = 1000) throws -> Int {
         let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? value
-        guard (1...1000).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and 1000") }
+        guard (1...max).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and \(max)") }
         return limit
+    }
+
+    /// `since`: an ISO 8601 time or a duration back from now (`24h`, `7d`); default the last 24 hours.
+    private func since(_ request: Request) throws -> Date {
+        guard let value = request.uri.queryParameters.get("since") else { return Date().addingTimeInterval(-86400) }
+        let raw = String(value)
+        if let date = ISO8601DateFormatter().date(from: raw) { return date }
+        if raw.hasSuffix("d"), let days = Double(String(raw.dropLast())) { return Date().addingTimeInterval(-days * 86400) }
+        if let duration = DurationParser.parse(raw) {
+            return Date().addingTimeInterval(-(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18))
+        }
+        throw ServiceError.badRequest("'since' must be an ISO 8601 time or a duration such as 24h or 7d")
     }
 
     /// A query parameter decoded as browsers and form encoders write it (`+` is a space, `%2B` a plus).

@@ -96,6 +96,8 @@ def test_every_route_is_documented_and_answered(spec):
         ("PUT", f"/api/v1/conversations/{cid}/status", {"status": "pending"}),
         ("PUT", f"/api/v1/conversations/{cid}/status", {"status": "open"}),
         ("POST", f"/api/v1/conversations/{cid}/callback-done", None),
+        ("GET", "/api/v1/reports/summary?since=7d", None),
+        ("GET", "/api/v1/reports/conversations.csv", None),
         ("GET", "/api/v1/customers?q=cust", None),
         ("GET", f"/api/v1/customers/{customer}", None),
         ("POST", f"/api/v1/customers/{customer}/identities", {"channel": "email", "address": unique("x") + "@example.com"}),
