@@ -74,6 +74,20 @@ extension AgentDesk {
         return event
     }
 
+    /// A supervisor closes an escalation (the conversation stays open); with `handBack` the owner
+    /// takes the conversation again.
+    public func closeEscalation(_ conversationID: Int64, note: String?, handBack: Bool, by viewer: Viewer) async throws -> MessageRecord {
+        guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors close escalations") }
+        let access = try await authorize(conversationID, viewer)
+        let text = note?.trimmed.isEmpty == false ? note?.trimmed : nil
+        let event = try await store.closeEscalation(conversation: conversationID, by: viewer.agentID, note: text, at: now())
+        events.publish("conversation.escalation_closed", conversation: access, payload: event)
+        if handBack, let owner = access.owner, owner != access.assignee {
+            _ = try await assign(conversationID, to: owner, makeOwner: false, by: viewer)
+        }
+        return event
+    }
+
     /// The team's figures (supervisors only).
     public func report(since: Date, for viewer: Viewer) async throws -> ReportSummary {
         guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors read reports") }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// Keeps the promises made to customers: warns the assignee at 80 % of the first-response time,
 /// flags and escalates a breach to the assignee and the team's supervisors, and moves a
@@ -18,6 +19,7 @@ public struct PromiseKeeper: Service {
     /// Before any connection is seen, absence is counted from the keeper's start.
     private let startedAt: Date
     private let reassignments = Counter(label: "switchboard_reassignments_total", dimensions: [("reason", "no_reply")])
+    private let figures = FiguresClock()
 
     public init(
         store: any Store, policy: AssignmentPolicy, events: EventBus, interval: Duration = .seconds(1),
@@ -41,9 +43,32 @@ public struct PromiseKeeper: Service {
         }
     }
 
+    /// Publishes the team's figures as gauges (`/metrics`), at most every 15 s: they come from the
+    /// same query as the supervisors' report, so dashboards and the report agree.
+    private func recordFigures(at: Date) async throws {
+        let due = figures.last.withLock { last -> Bool in
+            guard last.map({ at.timeIntervalSince($0) >= 15 }) ?? true else { return false }
+            last = at
+            return true
+        }
+        guard due else { return }
+        let report = try await store.reportSummary(since: at.addingTimeInterval(-86400), now: at)
+        for status in ["open", "pending", "resolved", "merged"] {
+            Gauge(label: "switchboard_conversations", dimensions: [("status", status)]).record(report.conversations[status] ?? 0)
+        }
+        Gauge(label: "switchboard_conversations_escalated").record(report.escalated)
+        Gauge(label: "switchboard_conversations_breached").record(report.breached)
+        Gauge(label: "switchboard_conversations_unassigned").record(report.unassigned)
+        Gauge(label: "switchboard_conversations_awaiting_answer").record(report.awaitingAnswer)
+        if let median = report.firstResponseMedianSeconds {
+            Gauge(label: "switchboard_first_response_median_seconds").record(median)
+        }
+    }
+
     /// One pass over everything due now.
     public func tick() async throws {
         let at = now()
+        try await recordFigures(at: at)
         if let autoAway = policy.rules.autoAway { try await markAbsentAgentsAway(after: autoAway, at: at) }
         for due in try await store.promisesDue(now: at, staleAfter: policy.rules.reassignAfter, limit: 500) {
             switch due.kind {
@@ -115,4 +140,9 @@ struct SLAPayload: Encodable {
         self.due = due.due
         awaiting_since = due.awaitingSince
     }
+}
+
+/// When the gauges were last recorded; shared by copies of the keeper.
+private final class FiguresClock: Sendable {
+    let last = Mutex<Date?>(nil)
 }

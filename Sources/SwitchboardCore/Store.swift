@@ -368,6 +368,10 @@ public protocol Store: Sendable {
     /// Marks a promised call back as made (the agent called and recorded the outcome).
     func completeCallback(conversation: Int64, by agent: String, at: Date) async throws -> MessageRecord?
 
+    /// Closes an escalation (the flag a supervisor or a broken promise raised) without resolving the
+    /// conversation; recorded with the supervisor's note.
+    func closeEscalation(conversation: Int64, by agent: String, note: String?, at: Date) async throws -> MessageRecord
+
     /// Figures for supervisors since a moment.
     func reportSummary(since: Date, now: Date) async throws -> ReportSummary
     /// Conversations active since a moment, for export.

@@ -43,6 +43,10 @@ struct AgentAPIRoutes {
         var address: String
     }
     struct MergeRequest: Decodable { var other: Int64 }
+    struct CloseEscalationRequest: Decodable {
+        var note: String?
+        var hand_back: Bool?
+    }
 
     func add(to api: RouterGroup<GatewayContext>) {
         api.get("me") { _, context in
@@ -133,6 +137,13 @@ struct AgentAPIRoutes {
                 throw ServiceError.badRequest("'status' must be 'pending' (waiting on the customer) or 'open'; resolve with POST …/resolve")
             }
             return JSONResponse.make(try await desk.setPending(try id(context), change.status == "pending", by: viewer))
+        }
+        api.post("conversations/:id/escalation/close") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            var request = request
+            let body = try await request.decodeJSON(CloseEscalationRequest.self, limit: maxBodyBytes)
+            return JSONResponse.make(
+                try await desk.closeEscalation(try id(context), note: body.note, handBack: body.hand_back ?? false, by: viewer), status: .created)
         }
         api.post("conversations/:id/callback-done") { _, context in
             let viewer = Viewer(try context.requireAgent())

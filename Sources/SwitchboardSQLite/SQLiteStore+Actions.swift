@@ -48,6 +48,21 @@ extension SQLiteStore {
         }
     }
 
+    public func closeEscalation(conversation: Int64, by agent: String, note: String?, at: Date) async throws -> MessageRecord {
+        try await pool.write { db in
+            guard let escalated = try Bool.fetchOne(db, sql: "SELECT escalated FROM conversations WHERE id = ?", arguments: [conversation]) else {
+                throw ServiceError.notFound("conversation \(conversation)")
+            }
+            guard escalated else {
+                throw ServiceError(status: 409, code: "not_escalated", message: "conversation \(conversation) is not escalated")
+            }
+            try db.execute(sql: "UPDATE conversations SET escalated = 0 WHERE id = ?", arguments: [conversation])
+            return try Self.insertMessage(
+                db, conversationID: conversation, direction: .event,
+                body: "\(agent) closed the escalation" + (note.map { ": \($0)" } ?? ""), author: agent, createdAt: at.epoch)
+        }
+    }
+
     public func resolve(conversation: Int64, author: String, at: Date) async throws -> MessageRecord {
         try await pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT assignee, status FROM conversations WHERE id = ?", arguments: [conversation]) else {

@@ -1,7 +1,7 @@
 """Listening and learning: tags on conversations, the escalation list for supervisors, and
 suggestions that go upward."""
 
-from conftest import message, unique
+from conftest import message, unique, wait_until
 
 
 def test_tags_escalations_and_suggestions(gateway):
@@ -34,3 +34,33 @@ def test_tags_escalations_and_suggestions(gateway):
     assert gw.api(owner, "GET", "suggestions").status_code == 403
     listed = gw.get_json("marta", "suggestions")["suggestions"]
     assert [s["body"] for s in listed] == ["Shorter greeting", "A macro for late orders"]
+
+
+def test_a_supervisor_closes_an_escalation_and_hands_the_conversation_back(gateway):
+    gw = gateway()
+    conv = gw.conversation_of(gw.ingest(unique("m"), unique("esc")))
+    owner, cid = conv["owner"], conv["id"]
+    assert gw.api(owner, "POST", f"conversations/{cid}/escalations", json={"reason": "angry customer"}).status_code == 201
+    assert gw.get_json("marta", f"conversations/{cid}")["assignee"] == "marta"
+    assert gw.api(owner, "POST", f"conversations/{cid}/escalation/close", json={}).status_code == 403
+    closed = gw.api("marta", "POST", f"conversations/{cid}/escalation/close", json={"note": "calmed down", "hand_back": True})
+    assert closed.status_code == 201, closed.text
+    assert "closed the escalation: calmed down" in closed.json()["body"]
+    after = gw.get_json("marta", f"conversations/{cid}")
+    assert after["escalated"] is False and after["status"] == "open" and after["assignee"] == owner
+    assert [c["id"] for c in gw.get_json("marta", "escalations")["conversations"]] == []
+    again = gw.api("marta", "POST", f"conversations/{cid}/escalation/close", json={})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "not_escalated"
+
+
+def test_team_figures_are_exported_as_metrics(gateway):
+    gw = gateway()
+    gw.ingest(unique("m"), unique("fig"))
+    gw.ingest(unique("m"), unique("fig"))
+
+    def figures():
+        text = gw.session.get(gw.url + "/metrics", timeout=5).text
+        return text if 'switchboard_conversations{status="open"} 2' in text else None
+
+    text = wait_until(figures, timeout=30, what="conversation gauges in /metrics")
+    assert "switchboard_conversations_awaiting_answer 2" in text
