@@ -1,17 +1,24 @@
 # Switchboard: `make run` builds and starts the gateway on the embedded default;
 # `make test` runs every test. Both install what they need on a fresh Debian machine.
 SHELL := /bin/bash
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libgmime-3.0-dev dovecot-imapd
-PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator aiosmtpd
+# What building and running needs.
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libgmime-3.0-dev
+# What the tests start besides: Dovecot (IMAP), Chromium + chromedriver (the console's browser tests).
+TEST_APT_PACKAGES := dovecot-imapd chromium chromium-driver
+PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator aiosmtpd selenium
 CONFIG ?= Config/switchboard.yaml
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps build release run test test-swift test-e2e bench clean
+.PHONY: deps test-deps build release run test test-swift test-e2e bench clean
 
 deps:
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
-	@python3 -c 'import pytest, requests, yaml, jsonschema, openapi_spec_validator, aiosmtpd' 2>/dev/null || \
+
+test-deps: deps
+	@if ! dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null; fi
+	@python3 -c 'import pytest, requests, yaml, jsonschema, openapi_spec_validator, aiosmtpd, selenium' 2>/dev/null || \
 		python3 -m pip install -q $(PIP_PACKAGES)
 
 build: deps
@@ -30,7 +37,7 @@ run: release
 	@echo "agent tokens: ana=$$SB_TOKEN_ANA luis=$$SB_TOKEN_LUIS marta=$$SB_TOKEN_MARTA (webhook secret: $$SHOP_CHAT_SECRET)"
 	.build/release/switchboard serve --config $(CONFIG)
 
-test: build
+test: test-deps build
 	swift test --skip-build
 	SWITCHBOARD_BIN=$(CURDIR)/.build/debug/switchboard python3 -m pytest -q tests/e2e
 

@@ -1,20 +1,39 @@
 import Hummingbird
 import SwitchboardCore
 
-/// Resolves `Authorization: Bearer <token>` to a configured agent; 401 otherwise.
+/// Resolves `Authorization: Bearer <token>` to a configured agent; 401 otherwise. Without that
+/// header, a console session cookie is accepted instead, and then every state-changing request
+/// must also carry the session's `X-CSRF-Token` (403 otherwise): the cookie rides along on any
+/// request the browser makes, the header only on those the console's own code sends.
 struct AgentAuthMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
     let directory: AgentDirectory
+    var sessions: ConsoleSessions? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
-            throw ServiceError(status: 401, code: "unauthorized", message: "missing Authorization: Bearer <token> header")
+            return try await withSession(request, context: context, next: next)
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer",
               let agent = directory.agent(forToken: String(parts[1]).trimmingCharacters(in: .whitespaces))
         else {
             throw ServiceError(status: 401, code: "unauthorized", message: "the bearer token is not valid")
+        }
+        var context = context
+        context.agent = agent
+        context.logger[metadataKey: "agent"] = "\(agent.id)"
+        return try await next(request, context)
+    }
+
+    private func withSession(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let sessions, let value = request.cookies[ConsoleSessions.cookieName]?.value,
+              let (agent, session) = try await sessions.resolve(cookieValue: value)
+        else {
+            throw ServiceError(status: 401, code: "unauthorized", message: "missing Authorization: Bearer <token> header")
+        }
+        if ![.get, .head, .options].contains(request.method), !ConsoleSessions.csrfMatches(request, session) {
+            throw ServiceError(status: 403, code: "csrf", message: "missing or wrong X-CSRF-Token header for this console session")
         }
         var context = context
         context.agent = agent

@@ -14,6 +14,8 @@ public struct GatewayComponents: Sendable {
     public var registry: PrometheusCollectorRegistry
     public var maxBodyBytes: Int
     public var heartbeat: Duration
+    /// `server.public_url`: the console's session cookie is `Secure` when it is https.
+    public var publicURL: String = ""
 
     public init(
         router: SwitchboardCore.Router, desk: AgentDesk, events: EventBus, store: any Store,
@@ -41,7 +43,10 @@ public enum Gateway {
         routes.get("/api/v1/openapi.yaml") { _, _ in
             JSONResponse.bytes(OpenAPIDocument.bytes, contentType: "application/yaml")
         }
-        let api = routes.group("/api/v1").add(middleware: AgentAuthMiddleware(directory: c.desk.directory))
+        let sessions = ConsoleSessions(store: c.store as? any SessionStore, directory: c.desk.directory, publicURL: c.publicURL)
+        ConsoleRoutes(sessions: sessions, maxBodyBytes: c.maxBodyBytes).add(to: routes)
+        let api = routes.group("/api/v1").add(middleware: AgentAuthMiddleware(directory: c.desk.directory, sessions: sessions))
+        ConsoleInboxRoute(desk: c.desk).add(to: api)
         AgentAPIRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
         EventStreamRoute(events: c.events, heartbeat: c.heartbeat).add(to: api)
         return routes

@@ -186,6 +186,29 @@ enum SQLiteSchema {
                 CREATE INDEX conversations_resolution_due ON conversations(resolution_due) WHERE status = 'open';
                 """)
         }
+        migrator.registerMigration("007-console-sessions") { db in
+            // Only hashes are stored: the PBKDF2 hash of each console password and the SHA-256 of
+            // each session cookie, so the database alone signs nobody in.
+            try db.execute(sql: """
+                CREATE TABLE agent_passwords (
+                    agent_id TEXT PRIMARY KEY,
+                    hash BLOB NOT NULL,
+                    salt BLOB NOT NULL,
+                    iterations INTEGER NOT NULL,
+                    failures INTEGER NOT NULL DEFAULT 0,
+                    last_failure_at REAL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE TABLE console_sessions (
+                    token_hash BLOB PRIMARY KEY,
+                    agent_id TEXT NOT NULL,
+                    csrf_token TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_seen_at REAL NOT NULL
+                );
+                CREATE INDEX console_sessions_by_last_seen ON console_sessions(last_seen_at);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,273 @@
+// One conversation: the thread across channels, the customer card, the reply box and actions.
+import { api, ApiError } from './api.js';
+import { el, clear, announce, showError, clearError, uid } from './dom.js';
+import { t, dateTime, fromNow } from './i18n.js';
+
+export class ConversationView {
+  constructor(root, id, me) {
+    this.root = root;
+    this.id = id;
+    this.me = me;
+    this.detail = null;
+    this.seen = new Set();
+    this.header = el('div', { class: 'conv-header' });
+    this.thread = el('ol', { class: 'thread', id: 'thread', 'aria-labelledby': 'thread-title' });
+    this.card = el('aside', { class: 'customer-card', id: 'customer-card', 'aria-labelledby': 'card-title' });
+    this.composer = el('div', { class: 'composer' });
+    this.viaSelect = null;
+  }
+
+  async load() {
+    clear(this.root).append(el('p', { class: 'loading' }, t('loading')));
+    let detail;
+    try {
+      detail = await api.conversation(this.id);
+    } catch (error) {
+      this.renderRefusal(error);
+      return;
+    }
+    clear(this.root).append(
+      el('a', { href: '#/', class: 'back', id: 'back-link' }, t('back')),
+      this.header,
+      el('div', { class: 'conv-layout' },
+        el('section', { class: 'conv-main', 'aria-labelledby': 'thread-title' },
+          el('h2', { id: 'thread-title', class: 'visually-hidden' }, t('thread')),
+          this.thread,
+          this.composer),
+        this.card));
+    this.show(detail, false);
+    this.renderComposer();
+    document.getElementById('main').focus();
+  }
+
+  renderRefusal(error) {
+    const text = error instanceof ApiError && error.status === 403 ? t('forbidden', { m: error.message })
+      : error instanceof ApiError && error.status === 404 ? t('notFound') : t('error', { m: error.message });
+    clear(this.root).append(
+      el('a', { href: '#/', class: 'back', id: 'back-link' }, t('back')),
+      el('p', { class: 'refusal', id: 'conversation-refused', role: 'alert', dataset: { status: String(error.status ?? '') } }, text));
+  }
+
+  async refresh(pending) {
+    if (!pending.all && !pending.ids.has(this.id)) return;
+    try {
+      this.show(await api.conversation(this.id), true);
+    } catch (error) {
+      this.renderRefusal(error);
+      return;
+    }
+    for (const { type, data } of pending.events) {
+      if (type === 'delivery.updated' && data.conversation_id === this.id && data.delivery) {
+        announce(t('deliveryChanged', { s: t(`delivery_${data.delivery.state}`) }));
+      }
+    }
+  }
+
+  show(detail, live) {
+    const before = this.seen;
+    this.detail = detail;
+    this.seen = new Set(detail.messages.map((m) => m.id));
+    document.title = `${detail.customer.name || t('unnamed')} · Switchboard`;
+    this.renderHeader();
+    this.renderThread(live ? before : null);
+    this.renderCard();
+    this.updateVia();
+  }
+
+  renderHeader() {
+    const d = this.detail;
+    clear(this.header).append(
+      el('h1', { id: 'conv-title' }, d.customer.name || t('unnamed')),
+      el('p', { class: 'conv-facts' },
+        el('span', { class: 'reference' }, `${t('reference')}: ${d.reference}`),
+        el('span', { class: 'badge status', id: 'conv-status' }, t(d.status)),
+        d.escalated ? el('span', { class: 'badge escalated' }, t('escalated')) : null,
+        d.first_response_due && d.status === 'open'
+          ? el('span', { class: new Date(d.first_response_due) < new Date() ? 'due overdue' : 'due' },
+            t(new Date(d.first_response_due) < new Date() ? 'overdue' : 'due', { t: fromNow(d.first_response_due) }))
+          : null),
+      // (append() would print a null as text; el() skips it.)
+      ...(d.tags?.length ? [el('p', { class: 'tags', id: 'conv-tags' }, `${t('tags')}: `, d.tags.map((tag) => el('span', { class: 'badge tag' }, tag)))] : []));
+  }
+
+  renderThread(before) {
+    const atBottom = this.thread.scrollHeight - this.thread.scrollTop - this.thread.clientHeight < 40;
+    clear(this.thread);
+    for (const m of this.detail.messages) {
+      const item = messageItem(m, (id) => this.retry(id));
+      if (before && !before.has(m.id)) item.classList.add('fresh');
+      this.thread.append(item);
+    }
+    if (atBottom || !before) this.thread.scrollTop = this.thread.scrollHeight;
+  }
+
+  renderCard() {
+    const c = this.detail.customer;
+    const d = this.detail;
+    const byChannel = Object.entries(c.contacts_by_channel ?? {});
+    clear(this.card).append(
+      el('h2', { id: 'card-title' }, t('customerCard')),
+      el('p', { class: 'card-name', id: 'card-name' }, c.name || t('unnamed')),
+      el('dl', { class: 'facts' },
+        el('dt', {}, t('owner')), el('dd', { id: 'card-owner' }, d.owner ?? t('nobody')),
+        el('dt', {}, t('assignee')), el('dd', { id: 'card-assignee' }, d.assignee ?? t('nobody'))),
+      el('h3', {}, t('identities')),
+      el('ul', { class: 'identities', id: 'card-identities' },
+        (c.identities ?? []).map((i) => el('li', {},
+          el('span', { class: 'badge channel' }, i.adapter), ' ', el('span', { class: 'address' }, i.address),
+          el('span', { class: 'muted' }, ` (${i.channel})`)))),
+      el('h3', {}, t('contacts')),
+      el('dl', { class: 'facts', id: 'card-contacts' },
+        el('dt', {}, t('contactsTotal')), el('dd', { id: 'contacts-total' }, String(c.contacts ?? 0)),
+        el('dt', {}, t('contactsLast30')), el('dd', { id: 'contacts-30' }, String(c.contacts_last_30_days ?? 0)),
+        byChannel.length ? [el('dt', {}, t('perChannel')), el('dd', {},
+          el('ul', { class: 'plain' }, byChannel.map(([adapter, n]) => el('li', {}, el('span', { class: 'badge channel' }, adapter), ` ${n}`))))] : null),
+      el('h3', {}, t('context')),
+      contextSection(c));
+  }
+
+  renderComposer() {
+    const replyError = el('p', { class: 'form-error', id: 'reply-error', role: 'alert' });
+    const body = el('textarea', { id: 'reply-body', rows: '3', required: true });
+    this.viaSelect = el('select', { id: 'reply-via' });
+    this.viaHint = el('p', { class: 'hint', id: 'reply-via-hint' });
+    const form = el('form', { id: 'reply-form', class: 'reply', onsubmit: async (event) => {
+      event.preventDefault();
+      replyError.textContent = '';
+      const payload = { body: body.value };
+      if (this.viaSelect.value && this.viaSelect.value !== this.defaultAdapter()) payload.via = this.viaSelect.value;
+      try {
+        await api.reply(this.id, payload);
+        body.value = '';
+        announce(t('sent'));
+        this.show(await api.conversation(this.id), true);
+      } catch (error) {
+        replyError.textContent = error.message;
+        replyError.dataset.code = error.code ?? '';
+      }
+    } },
+    el('label', { for: 'reply-body' }, t('reply')), body,
+    el('div', { class: 'row' },
+      el('label', { for: 'reply-via' }, t('replyVia')), this.viaSelect,
+      el('button', { type: 'submit', id: 'reply-send' }, t('send'))),
+    this.viaHint, replyError);
+    this.viaSelect.addEventListener('change', () => this.updateViaHint());
+
+    const actions = el('div', { class: 'actions', role: 'group', 'aria-label': t('actions') },
+      simpleForm('note', t('addNote'), t('saveNote'), (v) => api.note(this.id, v), this, true),
+      simpleForm('escalate', t('escalateReason'), t('escalate'), (v) => api.escalate(this.id, v), this),
+      simpleForm('tag', t('tag'), t('addTag'), (v) => api.tag(this.id, v), this),
+      simpleForm('merge', t('mergeOther'), t('merge'), async (v) => {
+        if (!window.confirm(t('mergeConfirm', { o: v }))) return false;
+        return api.merge(this.detail.customer.id, Number(v));
+      }, this, false, 'number'),
+      el('button', { type: 'button', id: 'resolve', class: 'secondary', onclick: () => this.act(() => api.resolve(this.id)) }, t('resolve')));
+    clear(this.composer).append(form, el('h2', { class: 'visually-hidden' }, t('actions')), actions);
+    this.updateVia();
+  }
+
+  /** The adapter a reply leaves through when the agent picks none: the latest inbound message's. */
+  defaultAdapter() {
+    const inbound = (this.detail?.messages ?? []).filter((m) => m.direction === 'inbound' && m.adapter);
+    return inbound.length ? inbound[inbound.length - 1].adapter : null;
+  }
+
+  updateVia() {
+    if (!this.viaSelect || !this.detail) return;
+    const chosen = this.viaSelect.value;
+    const fallback = this.defaultAdapter();
+    const adapters = [...new Set([fallback, ...(this.detail.customer.identities ?? []).map((i) => i.adapter)].filter(Boolean))];
+    clear(this.viaSelect).append(...adapters.map((a) => el('option', { value: a }, a === fallback ? t('replyDefault', { a }) : a)));
+    this.viaSelect.value = adapters.includes(chosen) ? chosen : (fallback ?? '');
+    this.updateViaHint();
+  }
+
+  updateViaHint() {
+    this.viaHint.textContent = this.viaSelect.value ? t('replyLeaves', { a: this.viaSelect.value }) : '';
+  }
+
+  async act(action) {
+    clearError();
+    try {
+      const result = await action();
+      if (result === false) return false;
+      announce(t('done'));
+      this.show(await api.conversation(this.id), true);
+      return true;
+    } catch (error) {
+      showError(t('error', { m: error.message }));
+      return false;
+    }
+  }
+
+  retry(messageID) {
+    return this.act(() => api.retry(messageID));
+  }
+}
+
+function simpleForm(name, label, button, call, view, multiline = false, type = 'text') {
+  const id = uid(name);
+  const input = multiline ? el('textarea', { id, rows: '2', required: true }) : el('input', { id, type, required: true, min: type === 'number' ? '1' : null });
+  return el('form', { class: `mini ${name}`, id: `${name}-form`, onsubmit: async (event) => {
+    event.preventDefault();
+    if (await view.act(() => call(input.value))) input.value = '';
+  } }, el('label', { for: id }, label), input, el('button', { type: 'submit', class: 'secondary' }, button));
+}
+
+function messageItem(m, retry) {
+  const meta = el('p', { class: 'meta' },
+    m.adapter ? el('span', { class: 'badge channel', title: m.channel ?? '' }, m.adapter) : null,
+    el('span', { class: 'direction' }, t(m.direction)),
+    m.author ? el('span', { class: 'author' }, m.author) : null,
+    el('time', { datetime: m.created_at }, dateTime(m.created_at)));
+  const children = [meta, el('p', { class: 'body' }, m.body)];
+  if (m.attachments?.length) {
+    children.push(el('ul', { class: 'attachments', 'aria-label': t('attachments') }, m.attachments.map((a) => {
+      const name = a.file_name || a.kind;
+      const facts = [a.mime_type, a.size != null ? formatSize(a.size) : null].filter(Boolean).join(', ');
+      // Only web links are followed; anything else (javascript:, data:) stays text.
+      const safe = typeof a.url === 'string' && /^https?:\/\//i.test(a.url);
+      return el('li', {}, safe ? el('a', { href: a.url, rel: 'noopener noreferrer', target: '_blank' }, name) : name,
+        facts ? ` (${facts})` : '');
+    })));
+  }
+  if (m.direction === 'outbound' && m.delivery) {
+    const d = m.delivery;
+    children.push(el('p', { class: `delivery delivery-${d.state}` },
+      el('span', { class: 'delivery-state', dataset: { state: d.state } }, t(`delivery_${d.state}`)),
+      d.attempts > 1 ? el('span', { class: 'muted' }, ` · ${t('attempts', { n: d.attempts })}`) : null,
+      d.error ? el('span', { class: 'delivery-error' }, ` · ${d.error}`) : null,
+      d.state === 'failed' ? el('button', { type: 'button', class: 'secondary retry', onclick: () => retry(m.id) }, t('retry')) : null));
+  }
+  return el('li', { class: `msg msg-${m.direction}`, dataset: { id: String(m.id), direction: m.direction } }, children);
+}
+
+function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function contextSection(customer) {
+  const providers = [...new Set([...Object.keys(customer.context ?? {}), ...Object.keys(customer.context_status ?? {})])].sort();
+  if (!providers.length) return el('p', { class: 'muted' }, t('noContext'));
+  return el('div', { class: 'context', id: 'card-context' }, providers.map((id) => {
+    const status = customer.context_status?.[id];
+    const label = status ? `${id}: ${t(`ctx_${status.state}`)}${status.message ? ` — ${status.message}` : ''}` : id;
+    return el('section', { class: 'provider', dataset: { provider: id, state: status?.state ?? 'ok' } },
+      el('h4', { class: 'provider-status' }, label),
+      id in (customer.context ?? {}) ? jsonView(customer.context[id]) : null);
+  }));
+}
+
+/** Renders provider JSON as nested definition lists; every value goes in as text. */
+function jsonView(value, depth = 0) {
+  if (depth > 6) return el('span', {}, JSON.stringify(value));
+  if (Array.isArray(value)) {
+    return el('ol', { class: 'json-list' }, value.map((v) => el('li', {}, jsonView(v, depth + 1))));
+  }
+  if (value && typeof value === 'object') {
+    return el('dl', { class: 'json' }, Object.entries(value).flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, jsonView(v, depth + 1))]));
+  }
+  return el('span', { class: 'json-value' }, value == null || value === '' ? '—' : String(value));
+}

@@ -1,0 +1,178 @@
+// UI text in English and Spanish, chosen from the browser's language.
+const en = {
+  title: 'Switchboard',
+  skip: 'Skip to content',
+  signInTitle: 'Sign in to the agent console',
+  agentId: 'Agent id',
+  password: 'Password',
+  signIn: 'Sign in',
+  orToken: 'Or sign in with your API token',
+  token: 'API token',
+  signInToken: 'Sign in with token',
+  signOut: 'Sign out',
+  inbox: 'Inbox',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  offline: 'Disconnected',
+  statusFilter: 'Status',
+  open: 'Open', resolved: 'Resolved', all: 'All', pending: 'Pending', merged: 'Merged',
+  scopeFilter: 'Whose',
+  mine: 'Mine', everyone: 'Everyone', escalations: 'Escalations',
+  noConversations: 'No conversations here.',
+  unnamed: 'Unnamed customer',
+  waiting: 'waiting {t}',
+  due: 'due {t}',
+  overdue: 'overdue {t}',
+  callbackDue: 'call back {t}',
+  escalated: 'Escalated',
+  back: '← Back to inbox',
+  thread: 'Conversation',
+  customerCard: 'Customer',
+  identities: 'Identities',
+  contacts: 'Contacts',
+  contactsTotal: 'Total',
+  contactsLast30: 'Last 30 days',
+  perChannel: 'Per channel',
+  owner: 'Owner', assignee: 'Assignee', nobody: 'nobody',
+  context: 'Data from our systems',
+  noContext: 'No context providers answered.',
+  ctx_ok: 'ok', ctx_stale: 'stale', ctx_pending: 'pending', ctx_timeout: 'timed out', ctx_error: 'error',
+  inbound: 'Customer', outbound: 'Reply', note: 'Internal note', event: 'Event',
+  delivery_queued: 'queued', delivery_sent: 'sent', delivery_delivered: 'delivered', delivery_failed: 'failed',
+  attempts: '{n} attempts',
+  retry: 'Retry',
+  attachments: 'Attachments',
+  reply: 'Reply to the customer',
+  replyVia: 'Send through',
+  replyLeaves: 'This reply leaves through {a}.',
+  replyDefault: '{a} (where the customer last wrote)',
+  send: 'Send reply',
+  sent: 'Reply queued.',
+  addNote: 'Internal note',
+  saveNote: 'Add note',
+  escalateReason: 'Reason to escalate',
+  escalate: 'Escalate to a supervisor',
+  resolve: 'Resolve',
+  tag: 'Tag',
+  addTag: 'Add tag',
+  tags: 'Tags',
+  mergeOther: 'Other customer id to merge into this one',
+  merge: 'Merge customers',
+  mergeConfirm: 'Merge customer {o} into this customer? A supervisor can undo it.',
+  actions: 'Actions',
+  reference: 'Reference',
+  newMessage: 'New message from {n}',
+  deliveryChanged: 'Reply {s}',
+  forbidden: 'You cannot open this conversation: {m}',
+  notFound: 'This conversation does not exist.',
+  error: 'Error: {m}',
+  loading: 'Loading…',
+  done: 'Done.',
+  you: 'you',
+};
+
+const es = {
+  title: 'Switchboard',
+  skip: 'Saltar al contenido',
+  signInTitle: 'Acceso a la consola de agentes',
+  agentId: 'Identificador de agente',
+  password: 'Contraseña',
+  signIn: 'Entrar',
+  orToken: 'O entra con tu token de API',
+  token: 'Token de API',
+  signInToken: 'Entrar con token',
+  signOut: 'Salir',
+  inbox: 'Bandeja',
+  live: 'En directo',
+  reconnecting: 'Reconectando…',
+  offline: 'Desconectado',
+  statusFilter: 'Estado',
+  open: 'Abiertas', resolved: 'Resueltas', all: 'Todas', pending: 'Pendientes', merged: 'Fusionada',
+  scopeFilter: 'De quién',
+  mine: 'Mías', everyone: 'Todos', escalations: 'Escaladas',
+  noConversations: 'No hay conversaciones.',
+  unnamed: 'Cliente sin nombre',
+  waiting: 'esperando {t}',
+  due: 'vence {t}',
+  overdue: 'vencida {t}',
+  callbackDue: 'devolver llamada {t}',
+  escalated: 'Escalada',
+  back: '← Volver a la bandeja',
+  thread: 'Conversación',
+  customerCard: 'Cliente',
+  identities: 'Identidades',
+  contacts: 'Contactos',
+  contactsTotal: 'Total',
+  contactsLast30: 'Últimos 30 días',
+  perChannel: 'Por canal',
+  owner: 'Responsable', assignee: 'Asignada a', nobody: 'nadie',
+  context: 'Datos de nuestros sistemas',
+  noContext: 'Ningún proveedor de contexto respondió.',
+  ctx_ok: 'correcto', ctx_stale: 'desactualizado', ctx_pending: 'pendiente', ctx_timeout: 'sin respuesta a tiempo', ctx_error: 'error',
+  inbound: 'Cliente', outbound: 'Respuesta', note: 'Nota interna', event: 'Evento',
+  delivery_queued: 'en cola', delivery_sent: 'enviada', delivery_delivered: 'entregada', delivery_failed: 'fallida',
+  attempts: '{n} intentos',
+  retry: 'Reintentar',
+  attachments: 'Adjuntos',
+  reply: 'Responder al cliente',
+  replyVia: 'Enviar por',
+  replyLeaves: 'Esta respuesta sale por {a}.',
+  replyDefault: '{a} (donde escribió el cliente por última vez)',
+  send: 'Enviar respuesta',
+  sent: 'Respuesta en cola.',
+  addNote: 'Nota interna',
+  saveNote: 'Añadir nota',
+  escalateReason: 'Motivo para escalar',
+  escalate: 'Escalar a un supervisor',
+  resolve: 'Resolver',
+  tag: 'Etiqueta',
+  addTag: 'Añadir etiqueta',
+  tags: 'Etiquetas',
+  mergeOther: 'Id del otro cliente a fusionar con este',
+  merge: 'Fusionar clientes',
+  mergeConfirm: '¿Fusionar el cliente {o} con este? Un supervisor puede deshacerlo.',
+  actions: 'Acciones',
+  reference: 'Referencia',
+  newMessage: 'Nuevo mensaje de {n}',
+  deliveryChanged: 'Respuesta {s}',
+  forbidden: 'No puedes abrir esta conversación: {m}',
+  notFound: 'Esta conversación no existe.',
+  error: 'Error: {m}',
+  loading: 'Cargando…',
+  done: 'Hecho.',
+  you: 'tú',
+};
+
+const dictionaries = { en, es };
+
+export const lang = (navigator.languages?.[0] || navigator.language || 'en').toLowerCase().startsWith('es') ? 'es' : 'en';
+
+/** The text for `key` in the browser's language, with `{name}` placeholders filled in. */
+export function t(key, vars = {}) {
+  const text = dictionaries[lang][key] ?? en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+}
+
+const relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+
+/** "in 3 hours", "5 minutes ago" … */
+export function fromNow(date, now = Date.now()) {
+  const seconds = (new Date(date).getTime() - now) / 1000;
+  const abs = Math.abs(seconds);
+  if (abs < 60) return relative.format(Math.round(seconds), 'second');
+  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86400) return relative.format(Math.round(seconds / 3600), 'hour');
+  return relative.format(Math.round(seconds / 86400), 'day');
+}
+
+/** "5 min", "3 h" … for how long something has lasted. */
+export function duration(since, now = Date.now()) {
+  const minutes = Math.max(0, Math.round((now - new Date(since).getTime()) / 60000));
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} h`;
+  return `${Math.round(minutes / 1440)} d`;
+}
+
+export function dateTime(date) {
+  return new Date(date).toLocaleString(lang, { dateStyle: 'short', timeStyle: 'short' });
+}
