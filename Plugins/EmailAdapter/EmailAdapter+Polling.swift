@@ -38,9 +38,9 @@ extension EmailAdapter {
         for uid in uids {
             try Task.checkCancellation()
             let raw = try await mail.fetchMessage(uid: uid, account: account)
-            let message: InboundMessage
+            let events: [InboundEvent]
             do {
-                message = try EmailDecoder.decode(Array(raw), ownAddress: settings.address)
+                events = try EmailDecoder.events(Array(raw), ownAddress: settings.address, ownDomain: settings.domain)
             } catch {
                 // The reason only: the message may hold anything, and logs are not the place for it.
                 logger.warning(
@@ -49,7 +49,7 @@ extension EmailAdapter {
                 try await mail.markSeen(uid: uid, account: account)
                 continue
             }
-            _ = try await sink.store([.message(message)], adapter: id)
+            _ = try await sink.store(events, adapter: id)
             try await mail.markSeen(uid: uid, account: account)
         }
     }

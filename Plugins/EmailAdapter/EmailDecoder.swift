@@ -7,6 +7,11 @@ public enum EmailDecoder {
     /// Decodes `raw`, or throws ``InboundError/malformed(_:)`` with the reason it cannot be a
     /// customer's mail. `ownAddress` is the adapter's address: mail from it is never a contact.
     public static func decode(_ raw: [UInt8], ownAddress: String) throws(InboundError) -> InboundMessage {
+        try decodeWithMail(raw, ownAddress: ownAddress).message
+    }
+
+    /// The message and what GMime parsed, for callers that look further (delivery reports).
+    static func decodeWithMail(_ raw: [UInt8], ownAddress: String) throws(InboundError) -> (message: InboundMessage, mail: ParsedEmail) {
         let mail = try MimeParser.parse(raw)
         // From is who wrote; Sender and Return-Path only stand in when From is unreadable (it is
         // the customer's identity, so Reply-To never replaces it; it is kept in metadata).
@@ -31,7 +36,7 @@ public enum EmailDecoder {
         let automated = AutomatedMail.reason(mail, sender: address, ownAddress: ownAddress)
         metadata["automated"] = automated
 
-        return InboundMessage(
+        return (InboundMessage(
             externalID: externalID,
             from: ChannelIdentity(channel: "email", address: address),
             customerName: author.name,
@@ -40,7 +45,7 @@ public enum EmailDecoder {
             metadata: metadata,
             attachments: mail.attachments,
             kind: automated == nil ? .contact : .automated,
-            references: MessageIDs.nearestFirst(inReplyTo: mail.inReplyTo, references: mail.references))
+            references: MessageIDs.nearestFirst(inReplyTo: mail.inReplyTo, references: mail.references)), mail)
     }
 
     private static func joined(_ addresses: [EmailAddress]) -> String? {

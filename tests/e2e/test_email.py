@@ -357,11 +357,13 @@ def test_acknowledgement_by_mail_and_none_for_machines(gateway, smtp_sink):
     assert stored_bounce and stored_bounce[0]["metadata"].get("automated"), [m["id"] for m in detail["messages"]]
     assert stored_bounce[0]["in_reply_to"] == ack_msg["id"]
     assert [c for c in gw.conversations("marta", "open")] == [], "no open work from machines"
+    # A bounce naming our mail only in its returned headers is hers too, and marks that mail failed.
     bounce_conv = gw.conversation_of(bounce_msg)
+    assert bounce_conv["id"] == conv["id"] and bounce_conv["status"] == "resolved"
     [bounce] = [m for m in bounce_conv["messages"] if m["id"] == bounce_msg]
     assert bounce["metadata"].get("automated"), bounce["metadata"]
-    assert bounce_conv["status"] != "open"
-    assert not bounce_conv.get("owner") and not bounce_conv.get("assignee")
+    [ack_after] = [m for m in bounce_conv["messages"] if m["id"] == ack_msg["id"]]
+    assert ack_after["delivery"]["state"] == "failed" and "bounced" in ack_after["delivery"]["error"]
     # Nobody was given work by either.
     for agent in ("ana", "luis"):
         assert gw.conversations(agent, "open") == []
@@ -392,6 +394,20 @@ def test_a_bounce_naming_our_mail_is_filed_in_that_thread_even_from_a_known_mail
     [stored] = [m for m in holder["messages"] if m["id"] == bounce]
     assert stored["in_reply_to"] == r["id"] and stored["metadata"].get("automated")
     assert holder["status"] == "open" and len(smtp_sink.messages()) == 1
+
+
+def test_a_bounce_of_our_reply_marks_it_failed_for_the_agent(gateway, smtp_sink):
+    """A Postfix bounce names our reply only in its returned headers: the reply turns `failed` with
+    the report's words, and the bounce is filed in the customer's thread."""
+    gw = mail_gateway(gateway, smtp_sink.url)
+    customer = f"{unique('gone')}@customer.example"
+    conv = gw.conversation_of(deliver_by_hook(gw, compose(f"Gone Away <{customer}>", "Where is my parcel", "Any news?")[0]))
+    r = reply(gw, conv["owner"], conv["id"], "It left our warehouse today.")
+    wait_sent(gw, conv["id"], r["id"])
+    bounce = deliver_by_hook(gw, dsn(f"sb.{conv['id']}.{r['id']}@example.com", customer))
+    failed = gw.wait_delivery(conv["id"], r["id"], "failed")
+    assert "bounced" in failed["delivery"]["error"] and "5.1.1" in failed["delivery"]["error"]
+    assert gw.conversation_of(bounce)["id"] == conv["id"]
 
 
 # ---------------------------------------------------------------------------------------------
