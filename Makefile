@@ -5,6 +5,8 @@ SHELL := /bin/bash
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libgmime-3.0-dev
 # What the tests start besides: Dovecot (IMAP), Chromium + chromedriver (the console's browser tests).
 TEST_APT_PACKAGES := dovecot-imapd chromium chromium-driver
+# PostgreSQL: the store tests start their own server (initdb + postgres as an unprivileged user).
+TEST_APT_PACKAGES += postgresql
 PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator aiosmtpd selenium
 CONFIG ?= Config/switchboard.yaml
 SWIFT_BUILD_FLAGS ?=

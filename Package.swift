@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The only module an adapter may import: the adapter protocol, normalized messages,
@@ -52,6 +53,16 @@ let package = Package(
             dependencies: [
                 "SwitchboardCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // PostgreSQL (postgres-nio) for several gateways sharing one database.
+        .target(
+            name: "SwitchboardPostgres",
+            dependencies: [
+                "SwitchboardCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -166,6 +177,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardCore",
                 "SwitchboardSQLite",
+                "SwitchboardPostgres",
                 "SwitchboardTransport",
                 "SwitchboardConfig",
                 "SwitchboardGateway",
@@ -192,6 +204,15 @@ let package = Package(
         .testTarget(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardCore", "SwitchboardSQLite", "SwitchboardConfig", "WebhookAdapter"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardPostgresTests",
+            dependencies: [
+                "SwitchboardCore", "SwitchboardPostgres", "SwitchboardSQLite",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

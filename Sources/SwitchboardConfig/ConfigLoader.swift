@@ -95,10 +95,20 @@ public enum ConfigLoader {
             return .sqlite(path: path)
         }
         if let url = s.string("postgres") {
-            s.problem("postgres", "PostgreSQL storage is not available in this build yet; use 'sqlite: PATH'")
-            return .postgres(url: url)
+            if let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+                components.host?.isEmpty == false
+            {
+                if components.password != nil {
+                    s.problem("postgres", "the URL carries a password; name its environment variable in 'password_env' instead")
+                }
+            } else {
+                s.problem("postgres", "'\(url)' is not a postgres://user@host:port/database URL")
+            }
+            let password = s.secret("password_env")
+            let pool = s.int("pool", default: 20, range: 1...1000) ?? 20
+            return .postgres(url: url, password: password, pool: pool)
         }
-        s.problem(nil, "missing 'sqlite: PATH' (the embedded database file)")
+        s.problem(nil, "missing 'sqlite: PATH' (the embedded database file) or 'postgres: URL'")
         return .sqlite(path: "data/switchboard.sqlite")
     }
 

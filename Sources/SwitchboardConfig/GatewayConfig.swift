@@ -16,7 +16,9 @@ public struct ServerSettings: Sendable, Equatable {
 /// Which database holds the state.
 public enum StorageSettings: Sendable, Equatable {
     case sqlite(path: String)
-    case postgres(url: String)
+    /// `postgres://user@host:port/database`; the password comes from the environment (`password_env`),
+    /// `pool` caps the connections of this gateway.
+    case postgres(url: String, password: String?, pool: Int)
 }
 
 /// The core's routing rules.

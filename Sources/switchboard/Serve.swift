@@ -7,6 +7,7 @@ import SwitchboardAdapterAPI
 import SwitchboardConfig
 import SwitchboardCore
 import SwitchboardGateway
+import SwitchboardPostgres
 import SwitchboardSQLite
 import SwitchboardTransport
 
@@ -55,9 +56,13 @@ struct Serve: AsyncParsableCommand {
                 printError("\(config): cannot open the SQLite database at \(path): \(error)")
                 throw ExitCode(1)
             }
-        case .postgres:
-            printError("\(config): PostgreSQL storage is not available in this build")
-            throw ExitCode(1)
+        case .postgres(let url, let password, let pool):
+            do {
+                store = try PostgresStore(url: url, password: password, pool: pool, logger: Logger(label: "switchboard.postgres"))
+            } catch {
+                printError("\(config): cannot use the PostgreSQL database at \(url): \(error)")
+                throw ExitCode(1)
+            }
         }
         try await store.prepare(agents: loaded.agents)
 

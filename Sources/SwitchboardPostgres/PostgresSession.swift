@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SwitchboardCore
+
+/// One leased connection (inside a transaction for writes), with the few ways the store uses it.
+struct PGSession: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    func rows(_ query: PostgresQuery) async throws -> [PGRow] {
+        var rows: [PGRow] = []
+        for try await row in try await connection.query(query, logger: logger) {
+            rows.append(PGRow(row: row.makeRandomAccess()))
+        }
+        return rows
+    }
+
+    func row(_ query: PostgresQuery) async throws -> PGRow? {
+        try await rows(query).first
+    }
+
+    func execute(_ query: PostgresQuery) async throws {
+        for try await _ in try await connection.query(query, logger: logger) {}
+    }
+
+    /// The first column of the first row, if any (nil also for SQL NULL).
+    func value<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) async throws -> T? where T._DecodableType == T {
+        guard let row = try await row(query) else { return nil }
+        return try row.row[0].decode(T?.self)
+    }
+
+    /// The first column of every row.
+    func values<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) async throws -> [T] {
+        try await rows(query).map { try $0.row[0].decode(T.self) }
+    }
+
+    /// How many rows a statement touched (`UPDATE … RETURNING 1` counted).
+    func count(_ query: PostgresQuery) async throws -> Int {
+        try await rows(query).count
+    }
+}
+
+/// A row read by column name.
+struct PGRow: Sendable {
+    let row: PostgresRandomAccessRow
+
+    subscript<T: PostgresDecodable>(_ column: String) -> T {
+        get throws { try row[column].decode(T.self) }
+    }
+
+    func date(_ column: String) throws -> Date? {
+        try row[column].decode(Double?.self).map(Date.init(epoch:))
+    }
+
+    /// An integer flag column (0/1) as a Bool.
+    func flag(_ column: String) throws -> Bool {
+        (try row[column].decode(Int?.self) ?? 0) != 0
+    }
+}
+
+extension Date {
+    var epoch: Double { timeIntervalSince1970 }
+    init(epoch: Double) { self.init(timeIntervalSince1970: epoch) }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+extension Dictionary {
+    var nilIfEmpty: Self? { isEmpty ? nil : self }
+}
+
+extension Bool {
+    var int: Int { self ? 1 : 0 }
+}

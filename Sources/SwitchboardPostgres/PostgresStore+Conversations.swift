@@ -1,0 +1,153 @@
+import Foundation
+import PostgresNIO
+import SwitchboardAdapterAPI
+import SwitchboardCore
+
+extension PostgresStore {
+    public func conversations(_ query: ConversationQuery) async throws -> [ConversationSummary] {
+        try await read { db in
+            var conditions: [String] = []
+            var binds = PostgresBindings()
+            switch query.status {
+            case .open: conditions.append("c.status = 'open'")
+            case .pending: conditions.append("c.status = 'pending'")
+            case .resolved: conditions.append("c.status = 'resolved'")
+            case .all: break
+            }
+            if query.escalatedOnly { conditions.append("c.escalated = 1") }
+            if !query.viewer.isSupervisor {
+                binds.append(query.viewer.agentID)
+                conditions.append("(c.assignee = $\(binds.count) OR c.owner = $\(binds.count))")
+            }
+            binds.append(query.limit)
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            // Most urgent first: the earliest first-response due time, then the latest activity.
+            let sql = """
+                SELECT c.id, c.status, c.customer_id, c.owner, c.assignee, c.escalated, c.last_message_at, c.first_response_due,
+                    c.callback_due, c.resolution_due, cu.name AS customer_name
+                FROM conversations c JOIN customers cu ON cu.id = c.customer_id
+                \(whereClause)
+                ORDER BY c.first_response_due IS NULL, c.first_response_due, c.last_message_at DESC LIMIT $\(binds.count)
+                """
+            return try await db.rows(PostgresQuery(unsafeSQL: sql, binds: binds)).map { row in
+                ConversationSummary(
+                    id: try row["id"], status: ConversationStatus(rawValue: try row["status"]) ?? .open,
+                    customer: CustomerRef(id: try row["customer_id"], name: try row["customer_name"]),
+                    owner: try row["owner"], assignee: try row["assignee"], escalated: try row.flag("escalated"),
+                    lastMessageAt: try row.date("last_message_at") ?? Date(epoch: 0), firstResponseDue: try row.date("first_response_due"),
+                    callbackDue: try row.date("callback_due"), resolutionDue: try row.date("resolution_due"))
+            }
+        }
+    }
+
+    public func conversation(_ id: Int64) async throws -> ConversationDetail? {
+        try await read { db in
+            guard let c = try await db.row("SELECT * FROM conversations WHERE id = \(id)") else { return nil }
+            let customerID: Int64 = try c["customer_id"]
+            guard let customer = try await Self.customerDetail(db, id: customerID, now: Date()) else { return nil }
+            let tags = try await db.values("SELECT tag FROM conversation_tags WHERE conversation_id = \(id) ORDER BY tag", as: String.self)
+            let messages = try await db.rows("SELECT * FROM messages WHERE conversation_id = \(id) ORDER BY created_at, id")
+                .map(Self.messageRecord(row:))
+            return ConversationDetail(
+                id: id, status: ConversationStatus(rawValue: try c["status"]) ?? .open, owner: try c["owner"], assignee: try c["assignee"],
+                team: try c["team"], escalated: try c.flag("escalated"), firstResponseDue: try c.date("first_response_due"),
+                customer: customer, messages: messages, tags: tags, callbackDue: try c.date("callback_due"),
+                mergedInto: try c["merged_into"], resolutionDue: try c.date("resolution_due"))
+        }
+    }
+
+    public func access(conversation id: Int64) async throws -> ConversationAccess? {
+        try await read { db in
+            try await db.row("SELECT id, owner, assignee, team, status FROM conversations WHERE id = \(id)").map(Self.access(row:))
+        }
+    }
+
+    public func access(message id: Int64) async throws -> ConversationAccess? {
+        try await read { db in
+            try await db.row("""
+                SELECT c.id, c.owner, c.assignee, c.team, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.id = \(id)
+                """).map(Self.access(row:))
+        }
+    }
+
+    public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
+        try await read { db in
+            let columns = "id, adapter, address, thread_ref, external_id, created_at"
+            let answered: PGRow?
+            if let inReplyTo {
+                answered = try await db.row("""
+                    SELECT \(unescaped: columns) FROM messages WHERE id = \(inReplyTo) AND conversation_id = \(conversation)
+                        AND direction = 'inbound'
+                    """)
+            } else if let via {
+                answered = try await db.row("""
+                    SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound'
+                        AND adapter = \(via) ORDER BY id DESC LIMIT 1
+                    """)
+            } else {
+                answered = try await db.row("""
+                    SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound'
+                    ORDER BY id DESC LIMIT 1
+                    """)
+            }
+            if let answered {
+                let answeredAdapter: String = try answered["adapter"]
+                let adapter: String = via ?? answeredAdapter
+                if via != nil && via != answeredAdapter { return nil }
+                let last = try await db.value("""
+                    SELECT MAX(created_at) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound'
+                        AND adapter = \(adapter)
+                    """, as: Double.self)
+                return ReplyRoute(
+                    adapter: adapter, address: try answered["address"], threadRef: try answered["thread_ref"],
+                    inReplyTo: try answered["id"], inReplyToExternalID: try answered["external_id"],
+                    lastInboundAt: last.map(Date.init(epoch:)), quoted: inReplyTo != nil)
+            }
+            guard inReplyTo == nil, let via, let identityChannel else { return nil }
+            guard let address = try await db.value("""
+                SELECT i.address FROM identities i JOIN conversations c ON c.customer_id = i.customer_id
+                WHERE c.id = \(conversation) AND i.channel = \(identityChannel) ORDER BY i.id DESC LIMIT 1
+                """, as: String.self)
+            else { return nil }
+            return ReplyRoute(adapter: via, address: address, threadRef: nil, inReplyTo: nil, inReplyToExternalID: nil, lastInboundAt: nil)
+        }
+    }
+
+    static func access(row: PGRow) throws -> ConversationAccess {
+        ConversationAccess(
+            id: try row["id"], owner: try row["owner"], assignee: try row["assignee"], team: try row["team"],
+            status: ConversationStatus(rawValue: try row["status"]) ?? .open)
+    }
+
+    static func accessOf(_ db: PGSession, _ conversation: Int64) async throws -> ConversationAccess {
+        guard let row = try await db.row("SELECT id, owner, assignee, team, status FROM conversations WHERE id = \(conversation)")
+        else { throw ServiceError.notFound("conversation \(conversation)") }
+        return try access(row: row)
+    }
+
+    static func messageRecord(_ db: PGSession, id: Int64) async throws -> MessageRecord? {
+        try await db.row("SELECT * FROM messages WHERE id = \(id)").map(messageRecord(row:))
+    }
+
+    static func messageRecord(row: PGRow) throws -> MessageRecord {
+        let direction = MessageDirection(rawValue: try row["direction"]) ?? .event
+        var delivery: DeliveryInfo?
+        if let state: String = try row["delivery_state"] {
+            delivery = DeliveryInfo(
+                state: DeliveryState(rawValue: state) ?? .queued, attempts: try row["delivery_attempts"] ?? 0, error: try row["delivery_error"])
+        }
+        let metadata = (try row["metadata"] as String?).flatMap {
+            try? JSONCoding.decode([String: String].self, from: Array($0.utf8))
+        }
+        let attachments = (try row["attachments"] as String?).flatMap {
+            try? JSONCoding.decode([Attachment].self, from: Array($0.utf8))
+        }
+        return MessageRecord(
+            id: try row["id"], conversationID: try row["conversation_id"], direction: direction, adapter: try row["adapter"],
+            channel: try row["channel"], body: try row["body"], createdAt: try row.date("created_at") ?? Date(epoch: 0),
+            sentAt: try row.date("sent_at"), externalID: try row["external_id"], author: try row["author"],
+            inReplyTo: try row["in_reply_to"], delivery: delivery, metadata: metadata, attachments: attachments,
+            editedAt: try row.date("edited_at"), originalBody: try row["original_body"])
+    }
+}

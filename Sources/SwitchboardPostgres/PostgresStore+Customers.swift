@@ -1,0 +1,164 @@
+import Foundation
+import PostgresNIO
+import SwitchboardAdapterAPI
+import SwitchboardCore
+
+/// Customers as agents see and correct them: lookup, search, linking identities.
+extension PostgresStore {
+    public func customer(_ id: Int64, now: Date) async throws -> CustomerDetail? {
+        try await read { db in try await Self.customerDetail(db, id: id, now: now) }
+    }
+
+    static func identities(_ db: PGSession, customer: Int64) async throws -> [IdentityRecord] {
+        try await db.rows("SELECT channel, adapter, address FROM identities WHERE customer_id = \(customer) ORDER BY id").map {
+            IdentityRecord(channel: try $0["channel"], adapter: try $0["adapter"], address: try $0["address"])
+        }
+    }
+
+    static func customerDetail(_ db: PGSession, id: Int64, now: Date) async throws -> CustomerDetail? {
+        guard let cu = try await db.row("SELECT * FROM customers WHERE id = \(id)") else { return nil }
+        let identities = try await identities(db, customer: id)
+        let conversation = try await db.value("SELECT id FROM conversations WHERE customer_id = \(id)", as: Int64.self)
+        var byChannel: [String: Int] = [:]
+        var recent = 0
+        if let conversation {
+            let since = now.epoch - 30 * 86400
+            for row in try await db.rows("""
+                SELECT adapter, COUNT(*) AS n, COUNT(*) FILTER (WHERE created_at >= \(since)) AS recent FROM messages
+                WHERE conversation_id = \(conversation) AND direction = 'inbound' AND (metadata::jsonb ->> 'automated') IS NULL
+                GROUP BY adapter
+                """)
+            {
+                byChannel[(try row["adapter"] as String?) ?? "unknown"] = try row["n"]
+                recent += try row["recent"] as Int
+            }
+        }
+        return CustomerDetail(
+            id: id, name: try cu["name"], identities: identities, contacts: try cu["contacts"],
+            firstContactAt: try cu.date("first_contact_at"), lastContactAt: try cu.date("last_contact_at"),
+            contactsByChannel: byChannel, contactsLast30Days: recent, conversation: conversation, mergedInto: try cu["merged_into"])
+    }
+
+    public func searchCustomers(_ text: String, viewer: Viewer, limit: Int) async throws -> [CustomerSummary] {
+        try await read { db in
+            let digits = text.filter { $0.isASCII && $0.isNumber }
+            // A phone number is compared by its digits, so "+34 600 12" finds "+3460012…".
+            let phoneLike = digits.count >= 4 && text.allSatisfy { $0.isNumber || " +-().".contains($0) }
+            let needle = "%" + (phoneLike ? digits : text.lowercased())
+                .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            var binds = PostgresBindings()
+            binds.append(needle)
+            var visibility = ""
+            if !viewer.isSupervisor {
+                binds.append(viewer.agentID)
+                visibility = "AND (c.owner = $2 OR c.assignee = $2)"
+            }
+            binds.append(limit)
+            let rows = try await db.rows(PostgresQuery(unsafeSQL: """
+                SELECT cu.id, cu.name, cu.contacts, cu.last_contact_at, c.id AS conversation, c.owner, c.assignee
+                FROM customers cu JOIN conversations c ON c.customer_id = cu.id
+                WHERE cu.merged_into IS NULL AND (cu.name ILIKE $1 ESCAPE '\\' OR cu.id IN (
+                    SELECT customer_id FROM identities WHERE address ILIKE $1 ESCAPE '\\')) \(visibility)
+                ORDER BY cu.last_contact_at DESC NULLS LAST LIMIT $\(binds.count)
+                """, binds: binds))
+            var found: [CustomerSummary] = []
+            for row in rows {
+                let id: Int64 = try row["id"]
+                found.append(CustomerSummary(
+                    id: id, name: try row["name"], identities: try await Self.identities(db, customer: id), contacts: try row["contacts"],
+                    lastContactAt: try row.date("last_contact_at"), conversation: try row["conversation"], owner: try row["owner"],
+                    assignee: try row["assignee"]))
+            }
+            return found
+        }
+    }
+
+    public func linkIdentity(customer: Int64, identity: ChannelIdentity, by agent: String, at: Date) async throws -> MessageRecord {
+        try await write { db in
+            guard let conversation = try await db.value("""
+                SELECT c.id FROM conversations c JOIN customers cu ON cu.id = c.customer_id WHERE cu.id = \(customer) AND cu.merged_into IS NULL
+                """, as: Int64.self)
+            else { throw ServiceError.notFound("customer \(customer)") }
+            guard try await Self.insertIdentity(db, customer: customer, identity: identity, adapter: "linked", at: at.epoch) != nil else {
+                let owner = try await db.value(
+                    "SELECT customer_id FROM identities WHERE channel = \(identity.channel) AND address = \(identity.address)", as: Int64.self)
+                if owner == customer {
+                    throw ServiceError(status: 409, code: "already_linked", message: "\(identity.channel) \(identity.address) already belongs to customer \(customer)")
+                }
+                throw ServiceError(
+                    status: 409, code: "identity_taken",
+                    message: "\(identity.channel) \(identity.address) belongs to customer \(owner ?? 0); merge customer \(owner ?? 0) into customer \(customer) instead")
+            }
+            return try await Self.insertMessage(
+                db, conversationID: conversation, direction: .event, body: "\(agent) linked \(identity.channel) \(identity.address) to this customer",
+                author: agent, createdAt: at.epoch)
+        }
+    }
+
+    public func setPending(conversation: Int64, _ pending: Bool, by agent: String, at: Date) async throws -> MessageRecord {
+        try await write { db in
+            guard let status = try await db.value("SELECT status FROM conversations WHERE id = \(conversation) FOR UPDATE", as: String.self) else {
+                throw ServiceError.notFound("conversation \(conversation)")
+            }
+            let now = at.epoch
+            if pending {
+                guard status == "open" else {
+                    throw ServiceError(status: 409, code: "not_open", message: "conversation \(conversation) is \(status); only an open one can wait on the customer")
+                }
+                try await db.execute("""
+                    UPDATE conversations SET status = 'pending', resolution_left = GREATEST(0, resolution_due - \(now)), resolution_due = NULL,
+                        first_response_due = NULL, awaiting_since = NULL, sla_warn_at = NULL, sla_warned = 0, sla_breached = 0,
+                        reassigned_at = NULL WHERE id = \(conversation)
+                    """)
+                return try await Self.insertMessage(
+                    db, conversationID: conversation, direction: .event,
+                    body: "\(agent) set the conversation pending: waiting on the customer, clocks stopped", author: agent, createdAt: now)
+            }
+            guard status == "pending" else {
+                throw ServiceError(status: 409, code: "not_pending", message: "conversation \(conversation) is \(status), not pending")
+            }
+            try await db.execute("""
+                UPDATE conversations SET status = 'open',
+                    resolution_due = CASE WHEN resolution_left IS NULL THEN NULL ELSE \(now) + resolution_left END,
+                    resolution_left = NULL WHERE id = \(conversation)
+                """)
+            return try await Self.insertMessage(
+                db, conversationID: conversation, direction: .event, body: "\(agent) reopened the conversation", author: agent, createdAt: now)
+        }
+    }
+
+    public func completeCallback(conversation: Int64, by agent: String, at: Date) async throws -> MessageRecord? {
+        try await write { db in
+            guard try await db.value("SELECT callback_due FROM conversations WHERE id = \(conversation) FOR UPDATE", as: Double.self) != nil else {
+                return nil
+            }
+            // The call back is the response the customer was promised: the clocks stop as for a reply.
+            try await db.execute("""
+                UPDATE conversations SET callback_due = NULL, first_response_due = NULL, awaiting_since = NULL, sla_warn_at = NULL,
+                    sla_warned = 0, sla_breached = 0, reassigned_at = NULL WHERE id = \(conversation)
+                """)
+            return try await Self.insertMessage(
+                db, conversationID: conversation, direction: .event, body: "Call back made by \(agent)", author: agent, createdAt: at.epoch)
+        }
+    }
+
+    /// Sets every listed agent's open load to what the conversations table says.
+    static func recountLoads(_ db: PGSession, agents: [String?]) async throws {
+        for agent in Set(agents.compactMap { $0 }).sorted() {
+            try await db.execute("""
+                UPDATE agents SET open_assigned = (
+                    SELECT COUNT(*) FROM conversations WHERE assignee = \(agent) AND status IN ('open', 'pending')) WHERE id = \(agent)
+                """)
+        }
+    }
+
+    /// Recomputes a customer's contact counts from their conversation's inbound messages.
+    static func recountContacts(_ db: PGSession, customer: Int64) async throws {
+        try await db.execute("""
+            UPDATE customers SET (contacts, first_contact_at, last_contact_at) = (
+                SELECT COUNT(*), MIN(m.created_at), MAX(m.created_at) FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE c.customer_id = \(customer) AND m.direction = 'inbound' AND (m.metadata::jsonb ->> 'automated') IS NULL)
+            WHERE id = \(customer)
+            """)
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+import SwitchboardAdapterAPI
+import SwitchboardCore
+import SwitchboardPostgres
+import SwitchboardSQLite
+import Testing
+
+/// The engines the shared store scenarios run against.
+enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+/// A fresh store of one engine: an SQLite file in a temporary directory, or a new database on the
+/// test process's PostgreSQL server. `cleanup()` closes and removes it.
+struct StoreUnderTest: Sendable {
+    let store: any Store
+    let engine: Engine
+    private let remove: @Sendable () async -> Void
+
+    static func make(_ engine: Engine, agents: [Agent] = TestAgents.all) async throws -> StoreUnderTest {
+        switch engine {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-test-\(UUID().uuidString)")
+            let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
+            try await store.prepare(agents: agents)
+            return StoreUnderTest(store: store, engine: engine) {
+                try? await store.close()
+                try? FileManager.default.removeItem(at: directory)
+            }
+        case .postgres:
+            let database = try await PostgresTestServer.shared.createDatabase()
+            let store = try await PostgresTestServer.shared.store(database: database)
+            try await store.prepare(agents: agents)
+            return StoreUnderTest(store: store, engine: engine) {
+                try? await store.close()
+                try? await PostgresTestServer.shared.dropDatabase(database)
+            }
+        }
+    }
+
+    private init(store: any Store, engine: Engine, remove: @escaping @Sendable () async -> Void) {
+        self.store = store
+        self.engine = engine
+        self.remove = remove
+    }
+
+    func cleanup() async { await remove() }
+}
+
+/// One PostgreSQL server per test process (`tests/support/postgres_server.py`), started on first
+/// use; every test makes its own database on it. The helper stops the server and deletes its
+/// directory when this process's end closes its stdin.
+final class PostgresTestServer: Sendable {
+    static let shared = PostgresTestServer()
+
+    private let started = Mutex<Task<SupportProcess, any Error>?>(nil)
+    private let counter = Atomic<Int>(0)
+
+    func server() async throws -> SupportProcess {
+        let task = started.withLock { task in
+            if let task { return task }
+            let new = Task { try await SupportProcess.start("postgres_server.py") }
+            task = new
+            return new
+        }
+        return try await task.value
+    }
+
+    func url(database: String) async throws -> String {
+        let helper = try await server()
+        return "postgres://\(helper.string("user"))@127.0.0.1:\(helper.int("port"))/\(database)"
+    }
+
+    func createDatabase() async throws -> String {
+        let name = "sbtest_\(ProcessInfo.processInfo.processIdentifier)_\(counter.add(1, ordering: .relaxed).newValue)"
+        try await admin { client in try await client.query("CREATE DATABASE \(unescaped: name)") }
+        return name
+    }
+
+    func dropDatabase(_ name: String) async throws {
+        try await admin { client in try await client.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)") }
+    }
+
+    func store(database: String) async throws -> PostgresStore {
+        try PostgresStore(url: try await url(database: database), pool: 8)
+    }
+
+    /// Runs `body` with a short-lived client on the `postgres` database.
+    func admin(_ body: (PostgresClient) async throws -> Void) async throws {
+        let helper = try await server()
+        let config = PostgresClient.Configuration(
+            host: "127.0.0.1", port: helper.int("port"), username: helper.string("user"), password: nil, database: "postgres", tls: .disable)
+        let client = PostgresClient(configuration: config, backgroundLogger: Logger(label: "test.admin"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await body(client)
+        }
+    }
+}
+
+enum TestAgents {
+    static let ana = Agent(id: "ana", name: "Ana", role: .agent, teams: ["support"], capacity: 25)
+    static let luis = Agent(id: "luis", name: "Luis", role: .agent, teams: ["support"], capacity: 25)
+    static let marta = Agent(id: "marta", name: "Marta", role: .supervisor, teams: ["support"])
+    static let all = [ana, luis, marta]
+
+    static var policy: IngestPolicy {
+        IngestPolicy(
+            assignment: AssignmentPolicy(directory: AgentDirectory(agents: all)),
+            teamOfAdapter: { _ in "support" }, firstResponse: { _ in .seconds(3600) })
+    }
+}
+
+func inbound(_ id: String, from: String, text: String = "hello", adapter: String = "chat", channel: String = "chat", at: Date = Date()) -> IngestItem {
+    IngestItem(
+        adapter: adapter,
+        event: .message(InboundMessage(externalID: id, from: ChannelIdentity(channel: channel, address: from), customerName: nil, text: text)),
+        receivedAt: at)
+}
+
+func mail(
+    _ id: String, from: String, channel: String = "email", text: String = "hello", adapter: String = "mail", at: Date = Date()
+) -> IngestItem {
+    IngestItem(
+        adapter: adapter,
+        event: .message(InboundMessage(externalID: id, from: ChannelIdentity(channel: channel, address: from), text: text)),
+        receivedAt: at)
+}
+
+struct SupportError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// A helper from `tests/support/` run as a child process: it prints one JSON line when ready and
+/// cleans up after itself when its stdin closes, which also happens when this test process dies.
+final class SupportProcess: Sendable {
+    let info: [String: any Sendable]
+    private let process: Process
+    private let stdin: FileHandle
+
+    static let supportDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("tests/support")
+
+    static func start(_ script: String, _ arguments: [String] = []) async throws -> SupportProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", supportDirectory.appendingPathComponent(script).path] + arguments
+        let stdout = Pipe(), stdin = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardInput = stdin
+        process.standardError = stderr
+        try process.run()
+        let line = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var line = Data()
+                while !line.contains(UInt8(ascii: "\n")) {
+                    let chunk = stdout.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    line.append(chunk)
+                }
+                continuation.resume(returning: line)
+            }
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
+            kill(process.processIdentifier, SIGKILL)
+            let errors = String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
+            throw SupportError(message: "\(script) did not start: \(errors)")
+        }
+        var info: [String: any Sendable] = [:]
+        for (key, value) in object {
+            if let number = value as? Int { info[key] = number } else if let text = value as? String { info[key] = text }
+        }
+        return SupportProcess(info: info, process: process, stdin: stdin.fileHandleForWriting)
+    }
+
+    private init(info: [String: any Sendable], process: Process, stdin: FileHandle) {
+        self.info = info
+        self.process = process
+        self.stdin = stdin
+    }
+
+    func int(_ key: String) -> Int { info[key] as? Int ?? 0 }
+    func string(_ key: String) -> String { info[key] as? String ?? "" }
+}
