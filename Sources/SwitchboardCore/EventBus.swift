@@ -14,6 +14,19 @@ public struct SwitchboardEvent: Sendable {
     /// The JSON payload.
     public var data: [UInt8]
 
+    public init(
+        id: Int64, type: String, conversationID: Int64, owner: String?, assignee: String?, alsoNotify: [String] = [],
+        data: [UInt8]
+    ) {
+        self.id = id
+        self.type = type
+        self.conversationID = conversationID
+        self.owner = owner
+        self.assignee = assignee
+        self.alsoNotify = alsoNotify
+        self.data = data
+    }
+
     public func isVisible(to viewer: Viewer) -> Bool {
         viewer.canSee(owner: owner, assignee: assignee) || alsoNotify.contains(viewer.agentID)
     }
@@ -31,9 +44,12 @@ public final class EventBus: Sendable {
 
     private let state = Mutex(State())
     private let bufferSize: Int
+    /// Carries events to and from other gateways on the same database (nil: this process only).
+    private let relay: (any EventRelay)?
 
-    public init(bufferSize: Int = 1000) {
+    public init(bufferSize: Int = 1000, relay: (any EventRelay)? = nil) {
         self.bufferSize = bufferSize
+        self.relay = relay
     }
 
     /// A stream of the events `viewer` may see, until the stream is dropped or ``finishAll()``.
@@ -63,21 +79,37 @@ public final class EventBus: Sendable {
         }
     }
 
-    /// Publishes an event; the payload is encoded only when someone is listening.
+    /// Publishes an event (and forwards it to the relay, if any); the payload is encoded only when
+    /// someone is listening here or elsewhere.
     public func publish(
         _ type: String, conversation: ConversationAccess, alsoNotify: [String] = [],
         payload: @autoclosure () -> some Encodable
     ) {
-        guard subscriberCount > 0 else { return }
+        guard relay != nil || subscriberCount > 0 else { return }
         let data = JSONCoding.encode(payload())
+        let event = fanOut(
+            SwitchboardEvent(
+                id: 0, type: type, conversationID: conversation.id, owner: conversation.owner,
+                assignee: conversation.assignee, alsoNotify: alsoNotify, data: data))
+        relay?.forward(event)
+    }
+
+    /// Delivers an event another gateway emitted to the subscribers here, without forwarding it
+    /// again. Its `id` is replaced by this bus's next one.
+    public func deliverRemote(_ event: SwitchboardEvent) {
+        _ = fanOut(event)
+    }
+
+    /// Numbers `event` and yields it to every subscriber who may see it.
+    private func fanOut(_ event: SwitchboardEvent) -> SwitchboardEvent {
         state.withLock { state in
-            let event = SwitchboardEvent(
-                id: state.nextEventID, type: type, conversationID: conversation.id, owner: conversation.owner,
-                assignee: conversation.assignee, alsoNotify: alsoNotify, data: data)
+            var event = event
+            event.id = state.nextEventID
             state.nextEventID += 1
             for (_, sub) in state.subscribers where event.isVisible(to: sub.viewer) {
                 sub.continuation.yield(event)
             }
+            return event
         }
     }
 

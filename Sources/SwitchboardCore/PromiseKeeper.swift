@@ -20,11 +20,14 @@ public struct PromiseKeeper: Service {
     private let startedAt: Date
     private let reassignments = Counter(label: "switchboard_reassignments_total", dimensions: [("reason", "no_reply")])
     private let figures = FiguresClock()
+    /// Only the leader keeps promises, so several gateways on one database act once.
+    private let leadership: any Leadership
 
     public init(
         store: any Store, policy: AssignmentPolicy, events: EventBus, interval: Duration = .seconds(1),
-        now: @escaping @Sendable () -> Date = Date.init, logger: Logger
+        now: @escaping @Sendable () -> Date = Date.init, leadership: any Leadership = SoleLeader(), logger: Logger
     ) {
+        self.leadership = leadership
         self.store = store
         self.policy = policy
         self.events = events
@@ -37,7 +40,7 @@ public struct PromiseKeeper: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                do { try await tick() } catch { logger.warning("promise check failed", metadata: ["error": "\(error)"]) }
+                do { if leadership.isLeader { try await tick() } } catch { logger.warning("promise check failed", metadata: ["error": "\(error)"]) }
                 try? await Task.sleep(for: interval)
             }
         }

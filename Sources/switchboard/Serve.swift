@@ -68,7 +68,19 @@ struct Serve: AsyncParsableCommand {
 
         let registry = AdapterRegistry(adapters)
         let directory = AgentDirectory(agents: loaded.agents, tokens: loaded.tokens)
-        let events = EventBus()
+        // Several gateways on one PostgreSQL: live events cross gateways (LISTEN/NOTIFY) and one
+        // elected gateway (advisory lock) keeps the promises; with SQLite, this process is alone.
+        let relay: PostgresEventRelay?
+        let leadership: any Leadership
+        if let postgres = store as? PostgresStore, case .postgres(let url, let password, _) = loaded.storage {
+            relay = try PostgresEventRelay(store: postgres, url: url, password: password, logger: Logger(label: "switchboard.postgres.events"))
+            leadership = try PostgresLeadership(url: url, password: password, logger: Logger(label: "switchboard.postgres.leadership"))
+        } else {
+            relay = nil
+            leadership = SoleLeader()
+        }
+        let events = EventBus(relay: relay)
+        let cluster = ClusterService(relay: relay, bus: events, leadership: leadership)
         let routing = loaded.routing
         let policy = IngestPolicy(
             assignment: AssignmentPolicy(directory: directory, rules: routing.rules),
@@ -87,7 +99,8 @@ struct Serve: AsyncParsableCommand {
         let router = Router(adapters: registry, committer: committer, logger: logger)
         let runner = AdapterRunner(adapters: registry, sink: router, logger: logger)
         let keeper = PromiseKeeper(
-            store: store, policy: AssignmentPolicy(directory: directory, rules: loaded.routing.rules), events: events, logger: logger)
+            store: store, policy: AssignmentPolicy(directory: directory, rules: loaded.routing.rules), events: events,
+            leadership: leadership, logger: logger)
         var components = GatewayComponents(
             router: router,
             desk: AgentDesk(
@@ -99,7 +112,7 @@ struct Serve: AsyncParsableCommand {
         if orphans > 0 { logger.notice("redistributed conversations of agents removed from the configuration", metadata: ["count": "\(orphans)"]) }
         let host = loaded.server.host
         let app = Gateway.application(
-            components, host: host, port: port ?? loaded.server.port, services: [committer, worker, runner, keeper], logger: logger
+            components, host: host, port: port ?? loaded.server.port, services: [committer, worker, runner, keeper, cluster], logger: logger
         ) { actualPort in
             // One line on stdout that scripts and tests wait for.
             FileHandle.standardOutput.write(Data("switchboard listening on http://\(host):\(actualPort)\n".utf8))

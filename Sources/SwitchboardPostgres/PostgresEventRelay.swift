@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SwitchboardCore
+
+/// Live events across gateways through PostgreSQL `LISTEN/NOTIFY` on the channel
+/// `switchboard_events`.
+///
+/// Every event this gateway emits is sent, in order, as `NOTIFY switchboard_events, '<json>'` (through
+/// `pg_notify` on a pooled connection); a dedicated connection (outside the pool) stays `LISTEN`ing and hands the other
+/// gateways' events to ``EventBus/deliverRemote(_:)``. Each notification carries the sender's instance
+/// id, so a gateway ignores its own. A notification payload must stay under 8000 bytes: an event whose
+/// JSON would not fit is sent as a small `conversation.refresh` event instead (`{"conversation_id",
+/// "type"}`: the type that was too large), and the receiving agent refetches the conversation.
+/// Delivery is best effort, like the bus: while the listening connection is being re-established
+/// (database restart) other gateways' events are missed.
+public final class PostgresEventRelay: EventRelay {
+    public static let channel = "switchboard_events"
+    /// PostgreSQL's limit is 8000 bytes; the rest is headroom.
+    static let maxPayload = 7800
+
+    /// What travels in one notification.
+    struct Wire: Codable {
+        /// The sending gateway's instance id.
+        var g: String
+        var t: String
+        var c: Int64
+        var o: String?
+        var a: String?
+        var n: [String]
+        /// The event's JSON payload, as text.
+        var d: String
+    }
+
+    public let instanceID: String
+    private let client: PostgresClient
+    private let listener: PostgresDedicatedConnection
+    private let logger: Logger
+    private let outgoing: AsyncStream<String>
+    private let queue: AsyncStream<String>.Continuation
+
+    /// Sends through `store`'s pool; listens on a connection of its own to `url` (the store's).
+    public init(
+        store: PostgresStore, url: String, password: String?, instanceID: String = UUID().uuidString,
+        logger: Logger = Logger(label: "switchboard.postgres.events")
+    ) throws {
+        self.client = store.client
+        self.listener = try PostgresDedicatedConnection(url: url, password: password, logger: logger)
+        self.instanceID = instanceID
+        self.logger = logger
+        (outgoing, queue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(10_000))
+    }
+
+    public func forward(_ event: SwitchboardEvent) {
+        queue.yield(encode(event))
+    }
+
+    /// The notification payload for `event` (a refresh event when the full one would be too large).
+    func encode(_ event: SwitchboardEvent) -> String {
+        var wire = Wire(
+            g: instanceID, t: event.type, c: event.conversationID, o: event.owner, a: event.assignee, n: event.alsoNotify,
+            d: String(decoding: event.data, as: UTF8.self))
+        if let text = Self.text(wire), text.utf8.count <= Self.maxPayload { return text }
+        struct Refresh: Encodable {
+            var conversation_id: Int64
+            var type: String
+        }
+        wire.t = "conversation.refresh"
+        wire.d = String(decoding: (try? JSONEncoder().encode(Refresh(conversation_id: event.conversationID, type: event.type))) ?? Data("{}".utf8), as: UTF8.self)
+        if wire.n.count > 20 { wire.n = Array(wire.n.prefix(20)) }
+        return Self.text(wire) ?? "{}"
+    }
+
+    private static func text(_ wire: Wire) -> String? {
+        (try? JSONEncoder().encode(wire)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The event another gateway sent, or nil for our own (or anything unreadable).
+    func decode(_ payload: String) -> SwitchboardEvent? {
+        guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(payload.utf8)), wire.g != instanceID else { return nil }
+        return SwitchboardEvent(
+            id: 0, type: wire.t, conversationID: wire.c, owner: wire.o, assignee: wire.a, alsoNotify: wire.n, data: Array(wire.d.utf8))
+    }
+
+    public func run(into bus: EventBus) async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.sendAll() }
+            group.addTask { await self.listen(into: bus) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Sends the queued events in order until cancelled; an event that cannot be sent is dropped.
+    private func sendAll() async {
+        for await payload in outgoing {
+            do {
+                try await client.withConnection { connection in
+                    _ = try await connection.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: self.logger).collect()
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("could not relay a live event to other gateways", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Keeps one connection listening, reconnecting after a second when it fails.
+    private func listen(into bus: EventBus) async {
+        while !Task.isCancelled {
+            do {
+                try await listener.with { connection in
+                    try await connection.listen(on: Self.channel) { notifications in
+                        self.logger.debug("listening for other gateways' events")
+                        for try await notification in notifications {
+                            if let event = self.decode(notification.payload) { bus.deliverRemote(event) }
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("listening for other gateways' events failed; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import SwitchboardCore
+import Testing
+
+@testable import SwitchboardPostgres
+
+/// Several gateways on one database: live events through LISTEN/NOTIFY, one leader by advisory lock.
+@Suite struct ClusterTests {
+    struct Body: Encodable {
+        var conversation_id: Int64
+        var text: String
+    }
+
+    /// The first event on `stream` (nil after `seconds`).
+    static func first(_ stream: AsyncStream<SwitchboardEvent>, within seconds: Double = 5) async -> SwitchboardEvent? {
+        await withTaskGroup(of: SwitchboardEvent?.self) { group in
+            group.addTask {
+                for await event in stream { return event }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let result = await group.next() ?? nil
+            group.cancelAll()
+            return result
+        }
+    }
+
+    @Test func eventsCrossGatewaysAndAreNotEchoed() async throws {
+        let database = try await PostgresTestServer.shared.createDatabase()
+        let url = try await PostgresTestServer.shared.url(database: database)
+        let store = try await PostgresTestServer.shared.store(database: database)
+        defer { Task { try? await store.close(); try? await PostgresTestServer.shared.dropDatabase(database) } }
+        let relayA = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "A")
+        let relayB = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "B")
+        let busA = EventBus(relay: relayA)
+        let busB = EventBus(relay: relayB)
+        let running = Task {
+            await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await relayA.run(into: busA) }
+                group.addTask { try await relayB.run(into: busB) }
+            }
+        }
+        defer { running.cancel() }
+        let ana = Viewer(agentID: "ana", isSupervisor: false)
+        let onA = busA.subscribe(ana)
+        let onB = busB.subscribe(ana)
+        let access = ConversationAccess(id: 7, owner: "ana", assignee: "ana", team: "support", status: .open)
+        try await Task.sleep(for: .milliseconds(500))  // both LISTENing
+
+        busA.publish("message.created", conversation: access, payload: Body(conversation_id: 7, text: "hi"))
+        let local = try #require(await Self.first(onA))
+        #expect(local.type == "message.created")
+        let remote = try #require(await Self.first(onB))
+        #expect(remote.type == "message.created" && remote.conversationID == 7 && remote.owner == "ana")
+        #expect(String(decoding: remote.data, as: UTF8.self).contains("\"text\":\"hi\""))
+        // Not echoed back to A.
+        #expect(await Self.first(onA, within: 1) == nil)
+
+        // Too large for a notification: a small refresh event instead.
+        busA.publish("message.created", conversation: access, payload: Body(conversation_id: 7, text: String(repeating: "x", count: 9000)))
+        let refresh = try #require(await Self.first(onB))
+        #expect(refresh.type == "conversation.refresh")
+        #expect(String(decoding: refresh.data, as: UTF8.self).contains("\"conversation_id\":7"))
+    }
+
+    @Test func oneLeaderAndTheRoleMovesWhenItStops() async throws {
+        let database = try await PostgresTestServer.shared.createDatabase()
+        let url = try await PostgresTestServer.shared.url(database: database)
+        defer { Task { try? await PostgresTestServer.shared.dropDatabase(database) } }
+        let first = try PostgresLeadership(url: url, password: nil, retry: .milliseconds(100))
+        let second = try PostgresLeadership(url: url, password: nil, retry: .milliseconds(100))
+        let runFirst = Task { try await first.run() }
+        try await Self.waitUntil { first.isLeader }
+        let runSecond = Task { try await second.run() }
+        defer { runSecond.cancel() }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(first.isLeader && !second.isLeader)
+        runFirst.cancel()
+        _ = await runFirst.result
+        #expect(!first.isLeader)
+        try await Self.waitUntil { second.isLeader }
+    }
+
+    static func waitUntil(seconds: Double = 5, _ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            try #require(Date() < deadline, "condition not met in time")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
