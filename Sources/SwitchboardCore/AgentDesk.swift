@@ -57,7 +57,39 @@ public struct AgentDesk: Sendable {
         _ = try await authorize(id, viewer)
         guard var detail = try await store.conversation(id) else { throw ServiceError.notFound("conversation \(id)") }
         detail.customer = await withContext(detail.customer)
+        detail.channels = try await replyChannels(detail)
         return detail
+    }
+
+    /// Every adapter that can reach this customer, with what it allows right now.
+    func replyChannels(_ detail: ConversationDetail) async throws -> [ReplyChannel] {
+        let latest = detail.messages.last { $0.direction == .inbound && $0.adapter != nil }?.adapter
+        let wroteThrough = Set(detail.messages.compactMap { $0.direction == .inbound ? $0.adapter : nil })
+        let identityChannels = Set(detail.customer.identities.map(\.channel))
+        var channels: [ReplyChannel] = []
+        for entry in adapters.all {
+            let id = entry.adapter.id
+            guard wroteThrough.contains(id) || entry.identityChannel.map(identityChannels.contains) == true else { continue }
+            guard let route = try await store.replyRoute(
+                conversation: detail.id, inReplyTo: nil, via: id, identityChannel: entry.identityChannel)
+            else { continue }
+            let capabilities = entry.adapter.capabilities
+            var reason: String?
+            do {
+                try ReplyRules.check(text: "", route: route, capabilities: capabilities, now: now())
+                reason = entry.adapter.refusal(for: ReplyContext(
+                    to: route.address, threadRef: route.threadRef, inReplyTo: route.inReplyToExternalID, text: ""))
+            } catch let error as ServiceError {
+                reason = error.message
+            }
+            let closes = capabilities.replyWindow.flatMap { window in
+                route.lastInboundAt.map { $0.addingTimeInterval(Double(window.components.seconds)) }
+            }
+            channels.append(ReplyChannel(
+                adapter: id, address: route.address, isDefault: id == latest, canReply: reason == nil, reason: reason,
+                windowClosesAt: closes, maxTextLength: capabilities.maxTextLength))
+        }
+        return channels
     }
 
     /// Queues a reply through the adapter the customer wrote on (or `via`), after checking what

@@ -130,3 +130,16 @@ def test_reply_on_a_phone_line_asks_the_pbx_to_call(gateway, receiver):
     assert sent[0]["headers"]["authorization"] == "Bearer pbx-secret-token"
     assert sent[0]["json"]["to"] == "+34600555666"
     assert "callback_due" not in gw.get_json(conv["owner"], f"conversations/{conv['id']}")
+
+
+def test_the_conversation_lists_where_a_reply_can_go_and_why_not(gateway):
+    gw = phone_gateway(gateway)
+    r = post_csv(gw, cdr_row(f"1718007777.{unique('w')[-6:]}", "0034600777888", "NO ANSWER") + "\n")
+    cid = gw.conversation_of(r.json()["messages"][0])["id"]
+    mid = gw.post_hook(ADAPTER, message(unique("t"), "+34600777888", "text me instead")).json()["messages"][0]
+    assert gw.conversation_of(mid)["id"] == cid
+    channels = {c["adapter"]: c for c in gw.get_json("marta", f"conversations/{cid}")["channels"]}
+    assert channels[ADAPTER]["can_reply"] and channels[ADAPTER]["default"]
+    assert channels[ADAPTER]["address"] == "+34600777888"
+    assert not channels[PBX]["can_reply"] and "originate" in channels[PBX]["reason"]
+    assert not channels[PBX]["default"]

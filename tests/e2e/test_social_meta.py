@@ -8,6 +8,7 @@ import json
 import os
 import threading
 import uuid
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -163,6 +164,12 @@ def test_whatsapp_message_reply_and_status_round_trip(gateway, graph, receiver):
     assert {"channel": "phone", "adapter": "wa", "address": "+" + wa_id} in conv["customer"]["identities"]
     inbound = [m for m in conv["messages"] if m["direction"] == "inbound"]
     assert [(m["external_id"], m["body"], m["adapter"]) for m in inbound] == [(wamid, "Hola, mi pedido no ha llegado 😞", "wa")]
+
+    # The reply box knows the 24-hour window before the agent writes.
+    [wa] = [c for c in conv["channels"] if c["adapter"] == "wa"]
+    assert wa["can_reply"] and wa["default"] and wa["window_closes_at"]
+    left = datetime.fromisoformat(wa["window_closes_at"].replace("Z", "+00:00")) - datetime.now(timezone.utc)
+    assert timedelta(hours=23, minutes=50) < left <= timedelta(hours=24)
 
     # The agent answers; the fake Graph API receives the Cloud API request.
     owner = conv["owner"]

@@ -227,9 +227,11 @@ public struct ConversationDetail: Sendable, Codable, Equatable {
     public var reference: String
     /// Set when a merge folded this conversation into another.
     public var mergedInto: Int64?
+    /// The adapters a reply can leave through now, with each one's constraints (filled by the desk).
+    public var channels: [ReplyChannel] = []
 
     enum CodingKeys: String, CodingKey {
-        case id, status, owner, assignee, team, escalated, customer, messages, tags, reference
+        case id, status, owner, assignee, team, escalated, customer, messages, tags, reference, channels
         case firstResponseDue = "first_response_due"
         case callbackDue = "callback_due"
         case resolutionDue = "resolution_due"
@@ -305,5 +307,40 @@ public struct CustomerSummary: Sendable, Codable, Equatable {
         self.conversation = conversation
         self.owner = owner
         self.assignee = assignee
+    }
+}
+
+/// One way to answer the customer: an adapter, the address it would use, and what that channel
+/// allows now — so the agent sees a closed reply window before writing, not after.
+public struct ReplyChannel: Sendable, Codable, Equatable {
+    public var adapter: String
+    public var address: String
+    /// The adapter of the customer's latest message: where a reply goes by default.
+    public var isDefault: Bool
+    public var canReply: Bool
+    /// Why not, or what it takes (e.g. a template outside the window).
+    public var reason: String?
+    /// When the free-form reply window closes (channels with one, like WhatsApp).
+    public var windowClosesAt: Date?
+    public var maxTextLength: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case adapter, address, reason
+        case isDefault = "default"
+        case canReply = "can_reply"
+        case windowClosesAt = "window_closes_at"
+        case maxTextLength = "max_text_length"
+    }
+
+    public init(
+        adapter: String, address: String, isDefault: Bool, canReply: Bool, reason: String?, windowClosesAt: Date?, maxTextLength: Int?
+    ) {
+        self.adapter = adapter
+        self.address = address
+        self.isDefault = isDefault
+        self.canReply = canReply
+        self.reason = reason
+        self.windowClosesAt = windowClosesAt
+        self.maxTextLength = maxTextLength
     }
 }

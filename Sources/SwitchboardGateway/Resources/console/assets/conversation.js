@@ -176,14 +176,29 @@ export class ConversationView {
     if (!this.viaSelect || !this.detail) return;
     const chosen = this.viaSelect.value;
     const fallback = this.defaultAdapter();
-    const adapters = [...new Set([fallback, ...(this.detail.customer.identities ?? []).map((i) => i.adapter)].filter(Boolean))];
+    const offered = (this.detail.channels ?? []).map((c) => c.adapter);
+    const adapters = [...new Set([fallback, ...offered, ...(this.detail.customer.identities ?? []).map((i) => i.adapter)].filter(Boolean))];
     clear(this.viaSelect).append(...adapters.map((a) => el('option', { value: a }, a === fallback ? t('replyDefault', { a }) : a)));
     this.viaSelect.value = adapters.includes(chosen) ? chosen : (fallback ?? '');
     this.updateViaHint();
   }
 
+  /// Says where the reply leaves and what that channel allows now: a closed window or a refusal
+  /// shows before the agent writes, with what to do instead.
   updateViaHint() {
-    this.viaHint.textContent = this.viaSelect.value ? t('replyLeaves', { a: this.viaSelect.value }) : '';
+    const adapter = this.viaSelect.value;
+    if (!adapter) { this.viaHint.textContent = ''; return; }
+    const channel = (this.detail.channels ?? []).find((c) => c.adapter === adapter);
+    const parts = [t('replyLeaves', { a: adapter })];
+    if (channel && !channel.can_reply) {
+      parts.push(t('replyBlocked', { r: channel.reason ?? '' }));
+    } else if (channel?.window_closes_at) {
+      const hours = (new Date(channel.window_closes_at) - Date.now()) / 3600000;
+      parts.push(t('replyWindow', { h: hours.toFixed(1) }));
+    }
+    if (channel?.max_text_length) parts.push(t('replyMax', { n: channel.max_text_length }));
+    this.viaHint.textContent = parts.join(' ');
+    this.viaHint.classList.toggle('warning', Boolean(channel && !channel.can_reply));
   }
 
   async act(action) {
