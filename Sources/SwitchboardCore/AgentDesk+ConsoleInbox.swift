@@ -42,7 +42,7 @@ public protocol InboxPreviewStore: Sendable {
 extension AgentDesk {
     /// Whose conversations an inbox shows. `everyone` and `escalations` are for supervisors.
     public enum InboxScope: String, Sendable {
-        case mine, everyone, escalations
+        case mine, everyone, escalations, breached
     }
 
     /// The agent's inbox, most urgent first: the earliest promise (first response or call back)
@@ -56,7 +56,8 @@ extension AgentDesk {
         // A supervisor's store query returns everyone's; "mine" is filtered here, so ask for more.
         let fetch = scope == .mine && viewer.isSupervisor ? 1000 : limit
         var list = try await store.conversations(
-            ConversationQuery(viewer: viewer, status: status, limit: fetch, escalatedOnly: scope == .escalations))
+            ConversationQuery(
+                viewer: viewer, status: status, limit: fetch, escalatedOnly: scope == .escalations, breachedOnly: scope == .breached))
         if scope == .mine {
             list = list.filter { $0.owner == viewer.agentID || $0.assignee == viewer.agentID }
         }

@@ -125,8 +125,11 @@ public struct ConversationQuery: Sendable {
     public var limit: Int
     /// Only conversations flagged escalated (by an agent or a breached promise).
     public var escalatedOnly: Bool
+    /// Only conversations whose response or resolution promise is broken.
+    public var breachedOnly: Bool
 
-    public init(viewer: Viewer, status: StatusFilter = .open, limit: Int = 100, escalatedOnly: Bool = false) {
+    public init(viewer: Viewer, status: StatusFilter = .open, limit: Int = 100, escalatedOnly: Bool = false, breachedOnly: Bool = false) {
+        self.breachedOnly = breachedOnly
         self.viewer = viewer
         self.status = status
         self.limit = limit

@@ -139,7 +139,7 @@ struct ConsoleInboxRoute {
                 throw ServiceError.badRequest("'status' must be one of open, pending, resolved, all")
             }
             guard let scope = AgentDesk.InboxScope(rawValue: params.get("scope") ?? "mine") else {
-                throw ServiceError.badRequest("'scope' must be one of mine, everyone, escalations")
+                throw ServiceError.badRequest("'scope' must be one of mine, everyone, escalations, breached")
             }
             let limit = params.get("limit").flatMap(Int.init) ?? 100
             guard (1...500).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and 500") }

@@ -15,6 +15,7 @@ extension PostgresStore {
             case .all: break
             }
             if query.escalatedOnly { conditions.append("c.escalated = 1") }
+            if query.breachedOnly { conditions.append("(c.sla_breached = 1 OR c.resolution_breached = 1)") }
             if !query.viewer.isSupervisor {
                 binds.append(query.viewer.agentID)
                 conditions.append("(c.assignee = $\(binds.count) OR c.owner = $\(binds.count))")

@@ -15,6 +15,7 @@ extension SQLiteStore {
             case .all: break
             }
             if query.escalatedOnly { conditions.append("c.escalated = 1") }
+            if query.breachedOnly { conditions.append("(c.sla_breached = 1 OR c.resolution_breached = 1)") }
             if !query.viewer.isSupervisor {
                 conditions.append("(c.assignee = ? OR c.owner = ?)")
                 arguments += [query.viewer.agentID, query.viewer.agentID]

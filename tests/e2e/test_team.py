@@ -64,3 +64,16 @@ def test_team_figures_are_exported_as_metrics(gateway):
 
     text = wait_until(figures, timeout=30, what="conversation gauges in /metrics")
     assert "switchboard_conversations_awaiting_answer 2" in text
+
+
+def test_supervisors_see_breached_promises_in_their_inbox(gateway):
+    gw = gateway({"routing": {"first_response": "1s"}})
+    late = gw.conversation_of(gw.ingest(unique("m"), unique("late")))
+
+    def breached():
+        r = gw.api("marta", "GET", "inbox?scope=breached")
+        assert r.status_code == 200, r.text
+        return [e["conversation"]["id"] for e in r.json()["conversations"]] or None
+
+    assert wait_until(breached, timeout=20, what="a breached conversation in the inbox") == [late["id"]]
+    assert gw.api(late["owner"], "GET", "inbox?scope=breached").status_code == 403

@@ -4,7 +4,7 @@ import { el, clear, showError } from './dom.js';
 import { t, fromNow, duration } from './i18n.js';
 
 const STATUSES = ['open', 'pending', 'resolved', 'all'];
-const SCOPES = ['mine', 'everyone', 'escalations'];
+const SCOPES = ['mine', 'everyone', 'escalations', 'breached'];
 
 // Filters survive navigation to a conversation and back.
 const filters = { status: 'open', scope: 'mine' };
