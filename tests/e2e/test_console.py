@@ -271,8 +271,13 @@ def test_token_sign_in_reconnecting_indicator_and_sign_out(gateway, shop, browse
     browser.find_element(By.ID, "token-submit").click()
     wait(browser, lambda d: css(d, '#conn-status[data-state="live"]'), what="the live stream")
     assert "Marta Ruiz" in browser.find_element(By.ID, "who").text
-    # Supervisors get the scope filters.
-    assert css(browser, "#filter-everyone") and css(browser, "#filter-escalations")
+    # Supervisors get the scope filters and the front line's suggestions.
+    assert css(browser, "#filter-everyone") and css(browser, "#filter-escalations") and css(browser, "#filter-breached")
+    assert gw.api("ana", "POST", "suggestions", json={"body": "<i>a macro</i> for late parcels"}).status_code == 201
+    browser.find_element(By.ID, "nav-suggestions").click()
+    wait(browser, lambda d: "<i>a macro</i> for late parcels" in d.find_element(By.ID, "main").text, what="the suggestion")
+    assert not browser.find_elements(By.CSS_SELECTOR, "li.suggestion i"), "a suggestion is shown as text"
+    browser.find_element(By.ID, "nav-inbox").click()
     cookie = browser.get_cookie("sb_session")
     assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert browser.execute_script("return document.cookie") == "", "the session cookie is invisible to scripts"

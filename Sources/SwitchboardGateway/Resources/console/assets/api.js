@@ -47,5 +47,6 @@ export const api = {
   resolve: (id) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/resolve`),
   tag: (id, tag) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/tags`, { tags: [tag] }),
   merge: (customer, other) => request('POST', `/api/v1/customers/${encodeURIComponent(customer)}/merge`, { other }),
+  suggestions: () => request('GET', '/api/v1/suggestions'),
   retry: (message) => request('POST', `/api/v1/messages/${encodeURIComponent(message)}/retry`),
 };

@@ -5,6 +5,7 @@ import { el, clear, announce, showError, clearError } from './dom.js';
 import { t, lang } from './i18n.js';
 import { InboxView } from './inbox.js';
 import { ConversationView } from './conversation.js';
+import { SuggestionsView } from './suggestions.js';
 
 const state = { me: null, view: null, stream: null, retryTimer: null, refreshTimer: null };
 const main = document.getElementById('main');
@@ -71,6 +72,7 @@ function signedIn(session) {
   };
   const nav = clear(document.getElementById('nav'));
   nav.append(el('a', { href: '#/', id: 'nav-inbox' }, t('inbox')));
+  if (session.agent.role === 'supervisor') nav.append(' ', el('a', { href: '#/suggestions', id: 'nav-suggestions' }, t('suggestions')));
   openStream();
   route();
 }
@@ -82,7 +84,9 @@ function route() {
   clearError();
   state.view = match
     ? new ConversationView(main, Number(match[1]), state.me)
-    : new InboxView(main, state.me);
+    : location.hash === '#/suggestions' && state.me.role === 'supervisor'
+      ? new SuggestionsView(main, state.me)
+      : new InboxView(main, state.me);
   state.view.load();
 }
 
