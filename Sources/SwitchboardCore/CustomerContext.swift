@@ -22,6 +22,9 @@ public actor CustomerContext {
     private let logger: Logger
     private var cache: [Int64: [String: Entry]] = [:]
     private var inFlight: [String: Task<Void, Never>] = [:]
+    /// Providers that just failed: prefetching (the ingestion side) leaves them alone until then,
+    /// so a dead provider costs nothing per new customer. Views still ask, bounded by the timeout.
+    private var restingUntil: [String: Date] = [:]
 
     public init(providers: [any ContextProvider], maxInFlight: Int = 64, maxCustomers: Int = 50_000, logger: Logger) {
         self.providers = providers
@@ -37,9 +40,16 @@ public actor CustomerContext {
         for customer in customers { cache[customer] = nil }
     }
 
+    /// Whether a prefetch could start anything now; checked before the caller reads the customer.
+    public func wantsPrefetch() -> Bool {
+        let now = Date()
+        return inFlight.count < maxInFlight && providers.contains { restingUntil[$0.id].map { now >= $0 } ?? true }
+    }
+
     /// Starts fetching what is missing or expired for this customer, without waiting.
     public func prefetch(_ keys: CustomerKeys) {
-        for provider in providers where needsFetch(keys.customerID, provider) {
+        let now = Date()
+        for provider in providers where needsFetch(keys.customerID, provider) && (restingUntil[provider.id].map { now >= $0 } ?? true) {
             _ = start(provider, keys)
         }
     }
@@ -113,11 +123,15 @@ public actor CustomerContext {
         switch result {
         case .success(let value):
             entry = Entry(value: value, fetchedAt: Date(), failure: nil)
+            restingUntil[provider] = nil
         case .failure(let error):
             let text = (error as? ContextFetchError)?.reason ?? "\(error)"
             let state: ContextStatus.State = text.contains("timed out") || text.contains("timeout") ? .timeout : .error
             entry.failure = ContextStatus(state: state, message: text)
-            logger.notice("context provider failed", metadata: ["provider": "\(provider)", "reason": "\(text)"])
+            // Once per outage at notice level; every failure at debug.
+            let level: Logger.Level = restingUntil[provider] == nil ? .notice : .debug
+            restingUntil[provider] = Date().addingTimeInterval(30)
+            logger.log(level: level, "context provider failed", metadata: ["provider": "\(provider)", "reason": "\(text)"])
         }
         cache[customer, default: [:]][provider] = entry
     }

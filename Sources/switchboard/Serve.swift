@@ -129,7 +129,7 @@ extension Serve {
     static func prefetcher(store: any Store, context: CustomerContext) -> @Sendable (Int64) -> Void {
         { customer in
             Task {
-                guard let detail = try? await store.customer(customer, now: Date()) else { return }
+                guard await context.wantsPrefetch(), let detail = try? await store.customer(customer, now: Date()) else { return }
                 await context.prefetch(detail.contextKeys)
             }
         }
