@@ -14,7 +14,10 @@ FORMAT=${3:-webhook}
 work=$(mktemp -d /tmp/sb-bench.XXXXXX)
 export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token}
 export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
-sed "s#data/switchboard.sqlite#$work/bench.sqlite#" Config/switchboard.yaml > "$work/bench.yaml"
+# Ingestion only: acknowledgements off (with them on, every new bench customer also gets a reply
+# queued, retried against the example's unreachable receiver) — ACKNOWLEDGE=true measures them too.
+sed -e "s#data/switchboard.sqlite#$work/bench.sqlite#" -e "s#acknowledge: true#acknowledge: ${ACKNOWLEDGE:-false}#" \
+  Config/switchboard.yaml > "$work/bench.yaml"
 # A WhatsApp adapter next to the example's webhook adapter (adapters: is the file's last section).
 export WA_TOKEN=${WA_TOKEN:-bench-token} META_APP_SECRET=${META_APP_SECRET:-bench-app-secret} META_VERIFY_TOKEN=${META_VERIFY_TOKEN:-bench-verify}
 cat >> "$work/bench.yaml" <<'YAML'
