@@ -201,6 +201,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What several test targets share: the corpus location and the tests/support/ helper processes.
+        .target(
+            name: "SwitchboardTestSupport",
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardCore", "SwitchboardSQLite", "SwitchboardConfig", "WebhookAdapter"],
@@ -208,7 +214,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardPostgresTests",
-            dependencies: [
+            dependencies: ["SwitchboardTestSupport",
                 "SwitchboardCore", "SwitchboardPostgres", "SwitchboardSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -217,7 +223,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SocialAdapterTests",
-            dependencies: ["MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "SwitchboardAdapterAPI", "SwitchboardTransport"],
+            dependencies: ["SwitchboardTestSupport", "MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "SwitchboardAdapterAPI", "SwitchboardTransport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -227,7 +233,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EmailAdapterTests",
-            dependencies: ["EmailAdapter", "SwitchboardAdapterAPI", .product(name: "Yams", package: "Yams")],
+            dependencies: ["SwitchboardTestSupport", "EmailAdapter", "SwitchboardAdapterAPI", .product(name: "Yams", package: "Yams")],
             // `@testable import EmailAdapter` loads CGMime, so the GMime include paths again.
             swiftSettings: swiftSettings + [.unsafeFlags([
                 "-Xcc", "-I/usr/include/gmime-3.0", "-Xcc", "-I/usr/include/glib-2.0",
@@ -236,12 +242,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PhoneLogAdapterTests",
-            dependencies: ["PhoneLogAdapter", "SwitchboardAdapterAPI"],
+            dependencies: ["SwitchboardTestSupport", "PhoneLogAdapter", "SwitchboardAdapterAPI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SwitchboardTransportTests",
-            dependencies: ["SwitchboardTransport", "SwitchboardAdapterAPI"],
+            dependencies: ["SwitchboardTestSupport", "SwitchboardTransport", "SwitchboardAdapterAPI"],
             swiftSettings: swiftSettings
         ),
     ]

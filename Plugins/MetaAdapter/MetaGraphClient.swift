@@ -24,13 +24,8 @@ struct MetaGraphClient: Sendable {
                 ("Authorization", "Bearer \(accessToken)"),
             ],
             body: body, timeout: timeout)
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request)
-        } catch let error as TransportError {
-            // Network trouble: worth retrying. The URL holds no secret (the token is a header).
-            throw DeliveryFailure("could not reach \(platform) at \(url): \(error.message)")
-        }
+        // The URL holds no secret (the token is a header).
+        let response = try await transport.sendForDelivery(request, reaching: "\(platform) at \(url)")
         guard (200..<300).contains(response.status) else {
             throw MetaGraphError.failure(for: response, platform: platform, outsideWindowHint: outsideWindowHint)
         }

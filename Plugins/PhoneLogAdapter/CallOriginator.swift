@@ -12,14 +12,7 @@ struct CallOriginator: Sendable {
 
     func place(_ message: OutboundMessage, to number: String) async throws -> DeliveryReceipt {
         let request = self.request(message, to: number)
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            throw DeliveryFailure("could not reach the PBX at \(settings.url): \(error)")
-        }
+        let response = try await transport.sendForDelivery(request, reaching: "the PBX at \(settings.url)")
         // ARI refuses a second channel with the same id: the first attempt already placed the call.
         if settings.style == .ari, response.status == 409 {
             return DeliveryReceipt(externalID: channelID(message), state: .sent)

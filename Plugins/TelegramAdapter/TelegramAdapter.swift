@@ -63,16 +63,10 @@ public struct TelegramAdapter: ChannelAdapter {
         let request = HTTPRequest(
             method: "POST", url: "\(settings.apiBase)/bot\(settings.botToken)/sendMessage",
             headers: [("Content-Type", "application/json")], body: try send.encoded(), timeout: settings.timeout)
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            // The URL holds the bot token: transport messages may quote it, so it is cut out
-            // before the reason reaches logs and agents.
-            throw DeliveryFailure("could not reach the Telegram Bot API at \(settings.apiBase): \(redacted("\(error)"))")
-        }
+        // The URL holds the bot token: transport messages may quote it, so it is cut out
+        // before the reason reaches logs and agents.
+        let response = try await transport.sendForDelivery(
+            request, reaching: "the Telegram Bot API at \(settings.apiBase)", redact: redacted)
         return try TelegramSendResult.interpret(response, chat: send.chatText, redact: redacted)
     }
 

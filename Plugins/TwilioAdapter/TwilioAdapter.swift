@@ -60,14 +60,7 @@ public struct TwilioAdapter: ChannelAdapter {
                 ("Accept", "application/json"),
             ],
             body: form, timeout: settings.timeout)
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            throw DeliveryFailure("could not reach Twilio at \(settings.apiBase): \(error)")
-        }
+        let response = try await transport.sendForDelivery(request, reaching: "Twilio at \(settings.apiBase)")
         return try TwilioSendResult.interpret(response)
     }
 

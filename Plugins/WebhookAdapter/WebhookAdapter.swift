@@ -74,12 +74,9 @@ public struct WebhookAdapter: ChannelAdapter {
         if let secret = settings.secret {
             headers.append((WebhookSettings.signatureHeader, "sha256=" + secret.sha256Hex(body)))
         }
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(HTTPRequest(method: "POST", url: settings.outboundURL, headers: headers, body: body, timeout: settings.timeout))
-        } catch let error as TransportError {
-            throw DeliveryFailure("could not reach \(settings.outboundURL): \(error.message)")
-        }
+        let response = try await transport.sendForDelivery(
+            HTTPRequest(method: "POST", url: settings.outboundURL, headers: headers, body: body, timeout: settings.timeout),
+            reaching: settings.outboundURL)
         guard (200..<300).contains(response.status) else {
             throw DeliveryFailure.fromHTTP(response, context: settings.outboundURL)
         }

@@ -95,14 +95,7 @@ public struct XAdapter: ChannelAdapter {
             method: "POST", url: settings.apiBase + path,
             headers: [("Authorization", "Bearer \(settings.accessToken)"), ("Content-Type", "application/json")],
             body: Array(try encoder.encode(body)), timeout: settings.timeout)
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            throw DeliveryFailure("could not reach the X API at \(settings.apiBase): \(error)")
-        }
+        let response = try await transport.sendForDelivery(request, reaching: "the X API at \(settings.apiBase)")
         return try XSendResult.interpret(response, idPointer: idPointer, now: now())
     }
 }

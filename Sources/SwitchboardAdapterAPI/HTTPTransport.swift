@@ -69,3 +69,21 @@ public func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
         }
     }
 }
+
+extension HTTPTransport {
+    /// Sends a reply's request. When no answer arrives (DNS, connect, TLS, timeout) the reply is
+    /// worth retrying: a transient ``DeliveryFailure`` naming `service`, passed through `redact`
+    /// first when the URL holds a secret. Cancellation passes through unchanged.
+    public func sendForDelivery(
+        _ request: HTTPRequest, reaching service: String, redact: (String) -> String = { $0 }
+    ) async throws -> HTTPResponse {
+        do {
+            return try await send(request)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let reason = (error as? TransportError)?.message ?? "\(error)"
+            throw DeliveryFailure("could not reach \(service): \(redact(reason))")
+        }
+    }
+}

@@ -250,7 +250,10 @@ extension PostgresStore {
                 awaiting_since = COALESCE(awaiting_since, \(now)), sla_warn_at = LEAST(COALESCE(sla_warn_at, \(warnAt)), \(warnAt))
             WHERE id = \(conversationID) RETURNING first_response_due
             """, as: Double.self)
-        let previousContact = try await db.value("SELECT last_contact_at FROM customers WHERE id = \(customerID)", as: Double.self)
+        // Read only when an acknowledgement may follow: most messages continue a request.
+        let mayAcknowledge = startsRequest && policy.acknowledgement.enabled
+        let previousContact = mayAcknowledge
+            ? try await db.value("SELECT last_contact_at FROM customers WHERE id = \(customerID)", as: Double.self) : nil
         try await db.execute("""
             UPDATE customers SET contacts = contacts + 1, first_contact_at = COALESCE(first_contact_at, \(now)),
                 last_contact_at = \(now) WHERE id = \(customerID)
@@ -258,7 +261,7 @@ extension PostgresStore {
 
         var acknowledged = false
         let quiet = policy.acknowledgement.quietPeriod.seconds
-        if startsRequest, policy.acknowledgement.enabled, previousContact.map({ now - $0 >= quiet }) ?? true,
+        if mayAcknowledge, previousContact.map({ now - $0 >= quiet }) ?? true,
             let template = policy.acknowledgement.template(item.adapter, ReplyContext(
                 to: message.from.address, threadRef: message.threadRef, inReplyTo: message.externalID, text: ""))
         {

@@ -228,15 +228,17 @@ extension SQLiteStore {
                 awaiting_since = COALESCE(awaiting_since, ?), sla_warn_at = MIN(COALESCE(sla_warn_at, ?), ?) WHERE id = ?
                 RETURNING first_response_due
             """), arguments: [now, due, due, now, warnAt, warnAt, conversationID])
-        let previousContact = try Double.fetchOne(
-            db.cachedStatement(sql: "SELECT last_contact_at FROM customers WHERE id = ?"), arguments: [customerID]) ?? nil
+        // Read only when an acknowledgement may follow: most messages continue a request.
+        let mayAcknowledge = startsRequest && policy.acknowledgement.enabled
+        let previousContact = mayAcknowledge ? try Double.fetchOne(
+            db.cachedStatement(sql: "SELECT last_contact_at FROM customers WHERE id = ?"), arguments: [customerID]) ?? nil : nil
         try db.cachedStatement(sql: """
             UPDATE customers SET contacts = contacts + 1, first_contact_at = COALESCE(first_contact_at, ?), last_contact_at = ? WHERE id = ?
             """).execute(arguments: [now, now, customerID])
 
         var acknowledged = false
         let quiet = policy.acknowledgement.quietPeriod.seconds
-        if startsRequest, policy.acknowledgement.enabled, previousContact.map({ now - $0 >= quiet }) ?? true,
+        if mayAcknowledge, previousContact.map({ now - $0 >= quiet }) ?? true,
             let template = policy.acknowledgement.template(item.adapter, ReplyContext(
                 to: message.from.address, threadRef: message.threadRef, inReplyTo: message.externalID, text: ""))
         {

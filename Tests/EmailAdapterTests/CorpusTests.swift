@@ -3,6 +3,7 @@ import SwitchboardAdapterAPI
 import Testing
 
 @testable import EmailAdapter
+import SwitchboardTestSupport
 
 /// The shared real-world mail corpus (Zammad, Chatwoot, mikel/mail test messages), read in place.
 @Suite struct CorpusTests {

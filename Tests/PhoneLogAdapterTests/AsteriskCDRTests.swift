@@ -2,6 +2,7 @@ import Foundation
 import PhoneLogAdapter
 import SwitchboardAdapterAPI
 import Testing
+import SwitchboardTestSupport
 
 @Suite("Asterisk CDR")
 struct AsteriskCDRTests {

@@ -2,6 +2,7 @@ import Foundation
 import PhoneLogAdapter
 import SwitchboardAdapterAPI
 import Testing
+import SwitchboardTestSupport
 
 @Suite("Generic JSON call events")
 struct JSONCallTests {

@@ -2,6 +2,7 @@ import Foundation
 import PhoneLogAdapter
 import SwitchboardAdapterAPI
 import Testing
+import SwitchboardTestSupport
 
 @Suite("Twilio Voice status callbacks")
 struct TwilioVoiceTests {

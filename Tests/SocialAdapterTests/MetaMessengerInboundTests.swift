@@ -1,6 +1,7 @@
 import Foundation
 import MetaAdapter
 import SwitchboardAdapterAPI
+import SwitchboardTestSupport
 import Testing
 
 /// Messenger and Instagram webhooks from the corpus, signed with a test secret, decoded.

@@ -2,6 +2,7 @@ import Foundation
 import MetaAdapter
 import Synchronization
 import SwitchboardAdapterAPI
+import SwitchboardTestSupport
 
 // Shared helpers of the Meta adapter tests. Every name starts with `Meta`/`meta`: other adapters'
 // tests live in the same test target.

@@ -2,6 +2,7 @@ import Foundation
 import MetaAdapter
 import SwitchboardAdapterAPI
 import Testing
+import SwitchboardTestSupport
 
 /// Signature vectors from the corpus and Meta's verification handshake, on all three adapters.
 @Suite struct MetaWebhookSecurityTests {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import SwitchboardAdapterAPI
+import SwitchboardTestSupport
 import SwitchboardTransport
 import Testing
 

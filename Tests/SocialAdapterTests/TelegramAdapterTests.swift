@@ -2,6 +2,7 @@ import Foundation
 import SwitchboardAdapterAPI
 import TelegramAdapter
 import Testing
+import SwitchboardTestSupport
 
 @Suite("Telegram adapter")
 struct TelegramAdapterTests {

@@ -2,6 +2,7 @@ import Foundation
 import SwitchboardAdapterAPI
 import Testing
 import TwilioAdapter
+import SwitchboardTestSupport
 
 @Suite("Twilio SMS adapter")
 struct TwilioAdapterTests {

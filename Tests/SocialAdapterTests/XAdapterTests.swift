@@ -2,6 +2,7 @@ import Foundation
 import SwitchboardAdapterAPI
 import Testing
 import XAdapter
+import SwitchboardTestSupport
 
 @Suite("X direct messages adapter")
 struct XAdapterTests {

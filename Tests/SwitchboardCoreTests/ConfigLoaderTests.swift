@@ -100,4 +100,32 @@ import WebhookAdapter
     func rejectsNonDurations(text: String) {
         #expect(DurationParser.parse(text) == nil)
     }
+
+    @Test func readsPromiseTargetsAndBusinessHoursAndReportsTheirMistakes() throws {
+        let good = Self.good.replacingOccurrences(of: "routing: { first_response: 2h30m }", with: """
+            routing:
+              first_response: 4h
+              next_response: 1h
+              resolution: 3d
+              business_hours: { timezone: Europe/Madrid, hours: ["mon-fri 09:00-17:00"], holidays: ["2026-12-25"] }
+            """)
+        let (config, _) = try load(good).get()
+        #expect(config.routing.nextResponse == .seconds(3600))
+        #expect(config.routing.resolution == .seconds(3 * 86400))
+        #expect(config.routing.businessHours.holidays == ["2026-12-25"])
+        #expect(config.routing.businessHours.schedule.timeZone.identifier == "Europe/Madrid")
+        #expect(!config.routing.businessHours.isOpen(at: ISO8601DateFormatter().date(from: "2026-12-25T10:00:00Z")!))
+
+        let bad = Self.good.replacingOccurrences(of: "routing: { first_response: 2h30m }", with: """
+            routing:
+              business_hours: { timezone: Mars/Olympus, hours: ["weekdays 9-5"], holidays: ["25/12/2026"] }
+            """)
+        guard case .failure(let error) = try load(bad) else {
+            Issue.record("bad business hours must be refused")
+            return
+        }
+        let text = error.description
+        #expect(text.contains(":4: ") && text.contains("Mars/Olympus"))
+        #expect(text.contains("not a day range") && text.contains("'25/12/2026' is not a date"))
+    }
 }

@@ -7,6 +7,7 @@ import SwitchboardCore
 import SwitchboardPostgres
 import SwitchboardSQLite
 import Testing
+import SwitchboardTestSupport
 
 /// The engines the shared store scenarios run against.
 enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -132,60 +133,3 @@ func mail(
         receivedAt: at)
 }
 
-struct SupportError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
-}
-
-/// A helper from `tests/support/` run as a child process: it prints one JSON line when ready and
-/// cleans up after itself when its stdin closes, which also happens when this test process dies.
-final class SupportProcess: Sendable {
-    let info: [String: any Sendable]
-    private let process: Process
-    private let stdin: FileHandle
-
-    static let supportDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("tests/support")
-
-    static func start(_ script: String, _ arguments: [String] = []) async throws -> SupportProcess {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", supportDirectory.appendingPathComponent(script).path] + arguments
-        let stdout = Pipe(), stdin = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardInput = stdin
-        process.standardError = stderr
-        try process.run()
-        let line = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var line = Data()
-                while !line.contains(UInt8(ascii: "\n")) {
-                    let chunk = stdout.fileHandleForReading.availableData
-                    if chunk.isEmpty { break }
-                    line.append(chunk)
-                }
-                continuation.resume(returning: line)
-            }
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-            kill(process.processIdentifier, SIGKILL)
-            let errors = String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
-            throw SupportError(message: "\(script) did not start: \(errors)")
-        }
-        var info: [String: any Sendable] = [:]
-        for (key, value) in object {
-            if let number = value as? Int { info[key] = number } else if let text = value as? String { info[key] = text }
-        }
-        return SupportProcess(info: info, process: process, stdin: stdin.fileHandleForWriting)
-    }
-
-    private init(info: [String: any Sendable], process: Process, stdin: FileHandle) {
-        self.info = info
-        self.process = process
-        self.stdin = stdin
-    }
-
-    func int(_ key: String) -> Int { info[key] as? Int ?? 0 }
-    func string(_ key: String) -> String { info[key] as? String ?? "" }
-}

@@ -2,6 +2,7 @@ import Foundation
 import SwitchboardAdapterAPI
 import SwitchboardTransport
 import Testing
+import SwitchboardTestSupport
 
 /// ``CurlMailTransport`` against real servers: aiosmtpd and Dovecot, started per test on free
 /// loopback ports, so tests run in parallel without sharing state.
