@@ -8,16 +8,17 @@ extension PostgresStore {
         try await write { db in
             // Routing decisions read and change the agents' loads: holding their rows makes the
             // decisions of concurrent gateways serial (and the lock order fixed: agents first, by id).
-            var loads = try await Self.agentLoads(db, lock: true)
+            let loads = try await Self.agentLoads(db, lock: true)
+            var group = try await IngestGroup.prefetch(db, items: items, normalizer: policy.normalizer, loads: loads)
             var outcomes: [IngestOutcome] = []
             for item in items {
                 switch item.event {
                 case .message(let message):
-                    outcomes.append(try await Self.ingestMessage(db, item: item, message: message, policy: policy, loads: &loads))
+                    outcomes.append(try await Self.ingestMessage(db, item: item, message: message, policy: policy, group: &group))
                 case .deliveryStatus(let update):
                     outcomes.append(try await Self.applyDeliveryStatus(db, adapter: item.adapter, update: update))
                 case .edit(let message, let editedAt):
-                    outcomes.append(try await Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, loads: &loads))
+                    outcomes.append(try await Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, group: &group))
                 }
             }
             return outcomes
@@ -53,24 +54,14 @@ extension PostgresStore {
     }
 
     static func ingestMessage(
-        _ db: PGSession, item: IngestItem, message: InboundMessage, policy: IngestPolicy, loads: inout [String: AgentLoad]
+        _ db: PGSession, item: IngestItem, message: InboundMessage, policy: IngestPolicy, group: inout IngestGroup
     ) async throws -> IngestOutcome {
         let now = item.receivedAt.epoch
         let direction: MessageDirection = message.kind == .activity ? .event : .inbound
         // Idempotency: the same (adapter, external id) is stored once. A concurrent twin on another
         // gateway fails our INSERT with a unique violation; the group is retried and lands here.
-        var duplicate = try await db.row("""
-            SELECT id, conversation_id FROM messages WHERE adapter = \(item.adapter) AND external_id = \(message.externalID)
-                AND direction = 'inbound'
-            """)
-        if duplicate == nil, direction == .event {
-            duplicate = try await db.row("""
-                SELECT id, conversation_id FROM messages WHERE adapter = \(item.adapter) AND external_id = \(message.externalID)
-                    AND direction = 'event'
-                """)
-        }
-        if let row = duplicate {
-            return IngestOutcome(kind: .duplicate, messageID: try row["id"], conversationID: try row["conversation_id"])
+        if let twin = group.storedTwin(adapter: item.adapter, externalID: message.externalID, event: direction == .event) {
+            return IngestOutcome(kind: .duplicate, messageID: twin.message, conversationID: twin.conversation)
         }
 
         var message = message
@@ -80,13 +71,14 @@ extension PostgresStore {
         var related: [MessageRecord] = []
         var relatedEvents: [String] = []
         let name = message.customerName?.trimmed.nilIfEmpty
-        var found = try await identify(db, identity: identity, name: name)
+        var found = try await group.identify(db, identity: identity, name: name)
 
         // An unknown sender quoting a conversation's reference in a fresh message is that customer
         // writing from another address: the address joins them, visibly.
         if found == nil, answered == nil, message.kind == .contact, let target = try await quotedReference(db, message) {
             if let identityID = try await insertIdentity(db, customer: target.customer, identity: identity, adapter: item.adapter, at: now) {
                 found = (target.customer, identityID)
+                group.noteIdentity(identity, customer: target.customer, row: identityID, named: true)
                 relatedEvents.append(
                     "\(identity.channel) \(identity.address) wrote quoting \(ConversationReference.format(target.conversation)) and was linked to this customer; unmerge or correct the identity if that is wrong")
             } else {
@@ -100,6 +92,7 @@ extension PostgresStore {
                 address: message.from.address, threadRef: message.threadRef, externalID: message.externalID, inReplyTo: answered.message,
                 body: message.text, metadata: encodeMetadata(message.metadata), metadataValue: message.metadata.nilIfEmpty,
                 attachments: message.attachments, sentAt: message.sentAt?.epoch, createdAt: now)
+            group.noteStored(adapter: item.adapter, externalID: message.externalID, event: direction == .event, message: record.id, conversation: answered.conversation)
             let c = try await db.row("SELECT owner, assignee FROM conversations WHERE id = \(answered.conversation)")
             return IngestOutcome(
                 kind: .stored, message: record, conversationID: answered.conversation, customerID: answered.customer,
@@ -115,6 +108,7 @@ extension PostgresStore {
                 "INSERT INTO customers (name, created_at) VALUES (\(name), \(now)) RETURNING id", as: Int64.self)!
             if let identityRow = try await insertIdentity(db, customer: customer, identity: identity, adapter: item.adapter, at: now) {
                 (customerID, identityID) = (customer, identityRow)
+                group.noteIdentity(identity, customer: customer, row: identityRow, named: name != nil)
             } else {
                 try await db.execute("DELETE FROM customers WHERE id = \(customer)")
                 guard let existing = try await identify(db, identity: identity, name: name) else {
@@ -161,15 +155,15 @@ extension PostgresStore {
                 startsRequest = reopening
                 let team: String? = try row["team"] ?? policy.teamOfAdapter(item.adapter)
                 let decision = policy.assignment.decide(
-                    owner: owner, currentAssignee: reopening ? nil : current, team: team, loads: loads, at: item.receivedAt)
+                    owner: owner, currentAssignee: reopening ? nil : current, team: team, loads: group.loads, at: item.receivedAt)
                 assignee = decision.assignee
                 if reopening || decision.assignee != current || decision.owner != owner {
                     try await db.execute("""
                         UPDATE conversations SET status = 'open', owner = \(decision.owner), assignee = \(decision.assignee),
                             resolved_at = NULL WHERE id = \(conversationID)
                         """)
-                    if !reopening && decision.assignee != current { try await noteUnassigned(db, current, loads: &loads) }
-                    if reopening || decision.assignee != current { try await noteAssigned(db, decision.assignee, loads: &loads) }
+                    if !reopening && decision.assignee != current { try await noteUnassigned(db, current, loads: &group.loads) }
+                    if reopening || decision.assignee != current { try await noteAssigned(db, decision.assignee, loads: &group.loads) }
                     owner = decision.owner
                     let why = decision.reason ?? (decision.assignee.map { "assigned to \($0)" } ?? "waiting for the team")
                     assignment = AssignmentChange(
@@ -179,14 +173,14 @@ extension PostgresStore {
         } else if contact {
             startsRequest = true
             let team = policy.teamOfAdapter(item.adapter)
-            owner = policy.assignment.ownerForNewCustomer(team: team, loads: loads, at: item.receivedAt)
+            owner = policy.assignment.ownerForNewCustomer(team: team, loads: group.loads, at: item.receivedAt)
             assignee = owner
             // UNIQUE (customer_id): a concurrent twin fails here and the group is retried.
             conversationID = try await db.value("""
                 INSERT INTO conversations (customer_id, status, owner, assignee, team, last_message_at, created_at)
                 VALUES (\(customerID), 'open', \(owner), \(assignee), \(team), \(now), \(now)) RETURNING id
                 """, as: Int64.self)!
-            try await noteAssigned(db, owner, loads: &loads)
+            try await noteAssigned(db, owner, loads: &group.loads)
             let teamText = team.map { "team \($0)" } ?? "any team"
             assignment = AssignmentChange(
                 owner: owner, assignee: assignee,
@@ -206,6 +200,7 @@ extension PostgresStore {
             inReplyTo: answered.flatMap { $0.conversation == conversationID ? $0.message : nil },
             body: message.text, metadata: encodeMetadata(message.metadata), metadataValue: message.metadata.nilIfEmpty,
             attachments: message.attachments, sentAt: message.sentAt?.epoch, createdAt: now, identityID: identityID)
+        group.noteStored(adapter: item.adapter, externalID: message.externalID, event: direction == .event, message: record.id, conversation: conversationID)
         if let change = assignment {
             assignment?.event = try await insertMessage(db, conversationID: conversationID, direction: .event, body: change.reason, createdAt: now)
         }
@@ -245,19 +240,20 @@ extension PostgresStore {
                 body: "Call back promised by \(Date(epoch: callback).formatted(.iso8601)) (\(owner.map { "owner \($0)" } ?? "no owner yet"))",
                 createdAt: now))
         }
-        let dueNow = try await db.value("""
-            UPDATE conversations SET last_message_at = \(now), first_response_due = LEAST(COALESCE(first_response_due, \(due)), \(due)),
-                awaiting_since = COALESCE(awaiting_since, \(now)), sla_warn_at = LEAST(COALESCE(sla_warn_at, \(warnAt)), \(warnAt))
-            WHERE id = \(conversationID) RETURNING first_response_due
-            """, as: Double.self)
         // Read only when an acknowledgement may follow: most messages continue a request.
         let mayAcknowledge = startsRequest && policy.acknowledgement.enabled
         let previousContact = mayAcknowledge
             ? try await db.value("SELECT last_contact_at FROM customers WHERE id = \(customerID)", as: Double.self) : nil
-        try await db.execute("""
-            UPDATE customers SET contacts = contacts + 1, first_contact_at = COALESCE(first_contact_at, \(now)),
-                last_contact_at = \(now) WHERE id = \(customerID)
-            """)
+        // One round trip for both counters (a data-modifying WITH always runs to completion).
+        let dueNow = try await db.value("""
+            WITH counted AS (
+                UPDATE customers SET contacts = contacts + 1, first_contact_at = COALESCE(first_contact_at, \(now)),
+                    last_contact_at = \(now) WHERE id = \(customerID)
+            )
+            UPDATE conversations SET last_message_at = \(now), first_response_due = LEAST(COALESCE(first_response_due, \(due)), \(due)),
+                awaiting_since = COALESCE(awaiting_since, \(now)), sla_warn_at = LEAST(COALESCE(sla_warn_at, \(warnAt)), \(warnAt))
+            WHERE id = \(conversationID) RETURNING first_response_due
+            """, as: Double.self)
 
         var acknowledged = false
         let quiet = policy.acknowledgement.quietPeriod.seconds
@@ -315,7 +311,7 @@ extension PostgresStore {
     /// An edit replaces the text of the original inbound message and keeps what was first written.
     private static func applyEdit(
         _ db: PGSession, item: IngestItem, message: InboundMessage, editedAt: Date?, policy: IngestPolicy,
-        loads: inout [String: AgentLoad]
+        group: inout IngestGroup
     ) async throws -> IngestOutcome {
         guard let row = try await db.row("""
             SELECT m.id, m.body, m.conversation_id, c.owner, c.assignee FROM messages m JOIN conversations c ON c.id = m.conversation_id
@@ -325,7 +321,7 @@ extension PostgresStore {
         else {
             var stored = message
             stored.metadata["edited"] = "true"
-            return try await ingestMessage(db, item: item, message: stored, policy: policy, loads: &loads)
+            return try await ingestMessage(db, item: item, message: stored, policy: policy, group: &group)
         }
         let id: Int64 = try row["id"]
         guard (try row["body"] as String) != message.text else {

@@ -46,6 +46,25 @@ import Testing
     }
 
     @Test(arguments: Engine.allCases)
+    func aNewCustomerWritingTwiceInOneBatchGetsTheFirstNameTheyGave(_ engine: Engine) async throws {
+        let t = try await StoreUnderTest.make(engine)
+        func named(_ id: String, _ name: String?) -> IngestItem {
+            IngestItem(
+                adapter: "chat",
+                event: .message(InboundMessage(externalID: id, from: ChannelIdentity(channel: "chat", address: "n@x"), customerName: name, text: "hi")),
+                receivedAt: Date())
+        }
+        let first = try await t.store.ingest([named("1", nil), named("2", "Nora"), named("3", "Someone Else")], policy: TestAgents.policy)
+        #expect(first.map(\.kind) == [.stored, .stored, .stored])
+        #expect(Set(first.map(\.conversationID)).count == 1)
+        let later = try await t.store.ingest([named("4", "Another Name")], policy: TestAgents.policy)
+        #expect(later[0].customerID == first[0].customerID)
+        let customer = try #require(try await t.store.customer(first[0].customerID!, now: Date()))
+        #expect(customer.name == "Nora")
+        await t.cleanup()
+    }
+
+    @Test(arguments: Engine.allCases)
     func emailAddressesAndPhonesAreNormalizedIntoOneCustomer(_ engine: Engine) async throws {
         let t = try await StoreUnderTest.make(engine)
         let o = try await t.store.ingest([

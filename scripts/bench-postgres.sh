@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Gateways on one PostgreSQL, measured like scripts/bench.sh measures the embedded SQLite: a throw-away
+# PostgreSQL on loopback (tests/support/postgres_server.py: initdb, fsync on, synchronous_commit on),
+# GATEWAYS release gateways on it (the example config, storage switched to postgres, acknowledgements
+# off), and one `switchboard bench` per gateway at the same time; the figures are summed.
+# Usage: scripts/bench-postgres.sh [GATEWAYS] [MESSAGES] [RATE]   e.g. scripts/bench-postgres.sh 2 20000 2000
+# Every 2xx is a committed transaction on PostgreSQL. All processes share this machine's cores, so
+# the figure is what one box does; on several boxes each gateway would have its own.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
+GATEWAYS=${1:-1}
+MESSAGES=${2:-20000}
+RATE=${3:-2000}
+POOL=${POOL:-20}
+work=$(mktemp -d /tmp/sb-bench-pg.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  exec 9>&- 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# PostgreSQL lives while fd 9 (its stdin) is open.
+mkfifo "$work/pg.in"
+python3 tests/support/postgres_server.py < "$work/pg.in" > "$work/pg.json" 2> "$work/pg.err" &
+exec 9> "$work/pg.in"
+for _ in $(seq 1 300); do [ -s "$work/pg.json" ] && break; sleep 0.1; done
+[ -s "$work/pg.json" ] || { cat "$work/pg.err"; exit 1; }
+pg_url=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' "$work/pg.json")
+pg_port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$work/pg.json")
+pg_user=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["user"])' "$work/pg.json")
+psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres -qc "CREATE DATABASE bench" > /dev/null
+db_url=${pg_url%/postgres}/bench
+
+export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token}
+export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
+sed -e "s#sqlite: data/switchboard.sqlite.*#postgres: \"$db_url\"\n  pool: $POOL#" -e "s#acknowledge: true#acknowledge: false#" \
+  Config/switchboard.yaml > "$work/bench.yaml"
+
+urls=()
+for g in $(seq 1 "$GATEWAYS"); do
+  "$BIN" serve --config "$work/bench.yaml" --port 0 > "$work/gw$g.out" 2> "$work/gw$g.err" &
+  pids+=($!)
+  for _ in $(seq 1 150); do grep -q "listening on" "$work/gw$g.out" 2>/dev/null && break; sleep 0.1; done
+  url=$(sed -n 's/^switchboard listening on //p' "$work/gw$g.out")
+  [ -n "$url" ] || { cat "$work/gw$g.err"; exit 1; }
+  urls+=("$url")
+done
+
+# Runs one bench per gateway at once (each its share of the messages); prints each and the sum.
+run() {
+  local label=$1; shift
+  local share=$(( MESSAGES / GATEWAYS ))
+  local bench_pids=()
+  for g in $(seq 1 "$GATEWAYS"); do
+    "$BIN" bench --url "${urls[$((g - 1))]}" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --json "$@" \
+      > "$work/bench$g.json" 2> "$work/bench$g.err" &
+    bench_pids+=($!)
+  done
+  local failed=0
+  for p in "${bench_pids[@]}"; do wait "$p" || failed=1; done
+  python3 - "$label" "$GATEWAYS" "$work" <<'PY'
+import json, sys
+label, gateways, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+runs = [json.load(open(f"{work}/bench{g}.json")) for g in range(1, gateways + 1)]
+for g, r in enumerate(runs, 1):
+    lat = r["latency_ms"]
+    print(f"  gateway {g}: {r['ok']}/{r['sent']} ok, {r['throughput']:.0f} msg/s, "
+          f"latency ms p50 {lat['p50']:.1f} p99 {lat['p99']:.1f} max {lat['max']:.1f}")
+print(f"== {label}: {sum(r['throughput'] for r in runs):.0f} msg/s in all, {sum(r['sent'] - r['ok'] for r in runs)} failed")
+PY
+  [ "$failed" = 0 ] || { echo "a bench run failed"; for g in $(seq 1 "$GATEWAYS"); do cat "$work/bench$g.err"; done; exit 1; }
+}
+
+echo "== PostgreSQL, $GATEWAYS gateway(s), pool $POOL: closed loop, $MESSAGES messages, 32 connections per gateway"
+run "closed loop" --messages $(( MESSAGES / GATEWAYS )) --warmup 1000 --connections 32
+echo "== PostgreSQL, $GATEWAYS gateway(s): open loop at $RATE messages/s in all"
+run "open loop at $RATE/s" --messages $(( RATE * 10 / GATEWAYS )) --rate "$(( RATE / GATEWAYS ))" --connections 64
+psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -Atc \
+  "SELECT 'stored: ' || count(*) || ' messages, ' || (SELECT count(*) FROM conversations) || ' conversations' FROM messages"
