@@ -39,6 +39,8 @@ public final class EventBus: Sendable {
         var nextEventID: Int64 = 1
         /// When each agent's last live connection ended (absent while connected or never seen).
         var lastDisconnect: [String: Date] = [:]
+        /// When another gateway last announced each agent as connected there.
+        var seenElsewhere: [String: Date] = [:]
         var subscribers: [UUID: (viewer: Viewer, continuation: AsyncStream<SwitchboardEvent>.Continuation)] = [:]
     }
 
@@ -69,14 +71,40 @@ public final class EventBus: Sendable {
 
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
-    /// Viewers connected now (for presence).
+    /// Viewers connected to this gateway now.
     public var connectedAgents: Set<String> { state.withLock { Set($0.subscribers.values.map(\.viewer.agentID)) } }
 
-    /// When `agent`'s last live connection ended; nil if connected now or never connected.
+    /// The event type gateways announce their connected agents with (never shown to agents).
+    static let presenceType = "presence"
+    /// How often each gateway announces its connected agents to the others.
+    public static let presenceInterval: Duration = .seconds(5)
+    /// An announcement counts for three intervals, so one lost notification changes nothing.
+    static let presenceLifetime: TimeInterval = 15
+
+    /// Agents with a live connection to this gateway, or to another that announced them recently:
+    /// with several gateways, `auto_away` must not mark away an agent connected to another one.
+    public func presentAgents(at now: Date) -> Set<String> {
+        state.withLock { state in
+            Set(state.subscribers.values.map(\.viewer.agentID))
+                .union(state.seenElsewhere.filter { now.timeIntervalSince($0.value) < Self.presenceLifetime }.keys)
+        }
+    }
+
+    /// When `agent` was last connected anywhere we know of; nil if connected here now or never seen.
     public func lastDisconnect(of agent: String) -> Date? {
         state.withLock { state in
-            state.subscribers.values.contains { $0.viewer.agentID == agent } ? nil : state.lastDisconnect[agent]
+            if state.subscribers.values.contains(where: { $0.viewer.agentID == agent }) { return nil }
+            return [state.lastDisconnect[agent], state.seenElsewhere[agent]].compactMap { $0 }.max()
         }
+    }
+
+    /// Tells the other gateways which agents are connected here (a no-op without a relay).
+    public func announcePresence() {
+        guard let relay else { return }
+        let agents = connectedAgents
+        guard !agents.isEmpty else { return }
+        relay.forward(SwitchboardEvent(
+            id: 0, type: Self.presenceType, conversationID: 0, owner: nil, assignee: nil, data: JSONCoding.encode(agents.sorted())))
     }
 
     /// Publishes an event (and forwards it to the relay, if any); the payload is encoded only when
@@ -97,6 +125,14 @@ public final class EventBus: Sendable {
     /// Delivers an event another gateway emitted to the subscribers here, without forwarding it
     /// again. Its `id` is replaced by this bus's next one.
     public func deliverRemote(_ event: SwitchboardEvent) {
+        if event.type == Self.presenceType {
+            guard let agents = try? JSONCoding.decode([String].self, from: event.data) else { return }
+            let now = Date()
+            state.withLock { state in
+                for agent in agents { state.seenElsewhere[agent] = now }
+            }
+            return
+        }
         _ = fanOut(event)
     }
 

@@ -30,7 +30,15 @@ public struct ClusterService: Service {
         // Never throws: a service that throws during graceful shutdown would cancel the whole group.
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                if let relay { group.addTask { try? await relay.run(into: bus) } }
+                if let relay {
+                    group.addTask { try? await relay.run(into: bus) }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            bus.announcePresence()
+                            try? await Task.sleep(for: EventBus.presenceInterval)
+                        }
+                    }
+                }
                 group.addTask { try? await leadership.run() }
                 await group.waitForAll()
             }

@@ -113,7 +113,7 @@ public struct PromiseKeeper: Service {
     /// Presence: an agent marked available but with no live connection for `after` is set away, so
     /// that customers are not routed to an empty chair.
     private func markAbsentAgentsAway(after: Duration, at: Date) async throws {
-        let connected = events.connectedAgents
+        let connected = events.presentAgents(at: at)
         for (id, load) in try await store.agentLoads() where load.status == .available && !connected.contains(id) {
             guard policy.directory[id]?.role == .agent else { continue }
             let since = events.lastDisconnect(of: id) ?? startedAt

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 import SwitchboardCore
 
 /// Live events across gateways through PostgreSQL `LISTEN/NOTIFY` on the channel
@@ -36,8 +37,14 @@ public final class PostgresEventRelay: EventRelay {
     private let client: PostgresClient
     private let listener: PostgresDedicatedConnection
     private let logger: Logger
-    private let outgoing: AsyncStream<String>
-    private let queue: AsyncStream<String>.Continuation
+    /// Payloads waiting to be sent; whatever piles up while one batch is sent goes in the next.
+    private let pending = Mutex<[String]>([])
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+    /// Most payloads kept while the database is unreachable (the oldest are dropped first).
+    static let maxPending = 10_000
+    /// Most notifications per statement.
+    static let maxBatch = 200
 
     /// Sends through `store`'s pool; listens on a connection of its own to `url` (the store's).
     public init(
@@ -48,11 +55,16 @@ public final class PostgresEventRelay: EventRelay {
         self.listener = try PostgresDedicatedConnection(url: url, password: password, logger: logger)
         self.instanceID = instanceID
         self.logger = logger
-        (outgoing, queue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(10_000))
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     public func forward(_ event: SwitchboardEvent) {
-        queue.yield(encode(event))
+        let payload = encode(event)
+        pending.withLock { queue in
+            if queue.count >= Self.maxPending { queue.removeFirst(queue.count - Self.maxPending + 1) }
+            queue.append(payload)
+        }
+        wake.yield()
     }
 
     /// The notification payload for `event` (a refresh event when the full one would be too large).
@@ -91,16 +103,29 @@ public final class PostgresEventRelay: EventRelay {
         }
     }
 
-    /// Sends the queued events in order until cancelled; an event that cannot be sent is dropped.
+    /// Sends the queued events in order until cancelled, many per statement (one round trip and
+    /// one transaction for a burst, not one per event: notifications of one transaction arrive in
+    /// the order sent). A batch that cannot be sent is dropped, as the bus drops for slow readers.
     private func sendAll() async {
-        for await payload in outgoing {
-            do {
-                try await client.withConnection { connection in
-                    _ = try await connection.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: self.logger).collect()
+        for await _ in wakeups {
+            while true {
+                let batch: [String] = pending.withLock { queue in
+                    let taken = Array(queue.prefix(Self.maxBatch))
+                    queue.removeFirst(taken.count)
+                    return taken
                 }
-            } catch {
-                if Task.isCancelled { return }
-                logger.warning("could not relay a live event to other gateways", metadata: ["error": "\(error)"])
+                if batch.isEmpty { break }
+                do {
+                    try await client.withConnection { connection in
+                        _ = try await connection.query(
+                            "SELECT pg_notify(\(Self.channel), payload) FROM unnest(\(batch)::text[]) WITH ORDINALITY AS t(payload, n) ORDER BY n",
+                            logger: self.logger
+                        ).collect()
+                    }
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.warning("could not relay live events to other gateways", metadata: ["error": "\(error)", "events": "\(batch.count)"])
+                }
             }
         }
     }

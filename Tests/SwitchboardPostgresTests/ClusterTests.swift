@@ -64,6 +64,52 @@ import Testing
         let refresh = try #require(await Self.first(onB))
         #expect(refresh.type == "conversation.refresh")
         #expect(String(decoding: refresh.data, as: UTF8.self).contains("\"conversation_id\":7"))
+
+        // A burst travels in batches and arrives complete and in order.
+        for i in 0..<300 {
+            busA.publish("message.created", conversation: access, payload: Body(conversation_id: 7, text: "burst \(i)"))
+        }
+        var texts: [String] = []
+        while texts.count < 300, let event = await Self.first(onB) {
+            texts.append(String(decoding: event.data, as: UTF8.self))
+        }
+        #expect(texts.count == 300)
+        #expect(texts.enumerated().allSatisfy { $0.element.contains("\"text\":\"burst \($0.offset)\"") })
+    }
+
+    @Test func anAgentConnectedToOneGatewayIsPresentOnTheOthers() async throws {
+        let database = try await PostgresTestServer.shared.createDatabase()
+        let url = try await PostgresTestServer.shared.url(database: database)
+        let store = try await PostgresTestServer.shared.store(database: database)
+        defer { Task { try? await store.close(); try? await PostgresTestServer.shared.dropDatabase(database) } }
+        let relayA = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "A")
+        let relayB = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "B")
+        let busA = EventBus(relay: relayA)
+        let busB = EventBus(relay: relayB)
+        let running = Task {
+            await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await relayA.run(into: busA) }
+                group.addTask { try await relayB.run(into: busB) }
+            }
+        }
+        defer { running.cancel() }
+        let supervisorOnB = busB.subscribe(Viewer(agentID: "marta", isSupervisor: true))
+        try await Task.sleep(for: .milliseconds(500))  // both LISTENing
+        #expect(!busB.presentAgents(at: Date()).contains("ana"))
+
+        var anaOnA: AsyncStream<SwitchboardEvent>? = busA.subscribe(Viewer(agentID: "ana", isSupervisor: false))
+        busA.announcePresence()
+        try await Self.waitUntil { busB.presentAgents(at: Date()).contains("ana") }
+        #expect(busB.presentAgents(at: Date()) == ["ana", "marta"])
+        // Seen elsewhere a moment ago: `auto_away` counts from then, not from B's start.
+        let seen = try #require(busB.lastDisconnect(of: "ana"))
+        #expect(Date().timeIntervalSince(seen) < 5)
+        // An announcement is bookkeeping, never an event for agents.
+        #expect(await Self.first(supervisorOnB, within: 1) == nil)
+        // Without further announcements (ana left A, or A died) the presence lapses.
+        anaOnA = nil
+        _ = anaOnA
+        #expect(!busB.presentAgents(at: Date().addingTimeInterval(20)).contains("ana"))
     }
 
     @Test func oneLeaderAndTheRoleMovesWhenItStops() async throws {
