@@ -35,7 +35,7 @@ pg_url=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])
 pg_port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$work/pg.json")
 pg_user=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["user"])' "$work/pg.json")
 psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres -qc "CREATE DATABASE bench" > /dev/null
-db_url=${pg_url%/postgres}/bench
+db_url=${pg_url%/postgres}/bench?sslmode=${SSLMODE:-disable}
 
 export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token}
 export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}

@@ -13,9 +13,10 @@ struct PostgresDedicatedConnection: Sendable {
     /// From the same `postgres://` URL (and password) as the store.
     init(url: String, password: String?, logger: Logger) throws {
         let pooled = try PostgresStore.configuration(url: url, password: password)
+        let (_, tls) = try PostgresStore.parse(url: url)
         var configuration = PostgresConnection.Configuration(
             host: pooled.host ?? "127.0.0.1", port: pooled.port ?? 5432, username: pooled.username, password: pooled.password,
-            database: pooled.database, tls: .disable)
+            database: pooled.database, tls: try tls.connection())
         configuration.options.connectTimeout = .seconds(5)
         self.configuration = configuration
         self.logger = logger

@@ -35,24 +35,24 @@ public final class PostgresStore: Store, Sendable {
         self.init(configuration: configuration, logger: logger)
     }
 
-    /// Parses a `postgres://` (or `postgresql://`) URL. TLS is not negotiated yet (loopback and
-    /// private networks); `sslmode=require` is refused rather than silently ignored.
+    /// Parses a `postgres://` (or `postgresql://`) URL, `sslmode`/`sslrootcert` as libpq reads them
+    /// (see ``PostgresTLS``).
     public static func configuration(url: String, password: String?) throws -> PostgresClient.Configuration {
+        let (components, tls) = try parse(url: url)
+        let user = components.user.flatMap { $0.removingPercentEncoding } ?? "postgres"
+        let database = components.path.split(separator: "/").first.map(String.init)?.removingPercentEncoding ?? user
+        return PostgresClient.Configuration(
+            host: components.host!, port: components.port ?? 5432, username: user,
+            password: password ?? components.password?.removingPercentEncoding, database: database, tls: tls.client)
+    }
+
+    static func parse(url: String) throws -> (URLComponents, PostgresTLS) {
         guard let components = URLComponents(string: url), let scheme = components.scheme,
             scheme == "postgres" || scheme == "postgresql", let host = components.host, !host.isEmpty
         else {
             throw ServiceError.badRequest("not a postgres:// URL: \(url)")
         }
-        let user = components.user.flatMap { $0.removingPercentEncoding } ?? "postgres"
-        let database = components.path.split(separator: "/").first.map(String.init)?.removingPercentEncoding ?? user
-        for item in components.queryItems ?? [] where item.name == "sslmode" {
-            guard item.value == "disable" || item.value == "prefer" || item.value == "allow" else {
-                throw ServiceError.badRequest("sslmode=\(item.value ?? "") is not supported yet; use sslmode=disable")
-            }
-        }
-        return PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: user,
-            password: password ?? components.password?.removingPercentEncoding, database: database, tls: .disable)
+        return (components, try PostgresTLS(query: components.queryItems ?? []))
     }
 
     public func prepare(agents: [Agent]) async throws {

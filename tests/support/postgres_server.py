@@ -7,6 +7,9 @@ on 127.0.0.1 and a free port with its Unix socket inside that directory, prints 
 and removes the directory when stdin closes or on SIGTERM/SIGINT. Importing it gives
 `PostgresServer`, the same thing as an object, for pytest fixtures.
 
+TLS is on, with a self-signed certificate for `localhost` and 127.0.0.1 made at start (its path is
+`ca` in the JSON line), so clients can test `sslmode=require`/`verify-full`; plain connections work too.
+
     python3 tests/support/postgres_server.py
 
 Authentication is `trust` (loopback only). fsync stays on: tests see the durability a deployment has.
@@ -102,9 +105,27 @@ class PostgresServer:
             os.setuid(uid)
         return demote
 
+    @property
+    def certificate(self) -> Path:
+        return self.dir / "server.crt"
+
+    def _make_certificate(self):
+        key = self.dir / "server.key"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", str(key), "-out", str(self.certificate), "-days", "7", "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        os.chmod(key, 0o600)
+        os.chmod(self.certificate, 0o644)
+        if self.account:
+            for path in (key, self.certificate):
+                os.chown(path, self.account.pw_uid, self.account.pw_gid)
+
     def start(self) -> "PostgresServer":
         if self.account:
             os.chown(self.dir, self.account.pw_uid, self.account.pw_gid)
+        self._make_certificate()
         env = dict(os.environ, LC_ALL="C.UTF-8", LANG="C.UTF-8")
         subprocess.run(
             [str(self.bin / "initdb"), "-D", str(self.data), "-U", self.user, "--auth=trust", "--encoding=UTF8",
@@ -116,7 +137,8 @@ class PostgresServer:
             self.process = subprocess.Popen(
                 [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
                  "-c", f"unix_socket_directories={self.dir}", "-c", "fsync=on", "-c", "max_connections=200",
-                 "-c", "shared_buffers=32MB", "-c", "logging_collector=off"],
+                 "-c", "shared_buffers=32MB", "-c", "logging_collector=off", "-c", "ssl=on",
+                 "-c", f"ssl_cert_file={self.certificate}", "-c", f"ssl_key_file={self.dir / 'server.key'}"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=self._as_user(), env=env, cwd=self.dir)
             deadline = time.monotonic() + READY_TIMEOUT
             while time.monotonic() < deadline and self.process.poll() is None:
@@ -174,7 +196,8 @@ def main() -> int:
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
-    print(json.dumps({"port": server.port, "url": server.url, "user": server.user, "dir": str(server.dir)}), flush=True)
+    print(json.dumps({"port": server.port, "url": server.url, "user": server.user, "dir": str(server.dir),
+                      "ca": str(server.certificate)}), flush=True)
 
     def wait_stdin():
         try:
