@@ -45,6 +45,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 of export dumps
             ],
             swiftSettings: swiftSettings
         ),
@@ -242,7 +243,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PhoneLogAdapterTests",
-            dependencies: ["SwitchboardTestSupport", "PhoneLogAdapter", "SwitchboardAdapterAPI"],
+            dependencies: ["SwitchboardTestSupport", "PhoneLogAdapter", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardSQLite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
