@@ -39,6 +39,9 @@ public final class ExternalAdapter: BackgroundChannelAdapter {
     /// The `identity` setting: replies can go through this adapter to customers of that namespace.
     public var identityChannel: String? { settings.identityChannel }
 
+    /// Every gateway runs the process: it answers this gateway's hooks and deliveries.
+    public var runsOnLeaderOnly: Bool { false }
+
     /// The process id of the running adapter process, if one runs.
     public var processID: Int32? { shared.withLock { $0.session?.child.pid } }
 

@@ -72,13 +72,18 @@ public struct PhoneLogAdapter: RecordBatchAdapter {
             }
         case .asteriskCDR:
             try checkPost(request, types: ["text/csv", "text/plain", "application/csv", "text/comma-separated-values"])
-            let (calls, skipped) = settings.cdr.decode(request.body)
-            return batch(calls.map { ($0.call, SkippedRecord(line: $0.line, reason: "", malformed: false)) }, skipped: skipped)
+            return decodeCDR(request.body)
         case .json:
             try checkPost(request, types: ["application/json"])
             let (calls, skipped) = try JSONCallDecoder(map: settings.json, timeZone: settings.cdr.timeZone).decode(request.body)
             return batch(calls.map { ($0.call, SkippedRecord(item: $0.item, reason: "", malformed: false)) }, skipped: skipped)
         }
+    }
+
+    /// The calls of CSV rows, posted to the hook or read from a watched file.
+    func decodeCDR(_ rows: [UInt8]) -> InboundBatch {
+        let (calls, skipped) = settings.cdr.decode(rows)
+        return batch(calls.map { ($0.call, SkippedRecord(line: $0.line, reason: "", malformed: false)) }, skipped: skipped)
     }
 
     /// `where` locates each call in the request, for the records that are skipped.

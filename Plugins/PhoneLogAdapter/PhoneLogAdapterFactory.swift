@@ -7,10 +7,13 @@ public struct PhoneLogAdapterFactory: ChannelAdapterFactory {
     public var type: String { "phone-log" }
 
     /// The hook's public URL (Twilio signs it) comes from `server.public_url`.
+    /// With `watch:`, the adapter also tails that CDR file (on the elected gateway).
     public func makeAdapter(id: String, config: ConfigSection, context: AdapterContext) throws -> any ChannelAdapter {
-        PhoneLogAdapter(
-            id: id, settings: PhoneLogSettings(config: config), publicURL: context.publicURL, transport: context.transport,
-            logger: context.logger)
+        let settings = PhoneLogSettings(config: config)
+        let adapter = PhoneLogAdapter(
+            id: id, settings: settings, publicURL: context.publicURL, transport: context.transport, logger: context.logger)
+        guard let watch = settings.watch else { return adapter }
+        return WatchingPhoneLogAdapter(base: adapter, watch: watch, logger: context.logger)
     }
 }
 

@@ -27,12 +27,26 @@ public struct PhoneLogSettings: Sendable {
     public var secret: HMACKey?
     /// How replies (call-backs) are placed; nil: this line cannot place calls.
     public var originate: OriginateSettings?
+    /// A CDR file the gateway tails itself (`watch:`), instead of or besides the PBX posting rows.
+    public var watch: CDRWatch?
+
+    /// `watch: /var/log/asterisk/cdr-csv/Master.csv` and `poll: 2s`: the file is read on the elected
+    /// gateway every `poll`.
+    public struct CDRWatch: Sendable {
+        public var path: String
+        public var poll: Duration
+
+        public init(path: String, poll: Duration = .seconds(2)) {
+            self.path = path
+            self.poll = poll
+        }
+    }
 
     /// Settings given directly (tests, embedding).
     public init(
         format: Format, numbers: PhoneNumberPlan = PhoneNumberPlan(), cdr: AsteriskCDRDecoder = AsteriskCDRDecoder(),
         json: JSONCallMap = JSONCallMap(), accountSID: String? = nil, authToken: String? = nil, secret: HMACKey? = nil,
-        originate: OriginateSettings? = nil
+        originate: OriginateSettings? = nil, watch: CDRWatch? = nil
     ) {
         self.format = format
         self.numbers = numbers
@@ -42,6 +56,7 @@ public struct PhoneLogSettings: Sendable {
         self.authToken = authToken
         self.secret = secret
         self.originate = originate
+        self.watch = watch
     }
 
     /// Reads and validates the section; problems go to the section's diagnostics.
@@ -85,6 +100,28 @@ public struct PhoneLogSettings: Sendable {
         originate = config.section("originate").map {
             OriginateSettings(config: $0, accountSID: accountSID, authToken: authToken)
         }
+        watch = Self.readWatch(config, format: format)
+    }
+
+    private static func readWatch(_ config: ConfigSection, format: Format) -> CDRWatch? {
+        let poll = config.duration("poll", default: .seconds(2)) ?? .seconds(2)
+        guard let path = config.string("watch")?.trimmed else {
+            if config.has("poll") { config.problem("poll", "'poll' applies to a watched file ('watch')") }
+            return nil
+        }
+        guard format == .asteriskCDR else {
+            config.problem("watch", "'watch' reads Asterisk CDR files: it applies to format asterisk-cdr only")
+            return nil
+        }
+        guard path.hasPrefix("/") else {
+            config.problem("watch", "'\(path)' is not an absolute path like /var/log/asterisk/cdr-csv/Master.csv")
+            return nil
+        }
+        guard poll >= .milliseconds(100), poll <= .seconds(3600) else {
+            config.problem("poll", "poll must be between 100ms and 1h")
+            return nil
+        }
+        return CDRWatch(path: path, poll: poll)
     }
 
     private static func readCDR(_ config: ConfigSection, applies: Bool) -> AsteriskCDRDecoder {

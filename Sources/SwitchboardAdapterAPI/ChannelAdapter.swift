@@ -54,6 +54,14 @@ public struct ReplyContext: Sendable {
 public protocol BackgroundChannelAdapter: ChannelAdapter {
     /// Runs until cancelled, handing what it finds to `sink`. Must return promptly on cancellation.
     func run(sink: any InboundSink) async throws
+    /// Whether, with several gateways on one database, this work runs on the elected one only
+    /// (polling a mailbox, tailing a file: the default) or on every gateway (a process that also
+    /// answers this gateway's hooks and deliveries).
+    var runsOnLeaderOnly: Bool { get }
+}
+
+extension BackgroundChannelAdapter {
+    public var runsOnLeaderOnly: Bool { true }
 }
 
 /// How an adapter is doing, as `/readyz` and the metrics show it.

@@ -16,6 +16,8 @@ public struct GatewayComponents: Sendable {
     public var heartbeat: Duration
     /// `server.public_url`: the console's session cookie is `Secure` when it is https.
     public var publicURL: String = ""
+    /// Whether this gateway runs the once-per-cluster work (`/readyz` says so).
+    public var leadership: any Leadership = SoleLeader()
 
     public init(
         router: SwitchboardCore.Router, desk: AgentDesk, events: EventBus, store: any Store,
@@ -38,7 +40,7 @@ public enum Gateway {
         let routes = Hummingbird.Router(context: GatewayContext.self)
         routes.middlewares.add(JSONErrorMiddleware())
         routes.middlewares.add(MetricsMiddleware())
-        OperationsRoutes(store: c.store, adapters: c.router.adapters, registry: c.registry).add(to: routes)
+        OperationsRoutes(store: c.store, adapters: c.router.adapters, registry: c.registry, leadership: c.leadership).add(to: routes)
         HookRoutes(router: c.router, maxBodyBytes: c.maxBodyBytes).add(to: routes)
         routes.get("/api/v1/openapi.yaml") { _, _ in
             JSONResponse.bytes(OpenAPIDocument.bytes, contentType: "application/yaml")

@@ -8,11 +8,15 @@ struct OperationsRoutes {
     let store: any Store
     let adapters: AdapterRegistry
     let registry: PrometheusCollectorRegistry
+    let leadership: any Leadership
 
     struct Readiness: Encodable {
         var status: String
         var storage: String
         var adapters: [String: String]
+        /// Whether this gateway runs the once-per-cluster work (SLA timers, background adapters);
+        /// a follower is as ready as the leader for hooks and agents.
+        var leader: Bool
     }
 
     func add(to routes: Hummingbird.Router<GatewayContext>) {
@@ -30,7 +34,7 @@ struct OperationsRoutes {
             })
             let ready = storage == "ok"
             return JSONResponse.make(
-                Readiness(status: ready ? "ready" : "not ready", storage: storage, adapters: adapterStates),
+                Readiness(status: ready ? "ready" : "not ready", storage: storage, adapters: adapterStates, leader: leadership.isLeader),
                 status: ready ? .ok : .serviceUnavailable)
         }
         routes.get("/metrics") { _, _ in

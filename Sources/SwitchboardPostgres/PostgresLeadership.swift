@@ -1,6 +1,5 @@
 import Logging
 import PostgresNIO
-import Synchronization
 import SwitchboardCore
 
 /// Elects the one gateway that does once-per-deployment work, with a session-level PostgreSQL
@@ -15,7 +14,7 @@ public final class PostgresLeadership: Leadership {
     private let connection: PostgresDedicatedConnection
     private let logger: Logger
     private let retry: Duration
-    private let leading = Atomic<Bool>(false)
+    private let role = LeaderRole()
 
     /// Campaigns on the database at `url` (the store's).
     public init(
@@ -26,22 +25,27 @@ public final class PostgresLeadership: Leadership {
         self.logger = logger
     }
 
-    public var isLeader: Bool { leading.load(ordering: .acquiring) }
+    public var isLeader: Bool { role.isLeader }
+
+    public func roleChanges() -> AsyncStream<Bool> { role.changes() }
 
     public func run() async throws {
         while !Task.isCancelled {
             do {
                 // One session for the whole campaign: closing it (or its death) releases the lock.
                 try await connection.with { connection in
-                    defer { self.leading.store(false, ordering: .releasing) }
+                    defer {
+                        if self.isLeader { self.logger.notice("this gateway no longer runs the once-per-cluster work") }
+                        self.role.set(false)
+                    }
                     while !Task.isCancelled {
                         if isLeader {
                             _ = try await connection.query("SELECT 1", logger: self.logger).collect()
                         } else {
                             let rows = try await connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: self.logger).collect()
                             if try rows.first?.decode(Bool.self, context: .default) == true {
-                                self.leading.store(true, ordering: .releasing)
-                                self.logger.notice("this gateway now runs the once-per-cluster work (SLA timers, reassignments)")
+                                self.role.set(true)
+                                self.logger.notice("this gateway now runs the once-per-cluster work (SLA timers, reassignments, background adapters)")
                             }
                         }
                         try? await Task.sleep(for: self.retry)

@@ -113,7 +113,6 @@ struct CDRImporter {
     let batchRows: Int
     let transport: any HTTPTransport
 
-    private var offset = 0
     private var nextLine = 1
     /// A header row (`src,dst,…`) names the columns of every row below it, so each batch repeats it.
     private var header: [UInt8]?
@@ -134,28 +133,20 @@ struct CDRImporter {
 
     /// Returns the exit status: 0, 65 (rows rejected), 1 (refused), 75 (unreachable).
     mutating func run(follow: Bool) async throws -> Int32 {
+        // The same reader as the adapter's `watch:` (truncation, rotation, a line still being written).
+        var follower = CDRFileFollower(path: file, decoder: decoder)
         repeat {
-            guard let handle = FileHandle(forReadingAtPath: file) else {
-                printError("import-cdr: cannot read \(file)")
+            do {
+                while let chunk = try follower.read(untilEnd: !follow) {
+                    if chunk.startedOver { printError("import-cdr: \(file) was truncated or rotated; reading it from the start") }
+                    let code = try await send(chunk)
+                    if code != 0, code != 65 { return code }
+                }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                printError("import-cdr: cannot read \(file): \((error as NSError).localizedDescription)")
                 return 1
-            }
-            let size = Int((try? handle.seekToEnd()) ?? 0)
-            if size < offset {
-                // Rotated or truncated (logrotate): read it again from the top; stored calls are not stored twice.
-                printError("import-cdr: \(file) shrank; reading it again from the start")
-                offset = 0
-                nextLine = 1
-            }
-            try handle.seek(toOffset: UInt64(offset))
-            let data = Array(try handle.readToEnd() ?? Data())
-            try? handle.close()
-            // While following, a last line without its newline is still being written.
-            let end = follow ? (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) : data.count
-            if end > 0 {
-                let code = try await send(Array(data[..<end]), fileSize: size)
-                if code != 0, code != 65 { return code }
-                offset += end
-                nextLine += data[..<end].count { $0 == UInt8(ascii: "\n") }
             }
             if follow { try await Task.sleep(for: .seconds(1)) }
         } while follow
@@ -164,20 +155,14 @@ struct CDRImporter {
         return totals.rejected > 0 ? 65 : 0
     }
 
-    /// Posts the complete lines in `chunk`, which starts at `nextLine` of the file.
-    private mutating func send(_ chunk: [UInt8], fileSize: Int) async throws -> Int32 {
+    /// Posts the rows of `chunk` in batches.
+    private mutating func send(_ piece: CDRFileFollower.Chunk) async throws -> Int32 {
+        let chunk = piece.rows, offset = piece.offset, fileSize = piece.fileSize
+        nextLine = piece.firstLine
+        header = piece.header
         var lineStarts = [0]
         for (i, byte) in chunk.enumerated() where byte == UInt8(ascii: "\n") { lineStarts.append(i + 1) }
-        var records = CSVReader(chunk, multilineFields: false).records()
-        if nextLine == 1, let first = records.first, first.problem == nil, AsteriskLayout.header(first.fields) != nil {
-            // Only a self-detecting layout reads it; a configured one would take it for a bad row.
-            if decoder.layout == .auto {
-                var row = Array(chunk[lineStarts[0]..<(first.lastLine < lineStarts.count ? lineStarts[first.lastLine] : chunk.count)])
-                if row.last != UInt8(ascii: "\n") { row.append(UInt8(ascii: "\n")) }
-                header = row
-            }
-            records.removeFirst()
-        }
+        let records = CSVReader(chunk, multilineFields: false).records()
         var index = 0
         var result: Int32 = 0
         while index < records.count {

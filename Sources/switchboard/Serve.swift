@@ -69,7 +69,7 @@ struct Serve: AsyncParsableCommand {
         let registry = AdapterRegistry(adapters)
         let directory = AgentDirectory(agents: loaded.agents, tokens: loaded.tokens)
         // Several gateways on one PostgreSQL: live events cross gateways (LISTEN/NOTIFY) and one
-        // elected gateway (advisory lock) keeps the promises; with SQLite, this process is alone.
+        // elected gateway (advisory lock) keeps the promises and runs the background adapters; with SQLite, this process is alone.
         let relay: PostgresEventRelay?
         let leadership: any Leadership
         if let postgres = store as? PostgresStore, case .postgres(let url, let password, _) = loaded.storage {
@@ -97,7 +97,7 @@ struct Serve: AsyncParsableCommand {
             events: events, wakeOutbox: { worker.wake() }, prefetch: context.isEmpty ? nil : Self.prefetcher(store: store, context: context))
         let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
         let router = Router(adapters: registry, committer: committer, logger: logger)
-        let runner = AdapterRunner(adapters: registry, sink: router, logger: logger)
+        let runner = AdapterRunner(adapters: registry, sink: router, leadership: leadership, logger: logger)
         let keeper = PromiseKeeper(
             store: store, policy: AssignmentPolicy(directory: directory, rules: loaded.routing.rules), events: events,
             leadership: leadership, logger: logger)
@@ -108,6 +108,7 @@ struct Serve: AsyncParsableCommand {
                 normalizer: policy.normalizer, context: context),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         components.publicURL = loaded.server.publicURL
+        components.leadership = leadership
         let orphans = try await components.desk.redistributeOrphans()
         if orphans > 0 { logger.notice("redistributed conversations of agents removed from the configuration", metadata: ["count": "\(orphans)"]) }
         let host = loaded.server.host
