@@ -129,31 +129,26 @@ extension PostgresStore {
         var owner: String?, assignee: String?
         var startsRequest = false
         var answeredBefore = false
-        if let row = try await db.row("""
-            SELECT id, status, owner, assignee, team, answered_at, resolution_left FROM conversations
-            WHERE customer_id = \(customerID) FOR UPDATE
-            """)
-        {
-            conversationID = try row["id"]
-            owner = try row["owner"]
-            assignee = try row["assignee"]
-            let current: String? = try row["assignee"]
-            let status: String = try row["status"]
-            let reopening = status == ConversationStatus.resolved.rawValue
-            let answeredAt: Double? = try row["answered_at"]
-            answeredBefore = !reopening && answeredAt != nil
-            if contact, status == ConversationStatus.pending.rawValue {
-                let left: Double? = try row["resolution_left"]
-                let resumed = left.map { policy.businessHours.deadline(from: item.receivedAt, adding: .seconds($0)).epoch } ?? now
+        if var row = try await group.conversation(db, customer: customerID) {
+            conversationID = row.id
+            owner = row.owner
+            assignee = row.assignee
+            let current = row.assignee
+            let reopening = row.status == ConversationStatus.resolved.rawValue
+            answeredBefore = !reopening && row.answeredAt != nil
+            if contact, row.status == ConversationStatus.pending.rawValue {
+                let resumed = row.resolutionLeft.map { policy.businessHours.deadline(from: item.receivedAt, adding: .seconds($0)).epoch } ?? now
                 try await db.execute("""
                     UPDATE conversations SET status = 'open', resolution_left = NULL,
                         resolution_due = CASE WHEN resolution_left IS NULL THEN resolution_due ELSE \(resumed) END
                     WHERE id = \(conversationID)
                     """)
+                row.status = ConversationStatus.open.rawValue
+                row.resolutionLeft = nil
             }
             if contact {
                 startsRequest = reopening
-                let team: String? = try row["team"] ?? policy.teamOfAdapter(item.adapter)
+                let team: String? = row.team ?? policy.teamOfAdapter(item.adapter)
                 let decision = policy.assignment.decide(
                     owner: owner, currentAssignee: reopening ? nil : current, team: team, loads: group.loads, at: item.receivedAt)
                 assignee = decision.assignee
@@ -165,11 +160,13 @@ extension PostgresStore {
                     if !reopening && decision.assignee != current { try await noteUnassigned(db, current, loads: &group.loads) }
                     if reopening || decision.assignee != current { try await noteAssigned(db, decision.assignee, loads: &group.loads) }
                     owner = decision.owner
+                    (row.status, row.owner, row.assignee) = (ConversationStatus.open.rawValue, decision.owner, decision.assignee)
                     let why = decision.reason ?? (decision.assignee.map { "assigned to \($0)" } ?? "waiting for the team")
                     assignment = AssignmentChange(
                         owner: owner, assignee: assignee, reason: reopening ? "reopened by the customer's new message; \(why)" : why)
                 }
             }
+            group.noteConversation(customer: customerID, row)
         } else if contact {
             startsRequest = true
             let team = policy.teamOfAdapter(item.adapter)
@@ -180,6 +177,9 @@ extension PostgresStore {
                 INSERT INTO conversations (customer_id, status, owner, assignee, team, last_message_at, created_at)
                 VALUES (\(customerID), 'open', \(owner), \(assignee), \(team), \(now), \(now)) RETURNING id
                 """, as: Int64.self)!
+            group.noteConversation(customer: customerID, .init(
+                id: conversationID, status: ConversationStatus.open.rawValue, owner: owner, assignee: assignee, team: team,
+                answeredAt: nil, resolutionLeft: nil))
             try await noteAssigned(db, owner, loads: &group.loads)
             let teamText = team.map { "team \($0)" } ?? "any team"
             assignment = AssignmentChange(
@@ -191,6 +191,9 @@ extension PostgresStore {
                 INSERT INTO conversations (customer_id, status, team, last_message_at, created_at, resolved_at)
                 VALUES (\(customerID), 'resolved', \(policy.teamOfAdapter(item.adapter)), \(now), \(now), \(now)) RETURNING id
                 """, as: Int64.self)!
+            group.noteConversation(customer: customerID, .init(
+                id: conversationID, status: ConversationStatus.resolved.rawValue, owner: nil, assignee: nil,
+                team: policy.teamOfAdapter(item.adapter), answeredAt: nil, resolutionLeft: nil))
         }
 
         // Persist.

@@ -3,10 +3,12 @@ import PostgresNIO
 import SwitchboardAdapterAPI
 import SwitchboardCore
 
-/// What one group-commit transaction knows up front about its messages, read in two statements
-/// instead of two or three round trips per message: which (adapter, external id) pairs are stored
-/// already, and which identities belong to whom. Rows this transaction writes are added as it goes,
-/// so a later message of the same group sees an earlier one (a new customer writing twice).
+/// What one group-commit transaction knows up front about its messages, read in three statements
+/// instead of three or four round trips per message: which (adapter, external id) pairs are stored
+/// already, which identities belong to whom, and the known customers' conversations (locked, in id
+/// order, so concurrent gateways lock them in the same order). Rows this transaction writes are
+/// added as it goes, so a later message of the same group sees an earlier one (a new customer
+/// writing twice, a conversation just reassigned).
 ///
 /// Only facts that cannot become false inside the transaction are cached. Another gateway adding
 /// the same message or identity meanwhile is caught by the unique constraints, as before: the
@@ -29,7 +31,20 @@ struct IngestGroup {
         var unnamed: Bool
     }
 
+    /// The routing state of a customer's conversation, as this transaction left it.
+    struct Conversation {
+        let id: Int64
+        var status: String
+        var owner: String?
+        var assignee: String?
+        let team: String?
+        let answeredAt: Double?
+        var resolutionLeft: Double?
+    }
+
     var loads: [String: AgentLoad]
+    /// By customer id; locked by this transaction.
+    private var conversations: [Int64: Conversation] = [:]
     private(set) var stored: [StoredKey: (message: Int64, conversation: Int64)] = [:]
     private(set) var identities: [IdentityKey: KnownIdentity] = [:]
 
@@ -76,7 +91,35 @@ struct IngestGroup {
             group.identities[IdentityKey(channel: try row["channel"], address: try row["address"])] =
                 KnownIdentity(customer: try row["customer_id"], identity: try row["id"], unnamed: try row["unnamed"])
         }
+        let customers = Array(Set(group.identities.values.map(\.customer)))
+        if !customers.isEmpty {
+            for row in try await db.rows("""
+                SELECT \(unescaped: conversationColumns) FROM conversations WHERE customer_id = ANY(\(customers)) ORDER BY id FOR UPDATE
+                """)
+            {
+                group.conversations[try row["customer_id"]] = try Conversation(row)
+            }
+        }
         return group
+    }
+
+    private static let conversationColumns = "customer_id, id, status, owner, assignee, team, answered_at, resolution_left"
+
+    /// The customer's conversation, locked (read now if the group did not know it yet).
+    mutating func conversation(_ db: PGSession, customer: Int64) async throws -> Conversation? {
+        if let known = conversations[customer] { return known }
+        guard let row = try await db.row("""
+            SELECT \(unescaped: Self.conversationColumns) FROM conversations WHERE customer_id = \(customer) FOR UPDATE
+            """)
+        else { return nil }
+        let found = try Conversation(row)
+        conversations[customer] = found
+        return found
+    }
+
+    /// Records what this transaction changed (or created), for the group's next messages.
+    mutating func noteConversation(customer: Int64, _ conversation: Conversation) {
+        conversations[customer] = conversation
     }
 
     /// The stored twin of an inbound message (or, for call activity, of either kind).
@@ -103,5 +146,13 @@ struct IngestGroup {
     mutating func noteIdentity(_ identity: ChannelIdentity, customer: Int64, row: Int64, named: Bool) {
         identities[IdentityKey(channel: identity.channel, address: identity.address)] =
             KnownIdentity(customer: customer, identity: row, unnamed: !named)
+    }
+}
+
+extension IngestGroup.Conversation {
+    init(_ row: PGRow) throws {
+        self.init(
+            id: try row["id"], status: try row["status"], owner: try row["owner"], assignee: try row["assignee"],
+            team: try row["team"], answeredAt: try row["answered_at"], resolutionLeft: try row["resolution_left"])
     }
 }

@@ -91,11 +91,16 @@ import Testing
         _ = try await t.store.resolve(conversation: id, author: "ana", at: Date())
         await #expect(throws: ServiceError.self) { try await t.store.resolve(conversation: id, author: "ana", at: Date()) }
         #expect(try await t.store.access(conversation: id)?.status == .resolved)
-        let back = try await t.store.ingest([inbound("2", from: "a@x")], policy: TestAgents.policy)[0]
-        #expect(back.conversationID == id)
-        #expect(back.owner == first.owner)
-        #expect(back.assignment?.reason.contains("reopened") == true)
+        // Two messages in one group: the first reopens, the second finds it open (one reopening, not two).
+        let back = try await t.store.ingest([inbound("2", from: "a@x"), inbound("3", from: "a@x")], policy: TestAgents.policy)
+        #expect(back.map(\.conversationID) == [id, id])
+        #expect(back[0].owner == first.owner && back[1].owner == first.owner)
+        #expect(back[0].assignment?.reason.contains("reopened") == true)
+        #expect(back[1].assignment == nil)
         #expect(try await t.store.access(conversation: id)?.status == .open)
+        let detail = try #require(try await t.store.conversation(id))
+        #expect(detail.messages.filter { $0.direction == .event && $0.body.contains("reopened") }.count == 1)
+        #expect(detail.customer.contacts == 3)
         await t.cleanup()
     }
 
@@ -367,7 +372,7 @@ import Testing
         async let one: Void = a.prepare(agents: TestAgents.all)
         async let two: Void = b.prepare(agents: TestAgents.all)
         _ = try await (one, two)
-        #expect(try await a.appliedMigrations() == ["001-initial"])
+        #expect(try await a.appliedMigrations() == ["001-initial", "002-attachment-contents"])
         try await a.checkHealth()
         try await a.close()
         try await b.close()
