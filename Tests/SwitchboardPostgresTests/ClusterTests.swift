@@ -28,11 +28,11 @@ import Testing
         }
     }
 
-    @Test func eventsCrossGatewaysAndAreNotEchoed() async throws {
+    /// The event buses of two gateways on one fresh database, relayed through it; `stop` ends both.
+    static func twoGateways() async throws -> (EventBus, EventBus, stop: @Sendable () -> Void) {
         let database = try await PostgresTestServer.shared.createDatabase()
         let url = try await PostgresTestServer.shared.url(database: database)
         let store = try await PostgresTestServer.shared.store(database: database)
-        defer { Task { try? await store.close(); try? await PostgresTestServer.shared.dropDatabase(database) } }
         let relayA = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "A")
         let relayB = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "B")
         let busA = EventBus(relay: relayA)
@@ -43,7 +43,15 @@ import Testing
                 group.addTask { try await relayB.run(into: busB) }
             }
         }
-        defer { running.cancel() }
+        return (busA, busB, {
+            running.cancel()
+            Task { try? await store.close(); try? await PostgresTestServer.shared.dropDatabase(database) }
+        })
+    }
+
+    @Test func eventsCrossGatewaysAndAreNotEchoed() async throws {
+        let (busA, busB, stop) = try await Self.twoGateways()
+        defer { stop() }
         let ana = Viewer(agentID: "ana", isSupervisor: false)
         let onA = busA.subscribe(ana)
         let onB = busB.subscribe(ana)
@@ -78,21 +86,8 @@ import Testing
     }
 
     @Test func anAgentConnectedToOneGatewayIsPresentOnTheOthers() async throws {
-        let database = try await PostgresTestServer.shared.createDatabase()
-        let url = try await PostgresTestServer.shared.url(database: database)
-        let store = try await PostgresTestServer.shared.store(database: database)
-        defer { Task { try? await store.close(); try? await PostgresTestServer.shared.dropDatabase(database) } }
-        let relayA = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "A")
-        let relayB = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "B")
-        let busA = EventBus(relay: relayA)
-        let busB = EventBus(relay: relayB)
-        let running = Task {
-            await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await relayA.run(into: busA) }
-                group.addTask { try await relayB.run(into: busB) }
-            }
-        }
-        defer { running.cancel() }
+        let (busA, busB, stop) = try await Self.twoGateways()
+        defer { stop() }
         let supervisorOnB = busB.subscribe(Viewer(agentID: "marta", isSupervisor: true))
         try await Task.sleep(for: .milliseconds(500))  // both LISTENing
         #expect(!busB.presentAgents(at: Date()).contains("ana"))

@@ -7,12 +7,10 @@ Needs Debian's PostgreSQL server binaries (/usr/lib/postgresql/*/bin); skipped w
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import socket
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -20,33 +18,7 @@ import pytest
 import yaml
 
 from conftest import ADAPTER, AGENTS, BIN, Gateway, base_config, unique
-
-SUPPORT = Path(__file__).resolve().parents[1] / "support"
-
-if not glob.glob("/usr/lib/postgresql/*/bin/postgres"):
-    pytest.skip("PostgreSQL server binaries not installed (/usr/lib/postgresql/*/bin/postgres): "
-                "apt-get install postgresql", allow_module_level=True)
-
-sys.path.insert(0, str(SUPPORT))
-from postgres_server import PostgresServer  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def database(postgres):
-    """A fresh database on the module's server; its URL."""
-    name = "sb_" + uuid.uuid4().hex[:12]
-    subprocess.run(
-        [str(postgres.bin / "psql"), "-h", "127.0.0.1", "-p", str(postgres.port), "-U", postgres.user, "-d", "postgres",
-         "-v", "ON_ERROR_STOP=1", "-q", "-c", f"CREATE DATABASE {name}"],
-        check=True, capture_output=True)
-    return f"postgres://{postgres.user}@127.0.0.1:{postgres.port}/{name}"
+from test_cluster import database, postgres  # noqa: F401  (fixtures: one PostgreSQL per module)
 
 
 def write_config(path: Path, storage: dict, receiver_url="http://127.0.0.1:9/") -> Path:
