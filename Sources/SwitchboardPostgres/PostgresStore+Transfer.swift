@@ -40,13 +40,7 @@ extension PostgresStore: TransferStore {
                 // One snapshot for every table, while gateways keep writing.
                 try await db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 do {
-                    let catalog = try await Self.catalog(db)
-                    for (index, table) in tables.enumerated() {
-                        let count = try await db.value(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.name.pgQuoted)"), as: Int.self) ?? 0
-                        try sink.beginTable(index, rows: count)
-                        try await Self.readRows(db, table, catalog, into: sink)
-                    }
-                    try sink.finish()
+                    try await Self.readAll(db, tables, try await Self.catalog(db), into: sink)
                     try await db.execute("COMMIT")
                 } catch {
                     try? await db.execute("ROLLBACK")
@@ -85,12 +79,7 @@ extension PostgresStore: TransferStore {
                         try await Self.insert(db, tables[batch.table], batch.rows, catalog)
                     }
                     try await Self.resetSequences(db, tables, catalog)
-                    for (index, table) in tables.enumerated() {
-                        let count = try await db.value(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.name.pgQuoted)"), as: Int.self) ?? 0
-                        try verifier.beginTable(index, rows: count)
-                        try await Self.readRows(db, table, catalog, into: verifier)
-                    }
-                    try verifier.finish()
+                    try await Self.readAll(db, tables, catalog, into: verifier)
                     try await db.execute("COMMIT")
                 } catch {
                     try? await db.execute("ROLLBACK")
@@ -100,6 +89,16 @@ extension PostgresStore: TransferStore {
         } catch {
             throw Self.transferError(error)
         }
+    }
+
+    /// Every table's row count and rows, in order, into `sink` (an export file, or the import's check).
+    nonisolated(nonsending) static func readAll(_ db: PGSession, _ tables: [TransferTable], _ catalog: Catalog, into sink: any TransferRowSink) async throws {
+        for (index, table) in tables.enumerated() {
+            let count = try await db.value(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.name.pgQuoted)"), as: Int.self) ?? 0
+            try sink.beginTable(index, rows: count)
+            try await readRows(db, table, catalog, into: sink)
+        }
+        try sink.finish()
     }
 
     // MARK: - Catalog
