@@ -9,7 +9,7 @@ enum Addresses {
             guard let address = internet_address_list_get_address(list, index) else { continue }
             if cgmime_is_mailbox(address) != 0 {
                 let spec = GMimeRuntime.string(internet_address_mailbox_get_addr(cgmime_as_mailbox(address)))?.trimmed ?? ""
-                guard spec.contains("@") else { continue }
+                guard spec.utf8.contains(UInt8(ascii: "@")) else { continue }
                 let name = GMimeRuntime.string(internet_address_get_name(address)).map(MimeParser.cleanHeaderText)
                 result.append(EmailAddress(name: name?.isEmpty == true ? nil : name, address: spec))
             } else if cgmime_is_group(address) != 0 {

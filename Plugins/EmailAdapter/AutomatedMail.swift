@@ -3,7 +3,7 @@
 enum AutomatedMail {
     /// Why the message is automated, or nil when a person wrote it.
     static func reason(_ mail: ParsedEmail, sender: String, ownAddress: String) -> String? {
-        if sender.caseInsensitiveCompare(ownAddress) == .orderedSame {
+        if sender.lowercased() == ownAddress.lowercased() {
             // Our own reply coming back (a customer's server bouncing it in full, a mailbox that also
             // receives what we send): recorded, never answered.
             return "sent from this adapter's own address"

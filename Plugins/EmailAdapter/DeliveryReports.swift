@@ -54,8 +54,10 @@ enum DeliveryReports {
 extension EmailDecoder {
     /// Everything one raw message tells: the message itself, and — for a bounce of one of our
     /// replies — that reply's failure (the bounce is then filed in that reply's thread).
-    public static func events(_ raw: [UInt8], ownAddress: String, ownDomain: String) throws(InboundError) -> [InboundEvent] {
-        var (message, mail) = try decodeWithMail(raw, ownAddress: ownAddress)
+    public static func events(
+        _ raw: [UInt8], ownAddress: String, ownDomain: String, limits: AttachmentLimits = AttachmentLimits()
+    ) throws(InboundError) -> [InboundEvent] {
+        var (message, mail) = try decodeWithMail(raw, ownAddress: ownAddress, limits: limits)
         guard let failure = DeliveryReports.failure(in: raw, contentType: mail.contentType, ownDomain: ownDomain) else {
             return [.message(message)]
         }

@@ -49,7 +49,7 @@ public struct EmailAdapter: BackgroundChannelAdapter {
         guard request.method == "POST" else {
             throw InboundError.methodNotAllowed("POST the raw RFC 5322 message (Content-Type: message/rfc822)")
         }
-        return .events(try EmailDecoder.events(request.body, ownAddress: settings.address, ownDomain: settings.domain))
+        return .events(try EmailDecoder.events(request.body, ownAddress: settings.address, ownDomain: settings.domain, limits: settings.attachmentLimits))
     }
 
     /// Sends the reply over SMTP. The Message-ID is derived from the reply's id, so a retry after

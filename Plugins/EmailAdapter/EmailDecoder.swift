@@ -6,13 +6,18 @@ import SwitchboardAdapterAPI
 public enum EmailDecoder {
     /// Decodes `raw`, or throws ``InboundError/malformed(_:)`` with the reason it cannot be a
     /// customer's mail. `ownAddress` is the adapter's address: mail from it is never a contact.
-    public static func decode(_ raw: [UInt8], ownAddress: String) throws(InboundError) -> InboundMessage {
-        try decodeWithMail(raw, ownAddress: ownAddress).message
+    /// Attachments carry their decoded bytes as far as `limits` allow.
+    public static func decode(
+        _ raw: [UInt8], ownAddress: String, limits: AttachmentLimits = AttachmentLimits()
+    ) throws(InboundError) -> InboundMessage {
+        try decodeWithMail(raw, ownAddress: ownAddress, limits: limits).message
     }
 
     /// The message and what GMime parsed, for callers that look further (delivery reports).
-    static func decodeWithMail(_ raw: [UInt8], ownAddress: String) throws(InboundError) -> (message: InboundMessage, mail: ParsedEmail) {
-        let mail = try MimeParser.parse(raw)
+    static func decodeWithMail(
+        _ raw: [UInt8], ownAddress: String, limits: AttachmentLimits
+    ) throws(InboundError) -> (message: InboundMessage, mail: ParsedEmail) {
+        let mail = try MimeParser.parse(raw, limits: limits)
         // From is who wrote; Sender and Return-Path only stand in when From is unreadable (it is
         // the customer's identity, so Reply-To never replaces it; it is kept in metadata).
         guard let author = mail.from.first ?? mail.sender.first ?? returnPathAddress(mail) else {
@@ -20,13 +25,12 @@ public enum EmailDecoder {
         }
         let address = author.address.lowercased()
         let externalID = mail.messageID ?? "sha256:" + GMimeRuntime.sha256Hex(raw)
-        let text = QuoteStripper.newText(of: mail.body)
+        let (text, cut) = QuoteStripper.split(mail.body)
 
-        var metadata: [String: String] = [
-            "from": author.display,
-            "message_id": externalID,
-            "full_text": mail.body,
-        ]
+        var metadata: [String: String] = ["from": author.display, "message_id": externalID]
+        // The whole body only when it says more than the text: otherwise it would store every
+        // message twice (and a reply's quote is the bulk of its bytes anyway).
+        if cut { metadata["full_text"] = mail.body }
         metadata["subject"] = mail.subject
         metadata["to"] = joined(mail.to) ?? mail.unparsedRecipients["to"]
         metadata["cc"] = joined(mail.cc) ?? mail.unparsedRecipients["cc"]

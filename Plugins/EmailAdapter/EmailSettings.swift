@@ -10,6 +10,7 @@ import SwitchboardAdapterAPI
 ///   smtp: {url: smtp://mail.example.com:587, user: support, password_env: SMTP_PASSWORD}
 ///   imap: {url: imaps://mail.example.com/INBOX, user: support, password_env: IMAP_PASSWORD, poll: 30s}
 ///   html_replies: false
+///   attachments: {max_bytes: 10m, max_message_bytes: 25m}   # contents kept (the default)
 /// ```
 ///
 /// `smtp` is required: an e-mail channel that cannot answer would let agents write replies that
@@ -25,12 +26,15 @@ public struct EmailSettings: Sendable {
     public var pollInterval: Duration
     /// Whether replies carry an HTML alternative besides the text.
     public var htmlReplies: Bool
+    /// How much attachment content is stored with each message.
+    public var attachmentLimits: AttachmentLimits
 
     /// Settings given directly (tests, embedding).
     public init(
         address: String, displayName: String? = nil, smtp: MailAccount, imap: MailAccount? = nil,
-        pollInterval: Duration = .seconds(30), htmlReplies: Bool = false
+        pollInterval: Duration = .seconds(30), htmlReplies: Bool = false, attachmentLimits: AttachmentLimits = AttachmentLimits()
     ) {
+        self.attachmentLimits = attachmentLimits
         self.address = address
         self.displayName = displayName
         self.smtp = smtp
@@ -48,6 +52,12 @@ public struct EmailSettings: Sendable {
         self.address = address
         displayName = config.string("name")?.trimmed
         htmlReplies = config.bool("html_replies", default: false)
+        if let section = config.section("attachments") {
+            attachmentLimits = AttachmentLimits(config: section)
+            section.finish()
+        } else {
+            attachmentLimits = AttachmentLimits()
+        }
         if let section = config.section("smtp") {
             smtp = Self.account(section, schemes: ["smtp", "smtps"])
             section.finish()

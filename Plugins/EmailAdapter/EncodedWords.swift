@@ -7,6 +7,8 @@ internal import CGMime
 enum EncodedWords {
     /// The header decoded word by word, or nil when GMime's own decoding can be trusted.
     static func repaired(raw: String, options: OpaquePointer?) -> String? {
+        // Only a padded word (`…=?=`) needs it; checked on the bytes first, as almost no header has one.
+        guard containsPaddedEnd(raw) else { return nil }
         let words = split(raw)
         let padded = words.indices.dropLast().contains { index in
             words[index].isEncoded && words[index].text.lowercased().contains("?b?")
@@ -20,6 +22,15 @@ enum EncodedWords {
             result += GMimeRuntime.takeString(g_mime_utils_header_decode_text(options, word.text)) ?? word.text
         }
         return result
+    }
+
+    private static func containsPaddedEnd(_ raw: String) -> Bool {
+        var last: (UInt8, UInt8) = (0, 0)
+        for byte in raw.utf8 {
+            if last == (UInt8(ascii: "="), UInt8(ascii: "?")) && byte == UInt8(ascii: "=") { return true }
+            last = (last.1, byte)
+        }
+        return false
     }
 
     private struct Word {

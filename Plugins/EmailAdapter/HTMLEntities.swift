@@ -1,7 +1,7 @@
 /// HTML character references: numeric ones, and the named ones mail clients actually emit.
 enum Entities {
     static func decode(_ text: String) -> String {
-        guard text.contains("&") else { return text }
+        guard text.utf8.contains(UInt8(ascii: "&")) else { return text }
         var result = ""
         var rest = Substring(text)
         while let amp = rest.firstIndex(of: "&") {

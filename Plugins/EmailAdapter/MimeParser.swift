@@ -15,7 +15,7 @@ struct MimeParser {
     /// Attached messages count against the same budget of parts.
     static let maxParts = 2_000
 
-    static func parse(_ raw: [UInt8]) throws(InboundError) -> ParsedEmail {
+    static func parse(_ raw: [UInt8], limits: AttachmentLimits = AttachmentLimits()) throws(InboundError) -> ParsedEmail {
         guard !raw.isEmpty else { throw .malformed("empty body: expected a raw RFC 5322 message") }
         guard raw.count <= maxMessageBytes else {
             throw .malformed("message of \(raw.count) bytes is larger than the \(maxMessageBytes) byte limit")
@@ -44,7 +44,7 @@ struct MimeParser {
         guard let message else { throw .malformed("not an e-mail message: GMime found no header block") }
         defer { g_object_unref(message) }
 
-        var walker = PartWalker(options: options)
+        var walker = PartWalker(options: options, limits: limits)
         var parsed = readHeaders(message, options: options)
         if let root = g_mime_message_get_mime_part(message) {
             parsed.contentType = PartWalker.mediaType(root).joined
@@ -115,7 +115,8 @@ struct MimeParser {
 
     /// Folded headers keep their line breaks and tabs in GMime's value; shown text wants one line.
     static func cleanHeaderText(_ text: String) -> String {
-        guard text.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\t" }) else { return text.trimmed }
+        // Checked on the bytes: this runs for every header of every message.
+        guard text.utf8.contains(where: { $0 == 10 || $0 == 13 || $0 == 9 }) else { return text.trimmed }
         return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == " " }).joined(separator: " ")
     }
 }

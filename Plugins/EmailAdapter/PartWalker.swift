@@ -1,8 +1,10 @@
+import Foundation
 internal import CGMime
 import SwitchboardAdapterAPI
 
 /// Walks a message's MIME tree: picks the readable body (plain text preferred, HTML turned into
-/// text) and lists everything else as attachments with their decoded size.
+/// text) and lists everything else as attachments with their decoded size and, within the
+/// adapter's limits, their decoded bytes.
 struct PartWalker {
     struct MediaType {
         var type: String
@@ -11,12 +13,16 @@ struct PartWalker {
     }
 
     let options: OpaquePointer?
+    let limits: AttachmentLimits
     private var segments: [String] = []
     private(set) var attachments: [SwitchboardAdapterAPI.Attachment] = []
     private var visited = 0
+    /// Attachment bytes kept so far in this message.
+    private var keptBytes = 0
 
-    init(options: OpaquePointer?) {
+    init(options: OpaquePointer?, limits: AttachmentLimits = AttachmentLimits()) {
         self.options = options
+        self.limits = limits
     }
 
     /// The body segments in order: Apple Mail splits one text around inline attachments.
@@ -57,7 +63,8 @@ struct PartWalker {
             return
         }
         if cgmime_is_message_part(object) != 0 {
-            attachments.append(attachedMessage(object))
+            let (attachment, bytes) = attachedMessage(object)
+            attachments.append(keeping(bytes, in: attachment))
             return
         }
         guard cgmime_is_part(object) != 0, let part = cgmime_as_part(object) else { return }
@@ -73,9 +80,22 @@ struct PartWalker {
             details["content_id"] = contentID
         }
         if let disposition { details["disposition"] = disposition }
-        attachments.append(Attachment(
+        attachments.append(keeping(bytes, in: Attachment(
             kind: Self.kind(media), mimeType: media.joined, fileName: fileName?.isEmpty == true ? nil : fileName,
-            size: bytes.count, details: details.isEmpty ? nil : details))
+            size: bytes.count, details: details.isEmpty ? nil : details)))
+    }
+
+    /// The attachment with its bytes, or marked not stored with the limit that kept them out.
+    private mutating func keeping(_ bytes: [UInt8], in attachment: SwitchboardAdapterAPI.Attachment) -> SwitchboardAdapterAPI.Attachment {
+        var attachment = attachment
+        if let refusal = limits.refusal(size: bytes.count, kept: keptBytes) {
+            attachment.stored = false
+            attachment.notStoredReason = refusal
+        } else {
+            keptBytes += bytes.count
+            attachment.content = Data(bytes)
+        }
+        return attachment
     }
 
     private static func isBodyText(_ media: MediaType, disposition: String?, fileName: String?) -> Bool {
@@ -111,19 +131,20 @@ struct PartWalker {
         return GMimeRuntime.bytes(of: stream)
     }
 
-    private func attachedMessage(_ object: UnsafeMutablePointer<GMimeObject>) -> SwitchboardAdapterAPI.Attachment {
+    /// An attached message (`message/rfc822`), as the `.eml` file it would be saved as.
+    private func attachedMessage(_ object: UnsafeMutablePointer<GMimeObject>) -> (SwitchboardAdapterAPI.Attachment, [UInt8]) {
         let inner = g_mime_message_part_get_message(cgmime_as_message_part(object))
-        var size = 0
+        var bytes: [UInt8] = []
         var subject: String?
         if let inner, let stream = g_mime_stream_mem_new() {
             _ = g_mime_object_write_to_stream(cgmime_message_object(inner), nil, stream)
-            size = GMimeRuntime.bytes(of: stream).count
+            bytes = GMimeRuntime.bytes(of: stream)
             g_object_unref(stream)
             subject = GMimeRuntime.string(g_mime_message_get_subject(inner)).map(MimeParser.cleanHeaderText)
         }
         let named = GMimeRuntime.string(g_mime_object_get_content_disposition_parameter(object, "filename"))
         let fileName = named ?? subject.map { ($0.isEmpty ? "message" : $0) + ".eml" } ?? "message.eml"
-        return Attachment(kind: "message", mimeType: Self.mediaType(object).joined, fileName: fileName, size: size)
+        return (Attachment(kind: "message", mimeType: Self.mediaType(object).joined, fileName: fileName, size: bytes.count), bytes)
     }
 
     static func kind(_ media: MediaType) -> String {

@@ -1,10 +1,15 @@
 /// Finds the new part of a reply: the text above the quoted history and the signature. What it
-/// cuts is never lost: the whole body is kept beside it (`full_text`). When the cut would leave
-/// nothing (a forward, a mail that is only a quote), the whole text is the new part.
+/// cuts is never lost: the whole body is kept beside it (`full_text`) whenever something was cut.
+/// When the cut would leave nothing (a forward, a mail that is only a quote), the whole text is the
+/// new part.
 enum QuoteStripper {
     static func newText(of body: String) -> String {
-        let lines = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        split(body).text
+    }
+
+    /// The new text, and whether anything (history, signature) was cut from the body to get it.
+    static func split(_ body: String) -> (text: String, cut: Bool) {
+        let lines = lines(of: body)
         var kept: [String]
         switch historyStart(lines) {
         case .cut(let start):
@@ -17,7 +22,33 @@ enum QuoteStripper {
         }
         if let signature = signatureStart(kept[...]) { kept = Array(kept[..<signature]) }
         let text = kept.joined(separator: "\n").trimmed
-        return text.isEmpty ? body.trimmed : text
+        return text.isEmpty ? (body.trimmed, false) : (text, kept.count < lines.count)
+    }
+
+    /// The lines between CRLF, CR or LF breaks. Split on the UTF-8 bytes: Foundation's
+    /// `replacingOccurrences` goes through NSString on Linux and cost more than the rest of the
+    /// stripping together. Every index used is a character boundary (a line break always is one,
+    /// and a CRLF pair is skipped as one).
+    static func lines(of text: String) -> [String] {
+        var lines: [String] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var index = start
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            guard byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") else {
+                utf8.formIndex(after: &index)
+                continue
+            }
+            lines.append(String(text[start..<index]))
+            utf8.formIndex(after: &index)
+            if byte == UInt8(ascii: "\r"), index != utf8.endIndex, utf8[index] == UInt8(ascii: "\n") {
+                utf8.formIndex(after: &index)
+            }
+            start = index
+        }
+        lines.append(String(text[start...]))
+        return lines
     }
 
     enum History: Equatable {
@@ -67,8 +98,8 @@ enum QuoteStripper {
     ]
 
     private static func isSeparator(_ line: String) -> Bool {
+        guard line.hasPrefix("--") || line.hasPrefix("__") || line.hasPrefix("##") else { return false }
         let lower = line.lowercased()
-        guard lower.hasPrefix("--") || lower.hasPrefix("__") || lower.hasPrefix("##") else { return false }
         let words = lower.trimmingCharacters(in: ["-", "_", "#", " "])
         return separators.contains(words)
     }
@@ -88,6 +119,8 @@ enum QuoteStripper {
             let part = lines[index + offset].trimmed
             if part.isEmpty || part.hasPrefix(">") { break }
             joined += (joined.isEmpty ? "" : " ") + part
+            // Only a line ending in a colon can complete one: most lines end here, unlowered.
+            guard part.hasSuffix(":") else { continue }
             let lower = joined.lowercased()
             guard lower.count <= 300 else { break }
             if lower.hasSuffix(":"), attributionVerbs.contains(where: { lower.contains($0) }) {
@@ -107,22 +140,29 @@ enum QuoteStripper {
 
     /// Outlook's quoted header: `From:` followed by at least two of `Sent:`, `To:`, `Subject:` …
     private static func isOutlookHeader(_ lines: [String], at index: Int) -> Bool {
-        let lower = lines[index].trimmed.lowercased().replacingOccurrences(of: "*", with: "")
-        guard fromLabels.contains(where: { lower.hasPrefix($0) }) else { return false }
+        guard let lower = labelText(lines[index]), fromLabels.contains(where: { lower.hasPrefix($0) }) else { return false }
         var labels = 0
         for line in lines.dropFirst(index + 1).prefix(6) {
-            let text = line.trimmed.lowercased().replacingOccurrences(of: "*", with: "")
+            guard let text = labelText(line) else { continue }
             if headerLabels.contains(where: { text.hasPrefix($0) }) { labels += 1 }
         }
         return labels >= 2
+    }
+
+    /// The line as header labels are matched (trimmed, lower-cased, Outlook's `*bold*` marks
+    /// removed), or nil when it has no colon and so cannot start with a label: that is most lines,
+    /// and they are never lower-cased.
+    private static func labelText(_ line: String) -> String? {
+        guard line.utf8.contains(UInt8(ascii: ":")) else { return nil }
+        let lower = line.trimmed.lowercased()
+        return lower.utf8.contains(UInt8(ascii: "*")) ? lower.filter { $0 != "*" } : lower
     }
 
     /// Some webmailers put `Sent:` above `From:`; a rule line often precedes the block.
     private static func outlookBlockStart(_ lines: [String], at index: Int) -> Int {
         var start = index
         while start > 0 {
-            let previous = lines[start - 1].trimmed.lowercased().replacingOccurrences(of: "*", with: "")
-            guard headerLabels.contains(where: { previous.hasPrefix($0) }) else { break }
+            guard let previous = labelText(lines[start - 1]), headerLabels.contains(where: { previous.hasPrefix($0) }) else { break }
             start -= 1
         }
         if start > 0, isRule(lines[start - 1].trimmed) { start -= 1 }

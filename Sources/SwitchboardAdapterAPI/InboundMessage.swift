@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Something a channel told us that must be stored.
@@ -25,17 +26,29 @@ public struct Attachment: Sendable, Codable, Equatable {
     public var platformID: String?
     /// Anything else worth showing: coordinates, a contact's name and number, a sticker's emoji.
     public var details: [String: String]?
+    /// The bytes themselves, when the channel delivered them with the message (an e-mail part).
+    /// The store keeps them in the same transaction as the message, once per distinct content, and
+    /// the agent API serves them; they are never part of the message's JSON.
+    public var content: Data?
+    /// Hex SHA-256 of the stored content (set by the store when it keeps ``content``).
+    public var sha256: String?
+    /// `true`: the content is stored and can be downloaded; `false`: the channel delivered it but
+    /// it was not kept (``notStoredReason`` says why, e.g. over the adapter's size limit); nil: the
+    /// channel gave no content (only a URL or a platform id, if anything).
+    public var stored: Bool?
+    public var notStoredReason: String?
 
     enum CodingKeys: String, CodingKey {
-        case kind, size, url, details
+        case kind, size, url, details, sha256, stored
         case mimeType = "mime_type"
         case fileName = "file_name"
         case platformID = "platform_id"
+        case notStoredReason = "reason"
     }
 
     public init(
         kind: String, mimeType: String? = nil, fileName: String? = nil, size: Int? = nil, url: String? = nil,
-        platformID: String? = nil, details: [String: String]? = nil
+        platformID: String? = nil, details: [String: String]? = nil, content: Data? = nil
     ) {
         self.kind = kind
         self.mimeType = mimeType
@@ -44,6 +57,25 @@ public struct Attachment: Sendable, Codable, Equatable {
         self.url = url
         self.platformID = platformID
         self.details = details
+        self.content = content
+    }
+
+    /// What the store records once ``content`` is written: its digest and size, the bytes dropped
+    /// (they live in the content table from then on).
+    public func keptAsStored() -> (attachment: Attachment, sha256: String, content: Data)? {
+        guard let content else { return nil }
+        var kept = self
+        kept.content = nil
+        kept.sha256 = Self.sha256Hex(content)
+        kept.size = content.count
+        kept.stored = true
+        kept.notStoredReason = nil
+        return (kept, kept.sha256!, content)
+    }
+
+    /// Hex SHA-256: the key content is stored under, so the same file sent twice is stored once.
+    public static func sha256Hex(_ bytes: some DataProtocol) -> String {
+        Signatures.hex(SHA256.hash(data: bytes))
     }
 }
 

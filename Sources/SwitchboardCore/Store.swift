@@ -380,9 +380,26 @@ public protocol Store: Sendable {
     /// Conversations active since a moment, for export.
     func exportConversations(since: Date, limit: Int) async throws -> [ConversationExportRow]
 
+    /// The attachment at `index` (0-based, in the message's order) of message `message`, with its
+    /// bytes when they were stored; nil when there is no such message or attachment.
+    func attachment(message: Int64, index: Int) async throws -> StoredAttachment?
+
     /// Throws when storage is unreachable.
     func checkHealth() async throws
     func close() async throws
+}
+
+/// One attachment of a stored message as the agent API serves it.
+public struct StoredAttachment: Sendable, Equatable {
+    /// The metadata the message shows (name, type, size, `sha256`, `stored`).
+    public var attachment: Attachment
+    /// The bytes; nil when only metadata was kept.
+    public var content: Data?
+
+    public init(attachment: Attachment, content: Data?) {
+        self.attachment = attachment
+        self.content = content
+    }
 }
 
 /// What a merge or its undoing changed: both conversations' routing facts afterwards, the events

@@ -184,6 +184,14 @@ struct AgentAPIRoutes {
             let viewer = Viewer(try context.requireAgent())
             return JSONResponse.make(try await desk.unmerge(try id(context), by: viewer))
         }
+        api.get("messages/:id/attachments/:index") { _, context in
+            let viewer = Viewer(try context.requireAgent())
+            guard let index = context.parameters.get("index").flatMap(Int.init), index >= 0 else {
+                throw ServiceError.badRequest("the attachment index must be a number counted from 0")
+            }
+            let file = try await desk.attachment(message: try id(context), index: index, by: viewer)
+            return AttachmentDownload.response(file.attachment, content: file.content, index: index)
+        }
         api.post("messages/:id/retry") { _, context in
             let viewer = Viewer(try context.requireAgent())
             return JSONResponse.make(try await desk.retry(message: try id(context), by: viewer), status: .accepted)

@@ -175,6 +175,15 @@ enum PostgresSchema {
             );
             CREATE INDEX console_sessions_by_last_seen ON console_sessions (last_seen_at)
             """),
+        // SQLite 009: attachment bytes by content (sha256), named by the messages' attachment JSON.
+        ("002-attachment-contents", """
+            CREATE TABLE attachment_contents (
+                sha256 text PRIMARY KEY,
+                size bigint NOT NULL,
+                content bytea NOT NULL,
+                created_at double precision NOT NULL
+            )
+            """),
     ]
 
     /// Applies what is missing; the caller holds the migration lock inside its transaction.

@@ -295,6 +295,7 @@ extension PostgresStore {
         attachments: [Attachment] = [], sentAt: Double? = nil, createdAt: Double, delivery: DeliveryInfo? = nil,
         identityID: Int64? = nil
     ) async throws -> MessageRecord {
+        let attachments = try await storeAttachmentContents(attachments, db)
         let attachmentsJSON = attachments.isEmpty ? nil : String(decoding: JSONCoding.encode(attachments), as: UTF8.self)
         let id = try await db.value("""
             INSERT INTO messages (conversation_id, direction, adapter, channel, address, thread_ref, external_id, in_reply_to,

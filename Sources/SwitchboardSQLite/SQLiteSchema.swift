@@ -209,6 +209,18 @@ enum SQLiteSchema {
                 CREATE INDEX console_sessions_by_last_seen ON console_sessions(last_seen_at);
                 """)
         }
+        migrator.registerMigration("009-attachment-contents") { db in
+            // Attachment bytes by content: the message's attachment JSON names its sha256, so the
+            // same file sent again (a signature logo, a re-sent invoice) is stored once.
+            try db.execute(sql: """
+                CREATE TABLE attachment_contents (
+                    sha256 TEXT PRIMARY KEY,
+                    size INTEGER NOT NULL,
+                    content BLOB NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -272,6 +272,7 @@ extension SQLiteStore {
         attachments: [Attachment] = [], sentAt: Double? = nil, createdAt: Double, delivery: DeliveryInfo? = nil,
         identityID: Int64? = nil
     ) throws -> MessageRecord {
+        let attachments = try storeAttachmentContents(attachments, db)
         let attachmentsJSON = attachments.isEmpty ? nil : String(decoding: JSONCoding.encode(attachments), as: UTF8.self)
         try db.cachedStatement(sql: """
             INSERT INTO messages (conversation_id, direction, adapter, channel, address, thread_ref, external_id, in_reply_to,

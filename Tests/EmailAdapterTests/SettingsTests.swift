@@ -32,6 +32,24 @@ import Testing
         #expect(settings.displayName == "Example Support")
     }
 
+    @Test func attachmentLimitsAreReadWithUnits() {
+        let smtp = node([("url", .scalar("smtp://mail.example.com"))]).value
+        let (defaults, _) = read([("address", .scalar("support@example.com")), ("smtp", smtp)])
+        #expect(defaults.attachmentLimits == AttachmentLimits(maxBytes: 10 << 20, maxMessageBytes: 25 << 20))
+        let (settings, problems) = read([
+            ("address", .scalar("support@example.com")), ("smtp", smtp),
+            ("attachments", node([("max_bytes", .scalar("512k")), ("max_message_bytes", .scalar("2mb"))]).value),
+        ])
+        #expect(problems.isEmpty)
+        #expect(settings.attachmentLimits == AttachmentLimits(maxBytes: 512 * 1024, maxMessageBytes: 2_000_000))
+        let (_, bad) = read([
+            ("address", .scalar("support@example.com")), ("smtp", smtp),
+            ("attachments", node([("max_bytes", .scalar("ten")), ("max_files", .scalar("3"))]).value),
+        ])
+        #expect(bad.contains { $0.contains("'ten' is not a size") })
+        #expect(bad.contains { $0.contains("max_files") })
+    }
+
     @Test func problemsAreReported() {
         let (_, problems) = read([
             ("address", .scalar("not an address")), ("imap", node([("url", .scalar("http://x")), ("pol", .scalar("5s"))]).value),

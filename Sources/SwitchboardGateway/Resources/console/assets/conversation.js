@@ -237,13 +237,17 @@ function messageItem(m, retry) {
     el('time', { datetime: m.created_at }, dateTime(m.created_at)));
   const children = [meta, el('p', { class: 'body' }, m.body)];
   if (m.attachments?.length) {
-    children.push(el('ul', { class: 'attachments', 'aria-label': t('attachments') }, m.attachments.map((a) => {
+    children.push(el('ul', { class: 'attachments', 'aria-label': t('attachments') }, m.attachments.map((a, index) => {
       const name = a.file_name || a.kind;
       const facts = [a.mime_type, a.size != null ? formatSize(a.size) : null].filter(Boolean).join(', ');
-      // Only web links are followed; anything else (javascript:, data:) stays text.
+      // Stored contents download through the agent API (the session cookie is the credential);
+      // other web links are followed; anything else (javascript:, data:) stays text.
       const safe = typeof a.url === 'string' && /^https?:\/\//i.test(a.url);
-      return el('li', {}, safe ? el('a', { href: a.url, rel: 'noopener noreferrer', target: '_blank' }, name) : name,
-        facts ? ` (${facts})` : '');
+      const link = a.stored === true
+        ? el('a', { href: `/api/v1/messages/${encodeURIComponent(m.id)}/attachments/${index}`, download: name, class: 'attachment-download' }, name)
+        : safe ? el('a', { href: a.url, rel: 'noopener noreferrer', target: '_blank' }, name) : name;
+      return el('li', {}, link, facts ? ` (${facts})` : '',
+        a.stored === false ? el('span', { class: 'muted not-stored', title: a.reason ?? '' }, ` · ${t('not_stored')}`) : null);
     })));
   }
   if (m.direction === 'outbound' && m.delivery) {
