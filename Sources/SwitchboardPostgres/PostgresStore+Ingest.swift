@@ -16,11 +16,14 @@ extension PostgresStore {
                 case .message(let message):
                     outcomes.append(try await Self.ingestMessage(db, item: item, message: message, policy: policy, group: &group))
                 case .deliveryStatus(let update):
+                    try await group.messages.flush(db)
                     outcomes.append(try await Self.applyDeliveryStatus(db, adapter: item.adapter, update: update))
                 case .edit(let message, let editedAt):
+                    try await group.messages.flush(db)
                     outcomes.append(try await Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, group: &group))
                 }
             }
+            try await group.messages.flush(db)
             return outcomes
         }
     }
@@ -67,6 +70,7 @@ extension PostgresStore {
         var message = message
         if message.kind == .automated, message.metadata["automated"] == nil { message.metadata["automated"] = "true" }
         let identity = policy.normalizer.normalize(message.from)
+        if !message.references.isEmpty { try await group.messages.flush(db) }
         let answered = try await answeredMessage(db, adapter: item.adapter, references: message.references)
         var related: [MessageRecord] = []
         var relatedEvents: [String] = []
@@ -91,7 +95,7 @@ extension PostgresStore {
                 db, conversationID: answered.conversation, direction: direction, adapter: item.adapter, channel: identity.channel,
                 address: message.from.address, threadRef: message.threadRef, externalID: message.externalID, inReplyTo: answered.message,
                 body: message.text, metadata: encodeMetadata(message.metadata), metadataValue: message.metadata.nilIfEmpty,
-                attachments: message.attachments, sentAt: message.sentAt?.epoch, createdAt: now)
+                attachments: message.attachments, sentAt: message.sentAt?.epoch, createdAt: now, buffer: group.messages)
             group.noteStored(adapter: item.adapter, externalID: message.externalID, event: direction == .event, message: record.id, conversation: answered.conversation)
             let c = try await db.row("SELECT owner, assignee FROM conversations WHERE id = \(answered.conversation)")
             return IngestOutcome(
@@ -202,13 +206,16 @@ extension PostgresStore {
             address: message.from.address, threadRef: message.threadRef, externalID: message.externalID,
             inReplyTo: answered.flatMap { $0.conversation == conversationID ? $0.message : nil },
             body: message.text, metadata: encodeMetadata(message.metadata), metadataValue: message.metadata.nilIfEmpty,
-            attachments: message.attachments, sentAt: message.sentAt?.epoch, createdAt: now, identityID: identityID)
+            attachments: message.attachments, sentAt: message.sentAt?.epoch, createdAt: now, identityID: identityID,
+            buffer: group.messages)
         group.noteStored(adapter: item.adapter, externalID: message.externalID, event: direction == .event, message: record.id, conversation: conversationID)
         if let change = assignment {
-            assignment?.event = try await insertMessage(db, conversationID: conversationID, direction: .event, body: change.reason, createdAt: now)
+            assignment?.event = try await insertMessage(
+                db, conversationID: conversationID, direction: .event, body: change.reason, createdAt: now, buffer: group.messages)
         }
         for text in relatedEvents {
-            related.append(try await insertMessage(db, conversationID: conversationID, direction: .event, body: text, createdAt: now))
+            related.append(try await insertMessage(
+                db, conversationID: conversationID, direction: .event, body: text, createdAt: now, buffer: group.messages))
         }
         guard contact else {
             try await db.execute("UPDATE conversations SET last_message_at = GREATEST(last_message_at, \(now)) WHERE id = \(conversationID)")
@@ -241,7 +248,7 @@ extension PostgresStore {
             related.append(try await insertMessage(
                 db, conversationID: conversationID, direction: .event,
                 body: "Call back promised by \(Date(epoch: callback).formatted(.iso8601)) (\(owner.map { "owner \($0)" } ?? "no owner yet"))",
-                createdAt: now))
+                createdAt: now, buffer: group.messages))
         }
         // Read only when an acknowledgement may follow: most messages continue a request.
         let mayAcknowledge = startsRequest && policy.acknowledgement.enabled
@@ -272,7 +279,8 @@ extension PostgresStore {
                 db, conversationID: conversationID, direction: .outbound, adapter: item.adapter, address: message.from.address,
                 threadRef: message.threadRef, inReplyTo: record.id, body: text, author: "switchboard",
                 metadata: encodeMetadata(["purpose": "acknowledgement"]), metadataValue: ["purpose": "acknowledgement"],
-                createdAt: now, delivery: DeliveryInfo(state: .queued, attempts: 0))
+                createdAt: now, delivery: DeliveryInfo(state: .queued, attempts: 0), buffer: group.messages)
+            try await group.messages.flush(db)  // the outbox row refers to the message row
             try await db.execute("""
                 INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, purpose)
                 VALUES (\(ack.id), \(item.adapter), \(message.externalID), \(now), 'acknowledgement')
@@ -286,25 +294,36 @@ extension PostgresStore {
             owner: owner, assignee: assignee, assignment: assignment, related: related, queuedAcknowledgement: acknowledged)
     }
 
-    /// Inserts one message row and returns it as the API shows it.
+    /// Inserts one message row (or, with `buffer`, queues it for the group's one multi-row INSERT)
+    /// and returns it as the API shows it.
     @discardableResult
     static func insertMessage(
         _ db: PGSession, conversationID: Int64, direction: MessageDirection, adapter: String? = nil, channel: String? = nil,
         address: String? = nil, threadRef: String? = nil, externalID: String? = nil, inReplyTo: Int64? = nil,
         body: String, author: String? = nil, metadata: String? = nil, metadataValue: [String: String]? = nil,
         attachments: [Attachment] = [], sentAt: Double? = nil, createdAt: Double, delivery: DeliveryInfo? = nil,
-        identityID: Int64? = nil
+        identityID: Int64? = nil, buffer: PostgresMessageBuffer? = nil
     ) async throws -> MessageRecord {
         let attachments = try await storeAttachmentContents(attachments, db)
         let attachmentsJSON = attachments.isEmpty ? nil : String(decoding: JSONCoding.encode(attachments), as: UTF8.self)
-        let id = try await db.value("""
-            INSERT INTO messages (conversation_id, direction, adapter, channel, address, thread_ref, external_id, in_reply_to,
-                body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts, identity_id)
-            VALUES (\(conversationID), \(direction.rawValue), \(adapter), \(channel), \(address), \(threadRef), \(externalID),
-                \(inReplyTo), \(body), \(author), \(metadata), \(attachmentsJSON), \(sentAt), \(createdAt),
-                \(delivery?.state.rawValue), \(delivery?.attempts), \(identityID))
-            RETURNING id
-            """, as: Int64.self)!
+        let id: Int64
+        if let buffer {
+            id = try await buffer.nextID(db)
+            buffer.append(.init(
+                id: id, conversationID: conversationID, direction: direction.rawValue, adapter: adapter, channel: channel,
+                address: address, threadRef: threadRef, externalID: externalID, inReplyTo: inReplyTo, body: body, author: author,
+                metadata: metadata, attachments: attachmentsJSON, sentAt: sentAt, createdAt: createdAt,
+                deliveryState: delivery?.state.rawValue, deliveryAttempts: delivery?.attempts, identityID: identityID))
+        } else {
+            id = try await db.value("""
+                INSERT INTO messages (conversation_id, direction, adapter, channel, address, thread_ref, external_id, in_reply_to,
+                    body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts, identity_id)
+                VALUES (\(conversationID), \(direction.rawValue), \(adapter), \(channel), \(address), \(threadRef), \(externalID),
+                    \(inReplyTo), \(body), \(author), \(metadata), \(attachmentsJSON), \(sentAt), \(createdAt),
+                    \(delivery?.state.rawValue), \(delivery?.attempts), \(identityID))
+                RETURNING id
+                """, as: Int64.self)!
+        }
         return MessageRecord(
             id: id, conversationID: conversationID, direction: direction, adapter: adapter, channel: channel,
             body: body, createdAt: Date(epoch: createdAt), sentAt: sentAt.map(Date.init(epoch:)), externalID: externalID,

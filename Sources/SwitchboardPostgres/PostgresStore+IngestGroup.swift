@@ -43,20 +43,23 @@ struct IngestGroup {
     }
 
     var loads: [String: AgentLoad]
+    /// The group's new message rows, written together.
+    let messages: PostgresMessageBuffer
     /// By customer id; locked by this transaction.
     private var conversations: [Int64: Conversation] = [:]
     private(set) var stored: [StoredKey: (message: Int64, conversation: Int64)] = [:]
     private(set) var identities: [IdentityKey: KnownIdentity] = [:]
 
-    init(loads: [String: AgentLoad]) {
+    init(loads: [String: AgentLoad], expected: Int = 1) {
         self.loads = loads
+        messages = PostgresMessageBuffer(expected: expected)
     }
 
     /// Reads, for every message of `items`, whether it is stored and whose its sender's identity is.
     static func prefetch(
         _ db: PGSession, items: [IngestItem], normalizer: IdentityNormalizer, loads: [String: AgentLoad]
     ) async throws -> IngestGroup {
-        var group = IngestGroup(loads: loads)
+        var group = IngestGroup(loads: loads, expected: items.count)
         var adapters: [String] = [], externalIDs: [String] = []
         var channels: [String] = [], addresses: [String] = []
         for item in items {

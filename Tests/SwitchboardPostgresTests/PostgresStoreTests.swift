@@ -421,3 +421,29 @@ import Testing
         await t.cleanup()
     }
 }
+
+/// Acknowledgements queued inside a group (their message rows, written with the group's others,
+/// exist before the outbox row that refers to them), on both engines.
+@Suite struct SharedAcknowledgementTests {
+    @Test(arguments: Engine.allCases)
+    func newCustomersInOneGroupEachGetOneAcknowledgementInTheirThread(_ engine: Engine) async throws {
+        let t = try await StoreUnderTest.make(engine)
+        var policy = TestAgents.policy
+        policy.acknowledgement = AcknowledgementPolicy(
+            enabled: true, quietPeriod: .seconds(600), template: { _, _ in "Hi {customer}, ref {reference}." },
+            agent: { _ in ("Agent", TimeZone.gmt) })
+        let now = Date()
+        let outcomes = try await t.store.ingest(
+            [inbound("a1", from: "a@x", at: now), inbound("b1", from: "b@x", at: now), inbound("a2", from: "a@x", at: now)],
+            policy: policy)
+        #expect(outcomes.map(\.queuedAcknowledgement) == [true, true, false])
+        let claimed = try await t.store.claimDeliveries(now: now.addingTimeInterval(1), limit: 10, claimer: "t", leaseUntil: now.addingTimeInterval(60))
+        #expect(Set(claimed.map(\.inReplyToExternalID)) == ["a1", "b1"])
+        // The thread reads in the order things happened: message, assignment, acknowledgement, next message.
+        let thread = try #require(try await t.store.conversation(outcomes[0].conversationID!)).messages
+        #expect(thread.map(\.direction) == [.inbound, .event, .outbound, .inbound])
+        #expect(thread[2].inReplyTo == thread[0].id && thread[2].body.contains(ConversationReference.format(outcomes[0].conversationID!)))
+        #expect(thread[3].id == outcomes[2].message?.id)
+        await t.cleanup()
+    }
+}
