@@ -75,10 +75,16 @@ struct IngestGroup {
             addresses.append(identity.address)
         }
         guard !adapters.isEmpty else { return group }
+        // One join per partial unique index (`direction = 'inbound'`, `= 'event'`): a `direction IN (…)`
+        // filter cannot use them and scans every message.
         for row in try await db.rows("""
-            SELECT adapter, external_id, direction, id, conversation_id FROM messages
-            WHERE direction IN ('inbound', 'event')
-                AND (adapter, external_id) IN (SELECT * FROM unnest(\(adapters)::text[], \(externalIDs)::text[]))
+            SELECT m.adapter, m.external_id, m.direction, m.id, m.conversation_id
+            FROM unnest(\(adapters)::text[], \(externalIDs)::text[]) AS k(adapter, external_id)
+            JOIN messages m ON m.adapter = k.adapter AND m.external_id = k.external_id AND m.direction = 'inbound'
+            UNION ALL
+            SELECT m.adapter, m.external_id, m.direction, m.id, m.conversation_id
+            FROM unnest(\(adapters)::text[], \(externalIDs)::text[]) AS k(adapter, external_id)
+            JOIN messages m ON m.adapter = k.adapter AND m.external_id = k.external_id AND m.direction = 'event'
             """)
         {
             let direction: String = try row["direction"]
