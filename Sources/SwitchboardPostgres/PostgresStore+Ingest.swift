@@ -24,6 +24,7 @@ extension PostgresStore {
                 }
             }
             try await group.messages.flush(db)
+            try await group.counters.flush(db)
             return outcomes
         }
     }
@@ -252,18 +253,17 @@ extension PostgresStore {
         }
         // Read only when an acknowledgement may follow: most messages continue a request.
         let mayAcknowledge = startsRequest && policy.acknowledgement.enabled
-        let previousContact = mayAcknowledge
-            ? try await db.value("SELECT last_contact_at FROM customers WHERE id = \(customerID)", as: Double.self) : nil
-        // One round trip for both counters (a data-modifying WITH always runs to completion).
-        let dueNow = try await db.value("""
-            WITH counted AS (
-                UPDATE customers SET contacts = contacts + 1, first_contact_at = COALESCE(first_contact_at, \(now)),
-                    last_contact_at = \(now) WHERE id = \(customerID)
-            )
-            UPDATE conversations SET last_message_at = \(now), first_response_due = LEAST(COALESCE(first_response_due, \(due)), \(due)),
-                awaiting_since = COALESCE(awaiting_since, \(now)), sla_warn_at = LEAST(COALESCE(sla_warn_at, \(warnAt)), \(warnAt))
-            WHERE id = \(conversationID) RETURNING first_response_due
-            """, as: Double.self)
+        var previousContact: Double?, dueNow: Double?
+        if mayAcknowledge {
+            // The acknowledgement names the due time: the clocks as they stand after this message.
+            try await group.counters.flush(db)
+            previousContact = try await db.value("SELECT last_contact_at FROM customers WHERE id = \(customerID)", as: Double.self)
+            group.counters.add(conversation: conversationID, customer: customerID, at: now, due: due, warn: warnAt)
+            try await group.counters.flush(db)
+            dueNow = try await db.value("SELECT first_response_due FROM conversations WHERE id = \(conversationID)", as: Double.self)
+        } else {
+            group.counters.add(conversation: conversationID, customer: customerID, at: now, due: due, warn: warnAt)
+        }
 
         var acknowledged = false
         let quiet = policy.acknowledgement.quietPeriod.seconds

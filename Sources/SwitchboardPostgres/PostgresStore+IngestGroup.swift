@@ -45,6 +45,8 @@ struct IngestGroup {
     var loads: [String: AgentLoad]
     /// The group's new message rows, written together.
     let messages: PostgresMessageBuffer
+    /// The group's clock and contact bookkeeping, written together.
+    let counters = PostgresCounterBuffer()
     /// By customer id; locked by this transaction.
     private var conversations: [Int64: Conversation] = [:]
     private(set) var stored: [StoredKey: (message: Int64, conversation: Int64)] = [:]
