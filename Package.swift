@@ -208,14 +208,21 @@ let package = Package(
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
+        // The agents and message helper the store tests of both engines share.
+        .target(
+            name: "SwitchboardStoreTestSupport",
+            dependencies: ["SwitchboardCore", "SwitchboardAdapterAPI"],
+            path: "Tests/StoreSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", "SwitchboardSQLite", "SwitchboardConfig", "WebhookAdapter"],
+            dependencies: ["SwitchboardStoreTestSupport", "SwitchboardCore", "SwitchboardSQLite", "SwitchboardConfig", "WebhookAdapter"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SwitchboardPostgresTests",
-            dependencies: ["SwitchboardTestSupport",
+            dependencies: ["SwitchboardTestSupport", "SwitchboardStoreTestSupport",
                 "SwitchboardCore", "SwitchboardPostgres", "SwitchboardSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

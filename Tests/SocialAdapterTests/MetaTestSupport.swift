@@ -1,6 +1,5 @@
 import Foundation
 import MetaAdapter
-import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardTestSupport
 
@@ -149,8 +148,7 @@ final class MetaGraphServer: Sendable {
     }
 
     let port: Int
-    private let process: Process
-    private let exit: MetaExitSignal
+    private let helper: SupportProcess
 
     private static let script = #"""
 import http.server, json, os, sys, threading
@@ -203,45 +201,19 @@ class Server(http.server.ThreadingHTTPServer):
 # Exit when the test process goes away (stdin closes), even if it never got to kill us.
 threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
 server = Server(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
+print(json.dumps({"port": server.server_address[1]}), flush=True)
 server.serve_forever()
 """#
 
-    /// Starts python and reads the port it bound, on a dispatch thread so the blocking read does
-    /// not park the cooperative pool.
     static func start(routes: [String: Route]) async throws -> MetaGraphServer {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, String(decoding: try JSONEncoder().encode(routes), as: UTF8.self)]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardInput = Pipe()
-        let exit = MetaExitSignal()
-        process.terminationHandler = { _ in exit.fire() }
-        try process.run()
-        let reader = stdout.fileHandleForReading
-        let line = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var line = Data()
-                while !line.contains(UInt8(ascii: "\n")) {
-                    let chunk = reader.availableData
-                    if chunk.isEmpty { break }
-                    line.append(chunk)
-                }
-                continuation.resume(returning: line)
-            }
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            kill(process.processIdentifier, SIGKILL)
-            throw MetaTestFailure("the fake Graph API did not report a port")
-        }
-        return MetaGraphServer(port: port, process: process, exit: exit)
+        let helper = try await SupportProcess.start(
+            python: script, name: "the fake Graph API", [String(decoding: try JSONEncoder().encode(routes), as: UTF8.self)])
+        return MetaGraphServer(port: helper.int("port"), helper: helper)
     }
 
-    private init(port: Int, process: Process, exit: MetaExitSignal) {
+    private init(port: Int, helper: SupportProcess) {
         self.port = port
-        self.process = process
-        self.exit = exit
+        self.helper = helper
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -261,10 +233,8 @@ server.serve_forever()
         }
     }
 
-    /// SIGKILL, then waits for the exit through the termination handler (no blocked thread).
     func stop() async {
-        kill(process.processIdentifier, SIGKILL)
-        await exit.wait()
+        await helper.stop()
     }
 
     /// Runs `body` against a fresh server and always stops it.
@@ -281,29 +251,6 @@ server.serve_forever()
     }
 }
 
-/// Lets an async test await the child's exit, whichever of exit and wait comes first.
-private final class MetaExitSignal: Sendable {
-    private let state = Mutex<(exited: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
-
-    func fire() {
-        state.withLock { state in
-            state.exited = true
-            return state.waiter.take()
-        }?.resume()
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let alreadyExited = state.withLock { state in
-                if !state.exited { state.waiter = continuation }
-                return state.exited
-            }
-            if alreadyExited { continuation.resume() }
-        }
-    }
-}
-
-/// A loopback port nobody listens on: bound, read back, then closed.
 func metaUnusedPort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw MetaTestFailure("socket failed") }

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardTestSupport
 import SwitchboardTransport
@@ -145,8 +144,7 @@ final class FakeAPI: Sendable {
     }
 
     let port: Int
-    private let process: Process
-    private let exited: ExitSignal
+    private let helper: SupportProcess
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -194,7 +192,7 @@ class Server(http.server.ThreadingHTTPServer):
 
 threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
 server = Server(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
+print(json.dumps({"port": server.server_address[1]}), flush=True)
 server.serve_forever()
 """#
 
@@ -218,73 +216,24 @@ server.serve_forever()
     }
 
     private static func start(_ responses: [Response]) async throws -> FakeAPI {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, String(decoding: try JSONEncoder().encode(responses), as: UTF8.self)]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardInput = Pipe()
-        let exited = ExitSignal()
-        process.terminationHandler = { _ in exited.fire() }
-        try process.run()
-        let reader = stdout.fileHandleForReading
-        // The blocking read runs on a dispatch thread so parallel tests do not park the cooperative pool.
-        let line = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var line = Data()
-                while !line.contains(UInt8(ascii: "\n")) {
-                    let chunk = reader.availableData
-                    if chunk.isEmpty { break }
-                    line.append(chunk)
-                }
-                continuation.resume(returning: line)
-            }
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            kill(process.processIdentifier, SIGKILL)
-            throw FakeAPIError("the fake API server did not report a port")
-        }
-        return FakeAPI(port: port, process: process, exited: exited)
+        let helper = try await SupportProcess.start(
+            python: script, name: "the fake API server", [String(decoding: try JSONEncoder().encode(responses), as: UTF8.self)])
+        return FakeAPI(port: helper.int("port"), helper: helper)
     }
 
-    private init(port: Int, process: Process, exited: ExitSignal) {
+    private init(port: Int, helper: SupportProcess) {
         self.port = port
-        self.process = process
-        self.exited = exited
+        self.helper = helper
     }
 
-    /// SIGKILL, then waits through the termination handler (`waitUntilExit` would park a thread).
     private func stop() async {
-        kill(process.processIdentifier, SIGKILL)
-        await exited.wait()
+        await helper.stop()
     }
 }
 
 struct FakeAPIError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Lets an async test await a child's exit, whichever of exit and wait comes first.
-private final class ExitSignal: Sendable {
-    private let state = Mutex<(exited: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
-
-    func fire() {
-        state.withLock { state in
-            state.exited = true
-            return state.waiter.take()
-        }?.resume()
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let alreadyExited = state.withLock { state in
-                if !state.exited { state.waiter = continuation }
-                return state.exited
-            }
-            if alreadyExited { continuation.resume() }
-        }
-    }
 }
 
 /// A loopback address nobody listens on: a port bound, read back, then closed.

@@ -15,9 +15,19 @@ public final class SupportProcess: Sendable {
         .appendingPathComponent("tests/support")
 
     public static func start(_ script: String, _ arguments: [String] = []) async throws -> SupportProcess {
+        try await launch(["python3", supportDirectory.appendingPathComponent(script).path] + arguments, name: script)
+    }
+
+    /// A helper whose Python source a test carries itself (a fake platform API), with the same
+    /// contract: one JSON line when ready, exit when stdin closes.
+    public static func start(python source: String, name: String, _ arguments: [String] = []) async throws -> SupportProcess {
+        try await launch(["python3", "-c", source] + arguments, name: name)
+    }
+
+    private static func launch(_ command: [String], name script: String) async throws -> SupportProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", supportDirectory.appendingPathComponent(script).path] + arguments
+        process.arguments = command
         let stdout = Pipe(), stdin = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
         process.standardInput = stdin

@@ -1,5 +1,6 @@
 import Foundation
 import SwitchboardCore
+import SwitchboardStoreTestSupport
 import Testing
 
 @Suite struct AssignmentPolicyTests {

@@ -1,6 +1,7 @@
 import Foundation
 import SwitchboardAdapterAPI
 import SwitchboardCore
+import SwitchboardStoreTestSupport
 import SwitchboardSQLite
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import SwitchboardAdapterAPI
 import SwitchboardCore
+import SwitchboardStoreTestSupport
 import Testing
 
 @Suite struct EditsAndAttachmentsTests {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SwitchboardCore
+import SwitchboardStoreTestSupport
 import Testing
 
 @Suite struct GroupCommitterTests {

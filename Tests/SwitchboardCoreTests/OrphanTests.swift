@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SwitchboardCore
+import SwitchboardStoreTestSupport
 import Testing
 
 @Suite struct OrphanTests {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import SwitchboardCore
+import SwitchboardStoreTestSupport
 import Testing
 
 /// A clock the test moves by hand: no test sleeps to wait for a deadline.

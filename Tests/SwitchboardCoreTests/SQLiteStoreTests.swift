@@ -1,9 +1,12 @@
 import Foundation
 import SwitchboardAdapterAPI
 import SwitchboardCore
+import SwitchboardStoreTestSupport
 import SwitchboardSQLite
 import Testing
 
+/// SQLite-only store behaviour. Scenarios every engine must pass run on both in
+/// `Tests/SwitchboardPostgresTests/PostgresStoreTests.swift` (`SharedStoreTests`).
 @Suite struct SQLiteStoreTests {
     @Test func writerIsDurableAgainstPowerLoss() async throws {
         let t = try await TempStore()
@@ -31,49 +34,6 @@ import Testing
         #expect(detail.customer.contacts == 2)
         #expect(detail.messages.filter { $0.direction == .inbound }.map(\.externalID) == ["1", "3"])
         #expect(detail.firstResponseDue != nil)
-    }
-
-    @Test func sameExternalIDIsStoredOnceEvenWithinOneBatch() async throws {
-        let t = try await TempStore()
-        defer { t.cleanup() }
-        let outcomes = try await t.store.ingest(
-            [inbound("dup", from: "a@x"), inbound("dup", from: "a@x"), inbound("dup", from: "a@x", adapter: "other")],
-            policy: TestAgents.policy)
-        #expect(outcomes.map(\.kind) == [.stored, .duplicate, .stored])
-        #expect(outcomes[1].messageID == outcomes[0].messageID)
-        let later = try await t.store.ingest([inbound("dup", from: "a@x")], policy: TestAgents.policy)
-        #expect(later[0].kind == .duplicate)
-        let detail = try #require(try await t.store.conversation(outcomes[0].conversationID!))
-        #expect(detail.customer.contacts == 2)
-    }
-
-    @Test func emailAddressesAndPhonesAreNormalizedIntoOneCustomer() async throws {
-        let t = try await TempStore()
-        defer { t.cleanup() }
-        let o = try await t.store.ingest([
-            inbound("1", from: "Alice@Example.com", channel: "email"),
-            inbound("2", from: "alice@example.COM ", channel: "email"),
-            inbound("3", from: "+34 600 123 456", channel: "phone"),
-            inbound("4", from: "0034600123456", channel: "phone"),
-        ], policy: TestAgents.policy)
-        #expect(o[0].customerID == o[1].customerID)
-        #expect(o[2].customerID == o[3].customerID)
-        #expect(o[0].customerID != o[2].customerID)
-    }
-
-    @Test func resolvedConversationReopensWithTheSameOwner() async throws {
-        let t = try await TempStore()
-        defer { t.cleanup() }
-        let first = try await t.store.ingest([inbound("1", from: "a@x")], policy: TestAgents.policy)[0]
-        let id = try #require(first.conversationID)
-        _ = try await t.store.resolve(conversation: id, author: "ana", at: Date())
-        await #expect(throws: ServiceError.self) { try await t.store.resolve(conversation: id, author: "ana", at: Date()) }
-        #expect(try await t.store.access(conversation: id)?.status == .resolved)
-        let back = try await t.store.ingest([inbound("2", from: "a@x")], policy: TestAgents.policy)[0]
-        #expect(back.conversationID == id)
-        #expect(back.owner == first.owner)
-        #expect(back.assignment?.reason.contains("reopened") == true)
-        #expect(try await t.store.access(conversation: id)?.status == .open)
     }
 
     @Test func replyGoesThroughTheOutboxAndRetriesThenFails() async throws {
@@ -117,40 +77,6 @@ import Testing
         #expect(delivered?.externalID == "platform-9")
         // Only a failed reply can be retried.
         #expect(try await t.store.retryDelivery(message: reply.id, at: retryAt) == nil)
-    }
-
-    @Test func platformStatusReportsMoveDeliveryForwardOnly() async throws {
-        let t = try await TempStore()
-        defer { t.cleanup() }
-        let first = try await t.store.ingest([inbound("1", from: "a@x")], policy: TestAgents.policy)[0]
-        let id = try #require(first.conversationID)
-        let route = try #require(try await t.store.replyRoute(conversation: id, inReplyTo: nil, via: nil, identityChannel: nil))
-        let reply = try await t.store.appendReply(conversation: id, author: "ana", body: "hi", route: route, at: Date())
-        _ = try await t.store.claimDeliveries(now: Date(), limit: 1, claimer: "g", leaseUntil: Date().addingTimeInterval(60))
-        _ = try await t.store.completeDelivery(message: reply.id, result: .delivered(DeliveryReceipt(externalID: "p1", state: .sent)), at: Date())
-        func report(_ state: DeliveryStatusUpdate.State) -> IngestItem {
-            IngestItem(adapter: "chat", event: .deliveryStatus(DeliveryStatusUpdate(externalID: "p1", state: state)), receivedAt: Date())
-        }
-        let outcomes = try await t.store.ingest([report(.delivered), report(.sent), report(.read)], policy: TestAgents.policy)
-        #expect(outcomes.map(\.kind) == [.deliveryUpdated, .deliveryUpdated, .deliveryUpdated])
-        #expect(outcomes.map { $0.message?.delivery?.state } == [.delivered, .delivered, .delivered])
-        let unknown = try await t.store.ingest([IngestItem(
-            adapter: "chat", event: .deliveryStatus(DeliveryStatusUpdate(externalID: "nope", state: .read)), receivedAt: Date())],
-            policy: TestAgents.policy)
-        #expect(unknown[0].kind == .ignored)
-    }
-
-    @Test func agentsSeeOnlyTheirConversationsAndSupervisorsAll() async throws {
-        let t = try await TempStore()
-        defer { t.cleanup() }
-        _ = try await t.store.ingest([inbound("1", from: "a@x"), inbound("2", from: "b@x"), inbound("3", from: "c@x")], policy: TestAgents.policy)
-        let ana = try await t.store.conversations(ConversationQuery(viewer: Viewer(TestAgents.ana)))
-        let luis = try await t.store.conversations(ConversationQuery(viewer: Viewer(TestAgents.luis)))
-        let marta = try await t.store.conversations(ConversationQuery(viewer: Viewer(TestAgents.marta)))
-        #expect(ana.count + luis.count == 3)
-        #expect(Set(ana.map(\.id)).isDisjoint(with: luis.map(\.id)))
-        #expect(marta.count == 3)
-        #expect(try await t.store.conversations(ConversationQuery(viewer: Viewer(TestAgents.marta), status: .resolved)).isEmpty)
     }
 
     @Test func unavailableAgentsGetNoNewCustomers() async throws {

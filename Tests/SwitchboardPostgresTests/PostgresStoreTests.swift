@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SwitchboardAdapterAPI
 import SwitchboardCore
+import SwitchboardStoreTestSupport
 import SwitchboardPostgres
 import Testing
 

@@ -4,6 +4,7 @@ import PostgresNIO
 import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardCore
+import SwitchboardStoreTestSupport
 import SwitchboardPostgres
 import SwitchboardSQLite
 import Testing
@@ -104,25 +105,6 @@ final class PostgresTestServer: Sendable {
     }
 }
 
-enum TestAgents {
-    static let ana = Agent(id: "ana", name: "Ana", role: .agent, teams: ["support"], capacity: 25)
-    static let luis = Agent(id: "luis", name: "Luis", role: .agent, teams: ["support"], capacity: 25)
-    static let marta = Agent(id: "marta", name: "Marta", role: .supervisor, teams: ["support"])
-    static let all = [ana, luis, marta]
-
-    static var policy: IngestPolicy {
-        IngestPolicy(
-            assignment: AssignmentPolicy(directory: AgentDirectory(agents: all)),
-            teamOfAdapter: { _ in "support" }, firstResponse: { _ in .seconds(3600) })
-    }
-}
-
-func inbound(_ id: String, from: String, text: String = "hello", adapter: String = "chat", channel: String = "chat", at: Date = Date()) -> IngestItem {
-    IngestItem(
-        adapter: adapter,
-        event: .message(InboundMessage(externalID: id, from: ChannelIdentity(channel: channel, address: from), customerName: nil, text: text)),
-        receivedAt: at)
-}
 
 func mail(
     _ id: String, from: String, channel: String = "email", text: String = "hello", adapter: String = "mail", at: Date = Date()

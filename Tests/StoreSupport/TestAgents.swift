@@ -1,0 +1,28 @@
+import Foundation
+import SwitchboardAdapterAPI
+import SwitchboardCore
+
+/// The team every store test routes to: two agents and a supervisor, one policy. Shared by the
+/// SQLite-only tests and the suites that run on both engines.
+public enum TestAgents {
+    public static let ana = Agent(id: "ana", name: "Ana", role: .agent, teams: ["support"], capacity: 25)
+    public static let luis = Agent(id: "luis", name: "Luis", role: .agent, teams: ["support"], capacity: 25)
+    public static let marta = Agent(id: "marta", name: "Marta", role: .supervisor, teams: ["support"])
+    public static let all = [ana, luis, marta]
+
+    public static var policy: IngestPolicy {
+        IngestPolicy(
+            assignment: AssignmentPolicy(directory: AgentDirectory(agents: all)),
+            teamOfAdapter: { _ in "support" }, firstResponse: { _ in .seconds(3600) })
+    }
+}
+
+/// A chat message from `from`, as an adapter would hand it in.
+public func inbound(
+    _ id: String, from: String, text: String = "hello", adapter: String = "chat", channel: String = "chat", at: Date = Date()
+) -> IngestItem {
+    IngestItem(
+        adapter: adapter,
+        event: .message(InboundMessage(externalID: id, from: ChannelIdentity(channel: channel, address: from), customerName: nil, text: text)),
+        receivedAt: at)
+}
