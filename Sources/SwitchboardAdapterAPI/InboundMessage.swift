@@ -127,12 +127,18 @@ public struct InboundMessage: Sendable {
     /// The customer is waiting for a call back (a missed or abandoned call): the core opens a
     /// callback promise for the owner, due per the adapter's `callback_within`.
     public var requestsCallback: Bool
+    /// Why no automatic answer (an acknowledgement) may go to this sender, when the adapter knows
+    /// one: the sender could not be verified (an e-mail without an SPF/DKIM/DMARC pass from the
+    /// trusted MTA), so mailing them would let a stranger make the business mail anyone. Nil: the
+    /// core's own rules decide.
+    public var noAutoReply: String?
 
     public init(
         externalID: String, from: ChannelIdentity, customerName: String? = nil, text: String,
         sentAt: Date? = nil, threadRef: String? = nil, metadata: [String: String] = [:], attachments: [Attachment] = [],
-        kind: Kind = .contact, references: [String] = [], requestsCallback: Bool = false
+        kind: Kind = .contact, references: [String] = [], requestsCallback: Bool = false, noAutoReply: String? = nil
     ) {
+        self.noAutoReply = noAutoReply
         self.kind = kind
         self.references = references
         self.requestsCallback = requestsCallback

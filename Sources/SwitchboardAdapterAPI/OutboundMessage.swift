@@ -27,14 +27,21 @@ public struct OutboundMessage: Sendable {
     public var inReplyToMetadata: [String: String]
     /// Why this message goes out: an agent's reply, or the gateway's acknowledgement of a new request.
     public var purpose: Purpose
+    /// A value only the gateway can compute for this message, stable across attempts. Channels that
+    /// echo an id of ours back (an e-mail's `Message-ID` in `In-Reply-To`, `References` and bounces)
+    /// put it in that id, so an id a stranger makes up never matches one of our messages. Empty only
+    /// in tests that build messages by hand.
+    public var tag: String
 
     public enum Purpose: String, Sendable { case reply, acknowledgement }
 
     public init(
         id: Int64, conversationID: Int64, to: String, threadRef: String? = nil, text: String,
         inReplyTo: String? = nil, attempt: Int = 0, quoted: Bool = false, reference: String? = nil,
-        customerName: String? = nil, inReplyToMetadata: [String: String] = [:], purpose: Purpose = .reply
+        customerName: String? = nil, inReplyToMetadata: [String: String] = [:], purpose: Purpose = .reply,
+        tag: String = ""
     ) {
+        self.tag = tag
         self.reference = reference ?? ConversationReference.format(conversationID)
         self.customerName = customerName
         self.inReplyToMetadata = inReplyToMetadata
