@@ -13,16 +13,29 @@ public struct AcknowledgementPolicy: Sendable {
     public var template: @Sendable (_ adapter: String, _ reply: ReplyContext) -> String?
     /// The agent's display name and time zone, for the text.
     public var agent: @Sendable (String) -> (name: String, timeZone: TimeZone)?
+    /// Shared by copies of the policy: the counts are the process's.
+    private let counter: AcknowledgementCounter
 
     public init(
         enabled: Bool, quietPeriod: Duration = .seconds(600),
         template: @escaping @Sendable (_ adapter: String, _ reply: ReplyContext) -> String?,
-        agent: @escaping @Sendable (String) -> (name: String, timeZone: TimeZone)?
+        agent: @escaping @Sendable (String) -> (name: String, timeZone: TimeZone)?,
+        limits: AcknowledgementLimits = AcknowledgementLimits()
     ) {
+        self.counter = AcknowledgementCounter(limits: limits)
         self.enabled = enabled
         self.quietPeriod = quietPeriod
         self.template = template
         self.agent = agent
+    }
+
+    /// Whether an acknowledgement may go to the sender of `message` now: never when the adapter
+    /// could not verify the sender (``InboundMessage/noAutoReply``), and only within the limits per
+    /// address and per domain. Takes one from the limits when it answers true, so ask only when an
+    /// acknowledgement is otherwise due.
+    public func permits(_ message: InboundMessage, at now: Date) -> Bool {
+        guard message.noAutoReply == nil else { return false }
+        return counter.take(address: message.from.address, now: now)
     }
 
     public static let off = AcknowledgementPolicy(enabled: false, template: { _, _ in nil }, agent: { _ in nil })

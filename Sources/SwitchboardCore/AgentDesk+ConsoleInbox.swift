@@ -62,7 +62,7 @@ extension AgentDesk {
             list = list.filter { $0.owner == viewer.agentID || $0.assignee == viewer.agentID }
         }
         list.sort(by: Self.moreUrgent)
-        list = Array(list.prefix(limit))
+        list = Array(list.prefix(limit)).map(withReference)
         let previews = try await (store as? any InboxPreviewStore)?.inboxPreviews(conversations: list.map(\.id)) ?? [:]
         return list.map { InboxEntry(conversation: $0, last: previews[$0.id]) }
     }

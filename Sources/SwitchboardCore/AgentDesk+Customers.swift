@@ -38,7 +38,7 @@ extension AgentDesk {
     public func merge(_ survivor: Int64, with other: Int64, by viewer: Viewer) async throws -> CustomerDetail {
         let before = try await customerAccess(survivor, viewer)
         let otherBefore = try await customerAccess(other, viewer)
-        let outcome = try await store.merge(survivor: survivor, absorbed: other, by: viewer.agentID, at: now())
+        let outcome = try await store.merge(survivor: survivor, absorbed: other, by: viewer.agentID, at: now(), references: references)
         await context?.forget([survivor, other])
         publish(outcome, previous: [before.assignee, otherBefore.assignee, otherBefore.owner])
         return try await customer(survivor, for: viewer)
@@ -48,7 +48,7 @@ extension AgentDesk {
     public func unmerge(_ customerID: Int64, by viewer: Viewer) async throws -> CustomerDetail {
         guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors undo merges") }
         let before = try await customerAccess(customerID, viewer)
-        let outcome = try await store.unmerge(customer: customerID, by: viewer.agentID, at: now())
+        let outcome = try await store.unmerge(customer: customerID, by: viewer.agentID, at: now(), references: references)
         await context?.forget([customerID])
         publish(outcome, previous: [before.assignee])
         return try await customer(customerID, for: viewer)
@@ -98,7 +98,7 @@ extension AgentDesk {
     public func exportConversations(since: Date, limit: Int, for viewer: Viewer) async throws -> String {
         guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors export conversations") }
         let rows = try await store.exportConversations(since: since, limit: limit)
-        return ([ConversationExportRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\r\n") + "\r\n"
+        return ([ConversationExportRow.csvHeader] + rows.map { $0.csvLine(reference: references.format($0.id)) }).joined(separator: "\r\n") + "\r\n"
     }
 
     /// Fills in the context providers' data (bounded by their timeouts).

@@ -14,12 +14,16 @@ public struct AgentDesk: Sendable {
     let now: @Sendable () -> Date
     let normalizer: IdentityNormalizer
     let context: CustomerContext?
+    /// Formats the references agents read to customers (the check part needs the gateway's key).
+    let references: ConversationReferences
 
     public init(
         directory: AgentDirectory, store: any Store, adapters: AdapterRegistry, events: EventBus,
-        outbox: DeliveryWorker, rules: RoutingRules = RoutingRules(), now: @escaping @Sendable () -> Date = Date.init,
-        normalizer: IdentityNormalizer = IdentityNormalizer(), context: CustomerContext? = nil
+        outbox: DeliveryWorker, references: ConversationReferences, rules: RoutingRules = RoutingRules(),
+        now: @escaping @Sendable () -> Date = Date.init, normalizer: IdentityNormalizer = IdentityNormalizer(),
+        context: CustomerContext? = nil
     ) {
+        self.references = references
         self.normalizer = normalizer
         self.context = context
         self.directory = directory
@@ -50,7 +54,14 @@ public struct AgentDesk: Sendable {
     }
 
     public func conversations(for viewer: Viewer, status: ConversationQuery.StatusFilter, limit: Int) async throws -> [ConversationSummary] {
-        try await store.conversations(ConversationQuery(viewer: viewer, status: status, limit: limit))
+        try await store.conversations(ConversationQuery(viewer: viewer, status: status, limit: limit)).map(withReference)
+    }
+
+    /// The summary with the reference the customer was given.
+    func withReference(_ summary: ConversationSummary) -> ConversationSummary {
+        var summary = summary
+        summary.reference = references.format(summary.id)
+        return summary
     }
 
     public func conversation(_ id: Int64, for viewer: Viewer) async throws -> ConversationDetail {
@@ -58,6 +69,7 @@ public struct AgentDesk: Sendable {
         guard var detail = try await store.conversation(id) else { throw ServiceError.notFound("conversation \(id)") }
         detail.customer = await withContext(detail.customer)
         detail.channels = try await replyChannels(detail)
+        detail.reference = references.format(detail.id)
         return detail
     }
 
@@ -154,6 +166,7 @@ public struct AgentDesk: Sendable {
     public func escalations(for viewer: Viewer, limit: Int) async throws -> [ConversationSummary] {
         guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors see the escalation list") }
         return try await store.conversations(ConversationQuery(viewer: viewer, status: .open, limit: limit, escalatedOnly: true))
+            .map(withReference)
     }
 
     /// Tags a conversation (lower-cased, trimmed; 1–50 characters each); returns all its tags.

@@ -1,9 +1,10 @@
 import Foundation
 
 extension DataTransfer {
-    /// Tables a gateway fills on every start (the configured agents), so a fresh target that
-    /// has already been served once still counts as empty: their rows are replaced by the dump's.
-    public static let replaceableTables: Set<String> = ["agents"]
+    /// Tables a gateway fills on every start (the configured agents, its key), so a fresh target
+    /// that has already been served once still counts as empty: their rows are replaced by the
+    /// dump's (the source's key comes along, so the references customers hold stay valid).
+    public static let replaceableTables: Set<String> = ["agents", "gateway_secrets"]
 
     /// Reads the header of the dump at `path`.
     public static func header(of path: String) throws -> TransferHeader {

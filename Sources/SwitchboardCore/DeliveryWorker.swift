@@ -18,6 +18,8 @@ public final class DeliveryWorker: Service, Sendable {
     private let registry: Mutex<AdapterRegistry>
     private let events: EventBus
     private let settings: DeliverySettings
+    /// Makes each reply's reference and unguessable tag.
+    private let key: GatewayKey
     private let claimer: String
     private let now: @Sendable () -> Date
     private let logger: Logger
@@ -26,10 +28,11 @@ public final class DeliveryWorker: Service, Sendable {
     private let inFlight = Mutex(0)
 
     public init(
-        store: any Store, adapters: AdapterRegistry, events: EventBus, settings: DeliverySettings,
+        store: any Store, adapters: AdapterRegistry, events: EventBus, settings: DeliverySettings, key: GatewayKey,
         claimer: String = "gateway-\(ProcessInfo.processInfo.processIdentifier)",
         now: @escaping @Sendable () -> Date = Date.init, logger: Logger
     ) {
+        self.key = key
         self.store = store
         self.registry = Mutex(adapters)
         self.events = events
@@ -146,7 +149,8 @@ public final class DeliveryWorker: Service, Sendable {
         let outbound = OutboundMessage(
             id: item.messageID, conversationID: item.conversationID, to: item.address, threadRef: item.threadRef,
             text: item.body, inReplyTo: item.inReplyToExternalID, attempt: item.attempts, quoted: item.quoted,
-            customerName: item.customerName, inReplyToMetadata: item.inReplyToMetadata, purpose: item.purpose)
+            reference: key.references.format(item.conversationID), customerName: item.customerName,
+            inReplyToMetadata: item.inReplyToMetadata, purpose: item.purpose, tag: key.messageTag(item.messageID))
         let failures = item.attempts + 1
         do {
             return .delivered(try await adapter.deliver(outbound))

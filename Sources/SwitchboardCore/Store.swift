@@ -97,14 +97,18 @@ public struct IngestPolicy: Sendable {
     public var resolution: @Sendable (String) -> Duration?
     /// The hours in which every promise's clock runs.
     public var businessHours: BusinessHours
+    /// Formats the references quoted to customers and recognises them (their check part).
+    public var references: ConversationReferences
 
     public init(
         assignment: AssignmentPolicy, teamOfAdapter: @escaping @Sendable (String) -> String?,
         firstResponse: @escaping @Sendable (String) -> Duration, normalizer: IdentityNormalizer = IdentityNormalizer(),
         callbackWithin: @escaping @Sendable (String) -> Duration = { _ in .seconds(4 * 3600) },
         acknowledgement: AcknowledgementPolicy = .off, nextResponse: (@Sendable (String) -> Duration)? = nil,
-        resolution: @escaping @Sendable (String) -> Duration? = { _ in nil }, businessHours: BusinessHours = .always
+        resolution: @escaping @Sendable (String) -> Duration? = { _ in nil }, businessHours: BusinessHours = .always,
+        references: ConversationReferences = GatewayKey(GatewayKey.generate()).references
     ) {
+        self.references = references
         self.nextResponse = nextResponse ?? firstResponse
         self.resolution = resolution
         self.businessHours = businessHours
@@ -361,10 +365,10 @@ public protocol Store: Sendable {
     func linkIdentity(customer: Int64, identity: ChannelIdentity, by agent: String, at: Date) async throws -> MessageRecord
     /// Folds `absorbed` into `survivor`: identities and messages move, threads become one in time
     /// order, the earlier conversation's owner owns it. Recorded so that ``unmerge`` can undo it.
-    func merge(survivor: Int64, absorbed: Int64, by agent: String, at: Date) async throws -> MergeOutcome
+    func merge(survivor: Int64, absorbed: Int64, by agent: String, at: Date, references: ConversationReferences) async throws -> MergeOutcome
     /// Undoes the latest merge into `customer`, putting back what moved (and what arrived since
     /// through the moved identities).
-    func unmerge(customer: Int64, by agent: String, at: Date) async throws -> MergeOutcome
+    func unmerge(customer: Int64, by agent: String, at: Date, references: ConversationReferences) async throws -> MergeOutcome
     /// Sets an open conversation `pending` (waiting on the customer: clocks stop, the resolution
     /// clock keeps what was left) or back to `open`.
     func setPending(conversation: Int64, _ pending: Bool, by agent: String, at: Date) async throws -> MessageRecord
@@ -383,6 +387,9 @@ public protocol Store: Sendable {
     /// The attachment at `index` (0-based, in the message's order) of message `message`, with its
     /// bytes when they were stored; nil when there is no such message or attachment.
     func attachment(message: Int64, index: Int) async throws -> StoredAttachment?
+
+    /// The gateway's own key, made on first use and kept with the data.
+    func gatewayKey() async throws -> GatewayKey
 
     /// Throws when storage is unreachable.
     func checkHealth() async throws

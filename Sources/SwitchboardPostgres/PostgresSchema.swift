@@ -184,6 +184,14 @@ enum PostgresSchema {
                 created_at double precision NOT NULL
             )
             """),
+        // SQLite 010: the gateway's own key.
+        ("003-gateway-secrets", """
+            CREATE TABLE gateway_secrets (
+                name text PRIMARY KEY,
+                value bytea NOT NULL,
+                created_at double precision NOT NULL
+            )
+            """),
     ]
 
     /// Applies what is missing; the caller holds the migration lock inside its transaction.

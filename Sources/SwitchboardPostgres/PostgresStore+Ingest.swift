@@ -76,22 +76,15 @@ extension PostgresStore {
         var related: [MessageRecord] = []
         var relatedEvents: [String] = []
         let name = message.customerName?.trimmed.nilIfEmpty
-        var found = try await group.identify(db, identity: identity, name: name)
+        let found = try await group.identify(db, identity: identity, name: name)
 
-        // An unknown sender quoting a conversation's reference in a fresh message is that customer
-        // writing from another address: the address joins them, visibly.
-        if found == nil, answered == nil, message.kind == .contact, let target = try await quotedReference(db, message) {
-            if let identityID = try await insertIdentity(db, customer: target.customer, identity: identity, adapter: item.adapter, at: now) {
-                found = (target.customer, identityID)
-                group.noteIdentity(identity, customer: target.customer, row: identityID, named: true)
-                relatedEvents.append(
-                    "\(identity.channel) \(identity.address) wrote quoting \(ConversationReference.format(target.conversation)) and was linked to this customer; unmerge or correct the identity if that is wrong")
-            } else {
-                found = try await identify(db, identity: identity, name: name)
-            }
-        }
-        // Machines answering our mail are filed in the thread they answer, without becoming customers.
-        if message.kind == .automated, let answered {
+        // An unknown sender quoting a reference never joins that customer by itself: it starts its
+        // own conversation with a suggested merge (see the SQLite store).
+        let quoted = found == nil && answered == nil && message.kind == .contact
+            ? try await quotedReference(db, message, references: policy.references) : nil
+        // Machines answering our mail are filed in the thread they answer, without becoming
+        // customers; only an id of one of our replies (unguessable tag) counts.
+        if message.kind == .automated, let answered, answered.ours {
             let record = try await insertMessage(
                 db, conversationID: answered.conversation, direction: direction, adapter: item.adapter, channel: identity.channel,
                 address: message.from.address, threadRef: message.threadRef, externalID: message.externalID, inReplyTo: answered.message,
@@ -124,7 +117,11 @@ extension PostgresStore {
         }
         if message.kind == .contact, let answered, answered.customer != customerID {
             relatedEvents.append(
-                "This message answers one in \(ConversationReference.format(answered.conversation)), another customer's conversation. If they are the same person, merge customer \(customerID) into customer \(answered.customer).")
+                "This message answers one in \(policy.references.format(answered.conversation)), another customer's conversation. If they are the same person, merge customer \(customerID) into customer \(answered.customer).")
+        }
+        if let quoted, quoted.customer != customerID {
+            relatedEvents.append(QuotedReference.suggestion(
+                quoted: quoted, newCustomer: customerID, identity: identity, references: policy.references))
         }
 
         // Thread and assign.
@@ -269,11 +266,12 @@ extension PostgresStore {
         let quiet = policy.acknowledgement.quietPeriod.seconds
         if mayAcknowledge, previousContact.map({ now - $0 >= quiet }) ?? true,
             let template = policy.acknowledgement.template(item.adapter, ReplyContext(
-                to: message.from.address, threadRef: message.threadRef, inReplyTo: message.externalID, text: ""))
+                to: message.from.address, threadRef: message.threadRef, inReplyTo: message.externalID, text: "")),
+            policy.acknowledgement.permits(message, at: item.receivedAt)
         {
             let customerName = try await db.value("SELECT name FROM customers WHERE id = \(customerID)", as: String.self)
             let text = policy.acknowledgement.render(
-                template, reference: ConversationReference.format(conversationID), owner: owner, customer: customerName,
+                template, reference: policy.references.format(conversationID), owner: owner, customer: customerName,
                 due: dueNow.map(Date.init(epoch:)))
             let ack = try await insertMessage(
                 db, conversationID: conversationID, direction: .outbound, adapter: item.adapter, address: message.from.address,
@@ -430,7 +428,7 @@ extension PostgresStore {
     /// The first stored message of this adapter that `references` names.
     static func answeredMessage(
         _ db: PGSession, adapter: String, references: [String]
-    ) async throws -> (message: Int64, conversation: Int64, customer: Int64)? {
+    ) async throws -> AnsweredMessage? {
         for reference in references.prefix(20) where !reference.isEmpty {
             for direction in ["inbound", "outbound"] {
                 if let row = try await db.row("""
@@ -438,17 +436,20 @@ extension PostgresStore {
                     WHERE m.adapter = \(adapter) AND m.external_id = \(reference) AND m.direction = \(unescaped: "'\(direction)'") LIMIT 1
                     """)
                 {
-                    return (try row["id"], try row["conversation_id"], try row["customer_id"])
+                    return AnsweredMessage(
+                        message: try row["id"], conversation: try row["conversation_id"], customer: try row["customer_id"],
+                        ours: direction == "outbound")
                 }
             }
         }
         return nil
     }
 
-    /// The live conversation whose reference (`SB-000123`) the message quotes, if any.
-    static func quotedReference(_ db: PGSession, _ message: InboundMessage) async throws -> (conversation: Int64, customer: Int64)? {
-        let places = [message.metadata["subject"].map { Substring($0) }, Substring(message.text.prefix(2000))].compactMap { $0 }
-        guard let id = places.lazy.compactMap(ConversationReference.find(in:)).first else { return nil }
+    /// The live conversation whose reference (check part verified) the message quotes, if any.
+    static func quotedReference(
+        _ db: PGSession, _ message: InboundMessage, references: ConversationReferences
+    ) async throws -> (conversation: Int64, customer: Int64)? {
+        guard let id = QuotedReference.find(in: message, references: references) else { return nil }
         guard let customer = try await db.value(
             "SELECT customer_id FROM conversations WHERE id = \(id) AND status != 'merged'", as: Int64.self)
         else { return nil }

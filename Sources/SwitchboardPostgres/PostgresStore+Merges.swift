@@ -10,7 +10,9 @@ extension PostgresStore {
     private static let intColumns = ["escalated", "sla_warned", "sla_breached"]
     private static let timeColumns = ["first_response_due", "awaiting_since", "sla_warn_at", "callback_due", "resolved_at", "reassigned_at"]
 
-    public func merge(survivor: Int64, absorbed: Int64, by agent: String, at: Date) async throws -> MergeOutcome {
+    public func merge(
+        survivor: Int64, absorbed: Int64, by agent: String, at: Date, references: ConversationReferences
+    ) async throws -> MergeOutcome {
         try await write { db in
             guard survivor != absorbed else { throw ServiceError.badRequest("a customer cannot be merged into itself") }
             _ = try await Self.agentLoads(db, lock: true)
@@ -78,12 +80,12 @@ extension PostgresStore {
             let events = [
                 try await Self.insertMessage(
                     db, conversationID: sID, direction: .event,
-                    body: "\(agent) merged customer \(absorbed)\(name.map { " (\($0))" } ?? "") into this customer: \(moved) messages of \(ConversationReference.format(aID)) joined this thread\(ownerText)",
+                    body: "\(agent) merged customer \(absorbed)\(name.map { " (\($0))" } ?? "") into this customer: \(moved) messages of \(references.format(aID)) joined this thread\(ownerText)",
                     author: agent, metadata: Self.encodeMetadata(["merge": String(mergeID)]), metadataValue: ["merge": String(mergeID)],
                     createdAt: now),
                 try await Self.insertMessage(
                     db, conversationID: aID, direction: .event,
-                    body: "\(agent) merged this customer into customer \(survivor); the thread continues in \(ConversationReference.format(sID))",
+                    body: "\(agent) merged this customer into customer \(survivor); the thread continues in \(references.format(sID))",
                     author: agent, createdAt: now),
             ]
             return MergeOutcome(
@@ -91,7 +93,7 @@ extension PostgresStore {
         }
     }
 
-    public func unmerge(customer: Int64, by agent: String, at: Date) async throws -> MergeOutcome {
+    public func unmerge(customer: Int64, by agent: String, at: Date, references: ConversationReferences) async throws -> MergeOutcome {
         try await write { db in
             _ = try await Self.agentLoads(db, lock: true)
             guard let merge = try await db.row("""
@@ -134,7 +136,7 @@ extension PostgresStore {
             let events = [
                 try await Self.insertMessage(
                     db, conversationID: sID, direction: .event,
-                    body: "\(agent) undid the merge of customer \(absorbed): their messages are back in \(ConversationReference.format(aID))",
+                    body: "\(agent) undid the merge of customer \(absorbed): their messages are back in \(references.format(aID))",
                     author: agent, createdAt: at.epoch),
                 try await Self.insertMessage(
                     db, conversationID: aID, direction: .event,

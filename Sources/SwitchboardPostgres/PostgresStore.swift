@@ -73,6 +73,18 @@ public final class PostgresStore: Store, Sendable {
         try await read { db in try await db.values("SELECT version FROM schema_migrations ORDER BY version", as: String.self) }
     }
 
+    public func gatewayKey() async throws -> GatewayKey {
+        let bytes = try await write { db in
+            // Two gateways starting together: one INSERT wins, both read the same key.
+            try await db.execute("""
+                INSERT INTO gateway_secrets (name, value, created_at) VALUES ('gateway', \(Data(GatewayKey.generate())), \(Date().epoch))
+                ON CONFLICT (name) DO NOTHING
+                """)
+            return try await db.value("SELECT value FROM gateway_secrets WHERE name = 'gateway'", as: Data.self) ?? Data()
+        }
+        return GatewayKey(Array(bytes))
+    }
+
     public func checkHealth() async throws {
         _ = try await read { db in try await db.value("SELECT 1", as: Int.self) }
     }

@@ -221,6 +221,17 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("010-gateway-secrets") { db in
+            // The gateway's own key (see GatewayKey): made once, shared by every restart, carried by
+            // export and import so references and reply ids stay valid on the new database.
+            try db.execute(sql: """
+                CREATE TABLE gateway_secrets (
+                    name TEXT PRIMARY KEY,
+                    value BLOB NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -28,7 +28,7 @@ extension SQLiteStore {
     /// received or one of our replies (matched by the id the channel gave it).
     static func answeredMessage(
         _ db: Database, adapter: String, references: [String]
-    ) throws -> (message: Int64, conversation: Int64, customer: Int64)? {
+    ) throws -> AnsweredMessage? {
         for reference in references.prefix(20) where !reference.isEmpty {
             // Two statements so each uses its partial (adapter, external_id) index.
             for direction in ["inbound", "outbound"] {
@@ -37,18 +37,20 @@ extension SQLiteStore {
                     WHERE m.adapter = ? AND m.external_id = ? AND m.direction = '\(direction)' LIMIT 1
                     """), arguments: [adapter, reference])
                 {
-                    return (row["id"], row["conversation_id"], row["customer_id"])
+                    return AnsweredMessage(
+                        message: row["id"], conversation: row["conversation_id"], customer: row["customer_id"], ours: direction == "outbound")
                 }
             }
         }
         return nil
     }
 
-    /// The live conversation whose reference (`SB-000123`) the message quotes in its subject or
-    /// first lines, if any.
-    static func quotedReference(_ db: Database, _ message: InboundMessage) throws -> (conversation: Int64, customer: Int64)? {
-        let places = [message.metadata["subject"].map { Substring($0) }, Substring(message.text.prefix(2000))].compactMap { $0 }
-        guard let id = places.lazy.compactMap(ConversationReference.find(in:)).first else { return nil }
+    /// The live conversation whose reference (`SB-000123-K7QMX`, check part verified) the message
+    /// quotes in its subject or first lines, if any.
+    static func quotedReference(
+        _ db: Database, _ message: InboundMessage, references: ConversationReferences
+    ) throws -> (conversation: Int64, customer: Int64)? {
+        guard let id = QuotedReference.find(in: message, references: references) else { return nil }
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT customer_id FROM conversations WHERE id = ? AND status != 'merged'"), arguments: [id])
         else { return nil }

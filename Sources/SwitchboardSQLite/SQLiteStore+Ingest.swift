@@ -70,20 +70,19 @@ extension SQLiteStore {
         let answered = try answeredMessage(db, adapter: item.adapter, references: message.references)
         var related: [MessageRecord] = []
         var relatedEvents: [String] = []
-        var found = try identify(db, identity: identity, name: message.customerName?.trimmed.nilIfEmpty)
+        let found = try identify(db, identity: identity, name: message.customerName?.trimmed.nilIfEmpty)
 
-        // An unknown sender quoting a conversation's reference in a fresh message is that customer
-        // writing from another address: the address joins them, visibly. A reply inside someone
-        // else's mail thread (`answered` set) never joins silently: it gets a suggestion instead.
-        if found == nil, answered == nil, message.kind == .contact, let target = try quotedReference(db, message) {
-            let identityID = try insertIdentity(db, customer: target.customer, identity: identity, adapter: item.adapter, at: now)
-            found = (target.customer, identityID)
-            relatedEvents.append(
-                "\(identity.channel) \(identity.address) wrote quoting \(ConversationReference.format(target.conversation)) and was linked to this customer; unmerge or correct the identity if that is wrong")
-        }
+        // An unknown sender quoting a conversation's reference may be that customer writing from
+        // another address, or a stranger who read it somewhere: it never joins the customer (nor
+        // becomes a reply route) by itself. It starts its own conversation with a suggested merge,
+        // as a reply inside someone else's mail thread (`answered` set) does.
+        let quoted = found == nil && answered == nil && message.kind == .contact
+            ? try quotedReference(db, message, references: policy.references) : nil
         // Machines answering our mail (bounces, out-of-office) are filed in the thread they answer,
         // without making the machine a customer: one provider's mailer-daemon serves many customers.
-        if message.kind == .automated, let answered {
+        // Only an id of one of our replies counts (it carries an unguessable tag); a customer's
+        // message id can be quoted by anyone who saw it.
+        if message.kind == .automated, let answered, answered.ours {
             let record = try insertMessage(
                 db, conversationID: answered.conversation, direction: direction, adapter: item.adapter, channel: identity.channel,
                 address: message.from.address, threadRef: message.threadRef, externalID: message.externalID, inReplyTo: answered.message,
@@ -102,7 +101,11 @@ extension SQLiteStore {
         }()
         if message.kind == .contact, let answered, answered.customer != customerID {
             relatedEvents.append(
-                "This message answers one in \(ConversationReference.format(answered.conversation)), another customer's conversation. If they are the same person, merge customer \(customerID) into customer \(answered.customer).")
+                "This message answers one in \(policy.references.format(answered.conversation)), another customer's conversation. If they are the same person, merge customer \(customerID) into customer \(answered.customer).")
+        }
+        if let quoted, quoted.customer != customerID {
+            relatedEvents.append(QuotedReference.suggestion(
+                quoted: quoted, newCustomer: customerID, identity: identity, references: policy.references))
         }
 
         // Thread and assign. Only a customer reaching out moves work around; automated mail and
@@ -240,11 +243,12 @@ extension SQLiteStore {
         let quiet = policy.acknowledgement.quietPeriod.seconds
         if mayAcknowledge, previousContact.map({ now - $0 >= quiet }) ?? true,
             let template = policy.acknowledgement.template(item.adapter, ReplyContext(
-                to: message.from.address, threadRef: message.threadRef, inReplyTo: message.externalID, text: ""))
+                to: message.from.address, threadRef: message.threadRef, inReplyTo: message.externalID, text: "")),
+            policy.acknowledgement.permits(message, at: item.receivedAt)
         {
             let customerName = try String.fetchOne(db, sql: "SELECT name FROM customers WHERE id = ?", arguments: [customerID])
             let text = policy.acknowledgement.render(
-                template, reference: ConversationReference.format(conversationID), owner: owner, customer: customerName,
+                template, reference: policy.references.format(conversationID), owner: owner, customer: customerName,
                 due: dueNow.map(Date.init(epoch:)))
             let ack = try insertMessage(
                 db, conversationID: conversationID, direction: .outbound, adapter: item.adapter, address: message.from.address,

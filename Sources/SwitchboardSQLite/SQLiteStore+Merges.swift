@@ -11,7 +11,9 @@ extension SQLiteStore {
         "sla_breached", "callback_due", "resolved_at", "reassigned_at",
     ]
 
-    public func merge(survivor: Int64, absorbed: Int64, by agent: String, at: Date) async throws -> MergeOutcome {
+    public func merge(
+        survivor: Int64, absorbed: Int64, by agent: String, at: Date, references: ConversationReferences
+    ) async throws -> MergeOutcome {
         try await pool.write { db in
             guard survivor != absorbed else { throw ServiceError.badRequest("a customer cannot be merged into itself") }
             let s = try Self.liveConversation(db, customer: survivor)
@@ -68,12 +70,12 @@ extension SQLiteStore {
             let events = [
                 try Self.insertMessage(
                     db, conversationID: sID, direction: .event,
-                    body: "\(agent) merged customer \(absorbed)\(name.map { " (\($0))" } ?? "") into this customer: \(moved) messages of \(ConversationReference.format(aID)) joined this thread\(ownerText)",
+                    body: "\(agent) merged customer \(absorbed)\(name.map { " (\($0))" } ?? "") into this customer: \(moved) messages of \(references.format(aID)) joined this thread\(ownerText)",
                     author: agent, metadata: Self.encodeMetadata(["merge": String(mergeID)]), metadataValue: ["merge": String(mergeID)],
                     createdAt: now),
                 try Self.insertMessage(
                     db, conversationID: aID, direction: .event,
-                    body: "\(agent) merged this customer into customer \(survivor); the thread continues in \(ConversationReference.format(sID))",
+                    body: "\(agent) merged this customer into customer \(survivor); the thread continues in \(references.format(sID))",
                     author: agent, createdAt: now),
             ]
             return MergeOutcome(
@@ -81,7 +83,7 @@ extension SQLiteStore {
         }
     }
 
-    public func unmerge(customer: Int64, by agent: String, at: Date) async throws -> MergeOutcome {
+    public func unmerge(customer: Int64, by agent: String, at: Date, references: ConversationReferences) async throws -> MergeOutcome {
         try await pool.write { db in
             guard let merge = try Row.fetchOne(db, sql: """
                 SELECT * FROM merges WHERE survivor = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1
@@ -119,7 +121,7 @@ extension SQLiteStore {
             let events = [
                 try Self.insertMessage(
                     db, conversationID: sID, direction: .event,
-                    body: "\(agent) undid the merge of customer \(absorbed): their messages are back in \(ConversationReference.format(aID))",
+                    body: "\(agent) undid the merge of customer \(absorbed): their messages are back in \(references.format(aID))",
                     author: agent, createdAt: at.epoch),
                 try Self.insertMessage(
                     db, conversationID: aID, direction: .event,

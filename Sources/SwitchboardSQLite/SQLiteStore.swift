@@ -47,6 +47,16 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func gatewayKey() async throws -> GatewayKey {
+        let bytes = try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO gateway_secrets (name, value, created_at) VALUES ('gateway', ?, ?) ON CONFLICT(name) DO NOTHING",
+                arguments: [Data(GatewayKey.generate()), Date().epoch])
+            return try Data.fetchOne(db, sql: "SELECT value FROM gateway_secrets WHERE name = 'gateway'") ?? Data()
+        }
+        return GatewayKey(Array(bytes))
+    }
+
     public func checkHealth() async throws {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }

@@ -65,6 +65,7 @@ struct Serve: AsyncParsableCommand {
             }
         }
         try await store.prepare(agents: loaded.agents)
+        let key = try await store.gatewayKey()
 
         let registry = AdapterRegistry(adapters)
         let directory = AgentDirectory(agents: loaded.agents, tokens: loaded.tokens)
@@ -90,8 +91,8 @@ struct Serve: AsyncParsableCommand {
             acknowledgement: Acknowledgements.policy(routing: routing, registry: registry, directory: directory),
             nextResponse: { registry[$0]?.nextResponse ?? routing.nextResponse ?? registry[$0]?.firstResponse ?? routing.firstResponse },
             resolution: { registry[$0]?.resolution ?? routing.resolution },
-            businessHours: routing.businessHours)
-        let worker = DeliveryWorker(store: store, adapters: registry, events: events, settings: loaded.delivery, logger: logger)
+            businessHours: routing.businessHours, references: key.references)
+        let worker = DeliveryWorker(store: store, adapters: registry, events: events, settings: loaded.delivery, key: key, logger: logger)
         let context = CustomerContext(providers: loaded.contextProviders, logger: Logger(label: "switchboard.context"))
         let notifier = IngestNotifier(
             events: events, wakeOutbox: { worker.wake() }, prefetch: context.isEmpty ? nil : Self.prefetcher(store: store, context: context))
@@ -104,7 +105,8 @@ struct Serve: AsyncParsableCommand {
         var components = GatewayComponents(
             router: router,
             desk: AgentDesk(
-                directory: directory, store: store, adapters: registry, events: events, outbox: worker, rules: loaded.routing.rules,
+                directory: directory, store: store, adapters: registry, events: events, outbox: worker, references: key.references,
+                rules: loaded.routing.rules,
                 normalizer: policy.normalizer, context: context),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         components.publicURL = loaded.server.publicURL

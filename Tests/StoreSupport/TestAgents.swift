@@ -13,9 +13,13 @@ public enum TestAgents {
     public static var policy: IngestPolicy {
         IngestPolicy(
             assignment: AssignmentPolicy(directory: AgentDirectory(agents: all)),
-            teamOfAdapter: { _ in "support" }, firstResponse: { _ in .seconds(3600) })
+            teamOfAdapter: { _ in "support" }, firstResponse: { _ in .seconds(3600) }, references: testReferences)
     }
 }
+
+/// One key for every store test, so references formatted by a test match those the store wrote.
+public let testKey = GatewayKey(Array(repeating: 7, count: 32))
+public let testReferences = testKey.references
 
 /// A chat message from `from`, as an adapter would hand it in.
 public func inbound(

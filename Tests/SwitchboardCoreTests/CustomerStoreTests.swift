@@ -30,7 +30,7 @@ import Testing
         #expect(email.customerID != phone.customerID)
         #expect(email.owner != phone.owner)  // two agents, least-loaded each time
 
-        let merged = try await t.store.merge(survivor: phone.customerID!, absorbed: email.customerID!, by: "ana", at: base.addingTimeInterval(120))
+        let merged = try await t.store.merge(survivor: phone.customerID!, absorbed: email.customerID!, by: "ana", at: base.addingTimeInterval(120), references: testReferences)
         #expect(merged.absorbed.status == .merged)
         #expect(merged.survivor.owner == email.owner)  // the earlier conversation's owner keeps the customer
         let thread = try #require(try await t.store.conversation(phone.conversationID!))
@@ -46,7 +46,7 @@ import Testing
         #expect(later.conversationID == phone.conversationID)
 
         // … and back with its customer when the merge is undone.
-        _ = try await t.store.unmerge(customer: phone.customerID!, by: "marta", at: base.addingTimeInterval(240))
+        _ = try await t.store.unmerge(customer: phone.customerID!, by: "marta", at: base.addingTimeInterval(240), references: testReferences)
         let restoredEmail = try #require(try await t.store.conversation(email.conversationID!))
         let restoredPhone = try #require(try await t.store.conversation(phone.conversationID!))
         #expect(restoredEmail.status == .open)
@@ -59,7 +59,7 @@ import Testing
         let loads = try await t.store.agentLoads()
         #expect(loads.values.map(\.openAssigned).reduce(0, +) == 2)
 
-        await #expect(throws: ServiceError.self) { try await t.store.unmerge(customer: phone.customerID!, by: "marta", at: Date()) }
+        await #expect(throws: ServiceError.self) { try await t.store.unmerge(customer: phone.customerID!, by: "marta", at: Date(), references: testReferences) }
     }
 
     @Test func linkingAnIdentityThatBelongsToAnotherCustomerIsAConflict() async throws {
@@ -97,21 +97,36 @@ import Testing
         #expect(colleague.related.contains { $0.body.contains("merge customer \(colleague.customerID!) into customer \(first.customerID!)") })
     }
 
-    @Test func aNewAddressQuotingAReferenceJoinsThatCustomerVisibly() async throws {
+    @Test func aNewAddressQuotingAReferenceOnlySuggestsAMerge() async throws {
         let t = try await TempStore()
         defer { t.cleanup() }
         let first = try await t.store.ingest([message("1", from: "dan@example.com")], policy: TestAgents.policy)[0]
-        let ref = ConversationReference.format(first.conversationID!)
+        let ref = testReferences.format(first.conversationID!)
+        // A stranger quoting Dan's reference gets a conversation of their own, with a suggestion the
+        // agent confirms; Dan's identities and reply routes do not change.
         let sms = try await t.store.ingest(
             [message("2", from: "+34611000111", channel: "phone", text: "hi, about \(ref.lowercased()) — any news?", adapter: "sms")],
             policy: TestAgents.policy)[0]
-        #expect(sms.conversationID == first.conversationID)
-        #expect(sms.related.contains { $0.direction == .event && $0.body.contains("quoting \(ref)") })
+        #expect(sms.conversationID != first.conversationID)
+        #expect(sms.customerID != first.customerID)
+        #expect(sms.related.contains {
+            $0.direction == .event && $0.body.contains(ref) && $0.body.contains("merge customer \(sms.customerID!) into customer \(first.customerID!)")
+        })
+        let dan = try #require(try await t.store.conversation(first.conversationID!))
+        #expect(dan.customer.identities.map(\.address) == ["dan@example.com"])
+        let route = try await t.store.replyRoute(conversation: first.conversationID!, inReplyTo: nil, via: nil, identityChannel: nil)
+        #expect(route?.address == "dan@example.com")
+        // The number alone, or a wrong check part, is no reference at all.
+        let guessed = "SB-\(String(format: "%06d", first.conversationID!))"
+        for (i, text) in ["re \(guessed)", "re \(guessed)-AAAAA"].enumerated() {
+            let other = try await t.store.ingest([message("g\(i)", from: "guess\(i)@example.com", text: text)], policy: TestAgents.policy)[0]
+            #expect(other.related.allSatisfy { !$0.body.contains("quotes") })
+        }
         // A known customer quoting someone else's reference stays themselves.
         let eve = try await t.store.ingest([message("3", from: "eve@example.com")], policy: TestAgents.policy)[0]
         let other = try await t.store.ingest([message("4", from: "eve@example.com", text: "re \(ref)")], policy: TestAgents.policy)[0]
         #expect(other.conversationID == eve.conversationID)
-        #expect(other.conversationID != first.conversationID)
+        #expect(other.related.allSatisfy { !$0.body.contains("quotes") })
     }
 
     @Test func automatedMailNeverReopensAssignsOrStartsClocks() async throws {
@@ -126,13 +141,27 @@ import Testing
         #expect(detail.firstResponseDue == nil)
         #expect(detail.customer.contacts == 1)
 
-        // A bounce from an unknown machine is filed in the thread it answers, not as a new customer.
+        // A bounce from an unknown machine is filed in the thread of our reply it answers, not as a
+        // new customer.
         let sent = try await t.store.ingest([message("3", from: "fay@example.com")], policy: TestAgents.policy)[0]
+        let route = try #require(try await t.store.replyRoute(conversation: sent.conversationID!, inReplyTo: nil, via: nil, identityChannel: nil))
+        let reply = try await t.store.appendReply(conversation: sent.conversationID!, author: "ana", body: "Hello Fay", route: route, at: Date())
+        _ = try await t.store.claimDeliveries(now: Date(), limit: 10, claimer: "t", leaseUntil: Date().addingTimeInterval(60))
+        _ = try await t.store.completeDelivery(
+            message: reply.id, result: .delivered(DeliveryReceipt(externalID: "sb.1.2.tag@example.com")), at: Date())
         let bounce = try await t.store.ingest(
-            [message("4", from: "mailer-daemon@mx.example.net", kind: .automated, references: ["3"])], policy: TestAgents.policy)[0]
+            [message("4", from: "mailer-daemon@mx.example.net", kind: .automated, references: ["sb.1.2.tag@example.com"])],
+            policy: TestAgents.policy)[0]
         #expect(bounce.conversationID == sent.conversationID)
-        let customers = try await t.store.searchCustomers("mailer-daemon", viewer: Viewer(agentID: "marta", isSupervisor: true), limit: 10)
-        #expect(customers.isEmpty)
+        let marta = Viewer(agentID: "marta", isSupervisor: true)
+        #expect(try await t.store.searchCustomers("mailer-daemon", viewer: marta, limit: 10).isEmpty)
+        // A machine quoting the customer's own message id (anyone copied on it knows that id) is not
+        // filed in their thread: only ids of our replies count.
+        let forged = try await t.store.ingest(
+            [message("5", from: "auto@attacker.example", kind: .automated, references: ["3"])], policy: TestAgents.policy)[0]
+        #expect(forged.conversationID != sent.conversationID)
+        let thread = try #require(try await t.store.conversation(sent.conversationID!))
+        #expect(!thread.messages.contains { $0.externalID == "5" })
     }
 
     @Test func callsByAgentsAreEventsAndMissedCallsPromiseACallBack() async throws {
@@ -177,7 +206,7 @@ import Testing
         #expect(first.queuedAcknowledgement)
         let ack = try #require(first.related.first { $0.direction == .outbound })
         #expect(ack.body.hasPrefix("Hi Gil, "))
-        #expect(ack.body.contains(ConversationReference.format(first.conversationID!)))
+        #expect(ack.body.contains(testReferences.format(first.conversationID!)))
         #expect(ack.body.contains(first.owner == "ana" ? "Ana García" : "Luis Pérez"))
         #expect(ack.author == "switchboard")
         let claimed = try await t.store.claimDeliveries(now: now, limit: 10, claimer: "t", leaseUntil: now.addingTimeInterval(60))

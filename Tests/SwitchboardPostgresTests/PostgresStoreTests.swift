@@ -247,7 +247,7 @@ import Testing
                 customer: phone.customerID!, identity: ChannelIdentity(channel: "email", address: "eva@example.com"), by: "ana", at: base)
         }
 
-        let merged = try await store.merge(survivor: phone.customerID!, absorbed: email.customerID!, by: "ana", at: base.addingTimeInterval(120))
+        let merged = try await store.merge(survivor: phone.customerID!, absorbed: email.customerID!, by: "ana", at: base.addingTimeInterval(120), references: testReferences)
         #expect(merged.absorbed.status == .merged)
         #expect(merged.survivor.owner == email.owner)
         let thread = try #require(try await store.conversation(phone.conversationID!))
@@ -257,7 +257,7 @@ import Testing
         let later = try await store.ingest([mail("e2", from: "EVA@example.com", at: base.addingTimeInterval(180))], policy: TestAgents.policy)[0]
         #expect(later.conversationID == phone.conversationID)
 
-        _ = try await store.unmerge(customer: phone.customerID!, by: "marta", at: base.addingTimeInterval(240))
+        _ = try await store.unmerge(customer: phone.customerID!, by: "marta", at: base.addingTimeInterval(240), references: testReferences)
         let restoredEmail = try #require(try await store.conversation(email.conversationID!))
         let restoredPhone = try #require(try await store.conversation(phone.conversationID!))
         #expect(restoredEmail.status == .open)
@@ -267,7 +267,7 @@ import Testing
         #expect(restoredPhone.owner == phone.owner)
         #expect(restoredEmail.customer.contacts == 2)
         #expect(try await store.agentLoads().values.map(\.openAssigned).reduce(0, +) == 2)
-        await #expect(throws: ServiceError.self) { try await store.unmerge(customer: phone.customerID!, by: "marta", at: Date()) }
+        await #expect(throws: ServiceError.self) { try await store.unmerge(customer: phone.customerID!, by: "marta", at: Date(), references: testReferences) }
         await t.cleanup()
     }
 
@@ -443,7 +443,7 @@ import Testing
         // The thread reads in the order things happened: message, assignment, acknowledgement, next message.
         let thread = try #require(try await t.store.conversation(outcomes[0].conversationID!)).messages
         #expect(thread.map(\.direction) == [.inbound, .event, .outbound, .inbound])
-        #expect(thread[2].inReplyTo == thread[0].id && thread[2].body.contains(ConversationReference.format(outcomes[0].conversationID!)))
+        #expect(thread[2].inReplyTo == thread[0].id && thread[2].body.contains(testReferences.format(outcomes[0].conversationID!)))
         #expect(thread[3].id == outcomes[2].message?.id)
         await t.cleanup()
     }

@@ -50,7 +50,7 @@ import Testing
 
         _ = try await store.appendInternal(conversation: a, direction: .note, author: "ana", body: "VIP", at: base.addingTimeInterval(20))
         _ = try await store.addTags(conversation: a, tags: ["billing", "vip"], by: "ana", at: base.addingTimeInterval(21))
-        _ = try await store.merge(survivor: outcomes[0].customerID!, absorbed: outcomes[3].customerID!, by: "ana", at: base.addingTimeInterval(30))
+        _ = try await store.merge(survivor: outcomes[0].customerID!, absorbed: outcomes[3].customerID!, by: "ana", at: base.addingTimeInterval(30), references: testReferences)
         _ = try await store.resolve(conversation: b, author: "luis", at: base.addingTimeInterval(40))
         _ = try await store.addSuggestion(author: "ana", body: "a macro for refunds", conversation: a, at: base.addingTimeInterval(50))
         let sessions = try #require(store as? any SessionStore)

@@ -53,7 +53,7 @@ def test_first_message_is_acknowledged_through_its_adapter_with_reference_and_ow
     owner = conv["owner"]
     owner_name = {"ana": "Ana García", "luis": "Luis Pérez"}[owner]
     ref = conv["reference"]
-    assert re.fullmatch(r"SB-\d{6,}", ref), ref
+    assert re.fullmatch(r"SB-\d{6,}-[0-9A-HJKMNP-TV-Z]{5}", ref), ref
 
     # It arrives at the sms adapter's receiver, answering the customer's message.
     [req] = wait_until(lambda: [r for r in receiver.received() if r["path"] == "/sms"], what="acknowledgement POST")

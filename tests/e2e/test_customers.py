@@ -2,7 +2,7 @@
 search and visibility, linking an identity, merge / unmerge, and a quoted reference (`SB-000123`)
 that brings a new address to its customer."""
 
-from conftest import ADAPTER, message, unique
+from conftest import ADAPTER, message, unique, wait_until
 
 
 def webhook(adapter_id: str, url: str, identity: str, **extra) -> dict:
@@ -316,29 +316,53 @@ def test_an_agent_merges_two_customers_they_own_and_bad_merges_are_refused(gatew
 # the reference as a key
 
 
-def test_new_sender_quoting_a_reference_joins_that_customer(gateway, receiver):
-    gw = two_channel_gateway(gateway, receiver)
+def test_a_stranger_quoting_a_reference_gets_a_suggestion_not_the_conversation(gateway, receiver):
+    gw = two_channel_gateway(gateway, receiver, acknowledge=True)
     conv = gw.conversation_of(gw.ingest(unique("e"), "gina@example.com", "my refund", name="Gina"))
     ref = conv["reference"]
-    assert ref.startswith("SB-") and ref[3:].isdigit() and int(ref[3:]) == conv["id"]
+    # Readable on the phone, not enumerable: the number, then a check part only the gateway computes.
+    number, check = ref[3:].split("-")
+    assert ref.startswith("SB-") and int(number) == conv["id"] and len(check) == 5, ref
+    owner = conv["owner"]
+    assert gw.api(owner, "POST", f"conversations/{conv['id']}/resolve").status_code == 200
     bystander = gw.conversation_of(send(gw, "wa", "+34 644 000 999", "unrelated question"))
+    before = len(receiver.received())
 
+    # The attack: an unknown number quotes Gina's reference.
     w = send(gw, "wa", "+34 644 555 666", f"Hello, this is Gina from my phone about [{ref.lower()}]")
-    joined = gw.conversation_of(w)
-    assert joined["id"] == conv["id"]
-    assert joined["owner"] == conv["owner"]
-    assert ("phone", "+34644555666") in [(i["channel"], i["address"]) for i in joined["customer"]["identities"]]
-    assert joined["customer"]["contacts"] == 2
-    notes = [m["body"] for m in joined["messages"] if m["direction"] == "event"]
-    assert any("+34644555666" in b and ref in b for b in notes), notes
-    # Her next message from that number needs no reference.
-    assert gw.conversation_of(send(gw, "wa", "+34644555666", "and another thing"))["id"] == conv["id"]
+    stranger = gw.get_json("marta", f"conversations/{gw.conversation_of(w)['id']}")
+    assert stranger["id"] != conv["id"]
+    assert stranger["customer"]["id"] != conv["customer"]["id"]
+    events = [m["body"] for m in stranger["messages"] if m["direction"] == "event"]
+    suggestion = [b for b in events if ref in b and f"into customer {conv['customer']['id']}" in b]
+    assert suggestion, events
+    # Gina's conversation did not reopen nor gain the number; the stranger's acknowledgement is of
+    # their own request (never Gina's reference).
+    gina = gw.get_json("marta", f"conversations/{conv['id']}")
+    assert gina["status"] == "resolved"
+    assert [i["address"] for i in gina["customer"]["identities"]] == ["gina@example.com"]
+    acks = wait_until(lambda: [r for r in receiver.received()[before:] if r["json"] and "555" in str(r["json"].get("to"))],
+                      what="the stranger's acknowledgement")
+    assert all(ref not in r["json"]["text"] for r in acks)
 
-    # A known customer quoting someone else's reference stays their own customer …
+    # The agent's next reply to Gina goes to Gina.
+    r = gw.api("marta", "POST", f"conversations/{conv['id']}/replies", json={"body": "Your refund is on its way"})
+    assert r.status_code == 202, r.text
+    sent = wait_until(lambda: [x for x in receiver.received() if x["json"] and x["json"].get("text") == "Your refund is on its way"],
+                      what="the reply")
+    assert sent[0]["json"]["to"] == "gina@example.com" and sent[0]["path"] == "/send"
+
+    # When it really is Gina, the agent accepts the suggestion: one customer, both addresses.
+    r = gw.api("marta", "POST", f"customers/{conv['customer']['id']}/merge", json={"other": stranger["customer"]["id"]})
+    assert r.status_code == 200, r.text
+    merged = gw.get_json("marta", f"conversations/{conv['id']}")
+    assert {i["address"] for i in merged["customer"]["identities"]} == {"gina@example.com", "+34644555666"}
+
+    # A known customer quoting someone else's reference stays their own customer, and the bare
+    # number, a wrong check part or a longer token is no reference at all.
     again = gw.conversation_of(send(gw, "wa", "+34 644 000 999", f"I saw {ref} somewhere"))
     assert again["id"] == bystander["id"]
-    # … and a reference that does not exist (or a longer token) joins nobody.
-    for i, text in enumerate(("about SB-999999", f"about X{ref}", f"about {ref}B")):
-        fresh = gw.conversation_of(send(gw, "wa", f"+34 655 000 00{i}", text))
+    for i, text in enumerate((f"about SB-{number}", f"about SB-{number}-ZZZZZ", f"about X{ref}", f"about {ref}B")):
+        fresh = gw.get_json("marta", f"conversations/{gw.conversation_of(send(gw, 'wa', f'+34 655 000 00{i}', text))['id']}")
         assert fresh["id"] not in (conv["id"], bystander["id"]), text
-    assert len(gw.get_json("marta", f"conversations/{conv['id']}")["customer"]["identities"]) == 2
+        assert not any(ref in m["body"] for m in fresh["messages"] if m["direction"] == "event"), text

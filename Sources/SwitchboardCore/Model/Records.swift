@@ -118,6 +118,7 @@ public struct ConversationSummary: Sendable, Codable, Equatable {
     public var callbackDue: Date?
     /// The request must be resolved by then (`routing.resolution`).
     public var resolutionDue: Date?
+    /// The reference the customer quotes (`SB-000123-K7QMX`); filled by the desk, which holds the key.
     public var reference: String
 
     enum CodingKeys: String, CodingKey {
@@ -134,7 +135,7 @@ public struct ConversationSummary: Sendable, Codable, Equatable {
     ) {
         self.resolutionDue = resolutionDue
         self.callbackDue = callbackDue
-        self.reference = ConversationReference.format(id)
+        self.reference = ""
         self.id = id
         self.status = status
         self.customer = customer
@@ -223,7 +224,7 @@ public struct ConversationDetail: Sendable, Codable, Equatable {
     public var customer: CustomerDetail
     public var messages: [MessageRecord]
     public var tags: [String]
-    /// The reference the customer can quote on any channel (`SB-000123`).
+    /// The reference the customer can quote on any channel (`SB-000123-K7QMX`); filled by the desk.
     public var reference: String
     /// Set when a merge folded this conversation into another.
     public var mergedInto: Int64?
@@ -246,7 +247,7 @@ public struct ConversationDetail: Sendable, Codable, Equatable {
         self.resolutionDue = resolutionDue
         self.callbackDue = callbackDue
         self.mergedInto = mergedInto
-        self.reference = ConversationReference.format(id)
+        self.reference = ""
         self.tags = tags
         self.id = id
         self.status = status

@@ -111,7 +111,7 @@ public struct ConversationExportRow: Sendable, Equatable {
 
     /// RFC 4180: fields with commas, quotes or line breaks are quoted; a leading `=`, `+`, `-` or `@`
     /// is prefixed with `'` so a spreadsheet never runs a customer's name as a formula.
-    public var csvLine: String {
+    public func csvLine(reference: String) -> String {
         func field(_ text: String?) -> String {
             guard var t = text else { return "" }
             if let first = t.first, "=+-@".contains(first) { t = "'" + t }
@@ -120,7 +120,7 @@ public struct ConversationExportRow: Sendable, Equatable {
         }
         func time(_ date: Date?) -> String { date.map { $0.formatted(.iso8601) } ?? "" }
         return [
-            String(id), ConversationReference.format(id), status, String(customerID), field(customerName), field(owner), field(assignee),
+            String(id), reference, status, String(customerID), field(customerName), field(owner), field(assignee),
             field(team), escalated ? "true" : "false", breached ? "true" : "false", time(createdAt), time(answeredAt), time(resolvedAt),
             time(lastMessageAt), time(firstResponseDue), time(resolutionDue), String(inbound), String(outbound),
         ].joined(separator: ",")
