@@ -14,56 +14,6 @@ public struct IngestItem: Sendable {
     }
 }
 
-/// What storing one ``IngestItem`` did.
-public struct IngestOutcome: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        /// A new message, stored now.
-        case stored
-        /// The same (adapter, external id) was stored before; nothing changed.
-        case duplicate
-        /// A delivery report that matched one of our replies.
-        case deliveryUpdated
-        /// The customer edited a message stored before.
-        case edited
-        /// Nothing to store (a report about a message we do not know).
-        case ignored
-    }
-
-    public var kind: Kind
-    /// The stored (or earlier stored) message's id.
-    public var messageID: Int64?
-    /// The message as stored now (nil for duplicates).
-    public var message: MessageRecord?
-    public var conversationID: Int64?
-    public var customerID: Int64?
-    public var owner: String?
-    public var assignee: String?
-    /// Set when this message made a new conversation or reopened one, and who got it.
-    public var assignment: AssignmentChange?
-    /// Other messages the same transaction added to the thread: an acknowledgement queued for the
-    /// customer, a callback promise, a link made by a quoted reference, a suggested merge.
-    public var related: [MessageRecord]
-    /// An acknowledgement was queued in the outbox.
-    public var queuedAcknowledgement: Bool
-
-    public init(
-        kind: Kind, messageID: Int64? = nil, message: MessageRecord? = nil, conversationID: Int64? = nil, customerID: Int64? = nil,
-        owner: String? = nil, assignee: String? = nil, assignment: AssignmentChange? = nil, related: [MessageRecord] = [],
-        queuedAcknowledgement: Bool = false
-    ) {
-        self.related = related
-        self.queuedAcknowledgement = queuedAcknowledgement
-        self.kind = kind
-        self.messageID = messageID ?? message?.id
-        self.message = message
-        self.conversationID = conversationID
-        self.customerID = customerID
-        self.owner = owner
-        self.assignee = assignee
-        self.assignment = assignment
-    }
-}
-
 /// An assignment decision, recorded in the thread as an `event` message.
 public struct AssignmentChange: Sendable, Equatable {
     public var owner: String?
@@ -238,7 +188,19 @@ public struct Suggestion: Sendable, Codable, Equatable {
 
 /// A conversation whose promise is due.
 public struct PromiseDue: Sendable, Equatable {
-    public enum Kind: String, Sendable { case warning, breach, stale, resolution }
+    public enum Kind: String, Sendable {
+        case warning, breach, stale, resolution
+
+        /// The column each kind comes due by; every engine lists the longest overdue first.
+        public var dueColumn: String {
+            switch self {
+            case .warning: "sla_warn_at"
+            case .breach: "first_response_due"
+            case .stale: "awaiting_since"
+            case .resolution: "resolution_due"
+            }
+        }
+    }
     public var kind: Kind
     public var conversation: ConversationAccess
     public var due: Date?
@@ -306,17 +268,9 @@ public protocol Store: Sendable {
     /// or through `via` explicitly. Nil when no address is known for that adapter.
     func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute?
 
-    /// Appends an agent's reply and queues it in the outbox in one transaction; clears the
-    /// first-response clock.
-    func appendReply(conversation: Int64, author: String, body: String, route: ReplyRoute, at: Date) async throws -> MessageRecord
 
-    /// Appends a note or an event.
-    func appendInternal(conversation: Int64, direction: MessageDirection, author: String?, body: String, at: Date) async throws -> MessageRecord
 
-    /// Hands a conversation to `assignee` (and makes `owner` its owner when given) and records why.
-    func reassign(conversation: Int64, assignee: String, owner: String?, escalated: Bool, event: String, author: String?, at: Date) async throws -> MessageRecord
 
-    func resolve(conversation: Int64, author: String, at: Date) async throws -> MessageRecord
 
     /// Adds tags to a conversation (idempotent); returns all its tags.
     func addTags(conversation: Int64, tags: [String], by agent: String, at: Date) async throws -> [String]
@@ -328,22 +282,23 @@ public protocol Store: Sendable {
     /// flagged, past the 80 % warning and not yet warned, or unanswered for `staleAfter` since the last
     /// (re)assignment.
     func promisesDue(now: Date, staleAfter: Duration?, limit: Int) async throws -> [PromiseDue]
-    /// Records that a warning was sent or a breach flagged (the breach also escalates the conversation
-    /// and is recorded in the thread); returns the event message for a breach.
-    func markPromise(conversation: Int64, _ kind: PromiseDue.Kind, event: String?, at: Date) async throws -> MessageRecord?
-    /// Moves a stale conversation to another agent and restarts its reassignment timer.
-    func reassignStale(conversation: Int64, from: String?, to: String, reason: String, at: Date) async throws -> AssignmentEvent?
+
+    /// Reads conversation `id` (and, with `routing`, the agents' loads, taken first so that every
+    /// operation locks in one order), lets `plan` decide, writes what it decided: one transaction.
+    /// Throws 404 when there is no such conversation; nil when the plan decided nothing.
+    func change(
+        conversation id: Int64, routing: Bool, _ plan: @escaping @Sendable (ConversationState, [String: AgentLoad]) throws -> ConversationPlan?
+    ) async throws -> AppliedPlan?
+    /// The same for several conversations found by `selections` (each list in its order).
+    func change(
+        selecting selections: [ConversationSelection],
+        _ plan: @escaping @Sendable ([[ConversationState]], [String: AgentLoad]) throws -> [ConversationPlan]
+    ) async throws -> [AppliedPlan]
 
     /// Open conversations owned by or assigned to agents no longer configured, so they can be
     /// redistributed at start-up instead of being orphaned.
     func orphanedConversations() async throws -> [ConversationAccess]
-    /// Sets owner and assignee of one conversation and records why.
-    func redistribute(conversation: Int64, owner: String?, assignee: String?, reason: String, at: Date) async throws -> AssignmentEvent?
 
-    /// Gives an available agent back the open conversations they own that others cover (when
-    /// `returnToOwner`), then the oldest waiting unassigned conversations of their teams while
-    /// below `capacity`; each change recorded as an event. Returns what changed.
-    func takeWork(agent: String, teams: [String], returnToOwner: Bool, capacity: Int?, at: Date) async throws -> [AssignmentEvent]
 
     /// Claims up to `limit` due deliveries for `claimer` until `leaseUntil`.
     func claimDeliveries(now: Date, limit: Int, claimer: String, leaseUntil: Date) async throws -> [OutboxItem]
@@ -369,15 +324,7 @@ public protocol Store: Sendable {
     /// Undoes the latest merge into `customer`, putting back what moved (and what arrived since
     /// through the moved identities).
     func unmerge(customer: Int64, by agent: String, at: Date, references: ConversationReferences) async throws -> MergeOutcome
-    /// Sets an open conversation `pending` (waiting on the customer: clocks stop, the resolution
-    /// clock keeps what was left) or back to `open`.
-    func setPending(conversation: Int64, _ pending: Bool, by agent: String, at: Date) async throws -> MessageRecord
-    /// Marks a promised call back as made (the agent called and recorded the outcome).
-    func completeCallback(conversation: Int64, by agent: String, at: Date) async throws -> MessageRecord?
 
-    /// Closes an escalation (the flag a supervisor or a broken promise raised) without resolving the
-    /// conversation; recorded with the supervisor's note.
-    func closeEscalation(conversation: Int64, by agent: String, note: String?, at: Date) async throws -> MessageRecord
 
     /// Figures for supervisors since a moment.
     func reportSummary(since: Date, now: Date) async throws -> ReportSummary

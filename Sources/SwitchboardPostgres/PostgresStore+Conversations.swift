@@ -59,7 +59,7 @@ extension PostgresStore {
 
     public func access(conversation id: Int64) async throws -> ConversationAccess? {
         try await read { db in
-            try await db.row("SELECT id, owner, assignee, team, status FROM conversations WHERE id = \(id)").map(Self.access(row:))
+            try await db.row("SELECT id, owner, assignee, team, status FROM conversations WHERE id = \(id)").map { try Self.access(row: $0) }
         }
     }
 
@@ -68,7 +68,7 @@ extension PostgresStore {
             try await db.row("""
                 SELECT c.id, c.owner, c.assignee, c.team, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 WHERE m.id = \(id)
-                """).map(Self.access(row:))
+                """).map { try Self.access(row: $0) }
         }
     }
 
@@ -115,9 +115,9 @@ extension PostgresStore {
         }
     }
 
-    static func access(row: PGRow) throws -> ConversationAccess {
+    static func access(row: PGRow, id column: String = "id") throws -> ConversationAccess {
         ConversationAccess(
-            id: try row["id"], owner: try row["owner"], assignee: try row["assignee"], team: try row["team"],
+            id: try row[column], owner: try row["owner"], assignee: try row["assignee"], team: try row["team"],
             status: ConversationStatus(rawValue: try row["status"]) ?? .open)
     }
 

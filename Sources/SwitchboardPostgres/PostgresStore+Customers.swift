@@ -95,53 +95,6 @@ extension PostgresStore {
         }
     }
 
-    public func setPending(conversation: Int64, _ pending: Bool, by agent: String, at: Date) async throws -> MessageRecord {
-        try await write { db in
-            guard let status = try await db.value("SELECT status FROM conversations WHERE id = \(conversation) FOR UPDATE", as: String.self) else {
-                throw ServiceError.notFound("conversation \(conversation)")
-            }
-            let now = at.epoch
-            if pending {
-                guard status == "open" else {
-                    throw ServiceError(status: 409, code: "not_open", message: "conversation \(conversation) is \(status); only an open one can wait on the customer")
-                }
-                try await db.execute("""
-                    UPDATE conversations SET status = 'pending', resolution_left = GREATEST(0, resolution_due - \(now)), resolution_due = NULL,
-                        first_response_due = NULL, awaiting_since = NULL, sla_warn_at = NULL, sla_warned = 0, sla_breached = 0,
-                        reassigned_at = NULL WHERE id = \(conversation)
-                    """)
-                return try await Self.insertMessage(
-                    db, conversationID: conversation, direction: .event,
-                    body: "\(agent) set the conversation pending: waiting on the customer, clocks stopped", author: agent, createdAt: now)
-            }
-            guard status == "pending" else {
-                throw ServiceError(status: 409, code: "not_pending", message: "conversation \(conversation) is \(status), not pending")
-            }
-            try await db.execute("""
-                UPDATE conversations SET status = 'open',
-                    resolution_due = CASE WHEN resolution_left IS NULL THEN NULL ELSE \(now) + resolution_left END,
-                    resolution_left = NULL WHERE id = \(conversation)
-                """)
-            return try await Self.insertMessage(
-                db, conversationID: conversation, direction: .event, body: "\(agent) reopened the conversation", author: agent, createdAt: now)
-        }
-    }
-
-    public func completeCallback(conversation: Int64, by agent: String, at: Date) async throws -> MessageRecord? {
-        try await write { db in
-            guard try await db.value("SELECT callback_due FROM conversations WHERE id = \(conversation) FOR UPDATE", as: Double.self) != nil else {
-                return nil
-            }
-            // The call back is the response the customer was promised: the clocks stop as for a reply.
-            try await db.execute("""
-                UPDATE conversations SET callback_due = NULL, first_response_due = NULL, awaiting_since = NULL, sla_warn_at = NULL,
-                    sla_warned = 0, sla_breached = 0, reassigned_at = NULL WHERE id = \(conversation)
-                """)
-            return try await Self.insertMessage(
-                db, conversationID: conversation, direction: .event, body: "Call back made by \(agent)", author: agent, createdAt: at.epoch)
-        }
-    }
-
     /// Sets every listed agent's open load to what the conversations table says.
     static func recountLoads(_ db: PGSession, agents: [String?]) async throws {
         for agent in Set(agents.compactMap { $0 }).sorted() {

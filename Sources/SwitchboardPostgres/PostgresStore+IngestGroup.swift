@@ -3,16 +3,20 @@ import PostgresNIO
 import SwitchboardAdapterAPI
 import SwitchboardCore
 
-/// What one group-commit transaction knows up front about its messages, read in three statements
+/// What one group-commit transaction knows about its messages, read up front in three statements
 /// instead of three or four round trips per message: which (adapter, external id) pairs are stored
 /// already, which identities belong to whom, and the known customers' conversations (locked, in id
 /// order, so concurrent gateways lock them in the same order). Rows this transaction writes are
 /// added as it goes, so a later message of the same group sees an earlier one (a new customer
 /// writing twice, a conversation just reassigned).
 ///
+/// The group's conversation rows and contact counters are kept here as the plans change them and
+/// written once, at the end (``flush(_:)``), instead of once per message; message rows go through
+/// ``PostgresMessageBuffer``. Whatever reads those tables inside the transaction flushes first.
+///
 /// Only facts that cannot become false inside the transaction are cached. Another gateway adding
-/// the same message or identity meanwhile is caught by the unique constraints, as before: the
-/// INSERT fails or does nothing, and the slow path (or the whole-transaction retry) takes over.
+/// the same message or identity meanwhile is caught by the unique constraints: the INSERT fails or
+/// does nothing, and the slow path (or the whole-transaction retry) takes over.
 struct IngestGroup {
     struct StoredKey: Hashable {
         let adapter: String
@@ -25,32 +29,17 @@ struct IngestGroup {
         let address: String
     }
 
-    struct KnownIdentity {
-        let customer: Int64
-        let identity: Int64
-        var unnamed: Bool
-    }
-
-    /// The routing state of a customer's conversation, as this transaction left it.
-    struct Conversation {
-        let id: Int64
-        var status: String
-        var owner: String?
-        var assignee: String?
-        let team: String?
-        let answeredAt: Double?
-        var resolutionLeft: Double?
-    }
-
     var loads: [String: AgentLoad]
     /// The group's new message rows, written together.
     let messages: PostgresMessageBuffer
-    /// The group's clock and contact bookkeeping, written together.
-    let counters = PostgresCounterBuffer()
     /// By customer id; locked by this transaction.
-    private var conversations: [Int64: Conversation] = [:]
-    private(set) var stored: [StoredKey: (message: Int64, conversation: Int64)] = [:]
-    private(set) var identities: [IdentityKey: KnownIdentity] = [:]
+    private var conversations: [Int64: ConversationState] = [:]
+    /// Conversations changed and not written yet, by id.
+    private var dirty: [Int64: ConversationState] = [:]
+    /// Contacts counted and not written yet, by customer: how many, the first and the last time.
+    private var contacts: [Int64: (count: Int64, first: Double, last: Double)] = [:]
+    private(set) var stored: [StoredKey: StoredMessageRef] = [:]
+    private var identities: [IdentityKey: KnownCustomer] = [:]
 
     init(loads: [String: AgentLoad], expected: Int = 1) {
         self.loads = loads
@@ -91,79 +80,98 @@ struct IngestGroup {
         {
             let direction: String = try row["direction"]
             group.stored[StoredKey(adapter: try row["adapter"], externalID: try row["external_id"], event: direction == "event")] =
-                (try row["id"], try row["conversation_id"])
+                StoredMessageRef(message: try row["id"], conversation: try row["conversation_id"])
         }
         for row in try await db.rows("""
-            SELECT i.channel, i.address, i.id, i.customer_id, (c.name IS NULL) AS unnamed
+            SELECT i.channel, i.address, i.id, i.customer_id, c.name, c.last_contact_at
             FROM identities i JOIN customers c ON c.id = i.customer_id
             WHERE (i.channel, i.address) IN (SELECT * FROM unnest(\(channels)::text[], \(addresses)::text[]))
             """)
         {
-            group.identities[IdentityKey(channel: try row["channel"], address: try row["address"])] =
-                KnownIdentity(customer: try row["customer_id"], identity: try row["id"], unnamed: try row["unnamed"])
+            group.identities[IdentityKey(channel: try row["channel"], address: try row["address"])] = KnownCustomer(
+                id: try row["customer_id"], identity: try row["id"], name: try row["name"], lastContactAt: try row.date("last_contact_at"))
         }
-        let customers = Array(Set(group.identities.values.map(\.customer)))
+        let customers = Array(Set(group.identities.values.map(\.id)))
         if !customers.isEmpty {
             for row in try await db.rows("""
-                SELECT \(unescaped: conversationColumns) FROM conversations WHERE customer_id = ANY(\(customers)) ORDER BY id FOR UPDATE
+                SELECT * FROM conversations WHERE customer_id = ANY(\(customers)) ORDER BY id FOR UPDATE
                 """)
             {
-                group.conversations[try row["customer_id"]] = try Conversation(row)
+                let state = try PostgresStore.conversationState(row)
+                group.conversations[state.customerID] = state
             }
         }
         return group
     }
 
-    private static let conversationColumns = "customer_id, id, status, owner, assignee, team, answered_at, resolution_left"
-
-    /// The customer's conversation, locked (read now if the group did not know it yet).
-    mutating func conversation(_ db: PGSession, customer: Int64) async throws -> Conversation? {
+    /// The customer's conversation as this transaction left it, locked (read now if the group did not know it yet).
+    mutating func conversation(_ db: PGSession, customer: Int64) async throws -> ConversationState? {
         if let known = conversations[customer] { return known }
-        guard let row = try await db.row("""
-            SELECT \(unescaped: Self.conversationColumns) FROM conversations WHERE customer_id = \(customer) FOR UPDATE
-            """)
-        else { return nil }
-        let found = try Conversation(row)
+        guard let row = try await db.row("SELECT * FROM conversations WHERE customer_id = \(customer) FOR UPDATE") else { return nil }
+        let found = try PostgresStore.conversationState(row)
         conversations[customer] = found
         return found
     }
 
-    /// Records what this transaction changed (or created), for the group's next messages.
-    mutating func noteConversation(customer: Int64, _ conversation: Conversation) {
-        conversations[customer] = conversation
+    /// A conversation by id: the group's copy when it has one.
+    func conversation(_ db: PGSession, id: Int64) async throws -> ConversationState? {
+        if let known = dirty[id] ?? conversations.values.first(where: { $0.id == id }) { return known }
+        return try await db.row("SELECT * FROM conversations WHERE id = \(id)").map(PostgresStore.conversationState)
+    }
+
+    /// Records a plan's conversation: written at ``flush(_:)`` unless `written` (just inserted).
+    mutating func noteConversation(_ state: ConversationState, written: Bool) {
+        conversations[state.customerID] = state
+        if written { dirty[state.id] = nil } else { dirty[state.id] = state }
+    }
+
+    /// Counts one contact of `customer` at `at`, written at ``flush(_:)``.
+    mutating func countContact(customer: Int64, identity: ChannelIdentity, at: Double) {
+        if var c = contacts[customer] {
+            c.count += 1
+            c.last = at
+            contacts[customer] = c
+        } else {
+            contacts[customer] = (1, at, at)
+        }
+        let key = IdentityKey(channel: identity.channel, address: identity.address)
+        identities[key]?.lastContactAt = Date(epoch: at)
     }
 
     /// The stored twin of an inbound message (or, for call activity, of either kind).
-    func storedTwin(adapter: String, externalID: String, event: Bool) -> (message: Int64, conversation: Int64)? {
+    func storedTwin(adapter: String, externalID: String, event: Bool) -> StoredMessageRef? {
         stored[StoredKey(adapter: adapter, externalID: externalID, event: false)]
             ?? (event ? stored[StoredKey(adapter: adapter, externalID: externalID, event: true)] : nil)
     }
 
-    mutating func noteStored(adapter: String, externalID: String, event: Bool, message: Int64, conversation: Int64) {
-        stored[StoredKey(adapter: adapter, externalID: externalID, event: event)] = (message, conversation)
+    mutating func noteStored(adapter: String, externalID: String, event: Bool, _ ref: StoredMessageRef) {
+        stored[StoredKey(adapter: adapter, externalID: externalID, event: event)] = ref
     }
 
-    /// The customer owning `identity`; fills in a missing name the first time one is known.
-    mutating func identify(_ db: PGSession, identity: ChannelIdentity, name: String?) async throws -> (customer: Int64, identity: Int64)? {
-        let key = IdentityKey(channel: identity.channel, address: identity.address)
-        guard let known = identities[key] else { return nil }
-        if let name, known.unnamed {
-            try await db.execute("UPDATE customers SET name = \(name) WHERE id = \(known.customer) AND name IS NULL")
-            identities[key]?.unnamed = false
+    /// The customer behind `identity`, as this transaction knows them.
+    func customer(_ identity: ChannelIdentity) -> KnownCustomer? {
+        identities[IdentityKey(channel: identity.channel, address: identity.address)]
+    }
+
+    mutating func noteCustomer(_ identity: ChannelIdentity, _ customer: KnownCustomer) {
+        identities[IdentityKey(channel: identity.channel, address: identity.address)] = customer
+    }
+
+    /// Writes the buffered messages, conversations and contact counters.
+    mutating func flush(_ db: PGSession) async throws {
+        try await messages.flush(db)
+        if !contacts.isEmpty {
+            let custs = contacts.sorted { $0.key < $1.key }
+            try await db.execute("""
+                UPDATE customers c SET contacts = c.contacts + v.n, first_contact_at = COALESCE(c.first_contact_at, v.first_at),
+                    last_contact_at = v.last_at
+                FROM unnest(\(custs.map(\.key))::bigint[], \(custs.map(\.value.count))::bigint[],
+                    \(custs.map(\.value.first))::float8[], \(custs.map(\.value.last))::float8[]) AS v(id, n, first_at, last_at)
+                WHERE c.id = v.id
+                """)
+            contacts.removeAll(keepingCapacity: true)
         }
-        return (known.customer, known.identity)
-    }
-
-    mutating func noteIdentity(_ identity: ChannelIdentity, customer: Int64, row: Int64, named: Bool) {
-        identities[IdentityKey(channel: identity.channel, address: identity.address)] =
-            KnownIdentity(customer: customer, identity: row, unnamed: !named)
-    }
-}
-
-extension IngestGroup.Conversation {
-    init(_ row: PGRow) throws {
-        self.init(
-            id: try row["id"], status: try row["status"], owner: try row["owner"], assignee: try row["assignee"],
-            team: try row["team"], answeredAt: try row["answered_at"], resolutionLeft: try row["resolution_left"])
+        try await PostgresStore.writeConversations(db, Array(dirty.values))
+        dirty.removeAll(keepingCapacity: true)
     }
 }

@@ -59,7 +59,7 @@ extension SQLiteStore {
     public func access(conversation id: Int64) async throws -> ConversationAccess? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT id, owner, assignee, team, status FROM conversations WHERE id = ?", arguments: [id])
-                .map(Self.access(row:))
+                .map { Self.access(row: $0) }
         }
     }
 
@@ -68,7 +68,7 @@ extension SQLiteStore {
             try Row.fetchOne(db, sql: """
                 SELECT c.id, c.owner, c.assignee, c.team, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 WHERE m.id = ?
-                """, arguments: [id]).map(Self.access(row:))
+                """, arguments: [id]).map { Self.access(row: $0) }
         }
     }
 
@@ -112,9 +112,9 @@ extension SQLiteStore {
         }
     }
 
-    static func access(row: Row) -> ConversationAccess {
+    static func access(row: Row, id column: String = "id") -> ConversationAccess {
         ConversationAccess(
-            id: row["id"], owner: row["owner"], assignee: row["assignee"], team: row["team"],
+            id: row[column], owner: row["owner"], assignee: row["assignee"], team: row["team"],
             status: ConversationStatus(rawValue: row["status"]) ?? .open)
     }
 

@@ -89,52 +89,6 @@ extension SQLiteStore {
         }
     }
 
-    public func setPending(conversation: Int64, _ pending: Bool, by agent: String, at: Date) async throws -> MessageRecord {
-        try await pool.write { db in
-            guard let status = try String.fetchOne(db, sql: "SELECT status FROM conversations WHERE id = ?", arguments: [conversation]) else {
-                throw ServiceError.notFound("conversation \(conversation)")
-            }
-            let now = at.epoch
-            if pending {
-                guard status == "open" else {
-                    throw ServiceError(status: 409, code: "not_open", message: "conversation \(conversation) is \(status); only an open one can wait on the customer")
-                }
-                try db.execute(sql: """
-                    UPDATE conversations SET status = 'pending', resolution_left = MAX(0, resolution_due - ?), resolution_due = NULL,
-                        first_response_due = NULL, awaiting_since = NULL, sla_warn_at = NULL, sla_warned = 0, sla_breached = 0,
-                        reassigned_at = NULL WHERE id = ?
-                    """, arguments: [now, conversation])
-                return try Self.insertMessage(
-                    db, conversationID: conversation, direction: .event,
-                    body: "\(agent) set the conversation pending: waiting on the customer, clocks stopped", author: agent, createdAt: now)
-            }
-            guard status == "pending" else {
-                throw ServiceError(status: 409, code: "not_pending", message: "conversation \(conversation) is \(status), not pending")
-            }
-            try db.execute(sql: """
-                UPDATE conversations SET status = 'open', resolution_due = CASE WHEN resolution_left IS NULL THEN NULL ELSE ? + resolution_left END,
-                    resolution_left = NULL WHERE id = ?
-                """, arguments: [now, conversation])
-            return try Self.insertMessage(
-                db, conversationID: conversation, direction: .event, body: "\(agent) reopened the conversation", author: agent, createdAt: now)
-        }
-    }
-
-    public func completeCallback(conversation: Int64, by agent: String, at: Date) async throws -> MessageRecord? {
-        try await pool.write { db in
-            guard try Double.fetchOne(db, sql: "SELECT callback_due FROM conversations WHERE id = ?", arguments: [conversation]) != nil else {
-                return nil
-            }
-            // The call back is the response the customer was promised: the clocks stop as for a reply.
-            try db.execute(sql: """
-                UPDATE conversations SET callback_due = NULL, first_response_due = NULL, awaiting_since = NULL, sla_warn_at = NULL,
-                    sla_warned = 0, sla_breached = 0, reassigned_at = NULL WHERE id = ?
-                """, arguments: [conversation])
-            return try Self.insertMessage(
-                db, conversationID: conversation, direction: .event, body: "Call back made by \(agent)", author: agent, createdAt: at.epoch)
-        }
-    }
-
     /// Sets every listed agent's open load to what the conversations table says, after changes
     /// that move several conversations at once.
     static func recountLoads(_ db: Database, agents: [String?]) throws {

@@ -49,12 +49,12 @@ extension SQLiteStore {
     /// quotes in its subject or first lines, if any.
     static func quotedReference(
         _ db: Database, _ message: InboundMessage, references: ConversationReferences
-    ) throws -> (conversation: Int64, customer: Int64)? {
+    ) throws -> QuotedConversation? {
         guard let id = QuotedReference.find(in: message, references: references) else { return nil }
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT customer_id FROM conversations WHERE id = ? AND status != 'merged'"), arguments: [id])
         else { return nil }
-        return (id, row["customer_id"])
+        return QuotedConversation(conversation: id, customer: row["customer_id"])
     }
 
     static func encodeMetadata(_ metadata: [String: String]) -> String? {

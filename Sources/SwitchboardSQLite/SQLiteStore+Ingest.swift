@@ -3,6 +3,7 @@ import GRDB
 import SwitchboardAdapterAPI
 import SwitchboardCore
 
+/// Ingestion: for each message, read what the planner needs, let the core decide, write the plan.
 extension SQLiteStore {
     public func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
         try await pool.write { db in
@@ -31,240 +32,127 @@ extension SQLiteStore {
         return loads
     }
 
-    /// Counts one more open conversation for `agent` and marks it as the latest assigned.
-    static func noteAssigned(_ db: Database, _ agent: String?, loads: inout [String: AgentLoad]) throws {
-        guard let agent else { return }
-        let seq = (loads.values.map(\.lastAssignedSeq).max() ?? 0) + 1
-        loads[agent]?.openAssigned += 1
-        loads[agent]?.lastAssignedSeq = seq
-        try db.cachedStatement(sql: "UPDATE agents SET open_assigned = open_assigned + 1, assign_seq = ? WHERE id = ?")
-            .execute(arguments: [seq, agent])
-    }
-
-    static func noteUnassigned(_ db: Database, _ agent: String?, loads: inout [String: AgentLoad]) throws {
-        guard let agent else { return }
-        if let open = loads[agent]?.openAssigned { loads[agent]?.openAssigned = max(0, open - 1) }
-        try db.cachedStatement(sql: "UPDATE agents SET open_assigned = MAX(0, open_assigned - 1) WHERE id = ?")
-            .execute(arguments: [agent])
+    /// Records one load change, keeping `loads` as the database now has them.
+    static func applyLoad(_ db: Database, _ change: LoadChange, loads: inout [String: AgentLoad]) throws {
+        loads.apply(change)
+        switch change {
+        case .assigned(let agent):
+            try db.cachedStatement(sql: "UPDATE agents SET open_assigned = open_assigned + 1, assign_seq = ? WHERE id = ?")
+                .execute(arguments: [loads[agent]?.lastAssignedSeq ?? 0, agent])
+        case .unassigned(let agent):
+            try db.cachedStatement(sql: "UPDATE agents SET open_assigned = MAX(0, open_assigned - 1) WHERE id = ?").execute(arguments: [agent])
+        }
     }
 
     static func ingestMessage(
         _ db: Database, item: IngestItem, message: InboundMessage, policy: IngestPolicy, loads: inout [String: AgentLoad]
     ) throws -> IngestOutcome {
-        let now = item.receivedAt.epoch
-        let direction: MessageDirection = message.kind == .activity ? .event : .inbound
-        // Idempotency: the same (adapter, external id) is stored once.
-        if let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, conversation_id FROM messages WHERE adapter = ? AND external_id = ? AND direction = 'inbound'"),
-            arguments: [item.adapter, message.externalID])
-            ?? (direction == .event ? try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT id, conversation_id FROM messages WHERE adapter = ? AND external_id = ? AND direction = 'event'"),
-                arguments: [item.adapter, message.externalID]) : nil)
-        {
-            return IngestOutcome(kind: .duplicate, messageID: row["id"], conversationID: row["conversation_id"])
-        }
+        let snapshot = try inboundSnapshot(db, item: item, message: message, policy: policy)
+        return try apply(db, InboundPlanner.plan(item, message, snapshot, loads: loads, policy: policy), adapter: item.adapter, loads: &loads)
+    }
 
-        var message = message
-        if message.kind == .automated, message.metadata["automated"] == nil { message.metadata["automated"] = "true" }
+    /// What the planner needs to know about one message, as this transaction sees it.
+    static func inboundSnapshot(_ db: Database, item: IngestItem, message: InboundMessage, policy: IngestPolicy) throws -> InboundSnapshot {
         let identity = policy.normalizer.normalize(message.from)
-        let answered = try answeredMessage(db, adapter: item.adapter, references: message.references)
-        var related: [MessageRecord] = []
-        var relatedEvents: [String] = []
-        let found = try identify(db, identity: identity, name: message.customerName?.trimmed.nilIfEmpty)
-
-        // An unknown sender quoting a conversation's reference may be that customer writing from
-        // another address, or a stranger who read it somewhere: it never joins the customer (nor
-        // becomes a reply route) by itself. It starts its own conversation with a suggested merge,
-        // as a reply inside someone else's mail thread (`answered` set) does.
-        let quoted = found == nil && answered == nil && message.kind == .contact
-            ? try quotedReference(db, message, references: policy.references) : nil
-        // Machines answering our mail (bounces, out-of-office) are filed in the thread they answer,
-        // without making the machine a customer: one provider's mailer-daemon serves many customers.
-        // Only an id of one of our replies counts (it carries an unguessable tag); a customer's
-        // message id can be quoted by anyone who saw it.
-        if message.kind == .automated, let answered, answered.ours {
-            let record = try insertMessage(
-                db, conversationID: answered.conversation, direction: direction, adapter: item.adapter, channel: identity.channel,
-                address: message.from.address, threadRef: message.threadRef, externalID: message.externalID, inReplyTo: answered.message,
-                body: message.text, metadata: encodeMetadata(message.metadata), metadataValue: message.metadata.nilIfEmpty,
-                attachments: message.attachments, sentAt: message.sentAt?.epoch, createdAt: now)
-            let c = try Row.fetchOne(db, sql: "SELECT owner, assignee FROM conversations WHERE id = ?", arguments: [answered.conversation])
-            return IngestOutcome(
-                kind: .stored, message: record, conversationID: answered.conversation, customerID: answered.customer,
-                owner: c?["owner"], assignee: c?["assignee"])
-        }
-        let (customerID, identityID) = try found ?? {
-            try db.cachedStatement(sql: "INSERT INTO customers (name, created_at) VALUES (?, ?)")
-                .execute(arguments: [message.customerName?.trimmed.nilIfEmpty, now])
-            let customer = db.lastInsertedRowID
-            return (customer, try insertIdentity(db, customer: customer, identity: identity, adapter: item.adapter, at: now))
-        }()
-        if message.kind == .contact, let answered, answered.customer != customerID {
-            relatedEvents.append(
-                "This message answers one in \(policy.references.format(answered.conversation)), another customer's conversation. If they are the same person, merge customer \(customerID) into customer \(answered.customer).")
-        }
-        if let quoted, quoted.customer != customerID {
-            relatedEvents.append(QuotedReference.suggestion(
-                quoted: quoted, newCustomer: customerID, identity: identity, references: policy.references))
-        }
-
-        // Thread and assign. Only a customer reaching out moves work around; automated mail and
-        // call activity are recorded where they belong and change nothing else.
-        let contact = message.kind == .contact
-        var assignment: AssignmentChange?
-        let conversationID: Int64
-        var owner: String?, assignee: String?
-        var startsRequest = false
-        var answeredBefore = false
-        if let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, status, owner, assignee, team, answered_at, resolution_left FROM conversations WHERE customer_id = ?"),
-            arguments: [customerID])
-        {
-            conversationID = row["id"]
-            owner = row["owner"]
-            assignee = row["assignee"]
-            let current: String? = row["assignee"]
-            let reopening = (row["status"] as String) == ConversationStatus.resolved.rawValue
-            answeredBefore = !reopening && (row["answered_at"] as Double?) != nil
-            if contact, (row["status"] as String) == ConversationStatus.pending.rawValue {
-                // The customer answered what we waited for: the conversation is open again and its
-                // resolution clock resumes with what was left.
-                try db.cachedStatement(sql: """
-                    UPDATE conversations SET status = 'open', resolution_left = NULL,
-                        resolution_due = CASE WHEN resolution_left IS NULL THEN resolution_due ELSE ? END WHERE id = ?
-                    """).execute(arguments: [
-                        (row["resolution_left"] as Double?).map {
-                            policy.businessHours.deadline(from: item.receivedAt, adding: .seconds($0)).epoch } ?? now,
-                        conversationID,
-                    ])
+        var snapshot = InboundSnapshot(identity: identity)
+        // Idempotency: the same (adapter, external id) is stored once (call activity: as either kind).
+        for direction in message.kind == .activity ? ["inbound", "event"] : ["inbound"] {
+            if let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT id, conversation_id FROM messages WHERE adapter = ? AND external_id = ? AND direction = ?"),
+                arguments: [item.adapter, message.externalID, direction])
+            {
+                snapshot.duplicate = StoredMessageRef(message: row["id"], conversation: row["conversation_id"])
+                return snapshot
             }
-            if contact {
-                startsRequest = reopening
-                let team: String? = row["team"] ?? policy.teamOfAdapter(item.adapter)
-                // A resolved conversation carries nobody's load; reopening decides afresh.
-                let decision = policy.assignment.decide(
-                    owner: owner, currentAssignee: reopening ? nil : current, team: team, loads: loads, at: item.receivedAt)
-                assignee = decision.assignee
-                if reopening || decision.assignee != current || decision.owner != owner {
-                    try db.cachedStatement(sql: "UPDATE conversations SET status = 'open', owner = ?, assignee = ?, resolved_at = NULL WHERE id = ?")
-                        .execute(arguments: [decision.owner, decision.assignee, conversationID])
-                    if !reopening && decision.assignee != current { try noteUnassigned(db, current, loads: &loads) }
-                    if reopening || decision.assignee != current { try noteAssigned(db, decision.assignee, loads: &loads) }
-                    owner = decision.owner
-                    let why = decision.reason ?? (decision.assignee.map { "assigned to \($0)" } ?? "waiting for the team")
-                    assignment = AssignmentChange(
-                        owner: owner, assignee: assignee, reason: reopening ? "reopened by the customer's new message; \(why)" : why)
+        }
+        snapshot.answered = try answeredMessage(db, adapter: item.adapter, references: message.references)
+        snapshot.customer = try knownCustomer(db, identity: identity)
+        if let customer = snapshot.customer { snapshot.conversation = try conversationState(db, customer: customer.id) }
+        if InboundSnapshot.needsQuotedReference(message, customer: snapshot.customer, answered: snapshot.answered) {
+            snapshot.quoted = try quotedReference(db, message, references: policy.references)
+        }
+        if InboundSnapshot.needsAnsweredConversation(message, answered: snapshot.answered), let answered = snapshot.answered {
+            snapshot.answeredConversation = try conversationState(db, id: answered.conversation)
+        }
+        return snapshot
+    }
+
+    /// Writes what the planner decided.
+    static func apply(_ db: Database, _ plan: InboundPlan, adapter: String, loads: inout [String: AgentLoad]) throws -> IngestOutcome {
+        switch plan {
+        case .duplicate(let ref):
+            return .duplicate(ref)
+        case .file(let message, let conversation):
+            let record = try insertPlanned(db, message, ids: PlanIDs(customer: conversation.customerID, conversation: conversation.id), identity: nil, earlier: [])
+            return .stored(StoredInbound(message: record, conversation: conversation.access, customer: conversation.customerID))
+        case .store(let plan):
+            let customerID: Int64, identityID: Int64
+            if let known = plan.customer {
+                (customerID, identityID) = (known.id, known.identity)
+                if known.name == nil, let name = plan.customerName {
+                    try db.cachedStatement(sql: "UPDATE customers SET name = ? WHERE id = ? AND name IS NULL").execute(arguments: [name, known.id])
                 }
+            } else {
+                try db.cachedStatement(sql: "INSERT INTO customers (name, created_at) VALUES (?, ?)")
+                    .execute(arguments: [plan.customerName, plan.at.epoch])
+                customerID = db.lastInsertedRowID
+                identityID = try insertIdentity(db, customer: customerID, identity: plan.identity, adapter: adapter, at: plan.at.epoch)
             }
-        } else if contact {
-            startsRequest = true
-            let team = policy.teamOfAdapter(item.adapter)
-            owner = policy.assignment.ownerForNewCustomer(team: team, loads: loads, at: item.receivedAt)
-            assignee = owner
-            try db.cachedStatement(sql: """
-                INSERT INTO conversations (customer_id, status, owner, assignee, team, last_message_at, created_at)
-                VALUES (?, 'open', ?, ?, ?, ?, ?)
-                """).execute(arguments: [customerID, owner, assignee, team, now, now])
-            conversationID = db.lastInsertedRowID
-            try noteAssigned(db, owner, loads: &loads)
-            let teamText = team.map { "team \($0)" } ?? "any team"
-            assignment = AssignmentChange(
-                owner: owner, assignee: assignee,
-                reason: owner.map { "new customer: \($0) is the least-loaded available agent of \(teamText) and becomes the owner" }
-                    ?? "new customer: no agent of \(teamText) is available; waiting for a supervisor")
-        } else {
-            // Nobody's work yet: kept, visible in the customer's history, reopened by their first real message.
-            try db.cachedStatement(sql: """
-                INSERT INTO conversations (customer_id, status, team, last_message_at, created_at, resolved_at)
-                VALUES (?, 'resolved', ?, ?, ?, ?)
-                """).execute(arguments: [customerID, policy.teamOfAdapter(item.adapter), now, now, now])
-            conversationID = db.lastInsertedRowID
+            var state = plan.conversation
+            state.customerID = customerID
+            if plan.newConversation {
+                state.id = try insertConversation(db, state)
+            } else {
+                try writeConversation(db, state)
+            }
+            for change in plan.loads { try applyLoad(db, change, loads: &loads) }
+            if plan.countsContact {
+                try db.cachedStatement(sql: """
+                    UPDATE customers SET contacts = contacts + 1, first_contact_at = COALESCE(first_contact_at, ?1), last_contact_at = ?1 WHERE id = ?2
+                    """).execute(arguments: [plan.at.epoch, customerID])
+            }
+            let ids = PlanIDs(customer: customerID, conversation: state.id)
+            var records: [MessageRecord] = []
+            for message in plan.messages {
+                records.append(try insertPlanned(db, message, ids: ids, identity: identityID, earlier: records))
+            }
+            var assignment = plan.assignment
+            assignment?.event = plan.assignmentEvent.map { records[$0] }
+            let related = records.indices.dropFirst().filter { $0 != plan.assignmentEvent }.map { records[$0] }
+            return .stored(StoredInbound(
+                message: records[0], conversation: state.access, customer: customerID, assignment: assignment, related: related,
+                acknowledged: plan.acknowledgement != nil))
         }
+    }
 
-        // Persist.
+    /// Inserts one planned message (and its outbox row) and returns it as the API shows it.
+    static func insertPlanned(
+        _ db: Database, _ message: PlannedMessage, ids: PlanIDs, identity: Int64?, earlier: [MessageRecord]
+    ) throws -> MessageRecord {
+        let inReplyTo: Int64? = switch message.inReplyTo {
+        case .stored(let id)?: id
+        case .planned(let index)?: earlier[index].id
+        case nil: nil
+        }
+        let identityID: Int64? = switch message.identity {
+        case .stored(let id)?: id
+        case .new?: identity
+        case nil: nil
+        }
         let record = try insertMessage(
-            db, conversationID: conversationID, direction: direction, adapter: item.adapter, channel: identity.channel,
-            address: message.from.address, threadRef: message.threadRef, externalID: message.externalID,
-            inReplyTo: answered.flatMap { $0.conversation == conversationID ? $0.message : nil },
-            body: message.text, metadata: encodeMetadata(message.metadata), metadataValue: message.metadata.nilIfEmpty,
-            attachments: message.attachments, sentAt: message.sentAt?.epoch, createdAt: now, identityID: identityID)
-        if let change = assignment {
-            assignment?.event = try insertMessage(
-                db, conversationID: conversationID, direction: .event, body: change.reason, createdAt: now)
-        }
-        for text in relatedEvents {
-            related.append(try insertMessage(db, conversationID: conversationID, direction: .event, body: text, createdAt: now))
-        }
-        guard contact else {
-            try db.cachedStatement(sql: "UPDATE conversations SET last_message_at = MAX(last_message_at, ?) WHERE id = ?")
-                .execute(arguments: [now, conversationID])
-            return IngestOutcome(
-                kind: .stored, message: record, conversationID: conversationID, customerID: customerID,
-                owner: owner, assignee: assignee, related: related)
-        }
-
-        // Clocks run in business hours: the first answer is due `first_response` of open time
-        // after the message, a later one `next_response`.
-        let hours = policy.businessHours
-        let target = answeredBefore ? policy.nextResponse(item.adapter) : policy.firstResponse(item.adapter)
-        var due = hours.deadline(from: item.receivedAt, adding: target).epoch
-        var warnAt = hours.deadline(from: item.receivedAt, adding: target * 0.8).epoch
-        if startsRequest, let resolution = policy.resolution(item.adapter) {
-            try db.cachedStatement(sql: "UPDATE conversations SET resolution_due = ?, resolution_breached = 0, resolution_left = NULL WHERE id = ?")
-                .execute(arguments: [hours.deadline(from: item.receivedAt, adding: resolution).epoch, conversationID])
-        }
-        if message.requestsCallback {
-            let within = policy.callbackWithin(item.adapter)
-            let promised = hours.deadline(from: item.receivedAt, adding: within).epoch
-            let callback = try Double.fetchOne(db, sql: """
-                UPDATE conversations SET callback_due = MIN(COALESCE(callback_due, ?), ?) WHERE id = ? RETURNING callback_due
-                """, arguments: [promised, promised, conversationID]) ?? promised
-            due = min(due, callback)
-            warnAt = min(warnAt, hours.deadline(from: item.receivedAt, adding: within * 0.8).epoch)
-            related.append(try insertMessage(
-                db, conversationID: conversationID, direction: .event,
-                body: "Call back promised by \(Date(epoch: callback).formatted(.iso8601)) (\(owner.map { "owner \($0)" } ?? "no owner yet"))",
-                createdAt: now))
-        }
-        let dueNow = try Double.fetchOne(db.cachedStatement(sql: """
-            UPDATE conversations SET last_message_at = ?, first_response_due = MIN(COALESCE(first_response_due, ?), ?),
-                awaiting_since = COALESCE(awaiting_since, ?), sla_warn_at = MIN(COALESCE(sla_warn_at, ?), ?) WHERE id = ?
-                RETURNING first_response_due
-            """), arguments: [now, due, due, now, warnAt, warnAt, conversationID])
-        // Read only when an acknowledgement may follow: most messages continue a request.
-        let mayAcknowledge = startsRequest && policy.acknowledgement.enabled
-        let previousContact = mayAcknowledge ? try Double.fetchOne(
-            db.cachedStatement(sql: "SELECT last_contact_at FROM customers WHERE id = ?"), arguments: [customerID]) ?? nil : nil
-        try db.cachedStatement(sql: """
-            UPDATE customers SET contacts = contacts + 1, first_contact_at = COALESCE(first_contact_at, ?), last_contact_at = ? WHERE id = ?
-            """).execute(arguments: [now, now, customerID])
-
-        var acknowledged = false
-        let quiet = policy.acknowledgement.quietPeriod.seconds
-        if mayAcknowledge, previousContact.map({ now - $0 >= quiet }) ?? true,
-            let template = policy.acknowledgement.template(item.adapter, ReplyContext(
-                to: message.from.address, threadRef: message.threadRef, inReplyTo: message.externalID, text: "")),
-            policy.acknowledgement.permits(message, at: item.receivedAt)
-        {
-            let customerName = try String.fetchOne(db, sql: "SELECT name FROM customers WHERE id = ?", arguments: [customerID])
-            let text = policy.acknowledgement.render(
-                template, reference: policy.references.format(conversationID), owner: owner, customer: customerName,
-                due: dueNow.map(Date.init(epoch:)))
-            let ack = try insertMessage(
-                db, conversationID: conversationID, direction: .outbound, adapter: item.adapter, address: message.from.address,
-                threadRef: message.threadRef, inReplyTo: record.id, body: text, author: "switchboard",
-                metadata: encodeMetadata(["purpose": "acknowledgement"]), metadataValue: ["purpose": "acknowledgement"],
-                createdAt: now, delivery: DeliveryInfo(state: .queued, attempts: 0))
+            db, conversationID: ids.conversation, direction: message.direction, adapter: message.adapter, channel: message.channel,
+            address: message.address, threadRef: message.threadRef, externalID: message.externalID, inReplyTo: inReplyTo,
+            body: message.body.text(ids), author: message.author, metadata: message.metadata.flatMap(encodeMetadata),
+            metadataValue: message.metadata, attachments: message.attachments, sentAt: message.sentAt?.epoch,
+            createdAt: message.createdAt.epoch, delivery: message.delivery, identityID: identityID)
+        if let outbox = message.outbox {
             try db.cachedStatement(sql: """
-                INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, purpose) VALUES (?, ?, ?, ?, 'acknowledgement')
-                """).execute(arguments: [ack.id, item.adapter, message.externalID, now])
-            try db.cachedStatement(sql: "UPDATE conversations SET last_ack_at = ? WHERE id = ?").execute(arguments: [now, conversationID])
-            related.append(ack)
-            acknowledged = true
+                INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, quoted, purpose) VALUES (?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [
+                    record.id, outbox.adapter, outbox.inReplyToExternalID, outbox.nextAttemptAt.epoch, outbox.quoted, outbox.purpose.rawValue,
+                ])
         }
-        return IngestOutcome(
-            kind: .stored, message: record, conversationID: conversationID, customerID: customerID,
-            owner: owner, assignee: assignee, assignment: assignment, related: related, queuedAcknowledgement: acknowledged)
+        return record
     }
 
     /// Inserts one message row and returns it as the API shows it.
@@ -302,7 +190,8 @@ extension SQLiteStore {
     ) throws -> IngestOutcome {
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: """
-                SELECT m.id, m.body, m.conversation_id, c.owner, c.assignee FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                SELECT m.id, m.body, c.id AS conversation_id, c.owner, c.assignee, c.team, c.status
+                FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 WHERE m.adapter = ? AND m.external_id = ? AND m.direction = 'inbound'
                 """),
             arguments: [item.adapter, message.externalID])
@@ -313,16 +202,15 @@ extension SQLiteStore {
         }
         let id: Int64 = row["id"]
         guard (row["body"] as String) != message.text else {
-            return IngestOutcome(kind: .duplicate, messageID: id, conversationID: row["conversation_id"])
+            return .duplicate(StoredMessageRef(message: id, conversation: row["conversation_id"]))
         }
         let attachmentsJSON = message.attachments.isEmpty ? nil : String(decoding: JSONCoding.encode(message.attachments), as: UTF8.self)
         try db.execute(sql: """
             UPDATE messages SET original_body = COALESCE(original_body, body), body = ?, edited_at = ?,
                 attachments = COALESCE(?, attachments) WHERE id = ?
             """, arguments: [message.text, (editedAt ?? item.receivedAt).epoch, attachmentsJSON, id])
-        return IngestOutcome(
-            kind: .edited, message: try messageRecord(db, id: id), conversationID: row["conversation_id"],
-            owner: row["owner"], assignee: row["assignee"])
+        guard let record = try messageRecord(db, id: id) else { throw ServiceError.notFound("message \(id)") }
+        return .edited(record, access(row: row, id: "conversation_id"))
     }
 
     /// A platform's report on one of our replies. States only move forward: a late `sent` never
@@ -330,7 +218,8 @@ extension SQLiteStore {
     private static func applyDeliveryStatus(_ db: Database, adapter: String, update: DeliveryStatusUpdate) throws -> IngestOutcome {
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: """
-                SELECT m.id, m.delivery_state, c.owner, c.assignee FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                SELECT m.id, m.delivery_state, c.id AS conversation_id, c.owner, c.assignee, c.team, c.status
+                FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 WHERE m.adapter = ? AND m.external_id = ? AND m.direction = 'outbound'
                 """),
             arguments: [adapter, update.externalID])
@@ -340,14 +229,12 @@ extension SQLiteStore {
                 INSERT OR IGNORE INTO early_statuses (adapter, external_id, state, error, received_at) VALUES (?, ?, ?, ?, ?)
                 """, arguments: [adapter, update.externalID, update.state.rawValue, update.error, Date().epoch])
             try db.execute(sql: "DELETE FROM early_statuses WHERE received_at < ?", arguments: [Date().epoch - 3600])
-            return IngestOutcome(kind: .ignored)
+            return .ignored(reason: "status_for_unknown_message")
         }
         let id: Int64 = row["id"]
         try advanceDelivery(db, message: id, current: row["delivery_state"], to: update.state, error: update.error)
-        let record = try messageRecord(db, id: id)
-        return IngestOutcome(
-            kind: .deliveryUpdated, message: record, conversationID: record?.conversationID,
-            owner: row["owner"], assignee: row["assignee"])
+        guard let record = try messageRecord(db, id: id) else { throw ServiceError.notFound("message \(id)") }
+        return .deliveryUpdated(record, access(row: row, id: "conversation_id"))
     }
 }
 
@@ -356,17 +243,8 @@ extension SQLiteStore {
     /// while `failed` may follow anything (a delivered message can still bounce).
     static func advanceDelivery(_ db: Database, message id: Int64, current: String?, to state: DeliveryStatusUpdate.State, error: String?) throws {
         let now = DeliveryState(rawValue: current ?? "queued") ?? .queued
-        let next: DeliveryState = switch state {
-        case .sent: .sent
-        case .delivered, .read: .delivered
-        case .failed: .failed
-        }
-        let rank: [DeliveryState: Int] = [.queued: 0, .sent: 1, .delivered: 2, .failed: 3]
-        if rank[next]! > rank[now]! {
-            try db.execute(
-                sql: "UPDATE messages SET delivery_state = ?, delivery_error = ? WHERE id = ?",
-                arguments: [next.rawValue, error, id])
-        }
+        guard let next = now.advanced(by: state) else { return }
+        try db.execute(sql: "UPDATE messages SET delivery_state = ?, delivery_error = ? WHERE id = ?", arguments: [next.rawValue, error, id])
     }
 }
 

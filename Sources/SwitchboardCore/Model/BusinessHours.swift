@@ -43,6 +43,26 @@ public struct BusinessHours: Sendable, Equatable {
         return start.addingTimeInterval(total)
     }
 
+    /// The open time between `start` and `end`, in seconds (0 when `end` is not later): what a
+    /// stopped clock still had left.
+    public func openTime(from start: Date, to end: Date) -> Double {
+        guard end > start else { return 0 }
+        guard !isAlwaysOpen else { return end.timeIntervalSince(start) }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = schedule.timeZone
+        var total = 0.0
+        var day = calendar.startOfDay(for: start)
+        for _ in 0..<730 where day < end {
+            for (open, close) in intervals(on: day, calendar) {
+                let from = max(open, start), to = min(close, end)
+                if to > from { total += to.timeIntervalSince(from) }
+            }
+            guard let next = calendar.date(byAdding: .day, value: 1, to: day) else { break }
+            day = next
+        }
+        return total
+    }
+
     /// Whether the clocks run at `date`.
     public func isOpen(at date: Date) -> Bool {
         guard !isAlwaysOpen else { return true }

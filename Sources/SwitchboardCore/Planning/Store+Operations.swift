@@ -1,0 +1,99 @@
+import Foundation
+
+/// The conversation operations, once for every engine: read through ``Store/change(conversation:routing:_:)``,
+/// decided by the planners, written by the engine.
+extension Store {
+    /// Appends an agent's reply and queues it in the outbox in one transaction; stops the clocks.
+    public func appendReply(conversation: Int64, author: String, body: String, route: ReplyRoute, at: Date) async throws -> MessageRecord {
+        try await only(change(conversation: conversation, routing: false) { state, _ in
+            ConversationPlanner.reply(state, author: author, body: body, route: route, at: at)
+        })
+    }
+
+    /// Appends a note or an event.
+    public func appendInternal(conversation: Int64, direction: MessageDirection, author: String?, body: String, at: Date) async throws -> MessageRecord {
+        try await only(change(conversation: conversation, routing: false) { state, _ in
+            ConversationPlanner.append(state, direction: direction, author: author, body: body, at: at)
+        })
+    }
+
+    /// Hands a conversation to `assignee` (and makes `owner` its owner when given) and records why.
+    public func reassign(
+        conversation: Int64, assignee: String, owner: String?, escalated: Bool, event: String, author: String?, at: Date
+    ) async throws -> MessageRecord {
+        try await only(change(conversation: conversation, routing: true) { state, _ in
+            ConversationPlanner.reassign(state, to: assignee, owner: owner, escalated: escalated, event: event, author: author, at: at)
+        })
+    }
+
+    public func resolve(conversation: Int64, author: String, at: Date) async throws -> MessageRecord {
+        try await only(change(conversation: conversation, routing: true) { state, _ in
+            try ConversationPlanner.resolve(state, by: author, at: at)
+        })
+    }
+
+    /// Closes an escalation without resolving the conversation; recorded with the supervisor's note.
+    public func closeEscalation(conversation: Int64, by agent: String, note: String?, at: Date) async throws -> MessageRecord {
+        try await only(change(conversation: conversation, routing: false) { state, _ in
+            try ConversationPlanner.closeEscalation(state, by: agent, note: note, at: at)
+        })
+    }
+
+    /// Sets an open conversation `pending` (waiting on the customer) or a pending one `open` again.
+    public func setPending(
+        conversation: Int64, _ pending: Bool, by agent: String, at: Date, hours: BusinessHours = .always
+    ) async throws -> MessageRecord {
+        try await only(change(conversation: conversation, routing: false) { state, _ in
+            try ConversationPlanner.setPending(state, pending, by: agent, at: at, hours: hours)
+        })
+    }
+
+    /// Marks a promised call back as made; nil when none was promised.
+    public func completeCallback(conversation: Int64, by agent: String, at: Date) async throws -> MessageRecord? {
+        try await change(conversation: conversation, routing: false) { state, _ in
+            ConversationPlanner.completeCallback(state, by: agent, at: at)
+        }?.messages.first
+    }
+
+    /// Records that a warning was sent or a breach flagged; returns the event for a breach.
+    public func markPromise(conversation: Int64, _ kind: PromiseDue.Kind, event: String?, at: Date) async throws -> MessageRecord? {
+        try await change(conversation: conversation, routing: false) { state, _ in
+            WorkPlanner.markPromise(state, kind, event: event, at: at)
+        }?.messages.first
+    }
+
+    /// Moves a stale conversation to another agent and restarts its reassignment timer; nil when
+    /// something changed since the decision.
+    public func reassignStale(conversation: Int64, from: String?, to: String, reason: String, at: Date) async throws -> AssignmentEvent? {
+        try await change(conversation: conversation, routing: true) { state, _ in
+            WorkPlanner.reassignStale(state, from: from, to: to, reason: reason, at: at)
+        }.map(AssignmentEvent.init)
+    }
+
+    /// Sets owner and assignee of one conversation and records why.
+    public func redistribute(conversation: Int64, owner: String?, assignee: String?, reason: String, at: Date) async throws -> AssignmentEvent? {
+        try await change(conversation: conversation, routing: true) { state, _ in
+            WorkPlanner.redistribute(state, owner: owner, assignee: assignee, reason: reason, at: at)
+        }.map(AssignmentEvent.init)
+    }
+
+    /// Gives an available agent back what they own and others cover, then waiting work while below capacity.
+    public func takeWork(agent: String, teams: [String], returnToOwner: Bool, capacity: Int?, at: Date) async throws -> [AssignmentEvent] {
+        let selections: [ConversationSelection] = [.coveredForOwner(agent), .waiting(teams: teams, limit: capacity ?? 1000)]
+        return try await change(selecting: selections) { found, loads in
+            WorkPlanner.takeWork(
+                agent: agent, returnToOwner: returnToOwner, capacity: capacity, covered: found[0], waiting: found[1], loads: loads, at: at)
+        }.map(AssignmentEvent.init)
+    }
+
+    private func only(_ applied: AppliedPlan?) throws -> MessageRecord {
+        guard let message = applied?.messages.first else { throw ServiceError.storageUnavailable("the change recorded nothing") }
+        return message
+    }
+}
+
+extension AssignmentEvent {
+    init(_ applied: AppliedPlan) {
+        self.init(conversation: applied.state.access, previousAssignee: applied.before.assignee, event: applied.messages[0])
+    }
+}
