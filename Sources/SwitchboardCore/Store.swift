@@ -318,12 +318,15 @@ public protocol Store: Sendable {
     func searchCustomers(_ text: String, viewer: Viewer, limit: Int) async throws -> [CustomerSummary]
     /// Adds an identity to a customer; throws 409 when it belongs to another customer (merge them instead).
     func linkIdentity(customer: Int64, identity: ChannelIdentity, by agent: String, at: Date) async throws -> MessageRecord
-    /// Folds `absorbed` into `survivor`: identities and messages move, threads become one in time
-    /// order, the earlier conversation's owner owns it. Recorded so that ``unmerge`` can undo it.
-    func merge(survivor: Int64, absorbed: Int64, by agent: String, at: Date, references: ConversationReferences) async throws -> MergeOutcome
-    /// Undoes the latest merge into `customer`, putting back what moved (and what arrived since
-    /// through the moved identities).
-    func unmerge(customer: Int64, by agent: String, at: Date, references: ConversationReferences) async throws -> MergeOutcome
+    /// Reads both customers, lets `plan` decide (or refuse) the merge, then moves identities and
+    /// messages into one thread and records the merge so ``unmerge(customer:at:_:)`` can undo it.
+    func merge(
+        survivor: Int64, absorbed: Int64, at: Date,
+        _ plan: @escaping @Sendable (_ survivor: MergeParty?, _ absorbed: MergeParty?) throws -> MergePlan
+    ) async throws -> MergeOutcome
+    /// Undoes the latest merge into `customer` (what moved goes back, with what arrived since through
+    /// the moved identities); `plan` sees that merge (nil: none left) and writes the thread lines.
+    func unmerge(customer: Int64, at: Date, _ plan: @escaping @Sendable (RecordedMerge?) throws -> UnmergePlan) async throws -> MergeOutcome
 
 
     /// Figures for supervisors since a moment.

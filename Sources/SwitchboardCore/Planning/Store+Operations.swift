@@ -86,6 +86,20 @@ extension Store {
         }.map(AssignmentEvent.init)
     }
 
+    /// Folds `absorbed` into `survivor` (see ``MergePlanner/merge(survivor:absorbed:survivorID:absorbedID:by:at:references:)``).
+    public func merge(survivor: Int64, absorbed: Int64, by agent: String, at: Date, references: ConversationReferences) async throws -> MergeOutcome {
+        try await merge(survivor: survivor, absorbed: absorbed, at: at) { s, a in
+            try MergePlanner.merge(survivor: s, absorbed: a, survivorID: survivor, absorbedID: absorbed, by: agent, at: at, references: references)
+        }
+    }
+
+    /// Undoes the latest merge into `customer`; 409 when none is left.
+    public func unmerge(customer: Int64, by agent: String, at: Date, references: ConversationReferences) async throws -> MergeOutcome {
+        try await unmerge(customer: customer, at: at) { merge in
+            try MergePlanner.unmerge(merge, customer: customer, by: agent, references: references)
+        }
+    }
+
     private func only(_ applied: AppliedPlan?) throws -> MessageRecord {
         guard let message = applied?.messages.first else { throw ServiceError.storageUnavailable("the change recorded nothing") }
         return message
