@@ -28,7 +28,8 @@ extension AgentDesk {
         }
         if channel == "email", !identity.address.contains("@") { throw ServiceError.badRequest("'\(address)' is not an e-mail address") }
         let access = try await customerAccess(id, viewer)
-        let event = try await store.linkIdentity(customer: id, identity: identity, by: viewer.agentID, at: now())
+        let event = try await store.linkIdentity(
+            customer: id, identity: identity, by: viewer.agentID, at: now(), revealHolder: viewer.isSupervisor)
         await context?.forget([id])
         events.publish("message.created", conversation: access, payload: event)
         return try await customer(id, for: viewer)

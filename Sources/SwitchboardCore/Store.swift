@@ -316,8 +316,12 @@ public protocol Store: Sendable {
     /// Customers whose name or an address contains `text` (phone numbers compared digit by digit),
     /// limited to those `viewer` may see.
     func searchCustomers(_ text: String, viewer: Viewer, limit: Int) async throws -> [CustomerSummary]
-    /// Adds an identity to a customer; throws 409 when it belongs to another customer (merge them instead).
-    func linkIdentity(customer: Int64, identity: ChannelIdentity, by agent: String, at: Date) async throws -> MessageRecord
+    /// Adds an identity to a live customer, as `plan` decides: it sees the customer's conversation
+    /// (nil: no such live customer) and who holds the address now (nil: nobody).
+    func linkIdentity(
+        customer: Int64, identity: ChannelIdentity, at: Date,
+        _ plan: @escaping @Sendable (_ conversation: ConversationState?, _ holder: Int64?) throws -> PlannedMessage
+    ) async throws -> MessageRecord
     /// Reads both customers, lets `plan` decide (or refuse) the merge, then moves identities and
     /// messages into one thread and records the merge so ``unmerge(customer:at:_:)`` can undo it.
     func merge(

@@ -41,6 +41,9 @@ struct JSONErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as ServiceError {
             return JSONResponse.error(status: error.status, code: error.code, message: error.message)
+        } catch let error as StoreError {
+            let error = ServiceError(error)
+            return JSONResponse.error(status: error.status, code: error.code, message: error.message)
         } catch let error as InboundError {
             return JSONResponse.error(status: error.status, code: error.code, message: error.reason)
         } catch is NIOTooManyBytesError {

@@ -103,7 +103,7 @@ extension PostgresStore {
             // The agents' rows first, always in id order, then the conversation: the order ingestion uses.
             var loads = routing ? try await Self.agentLoads(db, lock: true) : [:]
             guard let row = try await db.row("SELECT * FROM conversations WHERE id = \(id) FOR UPDATE") else {
-                throw ServiceError.notFound("conversation \(id)")
+                throw StoreError.missing("conversation \(id)")
             }
             guard let planned = try plan(try Self.conversationState(row), loads) else { return nil }
             return try await Self.apply(db, planned, loads: &loads)

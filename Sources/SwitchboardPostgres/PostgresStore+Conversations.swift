@@ -123,7 +123,7 @@ extension PostgresStore {
 
     static func accessOf(_ db: PGSession, _ conversation: Int64) async throws -> ConversationAccess {
         guard let row = try await db.row("SELECT id, owner, assignee, team, status FROM conversations WHERE id = \(conversation)")
-        else { throw ServiceError.notFound("conversation \(conversation)") }
+        else { throw StoreError.missing("conversation \(conversation)") }
         return try access(row: row)
     }
 

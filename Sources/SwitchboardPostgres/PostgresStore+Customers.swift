@@ -73,25 +73,27 @@ extension PostgresStore {
         }
     }
 
-    public func linkIdentity(customer: Int64, identity: ChannelIdentity, by agent: String, at: Date) async throws -> MessageRecord {
+    public func linkIdentity(
+        customer: Int64, identity: ChannelIdentity, at: Date,
+        _ plan: @escaping @Sendable (_ conversation: ConversationState?, _ holder: Int64?) throws -> PlannedMessage
+    ) async throws -> MessageRecord {
         try await write { db in
-            guard let conversation = try await db.value("""
-                SELECT c.id FROM conversations c JOIN customers cu ON cu.id = c.customer_id WHERE cu.id = \(customer) AND cu.merged_into IS NULL
-                """, as: Int64.self)
-            else { throw ServiceError.notFound("customer \(customer)") }
+            let live = try await db.value("SELECT id FROM customers WHERE id = \(customer) AND merged_into IS NULL FOR UPDATE", as: Int64.self) != nil
+            let conversation = live
+                ? try await db.row("SELECT * FROM conversations WHERE customer_id = \(customer)").map(Self.conversationState) : nil
+            let holder = try await db.value(
+                "SELECT customer_id FROM identities WHERE channel = \(identity.channel) AND address = \(identity.address)", as: Int64.self)
+            let event = try plan(conversation, holder)
+            guard let conversation else { throw StoreError.missing("customer \(customer)") }
+            // Another gateway linking the same address meanwhile: the INSERT does nothing; plan again.
             guard try await Self.insertIdentity(db, customer: customer, identity: identity, adapter: "linked", at: at.epoch) != nil else {
-                let owner = try await db.value(
+                let now = try await db.value(
                     "SELECT customer_id FROM identities WHERE channel = \(identity.channel) AND address = \(identity.address)", as: Int64.self)
-                if owner == customer {
-                    throw ServiceError(status: 409, code: "already_linked", message: "\(identity.channel) \(identity.address) already belongs to customer \(customer)")
-                }
-                throw ServiceError(
-                    status: 409, code: "identity_taken",
-                    message: "\(identity.channel) \(identity.address) belongs to customer \(owner ?? 0); merge customer \(owner ?? 0) into customer \(customer) instead")
+                _ = try plan(conversation, now)
+                throw StoreError.missing("identity \(identity.channel) \(identity.address)")
             }
-            return try await Self.insertMessage(
-                db, conversationID: conversation, direction: .event, body: "\(agent) linked \(identity.channel) \(identity.address) to this customer",
-                author: agent, createdAt: at.epoch)
+            return try await Self.insertPlanned(
+                db, event, ids: PlanIDs(customer: customer, conversation: conversation.id), identity: nil, earlier: [], buffer: nil)
         }
     }
 

@@ -53,7 +53,7 @@ extension PostgresStore {
         // transaction and did nothing): plan again knowing them.
         let again = try await inboundSnapshot(db, item: item, message: message, policy: policy, group: &group, fresh: true)
         guard let outcome = try await apply(db, InboundPlanner.plan(item, message, again, loads: group.loads, policy: policy), item: item, group: &group)
-        else { throw ServiceError.storageUnavailable("identity \(again.identity.channel) \(again.identity.address) vanished; retry") }
+        else { throw StoreError.unavailable("identity \(again.identity.channel) \(again.identity.address) vanished; retry") }
         return outcome
     }
 
@@ -205,7 +205,7 @@ extension PostgresStore {
                 edited_at = \((editedAt ?? item.receivedAt).epoch), attachments = COALESCE(\(attachmentsJSON), attachments)
             WHERE id = \(id)
             """)
-        guard let record = try await messageRecord(db, id: id) else { throw ServiceError.notFound("message \(id)") }
+        guard let record = try await messageRecord(db, id: id) else { throw StoreError.missing("message \(id)") }
         return .edited(record, try access(row: row, id: "conversation_id"))
     }
 
@@ -230,7 +230,7 @@ extension PostgresStore {
         }
         let id: Int64 = try row["id"]
         try await advanceDelivery(db, message: id, current: try row["delivery_state"], to: update.state, error: update.error)
-        guard let record = try await messageRecord(db, id: id) else { throw ServiceError.notFound("message \(id)") }
+        guard let record = try await messageRecord(db, id: id) else { throw StoreError.missing("message \(id)") }
         return .deliveryUpdated(record, try access(row: row, id: "conversation_id"))
     }
 

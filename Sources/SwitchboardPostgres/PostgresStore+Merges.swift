@@ -75,7 +75,7 @@ extension PostgresStore {
                     id: try $0["id"], survivor: try $0["survivor"], absorbed: try $0["absorbed"],
                     survivorConversation: try $0["survivor_conversation"], absorbedConversation: try $0["absorbed_conversation"])
             })
-            guard let merge else { throw ServiceError.storageUnavailable("no merge to undo") }
+            guard let merge else { throw StoreError.unavailable("no merge to undo") }
             let mergeID: Int64 = try merge["id"], absorbed: Int64 = try merge["absorbed"]
             let sID: Int64 = try merge["survivor_conversation"], aID: Int64 = try merge["absorbed_conversation"]
             let lastMessage: Int64 = try merge["last_message_id"]

@@ -278,7 +278,7 @@ extension PostgresStore: TransferStore {
         let error = mapped(error)
         if let psql = error as? PSQLError, let message = psql.serverInfo?[.message] {
             let detail = psql.serverInfo?[.detail].map { " (\($0))" } ?? ""
-            return ServiceError(status: 500, code: "database_error", message: "PostgreSQL: \(message)\(detail)")
+            return StoreError.failed("PostgreSQL: \(message)\(detail)")
         }
         return error
     }

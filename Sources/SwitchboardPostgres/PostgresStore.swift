@@ -50,7 +50,7 @@ public final class PostgresStore: Store, Sendable {
         guard let components = URLComponents(string: url), let scheme = components.scheme,
             scheme == "postgres" || scheme == "postgresql", let host = components.host, !host.isEmpty
         else {
-            throw ServiceError.badRequest("not a postgres:// URL: \(url)")
+            throw StoreError.failed("not a postgres:// URL: \(url)")
         }
         return (components, try PostgresTLS(query: components.queryItems ?? []))
     }
@@ -169,7 +169,7 @@ public final class PostgresStore: Store, Sendable {
             group.addTask {
                 try await Task.sleep(for: acquireTimeout)
                 if !leased.isSet {
-                    throw ServiceError.storageUnavailable("PostgreSQL: no connection within \(acquireTimeout)")
+                    throw StoreError.unavailable("PostgreSQL: no connection within \(acquireTimeout)")
                 }
                 return nil
             }
@@ -199,30 +199,30 @@ public final class PostgresStore: Store, Sendable {
     }
 
     /// Errors that mean the database cannot be reached (or is shutting down) become 503
-    /// `storage_unavailable`, so channels retry later; a ServiceError passes through.
+    /// `storage_unavailable`, so channels retry later; a StoreError passes through.
     static func mapped(_ error: any Error) -> any Error {
         let error = unwrapped(error)
-        if error is ServiceError || error is CancellationError { return error }
+        if error is StoreError || error is CancellationError { return error }
         if let error = error as? PSQLError {
             if error.code == .server {
                 let state = error.serverInfo?[.sqlState] ?? ""
                 // 08: connection exception; 53: insufficient resources; 57P0x: shutting down / starting up.
                 if state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("57P") {
-                    return ServiceError.storageUnavailable("PostgreSQL: \(error.serverInfo?[.message] ?? state)")
+                    return StoreError.unavailable("PostgreSQL: \(error.serverInfo?[.message] ?? state)")
                 }
                 return error
             }
             if error.code == .connectionError || error.code == .serverClosedConnection || error.code == .clientClosedConnection
                 || error.code == .poolClosed || error.code == .uncleanShutdown || error.code == .sslUnsupported
             {
-                return ServiceError.storageUnavailable("PostgreSQL unreachable: \(error.code)")
+                return StoreError.unavailable("PostgreSQL unreachable: \(error.code)")
             }
             return error
         }
         // The pool's own errors (shut down, request cancelled) and NIO's connect errors.
         let kind = String(reflecting: type(of: error))
         if ["ConnectionPool", "NIOConnectionError", "ChannelError", "IOError"].contains(where: kind.contains) {
-            return ServiceError.storageUnavailable("PostgreSQL unreachable: \(error)")
+            return StoreError.unavailable("PostgreSQL unreachable: \(error)")
         }
         return error
     }

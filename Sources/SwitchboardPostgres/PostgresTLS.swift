@@ -23,13 +23,13 @@ struct PostgresTLS: Sendable {
     init(query: [URLQueryItem]) throws {
         let value = query.last { $0.name == "sslmode" }?.value ?? Mode.prefer.rawValue
         guard let mode = Mode(rawValue: value) else {
-            throw ServiceError.badRequest(
+            throw StoreError.failed(
                 "sslmode=\(value) is not one of \(Mode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.mode = mode
         rootCertificate = query.last { $0.name == "sslrootcert" }?.value.flatMap { $0.isEmpty ? nil : $0 }
         if let rootCertificate, !FileManager.default.isReadableFile(atPath: rootCertificate) {
-            throw ServiceError.badRequest("sslrootcert=\(rootCertificate): no readable file there")
+            throw StoreError.failed("sslrootcert=\(rootCertificate): no readable file there")
         }
     }
 

@@ -72,7 +72,7 @@ extension SQLiteStore {
         try await pool.write { db in
             // One writer: nothing to lock; the loads are read only when the plan may use them.
             var loads = routing ? try Self.agentLoads(db) : [:]
-            guard let state = try Self.conversationState(db, id: id) else { throw ServiceError.notFound("conversation \(id)") }
+            guard let state = try Self.conversationState(db, id: id) else { throw StoreError.missing("conversation \(id)") }
             guard let planned = try plan(state, loads) else { return nil }
             return try Self.apply(db, planned, loads: &loads)
         }

@@ -66,26 +66,20 @@ extension SQLiteStore {
         }
     }
 
-    public func linkIdentity(customer: Int64, identity: ChannelIdentity, by agent: String, at: Date) async throws -> MessageRecord {
+    public func linkIdentity(
+        customer: Int64, identity: ChannelIdentity, at: Date,
+        _ plan: @escaping @Sendable (_ conversation: ConversationState?, _ holder: Int64?) throws -> PlannedMessage
+    ) async throws -> MessageRecord {
         try await pool.write { db in
-            guard let conversation = try Int64.fetchOne(db, sql: """
-                SELECT c.id FROM conversations c JOIN customers cu ON cu.id = c.customer_id WHERE cu.id = ? AND cu.merged_into IS NULL
-                """, arguments: [customer])
-            else { throw ServiceError.notFound("customer \(customer)") }
-            if let owner = try Int64.fetchOne(
+            let live = try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE id = ? AND merged_into IS NULL", arguments: [customer]) != nil
+            let conversation = live ? try Self.conversationState(db, customer: customer) : nil
+            let holder = try Int64.fetchOne(
                 db, sql: "SELECT customer_id FROM identities WHERE channel = ? AND address = ?", arguments: [identity.channel, identity.address])
-            {
-                if owner == customer {
-                    throw ServiceError(status: 409, code: "already_linked", message: "\(identity.channel) \(identity.address) already belongs to customer \(customer)")
-                }
-                throw ServiceError(
-                    status: 409, code: "identity_taken",
-                    message: "\(identity.channel) \(identity.address) belongs to customer \(owner); merge customer \(owner) into customer \(customer) instead")
-            }
+            let event = try plan(conversation, holder)
+            guard let conversation else { throw StoreError.missing("customer \(customer)") }
             _ = try Self.insertIdentity(db, customer: customer, identity: identity, adapter: "linked", at: at.epoch)
-            return try Self.insertMessage(
-                db, conversationID: conversation, direction: .event, body: "\(agent) linked \(identity.channel) \(identity.address) to this customer",
-                author: agent, createdAt: at.epoch)
+            return try Self.insertPlanned(
+                db, event, ids: PlanIDs(customer: customer, conversation: conversation.id), identity: nil, earlier: [])
         }
     }
 

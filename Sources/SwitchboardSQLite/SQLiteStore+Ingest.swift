@@ -209,7 +209,7 @@ extension SQLiteStore {
             UPDATE messages SET original_body = COALESCE(original_body, body), body = ?, edited_at = ?,
                 attachments = COALESCE(?, attachments) WHERE id = ?
             """, arguments: [message.text, (editedAt ?? item.receivedAt).epoch, attachmentsJSON, id])
-        guard let record = try messageRecord(db, id: id) else { throw ServiceError.notFound("message \(id)") }
+        guard let record = try messageRecord(db, id: id) else { throw StoreError.missing("message \(id)") }
         return .edited(record, access(row: row, id: "conversation_id"))
     }
 
@@ -233,7 +233,7 @@ extension SQLiteStore {
         }
         let id: Int64 = row["id"]
         try advanceDelivery(db, message: id, current: row["delivery_state"], to: update.state, error: update.error)
-        guard let record = try messageRecord(db, id: id) else { throw ServiceError.notFound("message \(id)") }
+        guard let record = try messageRecord(db, id: id) else { throw StoreError.missing("message \(id)") }
         return .deliveryUpdated(record, access(row: row, id: "conversation_id"))
     }
 }

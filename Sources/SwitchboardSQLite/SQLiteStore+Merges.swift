@@ -67,7 +67,7 @@ extension SQLiteStore {
                     id: $0["id"], survivor: $0["survivor"], absorbed: $0["absorbed"], survivorConversation: $0["survivor_conversation"],
                     absorbedConversation: $0["absorbed_conversation"])
             })
-            guard let merge else { throw ServiceError.storageUnavailable("no merge to undo") }
+            guard let merge else { throw StoreError.unavailable("no merge to undo") }
             let mergeID: Int64 = merge["id"], absorbed: Int64 = merge["absorbed"]
             let sID: Int64 = merge["survivor_conversation"], aID: Int64 = merge["absorbed_conversation"]
             let before = try Self.accessOf(db, sID)
@@ -144,7 +144,7 @@ extension SQLiteStore {
 
     static func accessOf(_ db: Database, _ conversation: Int64) throws -> ConversationAccess {
         guard let row = try Row.fetchOne(db, sql: "SELECT id, owner, assignee, team, status FROM conversations WHERE id = ?", arguments: [conversation])
-        else { throw ServiceError.notFound("conversation \(conversation)") }
+        else { throw StoreError.missing("conversation \(conversation)") }
         return access(row: row)
     }
 }

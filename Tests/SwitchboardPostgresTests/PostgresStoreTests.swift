@@ -389,8 +389,9 @@ import Testing
         do {
             _ = try await store.ingest([inbound("1", from: "a@x")], policy: TestAgents.policy)
             Issue.record("ingest should have failed")
-        } catch let error as ServiceError {
-            #expect(error.status == 503)
+        } catch let error as StoreError {
+            guard case .unavailable = error else { Issue.record("expected unavailable, got \(error)"); return }
+            #expect(ServiceError(error).status == 503)
         }
         await #expect(throws: (any Error).self) { try await store.checkHealth() }
         // Two calls with a 5 s acquire deadline each; postgres-nio's own would wait about 60 s per call.

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardAdapterAPI
 
 /// The conversation operations, once for every engine: read through ``Store/change(conversation:routing:_:)``,
 /// decided by the planners, written by the engine.
@@ -97,6 +98,16 @@ extension Store {
     public func unmerge(customer: Int64, by agent: String, at: Date, references: ConversationReferences) async throws -> MergeOutcome {
         try await unmerge(customer: customer, at: at) { merge in
             try MergePlanner.unmerge(merge, customer: customer, by: agent, references: references)
+        }
+    }
+
+    /// Adds an identity to a customer; 409 when it belongs to someone (named only with `revealHolder`).
+    public func linkIdentity(
+        customer: Int64, identity: ChannelIdentity, by agent: String, at: Date, revealHolder: Bool = true
+    ) async throws -> MessageRecord {
+        try await linkIdentity(customer: customer, identity: identity, at: at) { conversation, holder in
+            try CustomerPlanner.link(
+                identity, to: customer, conversation: conversation, holder: holder, by: agent, revealHolder: revealHolder, at: at)
         }
     }
 
