@@ -12,7 +12,7 @@ import SwitchboardTestSupport
 
 /// The engines the shared store scenarios run against.
 enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite, postgres
+    case memory, sqlite, postgres
     var testDescription: String { rawValue }
 }
 
@@ -25,6 +25,10 @@ struct StoreUnderTest: Sendable {
 
     static func make(_ engine: Engine, agents: [Agent] = TestAgents.all) async throws -> StoreUnderTest {
         switch engine {
+        case .memory:
+            let store = MemoryStore()
+            try await store.prepare(agents: agents)
+            return StoreUnderTest(store: store, engine: engine) {}
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-test-\(UUID().uuidString)")
             let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
