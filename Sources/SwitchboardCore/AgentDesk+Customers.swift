@@ -31,7 +31,7 @@ extension AgentDesk {
         let event = try await store.linkIdentity(
             customer: id, identity: identity, by: viewer.agentID, at: now(), revealHolder: viewer.isSupervisor)
         await context?.forget([id])
-        events.publish("message.created", conversation: access, payload: event)
+        events.publish(.messageCreated(event), conversation: access)
         return try await customer(id, for: viewer)
     }
 
@@ -61,7 +61,7 @@ extension AgentDesk {
         let event = try await store.setPending(conversation: conversationID, pending, by: viewer.agentID, at: now())
         var after = access
         after.status = pending ? .pending : .open
-        events.publish("conversation.status", conversation: after, payload: event)
+        events.publish(.conversationStatus(event), conversation: after)
         return event
     }
 
@@ -71,7 +71,7 @@ extension AgentDesk {
         guard let event = try await store.completeCallback(conversation: conversationID, by: viewer.agentID, at: now()) else {
             throw ServiceError.unprocessable("no_callback", "conversation \(conversationID) has no call back pending")
         }
-        events.publish("message.created", conversation: access, payload: event)
+        events.publish(.messageCreated(event), conversation: access)
         return event
     }
 
@@ -82,7 +82,7 @@ extension AgentDesk {
         let access = try await authorize(conversationID, viewer)
         let text = note?.trimmed.isEmpty == false ? note?.trimmed : nil
         let event = try await store.closeEscalation(conversation: conversationID, by: viewer.agentID, note: text, at: now())
-        events.publish("conversation.escalation_closed", conversation: access, payload: event)
+        events.publish(.escalationClosed(event), conversation: access)
         if handBack, let owner = access.owner, owner != access.assignee {
             _ = try await assign(conversationID, to: owner, makeOwner: false, by: viewer)
         }
@@ -113,11 +113,11 @@ extension AgentDesk {
     private func publish(_ outcome: MergeOutcome, previous: [String?]) {
         for event in outcome.events {
             let access = event.conversationID == outcome.survivor.id ? outcome.survivor : outcome.absorbed
-            events.publish("message.created", conversation: access, alsoNotify: previous.compactMap { $0 }, payload: event)
+            events.publish(.messageCreated(event), conversation: access, alsoNotify: previous.compactMap { $0 })
         }
         for access in [outcome.survivor, outcome.absorbed] where access.status != .merged {
-            events.publish("conversation.assigned", conversation: access, alsoNotify: previous.compactMap { $0 }, payload: AssignedPayload(
-                conversation: access.id, owner: access.owner, assignee: access.assignee, reason: outcome.events.first?.body ?? "merge"))
+            events.publish(.conversationAssigned(AssignedPayload(
+                conversation: access.id, owner: access.owner, assignee: access.assignee, reason: outcome.events.first?.body ?? "merge")), conversation: access, alsoNotify: previous.compactMap { $0 })
         }
     }
 

@@ -47,9 +47,8 @@ public struct AgentDesk: Sendable {
         let changes = try await store.takeWork(
             agent: agent.id, teams: agent.teams, returnToOwner: assignment.rules.returnToOwner, capacity: agent.capacity, at: now())
         for change in changes {
-            events.publish("conversation.assigned", conversation: change.conversation, alsoNotify: [change.previousAssignee].compactMap { $0 },
-                           payload: AssignedPayload(conversation: change.conversation.id, owner: change.conversation.owner,
-                                                    assignee: change.conversation.assignee, reason: change.event.body))
+            events.publish(.conversationAssigned(AssignedPayload(conversation: change.conversation.id, owner: change.conversation.owner,
+                                                    assignee: change.conversation.assignee, reason: change.event.body)), conversation: change.conversation, alsoNotify: [change.previousAssignee].compactMap { $0 })
         }
     }
 
@@ -129,7 +128,7 @@ public struct AgentDesk: Sendable {
             throw ServiceError.unprocessable("refused_by_channel", refusal)
         }
         let message = try await store.appendReply(conversation: conversationID, author: viewer.agentID, body: text, route: route, at: now())
-        events.publish("message.created", conversation: access, payload: message)
+        events.publish(.messageCreated(message), conversation: access)
         outbox.wake()
         return message
     }
@@ -139,7 +138,7 @@ public struct AgentDesk: Sendable {
         let text = body.trimmed
         guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
         let message = try await store.appendInternal(conversation: conversationID, direction: .note, author: viewer.agentID, body: text, at: now())
-        events.publish("message.created", conversation: access, payload: message)
+        events.publish(.messageCreated(message), conversation: access)
         return message
     }
 
@@ -156,9 +155,9 @@ public struct AgentDesk: Sendable {
             event: "Escalated by \(viewer.agentID) to \(supervisor): \(why)", author: viewer.agentID, at: now())
         var after = access
         after.assignee = supervisor
-        events.publish("conversation.escalated", conversation: after, alsoNotify: [access.assignee].compactMap { $0 }, payload: event)
-        events.publish("conversation.assigned", conversation: after, alsoNotify: [access.assignee].compactMap { $0 }, payload: AssignedPayload(
-            conversation: conversationID, owner: after.owner, assignee: supervisor, reason: "escalated: \(why)"))
+        events.publish(.conversationEscalated(event), conversation: after, alsoNotify: [access.assignee].compactMap { $0 })
+        events.publish(.conversationAssigned(AssignedPayload(
+            conversation: conversationID, owner: after.owner, assignee: supervisor, reason: "escalated: \(why)")), conversation: after, alsoNotify: [access.assignee].compactMap { $0 })
         return event
     }
 
@@ -212,8 +211,8 @@ public struct AgentDesk: Sendable {
             else { continue }
             if let assignee = decision.assignee { loads[assignee]?.openAssigned += 1 }
             moved += 1
-            events.publish("conversation.assigned", conversation: change.conversation, payload: AssignedPayload(
-                conversation: orphan.id, owner: change.conversation.owner, assignee: change.conversation.assignee, reason: reason))
+            events.publish(.conversationAssigned(AssignedPayload(
+                conversation: orphan.id, owner: change.conversation.owner, assignee: change.conversation.assignee, reason: reason)), conversation: change.conversation)
         }
         return moved
     }
@@ -233,15 +232,15 @@ public struct AgentDesk: Sendable {
         after.assignee = agentID
         if makeOwner { after.owner = agentID }
         let previous = [access.assignee, access.owner].compactMap { $0 }.filter { $0 != agentID }
-        events.publish("conversation.assigned", conversation: after, alsoNotify: previous, payload: AssignedPayload(
-            conversation: conversationID, owner: after.owner, assignee: agentID, reason: text))
+        events.publish(.conversationAssigned(AssignedPayload(
+            conversation: conversationID, owner: after.owner, assignee: agentID, reason: text)), conversation: after, alsoNotify: previous)
         return event
     }
 
     public func resolve(_ conversationID: Int64, by viewer: Viewer) async throws -> MessageRecord {
         let access = try await authorize(conversationID, viewer)
         let event = try await store.resolve(conversation: conversationID, author: viewer.agentID, at: now())
-        events.publish("conversation.resolved", conversation: access, payload: event)
+        events.publish(.conversationResolved(event), conversation: access)
         return event
     }
 
@@ -254,7 +253,7 @@ public struct AgentDesk: Sendable {
         guard let message = try await store.retryDelivery(message: id, at: now()) else {
             throw ServiceError.unprocessable("not_retryable", "message \(id) is not a failed reply")
         }
-        events.publish("delivery.updated", conversation: access, payload: message)
+        events.publish(.deliveryUpdated(message), conversation: access)
         outbox.wake()
         return message
     }

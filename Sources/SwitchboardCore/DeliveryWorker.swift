@@ -138,7 +138,7 @@ public final class DeliveryWorker: Service, Sendable {
             guard let message = try await store.completeDelivery(message: item.messageID, result: result, at: now()),
                   let access = try await store.access(conversation: item.conversationID)
             else { return }
-            events.publish("delivery.updated", conversation: access, payload: message)
+            events.publish(.deliveryUpdated(message), conversation: access)
         } catch {
             // The claim's lease runs out and the reply is attempted again with the same idempotency key.
             logger.error("could not record delivery result", metadata: ["message": "\(item.messageID)", "error": "\(error)"])

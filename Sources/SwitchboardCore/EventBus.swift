@@ -109,16 +109,13 @@ public final class EventBus: Sendable {
 
     /// Publishes an event (and forwards it to the relay, if any); the payload is encoded only when
     /// someone is listening here or elsewhere.
-    public func publish(
-        _ type: String, conversation: ConversationAccess, alsoNotify: [String] = [],
-        payload: @autoclosure () -> some Encodable
-    ) {
+    public func publish(_ event: DomainEvent, conversation: ConversationAccess, alsoNotify: [String] = []) {
+        // Encoded only when someone listens: most messages arrive while nobody watches.
         guard relay != nil || subscriberCount > 0 else { return }
-        let data = JSONCoding.encode(payload())
         let event = fanOut(
             SwitchboardEvent(
-                id: 0, type: type, conversationID: conversation.id, owner: conversation.owner,
-                assignee: conversation.assignee, alsoNotify: alsoNotify, data: data))
+                id: 0, type: event.name, conversationID: conversation.id, owner: conversation.owner,
+                assignee: conversation.assignee, alsoNotify: alsoNotify, data: event.encoded()))
         relay?.forward(event)
     }
 

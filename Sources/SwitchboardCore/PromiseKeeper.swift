@@ -77,15 +77,15 @@ public struct PromiseKeeper: Service {
             switch due.kind {
             case .warning:
                 _ = try await store.markPromise(conversation: due.conversation.id, .warning, event: nil, at: at)
-                events.publish("sla.warning", conversation: due.conversation, payload: SLAPayload(due))
+                events.publish(.slaWarning(SLAPayload(due)), conversation: due.conversation)
             case .breach, .resolution:
                 let what = due.kind == .resolution ? "Resolution" : "Response"
                 let text = "\(what) overdue (due \(due.due.map { ISO8601DateFormatter().string(from: $0) } ?? "?")): escalated to the team's supervisors"
                 let record = try await store.markPromise(conversation: due.conversation.id, due.kind, event: text, at: at)
                 breaches.increment()
                 let supervisors = policy.directory.supervisors(of: due.conversation.team).map(\.id)
-                events.publish("sla.breached", conversation: due.conversation, alsoNotify: supervisors, payload: SLAPayload(due))
-                if let record { events.publish("message.created", conversation: due.conversation, payload: record) }
+                events.publish(.slaBreached(SLAPayload(due)), conversation: due.conversation, alsoNotify: supervisors)
+                if let record { events.publish(.messageCreated(record), conversation: due.conversation) }
             case .stale:
                 try await moveStale(due, at: at)
             }
@@ -105,9 +105,8 @@ public struct PromiseKeeper: Service {
             + (due.conversation.owner.map { ", \($0) stays the owner" } ?? "")
         guard let change = try await store.reassignStale(conversation: due.conversation.id, from: current, to: next, reason: reason, at: at) else { return }
         reassignments.increment()
-        events.publish("conversation.assigned", conversation: change.conversation, alsoNotify: [current].compactMap { $0 },
-                       payload: AssignedPayload(conversation: change.conversation.id, owner: change.conversation.owner,
-                                                assignee: next, reason: reason))
+        events.publish(.conversationAssigned(AssignedPayload(conversation: change.conversation.id, owner: change.conversation.owner,
+                                                assignee: next, reason: reason)), conversation: change.conversation, alsoNotify: [current].compactMap { $0 })
     }
 
     /// Presence: an agent marked available but with no live connection for `after` is set away, so
@@ -129,21 +128,6 @@ public struct PromiseKeeper: Service {
 }
 
 /// Payload of `sla.warning` and `sla.breached`.
-struct SLAPayload: Encodable {
-    var conversation: Int64
-    var assignee: String?
-    var owner: String?
-    var due: Date?
-    var awaiting_since: Date?
-
-    init(_ due: PromiseDue) {
-        conversation = due.conversation.id
-        assignee = due.conversation.assignee
-        owner = due.conversation.owner
-        self.due = due.due
-        awaiting_since = due.awaitingSince
-    }
-}
 
 /// When the gauges were last recorded; shared by copies of the keeper.
 private final class FiguresClock: Sendable {

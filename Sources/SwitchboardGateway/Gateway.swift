@@ -7,7 +7,7 @@ import SwitchboardCore
 
 /// Everything the HTTP side needs, built once at start.
 public struct GatewayComponents: Sendable {
-    public var router: SwitchboardCore.Router
+    public var pipeline: InboundPipeline
     public var desk: AgentDesk
     public var events: EventBus
     public var store: any Store
@@ -20,10 +20,10 @@ public struct GatewayComponents: Sendable {
     public var leadership: any Leadership = SoleLeader()
 
     public init(
-        router: SwitchboardCore.Router, desk: AgentDesk, events: EventBus, store: any Store,
+        pipeline: InboundPipeline, desk: AgentDesk, events: EventBus, store: any Store,
         registry: PrometheusCollectorRegistry, maxBodyBytes: Int, heartbeat: Duration = .seconds(15)
     ) {
-        self.router = router
+        self.pipeline = pipeline
         self.desk = desk
         self.events = events
         self.store = store
@@ -40,8 +40,8 @@ public enum Gateway {
         let routes = Hummingbird.Router(context: GatewayContext.self)
         routes.middlewares.add(JSONErrorMiddleware())
         routes.middlewares.add(MetricsMiddleware())
-        OperationsRoutes(store: c.store, adapters: c.router.adapters, registry: c.registry, leadership: c.leadership).add(to: routes)
-        HookRoutes(router: c.router, maxBodyBytes: c.maxBodyBytes).add(to: routes)
+        OperationsRoutes(store: c.store, adapters: c.pipeline.adapters, registry: c.registry, leadership: c.leadership).add(to: routes)
+        HookRoutes(pipeline: c.pipeline, maxBodyBytes: c.maxBodyBytes).add(to: routes)
         routes.get("/api/v1/openapi.yaml") { _, _ in
             JSONResponse.bytes(OpenAPIDocument.bytes, contentType: "application/yaml")
         }

@@ -6,7 +6,7 @@ import SwitchboardCore
 
 /// `/hooks/{adapter}`: what channels post. A 2xx is answered only once the message is durable.
 struct HookRoutes {
-    let router: SwitchboardCore.Router
+    let pipeline: InboundPipeline
     let maxBodyBytes: Int
 
     func add(to routes: Hummingbird.Router<GatewayContext>) {
@@ -17,7 +17,7 @@ struct HookRoutes {
     private func handle(_ request: Request, _ context: GatewayContext) async throws -> Response {
         var request = request
         let adapterID = try context.parameters.require("adapter")
-        guard router.adapters[adapterID] != nil else { throw ServiceError.notFound("adapter '\(adapterID)'") }
+        guard pipeline.adapters[adapterID] != nil else { throw ServiceError.notFound("adapter '\(adapterID)'") }
         let body = try await request.bodyBytes(limit: maxBodyBytes)
         var query: [String: String] = [:]
         for (name, value) in request.uri.queryParameters where query[String(name)] == nil {
@@ -26,7 +26,7 @@ struct HookRoutes {
         let inbound = InboundRequest(
             method: request.method.rawValue, path: request.uri.path, query: query, rawQuery: request.uri.query,
             headers: request.headers.map { (name: $0.name.canonicalName, value: $0.value) }, body: body)
-        switch try await router.receive(adapter: adapterID, request: inbound) {
+        switch try await pipeline.receive(adapter: adapterID, request: inbound) {
         case .respond(let status, let contentType, let bytes):
             return JSONResponse.bytes(bytes, status: .init(code: status), contentType: contentType)
         case .accepted(let stored, let duplicates, let ignored, let skipped):

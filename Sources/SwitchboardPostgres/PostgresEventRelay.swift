@@ -73,12 +73,9 @@ public final class PostgresEventRelay: EventRelay {
             g: instanceID, t: event.type, c: event.conversationID, o: event.owner, a: event.assignee, n: event.alsoNotify,
             d: String(decoding: event.data, as: UTF8.self))
         if let text = Self.text(wire), text.utf8.count <= Self.maxPayload { return text }
-        struct Refresh: Encodable {
-            var conversation_id: Int64
-            var type: String
-        }
-        wire.t = "conversation.refresh"
-        wire.d = String(decoding: (try? JSONEncoder().encode(Refresh(conversation_id: event.conversationID, type: event.type))) ?? Data("{}".utf8), as: UTF8.self)
+        let refresh = DomainEvent.conversationRefresh(conversation: event.conversationID, type: event.type)
+        wire.t = refresh.name
+        wire.d = String(decoding: refresh.encoded(), as: UTF8.self)
         if wire.n.count > 20 { wire.n = Array(wire.n.prefix(20)) }
         return Self.text(wire) ?? "{}"
     }

@@ -97,13 +97,13 @@ struct Serve: AsyncParsableCommand {
         let notifier = IngestNotifier(
             events: events, wakeOutbox: { worker.wake() }, prefetch: context.isEmpty ? nil : Self.prefetcher(store: store, context: context))
         let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
-        let router = Router(adapters: registry, committer: committer, logger: logger)
-        let runner = AdapterRunner(adapters: registry, sink: router, leadership: leadership, logger: logger)
+        let pipeline = InboundPipeline(adapters: registry, committer: committer, logger: logger)
+        let runner = AdapterRunner(adapters: registry, sink: pipeline, leadership: leadership, logger: logger)
         let keeper = PromiseKeeper(
             store: store, policy: AssignmentPolicy(directory: directory, rules: loaded.routing.rules), events: events,
             leadership: leadership, logger: logger)
         var components = GatewayComponents(
-            router: router,
+            pipeline: pipeline,
             desk: AgentDesk(
                 directory: directory, store: store, adapters: registry, events: events, outbox: worker, references: key.references,
                 rules: loaded.routing.rules,

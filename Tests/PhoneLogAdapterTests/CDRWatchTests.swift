@@ -58,7 +58,7 @@ struct SwitchedLeadership: Leadership {
             firstResponse: { _ in .seconds(3600) })
         let logger = Logger(label: "test")
         let committer = GroupCommitter(store: store, policy: policy, logger: logger)
-        let router = Router(adapters: registry, committer: committer, logger: logger)
+        let router = InboundPipeline(adapters: registry, committer: committer, logger: logger)
         let leadership = SwitchedLeadership()
         let runner = AdapterRunner(adapters: registry, sink: router, leadership: leadership, logger: logger)
         let group = ServiceGroup(services: [committer, runner], logger: logger)

@@ -6,11 +6,6 @@ import Testing
 
 /// Several gateways on one database: live events through LISTEN/NOTIFY, one leader by advisory lock.
 @Suite struct ClusterTests {
-    struct Body: Encodable {
-        var conversation_id: Int64
-        var text: String
-    }
-
     /// The first event on `stream` (nil after `seconds`).
     static func first(_ stream: AsyncStream<SwitchboardEvent>, within seconds: Double = 5) async -> SwitchboardEvent? {
         await withTaskGroup(of: SwitchboardEvent?.self) { group in
@@ -58,31 +53,31 @@ import Testing
         let access = ConversationAccess(id: 7, owner: "ana", assignee: "ana", team: "support", status: .open)
         try await Task.sleep(for: .milliseconds(500))  // both LISTENing
 
-        busA.publish("message.created", conversation: access, payload: Body(conversation_id: 7, text: "hi"))
+        busA.publish(.messageCreated(MessageRecord(id: 1, conversationID: 7, direction: .inbound, body: "hi", createdAt: Date())), conversation: access)
         let local = try #require(await Self.first(onA))
         #expect(local.type == "message.created")
         let remote = try #require(await Self.first(onB))
         #expect(remote.type == "message.created" && remote.conversationID == 7 && remote.owner == "ana")
-        #expect(String(decoding: remote.data, as: UTF8.self).contains("\"text\":\"hi\""))
+        #expect(String(decoding: remote.data, as: UTF8.self).contains("\"body\":\"hi\""))
         // Not echoed back to A.
         #expect(await Self.first(onA, within: 1) == nil)
 
         // Too large for a notification: a small refresh event instead.
-        busA.publish("message.created", conversation: access, payload: Body(conversation_id: 7, text: String(repeating: "x", count: 9000)))
+        busA.publish(.messageCreated(MessageRecord(id: 1, conversationID: 7, direction: .inbound, body: String(repeating: "x", count: 9000), createdAt: Date())), conversation: access)
         let refresh = try #require(await Self.first(onB))
         #expect(refresh.type == "conversation.refresh")
         #expect(String(decoding: refresh.data, as: UTF8.self).contains("\"conversation_id\":7"))
 
         // A burst travels in batches and arrives complete and in order.
         for i in 0..<300 {
-            busA.publish("message.created", conversation: access, payload: Body(conversation_id: 7, text: "burst \(i)"))
+            busA.publish(.messageCreated(MessageRecord(id: 1, conversationID: 7, direction: .inbound, body: "burst \(i)", createdAt: Date())), conversation: access)
         }
         var texts: [String] = []
         while texts.count < 300, let event = await Self.first(onB) {
             texts.append(String(decoding: event.data, as: UTF8.self))
         }
         #expect(texts.count == 300)
-        #expect(texts.enumerated().allSatisfy { $0.element.contains("\"text\":\"burst \($0.offset)\"") })
+        #expect(texts.enumerated().allSatisfy { $0.element.contains("\"body\":\"burst \($0.offset)\"") })
     }
 
     @Test func anAgentConnectedToOneGatewayIsPresentOnTheOthers() async throws {

@@ -15,7 +15,7 @@ public enum InboundReply: Sendable, Equatable {
 /// The inbound pipeline: an adapter verifies and decodes, then each message is identified,
 /// threaded, assigned and persisted (by the store, in one group-committed transaction), and the
 /// agents concerned are notified.
-public struct Router: Sendable {
+public struct InboundPipeline: Sendable {
     public let adapters: AdapterRegistry
     private let committer: GroupCommitter
     private let now: @Sendable () -> Date
@@ -73,7 +73,7 @@ public struct Router: Sendable {
     }
 }
 
-extension Router: InboundSink {
+extension InboundPipeline: InboundSink {
     /// Stores events an adapter found by itself (polling, an external process); returns once they
     /// are committed.
     public func store(_ events: [InboundEvent], adapter: String) async throws -> [IngestAcknowledgement] {
@@ -98,54 +98,4 @@ extension Router: InboundSink {
         }
         return outcomes
     }
-}
-
-/// Publishes what a commit changed to the agents concerned.
-public struct IngestNotifier: Sendable {
-    public let events: EventBus
-    /// Called when a commit queued acknowledgements, so the outbox sends them now.
-    private let wakeOutbox: @Sendable () -> Void
-    /// Warms the context providers' cache for customers who just started a request, so the agent
-    /// opening the conversation finds their data there; never awaited by ingestion.
-    private let prefetch: (@Sendable (Int64) -> Void)?
-
-    public init(events: EventBus, wakeOutbox: @escaping @Sendable () -> Void = {}, prefetch: (@Sendable (Int64) -> Void)? = nil) {
-        self.events = events
-        self.wakeOutbox = wakeOutbox
-        self.prefetch = prefetch
-    }
-
-    public func published(_ items: [IngestItem], _ outcomes: [IngestOutcome]) {
-        if outcomes.contains(where: \.queuedAcknowledgement) { wakeOutbox() }
-        for outcome in outcomes {
-            guard let conversationID = outcome.conversationID, let message = outcome.message else { continue }
-            let access = ConversationAccess(id: conversationID, owner: outcome.owner, assignee: outcome.assignee, team: nil, status: .open)
-            switch outcome.kind {
-            case .stored:
-                if let assignment = outcome.assignment {
-                    events.publish("conversation.assigned", conversation: access, payload: AssignedPayload(
-                        conversation: conversationID, owner: assignment.owner, assignee: assignment.assignee, reason: assignment.reason))
-                    if let prefetch, let customer = outcome.customerID { prefetch(customer) }
-                }
-                events.publish("message.created", conversation: access, payload: message)
-                for related in outcome.related {
-                    events.publish("message.created", conversation: access, payload: related)
-                }
-            case .deliveryUpdated:
-                events.publish("delivery.updated", conversation: access, payload: message)
-            case .edited:
-                events.publish("message.updated", conversation: access, payload: message)
-            case .duplicate, .ignored:
-                break
-            }
-        }
-    }
-}
-
-/// Payload of `conversation.assigned`.
-public struct AssignedPayload: Codable, Sendable {
-    public var conversation: Int64
-    public var owner: String?
-    public var assignee: String?
-    public var reason: String
 }

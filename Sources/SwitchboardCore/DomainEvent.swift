@@ -1,0 +1,110 @@
+import Foundation
+import SwitchboardAdapterAPI
+
+/// Everything agents are told live, one case per kind; the names on the wire (SSE `event:`, the
+/// PostgreSQL relay) are set here and nowhere else.
+public enum DomainEvent: Sendable, Equatable {
+    /// A line was added to a thread: a customer's message, a reply, a note or an event.
+    case messageCreated(MessageRecord)
+    /// The customer edited a message.
+    case messageUpdated(MessageRecord)
+    /// A reply's delivery moved (sent, delivered, failed, retried).
+    case deliveryUpdated(MessageRecord)
+    case conversationAssigned(AssignedPayload)
+    case conversationEscalated(MessageRecord)
+    case escalationClosed(MessageRecord)
+    case conversationResolved(MessageRecord)
+    /// Set pending or open again.
+    case conversationStatus(MessageRecord)
+    /// 80 % of a response promise has passed.
+    case slaWarning(SLAPayload)
+    case slaBreached(SLAPayload)
+    /// Something changed in a conversation that was too large to carry (the relay between
+    /// gateways has a size limit): fetch it again. `type` names the event it replaces.
+    case conversationRefresh(conversation: Int64, type: String)
+
+    /// The wire name.
+    public var name: String {
+        switch self {
+        case .messageCreated: "message.created"
+        case .messageUpdated: "message.updated"
+        case .deliveryUpdated: "delivery.updated"
+        case .conversationAssigned: "conversation.assigned"
+        case .conversationEscalated: "conversation.escalated"
+        case .escalationClosed: "conversation.escalation_closed"
+        case .conversationResolved: "conversation.resolved"
+        case .conversationStatus: "conversation.status"
+        case .slaWarning: "sla.warning"
+        case .slaBreached: "sla.breached"
+        case .conversationRefresh: "conversation.refresh"
+        }
+    }
+
+    /// The JSON payload.
+    public func encoded() -> [UInt8] {
+        switch self {
+        case .messageCreated(let m), .messageUpdated(let m), .deliveryUpdated(let m), .conversationEscalated(let m),
+            .escalationClosed(let m), .conversationResolved(let m), .conversationStatus(let m):
+            JSONCoding.encode(m)
+        case .conversationAssigned(let p): JSONCoding.encode(p)
+        case .slaWarning(let p), .slaBreached(let p): JSONCoding.encode(p)
+        case .conversationRefresh(let id, let type): JSONCoding.encode(["conversation_id": JSONValue.integer(id), "type": .string(type)])
+        }
+    }
+}
+
+/// Payload of `conversation.assigned`.
+public struct AssignedPayload: Codable, Sendable, Equatable {
+    public var conversation: Int64
+    public var owner: String?
+    public var assignee: String?
+    public var reason: String
+
+    public init(conversation: Int64, owner: String?, assignee: String?, reason: String) {
+        self.conversation = conversation
+        self.owner = owner
+        self.assignee = assignee
+        self.reason = reason
+    }
+}
+
+/// Payload of `sla.warning` and `sla.breached`.
+public struct SLAPayload: Codable, Sendable, Equatable {
+    public var conversation: Int64
+    public var assignee: String?
+    public var owner: String?
+    public var due: Date?
+    public var awaitingSince: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case conversation, assignee, owner, due
+        case awaitingSince = "awaiting_since"
+    }
+
+    public init(_ due: PromiseDue) {
+        conversation = due.conversation.id
+        assignee = due.conversation.assignee
+        owner = due.conversation.owner
+        self.due = due.due
+        awaitingSince = due.awaitingSince
+    }
+}
+
+extension IngestOutcome {
+    /// What agents are told about this outcome, with the conversation's access facts.
+    public var events: [DomainEvent] {
+        switch self {
+        case .stored(let s):
+            var events: [DomainEvent] = []
+            if let a = s.assignment {
+                events.append(.conversationAssigned(AssignedPayload(conversation: s.conversation.id, owner: a.owner, assignee: a.assignee, reason: a.reason)))
+            }
+            events.append(.messageCreated(s.message))
+            events += s.related.map(DomainEvent.messageCreated)
+            return events
+        case .deliveryUpdated(let m, _): return [.deliveryUpdated(m)]
+        case .edited(let m, _): return [.messageUpdated(m)]
+        case .duplicate, .ignored: return []
+        }
+    }
+}

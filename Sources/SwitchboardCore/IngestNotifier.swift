@@ -1,0 +1,26 @@
+import Foundation
+
+/// Publishes what a commit changed to the agents concerned.
+public struct IngestNotifier: Sendable {
+    public let events: EventBus
+    /// Called when a commit queued acknowledgements, so the outbox sends them now.
+    private let wakeOutbox: @Sendable () -> Void
+    /// Warms the context providers' cache for customers who just started a request, so the agent
+    /// opening the conversation finds their data there; never awaited by ingestion.
+    private let prefetch: (@Sendable (Int64) -> Void)?
+
+    public init(events: EventBus, wakeOutbox: @escaping @Sendable () -> Void = {}, prefetch: (@Sendable (Int64) -> Void)? = nil) {
+        self.events = events
+        self.wakeOutbox = wakeOutbox
+        self.prefetch = prefetch
+    }
+
+    public func published(_ items: [IngestItem], _ outcomes: [IngestOutcome]) {
+        if outcomes.contains(where: \.queuedAcknowledgement) { wakeOutbox() }
+        for outcome in outcomes {
+            guard let access = outcome.access else { continue }
+            if outcome.assignment != nil, let prefetch, let customer = outcome.customerID { prefetch(customer) }
+            for event in outcome.events { events.publish(event, conversation: access) }
+        }
+    }
+}
