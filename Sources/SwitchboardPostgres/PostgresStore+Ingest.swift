@@ -21,6 +21,7 @@ extension PostgresStore {
                 case .edit(let message, let editedAt):
                     try await group.messages.flush(db)
                     outcomes.append(try await Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, group: &group))
+                case .ignored: outcomes.append(IngestOutcome(kind: .ignored))  // never handed over by the Router
                 }
             }
             try await group.messages.flush(db)

@@ -15,6 +15,7 @@ extension SQLiteStore {
                     try Self.applyDeliveryStatus(db, adapter: item.adapter, update: update)
                 case .edit(let message, let editedAt):
                     try Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, loads: &loads)
+                case .ignored: IngestOutcome(kind: .ignored)  // never handed over by the Router
                 }
             }
         }
