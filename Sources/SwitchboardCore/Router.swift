@@ -110,10 +110,12 @@ public struct Router: Sendable {
             logger.info("inbound refused", metadata: ["adapter": "\(id)", "status": "\(error.status)", "reason": "\(error.reason)"])
             throw error
         }
+        let outcomes = try await ingest(events, adapter: id)
+        // Counted once the request succeeded: a sender retrying after a 503 is not counted twice.
         for record in skipped { ignoredCounters.count(adapter: id, reason: record.metricCode) }
         var answer = InboundAcceptance(skipped: skipped)
         var reasons: [String: Int] = [:]
-        for outcome in try await ingest(events, adapter: id) {
+        for outcome in outcomes {
             switch outcome {
             case .stored(let messageID): answer.stored.append(messageID)
             case .duplicate(let messageID): answer.duplicates.append(messageID)
