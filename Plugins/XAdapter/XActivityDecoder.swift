@@ -49,7 +49,9 @@ public enum XActivityDecoder {
         for (key, list) in lists where !handled.contains(key) {
             events += Array(repeating: .ignored(reason: .unsupportedEvent), count: list.arrayValue?.count ?? 1)
         }
-        return events
+        // A delivery of a kind without an `*_events` list (a revocation's `user_event` …) is
+        // something received, too.
+        return events.isEmpty ? [.ignored(reason: .unsupportedEvent)] : events
     }
 
     static func directMessage(_ event: JSONValue, users: JSONValue?, ourUserID: String, index: Int) throws(InboundError) -> InboundEvent {

@@ -114,6 +114,8 @@ struct XAdapterTests {
             #expect(result.kept.isEmpty, "\(body)")
             #expect(result.ignoredReasons == [reason], "\(body)")
         }
+        let revocation = try await Self.post(Array(#"{"for_user_id":"2975699229","user_event":{"revoke":{"date_time":"2018-05-24T09:48:12+00:00"}}}"#.utf8))
+        #expect(revocation.ignoredReasons == ["unsupported_event"])
         let noAccount = await inboundError { try await Self.post(Array(#"{"direct_message_events":[]}"#.utf8)) }
         #expect(noAccount?.status == 400)
     }
