@@ -22,12 +22,18 @@ public final class ExternalAdapter: BackgroundChannelAdapter {
     let logger: Logger
     let shared = Mutex(Shared())
     private let requestCounter = Atomic<Int64>(0)
+    /// The key of `secret_env`, checked before a request is forwarded.
+    private let hookKey: HMACKey?
+
+    /// The header a hook post carries with `secret_env`, as on the webhook adapter.
+    public static let signatureHeader = "X-Switchboard-Signature"
 
     /// `logger` should carry the adapter's id as metadata (the factory's context logger does).
     public init(id: String, settings: ExternalSettings, logger: Logger) {
         self.id = id
         self.settings = settings
         self.logger = logger
+        self.hookKey = settings.hookAccess.secret.map(HMACKey.init)
     }
 
     /// What the process declared in its last `hello` (defaults until the first one).
@@ -49,6 +55,14 @@ public final class ExternalAdapter: BackgroundChannelAdapter {
     /// (see ``HookResponse``); 503 while the process is down or when it does not answer in time,
     /// so the platform retries.
     public func receive(_ request: InboundRequest) async throws -> InboundResult {
+        if let key = hookKey {
+            guard let header = request.header(Self.signatureHeader) else {
+                throw InboundError.unauthorized("missing \(Self.signatureHeader) header")
+            }
+            guard key.verifySHA256Hex(body: request.body, signature: header, prefix: "sha256=") else {
+                throw InboundError.unauthorized("signature does not match the body")
+            }
+        }
         guard let session = shared.withLock({ $0.session }) else {
             return HookResponse.unavailable("the adapter process is not running; try again later")
         }

@@ -16,6 +16,10 @@ public struct ExternalSettings: Sendable {
     public var processConfig: JSONValue
     /// The identity namespace of the addresses the process reports (default: the adapter id).
     public var identityChannel: String
+    /// Who may post to `/hooks/{id}`: with `secret_env`, the gateway checks
+    /// `X-Switchboard-Signature` (HMAC-SHA256 of the body) before forwarding; with `open: true` it
+    /// forwards everything, and the process checks its platform's own signature (Slack's, say).
+    public var hookAccess: HookAccess
     /// How long a `deliver` may wait for its `delivered`/`failed` answer before it is retried.
     public var deliverTimeout: Duration
     /// How long a forwarded `/hooks/{id}` request may wait for the process's `response`.
@@ -31,9 +35,10 @@ public struct ExternalSettings: Sendable {
     /// Settings given directly (tests, embedding); the gateway reads them from the configuration.
     public init(
         command: [String], directory: String? = nil, environment: [String: String] = [:],
-        processConfig: JSONValue = .object([:]), identityChannel: String,
+        processConfig: JSONValue = .object([:]), identityChannel: String, hookAccess: HookAccess = .open,
         deliverTimeout: Duration = .seconds(30), requestTimeout: Duration = .seconds(10), stopTimeout: Duration = .seconds(3)
     ) {
+        self.hookAccess = hookAccess
         self.command = command
         self.directory = directory
         self.environment = environment
@@ -71,6 +76,8 @@ public struct ExternalSettings: Sendable {
         processConfig = config.node("config").map(Self.json) ?? .object([:])
         if case .object = processConfig {} else { config.problem("config", "expected a mapping") }
         identityChannel = config.string("identity") ?? id
+        // What the process makes of a forwarded request becomes customer data: never open by omission.
+        hookAccess = config.hookAccess()
         deliverTimeout = config.duration("deliver_timeout", default: .seconds(30)) ?? .seconds(30)
         requestTimeout = config.duration("request_timeout", default: .seconds(10)) ?? .seconds(10)
         stopTimeout = config.duration("stop_timeout", default: .seconds(3)) ?? .seconds(3)

@@ -5,7 +5,8 @@ import SwitchboardAdapterAPI
 ///
 /// - 2xx with `inbound` (a list, possibly empty): the gateway stores those messages and status
 ///   reports first and answers with its usual `{"stored", "duplicates", …}` JSON — so a 2xx still
-///   means "durably stored", and the platform retries otherwise.
+///   means "durably stored", and the platform retries otherwise. `{"type":"ignored","reason"}`
+///   items say what the process deliberately did not pass on, counted like the built-in adapters'.
 /// - 400, 401, 403 and 405 become the gateway's JSON errors (counted as refusals), with the
 ///   process's reason.
 /// - Anything else (a handshake's challenge, a 404 …) is answered as the process wrote it.
@@ -21,9 +22,11 @@ enum HookResponse {
         if (200..<300).contains(status), case .array(let items)? = json["inbound"] {
             do {
                 return .events(try items.map { item throws(ProtocolViolation) in
-                    item["type"]?.stringValue == "status"
-                        ? .deliveryStatus(try AdapterMessage.status(item))
-                        : .message(try AdapterMessage.inbound(item, identity: identity))
+                    switch item["type"]?.stringValue {
+                    case "status": .deliveryStatus(try AdapterMessage.status(item))
+                    case "ignored": .ignored(reason: AdapterMessage.ignoreReason(item))
+                    default: .message(try AdapterMessage.inbound(item, identity: identity))
+                    }
                 })
             } catch {
                 return adapterError("the adapter answered with an invalid inbound message: \(error)")

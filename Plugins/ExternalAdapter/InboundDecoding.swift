@@ -5,12 +5,13 @@ extension AdapterMessage {
     /// An `inbound` message (pushed, or listed in a `response`) as the normalized message the core
     /// stores.
     static func inbound(_ json: JSONValue, identity: String) throws(ProtocolViolation) -> InboundMessage {
-        guard let id = json["id"]?.text?.trimmed, !id.isEmpty else { throw ProtocolViolation("inbound without \"id\"") }
-        guard let from = json["from"]?.text?.trimmed, !from.isEmpty else { throw ProtocolViolation("inbound \(id) without \"from\"") }
+        // Ids are the exact text sent: a string or a whole number's digits, never a fraction.
+        guard let id = json["id"]?.idText?.trimmed, !id.isEmpty else { throw ProtocolViolation("inbound without \"id\" (a string or a whole number)") }
+        guard let from = json["from"]?.idText?.trimmed, !from.isEmpty else { throw ProtocolViolation("inbound \(id) without \"from\"") }
         var sentAt: Date?
         if let raw = json["sent_at"], !raw.isNull {
             guard let text = raw.text, let date = Timestamps.parse(text) else {
-                throw ProtocolViolation("inbound \(id): \"sent_at\" is not ISO 8601 or epoch seconds")
+                throw ProtocolViolation("inbound \(id): \"sent_at\" is not a plausible time in ISO 8601 or epoch seconds")
             }
             sentAt = date
         }
@@ -40,5 +41,15 @@ extension AdapterMessage {
             kind: kind, mimeType: json["mime_type"]?.stringValue, fileName: json["file_name"]?.stringValue,
             size: json["size"]?.int64Value.map { Int($0) }, url: json["url"]?.stringValue,
             platformID: json["platform_id"]?.text, details: details)
+    }
+
+    /// `{"type":"ignored","reason":"code"}`: what the process did not pass on, and why. The reason
+    /// becomes a metrics label, so only a short code of `a–z 0–9 _` is kept as it is; anything else
+    /// counts as `adapter_ignored`.
+    static func ignoreReason(_ json: JSONValue) -> IgnoreReason {
+        guard let code = json["reason"]?.stringValue, (1...48).contains(code.utf8.count),
+              code.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") })
+        else { return IgnoreReason("adapter_ignored") }
+        return IgnoreReason(code)
     }
 }

@@ -13,18 +13,21 @@ import SwitchboardAdapterAPI
 ///     timeout: 2s
 ///     cache: 5m
 /// ```
-/// Placeholders: `{email}`, `{phone}` (the customer's first of each, E.164), `{customer_id}`, `{name}`;
-/// each percent-encoded, empty when unknown.
+/// Placeholders: `{email}`, `{phone}` (the customer's first of each, E.164), `{customer_id}`, `{name}`,
+/// in the path or the query only; each value percent-encoded as one whole segment or query value,
+/// empty in the query when unknown. A customer's address can never reshape the URL: a value `..`
+/// in the path is refused rather than walking up (see ``ContextURLTemplate``), and a path
+/// placeholder without a value fetches nothing.
 public struct HTTPContextProvider: ContextProvider {
     public let id: String
     public let timeout: Duration
     public let cacheFor: Duration
-    let template: String
+    let template: ContextURLTemplate
     let token: String?
     let transport: any HTTPTransport
 
     public func fetch(_ customer: CustomerKeys) async throws -> JSONValue {
-        let url = Self.expand(template, customer)
+        guard let url = try Self.expand(template, customer) else { return .null }
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         let response: HTTPResponse
@@ -44,16 +47,11 @@ public struct HTTPContextProvider: ContextProvider {
         return value
     }
 
-    static func expand(_ template: String, _ customer: CustomerKeys) -> String {
-        let values = [
-            "{email}": customer.emails.first ?? "", "{phone}": customer.phones.first ?? "",
-            "{customer_id}": String(customer.customerID), "{name}": customer.name ?? "",
-        ]
-        var allowed = CharacterSet.urlQueryAllowed
-        allowed.remove(charactersIn: "&=+?#/")
-        return values.reduce(template) { url, pair in
-            url.replacingOccurrences(of: pair.key, with: pair.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
-        }
+    static func expand(_ template: ContextURLTemplate, _ customer: CustomerKeys) throws(ContextFetchError) -> String? {
+        try template.expand([
+            "email": customer.emails.first ?? "", "phone": customer.phones.first ?? "",
+            "customer_id": String(customer.customerID), "name": customer.name ?? "",
+        ])
     }
 }
 
@@ -67,8 +65,11 @@ public struct HTTPContextProviderFactory: ContextProviderFactory {
         if !url.isEmpty, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             config.problem("url", "'\(url)' must start with http:// or https://")
         }
+        var problems: [String] = []
+        let template = ContextURLTemplate(url, problems: &problems)
+        for problem in problems { config.problem("url", problem) }
         return HTTPContextProvider(
             id: id, timeout: config.duration("timeout", default: .seconds(2))!, cacheFor: config.duration("cache", default: .seconds(300))!,
-            template: url, token: config.secret("token_env"), transport: context.transport)
+            template: template, token: config.secret("token_env"), transport: context.transport)
     }
 }

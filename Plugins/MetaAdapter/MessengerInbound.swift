@@ -15,7 +15,9 @@ struct MessengerInbound: Sendable {
     var logger: Logger
 
     func events(from document: JSONValue) throws(InboundError) -> [InboundEvent] {
-        let list = try MetaEnvelope.entries(of: document, object: platform.object, logger: logger)
+        guard let list = try MetaEnvelope.entries(of: document, object: platform.object, logger: logger) else {
+            return [.ignored(reason: .unsupportedEvent)]
+        }
         var events: [InboundEvent] = []
         for entry in list {
             let account = entry.string("id") ?? pageID
@@ -28,6 +30,9 @@ struct MessengerInbound: Sendable {
             for item in entry.field("messaging")?.items ?? [] {
                 events += decode(item, account: account)
             }
+            for key in ["changes", "standby"] {
+                events += Array(repeating: .ignored(reason: .unsupportedEvent), count: entry.field(key)?.items.count ?? 0)
+            }
         }
         return events
     }
@@ -37,19 +42,21 @@ struct MessengerInbound: Sendable {
         let sentAt = item.field("timestamp")?.text.flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) }
 
         if let delivery = item.field("delivery") {
-            return (delivery.field("mids")?.items ?? []).compactMap(\.text).map {
+            let reports: [InboundEvent] = (delivery.field("mids")?.items ?? []).compactMap(\.idText).map {
                 .deliveryStatus(DeliveryStatusUpdate(externalID: $0, state: .delivered))
             }
+            // A watermark alone names no reply.
+            return reports.isEmpty ? [.ignored(reason: .unsupportedEvent)] : reports
         }
         if let read = item.field("read") {
             // Instagram names the message read; Messenger only gives a watermark (everything sent
             // before it), which names no reply, so it is ignored.
-            guard let mid = read.string("mid") else { return [] }
+            guard let mid = read.string("mid") else { return [.ignored(reason: .unsupportedEvent)] }
             return [.deliveryStatus(DeliveryStatusUpdate(externalID: mid, state: .read))]
         }
         guard let sender else {
             logger.debug("ignored a messaging item without sender")
-            return []
+            return [.ignored(reason: .missingSender)]
         }
         let identity = ChannelIdentity(channel: "\(platform.rawValue):\(account)", address: sender)
         func inbound(_ externalID: String, _ text: String, _ attachments: [Attachment] = [], _ metadata: [String: String] = [:]) -> InboundMessage {
@@ -59,10 +66,10 @@ struct MessengerInbound: Sendable {
         }
 
         if let message = item.field("message") {
-            if message.flag("is_echo") { return [] }  // our own send, echoed back
+            if message.flag("is_echo") { return [.ignored(reason: .ownMessage)] }  // our own send, echoed back
             guard let mid = message.string("mid") else {
                 logger.warning("ignored a \(platform.displayName) message without mid")
-                return []
+                return [.ignored(reason: .missingSender)]
             }
             if message.flag("is_deleted") {
                 // Unsent by the customer: annotate the original; the core keeps what was first said.
@@ -72,7 +79,7 @@ struct MessengerInbound: Sendable {
             return [.message(inbound(mid, content.text, content.attachments, content.metadata))]
         }
         if let edit = item.field("message_edit") ?? item.field("message_edits") {
-            guard let mid = edit.string("mid") else { return [] }
+            guard let mid = edit.string("mid") else { return [.ignored(reason: .missingSender)] }
             var metadata: [String: String] = [:]
             metadata["num_edit"] = edit.string("num_edit")
             return [.edit(inbound(mid, edit.field("text")?.text ?? "", [], metadata), editedAt: sentAt)]
@@ -101,7 +108,7 @@ struct MessengerInbound: Sendable {
         }
         // Opt-ins, referrals, handovers, policy notices: nothing a customer said.
         logger.debug("ignored a \(platform.displayName) messaging item without a message")
-        return []
+        return [.ignored(reason: .unsupportedEvent)]
     }
 
     /// Text, attachments and reply facts of one `message` object.

@@ -4,10 +4,13 @@ import SwitchboardAdapterAPI
 /// The WhatsApp Cloud API adapter (`type: whatsapp`).
 ///
 /// Inbound: Meta's `GET` handshake and signed `POST` webhooks with messages (every type becomes a
-/// message with attachments), edits and status reports on our replies. Customers are `phone`
-/// identities (`+` and the `wa_id` digits), the same customer who writes by SMS.
-/// Outbound: text replies through `POST {api_base}/{api_version}/{phone_number_id}/messages`,
-/// quoting the answered message; delivered/read arrive later as status webhooks.
+/// message with attachments), edits and status reports on our replies, for the configured
+/// `phone_number_id` only. Customers are `phone` identities (`+` and the `wa_id` digits), the same
+/// customer who writes by SMS; a user who shares only a username is a `whatsapp-user` identity
+/// (their business-scoped user id, BSUID).
+/// Outbound: text replies through `POST {api_base}/{api_version}/{phone_number_id}/messages`
+/// (`to` a phone number, or `recipient` a BSUID), quoting the answered message; delivered/read
+/// arrive later as status webhooks.
 public struct WhatsAppAdapter: ChannelAdapter {
     public let id: String
     public let settings: WhatsAppSettings
@@ -19,7 +22,7 @@ public struct WhatsAppAdapter: ChannelAdapter {
         self.id = id
         self.settings = settings
         gate = MetaWebhookGate(appSecret: settings.graph.appSecret, verifyToken: settings.graph.verifyToken)
-        inbound = WhatsAppInbound(logger: logger)
+        inbound = WhatsAppInbound(phoneNumberID: settings.phoneNumberID, logger: logger)
         graph = MetaGraphClient(
             transport: transport, accessToken: settings.graph.accessToken, platform: "WhatsApp Cloud API",
             outsideWindowHint: settings.capabilities.outsideWindowHint)

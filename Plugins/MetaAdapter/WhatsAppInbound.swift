@@ -7,34 +7,67 @@ import SwitchboardAdapterAPI
 ///
 /// Envelope: `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages",
 /// "value":{"metadata","contacts","messages"|"statuses","errors"}}]}]}`. One POST may batch several
-/// entries, changes, messages and statuses; all of them become events.
+/// entries, changes, messages and statuses; all of them become events. What is not stored is an
+/// `.ignored` event with its reason, so the hook's answer and the metrics say so:
+/// - a change for another phone number of the same Meta app (`metadata.phone_number_id` is not
+///   the configured one): `other_phone_number`, each message and status of it;
+/// - other fields and objects (template updates, account alerts): `unsupported_event`;
+/// - a message naming no sender at all (neither a phone number nor a user id): `missing_sender`;
+/// - a status WhatsApp adds that this adapter does not know: `intermediate_status`.
 struct WhatsAppInbound: Sendable {
     static let object = "whatsapp_business_account"
 
+    /// The configured business number's id: changes for other numbers are not this adapter's.
+    var phoneNumberID: String
     var logger: Logger
 
     func events(from document: JSONValue) throws(InboundError) -> [InboundEvent] {
-        // Things this adapter has no use for (another object, account or template notifications)
-        // are answered 200 and ignored, like any other Meta webhook.
-        let list = try MetaEnvelope.entries(of: document, object: Self.object, logger: logger)
+        guard let list = try MetaEnvelope.entries(of: document, object: Self.object, logger: logger) else {
+            return [.ignored(reason: .unsupportedEvent)]
+        }
         var events: [InboundEvent] = []
         for entry in list {
             for change in entry.field("changes")?.items ?? [] {
                 if let field = change.string("field"), field != "messages" {
                     logger.debug("ignored a WhatsApp change", metadata: ["field": "\(field)"])
+                    events.append(.ignored(reason: .unsupportedEvent))
                     continue
                 }
-                guard let value = change.field("value") else { continue }
+                guard let value = change.field("value") else {
+                    events.append(.ignored(reason: .unsupportedEvent))
+                    continue
+                }
+                if let number = value.field("metadata")?.string("phone_number_id"), number != phoneNumberID {
+                    // One Meta app, several numbers, one callback URL: another number's customers
+                    // belong to that number's adapter, and a reply from here would come from the
+                    // wrong number.
+                    logger.notice("ignored a WhatsApp change for another phone number", metadata: ["phone_number_id": "\(number)"])
+                    let count = (value.field("messages")?.items.count ?? 0) + (value.field("statuses")?.items.count ?? 0)
+                    events += Array(repeating: .ignored(reason: .otherPhoneNumber), count: max(count, 1))
+                    continue
+                }
                 events += decode(value)
             }
         }
         return events
     }
 
+    /// What `contacts[]` says about each sender: the profile name and the business-scoped user id.
+    struct Contact {
+        var name: String?
+        var userID: String?
+        var username: String?
+    }
+
     private func decode(_ value: JSONValue) -> [InboundEvent] {
-        var names: [String: String] = [:]
-        for contact in value.field("contacts")?.items ?? [] {
-            if let waID = contact.string("wa_id"), let name = contact.field("profile")?.string("name") { names[waID] = name }
+        // Keyed by `wa_id` (the phone number's digits) and by `user_id` (the BSUID), whichever
+        // the contact carries: a user with a username may come without `wa_id`.
+        var contacts: [String: Contact] = [:]
+        let contactList = value.field("contacts")?.items ?? []
+        for item in contactList {
+            let contact = Self.contact(item)
+            if let waID = item.string("wa_id") { contacts[waID] = contact }
+            if let userID = contact.userID { contacts[userID] = contact }
         }
         // Errors next to the messages explain content WhatsApp could not pass on.
         let changeError = Self.describe(errors: value.field("errors"))
@@ -44,21 +77,40 @@ struct WhatsAppInbound: Sendable {
 
         var events: [InboundEvent] = []
         for message in value.field("messages")?.items ?? [] {
-            if let event = decode(message: message, names: names, changeError: changeError, business: business) {
-                events.append(event)
-            }
+            // A message names its sender's contact by `from` (the phone) or `from_user_id`; with a
+            // single contact in the change, that contact is the sender.
+            let key = message.string("from") ?? message.string("from_user_id")
+            let contact = key.flatMap { contacts[$0] } ?? (contactList.count == 1 ? Self.contact(contactList[0]) : nil)
+            events.append(decode(message: message, contact: contact, changeError: changeError, business: business))
         }
         for status in value.field("statuses")?.items ?? [] {
-            if let update = decode(status: status) { events.append(.deliveryStatus(update)) }
+            events.append(decode(status: status).map(InboundEvent.deliveryStatus) ?? .ignored(reason: .intermediateStatus))
         }
         return events
     }
 
-    private func decode(message: JSONValue, names: [String: String], changeError: String?, business: [String: String]) -> InboundEvent? {
-        guard let id = message.string("id"), let from = message.string("from") ?? message.string("from_user_id") else {
-            // Nothing to store it under or reply to; the rest of the batch still counts.
-            logger.warning("ignored a WhatsApp message without id or sender")
-            return nil
+    static func contact(_ item: JSONValue) -> Contact {
+        Contact(
+            name: item.field("profile")?.string("name"), userID: item.string("user_id"),
+            username: item.field("profile")?.string("username"))
+    }
+
+    private func decode(message: JSONValue, contact: Contact?, changeError: String?, business: [String: String]) -> InboundEvent {
+        // The sender: the phone number when WhatsApp gives one (the same customer as on SMS and
+        // voice), else the business-scoped user id of a user who shares only a username.
+        let userID = message.string("from_user_id") ?? contact?.userID
+        let sender: ChannelIdentity
+        if let from = message.string("from") {
+            sender = Self.identity(of: from)
+        } else if let userID {
+            sender = ChannelIdentity(channel: Self.userIdentityChannel, address: userID)
+        } else {
+            logger.warning("ignored a WhatsApp message without a sender")
+            return .ignored(reason: .missingSender)
+        }
+        guard let id = message.string("id") else {
+            logger.warning("ignored a WhatsApp message without id")
+            return .ignored(reason: .missingSender)
         }
         let type = message.string("type") ?? "unknown"
         let sentAt = message.string("timestamp").flatMap(Timestamps.parse)
@@ -67,6 +119,8 @@ struct WhatsAppInbound: Sendable {
         var metadata = business
         metadata["whatsapp_type"] = type
         metadata["error"] = error
+        if sender.channel != Self.userIdentityChannel { metadata["whatsapp_user_id"] = userID }
+        metadata["whatsapp_username"] = contact?.username
         if let context = message.field("context") {
             metadata["reply_to"] = context.string("id")
             if context.flag("frequently_forwarded") { metadata["forwarded"] = "frequently" } else if context.flag("forwarded") { metadata["forwarded"] = "true" }
@@ -79,7 +133,7 @@ struct WhatsAppInbound: Sendable {
 
         func inbound(_ externalID: String, _ content: WhatsAppContent) -> InboundMessage {
             InboundMessage(
-                externalID: externalID, from: Self.identity(of: from), customerName: names[from], text: content.text,
+                externalID: externalID, from: sender, customerName: contact?.name, text: content.text,
                 sentAt: sentAt, threadRef: nil, metadata: metadata.merging(content.metadata) { $1 },
                 attachments: content.attachments)
         }
@@ -120,9 +174,12 @@ struct WhatsAppInbound: Sendable {
         return DeliveryStatusUpdate(externalID: id, state: state, error: error)
     }
 
+    /// The identity namespace of customers known only by their business-scoped user id (BSUID,
+    /// `US.13491208655302741918`): WhatsApp users who share a username instead of their number.
+    static let userIdentityChannel = "whatsapp-user"
+
     /// A WhatsApp id (`wa_id`, digits without `+`) as the `phone` identity it is, so the same
-    /// person texting by SMS is the same customer. Anything else (a business-scoped user id) is
-    /// kept in WhatsApp's own namespace.
+    /// person texting by SMS is the same customer. Anything else is kept in WhatsApp's own namespace.
     static func identity(of from: String) -> ChannelIdentity {
         if !from.isEmpty, from.allSatisfy(\.isASCIIDigit) { return ChannelIdentity(channel: "phone", address: "+" + from) }
         if from.hasPrefix("+"), from.count > 1, from.dropFirst().allSatisfy(\.isASCIIDigit) { return ChannelIdentity(channel: "phone", address: from) }

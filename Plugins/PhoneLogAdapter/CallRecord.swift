@@ -65,8 +65,9 @@ public struct CallRecord: Sendable, Equatable {
 /// customer, or nothing of ours.
 public enum CallMeaning: Sendable {
     case message(InboundMessage)
-    /// Not a customer's call, with the reason reported to the sender.
-    case skipped(String)
+    /// Not a customer's call, with the reason reported to the sender and a short code for the
+    /// metrics (`internal_call`, `anonymous_caller`, `no_number_called`).
+    case skipped(String, code: String)
 }
 
 extension CallRecord {
@@ -83,7 +84,7 @@ extension CallRecord {
         let inbound: Bool
         switch (direction, from, to) {
         case (.internal?, _, _):
-            return .skipped("internal call from \(caller) to \(called)")
+            return .skipped("internal call from \(caller) to \(called)", code: "internal_call")
         case (.inbound?, _, _), (nil, .external, _), (nil, .anonymous, _):
             inbound = true
         case (.outbound?, _, _), (nil, .internal, _):
@@ -93,12 +94,12 @@ extension CallRecord {
         let other = inbound ? to : from
         switch customer {
         case .anonymous:
-            return .skipped(inbound
-                ? "anonymous caller (withheld number '\(caller)'): nobody to identify or call back"
-                : "no number called by \(caller) ('\(called)')")
+            return inbound
+                ? .skipped("anonymous caller (withheld number '\(caller)'): nobody to identify or call back", code: "anonymous_caller")
+                : .skipped("no number called by \(caller) ('\(called)')", code: "no_number_called")
         case .internal(let ext):
             return .skipped("internal call from \(Self.display(from, raw: caller)) to \(Self.display(to, raw: called))"
-                + (inbound && direction == .inbound ? " (caller \(ext) is an extension)" : ""))
+                + (inbound && direction == .inbound ? " (caller \(ext) is an extension)" : ""), code: "internal_call")
         case .external(let number):
             // On an agent's call the agent is the extension that dialled.
             var extensionOfAgent = agent

@@ -5,7 +5,13 @@ import SwitchboardAdapterAPI
 /// records no zone), spreadsheet re-saves like `2020/2/10 22:41`, ISO 8601 with a zone, RFC 2822
 /// (Twilio's `Timestamp`), or epoch seconds, milliseconds or microseconds.
 enum CallTimestamp {
+    /// Only plausible times (``Timestamps/isPlausible(_:receivedAt:)``): `1e400` digits or year
+    /// 9999 are a broken record, not a call.
     static func parse(_ raw: String, timeZone: TimeZone) -> Date? {
+        parseAny(raw, timeZone: timeZone).flatMap { Timestamps.isPlausible($0) ? $0 : nil }
+    }
+
+    private static func parseAny(_ raw: String, timeZone: TimeZone) -> Date? {
         let text = raw.trimmed
         guard !text.isEmpty else { return nil }
         if text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let n = Double(text) {

@@ -65,8 +65,8 @@ public struct PhoneLogAdapter: RecordBatchAdapter {
         case .twilioVoice:
             let params = try TwilioSignature.verifiedParameters(of: request, publicURL: publicURL, authToken: settings.authToken ?? "")
             switch try TwilioVoiceDecoder.decode(params) {
-            case .skipped(let reason):
-                return InboundBatch(events: [], skipped: [SkippedRecord(reason: reason, malformed: false)])
+            case .skipped(let reason, let code):
+                return InboundBatch(events: [], skipped: [SkippedRecord(reason: reason, malformed: false, code: code)])
             case .call(let call):
                 return batch([(call, SkippedRecord(reason: "", malformed: false))])
             }
@@ -86,13 +86,22 @@ public struct PhoneLogAdapter: RecordBatchAdapter {
         return batch(calls.map { ($0.call, SkippedRecord(line: $0.line, reason: "", malformed: false)) }, skipped: skipped)
     }
 
-    /// `where` locates each call in the request, for the records that are skipped.
+    /// `where` locates each call in the request, for the records that are skipped. A call the
+    /// pipeline could not store as it stands (a NUL in a field, an impossible time) is a broken
+    /// record of its own, so it does not cost the rest of the batch.
     private func batch(_ calls: [(CallRecord, where: SkippedRecord)], skipped: [SkippedRecord] = []) -> InboundBatch {
         var events: [InboundEvent] = [], left = skipped
+        let now = Date()
         for (call, place) in calls {
             switch call.meaning(plan: settings.numbers) {
-            case .message(let message): events.append(.message(message))
-            case .skipped(let reason): left.append(SkippedRecord(line: place.line, item: place.item, reason: reason, malformed: false))
+            case .message(let message):
+                if let problem = InboundEvent.message(message).storageProblem(receivedAt: now) {
+                    left.append(SkippedRecord(line: place.line, item: place.item, reason: problem.message, malformed: true, code: problem.code))
+                } else {
+                    events.append(.message(message))
+                }
+            case .skipped(let reason, let code):
+                left.append(SkippedRecord(line: place.line, item: place.item, reason: reason, malformed: false, code: code))
             }
         }
         return InboundBatch(events: events, skipped: left.sorted { ($0.line ?? $0.item ?? 0) < ($1.line ?? $1.item ?? 0) })
@@ -100,6 +109,9 @@ public struct PhoneLogAdapter: RecordBatchAdapter {
 
     private func checkPost(_ request: InboundRequest, types: [String]) throws(InboundError) {
         guard request.method == "POST" else { throw .methodNotAllowed("this hook accepts POST only") }
+        if settings.hookClosed {
+            throw .forbidden("this adapter reads its CDR file ('watch'); its hook takes posts only with 'secret_env' or 'open: true'")
+        }
         if let secret = settings.secret {
             guard let header = request.header(Self.signatureHeader) else {
                 throw .unauthorized("missing \(Self.signatureHeader) header")

@@ -23,8 +23,13 @@ public struct PhoneLogSettings: Sendable {
     public var accountSID: String?
     /// Signs Twilio's callbacks and authenticates calls to its API.
     public var authToken: String?
-    /// Optional HMAC-SHA256 over the body of `asterisk-cdr` and `json` posts (`X-Switchboard-Signature`).
+    /// HMAC-SHA256 over the body of `asterisk-cdr` and `json` posts (`X-Switchboard-Signature`):
+    /// required unless `open: true` (call records create customers, so the hook is never open by
+    /// omission). `twilio-voice` is signed with the account's auth token instead.
     public var secret: HMACKey?
+    /// A `watch`ed CDR file with neither `secret_env` nor `open: true`: the hook refuses every post
+    /// (403), since nothing was said about who may post.
+    public var hookClosed: Bool
     /// How replies (call-backs) are placed; nil: this line cannot place calls.
     public var originate: OriginateSettings?
     /// A CDR file the gateway tails itself (`watch:`), instead of or besides the PBX posting rows.
@@ -46,8 +51,9 @@ public struct PhoneLogSettings: Sendable {
     public init(
         format: Format, numbers: PhoneNumberPlan = PhoneNumberPlan(), cdr: AsteriskCDRDecoder = AsteriskCDRDecoder(),
         json: JSONCallMap = JSONCallMap(), accountSID: String? = nil, authToken: String? = nil, secret: HMACKey? = nil,
-        originate: OriginateSettings? = nil, watch: CDRWatch? = nil
+        originate: OriginateSettings? = nil, watch: CDRWatch? = nil, hookClosed: Bool = false
     ) {
+        self.hookClosed = hookClosed
         self.format = format
         self.numbers = numbers
         self.cdr = cdr
@@ -83,7 +89,18 @@ public struct PhoneLogSettings: Sendable {
             countryCode: countryCode, trunkPrefix: trunk,
             maxExtensionLength: config.int("max_extension_length", default: 5, range: 1...9) ?? 5)
 
-        secret = config.has("secret_env") ? config.secret("secret_env").map(HMACKey.init) : nil
+        let watching = format == .asteriskCDR && config.has("watch")
+        if format == .twilioVoice {
+            secret = nil
+            hookClosed = false
+        } else if watching, !config.has("secret_env"), !config.has("open") {
+            // Rows come from the watched file; nobody needs the hook, so it stays shut.
+            secret = nil
+            hookClosed = true
+        } else {
+            secret = config.hookAccess().secret.map(HMACKey.init)
+            hookClosed = false
+        }
         cdr = Self.readCDR(config, applies: format == .asteriskCDR)
         json = JSONCallMap(config: config, applies: format == .json)
 
@@ -94,8 +111,11 @@ public struct PhoneLogSettings: Sendable {
         }
         authToken = config.has("auth_token_env") || twilio ? config.secret("auth_token_env", required: twilio) : nil
         if twilio, accountSID == nil { config.problem(nil, "missing required key 'account_sid' (format twilio-voice)") }
-        if format == .twilioVoice, config.has("secret_env") {
-            config.problem("secret_env", "format twilio-voice is signed with the account's auth token; 'secret_env' does not apply")
+        if format == .twilioVoice {
+            for key in ["secret_env", "open"] where config.has(key) {
+                _ = config.node(key)
+                config.problem(key, "format twilio-voice is signed with the account's auth token; '\(key)' does not apply")
+            }
         }
         originate = config.section("originate").map {
             OriginateSettings(config: $0, accountSID: accountSID, authToken: authToken)

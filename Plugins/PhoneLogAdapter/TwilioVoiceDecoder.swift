@@ -15,7 +15,8 @@ public enum TwilioVoiceDecoder {
     /// What one callback is.
     public enum Decoded: Sendable {
         case call(CallRecord)
-        case skipped(String)
+        /// Nothing final to record, with the reason and a short code for the metrics.
+        case skipped(String, code: String)
     }
 
     public static func decode(_ params: [(name: String, value: String)]) throws(InboundError) -> Decoded {
@@ -30,17 +31,17 @@ public enum TwilioVoiceDecoder {
         guard let status = p["CallStatus"]?.lowercased() else {
             if let recording = p["RecordingSid"] {
                 return .skipped("recording \(recording) of call \(sid) (\(p["RecordingStatus"] ?? "status unknown")): "
-                    + "a recording callback names no caller; send RecordingUrl with the call's status callback instead")
+                    + "a recording callback names no caller; send RecordingUrl with the call's status callback instead", code: "recording_callback")
             }
             throw .malformed("not a Twilio Voice callback: 'CallStatus' is missing")
         }
         if let parent = p["ParentCallSid"] {
-            return .skipped("child leg \(sid) of call \(parent) (\(status)): the parent call is recorded")
+            return .skipped("child leg \(sid) of call \(parent) (\(status)): the parent call is recorded", code: "child_call_leg")
         }
         let outcome: CallOutcome
         switch status {
         case "queued", "initiated", "ringing", "in-progress", "answered":
-            return .skipped("call \(sid) is \(status); it is recorded when it ends")
+            return .skipped("call \(sid) is \(status); it is recorded when it ends", code: "intermediate_status")
         case "completed": outcome = .answered
         case "busy": outcome = .busy
         case "no-answer": outcome = .noAnswer

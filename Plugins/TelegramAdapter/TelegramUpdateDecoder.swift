@@ -4,33 +4,40 @@ import SwitchboardAdapterAPI
 /// Turns one Bot API `Update` into events. A pure function of the document, so it is tested on
 /// the corpus files directly.
 ///
-/// What is recorded and why:
+/// What is recorded and why (what is not is an `.ignored` event with its reason, so the hook's
+/// answer and the metrics say so):
 /// - `message`: a customer contact, from `from.id`, threaded on `chat.id` (groups included).
 /// - `edited_message`: an edit of the message with the same `"<chat.id>:<message_id>"`.
-/// - `channel_post` / `edited_channel_post`: ignored. A channel is a broadcast written by its
-///   admins — in practice the business itself — so its posts are not customer contacts, and
+/// - `channel_post` / `edited_channel_post`: `channel_post`. A channel is a broadcast written by
+///   its admins — in practice the business itself — so its posts are not customer contacts, and
 ///   answering them would publish into the channel.
-/// - Service messages (members joining, pins, title changes …) and messages from bots: ignored;
-///   nobody is waiting for an answer, and answering bots invites loops.
+/// - Service messages (members joining, pins, title changes …): `service_message`; messages from
+///   bots: `bot_message`. Nobody is waiting for an answer, and answering bots invites loops.
 /// - Every other update kind (`callback_query`, `my_chat_member`, reactions, business and payment
-///   updates …): ignored with a 2xx, so Telegram does not retry what this adapter does not use.
+///   updates …): `unsupported_event`, with a 2xx, so Telegram does not retry what this adapter
+///   does not use.
 public enum TelegramUpdateDecoder {
-    /// The events of one `Update`; empty when it is deliberately ignored. Throws `.malformed`
-    /// for documents that are not Updates.
+    /// The events of one `Update`. Throws `.malformed` for documents that are not Updates.
     public static func decode(_ update: JSONValue) throws(InboundError) -> [InboundEvent] {
         guard update.objectValue != nil else { throw .malformed("a Telegram Update is a JSON object") }
-        guard update["update_id"]?.int64Value != nil else {
-            throw .malformed("not a Telegram Update: 'update_id' is missing")
+        guard update["update_id"]?.exactInteger != nil else {
+            throw .malformed("not a Telegram Update: 'update_id' is missing (or not a whole number)")
         }
         if let message = update["message"] {
-            return try decodeMessage(message, kind: "message").map { [.message($0)] } ?? []
+            return [try decodeMessage(message, kind: "message").map(InboundEvent.message) ?? .ignored(reason: skipReason(message))]
         }
         if let edited = update["edited_message"] {
-            guard let message = try decodeMessage(edited, kind: "edited_message") else { return [] }
-            let editedAt = edited["edit_date"]?.int64Value.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+            guard let message = try decodeMessage(edited, kind: "edited_message") else { return [.ignored(reason: skipReason(edited))] }
+            let editedAt = edited["edit_date"]?.exactInteger.map { Date(timeIntervalSince1970: TimeInterval($0)) }
             return [.edit(message, editedAt: editedAt)]
         }
-        return []
+        if update["channel_post"] != nil || update["edited_channel_post"] != nil { return [.ignored(reason: .channelPost)] }
+        return [.ignored(reason: .unsupportedEvent)]
+    }
+
+    /// Why ``decodeMessage(_:kind:)`` recorded nothing for `message`.
+    static func skipReason(_ message: JSONValue) -> IgnoreReason {
+        message["from"]?["is_bot"]?.boolValue == true ? .botMessage : .serviceMessage
     }
 
     /// The external id of a message: `message_id` is unique only within its chat.
@@ -39,11 +46,12 @@ public enum TelegramUpdateDecoder {
     /// Nil when the message is deliberately not recorded (service message, bot author).
     static func decodeMessage(_ message: JSONValue, kind: String) throws(InboundError) -> InboundMessage? {
         guard message.objectValue != nil else { throw .malformed("'\(kind)' is not an object") }
-        guard let chat = message["chat"], let chatID = chat["id"]?.int64Value else {
-            throw .malformed("'\(kind).chat.id' is missing")
+        // Ids as Telegram writes them: whole numbers (a string or a fraction is no id of Telegram's).
+        guard let chat = message["chat"], let chatID = chat["id"]?.exactInteger else {
+            throw .malformed("'\(kind).chat.id' is missing (or not a whole number)")
         }
-        guard let messageID = message["message_id"]?.int64Value else {
-            throw .malformed("'\(kind).message_id' is missing")
+        guard let messageID = message["message_id"]?.exactInteger else {
+            throw .malformed("'\(kind).message_id' is missing (or not a whole number)")
         }
         if message["from"]?["is_bot"]?.boolValue == true { return nil }
 
@@ -58,14 +66,14 @@ public enum TelegramUpdateDecoder {
         // Anonymous group admins and channels speaking in groups have no `from`: the sending chat
         // is then the best address there is.
         let sender = message["from"] ?? message["sender_chat"] ?? chat
-        guard let senderID = sender["id"]?.int64Value else { throw .malformed("'\(kind).from.id' is missing") }
+        guard let senderID = sender["id"]?.exactInteger else { throw .malformed("'\(kind).from.id' is missing (or not a whole number)") }
 
         var metadata: [String: String] = [:]
         metadata["chat_type"] = chat["type"]?.nonEmptyText
         metadata["chat_title"] = chat["title"]?.nonEmptyText
         metadata["username"] = sender["username"]?.nonEmptyText
         metadata["topic"] = message["message_thread_id"]?.nonEmptyText
-        if let replied = message["reply_to_message"]?["message_id"]?.int64Value {
+        if let replied = message["reply_to_message"]?["message_id"]?.exactInteger {
             metadata["reply_to"] = externalID(chat: chatID, message: replied)
         }
         if message["forward_origin"] != nil || message["forward_from"] != nil || message["forward_date"] != nil {
@@ -77,7 +85,7 @@ public enum TelegramUpdateDecoder {
             from: ChannelIdentity(channel: "telegram", address: String(senderID)),
             customerName: displayName(sender),
             text: text,
-            sentAt: message["date"]?.int64Value.map { Date(timeIntervalSince1970: TimeInterval($0)) },
+            sentAt: message["date"]?.exactInteger.map { Date(timeIntervalSince1970: TimeInterval($0)) },
             threadRef: String(chatID),
             metadata: metadata,
             attachments: attachments)

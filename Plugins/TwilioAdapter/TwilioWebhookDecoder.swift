@@ -8,16 +8,17 @@ import SwitchboardAdapterAPI
 ///   `From` in the `phone` identity namespace, so the same number on WhatsApp or voice is the
 ///   same customer.
 /// - A status callback (`MessageStatus`) about a reply we sent becomes a delivery report;
-///   intermediate states (`queued`, `sending`, `accepted` …) carry no news and are ignored.
+///   intermediate states (`queued`, `sending`, `accepted` …) carry no news and are ignored
+///   (`intermediate_status`, said in the answer and the metrics).
 public enum TwilioWebhookDecoder {
-    /// The events of one webhook; empty for status reports that carry no news. Throws
-    /// `.malformed` when the parameters are no Twilio message webhook.
+    /// The events of one webhook. Throws `.malformed` when the parameters are no Twilio message
+    /// webhook.
     public static func decode(_ params: [(name: String, value: String)]) throws(InboundError) -> [InboundEvent] {
         var first: [String: String] = [:]
         for pair in params where first[pair.name] == nil { first[pair.name] = pair.value }
         let status = (first["MessageStatus"] ?? first["SmsStatus"])?.lowercased()
         if let status, status != "received", status != "receiving" {
-            return try statusUpdate(first, status: status).map { [.deliveryStatus($0)] } ?? []
+            return [try statusUpdate(first, status: status).map(InboundEvent.deliveryStatus) ?? .ignored(reason: .intermediateStatus)]
         }
         return [.message(try message(first))]
     }

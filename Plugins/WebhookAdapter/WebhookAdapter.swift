@@ -40,9 +40,14 @@ public struct WebhookAdapter: ChannelAdapter {
     func decode(_ item: JSONValue, position: Int?) throws(InboundError) -> InboundMessage {
         let map = settings.inbound
         let at = position.map { " in item \($0)" } ?? ""
+        // Ids and addresses are compared as the exact text sent: a string, or a whole number's
+        // digits (never through a Double, where two 20-digit ids become one).
         func required(_ pointer: JSONPointer, _ name: String) throws(InboundError) -> String {
-            guard let value = item[pointer: pointer]?.text?.trimmed, !value.isEmpty else {
+            guard let found = item[pointer: pointer], found.text?.trimmed.isEmpty == false else {
                 throw .malformed("missing '\(name)' at JSON pointer \(pointer)\(at)")
+            }
+            guard let value = found.idText?.trimmed, !value.isEmpty else {
+                throw .malformed("'\(name)' at JSON pointer \(pointer)\(at) must be a string or a whole number")
             }
             return value
         }
@@ -52,7 +57,7 @@ public struct WebhookAdapter: ChannelAdapter {
         var sentAt: Date?
         if let pointer = map.sentAt, let raw = item[pointer: pointer]?.text {
             guard let date = Timestamps.parse(raw) else {
-                throw .malformed("'sent_at' at JSON pointer \(pointer)\(at) is not ISO 8601 or epoch seconds: \(raw.prefix(40))")
+                throw .malformed("'sent_at' at JSON pointer \(pointer)\(at) is not a plausible time in ISO 8601 or epoch seconds: \(raw.prefix(40))")
             }
             sentAt = date
         }

@@ -13,6 +13,9 @@ public struct WebhookSettings: Sendable {
 
     public static let signatureHeader = "X-Switchboard-Signature"
 
+    /// Who may post: a secret (`X-Switchboard-Signature` required) or, with `open: true`, anyone.
+    public var access: HookAccess
+    /// The HMAC key of ``access``'s secret: signs replies and checks posts.
     public var secret: HMACKey?
     public var inbound: InboundMap
     public var outboundURL: String
@@ -24,7 +27,9 @@ public struct WebhookSettings: Sendable {
 
     /// Reads and validates the section; problems go to the section's diagnostics.
     public init(id: String, config: ConfigSection) {
-        secret = (config.has("secret_env") ? config.secret("secret_env") : nil).map(HMACKey.init)
+        // This hook creates customers and messages: never open by omission.
+        access = config.hookAccess()
+        secret = access.secret.map(HMACKey.init)
         let inboundSection = config.section("inbound")
         func pointer(_ key: String, default value: String?) -> JSONPointer? {
             guard let p = inboundSection?.string(key) else { return value.flatMap(JSONPointer.init) }

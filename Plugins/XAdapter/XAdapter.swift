@@ -4,7 +4,8 @@ import SwitchboardAdapterAPI
 /// X direct messages (`type: x`) through the Account Activity API webhook; replies through the
 /// v2 DM endpoint.
 ///
-/// `GET ?crc_token=` is answered with the CRC response; every POST must carry a valid
+/// `GET ?crc_token=` is answered with the CRC response, for tokens of X's shape only and at X's
+/// pace (``XCRCToken``, ``XCRCRateLimit``); every POST must carry a valid
 /// `x-twitter-webhooks-signature`. Public mentions are recorded, but answered in public only when
 /// `public_replies: true`.
 public struct XAdapter: ChannelAdapter {
@@ -19,13 +20,19 @@ public struct XAdapter: ChannelAdapter {
     public let settings: XSettings
     private let transport: any HTTPTransport
     private let now: @Sendable () -> Date
+    private let crcLimiter: XCRCLimiter
 
-    /// An adapter sending through `transport`; `now` dates rate-limit windows (tests pin it).
-    public init(id: String, settings: XSettings, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init) {
+    /// An adapter sending through `transport`; `now` dates rate-limit windows (tests pin it);
+    /// `crcRateLimit` bounds how often the CRC handshake is answered.
+    public init(
+        id: String, settings: XSettings, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init,
+        crcRateLimit: XCRCRateLimit = .standard
+    ) {
         self.id = id
         self.settings = settings
         self.transport = transport
         self.now = now
+        self.crcLimiter = XCRCLimiter(crcRateLimit)
     }
 
     /// DMs hold up to 10 000 characters. X lets an account write only to people who allow it, so
@@ -40,6 +47,14 @@ public struct XAdapter: ChannelAdapter {
         case "GET":
             guard let token = request.query["crc_token"], !token.isEmpty else {
                 throw InboundError.malformed("a GET to this hook is X's CRC check and needs ?crc_token=")
+            }
+            // The answer is the signature a POST of the token would carry (see XCRCToken).
+            guard XCRCToken.isAcceptable(token) else {
+                throw InboundError.malformed(
+                    "crc_token is not a token X sends (1–\(XCRCToken.maxLength) characters of A–Z a–z 0–9 - _ . ~ + / =, not JSON)")
+            }
+            guard crcLimiter.allow(at: now()) else {
+                throw InboundError.rateLimited("CRC checks on this hook are answered at most \(crcLimiter.limit.burst) at once, then one every \(Int(crcLimiter.limit.interval)) s")
             }
             return .respond(
                 status: 200, contentType: "application/json",

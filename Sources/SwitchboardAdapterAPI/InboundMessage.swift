@@ -11,6 +11,47 @@ public enum InboundEvent: Sendable {
     /// message carries the new text. Recorded as an edit of the original, never as a new contact
     /// (if the original was never received, the edited message is stored as it stands).
     case edit(InboundMessage, editedAt: Date?)
+    /// Something the channel sent that is deliberately not stored (another account's message, a
+    /// typing indicator, our own message echoed back). The pipeline never hands it to the store:
+    /// it counts it in the hook's answer (`ignored_reasons`) and in
+    /// `switchboard_inbound_ignored_total{adapter,reason}`, so a 2xx never hides a lost message.
+    case ignored(reason: IgnoreReason)
+}
+
+/// Why something a channel sent is not stored: a short, stable code (`other_phone_number`,
+/// `unsupported_event`). It is a metrics label and part of the hook's answer, so it names a kind
+/// of thing, never a value from the request.
+public struct IgnoreReason: Sendable, Hashable, CustomStringConvertible {
+    /// The code: lower-case letters, digits and `_`.
+    public let code: String
+
+    public init(_ code: String) { self.code = code }
+
+    public var description: String { code }
+
+    /// A message for another phone number of the same Meta app (WhatsApp `metadata.phone_number_id`).
+    public static let otherPhoneNumber = IgnoreReason("other_phone_number")
+    /// A delivery for another account of the same app (X `for_user_id`).
+    public static let otherAccount = IgnoreReason("other_account")
+    /// Our own message echoed back by the platform.
+    public static let ownMessage = IgnoreReason("own_message")
+    /// An event kind this adapter does not record (typing, follows, template updates, opt-ins …).
+    public static let unsupportedEvent = IgnoreReason("unsupported_event")
+    /// A delivery report in a state that carries no news (`queued`, `sending`) or that is unknown.
+    public static let intermediateStatus = IgnoreReason("intermediate_status")
+    /// A delivery report about a message the gateway never sent (kept for an hour in case the send
+    /// call's answer is late; set by the pipeline).
+    public static let statusForUnknownMessage = IgnoreReason("status_for_unknown_message")
+    /// A message without the sender or id it could be stored under.
+    public static let missingSender = IgnoreReason("missing_sender")
+    /// A public post or tweet that neither mentions nor answers our account, or a retweet.
+    public static let notAddressedToUs = IgnoreReason("not_addressed_to_us")
+    /// A broadcast channel's post (written by the business itself, not a customer).
+    public static let channelPost = IgnoreReason("channel_post")
+    /// A service message (members joining, pins, title changes): nobody waits for an answer.
+    public static let serviceMessage = IgnoreReason("service_message")
+    /// A message written by a bot: answering bots invites loops.
+    public static let botMessage = IgnoreReason("bot_message")
 }
 
 /// Something that came with a message besides text: media, a document, a location, a contact card.

@@ -58,6 +58,8 @@ public enum InboundError: Error, Sendable, Equatable {
     case methodNotAllowed(String)
     /// A handshake that failed (wrong verify token): 403.
     case forbidden(String)
+    /// Asked more often than the channel ever asks (a handshake hammered by a stranger): 429.
+    case rateLimited(String)
 
     public var status: Int {
         switch self {
@@ -65,6 +67,7 @@ public enum InboundError: Error, Sendable, Equatable {
         case .malformed: 400
         case .methodNotAllowed: 405
         case .forbidden: 403
+        case .rateLimited: 429
         }
     }
 
@@ -74,12 +77,13 @@ public enum InboundError: Error, Sendable, Equatable {
         case .malformed: "malformed"
         case .methodNotAllowed: "method_not_allowed"
         case .forbidden: "forbidden"
+        case .rateLimited: "rate_limited"
         }
     }
 
     public var reason: String {
         switch self {
-        case .unauthorized(let r), .malformed(let r), .methodNotAllowed(let r), .forbidden(let r): r
+        case .unauthorized(let r), .malformed(let r), .methodNotAllowed(let r), .forbidden(let r), .rateLimited(let r): r
         }
     }
 }
@@ -96,13 +100,20 @@ public struct SkippedRecord: Sendable, Equatable {
     /// True when the record is broken (the sender should fix it); false when it was understood
     /// and simply concerns no customer (an internal call, an intermediate call status).
     public var malformed: Bool
+    /// A short stable code for the metrics (`internal_call`); nil: `malformed_record` or
+    /// `skipped_record` by ``malformed``.
+    public var code: String?
 
-    public init(line: Int? = nil, item: Int? = nil, reason: String, malformed: Bool) {
+    public init(line: Int? = nil, item: Int? = nil, reason: String, malformed: Bool, code: String? = nil) {
         self.line = line
         self.item = item
         self.reason = reason
         self.malformed = malformed
+        self.code = code
     }
+
+    /// The code counted in `switchboard_inbound_ignored_total{reason}`.
+    public var metricCode: String { code ?? (malformed ? "malformed_record" : "skipped_record") }
 }
 
 /// What an adapter made of a request that carries many independent records: the events of the

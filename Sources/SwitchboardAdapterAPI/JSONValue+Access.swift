@@ -41,4 +41,22 @@ extension JSONValue {
         guard let text, !text.isEmpty else { return nil }
         return text
     }
+
+    /// An id as the exact text the channel sent: a non-empty string as it is, or a whole number's
+    /// digits (beyond 64 bits too). Nil for anything else — a fraction or a number too long to
+    /// have been read exactly — so two different ids never compare equal.
+    public var idText: String? {
+        switch self {
+        case .string(let s): s.isEmpty ? nil : s
+        case .integer(let i): String(i)
+        default: nil
+        }
+    }
+
+    /// A whole number written as one (no fraction, no quotes) that fits 64 bits: platform ids
+    /// that are numbers. Nil for anything else, so `5.0` or `"5"` are never the id 5.
+    public var exactInteger: Int64? {
+        if case .integer(let i) = self { return i }
+        return nil
+    }
 }

@@ -5,7 +5,8 @@ public enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
     case number(Double)
-    /// Integers kept exactly (platform ids exceed 2^53).
+    /// Integers kept exactly (platform ids exceed 2^53). A whole number beyond 64 bits is parsed
+    /// as `.string` of its exact digits, so two different ids never become one.
     case integer(Int64)
     case string(String)
     case array([JSONValue])
@@ -54,17 +55,35 @@ public enum JSONValue: Sendable, Equatable, Codable {
         case let s as String: self = .string(s)
         case let o as [String: Any]: self = .object(o.mapValues(JSONValue.init(foundation:)))
         case let a as [Any]: self = .array(a.map(JSONValue.init(foundation:)))
+        case let n as NSDecimalNumber:
+            // Foundation's answer for numbers beyond 64 bits (and long fractions). A whole number
+            // below 10^38 was read digit for digit, so its digits are kept exactly; anything longer
+            // may have lost digits and stays a (lossy) `.number`, which is never taken as an id.
+            self = Self.exactDigits(n.decimalValue).map(JSONValue.string) ?? .number(n.doubleValue)
         case let n as NSNumber:
             // Foundation gives every JSON number and boolean as NSNumber; its type code tells them
-            // apart (`c` for true/false, `d` for a fraction, integer codes otherwise).
+            // apart (`c` for true/false, `d` for a fraction, `Q` for an unsigned 64-bit integer,
+            // signed integer codes otherwise).
             switch String(cString: n.objCType) {
             case "c", "B": self = .bool(n.boolValue)
             case "d", "f": self = .number(n.doubleValue)
+            case "Q", "L", "I", "S", "C":
+                let unsigned = n.uint64Value
+                self = Int64(exactly: unsigned).map(JSONValue.integer) ?? .string(String(unsigned))
             default: self = .integer(n.int64Value)
             }
         case let b as Bool: self = .bool(b)
         default: self = .null
         }
+    }
+
+    /// The decimal digits of a whole number below 10^38 (where `Decimal` holds every digit), nil
+    /// for fractions and for numbers that may have lost digits.
+    static func exactDigits(_ value: Decimal) -> String? {
+        guard value.isFinite, value.exponent >= 0 else { return nil }
+        let significantDigits = value.significand.magnitude.description.count
+        guard significantDigits + Int(value.exponent) <= 38 else { return nil }
+        return value.description
     }
 
     /// The value at an RFC 6901 pointer (`/a/b/0`), or nil.

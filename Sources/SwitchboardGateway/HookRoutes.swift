@@ -29,21 +29,43 @@ struct HookRoutes {
         switch try await pipeline.receive(adapter: adapterID, request: inbound) {
         case .respond(let status, let contentType, let bytes):
             return JSONResponse.bytes(bytes, status: .init(code: status), contentType: contentType)
-        case .accepted(let stored, let duplicates, let ignored, let skipped):
-            // Written by hand: this answer goes out once per inbound request, and a JSONEncoder costs
-            // more than everything else in it.
-            let ids = (stored + duplicates).map(String.init).joined(separator: ",")
-            var json = #"{"duplicates":\#(duplicates.count),"ignored":\#(ignored),"messages":[\#(ids)],"stored":\#(stored.count)"#
-            if !skipped.isEmpty {
-                let records = SkippedList(
-                    rejected: skipped.filter(\.malformed).map(SkippedList.Record.init),
-                    skipped: skipped.filter { !$0.malformed }.map(SkippedList.Record.init))
-                let extra = String(decoding: try JSONEncoder().encode(records), as: UTF8.self)
-                json += "," + extra.dropFirst().dropLast()
-            }
-            json += "}"
-            return JSONResponse.bytes(Array(json.utf8))
+        case .accepted(let answer):
+            return JSONResponse.bytes(Self.json(answer))
         }
+    }
+
+    /// The 2xx answer: `{"duplicates","ignored","messages","stored"}` always; `status_updates`
+    /// (reports applied to replies), `ignored_reasons` (`[{"reason","count"}]`: what was not stored
+    /// and why) and a batch's `rejected`/`skipped` records only when there are any.
+    /// Written by hand: this answer goes out once per inbound request, and a JSONEncoder costs
+    /// more than everything else in it.
+    static func json(_ answer: InboundAcceptance) -> [UInt8] {
+        let ids = (answer.stored + answer.duplicates).map(String.init).joined(separator: ",")
+        var json = #"{"duplicates":\#(answer.duplicates.count),"ignored":\#(answer.ignoredTotal),"#
+        if !answer.ignored.isEmpty {
+            let reasons = answer.ignored.map { #"{"count":\#($0.count),"reason":"\#(Self.code($0.reason))"}"# }
+            json += #""ignored_reasons":[\#(reasons.joined(separator: ","))],"#
+        }
+        json += #""messages":[\#(ids)],"#
+        if answer.statusUpdates > 0 { json += #""status_updates":\#(answer.statusUpdates),"# }
+        json += #""stored":\#(answer.stored.count)"#
+        if !answer.skipped.isEmpty {
+            let records = SkippedList(
+                rejected: answer.skipped.filter(\.malformed).map(SkippedList.Record.init),
+                skipped: answer.skipped.filter { !$0.malformed }.map(SkippedList.Record.init))
+            let extra = String(decoding: (try? JSONEncoder().encode(records)) ?? Data("{}".utf8), as: UTF8.self)
+            if extra.count > 2 { json += "," + extra.dropFirst().dropLast() }
+        }
+        json += "}"
+        return Array(json.utf8)
+    }
+
+    /// Reasons are codes of letters, digits, `_` and `-` (``IgnoreReason``): nothing to escape in
+    /// JSON; anything else is dropped rather than trusted.
+    private static func code(_ reason: String) -> String {
+        String(String.UnicodeScalarView(reason.unicodeScalars.filter {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
+        }))
     }
 }
 

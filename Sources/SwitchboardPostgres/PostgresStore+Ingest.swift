@@ -23,6 +23,7 @@ extension PostgresStore {
                 case .edit(let message, let editedAt):
                     try await group.flush(db)
                     outcomes.append(try await Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, group: &group))
+                case .ignored(let reason): outcomes.append(.ignored(reason: reason.code))  // never handed over by the pipeline
                 }
             }
             try await group.flush(db)
@@ -226,7 +227,7 @@ extension PostgresStore {
                 ON CONFLICT DO NOTHING
                 """)
             try await db.execute("DELETE FROM early_statuses WHERE received_at < \(received - 3600)")
-            return .ignored(reason: "status_for_unknown_message")
+            return .ignored(reason: IgnoreReason.statusForUnknownMessage.code)
         }
         let id: Int64 = try row["id"]
         try await advanceDelivery(db, message: id, current: try row["delivery_state"], to: update.state, error: update.error)

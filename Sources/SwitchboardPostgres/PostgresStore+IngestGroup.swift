@@ -57,7 +57,7 @@ struct IngestGroup {
             let message: InboundMessage
             switch item.event {
             case .message(let m), .edit(let m, _): message = m
-            case .deliveryStatus: continue
+            case .deliveryStatus, .ignored: continue
             }
             adapters.append(item.adapter)
             externalIDs.append(message.externalID)

@@ -16,6 +16,7 @@ extension SQLiteStore {
                     try Self.applyDeliveryStatus(db, adapter: item.adapter, update: update)
                 case .edit(let message, let editedAt):
                     try Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, loads: &loads)
+                case .ignored(let reason): .ignored(reason: reason.code)  // never handed over by the pipeline
                 }
             }
         }
@@ -229,7 +230,7 @@ extension SQLiteStore {
                 INSERT OR IGNORE INTO early_statuses (adapter, external_id, state, error, received_at) VALUES (?, ?, ?, ?, ?)
                 """, arguments: [adapter, update.externalID, update.state.rawValue, update.error, Date().epoch])
             try db.execute(sql: "DELETE FROM early_statuses WHERE received_at < ?", arguments: [Date().epoch - 3600])
-            return .ignored(reason: "status_for_unknown_message")
+            return .ignored(reason: IgnoreReason.statusForUnknownMessage.code)
         }
         let id: Int64 = row["id"]
         try advanceDelivery(db, message: id, current: row["delivery_state"], to: update.state, error: update.error)

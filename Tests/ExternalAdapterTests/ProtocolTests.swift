@@ -110,5 +110,21 @@ import Testing
             return
         }
         #expect(raw == [0, 1])
+
+        // What the process did not pass on is said, with a reason code (anything else is counted
+        // under one code: it becomes a metrics label).
+        guard case .events(let ignored) = try result(
+            #"{"id":1,"status":200,"inbound":[{"type":"ignored","reason":"bot_message"},{"type":"ignored","reason":"Not A Code!"},{"type":"ignored"},{"id":"m1","from":"u","text":"x"}]}"#
+        ) else {
+            Issue.record("expected events")
+            return
+        }
+        #expect(ignored.count == 4)
+        #expect(ignored.prefix(3).map { if case .ignored(let r) = $0 { r.code } else { "" } } == ["bot_message", "adapter_ignored", "adapter_ignored"])
+        // Ids are exact text: a fraction is no id.
+        guard case .respond(502, _, _) = try result(#"{"id":1,"status":200,"inbound":[{"id":1.5,"from":"u","text":"x"}]}"#) else {
+            Issue.record("a fractional id should be refused")
+            return
+        }
     }
 }

@@ -24,6 +24,7 @@ import Testing
             ("config", map([("api_base", scalar("https://slack.com")), ("channels", ConfigNode(.list([scalar("C1")]), line: 1))])),
             ("deliver_timeout", scalar("5s")),
             ("identity", scalar("slack-acme")),
+            ("open", scalar("true")),
         ], environment: ["GW_SLACK_TOKEN": "xoxb-1", "PATH": "/bin", "SB_TOKEN_ANA": "agent-secret"])
         #expect(problems.isEmpty)
         #expect(s.command == ["python3", "adapters/slack.py"])
@@ -33,6 +34,7 @@ import Testing
         #expect(s.deliverTimeout == .seconds(5))
         #expect(s.requestTimeout == .seconds(10))
         #expect(s.identityChannel == "slack-acme")
+        #expect(s.hookAccess == .open)
     }
 
     @Test func reportsProblemsWithTheirLines() {
@@ -44,9 +46,32 @@ import Testing
         #expect(s.identityChannel == "slack")
         #expect(problems == [
             "t.yaml:1: adapters[0]: missing required key 'command' (a list: the program and its arguments)",
+            "t.yaml:1: adapters[0]: anyone could post customer messages to this hook: set 'secret_env' (the name of an environment variable holding a shared secret), or 'open: true' if something in front of the gateway checks the senders",
             "t.yaml:3: adapters[0]: unknown key 'comand'",
             "t.yaml:4: adapters[0].deliver_timeout: 'soon' is not a duration (use e.g. 250ms, 5s, 30m, 24h, 1h30m)",
             "t.yaml:7: adapters[0].env_from.SLACK_BOT_TOKEN: environment variable NOT_SET is not set",
         ])
+    }
+
+    @Test func aSecretMakesTheGatewayCheckHookPostsBeforeForwarding() async throws {
+        let (s, problems) = read([
+            ("command", ConfigNode(.list([scalar("true")]), line: 2)), ("secret_env", scalar("HOOK_SECRET", 3)),
+        ], environment: ["HOOK_SECRET": "k"])
+        #expect(problems.isEmpty)
+        #expect(s.hookAccess == .secret("k"))
+        let adapter = ExternalAdapter(id: "ext", settings: s, logger: LogRecords().logger(adapter: "ext"))
+        let body = Array(#"{"event":"forged"}"#.utf8)
+        for signature in [nil, "sha256=" + Signatures.hmacSHA256Hex(key: "guess", body)] {
+            let error = await #expect(throws: InboundError.self) {
+                try await adapter.receive(InboundRequest(
+                    method: "POST", path: "/hooks/ext", headers: signature.map { [("X-Switchboard-Signature", $0)] } ?? [], body: body))
+            }
+            #expect(error?.status == 401)
+        }
+        // Signed, it goes on to the process (none runs here: 503, so the sender retries).
+        let signed = try await adapter.receive(InboundRequest(
+            method: "POST", path: "/hooks/ext", headers: [("X-Switchboard-Signature", "sha256=" + Signatures.hmacSHA256Hex(key: "k", body))], body: body))
+        guard case .respond(let status, _, _) = signed else { Issue.record("expected an answer"); return }
+        #expect(status == 503)
     }
 }

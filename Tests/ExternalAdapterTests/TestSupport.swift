@@ -111,8 +111,9 @@ struct Harness {
         ((try? String(contentsOfFile: ackFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
+    /// Generous: starting a process (an interpreter) on a loaded CI machine can take many seconds.
     func ready() async -> Bool {
-        await eventually { adapter.state == .running }
+        await eventually(60) { adapter.state == .running }
     }
 
     /// Cancels the run (a gateway shutdown) and waits for it to end.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PhoneLogAdapter
 import SwitchboardAdapterAPI
 import Testing
@@ -227,5 +228,62 @@ struct AsteriskCDRTests {
         await #expect(throws: InboundError.malformed("format asterisk-cdr takes text/csv, not application/json")) {
             _ = try await open.receiveRecords(post(body, type: "application/json"))
         }
+    }
+
+    /// The attack: without a secret, anyone who reaches the hook could post a forged call record
+    /// (a "missed call" from any number, in any customer's conversation). Now the hook must say
+    /// who may post, and check-config names the line when it does not.
+    @Test func aHookWithoutSecretOrOpenIsAConfigurationProblem() throws {
+        for format in ["asterisk-cdr", "json"] {
+            let (section, diagnostics) = phoneSection([("format", scalar(format)), ("country_code", scalar("34"))])
+            _ = PhoneLogSettings(config: section)
+            let problems = diagnostics.problems.map(\.description)
+            #expect(problems == [
+                "switchboard.yaml:1: adapters[0]: anyone could post customer messages to this hook: set 'secret_env' (the name of an environment variable holding a shared secret), or 'open: true' if something in front of the gateway checks the senders",
+            ], "\(format)")
+        }
+        let (both, diagnostics) = phoneSection([("format", scalar("json")), ("secret_env", scalar("S")), ("open", scalar("true"))], env: ["S": "x"])
+        _ = PhoneLogSettings(config: both)
+        #expect(diagnostics.problems.map(\.description).contains { $0.hasPrefix("switchboard.yaml:4: adapters[0].open: 'open: true' and 'secret_env' contradict") })
+        // Twilio signs with the account's auth token: nothing to choose there.
+        let (_, twilio) = try phoneAdapter(
+            [("format", scalar("twilio-voice")), ("account_sid", scalar("AC1")), ("auth_token_env", scalar("T"))], env: ["T": "t"])
+        #expect(twilio.isEmpty)
+    }
+
+    @Test func aForgedCallRecordIsRefusedWithoutTheSecret() async throws {
+        let (adapter, problems) = try phoneAdapter(
+            [("format", scalar("asterisk-cdr")), ("country_code", scalar("34")), ("secret_env", scalar("CDR_SECRET"))],
+            env: ["CDR_SECRET": "s3cret"])
+        #expect(problems.isEmpty)
+        let row = #""","0034600999999","910000000","from-pstn","","PJSIP/trunk-01","PJSIP/1001-02","Dial","","2024-06-10 08:00:00","","2024-06-10 08:01:00",60,0,"NO ANSWER","DOCUMENTATION","forged.1",""#
+        let forged = Array((row + "\n").utf8)
+        for signature in [nil, "sha256=" + Signatures.hmacSHA256Hex(key: "guess", forged)] {
+            let error = await #expect(throws: InboundError.self) {
+                _ = try await adapter.receiveRecords(post(forged, headers: signature.map { [("X-Switchboard-Signature", $0)] } ?? []))
+            }
+            #expect(error?.status == 401)
+        }
+    }
+
+    @Test func aWatchedFileWithoutSecretKeepsTheHookShut() async throws {
+        let (section, diagnostics) = phoneSection([("format", scalar("asterisk-cdr")), ("watch", scalar("/tmp/none.csv"))])
+        let context = AdapterContext(logger: Logger(label: "test"), transport: CapturingTransport(), publicURL: "")
+        let built = try PhoneLogAdapterFactory().makeAdapter(id: "pbx", config: section, context: context)
+        section.finish()
+        let adapter = try #require(built as? WatchingPhoneLogAdapter)
+        #expect(diagnostics.problems.isEmpty, "a watched file needs no hook")
+        let error = await #expect(throws: InboundError.self) { _ = try await adapter.base.receiveRecords(post(Array("x\n".utf8))) }
+        #expect(error?.status == 403)
+    }
+
+    @Test func aRowTheStoresCouldNotKeepIsRejectedAlone() async throws {
+        let (adapter, _) = try phoneAdapter([("format", scalar("json")), ("country_code", scalar("34"))])
+        let body = #"[{"call_id":"c1","from":"+34600111222","disposition":"NO ANSWER"},{"call_id":"c2\u0000x","from":"+34600111223","disposition":"NO ANSWER"},{"call_id":"c3","from":"+34600111224","disposition":"NO ANSWER","start":"99999999999999999999"}]"#
+        let batch = try await adapter.receiveRecords(post(Array(body.utf8), type: "application/json"))
+        #expect(batch.messages.map(\.externalID) == ["c1"])
+        #expect(batch.rejected.map(\.item) == [1, 2])
+        #expect(batch.rejected.first?.reason.contains("NUL") == true)
+        #expect(batch.rejected.first?.metricCode == "nul_character")
     }
 }

@@ -76,6 +76,28 @@ import Testing
         }
     }
 
+    /// A customer known only by a business-scoped user id is answered by that id, in the Cloud
+    /// API's `recipient` field instead of `to`; nothing else is taken for a phone number.
+    @Test func whatsAppReplyToAUserIDGoesToRecipient() async throws {
+        try await withGraph { server, transport in
+            let adapter = MetaTestKit.whatsApp(phoneNumberID: "1111", apiBase: server.baseURL, transport: transport)
+            _ = try await adapter.deliver(reply(to: "US.13491208655302741918", quoted: false))
+            let got = try await server.received(using: transport)
+            #expect(got.first?.json == .object([
+                "messaging_product": .string("whatsapp"),
+                "recipient_type": .string("individual"),
+                "recipient": .string("US.13491208655302741918"),
+                "type": .string("text"),
+                "text": .object(["body": .string("Hola, ¿en qué te ayudo? 😊")]),
+            ]))
+            for bad in ["US.", "us.123", "hello", "+", "US.12 34"] {
+                let failure = await #expect(throws: DeliveryFailure.self) { try await adapter.deliver(reply(to: bad)) }
+                #expect(failure?.permanent == true, "\(bad)")
+            }
+            #expect(try await server.received(using: transport).count == 1, "nothing sent for an address of neither kind")
+        }
+    }
+
     @Test func whatsAppFailuresAreClassified() async throws {
         try await withGraph { server, transport in
             func failure(_ node: String, template: String? = "order_update") async throws -> DeliveryFailure {

@@ -96,6 +96,13 @@ enum MetaTestKit {
         return found.sorted()
     }
 
+    /// A WhatsApp adapter for the phone number a webhook body is addressed to (its first
+    /// `metadata.phone_number_id`), as the operator of that number would configure it.
+    static func whatsApp(for body: [UInt8]) -> WhatsAppAdapter {
+        let number = (try? JSONValue.parse(body))?[pointer: "/entry/0/changes/0/value/metadata/phone_number_id"]?.text
+        return whatsApp(phoneNumberID: number ?? "1122334455667")
+    }
+
     /// The JSON document of a corpus file.
     static func json(_ file: String) throws -> JSONValue {
         try JSONValue.parse(try Corpus.file(file))
@@ -125,6 +132,16 @@ extension Array where Element == InboundEvent {
 
     var metaEdits: [(message: InboundMessage, editedAt: Date?)] {
         compactMap { if case .edit(let m, let at) = $0 { (m, at) } else { nil } }
+    }
+
+    /// The reasons of what was deliberately not passed on, in order.
+    var metaIgnored: [String] {
+        compactMap { if case .ignored(let reason) = $0 { reason.code } else { nil } }
+    }
+
+    /// Everything to be stored (all but `.ignored`).
+    var metaKept: [InboundEvent] {
+        filter { if case .ignored = $0 { false } else { true } }
     }
 }
 

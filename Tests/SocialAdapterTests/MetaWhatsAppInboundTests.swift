@@ -30,19 +30,22 @@ import Testing
         let files = try MetaTestKit.corpusFiles(under: "social/whatsapp")
         #expect(files.count >= 35)
         for file in files {
-            let events = try await MetaTestKit.events(adapter, file: file)
+            let body = try Corpus.file(file)
+            let events = try await MetaTestKit.events(MetaTestKit.whatsApp(for: body), body)
             if file.hasPrefix("social/whatsapp/pywa/") {
-                // A dictionary of test cases is not a webhook: signed, so answered 200 and ignored.
-                #expect(events.isEmpty, "\(file)")
+                // A dictionary of test cases is not a webhook: signed, so answered 200, not stored, said so.
+                #expect(events.metaKept.isEmpty, "\(file)")
+                #expect(events.metaIgnored == ["unsupported_event"], "\(file)")
             } else {
-                #expect(!events.isEmpty, "\(file) produced no event")
+                #expect(!events.metaKept.isEmpty, "\(file) produced no event")
+                #expect(events.metaIgnored.isEmpty, "\(file): \(events.metaIgnored)")
             }
         }
         // Each case of the multi-case files, posted on its own, is a real webhook.
         for file in ["message.json", "message_status.json", "edited_message.json"] {
             for (name, body) in try cases(file) {
-                let events = try await MetaTestKit.events(adapter, body)
-                #expect(events.count == 1, "\(file) case \(name)")
+                let events = try await MetaTestKit.events(MetaTestKit.whatsApp(for: body), body)
+                #expect(events.metaKept.count == 1, "\(file) case \(name)")
             }
         }
     }
@@ -160,7 +163,7 @@ import Testing
             {"from":"34600111222","id":"wamid.I4","timestamp":"1718000003","type":"hologram","hologram":{"id":"h1"}}
           ]}}]}]}
         """#
-        let messages = try await MetaTestKit.events(adapter, Array(body.utf8)).metaMessages
+        let messages = try await MetaTestKit.events(MetaTestKit.whatsApp(phoneNumberID: "2"), Array(body.utf8)).metaMessages
         #expect(messages.map(\.text) == ["Track my order", "Refund", "Stop promotions", "[hologram message]"])
         #expect(messages[0].attachments.first?.details == ["type": "button_reply", "id": "track", "title": "Track my order"])
         #expect(messages[1].attachments.first?.details?["description"] == "Get your money back")
@@ -171,7 +174,8 @@ import Testing
 
     @Test func statusesReportOnOurRepliesByWamid() async throws {
         func status(_ file: String) async throws -> DeliveryStatusUpdate {
-            let updates = try await MetaTestKit.events(adapter, file: "social/whatsapp/pywa_split/message_status__\(file).json").metaStatuses
+            let body = try Corpus.file("social/whatsapp/pywa_split/message_status__\(file).json")
+            let updates = try await MetaTestKit.events(MetaTestKit.whatsApp(for: body), body).metaStatuses
             try #require(updates.count == 1)
             return updates[0]
         }
@@ -190,7 +194,8 @@ import Testing
     }
 
     @Test func editedMessageIsAnEditOfTheOriginal() async throws {
-        let edits = try await MetaTestKit.events(adapter, file: "social/whatsapp/pywa_split/edited_message__image.json").metaEdits
+        let edits = try await MetaTestKit.events(
+            MetaTestKit.whatsApp(phoneNumberID: "106540352242922"), file: "social/whatsapp/pywa_split/edited_message__image.json").metaEdits
         let edit = try #require(edits.first)
         #expect(edits.count == 1)
         #expect(edit.message.externalID == "wamid.HBgLMTQxMjU1NTA4MjkVAgASGBQzQUNCNjk5RDUwNUZGMUZEM0VBRAA=")
@@ -203,7 +208,8 @@ import Testing
     }
 
     @Test func batchedWebhookYieldsEveryMessageAndStatus() async throws {
-        let events = try await MetaTestKit.events(adapter, file: "social/whatsapp/constructed/batched_two_messages_plus_status.json")
+        let events = try await MetaTestKit.events(
+            MetaTestKit.whatsApp(phoneNumberID: "200000000000002"), file: "social/whatsapp/constructed/batched_two_messages_plus_status.json")
         #expect(events.count == 3)
         let messages = events.metaMessages
         #expect(messages.map(\.externalID) == ["wamid.ACCEPTANCE.BATCH.0001", "wamid.ACCEPTANCE.BATCH.0002"])
@@ -219,12 +225,84 @@ import Testing
 
     @Test func otherObjectsAndFieldsAreIgnoredButGarbageIsMalformed() async throws {
         let template = #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"message_template_status_update","value":{"event":"APPROVED"}}]}]}"#
-        #expect(try await MetaTestKit.events(adapter, Array(template.utf8)).isEmpty)
+        #expect(try await MetaTestKit.events(adapter, Array(template.utf8)).metaIgnored == ["unsupported_event"])
         let page = #"{"object":"page","entry":[]}"#
-        #expect(try await MetaTestKit.events(adapter, Array(page.utf8)).isEmpty)
+        #expect(try await MetaTestKit.events(adapter, Array(page.utf8)).metaIgnored == ["unsupported_event"])
         await #expect(throws: InboundError.self) { try await adapter.receive(MetaTestKit.post(Array("not json".utf8))) }
         await #expect(throws: InboundError.malformed("'entry' must be a list")) {
             try await adapter.receive(MetaTestKit.post(Array(#"{"object":"whatsapp_business_account","entry":{}}"#.utf8)))
         }
+    }
+
+    // MARK: another number of the same app, and users known by user id only
+
+    /// The attack: one Meta app serves several numbers through one callback URL, and a message to
+    /// another number was stored here (and answered from the wrong number).
+    @Test func aChangeForAnotherPhoneNumberIsIgnoredAndSaidSo() async throws {
+        let body = Array(#"""
+        {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+          "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550009999","phone_number_id":"999999999"},
+          "contacts":[{"profile":{"name":"Eve"},"wa_id":"34600111222"}],
+          "messages":[{"from":"34600111222","id":"wamid.OTHER.1","timestamp":"1718000000","type":"text","text":{"body":"hi"}},
+                      {"from":"34600111222","id":"wamid.OTHER.2","timestamp":"1718000001","type":"text","text":{"body":"again"}}],
+          "statuses":[{"id":"wamid.OTHER.OUT","status":"read","timestamp":"1718000002","recipient_id":"34600111222"}]}}]}]}
+        """#.utf8)
+        let events = try await MetaTestKit.events(adapter, body)
+        #expect(events.metaKept.isEmpty)
+        #expect(events.metaIgnored == Array(repeating: "other_phone_number", count: 3))
+        // The adapter of that number takes them.
+        #expect(try await MetaTestKit.events(MetaTestKit.whatsApp(phoneNumberID: "999999999"), body).metaMessages.count == 2)
+    }
+
+    /// A user who shares a username instead of their number arrives with a business-scoped user
+    /// id only (`contacts[].user_id`, no `wa_id`, no `from`): it used to be answered 200 and dropped.
+    @Test func aUserKnownOnlyByUserIDIsStoredUnderWhatsAppUser() async throws {
+        let body = Array(#"""
+        {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+          "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"1122334455667"},
+          "contacts":[{"profile":{"name":"Maria","username":"@maria.lopez"},"user_id":"US.13491208655302741918"}],
+          "messages":[{"id":"wamid.BSUID.1","timestamp":"1718000000","type":"text","text":{"body":"hola, soy Maria"}}]}}]}]}
+        """#.utf8)
+        let events = try await MetaTestKit.events(adapter, body)
+        #expect(events.metaIgnored.isEmpty)
+        let m = try #require(events.metaMessages.first)
+        #expect(m.from == ChannelIdentity(channel: "whatsapp-user", address: "US.13491208655302741918"))
+        #expect(m.customerName == "Maria")
+        #expect(m.text == "hola, soy Maria")
+        #expect(m.metadata["whatsapp_username"] == "@maria.lopez")
+
+        // `from_user_id` on the message says the same.
+        let named = Array(#"""
+        {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+          "metadata":{"phone_number_id":"1122334455667"},
+          "contacts":[{"profile":{"name":"A"},"user_id":"BR.1502576394655843"},{"profile":{"name":"B"},"user_id":"BR.77"}],
+          "messages":[{"from_user_id":"BR.77","id":"wamid.BSUID.2","timestamp":"1718000000","type":"text","text":{"body":"x"}}]}}]}]}
+        """#.utf8)
+        let second = try #require(try await MetaTestKit.events(adapter, named).metaMessages.first)
+        #expect(second.from == ChannelIdentity(channel: "whatsapp-user", address: "BR.77"))
+        #expect(second.customerName == "B")
+    }
+
+    @Test func withBothPhoneAndUserIDThePhoneIsTheIdentityAndTheUserIDIsKept() async throws {
+        let body = Array(#"""
+        {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+          "metadata":{"phone_number_id":"1122334455667"},
+          "contacts":[{"profile":{"name":"Kim"},"wa_id":"34600111222","user_id":"ES.4455"}],
+          "messages":[{"from":"34600111222","from_user_id":"ES.4455","id":"wamid.BOTH.1","timestamp":"1718000000","type":"text","text":{"body":"x"}}]}}]}]}
+        """#.utf8)
+        let m = try #require(try await MetaTestKit.events(adapter, body).metaMessages.first)
+        #expect(m.from == ChannelIdentity(channel: "phone", address: "+34600111222"))
+        #expect(m.metadata["whatsapp_user_id"] == "ES.4455")
+        #expect(m.customerName == "Kim")
+    }
+
+    @Test func aMessageNamingNoSenderIsIgnoredWithTheReason() async throws {
+        let body = Array(#"""
+        {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+          "metadata":{"phone_number_id":"1122334455667"},
+          "messages":[{"id":"wamid.NOBODY","timestamp":"1718000000","type":"text","text":{"body":"x"}}],
+          "statuses":[{"id":"wamid.OUT.1","status":"deleted","timestamp":"1718000002"}]}}]}]}
+        """#.utf8)
+        #expect(try await MetaTestKit.events(adapter, body).metaIgnored == ["missing_sender", "intermediate_status"])
     }
 }

@@ -62,6 +62,16 @@ extension InboundResult {
     var statuses: [DeliveryStatusUpdate] {
         events.compactMap { if case .deliveryStatus(let s) = $0 { s } else { nil } }
     }
+
+    /// The reasons of what the adapter deliberately did not pass on, in order.
+    var ignoredReasons: [String] {
+        events.compactMap { if case .ignored(let reason) = $0 { reason.code } else { nil } }
+    }
+
+    /// The events to be stored: everything but `.ignored`.
+    var kept: [InboundEvent] {
+        events.filter { if case .ignored = $0 { false } else { true } }
+    }
 }
 
 /// Runs `body` and returns the ``InboundError`` it threw, or nil.

@@ -30,10 +30,12 @@ struct TelegramAdapterTests {
         for folder in ["zammad/private", "zammad/channel", "constructed"] {
             for file in try Corpus.files(in: "social/telegram/\(folder)", ext: "json") {
                 let body = Array(try Data(contentsOf: file))
-                let events = try await Self.post(body).events
+                let result = try await Self.post(body)
                 let isChannelPost = (try JSONValue.parse(body))[pointer: "/channel_post"] != nil
-                // Channel posts are broadcasts by the channel's admins, not customer contacts.
-                #expect(events.count == (isChannelPost ? 0 : 1), "\(folder)/\(file.lastPathComponent)")
+                // Channel posts are broadcasts by the channel's admins, not customer contacts: not
+                // stored, and said so.
+                #expect(result.kept.count == (isChannelPost ? 0 : 1), "\(folder)/\(file.lastPathComponent)")
+                #expect(result.ignoredReasons == (isChannelPost ? ["channel_post"] : []), "\(folder)/\(file.lastPathComponent)")
                 seen += 1
             }
         }
@@ -162,8 +164,21 @@ struct TelegramAdapterTests {
         let joined = #"{"update_id":1,"message":{"message_id":3,"date":1,"chat":{"id":-5,"type":"group"},"from":{"id":7,"first_name":"A"},"new_chat_members":[{"id":8}]}}"#
         let bot = #"{"update_id":2,"message":{"message_id":4,"date":1,"chat":{"id":-5,"type":"group"},"from":{"id":9,"is_bot":true,"first_name":"B"},"text":"beep"}}"#
         let callback = #"{"update_id":3,"callback_query":{"id":"1","from":{"id":7},"data":"x"}}"#
-        for body in [joined, bot, callback] {
-            #expect(try await Self.post(Array(body.utf8)).events.isEmpty, "\(body)")
+        for (body, reason) in [(joined, "service_message"), (bot, "bot_message"), (callback, "unsupported_event")] {
+            let result = try await Self.post(Array(body.utf8))
+            #expect(result.kept.isEmpty, "\(body)")
+            #expect(result.ignoredReasons == [reason], "\(body)")
+        }
+    }
+
+    @Test func idsAreWholeNumbersAsTelegramWritesThem() async throws {
+        // `5.0` or `"5"` is no message id of Telegram's: refused rather than read as 5.
+        for body in [
+            #"{"update_id":1,"message":{"message_id":5.0,"date":1,"chat":{"id":7,"type":"private"},"from":{"id":7},"text":"a"}}"#,
+            #"{"update_id":1,"message":{"message_id":"5","date":1,"chat":{"id":7,"type":"private"},"from":{"id":7},"text":"a"}}"#,
+            #"{"update_id":1,"message":{"message_id":5,"date":1,"chat":{"id":18446744073709551615,"type":"private"},"from":{"id":7},"text":"a"}}"#,
+        ] {
+            #expect(await inboundError { try await Self.post(Array(body.utf8)) }?.status == 400, "\(body)")
         }
     }
 

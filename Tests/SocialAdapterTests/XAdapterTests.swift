@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SwitchboardAdapterAPI
 import Testing
 import XAdapter
@@ -37,6 +38,7 @@ struct XAdapterTests {
             "direct_message_indicate_typing": (0, 0), "direct_message_mark_read": (0, 1),
             "tweet_create-response": (1, 0), "tweet_create-user_mention": (1, 0),
         ]
+        let ignored = ["direct_message-outgoing": "own_message", "direct_message_indicate_typing": "unsupported_event"]
         let files = try Corpus.files(in: "social/twitter/derived_json", ext: "json")
         #expect(files.count == expected.count)
         for file in files {
@@ -45,7 +47,10 @@ struct XAdapterTests {
             let want = try #require(expected[name], "unexpected corpus file \(name)")
             #expect(result.messages.count == want.messages, "\(name)")
             #expect(result.statuses.count == want.statuses, "\(name)")
-            #expect(result.events.count == want.messages + want.statuses, "\(name)")
+            #expect(result.kept.count == want.messages + want.statuses, "\(name)")
+            // What is not stored is said, with its reason.
+            #expect(result.events.count >= 1, "\(name)")
+            #expect(result.ignoredReasons == (ignored[name].map { [$0] } ?? []), "\(name)")
         }
     }
 
@@ -104,9 +109,13 @@ struct XAdapterTests {
         let retweet = #"{"for_user_id":"2975699229","tweet_create_events":[{"id_str":"6","text":"RT @ScruffyMcG hi","retweeted_status":{},"user":{"id_str":"7"},"entities":{"user_mentions":[{"id_str":"2975699229"}]}}]}"#
         let unrelated = #"{"for_user_id":"2975699229","tweet_create_events":[{"id_str":"8","text":"hello world","user":{"id_str":"7"},"entities":{"user_mentions":[]}}]}"#
         let otherAccount = #"{"for_user_id":"999","direct_message_events":[{"type":"message_create","id":"1","message_create":{"sender_id":"7","message_data":{"text":"hi"}}}]}"#
-        for body in [own, retweet, unrelated, otherAccount] {
-            #expect(try await Self.post(Array(body.utf8)).events.isEmpty, "\(body)")
+        for (body, reason) in [(own, "own_message"), (retweet, "not_addressed_to_us"), (unrelated, "not_addressed_to_us"), (otherAccount, "other_account")] {
+            let result = try await Self.post(Array(body.utf8))
+            #expect(result.kept.isEmpty, "\(body)")
+            #expect(result.ignoredReasons == [reason], "\(body)")
         }
+        let revocation = try await Self.post(Array(#"{"for_user_id":"2975699229","user_event":{"revoke":{"date_time":"2018-05-24T09:48:12+00:00"}}}"#.utf8))
+        #expect(revocation.ignoredReasons == ["unsupported_event"])
         let noAccount = await inboundError { try await Self.post(Array(#"{"direct_message_events":[]}"#.utf8)) }
         #expect(noAccount?.status == 400)
     }
@@ -264,4 +273,147 @@ struct XAdapterTests {
             }
         }
     }
+
+    // MARK: the CRC is no signing oracle
+
+    /// An adapter whose CRC bucket never empties, so the shape rule alone is under test.
+    static func unlimited() -> XAdapter {
+        XAdapter(
+            id: "x", settings: XSettings(userID: us, consumerSecret: secret, accessToken: accessToken), transport: socialTransport,
+            crcRateLimit: XCRCRateLimit(burst: 1_000_000, interval: 0.000001))
+    }
+
+    /// The attack: `GET ?crc_token=<a DM as JSON>` used to answer exactly the signature of a POST
+    /// of that JSON, so anyone could forge a DM from any user id.
+    @Test func aCRCForAWebhookBodyIsRefusedAndAForgedDMGets401() async throws {
+        let adapter = Self.unlimited()
+        let forged = #"{"for_user_id":"2975699229","direct_message_events":[{"type":"message_create","id":"666","created_timestamp":"1576540475925","message_create":{"target":{"recipient_id":"2975699229"},"sender_id":"44196397","message_data":{"text":"refund me to IBAN X"}}}]}"#
+        let crc = await inboundError {
+            try await adapter.receive(hookRequest("GET", path: "/hooks/x").withQuery("crc_token", forged))
+        }
+        #expect(crc?.status == 400)
+        // Whatever token-shaped value is answered, its answer does not sign the forged DM.
+        let answer = try await adapter.receive(hookRequest("GET", path: "/hooks/x").withQuery("crc_token", "3f0e6d1c-acceptance-crc-token-0001"))
+        guard case .respond(200, _, let body) = answer, let token = try JSONValue.parse(body)[pointer: "/response_token"]?.text else {
+            Issue.record("no CRC answer")
+            return
+        }
+        #expect(await inboundError { try await Self.post(Array(forged.utf8), signature: token, adapter: adapter) }?.status == 401)
+    }
+
+    /// Property: for many JSON documents (webhook bodies and JSON fragments alike), the CRC either
+    /// refuses the document as a token or answers something that does not verify as its signature;
+    /// and every token that is answered, posted as a body with its own CRC answer as signature,
+    /// stores nothing.
+    @Test func noCRCAnswerVerifiesAnyWebhookBody() async throws {
+        let adapter = Self.unlimited()
+        var generator = SeededGenerator(seed: 0x5EED)
+        var bodies: [String] = ["{}", "[]", "1", "-1", "1e5", "true", "false", "null", #""x""#, "0", "123456", "[1]", #"{"a":1}"#]
+        for _ in 0..<400 { bodies.append(randomJSON(depth: 0, using: &generator)) }
+        for _ in 0..<100 { bodies.append(randomDM(using: &generator)) }
+        var answered = 0
+        for body in bodies {
+            let result = try? await adapter.receive(hookRequest("GET", path: "/hooks/x").withQuery("crc_token", body))
+            guard case .respond(_, _, let answer)? = result else { continue }
+            answered += 1
+            let token = try #require(try JSONValue.parse(answer)[pointer: "/response_token"]?.text)
+            let verdict = await inboundError { try await Self.post(Array(body.utf8), signature: token, adapter: adapter) }
+            #expect(verdict != nil, "the CRC answer of \(body) verified as a webhook")
+        }
+        #expect(answered == 0, "no JSON document is a token X sends")
+
+        // The other direction: random tokens of X's shape are answered, and none of them is a body.
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/=")
+        var tokens = 0
+        for _ in 0..<500 {
+            let token = String((0..<Int.random(in: 1...XCRCToken.maxLength, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            guard case .respond(200, _, let answer)? = try? await adapter.receive(hookRequest("GET", path: "/hooks/x").withQuery("crc_token", token)) else {
+                #expect(!XCRCToken.isAcceptable(token), "\(token) was refused")
+                continue
+            }
+            tokens += 1
+            let signature = try #require(try JSONValue.parse(answer)[pointer: "/response_token"]?.text)
+            let posted = await inboundError { try await Self.post(Array(token.utf8), signature: signature, adapter: adapter) }
+            #expect(posted?.status == 400, "a body that is a CRC token stores nothing")
+        }
+        #expect(tokens > 400)
+    }
+
+    @Test func tokensOfTheWrongShapeAreRefused() {
+        #expect(XCRCToken.isAcceptable("3f0e6d1c-acceptance-crc-token-0001"))
+        #expect(XCRCToken.isAcceptable("ODAzNGQxNjYtMDc0Mi00MjI1LWE1ZDMtOTEwZmNjMzA2NjI4"))
+        for token in ["", "{}", #"{"for_user_id":"1"}"#, "123", "1e9", "true", "null", "a b", "a\u{0}", "é", String(repeating: "a", count: 129)] {
+            #expect(!XCRCToken.isAcceptable(token), "\(token.debugDescription)")
+        }
+    }
+
+    @Test func crcChecksAreRateLimited() async throws {
+        let clock = Mutex(Date(timeIntervalSince1970: 1_700_000_000))
+        let adapter = XAdapter(
+            id: "x", settings: XSettings(userID: Self.us, consumerSecret: Self.secret, accessToken: Self.accessToken),
+            transport: socialTransport, now: { clock.withLock { $0 } }, crcRateLimit: XCRCRateLimit(burst: 3, interval: 10))
+        func check() async -> Int {
+            do {
+                _ = try await adapter.receive(hookRequest("GET", path: "/hooks/x", rawQuery: "crc_token=abc123"))
+                return 200
+            } catch let error as InboundError {
+                return error.status
+            } catch {
+                return 0
+            }
+        }
+        var statuses: [Int] = []
+        for _ in 0..<5 { statuses.append(await check()) }
+        #expect(statuses == [200, 200, 200, 429, 429])
+        clock.withLock { $0 += 10 }
+        #expect(await check() == 200, "one more after the interval")
+        #expect(await check() == 429)
+    }
+}
+
+extension InboundRequest {
+    /// The request with `name` set to `value` in its decoded query (as the gateway decodes it).
+    func withQuery(_ name: String, _ value: String) -> InboundRequest {
+        var copy = self
+        copy.query[name] = value
+        copy.rawQuery = name + "=" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        return copy
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a failing case is the same on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A random JSON document (compact), objects and arrays nested a little.
+func randomJSON(depth: Int, using g: inout SeededGenerator) -> String {
+    switch depth > 2 ? Int.random(in: 0...3, using: &g) : Int.random(in: 0...5, using: &g) {
+    case 0: return String(Int64.random(in: -1_000_000_000_000...1_000_000_000_000, using: &g))
+    case 1: return String(Double.random(in: -1e6...1e6, using: &g))
+    case 2: return ["true", "false", "null"].randomElement(using: &g)!
+    case 3: return "\"" + String((0..<Int.random(in: 0...12, using: &g)).map { _ in "abcXYZ019 -_/+=é".randomElement(using: &g)! }) + "\""
+    case 4:
+        var items: [String] = []
+        for _ in 0..<Int.random(in: 0...4, using: &g) { items.append(randomJSON(depth: depth + 1, using: &g)) }
+        return "[" + items.joined(separator: ",") + "]"
+    default:
+        var members: [String] = []
+        for i in 0..<Int.random(in: 0...4, using: &g) { members.append("\"k\(i)\":" + randomJSON(depth: depth + 1, using: &g)) }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+}
+
+/// A DM delivery for our account from a random sender, as a forger would write it.
+func randomDM(using g: inout SeededGenerator) -> String {
+    let sender = UInt64.random(in: 1...UInt64(Int64.max), using: &g)
+    return #"{"for_user_id":"2975699229","direct_message_events":[{"type":"message_create","id":"\#(UInt64.random(in: 1...UInt64(Int64.max), using: &g))","message_create":{"sender_id":"\#(sender)","message_data":{"text":"hi \#(sender)"}}}]}"#
 }

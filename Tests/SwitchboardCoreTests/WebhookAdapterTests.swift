@@ -63,7 +63,8 @@ import WebhookAdapter
         (#"{"id":"1","text":"x"}"#, "missing 'customer' at JSON pointer /sender/address"),
         (#"{"sender":{"address":"a"},"text":"x"}"#, "missing 'message_id' at JSON pointer /id"),
         (#"{"id":"1","sender":{"address":"a"}}"#, "missing 'text' at JSON pointer /text"),
-        (#"{"id":"1","sender":{"address":"a"},"text":"x","ts":"yesterday"}"#, "'sent_at' at JSON pointer /ts is not ISO 8601 or epoch seconds: yesterday"),
+        (#"{"id":"1","sender":{"address":"a"},"text":"x","ts":"yesterday"}"#, "'sent_at' at JSON pointer /ts is not a plausible time in ISO 8601 or epoch seconds: yesterday"),
+        (#"{"id":"1","sender":{"address":"a"},"text":"x","ts":"NaN"}"#, "'sent_at' at JSON pointer /ts is not a plausible time in ISO 8601 or epoch seconds: NaN"),
     ])
     func explainsMalformedMessages(json: String, reason: String) async throws {
         let (a, _) = adapter()
@@ -136,5 +137,145 @@ import WebhookAdapter
         #expect(v[pointer: "/n"] == .null)
         #expect(v[pointer: "/a/0"] == .integer(1))
         #expect(v[pointer: "/a/1"] == nil)
+    }
+
+    @Test func wholeNumbersBeyond64BitsKeepTheirDigits() throws {
+        let v = try JSONValue.parse(Array(#"{"u":18446744073709551615,"d":99999999999999999999,"n":-9223372036854775809,"max":9223372036854775807,"long":1234567890123456789012345678901234567890123,"f":1.25}"#.utf8))
+        #expect(v[pointer: "/u"] == .string("18446744073709551615"))
+        #expect(v[pointer: "/d"] == .string("99999999999999999999"))
+        #expect(v[pointer: "/n"] == .string("-9223372036854775809"))
+        #expect(v[pointer: "/max"] == .integer(.max))
+        #expect(v[pointer: "/long"]?.idText == nil, "more digits than can be read exactly: never an id")
+        #expect(v[pointer: "/f"]?.idText == nil)
+        #expect(v[pointer: "/u"]?.int64Value == nil, "never wrapped into a negative Int64")
+    }
+}
+
+/// Who may post to the generic webhook: a secret, or an explicit `open: true`, never nothing.
+@Suite struct WebhookHookAccessTests {
+    static func settings(_ entries: [(String, String)], env: [String: String] = [:]) -> (WebhookSettings, [String]) {
+        let diagnostics = ConfigDiagnostics(file: "hooks.yaml")
+        var nodes: [(key: String, keyLine: Int, value: ConfigNode)] = entries.enumerated().map { index, entry in
+            (key: entry.0, keyLine: index + 2, value: ConfigNode(.scalar(entry.1), line: index + 2))
+        }
+        nodes.append((key: "outbound", keyLine: 20, value: ConfigNode(.map([("url", 20, ConfigNode(.scalar("http://127.0.0.1:9/send"), line: 20))]), line: 20)))
+        let section = ConfigSection(ConfigNode(.map(nodes), line: 1), path: "adapters[0]", diagnostics: diagnostics, environment: { env[$0] })
+        let settings = WebhookSettings(id: "chat", config: section)
+        section.finish()
+        return (settings, diagnostics.problems.map(\.description))
+    }
+
+    @Test func neitherSecretNorOpenIsReportedWithItsLine() {
+        let (_, problems) = Self.settings([("identity", "email")])
+        #expect(problems == [
+            "hooks.yaml:1: adapters[0]: anyone could post customer messages to this hook: set 'secret_env' (the name of an environment variable holding a shared secret), or 'open: true' if something in front of the gateway checks the senders",
+        ])
+    }
+
+    @Test func openTakesUnsignedPostsAndASecretRequiresTheSignature() async throws {
+        let (open, openProblems) = Self.settings([("open", "true")])
+        #expect(openProblems.isEmpty)
+        #expect(open.access == .open)
+        let unsigned = InboundRequest(method: "POST", path: "/hooks/chat", body: Array(#"{"id":"1","from":"a","text":"x"}"#.utf8))
+        let accepted = try await WebhookAdapter(id: "chat", settings: open, transport: ClosureTransport { _ in HTTPResponse(status: 200) }).receive(unsigned)
+        guard case .events(let events) = accepted else { Issue.record("refused"); return }
+        #expect(events.count == 1)
+
+        let (signed, signedProblems) = Self.settings([("secret_env", "HOOK")], env: ["HOOK": "k"])
+        #expect(signedProblems.isEmpty)
+        await #expect(throws: InboundError.unauthorized("missing X-Switchboard-Signature header")) {
+            try await WebhookAdapter(id: "chat", settings: signed, transport: ClosureTransport { _ in HTTPResponse(status: 200) }).receive(unsigned)
+        }
+        let (_, both) = Self.settings([("secret_env", "HOOK"), ("open", "true")], env: ["HOOK": "k"])
+        #expect(both.contains { $0.hasPrefix("hooks.yaml:3: adapters[0].open: 'open: true' and 'secret_env' contradict each other") })
+        let (_, unset) = Self.settings([("secret_env", "NOT_SET")])
+        #expect(unset == ["hooks.yaml:2: adapters[0].secret_env: environment variable NOT_SET is not set"])
+    }
+}
+
+/// Ids are compared as the exact text sent: never through a Double or a wrapped Int64.
+@Suite struct ExactIDTests {
+    func decode(_ json: String) async throws -> InboundMessage {
+        let (settings, _) = WebhookHookAccessTests.settings([("open", "true")])
+        let adapter = WebhookAdapter(id: "chat", settings: settings, transport: ClosureTransport { _ in HTTPResponse(status: 200) })
+        let result = try await adapter.receive(InboundRequest(method: "POST", path: "/hooks/chat", body: Array(json.utf8)))
+        guard case .events(let events) = result, case .message(let m)? = events.first else { throw InboundError.malformed("no message") }
+        return m
+    }
+
+    @Test(arguments: [
+        ("12345678901234567890", "12345678901234567891"),       // beyond Int64, inside UInt64
+        ("99999999999999999998", "99999999999999999999"),       // beyond UInt64 (Foundation: a decimal)
+        ("123456789012345678901234567890", "123456789012345678901234567891"),
+        ("-9223372036854775809", "-9223372036854775810"),
+    ])
+    func twoDifferentLongNumberIdsStayTwo(a: String, b: String) async throws {
+        let first = try await decode(#"{"id":\#(a),"from":\#(a),"text":"x"}"#)
+        let second = try await decode(#"{"id":\#(b),"from":\#(b),"text":"x"}"#)
+        #expect(first.externalID == a)
+        #expect(second.externalID == b)
+        #expect(first.from.address == a)
+    }
+
+    @Test(arguments: ["1.5", "1e3", "1234567890123456789012345678901234567890123"])
+    func anIdThatCannotBeReadExactlyIsRefused(id: String) async throws {
+        await #expect(throws: InboundError.malformed("'message_id' at JSON pointer /id must be a string or a whole number")) {
+            _ = try await decode(#"{"id":\#(id),"from":"a","text":"x"}"#)
+        }
+    }
+
+    @Test func aStringIdIsKeptAsItIs() async throws {
+        #expect(try await decode(#"{"id":"007","from":"a","text":"x"}"#).externalID == "007")
+        #expect(try await decode(#"{"id":7,"from":"a","text":"x"}"#).externalID == "7")
+    }
+}
+
+/// Times a message could have been sent at, and nothing else.
+@Suite struct PlausibleTimeTests {
+    @Test(arguments: ["nan", "NaN", "inf", "-inf", "infinity", "1e300", "-5", "99999999999999999999", "9999-01-01T00:00:00Z"])
+    func impossibleTimesAreNotParsed(text: String) {
+        #expect(Timestamps.parse(text) == nil, "\(text)")
+    }
+
+    @Test func realTimesAre() {
+        #expect(Timestamps.parse("1764064800") == Date(timeIntervalSince1970: 1_764_064_800))
+        #expect(Timestamps.parse("1764064800123") == Date(timeIntervalSince1970: 1_764_064_800.123))
+        #expect(Timestamps.parse("2025-11-25T10:00:00Z") == Date(timeIntervalSince1970: 1_764_064_800))
+        #expect(Timestamps.parse("0") == Date(timeIntervalSince1970: 0))
+    }
+
+    @Test func thePipelineRuleCatchesWhatAnAdapterLetThrough() {
+        let received = Date(timeIntervalSince1970: 1_764_064_800)
+        func problem(_ at: Date) -> String? {
+            InboundEvent.message(InboundMessage(externalID: "1", from: ChannelIdentity(channel: "c", address: "a"), text: "x", sentAt: at))
+                .storageProblem(receivedAt: received)?.code
+        }
+        #expect(problem(Date(timeIntervalSince1970: .nan)) == "implausible_time")
+        #expect(problem(Date(timeIntervalSince1970: .infinity)) == "implausible_time")
+        #expect(problem(Date(timeIntervalSince1970: -1)) == "implausible_time")
+        #expect(problem(received.addingTimeInterval(2 * 86400)) == "implausible_time")
+        #expect(problem(received.addingTimeInterval(3600)) == nil, "a clock an hour ahead is tolerated")
+        #expect(problem(Date(timeIntervalSince1970: 1_000_000_000)) == nil)
+    }
+
+    @Test func aNULAnywhereIsAProblemNamingTheField() {
+        func problem(_ message: InboundMessage) -> InboundProblem? { InboundEvent.message(message).storageProblem(receivedAt: Date()) }
+        let base = InboundMessage(externalID: "m1", from: ChannelIdentity(channel: "c", address: "a"), text: "x")
+        var id = base
+        id.externalID = "m1\u{0}dup"
+        #expect(problem(id)?.code == "nul_character")
+        #expect(problem(id)?.message.hasPrefix("the message id contains a NUL character") == true)
+        var text = base
+        text.text = "hello\u{0}world"
+        #expect(problem(text)?.message.hasPrefix("the text of message 'm1' contains a NUL") == true)
+        var meta = base
+        meta.metadata = ["k": "v\u{0}"]
+        #expect(problem(meta)?.code == "nul_character")
+        var attachment = base
+        attachment.attachments = [Attachment(kind: "image", fileName: "a\u{0}.png")]
+        #expect(problem(attachment)?.code == "nul_character")
+        #expect(problem(base) == nil)
+        #expect(InboundEvent.deliveryStatus(DeliveryStatusUpdate(externalID: "w\u{0}", state: .read)).storageProblem(receivedAt: Date())?.code == "nul_character")
+        #expect(InboundEvent.ignored(reason: .ownMessage).storageProblem(receivedAt: Date()) == nil)
     }
 }

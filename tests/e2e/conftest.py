@@ -85,6 +85,18 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def metric(text: str, name: str, **labels) -> float:
+    """The value of one Prometheus sample in `text` (0 when absent): `name{labels…}`, labels in any order."""
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and line.split(" ")[0] != name:
+            continue
+        series, _, value = line.rpartition(" ")
+        found = dict(part.split("=", 1) for part in series[len(name) + 1:-1].split(",") if "=" in part) if "{" in series else {}
+        if all(found.get(k) == f'"{v}"' for k, v in labels.items()):
+            return float(value)
+    return 0.0
+
+
 # ---------------------------------------------------------------------------------------------
 # the outbound receiver
 
@@ -314,6 +326,11 @@ class Gateway:
         r = self.post_hook(ADAPTER, message(ext_id, customer, text, name))
         assert r.status_code == 200, f"hook answered {r.status_code}: {r.text}"
         return r.json()["messages"][0]
+
+    def metrics(self) -> str:
+        r = self.session.get(self.url + "/metrics", timeout=10)
+        assert r.status_code == 200, r.text
+        return r.text
 
     def conversations(self, agent="marta", status="all"):
         return self.get_json(agent, f"conversations?status={status}&limit=1000")["conversations"]

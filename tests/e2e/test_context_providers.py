@@ -140,6 +140,26 @@ def test_provider_data_shows_with_the_conversation(gateway, receiver, shop):
     assert shop.received()[-1]["query"]["phone"] == ["+34600123456"], shop.received()[-1]["raw_query"]
 
 
+def test_a_customer_address_never_reshapes_the_provider_url(gateway, receiver, shop):
+    """The attack: a customer writing from the address `..` made the lookup
+    `/customers/{email}/profile` walk up a segment (`/customers/profile`, or further with more
+    dots and slashes). Every placeholder is now one whole, encoded segment; a dot segment is refused."""
+    gw = gateway({
+        "adapters": [shop_chat(receiver.url)],
+        "context_providers": [{"id": "shop", "type": "http", "url": shop.base + "/customers/{email}/profile?name={name}"}],
+    })
+    walk = gw.conversation_of(gw.ingest(unique("m"), "..", "hello from dot-dot"))
+    status = walk["customer"]["context_status"]["shop"]
+    assert status["state"] != "ok" and "cannot stand in a URL path" in json.dumps(status), status
+    assert shop.received() == [], [r["path"] for r in shop.received()]
+
+    sneaky = gw.conversation_of(gw.ingest(unique("m"), "a/../../admin@x.org", "hi", name="../x?y=1"))
+    assert sneaky["customer"]["context_status"]["shop"]["state"] == "ok", sneaky["customer"]["context_status"]
+    [req] = shop.received()
+    assert req["path"] == "/customers/a%2F..%2F..%2Fadmin%40x.org/profile", req
+    assert req["query"] == {"name": ["../x?y=1"]}, req["raw_query"]
+
+
 def test_provider_answers_are_cached(gateway, receiver, shop):
     gw, _ = with_shop(gateway, receiver, shop, cache="5m")
     a = gw.conversation_of(gw.ingest(unique("m"), "olga@example.com", "hi"))
@@ -228,6 +248,7 @@ agents:
 adapters:
   - id: shop-chat
     type: webhook
+    open: true
     inbound: {{ message_id: /id, customer: /from, text: /text }}
     outbound: {{ url: "http://127.0.0.1:9/send" }}
 context_providers:
@@ -238,7 +259,7 @@ context_providers:
     type: http
     timeout: 1s
 """
-# lines 11-13: unknown type (type on line 12); lines 14-16: missing url
+# lines 12-14: unknown type (type on line 13); lines 15-17: missing url
 
 
 def test_check_config_reports_unknown_provider_type_and_missing_url(tmp_path):
@@ -255,10 +276,10 @@ def test_check_config_reports_unknown_provider_type_and_missing_url(tmp_path):
         problems.setdefault(int(m.group(1)), []).append(m.group(2))
     type_lines = [n for n, msgs in problems.items() if any("crm-magic" in t for t in msgs)]
     url_lines = [n for n, msgs in problems.items() if any("url" in t and "missing" in t for t in msgs)]
-    assert type_lines and all(11 <= n <= 13 for n in type_lines), out
-    assert url_lines and all(14 <= n <= 16 for n in url_lines), out
+    assert type_lines and all(12 <= n <= 14 for n in type_lines), out
+    assert url_lines and all(15 <= n <= 17 for n in url_lines), out
     # Nothing else is wrong: the http entry's other keys are known, the rest of the file is fine.
-    assert all(11 <= n <= 16 for n in problems), out
+    assert all(12 <= n <= 17 for n in problems), out
     assert not any("unknown context provider type 'http'" in t for msgs in problems.values() for t in msgs), out
     assert not any("timeout" in t for msgs in problems.values() for t in msgs), out
 

@@ -6,8 +6,8 @@ from conftest import ADAPTER, message, unique, wait_until
 
 
 def webhook(adapter_id: str, url: str, identity: str, **extra) -> dict:
-    """A second unsigned webhook adapter in the identity namespace `identity`."""
-    return {"id": adapter_id, "type": "webhook", "team": "support", "identity": identity,
+    """A second unsigned webhook adapter in the identity namespace `identity` (declared open)."""
+    return {"id": adapter_id, "type": "webhook", "team": "support", "identity": identity, "open": True,
             "inbound": {"message_id": "/id", "customer": "/from", "customer_name": "/name", "text": "/text"},
             "outbound": {"url": url}, **extra}
 

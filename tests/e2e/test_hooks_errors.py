@@ -1,9 +1,12 @@
 """The inbound hook: deduplication and every refusal, with nothing half-stored."""
 
 import json
+import re
+import subprocess
 import threading
+import time
 
-from conftest import ADAPTER, message, sign, unique
+from conftest import ADAPTER, BIN, message, sign, unique
 
 
 def error_of(r, status):
@@ -122,3 +125,100 @@ def test_operations_endpoints(gateway):
     metrics = gw.session.get(gw.url + "/metrics")
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
     assert "switchboard_inbound_messages_total" in metrics.text
+
+
+# ---------------------------------------------------------------------------------------------
+# What no store can keep as it stands is refused, whatever the adapter (issue 15)
+
+
+def test_nul_characters_are_refused_not_cut(gateway):
+    """The attack: ids `a\\0b` and `a\\0c` were both stored as `a`, so the second message was
+    answered 200 "duplicate" and lost. Now any NUL is a 400 naming the field, and nothing is stored."""
+    gw = gateway()
+    base = unique("nul")
+    customer = unique("cust")
+    for payload in (message(base + "\u0000first", customer, "one"), message(base + "\u0000second", customer, "two"),
+                    message(unique("t"), customer, "hello\u0000world"), message(unique("f"), customer + "\u0000x", "hi"),
+                    message(unique("n"), customer, "hi", name="Ann\u0000")):
+        err = error_of(gw.post_hook(ADAPTER, payload), 400)
+        assert "NUL" in err["message"], err
+    assert gw.conversations() == []
+    # The same id without the NUL is a plain new message.
+    r = gw.post_hook(ADAPTER, message(base, customer, "fine"))
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+
+
+def test_ids_beyond_64_bits_stay_distinct(gateway):
+    """Two different 20-digit JSON number ids used to become one (through a Double): the second
+    message was a "duplicate" and lost."""
+    gw = gateway()
+    customer = unique("big")
+    answers = []
+    for digits in ("12345678901234567890", "12345678901234567891", "99999999999999999998", "99999999999999999999"):
+        raw = ('{"id": %s, "from": "%s", "text": "id %s"}' % (digits, customer, digits)).encode()
+        r = gw.post_hook(ADAPTER, raw=raw)
+        assert r.status_code == 200, r.text
+        answers.append(r.json())
+    assert [a["stored"] for a in answers] == [1, 1, 1, 1], answers
+    conv = gw.conversation_of(answers[0]["messages"][0])
+    ids = [m["external_id"] for m in conv["messages"] if m["direction"] == "inbound"]
+    assert ids == ["12345678901234567890", "12345678901234567891", "99999999999999999998", "99999999999999999999"]
+    # A number that cannot be read exactly is no id.
+    r = gw.post_hook(ADAPTER, raw=('{"id": 1.5, "from": "%s", "text": "x"}' % customer).encode())
+    err = error_of(r, 400)
+    assert "whole number" in err["message"], err
+
+
+def test_impossible_times_are_refused(gateway):
+    gw = gateway()
+    customer = unique("time")
+    for ts in ("NaN", "nan", "inf", "-Infinity", "1e300", "-1", "9999-12-31T00:00:00Z", 4102444800 * 1000 * 100):
+        err = error_of(gw.post_hook(ADAPTER, message(unique("ts"), customer, "when?", ts=ts)), 400)
+        assert "sent_at" in err["message"], (ts, err)
+    assert gw.conversations() == []
+    ok = gw.post_hook(ADAPTER, message(unique("ts"), customer, "now", ts=int(time.time())))
+    assert ok.status_code == 200, ok.text
+
+
+def test_a_hook_without_secret_or_open_is_refused_at_start(tmp_path):
+    """Hooks that create customer data are never open by omission: check-config names the line,
+    and serve does not start."""
+    path = tmp_path / "open.yaml"
+    path.write_text(OPEN_BY_OMISSION.format(db=tmp_path / "x.sqlite"))
+    env = {"SB_E2E_HOOK_TOKEN": "token-ana-0123456789abcdef0123456789", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 1, result
+    lines = [l for l in (result.stdout + result.stderr).splitlines() if l.strip()]
+    for line_no, adapter_type in ((5, "webhook"), (8, "phone-log"), (11, "external")):
+        assert any(l.startswith(f"{path}:{line_no}: adapters[") and "anyone could post" in l and "open: true" in l
+                   for l in lines), (adapter_type, lines)
+    assert all(re.match(rf"^{re.escape(str(path))}:\d+: ", l) for l in lines), lines
+    serve = subprocess.run([BIN, "serve", "--config", str(path), "--port", "0"], capture_output=True, text=True,
+                           timeout=60, env=env)
+    assert serve.returncode != 0 and "anyone could post" in serve.stderr + serve.stdout
+
+    fixed = path.read_text().replace("    type: webhook\n", "    type: webhook\n    open: true\n") \
+        .replace("    format: asterisk-cdr\n", "    format: asterisk-cdr\n    secret_env: SB_E2E_CDR_SECRET\n") \
+        .replace("    command: [\"true\"]\n", "    command: [\"true\"]\n    open: true\n")
+    path.write_text(fixed)
+    result = subprocess.run([BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=60,
+                            env={**env, "SB_E2E_CDR_SECRET": "cdr-secret"})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+OPEN_BY_OMISSION = """\
+storage: {{ sqlite: {db} }}
+agents:
+  - {{ id: ana, name: "Ana", role: agent, teams: [support], token_env: SB_E2E_HOOK_TOKEN }}
+adapters:
+  - id: chat
+    type: webhook
+    outbound: {{ url: "http://127.0.0.1:9/send" }}
+  - id: pbx
+    type: phone-log
+    format: asterisk-cdr
+  - id: ext
+    type: external
+    command: ["true"]
+"""
+

@@ -7,20 +7,23 @@ from __future__ import annotations
 import subprocess
 import time
 
-from conftest import ADAPTER, BIN, message, unique, wait_until
+from conftest import ADAPTER, BIN, message, metric, sign, unique, wait_until
 
 PBX = "pbx"
 
 
-def phone_gateway(gateway, extra=None):
+def phone_gateway(gateway, extra=None, env=None):
+    pbx = {"id": PBX, "type": "phone-log", "team": "support", "format": "asterisk-cdr", "country_code": "34",
+           "callback_within": "30m", **(extra or {})}
+    if "secret_env" not in pbx:
+        pbx["open"] = True  # these tests post unsigned rows: said explicitly, as an operator must
     adapters = [
         {"id": ADAPTER, "type": "webhook", "team": "support", "secret_env": "SHOP_CHAT_SECRET", "identity": "phone",
          "inbound": {"message_id": "/id", "customer": "/from", "text": "/text"},
          "outbound": {"url": "http://127.0.0.1:9/unused"}},
-        {"id": PBX, "type": "phone-log", "team": "support", "format": "asterisk-cdr", "country_code": "34",
-         "callback_within": "30m", **(extra or {})},
+        pbx,
     ]
-    return gateway({"adapters": adapters})
+    return gateway({"adapters": adapters}, env=env)
 
 
 def cdr_row(uniqueid: str, src: str, disposition: str, billsec: int = 0, dst: str = "910000000",
@@ -119,7 +122,7 @@ def test_import_cdr_is_idempotent_and_reports_bad_lines(gateway, tmp_path):
 
 def test_reply_on_a_phone_line_asks_the_pbx_to_call(gateway, receiver):
     adapters = [{"id": PBX, "type": "phone-log", "team": "support", "format": "asterisk-cdr", "country_code": "34",
-                 "originate": {"url": receiver.url, "token_env": "PBX_TOKEN"}}]
+                 "open": True, "originate": {"url": receiver.url, "token_env": "PBX_TOKEN"}}]
     gw = gateway({"adapters": adapters}, env={"PBX_TOKEN": "pbx-secret-token"})
     r = post_csv(gw, cdr_row(f"1718009999.{unique('o')[-6:]}", "0034600555666", "NO ANSWER") + "\n")
     conv = gw.conversation_of(r.json()["messages"][0])
@@ -143,3 +146,29 @@ def test_the_conversation_lists_where_a_reply_can_go_and_why_not(gateway):
     assert channels[ADAPTER]["address"] == "+34600777888"
     assert not channels[PBX]["can_reply"] and "originate" in channels[PBX]["reason"]
     assert not channels[PBX]["default"]
+
+
+def test_a_forged_call_record_is_refused_without_the_secret(gateway):
+    """The attack: a phone-log hook without a secret stored any call record a stranger posted (a
+    "missed call" from any number, with a call-back promised to it). With `secret_env` only the
+    PBX's signed rows are stored; a hook with neither secret nor `open: true` does not start."""
+    secret = "cdr-" + unique("s")
+    gw = phone_gateway(gateway, extra={"secret_env": "E2E_CDR_SECRET"}, env={"E2E_CDR_SECRET": secret})
+    row = (cdr_row(f"1718007777.{unique('f')[-6:]}", "0034600777888", "NO ANSWER") + "\n").encode()
+    for headers in ({}, {"X-Switchboard-Signature": sign("a-guess", row)}):
+        r = gw.session.post(f"{gw.url}/hooks/{PBX}", data=row, headers={"Content-Type": "text/csv", **headers}, timeout=10)
+        assert r.status_code == 401, r.text
+        assert r.json()["error"]["code"] == "bad_signature"
+    assert gw.conversations() == []
+    signed = gw.session.post(f"{gw.url}/hooks/{PBX}", data=row,
+                             headers={"Content-Type": "text/csv", "X-Switchboard-Signature": sign(secret, row)}, timeout=10)
+    assert signed.status_code == 200 and signed.json()["stored"] == 1, signed.text
+
+
+def test_skipped_calls_are_counted_by_reason(gateway):
+    gw = phone_gateway(gateway)
+    body = cdr_row(f"1718008888.{unique('k')[-6:]}", "1001", "ANSWERED", billsec=10, dst="1002") + "\n"
+    r = post_csv(gw, body)
+    assert r.status_code == 200 and r.json()["stored"] == 0, r.text
+    assert [s["reason"] for s in r.json()["skipped"]] == ["internal call from 1001 to 1002"]
+    assert metric(gw.metrics(), "switchboard_inbound_ignored_total", adapter=PBX, reason="internal_call") == 1

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ADAPTER, REPO, message, sign, unique, wait_until
+from conftest import ADAPTER, REPO, message, metric, sign, unique, wait_until
 
 APP_SECRET = "meta-e2e-app-secret-" + uuid.uuid4().hex[:8]
 VERIFY_TOKEN = "meta-e2e-verify-" + uuid.uuid4().hex[:8]
@@ -71,7 +71,8 @@ class FakeGraph:
                                    "details": "Message failed to send because more than 24 hours have passed "
                                               "since the customer last replied to this number."},
                     "fbtrace_id": "AE2eTrace"}}
-            return 200, {"messaging_product": "whatsapp", "contacts": [{"input": doc["to"], "wa_id": doc["to"]}],
+            whom = doc.get("to") or doc.get("recipient")
+            return 200, {"messaging_product": "whatsapp", "contacts": [{"input": whom, "wa_id": whom}],
                          "messages": [{"id": f"wamid.E2E.OUT.{n}"}]}
         if path == f"/v21.0/{PAGE_ID}/messages":
             return 200, {"recipient_id": doc["recipient"]["id"], "message_id": f"m_E2E_OUT_{n}"}
@@ -93,9 +94,9 @@ def graph():
     g.close()
 
 
-def whatsapp_adapter(graph: FakeGraph) -> dict:
+def whatsapp_adapter(graph: FakeGraph, phone_number_id: str = PHONE_NUMBER_ID) -> dict:
     return {"id": "wa", "type": "whatsapp", "team": "support", "api_base": graph.base,
-            "phone_number_id": PHONE_NUMBER_ID, "access_token_env": "META_ACCESS_TOKEN",
+            "phone_number_id": phone_number_id, "access_token_env": "META_ACCESS_TOKEN",
             "app_secret_env": "META_APP_SECRET", "verify_token_env": "META_VERIFY_TOKEN", "template": "order_update"}
 
 
@@ -120,9 +121,9 @@ def post_meta(gw, adapter: str, body: bytes, secret: str = APP_SECRET):
     return gw.post_hook(adapter, raw=body, secret=None, headers={"X-Hub-Signature-256": sign(secret, body)})
 
 
-def wa_envelope(value: dict) -> bytes:
+def wa_envelope(value: dict, phone_number_id: str = PHONE_NUMBER_ID) -> bytes:
     value = {"messaging_product": "whatsapp",
-             "metadata": {"display_phone_number": "15550001111", "phone_number_id": PHONE_NUMBER_ID}, **value}
+             "metadata": {"display_phone_number": "15550001111", "phone_number_id": phone_number_id}, **value}
     doc = {"object": "whatsapp_business_account",
            "entry": [{"id": "100000000000001", "changes": [{"field": "messages", "value": value}]}]}
     # Meta sends non-ASCII as \\u escapes; the signature is over exactly these bytes.
@@ -205,6 +206,68 @@ def test_whatsapp_message_reply_and_status_round_trip(gateway, graph, receiver):
     assert len(graph.received()) == 1
 
 
+def test_whatsapp_message_for_another_number_of_the_app_is_not_stored(gateway, graph, receiver):
+    """The attack: one Meta app, several numbers, one callback URL; a message to another number was
+    stored here and answered from the wrong number. Now it is answered 200 (it is Meta's, signed),
+    not stored, and said so in the answer and the metrics."""
+    gw = start(gateway, graph, receiver)
+    path = CORPUS / "social" / "whatsapp" / "constructed" / "batched_two_messages_plus_status.json"
+    bodies = [wa_envelope({"contacts": [{"profile": {"name": "Eve"}, "wa_id": "34600999000"}],
+                           "messages": [{"from": "34600999000", "id": "wamid." + unique("OTHER"), "timestamp": "1718000000",
+                                         "type": "text", "text": {"body": "for the other shop"}}]},
+                          phone_number_id="999999999999999")]
+    if path.exists():
+        bodies.append(path.read_bytes())  # addressed to 200000000000002
+    for body in bodies:
+        r = post_meta(gw, "wa", body)
+        assert r.status_code == 200, r.text
+        answer = r.json()
+        assert answer["stored"] == 0 and answer["ignored"] >= 1, answer
+        assert [x["reason"] for x in answer["ignored_reasons"]] == ["other_phone_number"], answer
+    assert gw.conversations() == []
+    expected = 1 + (3 if path.exists() else 0)
+    assert metric(gw.metrics(), "switchboard_inbound_ignored_total", adapter="wa", reason="other_phone_number") == expected
+
+
+def test_whatsapp_user_known_only_by_user_id_is_stored_and_answered(gateway, graph, receiver):
+    """A WhatsApp user who shares a username has a business-scoped user id and no phone number in
+    the webhook. Such a message was answered 200 with stored 0, ignored 0 and lost; Meta does not
+    send it again. Now it is a `whatsapp-user` customer, and the reply goes to that id."""
+    gw = start(gateway, graph, receiver)
+    bsuid, wamid = "US.1349120865530274" + str(uuid.uuid4().int)[:4], "wamid." + unique("BSUID")
+    body = wa_envelope({"contacts": [{"profile": {"name": "Maria", "username": "@maria.lopez"}, "user_id": bsuid}],
+                        "messages": [{"id": wamid, "timestamp": "1718000000", "type": "text",
+                                      "text": {"body": "Hola, soy Maria"}}]})
+    r = post_meta(gw, "wa", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["stored"] == 1 and r.json()["ignored"] == 0, r.json()
+    conv = gw.conversation_of(r.json()["messages"][0])
+    assert conv["customer"]["name"] == "Maria"
+    assert {"channel": "whatsapp-user", "adapter": "wa", "address": bsuid} in conv["customer"]["identities"]
+    inbound = [m for m in conv["messages"] if m["direction"] == "inbound"]
+    assert inbound[0]["metadata"]["whatsapp_username"] == "@maria.lopez"
+
+    out = gw.api(conv["owner"], "POST", f"conversations/{conv['id']}/replies", json={"body": "¡Hola Maria!"})
+    assert out.status_code == 202, out.text
+    gw.wait_delivery(conv["id"], out.json()["id"], "sent")
+    [sent] = graph.received()
+    assert sent["json"] == {"messaging_product": "whatsapp", "recipient_type": "individual", "recipient": bsuid,
+                            "type": "text", "text": {"body": "¡Hola Maria!"}}
+
+    # With both a phone number and a user id, the phone is the identity (the same customer as on
+    # SMS) and the user id is kept with the message.
+    wa_id = new_wa_id()
+    both = wa_envelope({"contacts": [{"profile": {"name": "Kim"}, "wa_id": wa_id, "user_id": "ES.55" + wa_id}],
+                        "messages": [{"from": wa_id, "id": "wamid." + unique("BOTH"), "timestamp": "1718000000",
+                                      "type": "text", "text": {"body": "hi"}}]})
+    r = post_meta(gw, "wa", both)
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+    kim = gw.conversation_of(r.json()["messages"][0])
+    assert {"channel": "phone", "adapter": "wa", "address": "+" + wa_id} in kim["customer"]["identities"]
+    [m] = [m for m in kim["messages"] if m["direction"] == "inbound"]
+    assert m["metadata"]["whatsapp_user_id"] == "ES.55" + wa_id
+
+
 def test_bad_signature_is_401_and_nothing_is_stored(gateway, graph, receiver):
     gw = start(gateway, graph, receiver)
     body = wa_text("wamid." + unique("BAD"), new_wa_id(), "forged")
@@ -235,11 +298,14 @@ def test_batched_corpus_webhook_stores_each_message(gateway, graph, receiver):
     path = CORPUS / "social" / "whatsapp" / "constructed" / "batched_two_messages_plus_status.json"
     if not path.exists():
         pytest.skip(f"corpus not found at {CORPUS} (set SWITCHBOARD_CORPUS)")
-    gw = start(gateway, graph, receiver)
     body = path.read_bytes()  # in place, byte for byte: the signature covers the raw file
+    # The file is addressed to phone number 200000000000002: the adapter of that number takes it.
+    gw = gateway({"adapters": [whatsapp_adapter(graph, phone_number_id="200000000000002")]}, env=ENV)
     r = post_meta(gw, "wa", body)
     assert r.status_code == 200, r.text
     assert r.json()["stored"] == 2 and r.json()["ignored"] == 1, r.json()
+    # The status names a reply this gateway never sent: kept aside, and said so.
+    assert r.json()["ignored_reasons"] == [{"count": 1, "reason": "status_for_unknown_message"}], r.json()
     conv = gw.conversation_of(r.json()["messages"][0])
     assert {"channel": "phone", "adapter": "wa", "address": "+5215550002222"} in conv["customer"]["identities"]
     inbound = [m for m in conv["messages"] if m["direction"] == "inbound"]

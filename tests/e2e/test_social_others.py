@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, wait_until
+from conftest import REPO, metric, wait_until
 
 CORPUS = Path(os.environ.get("SWITCHBOARD_CORPUS") or REPO.parent / "shared" / "corpus")
 VECTORS = json.loads((CORPUS / "signatures" / "test_vectors.json").read_text())
@@ -175,9 +175,10 @@ def test_telegram_update_is_stored_edited_and_answered(gateway, receiver):
     assert photo["body"] == "caption 123<b>abc</b>"
     assert [(a["kind"], a["platform_id"]) for a in photo["attachments"]] == [("image", "photofileid3")]
 
-    # Channel posts are deliberately ignored (200, nothing stored).
+    # Channel posts are deliberately not stored (200), and the answer says so and why.
     r = post_telegram(gw, corpus("social/telegram/zammad/channel/text.json"))
     assert r.status_code == 200 and r.json()["stored"] == 0
+    assert r.json()["ignored"] == 1 and r.json()["ignored_reasons"] == [{"count": 1, "reason": "channel_post"}], r.json()
 
     out = reply(gw, conv, "On it — ¿me das el número de pedido?", in_reply_to=mid)
     gw.wait_delivery(conv["id"], out["id"], "delivered")
@@ -247,6 +248,35 @@ def test_x_crc_answer_is_exact(gateway, receiver):
     assert gw.session.get(f"{gw.url}/hooks/xdm", timeout=10).status_code == 400
 
 
+def test_x_crc_is_no_signing_oracle(gateway, receiver):
+    """The attack: `GET /hooks/x?crc_token=<a DM as JSON>` answered exactly the signature X puts on
+    a POST of that JSON, so anyone could forge DMs from any user id, stored and acknowledged by the
+    business. Now the CRC answers X-shaped tokens only, and the forged DM gets 401."""
+    gw = gateway({"adapters": [x_adapter(api_base(receiver))]}, env=X_ENV)
+    forged = json.dumps({"for_user_id": X_ACCOUNT, "direct_message_events": [{
+        "type": "message_create", "id": "6660000000000000001", "created_timestamp": "1576540475925",
+        "message_create": {"target": {"recipient_id": X_ACCOUNT}, "sender_id": "44196397",
+                           "message_data": {"text": "Please send the refund to IBAN XX00 ATTACKER"}}}]},
+        separators=(",", ":")).encode()
+    r = gw.session.get(f"{gw.url}/hooks/xdm", params={"crc_token": forged.decode()}, timeout=10)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "malformed"
+    # The only signatures a stranger can get are CRC answers of X-shaped tokens: none signs the DM.
+    answer = gw.session.get(f"{gw.url}/hooks/xdm", params={"crc_token": "abcDEF123-_"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    r = post_x(gw, forged, signature=answer.json()["response_token"])
+    assert r.status_code == 401 and r.json()["error"]["code"] == "bad_signature", r.text
+    assert gw.conversations() == []
+    assert receiver.received() == [], "no acknowledgement went out"
+    # A stranger hammering the handshake is slowed down (X itself checks a few times an hour).
+    statuses = [gw.session.get(f"{gw.url}/hooks/xdm", params={"crc_token": f"tok{i}"}, timeout=10).status_code
+                for i in range(15)]
+    assert 429 in statuses and statuses.count(200) <= 10, statuses
+    limited = gw.session.get(f"{gw.url}/hooks/xdm", params={"crc_token": "again"}, timeout=10)
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+    assert metric(gw.metrics(), "switchboard_inbound_rejected_total", adapter="xdm", reason="rate_limited") >= 1
+
+
 def test_x_signed_dm_is_stored_and_answered_by_dm(gateway, receiver):
     gw = gateway({"adapters": [x_adapter(api_base(receiver))]}, env=X_ENV)
     [vector] = [v for v in VECTORS["x_twitter"] if v.get("file", "").endswith("direct_message-incoming.json")]
@@ -265,10 +295,12 @@ def test_x_signed_dm_is_stored_and_answered_by_dm(gateway, receiver):
     assert conv["customer"]["name"] == "pennbrooke"
     assert {"channel": "x", "adapter": "xdm", "address": "1205290247124217856"} in conv["customer"]["identities"]
 
-    # Our own DM echoed back and typing indicators store nothing.
-    for name in ("direct_message-outgoing", "direct_message_indicate_typing"):
+    # Our own DM echoed back and typing indicators store nothing, and the answer says why.
+    for name, reason in (("direct_message-outgoing", "own_message"), ("direct_message_indicate_typing", "unsupported_event")):
         r = post_x(gw, corpus(f"social/twitter/derived_json/{name}.json"))
         assert r.status_code == 200 and r.json()["stored"] == 0, name
+        assert r.json()["ignored_reasons"] == [{"count": 1, "reason": reason}], r.json()
+    assert metric(gw.metrics(), "switchboard_inbound_ignored_total", adapter="xdm", reason="own_message") == 1
 
     out = reply(gw, conv, "Thanks! Can you DM us your order number?", in_reply_to=mid)
     gw.wait_delivery(conv["id"], out["id"], "delivered")
@@ -375,8 +407,13 @@ def test_twilio_status_callback_and_refusal(gateway, platform):
                 ("ApiVersion", "2010-04-01")]
     r = post_twilio(gw, callback)
     assert r.status_code == 200 and r.json()["stored"] == 0, r.text
+    assert r.json()["status_updates"] == 1 and r.json()["ignored"] == 0, r.json()
     delivered = gw.wait_delivery(conv["id"], out["id"], "delivered")
     assert delivered["external_id"] == "SMreply0001"
+    # An intermediate status carries no news: not stored, and said so.
+    sending = [(k, "sending" if k in ("SmsStatus", "MessageStatus") else v) for k, v in callback]
+    r = post_twilio(gw, sending)
+    assert r.status_code == 200 and r.json()["ignored_reasons"] == [{"count": 1, "reason": "intermediate_status"}], r.text
 
     # Unsubscribed (STOP): failed at once with Twilio's reason, never retried.
     refused = reply(gw, conv, "One more thing")

@@ -9,6 +9,7 @@ extension MemoryStore {
                 case .message(let message): Self.ingest(&t, item, message, policy)
                 case .deliveryStatus(let update): Self.deliveryStatus(&t, adapter: item.adapter, update)
                 case .edit(let message, let editedAt): Self.edit(&t, item, message, editedAt: editedAt, policy)
+                case .ignored(let reason): .ignored(reason: reason.code)
                 }
             }
         }
@@ -105,7 +106,7 @@ extension MemoryStore {
             var row = t.messages[id], let conversation = t.conversations[row.record.conversationID]
         else {
             t.earlyStatuses[adapter + "\u{0}" + update.externalID, default: []].append((update.state, update.error))
-            return .ignored(reason: "status_for_unknown_message")
+            return .ignored(reason: IgnoreReason.statusForUnknownMessage.code)
         }
         advance(&row, to: update.state, error: update.error)
         t.messages[id] = row
