@@ -28,10 +28,30 @@ extension AgentDesk {
         }
         if channel == "email", !identity.address.contains("@") { throw ServiceError.badRequest("'\(address)' is not an e-mail address") }
         let access = try await customerAccess(id, viewer)
-        let event = try await store.linkIdentity(customer: id, identity: identity, by: viewer.agentID, at: now())
+        let event: MessageRecord
+        do {
+            event = try await store.linkIdentity(customer: id, identity: identity, by: viewer.agentID, at: now())
+        } catch let error as ServiceError where error.code == "identity_taken" {
+            throw await identityTaken(error, identity: identity, linkingTo: id, viewer: viewer)
+        }
         await context?.forget([id])
         events.publish("message.created", conversation: access, payload: event)
         return try await customer(id, for: viewer)
+    }
+
+    /// The store says only that the address is someone else's: an agent must not learn which
+    /// customer (of perhaps another agent) holds an address by trying it. A supervisor, who sees
+    /// every customer anyway, is told whom, so they can merge.
+    private func identityTaken(_ error: ServiceError, identity: ChannelIdentity, linkingTo id: Int64, viewer: Viewer) async -> ServiceError {
+        guard viewer.isSupervisor,
+              let found = try? await store.searchCustomers(identity.address, viewer: viewer, limit: 20),
+              let holder = found.first(where: { customer in
+                  customer.identities.contains { $0.channel == identity.channel && $0.address == identity.address }
+              })
+        else { return error }
+        var told = error
+        told.message = "\(identity.channel) \(identity.address) belongs to customer \(holder.id); merge customer \(holder.id) into customer \(id) instead"
+        return told
     }
 
     /// Folds `other` into `survivor`; the agent must be able to see both.

@@ -87,7 +87,7 @@ extension PostgresStore {
                 }
                 throw ServiceError(
                     status: 409, code: "identity_taken",
-                    message: "\(identity.channel) \(identity.address) belongs to customer \(owner ?? 0); merge customer \(owner ?? 0) into customer \(customer) instead")
+                    message: "\(identity.channel) \(identity.address) already belongs to another customer")
             }
             return try await Self.insertMessage(
                 db, conversationID: conversation, direction: .event, body: "\(agent) linked \(identity.channel) \(identity.address) to this customer",

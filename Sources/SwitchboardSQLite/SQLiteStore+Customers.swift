@@ -80,7 +80,7 @@ extension SQLiteStore {
                 }
                 throw ServiceError(
                     status: 409, code: "identity_taken",
-                    message: "\(identity.channel) \(identity.address) belongs to customer \(owner); merge customer \(owner) into customer \(customer) instead")
+                    message: "\(identity.channel) \(identity.address) already belongs to another customer")
             }
             _ = try Self.insertIdentity(db, customer: customer, identity: identity, adapter: "linked", at: at.epoch)
             return try Self.insertMessage(
