@@ -373,7 +373,7 @@ import Testing
         async let one: Void = a.prepare(agents: TestAgents.all)
         async let two: Void = b.prepare(agents: TestAgents.all)
         _ = try await (one, two)
-        #expect(try await a.appliedMigrations() == ["001-initial", "002-attachment-contents"])
+        #expect(try await a.appliedMigrations() == ["001-initial", "002-attachment-contents", "003-console-session-token-fingerprint"])
         try await a.checkHealth()
         try await a.close()
         try await b.close()
