@@ -260,6 +260,16 @@ def test_unknown_agents_are_answered_like_known_ones_and_throttled_before_hashin
     unknown = sign_in(from_address("127.0.0.12"), gw, agent="nobody-here", password="wrong")
     assert (known.status_code, known.content) == (unknown.status_code, unknown.content) == (401, known.content)
 
+    # Nor does the work behind it: an unknown agent's password is hashed like a known one's
+    # (CPU time of the gateway, so the comparison does not depend on the machine's load).
+    def cpu_for(agent, first_octet):
+        before = cpu_seconds(gw.proc.pid)
+        for n in range(3):
+            assert sign_in(from_address(f"127.0.2.{first_octet + n}"), gw, agent=agent, password="wrong").status_code == 401
+        return cpu_seconds(gw.proc.pid) - before
+    known_cpu, unknown_cpu = cpu_for("ana", 1), cpu_for("nobody-at-all", 11)
+    assert known_cpu > 0.05 and unknown_cpu > 0.5 * known_cpu, (known_cpu, unknown_cpu)
+
     # The 429 does not tell them apart either.
     def exhaust(source, agent):
         s = from_address(source)
