@@ -30,9 +30,9 @@ release: deps
 	swift build -c release --product switchboard
 
 # Demo tokens and secret for the example config; set your own in production.
-export SB_TOKEN_ANA ?= ana-dev-token
-export SB_TOKEN_LUIS ?= luis-dev-token
-export SB_TOKEN_MARTA ?= marta-dev-token
+export SB_TOKEN_ANA ?= ana-dev-token-change-me-0123456789
+export SB_TOKEN_LUIS ?= luis-dev-token-change-me-0123456789
+export SB_TOKEN_MARTA ?= marta-dev-token-change-me-0123456789
 export SHOP_CHAT_SECRET ?= dev-secret
 
 run: release

@@ -11,8 +11,8 @@ MESSAGES=${1:-20000}
 MAILGATE=${2:-2000}
 work=$(mktemp -d /tmp/sb-bench-mail.XXXXXX)
 python3 ../shared/peers/gen_emails.py 5000 "$work/mail" --seed 42 > /dev/null
-export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token}
-export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
+export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token-change-me-0123456789} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token-change-me-0123456789}
+export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token-change-me-0123456789} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
 # Ingestion only: no acknowledgements, so the figure is the peers' (they parse and store).
 sed -e "s#data/switchboard.sqlite#$work/bench.sqlite#" -e "s#acknowledge: true#acknowledge: false#" Config/switchboard.yaml > "$work/bench.yaml"
 cat >> "$work/bench.yaml" <<'YAML'

@@ -37,8 +37,8 @@ pg_user=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["user"
 psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres -qc "CREATE DATABASE bench" > /dev/null
 db_url=${pg_url%/postgres}/bench?sslmode=${SSLMODE:-disable}
 
-export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token}
-export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
+export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token-change-me-0123456789} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token-change-me-0123456789}
+export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token-change-me-0123456789} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
 sed -e "s#sqlite: data/switchboard.sqlite.*#postgres: \"$db_url\"\n  pool: $POOL#" -e "s#acknowledge: true#acknowledge: false#" \
   Config/switchboard.yaml > "$work/bench.yaml"
 

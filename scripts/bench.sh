@@ -12,8 +12,8 @@ MESSAGES=${1:-50000}
 RATE=${2:-2000}
 FORMAT=${3:-webhook}
 work=$(mktemp -d /tmp/sb-bench.XXXXXX)
-export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token}
-export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
+export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token-change-me-0123456789} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token-change-me-0123456789}
+export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token-change-me-0123456789} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
 # Ingestion only: acknowledgements off (with them on, every new bench customer also gets a reply
 # queued, retried against the example's unreachable receiver) — ACKNOWLEDGE=true measures them too.
 sed -e "s#data/switchboard.sqlite#$work/bench.sqlite#" -e "s#acknowledge: true#acknowledge: ${ACKNOWLEDGE:-false}#" \

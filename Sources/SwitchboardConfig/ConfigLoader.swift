@@ -10,6 +10,10 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 
 /// Reads `switchboard.yaml`: every section typed, every unknown key an error with its line.
 public enum ConfigLoader {
+    /// Agents' API tokens are bearer secrets tried from anywhere: 32 random characters (hex: 128
+    /// bits) put guessing out of reach even before the gateway's throttle.
+    public static let minimumTokenLength = 32
+
     /// Parses the file and builds its adapters, reporting every problem of both steps at once.
     public static func load(
         path: String, factories: [any ChannelAdapterFactory], providerFactories: [any ContextProviderFactory] = [],
@@ -84,8 +88,35 @@ public enum ConfigLoader {
         if let size = s.string("max_body") {
             if let bytes = parseSize(size) { server.maxBodyBytes = bytes } else { s.problem("max_body", "'\(size)' is not a size (e.g. 512k, 1m, 25m)") }
         }
+        server.headerTimeout = timeout(s, "header_timeout", default: server.headerTimeout, atMost: 600)
+        server.bodyTimeout = timeout(s, "body_timeout", default: server.bodyTimeout, atMost: 3600)
+        server.idleTimeout = timeout(s, "idle_timeout", default: server.idleTimeout, atMost: 3600)
+        server.maxConnections = s.int("max_connections", default: server.maxConnections, range: 1...1_000_000)!
+        for address in s.stringList("trusted_proxies") {
+            if isIPAddress(address) {
+                server.trustedProxies.append(address)
+            } else {
+                s.problem("trusted_proxies", "'\(address)' is not an IP address (list each proxy's address, e.g. 127.0.0.1)")
+            }
+        }
         s.finish()
         return server
+    }
+
+    /// A connection timeout of `server:`: from 1 s to `atMost` seconds (none can be switched off:
+    /// that would reopen the door to connections held forever).
+    private static func timeout(_ s: ConfigSection, _ key: String, default value: Duration, atMost seconds: Int64) -> Duration {
+        guard let d = s.duration(key) else { return value }
+        guard d >= .seconds(1), d <= .seconds(seconds) else {
+            s.problem(key, "'\(s.string(key) ?? "")' must be between 1s and \(seconds / 60)m")
+            return value
+        }
+        return d
+    }
+
+    private static func isIPAddress(_ text: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 
     private static func readStorage(_ s: ConfigSection) -> StorageSettings {
@@ -197,7 +228,12 @@ public enum ConfigLoader {
                 capacity: s.int("capacity", range: 1...100_000), deputy: s.string("deputy"),
                 schedule: Schedule(shifts: shifts, timeZone: timeZone))
             if let token = s.secret("token_env", required: true) {
-                if token.count < 8 { s.problem("token_env", "the token of agent '\(id)' is shorter than 8 characters") }
+                if token.count < minimumTokenLength {
+                    s.problem(
+                        "token_env",
+                        "the token of agent '\(id)' has \(token.count) characters; an API token needs at least \(minimumTokenLength) random ones "
+                            + "(e.g. from `openssl rand -hex 32`)")
+                }
                 config.tokens[id] = token
             }
             config.agents.append(agent)

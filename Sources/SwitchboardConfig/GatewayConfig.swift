@@ -9,6 +9,16 @@ public struct ServerSettings: Sendable, Equatable {
     public var publicURL: String = "http://127.0.0.1:8080"
     /// The largest request body accepted on `/hooks/*` and the API.
     public var maxBodyBytes: Int = 1 << 20
+    /// From a request's first byte until its header is complete (slow senders are cut off).
+    public var headerTimeout: Duration = .seconds(10)
+    /// From the end of a request's header until its whole body has arrived.
+    public var bodyTimeout: Duration = .seconds(30)
+    /// A kept-alive connection with no request in progress is closed after this long.
+    public var idleTimeout: Duration = .seconds(60)
+    /// Connections open at once; more are answered 503 and closed.
+    public var maxConnections: Int = 2048
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for per-address throttling).
+    public var trustedProxies: [String] = []
 
     public init() {}
 }

@@ -33,8 +33,7 @@ public struct InboxEntry: Sendable, Codable, Equatable {
     public var last: InboxPreview?
 }
 
-/// Reads inbox previews in one go. Separate from ``Store`` so stores without it still work; the
-/// inbox then lists conversations without previews.
+/// Reads inbox previews in one go.
 public protocol InboxPreviewStore: Sendable {
     func inboxPreviews(conversations: [Int64]) async throws -> [Int64: InboxPreview]
 }
@@ -63,7 +62,7 @@ extension AgentDesk {
         }
         list.sort(by: Self.moreUrgent)
         list = Array(list.prefix(limit)).map(withReference)
-        let previews = try await (store as? any InboxPreviewStore)?.inboxPreviews(conversations: list.map(\.id)) ?? [:]
+        let previews = try await store.inboxPreviews(conversations: list.map(\.id))
         return list.map { InboxEntry(conversation: $0, last: previews[$0.id]) }
     }
 

@@ -14,7 +14,7 @@ public final class DeliveryWorker: Service, Sendable {
         var waiter: CheckedContinuation<Void, Never>?
     }
 
-    private let store: any Store
+    private let store: any OutboxStore & ConversationStore
     private let registry: Mutex<AdapterRegistry>
     private let events: EventBus
     private let settings: DeliverySettings
@@ -28,7 +28,7 @@ public final class DeliveryWorker: Service, Sendable {
     private let inFlight = Mutex(0)
 
     public init(
-        store: any Store, adapters: AdapterRegistry, events: EventBus, settings: DeliverySettings, key: GatewayKey,
+        store: any OutboxStore & ConversationStore, adapters: AdapterRegistry, events: EventBus, settings: DeliverySettings, key: GatewayKey,
         claimer: String = "gateway-\(ProcessInfo.processInfo.processIdentifier)",
         now: @escaping @Sendable () -> Date = Date.init, logger: Logger
     ) {

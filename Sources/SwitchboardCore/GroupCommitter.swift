@@ -18,7 +18,7 @@ public final class GroupCommitter: Service, Sendable {
         var closed = false
     }
 
-    private let store: any Store
+    private let store: any InboundStore
     private let policy: IngestPolicy
     private let maxBatch: Int
     private let logger: Logger
@@ -28,7 +28,7 @@ public final class GroupCommitter: Service, Sendable {
 
     /// `onCommitted` runs after each commit (notifications); it must not block.
     public init(
-        store: any Store, policy: IngestPolicy, maxBatch: Int = 512, logger: Logger,
+        store: any InboundStore, policy: IngestPolicy, maxBatch: Int = 512, logger: Logger,
         onCommitted: @escaping @Sendable ([IngestItem], [IngestOutcome]) -> Void = { _, _ in }
     ) {
         self.store = store

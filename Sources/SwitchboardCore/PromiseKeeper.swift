@@ -9,7 +9,7 @@ import Synchronization
 /// conversation nobody answered within `reassign_after` to another available agent. Time comes
 /// from `now`, so tests drive it with their own clock through ``tick()``.
 public struct PromiseKeeper: Service {
-    private let store: any Store
+    private let store: any PromiseStore & ConversationStore & AgentStore & ReportStore
     private let policy: AssignmentPolicy
     private let events: EventBus
     private let now: @Sendable () -> Date
@@ -24,7 +24,7 @@ public struct PromiseKeeper: Service {
     private let leadership: any Leadership
 
     public init(
-        store: any Store, policy: AssignmentPolicy, events: EventBus, interval: Duration = .seconds(1),
+        store: any PromiseStore & ConversationStore & AgentStore & ReportStore, policy: AssignmentPolicy, events: EventBus, interval: Duration = .seconds(1),
         now: @escaping @Sendable () -> Date = Date.init, leadership: any Leadership = SoleLeader(), logger: Logger
     ) {
         self.leadership = leadership

@@ -17,3 +17,79 @@ final class RateLimiter: Sendable {
         }
     }
 }
+
+/// Counts failed attempts (wrong passwords, wrong tokens) per key in a leaky bucket: `allowance`
+/// attempts at once, then one more each `interval` as the bucket drains.
+///
+/// An attempt is *reserved* before it is checked, for all of its keys at once under one lock, so
+/// that forty guesses sent in parallel cannot all pass the check before the first failure is
+/// counted. A successful attempt gives its reservation back.
+public final class AttemptThrottle: Sendable {
+    /// How many attempts a key may make at once, and how fast it earns another.
+    public struct Rule: Sendable {
+        public var allowance: Double
+        public var interval: TimeInterval
+
+        public init(allowance: Double, interval: TimeInterval) {
+            self.allowance = allowance
+            self.interval = interval
+        }
+    }
+
+    private struct Bucket {
+        var level: Double
+        var updated: Date
+    }
+
+    private let buckets = Mutex<[String: Bucket]>([:])
+    /// Entries kept before drained ones are dropped (each drains within `allowance * interval`).
+    private let pruneAbove: Int
+
+    public init(pruneAbove: Int = 50_000) {
+        self.pruneAbove = pruneAbove
+    }
+
+    /// Reserves one attempt under every key, or none. Returns nil when reserved, else how long
+    /// until the fullest of the keys has room again.
+    public func reserve(_ keys: [(key: String, rule: Rule)], now: Date) -> TimeInterval? {
+        buckets.withLock { buckets in
+            if buckets.count > pruneAbove { Self.prune(&buckets, now: now, rules: keys.map(\.rule)) }
+            var wait: TimeInterval = 0
+            var levels: [Double] = []
+            for (key, rule) in keys {
+                let level = Self.drained(buckets[key], rule: rule, now: now)
+                levels.append(level)
+                if level + 1 > rule.allowance { wait = max(wait, (level + 1 - rule.allowance) * rule.interval) }
+            }
+            guard wait == 0 else { return wait }
+            for ((key, _), level) in zip(keys, levels) {
+                buckets[key] = Bucket(level: level + 1, updated: now)
+            }
+            return nil
+        }
+    }
+
+    /// Gives back one reserved attempt (it succeeded, so it was no guess).
+    public func refund(_ key: String, rule: Rule, now: Date) {
+        buckets.withLock { buckets in
+            guard let bucket = buckets[key] else { return }
+            buckets[key] = Bucket(level: max(0, Self.drained(bucket, rule: rule, now: now) - 1), updated: now)
+        }
+    }
+
+    /// Forgets every failure of `key` (the account's owner signed in).
+    public func clear(_ key: String) {
+        _ = buckets.withLock { $0.removeValue(forKey: key) }
+    }
+
+    private static func drained(_ bucket: Bucket?, rule: Rule, now: Date) -> Double {
+        guard let bucket else { return 0 }
+        return max(0, bucket.level - max(0, now.timeIntervalSince(bucket.updated)) / rule.interval)
+    }
+
+    /// Drops buckets that have drained empty under the slowest of the rules in use.
+    private static func prune(_ buckets: inout [String: Bucket], now: Date, rules: [Rule]) {
+        let slowest = rules.map { $0.allowance * $0.interval }.max() ?? 0
+        buckets = buckets.filter { now.timeIntervalSince($0.value.updated) < slowest }
+    }
+}

@@ -30,11 +30,17 @@ enum AttachmentDownload {
         return declared
     }
 
-    /// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded`.
+    /// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded`. A customer names the
+    /// file, so neither form may carry a path: `/` and `\` become `_` in both (a client that
+    /// saves under the plain `filename` must not be walked into another folder), as do control
+    /// characters; the plain form also loses quotes and everything outside printable ASCII.
     static func disposition(fileName: String) -> String {
-        let name = fileName.isEmpty ? "attachment" : fileName
+        let safe = String(String.UnicodeScalarView(fileName.unicodeScalars.map { scalar in
+            scalar == "/" || scalar == "\\" || scalar.properties.generalCategory == .control ? "_" : scalar
+        }))
+        let name = safe.isEmpty ? "attachment" : safe
         let fallback = String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
-            scalar.isASCII && scalar.value >= 0x20 && scalar.value != 0x7F && scalar != "\"" && scalar != "\\" ? scalar : "_"
+            scalar.isASCII && scalar.value >= 0x20 && scalar.value != 0x7F && scalar != "\"" ? scalar : "_"
         }))
         var encoded = ""
         for byte in name.utf8 {

@@ -27,11 +27,21 @@ public enum ConsolePassword {
         return Hashed(hash: try derive(password, salt: salt, iterations: iterations), salt: salt, iterations: iterations)
     }
 
-    /// Checks `password` against a stored hash off the cooperative thread pool: a derivation takes
-    /// a few hundred milliseconds of CPU and must not stall other requests' tasks.
+    /// Where derivations run: off the cooperative thread pool, and at most half the cores at once,
+    /// so sign-ins from many addresses together can slow other sign-ins but never take the CPU
+    /// that hooks and the agent API need.
+    private static let hashing: OperationQueue = {
+        let queue = OperationQueue()
+        queue.name = "switchboard.console-password"
+        queue.maxConcurrentOperationCount = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+        return queue
+    }()
+
+    /// Checks `password` against a stored hash on ``hashing``: a derivation takes a few hundred
+    /// milliseconds of CPU and must not stall other requests' tasks.
     static func verify(_ password: String, hash: [UInt8], salt: [UInt8], iterations: Int) async -> Bool {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            hashing.addOperation {
                 let derived = (try? derive(password, salt: salt, iterations: iterations)) ?? []
                 continuation.resume(returning: !derived.isEmpty && constantTimeEqual(derived, hash))
             }

@@ -9,6 +9,7 @@ import SwitchboardCore
 struct ConsoleRoutes {
     let sessions: ConsoleSessions
     let maxBodyBytes: Int
+    let clientAddress: ClientAddress
 
     struct SignInRequest: Decodable {
         var agent: String?
@@ -33,15 +34,16 @@ struct ConsoleRoutes {
             let path = request.uri.path.dropFirst("/assets/".count)
             return try Self.asset("assets/" + path)
         }
-        console.post("/console/session") { request, _ in
+        console.post("/console/session") { request, context in
             try Self.requireSameOrigin(request)
+            let source = clientAddress.of(request, context: context)
             var request = request
             let body = try await signInRequest(&request)
             let signedIn: ConsoleSessions.SignedIn
             if let token = body.token?.trimmed, !token.isEmpty {
-                signedIn = try await sessions.signIn(token: token)
+                signedIn = try await sessions.signIn(token: token, source: source)
             } else if let agent = body.agent?.trimmed, !agent.isEmpty, let password = body.password, !password.isEmpty {
-                signedIn = try await sessions.signIn(agentID: agent, password: password)
+                signedIn = try await sessions.signIn(agentID: agent, password: password, source: source)
             } else {
                 throw ServiceError.badRequest("send 'agent' and 'password', or 'token'")
             }
@@ -116,6 +118,8 @@ struct ConsoleHeadersMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as ServiceError {
             response = JSONResponse.error(status: error.status, code: error.code, message: error.message)
+        } catch let error as TooManyAttempts {
+            response = JSONResponse.tooManyAttempts(wait: error.wait)
         }
         response.headers[.contentSecurityPolicy] = Self.policy
         response.headers[.xContentTypeOptions] = "nosniff"

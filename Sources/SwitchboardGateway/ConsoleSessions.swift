@@ -5,6 +5,11 @@ import SwitchboardCore
 
 /// Console sign-in: password or token → a session cookie (`sb_session`, 256 random bits, stored
 /// only as its SHA-256) plus a CSRF token the console echoes as `X-CSRF-Token`.
+///
+/// A session opened with an API token lasts only while that token is the agent's token: it keeps a
+/// fingerprint of the token (HMAC-SHA256 keyed with the cookie value, which the database does not
+/// hold, so a copy of the database cannot be used to test guesses of the token), and ends at the
+/// first request after the token changed.
 public struct ConsoleSessions: Sendable {
     static let cookieName = "sb_session"
     /// Sessions end after this long without a request, and in any case after `lifetime`.
@@ -12,18 +17,24 @@ public struct ConsoleSessions: Sendable {
     static let lifetime: TimeInterval = 7 * 24 * 3600
     /// last_seen_at is written at most this often, so reads do not turn into writes.
     static let touchEvery: TimeInterval = 60
-    /// After this many failed passwords in a row, each further attempt waits longer.
-    static let freeFailures = 5
 
-    let store: (any SessionStore)?
+    let store: any SessionStore
     let directory: AgentDirectory
+    /// Each agent's current API token, by agent id.
+    let tokens: [String: String]
+    let throttle: AuthThrottle
     /// `Secure` cookies when the console is served over TLS (`server.public_url` is https).
     let secureCookie: Bool
     let now: @Sendable () -> Date
 
-    public init(store: (any SessionStore)?, directory: AgentDirectory, publicURL: String, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        store: any SessionStore, directory: AgentDirectory, tokens: [String: String], throttle: AuthThrottle = AuthThrottle(),
+        publicURL: String, now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.store = store
         self.directory = directory
+        self.tokens = tokens
+        self.throttle = throttle
         self.secureCookie = publicURL.lowercased().hasPrefix("https://")
         self.now = now
     }
@@ -34,48 +45,44 @@ public struct ConsoleSessions: Sendable {
         var csrfToken: String
     }
 
-    func signIn(agentID: String, password: String) async throws -> SignedIn {
-        let store = try requireStore()
+    /// Checks a password. The attempt is counted (for the source address and the account) before
+    /// anything is hashed, so a throttled source costs no hashing and parallel guesses cannot
+    /// outrun the count; an unknown agent goes through the same steps and the same hashing, and
+    /// gets the same answer, as a wrong password.
+    func signIn(agentID: String, password: String, source: String) async throws -> SignedIn {
+        if let wait = throttle.reservePassword(source: source, account: agentID, now: now()) { throw TooManyAttempts(wait: wait) }
         let stored = try await store.password(agent: agentID)
         guard let agent = directory[agentID], let stored else {
-            // Same work as a real check, so the answer's timing does not tell which agents exist.
-            _ = await ConsolePassword.verify(password, hash: [0], salt: Array("switchboard-dummy".utf8), iterations: ConsolePassword.iterations)
+            _ = await ConsolePassword.verify(password, hash: Self.dummyHash, salt: Self.dummySalt, iterations: ConsolePassword.iterations)
             throw Self.badCredentials
-        }
-        if stored.failures >= Self.freeFailures, let last = stored.lastFailureAt {
-            let wait = min(pow(2, Double(stored.failures - Self.freeFailures)), 900)
-            let left = last.addingTimeInterval(wait).timeIntervalSince(now())
-            if left > 0 {
-                throw ServiceError(
-                    status: 429, code: "too_many_attempts",
-                    message: "too many failed sign-ins for \(agentID); try again in \(Int(left.rounded(.up))) s")
-            }
         }
         guard await ConsolePassword.verify(password, hash: stored.hash, salt: stored.salt, iterations: stored.iterations) else {
-            try await store.recordSignInFailure(agent: agentID, at: now())
             throw Self.badCredentials
         }
-        if stored.failures > 0 { try await store.clearSignInFailures(agent: agentID) }
-        return try await open(for: agent, in: store)
+        throttle.passwordSucceeded(source: source, account: agentID, now: now())
+        return try await open(for: agent, token: nil, in: store)
     }
 
-    func signIn(token: String) async throws -> SignedIn {
-        let store = try requireStore()
+    func signIn(token: String, source: String) async throws -> SignedIn {
+        if let wait = throttle.reserveBearer(source: source, now: now()) { throw TooManyAttempts(wait: wait) }
         guard let agent = directory.agent(forToken: token) else {
-            // Tokens carry 128+ bits, so a fixed pause is enough to keep guessing pointless.
-            try await Task.sleep(for: .milliseconds(300))
             throw ServiceError(status: 401, code: "unauthorized", message: "the token is not valid")
         }
-        return try await open(for: agent, in: store)
+        throttle.bearerSucceeded(source: source, now: now())
+        return try await open(for: agent, token: token, in: store)
     }
 
     /// The agent and session behind a cookie value, or nil when it is unknown or expired.
     func resolve(cookieValue: String) async throws -> (agent: Agent, session: ConsoleSession)? {
-        guard let store, !cookieValue.isEmpty else { return nil }
+        guard !cookieValue.isEmpty else { return nil }
         let key = Self.digest(cookieValue)
         guard let session = try await store.session(tokenHash: key), let agent = directory[session.agentID] else { return nil }
         let at = now()
-        if at.timeIntervalSince(session.lastSeenAt) > Self.idle || at.timeIntervalSince(session.createdAt) > Self.lifetime {
+        let tokenChanged = session.tokenFingerprint.map { opened in
+            guard let current = tokens[agent.id] else { return true }
+            return !ConsolePassword.constantTimeEqual(Self.fingerprint(token: current, cookieValue: cookieValue), opened)
+        } ?? false
+        if tokenChanged || at.timeIntervalSince(session.lastSeenAt) > Self.idle || at.timeIntervalSince(session.createdAt) > Self.lifetime {
             try await store.deleteSession(tokenHash: key)
             return nil
         }
@@ -86,7 +93,6 @@ public struct ConsoleSessions: Sendable {
     }
 
     func signOut(cookieValue: String) async throws {
-        guard let store else { return }
         try await store.deleteSession(tokenHash: Self.digest(cookieValue))
     }
 
@@ -100,25 +106,30 @@ public struct ConsoleSessions: Sendable {
         Cookie(name: Self.cookieName, value: "", maxAge: 0, path: "/", secure: secureCookie, httpOnly: true, sameSite: .strict)
     }
 
-    private func open(for agent: Agent, in store: any SessionStore) async throws -> SignedIn {
+    private func open(for agent: Agent, token: String?, in store: any SessionStore) async throws -> SignedIn {
         let at = now()
         try await store.deleteExpiredSessions(idleBefore: at.addingTimeInterval(-Self.idle), createdBefore: at.addingTimeInterval(-Self.lifetime))
         let value = Self.randomToken()
         let csrf = Self.randomToken()
-        try await store.createSession(tokenHash: Self.digest(value), agent: agent.id, csrfToken: csrf, at: at)
+        try await store.createSession(
+            tokenHash: Self.digest(value), agent: agent.id, csrfToken: csrf,
+            tokenFingerprint: token.map { Self.fingerprint(token: $0, cookieValue: value) }, at: at)
         return SignedIn(agent: agent, cookieValue: value, csrfToken: csrf)
-    }
-
-    private func requireStore() throws -> any SessionStore {
-        guard let store else {
-            throw ServiceError(status: 503, code: "console_unavailable", message: "this storage backend does not keep console sessions")
-        }
-        return store
     }
 
     private static let badCredentials = ServiceError(status: 401, code: "bad_credentials", message: "unknown agent or wrong password")
 
     static func digest(_ value: String) -> [UInt8] { Array(SHA256.hash(data: Array(value.utf8))) }
+
+    /// The token a session was opened with, as HMAC-SHA256 keyed with the session's cookie value.
+    static func fingerprint(token: String, cookieValue: String) -> [UInt8] {
+        let key = SymmetricKey(data: Array(cookieValue.utf8))
+        return Array(HMAC<SHA256>.authenticationCode(for: Array("switchboard console token\u{0}\(token)".utf8), using: key))
+    }
+
+    /// What an unknown agent's password is checked against: the same derivation as a real check.
+    private static let dummySalt = Array("switchboard-dummy-salt".utf8)
+    private static let dummyHash = [UInt8](repeating: 0, count: 32)
 
     /// 256 random bits, base64url without padding (valid in a cookie and a header as is).
     static func randomToken() -> String {

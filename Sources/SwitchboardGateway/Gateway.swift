@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -18,6 +19,12 @@ public struct GatewayComponents: Sendable {
     public var publicURL: String = ""
     /// Whether this gateway runs the once-per-cluster work (`/readyz` says so).
     public var leadership: any Leadership = SoleLeader()
+    /// Each agent's API token by agent id: a console session opened with a token ends when it changes.
+    public var tokens: [String: String] = [:]
+    /// Read timeouts, idle timeout and connection cap (`server:`).
+    public var connectionLimits = ConnectionLimits()
+    /// `server.trusted_proxies`: peers whose `X-Forwarded-For` names the client.
+    public var trustedProxies: [String] = []
 
     public init(
         pipeline: InboundPipeline, desk: AgentDesk, events: EventBus, store: any Store,
@@ -45,27 +52,78 @@ public enum Gateway {
         routes.get("/api/v1/openapi.yaml") { _, _ in
             JSONResponse.bytes(OpenAPIDocument.bytes, contentType: "application/yaml")
         }
-        let sessions = ConsoleSessions(store: c.store as? any SessionStore, directory: c.desk.directory, publicURL: c.publicURL)
-        ConsoleRoutes(sessions: sessions, maxBodyBytes: c.maxBodyBytes).add(to: routes)
-        let api = routes.group("/api/v1").add(middleware: AgentAuthMiddleware(directory: c.desk.directory, sessions: sessions))
+        let throttle = AuthThrottle()
+        let clientAddress = ClientAddress(trustedProxies: c.trustedProxies)
+        let sessions = ConsoleSessions(
+            store: c.store, directory: c.desk.directory, tokens: c.tokens, throttle: throttle, publicURL: c.publicURL)
+        ConsoleRoutes(sessions: sessions, maxBodyBytes: c.maxBodyBytes, clientAddress: clientAddress).add(to: routes)
+        let api = routes.group("/api/v1").add(middleware: AgentAuthMiddleware(
+            directory: c.desk.directory, sessions: sessions, throttle: throttle, clientAddress: clientAddress))
         ConsoleInboxRoute(desk: c.desk).add(to: api)
         AgentAPIRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
         EventStreamRoute(events: c.events, heartbeat: c.heartbeat).add(to: api)
         return routes
     }
 
-    /// The application: `services` (group committer, outbox worker …) start before the server
-    /// and stop after it, so in-flight requests drain into a still-running store.
+    /// The HTTP server as a service. The gateway's other services (group committer, outbox
+    /// worker …) run beside it in the caller's service group, listed before it so that they stop
+    /// after it and in-flight requests drain into a still-running store. A failure to listen
+    /// (port in use) is thrown from its `run()`.
     public static func application(
-        _ c: GatewayComponents, host: String, port: Int, services: [any Service], logger: Logger,
+        _ c: GatewayComponents, host: String, port: Int, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        Application(
+        let limits = c.connectionLimits
+        return Application(
             router: buildRouter(c),
+            server: HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: limits) },
             configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
-            services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
+    }
+}
+
+extension Gateway {
+    /// Runs the server beside `services` (group committer, outbox worker …) until SIGTERM/SIGINT.
+    ///
+    /// The server is listed last: it starts with the others and stops first, so in-flight
+    /// requests drain into a still-running store. When it cannot listen (port in use, address
+    /// not available), `onServerFailed` hears why at once, the other services are stopped
+    /// gracefully, and ``ServerStartFailure`` is thrown: a gateway that does not listen does not
+    /// stay running.
+    public static func serve(
+        _ c: GatewayComponents, host: String, port: Int, services: [any Service], logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void,
+        onServerFailed: @escaping @Sendable (any Error) -> Void
+    ) async throws {
+        let app = application(c, host: host, port: port, logger: logger, onServerRunning: onServerRunning)
+        let server = ServerStartReporter(app: app, onFailure: onServerFailed)
+        let group = ServiceGroup(configuration: .init(
+            services: (services + [server]).map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+/// The HTTP server stopped with an error (most often: it could not listen).
+public struct ServerStartFailure: Error, CustomStringConvertible {
+    public var reason: any Error
+    public var description: String { "\(reason)" }
+}
+
+/// Runs the application and turns its failure into ``ServerStartFailure``, reported first.
+private struct ServerStartReporter<App: ApplicationProtocol>: Service {
+    let app: App
+    let onFailure: @Sendable (any Error) -> Void
+
+    func run() async throws {
+        do {
+            try await app.run()
+        } catch {
+            onFailure(error)
+            throw ServerStartFailure(reason: error)
+        }
     }
 }
 

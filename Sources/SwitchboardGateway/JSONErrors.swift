@@ -13,6 +13,11 @@ struct ErrorBody: Encodable {
     var error: Detail
 }
 
+/// A throttled attempt: answered 429 with `Retry-After`.
+struct TooManyAttempts: Error {
+    var wait: TimeInterval
+}
+
 /// Builds JSON responses.
 enum JSONResponse {
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
@@ -23,6 +28,15 @@ enum JSONResponse {
         Response(
             status: status, headers: [.contentType: contentType, .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// 429 with `Retry-After` (whole seconds, rounded up). The same words whoever was guessed
+    /// at, so the answer tells nothing about which agents exist.
+    static func tooManyAttempts(wait: TimeInterval) -> Response {
+        let seconds = max(1, Int(wait.rounded(.up)))
+        return error(
+            status: 429, code: "too_many_attempts", message: "too many failed attempts; try again in \(seconds) s",
+            headers: [.retryAfter: "\(seconds)"])
     }
 
     static func error(status: Int, code: String, message: String, headers: HTTPFields = [:]) -> Response {
@@ -44,6 +58,8 @@ struct JSONErrorMiddleware: RouterMiddleware {
         } catch let error as StoreError {
             let error = ServiceError(error)
             return JSONResponse.error(status: error.status, code: error.code, message: error.message)
+        } catch let error as TooManyAttempts {
+            return JSONResponse.tooManyAttempts(wait: error.wait)
         } catch let error as InboundError {
             return JSONResponse.error(status: error.status, code: error.code, message: error.reason)
         } catch is NIOTooManyBytesError {

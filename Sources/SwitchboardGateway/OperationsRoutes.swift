@@ -5,7 +5,7 @@ import SwitchboardCore
 
 /// `/healthz`, `/readyz`, `/metrics`: what a load balancer and Prometheus ask.
 struct OperationsRoutes {
-    let store: any Store
+    let store: any StorageEngine
     let adapters: AdapterRegistry
     let registry: PrometheusCollectorRegistry
     let leadership: any Leadership

@@ -192,6 +192,12 @@ enum PostgresSchema {
                 created_at double precision NOT NULL
             )
             """),
+        // SQLite 011: a session opened with an API token keeps a keyed hash of it and ends when the
+        // token changes; sessions from before cannot tell how they were opened, so they end.
+        ("004-console-session-token-fingerprint", """
+            ALTER TABLE console_sessions ADD COLUMN token_fingerprint bytea;
+            DELETE FROM console_sessions
+            """),
     ]
 
     /// Applies what is missing; the caller holds the migration lock inside its transaction.

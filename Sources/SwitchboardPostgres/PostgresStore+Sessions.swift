@@ -3,7 +3,7 @@ import PostgresNIO
 import SwitchboardCore
 
 /// Console passwords and sessions (only hashes are stored), shared by every gateway.
-extension PostgresStore: SessionStore {
+extension PostgresStore {
     public func setPassword(agent: String, hash: [UInt8], salt: [UInt8], iterations: Int, at: Date) async throws {
         try await write { db in
             try await db.execute("""
@@ -22,30 +22,16 @@ extension PostgresStore: SessionStore {
             try await db.row("SELECT * FROM agent_passwords WHERE agent_id = \(agent)").map { row in
                 StoredPassword(
                     agentID: try row["agent_id"], hash: Array(try row["hash"] as Data), salt: Array(try row["salt"] as Data),
-                    iterations: try row["iterations"], failures: try row["failures"], lastFailureAt: try row.date("last_failure_at"))
+                    iterations: try row["iterations"])
             }
         }
     }
 
-    public func recordSignInFailure(agent: String, at: Date) async throws {
-        try await write { db in
-            try await db.execute(
-                "UPDATE agent_passwords SET failures = failures + 1, last_failure_at = \(at.epoch) WHERE agent_id = \(agent)")
-        }
-    }
-
-    public func clearSignInFailures(agent: String) async throws {
-        try await write { db in
-            try await db.execute(
-                "UPDATE agent_passwords SET failures = 0, last_failure_at = NULL WHERE agent_id = \(agent) AND failures > 0")
-        }
-    }
-
-    public func createSession(tokenHash: [UInt8], agent: String, csrfToken: String, at: Date) async throws {
+    public func createSession(tokenHash: [UInt8], agent: String, csrfToken: String, tokenFingerprint: [UInt8]?, at: Date) async throws {
         try await write { db in
             try await db.execute("""
-                INSERT INTO console_sessions (token_hash, agent_id, csrf_token, created_at, last_seen_at)
-                VALUES (\(Data(tokenHash)), \(agent), \(csrfToken), \(at.epoch), \(at.epoch))
+                INSERT INTO console_sessions (token_hash, agent_id, csrf_token, created_at, last_seen_at, token_fingerprint)
+                VALUES (\(Data(tokenHash)), \(agent), \(csrfToken), \(at.epoch), \(at.epoch), \(tokenFingerprint.map { Data($0) }))
                 """)
         }
     }
@@ -55,7 +41,8 @@ extension PostgresStore: SessionStore {
             try await db.row("SELECT * FROM console_sessions WHERE token_hash = \(Data(tokenHash))").map { row in
                 ConsoleSession(
                     agentID: try row["agent_id"], csrfToken: try row["csrf_token"],
-                    createdAt: try row.date("created_at") ?? Date(epoch: 0), lastSeenAt: try row.date("last_seen_at") ?? Date(epoch: 0))
+                    createdAt: try row.date("created_at") ?? Date(epoch: 0), lastSeenAt: try row.date("last_seen_at") ?? Date(epoch: 0),
+                    tokenFingerprint: (try row["token_fingerprint"] as Data?).map { Array($0) })
             }
         }
     }
@@ -72,6 +59,12 @@ extension PostgresStore: SessionStore {
         }
     }
 
+    public func deleteSessions(agent: String) async throws -> Int {
+        try await write { db in
+            try await db.count("DELETE FROM console_sessions WHERE agent_id = \(agent) RETURNING 1")
+        }
+    }
+
     public func deleteExpiredSessions(idleBefore: Date, createdBefore: Date) async throws {
         try await write { db in
             try await db.execute(
@@ -80,7 +73,7 @@ extension PostgresStore: SessionStore {
     }
 }
 
-extension PostgresStore: InboxPreviewStore {
+extension PostgresStore {
     public func inboxPreviews(conversations: [Int64]) async throws -> [Int64: InboxPreview] {
         try await read { db in
             var previews: [Int64: InboxPreview] = [:]

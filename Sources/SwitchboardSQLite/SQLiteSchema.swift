@@ -232,6 +232,15 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("011-console-session-token-fingerprint") { db in
+            // A session opened with an API token remembers a keyed hash of it and ends when the
+            // agent's token changes. Sessions from before cannot tell how they were opened, so
+            // they end now: everyone signs in once more.
+            try db.execute(sql: """
+                ALTER TABLE console_sessions ADD COLUMN token_fingerprint BLOB;
+                DELETE FROM console_sessions;
+                """)
+        }
         return migrator
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import SwitchboardCore
 
-extension SQLiteStore: SessionStore {
+extension SQLiteStore {
     public func setPassword(agent: String, hash: [UInt8], salt: [UInt8], iterations: Int, at: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: """
@@ -20,30 +20,17 @@ extension SQLiteStore: SessionStore {
             try Row.fetchOne(db, sql: "SELECT * FROM agent_passwords WHERE agent_id = ?", arguments: [agent]).map { row in
                 StoredPassword(
                     agentID: row["agent_id"], hash: Array(row["hash"] as Data), salt: Array(row["salt"] as Data),
-                    iterations: row["iterations"], failures: row["failures"], lastFailureAt: row.date("last_failure_at"))
+                    iterations: row["iterations"])
             }
         }
     }
 
-    public func recordSignInFailure(agent: String, at: Date) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE agent_passwords SET failures = failures + 1, last_failure_at = ? WHERE agent_id = ?",
-                arguments: [at.epoch, agent])
-        }
-    }
-
-    public func clearSignInFailures(agent: String) async throws {
-        try await pool.write { db in
-            try db.execute(sql: "UPDATE agent_passwords SET failures = 0, last_failure_at = NULL WHERE agent_id = ? AND failures > 0", arguments: [agent])
-        }
-    }
-
-    public func createSession(tokenHash: [UInt8], agent: String, csrfToken: String, at: Date) async throws {
+    public func createSession(tokenHash: [UInt8], agent: String, csrfToken: String, tokenFingerprint: [UInt8]?, at: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: """
-                INSERT INTO console_sessions (token_hash, agent_id, csrf_token, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [Data(tokenHash), agent, csrfToken, at.epoch, at.epoch])
+                INSERT INTO console_sessions (token_hash, agent_id, csrf_token, created_at, last_seen_at, token_fingerprint)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [Data(tokenHash), agent, csrfToken, at.epoch, at.epoch, tokenFingerprint.map { Data($0) }])
         }
     }
 
@@ -52,7 +39,8 @@ extension SQLiteStore: SessionStore {
             try Row.fetchOne(db, sql: "SELECT * FROM console_sessions WHERE token_hash = ?", arguments: [Data(tokenHash)]).map { row in
                 ConsoleSession(
                     agentID: row["agent_id"], csrfToken: row["csrf_token"],
-                    createdAt: row.date("created_at") ?? Date(epoch: 0), lastSeenAt: row.date("last_seen_at") ?? Date(epoch: 0))
+                    createdAt: row.date("created_at") ?? Date(epoch: 0), lastSeenAt: row.date("last_seen_at") ?? Date(epoch: 0),
+                    tokenFingerprint: (row["token_fingerprint"] as Data?).map { Array($0) })
             }
         }
     }
@@ -69,6 +57,13 @@ extension SQLiteStore: SessionStore {
         }
     }
 
+    public func deleteSessions(agent: String) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM console_sessions WHERE agent_id = ?", arguments: [agent])
+            return db.changesCount
+        }
+    }
+
     public func deleteExpiredSessions(idleBefore: Date, createdBefore: Date) async throws {
         try await pool.write { db in
             try db.execute(
@@ -78,7 +73,7 @@ extension SQLiteStore: SessionStore {
     }
 }
 
-extension SQLiteStore: InboxPreviewStore {
+extension SQLiteStore {
     public func inboxPreviews(conversations: [Int64]) async throws -> [Int64: InboxPreview] {
         try await pool.read { db in
             var previews: [Int64: InboxPreview] = [:]

@@ -12,7 +12,54 @@ import Glibc
 /// Operator tools for agents' console credentials.
 struct Agents: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage agents' console credentials.", subcommands: [Passwd.self])
+        abstract: "Manage agents' console credentials.", subcommands: [Passwd.self, Signout.self])
+
+    /// The configured storage as a session store, after checking that `id` is a configured agent.
+    /// These commands need no secrets, so variables the file names but this shell lacks (tokens,
+    /// webhook secrets) are not an error here; the database's own (`password_env`) still is.
+    static func sessionStore(config: String, agent id: String) async throws -> any Store & SessionStore {
+        let loaded: GatewayConfig
+        do {
+            // A stand-in long enough to pass the token checks, for variables this shell lacks.
+            let standIn = String(repeating: "x", count: ConfigLoader.minimumTokenLength)
+            loaded = try ConfigLoader.load(path: config, environment: { ProcessInfo.processInfo.environment[$0] ?? standIn })
+        } catch {
+            for problem in error.problems { printError(problem.description) }
+            throw ExitCode(1)
+        }
+        guard loaded.agents.contains(where: { $0.id == id }) else {
+            printError("\(config): there is no agent '\(id)'")
+            throw ExitCode(1)
+        }
+        let store = try StorageTool.open(loaded.storage)
+        let sessions = store
+        do {
+            try await sessions.prepare(agents: loaded.agents)
+        } catch {
+            printError("\(config): cannot prepare the database (\(StorageTool.describe(loaded.storage))): \(error)")
+            throw ExitCode(1)
+        }
+        return sessions
+    }
+
+    struct Signout: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End every console session of an agent.",
+            discussion: "The agent must sign in again in every browser. Their API token is not changed: rotate it in the environment the configuration names (token_env) and restart the gateway, which also ends the console sessions opened with the old token.")
+
+        @Argument(help: "The agent's id, as in the configuration.")
+        var id: String
+
+        @Option(name: .long, help: "Configuration file.")
+        var config = "Config/switchboard.yaml"
+
+        func run() async throws {
+            let store = try await Agents.sessionStore(config: config, agent: id)
+            let ended = try await store.deleteSessions(agent: id)
+            try await store.close()
+            print("signed out \(id): \(ended) console session\(ended == 1 ? "" : "s") ended")
+        }
+    }
 
     struct Passwd: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -26,31 +73,13 @@ struct Agents: AsyncParsableCommand {
         var config = "Config/switchboard.yaml"
 
         func run() async throws {
-            // Setting a password needs no secrets, so variables the file names but this shell
-            // lacks (tokens, webhook secrets) are not an error here.
-            let loaded: GatewayConfig
-            do {
-                loaded = try ConfigLoader.load(path: config, environment: { ProcessInfo.processInfo.environment[$0] ?? "unused" })
-            } catch {
-                for problem in error.problems { printError(problem.description) }
-                throw ExitCode(1)
-            }
-            guard loaded.agents.contains(where: { $0.id == id }) else {
-                printError("\(config): there is no agent '\(id)'")
-                throw ExitCode(1)
-            }
-            guard case .sqlite(let path) = loaded.storage else {
-                printError("\(config): console passwords are kept in SQLite storage only in this build")
-                throw ExitCode(1)
-            }
+            let store = try await Agents.sessionStore(config: config, agent: id)
             let password = try readPassword()
             if let weakness = ConsolePassword.weakness(password) {
                 printError("refused: \(weakness)")
                 throw ExitCode(1)
             }
             let hashed = try ConsolePassword.hash(password)
-            let store = try SQLiteStore(path: path, logger: Logger(label: "switchboard.passwd"))
-            try await store.prepare(agents: loaded.agents)
             try await store.setPassword(agent: id, hash: hashed.hash, salt: hashed.salt, iterations: hashed.iterations, at: Date())
             try await store.close()
             print("password set for \(id)")

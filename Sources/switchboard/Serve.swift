@@ -21,6 +21,9 @@ struct Serve: AsyncParsableCommand {
     var port: Int?
 
     func run() async throws {
+        // From here on SIGTERM/SIGINT always end the process: at once while starting, after a
+        // bounded graceful shutdown once serving.
+        let lifecycle = ProcessLifecycle()
         // The log level comes from the file, so it is read before logging starts; the full load
         // below reports every problem of the file.
         let level = Logger.Level(rawValue: (try? ConfigLoader.load(path: config).logLevel) ?? "info") ?? .info
@@ -64,7 +67,16 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        try await store.prepare(agents: loaded.agents)
+        let waiting = ProcessLifecycle.exitUnlessDone(
+            within: Self.storageDeadline,
+            "\(config): cannot prepare the database (\(Self.describe(loaded.storage))): no answer within \(Self.storageDeadline.components.seconds) s")
+        do {
+            try await store.prepare(agents: loaded.agents)
+            waiting.cancel()
+        } catch {
+            printError("\(config): cannot prepare the database (\(Self.describe(loaded.storage))): \(error)")
+            throw ExitCode(1)
+        }
         let key = try await store.gatewayKey()
 
         let registry = AdapterRegistry(adapters)
@@ -111,19 +123,50 @@ struct Serve: AsyncParsableCommand {
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         components.publicURL = loaded.server.publicURL
         components.leadership = leadership
+        components.tokens = loaded.tokens
+        components.trustedProxies = loaded.server.trustedProxies
+        components.connectionLimits = ConnectionLimits(
+            headerTimeout: loaded.server.headerTimeout, bodyTimeout: loaded.server.bodyTimeout,
+            idleTimeout: loaded.server.idleTimeout, maxConnections: loaded.server.maxConnections)
         let orphans = try await components.desk.redistributeOrphans()
         if orphans > 0 { logger.notice("redistributed conversations of agents removed from the configuration", metadata: ["count": "\(orphans)"]) }
         let host = loaded.server.host
-        let app = Gateway.application(
-            components, host: host, port: port ?? loaded.server.port, services: [committer, worker, runner, keeper, cluster], logger: logger
-        ) { actualPort in
-            // One line on stdout that scripts and tests wait for.
-            FileHandle.standardOutput.write(Data("switchboard listening on http://\(host):\(actualPort)\n".utf8))
+        let listenPort = port ?? loaded.server.port
+        do {
+            try await Gateway.serve(
+                components, host: host, port: listenPort, services: [committer, worker, runner, keeper, cluster], logger: logger
+            ) { actualPort in
+                lifecycle.serving()
+                // One line on stdout that scripts and tests wait for.
+                FileHandle.standardOutput.write(Data("switchboard listening on http://\(host):\(actualPort)\n".utf8))
+            } onServerFailed: { error in
+                // Said at once: stopping the other services may take a moment.
+                if lifecycle.isServing {
+                    printError("switchboard: the HTTP server stopped: \(error)")
+                } else {
+                    printError("\(config): cannot listen on \(host):\(listenPort): \(error)")
+                }
+                lifecycle.failing()
+            }
+        } catch is ServerStartFailure {
+            throw ExitCode(1)
+        } catch {
+            printError("switchboard: stopped by an error: \(error)")
+            throw ExitCode(1)
         }
-        try await app.runService()
         events.finishAll()
         try await store.close()
         logger.info("stopped")
+    }
+
+    /// How long start-up waits for the database (a PostgreSQL server that does not answer).
+    static let storageDeadline: Duration = .seconds(15)
+
+    static func describe(_ storage: StorageSettings) -> String {
+        switch storage {
+        case .sqlite(let path): return "SQLite \(path)"
+        case .postgres(let url, _, _): return "PostgreSQL \(url)"
+        }
     }
 }
 

@@ -6,7 +6,10 @@ import Testing
 import WebhookAdapter
 
 @Suite struct ConfigLoaderTests {
-    let env: @Sendable (String) -> String? = { ["TOKEN_A": "token-aaaa-1", "TOKEN_M": "token-mmmm-1", "HOOK": "s3cret"][$0] }
+    let env: @Sendable (String) -> String? = { [
+        "TOKEN_A": "token-aaaa-1-0123456789abcdef0123456789", "TOKEN_M": "token-mmmm-1-0123456789abcdef0123456789",
+        "SHORT": "only-twenty-chars-xy", "HOOK": "s3cret",
+    ][$0] }
 
     func write(_ yaml: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sb-config-\(UUID().uuidString).yaml").path
@@ -46,7 +49,9 @@ import WebhookAdapter
         #expect(adapters == 1)
         #expect(config.server.port == 9999)
         #expect(config.routing.firstResponse == .seconds(9000))
-        #expect(config.tokens["ana"] == "token-aaaa-1")
+        #expect(config.tokens["ana"] == "token-aaaa-1-0123456789abcdef0123456789")
+        #expect(config.server.headerTimeout == .seconds(10) && config.server.bodyTimeout == .seconds(30))
+        #expect(config.server.idleTimeout == .seconds(60) && config.server.maxConnections == 2048)
         #expect(config.agents.map(\.role) == [.agent, .supervisor])
     }
 
@@ -80,6 +85,46 @@ import WebhookAdapter
         #expect(lines.contains("12: adapters[0]: unknown key 'extra'"))
         #expect(lines.contains { $0.hasPrefix("14: adapters[1].type: unknown adapter type 'fax'") })
         #expect(error.problems.allSatisfy { $0.description.contains(".yaml:\($0.line): ") })
+    }
+
+    @Test func readsConnectionLimitsAndTrustedProxies() throws {
+        let yaml = Self.good.replacingOccurrences(
+            of: "server: { host: 127.0.0.1, port: 9999 }",
+            with: """
+                server: { host: 127.0.0.1, port: 9999, header_timeout: 5s, body_timeout: 1m, idle_timeout: 2m, max_connections: 100,
+                          trusted_proxies: [127.0.0.1, "::1"] }
+                """)
+        let (config, _) = try load(yaml).get()
+        #expect(config.server.headerTimeout == .seconds(5) && config.server.bodyTimeout == .seconds(60))
+        #expect(config.server.idleTimeout == .seconds(120) && config.server.maxConnections == 100)
+        #expect(config.server.trustedProxies == ["127.0.0.1", "::1"])
+    }
+
+    @Test func refusesConnectionLimitsThatSwitchTheDefenceOffAndShortTokens() throws {
+        let yaml = """
+            server:
+              header_timeout: 0s
+              body_timeout: 2h
+              idle_timeout: never
+              max_connections: 0
+              trusted_proxies: [proxy.example.com]
+            storage: { sqlite: /tmp/x.sqlite }
+            agents:
+              - { id: ana, teams: [support], token_env: SHORT }
+            adapters:
+              - { id: shop, type: webhook, team: support, outbound: { url: "http://127.0.0.1:9/send" } }
+            """
+        guard case .failure(let error) = try load(yaml) else {
+            Issue.record("a file without timeouts was accepted")
+            return
+        }
+        let lines = error.problems.map { "\($0.line): \($0.message)" }
+        #expect(lines.contains("2: server.header_timeout: '0s' must be between 1s and 10m"))
+        #expect(lines.contains("3: server.body_timeout: '2h' must be between 1s and 60m"))
+        #expect(lines.contains { $0.hasPrefix("4: server.idle_timeout: 'never' is not a duration") })
+        #expect(lines.contains { $0.hasPrefix("5: server.max_connections: 0 is out of range") })
+        #expect(lines.contains { $0.hasPrefix("6: server.trusted_proxies: 'proxy.example.com' is not an IP address") })
+        #expect(lines.contains { $0.hasPrefix("9: agents[0].token_env: the token of agent 'ana' has 20 characters; an API token needs at least 32") })
     }
 
     @Test func reportsYAMLSyntaxErrorsWithTheirLine() throws {

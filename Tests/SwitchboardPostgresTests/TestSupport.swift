@@ -14,6 +14,8 @@ import SwitchboardTestSupport
 enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case memory, sqlite, postgres
     var testDescription: String { rawValue }
+    /// The engines that move deployments (export/import).
+    static let sql: [Engine] = [.sqlite, .postgres]
 }
 
 /// A fresh store of one engine: an SQLite file in a temporary directory, or a new database on the

@@ -265,7 +265,7 @@ context_providers:
 def test_check_config_reports_unknown_provider_type_and_missing_url(tmp_path):
     path = tmp_path / "ctx.yaml"
     path.write_text(BROKEN.format(db=tmp_path / "x.sqlite"))
-    env = {"SB_E2E_CTX_TOKEN": "token-ana-12345", "PATH": "/usr/bin:/bin"}
+    env = {"SB_E2E_CTX_TOKEN": "token-ana-0123456789abcdef0123456789", "PATH": "/usr/bin:/bin"}
     result = subprocess.run([BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 1, result
     out = result.stdout + result.stderr

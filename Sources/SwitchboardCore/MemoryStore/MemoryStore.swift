@@ -5,7 +5,7 @@ import SwitchboardAdapterAPI
 /// The in-memory engine: the same primitives as the SQL engines, over dictionaries behind one
 /// lock. The core's services run on it in unit tests (no files, no servers), and the store
 /// conformance suite runs on it like on every engine. Nothing survives the process.
-public final class MemoryStore: Store, InboxPreviewStore {
+public final class MemoryStore: Store {
     struct AgentRow {
         var status: AgentStatus = .available
         var openAssigned = 0
@@ -92,6 +92,7 @@ public final class MemoryStore: Store, InboxPreviewStore {
     }
 
     let tables = Mutex(Tables())
+    let sessionTable = Mutex(Sessions())
 
     public init() {}
 

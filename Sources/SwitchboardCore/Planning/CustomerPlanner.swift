@@ -19,7 +19,7 @@ public enum CustomerPlanner {
                 status: 409, code: "identity_taken",
                 message: revealHolder
                     ? "\(identity.channel) \(identity.address) belongs to customer \(holder); merge customer \(holder) into customer \(customer) instead"
-                    : "\(identity.channel) \(identity.address) belongs to another customer; a supervisor can merge the two")
+                    : "\(identity.channel) \(identity.address) already belongs to another customer")
         }
         return .event("\(agent) linked \(identity.channel) \(identity.address) to this customer", author: agent, at: now)
     }

@@ -1,9 +1,9 @@
 import Foundation
 import SwitchboardAdapterAPI
 
-/// The conversation operations, once for every engine: read through ``Store/change(conversation:routing:_:)``,
+/// The conversation operations, once for every engine: read through ``ConversationStore/change(conversation:routing:_:)``,
 /// decided by the planners, written by the engine.
-extension Store {
+extension ConversationStore {
     /// Appends an agent's reply and queues it in the outbox in one transaction; stops the clocks.
     public func appendReply(conversation: Int64, author: String, body: String, route: ReplyRoute, at: Date) async throws -> MessageRecord {
         try await only(change(conversation: conversation, routing: false) { state, _ in
@@ -87,6 +87,14 @@ extension Store {
         }.map(AssignmentEvent.init)
     }
 
+    private func only(_ applied: AppliedPlan?) throws -> MessageRecord {
+        guard let message = applied?.messages.first else { throw ServiceError.storageUnavailable("the change recorded nothing") }
+        return message
+    }
+}
+
+/// The customer operations, once for every engine.
+extension CustomerStore {
     /// Folds `absorbed` into `survivor` (see ``MergePlanner/merge(survivor:absorbed:survivorID:absorbedID:by:at:references:)``).
     public func merge(survivor: Int64, absorbed: Int64, by agent: String, at: Date, references: ConversationReferences) async throws -> MergeOutcome {
         try await merge(survivor: survivor, absorbed: absorbed, at: at) { s, a in
@@ -103,17 +111,12 @@ extension Store {
 
     /// Adds an identity to a customer; 409 when it belongs to someone (named only with `revealHolder`).
     public func linkIdentity(
-        customer: Int64, identity: ChannelIdentity, by agent: String, at: Date, revealHolder: Bool = true
+        customer: Int64, identity: ChannelIdentity, by agent: String, at: Date, revealHolder: Bool = false
     ) async throws -> MessageRecord {
         try await linkIdentity(customer: customer, identity: identity, at: at) { conversation, holder in
             try CustomerPlanner.link(
                 identity, to: customer, conversation: conversation, holder: holder, by: agent, revealHolder: revealHolder, at: at)
         }
-    }
-
-    private func only(_ applied: AppliedPlan?) throws -> MessageRecord {
-        guard let message = applied?.messages.first else { throw ServiceError.storageUnavailable("the change recorded nothing") }
-        return message
     }
 }
 
