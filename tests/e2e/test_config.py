@@ -105,7 +105,7 @@ storage:
 agents:
   - {{ id: ana, name: "Ana", role: agent, teams: [support], token_env: SB_E2E_SHORT_TOKEN }}
 adapters:
-  - {{ id: shop-chat, type: webhook, team: support, outbound: {{ url: "http://127.0.0.1:9/send" }} }}
+  - {{ id: shop-chat, type: webhook, team: support, open: true, outbound: {{ url: "http://127.0.0.1:9/send" }} }}
 """
 
 
