@@ -148,6 +148,15 @@ public enum ConfigLoader {
         routing.firstResponse = s.duration("first_response", default: routing.firstResponse)!
         routing.acknowledge = s.bool("acknowledge", default: routing.acknowledge)
         routing.acknowledgeQuiet = s.duration("acknowledge_quiet", default: routing.acknowledgeQuiet)!
+        if let limits = s.section("acknowledge_limits") {
+            var l = routing.acknowledgeLimits
+            l.perRecipient = limits.int("per_address", default: l.perRecipient, range: 1...1_000_000)!
+            l.recipientWindow = limits.duration("address_window", default: l.recipientWindow)!
+            l.perDomain = limits.int("per_domain", default: l.perDomain, range: 1...10_000_000)!
+            l.domainWindow = limits.duration("domain_window", default: l.domainWindow)!
+            limits.finish()
+            routing.acknowledgeLimits = l
+        }
         routing.callbackWithin = s.duration("callback_within", default: routing.callbackWithin)!
         routing.nextResponse = s.duration("next_response")
         routing.resolution = s.duration("resolution")

@@ -37,6 +37,8 @@ public struct RoutingSettings: Sendable, Equatable {
     public var acknowledge: Bool = true
     /// A customer who wrote within this long is not acknowledged again.
     public var acknowledgeQuiet: Duration = .seconds(600)
+    /// How many acknowledgements one address and one domain may get (`acknowledge_limits`).
+    public var acknowledgeLimits = AcknowledgementLimits()
     /// How soon a missed call must be called back, unless an adapter says otherwise.
     public var callbackWithin: Duration = .seconds(4 * 3600)
     /// How soon a customer writing again after an answer is answered (nil: `first_response`).

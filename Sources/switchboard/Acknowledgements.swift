@@ -15,6 +15,6 @@ enum Acknowledgements {
                 guard entry.adapter.capabilities.replyRefusal == nil, entry.adapter.refusal(for: reply) == nil else { return nil }
                 return entry.acknowledgement ?? AcknowledgementPolicy.defaultTemplate
             },
-            agent: { id in directory[id].map { ($0.name, $0.schedule.timeZone) } })
+            agent: { id in directory[id].map { ($0.name, $0.schedule.timeZone) } }, limits: routing.acknowledgeLimits)
     }
 }

@@ -173,3 +173,32 @@ def test_acknowledgement_without_an_available_agent_names_the_team(gateway, rece
     assert conv["reference"] in text
     assert "{" not in text and "None" not in text and "null" not in text, text
     assert "Ana" not in text and "Luis" not in text, text
+
+
+def test_acknowledgements_are_limited_per_address_and_per_domain(gateway, receiver):
+    """Anyone who can write to the business could make it mail a victim again and again (each new
+    address, each request after the quiet period): acknowledgements to one address and to one domain
+    are limited, while the messages themselves are all stored and routed."""
+    gw = gateway({"routing": {"acknowledge": True, "acknowledge_quiet": "1s",
+                              "acknowledge_limits": {"per_address": 2, "address_window": "1h",
+                                                     "per_domain": 3, "domain_window": "1h"}},
+                  "adapters": [shop_chat(receiver.url), webhook("form", receiver_path(receiver, "/form"), "email")]})
+    # One address, five requests (each one resolved, then the quiet period passes): two acknowledgements.
+    for i in range(5):
+        conv = gw.conversation_of(send(gw, "form", unique("v"), "victim@target.example", f"request {i}"))
+        if i < 4:
+            assert gw.api("marta", "POST", f"conversations/{conv['id']}/resolve").status_code == 200
+            time.sleep(1.1)
+    # Other addresses of the same domain: the domain allows three in all (two used above).
+    for i in range(3):
+        send(gw, "form", unique("d"), f"person{i}@target.example", "hello")
+    # Another domain is not affected.
+    send(gw, "form", unique("o"), "someone@elsewhere.example", "hello")
+    settle()
+    sent = [r["json"]["to"] for r in receiver.received() if r["path"] == "/form" and r["json"]]
+    assert sent.count("victim@target.example") == 2, sent
+    assert sum(1 for to in sent if to.endswith("@target.example")) == 3, sent
+    assert "someone@elsewhere.example" in sent, sent
+    # Every message was stored all the same.
+    marta = gw.get_json("marta", "conversations?status=all")["conversations"]
+    assert len(marta) == 5, marta
