@@ -9,6 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
+BENCH_BIN=${BENCH_BIN:-$BIN}
+CONFIG=${CONFIG:-Config/switchboard.yaml}
 GATEWAYS=${1:-1}
 MESSAGES=${2:-20000}
 RATE=${3:-2000}
@@ -40,7 +42,7 @@ db_url=${pg_url%/postgres}/bench?sslmode=${SSLMODE:-disable}
 export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token-change-me-0123456789} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token-change-me-0123456789}
 export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token-change-me-0123456789} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
 sed -e "s#sqlite: data/switchboard.sqlite.*#postgres: \"$db_url\"\n  pool: $POOL#" -e "s#acknowledge: true#acknowledge: false#" \
-  Config/switchboard.yaml > "$work/bench.yaml"
+  "$CONFIG" > "$work/bench.yaml"
 
 urls=()
 for g in $(seq 1 "$GATEWAYS"); do
@@ -58,7 +60,7 @@ run() {
   local share=$(( MESSAGES / GATEWAYS ))
   local bench_pids=()
   for g in $(seq 1 "$GATEWAYS"); do
-    "$BIN" bench --url "${urls[$((g - 1))]}" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --json "$@" \
+    "$BENCH_BIN" bench --url "${urls[$((g - 1))]}" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --json "$@" \
       > "$work/bench$g.json" 2> "$work/bench$g.err" &
     bench_pids+=($!)
   done

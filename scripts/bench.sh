@@ -8,6 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
+# The load generator and the configuration may come from elsewhere (scripts/bench-compare.sh measures
+# an older build with its own configuration and this build's client).
+BENCH_BIN=${BENCH_BIN:-$BIN}
+CONFIG=${CONFIG:-Config/switchboard.yaml}
 MESSAGES=${1:-50000}
 RATE=${2:-2000}
 FORMAT=${3:-webhook}
@@ -17,7 +21,7 @@ export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token-change-me-0123456789} SH
 # Ingestion only: acknowledgements off (with them on, every new bench customer also gets a reply
 # queued, retried against the example's unreachable receiver) — ACKNOWLEDGE=true measures them too.
 sed -e "s#data/switchboard.sqlite#$work/bench.sqlite#" -e "s#acknowledge: true#acknowledge: ${ACKNOWLEDGE:-false}#" \
-  Config/switchboard.yaml > "$work/bench.yaml"
+  "$CONFIG" > "$work/bench.yaml"
 # A WhatsApp adapter next to the example's webhook adapter (adapters: is the file's last section).
 export WA_TOKEN=${WA_TOKEN:-bench-token} META_APP_SECRET=${META_APP_SECRET:-bench-app-secret} META_VERIFY_TOKEN=${META_VERIFY_TOKEN:-bench-verify}
 cat >> "$work/bench.yaml" <<'YAML'
@@ -43,6 +47,6 @@ url=$(sed -n 's/^switchboard listening on //p' "$work/stdout")
 [ -n "$url" ] || { cat "$work/stderr"; exit 1; }
 
 echo "== $FORMAT, closed loop: $MESSAGES messages, 32 connections (durable: each 2xx is committed with synchronous=FULL)"
-"$BIN" bench --url "$url" "${target[@]}" --messages "$MESSAGES" --warmup 2000 --connections 32
+"$BENCH_BIN" bench --url "$url" "${target[@]}" --messages "$MESSAGES" --warmup 2000 --connections 32
 echo "== $FORMAT, open loop: $RATE messages/s"
-"$BIN" bench --url "$url" "${target[@]}" --messages $((RATE * 10)) --rate "$RATE" --connections 64
+"$BENCH_BIN" bench --url "$url" "${target[@]}" --messages $((RATE * 10)) --rate "$RATE" --connections 64
