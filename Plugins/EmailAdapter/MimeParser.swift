@@ -27,7 +27,8 @@ struct MimeParser {
         guard let start = ByteScan.fromFirstHeader(raw) else {
             throw .malformed("not an e-mail message: it does not start with header fields")
         }
-        let input = ByteScan.repairingHeaderBlock(start)
+        let prepared = try HeaderBlock.prepare(start)
+        let input = prepared.bytes
 
         let options = GMimeRuntime.makeParserOptions()
         defer { g_mime_parser_options_free(options) }
@@ -52,6 +53,7 @@ struct MimeParser {
         }
         parsed.body = walker.body
         parsed.attachments = walker.attachments
+        parsed.truncatedHeaders = prepared.truncated
         return parsed
     }
 
