@@ -1,3 +1,5 @@
+import Foundation
+
 /// Cheap checks on the raw bytes, made before GMime sees them.
 enum ByteScan {
     /// How many leading lines that are not header fields are skipped: an mbox `From ` line, a
@@ -30,26 +32,28 @@ enum ByteScan {
         return index < line.endIndex && line[index] == UInt8(ascii: ":")
     }
 
-    /// Case-insensitive occurrences of an ASCII `needle` (given in lower case). On the raw buffer:
-    /// it reads every byte of every message.
-    static func count(_ needle: String, in bytes: [UInt8]) -> Int {
-        let pattern = Array(needle.utf8)
-        guard let first = pattern.first, bytes.count >= pattern.count else { return 0 }
-        return bytes.withUnsafeBufferPointer { buffer in
+    /// Case-insensitive occurrences of ASCII `needles` (given in lower case, each starting with a
+    /// letter and none overlapping itself). It reads every byte of every message, so candidates
+    /// are found with memchr (one pass per case of each first letter) and only they are compared.
+    static func count(anyOf needles: [String], in bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
             var found = 0
-            var index = 0
-            let last = buffer.count - pattern.count
-            while index <= last {
-                if buffer[index] | 0x20 == first {
-                    var matched = 1
-                    while matched < pattern.count, lower(buffer[index + matched]) == pattern[matched] { matched += 1 }
-                    if matched == pattern.count {
-                        found += 1
-                        index += pattern.count
-                        continue
+            for needle in needles {
+                let pattern = Array(needle.utf8)
+                guard let first = pattern.first, pattern.count <= buffer.count else { continue }
+                for variant in Set([first, first & ~0x20]) {
+                    var offset = 0
+                    while offset + pattern.count <= buffer.count,
+                        let hit = memchr(base + offset, Int32(variant), buffer.count - pattern.count + 1 - offset)
+                    {
+                        let index = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                        var matched = 1
+                        while matched < pattern.count, lower(buffer[index + matched]) == pattern[matched] { matched += 1 }
+                        if matched == pattern.count { found += 1 }
+                        offset = index + 1
                     }
                 }
-                index += 1
             }
             return found
         }

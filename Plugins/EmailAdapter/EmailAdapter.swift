@@ -18,6 +18,8 @@ public struct EmailAdapter: BackgroundChannelAdapter {
     let health: Health
     /// The clock for `Date:` headers (tests pin it).
     let now: @Sendable () -> Date
+    /// Where mail is decoded (see ``DecodingLanes``).
+    let lanes: DecodingLanes
 
     /// An adapter sending and polling through `mail` (the gateway's libcurl transport in production).
     public init(
@@ -30,6 +32,7 @@ public struct EmailAdapter: BackgroundChannelAdapter {
         self.logger = logger
         self.now = now
         self.health = Health()
+        self.lanes = DecodingLanes()
     }
 
     /// Mail has no window and no length limit worth enforcing; anyone with an address can be written to.
@@ -50,14 +53,17 @@ public struct EmailAdapter: BackgroundChannelAdapter {
             throw InboundError.methodNotAllowed("POST the raw RFC 5322 message (Content-Type: message/rfc822)")
         }
         try settings.hookGuard.check(request)
-        return .events(try decode(request.body))
+        return .events(try await decode(request.body))
     }
 
-    /// The same decoding for the hook and the IMAP poll.
-    func decode(_ raw: [UInt8]) throws(InboundError) -> [InboundEvent] {
-        try EmailDecoder.events(
-            raw, ownAddress: settings.address, ownDomain: settings.domain, limits: settings.attachmentLimits,
-            authentication: settings.authentication)
+    /// The same decoding for the hook and the IMAP poll, on the decoding lanes.
+    func decode(_ raw: [UInt8]) async throws(InboundError) -> [InboundEvent] {
+        let settings = settings
+        return try await lanes.run { () throws(InboundError) in
+            try EmailDecoder.events(
+                raw, ownAddress: settings.address, ownDomain: settings.domain, limits: settings.attachmentLimits,
+                authentication: settings.authentication)
+        }
     }
 
     /// Sends the reply over SMTP. The Message-ID is derived from the reply's id and its tag (see

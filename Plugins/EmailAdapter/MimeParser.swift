@@ -20,7 +20,7 @@ struct MimeParser {
         guard raw.count <= maxMessageBytes else {
             throw .malformed("message of \(raw.count) bytes is larger than the \(maxMessageBytes) byte limit")
         }
-        let nesting = ByteScan.count("boundary", in: raw) + ByteScan.count("message/rfc822", in: raw)
+        let nesting = ByteScan.count(anyOf: ["boundary", "message/rfc822"], in: raw)
         guard nesting <= maxNestedParts else {
             throw .malformed("message nests more than \(maxNestedParts) multiparts or attached messages")
         }
