@@ -32,7 +32,7 @@ public struct EmailAdapter: BackgroundChannelAdapter {
         self.logger = logger
         self.now = now
         self.health = Health()
-        self.lanes = DecodingLanes()
+        self.lanes = .shared
     }
 
     /// Mail has no window and no length limit worth enforcing; anyone with an address can be written to.

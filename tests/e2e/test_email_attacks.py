@@ -21,7 +21,6 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 import requests
 
 from conftest import ADAPTER, message, sign, unique, wait_until
@@ -309,8 +308,6 @@ def test_the_verdict_is_read_only_from_the_trusted_authserv_id(gateway, smtp_sin
     assert "dmarc=fail" in meta[forged_id]["authentication"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs the core to honour InboundMessage.noAutoReply (the lead's change); "
-                                       "remove this mark once it is merged")
 def test_no_acknowledgement_without_the_mtas_pass(gateway, smtp_sink):
     gw = mail_gateway(gateway, smtp_sink.url, config={"routing": {"acknowledge": True}}, authentication=AUTH)
     verified = f"{unique('ann')}@customer.example"
