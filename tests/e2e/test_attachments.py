@@ -17,16 +17,18 @@ MAIL = "support-mail"
 PDF = b"%PDF-1.4\n" + bytes((i * 37) % 256 for i in range(20_000)) + b"\n%%EOF\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + os.urandom(3_000)
 LARGE = os.urandom(80_000)
+# The mail hook's shared secret; posts are signed with it, as `switchboard mailgate` signs.
+MAIL_SECRET = "mail-" + os.urandom(16).hex()
 
 
 def mail_gateway(gateway, **attachments):
     adapter = {"id": MAIL, "type": "email", "team": "support", "address": "support@example.com",
                # Nothing is sent in these tests; the port only has to be a valid SMTP URL.
-               "smtp": {"url": "smtp://127.0.0.1:9"}}
+               "smtp": {"url": "smtp://127.0.0.1:9"}, "secret_env": "SB_MAIL_SECRET"}
     if attachments:
         adapter["attachments"] = attachments
     # The whole mail must fit `server.max_body` (413 otherwise, before any attachment is looked at).
-    return gateway({"server": {"max_body": "1m"}, "adapters": [adapter]})
+    return gateway({"server": {"max_body": "1m"}, "adapters": [adapter]}, env={"SB_MAIL_SECRET": MAIL_SECRET})
 
 
 def compose(files: list[tuple[bytes, str, str, str]]) -> bytes:
@@ -44,7 +46,7 @@ def compose(files: list[tuple[bytes, str, str, str]]) -> bytes:
 
 
 def post(gw, raw: bytes) -> int:
-    r = gw.post_hook(MAIL, raw=raw, secret=None, headers={"Content-Type": "message/rfc822"}, timeout=30)
+    r = gw.post_hook(MAIL, raw=raw, secret=MAIL_SECRET, headers={"Content-Type": "message/rfc822"}, timeout=30)
     assert r.status_code == 200, f"hook answered {r.status_code}: {r.text}"
     return r.json()["messages"][0]
 

@@ -76,7 +76,7 @@ def background_cluster(tmp_path, receiver, database, smtp_sink, dovecot):  # noq
                 {"id": PBX, "type": "phone-log", "team": "support", "format": "asterisk-cdr", "country_code": "34",
                  "watch": str(cdr.path), "poll": "250ms"},
                 {"id": MAIL, "type": "email", "team": "support", "address": "support@example.com",
-                 "name": "Example Support", "smtp": {"url": smtp_sink.url},
+                 "name": "Example Support", "smtp": {"url": smtp_sink.url}, "secret_env": "SB_MAIL_SECRET",
                  "imap": {"url": dovecot.url, "user": dovecot.user, "password_env": "SB_IMAP_PASSWORD", "poll": "1s"}},
             ]
             tokens = {a: f"tok-{a}-{uuid.uuid4().hex}" for a in AGENTS}
@@ -84,6 +84,7 @@ def background_cluster(tmp_path, receiver, database, smtp_sink, dovecot):  # noq
             env.update({f"SB_TOKEN_{a.upper()}": t for a, t in tokens.items()})
             env["SHOP_CHAT_SECRET"] = "whsec-" + uuid.uuid4().hex
             env["SB_IMAP_PASSWORD"] = dovecot.password
+            env["SB_MAIL_SECRET"] = "mail-" + uuid.uuid4().hex
             gw = PostgresGateway(workdir, config, env, tokens, env["SHOP_CHAT_SECRET"])
             started.append(gw)
             gw.start()

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import time
+import uuid
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -28,6 +29,9 @@ ADDRESS = "support@example.com"
 NAME = "Example Support"
 MAIL = "support-mail"
 OWNER_NAMES = {"ana": "Ana García", "luis": "Luis Pérez"}
+# The mail hook's shared secret (secret_env): posts are signed with it, as `mailgate` signs.
+MAIL_SECRET_ENV = "SB_MAIL_SECRET"
+MAIL_SECRET = "mail-" + uuid.uuid4().hex
 # Generous: two cores shared with compilers and other test runs.
 SLOW = 60.0
 
@@ -38,15 +42,19 @@ SLOW = 60.0
 
 def email_adapter(smtp_url: str, dovecot=None, **extra) -> dict:
     adapter = {"id": MAIL, "type": "email", "team": "support", "address": ADDRESS, "name": NAME,
-               "smtp": {"url": smtp_url}, **extra}
+               "smtp": {"url": smtp_url}, "secret_env": MAIL_SECRET_ENV, **extra}
     if dovecot is not None:
         adapter["imap"] = {"url": dovecot.url, "user": dovecot.user, "password_env": "SB_IMAP_PASSWORD",
                            "poll": "1s"}
     return adapter
 
 
+def mail_env(**extra) -> dict:
+    return {MAIL_SECRET_ENV: MAIL_SECRET, **extra}
+
+
 def mail_gateway(gateway, smtp_url: str, dovecot=None, config: dict | None = None, **extra):
-    env = {"SB_IMAP_PASSWORD": dovecot.password} if dovecot is not None else {}
+    env = mail_env(SB_IMAP_PASSWORD=dovecot.password) if dovecot is not None else mail_env()
     overrides = {"adapters": [email_adapter(smtp_url, dovecot, **extra)]}
     overrides.update(config or {})
     return gateway(overrides, env=env)
@@ -77,8 +85,9 @@ def bare(message_id: str) -> str:
     return message_id.strip().strip("<>").strip()
 
 
-def post_mail(gw, raw: bytes, adapter: str = MAIL, timeout: float = 30):
-    return gw.post_hook(adapter, raw=raw, secret=None, headers={"Content-Type": "message/rfc822"}, timeout=timeout)
+def post_mail(gw, raw: bytes, adapter: str = MAIL, timeout: float = 30, secret: str | None = MAIL_SECRET):
+    """Posts as the mailgate does: message/rfc822, signed with the hook's secret."""
+    return gw.post_hook(adapter, raw=raw, secret=secret, headers={"Content-Type": "message/rfc822"}, timeout=timeout)
 
 
 def deliver_by_hook(gw, raw: bytes) -> int:
@@ -135,9 +144,20 @@ def addr(header_value) -> str:
     return parseaddr(str(header_value))[1].lower()
 
 
-def mailgate(gw_url: str, raw: bytes, adapter: str = MAIL, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([BIN, "mailgate", "--url", gw_url, "--adapter", adapter, "--timeout", "30s"],
-                          input=raw, capture_output=True, timeout=timeout)
+def mailgate(gw_url: str, raw: bytes, adapter: str = MAIL, timeout: float = 60, args: tuple = (),
+             env: dict | None = None) -> subprocess.CompletedProcess:
+    """The real `switchboard mailgate`, with the secret in SWITCHBOARD_MAIL_SECRET as an MTA pipe has it."""
+    environment = {k: v for k, v in os.environ.items() if k != "SWITCHBOARD_MAIL_SECRET"}
+    environment.update({"SWITCHBOARD_MAIL_SECRET": MAIL_SECRET} if env is None else env)
+    return subprocess.run([BIN, "mailgate", "--url", gw_url, "--adapter", adapter, "--timeout", "30s", *args],
+                          input=raw, capture_output=True, timeout=timeout, env=environment)
+
+
+def sent_id(gw, conversation_id, message_id) -> str:
+    """The Message-ID our mail went out with, as the gateway stored it (it carries an unguessable tag)."""
+    m = wait_sent(gw, conversation_id, message_id)
+    assert re.fullmatch(r"sb\.%d\.%d\.[A-Za-z0-9_-]{8,}@example\.com" % (conversation_id, message_id), m["external_id"]), m
+    return m["external_id"]
 
 
 def quiet(seconds: float = 2.0):
@@ -185,7 +205,7 @@ def test_full_thread_over_dovecot_and_smtp(gateway, smtp_sink, dovecot):
     assert addr(h["From"]) == ADDRESS and NAME in str(h["From"])
     assert addr(h["To"]) == "nuria.vidal@customer.example"
     assert str(h["Subject"]) == f"Re: {subject} [{ref}]"
-    our_id1 = f"sb.{conv['id']}.{r1['id']}@example.com"
+    our_id1 = sent_id(gw, conv["id"], r1["id"])
     assert refs(h["Message-ID"]) == [our_id1]
     assert refs(h["In-Reply-To"]) == [first_id]
     assert refs(h["References"]) == [first_id]
@@ -221,7 +241,7 @@ def test_full_thread_over_dovecot_and_smtp(gateway, smtp_sink, dovecot):
     assert refs(h2["In-Reply-To"]) == [answer_id]
     chain = refs(h2["References"])
     assert chain == [first_id, our_id1, answer_id], chain
-    assert refs(h2["Message-ID"]) == [f"sb.{conv['id']}.{r2['id']}@example.com"]
+    assert refs(h2["Message-ID"]) == [sent_id(gw, conv["id"], r2["id"])]
     assert str(h2["Subject"]) == f"Re: {subject} [{ref}]", "no second Re:, no second reference"
     wait_sent(gw, conv["id"], r2["id"])
     assert len(smtp_sink.messages()) == 2
@@ -261,6 +281,21 @@ def test_mailgate_exit_codes(gateway, smtp_sink):
     unknown = mailgate(gw.url, raw, adapter="no-such-mailbox")
     assert unknown.returncode == 75, (unknown.returncode, unknown.stderr)
     assert b"no adapter" in unknown.stderr
+
+    # Without the secret, or with another one, the hook refuses (401): also the installation's
+    # fault, so the MTA keeps the mail (75) until the operator fixes the pipe's environment.
+    fresh, fresh_id = compose("Pere Mas <pere@customer.example>", "Secret?", "signed or not")
+    for env in ({}, {"SWITCHBOARD_MAIL_SECRET": "not-the-secret"}):
+        refused = mailgate(gw.url, fresh, env=env)
+        assert refused.returncode == 75, (refused.returncode, refused.stderr)
+        assert b"401" in refused.stderr and b"bad_signature" in refused.stderr, refused.stderr
+    # --secret-env names another variable; naming one that is not set is never "unsigned".
+    missing = mailgate(gw.url, fresh, args=("--secret-env", "SB_NOT_SET_ANYWHERE"))
+    assert missing.returncode == 75 and b"SB_NOT_SET_ANYWHERE" in missing.stderr, (missing.returncode, missing.stderr)
+    assert inbound_with_external_id(gw, fresh_id) == []
+    named = mailgate(gw.url, fresh, args=("--secret-env", "SB_PIPE_SECRET"), env={"SB_PIPE_SECRET": MAIL_SECRET})
+    assert named.returncode == 0, named.stderr
+    wait_inbound(gw, fresh_id, timeout=10)
 
     # The gateway down: 75, so the MTA retries later.
     gw.stop()
@@ -332,9 +367,8 @@ def test_acknowledgement_by_mail_and_none_for_machines(gateway, smtp_sink):
     [ack_msg] = [m for m in gw.get_json("marta", f"conversations/{conv['id']}")["messages"]
                  if m["direction"] == "outbound"]
     assert ack_msg["author"] == "switchboard"
-    ack_id = f"sb.{conv['id']}.{ack_msg['id']}@example.com"
+    ack_id = sent_id(gw, conv["id"], ack_msg["id"])
     assert refs(h["Message-ID"]) == [ack_id]
-    wait_sent(gw, conv["id"], ack_msg["id"])
 
     # Resolved; then her out-of-office answers the acknowledgement, and a bounce comes back.
     assert gw.api(owner, "POST", f"conversations/{conv['id']}/resolve").status_code == 200
@@ -380,8 +414,7 @@ def test_a_bounce_naming_our_mail_is_filed_in_that_thread_even_from_a_known_mail
     customer = f"irene@{domain}"
     conv = gw.conversation_of(deliver_by_hook(gw, compose(f"Irene Soler <{customer}>", "Broken vase", "It arrived broken.")[0]))
     r = reply(gw, conv["owner"], conv["id"], "Sorry! A new one is on its way.")
-    wait_sent(gw, conv["id"], r["id"])
-    our_id = f"sb.{conv['id']}.{r['id']}@example.com"
+    our_id = sent_id(gw, conv["id"], r["id"])
 
     bounce = deliver_by_hook(gw, dsn(our_id, customer, threaded=True))
     holder = gw.conversation_of(bounce)
@@ -403,8 +436,7 @@ def test_a_bounce_of_our_reply_marks_it_failed_for_the_agent(gateway, smtp_sink)
     customer = f"{unique('gone')}@customer.example"
     conv = gw.conversation_of(deliver_by_hook(gw, compose(f"Gone Away <{customer}>", "Where is my parcel", "Any news?")[0]))
     r = reply(gw, conv["owner"], conv["id"], "It left our warehouse today.")
-    wait_sent(gw, conv["id"], r["id"])
-    bounce = deliver_by_hook(gw, dsn(f"sb.{conv['id']}.{r['id']}@example.com", customer))
+    bounce = deliver_by_hook(gw, dsn(sent_id(gw, conv["id"], r["id"]), customer))
     failed = gw.wait_delivery(conv["id"], r["id"], "failed")
     assert "bounced" in failed["delivery"]["error"] and "5.1.1" in failed["delivery"]["error"]
     assert gw.conversation_of(bounce)["id"] == conv["id"]
@@ -588,7 +620,7 @@ def test_smtp_temporary_failure_is_retried_until_accepted(gateway, smtp_sink_fac
         assert done["delivery"]["attempts"] > m["delivery"]["attempts"]
         [got] = healed.wait_for(1, timeout=10)
         assert got.rcpt_tos == [f"later@{domain}"]
-        assert refs(got.message["Message-ID"]) == [f"sb.{conv['id']}.{r['id']}@example.com"]
+        assert refs(got.message["Message-ID"]) == [sent_id(gw, conv["id"], r["id"])]
         quiet(1.5)
         assert len(healed.messages()) == 1
     finally:
@@ -599,7 +631,7 @@ def test_smtp_auth_and_html_alternative(gateway, smtp_sink_factory):
     sink = smtp_sink_factory(auth="sb-relay:relay-secret")
     adapter = email_adapter(sink.url, html_replies=True)
     adapter["smtp"].update({"user": "sb-relay", "password_env": "SB_SMTP_PASSWORD"})
-    gw = gateway({"adapters": [adapter]}, env={"SB_SMTP_PASSWORD": "relay-secret"})
+    gw = gateway({"adapters": [adapter]}, env=mail_env(SB_SMTP_PASSWORD="relay-secret"))
     customer = f"{unique('jordi')}@customer.example"
     conv = gw.conversation_of(deliver_by_hook(gw, compose(customer, "Opening hours", "When do you open?")[0]))
     r = reply(gw, conv["owner"], conv["id"], "We open at 9 <am> & close at 6.\nSee you!")
@@ -637,7 +669,7 @@ def test_imap_poll_skips_garbage_and_stores_the_mail_behind_it(gateway, smtp_sin
 def test_imap_login_refused_degrades_the_adapter_but_not_the_gateway(gateway, smtp_sink, dovecot):
     raw, mid = compose("Marc Ferrer <marc@customer.example>", "Waiting in the mailbox", "hello")
     dovecot.deliver(raw)
-    gw = gateway({"adapters": [email_adapter(smtp_sink.url, dovecot)]}, env={"SB_IMAP_PASSWORD": "not-the-password"})
+    gw = gateway({"adapters": [email_adapter(smtp_sink.url, dovecot)]}, env=mail_env(SB_IMAP_PASSWORD="not-the-password"))
 
     def degraded():
         r = gw.session.get(f"{gw.url}/readyz", timeout=10)
