@@ -4,21 +4,17 @@ import Testing
 
 @testable import EmailAdapter
 
-/// Mail built to make the parser work hard: none of it may cost more than a moment (a 545 KB
-/// `References` once took 27 s of CPU and, two at a time, stalled every channel), and mail an MTA
-/// would deliver is kept, with the excess dropped.
+/// Mail built to make the parser work hard (a 545 KB `References` once took 27 s of CPU and, two at
+/// a time, stalled every channel): mail an MTA would deliver is kept, with the excess dropped. How
+/// long it takes is measured against the real binary (tests/e2e/test_email_attacks.py) and shown
+/// here with SHOW_TIMINGS=1, never asserted in a unit test.
 @Suite struct HostileInputTests {
-    /// Generous for a debug build on a shared machine, where tests run in parallel; the cost of
-    /// quadratic work at these sizes is tens of seconds or minutes.
-    static let bound = Duration.seconds(5)
-
-    func timed<T>(_ work: () throws -> T, function: String = #function) rethrows -> (T, Duration) {
+    func timed<T>(_ work: () throws -> T, function: String = #function) rethrows -> T {
         let clock = ContinuousClock()
         let started = clock.now
         let result = try work()
-        let elapsed = clock.now - started
-        if ProcessInfo.processInfo.environment["SHOW_TIMINGS"] != nil { print("\(function): \(elapsed)") }
-        return (result, elapsed)
+        if ProcessInfo.processInfo.environment["SHOW_TIMINGS"] != nil { print("\(function): \(clock.now - started)") }
+        return result
     }
 
     func decode(_ text: String) throws -> InboundMessage {
@@ -35,10 +31,7 @@ import Testing
         #expect(references.utf8.count > 1_000_000)
         let mail = "From: Ann <ann@example.org>\r\nSubject: Re: order\r\nMessage-ID: <mine@example.org>\r\n"
             + "In-Reply-To: \(ids.last!)\r\nReferences: \(references)\r\nContent-Type: text/plain\r\n\r\nThanks, that helps.\r\n"
-        let (message, elapsed) = try timed { try decode(mail) }
-        // The issue's bound (answered within a second) is checked against the real binary in the
-        // end-to-end suite; here, a debug build under parallel tests.
-        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        let message = try timed { try decode(mail) }
         #expect(message.text == "Thanks, that helps.")
         #expect(message.references.count == MessageIDs.maxKept)
         // Nearest first, as the core reads them: the answered mail, then the newest references.
@@ -49,8 +42,7 @@ import Testing
 
     @Test func parsingIdListsIsLinearEvenWithoutTheHeaderLimit() {
         let value = Self.ids(30_000).joined(separator: " ")
-        let (ids, elapsed) = timed { MessageIDs.parseList([value], options: GMimeRuntime.makeParserOptions()) }
-        #expect(elapsed < Self.bound, "took \(elapsed)")
+        let ids = timed { MessageIDs.parseList([value], options: GMimeRuntime.makeParserOptions()) }
         #expect(ids.count == MessageIDs.maxKept)
         #expect(ids.first == "ref-0-0@mail0.example.org", "the thread's root is kept")
         #expect(ids.last == MessageIDs.bare(Self.ids(30_000).last!))
@@ -62,8 +54,7 @@ import Testing
         let subject = String(repeating: "spam ", count: 60_000)
         let recipients = (0..<30_000).map { "user\($0)@customer.example" }.joined(separator: ",\r\n ")
         let mail = "From: ann@example.org\r\nTo: \(recipients)\r\nSubject: \(subject)\r\n\r\nhello\r\n"
-        let (message, elapsed) = try timed { try decode(mail) }
-        #expect(elapsed < Self.bound, "took \(elapsed)")
+        let message = try timed { try decode(mail) }
         #expect(message.text == "hello")
         #expect(message.from.address == "ann@example.org")
         #expect((message.metadata["subject"] ?? "").utf8.count <= HeaderBlock.maxFieldBytes)
@@ -76,16 +67,14 @@ import Testing
         let ccs = (0..<3_000).map { "Cc: person\($0)@customer.example\r\n" }.joined()
         let mail = "From: ann@example.org\r\n\(fields)\(ccs)Subject: many\r\n\r\nhello\r\n"
         #expect(mail.utf8.count < HeaderBlock.maxBlockBytes)
-        let (message, elapsed) = try timed { try decode(mail) }
-        #expect(elapsed < Self.bound, "took \(elapsed)")
+        let message = try timed { try decode(mail) }
         #expect(message.text == "hello" && message.metadata["subject"] == "many")
     }
 
     @Test func aHeaderBlockBeyondWhatMailServersAcceptIsRefused() {
         let field = "X-Big: " + String(repeating: "x", count: 90_000) + "\r\n"
         let mail = "From: ann@example.org\r\n" + String(repeating: field, count: 15) + "\r\nhello\r\n"
-        let (result, elapsed) = timed { Result { () throws(InboundError) in try EmailDecoder.decode(Array(mail.utf8), ownAddress: "support@example.com") } }
-        #expect(elapsed < Self.bound)
+        let result = timed { Result { () throws(InboundError) in try EmailDecoder.decode(Array(mail.utf8), ownAddress: "support@example.com") } }
         guard case .failure(let error) = result else {
             Issue.record("accepted a header block of \(mail.utf8.count) bytes")
             return
@@ -110,13 +99,11 @@ import Testing
         let parts = (0..<20_000).map { "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"f\($0).bin\"\r\n\r\nx\r\n" }.joined()
         let mail = "From: ann@example.org\r\nSubject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
             + "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" + parts + "--b--\r\n"
-        let (message, elapsed) = try timed { try decode(mail) }
-        #expect(elapsed < Self.bound, "took \(elapsed)")
+        let message = try timed { try decode(mail) }
         #expect(message.text == "see attached")
         #expect(message.attachments.count < MimeParser.maxParts)
 
-        let (nested, nestedElapsed) = try timed { try decode(MailFixtures.nested(depth: MimeParser.maxNestedParts - 1)) }
-        #expect(nestedElapsed < Self.bound)
+        let nested = try timed { try decode(MailFixtures.nested(depth: MimeParser.maxNestedParts - 1)) }
         #expect(nested.text.isEmpty || nested.text == "deep inside")
     }
 
@@ -130,8 +117,7 @@ import Testing
             "Hi\n" + String(repeating: "\n", count: 500_000) + "On Monday Ann wrote:\n> old\n",
         ]
         for body in bodies {
-            let (split, elapsed) = timed { QuoteStripper.split(body) }
-            #expect(elapsed < Self.bound, "took \(elapsed) on a body starting \(body.prefix(40).debugDescription)")
+            let split = timed { QuoteStripper.split(body) }
             #expect(!split.text.isEmpty)
         }
     }
@@ -139,22 +125,19 @@ import Testing
     @Test func hostileTrustedFieldsAndReportsAreCheap() throws {
         let policy = SenderAuthentication(authservIDs: ["mx.example.com"])
         let results = (0..<10).map { _ in "Authentication-Results: mx.example.com; " + String(repeating: "dkim=pass header.d=x.example; ", count: 3_000) + "\r\n" }.joined()
-        let (message, elapsed) = try timed {
+        let message = try timed {
             try EmailDecoder.decode(Array(("From: ann@customer.example\r\n" + results + "\r\nhi\r\n").utf8), ownAddress: "support@example.com", authentication: policy)
         }
-        #expect(elapsed < Self.bound, "took \(elapsed)")
         #expect(message.noAutoReply != nil)
         let report = "From: MAILER-DAEMON@mx.example.net\r\nContent-Type: multipart/report; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAction: failed\r\n"
             + String(repeating: "<sb.1.2.", count: 200_000) + String(repeating: "<", count: 300_000) + "\r\n--b--\r\n"
-        let (events, reportElapsed) = try timed { try EmailDecoder.events(Array(report.utf8), ownAddress: "support@example.com", ownDomain: "example.com") }
-        #expect(reportElapsed < Self.bound, "took \(reportElapsed)")
+        let events = try timed { try EmailDecoder.events(Array(report.utf8), ownAddress: "support@example.com", ownDomain: "example.com") }
         #expect(events.count == 1)
     }
 
     @Test func htmlThatNestsQuotesDeeplyStaysSmall() throws {
         let html = String(repeating: "<blockquote>", count: 50_000) + String(repeating: "line<br>", count: 50_000)
-        let (text, elapsed) = timed { HTMLText.plainText(fromHTML: html) }
-        #expect(elapsed < Self.bound, "took \(elapsed)")
+        let text = timed { HTMLText.plainText(fromHTML: html) }
         #expect(text.utf8.count < 10 * html.utf8.count, "the output grew to \(text.utf8.count) bytes")
         let hostile = [
             String(repeating: "<a href=\"http://x.example/\">", count: 50_000) + "text",
@@ -164,8 +147,9 @@ import Testing
             String(repeating: "&amp", count: 200_000),
         ]
         for html in hostile {
-            let (_, elapsed) = timed { HTMLText.plainText(fromHTML: html) }
-            #expect(elapsed < Self.bound, "took \(elapsed) on \(html.prefix(30).debugDescription)")
+            let text = timed { HTMLText.plainText(fromHTML: html) }
+            // What hostile markup turns into is never larger than the markup itself.
+            #expect(text.utf8.count <= html.utf8.count, "grew on \(html.prefix(30).debugDescription)")
         }
     }
 }

@@ -204,7 +204,8 @@ struct MailIMAPTests {
         let account = MailAccount(url: "imap://127.0.0.1:\(silent.port)/INBOX", user: "u", password: "p", timeout: .milliseconds(700))
         let timeout = await #expect(throws: MailTransportError.self) { try await transport.unseenMessages(account: account) }
         #expect(timeout?.permanent == false)
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Generous: only a hang must fail (a loaded machine delays the timer, not by a minute).
+        #expect(ContinuousClock.now - start < .seconds(60))
     }
 }
 

@@ -360,7 +360,7 @@ def test_identity_taken_does_not_name_another_agents_customer(gateway):
 def test_attachment_download_name_carries_no_path(gateway):
     mail = "support-mail"
     gw = gateway({"adapters": [{"id": mail, "type": "email", "team": "support", "address": "support@example.com",
-                                "smtp": {"url": "smtp://127.0.0.1:9"}}]})
+                                "open": True, "smtp": {"url": "smtp://127.0.0.1:9"}}]})
     msg = EmailMessage()
     msg["From"] = "Mallory <mallory@example.net>"
     msg["To"] = "support@example.com"
