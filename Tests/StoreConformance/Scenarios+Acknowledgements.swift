@@ -64,5 +64,12 @@ extension StoreConformance {
         let auto = try await store.ingest(
             [mail("5", from: "new@example.com", kind: .automated, at: now.addingTimeInterval(86400))], policy: policy)[0]
         #expect(!auto.queuedAcknowledgement)
+        // A sender the adapter could not verify is stored and assigned, but gets no automatic answer.
+        let unverified = try await store.ingest([IngestItem(adapter: "mail", event: .message(InboundMessage(
+            externalID: "6", from: ChannelIdentity(channel: "email", address: "spoofed@example.com"), text: "help",
+            noAutoReply: "the sender was not verified")), receivedAt: now.addingTimeInterval(86400))], policy: policy)[0]
+        #expect(unverified.kind == .stored && unverified.owner != nil)
+        #expect(!unverified.queuedAcknowledgement)
+        #expect(!unverified.related.contains { $0.direction == .outbound })
     }
 }
