@@ -48,7 +48,7 @@ INTEGRATION_TARGETS := SwitchboardPostgresTests|SwitchboardTransportTests|Social
 test: test-deps build
 	swift test --skip-build
 	SWITCHBOARD_INTEGRATION=1 swift test --skip-build --filter '$(INTEGRATION_TARGETS)'
-	SWITCHBOARD_BIN=$(CURDIR)/.build/debug/switchboard python3 -m pytest -q tests/e2e
+	SWITCHBOARD_BIN=$(CURDIR)/.build/debug/switchboard python3 -m pytest -q e2e
 
 bench: release
 	scripts/bench.sh

@@ -202,7 +202,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // What several test targets share: the corpus location, the tests/support/ helper processes,
+        // What several test targets share: the corpus location, the e2e/support/ helper processes,
         // and the `.integration` trait of the tests that start servers (SWITCHBOARD_INTEGRATION=1).
         .target(
             name: "SwitchboardTestSupport",

@@ -6,7 +6,7 @@ import Testing
 
 /// Mail built to make the parser work hard (a 545 KB `References` once took 27 s of CPU and, two at
 /// a time, stalled every channel): mail an MTA would deliver is kept, with the excess dropped. How
-/// long it takes is measured against the real binary (tests/e2e/test_email_attacks.py) and shown
+/// long it takes is measured against the real binary (e2e/test_email_attacks.py) and shown
 /// here with SHOW_TIMINGS=1, never asserted in a unit test.
 @Suite struct HostileInputTests {
     func timed<T>(_ work: () throws -> T, function: String = #function) rethrows -> T {

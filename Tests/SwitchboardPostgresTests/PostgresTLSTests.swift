@@ -6,7 +6,7 @@ import Testing
 @testable import SwitchboardPostgres
 
 /// `sslmode` in the store's URL means what it means to psql, against a server with TLS on
-/// (tests/support/postgres_server.py makes a self-signed certificate for localhost).
+/// (e2e/support/postgres_server.py makes a self-signed certificate for localhost).
 @Suite struct PostgresTLSTests {
     /// Whether the store's own connection is encrypted, as the server sees it.
     static func encrypted(_ url: String) async throws -> Bool {

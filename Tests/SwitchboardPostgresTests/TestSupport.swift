@@ -54,7 +54,7 @@ struct StoreUnderTest: Sendable {
     func cleanup() async { await remove() }
 }
 
-/// One PostgreSQL server per test process (`tests/support/postgres_server.py`), started on first
+/// One PostgreSQL server per test process (`e2e/support/postgres_server.py`), started on first
 /// use; every test makes its own database on it. The helper stops the server and deletes its
 /// directory when this process's end closes its stdin.
 final class PostgresTestServer: Sendable {

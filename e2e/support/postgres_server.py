@@ -10,7 +10,7 @@ and removes the directory when stdin closes or on SIGTERM/SIGINT. Importing it g
 TLS is on, with a self-signed certificate for `localhost` and 127.0.0.1 made at start (its path is
 `ca` in the JSON line), so clients can test `sslmode=require`/`verify-full`; plain connections work too.
 
-    python3 tests/support/postgres_server.py
+    python3 e2e/support/postgres_server.py
 
 Authentication is `trust` (loopback only). fsync stays on: tests see the durability a deployment has.
 PostgreSQL refuses to run as root, so as root the cluster belongs to the system user `sbtest`

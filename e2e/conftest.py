@@ -24,7 +24,7 @@ import pytest
 import requests
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 BIN = os.environ.get("SWITCHBOARD_BIN") or str(REPO / ".build" / "debug" / "switchboard")
 ADAPTER = "shop-chat"
 AGENTS = ("ana", "luis", "marta")

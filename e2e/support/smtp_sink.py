@@ -8,7 +8,7 @@ exactly as received, after dot-unstuffing) with `NNNNNN.json` beside it (`mail_f
 sees the whole message. It stops when stdin closes or on SIGTERM/SIGINT, and removes the directory it
 created (a --dir given to it is kept).
 
-    python3 tests/support/smtp_sink.py [--port N] [--dir DIR] [--reject REGEX] [--tempfail REGEX]
+    python3 e2e/support/smtp_sink.py [--port N] [--dir DIR] [--reject REGEX] [--tempfail REGEX]
                                        [--auth USER:PASSWORD]
 
 --reject answers RCPT TO with 550 for matching recipients (a permanent failure), --tempfail with 451;

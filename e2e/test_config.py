@@ -73,7 +73,7 @@ def test_good_config_is_ok(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().startswith(f"{path}: OK"), result.stdout
     # The shipped example is valid too, given its environment variables.
-    repo_example = os.path.join(os.path.dirname(__file__), "..", "..", "Config", "switchboard.yaml")
+    repo_example = os.path.join(os.path.dirname(__file__), "..", "Config", "switchboard.yaml")
     result = run(["check-config", "--config", repo_example], env)
     assert result.returncode == 0, result.stdout + result.stderr
 

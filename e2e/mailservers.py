@@ -1,9 +1,9 @@
 """Pytest fixtures for real mail servers on loopback, each started per test on free ports and removed
 afterwards (processes stopped, temporary directories deleted):
 
-- `smtp_sink`: aiosmtpd (tests/support/smtp_sink.py) that keeps every message it receives;
+- `smtp_sink`: aiosmtpd (e2e/support/smtp_sink.py) that keeps every message it receives;
   `smtp_sink_factory(reject=..., tempfail=..., auth=...)` for one that refuses some recipients.
-- `dovecot`: Dovecot IMAP (tests/support/dovecot_server.py) with one user and an empty INBOX;
+- `dovecot`: Dovecot IMAP (e2e/support/dovecot_server.py) with one user and an empty INBOX;
   `dovecot_factory(tls=True)` for one that also speaks imaps:// and STARTTLS with a self-signed cert.
 
 conftest.py imports them: `from mailservers import *  # noqa: F401,F403` (or `pytest_plugins`).
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-SUPPORT = Path(__file__).resolve().parents[1] / "support"
+SUPPORT = Path(__file__).resolve().parent / "support"
 sys.path.insert(0, str(SUPPORT))
 from dovecot_server import DovecotServer  # noqa: E402
 

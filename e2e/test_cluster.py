@@ -3,7 +3,7 @@ decisions that were safe in one process — one conversation and one owner per n
 copy of a platform retry — stay safe across processes.
 
 Needs Debian's PostgreSQL server binaries (/usr/lib/postgresql/*/bin); skipped without them. One server
-per module (tests/support/postgres_server.py), a fresh database per test.
+per module (e2e/support/postgres_server.py), a fresh database per test.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 from conftest import ADAPTER, AGENTS, Gateway, base_config, message, unique, wait_until
 from test_events import EventStream
 
-SUPPORT = Path(__file__).resolve().parents[1] / "support"
+SUPPORT = Path(__file__).resolve().parent / "support"
 
 if not glob.glob("/usr/lib/postgresql/*/bin/postgres"):
     pytest.skip("PostgreSQL server binaries not installed (/usr/lib/postgresql/*/bin/postgres): "

@@ -4,7 +4,7 @@ customer card and context-provider data, a reply whose delivery state changes li
 message arriving without reload, another agent refused, customer HTML shown as text; and over plain
 HTTP: CSP and other headers, cookie flags, CSRF, throttled sign-in, hashed storage.
 
-Screenshots land in tests/e2e/artifacts/ for a person to look at."""
+Screenshots land in e2e/artifacts/ for a person to look at."""
 
 from __future__ import annotations
 
@@ -371,7 +371,7 @@ def test_wrong_passwords_are_refused_and_throttled(gateway, shop):
         r = requests.post(gw.url + "/console/session", json={"agent": "luis", "password": "guess"}, timeout=30)
         assert r.status_code == 401 and r.json()["error"]["code"] == "bad_credentials"
     # After five failures from this address the next attempt from it must wait, even with the
-    # right password (tests/e2e/test_security_server.py has the race, other addresses, the cost).
+    # right password (e2e/test_security_server.py has the race, other addresses, the cost).
     r = requests.post(gw.url + "/console/session", json={"agent": "luis", "password": PASSWORD}, timeout=30)
     assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_attempts"
     assert int(r.headers["Retry-After"]) >= 1
