@@ -14,12 +14,14 @@ struct CoreOnMemory {
     let outbox: DeliveryWorker
     let desk: AgentDesk
 
-    /// The adapters are `chat` (identity channel `chat`) unless given.
+    /// The team is the policy's (``Staff`` unless given), the adapters are `chat` (identity channel
+    /// `chat`) unless given.
     init(
         adapters: [RecordingAdapter] = [RecordingAdapter("chat")], policy: IngestPolicy = Plans.policy(),
+        businessHours: BusinessHours = .always,
         delivery: DeliverySettings = DeliverySettings(firstRetry: .seconds(60), maxBackoff: .seconds(600), maxAttempts: 3, concurrency: 4)
     ) async throws {
-        try await store.prepare(agents: Staff.all)
+        try await store.prepare(agents: policy.assignment.directory.agents)
         self.adapters = AdapterRegistry(adapters.map { RegisteredAdapter(adapter: $0) })
         self.policy = policy
         let clock = clock
@@ -27,8 +29,8 @@ struct CoreOnMemory {
             store: store, adapters: self.adapters, events: events, settings: delivery, key: Staff.key, claimer: "test",
             now: { clock.now }, logger: Logger(label: "test"))
         desk = AgentDesk(
-            directory: Staff.directory, store: store, adapters: self.adapters, events: events, outbox: outbox, references: Staff.references,
-            rules: policy.assignment.rules, now: { clock.now })
+            directory: policy.assignment.directory, store: store, adapters: self.adapters, events: events, outbox: outbox,
+            references: Staff.references, rules: policy.assignment.rules, businessHours: businessHours, now: { clock.now })
     }
 
     /// Stores a customer's message as an adapter would hand it in, now.
@@ -46,7 +48,7 @@ struct CoreOnMemory {
 
     /// Sets every agent but `agent` away while `body` routes, so that new customers go to `agent`.
     func onlyAvailable<T>(_ agent: Agent, _ body: () async throws -> T) async throws -> T {
-        let others = Staff.all.filter { $0.id != agent.id && $0.role == .agent }
+        let others = policy.assignment.directory.agents.filter { $0.id != agent.id && $0.role == .agent }
         for other in others { try await store.setAgentStatus(other.id, .away) }
         let result = try await body()
         for other in others { try await store.setAgentStatus(other.id, .available) }

@@ -35,11 +35,11 @@ enum Plans {
     static func policy(
         firstResponse: Duration = .seconds(3600), nextResponse: Duration? = nil, resolution: Duration? = nil,
         callbackWithin: Duration = .seconds(4 * 3600), hours: BusinessHours = .always, acknowledgement: AcknowledgementPolicy = .off,
-        rules: RoutingRules = RoutingRules()
+        rules: RoutingRules = RoutingRules(), directory: AgentDirectory = Staff.directory
     ) -> IngestPolicy {
         let next: (@Sendable (String) -> Duration)? = nextResponse.map { value in { @Sendable _ in value } }
         return IngestPolicy(
-            assignment: AssignmentPolicy(directory: Staff.directory, rules: rules), teamOfAdapter: { _ in "support" },
+            assignment: AssignmentPolicy(directory: directory, rules: rules), teamOfAdapter: { _ in "support" },
             firstResponse: { _ in firstResponse }, callbackWithin: { _ in callbackWithin }, acknowledgement: acknowledgement,
             nextResponse: next, resolution: { _ in resolution }, businessHours: hours,
             references: Staff.references)
