@@ -2,13 +2,14 @@ import Foundation
 import Logging
 import SwitchboardAdapterAPI
 import SwitchboardCore
+import SwitchboardStoreTestSupport
 
 /// The core of one gateway on the in-memory engine: the store, the live events, the adapters, the
 /// desk agents work at and the outbox behind it, all on a clock the test moves.
 struct CoreOnMemory {
     let store = MemoryStore()
     let events = EventBus()
-    let clock = ManualClock()
+    let clock = TestClock(Plans.now)
     let adapters: AdapterRegistry
     let policy: IngestPolicy
     let outbox: DeliveryWorker
