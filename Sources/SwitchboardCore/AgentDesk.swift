@@ -16,14 +16,18 @@ public struct AgentDesk: Sendable {
     let context: CustomerContext?
     /// Formats the references agents read to customers (the check part needs the gateway's key).
     let references: ConversationReferences
+    /// The hours the promises' clocks run in (`routing.business_hours`), for what a pending
+    /// conversation keeps of its resolution promise.
+    let businessHours: BusinessHours
 
     public init(
         directory: AgentDirectory, store: any Store, adapters: AdapterRegistry, events: EventBus,
         outbox: DeliveryWorker, references: ConversationReferences, rules: RoutingRules = RoutingRules(),
-        now: @escaping @Sendable () -> Date = Date.init, normalizer: IdentityNormalizer = IdentityNormalizer(),
-        context: CustomerContext? = nil
+        businessHours: BusinessHours = .always, now: @escaping @Sendable () -> Date = Date.init,
+        normalizer: IdentityNormalizer = IdentityNormalizer(), context: CustomerContext? = nil
     ) {
         self.references = references
+        self.businessHours = businessHours
         self.normalizer = normalizer
         self.context = context
         self.directory = directory
@@ -147,7 +151,7 @@ public struct AgentDesk: Sendable {
         let access = try await authorize(conversationID, viewer)
         let why = reason.trimmed
         guard !why.isEmpty else { throw ServiceError.badRequest("'reason' must not be empty") }
-        guard let supervisor = assignment.supervisorForEscalation(team: access.team, loads: [:]) else {
+        guard let supervisor = assignment.supervisorForEscalation(team: access.team, loads: try await store.agentLoads()) else {
             throw ServiceError.unprocessable("no_supervisor", "no supervisor is configured to take escalations")
         }
         let event = try await store.reassign(

@@ -118,7 +118,7 @@ struct Serve: AsyncParsableCommand {
             pipeline: pipeline,
             desk: AgentDesk(
                 directory: directory, store: store, adapters: registry, events: events, outbox: worker, references: key.references,
-                rules: loaded.routing.rules,
+                rules: loaded.routing.rules, businessHours: routing.businessHours,
                 normalizer: policy.normalizer, context: context),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         components.publicURL = loaded.server.publicURL
