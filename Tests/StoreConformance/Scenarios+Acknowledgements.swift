@@ -9,6 +9,7 @@ extension StoreConformance {
     static let acknowledgementScenarios: [StoreScenario] = [
         StoreScenario("new customers in one group each get one acknowledgement in their thread", on: acknowledgementsInOneGroup),
         StoreScenario("acknowledgements go out once per request and keep the clock running", on: acknowledgementsOncePerRequest),
+        StoreScenario("a failed acknowledgement sent again is still an acknowledgement", on: retriedAcknowledgement),
     ]
 
     /// Acknowledgements queued inside a group: their message rows, written with the group's others,
@@ -71,5 +72,20 @@ extension StoreConformance {
         #expect(unverified.kind == .stored && unverified.owner != nil)
         #expect(!unverified.queuedAcknowledgement)
         #expect(!unverified.related.contains { $0.direction == .outbound })
+    }
+
+    @Sendable static func retriedAcknowledgement(_ store: any Store) async throws {
+        var policy = TestAgents.policy
+        policy.acknowledgement = AcknowledgementPolicy(
+            enabled: true, template: { _, _ in "Ref {reference}." }, agent: { _ in ("Agent", TimeZone.gmt) })
+        let now = Date()
+        let first = try await store.ingest([inbound("r1", from: "rita@x", at: now)], policy: policy)[0]
+        let ack = try #require(first.related.first { $0.direction == .outbound })
+        _ = try await store.claimDeliveries(now: now, limit: 10, claimer: "t", leaseUntil: now.addingTimeInterval(60))
+        _ = try await store.completeDelivery(message: ack.id, result: .failed(error: "mailbox full"), at: now)
+        #expect(try await store.retryDelivery(message: ack.id, at: now)?.delivery?.state == .queued)
+        let again = try await store.claimDeliveries(now: now.addingTimeInterval(1), limit: 10, claimer: "t", leaseUntil: now.addingTimeInterval(60))
+        #expect(again.map(\.messageID) == [ack.id])
+        #expect(again.map(\.purpose) == [.acknowledgement])
     }
 }

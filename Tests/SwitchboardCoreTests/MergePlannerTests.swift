@@ -80,4 +80,27 @@ import Testing
         #expect(plan.survivorEvent == "marta undid the merge of customer 2: their messages are back in \(refs.format(12))")
         #expect(plan.absorbedEvent == "marta undid the merge into customer 1: this conversation is restored")
     }
+
+    @Test func twoConversationsWaitingOnTheirCustomersStayPendingWithTheNearerPromise() throws {
+        var a = Plans.conversation(11, customer: 1, status: .pending, owner: "luis", assignee: "luis", createdAt: now)
+        a.resolutionLeft = 7200
+        var b = Plans.conversation(12, customer: 2, status: .pending, owner: "ana", assignee: "ana", createdAt: now.addingTimeInterval(-60))
+        b.resolutionLeft = 3600
+        let plan = try merge(party(1, a), party(2, b))
+        #expect(plan.survivor.status == .pending)
+        #expect(plan.survivor.assignee == "ana")  // the earlier conversation's agent keeps waiting with it
+        #expect(plan.survivor.resolutionLeft == 3600)
+        #expect(plan.survivor.resolutionDue == nil)
+    }
+
+    @Test func aPendingSideMergedIntoAnOpenOneBringsItsResolutionPromiseAlong() throws {
+        var pending = Plans.conversation(11, customer: 1, status: .pending, owner: "luis", assignee: "luis")
+        pending.resolutionLeft = 1800
+        var open = Plans.conversation(12, customer: 2, owner: "ana", assignee: "ana")
+        open.resolutionDue = now.addingTimeInterval(7200)
+        let plan = try merge(party(1, pending), party(2, open))
+        #expect(plan.survivor.status == .open)
+        #expect(plan.survivor.resolutionLeft == nil)
+        #expect(plan.survivor.resolutionDue == now.addingTimeInterval(1800))
+    }
 }
