@@ -219,6 +219,24 @@ def test_a_new_message_shows_a_desktop_notification_and_an_unread_marker(gateway
          what="the assignment notification")
 
 
+def test_an_sla_warning_is_a_desktop_notification(gateway, shop, browser):
+    gw = console_gateway(gateway, shop, routing={"first_response": "6s"})
+    for agent in ("ana", "luis"):
+        set_password(gw, agent)
+    browser.execute_cdp_cmd("Browser.grantPermissions", {"origin": gw.url, "permissions": ["notifications"]})
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NOTIFICATION_SPY})
+    # Luis is off: the new customer is Ana's, and she is signed in before the clock starts.
+    assert gw.api("luis", "PUT", "me/status", json={"status": "offline"}).status_code == 200
+    sign_in(browser, gw, "ana")
+    gw.ingest(unique("m"), unique("c") + "@example.com", "Hello?", name="Sara Gil")
+    notes = wait(browser, lambda d: [n for n in d.execute_script("return window.__notifications") if n["title"] == "Reply due soon"],
+                 timeout=30, what="the SLA warning")
+    assert notes[0]["body"].startswith("Sara Gil is waiting; the reply is due")
+    titles = [n["title"] for n in browser.execute_script("return window.__notifications")]
+    assert titles[0] == "New message from Sara Gil", "the new customer's message came first, once"
+    assert titles.count("New message from Sara Gil") == 1 and "Conversation assigned to you" not in titles, titles
+
+
 def test_status_and_language_switch_in_the_header_kept_per_agent(gateway, shop, browser):
     gw = console_gateway(gateway, shop)
     for agent in ("ana", "luis"):

@@ -43,6 +43,7 @@ function showSignIn() {
   setLang(browserLang);
   document.getElementById('skip-link').textContent = t('skip');
   document.getElementById('top').hidden = true;
+  document.getElementById('search').value = '';
   const status = el('p', { class: 'form-error', id: 'signin-error', role: 'alert' });
   const agent = el('input', { id: 'agent-id', name: 'agent', autocomplete: 'username', required: true, autocapitalize: 'none' });
   const password = el('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });

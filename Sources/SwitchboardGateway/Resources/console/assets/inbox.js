@@ -17,6 +17,7 @@ export class InboxPane {
     this.marks = marks;
     this.onEntries = onEntries;
     this.entries = [];
+    this.loaded = false;
     this.query = '';
     this.selected = null;
     // The order shown. A live refresh keeps it (new conversations go on top), so a conversation
@@ -68,6 +69,7 @@ export class InboxPane {
       this.order = sorted.map((e) => e.conversation.id);
     }
     this.entries = this.order.map((id) => byID.get(id));
+    this.loaded = true;
     this.onEntries?.(this.entries);
     this.render();
   }
@@ -75,7 +77,7 @@ export class InboxPane {
   /** Filters what is loaded by customer, reference or the latest message (the header's box). */
   filter(query) {
     this.query = query.trim().toLowerCase();
-    this.render();
+    if (this.loaded) this.render();
   }
 
   render() {
