@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import SwitchboardCore
+import SwitchboardStoreTestSupport
 import Testing
 
 /// Collision detection: who has a conversation open, told to those who can see it, expiring by
