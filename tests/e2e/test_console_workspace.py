@@ -297,6 +297,9 @@ def test_three_two_and_one_panes_by_window_width(gateway, shop, browser):
     sign_in(browser, gw, conv["owner"])
     open_in(browser, gw, conv["id"])
     wait(browser, lambda d: css(d, "#customer-card #card-name"), what="the customer card")
+    # The skip link moves the keyboard to the content without leaving the conversation.
+    browser.find_element(By.ID, "skip-link").send_keys("\n")
+    assert focused_id(browser) == "main" and shown_conversation(browser) == conv["id"]
 
     wide = panes_at(browser, 1440, 900)
     screenshot(browser, "console-wide.png")
