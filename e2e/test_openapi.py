@@ -88,6 +88,7 @@ def test_every_route_is_documented_and_answered(spec):
         ("GET", f"/api/v1/conversations/{cid}", None),
         ("POST", f"/api/v1/conversations/{cid}/replies", {"body": "hi"}),
         ("POST", f"/api/v1/conversations/{cid}/notes", {"body": "n"}),
+        ("POST", f"/api/v1/conversations/{cid}/presence", {"state": "viewing"}),
         ("POST", f"/api/v1/conversations/{cid}/escalations", {"reason": "r"}),
         ("POST", f"/api/v1/conversations/{cid}/assign", {"agent": "ana"}),
         ("POST", f"/api/v1/conversations/{cid}/tags", {"tags": ["billing"]}),
