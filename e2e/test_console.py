@@ -33,6 +33,7 @@ from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -121,8 +122,11 @@ def other_agent(agent):
     return "luis" if agent == "ana" else "ana"
 
 
-def wait(driver, predicate, timeout=20, what="condition"):
-    return WebDriverWait(driver, timeout).until(lambda d: predicate(d), message=f"waiting for {what}")
+def wait(driver, predicate, timeout=30, what="condition"):
+    # An element re-rendered by a live event while the predicate reads it is only a reason to look
+    # again, not a failure.
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: predicate(d), message=f"waiting for {what}")
 
 
 def css(driver, selector):
@@ -141,8 +145,11 @@ def sign_in(driver, gw, agent, password=PASSWORD):
 
 
 def message_bodies(driver, direction=None):
+    # Read in one script: the thread re-renders on live events, so elements found first and read
+    # afterwards may be gone (stale) by then.
     selector = "#thread .msg" + (f'[data-direction="{direction}"]' if direction else "") + " .body"
-    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, selector)]
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), e => e.innerText.trim())", selector)
 
 
 def screenshot(driver, name):

@@ -77,6 +77,22 @@ def test_a_one_megabyte_references_mail_is_answered_fast_while_webhooks_keep_the
     assert kept["metadata"]["truncated_headers"] == "references"
     assert len(kept["metadata"]["references"].split()) <= 100
 
+    def webhook_latencies(session, n=200):
+        times = []
+        for i in range(n):
+            body = json.dumps(message(unique("wh"), f"chat{i}@customer.example", "where is my order?")).encode()
+            t = time.monotonic()
+            answer = session.post(f"{gw.url}/hooks/{ADAPTER}", data=body, timeout=30, headers={
+                "Content-Type": "application/json", "X-Switchboard-Signature": sign(gw.secret, body)})
+            times.append(time.monotonic() - t)
+            assert answer.status_code == 200, answer.text
+        return sorted(times)
+
+    # The same webhooks with nothing else going on: how fast this machine answers right now.
+    with requests.Session() as session:
+        baseline = webhook_latencies(session)
+    baseline_p99 = baseline[int(len(baseline) * 0.99) - 1]
+
     # Two of them in flight all the time (the attack), piped in by the real mailgate as an MTA would
     # (separate processes, so the measuring thread here competes with nothing of Python's), and a
     # signed webhook posted meanwhile.
@@ -98,29 +114,26 @@ def test_a_one_megabyte_references_mail_is_answered_fast_while_webhooks_keep_the
         b.start()
     wait_until(lambda: len(bomb_times) >= 2, 30, what="the first bombs answered")
     session = requests.Session()
-    latencies = []
     try:
-        for i in range(200):
-            body = json.dumps(message(unique("wh"), f"chat{i}@customer.example", "where is my order?")).encode()
-            t = time.monotonic()
-            answer = session.post(f"{gw.url}/hooks/{ADAPTER}", data=body, timeout=30, headers={
-                "Content-Type": "application/json", "X-Switchboard-Signature": sign(gw.secret, body)})
-            latencies.append(time.monotonic() - t)
-            assert answer.status_code == 200, answer.text
+        latencies = webhook_latencies(session)
     finally:
         stop.set()
         for b in bombers:
             b.join(timeout=60)
         session.close()
 
-    latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
     print(f"webhook latency with two 1 MB References mails in flight: p50 {statistics.median(latencies) * 1000:.1f} ms, "
-          f"p99 {p99 * 1000:.1f} ms; {len(bomb_times)} bombs, slowest {max(bomb_times):.3f} s")
+          f"p99 {p99 * 1000:.1f} ms (alone: p99 {baseline_p99 * 1000:.1f} ms); {len(bomb_times)} bombs, "
+          f"slowest {max(bomb_times):.3f} s")
     assert not bomb_errors, bomb_errors[:3]
     assert len(bomb_times) >= 4, "the bombs kept coming while the webhooks were posted"
     assert max(bomb_times) < 1.0, f"a 1 MB References mail took {max(bomb_times):.2f} s through mailgate under load"
-    assert p99 < 0.100, f"webhook p99 {p99 * 1000:.0f} ms while 1 MB References mails were in flight"
+    # The bound, 100 ms, on a machine that answers these webhooks in ~20 ms (p99) alone; a
+    # machine loaded by other work gets a proportionate bound, so only the attack's own effect counts.
+    bound = max(0.100, 5 * baseline_p99)
+    assert p99 < bound, (f"webhook p99 {p99 * 1000:.0f} ms while 1 MB References mails were in flight "
+                         f"(alone {baseline_p99 * 1000:.0f} ms; bound {bound * 1000:.0f} ms)")
 
 
 # ---------------------------------------------------------------------------------------------
