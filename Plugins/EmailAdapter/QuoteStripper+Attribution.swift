@@ -25,28 +25,40 @@ extension QuoteStripper {
     /// only grows upward to take in the author's address or the time it lacks.
     static func attributionStart(_ lines: [String], endingAt end: Int) -> Int? {
         let last = lines[end].trimmed
-        guard endsLikeAttribution(last) else { return nil }
+        guard last.utf8.count <= 400, endsLikeAttribution(last) else { return nil }
+        var quoteFollows: Bool?
+        func quoted() -> Bool {
+            if quoteFollows == nil { quoteFollows = nextContentLine(lines, after: end)?.hasPrefix(">") ?? false }
+            return quoteFollows!
+        }
+        // Every attribution has a time, an address or a quote after it: most lines ending in a
+        // colon have none of them and cost no more than this look at their bytes.
+        let evidence = lines[max(0, end - 2)...end].contains { line in
+            line.utf8.count <= 400 && line.utf8.contains { $0 == UInt8(ascii: "@") || (0x30...0x39).contains($0) }
+        }
+        guard evidence || quoted() else { return nil }
+        // Each line of the run is normalised and lower-cased once; the runs join them.
         var runs: [(start: Int, text: String)] = []
         var joined = ""
         for start in stride(from: end, through: max(0, end - 2), by: -1) {
             let line = start == end ? last : lines[start].trimmed
             if line.isEmpty || line.hasPrefix(">") { break }
-            joined = start == end ? line : line + " " + joined
+            let lowered = normalized(line).lowercased()
+            joined = start == end ? lowered : lowered + " " + joined
             guard joined.utf8.count <= 400 else { break }
-            // Zoho and some relays put dashes or `*` around it.
-            runs.append((start, String(normalized(joined).lowercased().drop { "-*_ ".contains($0) })))
+            runs.append((start, joined))
         }
-        var quoteFollows: Bool?
-        func reads(_ text: String) -> Bool {
-            isAttribution(text) {
-                if quoteFollows == nil { quoteFollows = nextContentLine(lines, after: end)?.hasPrefix(">") ?? false }
-                return quoteFollows!
-            }
+        var verdicts: [Bool?] = Array(repeating: nil, count: runs.count)
+        func reads(_ index: Int) -> Bool {
+            if let known = verdicts[index] { return known }
+            let verdict = isAttribution(runs[index].text, quoteFollows: quoted)
+            verdicts[index] = verdict
+            return verdict
         }
-        if let opened = runs.first(where: { run in attributionOpenings.contains { run.text.hasPrefix($0) } && reads(run.text) }) {
-            return opened.start
+        if let opened = runs.indices.first(where: { startsWithOpening(runs[$0].text) && reads($0) }) {
+            return runs[opened].start
         }
-        guard let index = runs.firstIndex(where: { reads($0.text) }) else { return nil }
+        guard let index = runs.indices.first(where: reads) else { return nil }
         var chosen = index
         while chosen + 1 < runs.count {
             let text = runs[chosen].text
@@ -59,6 +71,22 @@ extension QuoteStripper {
             chosen += 1
         }
         return runs[chosen].start
+    }
+
+    private static let openingBytes: [[UInt8]] = attributionOpenings.map { Array($0.utf8) }
+
+    /// Begins with an opening word, after the dashes or `*` Zoho and some relays put around it.
+    private static func startsWithOpening(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var start = 0
+            while start < bytes.count, [UInt8(ascii: "-"), UInt8(ascii: "*"), UInt8(ascii: "_"), UInt8(ascii: " ")].contains(bytes[start]) {
+                start += 1
+            }
+            return openingBytes.contains { opening in
+                bytes.count - start >= opening.count && bytes[start..<(start + opening.count)].elementsEqual(opening)
+            }
+        }
     }
 
     /// Ends in a colon (ASCII or full-width, maybe after a space), or in a verb followed by dashes
@@ -74,69 +102,92 @@ extension QuoteStripper {
     /// `text` is lower-cased and normalised; `quoteFollows` is asked only when needed.
     static func isAttribution(_ text: String, quoteFollows: () -> Bool) -> Bool {
         let core = text.trimmingSuffix { $0 == ":" || $0 == "-" || $0 == " " }
+        let addressed = core.contains("@")
+        let timed = hasTime(core)
         // The verb ends the line, or only the author or the date follow it (`schrieb Ann <…>:`,
-        // `schrieb am Mo., 8. Jan. 2024, 10:15:`).
-        if hasVerb(nearEndOf: core) {
-            return hasTime(core) || core.contains("@") || quoteFollows()
-        }
-        return text.hasSuffix(">:") && core.contains("@") && hasTime(core)
+        // `schrieb am Mo., 8. Jan. 2024, 10:15:`). Looked for last: it is the dearest test.
+        if timed || addressed || quoteFollows(), hasVerb(nearEndOf: core) { return true }
+        return text.hasSuffix(">:") && addressed && timed
     }
 
     /// At most this many bytes follow the verb of an attribution (the author and the date).
     static let maxBytesAfterVerb = 200
 
-    private static let verbBytes: [[UInt8]] = attributionVerbs.map { Array($0.utf8) }
-    private static let verbsByFirstByte: [UInt8: [Int]] = Dictionary(grouping: verbBytes.indices) { verbBytes[$0][0] }
+    /// The verbs' bytes one after another, sorted by first byte, with where each verb is and
+    /// where the verbs of each first byte are: a look-up per byte of the tail, a comparison only
+    /// with the one to three verbs that begin with it.
+    private static let verbTable: (bytes: [UInt8], spans: [Range<Int>], byFirstByte: [Range<Int>]) = {
+        let verbs = attributionVerbs.map { Array($0.utf8) }.sorted { $0[0] < $1[0] }
+        var bytes: [UInt8] = []
+        var spans: [Range<Int>] = []
+        var byFirstByte = Array(repeating: 0..<0, count: 256)
+        for (index, verb) in verbs.enumerated() {
+            spans.append(bytes.count..<(bytes.count + verb.count))
+            bytes += verb
+            let first = Int(verb[0])
+            byFirstByte[first] = byFirstByte[first].isEmpty ? index..<(index + 1) : byFirstByte[first].lowerBound..<(index + 1)
+        }
+        return (bytes, spans, byFirstByte)
+    }()
 
     /// Whether an attribution verb ends within the last ``maxBytesAfterVerb`` bytes of `text`.
-    /// Compared on the bytes, starting only where a verb's first byte is: this runs for every line
-    /// that ends in a colon. Latin and Cyrillic verbs must stand as whole words.
+    /// Compared on the bytes: Latin and Cyrillic verbs must stand as whole words.
     static func hasVerb(nearEndOf text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        let from = max(0, bytes.count - maxBytesAfterVerb - 40)
-        func isLetterByte(_ byte: UInt8) -> Bool {
-            byte >= 0x80 || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A)
-        }
-        for position in from..<bytes.count {
-            guard let candidates = verbsByFirstByte[bytes[position]] else { continue }
-            for candidate in candidates {
-                let verb = verbBytes[candidate]
-                let end = position + verb.count
-                guard end <= bytes.count, bytes.count - end <= maxBytesAfterVerb, bytes[position..<end].elementsEqual(verb) else { continue }
-                // Words of alphabetic scripts (first byte below the CJK range) need boundaries.
-                if verb[0] < 0xE0 {
-                    if position > 0, isLetterByte(bytes[position - 1]) { continue }
-                    if end < bytes.count, isLetterByte(bytes[end]) { continue }
+        var text = text
+        let table = verbTable
+        return text.withUTF8 { bytes in
+            table.bytes.withUnsafeBufferPointer { verbs in
+                func isLetterByte(_ byte: UInt8) -> Bool {
+                    byte >= 0x80 || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A)
                 }
-                return true
+                var position = max(0, bytes.count - maxBytesAfterVerb - 40)
+                while position < bytes.count {
+                    defer { position += 1 }
+                    for candidate in table.byFirstByte[Int(bytes[position])] {
+                        let span = table.spans[candidate]
+                        let end = position + span.count
+                        guard end <= bytes.count, bytes.count - end <= maxBytesAfterVerb else { continue }
+                        var offset = 1
+                        while offset < span.count, bytes[position + offset] == verbs[span.lowerBound + offset] { offset += 1 }
+                        guard offset == span.count else { continue }
+                        // Words of alphabetic scripts (first byte below the CJK range) need boundaries.
+                        if bytes[position] < 0xE0 {
+                            if position > 0, isLetterByte(bytes[position - 1]) { continue }
+                            if end < bytes.count, isLetterByte(bytes[end]) { continue }
+                        }
+                        return true
+                    }
+                }
+                return false
             }
         }
-        return false
     }
 
     /// A clock time (`10:15`, `8.02`) or a year (`19xx`, `20xx`) standing as a number of its own.
     static func hasTime(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        func isDigit(_ index: Int) -> Bool { index >= 0 && index < bytes.count && bytes[index] >= 0x30 && bytes[index] <= 0x39 }
-        var index = 0
-        while index < bytes.count {
-            guard isDigit(index) else {
-                index += 1
-                continue
+        var text = text
+        return text.withUTF8 { bytes in
+            func isDigit(_ index: Int) -> Bool { index >= 0 && index < bytes.count && bytes[index] >= 0x30 && bytes[index] <= 0x39 }
+            var index = 0
+            while index < bytes.count {
+                guard isDigit(index) else {
+                    index += 1
+                    continue
+                }
+                var end = index
+                while isDigit(end) { end += 1 }
+                let length = end - index
+                if length == 4, bytes[index] == 0x31 && bytes[index + 1] == 0x39 || bytes[index] == 0x32 && bytes[index + 1] == 0x30 {
+                    return true
+                }
+                if length <= 2, end < bytes.count, bytes[end] == UInt8(ascii: ":") || bytes[end] == UInt8(ascii: "."),
+                   isDigit(end + 1), isDigit(end + 2), !isDigit(end + 3) {
+                    return true
+                }
+                index = end
             }
-            var end = index
-            while isDigit(end) { end += 1 }
-            let length = end - index
-            if length == 4, bytes[index] == 0x31 && bytes[index + 1] == 0x39 || bytes[index] == 0x32 && bytes[index + 1] == 0x30 {
-                return true
-            }
-            if length <= 2, end < bytes.count, bytes[end] == UInt8(ascii: ":") || bytes[end] == UInt8(ascii: "."),
-               isDigit(end + 1), isDigit(end + 2), !isDigit(end + 3) {
-                return true
-            }
-            index = end
+            return false
         }
-        return false
     }
 
     /// Trimmed, with no-break and narrow spaces made plain and the full-width colon made ASCII, so

@@ -77,16 +77,27 @@ extension QuoteStripper {
         return labels
     }()
 
-    /// The label a header line starts with (`*From:*`, `De\u{A0}:`, `发件人：`), or nil; lines
-    /// without a colon, most of them, are never lower-cased.
-    static func headerLabel(_ line: String) -> (label: HeaderLabel, value: String)? {
-        let utf8 = line.utf8
-        guard utf8.contains(UInt8(ascii: ":")) || utf8.contains(0xBC) else { return nil }
-        let text = normalized(line.trimmed)
-        guard let colon = text.firstIndex(of: ":"), text.distance(from: text.startIndex, to: colon) <= 30 else { return nil }
-        let name = text[..<colon].filter { $0 != "*" }.lowercased().trimmed
-        guard let label = headerLabels[name] else { return nil }
-        return (label, String(text[text.index(after: colon)...]).filter { $0 != "*" }.trimmed)
+    /// The label a header line starts with (`*From:*`, `De\u{A0}:`, `发件人：`), or nil. Only the
+    /// first bytes are looked at for the colon: most lines have none there and cost no more.
+    static func headerLabel(_ line: String) -> HeaderLabel? {
+        var line = line
+        let name: String? = line.withUTF8 { bytes in
+            // Labels are a word or two: a colon after more than two blanks ends a sentence.
+            var index = 0
+            var blanks = 0
+            while index < bytes.count, index < 48, blanks < 3 {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: ":") { return String(decoding: bytes[..<index], as: UTF8.self) }
+                if byte == 0xEF, index + 2 < bytes.count, bytes[index + 1] == 0xBC, bytes[index + 2] == 0x9A {
+                    return String(decoding: bytes[..<index], as: UTF8.self)
+                }
+                if byte == UInt8(ascii: " "), index > 0, bytes[index - 1] != UInt8(ascii: " ") { blanks += 1 }
+                index += 1
+            }
+            return nil
+        }
+        guard let name else { return nil }
+        return headerLabels[normalized(name).filter { $0 != "*" }.lowercased().trimmed]
     }
 
     /// Where a quoted header block that begins (or continues) with a `From:` line at `index` starts:
@@ -94,18 +105,18 @@ extension QuoteStripper {
     /// so `From: Berlin / To: Munich` in a customer's text stays. Labels above `From:` (GMX puts
     /// the date first) and a rule or separator line above the block belong to it.
     static func headerBlockStart(_ lines: [String], at index: Int) -> Int? {
-        guard let from = headerLabel(lines[index]), from.label == .from else { return nil }
+        guard headerLabel(lines[index]) == .from else { return nil }
         var seen: Set<HeaderLabel> = []
         var start = index
-        while start > 0, start > index - 4, let above = headerLabel(lines[start - 1]), above.label != .from {
-            seen.insert(above.label)
+        while start > 0, start > index - 4, let above = headerLabel(lines[start - 1]), above != .from {
+            seen.insert(above)
             start -= 1
         }
         var other = 0
         for line in lines[(index + 1)...].prefix(8) {
             if let label = headerLabel(line) {
-                if label.label == .from { break }
-                seen.insert(label.label)
+                if label == .from { break }
+                seen.insert(label)
                 other = 0
             } else if !line.trimmed.isEmpty {
                 // The wrapped rest of a field (`[mailto:` / `ann@example.org]`); the old text after two.
@@ -113,7 +124,7 @@ extension QuoteStripper {
                 if other == 2 { break }
             }
         }
-        let addressed = from.value.contains("@")
+        let addressed = lines[index].contains("@")
         let isBlock = seen.contains(.subject) && (seen.contains(.date) || seen.contains(.to))
             || seen.contains(.date) && seen.contains(.to) && addressed
         guard isBlock else { return nil }

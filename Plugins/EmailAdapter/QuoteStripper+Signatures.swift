@@ -37,7 +37,7 @@ extension QuoteStripper {
     /// A phone's or app's line, and not a sentence of the reply that happens to start the same way:
     /// short, and either a few words without a clause after them or only an excuse for brevity.
     static func isDeviceSignature(_ line: String) -> Bool {
-        guard line.count <= 100 else { return false }
+        guard line.utf8.count <= 400, line.count <= 100 else { return false }
         var lower = normalized(line).lowercased()
         // Outlook's `Get Outlook for iOS<https://aka.ms/o0ukef>`.
         while let open = lower.firstIndex(of: "<"), let close = lower[open...].firstIndex(of: ">") {
@@ -74,6 +74,8 @@ extension QuoteStripper {
             guard !text.isEmpty else { continue }
             content += 1
             if text.hasPrefix(">") { return nil }
+            // Footer lines are short; a long line is text, and is never lower-cased here.
+            guard text.utf8.count <= 300 else { continue }
             if isRule(text) || isSignatureDelimiter(text) || text.hasPrefix("-=-=") {
                 if let phraseAt, phraseAt - index <= 3 { return index }
                 continue

@@ -82,7 +82,13 @@ enum QuoteStripper {
     }
 
     static func nextContentLine(_ lines: [String], after index: Int) -> String? {
-        lines[(index + 1)...].lazy.map(\.trimmed).first { !$0.isEmpty }
+        var next = index + 1
+        while next < lines.count {
+            let text = lines[next].trimmed
+            if !text.isEmpty { return text }
+            next += 1
+        }
+        return nil
     }
 
     /// Replies written between or below the quoted lines are the new text: cutting there would lose
