@@ -23,14 +23,15 @@ extension SQLiteStore {
             slaWarnAt: row.date("sla_warn_at"), slaWarned: row["sla_warned"], slaBreached: row["sla_breached"],
             reassignedAt: row.date("reassigned_at"), callbackDue: row.date("callback_due"), lastAcknowledgedAt: row.date("last_ack_at"),
             mergedInto: row["merged_into"], answeredAt: row.date("answered_at"), resolutionDue: row.date("resolution_due"),
-            resolutionBreached: row["resolution_breached"], resolutionLeft: row["resolution_left"])
+            resolutionBreached: row["resolution_breached"], resolutionLeft: row["resolution_left"],
+            priority: Priority(rawValue: row["priority"] ?? "normal") ?? .normal, slaPolicy: row["sla_policy"], slaReason: row["sla_reason"])
     }
 
     /// The columns a plan writes, in the order of ``values(_:)``.
     private static let stateColumns = [
         "status", "owner", "assignee", "team", "escalated", "created_at", "last_message_at", "resolved_at", "first_response_due",
         "awaiting_since", "sla_warn_at", "sla_warned", "sla_breached", "reassigned_at", "callback_due", "last_ack_at", "merged_into",
-        "answered_at", "resolution_due", "resolution_breached", "resolution_left",
+        "answered_at", "resolution_due", "resolution_breached", "resolution_left", "priority", "sla_policy", "sla_reason",
     ]
 
     private static func values(_ s: ConversationState) -> [(any DatabaseValueConvertible)?] {
@@ -38,7 +39,7 @@ extension SQLiteStore {
             s.status.rawValue, s.owner, s.assignee, s.team, s.escalated, s.createdAt.epoch, s.lastMessageAt.epoch, s.resolvedAt?.epoch,
             s.firstResponseDue?.epoch, s.awaitingSince?.epoch, s.slaWarnAt?.epoch, s.slaWarned, s.slaBreached, s.reassignedAt?.epoch,
             s.callbackDue?.epoch, s.lastAcknowledgedAt?.epoch, s.mergedInto, s.answeredAt?.epoch, s.resolutionDue?.epoch,
-            s.resolutionBreached, s.resolutionLeft,
+            s.resolutionBreached, s.resolutionLeft, s.priority.rawValue, s.slaPolicy, s.slaReason,
         ]
     }
 
@@ -111,6 +112,7 @@ extension SQLiteStore {
         let ids = PlanIDs(customer: plan.state.customerID, conversation: plan.state.id)
         var records: [MessageRecord] = []
         for message in plan.messages { records.append(try insertPlanned(db, message, ids: ids, identity: nil, earlier: records)) }
+        try applyAutomation(db, plan)
         return AppliedPlan(before: plan.before, state: plan.state, messages: records)
     }
 }
