@@ -121,17 +121,15 @@ struct Serve: AsyncParsableCommand {
         let scheduledRules = ScheduledRules(engine: rules, store: store, leadership: leadership, logger: Logger(label: "switchboard.rules"))
         let dispatcher = WebhookDispatcher(
             endpoints: loaded.webhooks, store: store, transport: transport, logger: Logger(label: "switchboard.webhooks"))
-        let journal = EventJournal(store: store, routing: automation, logger: logger) {
+        let wakeAutomation: @Sendable () -> Void = {
             ruleRunner.wake()
             dispatcher.wake()
         }
+        let journal = EventJournal(store: store, routing: automation, logger: logger, onWritten: wakeAutomation)
         if !automation.isEmpty { events.record { journal.record($0, conversation: $1, cause: $2) } }
+        let prefetch: (@Sendable (Int64) -> Void)? = context.isEmpty ? nil : Self.prefetcher(store: store, context: context)
         let notifier = IngestNotifier(
-            events: events, wakeOutbox: { worker.wake() }, prefetch: context.isEmpty ? nil : Self.prefetcher(store: store, context: context),
-            wakeAutomation: automation.isEmpty ? {} : {
-                ruleRunner.wake()
-                dispatcher.wake()
-            })
+            events: events, wakeOutbox: { worker.wake() }, prefetch: prefetch, wakeAutomation: wakeAutomation)
         let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
         let pipeline = InboundPipeline(adapters: registry, committer: committer, logger: logger)
         let runner = AdapterRunner(adapters: registry, sink: pipeline, leadership: leadership, logger: logger)
