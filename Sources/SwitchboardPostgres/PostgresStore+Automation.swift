@@ -136,7 +136,10 @@ extension PostgresStore {
     public func nextQueuedDue(consumer: String) async throws -> Date? {
         try await read { db in
             try await db.value("""
-                SELECT MIN(next_attempt_at) FROM automation_queue WHERE consumer = \(consumer) AND state = 'queued' AND claimed_by IS NULL
+                SELECT MIN(GREATEST(q.next_attempt_at, COALESCE(q.lease_until, 0))) FROM automation_queue q
+                WHERE q.consumer = \(consumer) AND q.state = 'queued'
+                  AND NOT EXISTS (SELECT 1 FROM automation_queue e WHERE e.consumer = q.consumer AND e.state = 'queued'
+                                  AND e.conversation_id = q.conversation_id AND e.id < q.id)
                 """, as: Double.self).map(Date.init(epoch:))
         }
     }

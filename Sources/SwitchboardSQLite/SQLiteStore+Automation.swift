@@ -137,8 +137,12 @@ extension SQLiteStore {
 
     public func nextQueuedDue(consumer: String) async throws -> Date? {
         try await pool.read { db in
+            // Only each conversation's head can be taken; a leased head when its lease runs out.
             try Double.fetchOne(db, sql: """
-                SELECT MIN(next_attempt_at) FROM automation_queue WHERE consumer = ? AND state = 'queued' AND claimed_by IS NULL
+                SELECT MIN(MAX(q.next_attempt_at, COALESCE(q.lease_until, 0))) FROM automation_queue q
+                WHERE q.consumer = ?1 AND q.state = 'queued'
+                  AND NOT EXISTS (SELECT 1 FROM automation_queue e WHERE e.consumer = ?1 AND e.state = 'queued'
+                                  AND e.conversation_id = q.conversation_id AND e.id < q.id)
                 """, arguments: [consumer]).map(Date.init(epoch:))
         }
     }

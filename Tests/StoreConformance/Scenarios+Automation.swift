@@ -120,6 +120,7 @@ extension StoreConformance {
         try await store.completeQueued(id: claimed[0].id, result: .retry(error: "HTTP 503", at: t.addingTimeInterval(10)), at: t)
         try await store.completeQueued(id: claimed[1].id, result: .done(keep: true), at: t)
         #expect(try await store.claimQueued(consumer: "webhook:crm", now: t.addingTimeInterval(5), limit: 10, claimer: "g1", leaseUntil: t.addingTimeInterval(35)).isEmpty)
+        // The next due is the head's retry: the events behind it are not due while it waits.
         #expect(try await store.nextQueuedDue(consumer: "webhook:crm") == t.addingTimeInterval(10))
         claimed = try await store.claimQueued(consumer: "webhook:crm", now: t.addingTimeInterval(10), limit: 10, claimer: "g1", leaseUntil: t.addingTimeInterval(40))
         #expect(claimed.map(\.payload) == ["{\"n\":1}"])
@@ -136,10 +137,10 @@ extension StoreConformance {
         #expect(rest.map(\.payload) == ["{\"n\":4}"])
         let rules = try await store.claimQueued(consumer: "rules", now: t, limit: 10, claimer: "g1", leaseUntil: t.addingTimeInterval(30))
         #expect(rules.map(\.conversationID) == [3])
-        // Delivered events stay listed; removed ones do not.
+        // Delivered events stay listed (newest first); removed ones do not.
         let delivered = try await store.queuedEvents(consumer: "webhook:crm", state: .delivered, before: nil, limit: 10)
-        #expect(delivered.map(\.payload) == ["{\"n\":1}", "{\"n\":3}"])
-        #expect(delivered[0].attempts == 2)
+        #expect(delivered.map(\.payload) == ["{\"n\":3}", "{\"n\":1}"])
+        #expect(delivered.map(\.attempts) == [1, 2])
     }
 
     @Sendable static func deadLettersAndReplay(_ store: any Store) async throws {

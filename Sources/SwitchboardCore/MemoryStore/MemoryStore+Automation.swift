@@ -129,7 +129,13 @@ extension MemoryStore {
 
     public func nextQueuedDue(consumer: String) async throws -> Date? {
         tables.withLock { t in
-            t.queue.values.filter { $0.item.consumer == consumer && $0.item.state == .queued && $0.claimedBy == nil }.map(\.item.nextAttemptAt).min()
+            // Only each conversation's head can be taken; a leased head when its lease runs out.
+            var heads: [Int64: MemoryStore.QueueRow] = [:]
+            for row in t.queue.values where row.item.consumer == consumer && row.item.state == .queued {
+                if let head = heads[row.item.conversationID], head.item.id < row.item.id { continue }
+                heads[row.item.conversationID] = row
+            }
+            return heads.values.map { max($0.item.nextAttemptAt, $0.leaseUntil ?? .distantPast) }.min()
         }
     }
 
