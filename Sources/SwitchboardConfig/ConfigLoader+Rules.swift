@@ -96,6 +96,8 @@ extension ConfigLoader {
         case "context":
             guard let section = s.section(key) else { return nil }
             let matches = contextMatches(section, names: names)
+            // One value is one condition (as the dry run names it); several must all hold.
+            if matches.count == 1 { return .context(matches[0]) }
             return matches.isEmpty ? nil : .all(matches.map { .context($0) })
         case "contact":
             return s.choice(key, ["first", "returning"]).map { .firstContact($0 == "first") }
