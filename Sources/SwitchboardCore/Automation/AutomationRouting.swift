@@ -14,7 +14,11 @@ public struct AutomationRouting: Sendable {
             self.events = events
         }
 
-        func takes(_ name: String) -> Bool { events.contains("*") || events.contains(name) }
+        /// `*` is every event of ``AutomationRouting/webhookEvents`` (never the console's presence
+        /// and typing, nor the relay's refreshes).
+        func takes(_ name: String) -> Bool {
+            events.contains(name) || (events.contains("*") && AutomationRouting.webhookEventSet.contains(name))
+        }
     }
 
     public let subscriptions: [Subscription]
@@ -37,6 +41,8 @@ public struct AutomationRouting: Sendable {
         "conversation.assigned", "conversation.escalated", "conversation.escalation_closed", "conversation.resolved",
         "conversation.status", "conversation.priority", "sla.warning", "sla.breached", "rule.fired",
     ]
+
+    static let webhookEventSet = Set(webhookEvents)
 
     /// The rules' events an event stands for.
     public static func ruleEvents(of event: DomainEvent) -> [RuleEvent] {
