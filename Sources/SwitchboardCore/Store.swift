@@ -61,6 +61,8 @@ public struct IngestPolicy: Sendable {
     /// How long an acknowledgement waits for the rules of the message that caused it (a rule may
     /// mark it spam); the rules release it as soon as they ran. Nil: it goes at once.
     public var acknowledgementHold: Duration?
+    /// Which requests' acknowledgements are held: those whose message the rules look at.
+    public var acknowledgementHeldFor: Set<RequestStart> = [.created, .reopened]
 
     /// The SLA policies with the default clocks above.
     public var sla: SLAPolicies {

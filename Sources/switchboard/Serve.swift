@@ -111,7 +111,10 @@ struct Serve: AsyncParsableCommand {
         let automation = AutomationRouting(
             subscriptions: loaded.webhooks.map { AutomationRouting.Subscription(endpoint: $0.id, events: $0.events) }, rules: loaded.rules)
         if !automation.isEmpty { policy.journal = { automation.queued($0, at: Date()) } }
-        if automation.rulesSeeCustomerMessages { policy.acknowledgementHold = RuleLimits.acknowledgementHold }
+        if automation.rulesSeeCustomerMessages {
+            policy.acknowledgementHold = RuleLimits.acknowledgementHold
+            policy.acknowledgementHeldFor = automation.requestsRulesSee
+        }
         let worker = DeliveryWorker(store: store, adapters: registry, events: events, settings: loaded.delivery, key: key, logger: logger)
         let rules = RuleEngine(
             rules: loaded.rules, store: store, assignment: AssignmentPolicy(directory: directory, rules: routing.rules), sla: policy.sla,

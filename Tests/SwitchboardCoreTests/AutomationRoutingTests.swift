@@ -30,6 +30,18 @@ import Testing
         #expect(routing.queued(Self.message(.note), conversation: 3, cause: nil, at: Self.at).isEmpty)
     }
 
+    @Test func onlyTheAcknowledgementsOfRequestsTheRulesLookAtWait() {
+        func starts(_ events: [RuleEvent]) -> Set<RequestStart> {
+            AutomationRouting(subscriptions: [], rules: events.map { Rule(id: $0.rawValue, trigger: .event($0), actions: [.tag(["x"])]) })
+                .requestsRulesSee
+        }
+        #expect(starts([.conversationCreated]) == [.created])
+        #expect(starts([.conversationReopened]) == [.reopened])
+        #expect(starts([.statusChanged]) == [.reopened])
+        #expect(starts([.messageCreated]) == [.created, .reopened])
+        #expect(starts([.slaBreached, .conversationAssigned]).isEmpty)
+    }
+
     @Test func nothingConfiguredQueuesNothing() {
         let routing = AutomationRouting(subscriptions: [], rules: [])
         #expect(routing.isEmpty)

@@ -126,6 +126,26 @@ import Testing
         }
     }
 
+    @Test func anAcknowledgementWaitsForTheRulesOfTheMessageNotOnlyForTheFirstEventsRules() async throws {
+        // The spam rule runs on message.created, which comes after conversation.created: the rule on
+        // the earlier event must not let the acknowledgement go before it.
+        let hello = Rule(id: "hello", trigger: .event(.conversationCreated), actions: [.tag(["new"])])
+        let spam = Rule(id: "no-casino", trigger: .event(.messageCreated), condition: .textContains(["casino"]), actions: [.spam])
+        let rules = try await RulesOnMemory(rules: [hello, spam], acknowledgements: true)
+        try await rules.running {
+            let junk = try await Self.receive(rules, "m1", from: "+34600000001", via: "chat", text: "Best CASINO bonus")
+            #expect(junk.acknowledged)
+            // One event per conversation at a time: this batch is conversation.created only.
+            #expect(try await rules.runner.drainOnce() == 1)
+            let early = try await rules.store.claimDeliveries(now: rules.clock.now, limit: 10, claimer: "t", leaseUntil: rules.clock.now.addingTimeInterval(60))
+            #expect(early.isEmpty, "the acknowledgement still waits for the message's own rules")
+            try await rules.drain()
+            let detail = try await rules.core.conversation(junk.conversation.id)
+            #expect(detail.tags == ["new", "spam"])
+            #expect(detail.messages.first { $0.metadata?["purpose"] == "acknowledgement" }?.delivery?.state == .failed)
+        }
+    }
+
     @Test func aScheduledRuleEscalatesConversationsWaitingOnTheCustomerOnce() async throws {
         let nudge = Rule(
             id: "stale-pending", trigger: .schedule(every: .seconds(60)),

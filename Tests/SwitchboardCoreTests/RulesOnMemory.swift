@@ -34,7 +34,10 @@ struct RulesOnMemory {
         policy.slaPolicies = sla
         let clock = TestClock(Plans.now)
         policy.journal = { routing.queued($0, at: clock.now) }
-        if routing.rulesSeeCustomerMessages { policy.acknowledgementHold = RuleLimits.acknowledgementHold }
+        if routing.rulesSeeCustomerMessages {
+            policy.acknowledgementHold = RuleLimits.acknowledgementHold
+            policy.acknowledgementHeldFor = routing.requestsRulesSee
+        }
         let core = try await CoreOnMemory(adapters: adapters, policy: policy, clock: clock)
         self.core = core
         self.routing = routing

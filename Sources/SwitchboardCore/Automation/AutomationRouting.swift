@@ -33,7 +33,17 @@ public struct AutomationRouting: Sendable {
     public var isEmpty: Bool { subscriptions.isEmpty && ruleEvents.isEmpty }
 
     /// Whether rules run on customers' messages (their acknowledgements then wait for the rules).
-    public var rulesSeeCustomerMessages: Bool { ruleEvents.contains { $0.isCustomerMessage } }
+    public var rulesSeeCustomerMessages: Bool { !requestsRulesSee.isEmpty }
+
+    /// The requests whose first message the rules look at: a new conversation (`conversation.created`,
+    /// `message.created`), a reopened one (`conversation.reopened`, `status.changed`, `message.created`).
+    /// Only these acknowledgements wait for the rules; the others go at once.
+    public var requestsRulesSee: Set<RequestStart> {
+        var starts = Set<RequestStart>()
+        if !ruleEvents.isDisjoint(with: [.conversationCreated, .messageCreated]) { starts.insert(.created) }
+        if !ruleEvents.isDisjoint(with: [.conversationReopened, .statusChanged, .messageCreated]) { starts.insert(.reopened) }
+        return starts
+    }
 
     /// The event names a webhook endpoint may subscribe to: every live event but the console's own.
     public static let webhookEvents: [String] = [

@@ -70,7 +70,7 @@ public final class RuleRunner: Service, Sendable {
             for event in job.events {
                 try await engine.run(event, conversation: item.conversationID, message: job.message, cause: item.cause, key: "e:\(item.id):\(event.rawValue)")
             }
-            if job.events.contains(where: \.isCustomerMessage) {
+            if releasesAcknowledgements(job) {
                 try await queue.releaseAcknowledgements(conversation: item.conversationID, at: now())
             }
             try await queue.completeQueued(id: item.id, result: .done(keep: false), at: now())
@@ -84,6 +84,15 @@ public final class RuleRunner: Service, Sendable {
             ])
             try? await queue.completeQueued(id: item.id, result: result, at: now())
         }
+    }
+}
+
+extension RuleRunner {
+    /// Whether the rules of a customer's message are done once this event ran: its `message.created`
+    /// comes last of the message's events, so with rules on it, that one; else the request's own event.
+    func releasesAcknowledgements(_ job: RuleJob) -> Bool {
+        if job.events.contains(.messageCreated) { return true }
+        return job.events.contains(where: \.isCustomerMessage) && !engine.rules.contains { $0.event == .messageCreated }
     }
 }
 

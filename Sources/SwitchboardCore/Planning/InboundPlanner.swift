@@ -170,6 +170,7 @@ public enum InboundPlanner {
             acks.permits(message, at: now)
         {
             let (owner, customer, dueText) = (state.owner, snapshot.customer?.name ?? name, state.firstResponseDue)
+            let hold = policy.acknowledgementHeldFor.contains(isNew ? .created : .reopened) ? policy.acknowledgementHold : nil
             acknowledgement = lines.count
             lines.append(PlannedMessage(
                 direction: .outbound, adapter: item.adapter, address: message.from.address, threadRef: message.threadRef,
@@ -181,7 +182,7 @@ public enum InboundPlanner {
                 delivery: DeliveryInfo(state: .queued, attempts: 0),
                 outbox: PlannedDelivery(
                     adapter: item.adapter, inReplyToExternalID: message.externalID,
-                    nextAttemptAt: policy.acknowledgementHold.map { now.addingTimeInterval($0.seconds) } ?? now, purpose: .acknowledgement)))
+                    nextAttemptAt: hold.map { now.addingTimeInterval($0.seconds) } ?? now, purpose: .acknowledgement)))
             state.lastAcknowledgedAt = now
         }
         return .store(InboundStorePlan(
