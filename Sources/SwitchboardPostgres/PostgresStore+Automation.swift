@@ -144,16 +144,16 @@ extension PostgresStore {
         }
     }
 
-    public func pruneQueued(consumer: String, deliveredBefore: Date, expireBefore: Date?, at: Date) async throws {
+    public func pruneQueued(consumer: String, deliveredBefore: Date, expire: QueueExpiry?, at: Date) async throws {
         try await write { db in
             try await db.execute("""
                 DELETE FROM automation_queue WHERE consumer = \(consumer) AND state = 'delivered' AND done_at < \(deliveredBefore.epoch)
                 """)
-            if let expireBefore {
+            if let expire {
                 try await db.execute("""
                     UPDATE automation_queue SET state = 'failed', done_at = \(at.epoch),
-                        last_error = 'not delivered in time: ' || COALESCE(last_error, 'never attempted')
-                    WHERE consumer = \(consumer) AND state = 'queued' AND created_at < \(expireBefore.epoch)
+                        last_error = \(expire.prefix) || COALESCE(last_error, \(expire.neverAttempted))
+                    WHERE consumer = \(consumer) AND state = 'queued' AND created_at < \(expire.before.epoch)
                       AND (lease_until IS NULL OR lease_until < \(at.epoch))
                     """)
             }

@@ -147,17 +147,16 @@ extension SQLiteStore {
         }
     }
 
-    public func pruneQueued(consumer: String, deliveredBefore: Date, expireBefore: Date?, at: Date) async throws {
+    public func pruneQueued(consumer: String, deliveredBefore: Date, expire: QueueExpiry?, at: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: """
                 DELETE FROM automation_queue WHERE consumer = ? AND state = 'delivered' AND done_at < ?
                 """, arguments: [consumer, deliveredBefore.epoch])
-            if let expireBefore {
+            if let expire {
                 try db.execute(sql: """
-                    UPDATE automation_queue SET state = 'failed', done_at = ?1,
-                        last_error = 'not delivered in time: ' || COALESCE(last_error, 'never attempted')
+                    UPDATE automation_queue SET state = 'failed', done_at = ?1, last_error = ?4 || COALESCE(last_error, ?5)
                     WHERE consumer = ?2 AND state = 'queued' AND created_at < ?3 AND (lease_until IS NULL OR lease_until < ?1)
-                    """, arguments: [at.epoch, consumer, expireBefore.epoch])
+                    """, arguments: [at.epoch, consumer, expire.before.epoch, expire.prefix, expire.neverAttempted])
             }
         }
     }

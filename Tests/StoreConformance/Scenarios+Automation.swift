@@ -168,7 +168,7 @@ extension StoreConformance {
 
         // Queued too long: dead-lettered; delivered long ago: pruned.
         try await store.enqueue([event(5, 9, at: t)])
-        try await store.pruneQueued(consumer: "webhook:crm", deliveredBefore: t.addingTimeInterval(100), expireBefore: t.addingTimeInterval(50), at: t.addingTimeInterval(100))
+        try await store.pruneQueued(consumer: "webhook:crm", deliveredBefore: t.addingTimeInterval(100), expire: QueueExpiry(before: t.addingTimeInterval(50)), at: t.addingTimeInterval(100))
         let all = try await store.queuedEvents(consumer: "webhook:crm", state: nil, before: nil, limit: 10)
         #expect(all.map(\.payload) == ["{\"n\":9}"])
         #expect(all[0].state == .failed)

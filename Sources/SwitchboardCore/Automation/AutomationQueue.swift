@@ -77,6 +77,21 @@ public enum QueueResult: Sendable, Equatable {
     case failed(error: String)
 }
 
+/// Queued events given up on because they waited too long, and the error they are recorded with:
+/// `prefix` followed by their last error, or `neverAttempted` when there was none (worded here, not
+/// in the engines).
+public struct QueueExpiry: Sendable, Equatable {
+    public var before: Date
+    public var prefix: String
+    public var neverAttempted: String
+
+    public init(before: Date, prefix: String = "not delivered in time: ", neverAttempted: String = "never attempted") {
+        self.before = before
+        self.prefix = prefix
+        self.neverAttempted = neverAttempted
+    }
+}
+
 /// The consumers of the automation queue.
 public enum AutomationConsumer {
     public static let rules = "rules"

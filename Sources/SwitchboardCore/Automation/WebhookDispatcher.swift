@@ -76,7 +76,7 @@ public final class WebhookDispatcher: Service, Sendable {
                 do {
                     try await store.pruneQueued(
                         consumer: AutomationConsumer.webhook(endpoint.id), deliveredBefore: at.addingTimeInterval(-keepDelivered),
-                        expireBefore: at.addingTimeInterval(-endpoint.giveUpAfter.seconds), at: at)
+                        expire: QueueExpiry(before: at.addingTimeInterval(-endpoint.giveUpAfter.seconds)), at: at)
                 } catch {
                     logger.warning("webhook queue pruning failed", metadata: ["webhook": "\(endpoint.id)", "error": "\(error)"])
                 }

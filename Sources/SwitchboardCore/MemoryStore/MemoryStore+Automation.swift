@@ -139,14 +139,14 @@ extension MemoryStore {
         }
     }
 
-    public func pruneQueued(consumer: String, deliveredBefore: Date, expireBefore: Date?, at: Date) async throws {
+    public func pruneQueued(consumer: String, deliveredBefore: Date, expire: QueueExpiry?, at: Date) async throws {
         tables.withLock { t in
             for (id, row) in t.queue where row.item.consumer == consumer {
                 if row.item.state == .delivered, let done = row.item.doneAt, done < deliveredBefore { t.queue[id] = nil }
-                if let expireBefore, row.item.state == .queued, row.item.createdAt < expireBefore, row.claimedBy == nil || (row.leaseUntil ?? at) < at {
+                if let expire, row.item.state == .queued, row.item.createdAt < expire.before, row.claimedBy == nil || (row.leaseUntil ?? at) < at {
                     t.queue[id]?.item.state = .failed
                     t.queue[id]?.item.doneAt = at
-                    t.queue[id]?.item.lastError = "not delivered in time: " + (row.item.lastError ?? "never attempted")
+                    t.queue[id]?.item.lastError = expire.prefix + (row.item.lastError ?? expire.neverAttempted)
                 }
             }
         }

@@ -140,8 +140,8 @@ public protocol AutomationQueueStore: Sendable {
     /// When the consumer's next queued event comes due (nil: none is queued).
     func nextQueuedDue(consumer: String) async throws -> Date?
     /// Removes the consumer's delivered events done before `deliveredBefore`, and dead-letters queued
-    /// ones created before `expireBefore` (when given) that were never delivered.
-    func pruneQueued(consumer: String, deliveredBefore: Date, expireBefore: Date?, at: Date) async throws
+    /// ones created before `expire.before` (when given) that were never delivered, with its error.
+    func pruneQueued(consumer: String, deliveredBefore: Date, expire: QueueExpiry?, at: Date) async throws
 }
 
 /// Rules acting on conversations.
