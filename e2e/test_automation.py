@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conftest import ADAPTER, BIN, Receiver, base_config, message, metric, unique, wait_until
+from test_console import browser  # noqa: F401
 from test_social_meta import ENV as META_ENV, FakeGraph, graph, new_wa_id, post_meta, wa_text, whatsapp_adapter  # noqa: F401
 
 CRM_SECRET = "crm-secret-" + "0123456789abcdef"
@@ -265,6 +266,32 @@ def test_two_sla_policies_by_priority_run_different_clocks_and_say_why(gateway, 
     assert gw.api("marta", "PUT", f"conversations/{low['id']}/priority", json={"priority": "asap"}).status_code == 400
     bad = gw.post_hook(ADAPTER, {"id": unique("m"), "from": unique("c"), "text": "x", "priority": "asap"})
     assert bad.status_code == 400 and "priority" in bad.json()["error"]["message"]
+
+
+def test_the_console_shows_the_priority_and_the_sla_policy_with_its_reason(gateway, receiver, browser):
+    from test_console import css, set_password, sign_in, wait
+
+    adapter = {"id": ADAPTER, "type": "webhook", "team": "support", "secret_env": "SHOP_CHAT_SECRET",
+               "inbound": {"message_id": "/id", "customer": "/from", "text": "/text", "priority": "/priority"},
+               "outbound": {"url": receiver.url}}
+    gw = gateway({"adapters": [adapter],
+                  "sla": [{"id": "urgent", "when": {"priority": ["urgent", "high"]}, "first_response": "10m"}]})
+    r = gw.post_hook(ADAPTER, {"id": unique("m"), "from": unique("c"), "text": "the shop is down", "priority": "urgent"})
+    assert r.status_code == 200, r.text
+    conv = gw.conversation_of(r.json()["messages"][0])
+    set_password(gw, conv["owner"])
+    sign_in(browser, gw, conv["owner"])
+    browser.get(f"{gw.url}/#/c/{conv['id']}")
+    badge = wait(browser, lambda d: css(d, "#conv-priority"), what="the priority badge")
+    assert badge.text == "Urgent"
+    sla = css(browser, "#conv-sla")
+    assert sla.text == "SLA: urgent" and sla.get_attribute("title") == "policy 'urgent' applies: priority is urgent"
+
+    # Lowered through the API: the open view follows live (no reload), with the default clocks.
+    browser.execute_script("window.__noReload = 7;")
+    assert gw.api("marta", "PUT", f"conversations/{conv['id']}/priority", json={"priority": "normal"}).status_code == 200
+    wait(browser, lambda d: not css(d, "#conv-priority") and css(d, "#conv-sla").text == "SLA: default", what="the header to follow")
+    assert browser.execute_script("return window.__noReload") == 7
 
 
 def event_order(requests: list[dict]) -> dict[int, list[int]]:
