@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml
 
 from conftest import ADAPTER, BIN, Receiver, base_config, message, metric, unique, wait_until
 from test_console import browser  # noqa: F401
@@ -78,6 +79,20 @@ def endpoints():
     yield make
     for r in made:
         r.close()
+
+
+def webhook_post_errors(gw, posts: list[dict]) -> list[str]:
+    """Each post's body checked against the OpenAPI document's WebhookPost (objects refuse undocumented keys)."""
+    from jsonschema import Draft202012Validator, FormatChecker
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+    from test_openapi import DOC_URI, _rebase, strict
+
+    doc = yaml.safe_load(gw.session.get(gw.url + "/api/v1/openapi.yaml", timeout=5).text)
+    registry = Registry().with_resource(DOC_URI, Resource.from_contents(strict(doc), default_specification=DRAFT202012))
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": DOC_URI + "#/components/schemas/WebhookPost"}
+    validator = Draft202012Validator(_rebase(schema), registry=registry, format_checker=FormatChecker())
+    return [f"{p['json'].get('type')}: {list(e.path)}: {e.message}" for p in posts for e in validator.iter_errors(p["json"])]
 
 
 def verify(request: dict, secret: str = CRM_SECRET, tolerance: float = 300) -> bool:
@@ -162,6 +177,7 @@ def test_the_issues_rule_fires_on_a_matching_whatsapp_message_and_not_on_others(
     assert post["headers"]["x-switchboard-event"] == "rule.fired" and verify(post)
     assert post["json"]["type"] == "rule.fired" and post["json"]["conversation"] == cid
     assert post["json"]["data"]["rule"] == "vip-fast-lane" and all(a["done"] for a in post["json"]["data"]["actions"])
+    assert not webhook_post_errors(gw, [post])
 
     # Not on the others: a silver customer asking for an invoice, a gold one asking something else.
     for other in (not_gold, not_billing):
@@ -338,6 +354,8 @@ def test_a_dead_endpoint_gets_every_event_in_order_once_it_recovers_and_never_de
     first = next(r["json"] for r in down.received() if r["status"] == 200 and r["json"]["type"] == "message.created")
     assert set(first) == {"id", "type", "conversation", "created_at", "data"}
     assert first["data"]["direction"] == "inbound" and first["data"]["conversation_id"] == first["conversation"]
+    # As the OpenAPI document describes them (WebhookPost, its data the live stream's payloads).
+    assert not webhook_post_errors(gw, [r for r in down.received() if r["status"] == 200])
     assert gw.get_json("marta", "webhooks/down/deliveries?state=failed")["deliveries"] == []
     # Counted once the answer is read (the receiver records the post a moment before).
     wait_until(lambda: metric(gw.metrics(), "switchboard_webhook_deliveries_total", webhook="down", result="delivered") == expected,
