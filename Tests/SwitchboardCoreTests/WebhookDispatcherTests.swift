@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import SwitchboardAdapterAPI
-import SwitchboardCore
+@testable import SwitchboardCore
 import SwitchboardStoreTestSupport
 import Testing
 
@@ -102,6 +102,9 @@ import Testing
         #expect(dispatcher.circuits()["down"] == .open)
         clock.advance(5)
         #expect(try await dispatcher.drainOnce(Self.endpoint("down")) == 0)
+        // Its loop sleeps until the circuit half-opens (at most a second at a time), although events
+        // are due: no polling of the queue meanwhile.
+        #expect(await dispatcher.pause(Self.endpoint("down")) == .seconds(1))
         // The other endpoint is not held back.
         while try await dispatcher.drainOnce(Self.endpoint("ok")) > 0 {}
         #expect(healthy.received.count == 6)

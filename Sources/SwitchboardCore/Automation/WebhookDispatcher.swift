@@ -86,11 +86,14 @@ public final class WebhookDispatcher: Service, Sendable {
         }
     }
 
-    /// How long to sleep when nothing was sent: until the circuit half-opens or the next retry is due (at most 1 s).
-    private func pause(_ endpoint: WebhookEndpoint) async -> Duration {
+    /// How long to sleep when nothing was sent: until the circuit half-opens (events due meanwhile wait:
+    /// nothing is attempted while it is open), else until the next retry is due; at most 1 s.
+    func pause(_ endpoint: WebhookEndpoint) async -> Duration {
         let at = now()
         var wait = 1.0
-        if let until = breakers.withLock({ $0[endpoint.id]?.openUntil }), until > at { wait = min(wait, until.timeIntervalSince(at)) }
+        if let until = breakers.withLock({ $0[endpoint.id]?.openUntil }), until > at {
+            return .milliseconds(Int(max(5, min(wait, until.timeIntervalSince(at)) * 1000)))
+        }
         if let due = try? await store.nextQueuedDue(consumer: AutomationConsumer.webhook(endpoint.id)) {
             wait = min(wait, max(0.005, due.timeIntervalSince(at)))
         }
