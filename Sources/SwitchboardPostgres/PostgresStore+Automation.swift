@@ -83,30 +83,35 @@ extension PostgresStore {
         }
     }
 
-    public func completeQueued(id: Int64, result: QueueResult, at: Date) async throws {
+    public func completeQueued(_ completions: [QueueCompletion], at: Date) async throws {
+        guard !completions.isEmpty else { return }
         try await write { db in
-            switch result {
-            case .done(keep: false):
-                try await db.execute("DELETE FROM automation_queue WHERE id = \(id) AND state = 'queued'")
-            case .done(keep: true):
-                try await db.execute("""
-                    UPDATE automation_queue SET state = 'delivered', attempts = attempts + 1, done_at = \(at.epoch), claimed_by = NULL,
-                        lease_until = NULL
-                    WHERE id = \(id) AND state = 'queued'
-                    """)
-            case .retry(let error, let retryAt):
-                try await db.execute("""
-                    UPDATE automation_queue SET attempts = attempts + 1, last_error = \(error), next_attempt_at = \(retryAt.epoch),
-                        claimed_by = NULL, lease_until = NULL
-                    WHERE id = \(id) AND state = 'queued'
-                    """)
-            case .failed(let error):
-                try await db.execute("""
-                    UPDATE automation_queue SET state = 'failed', attempts = attempts + 1, last_error = \(error), done_at = \(at.epoch),
-                        claimed_by = NULL, lease_until = NULL
-                    WHERE id = \(id) AND state = 'queued'
-                    """)
-            }
+            for completion in completions { try await Self.complete(db, id: completion.id, result: completion.result, at: at) }
+        }
+    }
+
+    static func complete(_ db: PGSession, id: Int64, result: QueueResult, at: Date) async throws {
+        switch result {
+        case .done(keep: false):
+            try await db.execute("DELETE FROM automation_queue WHERE id = \(id) AND state = 'queued'")
+        case .done(keep: true):
+            try await db.execute("""
+                UPDATE automation_queue SET state = 'delivered', attempts = attempts + 1, done_at = \(at.epoch), claimed_by = NULL,
+                    lease_until = NULL
+                WHERE id = \(id) AND state = 'queued'
+                """)
+        case .retry(let error, let retryAt):
+            try await db.execute("""
+                UPDATE automation_queue SET attempts = attempts + 1, last_error = \(error), next_attempt_at = \(retryAt.epoch),
+                    claimed_by = NULL, lease_until = NULL
+                WHERE id = \(id) AND state = 'queued'
+                """)
+        case .failed(let error):
+            try await db.execute("""
+                UPDATE automation_queue SET state = 'failed', attempts = attempts + 1, last_error = \(error), done_at = \(at.epoch),
+                    claimed_by = NULL, lease_until = NULL
+                WHERE id = \(id) AND state = 'queued'
+                """)
         }
     }
 

@@ -75,28 +75,33 @@ extension SQLiteStore {
         }
     }
 
-    public func completeQueued(id: Int64, result: QueueResult, at: Date) async throws {
+    public func completeQueued(_ completions: [QueueCompletion], at: Date) async throws {
+        guard !completions.isEmpty else { return }
         try await pool.write { db in
-            switch result {
-            case .done(keep: false):
-                try db.execute(sql: "DELETE FROM automation_queue WHERE id = ? AND state = 'queued'", arguments: [id])
-            case .done(keep: true):
-                try db.execute(sql: """
-                    UPDATE automation_queue SET state = 'delivered', attempts = attempts + 1, done_at = ?, claimed_by = NULL, lease_until = NULL
-                    WHERE id = ? AND state = 'queued'
-                    """, arguments: [at.epoch, id])
-            case .retry(let error, let retryAt):
-                try db.execute(sql: """
-                    UPDATE automation_queue SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL, lease_until = NULL
-                    WHERE id = ? AND state = 'queued'
-                    """, arguments: [error, retryAt.epoch, id])
-            case .failed(let error):
-                try db.execute(sql: """
-                    UPDATE automation_queue SET state = 'failed', attempts = attempts + 1, last_error = ?, done_at = ?, claimed_by = NULL,
-                        lease_until = NULL
-                    WHERE id = ? AND state = 'queued'
-                    """, arguments: [error, at.epoch, id])
-            }
+            for completion in completions { try Self.complete(db, id: completion.id, result: completion.result, at: at) }
+        }
+    }
+
+    static func complete(_ db: Database, id: Int64, result: QueueResult, at: Date) throws {
+        switch result {
+        case .done(keep: false):
+            try db.execute(sql: "DELETE FROM automation_queue WHERE id = ? AND state = 'queued'", arguments: [id])
+        case .done(keep: true):
+            try db.execute(sql: """
+                UPDATE automation_queue SET state = 'delivered', attempts = attempts + 1, done_at = ?, claimed_by = NULL, lease_until = NULL
+                WHERE id = ? AND state = 'queued'
+                """, arguments: [at.epoch, id])
+        case .retry(let error, let retryAt):
+            try db.execute(sql: """
+                UPDATE automation_queue SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL, lease_until = NULL
+                WHERE id = ? AND state = 'queued'
+                """, arguments: [error, retryAt.epoch, id])
+        case .failed(let error):
+            try db.execute(sql: """
+                UPDATE automation_queue SET state = 'failed', attempts = attempts + 1, last_error = ?, done_at = ?, claimed_by = NULL,
+                    lease_until = NULL
+                WHERE id = ? AND state = 'queued'
+                """, arguments: [error, at.epoch, id])
         }
     }
 

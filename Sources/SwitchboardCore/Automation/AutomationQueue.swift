@@ -77,6 +77,24 @@ public enum QueueResult: Sendable, Equatable {
     case failed(error: String)
 }
 
+/// How handling one claimed event ended (see ``AutomationQueueStore/completeQueued(_:at:)``).
+public struct QueueCompletion: Sendable, Equatable {
+    public var id: Int64
+    public var result: QueueResult
+
+    public init(id: Int64, result: QueueResult) {
+        self.id = id
+        self.result = result
+    }
+}
+
+extension AutomationQueueStore {
+    /// Records how handling one claimed event ended.
+    public func completeQueued(id: Int64, result: QueueResult, at: Date) async throws {
+        try await completeQueued([QueueCompletion(id: id, result: result)], at: at)
+    }
+}
+
 /// Queued events given up on because they waited too long, and the error they are recorded with:
 /// `prefix` followed by their last error, or `neverAttempted` when there was none (worded here, not
 /// in the engines).

@@ -58,13 +58,16 @@ public final class RuleRunner: Service, Sendable {
             logger.warning("rules: claiming queued events failed", metadata: ["error": "\(error)"])
             throw error
         }
-        await withTaskGroup(of: Void.self) { group in
+        // Handled at once (each of another conversation); their outcomes recorded in one commit.
+        let completions = await withTaskGroup(of: QueueCompletion.self) { group in
             for item in claimed { group.addTask { await self.handle(item) } }
+            return await group.reduce(into: [QueueCompletion]()) { $0.append($1) }
         }
+        try await queue.completeQueued(completions, at: now())
         return claimed.count
     }
 
-    private func handle(_ item: QueuedItem) async {
+    private func handle(_ item: QueuedItem) async -> QueueCompletion {
         let job = RuleJob(item)
         do {
             for event in job.events {
@@ -73,7 +76,7 @@ public final class RuleRunner: Service, Sendable {
             if releasesAcknowledgements(job) {
                 try await queue.releaseAcknowledgements(conversation: item.conversationID, at: now())
             }
-            try await queue.completeQueued(id: item.id, result: .done(keep: false), at: now())
+            return QueueCompletion(id: item.id, result: .done(keep: false))
         } catch {
             let attempts = item.attempts + 1
             let result: QueueResult = attempts >= maxAttempts
@@ -82,7 +85,7 @@ public final class RuleRunner: Service, Sendable {
             logger.warning("rules: an event could not be handled", metadata: [
                 "event": "\(item.type)", "conversation": "\(item.conversationID)", "attempt": "\(attempts)", "error": "\(error)",
             ])
-            try? await queue.completeQueued(id: item.id, result: result, at: now())
+            return QueueCompletion(id: item.id, result: result)
         }
     }
 }

@@ -109,13 +109,22 @@ public final class WebhookDispatcher: Service, Sendable {
         let lease = at.addingTimeInterval(endpoint.timeout.seconds + 30)
         let claimed = try await store.claimQueued(
             consumer: AutomationConsumer.webhook(endpoint.id), now: at, limit: allowance, claimer: claimer, leaseUntil: lease)
-        await withTaskGroup(of: Void.self) { group in
+        // Posted at once; their outcomes recorded together (one commit per batch, not per post).
+        let completions = await withTaskGroup(of: QueueCompletion?.self) { group in
             for item in claimed { group.addTask { await self.deliver(item, to: endpoint) } }
+            return await group.reduce(into: [QueueCompletion]()) { if let c = $1 { $0.append(c) } }
+        }
+        do {
+            try await store.completeQueued(completions, at: now())
+        } catch {
+            // Their leases run out and they are posted again: receivers deduplicate by X-Switchboard-Delivery.
+            logger.error("could not record webhook deliveries", metadata: ["webhook": "\(endpoint.id)", "deliveries": "\(completions.count)", "error": "\(error)"])
         }
         return claimed.count
     }
 
-    private func deliver(_ item: QueuedItem, to endpoint: WebhookEndpoint) async {
+    /// Posts one event; nil when shutting down (its lease runs out and it is posted again).
+    private func deliver(_ item: QueuedItem, to endpoint: WebhookEndpoint) async -> QueueCompletion? {
         let body = Self.body(item)
         let attempt = item.attempts + 1
         let sentAt = now()
@@ -145,7 +154,7 @@ public final class WebhookDispatcher: Service, Sendable {
             }
         } catch is CancellationError {
             // Shutting down: the lease runs out and another attempt is made.
-            return
+            return nil
         } catch {
             endpointFailed = true
             let reason = (error as? TransportError)?.message ?? "\(error)"
@@ -164,11 +173,7 @@ public final class WebhookDispatcher: Service, Sendable {
             logger.notice("webhook circuit \(state == .closed ? "closed" : "opened")", metadata: ["webhook": "\(endpoint.id)"])
         }
         Counter(label: "switchboard_webhook_deliveries_total", dimensions: [("webhook", endpoint.id), ("result", result.label)]).increment()
-        do {
-            try await store.completeQueued(id: item.id, result: result, at: now())
-        } catch {
-            logger.error("could not record a webhook delivery", metadata: ["webhook": "\(endpoint.id)", "delivery": "\(item.id)", "error": "\(error)"])
-        }
+        return QueueCompletion(id: item.id, result: result)
     }
 
     /// `{"id", "type", "conversation", "created_at", "data"}`: `data` is the live stream's payload of the event.

@@ -77,29 +77,33 @@ extension MemoryStore {
         }
     }
 
-    public func completeQueued(id: Int64, result: QueueResult, at: Date) async throws {
+    public func completeQueued(_ completions: [QueueCompletion], at: Date) async throws {
         tables.withLock { t in
-            guard var row = t.queue[id], row.item.state == .queued else { return }
-            switch result {
-            case .done(let keep):
-                guard keep else { t.queue[id] = nil; return }
-                row.item.state = .delivered
-                row.item.attempts += 1
-                row.item.doneAt = at
-            case .retry(let error, let retryAt):
-                row.item.attempts += 1
-                row.item.lastError = error
-                row.item.nextAttemptAt = retryAt
-            case .failed(let error):
-                row.item.state = .failed
-                row.item.attempts += 1
-                row.item.lastError = error
-                row.item.doneAt = at
-            }
-            row.claimedBy = nil
-            row.leaseUntil = nil
-            t.queue[id] = row
+            for completion in completions { Self.complete(&t, id: completion.id, result: completion.result, at: at) }
         }
+    }
+
+    private static func complete(_ t: inout Tables, id: Int64, result: QueueResult, at: Date) {
+        guard var row = t.queue[id], row.item.state == .queued else { return }
+        switch result {
+        case .done(let keep):
+            guard keep else { t.queue[id] = nil; return }
+            row.item.state = .delivered
+            row.item.attempts += 1
+            row.item.doneAt = at
+        case .retry(let error, let retryAt):
+            row.item.attempts += 1
+            row.item.lastError = error
+            row.item.nextAttemptAt = retryAt
+        case .failed(let error):
+            row.item.state = .failed
+            row.item.attempts += 1
+            row.item.lastError = error
+            row.item.doneAt = at
+        }
+        row.claimedBy = nil
+        row.leaseUntil = nil
+        t.queue[id] = row
     }
 
     public func queuedEvents(consumer: String, state: QueueState?, before: Int64?, limit: Int) async throws -> [QueuedItem] {

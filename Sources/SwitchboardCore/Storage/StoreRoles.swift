@@ -130,8 +130,8 @@ public protocol AutomationQueueStore: Sendable {
     /// conversation still queued for the consumer: a conversation's events are handled one at a
     /// time, in order, while other conversations' go on.
     func claimQueued(consumer: String, now: Date, limit: Int, claimer: String, leaseUntil: Date) async throws -> [QueuedItem]
-    /// Records how handling a claimed event ended.
-    func completeQueued(id: Int64, result: QueueResult, at: Date) async throws
+    /// Records how handling claimed events ended, all in one transaction (a batch costs one commit).
+    func completeQueued(_ completions: [QueueCompletion], at: Date) async throws
     /// A consumer's events of one state (nil: all), newest first, with ids below `before`.
     func queuedEvents(consumer: String, state: QueueState?, before: Int64?, limit: Int) async throws -> [QueuedItem]
     /// Puts failed events back in the queue with fresh attempts (these ids, or all failed ones of
