@@ -260,3 +260,41 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets for every decoder of untrusted bytes (Fuzz/, `make fuzz`). Declared only when
+// SWITCHBOARD_FUZZ=1, so the normal build and `swift test` never see them; Fuzz/run.sh builds them
+// into .build-fuzz with `-sanitize=fuzzer,address` (Swift code only: the C dependencies stay as they are).
+if Context.environment["SWITCHBOARD_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzEmail", ["EmailAdapter"]),
+        ("FuzzWebhook", ["WebhookAdapter"]),
+        ("FuzzMeta", ["MetaAdapter"]),
+        ("FuzzTelegram", ["TelegramAdapter"]),
+        ("FuzzX", ["XAdapter"]),
+        ("FuzzTwilio", ["TwilioAdapter", "PhoneLogAdapter"]),
+        ("FuzzPhoneLog", ["PhoneLogAdapter"]),
+        ("FuzzExternal", ["ExternalAdapter"]),
+        ("FuzzConfig", [
+            "WebhookAdapter", "MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "ExternalAdapter",
+            "EmailAdapter", "PhoneLogAdapter", "HTTPContextProvider",
+        ]),
+    ]
+    package.targets += [
+        // libFuzzer's driver entry point, linked in by -sanitize=fuzzer.
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(
+            name: "SwitchboardFuzzSupport",
+            dependencies: ["CLibFuzzer", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardConfig", .product(name: "Logging", package: "swift-log")],
+            path: "Fuzz/Support",
+            swiftSettings: swiftSettings
+        ),
+    ]
+    package.targets += fuzzTargets.map { target in
+        .executableTarget(
+            name: target.name,
+            dependencies: ["SwitchboardFuzzSupport", "SwitchboardAdapterAPI"] + target.dependencies,
+            path: "Fuzz/Targets/\(target.name)",
+            swiftSettings: swiftSettings
+        )
+    }
+}
