@@ -6,9 +6,12 @@
 #   FUZZ_SECONDS=60 Fuzz/run.sh      time per target (default 20)
 #   FUZZ_JOBS=1 Fuzz/run.sh          targets run side by side (default: the number of cores)
 #   FUZZ_BUILD=0 Fuzz/run.sh         run what is built
-#   Fuzz/run.sh --reproduce TARGET FILE…   run inputs once (a crash file), with the Swift backtrace
+#   FUZZ_TRACE=1                     print each input's outcome (are the seeds reaching the decoder?)
+#   Fuzz/run.sh --build [TARGET…]    only build
+#   Fuzz/run.sh --reproduce TARGET FILE…   run inputs once (a crash file) and show where it failed
 #
-# Seeds: Fuzz/Seeds/TARGET (ours) and the shared corpus read in place (SWITCHBOARD_CORPUS, default
+# Seeds: Fuzz/Seeds/TARGET (ours), the inputs that once crashed a decoder (Tests/*/Fixtures/fuzz/TARGET,
+# each a unit test too) and the shared corpus read in place (SWITCHBOARD_CORPUS, default
 # ../shared/corpus). What the fuzzer finds goes to .build-fuzz/corpus/TARGET and is kept across runs;
 # crashes, timeouts, leaks and out-of-memory inputs to .build-fuzz/artifacts/TARGET/. Exits non-zero
 # when a target fails to build or finds anything.
@@ -34,6 +37,16 @@ seed_dirs() {
         FuzzTwilio) echo "$CORPUS/social/twilio_sms $CORPUS/phone/twilio_voice" ;;
         FuzzPhoneLog) echo "$CORPUS/phone/asterisk $CORPUS/phone/freeswitch" ;;
         FuzzConfig) echo "Config" ;;
+    esac
+}
+
+# libFuzzer options of one target, with why.
+target_options() {
+    case "$1" in
+        # The line reader's thread ends after the input does, so nearly every input looks like it
+        # leaked and triggers a full leak scan (4x slower); the decoders it feeds allocate nothing
+        # that outlives a line.
+        FuzzExternal) echo "-detect_leaks=0" ;;
     esac
 }
 
@@ -64,10 +77,12 @@ run_one() {
     local work="$SCRATCH/corpus/$target" artifacts="$SCRATCH/artifacts/$target" log="$SCRATCH/logs/$target.log"
     mkdir -p "$work" "$artifacts" "$(dirname "$log")"
     [[ -d Fuzz/Seeds/$target ]] && dirs+=("Fuzz/Seeds/$target")
+    for dir in Tests/*/Fixtures/fuzz/"$target"; do [[ -d $dir ]] && dirs+=("$dir"); done
     for dir in $(seed_dirs "$target"); do [[ -d $dir ]] && dirs+=("$dir"); done
     local options=(-max_total_time="$SECONDS_PER_TARGET" -timeout="$TIMEOUT" -rss_limit_mb=2560
         -artifact_prefix="$artifacts/" -print_final_stats=1)
     [[ -f Fuzz/Dictionaries/$target.dict ]] && options+=(-dict="Fuzz/Dictionaries/$target.dict")
+    options+=($(target_options "$target"))
     # The first folder collects what the fuzzer finds; the seed folders are only read.
     local status=0
     "$SCRATCH/release/$target" "${options[@]}" "$work" "${dirs[@]}" >"$log" 2>&1 || status=$?
@@ -95,12 +110,16 @@ if [[ ${1:-} == --reproduce ]]; then
     target=$1
     shift
     [[ ${FUZZ_BUILD:-1} == 0 ]] || build "$target"
-    SWIFT_BACKTRACE=enable=yes "$SCRATCH/release/$target" -runs=1 "$@"
+    # libFuzzer prints the symbolized stack (Swift's own backtracer would hang under ASan).
+    "$SCRATCH/release/$target" -runs=1 "$@"
     exit
 fi
 
+build_only=0
+if [[ ${1:-} == --build ]]; then build_only=1; shift; fi
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${ALL_TARGETS[@]}")
+if [[ $build_only == 1 ]]; then build "${targets[@]}"; exit; fi
 started=$(date +%s)
 [[ ${FUZZ_BUILD:-1} == 0 ]] || build "${targets[@]}"
 built=$(date +%s)

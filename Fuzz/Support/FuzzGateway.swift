@@ -56,14 +56,25 @@ public enum FuzzGateway {
     }
 
     /// Hands `request` to `adapter` as the gateway's hook route does; refusals are expected.
+    /// With `FUZZ_TRACE=1` each outcome is printed, to check that inputs reach the decoder (a 401
+    /// for every seed means the target's signing no longer matches the adapter).
     public static func receive(_ adapter: any ChannelAdapter, _ request: InboundRequest) {
-        _ = FuzzDriver.blocking { () -> Int in
-            guard let result = try? await adapter.receive(request) else { return 0 }
-            // Look at what came out, as the router would, so lazily built values are built too.
-            guard case .events(let events) = result else { return 1 }
-            return events.count
+        let outcome = FuzzDriver.blocking { () -> String in
+            do {
+                switch try await adapter.receive(request) {
+                case .events(let events): return "\(events.count) events"
+                case .respond(let status, _, let body): return "answered \(status) (\(body.count) bytes)"
+                }
+            } catch let error as InboundError {
+                return "refused \(error.status): \(error.reason.prefix(120))"
+            } catch {
+                return "failed: \(error)"
+            }
         }
+        if trace { FileHandle.standardError.write(Data("\(adapter.id) \(request.method): \(outcome)\n".utf8)) }
     }
+
+    private static let trace = ProcessInfo.processInfo.environment["FUZZ_TRACE"] == "1"
 }
 
 /// A transport that sends nothing: decoding never calls out (the adapter contract), and a target
