@@ -218,6 +218,8 @@ let package = Package(
         .testTarget(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardStoreTestSupport", "SwitchboardCore", "SwitchboardSQLite", "SwitchboardConfig", "WebhookAdapter"],
+            // Inputs that crashed a decoder, read from the source tree (Fuzz/ seeds from them too).
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -237,6 +239,7 @@ let package = Package(
         .testTarget(
             name: "ExternalAdapterTests",
             dependencies: ["ExternalAdapter", "SwitchboardAdapterAPI"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
