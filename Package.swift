@@ -234,6 +234,7 @@ let package = Package(
         .testTarget(
             name: "SocialAdapterTests",
             dependencies: ["SwitchboardTestSupport", "MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "SwitchboardAdapterAPI", "SwitchboardTransport"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
