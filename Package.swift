@@ -278,6 +278,7 @@ if Context.environment["SWITCHBOARD_FUZZ"] == "1" {
         ("FuzzTwilio", ["TwilioAdapter", "PhoneLogAdapter"]),
         ("FuzzPhoneLog", ["PhoneLogAdapter"]),
         ("FuzzExternal", ["ExternalAdapter"]),
+        ("FuzzPlatformAnswers", ["MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "WebhookAdapter", "PhoneLogAdapter"]),
         ("FuzzConfig", [
             "WebhookAdapter", "MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "ExternalAdapter",
             "EmailAdapter", "PhoneLogAdapter", "HTTPContextProvider",

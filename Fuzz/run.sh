@@ -24,7 +24,7 @@ JOBS=${FUZZ_JOBS:-$(nproc)}
 # One input taking this long is a finding (a decoder that can be made to spin stalls a channel).
 TIMEOUT=${FUZZ_TIMEOUT:-20}
 CORPUS=${SWITCHBOARD_CORPUS:-../shared/corpus}
-ALL_TARGETS=(FuzzEmail FuzzWebhook FuzzMeta FuzzTelegram FuzzX FuzzTwilio FuzzPhoneLog FuzzExternal FuzzConfig)
+ALL_TARGETS=(FuzzEmail FuzzWebhook FuzzMeta FuzzTelegram FuzzX FuzzTwilio FuzzPhoneLog FuzzExternal FuzzConfig FuzzPlatformAnswers)
 
 # The shared corpus folders that seed each target (those missing are skipped).
 seed_dirs() {
@@ -105,44 +105,51 @@ summary() {
     printf '%-13s %10s execs  cov %-6s ft %-6s corpus %-12s %s\n' "$target" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corpus:-?}" "$result"
 }
 
-if [[ ${1:-} == --reproduce ]]; then
-    shift
-    target=$1
-    shift
-    [[ ${FUZZ_BUILD:-1} == 0 ]] || build "$target"
-    # libFuzzer prints the symbolized stack (Swift's own backtracer would hang under ASan).
-    "$SCRATCH/release/$target" -runs=1 "$@"
-    exit
-fi
-
-build_only=0
-if [[ ${1:-} == --build ]]; then build_only=1; shift; fi
-targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=("${ALL_TARGETS[@]}")
-if [[ $build_only == 1 ]]; then build "${targets[@]}"; exit; fi
-started=$(date +%s)
-[[ ${FUZZ_BUILD:-1} == 0 ]] || build "${targets[@]}"
-built=$(date +%s)
-echo "fuzz: ${#targets[@]} targets × ${SECONDS_PER_TARGET}s, $JOBS at a time (logs in $SCRATCH/logs)"
-
-for target in "${targets[@]}"; do
-    while [[ $(jobs -rp | wc -l) -ge $JOBS ]]; do wait -n || true; done
-    rm -f "$SCRATCH/logs/$target.log.status"
-    run_one "$target" &
-done
-wait
-
-failed=0
-for target in "${targets[@]}"; do
-    status=$(cat "$SCRATCH/logs/$target.log.status" 2>/dev/null || echo 1)
-    summary "$target" "$status"
-    if [[ $status -ne 0 ]]; then
-        failed=1
-        grep -E 'Test unit written to|^SUMMARY' "$SCRATCH/logs/$target.log" | sed 's/^/    /' || true
+# The whole run is one function, so bash has read all of it before it starts (editing this file
+# while it runs changes nothing).
+main() {
+    local target status failed started built build_only targets
+    if [[ ${1:-} == --reproduce ]]; then
+        shift
+        target=$1
+        shift
+        [[ ${FUZZ_BUILD:-1} == 0 ]] || build "$target"
+        # libFuzzer prints the symbolized stack (Swift's own backtracer would hang under ASan).
+        "$SCRATCH/release/$target" -runs=1 "$@"
+        exit
     fi
-done
-echo "fuzz: build $((built - started))s, fuzzing $(($(date +%s) - built))s"
-if [[ $failed -ne 0 ]]; then
-    echo "fuzz: a target found a problem; reproduce with: Fuzz/run.sh --reproduce TARGET FILE" >&2
-    exit 1
-fi
+
+    build_only=0
+    if [[ ${1:-} == --build ]]; then build_only=1; shift; fi
+    targets=("$@")
+    [[ ${#targets[@]} -gt 0 ]] || targets=("${ALL_TARGETS[@]}")
+    if [[ $build_only == 1 ]]; then build "${targets[@]}"; exit; fi
+    started=$(date +%s)
+    [[ ${FUZZ_BUILD:-1} == 0 ]] || build "${targets[@]}"
+    built=$(date +%s)
+    echo "fuzz: ${#targets[@]} targets × ${SECONDS_PER_TARGET}s, $JOBS at a time (logs in $SCRATCH/logs)"
+
+    for target in "${targets[@]}"; do
+        while [[ $(jobs -rp | wc -l) -ge $JOBS ]]; do wait -n || true; done
+        rm -f "$SCRATCH/logs/$target.log.status"
+        run_one "$target" &
+    done
+    wait
+
+    failed=0
+    for target in "${targets[@]}"; do
+        status=$(cat "$SCRATCH/logs/$target.log.status" 2>/dev/null || echo 1)
+        summary "$target" "$status"
+        if [[ $status -ne 0 ]]; then
+            failed=1
+            grep -E 'Test unit written to|^SUMMARY' "$SCRATCH/logs/$target.log" | sed 's/^/    /' || true
+        fi
+    done
+    echo "fuzz: build $((built - started))s, fuzzing $(($(date +%s) - built))s"
+    if [[ $failed -ne 0 ]]; then
+        echo "fuzz: a target found a problem; reproduce with: Fuzz/run.sh --reproduce TARGET FILE" >&2
+        exit 1
+    fi
+}
+
+main "$@"

@@ -16,17 +16,19 @@ public enum FuzzGateway {
     /// The environment every target's configuration reads its secrets from.
     public static let environment: @Sendable (String) -> String? = { _ in secret }
 
-    /// The context a factory gets: nothing is ever sent, the logs are dropped.
-    public static var context: AdapterContext {
+    /// The context a factory gets: nothing is ever sent (unless `transport` answers), the logs are dropped.
+    public static func context(transport: any HTTPTransport = OfflineTransport()) -> AdapterContext {
         AdapterContext(
-            logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }), transport: OfflineTransport(),
+            logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }), transport: transport,
             publicURL: publicURL, mail: OfflineMail(), environment: environment)
     }
 
     /// The adapters of `adapters` (the YAML list under `adapters:`, indented by two spaces), in order.
     /// A configuration the loader refuses stops the target with the loader's problems: a fuzz
     /// target that silently fuzzed nothing would be worse than none.
-    public static func adapters(_ adapters: String, factories: [any ChannelAdapterFactory]) -> [any ChannelAdapter] {
+    public static func adapters(
+        _ adapters: String, factories: [any ChannelAdapterFactory], transport: any HTTPTransport = OfflineTransport()
+    ) -> [any ChannelAdapter] {
         let yaml = """
             server: { host: 127.0.0.1, port: 8080, public_url: "\(publicURL)" }
             storage: { sqlite: fuzz.sqlite }
@@ -39,7 +41,8 @@ public enum FuzzGateway {
         _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
-            let (_, registered) = try ConfigLoader.load(path: path, factories: factories, context: context, environment: environment)
+            let (_, registered) = try ConfigLoader.load(
+                path: path, factories: factories, context: context(transport: transport), environment: environment)
             return registered.map(\.adapter)
         } catch {
             fatalError("the fuzz target's configuration is refused (fix Fuzz/Targets/…/main.swift):\n\(error)\n---\n\(yaml)")
@@ -52,7 +55,7 @@ public enum FuzzGateway {
         _ = FileManager.default.createFile(atPath: path, contents: Data(configText))
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = try? ConfigLoader.load(
-            path: path, factories: factories, providerFactories: providers, context: context, environment: environment)
+            path: path, factories: factories, providerFactories: providers, context: context(), environment: environment)
     }
 
     /// Hands `request` to `adapter` as the gateway's hook route does; refusals are expected.
@@ -74,13 +77,31 @@ public enum FuzzGateway {
         if trace { FileHandle.standardError.write(Data("\(adapter.id) \(request.method): \(outcome)\n".utf8)) }
     }
 
+    /// Sends `reply` through `adapter`, as the outbox does; failures are expected.
+    public static func deliver(_ reply: OutboundMessage, through adapter: any ChannelAdapter) {
+        let outcome = FuzzDriver.blocking { () -> String in
+            do {
+                let receipt = try await adapter.deliver(reply)
+                return "\(receipt.state) \(receipt.externalID ?? "-")"
+            } catch let failure as DeliveryFailure {
+                return "failed\(failure.permanent ? " permanently" : ""): \(failure.reason.prefix(120))"
+            } catch {
+                return "failed: \(error)"
+            }
+        }
+        if trace { FileHandle.standardError.write(Data("\(adapter.id) deliver: \(outcome)\n".utf8)) }
+    }
+
     private static let trace = ProcessInfo.processInfo.environment["FUZZ_TRACE"] == "1"
 }
 
 /// A transport that sends nothing: decoding never calls out (the adapter contract), and a target
 /// that did would fail here instead of reaching the network.
-struct OfflineTransport: HTTPTransport {
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+public struct OfflineTransport: HTTPTransport {
+    public init() {}
+
+
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         throw TransportError("fuzzing sends nothing")
     }
 }
