@@ -29,24 +29,36 @@ public enum FuzzGateway {
     public static func adapters(
         _ adapters: String, factories: [any ChannelAdapterFactory], transport: any HTTPTransport = OfflineTransport()
     ) -> [any ChannelAdapter] {
-        let yaml = """
-            server: { host: 127.0.0.1, port: 8080, public_url: "\(publicURL)" }
-            storage: { sqlite: fuzz.sqlite }
-            agents:
-              - { id: ana, name: Ana, teams: [support], token_env: FUZZ_TOKEN }
-            adapters:
-            \(adapters)
-            """
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-fuzz-\(getpid()).yaml").path
-        _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        do {
-            let (_, registered) = try ConfigLoader.load(
-                path: path, factories: factories, context: context(transport: transport), environment: environment)
-            return registered.map(\.adapter)
-        } catch {
-            fatalError("the fuzz target's configuration is refused (fix Fuzz/Targets/…/main.swift):\n\(error)\n---\n\(yaml)")
+        Self.adapters(firstAccepted: [adapters], factories: factories, transport: transport)
+    }
+
+    /// The adapters of the first of `variants` the loader accepts: for a hook whose keys are
+    /// changing (a proof of the sender that an older build does not know yet).
+    public static func adapters(
+        firstAccepted variants: [String], factories: [any ChannelAdapterFactory], transport: any HTTPTransport = OfflineTransport()
+    ) -> [any ChannelAdapter] {
+        var refusals: [String] = []
+        for adapters in variants {
+            let yaml = """
+                server: { host: 127.0.0.1, port: 8080, public_url: "\(publicURL)" }
+                storage: { sqlite: fuzz.sqlite }
+                agents:
+                  - { id: ana, name: Ana, teams: [support], token_env: FUZZ_TOKEN }
+                adapters:
+                \(adapters)
+                """
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-fuzz-\(getpid()).yaml").path
+            _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            do {
+                let (_, registered) = try ConfigLoader.load(
+                    path: path, factories: factories, context: context(transport: transport), environment: environment)
+                return registered.map(\.adapter)
+            } catch {
+                refusals.append("\(error)\n---\n\(yaml)")
+            }
         }
+        fatalError("the fuzz target's configuration is refused (fix Fuzz/Targets/…/main.swift):\n\(refusals.joined(separator: "\n===\n"))")
     }
 
     /// The configuration text of a target's input, as `check-config` would read it.
