@@ -102,7 +102,7 @@ summary() {
     if [[ $status -ne 0 ]]; then
         result="FAILED: $(grep -m1 -oE 'ERROR: libFuzzer: [a-z-]+|ERROR: AddressSanitizer: [a-z-]+|Fatal error: .*' "$log" || echo "exit $status")"
     fi
-    printf '%-13s %10s execs  cov %-6s ft %-6s corpus %-12s %s\n' "$target" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corpus:-?}" "$result"
+    printf '%-20s %10s execs  cov %-6s ft %-6s corpus %-12s %s\n' "$target" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corpus:-?}" "$result"
 }
 
 # The whole run is one function, so bash has read all of it before it starts (editing this file
