@@ -5,7 +5,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libgmime-3.0-dev
 # What the tests start besides: Dovecot (IMAP), Chromium + chromedriver (the console's browser tests).
 TEST_APT_PACKAGES := dovecot-imapd chromium chromium-driver
-# PostgreSQL: the store tests start their own server (initdb + postgres as an unprivileged user).
+# PostgreSQL: the integration tests start their own server (initdb + postgres as an unprivileged user).
 TEST_APT_PACKAGES += postgresql
 PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator aiosmtpd selenium
 CONFIG ?= Config/switchboard.yaml
@@ -39,9 +39,16 @@ run: release
 	@echo "agent tokens: ana=$$SB_TOKEN_ANA luis=$$SB_TOKEN_LUIS marta=$$SB_TOKEN_MARTA (webhook secret: $$SHOP_CHAT_SECRET)"
 	.build/release/switchboard serve --config $(CONFIG)
 
+# Plain `swift test` runs the unit tests and the store conformance suite on memory and SQLite. The
+# tests that start servers (PostgreSQL with the suite on it, Dovecot, aiosmtpd, local HTTP servers
+# playing a platform's API or a PBX) run only with SWITCHBOARD_INTEGRATION=1; they live in these
+# targets (whose few unit tests run again with them).
+INTEGRATION_TARGETS := SwitchboardPostgresTests|SwitchboardTransportTests|SocialAdapterTests|PhoneLogAdapterTests
+
 test: test-deps build
 	swift test --skip-build
-	SWITCHBOARD_BIN=$(CURDIR)/.build/debug/switchboard python3 -m pytest -q tests/e2e
+	SWITCHBOARD_INTEGRATION=1 swift test --skip-build --filter '$(INTEGRATION_TARGETS)'
+	SWITCHBOARD_BIN=$(CURDIR)/.build/debug/switchboard python3 -m pytest -q e2e
 	$(MAKE) test-fuzz
 
 # libFuzzer targets for every decoder of outside bytes (Fuzz/, README "Fuzzing"), built into

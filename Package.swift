@@ -202,29 +202,52 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // What several test targets share: the corpus location and the tests/support/ helper processes.
+        // What several test targets share: the corpus location, the e2e/support/ helper processes,
+        // and the `.integration` trait of the tests that start servers (SWITCHBOARD_INTEGRATION=1).
         .target(
             name: "SwitchboardTestSupport",
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
-        // The agents and message helper the store tests of both engines share.
+        // The agents, message helpers and hand-moved clock the store tests share.
         .target(
             name: "SwitchboardStoreTestSupport",
             dependencies: ["SwitchboardCore", "SwitchboardAdapterAPI"],
             path: "Tests/StoreSupport",
             swiftSettings: swiftSettings
         ),
+        // The store conformance suite: every behaviour scenario of a store, as data each engine's
+        // test target runs (SwitchboardMemoryStoreTests, SwitchboardSQLiteTests, SwitchboardPostgresTests).
+        .target(
+            name: "SwitchboardStoreConformance",
+            dependencies: [
+                "SwitchboardStoreTestSupport", "SwitchboardCore", "SwitchboardAdapterAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/StoreConformance",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardStoreTestSupport", "SwitchboardCore", "SwitchboardSQLite", "SwitchboardConfig", "WebhookAdapter"],
+            dependencies: ["SwitchboardStoreTestSupport", "SwitchboardCore", "SwitchboardConfig", "WebhookAdapter"],
             // Inputs that crashed a decoder, read from the source tree (Fuzz/ seeds from them too).
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SwitchboardMemoryStoreTests",
+            dependencies: ["SwitchboardStoreConformance", "SwitchboardCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardSQLiteTests",
+            dependencies: ["SwitchboardStoreConformance", "SwitchboardStoreTestSupport", "SwitchboardSQLite"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SwitchboardPostgresTests",
-            dependencies: ["SwitchboardTestSupport", "SwitchboardStoreTestSupport",
+            dependencies: ["SwitchboardTestSupport", "SwitchboardStoreTestSupport", "SwitchboardStoreConformance",
                 "SwitchboardCore", "SwitchboardPostgres", "SwitchboardSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -246,6 +269,8 @@ let package = Package(
         .testTarget(
             name: "EmailAdapterTests",
             dependencies: ["SwitchboardTestSupport", "EmailAdapter", "SwitchboardAdapterAPI", .product(name: "Yams", package: "Yams")],
+            // Read in place through #filePath, like the shared corpus.
+            exclude: ["Fixtures"],
             // `@testable import EmailAdapter` loads CGMime, so the GMime include paths again.
             swiftSettings: swiftSettings + [.unsafeFlags([
                 "-Xcc", "-I/usr/include/gmime-3.0", "-Xcc", "-I/usr/include/glib-2.0",

@@ -13,6 +13,8 @@ work=$(mktemp -d /tmp/sb-bench-mail.XXXXXX)
 python3 ../shared/peers/gen_emails.py 5000 "$work/mail" --seed 42 > /dev/null
 export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token-change-me-0123456789} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token-change-me-0123456789}
 export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token-change-me-0123456789} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
+# The mail hook's secret: bench and mailgate sign every message with it, as an MTA's mailgate does.
+export SWITCHBOARD_MAIL_SECRET=${SWITCHBOARD_MAIL_SECRET:-dev-mail-secret}
 # Ingestion only: no acknowledgements, so the figure is the peers' (they parse and store).
 sed -e "s#data/switchboard.sqlite#$work/bench.sqlite#" -e "s#acknowledge: true#acknowledge: false#" Config/switchboard.yaml > "$work/bench.yaml"
 cat >> "$work/bench.yaml" <<'YAML'
@@ -21,6 +23,7 @@ cat >> "$work/bench.yaml" <<'YAML'
     team: support
     address: support@helpdesk.example
     smtp: { url: "smtp://127.0.0.1:2525" }
+    secret_env: SWITCHBOARD_MAIL_SECRET
 YAML
 "$BIN" serve --config "$work/bench.yaml" --port 0 > "$work/stdout" 2> "$work/stderr" &
 pid=$!
@@ -36,7 +39,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 before=$(cpu)
 TIMEFORMAT='%U %S'
 exec 3>&1 4>&2
-generator=$( { time "$BIN" bench --url "$url" --adapter support-mail --format email --mail-dir "$work/mail" \
+generator=$( { time "$BIN" bench --url "$url" --adapter support-mail --format email --mail-dir "$work/mail" --secret-env SWITCHBOARD_MAIL_SECRET \
   --messages "$MESSAGES" --warmup 1000 --connections 32 >&3 2>&4; } 2>&1 )
 after=$(cpu)
 python3 -c "

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Gateways on one PostgreSQL, measured like scripts/bench.sh measures the embedded SQLite: a throw-away
-# PostgreSQL on loopback (tests/support/postgres_server.py: initdb, fsync on, synchronous_commit on),
+# PostgreSQL on loopback (e2e/support/postgres_server.py: initdb, fsync on, synchronous_commit on),
 # GATEWAYS release gateways on it (the example config, storage switched to postgres, acknowledgements
 # off), and one `switchboard bench` per gateway at the same time; the figures are summed.
 # Usage: scripts/bench-postgres.sh [GATEWAYS] [MESSAGES] [RATE]   e.g. scripts/bench-postgres.sh 2 20000 2000
@@ -29,7 +29,7 @@ trap cleanup EXIT
 
 # PostgreSQL lives while fd 9 (its stdin) is open.
 mkfifo "$work/pg.in"
-python3 tests/support/postgres_server.py < "$work/pg.in" > "$work/pg.json" 2> "$work/pg.err" &
+python3 e2e/support/postgres_server.py < "$work/pg.in" > "$work/pg.json" 2> "$work/pg.err" &
 exec 9> "$work/pg.in"
 for _ in $(seq 1 300); do [ -s "$work/pg.json" ] && break; sleep 0.1; done
 [ -s "$work/pg.json" ] || { cat "$work/pg.err"; exit 1; }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Cheap checks on the raw bytes, made before GMime sees them.
 enum ByteScan {
     /// How many leading lines that are not header fields are skipped: an mbox `From ` line, a
@@ -17,34 +19,9 @@ enum ByteScan {
         return nil
     }
 
-    /// The message with header lines that are neither a field nor a continuation turned into
-    /// continuations. Some relays wrap long headers without indenting (Zammad's mail054: a
-    /// `boundary=` parameter on a line of its own); GMime would end the header block there and
-    /// lose everything after it, including From and the MIME structure.
-    static func repairingHeaderBlock(_ message: ArraySlice<UInt8>) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(message.count + 16)
-        var lineStart = message.startIndex
-        while lineStart < message.endIndex {
-            let newline = message[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? message.endIndex
-            let line = message[lineStart..<newline]
-            let isBlank = line.isEmpty || line.elementsEqual([13])
-            if isBlank {
-                output += message[lineStart...]
-                return output
-            }
-            if lineStart != message.startIndex, line.first != 32, line.first != 9, !isHeaderLine(line) {
-                output.append(32)
-            }
-            output += message[lineStart..<min(message.endIndex, newline + 1)]
-            lineStart = newline + 1
-        }
-        return output
-    }
-
     /// `Name:` with a field name of printable ASCII other than `:` (RFC 5322 §2.2); some mailers put
     /// a space before the colon, which GMime accepts too.
-    private static func isHeaderLine(_ line: ArraySlice<UInt8>) -> Bool {
+    static func isHeaderLine<Line: RandomAccessCollection<UInt8>>(_ line: Line) -> Bool where Line.Index == Int {
         var index = line.startIndex
         while index < line.endIndex, line[index] > 32, line[index] < 127, line[index] != UInt8(ascii: ":") {
             index += 1
@@ -55,26 +32,31 @@ enum ByteScan {
         return index < line.endIndex && line[index] == UInt8(ascii: ":")
     }
 
-    /// Case-insensitive occurrences of an ASCII `needle` (given in lower case).
-    static func count(_ needle: String, in bytes: [UInt8]) -> Int {
-        let pattern = Array(needle.utf8)
-        guard let first = pattern.first, bytes.count >= pattern.count else { return 0 }
-        var found = 0
-        var index = 0
-        let last = bytes.count - pattern.count
-        while index <= last {
-            if lower(bytes[index]) == first {
-                var matched = 1
-                while matched < pattern.count, lower(bytes[index + matched]) == pattern[matched] { matched += 1 }
-                if matched == pattern.count {
-                    found += 1
-                    index += pattern.count
-                    continue
+    /// Case-insensitive occurrences of ASCII `needles` (given in lower case, each starting with a
+    /// letter and none overlapping itself). It reads every byte of every message, so candidates
+    /// are found with memchr (one pass per case of each first letter) and only they are compared.
+    static func count(anyOf needles: [String], in bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            var found = 0
+            for needle in needles {
+                let pattern = Array(needle.utf8)
+                guard let first = pattern.first, pattern.count <= buffer.count else { continue }
+                for variant in Set([first, first & ~0x20]) {
+                    var offset = 0
+                    while offset + pattern.count <= buffer.count,
+                        let hit = memchr(base + offset, Int32(variant), buffer.count - pattern.count + 1 - offset)
+                    {
+                        let index = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                        var matched = 1
+                        while matched < pattern.count, lower(buffer[index + matched]) == pattern[matched] { matched += 1 }
+                        if matched == pattern.count { found += 1 }
+                        offset = index + 1
+                    }
                 }
             }
-            index += 1
+            return found
         }
-        return found
     }
 
     private static func lower(_ byte: UInt8) -> UInt8 {

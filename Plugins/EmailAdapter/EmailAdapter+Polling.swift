@@ -40,7 +40,7 @@ extension EmailAdapter {
             let raw = try await mail.fetchMessage(uid: uid, account: account)
             let events: [InboundEvent]
             do {
-                events = try EmailDecoder.events(Array(raw), ownAddress: settings.address, ownDomain: settings.domain, limits: settings.attachmentLimits)
+                events = try await decode(Array(raw))
             } catch {
                 // The reason only: the message may hold anything, and logs are not the place for it.
                 logger.warning(

@@ -4,7 +4,7 @@ import SwitchboardAdapterAPI
 import Synchronization
 
 /// A support mailbox (`type: email`): raw RFC 5322 messages in (POSTed to `/hooks/{id}` by the
-/// mailgate or anyone, or polled over IMAP), threaded replies out over SMTP.
+/// mailgate, or polled over IMAP), threaded replies out over SMTP.
 ///
 /// The customer is the `From` address. Mail a machine wrote (auto-replies, bounces, our own mail
 /// coming back) is decoded as ``InboundMessage/Kind/automated``, so it is recorded but never
@@ -18,6 +18,8 @@ public struct EmailAdapter: BackgroundChannelAdapter {
     let health: Health
     /// The clock for `Date:` headers (tests pin it).
     let now: @Sendable () -> Date
+    /// Where mail is decoded (see ``DecodingLanes``).
+    let lanes: DecodingLanes
 
     /// An adapter sending and polling through `mail` (the gateway's libcurl transport in production).
     public init(
@@ -30,6 +32,7 @@ public struct EmailAdapter: BackgroundChannelAdapter {
         self.logger = logger
         self.now = now
         self.health = Health()
+        self.lanes = .shared
     }
 
     /// Mail has no window and no length limit worth enforcing; anyone with an address can be written to.
@@ -43,18 +46,29 @@ public struct EmailAdapter: BackgroundChannelAdapter {
     /// Degraded while the IMAP mailbox cannot be read; running again after the next good poll.
     public var state: AdapterState { health.state }
 
-    /// Decodes the raw message in the body (any content type: `message/rfc822` from the mailgate,
-    /// `text/plain` from a hand-made `curl`).
+    /// Decodes the raw message in the body, posted as `message/rfc822` by a sender proving the
+    /// adapter's secret (see ``MailHookGuard``).
     public func receive(_ request: InboundRequest) async throws -> InboundResult {
         guard request.method == "POST" else {
             throw InboundError.methodNotAllowed("POST the raw RFC 5322 message (Content-Type: message/rfc822)")
         }
-        return .events(try EmailDecoder.events(request.body, ownAddress: settings.address, ownDomain: settings.domain, limits: settings.attachmentLimits))
+        try settings.hookGuard.check(request)
+        return .events(try await decode(request.body))
     }
 
-    /// Sends the reply over SMTP. The Message-ID is derived from the reply's id, so a retry after
-    /// an unclear failure is recognisably the same mail; it is returned as the external id so a
-    /// customer's answer naming it in `In-Reply-To` threads back.
+    /// The same decoding for the hook and the IMAP poll, on the decoding lanes.
+    func decode(_ raw: [UInt8]) async throws(InboundError) -> [InboundEvent] {
+        let settings = settings
+        return try await lanes.run { () throws(InboundError) in
+            try EmailDecoder.events(
+                raw, ownAddress: settings.address, ownDomain: settings.domain, limits: settings.attachmentLimits,
+                authentication: settings.authentication)
+        }
+    }
+
+    /// Sends the reply over SMTP. The Message-ID is derived from the reply's id and its tag (see
+    /// ``OwnMessageIDs``), so a retry after an unclear failure is recognisably the same mail; it is
+    /// returned as the external id so a customer's answer naming it in `In-Reply-To` threads back.
     public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
         guard let mail else {
             throw DeliveryFailure("this gateway was built without a mail transport", permanent: true)

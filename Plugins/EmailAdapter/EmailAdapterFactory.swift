@@ -8,7 +8,8 @@ public struct EmailAdapterFactory: ChannelAdapterFactory {
     /// `type: email` in the configuration.
     public var type: String { "email" }
 
-    /// Reads `address`, `name`, `smtp`, `imap` and `html_replies` (see ``EmailSettings``).
+    /// Reads `address`, `name`, `smtp`, `imap`, `html_replies`, `attachments`, `secret_env` or
+    /// `open`, and `authentication` (see ``EmailSettings``).
     public func makeAdapter(id: String, config: ConfigSection, context: AdapterContext) throws -> any ChannelAdapter {
         let settings = EmailSettings(config: config)
         if context.mail == nil {

@@ -6,16 +6,18 @@ import SwitchboardAdapterAPI
 public enum EmailDecoder {
     /// Decodes `raw`, or throws ``InboundError/malformed(_:)`` with the reason it cannot be a
     /// customer's mail. `ownAddress` is the adapter's address: mail from it is never a contact.
-    /// Attachments carry their decoded bytes as far as `limits` allow.
+    /// Attachments carry their decoded bytes as far as `limits` allow. With `authentication`, the
+    /// trusted `Authentication-Results` decide whether the sender may be answered automatically.
     public static func decode(
-        _ raw: [UInt8], ownAddress: String, limits: AttachmentLimits = AttachmentLimits()
+        _ raw: [UInt8], ownAddress: String, limits: AttachmentLimits = AttachmentLimits(),
+        authentication: SenderAuthentication? = nil
     ) throws(InboundError) -> InboundMessage {
-        try decodeWithMail(raw, ownAddress: ownAddress, limits: limits).message
+        try decodeWithMail(raw, ownAddress: ownAddress, limits: limits, authentication: authentication).message
     }
 
     /// The message and what GMime parsed, for callers that look further (delivery reports).
     static func decodeWithMail(
-        _ raw: [UInt8], ownAddress: String, limits: AttachmentLimits
+        _ raw: [UInt8], ownAddress: String, limits: AttachmentLimits, authentication: SenderAuthentication?
     ) throws(InboundError) -> (message: InboundMessage, mail: ParsedEmail) {
         let mail = try MimeParser.parse(raw, limits: limits)
         // From is who wrote; Sender and Return-Path only stand in when From is unreadable (it is
@@ -37,8 +39,19 @@ public enum EmailDecoder {
         metadata["reply_to"] = joined(mail.replyTo)
         metadata["in_reply_to"] = mail.inReplyTo.first
         if !mail.references.isEmpty { metadata["references"] = mail.references.joined(separator: " ") }
+        if !mail.truncatedHeaders.isEmpty { metadata["truncated_headers"] = mail.truncatedHeaders.joined(separator: ", ") }
         let automated = AutomatedMail.reason(mail, sender: address, ownAddress: ownAddress)
         metadata["automated"] = automated
+        var noAutoReply: String?
+        if let authentication {
+            let verdict = authentication.verdict(mail, fromDomain: domain(of: address))
+            metadata["authentication"] = verdict.summary
+            if authentication.required, !verdict.verified { noAutoReply = "sender \(verdict.summary)" }
+        }
+        // Our ids of the old, guessable shape prove nothing: a stranger can write them.
+        let ownDomain = domain(of: ownAddress)
+        let references = OwnMessageIDs.withoutUntagged(
+            MessageIDs.nearestFirst(inReplyTo: mail.inReplyTo, references: mail.references), domain: ownDomain)
 
         return (InboundMessage(
             externalID: externalID,
@@ -49,7 +62,12 @@ public enum EmailDecoder {
             metadata: metadata,
             attachments: mail.attachments,
             kind: automated == nil ? .contact : .automated,
-            references: MessageIDs.nearestFirst(inReplyTo: mail.inReplyTo, references: mail.references)), mail)
+            references: references,
+            noAutoReply: noAutoReply), mail)
+    }
+
+    private static func domain(of address: String) -> String {
+        address.split(separator: "@").last.map { $0.lowercased() } ?? ""
     }
 
     private static func joined(_ addresses: [EmailAddress]) -> String? {

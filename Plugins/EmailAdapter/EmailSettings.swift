@@ -11,11 +11,14 @@ import SwitchboardAdapterAPI
 ///   imap: {url: imaps://mail.example.com/INBOX, user: support, password_env: IMAP_PASSWORD, poll: 30s}
 ///   html_replies: false
 ///   attachments: {max_bytes: 10m, max_message_bytes: 25m}   # contents kept (the default)
+///   secret_env: SWITCHBOARD_MAIL_SECRET   # who may post to /hooks/{id} (or open: true)
+///   authentication: {authserv_id: mx.example.com, require: true}
 /// ```
 ///
 /// `smtp` is required: an e-mail channel that cannot answer would let agents write replies that
 /// can never leave, so the gap is reported at start rather than on every reply. `imap` is optional:
-/// mail may arrive only through the mailgate or HTTP.
+/// mail may arrive only through the mailgate or HTTP. The hook needs `secret_env` or an explicit
+/// `open: true` (``HookAccess``), since whoever posts to it writes customer messages.
 public struct EmailSettings: Sendable {
     /// The support mailbox: From of every reply, and how our own mail is recognised coming back.
     public var address: String
@@ -28,12 +31,24 @@ public struct EmailSettings: Sendable {
     public var htmlReplies: Bool
     /// How much attachment content is stored with each message.
     public var attachmentLimits: AttachmentLimits
+    /// Who may post to the hook.
+    public var access: HookAccess {
+        didSet { hookGuard = MailHookGuard(access) }
+    }
+    /// Whose `Authentication-Results` are trusted, and whether an unverified sender may be
+    /// answered automatically; nil: not read.
+    public var authentication: SenderAuthentication?
+    private(set) var hookGuard: MailHookGuard
 
     /// Settings given directly (tests, embedding).
     public init(
         address: String, displayName: String? = nil, smtp: MailAccount, imap: MailAccount? = nil,
-        pollInterval: Duration = .seconds(30), htmlReplies: Bool = false, attachmentLimits: AttachmentLimits = AttachmentLimits()
+        pollInterval: Duration = .seconds(30), htmlReplies: Bool = false, attachmentLimits: AttachmentLimits = AttachmentLimits(),
+        access: HookAccess, authentication: SenderAuthentication? = nil
     ) {
+        self.access = access
+        hookGuard = MailHookGuard(access)
+        self.authentication = authentication
         self.attachmentLimits = attachmentLimits
         self.address = address
         self.displayName = displayName
@@ -52,6 +67,14 @@ public struct EmailSettings: Sendable {
         self.address = address
         displayName = config.string("name")?.trimmed
         htmlReplies = config.bool("html_replies", default: false)
+        access = config.hookAccess(secretKey: "secret_env")
+        hookGuard = MailHookGuard(access)
+        if let section = config.section("authentication") {
+            authentication = SenderAuthentication(config: section)
+            section.finish()
+        } else {
+            authentication = nil
+        }
         if let section = config.section("attachments") {
             attachmentLimits = AttachmentLimits(config: section)
             section.finish()

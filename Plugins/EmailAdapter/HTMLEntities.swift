@@ -31,9 +31,11 @@ enum Entities {
             return Unicode.Scalar(code)
         }
         // Without `;` only the few names browsers also accept bare.
-        if strict { return ["amp": "&", "lt": "<", "gt": ">", "quot": "\"", "nbsp": " "][String(name)] }
+        if strict { return bare[String(name)] }
         return named[String(name)]
     }
+
+    private static let bare: [String: Unicode.Scalar] = ["amp": "&", "lt": "<", "gt": ">", "quot": "\"", "nbsp": " "]
 
     private static let named: [String: Unicode.Scalar] = [
         "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": " ", "ensp": " ", "emsp": " ", "thinsp": " ",

@@ -1,6 +1,8 @@
 extension HTMLText {
     /// Collects the text with collapsed whitespace, pending line breaks and quote prefixes.
     struct Sink {
+        /// The most `> ` put before a line, however deep the quotes nest.
+        static let maxQuotePrefix = 8
         var quoteDepth = 0
         var preformatted = false
         private var out = ""
@@ -61,7 +63,9 @@ extension HTMLText {
                 atLineStart = true
             }
             if atLineStart {
-                if quoteDepth > 0 { out += String(repeating: "> ", count: quoteDepth) }
+                // Bounded: thousands of nested <blockquote>s would otherwise repeat thousands of
+                // `> ` on every line, output growing with depth × lines.
+                if quoteDepth > 0 { out += String(repeating: "> ", count: min(quoteDepth, Self.maxQuotePrefix)) }
             } else if pendingSpace, space {
                 out.append(" ")
                 linkText?.append(" ")

@@ -1,17 +1,23 @@
 /// Turns HTML mail into readable text: scripts, styles and the head are dropped, block elements
 /// become line breaks, list items get a dash, links keep their target, entities are decoded, and
-/// `<blockquote>` content is prefixed with `> ` so the quote stripper treats it like a plain-text
-/// quote. It never fails: malformed markup degrades to text.
+/// quoted history (`<blockquote>`, the quote containers of mail clients: see ``QuoteTracker``) is
+/// prefixed with `> ` so the quote stripper treats it like a plain-text quote. It never fails:
+/// malformed markup degrades to text.
 enum HTMLText {
     static func plainText(fromHTML html: String) -> String {
         var reader = Reader(Array(html.unicodeScalars))
         var sink = Sink()
+        var quotes = QuoteTracker()
         var skipUntil: String?
         var links: [String?] = []
         while let token = reader.next() {
             switch token {
             case .text(let text):
-                if skipUntil == nil { sink.text(Entities.decode(text)) }
+                guard skipUntil == nil else { continue }
+                let decoded = Entities.decode(text)
+                quotes.text(decoded)
+                sink.quoteDepth = quotes.depth
+                sink.text(decoded)
             case .tag(let name, let closing, let attributes):
                 if let skipping = skipUntil {
                     if closing && name == skipping { skipUntil = nil }
@@ -21,6 +27,8 @@ enum HTMLText {
                     skipUntil = name
                     continue
                 }
+                if closing { quotes.closed(name) } else { quotes.opened(name, attributes: attributes) }
+                sink.quoteDepth = quotes.depth
                 handle(name, closing: closing, attributes: attributes, sink: &sink, links: &links)
             }
         }
@@ -40,7 +48,6 @@ enum HTMLText {
             sink.lineBreak()
         case "blockquote":
             sink.block(2)
-            sink.quoteDepth = max(0, sink.quoteDepth + (closing ? -1 : 1))
         case "pre":
             sink.block(2)
             sink.preformatted = !closing

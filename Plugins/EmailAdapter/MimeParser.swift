@@ -20,14 +20,15 @@ struct MimeParser {
         guard raw.count <= maxMessageBytes else {
             throw .malformed("message of \(raw.count) bytes is larger than the \(maxMessageBytes) byte limit")
         }
-        let nesting = ByteScan.count("boundary", in: raw) + ByteScan.count("message/rfc822", in: raw)
+        let nesting = ByteScan.count(anyOf: ["boundary", "message/rfc822"], in: raw)
         guard nesting <= maxNestedParts else {
             throw .malformed("message nests more than \(maxNestedParts) multiparts or attached messages")
         }
         guard let start = ByteScan.fromFirstHeader(raw) else {
             throw .malformed("not an e-mail message: it does not start with header fields")
         }
-        let input = ByteScan.repairingHeaderBlock(start)
+        let prepared = try HeaderBlock.prepare(start)
+        let input = prepared.bytes
 
         let options = GMimeRuntime.makeParserOptions()
         defer { g_mime_parser_options_free(options) }
@@ -52,6 +53,7 @@ struct MimeParser {
         }
         parsed.body = walker.body
         parsed.attachments = walker.attachments
+        parsed.truncatedHeaders = prepared.truncated
         return parsed
     }
 

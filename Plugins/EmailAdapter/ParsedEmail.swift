@@ -30,6 +30,8 @@ struct ParsedEmail: Sendable {
     var references: [String] = []
     /// Every header by lower-cased name, values decoded, in order of appearance.
     var headers: [String: [String]] = [:]
+    /// Lower-cased names of the fields cut to ``HeaderBlock/maxFieldBytes``.
+    var truncatedHeaders: [String] = []
     /// `multipart/report`, `text/plain` …, lower-cased.
     var contentType: String = "text/plain"
     /// The whole readable body: text parts as they are, HTML parts turned into text.

@@ -1,28 +1,32 @@
-/// Finds the new part of a reply: the text above the quoted history and the signature. What it
-/// cuts is never lost: the whole body is kept beside it (`full_text`) whenever something was cut.
-/// When the cut would leave nothing (a forward, a mail that is only a quote), the whole text is the
-/// new part.
+/// Finds the new part of a reply: the text above the quoted history, without the signature, the
+/// device line ("Sent from my iPhone") and a mailing list's footer. What it cuts is never lost: the
+/// whole body is kept beside it (`full_text`) whenever something was cut. When in doubt it keeps
+/// text, and when the cut would leave nothing (a forward, a mail that is only a quote) the whole
+/// text is the new part. Every step looks at each line a bounded number of times: the cost is
+/// linear in the body, whatever it holds.
 enum QuoteStripper {
     static func newText(of body: String) -> String {
         split(body).text
     }
 
-    /// The new text, and whether anything (history, signature) was cut from the body to get it.
+    /// The new text, and whether anything (history, signature, footer) was cut from the body to get it.
     static func split(_ body: String) -> (text: String, cut: Bool) {
-        let lines = lines(of: body)
+        let all = lines(of: body)
+        let lines = Array(all[..<(listFooterStart(all) ?? all.count)])
         var kept: [String]
         switch historyStart(lines) {
         case .cut(let start):
             kept = Array(lines[..<start])
         case .inline(let attribution):
-            // Bottom-posted or answered between the quotes: the new text is what is not quoted.
-            kept = lines.enumerated().filter { $0.offset != attribution && !$0.element.trimmed.hasPrefix(">") }.map(\.element)
+            kept = unquoted(lines, dropping: attribution)
+        case .forward:
+            kept = lines
         case nil:
-            kept = Array(lines[..<(trailingQuoteStart(lines) ?? lines.count)])
+            kept = withoutOuterQuotes(lines)
         }
         if let signature = signatureStart(kept[...]) { kept = Array(kept[..<signature]) }
         let text = kept.joined(separator: "\n").trimmed
-        return text.isEmpty ? (body.trimmed, false) : (text, kept.count < lines.count)
+        return text.isEmpty ? (body.trimmed, false) : (text, kept.count < all.count)
     }
 
     /// The lines between CRLF, CR or LF breaks. Split on the UTF-8 bytes: Foundation's
@@ -54,165 +58,138 @@ enum QuoteStripper {
     enum History: Equatable {
         /// Everything from this line on is history.
         case cut(Int)
-        /// The attribution line of a quote that is answered below or in between.
-        case inline(Int)
+        /// The attribution (its lines) of a `>` quote that is answered below or in between.
+        case inline(ClosedRange<Int>)
+        /// A forwarded mail begins before any history: all of it is new to us.
+        case forward
     }
 
-    /// The first line of a reply header (`On … wrote:`, `-----Original Message-----`, an Outlook
-    /// `From:/Sent:` block) whose history is not answered inline below.
+    /// The first reply header (`On … wrote:` in many languages, `-----Original Message-----`, an
+    /// Outlook `From:/Sent:` block) outside `>` quotes, or a forward's banner above any of them.
     static func historyStart(_ lines: [String]) -> History? {
         for index in lines.indices {
             let line = lines[index].trimmed
             guard !line.isEmpty, !line.hasPrefix(">") else { continue }
-            var start: Int?
-            if isSeparator(line) {
-                start = index
-            } else if let attribution = attributionStart(lines, at: index) {
-                start = attribution
-            } else if isOutlookHeader(lines, at: index) {
-                start = outlookBlockStart(lines, at: index)
+            if isForwardBanner(line) { return .forward }
+            if isSeparator(line) { return .cut(index) }
+            if let start = attributionStart(lines, endingAt: index) {
+                let quoteFollows = nextContentLine(lines, after: index)?.hasPrefix(">") ?? false
+                return quoteFollows && isAnsweredInline(lines[(index + 1)...]) ? .inline(start...index) : .cut(start)
             }
-            guard let start else { continue }
-            return isAnsweredInline(lines[(index + 1)...]) ? .inline(start) : .cut(start)
+            if let start = headerBlockStart(lines, at: index) { return .cut(start) }
         }
         return nil
     }
 
-    /// Replies written between quoted lines are the new text: cutting there would lose them.
+    static func nextContentLine(_ lines: [String], after index: Int) -> String? {
+        var next = index + 1
+        while next < lines.count {
+            let text = lines[next].trimmed
+            if !text.isEmpty { return text }
+            next += 1
+        }
+        return nil
+    }
+
+    /// Replies written between or below the quoted lines are the new text: cutting there would lose
+    /// them. A line that only continues a rewrapped quote, a signature, a device line or another
+    /// reply header below the quote are not answers.
     private static func isAnsweredInline(_ rest: ArraySlice<String>) -> Bool {
         var sawQuote = false
-        for line in rest {
-            let text = line.trimmed
+        var previous: String?
+        for index in rest.indices {
+            let text = rest[index].trimmed
+            defer { previous = text }
             if text.hasPrefix(">") {
                 sawQuote = true
             } else if sawQuote, !text.isEmpty {
-                return !(isSignatureDelimiter(line) || isMobileSignature(text))
+                if let previous, isQuoteContinuation(text, after: previous, before: rest.index(after: index) < rest.endIndex ? rest[index + 1] : nil) {
+                    continue
+                }
+                return !(isSignatureDelimiter(rest[index]) || isDeviceSignature(text) || isSeparator(text))
             }
         }
         return false
     }
 
-    private static let separators = [
-        "original message", "original email message", "ursprüngliche nachricht", "original nachricht",
-        "message d'origine", "mensaje original", "messaggio originale", "oorspronkelijk bericht", "reply above this line",
-    ]
-
-    private static func isSeparator(_ line: String) -> Bool {
-        guard line.hasPrefix("--") || line.hasPrefix("__") || line.hasPrefix("##") else { return false }
-        let lower = line.lowercased()
-        let words = lower.trimmingCharacters(in: ["-", "_", "#", " "])
-        return separators.contains(words)
-    }
-
-    /// The verb of an attribution; German puts the author after it (`Am …, schrieb Ann:`).
-    private static let attributionVerbs = [
-        "wrote", "writes", "schrieb", "écrit", "escribió", "scritto", "schreef", "skrev", "kirjoitti", "napisał",
-        "написал", "escreveu",
-    ]
-    private static let attributionStarts = ["on ", "am ", "le ", "el ", "il ", "op ", "den ", "em ", "w dniu "]
-
-    /// `On Mon, 1 Jan 2024, Ann <ann@example.com> wrote:`, which clients wrap over up to three
-    /// lines; returns its first line.
-    private static func attributionStart(_ lines: [String], at index: Int) -> Int? {
-        var joined = ""
-        for offset in 0..<3 where index + offset < lines.count {
-            let part = lines[index + offset].trimmed
-            if part.isEmpty || part.hasPrefix(">") { break }
-            joined += (joined.isEmpty ? "" : " ") + part
-            // Only a line ending in a colon can complete one: most lines end here, unlowered.
-            guard part.hasSuffix(":") else { continue }
-            let lower = joined.lowercased()
-            guard lower.count <= 300 else { break }
-            if lower.hasSuffix(":"), attributionVerbs.contains(where: { lower.contains($0) }) {
-                let startsLikeOne = attributionStarts.contains { lower.hasPrefix($0) }
-                let quoteFollows = lines[(index + offset + 1)...].first { !$0.trimmed.isEmpty }?.trimmed.hasPrefix(">") ?? false
-                return startsLikeOne || quoteFollows ? index : nil
-            }
+    /// The lines that are not quoted, without the attribution and the rewrapped quote lines; runs of
+    /// blank lines left where quotes were become one.
+    private static func unquoted(_ lines: [String], dropping attribution: ClosedRange<Int>) -> [String] {
+        var kept: [String] = []
+        var previous = ""
+        for index in lines.indices {
+            let text = lines[index].trimmed
+            defer { previous = text }
+            if attribution.contains(index) || text.hasPrefix(">") { continue }
+            if isQuoteContinuation(text, after: previous, before: index + 1 < lines.count ? lines[index + 1] : nil) { continue }
+            if text.isEmpty, kept.last?.trimmed.isEmpty ?? true { continue }
+            kept.append(lines[index])
         }
-        return nil
+        return kept
     }
 
-    private static let fromLabels = ["from:", "von:", "de:", "de :", "van:", "da:", "från:", "fra:"]
-    private static let headerLabels = [
-        "sent:", "date:", "to:", "subject:", "cc:", "gesendet:", "datum:", "an:", "betreff:", "envoyé :", "envoyé:",
-        "à :", "objet :", "enviado:", "para:", "asunto:", "verzonden:", "aan:", "onderwerp:", "inviato:", "oggetto:",
-    ]
-
-    /// Outlook's quoted header: `From:` followed by at least two of `Sent:`, `To:`, `Subject:` …
-    private static func isOutlookHeader(_ lines: [String], at index: Int) -> Bool {
-        guard let lower = labelText(lines[index]), fromLabels.contains(where: { lower.hasPrefix($0) }) else { return false }
-        var labels = 0
-        for line in lines.dropFirst(index + 1).prefix(6) {
-            guard let text = labelText(line) else { continue }
-            if headerLabels.contains(where: { text.hasPrefix($0) }) { labels += 1 }
+    /// Without a reply header, a `>` block at the top (bottom-posting) and one at the end
+    /// (top-posting) are history; quotes between the customer's lines stay, as they are part of
+    /// what the customer wrote. A quoted forward stays too.
+    private static func withoutOuterQuotes(_ lines: [String]) -> [String] {
+        var start = 0
+        var previous = ""
+        while start < lines.count {
+            let text = lines[start].trimmed
+            let inBlock = text.isEmpty || text.hasPrefix(">")
+                || isQuoteContinuation(text, after: previous, before: start + 1 < lines.count ? lines[start + 1] : nil)
+            guard inBlock else { break }
+            previous = text
+            start += 1
         }
-        return labels >= 2
-    }
-
-    /// The line as header labels are matched (trimmed, lower-cased, Outlook's `*bold*` marks
-    /// removed), or nil when it has no colon and so cannot start with a label: that is most lines,
-    /// and they are never lower-cased.
-    private static func labelText(_ line: String) -> String? {
-        guard line.utf8.contains(UInt8(ascii: ":")) else { return nil }
-        let lower = line.trimmed.lowercased()
-        return lower.utf8.contains(UInt8(ascii: "*")) ? lower.filter { $0 != "*" } : lower
-    }
-
-    /// Some webmailers put `Sent:` above `From:`; a rule line often precedes the block.
-    private static func outlookBlockStart(_ lines: [String], at index: Int) -> Int {
-        var start = index
-        while start > 0 {
-            guard let previous = labelText(lines[start - 1]), headerLabels.contains(where: { previous.hasPrefix($0) }) else { break }
-            start -= 1
+        if start == lines.count || !lines[..<start].contains(where: { $0.trimmed.hasPrefix(">") }) || quotesForward(lines[..<start]) {
+            start = 0
         }
-        if start > 0, isRule(lines[start - 1].trimmed) { start -= 1 }
-        return start
-    }
-
-    private static func isRule(_ line: String) -> Bool {
-        line.count >= 10 && line.allSatisfy { $0 == "_" || $0 == "-" }
-    }
-
-    /// Where a trailing block of `>` lines begins (ignoring blank lines around it).
-    private static func trailingQuoteStart(_ lines: [String]) -> Int? {
-        var index = lines.count
-        var start: Int?
-        while index > 0 {
-            let text = lines[index - 1].trimmed
-            if text.hasPrefix(">") {
-                start = index - 1
-            } else if !text.isEmpty {
-                break
-            }
-            index -= 1
+        var end = lines.count
+        while end > start {
+            let text = lines[end - 1].trimmed
+            let continues = end >= 2 && lines[end - 2].trimmed.hasPrefix(">")
+                && isQuoteContinuation(text, after: lines[end - 2].trimmed, before: end < lines.count ? lines[end] : nil)
+            guard text.isEmpty || text.hasPrefix(">") || continues else { break }
+            end -= 1
         }
-        return start
+        if quotesForward(lines[end...]) { end = lines.count }
+        return Array(lines[start..<end])
     }
 
-    /// The `-- ` delimiter (RFC 3676), or a mobile client's line among the last three lines.
-    static func signatureStart(_ lines: ArraySlice<String>) -> Int? {
-        // A delimiter on the first line means nothing new was written (a bare forward).
-        if let delimiter = lines.lastIndex(where: isSignatureDelimiter) { return delimiter }
-        let content = lines.indices.filter { !lines[$0].trimmed.isEmpty }
-        for index in content.suffix(3) where isMobileSignature(lines[index].trimmed) {
-            return index
+    /// Whether the first quoted line of a block is a forward's banner.
+    private static func quotesForward(_ block: ArraySlice<String>) -> Bool {
+        guard let first = block.lazy.map({ unquotedText($0) }).first(where: { !$0.isEmpty }) else { return false }
+        return isForwardBanner(first)
+    }
+
+    /// A quoted line without its `>` marks.
+    static func unquotedText(_ line: String) -> String {
+        String(line.trimmed.drop { $0 == ">" || $0 == " " })
+    }
+
+    /// A line that lost its `>` when a client rewrapped the quote: it follows, without a blank
+    /// line, a quoted line long enough to have been wrapped, it does not read as an answer to it
+    /// (it starts in lower case, or the quoted line stops mid-sentence), and the quote goes on
+    /// after it or a blank line does.
+    static func isQuoteContinuation(_ text: String, after previous: String, before next: String?) -> Bool {
+        guard previous.hasPrefix(">"), !text.isEmpty, !text.hasPrefix(">") else { return false }
+        let quoted = unquotedText(previous)
+        guard columns(quoted) >= 50, columns(text) <= 80 else { return false }
+        let startsLower = text.first.map { $0.isLowercase } ?? false
+        let sentenceEnded = quoted.last.map { ".!?:;。！？".contains($0) } ?? true
+        guard startsLower || !sentenceEnded else { return false }
+        let following = next?.trimmed ?? ""
+        return following.isEmpty || following.hasPrefix(">")
+    }
+
+    /// The width of a line in columns: East Asian characters take two.
+    static func columns(_ text: String) -> Int {
+        var width = 0
+        for scalar in text.unicodeScalars {
+            width += scalar.value >= 0x1100 && (scalar.value <= 0x115F || scalar.value >= 0x2E80) ? 2 : 1
+            if width > 200 { break }
         }
-        return nil
-    }
-
-    private static func isSignatureDelimiter(_ line: String) -> Bool {
-        line == "-- " || line == "--" || line == "— "
-    }
-
-    private static let mobilePrefixes = [
-        "sent from my ", "sent from mail for windows", "sent from outlook", "sent from yahoo mail", "sent from samsung",
-        "sent via ", "get outlook for ", "von meinem ", "gesendet von meinem", "envoyé de mon ", "enviado desde mi ",
-        "enviado do meu ", "inviato da ", "verzonden vanaf mijn ", "skickat från min ",
-    ]
-
-    private static func isMobileSignature(_ line: String) -> Bool {
-        guard line.count <= 80 else { return false }
-        let lower = line.lowercased()
-        return mobilePrefixes.contains { lower.hasPrefix($0) }
+        return width
     }
 }

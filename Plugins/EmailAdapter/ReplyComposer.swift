@@ -17,7 +17,7 @@ struct ReplyComposer {
     func compose(_ message: OutboundMessage, date: Date) -> Composed {
         GMimeRuntime.ensureInitialized()
         let subject = ReplyThreading.subject(answered: message.inReplyToMetadata["subject"], reference: message.reference)
-        let messageID = ReplyThreading.messageID(replyID: message.id, conversationID: message.conversationID, domain: settings.domain)
+        let messageID = OwnMessageIDs.make(conversationID: message.conversationID, messageID: message.id, tag: message.tag, domain: settings.domain)
         let answered = ReplyThreading.answeredID(inReplyTo: message.inReplyTo, metadata: message.inReplyToMetadata)
         let references = ReplyThreading.references(answeredID: answered, metadata: message.inReplyToMetadata)
 

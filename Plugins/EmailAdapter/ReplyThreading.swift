@@ -14,12 +14,6 @@ enum ReplyThreading {
 
     private static let replyPrefixes = ["re:", "re :", "aw:", "sv:", "antw:", "vs:"]
 
-    /// Our Message-ID, without brackets: derived from the reply's id (and its conversation), so
-    /// every retry of the same reply carries the same id and the customer's client sees one mail.
-    static func messageID(replyID: Int64, conversationID: Int64, domain: String) -> String {
-        "sb.\(conversationID).\(replyID)@\(domain)"
-    }
-
     /// The answered message's real Message-ID: ids we synthesised (`sha256:…`) never went over
     /// the wire, so they must not appear in `In-Reply-To`.
     static func answeredID(inReplyTo: String?, metadata: [String: String]) -> String? {
@@ -33,10 +27,10 @@ enum ReplyThreading {
     /// thread's root) and the most recent ones, as RFC 5322 §3.6.4 suggests.
     static func references(answeredID: String?, metadata: [String: String]) -> [String] {
         var ids: [String] = []
+        var seen = Set<String>()
         let earlier = (metadata["references"] ?? "").split(whereSeparator: \.isWhitespace).map { MessageIDs.bare(String($0)) }
-        for id in earlier + [answeredID].compactMap({ $0 }) where !id.isEmpty && !ids.contains(id) { ids.append(id) }
-        guard ids.count > maxReferences else { return ids }
-        return [ids[0]] + ids.suffix(maxReferences - 1)
+        for id in earlier + [answeredID].compactMap({ $0 }) where !id.isEmpty && seen.insert(id).inserted { ids.append(id) }
+        return MessageIDs.trimmed(ids, to: maxReferences)
     }
 
     static let maxReferences = 20

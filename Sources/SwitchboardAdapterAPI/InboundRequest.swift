@@ -60,6 +60,9 @@ public enum InboundError: Error, Sendable, Equatable {
     case forbidden(String)
     /// Asked more often than the channel ever asks (a handshake hammered by a stranger): 429.
     case rateLimited(String)
+    /// A body in a media type this channel does not take (a `text/plain` post to the mail hook,
+    /// which a web page on another origin can send without a CORS preflight): 415.
+    case unsupportedMediaType(String)
 
     public var status: Int {
         switch self {
@@ -68,6 +71,7 @@ public enum InboundError: Error, Sendable, Equatable {
         case .methodNotAllowed: 405
         case .forbidden: 403
         case .rateLimited: 429
+        case .unsupportedMediaType: 415
         }
     }
 
@@ -78,12 +82,14 @@ public enum InboundError: Error, Sendable, Equatable {
         case .methodNotAllowed: "method_not_allowed"
         case .forbidden: "forbidden"
         case .rateLimited: "rate_limited"
+        case .unsupportedMediaType: "unsupported_media_type"
         }
     }
 
     public var reason: String {
         switch self {
-        case .unauthorized(let r), .malformed(let r), .methodNotAllowed(let r), .forbidden(let r), .rateLimited(let r): r
+        case .unauthorized(let r), .malformed(let r), .methodNotAllowed(let r), .forbidden(let r), .rateLimited(let r),
+            .unsupportedMediaType(let r): r
         }
     }
 }

@@ -92,6 +92,7 @@ public enum ConfigLoader {
         server.bodyTimeout = timeout(s, "body_timeout", default: server.bodyTimeout, atMost: 3600)
         server.idleTimeout = timeout(s, "idle_timeout", default: server.idleTimeout, atMost: 3600)
         server.maxConnections = s.int("max_connections", default: server.maxConnections, range: 1...1_000_000)!
+        server.presenceExpiry = timeout(s, "presence_expiry", default: server.presenceExpiry, atMost: 600)
         for address in s.stringList("trusted_proxies") {
             if isIPAddress(address) {
                 server.trustedProxies.append(address)
@@ -103,8 +104,8 @@ public enum ConfigLoader {
         return server
     }
 
-    /// A connection timeout of `server:`: from 1 s to `atMost` seconds (none can be switched off:
-    /// that would reopen the door to connections held forever).
+    /// A timeout of `server:` (connections, presence): from 1 s to `atMost` seconds (none can be
+    /// switched off: that would reopen the door to connections held forever).
     private static func timeout(_ s: ConfigSection, _ key: String, default value: Duration, atMost seconds: Int64) -> Duration {
         guard let d = s.duration(key) else { return value }
         guard d >= .seconds(1), d <= .seconds(seconds) else {

@@ -19,6 +19,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var maxConnections: Int = 2048
     /// Reverse proxies whose `X-Forwarded-For` names the client (for per-address throttling).
     public var trustedProxies: [String] = []
+    /// How long an agent's "viewing"/"typing" announcement on a conversation lasts unless renewed.
+    public var presenceExpiry: Duration = .seconds(30)
 
     public init() {}
 }

@@ -16,14 +16,21 @@ public struct AgentDesk: Sendable {
     let context: CustomerContext?
     /// Formats the references agents read to customers (the check part needs the gateway's key).
     let references: ConversationReferences
+    /// The hours the promises' clocks run in (`routing.business_hours`), for what a pending
+    /// conversation keeps of its resolution promise.
+    let businessHours: BusinessHours
+    /// Who has which conversation open (collision detection).
+    public let presence: ConversationPresence
 
     public init(
         directory: AgentDirectory, store: any Store, adapters: AdapterRegistry, events: EventBus,
         outbox: DeliveryWorker, references: ConversationReferences, rules: RoutingRules = RoutingRules(),
-        now: @escaping @Sendable () -> Date = Date.init, normalizer: IdentityNormalizer = IdentityNormalizer(),
-        context: CustomerContext? = nil
+        businessHours: BusinessHours = .always, now: @escaping @Sendable () -> Date = Date.init,
+        normalizer: IdentityNormalizer = IdentityNormalizer(), context: CustomerContext? = nil, presence: ConversationPresence? = nil
     ) {
+        self.presence = presence ?? ConversationPresence(events: events, now: now)
         self.references = references
+        self.businessHours = businessHours
         self.normalizer = normalizer
         self.context = context
         self.directory = directory
@@ -69,7 +76,20 @@ public struct AgentDesk: Sendable {
         detail.customer = await withContext(detail.customer)
         detail.channels = try await replyChannels(detail)
         detail.reference = references.format(detail.id)
+        detail.viewers = presence.viewers(of: id, excluding: viewer.agentID)
         return detail
+    }
+
+    /// Announces that the agent is viewing or typing in the conversation, or has left it, to the
+    /// others who can see it; lasts ``ConversationPresence/expiry`` unless renewed. Returns the
+    /// announcement and who else has it open.
+    public func announcePresence(
+        _ state: PresenceState, in conversationID: Int64, by viewer: Viewer
+    ) async throws -> (announced: PresencePayload, viewers: [ConversationViewer]) {
+        let access = try await authorize(conversationID, viewer)
+        let name = directory[viewer.agentID]?.name ?? viewer.agentID
+        let announced = presence.announce(state, agent: viewer.agentID, name: name, in: access)
+        return (announced, presence.viewers(of: conversationID, excluding: viewer.agentID))
     }
 
     /// Every adapter that can reach this customer, with what it allows right now.
@@ -147,7 +167,7 @@ public struct AgentDesk: Sendable {
         let access = try await authorize(conversationID, viewer)
         let why = reason.trimmed
         guard !why.isEmpty else { throw ServiceError.badRequest("'reason' must not be empty") }
-        guard let supervisor = assignment.supervisorForEscalation(team: access.team, loads: [:]) else {
+        guard let supervisor = assignment.supervisorForEscalation(team: access.team, loads: try await store.agentLoads()) else {
             throw ServiceError.unprocessable("no_supervisor", "no supervisor is configured to take escalations")
         }
         let event = try await store.reassign(

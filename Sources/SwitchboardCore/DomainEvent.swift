@@ -22,6 +22,11 @@ public enum DomainEvent: Sendable, Equatable {
     /// Something changed in a conversation that was too large to carry (the relay between
     /// gateways has a size limit): fetch it again. `type` names the event it replaces.
     case conversationRefresh(conversation: Int64, type: String)
+    /// An agent began viewing or typing in a conversation, or left it (see ``ConversationPresence``).
+    case presenceUpdated(PresencePayload)
+
+    /// The wire name of ``presenceUpdated(_:)``, which gateways keep state of when another sends it.
+    public static let presenceUpdatedName = "presence.updated"
 
     /// The wire name.
     public var name: String {
@@ -37,6 +42,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .slaWarning: "sla.warning"
         case .slaBreached: "sla.breached"
         case .conversationRefresh: "conversation.refresh"
+        case .presenceUpdated: Self.presenceUpdatedName
         }
     }
 
@@ -49,6 +55,19 @@ public enum DomainEvent: Sendable, Equatable {
         case .conversationAssigned(let p): JSONCoding.encode(p)
         case .slaWarning(let p), .slaBreached(let p): JSONCoding.encode(p)
         case .conversationRefresh(let id, let type): JSONCoding.encode(["conversation_id": JSONValue.integer(id), "type": .string(type)])
+        case .presenceUpdated(let p): JSONCoding.encode(p)
+        }
+    }
+
+    /// The event another gateway sent, decoded again; only for the kinds a gateway keeps state of
+    /// (presence). Nil for any other kind, or a payload that does not decode.
+    public init?(remote type: String, data: [UInt8]) {
+        switch type {
+        case Self.presenceUpdatedName:
+            guard let payload = try? JSONCoding.decode(PresencePayload.self, from: data) else { return nil }
+            self = .presenceUpdated(payload)
+        default:
+            return nil
         }
     }
 }

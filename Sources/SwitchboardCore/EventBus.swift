@@ -42,6 +42,18 @@ public final class EventBus: Sendable {
         /// When another gateway last announced each agent as connected there.
         var seenElsewhere: [String: Date] = [:]
         var subscribers: [UUID: (viewer: Viewer, continuation: AsyncStream<SwitchboardEvent>.Continuation)] = [:]
+        /// Keepers of state fed by other gateways' events, by event type (see ``onRemote(_:_:)``).
+        var remoteHandlers: [String: @Sendable (SwitchboardEvent) -> Bool] = [:]
+    }
+
+    /// Where a published event goes.
+    public enum Reach: Sendable {
+        /// To the agents here and to the other gateways (the usual).
+        case everywhere
+        /// Only to the agents connected here: each gateway publishes it for itself.
+        case thisGateway
+        /// Only to the other gateways, which keep state from it (a renewal that is not news here).
+        case otherGateways
     }
 
     private let state = Mutex(State())
@@ -109,14 +121,22 @@ public final class EventBus: Sendable {
 
     /// Publishes an event (and forwards it to the relay, if any); the payload is encoded only when
     /// someone is listening here or elsewhere.
-    public func publish(_ event: DomainEvent, conversation: ConversationAccess, alsoNotify: [String] = []) {
+    public func publish(_ event: DomainEvent, conversation: ConversationAccess, alsoNotify: [String] = [], reach: Reach = .everywhere) {
+        let here = reach != .otherGateways
+        let elsewhere = reach != .thisGateway ? relay : nil
         // Encoded only when someone listens: most messages arrive while nobody watches.
-        guard relay != nil || subscriberCount > 0 else { return }
-        let event = fanOut(
-            SwitchboardEvent(
-                id: 0, type: event.name, conversationID: conversation.id, owner: conversation.owner,
-                assignee: conversation.assignee, alsoNotify: alsoNotify, data: event.encoded()))
-        relay?.forward(event)
+        guard (here && subscriberCount > 0) || elsewhere != nil else { return }
+        var event = SwitchboardEvent(
+            id: 0, type: event.name, conversationID: conversation.id, owner: conversation.owner,
+            assignee: conversation.assignee, alsoNotify: alsoNotify, data: event.encoded())
+        if here { event = fanOut(event) }
+        elsewhere?.forward(event)
+    }
+
+    /// Hands every event of `type` that another gateway sends to `handler` first, which keeps its
+    /// own state from it and answers whether the agents here should see it too.
+    public func onRemote(_ type: String, _ handler: @escaping @Sendable (SwitchboardEvent) -> Bool) {
+        state.withLock { $0.remoteHandlers[type] = handler }
     }
 
     /// Delivers an event another gateway emitted to the subscribers here, without forwarding it
@@ -130,6 +150,7 @@ public final class EventBus: Sendable {
             }
             return
         }
+        if let handler = state.withLock({ $0.remoteHandlers[event.type] }), !handler(event) { return }
         _ = fanOut(event)
     }
 

@@ -61,6 +61,7 @@ public enum Gateway {
             directory: c.desk.directory, sessions: sessions, throttle: throttle, clientAddress: clientAddress))
         ConsoleInboxRoute(desk: c.desk).add(to: api)
         AgentAPIRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
+        PresenceRoute(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
         EventStreamRoute(events: c.events, heartbeat: c.heartbeat).add(to: api)
         return routes
     }

@@ -95,7 +95,8 @@ extension PostgresStore {
     public func retryDelivery(message: Int64, at: Date) async throws -> MessageRecord? {
         try await write { db in
             guard let row = try await db.row("""
-                SELECT m.adapter, m.in_reply_to, r.external_id AS in_reply_to_external
+                SELECT m.adapter, m.in_reply_to, r.external_id AS in_reply_to_external,
+                    COALESCE(m.metadata::jsonb ->> 'purpose', 'reply') AS purpose
                 FROM messages m LEFT JOIN messages r ON r.id = m.in_reply_to
                 WHERE m.id = \(message) AND m.direction = 'outbound' AND m.delivery_state = 'failed'
                 FOR UPDATE OF m
@@ -106,10 +107,13 @@ extension PostgresStore {
                 """)
             let adapter: String? = try row["adapter"]
             let inReplyToExternal: String? = try row["in_reply_to_external"]
+            // An acknowledgement sent again is still one (its metadata says so).
+            let purpose: String = try row["purpose"]
             try await db.execute("""
-                INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, attempts)
-                VALUES (\(message), \(adapter ?? ""), \(inReplyToExternal), \(at.epoch), 0)
+                INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, attempts, purpose)
+                VALUES (\(message), \(adapter ?? ""), \(inReplyToExternal), \(at.epoch), 0, \(purpose))
                 ON CONFLICT (message_id) DO UPDATE SET adapter = excluded.adapter, in_reply_to_external = excluded.in_reply_to_external,
+                    purpose = excluded.purpose,
                     next_attempt_at = excluded.next_attempt_at, attempts = 0, claimed_by = NULL, lease_until = NULL
                 """)
             return try await Self.messageRecord(db, id: message)

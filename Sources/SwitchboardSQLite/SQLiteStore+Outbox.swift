@@ -81,7 +81,8 @@ extension SQLiteStore {
     public func retryDelivery(message: Int64, at: Date) async throws -> MessageRecord? {
         try await pool.write { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT m.adapter, m.in_reply_to, r.external_id AS in_reply_to_external
+                SELECT m.adapter, m.in_reply_to, r.external_id AS in_reply_to_external,
+                    COALESCE(json_extract(m.metadata, '$.purpose'), 'reply') AS purpose
                 FROM messages m LEFT JOIN messages r ON r.id = m.in_reply_to
                 WHERE m.id = ? AND m.direction = 'outbound' AND m.delivery_state = 'failed'
                 """, arguments: [message])
@@ -90,8 +91,10 @@ extension SQLiteStore {
                 sql: "UPDATE messages SET delivery_state = 'queued', delivery_attempts = 0, delivery_error = NULL WHERE id = ?",
                 arguments: [message])
             try db.execute(sql: """
-                INSERT OR REPLACE INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, attempts) VALUES (?, ?, ?, ?, 0)
-                """, arguments: [message, row["adapter"], row["in_reply_to_external"], at.epoch])
+                INSERT OR REPLACE INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, attempts, purpose)
+                VALUES (?, ?, ?, ?, 0, ?)
+                """, arguments: [message, row["adapter"], row["in_reply_to_external"], at.epoch, row["purpose"]])
+            // (An acknowledgement sent again is still one: its metadata says so.)
             return try Self.messageRecord(db, id: message)
         }
     }

@@ -80,7 +80,7 @@ enum BenchWorkload {
         for i in 0..<count {
             let customer = i % customers
             let (bytes, signature) = format == .email
-                ? (BenchMail.fresh(mails[i % mails.count], prefix: "r\(runID)-\(i / mails.count)."), nil)
+                ? Self.signedMail(BenchMail.fresh(mails[i % mails.count], prefix: "r\(runID)-\(i / mails.count)."), secret: secret)
                 : payload(format: format, runID: runID, index: i, customer: customer, secret: secret)
             var headers = HTTPHeaders()
             headers.reserveCapacity(6)
@@ -95,6 +95,11 @@ enum BenchWorkload {
                 head: HTTPRequestHead(version: .http1_1, method: .POST, uri: uri, headers: headers), body: body))
         }
         return requests
+    }
+
+    /// A mail as `switchboard mailgate` posts it: signed with the adapter's secret when there is one.
+    static func signedMail(_ bytes: [UInt8], secret: String?) -> (body: [UInt8], signature: (String, String)?) {
+        (bytes, secret.map { ("X-Switchboard-Signature", "sha256=" + Signatures.hmacSHA256Hex(key: $0, bytes)) })
     }
 
     /// A short random id (8 hex digits) that tells the rows of different runs apart.

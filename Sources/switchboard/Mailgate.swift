@@ -15,7 +15,15 @@ struct Mailgate: AsyncParsableCommand {
             large (the MTA bounces it), 75 gateway unreachable, timed out, answering 5xx, or refusing \
             the adapter or the credentials (the MTA keeps the message queued and retries). The \
             gateway's reason is written to stderr, which MTAs quote in bounces and queue entries.
+
+            The message is signed (X-Switchboard-Signature: sha256=<HMAC-SHA256 of the body>) with \
+            the adapter's shared secret, read from the environment variable SWITCHBOARD_MAIL_SECRET \
+            or the one --secret-env names; without it, the post is unsigned (for a hook configured \
+            with open: true).
             """)
+
+    /// Where the shared secret is looked for when `--secret-env` names no other variable.
+    static let defaultSecretEnvironment = "SWITCHBOARD_MAIL_SECRET"
 
     /// sysexits.h
     static let accepted: Int32 = 0
@@ -34,6 +42,11 @@ struct Mailgate: AsyncParsableCommand {
 
     @Option(name: .long, help: "Give up (exit 75) if the gateway has not answered within this time, e.g. 30s, 2m.")
     var timeout = "60s"
+
+    @Option(
+        name: .customLong("secret-env"),
+        help: "Environment variable holding the adapter's shared secret (default SWITCHBOARD_MAIL_SECRET); when named, it must be set.")
+    var secretEnv: String?
 
     func validate() throws {
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
@@ -56,10 +69,17 @@ struct Mailgate: AsyncParsableCommand {
         guard !message.isEmpty else {
             throw Self.finish(Outcome(code: Self.dataError, reason: "no message on standard input"))
         }
+        let secret: String?
+        switch Self.secret(named: secretEnv, environment: ProcessInfo.processInfo.environment) {
+        case .success(let value): secret = value
+        case .failure(let outcome): throw Self.finish(outcome)
+        }
         let base = url.hasSuffix("/") ? String(url.dropLast()) : url
+        var headers = [("Content-Type", "message/rfc822")]
+        if let secret { headers.append(("X-Switchboard-Signature", "sha256=" + HMACKey(secret).sha256Hex(message))) }
         let request = HTTPRequest(
             method: "POST", url: "\(base)/hooks/\(adapter)",
-            headers: [("Content-Type", "message/rfc822")], body: message,
+            headers: headers, body: message,
             timeout: DurationParser.parse(timeout) ?? .seconds(60))
         let transport = CurlTransport(maxConnectionsPerHost: 1, userAgent: "switchboard-mailgate/0.1")
         defer { transport.shutdown() }
@@ -110,6 +130,22 @@ struct Mailgate: AsyncParsableCommand {
         let text = String(decoding: body.prefix(200), as: UTF8.self)
             .split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
         return text.isEmpty ? "" : " " + text
+    }
+
+    /// The shared secret: from the variable `--secret-env` names (which must then be set: an
+    /// installation fault, so the MTA keeps the message and retries), else from
+    /// `SWITCHBOARD_MAIL_SECRET` when it is set, else none (an open hook).
+    static func secret(named name: String?, environment: [String: String]) -> Result<String?, Outcome> {
+        guard let name else {
+            let value = environment[defaultSecretEnvironment] ?? ""
+            return .success(value.isEmpty ? nil : value)
+        }
+        guard let value = environment[name], !value.isEmpty else {
+            return .failure(Outcome(
+                code: temporaryFailure,
+                reason: "--secret-env \(name): the environment variable is not set; message kept for retry"))
+        }
+        return .success(value)
     }
 
     /// Reads all of stdin. Plain blocking reads: this one-shot command has nothing else to run.

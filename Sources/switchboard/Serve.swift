@@ -111,6 +111,7 @@ struct Serve: AsyncParsableCommand {
         let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
         let pipeline = InboundPipeline(adapters: registry, committer: committer, logger: logger)
         let runner = AdapterRunner(adapters: registry, sink: pipeline, leadership: leadership, logger: logger)
+        let presence = ConversationPresence(events: events, expiry: loaded.server.presenceExpiry)
         let keeper = PromiseKeeper(
             store: store, policy: AssignmentPolicy(directory: directory, rules: loaded.routing.rules), events: events,
             leadership: leadership, logger: logger)
@@ -118,8 +119,8 @@ struct Serve: AsyncParsableCommand {
             pipeline: pipeline,
             desk: AgentDesk(
                 directory: directory, store: store, adapters: registry, events: events, outbox: worker, references: key.references,
-                rules: loaded.routing.rules,
-                normalizer: policy.normalizer, context: context),
+                rules: loaded.routing.rules, businessHours: routing.businessHours,
+                normalizer: policy.normalizer, context: context, presence: presence),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         components.publicURL = loaded.server.publicURL
         components.leadership = leadership
@@ -134,7 +135,7 @@ struct Serve: AsyncParsableCommand {
         let listenPort = port ?? loaded.server.port
         do {
             try await Gateway.serve(
-                components, host: host, port: listenPort, services: [committer, worker, runner, keeper, cluster], logger: logger
+                components, host: host, port: listenPort, services: [committer, worker, runner, keeper, cluster, presence], logger: logger
             ) { actualPort in
                 lifecycle.serving()
                 // One line on stdout that scripts and tests wait for.

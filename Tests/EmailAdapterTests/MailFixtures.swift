@@ -131,8 +131,8 @@ enum MailFixtures {
         From: Ann <ann@example.org>
         Subject: Re: Printer broken [SB-000042]
         Message-ID: <reply-1@example.org>
-        In-Reply-To: <sb.42.7@example.com>
-        References: <root@example.org> <sb.42.7@example.com>
+        In-Reply-To: <sb.42.7.k3Jq9ZtW@example.com>
+        References: <root@example.org> <sb.42.7.k3Jq9ZtW@example.com>
         \(headers)Content-Type: text/plain; charset=utf-8
 
         \(body)

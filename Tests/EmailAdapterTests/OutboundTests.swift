@@ -13,16 +13,18 @@ import Testing
             id: "mail",
             settings: EmailSettings(
                 address: "support@example.com", displayName: "Exämple Support", smtp: MailAccount(url: "smtp://127.0.0.1:2525"),
-                htmlReplies: html),
+                htmlReplies: html, access: .open),
             mail: transport, logger: Logger(label: "test"), now: { Date(timeIntervalSince1970: 1_704_186_000) })
     }
 
-    func reply(id: Int64 = 7, subject: String? = "Drucker kaputt – bitte helfen", purpose: OutboundMessage.Purpose = .reply) -> OutboundMessage {
+    func reply(
+        id: Int64 = 7, subject: String? = "Drucker kaputt – bitte helfen", purpose: OutboundMessage.Purpose = .reply, tag: String = "k3Jq9ZtW"
+    ) -> OutboundMessage {
         var metadata = ["message_id": "ann-2@example.org", "references": "root@example.org ann-1@example.org"]
         metadata["subject"] = subject
         return OutboundMessage(
             id: id, conversationID: 42, to: "ann@example.org", text: "Grüße,\nwir kümmern uns darum.", inReplyTo: "ann-2@example.org",
-            customerName: "Ann Müller", inReplyToMetadata: metadata, purpose: purpose)
+            customerName: "Ann Müller", inReplyToMetadata: metadata, purpose: purpose, tag: tag)
     }
 
     /// The composed bytes parsed back with the same GMime-based decoder.
@@ -34,10 +36,10 @@ import Testing
 
     @Test func replyThreadsAndEncodes() async throws {
         let receipt = try await adapter().deliver(reply())
-        #expect(receipt == DeliveryReceipt(externalID: "sb.42.7@example.com", state: .sent))
+        #expect(receipt == DeliveryReceipt(externalID: "sb.42.7.k3Jq9ZtW@example.com", state: .sent))
         let (raw, parsed) = try sentBack()
         #expect(parsed.metadata["subject"] == "Re: Drucker kaputt – bitte helfen [SB-000042]")
-        #expect(parsed.externalID == "sb.42.7@example.com")
+        #expect(parsed.externalID == "sb.42.7.k3Jq9ZtW@example.com")
         #expect(parsed.metadata["in_reply_to"] == "ann-2@example.org")
         #expect(parsed.metadata["references"] == "root@example.org ann-1@example.org ann-2@example.org")
         #expect(parsed.from.address == "support@example.com")
@@ -63,8 +65,8 @@ import Testing
         _ = try await adapter().deliver(reply(id: 9))
         _ = try await adapter().deliver(reply(id: 9))
         #expect(try sentBack(0).message.externalID == sentBack(1).message.externalID)
-        _ = try await adapter().deliver(reply(id: 10))
-        #expect(try sentBack(2).message.externalID == "sb.42.10@example.com")
+        _ = try await adapter().deliver(reply(id: 10, tag: "Zq81"))
+        #expect(try sentBack(2).message.externalID == "sb.42.10.Zq81@example.com")
     }
 
     @Test(arguments: [

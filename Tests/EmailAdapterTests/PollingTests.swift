@@ -14,7 +14,7 @@ import Testing
             id: "mail",
             settings: EmailSettings(
                 address: "support@example.com", smtp: MailAccount(url: "smtp://127.0.0.1"),
-                imap: MailAccount(url: "imap://127.0.0.1/INBOX"), pollInterval: .milliseconds(20)),
+                imap: MailAccount(url: "imap://127.0.0.1/INBOX"), pollInterval: .milliseconds(20), access: .open),
             mail: transport, logger: Logger(label: "test"))
     }
 
@@ -44,6 +44,20 @@ import Testing
         #expect(transport.state.withLock { $0.seen } == [1])
     }
 
+    @Test func polledMailIsJudgedByTheTrustedAuthenticationResultsToo() async throws {
+        var settings = adapter.settings
+        settings.authentication = SenderAuthentication(authservIDs: ["mx.google.com"])
+        let adapter = EmailAdapter(id: "mail", settings: settings, mail: transport, logger: Logger(label: "test"))
+        put(1, "Authentication-Results: mx.google.com; dmarc=pass header.from=example.org\n" + MailFixtures.alternative)
+        put(2, "Authentication-Results: mx.evil.example; dmarc=pass header.from=example.org\n"
+            + MailFixtures.alternative.replacingOccurrences(of: "alt-1@", with: "alt-2@"))
+        try await adapter.pollOnce(mail: transport, account: settings.imap!, sink: sink)
+        let stored = sink.stored.withLock { $0 }
+        #expect(stored.map(\.externalID) == ["alt-1@example.org", "alt-2@example.org"])
+        #expect(stored[0].noAutoReply == nil)
+        #expect(stored[1].noAutoReply?.contains("not verified") == true)
+    }
+
     @Test func garbageIsMarkedSeenAndSkipped() async throws {
         put(1, "this is not a mail at all")
         put(2, MailFixtures.alternative)
@@ -67,7 +81,7 @@ import Testing
 
     @Test func withoutIMAPRunWaitsForCancellation() async throws {
         let adapter = EmailAdapter(
-            id: "mail", settings: EmailSettings(address: "support@example.com", smtp: MailAccount(url: "smtp://127.0.0.1")),
+            id: "mail", settings: EmailSettings(address: "support@example.com", smtp: MailAccount(url: "smtp://127.0.0.1"), access: .open),
             mail: transport, logger: Logger(label: "test"))
         let task = Task { try await adapter.run(sink: sink) }
         try await Task.sleep(for: .milliseconds(20))

@@ -22,9 +22,11 @@ import Testing
             ("address", .scalar("support@example.com")), ("name", .scalar("Example Support")),
             ("smtp", node([("url", .scalar("smtp://mail.example.com:587")), ("user", .scalar("support")), ("password_env", .scalar("SMTP_PW"))]).value),
             ("imap", node([("url", .scalar("imaps://mail.example.com/INBOX")), ("poll", .scalar("45s"))]).value),
-            ("html_replies", .scalar("true")),
+            ("html_replies", .scalar("true")), ("secret_env", .scalar("SMTP_PW")),
         ])
         #expect(problems.isEmpty)
+        #expect(settings.access == .secret("secret"))
+        #expect(settings.authentication == nil)
         #expect(settings.smtp == MailAccount(url: "smtp://mail.example.com:587", user: "support", password: "secret"))
         #expect(settings.imap?.url == "imaps://mail.example.com/INBOX")
         #expect(settings.pollInterval == .seconds(45))
@@ -34,10 +36,10 @@ import Testing
 
     @Test func attachmentLimitsAreReadWithUnits() {
         let smtp = node([("url", .scalar("smtp://mail.example.com"))]).value
-        let (defaults, _) = read([("address", .scalar("support@example.com")), ("smtp", smtp)])
+        let (defaults, _) = read([("address", .scalar("support@example.com")), ("smtp", smtp), ("open", .scalar("true"))])
         #expect(defaults.attachmentLimits == AttachmentLimits(maxBytes: 10 << 20, maxMessageBytes: 25 << 20))
         let (settings, problems) = read([
-            ("address", .scalar("support@example.com")), ("smtp", smtp),
+            ("address", .scalar("support@example.com")), ("smtp", smtp), ("open", .scalar("true")),
             ("attachments", node([("max_bytes", .scalar("512k")), ("max_message_bytes", .scalar("2mb"))]).value),
         ])
         #expect(problems.isEmpty)

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import SwitchboardAdapterAPI
+import SwitchboardTestSupport
 
 /// A real HTTP server on a free loopback port (python3's http.server) playing a PBX's originate
 /// API: it records every request and answers `{"id": "pbx-call-N"}`, or the status in `/status/N`.
@@ -11,44 +12,6 @@ final class LocalPBX: Sendable {
     private let process: Process
     private let log: URL
 
-    private static let script = #"""
-import http.server, json, os, signal, sys, threading
-
-# Gone with the test run: stdin closes when the test process dies, however it dies.
-signal.signal(signal.SIGTERM, signal.SIG_DFL)
-threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
-
-log = sys.argv[1]
-count = 0
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        global count
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            parsed = json.loads(body or b"null")
-        except ValueError:
-            parsed = body.decode("utf-8", "replace")
-        with open(log, "a") as f:
-            f.write(json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": parsed}) + "\n")
-        if self.path.startswith("/status/"):
-            status, answer = int(self.path.split("/")[2]), b"{}"
-        else:
-            count += 1
-            status, answer = 200, json.dumps({"id": "pbx-call-%d" % count}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-server.serve_forever()
-"""#
 
     private init(port: Int, process: Process, log: URL) {
         self.port = port
@@ -60,7 +23,7 @@ server.serve_forever()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("pbx-\(UUID().uuidString).jsonl")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, log.path]
+        process.arguments = ["python3", SupportProcess.supportDirectory.appendingPathComponent("local_pbx.py").path, log.path]
         let output = Pipe(), input = Pipe()
         process.standardOutput = output
         process.standardInput = input

@@ -1,6 +1,7 @@
 import Foundation
 import PhoneLogAdapter
 import SwitchboardAdapterAPI
+import SwitchboardTestSupport
 import Testing
 
 @Suite("Call-backs (originate)")
@@ -116,7 +117,7 @@ struct OriginateTests {
         #expect(acknowledgement?.permanent == true)
     }
 
-    @Test func aLocalServerPlaysThePBX() async throws {
+    @Test(.integration) func aLocalServerPlaysThePBX() async throws {
         try await LocalPBX.with { pbx in
             let (adapter, problems) = try phoneAdapter([
                 ("format", scalar("asterisk-cdr")), ("country_code", scalar("34")),

@@ -2,6 +2,7 @@ import Foundation
 import MetaAdapter
 import SwitchboardAdapterAPI
 import SwitchboardTransport
+import SwitchboardTestSupport
 import Testing
 
 /// Replies through the real libcurl transport to a real local HTTP server playing the Graph API.
@@ -48,7 +49,7 @@ import Testing
         OutboundMessage(id: 41, conversationID: 7, to: to, text: text, inReplyTo: inReplyTo, quoted: quoted)
     }
 
-    @Test func whatsAppReplyIsTheExactCloudAPIRequest() async throws {
+    @Test(.integration) func whatsAppReplyIsTheExactCloudAPIRequest() async throws {
         try await withGraph { server, transport in
             let adapter = MetaTestKit.whatsApp(phoneNumberID: "1111", apiBase: server.baseURL + "/", transport: transport)
             let receipt = try await adapter.deliver(reply())
@@ -78,7 +79,7 @@ import Testing
 
     /// A customer known only by a business-scoped user id is answered by that id, in the Cloud
     /// API's `recipient` field instead of `to`; nothing else is taken for a phone number.
-    @Test func whatsAppReplyToAUserIDGoesToRecipient() async throws {
+    @Test(.integration) func whatsAppReplyToAUserIDGoesToRecipient() async throws {
         try await withGraph { server, transport in
             let adapter = MetaTestKit.whatsApp(phoneNumberID: "1111", apiBase: server.baseURL, transport: transport)
             _ = try await adapter.deliver(reply(to: "US.13491208655302741918", quoted: false))
@@ -98,7 +99,7 @@ import Testing
         }
     }
 
-    @Test func whatsAppFailuresAreClassified() async throws {
+    @Test(.integration) func whatsAppFailuresAreClassified() async throws {
         try await withGraph { server, transport in
             func failure(_ node: String, template: String? = "order_update") async throws -> DeliveryFailure {
                 let adapter = MetaTestKit.whatsApp(phoneNumberID: node, template: template, apiBase: server.baseURL, transport: transport)
@@ -142,7 +143,7 @@ import Testing
         #expect(error?.permanent == false)
     }
 
-    @Test func messengerAndInstagramRepliesAreTheExactSendAPIRequest() async throws {
+    @Test(.integration) func messengerAndInstagramRepliesAreTheExactSendAPIRequest() async throws {
         try await withGraph { server, transport in
             let messenger = MetaTestKit.page(.messenger, apiBase: server.baseURL, transport: transport)
             let receipt = try await messenger.deliver(reply(to: "2400000000000001", text: "Sorry to hear that!", inReplyTo: "m_ACCEPTANCE-msgr-0001"))

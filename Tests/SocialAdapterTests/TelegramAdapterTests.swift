@@ -238,7 +238,7 @@ struct TelegramAdapterTests {
 
     // MARK: outbound, against a real HTTP server
 
-    @Test func replyIsSentToTheChatQuotingTheMessage() async throws {
+    @Test(.integration) func replyIsSentToTheChatQuotingTheMessage() async throws {
         try await FakeAPI.with([.init(status: 200, json: #"{"ok":true,"result":{"message_id":4060,"chat":{"id":-1001234567890},"date":1718000300,"text":"On it"}}"#)]) { api in
             let receipt = try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(
                 id: 17, conversationID: 3, to: "111111", threadRef: "-1001234567890", text: "On it — “ticket” #77",
@@ -257,7 +257,7 @@ struct TelegramAdapterTests {
         }
     }
 
-    @Test func replyWithoutThreadGoesToTheCustomerAndQuotesOnlyItsOwnChat() async throws {
+    @Test(.integration) func replyWithoutThreadGoesToTheCustomerAndQuotesOnlyItsOwnChat() async throws {
         try await FakeAPI.with([.init(status: 200, json: #"{"ok":true,"result":{"message_id":9}}"#)]) { api in
             let receipt = try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(
                 id: 18, conversationID: 3, to: "111111", text: "hi", inReplyTo: "-55:4051"))
@@ -268,7 +268,7 @@ struct TelegramAdapterTests {
         }
     }
 
-    @Test func blockedByTheUserIsPermanentWithTelegramsDescription() async throws {
+    @Test(.integration) func blockedByTheUserIsPermanentWithTelegramsDescription() async throws {
         try await FakeAPI.with([.init(status: 403, json: #"{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}"#)]) { api in
             let failure = try #require(await deliveryFailure {
                 try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "111111", text: "x"))
@@ -279,7 +279,7 @@ struct TelegramAdapterTests {
         }
     }
 
-    @Test func floodControlIsTransientWithRetryAfter() async throws {
+    @Test(.integration) func floodControlIsTransientWithRetryAfter() async throws {
         try await FakeAPI.with([.init(status: 429, json: #"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#)]) { api in
             let failure = try #require(await deliveryFailure {
                 try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "111111", text: "x"))
@@ -295,7 +295,7 @@ struct TelegramAdapterTests {
         }
     }
 
-    @Test func migratedGroupIsRetriedAtItsNewID() async throws {
+    @Test(.integration) func migratedGroupIsRetriedAtItsNewID() async throws {
         try await FakeAPI.with([
             .init(status: 400, json: #"{"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1009999}}"#),
             .init(status: 200, json: #"{"ok":true,"result":{"message_id":5,"chat":{"id":-1009999}}}"#),

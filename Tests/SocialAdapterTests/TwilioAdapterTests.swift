@@ -214,7 +214,7 @@ struct TwilioAdapterTests {
 
     // MARK: outbound, against a real HTTP server
 
-    @Test func replyIsCreatedThroughTheMessagesAPI() async throws {
+    @Test(.integration) func replyIsCreatedThroughTheMessagesAPI() async throws {
         try await FakeAPI.with([.init(status: 201, json: #"{"sid":"SMf00d","status":"queued","to":"+34600111222","from":"+15005550006"}"#)]) { api in
             let adapter = Self.adapter(apiBase: api.baseURL, publicURL: "https://sb.example.com")
             // As stored from a customer who wrote "0034 600 111 222": Twilio needs E.164.
@@ -235,7 +235,7 @@ struct TwilioAdapterTests {
         }
     }
 
-    @Test func unsubscribedRecipientIsPermanent() async throws {
+    @Test(.integration) func unsubscribedRecipientIsPermanent() async throws {
         try await FakeAPI.with([.init(status: 400, json: #"{"code":21610,"message":"Attempt to send to unsubscribed recipient","more_info":"https://www.twilio.com/docs/errors/21610","status":400}"#)]) { api in
             let failure = try #require(await deliveryFailure {
                 try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "+34600111222", text: "x"))
@@ -247,7 +247,7 @@ struct TwilioAdapterTests {
         }
     }
 
-    @Test func throttlingAndServerErrorsAreTransient() async throws {
+    @Test(.integration) func throttlingAndServerErrorsAreTransient() async throws {
         let cases: [(FakeAPI.Response, Duration?)] = [
             (.init(status: 429, headers: ["Retry-After": "5"], json: #"{"code":20429,"message":"Too Many Requests","status":429}"#), .seconds(5)),
             (.init(status: 503, json: #"{"code":20503,"message":"Service unavailable","status":503}"#), nil),

@@ -203,7 +203,7 @@ struct XAdapterTests {
 
     // MARK: outbound, against a real HTTP server
 
-    @Test func directMessageReply() async throws {
+    @Test(.integration) func directMessageReply() async throws {
         try await FakeAPI.with([.init(status: 201, json: #"{"data":{"dm_conversation_id":"1205290247124217856-2975699229","dm_event_id":"1582838213145337861"}}"#)]) { api in
             let receipt = try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(
                 id: 5, conversationID: 2, to: Self.customer, text: "Hi! We're on it / ya estamos 👍", inReplyTo: "1206724334791753732"))
@@ -217,7 +217,7 @@ struct XAdapterTests {
         }
     }
 
-    @Test func publicReplyWhenEnabled() async throws {
+    @Test(.integration) func publicReplyWhenEnabled() async throws {
         try await FakeAPI.with([.init(status: 201, json: #"{"data":{"id":"1445880548472328192","text":"Thanks!"}}"#)]) { api in
             let receipt = try await Self.adapter(apiBase: api.baseURL, publicReplies: true).deliver(OutboundMessage(
                 id: 6, conversationID: 2, to: Self.customer, threadRef: "tweet:1205348660982083584", text: "Thanks!"))
@@ -234,7 +234,7 @@ struct XAdapterTests {
         #expect(failure?.permanent == true)
     }
 
-    @Test func rateLimitIsTransientUntilTheWindowResets() async throws {
+    @Test(.integration) func rateLimitIsTransientUntilTheWindowResets() async throws {
         let now = Date(timeIntervalSince1970: 1_700_000_000)
         try await FakeAPI.with([.init(status: 429, headers: ["x-rate-limit-reset": "1700000030", "x-rate-limit-remaining": "0"], json: #"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#)]) { api in
             let failure = try #require(await deliveryFailure {
@@ -257,7 +257,7 @@ struct XAdapterTests {
         }
     }
 
-    @Test func unauthorizedAndForbiddenArePermanent() async throws {
+    @Test(.integration) func unauthorizedAndForbiddenArePermanent() async throws {
         for (status, body, words) in [
             (401, #"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#, "Unauthorized"),
             (403, #"{"detail":"You are not permitted to send a DM to this user.","title":"Forbidden","status":403}"#, "not permitted to send a DM"),

@@ -3,7 +3,7 @@ import SwitchboardAdapterAPI
 import SwitchboardCore
 
 /// The team every store test routes to: two agents and a supervisor, one policy. Shared by the
-/// SQLite-only tests and the suites that run on both engines.
+/// store conformance suite and the engines' own tests.
 public enum TestAgents {
     public static let ana = Agent(id: "ana", name: "Ana", role: .agent, teams: ["support"], capacity: 25)
     public static let luis = Agent(id: "luis", name: "Luis", role: .agent, teams: ["support"], capacity: 25)
@@ -28,5 +28,19 @@ public func inbound(
     IngestItem(
         adapter: adapter,
         event: .message(InboundMessage(externalID: id, from: ChannelIdentity(channel: channel, address: from), customerName: nil, text: text)),
+        receivedAt: at)
+}
+
+/// A mail from `from`, as the e-mail adapter would hand it in (or, with `channel` and `adapter`, a
+/// message of another kind: an automated reply, a call, a missed call asking to be called back).
+public func mail(
+    _ id: String, from: String, channel: String = "email", text: String = "hello", kind: InboundMessage.Kind = .contact,
+    references: [String] = [], callback: Bool = false, adapter: String = "mail", at: Date = Date()
+) -> IngestItem {
+    IngestItem(
+        adapter: adapter,
+        event: .message(InboundMessage(
+            externalID: id, from: ChannelIdentity(channel: channel, address: from), text: text, kind: kind, references: references,
+            requestsCallback: callback)),
         receivedAt: at)
 }

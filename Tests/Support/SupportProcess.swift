@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// A helper from `tests/support/` run as a child process: it prints one JSON line when ready and
+/// A helper from `e2e/support/` run as a child process: it prints one JSON line when ready and
 /// cleans up after itself (stops its servers, removes its directory) when its stdin closes, which
 /// also happens if this test process dies.
 public final class SupportProcess: Sendable {
@@ -12,16 +12,10 @@ public final class SupportProcess: Sendable {
 
     public static let supportDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("tests/support")
+        .appendingPathComponent("e2e/support")
 
     public static func start(_ script: String, _ arguments: [String] = []) async throws -> SupportProcess {
         try await launch(["python3", supportDirectory.appendingPathComponent(script).path] + arguments, name: script)
-    }
-
-    /// A helper whose Python source a test carries itself (a fake platform API), with the same
-    /// contract: one JSON line when ready, exit when stdin closes.
-    public static func start(python source: String, name: String, _ arguments: [String] = []) async throws -> SupportProcess {
-        try await launch(["python3", "-c", source] + arguments, name: name)
     }
 
     private static func launch(_ command: [String], name script: String) async throws -> SupportProcess {

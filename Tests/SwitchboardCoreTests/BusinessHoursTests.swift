@@ -1,8 +1,5 @@
 import Foundation
-import SwitchboardAdapterAPI
 import SwitchboardCore
-import SwitchboardStoreTestSupport
-import SwitchboardSQLite
 import Testing
 
 @Suite struct BusinessHoursTests {
@@ -44,40 +41,5 @@ import Testing
     @Test func alwaysOpenIsWallClockTime() {
         let start = date("2026-11-28T03:00:00Z")
         #expect(BusinessHours.always.deadline(from: start, adding: .seconds(90)) == start.addingTimeInterval(90))
-    }
-
-    @Test func answeredConversationsRunTheNextResponseClockAndPendingStopsThem() async throws {
-        let t = try await TempStore()
-        defer { t.cleanup() }
-        var policy = TestAgents.policy
-        policy.nextResponse = { _ in .seconds(600) }
-        policy.resolution = { _ in .seconds(86400) }
-        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
-        let first = try await t.store.ingest([inbound("1", from: "ivy@x", at: t0)], policy: policy)[0]
-        let id = try #require(first.conversationID)
-        var detail = try #require(try await t.store.conversation(id))
-        #expect(detail.firstResponseDue == t0.addingTimeInterval(3600))
-        #expect(detail.resolutionDue == t0.addingTimeInterval(86400))
-
-        let route = try #require(try await t.store.replyRoute(conversation: id, inReplyTo: nil, via: nil, identityChannel: nil))
-        _ = try await t.store.appendReply(conversation: id, author: "ana", body: "hi", route: route, at: t0.addingTimeInterval(60))
-        _ = try await t.store.ingest([inbound("2", from: "ivy@x", at: t0.addingTimeInterval(120))], policy: policy)
-        detail = try #require(try await t.store.conversation(id))
-        #expect(detail.firstResponseDue == t0.addingTimeInterval(120 + 600))  // next_response, not first_response
-
-        _ = try await t.store.setPending(conversation: id, true, by: "ana", at: t0.addingTimeInterval(3600))
-        detail = try #require(try await t.store.conversation(id))
-        #expect(detail.status == .pending && detail.firstResponseDue == nil && detail.resolutionDue == nil)
-        let due = try await t.store.promisesDue(now: t0.addingTimeInterval(10 * 86400), staleAfter: nil, limit: 10)
-        #expect(due.isEmpty)  // nothing runs while waiting on the customer
-
-        // The customer answers two days later: open again, the resolution clock resumes with the 23 h left.
-        let back = t0.addingTimeInterval(2 * 86400)
-        _ = try await t.store.ingest([inbound("3", from: "ivy@x", at: back)], policy: policy)
-        detail = try #require(try await t.store.conversation(id))
-        #expect(detail.status == .open)
-        #expect(detail.resolutionDue == back.addingTimeInterval(86400 - 3600))
-        let overdue = try await t.store.promisesDue(now: back.addingTimeInterval(86400), staleAfter: nil, limit: 10)
-        #expect(overdue.contains { $0.kind == .resolution })
     }
 }

@@ -1,11 +1,12 @@
 import Foundation
 import SwitchboardCore
+import SwitchboardTestSupport
 import Testing
 
 @testable import SwitchboardPostgres
 
 /// Several gateways on one database: live events through LISTEN/NOTIFY, one leader by advisory lock.
-@Suite struct ClusterTests {
+@Suite(.integration) struct ClusterTests {
     /// The first event on `stream` (nil after `seconds`).
     static func first(_ stream: AsyncStream<SwitchboardEvent>, within seconds: Double = 5) async -> SwitchboardEvent? {
         await withTaskGroup(of: SwitchboardEvent?.self) { group in

@@ -1,11 +1,12 @@
 import Foundation
 import PostgresNIO
+import SwitchboardTestSupport
 import Testing
 
 @testable import SwitchboardPostgres
 
 /// `sslmode` in the store's URL means what it means to psql, against a server with TLS on
-/// (tests/support/postgres_server.py makes a self-signed certificate for localhost).
+/// (e2e/support/postgres_server.py makes a self-signed certificate for localhost).
 @Suite struct PostgresTLSTests {
     /// Whether the store's own connection is encrypted, as the server sees it.
     static func encrypted(_ url: String) async throws -> Bool {
@@ -27,14 +28,14 @@ import Testing
         return (helper.int("port"), helper.string("user"), helper.string("ca"))
     }
 
-    @Test func requireEncryptsAndDisableDoesNot() async throws {
+    @Test(.integration) func requireEncryptsAndDisableDoesNot() async throws {
         let s = try await Self.server()
         #expect(try await Self.encrypted("postgres://\(s.user)@127.0.0.1:\(s.port)/postgres?sslmode=require"))
         #expect(try await Self.encrypted("postgres://\(s.user)@127.0.0.1:\(s.port)/postgres"))  // prefer, as psql
         #expect(try await !Self.encrypted("postgres://\(s.user)@127.0.0.1:\(s.port)/postgres?sslmode=disable"))
     }
 
-    @Test func verifyFullChecksTheCertificateAgainstTheGivenRoot() async throws {
+    @Test(.integration) func verifyFullChecksTheCertificateAgainstTheGivenRoot() async throws {
         let s = try await Self.server()
         #expect(try await Self.encrypted(
             "postgres://\(s.user)@localhost:\(s.port)/postgres?sslmode=verify-full&sslrootcert=\(s.ca)"))

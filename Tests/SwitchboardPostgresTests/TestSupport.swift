@@ -10,16 +10,15 @@ import SwitchboardSQLite
 import Testing
 import SwitchboardTestSupport
 
-/// The engines the shared store scenarios run against.
+/// The SQL engines, between which deployments move (export/import).
 enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case memory, sqlite, postgres
+    case sqlite, postgres
     var testDescription: String { rawValue }
-    /// The engines that move deployments (export/import).
     static let sql: [Engine] = [.sqlite, .postgres]
 }
 
-/// A fresh store of one engine: an SQLite file in a temporary directory, or a new database on the
-/// test process's PostgreSQL server. `cleanup()` closes and removes it.
+/// A fresh prepared store of one SQL engine: an SQLite file in a temporary directory, or a new
+/// database on the test process's PostgreSQL server. `cleanup()` closes and removes it.
 struct StoreUnderTest: Sendable {
     let store: any Store
     let engine: Engine
@@ -27,10 +26,6 @@ struct StoreUnderTest: Sendable {
 
     static func make(_ engine: Engine, agents: [Agent] = TestAgents.all) async throws -> StoreUnderTest {
         switch engine {
-        case .memory:
-            let store = MemoryStore()
-            try await store.prepare(agents: agents)
-            return StoreUnderTest(store: store, engine: engine) {}
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-test-\(UUID().uuidString)")
             let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
@@ -59,7 +54,7 @@ struct StoreUnderTest: Sendable {
     func cleanup() async { await remove() }
 }
 
-/// One PostgreSQL server per test process (`tests/support/postgres_server.py`), started on first
+/// One PostgreSQL server per test process (`e2e/support/postgres_server.py`), started on first
 /// use; every test makes its own database on it. The helper stops the server and deletes its
 /// directory when this process's end closes its stdin.
 final class PostgresTestServer: Sendable {
@@ -110,14 +105,3 @@ final class PostgresTestServer: Sendable {
         }
     }
 }
-
-
-func mail(
-    _ id: String, from: String, channel: String = "email", text: String = "hello", adapter: String = "mail", at: Date = Date()
-) -> IngestItem {
-    IngestItem(
-        adapter: adapter,
-        event: .message(InboundMessage(externalID: id, from: ChannelIdentity(channel: channel, address: from), text: text)),
-        receivedAt: at)
-}
-

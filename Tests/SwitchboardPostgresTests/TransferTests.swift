@@ -4,6 +4,7 @@ import SwitchboardCore
 import SwitchboardStoreTestSupport
 import SwitchboardPostgres
 import SwitchboardSQLite
+import SwitchboardTestSupport
 import Testing
 
 /// `export` / `import` between the engines: what the gateway shows is the same after the move,
@@ -102,7 +103,7 @@ import Testing
         return data[(data.firstIndex(of: 0x0A)! + 1)...]
     }
 
-    @Test func sqliteToPostgresAndBackShowsTheSameAndGivesTheSameBytes() async throws {
+    @Test(.integration) func sqliteToPostgresAndBackShowsTheSameAndGivesTheSameBytes() async throws {
         let sqlite = try await StoreUnderTest.make(.sqlite)
         let filled = try await Self.fill(sqlite.store)
         let before = try await Self.visible(sqlite.store, filled)
@@ -150,7 +151,7 @@ import Testing
         for t in [sqlite, postgres, back] { await t.cleanup() }
     }
 
-    @Test func anAlteredRowFailsVerificationNamingTheTableAndLeavesTheTargetEmpty() async throws {
+    @Test(.integration) func anAlteredRowFailsVerificationNamingTheTableAndLeavesTheTargetEmpty() async throws {
         let sqlite = try await StoreUnderTest.make(.sqlite)
         _ = try await Self.fill(sqlite.store)
         let path = Self.temporary("altered")
@@ -186,7 +187,7 @@ import Testing
         for t in [sqlite, postgres, empty] { await t.cleanup() }
     }
 
-    @Test(arguments: Engine.sql)
+    @Test(.integration, arguments: Engine.sql)
     func aTargetThatHoldsConversationsIsRefused(_ engine: Engine) async throws {
         let source = try await StoreUnderTest.make(.sqlite)
         _ = try await Self.fill(source.store)

@@ -1,11 +1,12 @@
 import Foundation
 import SwitchboardAdapterAPI
 import SwitchboardTransport
+import SwitchboardTestSupport
 import Testing
 
 @Suite("CurlTransport against a real loopback server")
 struct CurlTransportTests {
-    @Test func postWithBodyAndHeadersRoundTrips() async throws {
+    @Test(.integration) func postWithBodyAndHeadersRoundTrips() async throws {
         try await TestServer.with { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
@@ -28,7 +29,7 @@ struct CurlTransportTests {
         }
     }
 
-    @Test(arguments: ["GET", "PUT", "PATCH", "DELETE"])
+    @Test(.integration, arguments: ["GET", "PUT", "PATCH", "DELETE"])
     func otherMethodsArriveAsSent(method: String) async throws {
         try await TestServer.with { server in
             let transport = CurlTransport()
@@ -43,7 +44,7 @@ struct CurlTransportTests {
         }
     }
 
-    @Test func serverErrorIsAResponseNotAThrow() async throws {
+    @Test(.integration) func serverErrorIsAResponseNotAThrow() async throws {
         try await TestServer.with { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
@@ -53,7 +54,7 @@ struct CurlTransportTests {
         }
     }
 
-    @Test func interimHeaderBlocksAreDropped() async throws {
+    @Test(.integration) func interimHeaderBlocksAreDropped() async throws {
         try await TestServer.with { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
@@ -65,7 +66,7 @@ struct CurlTransportTests {
         }
     }
 
-    @Test func connectionsAreReused() async throws {
+    @Test(.integration) func connectionsAreReused() async throws {
         try await TestServer.with { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
@@ -90,7 +91,7 @@ struct CurlTransportTests {
         #expect(error?.message.contains("\(port)") == true)
     }
 
-    @Test func timeoutThrows() async throws {
+    @Test(.integration) func timeoutThrows() async throws {
         try await TestServer.with { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
@@ -106,7 +107,7 @@ struct CurlTransportTests {
         }
     }
 
-    @Test func slowRequestsRunConcurrently() async throws {
+    @Test(.integration) func slowRequestsRunConcurrently() async throws {
         try await TestServer.with { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
@@ -127,7 +128,7 @@ struct CurlTransportTests {
         }
     }
 
-    @Test func cancellationAbortsTheRequest() async throws {
+    @Test(.integration) func cancellationAbortsTheRequest() async throws {
         try await TestServer.with { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }
@@ -156,7 +157,7 @@ struct CurlTransportTests {
         await #expect(throws: CancellationError.self) { try await task.value }
     }
 
-    @Test func shutdownFailsPendingAndLaterRequests() async throws {
+    @Test(.integration) func shutdownFailsPendingAndLaterRequests() async throws {
         try await TestServer.with { server in
             let transport = CurlTransport()
             let url = server.url("/slow?ms=10000")
@@ -172,7 +173,7 @@ struct CurlTransportTests {
         }
     }
 
-    @Test func headerInjectionIsRejected() async throws {
+    @Test(.integration) func headerInjectionIsRejected() async throws {
         try await TestServer.with { server in
             let transport = CurlTransport()
             defer { transport.shutdown() }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import SwitchboardTestSupport
 
-/// aiosmtpd on a free loopback port (`tests/support/smtp_sink.py`).
+/// aiosmtpd on a free loopback port (`e2e/support/smtp_sink.py`).
 struct SMTPSink {
     let helper: SupportProcess
     var url: String { "smtp://127.0.0.1:\(helper.int("port"))" }
@@ -32,7 +32,7 @@ struct SMTPSink {
     }
 }
 
-/// Dovecot on a free loopback port with one user (`tests/support/dovecot_server.py`).
+/// Dovecot on a free loopback port with one user (`e2e/support/dovecot_server.py`).
 struct DovecotServer {
     static let user = "support@example.com"
     static let password = "s3cret pass"

@@ -10,7 +10,7 @@ import SwitchboardTestSupport
 struct MailSMTPTests {
     let transport = CurlMailTransport()
 
-    @Test("a message arrives byte for byte with its envelope; bare LF becomes CRLF")
+    @Test("a message arrives byte for byte with its envelope; bare LF becomes CRLF", .integration)
     func deliversExactBytes() async throws {
         try await SMTPSink.with { sink in
             var message = Data("From: Ana <ana@example.com>\nTo: c@example.org\nSubject: =?UTF-8?B?w7FhbmR1?=\n\n".utf8)
@@ -29,7 +29,7 @@ struct MailSMTPTests {
         }
     }
 
-    @Test("a recipient refused with 550 is a permanent failure quoting the server")
+    @Test("a recipient refused with 550 is a permanent failure quoting the server", .integration)
     func rejectedRecipientIsPermanent() async throws {
         try await SMTPSink.with(["--reject", "^nobody@"]) { sink in
             let account = MailAccount(url: sink.url, timeout: .seconds(10))
@@ -47,7 +47,7 @@ struct MailSMTPTests {
         }
     }
 
-    @Test("a 451 answer is transient")
+    @Test("a 451 answer is transient", .integration)
     func temporaryFailureIsTransient() async throws {
         try await SMTPSink.with(["--tempfail", "^later@"]) { sink in
             let error = await #expect(throws: MailTransportError.self) {
@@ -69,7 +69,7 @@ struct MailSMTPTests {
         #expect(error?.reason.contains("connection refused") == true)
     }
 
-    @Test("credentials are used for AUTH; a refused login is permanent")
+    @Test("credentials are used for AUTH; a refused login is permanent", .integration)
     func authenticates() async throws {
         try await SMTPSink.with(["--auth", "mailer:pa55"]) { sink in
             let message = Data("Subject: x\r\n\r\nhi\r\n".utf8)
@@ -110,7 +110,7 @@ struct MailIMAPTests {
     // No NUL: IMAP cannot carry it in a literal, and Dovecot sends 0x80 in its place.
     static let second = Data("From: b@example.org\r\nSubject: two\r\n\r\n".utf8) + Data([0xE9, 0x80, 0xFF, 0x0D, 0x0A])
 
-    @Test("unseen messages are listed, fetched byte for byte without \\Seen, and marked seen on request")
+    @Test("unseen messages are listed, fetched byte for byte without \\Seen, and marked seen on request", .integration)
     func pollingCycle() async throws {
         try await DovecotServer.with { server in
             let account = MailAccount(url: server.url, user: DovecotServer.user, password: DovecotServer.password, timeout: .seconds(10))
@@ -136,7 +136,7 @@ struct MailIMAPTests {
         }
     }
 
-    @Test("a large message is fetched whole, across many reads")
+    @Test("a large message is fetched whole, across many reads", .integration)
     func largeMessage() async throws {
         try await DovecotServer.with { server in
             var message = Data("From: big@example.org\r\nSubject: attachment\r\n\r\n".utf8)
@@ -152,7 +152,7 @@ struct MailIMAPTests {
         }
     }
 
-    @Test("a wrong password, a missing mailbox and a missing UID are permanent")
+    @Test("a wrong password, a missing mailbox and a missing UID are permanent", .integration)
     func permanentFailures() async throws {
         try await DovecotServer.with { server in
             let missing = MailAccount(url: "imap://127.0.0.1:\(server.port)/Archive", user: DovecotServer.user,
@@ -172,7 +172,7 @@ struct MailIMAPTests {
         }
     }
 
-    @Test("imaps:// and STARTTLS on imap:// verify the server against the configured CA")
+    @Test("imaps:// and STARTTLS on imap:// verify the server against the configured CA", .integration)
     func tls() async throws {
         try await DovecotServer.with(tls: true) { server in
             try server.deliver(Self.first)
@@ -204,7 +204,8 @@ struct MailIMAPTests {
         let account = MailAccount(url: "imap://127.0.0.1:\(silent.port)/INBOX", user: "u", password: "p", timeout: .milliseconds(700))
         let timeout = await #expect(throws: MailTransportError.self) { try await transport.unseenMessages(account: account) }
         #expect(timeout?.permanent == false)
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Generous: only a hang must fail (a loaded machine delays the timer, not by a minute).
+        #expect(ContinuousClock.now - start < .seconds(60))
     }
 }
 

@@ -63,7 +63,9 @@ extension MemoryStore {
             row.record.delivery = DeliveryInfo(state: .queued, attempts: 0)
             t.messages[message] = row
             let answered = row.record.inReplyTo.flatMap { t.messages[$0]?.record.externalID }
-            t.outbox[message] = OutboxRow(adapter: adapter, inReplyToExternalID: answered, nextAttemptAt: at, quoted: false, purpose: .reply)
+            // An acknowledgement sent again is still one (its metadata says so).
+            let purpose = row.record.metadata?["purpose"].flatMap(OutboundMessage.Purpose.init(rawValue:)) ?? .reply
+            t.outbox[message] = OutboxRow(adapter: adapter, inReplyToExternalID: answered, nextAttemptAt: at, quoted: false, purpose: purpose)
             return row.record
         }
     }

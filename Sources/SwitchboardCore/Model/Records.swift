@@ -230,9 +230,11 @@ public struct ConversationDetail: Sendable, Codable, Equatable {
     public var mergedInto: Int64?
     /// The adapters a reply can leave through now, with each one's constraints (filled by the desk).
     public var channels: [ReplyChannel] = []
+    /// The other agents who have the conversation open now (filled by the desk, never stored).
+    public var viewers: [ConversationViewer] = []
 
     enum CodingKeys: String, CodingKey {
-        case id, status, owner, assignee, team, escalated, customer, messages, tags, reference, channels
+        case id, status, owner, assignee, team, escalated, customer, messages, tags, reference, channels, viewers
         case firstResponseDue = "first_response_due"
         case callbackDue = "callback_due"
         case resolutionDue = "resolution_due"

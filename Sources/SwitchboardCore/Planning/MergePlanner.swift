@@ -54,7 +54,8 @@ public struct UnmergePlan: Sendable, Equatable {
 /// The rules of merging two customers into one and undoing it.
 public enum MergePlanner {
     /// Folds `absorbed` into `survivor`: one thread, the earlier conversation's owner owns it (they
-    /// knew the customer first), open if either was, the nearer of each promise, escalated if either was.
+    /// knew the customer first), open if either was (else pending if either waited on the customer,
+    /// else resolved), the nearer of each promise, escalated if either was.
     public static func merge(
         survivor: MergeParty?, absorbed: MergeParty?, survivorID: Int64, absorbedID: Int64, by agent: String, at now: Date,
         references: ConversationReferences
@@ -63,19 +64,27 @@ public enum MergePlanner {
         let s = try live(survivor, id: survivorID), a = try live(absorbed, id: absorbedID)
         let (first, second) = s.createdAt <= a.createdAt ? (s, a) : (a, s)
         let owner = first.owner ?? second.owner
-        let open = s.status == .open || a.status == .open
+        let status: ConversationStatus =
+            s.status == .open || a.status == .open ? .open : s.status == .pending || a.status == .pending ? .pending : .resolved
+        let live = status != .resolved
         func earlier(_ x: Date?, _ y: Date?) -> Date? { [x, y].compactMap { $0 }.min() }
+        // A pending side's resolution promise is kept as open time left; the merged thread keeps the
+        // nearer promise either way (as open time left while pending, as a due time once open).
+        let lefts = [s, a].filter { $0.status == .pending }.compactMap(\.resolutionLeft)
+        let dues = [s, a].filter { $0.status == .open }.compactMap(\.resolutionDue) + lefts.map { now.addingTimeInterval($0) }
         var next = s
-        next.status = open ? .open : .resolved
+        next.status = status
         next.owner = owner
-        next.assignee = open ? (first.assignee ?? second.assignee ?? owner) : nil
+        next.assignee = live ? (first.assignee ?? second.assignee ?? owner) : nil
+        next.resolutionDue = status == .open ? dues.min() : nil
+        next.resolutionLeft = status == .pending ? lefts.min() : nil
         next.escalated = s.escalated || a.escalated
         next.firstResponseDue = earlier(s.firstResponseDue, a.firstResponseDue)
         next.awaitingSince = earlier(s.awaitingSince, a.awaitingSince)
         next.slaWarnAt = earlier(s.slaWarnAt, a.slaWarnAt)
         next.callbackDue = earlier(s.callbackDue, a.callbackDue)
         next.lastMessageAt = max(s.lastMessageAt, a.lastMessageAt)
-        if open { next.resolvedAt = nil }
+        if live { next.resolvedAt = nil }
         var gone = a
         gone.status = .merged
         gone.mergedInto = s.id

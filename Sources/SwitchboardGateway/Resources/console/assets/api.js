@@ -12,14 +12,14 @@ export class ApiError extends Error {
   }
 }
 
-export async function request(method, path, body) {
+export async function request(method, path, body, { keepalive = false } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let response;
   try {
     response = await fetch(path, {
-      method, headers, credentials: 'same-origin',
+      method, headers, credentials: 'same-origin', keepalive,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {
@@ -39,6 +39,8 @@ export const api = {
   session: () => request('GET', '/console/session'),
   signIn: (fields) => request('POST', '/console/session', fields),
   signOut: () => request('DELETE', '/console/session'),
+  me: () => request('GET', '/api/v1/me'),
+  setStatus: (status) => request('PUT', '/api/v1/me/status', { status }),
   inbox: (status, scope) => request('GET', `/api/v1/inbox?status=${encodeURIComponent(status)}&scope=${encodeURIComponent(scope)}`),
   conversation: (id) => request('GET', `/api/v1/conversations/${encodeURIComponent(id)}`),
   reply: (id, body) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/replies`, body),
@@ -48,5 +50,8 @@ export const api = {
   tag: (id, tag) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/tags`, { tags: [tag] }),
   merge: (customer, other) => request('POST', `/api/v1/customers/${encodeURIComponent(customer)}/merge`, { other }),
   suggestions: () => request('GET', '/api/v1/suggestions'),
+  // keepalive: a `left` sent while the page unloads still arrives.
+  presence: (id, state, keepalive = false) =>
+    request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/presence`, { state }, { keepalive }),
   retry: (message) => request('POST', `/api/v1/messages/${encodeURIComponent(message)}/retry`),
 };

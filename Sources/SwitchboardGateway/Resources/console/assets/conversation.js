@@ -1,54 +1,81 @@
-// One conversation: the thread across channels, the customer card, the reply box and actions.
+// One conversation: the thread across channels and the reply box (the middle pane), the customer
+// card (the right pane), who else has it open, and a warning when a colleague replied meanwhile.
 import { api, ApiError } from './api.js';
-import { el, clear, announce, showError, clearError, uid } from './dom.js';
+import { el, clear, announce, showError, clearError } from './dom.js';
 import { t, dateTime, fromNow } from './i18n.js';
+import { PresenceAnnouncer } from './presence.js';
 
 export class ConversationView {
-  constructor(root, id, me) {
-    this.root = root;
+  constructor(pane, cardPane, id, me, { marks, onSeen } = {}) {
+    this.pane = pane;
+    this.cardPane = cardPane;
     this.id = id;
     this.me = me;
+    this.marks = marks;
+    this.onSeen = onSeen;
     this.detail = null;
     this.seen = new Set();
+    this.viewers = new Map();
+    this.presence = null;
+    this.disposed = false;
+    this.wantFocus = null;
+    // Collision detection: the messages known when the agent began typing.
+    this.typingFrom = null;
     this.header = el('div', { class: 'conv-header' });
+    this.viewersLine = el('p', { class: 'viewers', id: 'viewers', 'aria-live': 'polite' });
     this.thread = el('ol', { class: 'thread', id: 'thread', 'aria-labelledby': 'thread-title' });
-    this.card = el('aside', { class: 'customer-card', id: 'customer-card', 'aria-labelledby': 'card-title' });
+    this.card = el('div', { class: 'customer-card', id: 'customer-card', 'aria-labelledby': 'card-title' });
     this.composer = el('div', { class: 'composer' });
     this.viaSelect = null;
   }
 
   async load() {
-    clear(this.root).append(el('p', { class: 'loading' }, t('loading')));
+    clear(this.pane).append(el('p', { class: 'loading' }, t('loading')));
+    clear(this.cardPane);
     let detail;
     try {
       detail = await api.conversation(this.id);
     } catch (error) {
-      this.renderRefusal(error);
+      if (!this.disposed) this.renderRefusal(error);
       return;
     }
-    clear(this.root).append(
+    if (this.disposed) return;
+    clear(this.pane).append(
       el('a', { href: '#/', class: 'back', id: 'back-link' }, t('back')),
       this.header,
-      el('div', { class: 'conv-layout' },
-        el('section', { class: 'conv-main', 'aria-labelledby': 'thread-title' },
-          el('h2', { id: 'thread-title', class: 'visually-hidden' }, t('thread')),
-          this.thread,
-          this.composer),
-        this.card));
+      this.viewersLine,
+      el('section', { class: 'conv-main', 'aria-labelledby': 'thread-title' },
+        el('h2', { id: 'thread-title', class: 'visually-hidden' }, t('thread')),
+        this.thread,
+        this.composer));
+    clear(this.cardPane).append(this.card);
     this.show(detail, false);
     this.renderComposer();
-    document.getElementById('main').focus();
+    this.presence = new PresenceAnnouncer(this.id, (viewers) => this.setViewers(viewers));
+    this.presence.start();
+    if (this.wantFocus) { this.focusField(this.wantFocus); return; }
+    // On a phone the list that had the focus is gone: the conversation takes it.
+    const active = document.activeElement;
+    if (!active || active === document.body || !active.offsetParent) document.getElementById('conv-title')?.focus();
+  }
+
+  dispose() {
+    this.disposed = true;
+    this.presence?.stop();
   }
 
   renderRefusal(error) {
     const text = error instanceof ApiError && error.status === 403 ? t('forbidden', { m: error.message })
       : error instanceof ApiError && error.status === 404 ? t('notFound') : t('error', { m: error.message });
-    clear(this.root).append(
+    this.presence?.stop();
+    clear(this.cardPane);
+    clear(this.pane).append(
       el('a', { href: '#/', class: 'back', id: 'back-link' }, t('back')),
       el('p', { class: 'refusal', id: 'conversation-refused', role: 'alert', dataset: { status: String(error.status ?? '') } }, text));
   }
 
   async refresh(pending) {
+    if (this.disposed || !this.detail) return;
     if (!pending.all && !pending.ids.has(this.id)) return;
     try {
       this.show(await api.conversation(this.id), true);
@@ -72,12 +99,72 @@ export class ConversationView {
     this.renderThread(live ? before : null);
     this.renderCard();
     this.updateVia();
+    this.setViewers(detail.viewers ?? []);
+    this.checkCollision();
+    if (document.visibilityState === 'visible') {
+      this.marks?.markSeen(detail);
+      this.onSeen?.(detail.id);
+    }
+  }
+
+  // --- who else is here --------------------------------------------------------------------
+
+  setViewers(list) {
+    this.viewers = new Map(list.filter((v) => v.agent !== this.me.id).map((v) => [v.agent, v]));
+    this.renderViewers();
+  }
+
+  /** A `presence.updated` event for this conversation. */
+  onPresence(data) {
+    if (data.conversation_id !== this.id || data.agent === this.me.id) return;
+    if (data.state === 'left') this.viewers.delete(data.agent);
+    else this.viewers.set(data.agent, data);
+    this.renderViewers();
+  }
+
+  renderViewers() {
+    const list = [...this.viewers.values()];
+    const typing = list.filter((v) => v.state === 'typing');
+    const viewing = list.filter((v) => v.state !== 'typing');
+    const lines = [
+      ...typing.map((v) => el('span', { class: 'viewer typing', dataset: { agent: v.agent, state: 'typing' } }, t('typing', { n: v.name }))),
+      ...viewing.map((v) => el('span', { class: 'viewer', dataset: { agent: v.agent, state: 'viewing' } }, t('viewing', { n: v.name }))),
+    ];
+    this.viewersLine.replaceChildren(...lines);
+    this.viewersLine.hidden = lines.length === 0;
+  }
+
+  // --- a colleague replied while I was typing --------------------------------------------------
+
+  /** Replies by someone else that arrived after the agent began typing. */
+  repliesSinceTyping() {
+    if (!this.typingFrom || !this.detail) return [];
+    return this.detail.messages.filter((m) => m.direction === 'outbound' && !this.typingFrom.has(m.id) && m.author && m.author !== this.me.id);
+  }
+
+  checkCollision() {
+    const others = this.repliesSinceTyping();
+    if (!this.collisionBox) return others;
+    if (!others.length) {
+      this.collisionBox.hidden = true;
+      this.collisionBox.replaceChildren();
+      this.sendButton.textContent = t('send');
+      return others;
+    }
+    const latest = others[others.length - 1];
+    const body = latest.body.length > 160 ? `${latest.body.slice(0, 160)}…` : latest.body;
+    this.collisionBox.replaceChildren(
+      el('p', { class: 'collision-text' }, t('collision', { n: this.viewers.get(latest.author)?.name ?? latest.author, b: body })),
+      el('p', { class: 'hint' }, t('collisionHint')));
+    this.collisionBox.hidden = false;
+    this.sendButton.textContent = t('collisionSendAnyway');
+    return others;
   }
 
   renderHeader() {
     const d = this.detail;
     clear(this.header).append(
-      el('h1', { id: 'conv-title' }, d.customer.name || t('unnamed')),
+      el('h1', { id: 'conv-title', tabindex: '-1' }, d.customer.name || t('unnamed')),
       el('p', { class: 'conv-facts' },
         el('span', { class: 'reference' }, `${t('reference')}: ${d.reference}`),
         el('span', { class: 'badge status', id: 'conv-status' }, t(d.status)),
@@ -128,17 +215,42 @@ export class ConversationView {
 
   renderComposer() {
     const replyError = el('p', { class: 'form-error', id: 'reply-error', role: 'alert' });
-    const body = el('textarea', { id: 'reply-body', rows: '3', required: true });
+    const body = el('textarea', { id: 'reply-body', rows: '3', required: true, 'aria-keyshortcuts': 'r' });
     this.viaSelect = el('select', { id: 'reply-via' });
     this.viaHint = el('p', { class: 'hint', id: 'reply-via-hint' });
+    this.collisionBox = el('div', { class: 'collision', id: 'reply-collision', role: 'alert', tabindex: '-1', hidden: true });
+    this.sendButton = el('button', { type: 'submit', id: 'reply-send' }, t('send'));
+    body.addEventListener('input', () => {
+      if (body.value.trim() === '') {
+        this.typingFrom = null;
+        this.presence?.doneTyping();
+      } else {
+        if (!this.typingFrom) this.typingFrom = new Set(this.seen);
+        this.presence?.typing();
+      }
+      this.checkCollision();
+    });
     const form = el('form', { id: 'reply-form', class: 'reply', onsubmit: async (event) => {
       event.preventDefault();
       replyError.textContent = '';
+      // What the agent chose, before a refresh below redraws the choices.
+      const via = this.viaSelect.value;
+      // A colleague may have answered meanwhile: look again, and have the warning on screen
+      // before anything goes out (pressing Send while it shows sends anyway).
+      if (this.typingFrom && this.collisionBox.hidden) {
+        try { this.show(await api.conversation(this.id), true); } catch { /* send; the server decides */ }
+        if (!this.collisionBox.hidden) {
+          this.collisionBox.focus();
+          return;
+        }
+      }
       const payload = { body: body.value };
-      if (this.viaSelect.value && this.viaSelect.value !== this.defaultAdapter()) payload.via = this.viaSelect.value;
+      if (via && via !== this.defaultAdapter()) payload.via = via;
       try {
         await api.reply(this.id, payload);
         body.value = '';
+        this.typingFrom = null;
+        this.presence?.doneTyping();
         announce(t('sent'));
         this.show(await api.conversation(this.id), true);
       } catch (error) {
@@ -147,23 +259,40 @@ export class ConversationView {
       }
     } },
     el('label', { for: 'reply-body' }, t('reply')), body,
+    this.collisionBox,
     el('div', { class: 'row' },
       el('label', { for: 'reply-via' }, t('replyVia')), this.viaSelect,
-      el('button', { type: 'submit', id: 'reply-send' }, t('send'))),
+      // Room for the saved-reply picker (issue 20), which comes with the new storage.
+      el('span', { class: 'saved-replies', id: 'saved-replies', hidden: true }),
+      this.sendButton),
     this.viaHint, replyError);
     this.viaSelect.addEventListener('change', () => this.updateViaHint());
 
     const actions = el('div', { class: 'actions', role: 'group', 'aria-label': t('actions') },
-      simpleForm('note', t('addNote'), t('saveNote'), (v) => api.note(this.id, v), this, true),
-      simpleForm('escalate', t('escalateReason'), t('escalate'), (v) => api.escalate(this.id, v), this),
+      simpleForm('note', t('addNote'), t('saveNote'), (v) => api.note(this.id, v), this, { multiline: true, key: 'n' }),
+      simpleForm('escalate', t('escalateReason'), t('escalate'), (v) => api.escalate(this.id, v), this, { key: 'e' }),
       simpleForm('tag', t('tag'), t('addTag'), (v) => api.tag(this.id, v), this),
       simpleForm('merge', t('mergeOther'), t('merge'), async (v) => {
         if (!window.confirm(t('mergeConfirm', { o: v }))) return false;
         return api.merge(this.detail.customer.id, Number(v));
-      }, this, false, 'number'),
+      }, this, { type: 'number' }),
       el('button', { type: 'button', id: 'resolve', class: 'secondary', onclick: () => this.act(() => api.resolve(this.id)) }, t('resolve')));
     clear(this.composer).append(form, el('h2', { class: 'visually-hidden' }, t('actions')), actions);
     this.updateVia();
+    this.checkCollision();
+  }
+
+  /**
+   * Puts the keyboard in the reply box (r), the note (n) or the escalation reason (e); pressed
+   * while the conversation still loads, it happens as soon as the box is there.
+   */
+  focusField(which) {
+    const field = this.composer.isConnected
+      ? document.getElementById({ reply: 'reply-body', note: 'note-body', escalate: 'escalate-body' }[which]) : null;
+    if (!field) { this.wantFocus = which; return; }
+    this.wantFocus = null;
+    field.scrollIntoView({ block: 'nearest' });
+    field.focus();
   }
 
   /** The adapter a reply leaves through when the agent picks none: the latest inbound message's. */
@@ -220,9 +349,11 @@ export class ConversationView {
   }
 }
 
-function simpleForm(name, label, button, call, view, multiline = false, type = 'text') {
-  const id = uid(name);
-  const input = multiline ? el('textarea', { id, rows: '2', required: true }) : el('input', { id, type, required: true, min: type === 'number' ? '1' : null });
+function simpleForm(name, label, button, call, view, { multiline = false, type = 'text', key = null } = {}) {
+  const id = `${name}-body`;
+  const input = multiline
+    ? el('textarea', { id, rows: '2', required: true, 'aria-keyshortcuts': key })
+    : el('input', { id, type, required: true, min: type === 'number' ? '1' : null, 'aria-keyshortcuts': key });
   return el('form', { class: `mini ${name}`, id: `${name}-form`, onsubmit: async (event) => {
     event.preventDefault();
     if (await view.act(() => call(input.value))) input.value = '';

@@ -1,4 +1,5 @@
-// UI text in English and Spanish, chosen from the browser's language.
+// UI text in English and Spanish: the browser's language, unless the agent chose one in the header
+// (kept per agent in this browser's localStorage).
 const en = {
   title: 'Switchboard',
   skip: 'Skip to content',
@@ -74,6 +75,34 @@ const en = {
   loading: 'Loading…',
   done: 'Done.',
   you: 'you',
+  // the workspace (three panes)
+  searchLabel: 'Filter the inbox',
+  searchPlaceholder: 'Filter the inbox (/) — full search is coming',
+  searchNoMatch: 'No conversation matches “{q}”.',
+  myStatus: 'My status',
+  status_available: 'Available', status_away: 'Away', status_offline: 'Offline',
+  statusChanged: 'You are now {s}.',
+  language: 'Language',
+  notifyOn: 'Turn on desktop notifications',
+  notifyNewMessage: 'New message from {n}',
+  notifyAssigned: 'Conversation assigned to you',
+  notifySlaWarning: 'Reply due soon',
+  notifySlaWarningBody: '{n} is waiting; the reply is due {t}.',
+  shortcuts: 'Keyboard shortcuts',
+  shortcutsButton: 'Shortcuts (?)',
+  close: 'Close',
+  key_j: 'Next conversation', key_k: 'Previous conversation', key_r: 'Reply', key_n: 'Internal note',
+  key_e: 'Escalate', key_slash: 'Filter the inbox', key_help: 'This list of shortcuts',
+  key_send: 'Send the reply or note you are writing', key_escape: 'Leave the text box',
+  unread: 'Unread',
+  unreadCount: '{n} unread',
+  pickConversation: 'Choose a conversation on the left, or press j to open the first one (? lists the shortcuts).',
+  viewing: '{n} is viewing this conversation',
+  typing: '{n} is typing a reply…',
+  collision: '{n} replied after you began typing: “{b}”',
+  collisionSendAnyway: 'Send anyway',
+  collisionHint: 'Read their reply first; press Send anyway if yours is still needed.',
+  savedRepliesSoon: 'Saved replies are coming here.',
 };
 
 const es = {
@@ -151,19 +180,71 @@ const es = {
   loading: 'Cargando…',
   done: 'Hecho.',
   you: 'tú',
+  searchLabel: 'Filtrar la bandeja',
+  searchPlaceholder: 'Filtrar la bandeja (/) — pronto, búsqueda completa',
+  searchNoMatch: 'Ninguna conversación coincide con «{q}».',
+  myStatus: 'Mi estado',
+  status_available: 'Disponible', status_away: 'Ausente', status_offline: 'Desconectado',
+  statusChanged: 'Ahora estás {s}.',
+  language: 'Idioma',
+  notifyOn: 'Activar avisos de escritorio',
+  notifyNewMessage: 'Nuevo mensaje de {n}',
+  notifyAssigned: 'Te han asignado una conversación',
+  notifySlaWarning: 'Respuesta a punto de vencer',
+  notifySlaWarningBody: '{n} está esperando; la respuesta vence {t}.',
+  shortcuts: 'Atajos de teclado',
+  shortcutsButton: 'Atajos (?)',
+  close: 'Cerrar',
+  key_j: 'Conversación siguiente', key_k: 'Conversación anterior', key_r: 'Responder', key_n: 'Nota interna',
+  key_e: 'Escalar', key_slash: 'Filtrar la bandeja', key_help: 'Esta lista de atajos',
+  key_send: 'Enviar la respuesta o nota que escribes', key_escape: 'Salir del cuadro de texto',
+  unread: 'Sin leer',
+  unreadCount: '{n} sin leer',
+  pickConversation: 'Elige una conversación a la izquierda, o pulsa j para abrir la primera (? muestra los atajos).',
+  viewing: '{n} está viendo esta conversación',
+  typing: '{n} está escribiendo una respuesta…',
+  collision: '{n} respondió después de que empezaras a escribir: «{b}»',
+  collisionSendAnyway: 'Enviar de todos modos',
+  collisionHint: 'Lee primero su respuesta; pulsa Enviar de todos modos si la tuya sigue haciendo falta.',
+  savedRepliesSoon: 'Aquí llegarán las respuestas guardadas.',
 };
 
 const dictionaries = { en, es };
 
-export const lang = (navigator.languages?.[0] || navigator.language || 'en').toLowerCase().startsWith('es') ? 'es' : 'en';
+/** The languages the console speaks, with their own names. */
+export const LANGUAGES = [{ code: 'en', name: 'English' }, { code: 'es', name: 'Español' }];
 
-/** The text for `key` in the browser's language, with `{name}` placeholders filled in. */
+/** The browser's preference: Spanish for any `es-*`, English otherwise. */
+export const browserLang = (navigator.languages?.[0] || navigator.language || 'en').toLowerCase().startsWith('es') ? 'es' : 'en';
+
+// A live binding: modules that import `lang` see the switch.
+export let lang = browserLang;
+let relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+
+/** Switches the console's language (the caller re-renders). */
+export function setLang(code) {
+  lang = code in dictionaries ? code : browserLang;
+  relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+  document.documentElement.lang = lang;
+}
+
+const storageKey = (agent) => `sb.lang.${agent}`;
+
+/** The language `agent` chose in this browser, else the browser's. */
+export function langFor(agent) {
+  try { return localStorage.getItem(storageKey(agent)) || browserLang; } catch { return browserLang; }
+}
+
+/** Remembers `agent`'s choice in this browser (no server storage). */
+export function rememberLang(agent, code) {
+  try { localStorage.setItem(storageKey(agent), code); } catch { /* private mode: this session only */ }
+}
+
+/** The text for `key` in the current language, with `{name}` placeholders filled in. */
 export function t(key, vars = {}) {
   const text = dictionaries[lang][key] ?? en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
-
-const relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
 
 /** "in 3 hours", "5 minutes ago" … */
 export function fromNow(date, now = Date.now()) {

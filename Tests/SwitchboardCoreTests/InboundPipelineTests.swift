@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import SwitchboardAdapterAPI
+import SwitchboardCore
+import Testing
+
+/// A channel's request from hook to store: what is stored (through the group committer), what is
+/// deliberately not, what is refused, and the answer the channel gets.
+@Suite struct InboundPipelineTests {
+    let hook = InboundRequest(method: "POST", path: "/hooks/chat", body: Array("{}".utf8), receivedAt: Plans.now)
+
+    /// The pipeline of a gateway with one adapter, `chat`, its commits published to live events.
+    struct Gateway {
+        let core: CoreOnMemory
+        let chat: RecordingAdapter
+        let committer: GroupCommitter
+        let pipeline: InboundPipeline
+
+        init() async throws {
+            chat = RecordingAdapter("chat")
+            core = try await CoreOnMemory(adapters: [chat])
+            let notifier = IngestNotifier(events: core.events)
+            committer = GroupCommitter(store: core.store, policy: core.policy, logger: Logger(label: "test"), onCommitted: { notifier.published($0, $1) })
+            let clock = core.clock
+            pipeline = InboundPipeline(adapters: core.adapters, committer: committer, now: { clock.now }, logger: Logger(label: "test"))
+        }
+
+        /// Every conversation and its messages, as a supervisor would list them.
+        func threads() async throws -> [ConversationDetail] {
+            var details: [ConversationDetail] = []
+            for summary in try await core.store.conversations(ConversationQuery(viewer: Viewer(Staff.marta), status: .all, limit: 100)) {
+                details.append(try await core.conversation(summary.id))
+            }
+            return details
+        }
+
+        var storedTexts: [String] {
+            get async throws { try await threads().flatMap(\.messages).filter { $0.direction == .inbound }.map(\.body).sorted() }
+        }
+    }
+
+    func message(_ id: String, from: String = "ann", text: String = "hello", sentAt: Date? = nil) -> InboundEvent {
+        .message(InboundMessage(externalID: id, from: ChannelIdentity(channel: "chat", address: from), text: text, sentAt: sentAt))
+    }
+
+    func accepted(_ reply: InboundReply) throws -> InboundAcceptance {
+        guard case .accepted(let acceptance) = reply else { throw UnexpectedOutcome("the hook answered \(reply)") }
+        return acceptance
+    }
+
+    @Test func messagesAreStoredAndTheAnswerNamesThem() async throws {
+        let gateway = try await Gateway()
+        let anaInbox = EventInbox(gateway.core.events, Viewer(Staff.ana))
+        gateway.chat.willReceive([message("1", from: "ann"), message("2", from: "bob"), message("3", from: "ann", text: "and another thing")])
+        let answer = try await running([gateway.committer]) { try accepted(try await gateway.pipeline.receive(adapter: "chat", request: hook)) }
+        #expect(answer.stored.count == 3)
+        #expect(answer.duplicates.isEmpty && answer.ignored.isEmpty)
+        #expect(try await gateway.storedTexts == ["and another thing", "hello", "hello"])
+        #expect(try await gateway.threads().count == 2, "Ann's two messages share a thread")
+        // The agent who got Ann is told live, with the assignment first.
+        // (Published once the commit is answered, so waited for.)
+        #expect(try await anaInbox.next(count: 3).map(\.type) == ["conversation.assigned", "message.created", "message.created"])
+    }
+
+    @Test func aMessageSentAgainIsAnsweredAsADuplicate() async throws {
+        let gateway = try await Gateway()
+        gateway.chat.willReceive([message("1")])
+        let (first, again) = try await running([gateway.committer]) {
+            (try accepted(try await gateway.pipeline.receive(adapter: "chat", request: hook)),
+             try accepted(try await gateway.pipeline.receive(adapter: "chat", request: hook)))
+        }
+        #expect(again.stored.isEmpty)
+        #expect(again.duplicates == first.stored)
+        #expect(try await gateway.storedTexts == ["hello"])
+    }
+
+    @Test func ignoredEventsAreCountedByReasonAndNeverStored() async throws {
+        let gateway = try await Gateway()
+        gateway.chat.willReceive([
+            .ignored(reason: .botMessage), message("1"), .ignored(reason: .unsupportedEvent), .ignored(reason: .botMessage),
+            .deliveryStatus(DeliveryStatusUpdate(externalID: "never-sent", state: .delivered)),
+        ])
+        let answer = try await running([gateway.committer]) { try accepted(try await gateway.pipeline.receive(adapter: "chat", request: hook)) }
+        #expect(answer.stored.count == 1)
+        #expect(answer.statusUpdates == 0)
+        #expect(answer.ignored == [
+            IgnoredCount(reason: "bot_message", count: 2), IgnoredCount(reason: "unsupported_event", count: 1),
+            IgnoredCount(reason: "status_for_unknown_message", count: 1),
+        ])
+        #expect(answer.ignoredTotal == 4)
+        #expect(try await gateway.storedTexts == ["hello"])
+    }
+
+    @Test func aStatusReportOnOneOfOurRepliesIsCountedAndApplied() async throws {
+        let gateway = try await Gateway()
+        let core = gateway.core
+        gateway.chat.willReceive([message("1")])
+        let conversation = try await running([gateway.committer]) {
+            _ = try await gateway.pipeline.receive(adapter: "chat", request: hook)
+            let id = try #require(try await gateway.threads().first?.id)
+            let owner = try #require(try await core.conversation(id).owner)
+            let reply = try await core.desk.reply(to: id, body: "hi", inReplyTo: nil, via: nil, by: Viewer(agentID: owner, isSupervisor: false))
+            _ = try await core.store.completeDelivery(
+                message: reply.id, result: .delivered(DeliveryReceipt(externalID: "ext-1", state: .sent)), at: core.clock.now)
+            gateway.chat.willReceive([.deliveryStatus(DeliveryStatusUpdate(externalID: "ext-1", state: .read))])
+            let answer = try accepted(try await gateway.pipeline.receive(adapter: "chat", request: hook))
+            #expect(answer.statusUpdates == 1)
+            #expect(answer.stored.isEmpty && answer.ignored.isEmpty)
+            return id
+        }
+        let reply = try #require(try await core.conversation(conversation).messages.first { $0.direction == .outbound })
+        #expect(reply.delivery?.state == .delivered)
+    }
+
+    @Test func aNULCharacterRefusesTheWholeRequestWithA400() async throws {
+        let gateway = try await Gateway()
+        gateway.chat.willReceive([message("1"), message("2", text: "a\u{0}b")])
+        let error = await #expect(throws: InboundError.self) {
+            try await running([gateway.committer]) { try await gateway.pipeline.receive(adapter: "chat", request: hook) }
+        }
+        #expect(error?.status == 400)
+        #expect(error?.reason.contains("NUL") == true)
+        #expect(try await gateway.threads().isEmpty, "nothing of the request is stored")
+    }
+
+    @Test func anImplausibleSendingTimeRefusesTheRequestWithA400() async throws {
+        let gateway = try await Gateway()
+        gateway.chat.willReceive([message("1", sentAt: Plans.now.addingTimeInterval(3 * 86_400))])
+        let error = await #expect(throws: InboundError.self) {
+            try await running([gateway.committer]) { try await gateway.pipeline.receive(adapter: "chat", request: hook) }
+        }
+        #expect(error?.status == 400)
+        #expect(error?.reason.contains("not a time a message was sent") == true)
+        #expect(try await gateway.threads().isEmpty)
+    }
+
+    @Test func aBackgroundAdaptersUnstorableEventIsLeftOutAndTheRestStored() async throws {
+        let gateway = try await Gateway()
+        let acknowledgements = try await running([gateway.committer]) {
+            try await gateway.pipeline.store([message("1"), message("2", text: "a\u{0}b"), message("3", from: "bob")], adapter: "chat")
+        }
+        #expect(acknowledgements.count == 3)
+        #expect(acknowledgements[1] == .ignored)
+        #expect(acknowledgements.filter { if case .stored = $0 { true } else { false } }.count == 2)
+        #expect(try await gateway.storedTexts == ["hello", "hello"])
+    }
+
+    @Test func anUnknownAdapterIsNotFound() async throws {
+        let gateway = try await Gateway()
+        let error = await #expect(throws: ServiceError.self) { try await gateway.pipeline.receive(adapter: "fax", request: hook) }
+        #expect(error?.status == 404)
+    }
+}

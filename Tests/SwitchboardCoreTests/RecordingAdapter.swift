@@ -1,0 +1,41 @@
+import Foundation
+import Synchronization
+import SwitchboardAdapterAPI
+
+/// A channel inside the test: it hands the pipeline the events the test gives it, records every
+/// reply it is asked to deliver, and answers each delivery as scripted (delivered when the script
+/// is empty). A real adapter as far as the core can tell.
+final class RecordingAdapter: ChannelAdapter, Sendable {
+    let id: String
+    let capabilities: AdapterCapabilities
+    let identityChannel: String?
+    private let inbound = Mutex<[InboundEvent]>([])
+    private let script = Mutex<[DeliveryFailure?]>([])
+    private let sent = Mutex<[OutboundMessage]>([])
+
+    init(_ id: String, capabilities: AdapterCapabilities = AdapterCapabilities(), identityChannel: String? = nil) {
+        self.id = id
+        self.capabilities = capabilities
+        self.identityChannel = identityChannel
+    }
+
+    /// What the next request to the hook decodes to.
+    func willReceive(_ events: [InboundEvent]) { inbound.withLock { $0 = events } }
+
+    /// How the next deliveries end, in order: a failure, or nil for delivered.
+    func willAnswer(_ outcomes: [DeliveryFailure?]) { script.withLock { $0 += outcomes } }
+
+    /// Every delivery attempted, in order.
+    var deliveries: [OutboundMessage] { sent.withLock { $0 } }
+
+    func receive(_ request: InboundRequest) async throws -> InboundResult {
+        .events(inbound.withLock { $0 })
+    }
+
+    func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
+        sent.withLock { $0.append(message) }
+        let failure = script.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+        if let failure { throw failure }
+        return DeliveryReceipt(externalID: "\(id)-out-\(message.id)", state: .delivered)
+    }
+}

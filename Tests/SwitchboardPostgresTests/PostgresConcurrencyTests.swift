@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import SwitchboardAdapterAPI
+import SwitchboardCore
+import SwitchboardStoreTestSupport
+import SwitchboardPostgres
+import SwitchboardTestSupport
+import Testing
+
+/// What only several gateways on one PostgreSQL can do at once, and how the engine fails when the
+/// database is gone. Its behaviour as a store is the conformance suite's (`PostgresConformanceTests`).
+@Suite struct PostgresConcurrencyTests {
+    @Test(.integration) func twoClaimersNeverTakeTheSameDelivery() async throws {
+        let t = try await StoreUnderTest.make(.postgres)
+        let store = t.store
+        let now = Date()
+        let first = try await store.ingest((1...40).map { inbound("m\($0)", from: "c\($0)@x", at: now) }, policy: TestAgents.policy)
+        for outcome in first {
+            let route = try #require(try await store.replyRoute(conversation: outcome.conversationID!, inReplyTo: nil, via: nil, identityChannel: nil))
+            _ = try await store.appendReply(conversation: outcome.conversationID!, author: "ana", body: "hi", route: route, at: now)
+        }
+        // Two gateways claiming in small batches at the same time.
+        let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for gateway in ["g1", "g2"] {
+                group.addTask {
+                    var mine: [Int64] = []
+                    while true {
+                        let batch = try await store.claimDeliveries(now: now, limit: 3, claimer: gateway, leaseUntil: now.addingTimeInterval(60))
+                        if batch.isEmpty { return mine }
+                        mine += batch.map(\.messageID)
+                    }
+                }
+            }
+            var all: [[Int64]] = []
+            for try await ids in group { all.append(ids) }
+            return all
+        }
+        let all = claims.flatMap { $0 }
+        #expect(all.count == 40)
+        #expect(Set(all).count == 40, "no delivery claimed twice")
+        await t.cleanup()
+    }
+
+    @Test(.integration) func concurrentFirstMessagesOfOneNewCustomerMakeOneCustomerAndOneConversation() async throws {
+        let t = try await StoreUnderTest.make(.postgres)
+        let store = t.store
+        // Four concurrent ingests (each its own pooled connection and transaction), 8 rounds.
+        for round in 0..<8 {
+            let outcomes = try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
+                for gateway in 0..<4 {
+                    group.addTask {
+                        try await store.ingest([inbound("r\(round)-g\(gateway)", from: "new\(round)@x")], policy: TestAgents.policy)[0]
+                    }
+                }
+                var all: [IngestOutcome] = []
+                for try await outcome in group { all.append(outcome) }
+                return all
+            }
+            #expect(outcomes.allSatisfy { $0.kind == .stored })
+            #expect(Set(outcomes.compactMap(\.customerID)).count == 1)
+            #expect(Set(outcomes.compactMap(\.conversationID)).count == 1)
+            #expect(Set(outcomes.compactMap(\.owner)).count == 1)
+        }
+        // The same platform retry on several gateways at once is stored once.
+        let retries = try await withThrowingTaskGroup(of: IngestOutcome.Kind.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await store.ingest([inbound("same", from: "twice@x")], policy: TestAgents.policy)[0].kind }
+            }
+            var kinds: [IngestOutcome.Kind] = []
+            for try await kind in group { kinds.append(kind) }
+            return kinds
+        }
+        #expect(retries.filter { $0 == .stored }.count == 1)
+        #expect(retries.filter { $0 == .duplicate }.count == 3)
+        await t.cleanup()
+    }
+
+    @Test(.integration) func migrationsAreRecordedAndTwoGatewaysPreparingAtOnceDoNotRace() async throws {
+        let database = try await PostgresTestServer.shared.createDatabase()
+        let a = try await PostgresTestServer.shared.store(database: database)
+        let b = try await PostgresTestServer.shared.store(database: database)
+        async let one: Void = a.prepare(agents: TestAgents.all)
+        async let two: Void = b.prepare(agents: TestAgents.all)
+        _ = try await (one, two)
+        #expect(try await a.appliedMigrations() == ["001-initial", "002-attachment-contents", "003-gateway-secrets", "004-console-session-token-fingerprint"])
+        try await a.checkHealth()
+        try await a.close()
+        try await b.close()
+        try await PostgresTestServer.shared.dropDatabase(database)
+    }
+
+    @Test func anUnreachableDatabaseIsUnavailableNotAnInternalError() async throws {
+        // A port nothing listens on.
+        var quiet = Logger(label: "test.unreachable")
+        quiet.logLevel = .critical
+        let store = try PostgresStore(url: "postgres://nobody@127.0.0.1:1/none", pool: 2, logger: quiet)
+        let started = ContinuousClock.now
+        do {
+            _ = try await store.ingest([inbound("1", from: "a@x")], policy: TestAgents.policy)
+            Issue.record("ingest should have failed")
+        } catch let error as StoreError {
+            guard case .unavailable = error else { Issue.record("expected unavailable, got \(error)"); return }
+            #expect(ServiceError(error).status == 503)
+        }
+        await #expect(throws: (any Error).self) { try await store.checkHealth() }
+        // Two calls with a 5 s acquire deadline each; postgres-nio's own would wait about 60 s per call.
+        // Generous, so a loaded CI machine cannot fail it, yet far below what a hang would take.
+        #expect(ContinuousClock.now - started < .seconds(60), "503 within the acquire deadline, not after the pool gives up")
+        try await store.close()
+    }
+}
