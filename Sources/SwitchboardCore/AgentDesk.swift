@@ -131,6 +131,12 @@ public struct AgentDesk: Sendable {
         let access = try await authorize(conversationID, viewer)
         let text = body.trimmed
         guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
+        // A saved reply's missing value never reaches the customer, blank or raw.
+        let gaps = CannedResponseRenderer.gaps(in: text)
+        guard gaps.isEmpty else {
+            throw ServiceError.unprocessable(
+                "unfilled_placeholder", "fill in what the saved reply could not: \(gaps.map { "⟦\($0)⟧" }.joined(separator: ", "))")
+        }
         if let via, adapters[via] == nil { throw ServiceError.unprocessable("unknown_adapter", "there is no adapter '\(via)'") }
         let identityChannel = via.flatMap { adapters[$0]?.identityChannel }
         guard let route = try await store.replyRoute(conversation: conversationID, inReplyTo: inReplyTo, via: via, identityChannel: identityChannel) else {

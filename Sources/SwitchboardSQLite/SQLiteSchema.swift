@@ -241,6 +241,8 @@ enum SQLiteSchema {
                 DELETE FROM console_sessions;
                 """)
         }
+        SQLiteSearchSchema.register(&migrator)
+        SQLiteStore.registerCannedResponses(&migrator)
         return migrator
     }
 }

@@ -53,5 +53,6 @@ export const api = {
   // keepalive: a `left` sent while the page unloads still arrives.
   presence: (id, state, keepalive = false) =>
     request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/presence`, { state }, { keepalive }),
+  search: (params) => request('GET', `/api/v1/search?${params}`),
   retry: (message) => request('POST', `/api/v1/messages/${encodeURIComponent(message)}/retry`),
 };

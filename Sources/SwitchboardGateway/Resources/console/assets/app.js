@@ -14,6 +14,7 @@ const STATUSES = ['available', 'away', 'offline'];
 
 const state = {
   me: null, status: null, view: null, stream: null, retryTimer: null, refreshTimer: null, pendingRefresh: null, marks: null,
+  searchTimer: null,
   // What the inbox told us of each conversation: whose it is and the customer's name (notifications).
   known: new Map(),
 };
@@ -110,12 +111,16 @@ function renderHeader() {
   const search = document.getElementById('search');
   document.getElementById('search-label').textContent = t('searchLabel');
   search.placeholder = t('searchPlaceholder');
-  search.oninput = () => state.view?.inbox?.filter(search.value);
+  // A search as the agent types (after a pause); Enter searches at once and opens the first result.
+  search.oninput = () => {
+    clearTimeout(state.searchTimer);
+    state.searchTimer = setTimeout(() => state.view?.search?.(search.value), 250);
+  };
   search.onkeydown = (event) => {
     if (event.key !== 'Enter') return;
     event.preventDefault();
-    const first = state.view?.inbox?.visibleIds()[0];
-    if (first != null) { location.hash = `#/c/${first}`; state.view.inbox.rowLink(first)?.focus(); }
+    clearTimeout(state.searchTimer);
+    state.view?.searchAndOpen?.(search.value);
   };
 
   const statusGroup = clear(document.getElementById('my-status'));
@@ -192,14 +197,16 @@ function route() {
     state.view.load();
     return;
   }
-  const match = location.hash.match(/^#\/c\/(\d+)$/);
+  // #/c/ID opens a conversation; #/c/ID/m/MESSAGE opens it at a message (a search result).
+  const match = location.hash.match(/^#\/c\/(\d+)(?:\/m\/(\d+))?$/);
   if (!(state.view instanceof Workspace)) {
     state.view?.dispose?.();
     state.view = new Workspace(main, state.me, { marks: state.marks, onEntries: remember });
     state.view.load();
-    state.view.inbox.filter(document.getElementById('search').value);
+    const query = document.getElementById('search').value;
+    if (query.trim()) state.view.search(query);
   }
-  state.view.select(match ? Number(match[1]) : null);
+  state.view.select(match ? Number(match[1]) : null, match?.[2] ? Number(match[2]) : null);
 }
 
 window.addEventListener('hashchange', route);

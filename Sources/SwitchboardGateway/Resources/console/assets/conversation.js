@@ -6,7 +6,7 @@ import { t, dateTime, fromNow } from './i18n.js';
 import { PresenceAnnouncer } from './presence.js';
 
 export class ConversationView {
-  constructor(pane, cardPane, id, me, { marks, onSeen } = {}) {
+  constructor(pane, cardPane, id, me, { marks, onSeen, message = null } = {}) {
     this.pane = pane;
     this.cardPane = cardPane;
     this.id = id;
@@ -19,6 +19,8 @@ export class ConversationView {
     this.presence = null;
     this.disposed = false;
     this.wantFocus = null;
+    // The message a search result points at: shown marked, scrolled to and focused.
+    this.target = message;
     // Collision detection: the messages known when the agent began typing.
     this.typingFrom = null;
     this.header = el('div', { class: 'conv-header' });
@@ -54,6 +56,7 @@ export class ConversationView {
     this.presence = new PresenceAnnouncer(this.id, (viewers) => this.setViewers(viewers));
     this.presence.start();
     if (this.wantFocus) { this.focusField(this.wantFocus); return; }
+    if (this.target != null && this.focusMessage(this.target)) return;
     // On a phone the list that had the focus is gone: the conversation takes it.
     const active = document.activeElement;
     if (!active || active === document.body || !active.offsetParent) document.getElementById('conv-title')?.focus();
@@ -177,15 +180,30 @@ export class ConversationView {
       ...(d.tags?.length ? [el('p', { class: 'tags', id: 'conv-tags' }, `${t('tags')}: `, d.tags.map((tag) => el('span', { class: 'badge tag' }, tag)))] : []));
   }
 
+  /** Marks, scrolls to and focuses message `id` of the thread (a search result); false if absent. */
+  focusMessage(id) {
+    this.target = id;
+    const item = this.thread.querySelector(`li[data-id="${CSS.escape(String(id))}"]`);
+    if (!item) return false;
+    for (const other of this.thread.querySelectorAll('li.target')) { other.classList.remove('target'); other.removeAttribute('aria-current'); }
+    item.classList.add('target');
+    item.setAttribute('aria-current', 'true');
+    item.setAttribute('tabindex', '-1');
+    item.scrollIntoView({ block: 'center' });
+    item.focus({ preventScroll: true });
+    return true;
+  }
+
   renderThread(before) {
     const atBottom = this.thread.scrollHeight - this.thread.scrollTop - this.thread.clientHeight < 40;
     clear(this.thread);
     for (const m of this.detail.messages) {
       const item = messageItem(m, (id) => this.retry(id));
       if (before && !before.has(m.id)) item.classList.add('fresh');
+      if (m.id === this.target) { item.classList.add('target'); item.setAttribute('aria-current', 'true'); item.setAttribute('tabindex', '-1'); }
       this.thread.append(item);
     }
-    if (atBottom || !before) this.thread.scrollTop = this.thread.scrollHeight;
+    if ((atBottom || !before) && this.target == null) this.thread.scrollTop = this.thread.scrollHeight;
   }
 
   renderCard() {
