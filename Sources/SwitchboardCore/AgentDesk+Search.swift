@@ -28,10 +28,11 @@ extension AgentDesk {
 
         switch request.order {
         case .relevance:
-            if let cursor, case .ranked = cursor {} else if cursor != nil {
-                throw ServiceError.badRequest("'cursor' belongs to another order")
+            switch cursor {
+            case nil, .ranked?: break
+            default: throw ServiceError.badRequest("'cursor' belongs to another order")
             }
-            return try await rankedPage(base, typed: text, cursor: cursor, references: cursor == nil)
+            return try await rankedPage(base, typed: text, cursor: cursor)
         case .newest:
             if case .ranked? = cursor { throw ServiceError.badRequest("'cursor' belongs to another order") }
             return try await newestPage(base, typed: text, cursor: cursor)
@@ -75,12 +76,12 @@ extension AgentDesk {
         query.limit = room + 1
         let found = try await store.searchMessages(query)
         results += found.prefix(room).map { result($0, terms: base.terms) }
-        let next = found.count > room ? found.prefix(room).last.map { SearchCursor.messages(before: $0.pagingID) } : nil
+        let next: SearchCursor? = found.count > room ? found.prefix(room).last.map { SearchCursor.messages(before: $0.pagingID) } : nil
         return SearchPage(results: results, nextCursor: next?.text)
     }
 
     /// The most relevant of the most recent matches (``rankedWindow``), paged by position.
-    private func rankedPage(_ base: SearchQuery, typed: String, cursor: SearchCursor?, references: Bool) async throws -> SearchPage {
+    private func rankedPage(_ base: SearchQuery, typed: String, cursor: SearchCursor?) async throws -> SearchPage {
         var conversations = base, messages = base
         conversations.limit = Self.rankedWindow.conversations
         messages.limit = Self.rankedWindow.messages

@@ -64,6 +64,7 @@ public enum Gateway {
         PresenceRoute(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
         SearchRoute(desk: c.desk).add(to: api)
         CannedResponseRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
+        MentionRoute(desk: c.desk).add(to: api)
         EventStreamRoute(events: c.events, heartbeat: c.heartbeat).add(to: api)
         return routes
     }

@@ -200,6 +200,7 @@ enum PostgresSchema {
             """),
         PostgresSearchSchema.migration,
         PostgresStore.cannedResponsesMigration,
+        PostgresStore.mentionsMigration,
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

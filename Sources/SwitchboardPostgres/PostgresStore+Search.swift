@@ -97,7 +97,7 @@ extension PostgresStore {
         terms.map { term in "\"" + term.text.replacingOccurrences(of: "\"", with: " ") + "\"" }.joined(separator: " ")
     }
 
-    /// Status, tag and who may read it, on the conversation aliased `c`.
+    /// Status, tag and who may read it (theirs, or mentioned in it), on the conversation aliased `c`.
     static func conversationFilters(_ query: SearchQuery, alias c: String, binds: inout PostgresBindings) -> [String] {
         var conditions = ["\(c).status <> 'merged'"]
         if let status = query.status { binds.append(status.rawValue); conditions.append("\(c).status = $\(binds.count)") }
@@ -107,7 +107,11 @@ extension PostgresStore {
         }
         if !query.viewer.isSupervisor {
             binds.append(query.viewer.agentID)
-            conditions.append("(\(c).owner = $\(binds.count) OR \(c).assignee = $\(binds.count))")
+            let me = "$\(binds.count)"
+            conditions.append("""
+                (\(c).owner = \(me) OR \(c).assignee = \(me)
+                    OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = \(c).id AND g.agent_id = \(me)))
+                """)
         }
         return conditions
     }

@@ -243,6 +243,7 @@ enum SQLiteSchema {
         }
         SQLiteSearchSchema.register(&migrator)
         SQLiteStore.registerCannedResponses(&migrator)
+        SQLiteStore.registerMentions(&migrator)
         return migrator
     }
 }

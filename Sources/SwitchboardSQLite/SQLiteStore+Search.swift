@@ -105,7 +105,7 @@ extension SQLiteStore {
         terms.map { "\"" + $0.tokens.joined(separator: " ") + "\"" }.joined(separator: " AND ")
     }
 
-    /// Status, tag and who may read it, on the conversation aliased `c`.
+    /// Status, tag and who may read it (theirs, or mentioned in it), on the conversation aliased `c`.
     static func conversationFilters(_ query: SearchQuery, alias c: String) -> (conditions: [String], arguments: StatementArguments) {
         var conditions = ["\(c).status <> 'merged'"]
         var arguments: StatementArguments = []
@@ -115,8 +115,10 @@ extension SQLiteStore {
             arguments += [tag]
         }
         if !query.viewer.isSupervisor {
-            conditions.append("(\(c).owner = ? OR \(c).assignee = ?)")
-            arguments += [query.viewer.agentID, query.viewer.agentID]
+            conditions.append("""
+                (\(c).owner = ? OR \(c).assignee = ? OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = \(c).id AND g.agent_id = ?))
+                """)
+            arguments += [query.viewer.agentID, query.viewer.agentID, query.viewer.agentID]
         }
         return (conditions, arguments)
     }

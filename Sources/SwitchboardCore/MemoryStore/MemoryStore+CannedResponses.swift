@@ -42,7 +42,10 @@ extension MemoryStore {
     }
 
     public func countCannedResponseUse(_ id: Int64) async throws {
-        cannedTable.withLock { $0.rows[id]?.uses = ($0.rows[id]?.uses ?? 0) + 1 }
+        cannedTable.withLock { table in
+            let uses = table.rows[id]?.uses ?? 0
+            table.rows[id]?.uses = uses + 1
+        }
     }
 }
 

@@ -42,41 +42,41 @@ struct MemorySearchIndex {
 extension MemoryStore {
     public func searchMessages(_ query: SearchQuery) async throws -> [SearchHit] {
         tables.withLock { t in
-            t.search.candidates(query.terms).sorted(by: >).lazy
-                .filter { id in query.before.map { id < $0 } ?? true }
-                .compactMap { id -> SearchHit? in
-                    guard let row = t.messages[id], let c = t.conversations[row.record.conversationID],
-                        Self.passes(t, c, query), query.adapter.map({ $0 == row.record.adapter }) ?? true,
-                        query.since.map({ row.record.createdAt >= $0 }) ?? true, query.until.map({ row.record.createdAt < $0 }) ?? true
-                    else { return nil }
-                    return SearchHit(
-                        kind: .message, conversation: c.id, message: id, customer: CustomerRef(id: c.customerID, name: t.customers[c.customerID]?.name),
-                        createdAt: row.record.createdAt, status: c.status, body: row.record.body, direction: row.record.direction,
-                        adapter: row.record.adapter, subject: row.record.metadata?["subject"])
-                }
-                .prefix(query.limit).map { $0 }
+            var hits: [SearchHit] = []
+            for id in t.search.candidates(query.terms).sorted(by: >) where hits.count < query.limit {
+                if let before = query.before, id >= before { continue }
+                guard let row = t.messages[id], let c = t.conversations[row.record.conversationID],
+                    Self.passes(t, c, query), query.adapter.map({ $0 == row.record.adapter }) ?? true,
+                    query.since.map({ row.record.createdAt >= $0 }) ?? true, query.until.map({ row.record.createdAt < $0 }) ?? true
+                else { continue }
+                hits.append(SearchHit(
+                    kind: .message, conversation: c.id, message: id, customer: CustomerRef(id: c.customerID, name: t.customers[c.customerID]?.name),
+                    createdAt: row.record.createdAt, status: c.status, body: row.record.body, direction: row.record.direction,
+                    adapter: row.record.adapter, subject: row.record.metadata?["subject"]))
+            }
+            return hits
         }
     }
 
     public func searchConversations(_ query: SearchQuery) async throws -> [SearchHit] {
         tables.withLock { t in
-            t.conversations.keys.sorted(by: >).lazy
-                .filter { id in query.before.map { id < $0 } ?? true }
-                .compactMap { id -> SearchHit? in
-                    guard let c = t.conversations[id], !t.search.forgotten.contains(id), Self.passes(t, c, query) else { return nil }
-                    let identities = Self.identities(t, of: c.customerID)
-                    if let adapter = query.adapter, !identities.contains(where: { $0.adapter == adapter }) { return nil }
-                    if let since = query.since, c.lastMessageAt < since { return nil }
-                    if let until = query.until, c.createdAt >= until { return nil }
-                    let name = t.customers[c.customerID]?.name
-                    let tags = (t.tags[id] ?? []).sorted()
-                    let card = ([name ?? ""] + identities.map(\.address) + tags).flatMap(SearchText.tokens)
-                    guard query.terms.allSatisfy({ $0.isFound(in: card) }) else { return nil }
-                    return SearchHit(
-                        kind: .conversation, conversation: id, customer: CustomerRef(id: c.customerID, name: name), createdAt: c.lastMessageAt,
-                        status: c.status, addresses: identities.map(\.address), tags: tags)
-                }
-                .prefix(query.limit).map { $0 }
+            var hits: [SearchHit] = []
+            for id in t.conversations.keys.sorted(by: >) where hits.count < query.limit {
+                if let before = query.before, id >= before { continue }
+                guard let c = t.conversations[id], !t.search.forgotten.contains(id), Self.passes(t, c, query) else { continue }
+                let identities = Self.identities(t, of: c.customerID)
+                if let adapter = query.adapter, !identities.contains(where: { $0.adapter == adapter }) { continue }
+                if let since = query.since, c.lastMessageAt < since { continue }
+                if let until = query.until, c.createdAt >= until { continue }
+                let name = t.customers[c.customerID]?.name
+                let tags = (t.tags[id] ?? []).sorted()
+                let card = ([name ?? ""] + identities.map(\.address) + tags).flatMap(SearchText.tokens)
+                guard query.terms.allSatisfy({ $0.isFound(in: card) }) else { continue }
+                hits.append(SearchHit(
+                    kind: .conversation, conversation: id, customer: CustomerRef(id: c.customerID, name: name), createdAt: c.lastMessageAt,
+                    status: c.status, addresses: identities.map(\.address), tags: tags))
+            }
+            return hits
         }
     }
 
@@ -95,10 +95,11 @@ extension MemoryStore {
         for id in t.thread[conversation] ?? [] { t.search.remove(id) }
     }
 
-    /// Status, tag and who may read it: what every kind of hit is filtered by.
+    /// Status, tag and who may read it (theirs, or mentioned in it): what every kind of hit is filtered by.
     private static func passes(_ t: Tables, _ c: ConversationState, _ query: SearchQuery) -> Bool {
         guard c.status != .merged, query.status.map({ $0 == c.status }) ?? true else { return false }
         if let tag = query.tag, !(t.tags[c.id]?.contains(tag) ?? false) { return false }
         return query.viewer.canSee(owner: c.owner, assignee: c.assignee)
+            || t.mentionTable.grants.contains(ReadGrant(conversation: c.id, agent: query.viewer.agentID))
     }
 }

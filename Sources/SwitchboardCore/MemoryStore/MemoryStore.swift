@@ -85,6 +85,7 @@ public final class MemoryStore: Store {
         var contents: [String: Data] = [:]
         var key: [UInt8]?
         var search = MemorySearchIndex()
+        var mentionTable = MentionTable()
 
         mutating func id() -> Int64 {
             defer { nextID += 1 }

@@ -6,6 +6,7 @@ import { el, clear, announce, showError, clearError } from './dom.js';
 import { t, fromNow, setLang, langFor, rememberLang, browserLang, LANGUAGES, lang } from './i18n.js';
 import { Workspace } from './workspace.js';
 import { SuggestionsView } from './suggestions.js';
+import { MentionsView } from './mentions.js';
 import { ReadMarks } from './unread.js';
 import { installShortcuts, showShortcuts } from './keyboard.js';
 import * as notify from './notify.js';
@@ -105,7 +106,7 @@ function renderHeader() {
     showSignIn();
   };
   const nav = clear(document.getElementById('nav'));
-  nav.append(el('a', { href: '#/', id: 'nav-inbox' }, t('inbox')));
+  nav.append(el('a', { href: '#/', id: 'nav-inbox' }, t('inbox')), ' ', el('a', { href: '#/mentions', id: 'nav-mentions' }, t('mentions')));
   if (me.role === 'supervisor') nav.append(' ', el('a', { href: '#/suggestions', id: 'nav-suggestions' }, t('suggestions')));
 
   const search = document.getElementById('search');
@@ -198,6 +199,12 @@ function route() {
     return;
   }
   // #/c/ID opens a conversation; #/c/ID/m/MESSAGE opens it at a message (a search result).
+  if (location.hash === '#/mentions') {
+    state.view?.dispose?.();
+    state.view = new MentionsView(main, state.me);
+    state.view.load();
+    return;
+  }
   const match = location.hash.match(/^#\/c\/(\d+)(?:\/m\/(\d+))?$/);
   if (!(state.view instanceof Workspace)) {
     state.view?.dispose?.();
@@ -272,6 +279,16 @@ function openStream() {
       if (data) onEvent(type, data);
     });
   }
+  // A colleague mentioned me in a note: a desktop notification (the thread refreshes as usual).
+  stream.addEventListener('mention.created', (event) => {
+    const data = parse(event.data);
+    if (!data || data.agent !== state.me?.id) return;
+    announce(t('notifyMention', { a: data.author }));
+    if (!notify.looking(data.conversation_id)) {
+      notify.show(t('notifyMention', { a: data.author }), data.note, { tag: `sb-mention-${data.id}`, conversation: data.conversation_id });
+    }
+    if (state.view instanceof MentionsView) state.view.load();
+  });
   // Presence changes only the "who else is here" line: no refetch.
   stream.addEventListener('presence.updated', (event) => {
     const data = parse(event.data);

@@ -92,6 +92,17 @@ const en = {
   searchNothing: 'Nothing found for “{q}”.',
   searchMore: 'More results',
   matched_customer: 'Customer', matched_reference: 'Reference',
+  savedReplies: 'Saved replies',
+  savedRepliesButton: 'Saved replies (/)',
+  savedRepliesNone: 'No saved reply matches.',
+  savedReplyInserted: 'Saved reply “{s}” inserted: check it before sending.',
+  savedReplyMissing: 'Fill in before sending: {f}',
+  savedReplyFillIn: 'This reply still has gaps of a saved reply: {f}. Fill them in before sending.',
+  scopeEveryone: 'everyone', scopeTeam: 'team ',
+  replyHint: 'Type / and a shortcut to insert a saved reply.',
+  noteHint: 'Type @ and an agent id (e.g. @luis) to ask a colleague: they are told and may read this conversation.',
+  mentions: 'Mentions', noMentions: 'Nobody has mentioned you yet.', mentionBy: '{a} mentioned you · {n}',
+  notifyMention: '{a} mentioned you in a note',
   searchNoMatch: 'No conversation matches “{q}”.',
   myStatus: 'My status',
   status_available: 'Available', status_away: 'Away', status_offline: 'Offline',
@@ -116,7 +127,6 @@ const en = {
   collision: '{n} replied after you began typing: “{b}”',
   collisionSendAnyway: 'Send anyway',
   collisionHint: 'Read their reply first; press Send anyway if yours is still needed.',
-  savedRepliesSoon: 'Saved replies are coming here.',
 };
 
 const es = {
@@ -210,6 +220,17 @@ const es = {
   searchNothing: 'No se encontró nada para «{q}».',
   searchMore: 'Más resultados',
   matched_customer: 'Cliente', matched_reference: 'Referencia',
+  savedReplies: 'Respuestas guardadas',
+  savedRepliesButton: 'Respuestas guardadas (/)',
+  savedRepliesNone: 'Ninguna respuesta guardada coincide.',
+  savedReplyInserted: 'Respuesta guardada «{s}» insertada: revísala antes de enviar.',
+  savedReplyMissing: 'Completa antes de enviar: {f}',
+  savedReplyFillIn: 'A esta respuesta le faltan datos de una respuesta guardada: {f}. Complétalos antes de enviar.',
+  scopeEveryone: 'todos', scopeTeam: 'equipo ',
+  replyHint: 'Escribe / y un atajo para insertar una respuesta guardada.',
+  noteHint: 'Escribe @ y el id de un agente (p. ej. @luis) para pedir ayuda: se le avisa y puede leer esta conversación.',
+  mentions: 'Menciones', noMentions: 'Nadie te ha mencionado todavía.', mentionBy: '{a} te mencionó · {n}',
+  notifyMention: '{a} te mencionó en una nota',
   searchNoMatch: 'Ninguna conversación coincide con «{q}».',
   myStatus: 'Mi estado',
   status_available: 'Disponible', status_away: 'Ausente', status_offline: 'Desconectado',
@@ -234,7 +255,6 @@ const es = {
   collision: '{n} respondió después de que empezaras a escribir: «{b}»',
   collisionSendAnyway: 'Enviar de todos modos',
   collisionHint: 'Lee primero su respuesta; pulsa Enviar de todos modos si la tuya sigue haciendo falta.',
-  savedRepliesSoon: 'Aquí llegarán las respuestas guardadas.',
 };
 
 const dictionaries = { en, es };
