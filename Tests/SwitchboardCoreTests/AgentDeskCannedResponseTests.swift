@@ -61,8 +61,8 @@ import Testing
         let private_ = try await desk.createCannedResponse(draft("mine"), by: luis)
         #expect(await refused { try await desk.renderCannedResponse(private_.id, conversation: id, by: ana) }?.status == 404)
         // A reply still holding a gap is refused: nothing goes out blank or raw.
-        let refusal = await refused { try await desk.reply(to: id, body: rendered.text, inReplyTo: nil, via: nil, by: ana) }
+        let refusal = await refused { try await desk.reply(to: id, body: rendered.text, inReplyTo: nil, via: nil, by: Viewer(ana)) }
         #expect(refusal?.status == 422 && refusal?.code == "unfilled_placeholder")
-        #expect(try await desk.reply(to: id, body: "Hi Olga, it shipped", inReplyTo: nil, via: nil, by: ana).direction == .outbound)
+        #expect(try await desk.reply(to: id, body: "Hi Olga, it shipped", inReplyTo: nil, via: nil, by: Viewer(ana)).direction == .outbound)
     }
 }
