@@ -122,7 +122,7 @@ extension PostgresStore: TransferStore {
         let names = try await db.values("""
             SELECT table_name::text FROM information_schema.tables
             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'
-                AND left(table_name::text, \(derived.count)) <> \(derived)
+                AND NOT starts_with(table_name::text, \(derived))
             ORDER BY table_name
             """, as: String.self)
         var columns: [String: [TransferColumn]] = [:]
