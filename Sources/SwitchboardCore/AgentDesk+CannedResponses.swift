@@ -52,10 +52,15 @@ extension AgentDesk {
     private func saveCannedResponse(id: Int64?, _ draft: CannedResponseDraft, by agent: Agent) async throws -> CannedResponse {
         let clean = try CannedResponsePlanner.validate(draft, knownTeams: Set(directory.agents.flatMap(\.teams)))
         let viewer = Viewer(agent), audience = CannedResponseAudience(agent), at = now()
-        return try await store.saveCannedResponse(
-            id: id, shortcut: clean.shortcut, scope: clean.scope, owner: clean.scope == .personal ? agent.id : nil
-        ) { existing, clash in
-            try CannedResponsePlanner.save(clean, by: viewer, audience: audience, existing: existing, clash: clash, at: at)
+        do {
+            return try await store.saveCannedResponse(
+                id: id, shortcut: clean.shortcut, scope: clean.scope, owner: clean.scope == .personal ? agent.id : nil
+            ) { existing, clash in
+                try CannedResponsePlanner.save(clean, by: viewer, audience: audience, existing: existing, clash: clash, at: at)
+            }
+        } catch let error as StoreError {
+            // `id` names no saved reply: a 404 like any other.
+            throw ServiceError(error)
         }
     }
 }
