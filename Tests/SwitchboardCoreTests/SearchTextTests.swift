@@ -23,6 +23,8 @@ import Testing
         #expect(SearchText.wordMatches("orders", "order"))
         #expect(SearchText.wordMatches("camiones", "camion"))
         #expect(!SearchText.wordMatches("camino", "camion"))
+        #expect(SearchText.wordMatches("llegaron", "llego"), "a Spanish verb's endings, as the stemmer reads them")
+        #expect(!SearchText.wordMatches("llegaron", "llenos"))
         #expect(!SearchText.wordMatches("is", "i"), "short words match only exactly")
     }
 

@@ -37,13 +37,15 @@ public enum SearchText {
     }
 
     /// Whether a word of a document answers a word of a query. The SQL engines stem (`orders`
-    /// finds `order`, `camiones` finds `camión`), so a shared beginning of four letters or more that
-    /// covers all but the ending counts too: highlighting and relevance see what the engine found.
+    /// finds `order`, `camiones` finds `camión`, `llegó` finds `llegaron`), so a shared beginning of
+    /// four letters or more counts too when it leaves the shorter word at most one letter of ending
+    /// and the longer at most four: highlighting and relevance see what the engine found.
     public static func wordMatches(_ document: String, _ query: String) -> Bool {
         if document == query { return true }
         let (short, long) = document.count <= query.count ? (document, query) : (query, document)
-        guard short.count >= 4, long.hasPrefix(short) else { return false }
-        return long.count - short.count <= 3
+        guard short.count >= 4 else { return false }
+        let shared = zip(short, long).prefix { $0 == $1 }.count
+        return shared >= 4 && shared >= short.count - 1 && long.count - shared <= 4
     }
 }
 
