@@ -86,15 +86,20 @@ extension AgentDesk {
         conversations.limit = Self.rankedWindow.conversations
         messages.limit = Self.rankedWindow.messages
         let hits = try await store.searchConversations(conversations) + store.searchMessages(messages)
-        var results = SearchRanking.ranked(hits, terms: base.terms, typed: typed, now: now()).map { result($0, terms: base.terms) }
-        if let referenced = try await referencedConversation(typed, viewer: base.viewer, query: base) {
-            results.removeAll { $0.conversation == referenced.conversation && $0.message == nil }
-            results.insert(referenced, at: 0)
-        }
+        var ranked = SearchRanking.ranked(hits, terms: base.terms, typed: typed, now: now())
+        let referenced = try await referencedConversation(typed, viewer: base.viewer, query: base)
+        if let referenced { ranked.removeAll { $0.kind == .conversation && $0.conversation == referenced.conversation } }
+        // The referenced conversation leads; snippets are made for this page's hits only.
+        let lead = referenced == nil ? 0 : 1
+        let total = ranked.count + lead
         let offset: Int = if case .ranked(let offset)? = cursor { offset } else { 0 }
-        let page = Array(results.dropFirst(offset).prefix(base.limit))
-        let end = offset + page.count
-        return SearchPage(results: page, nextCursor: end < results.count ? SearchCursor.ranked(offset: end).text : nil)
+        var page: [SearchResult] = []
+        var index = offset
+        while page.count < base.limit, index < total {
+            if let referenced, index == 0 { page.append(referenced) } else { page.append(result(ranked[index - lead], terms: base.terms)) }
+            index += 1
+        }
+        return SearchPage(results: page, nextCursor: index < total ? SearchCursor.ranked(offset: index).text : nil)
     }
 
     /// A reference in the query (`SB-000123-K7QMX`, with a right check part) names its

@@ -47,6 +47,12 @@ import Testing
         #expect(page.results.first?.conversation == stored.conversation.id)
         #expect(page.results.first?.customer.name == "Rita")
         // A wrong check part is no reference.
+        // By relevance too: the reference leads the first page, then the rest by position, each once.
+        try await core.receive("r2", from: "rita", text: "about \(ref) again")
+        let lead = try await core.desk.search(SearchRequest(text: ref, limit: 1, order: .relevance), for: ana)
+        #expect(lead.results.map(\.matched) == [.reference] && lead.nextCursor == "r1")
+        let rest = try await core.desk.search(SearchRequest(text: ref, limit: 5, cursor: lead.nextCursor, order: .relevance), for: ana)
+        #expect(rest.results.allSatisfy { $0.matched == .message } && !rest.results.isEmpty && rest.nextCursor == nil)
         let wrong = String(ref.dropLast()) + (ref.hasSuffix("A") ? "B" : "A")
         #expect(try await core.desk.search(SearchRequest(text: wrong), for: ana).results.allSatisfy { $0.matched != .reference })
     }
