@@ -24,9 +24,13 @@ public enum DomainEvent: Sendable, Equatable {
     case conversationRefresh(conversation: Int64, type: String)
     /// An agent began viewing or typing in a conversation, or left it (see ``ConversationPresence``).
     case presenceUpdated(PresencePayload)
+    /// An agent was mentioned in an internal note (`@luis`), and may now read that conversation.
+    case mentionCreated(Mention)
 
     /// The wire name of ``presenceUpdated(_:)``, which gateways keep state of when another sends it.
     public static let presenceUpdatedName = "presence.updated"
+    /// The wire name of ``mentionCreated(_:)``, from which gateways learn who may read what.
+    public static let mentionCreatedName = "mention.created"
 
     /// The wire name.
     public var name: String {
@@ -43,6 +47,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .slaBreached: "sla.breached"
         case .conversationRefresh: "conversation.refresh"
         case .presenceUpdated: Self.presenceUpdatedName
+        case .mentionCreated: Self.mentionCreatedName
         }
     }
 
@@ -56,16 +61,20 @@ public enum DomainEvent: Sendable, Equatable {
         case .slaWarning(let p), .slaBreached(let p): JSONCoding.encode(p)
         case .conversationRefresh(let id, let type): JSONCoding.encode(["conversation_id": JSONValue.integer(id), "type": .string(type)])
         case .presenceUpdated(let p): JSONCoding.encode(p)
+        case .mentionCreated(let m): JSONCoding.encode(m)
         }
     }
 
     /// The event another gateway sent, decoded again; only for the kinds a gateway keeps state of
-    /// (presence). Nil for any other kind, or a payload that does not decode.
+    /// (presence, the read grants of mentions). Nil for any other kind, or a payload that does not decode.
     public init?(remote type: String, data: [UInt8]) {
         switch type {
         case Self.presenceUpdatedName:
             guard let payload = try? JSONCoding.decode(PresencePayload.self, from: data) else { return nil }
             self = .presenceUpdated(payload)
+        case Self.mentionCreatedName:
+            guard let payload = try? JSONCoding.decode(Mention.self, from: data) else { return nil }
+            self = .mentionCreated(payload)
         default:
             return nil
         }

@@ -62,6 +62,9 @@ public enum Gateway {
         ConsoleInboxRoute(desk: c.desk).add(to: api)
         AgentAPIRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
         PresenceRoute(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
+        SearchRoute(desk: c.desk).add(to: api)
+        CannedResponseRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
+        MentionRoute(desk: c.desk).add(to: api)
         EventStreamRoute(events: c.events, heartbeat: c.heartbeat).add(to: api)
         return routes
     }

@@ -198,7 +198,36 @@ enum PostgresSchema {
             ALTER TABLE console_sessions ADD COLUMN token_fingerprint bytea;
             DELETE FROM console_sessions
             """),
+        PostgresSearchSchema.migration,
+        PostgresStore.cannedResponsesMigration,
+        PostgresStore.mentionsMigration,
     ]
+
+    /// The statements of a migration: split at semicolons, except inside a dollar-quoted body
+    /// (`$$ … $$`, a function's), whose semicolons belong to it.
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var quoted = false
+        var rest = Substring(sql)
+        while let c = rest.first {
+            if rest.hasPrefix("$$") {
+                quoted.toggle()
+                current += "$$"
+                rest = rest.dropFirst(2)
+                continue
+            }
+            rest = rest.dropFirst()
+            if c == ";" && !quoted {
+                statements.append(current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        statements.append(current)
+        return statements.filter { !$0.allSatisfy(\.isWhitespace) }
+    }
 
     /// Applies what is missing; the caller holds the migration lock inside its transaction.
     static func migrate(_ db: PGSession) async throws {
@@ -207,9 +236,9 @@ enum PostgresSchema {
             """)
         let applied = Set(try await db.values("SELECT version FROM schema_migrations", as: String.self))
         for migration in migrations where !applied.contains(migration.version) {
-            // The extended protocol takes one statement at a time; none of ours contains a semicolon.
-            for statement in migration.sql.split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
-                try await db.execute(PostgresQuery(unsafeSQL: String(statement)))
+            // The extended protocol takes one statement at a time.
+            for statement in statements(migration.sql) {
+                try await db.execute(PostgresQuery(unsafeSQL: statement))
             }
             try await db.execute("INSERT INTO schema_migrations (version) VALUES (\(migration.version))")
         }

@@ -241,6 +241,9 @@ enum SQLiteSchema {
                 DELETE FROM console_sessions;
                 """)
         }
+        SQLiteSearchSchema.register(&migrator)
+        SQLiteStore.registerCannedResponses(&migrator)
+        SQLiteStore.registerMentions(&migrator)
         return migrator
     }
 }

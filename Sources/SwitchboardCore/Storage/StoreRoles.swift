@@ -128,4 +128,4 @@ public protocol StorageEngine: Sendable {
 /// deployment between SQL engines (``TransferStore``) is a capability of the SQL engines only,
 /// passed where the tools are composed.
 public typealias Store = AgentStore & InboundStore & ConversationStore & PromiseStore & CustomerStore & OutboxStore & ReportStore
-    & AttachmentStore & InboxPreviewStore & SessionStore & StorageEngine
+    & AttachmentStore & InboxPreviewStore & SessionStore & SearchStore & CannedResponseStore & MentionStore & StorageEngine
