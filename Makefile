@@ -11,7 +11,7 @@ PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator aiosmtp
 CONFIG ?= Config/switchboard.yaml
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps test-deps build release run test test-swift test-e2e bench clean
+.PHONY: deps test-deps build release run test test-swift test-e2e test-fuzz fuzz bench clean
 
 deps:
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
@@ -49,9 +49,21 @@ test: test-deps build
 	swift test --skip-build
 	SWITCHBOARD_INTEGRATION=1 swift test --skip-build --filter '$(INTEGRATION_TARGETS)'
 	SWITCHBOARD_BIN=$(CURDIR)/.build/debug/switchboard python3 -m pytest -q e2e
+	$(MAKE) test-fuzz
+
+# libFuzzer targets for every decoder of outside bytes (Fuzz/, README "Fuzzing"), built into
+# .build-fuzz: `make fuzz` runs each for FUZZ_SECONDS, `make test` for FUZZ_CI_SECONDS.
+FUZZ_SECONDS ?= 300
+FUZZ_CI_SECONDS ?= 15
+
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh
+
+test-fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_CI_SECONDS) Fuzz/run.sh
 
 bench: release
 	scripts/bench.sh
 
 clean:
-	rm -rf .build data
+	rm -rf .build .build-fuzz data

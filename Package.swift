@@ -231,6 +231,8 @@ let package = Package(
         .testTarget(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardStoreTestSupport", "SwitchboardCore", "SwitchboardConfig", "WebhookAdapter"],
+            // Inputs that crashed a decoder, read from the source tree (Fuzz/ seeds from them too).
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -255,11 +257,13 @@ let package = Package(
         .testTarget(
             name: "SocialAdapterTests",
             dependencies: ["SwitchboardTestSupport", "MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "SwitchboardAdapterAPI", "SwitchboardTransport"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ExternalAdapterTests",
             dependencies: ["ExternalAdapter", "SwitchboardAdapterAPI"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -285,3 +289,42 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets for every decoder of untrusted bytes (Fuzz/, `make fuzz`). Declared only when
+// SWITCHBOARD_FUZZ=1, so the normal build and `swift test` never see them; Fuzz/run.sh builds them
+// into .build-fuzz with `-sanitize=fuzzer,address` (Swift code only: the C dependencies stay as they are).
+if Context.environment["SWITCHBOARD_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzEmail", ["EmailAdapter"]),
+        ("FuzzWebhook", ["WebhookAdapter"]),
+        ("FuzzMeta", ["MetaAdapter"]),
+        ("FuzzTelegram", ["TelegramAdapter"]),
+        ("FuzzX", ["XAdapter"]),
+        ("FuzzTwilio", ["TwilioAdapter", "PhoneLogAdapter"]),
+        ("FuzzPhoneLog", ["PhoneLogAdapter"]),
+        ("FuzzExternal", ["ExternalAdapter"]),
+        ("FuzzPlatformAnswers", ["MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "WebhookAdapter", "PhoneLogAdapter"]),
+        ("FuzzConfig", [
+            "WebhookAdapter", "MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "ExternalAdapter",
+            "EmailAdapter", "PhoneLogAdapter", "HTTPContextProvider",
+        ]),
+    ]
+    package.targets += [
+        // libFuzzer's driver entry point, linked in by -sanitize=fuzzer.
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(
+            name: "SwitchboardFuzzSupport",
+            dependencies: ["CLibFuzzer", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardConfig", .product(name: "Logging", package: "swift-log")],
+            path: "Fuzz/Support",
+            swiftSettings: swiftSettings
+        ),
+    ]
+    package.targets += fuzzTargets.map { target in
+        .executableTarget(
+            name: target.name,
+            dependencies: ["SwitchboardFuzzSupport", "SwitchboardAdapterAPI"] + target.dependencies,
+            path: "Fuzz/Targets/\(target.name)",
+            swiftSettings: swiftSettings
+        )
+    }
+}

@@ -161,7 +161,7 @@ def test_keyboard_only_triage_of_three_conversations(gateway, receiver, shop, br
     press(browser, "k")
     opened(order[1])
 
-    # ? lists the shortcuts (Esc closes); / filters the inbox, Enter opens the match.
+    # ? lists the shortcuts (Esc closes); / searches, Enter opens the first result.
     press(browser, "?")
     dialog = wait(browser, lambda d: displayed(d, "#shortcuts-dialog"), what="the shortcuts")
     assert "Next conversation" in dialog.text and "Escalate" in dialog.text
@@ -170,7 +170,7 @@ def test_keyboard_only_triage_of_three_conversations(gateway, receiver, shop, br
     press(browser, "/")
     assert focused_id(browser) == "search"
     press(browser, "Triage 2")
-    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#inbox-list a.inbox-row")) == 1, what="one match")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#search-results a.search-result")) == 1, what="one match")
     press(browser, Keys.ENTER)
     opened(convs[2]["id"])
 
@@ -336,7 +336,7 @@ def test_spanish_browser_gets_spanish_workspace(gateway, shop):
         set_password(gw, conv["owner"])
         sign_in(driver, gw, conv["owner"])
         assert driver.find_element(By.ID, "nav-inbox").text == "Bandeja"
-        assert driver.find_element(By.ID, "search").get_attribute("placeholder").startswith("Filtrar la bandeja")
+        assert driver.find_element(By.ID, "search").get_attribute("placeholder").startswith("Buscar en todo")
         assert driver.find_element(By.ID, "pick-conversation").text.startswith("Elige una conversación")
     finally:
         driver.quit()

@@ -121,6 +121,13 @@ def test_every_route_is_documented_and_answered(spec):
         ("GET", "/api/v1/webhooks", None),
         ("GET", "/api/v1/webhooks/sink/deliveries?state=failed", None),
         ("POST", "/api/v1/webhooks/sink/deliveries/replay", None),
+        ("GET", "/api/v1/search?q=cust", None),
+        ("GET", "/api/v1/canned-responses", None),
+        ("POST", "/api/v1/canned-responses", {"shortcut": "hi", "title": "Hi", "body": "Hi {customer.name}", "scope": "everyone"}),
+        ("PUT", "/api/v1/canned-responses/{saved}", {"shortcut": "hi", "title": "Hello", "body": "Hello {customer.name}", "scope": "everyone"}),
+        ("POST", "/api/v1/canned-responses/{saved}/render", {"conversation": cid}),
+        ("DELETE", "/api/v1/canned-responses/{saved}", None),
+        ("GET", "/api/v1/mentions", None),
         ("POST", f"/api/v1/conversations/{cid}/resolve", None),
         ("POST", f"/api/v1/messages/{inbound}/retry", None),
         ("GET", "/api/v1/openapi.yaml", None),
@@ -130,8 +137,13 @@ def test_every_route_is_documented_and_answered(spec):
     ]
     templates = {re.sub(r"\{[^}]+\}", "[^/?]+", p) + r"(\?.*)?": p for p in doc["paths"]}
     answered = set()
+    saved = None
     for method, path, body in routes:
+        if "{saved}" in path:
+            path = path.replace("{saved}", str(saved))
         r = gw.api("marta", method, path, json=body)
+        if method == "POST" and path == "/api/v1/canned-responses":
+            saved = r.json()["id"]
         assert r.status_code not in (404, 405), (method, path, r.status_code, r.text)
         matches = [t for rx, t in templates.items() if re.fullmatch(rx, path)]
         assert matches, f"{method} {path} is answered but not documented"
@@ -217,13 +229,42 @@ def test_real_responses_match_the_schemas(spec, receiver):
     replay = gw.api("marta", "POST", "webhooks/sink/deliveries/replay", json={"deliveries": [1, 2]})
     assert replay.status_code == 202
     check(doc, "POST", "/api/v1/webhooks/{webhook}/deliveries/replay", replay)
+    other = "luis" if owner == "ana" else "ana"
+    # Search: a message, a customer card and a reference; saved replies; mentions.
+    for q in ("hello", "named", conv["reference"]):
+        found = gw.api("marta", "GET", "search", params={"q": q, "limit": 2})
+        check(doc, "GET", "/api/v1/search", found)
+        assert found.json()["results"], q
+    check(doc, "GET", "/api/v1/search", gw.api("marta", "GET", "search", params={"q": "hello", "order": "relevance"}))
+    check(doc, "GET", "/api/v1/search", gw.api("marta", "GET", "search", params={"q": ""}))  # 400
+    saved = gw.api("marta", "POST", "canned-responses", json={
+        "shortcut": "named", "title": "Named", "body": "Hi {customer.first_name}, {context.shop.x}", "scope": "everyone", "language": "en"})
+    check(doc, "POST", "/api/v1/canned-responses", saved)
+    sid = saved.json()["id"]
+    check(doc, "GET", "/api/v1/canned-responses", gw.api("marta", "GET", "canned-responses"))
+    check(doc, "GET", "/api/v1/canned-responses", gw.api(owner, "GET", "canned-responses"))
+    rendered = gw.api(owner, "POST", f"canned-responses/{sid}/render", json={"conversation": cid})
+    check(doc, "POST", "/api/v1/canned-responses/{id}/render", rendered)
+    assert rendered.json()["missing"] == ["context.shop.x"]
+    check(doc, "POST", "/api/v1/canned-responses", gw.api("marta", "POST", "canned-responses", json={
+        "shortcut": "named", "title": "Again", "body": "b", "scope": "everyone"}))  # 409
+    check(doc, "PUT", "/api/v1/canned-responses/{id}", gw.api(owner, "PUT", f"canned-responses/{sid}", json={
+        "shortcut": "named", "title": "Mine", "body": "b", "scope": "everyone"}))  # 403
+    # (On a conversation of its own: the mention lets `other` read it, and the 403 below needs `cid` closed to them.)
+    mentioned = gw.conversation_of(gw.ingest(unique("ext"), unique("m") + "@example.com", "mention me", name="Mentioned"))["id"]
+    mention = gw.api("marta", "POST", f"conversations/{mentioned}/notes", json={"body": f"@{other} have a look"})
+    assert mention.status_code == 201
+    mentions = gw.api(other, "GET", "mentions", params={"limit": 1})
+    check(doc, "GET", "/api/v1/mentions", mentions)
+    assert mentions.json()["mentions"][0]["conversation_id"] == mentioned
 
     # Errors have the documented shape.
     check(doc, "POST", c + "/resolve", gw.api("marta", "POST", f"conversations/{cid}/resolve"))  # 409
     check(doc, "GET", "/api/v1/me", gw.api(None, "GET", "me"))  # 401
     check(doc, "GET", c, gw.api("marta", "GET", "conversations/999999"))  # 404
-    other = "luis" if owner == "ana" else "ana"
-    check(doc, "GET", c, gw.api(other, "GET", f"conversations/{cid}"))  # 403
+    forbidden = gw.api(other, "GET", f"conversations/{cid}")
+    assert forbidden.status_code == 403
+    check(doc, "GET", c, forbidden)
     check(doc, "POST", "/api/v1/messages/{id}/retry", gw.api(owner, "POST", f"messages/{mid}/retry"))  # 422
     check(doc, "GET", "/api/v1/conversations", gw.api("marta", "GET", "conversations?status=bogus"))  # 400
 

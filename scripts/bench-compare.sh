@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 OLD=${1:?usage: scripts/bench-compare.sh OLD_CHECKOUT [ROUNDS] [MESSAGES]}
 ROUNDS=${2:-3}
 MESSAGES=${3:-30000}
-NEW_BIN=$PWD/.build/release/switchboard
+NEW_BIN=${NEW_BIN:-$PWD/.build/release/switchboard}
 OLD_BIN=$OLD/.build/release/switchboard
 [ -x "$NEW_BIN" ] && [ -x "$OLD_BIN" ] || { echo "build both in release first"; exit 1; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); old $(git -C "$OLD" rev-parse --short HEAD), new $(git rev-parse --short HEAD)"

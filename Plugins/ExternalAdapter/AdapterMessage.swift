@@ -43,7 +43,8 @@ extension AdapterMessage {
             return .delivered(reply: try replyID(json), DeliveryReceipt(externalID: json["external_id"]?.text, state: state))
         case "failed":
             let reason = json["reason"]?.stringValue ?? "the adapter process reported a failure"
-            let retryAfter = json["retry_after"]?.doubleValue.map { Duration.milliseconds(Int64($0 * 1000)) }
+            // A wait that is no number of milliseconds is left to the outbox's own backoff.
+            let retryAfter = json["retry_after"]?.doubleValue.flatMap(duration(seconds:))
             return .failed(reply: try replyID(json), DeliveryFailure(
                 reason, permanent: json["permanent"]?.boolValue ?? false, retryAfter: retryAfter))
         case "response":
@@ -60,6 +61,14 @@ extension AdapterMessage {
     private static func replyID(_ json: JSONValue) throws(ProtocolViolation) -> Int64 {
         guard let id = json["id"]?.int64Value else { throw ProtocolViolation("\(json["type"]?.text ?? "") without a numeric \"id\"") }
         return id
+    }
+
+    /// Seconds as sent (a JSON number, or a string such as "nan"), or nil when they are not a whole
+    /// number of milliseconds in Int64: converting those would trap and stop the gateway.
+    static func duration(seconds: Double) -> Duration? {
+        let milliseconds = seconds * 1000
+        guard milliseconds.isFinite, abs(milliseconds) <= 1e15 else { return nil }
+        return .milliseconds(Int64(milliseconds))
     }
 
     static func logLevel(_ name: String) -> Logger.Level? {
@@ -84,8 +93,10 @@ extension AdapterMessage {
             guard let window = DurationParser.parse(text) else { throw ProtocolViolation("reply_window '\(text)' is not a duration") }
             caps.replyWindow = window
         case let value?:
-            guard let seconds = value.doubleValue else { throw ProtocolViolation("reply_window must be a duration or null") }
-            caps.replyWindow = .milliseconds(Int64(seconds * 1000))
+            guard let window = value.doubleValue.flatMap(duration(seconds:)) else {
+                throw ProtocolViolation("reply_window must be a duration or null")
+            }
+            caps.replyWindow = window
         }
         caps.maxTextLength = json["max_text"]?.int64Value.map { Int($0) }
         caps.maxAttachmentBytes = json["max_attachment_bytes"]?.int64Value.map { Int($0) }

@@ -49,7 +49,8 @@ public enum TwilioWebhookDecoder {
     /// `MediaUrl{i}` / `MediaContentType{i}` for i < `NumMedia`, and any beyond it that were
     /// sent anyway: media are never dropped because a count disagrees.
     static func media(_ p: [String: String]) -> [Attachment] {
-        let declared = Int(p["NumMedia"] ?? "") ?? 0
+        // Never more than there are parameters: a huge NumMedia would spin here for ever.
+        let declared = min(Int(p["NumMedia"] ?? "") ?? 0, p.count)
         var found: [Attachment] = []
         var index = 0
         while index < declared || p["MediaUrl\(index)"] != nil {

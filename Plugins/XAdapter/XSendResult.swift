@@ -31,6 +31,10 @@ enum XSendResult {
     static func retryAfter(_ response: HTTPResponse, now: Date) -> Duration? {
         if let seconds = response.header("Retry-After").flatMap({ Int64($0.trimmed) }) { return .seconds(max(0, seconds)) }
         guard let reset = response.header("x-rate-limit-reset").flatMap({ Double($0.trimmed) }) else { return nil }
-        return .seconds(max(1, Int64((reset - now.timeIntervalSince1970).rounded(.up))))
+        // A reset that is no number of seconds (1e300, nan) would trap converting: the outbox's
+        // own backoff applies then.
+        let wait = (reset - now.timeIntervalSince1970).rounded(.up)
+        guard wait.isFinite, abs(wait) < 1e15 else { return nil }
+        return .seconds(max(1, Int64(wait)))
     }
 }

@@ -3,7 +3,7 @@ public enum DurationParser {
     public static func parse(_ text: String) -> Duration? {
         let s = text.trimmingCharacters(in: .whitespaces).lowercased()
         guard !s.isEmpty else { return nil }
-        var total = Duration.zero
+        var milliseconds = 0.0
         var number = ""
         var index = s.startIndex
         var sawUnit = false
@@ -20,17 +20,23 @@ public enum DurationParser {
                 index = s.index(after: index)
             }
             guard let value = Double(number), let scale = unitSeconds[unit] else { return nil }
-            total += .milliseconds(Int64((value * scale * 1000).rounded()))
+            milliseconds += (value * scale * 1000).rounded()
             number = ""
             sawUnit = true
         }
         // A bare number means seconds; a trailing number after units is a typo.
         if !number.isEmpty {
             guard !sawUnit, let value = Double(number) else { return nil }
-            total += .milliseconds(Int64((value * 1000).rounded()))
+            milliseconds += (value * 1000).rounded()
         }
-        return total
+        // Whole milliseconds in Int64 or it is no duration: converting more would trap (a
+        // crash of check-config, or of the gateway when an adapter process sends it).
+        guard milliseconds <= maxMilliseconds else { return nil }
+        return .milliseconds(Int64(milliseconds))
     }
+
+    /// About 31,700 years: longer is no duration anyone means, and far from Int64's limit.
+    static let maxMilliseconds = 1e15
 
     private static let unitSeconds: [String: Double] = ["ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400]
 }

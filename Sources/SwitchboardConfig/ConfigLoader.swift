@@ -310,7 +310,10 @@ public enum ConfigLoader {
         let t = text.lowercased().trimmingCharacters(in: .whitespaces)
         let units: [(String, Int)] = [("kib", 1 << 10), ("mib", 1 << 20), ("kb", 1000), ("mb", 1_000_000), ("k", 1 << 10), ("m", 1 << 20)]
         for (suffix, scale) in units where t.hasSuffix(suffix) {
-            return Int(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)).map { $0 * scale }
+            // Overflow is no size (it would trap, crashing check-config).
+            guard let n = Int(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)) else { return nil }
+            let (bytes, overflow) = n.multipliedReportingOverflow(by: scale)
+            return overflow ? nil : bytes
         }
         return Int(t)
     }

@@ -7,7 +7,7 @@ extension AgentDesk {
     /// (with the reason), 403 for another agent's conversation.
     public func attachment(message id: Int64, index: Int, by viewer: Viewer) async throws -> (attachment: Attachment, content: Data) {
         guard let access = try await store.access(message: id) else { throw ServiceError.notFound("message \(id)") }
-        guard viewer.canSee(owner: access.owner, assignee: access.assignee) else {
+        guard try await canRead(access, viewer) else {
             throw ServiceError.forbidden("message \(id) belongs to a conversation that is not yours")
         }
         guard let stored = try await store.attachment(message: id, index: index) else {

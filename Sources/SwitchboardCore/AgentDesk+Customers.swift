@@ -6,7 +6,7 @@ extension AgentDesk {
     /// A customer, visible to whoever may see their conversation.
     public func customer(_ id: Int64, for viewer: Viewer) async throws -> CustomerDetail {
         guard let detail = try await store.customer(id, now: now()) else { throw ServiceError.notFound("customer \(id)") }
-        try await authorizeCustomer(detail, viewer)
+        try await authorizeCustomer(detail, viewer, reading: true)
         return await withContext(detail)
     }
 
@@ -126,12 +126,15 @@ extension AgentDesk {
         return try await authorizeCustomer(detail, viewer)
     }
 
+    /// Reading a customer is reading their conversation; changing them (links, merges) needs the
+    /// conversation to be the viewer's.
     @discardableResult
-    private func authorizeCustomer(_ detail: CustomerDetail, _ viewer: Viewer) async throws -> ConversationAccess {
+    private func authorizeCustomer(_ detail: CustomerDetail, _ viewer: Viewer, reading: Bool = false) async throws -> ConversationAccess {
         guard let conversation = detail.conversation, let access = try await store.access(conversation: conversation) else {
             throw ServiceError.notFound("customer \(detail.id)")
         }
-        guard viewer.canSee(owner: access.owner, assignee: access.assignee) else {
+        let allowed = reading ? try await canRead(access, viewer) : viewer.canSee(owner: access.owner, assignee: access.assignee)
+        guard allowed else {
             throw ServiceError.forbidden("customer \(detail.id) belongs to a conversation that is neither assigned to nor owned by \(viewer.agentID)")
         }
         return access

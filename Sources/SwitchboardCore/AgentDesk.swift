@@ -76,7 +76,7 @@ public struct AgentDesk: Sendable {
     }
 
     public func conversation(_ id: Int64, for viewer: Viewer) async throws -> ConversationDetail {
-        _ = try await authorize(id, viewer)
+        _ = try await authorizeRead(id, viewer)
         guard var detail = try await store.conversation(id) else { throw ServiceError.notFound("conversation \(id)") }
         detail.customer = await withContext(detail.customer)
         detail.channels = try await replyChannels(detail)
@@ -93,7 +93,7 @@ public struct AgentDesk: Sendable {
     public func announcePresence(
         _ state: PresenceState, in conversationID: Int64, by viewer: Viewer
     ) async throws -> (announced: PresencePayload, viewers: [ConversationViewer]) {
-        let access = try await authorize(conversationID, viewer)
+        let access = try await authorizeRead(conversationID, viewer)
         let name = directory[viewer.agentID]?.name ?? viewer.agentID
         let announced = presence.announce(state, agent: viewer.agentID, name: name, in: access)
         return (announced, presence.viewers(of: conversationID, excluding: viewer.agentID))
@@ -138,6 +138,12 @@ public struct AgentDesk: Sendable {
         let access = try await authorize(conversationID, viewer)
         let text = body.trimmed
         guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
+        // A saved reply's missing value never reaches the customer, blank or raw.
+        let gaps = CannedResponseRenderer.gaps(in: text)
+        guard gaps.isEmpty else {
+            throw ServiceError.unprocessable(
+                "unfilled_placeholder", "fill in what the saved reply could not: \(gaps.map { "⟦\($0)⟧" }.joined(separator: ", "))")
+        }
         if let via, adapters[via] == nil { throw ServiceError.unprocessable("unknown_adapter", "there is no adapter '\(via)'") }
         let identityChannel = via.flatMap { adapters[$0]?.identityChannel }
         guard let route = try await store.replyRoute(conversation: conversationID, inReplyTo: inReplyTo, via: via, identityChannel: identityChannel) else {
@@ -157,15 +163,6 @@ public struct AgentDesk: Sendable {
         let message = try await store.appendReply(conversation: conversationID, author: viewer.agentID, body: text, route: route, at: now())
         events.publish(.messageCreated(message), conversation: access)
         outbox.wake()
-        return message
-    }
-
-    public func note(on conversationID: Int64, body: String, by viewer: Viewer) async throws -> MessageRecord {
-        let access = try await authorize(conversationID, viewer)
-        let text = body.trimmed
-        guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
-        let message = try await store.appendInternal(conversation: conversationID, direction: .note, author: viewer.agentID, body: text, at: now())
-        events.publish(.messageCreated(message), conversation: access)
         return message
     }
 

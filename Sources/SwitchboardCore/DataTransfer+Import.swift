@@ -6,6 +6,10 @@ extension DataTransfer {
     /// dump's (the source's key comes along, so the references customers hold stay valid).
     public static let replaceableTables: Set<String> = ["agents", "gateway_secrets"]
 
+    /// Tables whose names start so are derived from the others (the search index, kept by
+    /// triggers): they never travel, and the target rebuilds them as the rows arrive.
+    public static let derivedTablePrefix = "search_"
+
     /// Reads the header of the dump at `path`.
     public static func header(of path: String) throws -> TransferHeader {
         try readHeader(DumpLineReader(path: path))

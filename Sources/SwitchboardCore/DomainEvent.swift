@@ -32,11 +32,15 @@ public enum DomainEvent: Sendable, Equatable {
     case conversationReopened(RequestPayload)
     /// A rule acted on a conversation (what it did, and why).
     case ruleFired(RuleFiredPayload)
+    /// An agent was mentioned in an internal note (`@luis`), and may now read that conversation.
+    case mentionCreated(Mention)
 
     /// The wire name of ``presenceUpdated(_:)``, which gateways keep state of when another sends it.
     public static let presenceUpdatedName = "presence.updated"
     /// The wire name of ``ruleFired(_:)``, which rules' `webhook` actions post.
     public static let ruleFiredName = "rule.fired"
+    /// The wire name of ``mentionCreated(_:)``, from which gateways learn who may read what.
+    public static let mentionCreatedName = "mention.created"
 
     /// The wire name.
     public var name: String {
@@ -57,6 +61,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .conversationCreated: "conversation.created"
         case .conversationReopened: "conversation.reopened"
         case .ruleFired: Self.ruleFiredName
+        case .mentionCreated: Self.mentionCreatedName
         }
     }
 
@@ -73,16 +78,20 @@ public enum DomainEvent: Sendable, Equatable {
         case .conversationPriority(let p): JSONCoding.encode(p)
         case .conversationCreated(let p), .conversationReopened(let p): JSONCoding.encode(p)
         case .ruleFired(let p): JSONCoding.encode(p)
+        case .mentionCreated(let m): JSONCoding.encode(m)
         }
     }
 
     /// The event another gateway sent, decoded again; only for the kinds a gateway keeps state of
-    /// (presence). Nil for any other kind, or a payload that does not decode.
+    /// (presence, the read grants of mentions). Nil for any other kind, or a payload that does not decode.
     public init?(remote type: String, data: [UInt8]) {
         switch type {
         case Self.presenceUpdatedName:
             guard let payload = try? JSONCoding.decode(PresencePayload.self, from: data) else { return nil }
             self = .presenceUpdated(payload)
+        case Self.mentionCreatedName:
+            guard let payload = try? JSONCoding.decode(Mention.self, from: data) else { return nil }
+            self = .mentionCreated(payload)
         default:
             return nil
         }

@@ -46,6 +46,8 @@ public final class EventBus: Sendable {
         var remoteHandlers: [String: @Sendable (SwitchboardEvent) -> Bool] = [:]
         /// Where published events go for the rules and webhooks (see ``record(to:)``).
         var journal: (@Sendable (DomainEvent, ConversationAccess, String?) -> Void)?
+        /// Agents who may read a conversation besides those it belongs to (mentioned in it).
+        var readers: [Int64: Set<String>] = [:]
     }
 
     /// Where a published event goes.
@@ -146,6 +148,11 @@ public final class EventBus: Sendable {
         elsewhere?.forward(event)
     }
 
+    /// Lets `agent` see the live events of `conversation` from now on (a mention's read grant).
+    public func addReader(_ agent: String, conversation: Int64) {
+        state.withLock { _ = $0.readers[conversation, default: []].insert(agent) }
+    }
+
     /// Hands every event of `type` that another gateway sends to `handler` first, which keeps its
     /// own state from it and answers whether the agents here should see it too.
     public func onRemote(_ type: String, _ handler: @escaping @Sendable (SwitchboardEvent) -> Bool) {
@@ -163,6 +170,11 @@ public final class EventBus: Sendable {
             }
             return
         }
+        if event.type == DomainEvent.mentionCreatedName,
+            case .mentionCreated(let mention)? = DomainEvent(remote: event.type, data: event.data)
+        {
+            addReader(mention.agent, conversation: mention.conversation)
+        }
         if let handler = state.withLock({ $0.remoteHandlers[event.type] }), !handler(event) { return }
         _ = fanOut(event)
     }
@@ -173,7 +185,8 @@ public final class EventBus: Sendable {
             var event = event
             event.id = state.nextEventID
             state.nextEventID += 1
-            for (_, sub) in state.subscribers where event.isVisible(to: sub.viewer) {
+            let readers = state.readers[event.conversationID] ?? []
+            for (_, sub) in state.subscribers where event.isVisible(to: sub.viewer) || readers.contains(sub.viewer.agentID) {
                 sub.continuation.yield(event)
             }
             return event

@@ -69,6 +69,9 @@ public enum Gateway {
         AgentAPIRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
         AutomationRoutes(desk: c.desk, rules: c.rules, integrations: c.integrations, maxBodyBytes: c.maxBodyBytes).add(to: api)
         PresenceRoute(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
+        SearchRoute(desk: c.desk).add(to: api)
+        CannedResponseRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
+        MentionRoute(desk: c.desk).add(to: api)
         EventStreamRoute(events: c.events, heartbeat: c.heartbeat).add(to: api)
         return routes
     }

@@ -51,7 +51,7 @@ extension PostgresStore {
             var visibility = ""
             if !viewer.isSupervisor {
                 binds.append(viewer.agentID)
-                visibility = "AND (c.owner = $2 OR c.assignee = $2)"
+                visibility = "AND (c.owner = $2 OR c.assignee = $2 OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = c.id AND g.agent_id = $2))"
             }
             binds.append(limit)
             let rows = try await db.rows(PostgresQuery(unsafeSQL: """

@@ -118,9 +118,11 @@ extension PostgresStore: TransferStore {
 
     static func catalog(_ db: PGSession) async throws -> Catalog {
         var catalog = Catalog()
+        let derived = DataTransfer.derivedTablePrefix
         let names = try await db.values("""
             SELECT table_name::text FROM information_schema.tables
             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'
+                AND NOT starts_with(table_name::text, \(derived))
             ORDER BY table_name
             """, as: String.self)
         var columns: [String: [TransferColumn]] = [:]

@@ -241,7 +241,10 @@ enum SQLiteSchema {
                 DELETE FROM console_sessions;
                 """)
         }
-        migrator.registerMigration("012-priority-and-sla-policy") { db in
+        SQLiteSearchSchema.register(&migrator)
+        SQLiteStore.registerCannedResponses(&migrator)
+        SQLiteStore.registerMentions(&migrator)
+        migrator.registerMigration("015-priority-and-sla-policy") { db in
             // priority: low, normal, high, urgent. sla_policy/sla_reason: the SLA policy the clocks
             // run under and why (NULL: chosen at the customer's next message; the default clocks).
             try db.execute(sql: """
@@ -250,7 +253,7 @@ enum SQLiteSchema {
                 ALTER TABLE conversations ADD COLUMN sla_reason TEXT;
                 """)
         }
-        migrator.registerMigration("013-automation-queue-and-rule-firings") { db in
+        migrator.registerMigration("016-automation-queue-and-rule-firings") { db in
             // automation_queue: events for the rules ('rules') and each webhook endpoint
             // ('webhook:<id>'), taken oldest first per (consumer, conversation) under a lease;
             // 'delivered' rows are pruned after a while, 'failed' ones stay as dead letters.

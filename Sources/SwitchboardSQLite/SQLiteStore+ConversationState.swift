@@ -6,26 +6,32 @@ import SwitchboardCore
 /// Conversation rows as the planners see them: read whole, written whole.
 extension SQLiteStore {
     static func conversationState(_ db: Database, id: Int64) throws -> ConversationState? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM conversations WHERE id = ?"), arguments: [id]).map(conversationState(row:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(stateSelection) FROM conversations WHERE id = ?"), arguments: [id]).map(conversationState(row:))
     }
 
     static func conversationState(_ db: Database, customer: Int64) throws -> ConversationState? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM conversations WHERE customer_id = ?"), arguments: [customer])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(stateSelection) FROM conversations WHERE customer_id = ?"), arguments: [customer])
             .map(conversationState(row:))
     }
 
+    /// Read by position: a row's lookup by name lowercases the name on every call, which was the
+    /// costliest part of reading a snapshot on the ingest path.
     static func conversationState(row: Row) -> ConversationState {
-        ConversationState(
-            id: row["id"], customerID: row["customer_id"], status: ConversationStatus(rawValue: row["status"]) ?? .open,
-            owner: row["owner"], assignee: row["assignee"], team: row["team"], escalated: row["escalated"],
-            createdAt: row.date("created_at") ?? Date(epoch: 0), lastMessageAt: row.date("last_message_at") ?? Date(epoch: 0),
-            resolvedAt: row.date("resolved_at"), firstResponseDue: row.date("first_response_due"), awaitingSince: row.date("awaiting_since"),
-            slaWarnAt: row.date("sla_warn_at"), slaWarned: row["sla_warned"], slaBreached: row["sla_breached"],
-            reassignedAt: row.date("reassigned_at"), callbackDue: row.date("callback_due"), lastAcknowledgedAt: row.date("last_ack_at"),
-            mergedInto: row["merged_into"], answeredAt: row.date("answered_at"), resolutionDue: row.date("resolution_due"),
-            resolutionBreached: row["resolution_breached"], resolutionLeft: row["resolution_left"],
-            priority: Priority(rawValue: row["priority"] ?? "normal") ?? .normal, slaPolicy: row["sla_policy"], slaReason: row["sla_reason"])
+        func date(_ index: Int) -> Date? { (row[index] as Double?).map(Date.init(epoch:)) }
+        return ConversationState(
+            id: row[0], customerID: row[1], status: ConversationStatus(rawValue: row[2]) ?? .open,
+            owner: row[3], assignee: row[4], team: row[5], escalated: row[6],
+            createdAt: date(7) ?? Date(epoch: 0), lastMessageAt: date(8) ?? Date(epoch: 0),
+            resolvedAt: date(9), firstResponseDue: date(10), awaitingSince: date(11),
+            slaWarnAt: date(12), slaWarned: row[13], slaBreached: row[14],
+            reassignedAt: date(15), callbackDue: date(16), lastAcknowledgedAt: date(17),
+            mergedInto: row[18], answeredAt: date(19), resolutionDue: date(20),
+            resolutionBreached: row[21], resolutionLeft: row[22],
+            priority: Priority(rawValue: row[23] ?? "normal") ?? .normal, slaPolicy: row[24], slaReason: row[25])
     }
+
+    /// The columns ``conversationState(row:)`` reads, in its order.
+    static let stateSelection = "id, customer_id, " + stateColumns.joined(separator: ", ")
 
     /// The columns a plan writes, in the order of ``values(_:)``.
     private static let stateColumns = [
@@ -52,8 +58,21 @@ extension SQLiteStore {
         return db.lastInsertedRowID
     }
 
-    static func writeConversation(_ db: Database, _ state: ConversationState) throws {
-        try db.cachedStatement(sql: updateSQL).execute(arguments: StatementArguments(values(state) + [state.id]))
+    /// Writes the row whole, or with `before` (the row as this transaction read it) only the columns
+    /// that changed: a column named in an UPDATE makes SQLite rewrite every index holding it, and
+    /// `status` alone is in eight of them.
+    static func writeConversation(_ db: Database, _ state: ConversationState, before: ConversationState? = nil) throws {
+        guard let before, before.id == state.id else {
+            return try db.cachedStatement(sql: updateSQL).execute(arguments: StatementArguments(values(state) + [state.id]))
+        }
+        let new = values(state).map { $0?.databaseValue ?? .null }
+        let old = values(before).map { $0?.databaseValue ?? .null }
+        let changed = new.indices.filter { new[$0] != old[$0] }
+        guard !changed.isEmpty else { return }
+        // A handful of column sets occur (a new message, a reassignment, a status change): each
+        // becomes one cached statement.
+        let sql = "UPDATE conversations SET \(changed.map { "\(stateColumns[$0]) = ?" }.joined(separator: ", ")) WHERE id = ?"
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(changed.map { new[$0] } + [state.id.databaseValue]))
     }
 
     /// The customer behind `identity`, with what the planner needs of them.
@@ -64,7 +83,7 @@ extension SQLiteStore {
                 WHERE i.channel = ? AND i.address = ?
                 """),
             arguments: [identity.channel, identity.address]
-        ).map { KnownCustomer(id: $0["customer_id"], identity: $0["id"], name: $0["name"], lastContactAt: $0.date("last_contact_at")) }
+        ).map { KnownCustomer(id: $0[1], identity: $0[0], name: $0[2], lastContactAt: ($0[3] as Double?).map(Date.init(epoch:))) }
     }
 
     public func change(
@@ -94,20 +113,20 @@ extension SQLiteStore {
         switch selection {
         case .coveredForOwner(let agent):
             return try Row.fetchAll(db, sql: """
-                SELECT * FROM conversations WHERE owner = ? AND status = 'open' AND (assignee IS NULL OR assignee != ?) ORDER BY last_message_at
+                SELECT \(stateSelection) FROM conversations WHERE owner = ? AND status = 'open' AND (assignee IS NULL OR assignee != ?) ORDER BY last_message_at
                 """, arguments: [agent, agent]).map(conversationState(row:))
         case .waiting(let teams, let limit):
             guard !teams.isEmpty, limit > 0 else { return [] }
             let placeholders = Array(repeating: "?", count: teams.count).joined(separator: ",")
             return try Row.fetchAll(db, sql: """
-                SELECT * FROM conversations WHERE assignee IS NULL AND status = 'open' AND team IN (\(placeholders))
+                SELECT \(stateSelection) FROM conversations WHERE assignee IS NULL AND status = 'open' AND team IN (\(placeholders))
                 ORDER BY created_at LIMIT ?
                 """, arguments: StatementArguments(teams) + [limit]).map(conversationState(row:))
         }
     }
 
     static func apply(_ db: Database, _ plan: ConversationPlan, loads: inout [String: AgentLoad]) throws -> AppliedPlan {
-        try writeConversation(db, plan.state)
+        try writeConversation(db, plan.state, before: plan.before)
         for change in plan.loads { try applyLoad(db, change, loads: &loads) }
         let ids = PlanIDs(customer: plan.state.customerID, conversation: plan.state.id)
         var records: [MessageRecord] = []

@@ -43,8 +43,8 @@ extension SQLiteStore {
             var arguments: StatementArguments = [needle, needle]
             var visibility = ""
             if !viewer.isSupervisor {
-                visibility = "AND (c.owner = ? OR c.assignee = ?)"
-                arguments += [viewer.agentID, viewer.agentID]
+                visibility = "AND (c.owner = ? OR c.assignee = ? OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = c.id AND g.agent_id = ?))"
+                arguments += [viewer.agentID, viewer.agentID, viewer.agentID]
             }
             arguments += [limit]
             let rows = try Row.fetchAll(db, sql: """

@@ -27,11 +27,10 @@ extension SQLiteStore {
 
     static func agentLoads(_ db: Database) throws -> [String: AgentLoad] {
         var loads: [String: AgentLoad] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT id, status, open_assigned, assign_seq FROM agents WHERE configured = 1") {
-            let id: String = row["id"]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, status, open_assigned, assign_seq FROM agents WHERE configured = 1")) {
+            let id: String = row[0]
             loads[id] = AgentLoad(
-                agentID: id, status: AgentStatus(rawValue: row["status"]) ?? .offline,
-                openAssigned: row["open_assigned"], lastAssignedSeq: row["assign_seq"])
+                agentID: id, status: AgentStatus(rawValue: row[1]) ?? .offline, openAssigned: row[2], lastAssignedSeq: row[3])
         }
         return loads
     }
@@ -52,7 +51,9 @@ extension SQLiteStore {
         _ db: Database, item: IngestItem, message: InboundMessage, policy: IngestPolicy, loads: inout [String: AgentLoad]
     ) throws -> IngestOutcome {
         let snapshot = try inboundSnapshot(db, item: item, message: message, policy: policy)
-        return try apply(db, InboundPlanner.plan(item, message, snapshot, loads: loads, policy: policy), adapter: item.adapter, loads: &loads)
+        return try apply(
+            db, InboundPlanner.plan(item, message, snapshot, loads: loads, policy: policy), adapter: item.adapter, before: snapshot.conversation,
+            loads: &loads)
     }
 
     /// What the planner needs to know about one message, as this transaction sees it.
@@ -82,7 +83,10 @@ extension SQLiteStore {
     }
 
     /// Writes what the planner decided.
-    static func apply(_ db: Database, _ plan: InboundPlan, adapter: String, loads: inout [String: AgentLoad]) throws -> IngestOutcome {
+    /// `before`: the customer's conversation as the snapshot read it (only changed columns are written).
+    static func apply(
+        _ db: Database, _ plan: InboundPlan, adapter: String, before: ConversationState? = nil, loads: inout [String: AgentLoad]
+    ) throws -> IngestOutcome {
         switch plan {
         case .duplicate(let ref):
             return .duplicate(ref)
@@ -107,7 +111,7 @@ extension SQLiteStore {
             if plan.newConversation {
                 state.id = try insertConversation(db, state)
             } else {
-                try writeConversation(db, state)
+                try writeConversation(db, state, before: before)
             }
             for change in plan.loads { try applyLoad(db, change, loads: &loads) }
             if plan.countsContact {

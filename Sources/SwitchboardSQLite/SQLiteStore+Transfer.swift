@@ -127,7 +127,10 @@ extension SQLiteStore: TransferStore {
     static func transferTables(_ db: Database) throws -> [TransferTable] {
         let names = try String.fetchAll(
             db,
-            sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations' ORDER BY name")
+            sql: """
+                SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations'
+                    AND substr(name, 1, ?) <> ? ORDER BY name
+                """, arguments: [DataTransfer.derivedTablePrefix.count, DataTransfer.derivedTablePrefix])
         return try names.map { name in
             let info = try Row.fetchAll(db, sql: "PRAGMA table_info(\(name.quotedDatabaseIdentifier))")
             let columns = info.map { TransferColumn(name: $0["name"], type: kind(declared: $0["type"] ?? "")) }

@@ -157,6 +157,8 @@ struct Serve: AsyncParsableCommand {
         components.connectionLimits = ConnectionLimits(
             headerTimeout: loaded.server.headerTimeout, bodyTimeout: loaded.server.bodyTimeout,
             idleTimeout: loaded.server.idleTimeout, maxConnections: loaded.server.maxConnections)
+        // Agents mentioned in notes see those conversations' live events.
+        try await components.desk.loadReadGrants()
         let orphans = try await components.desk.redistributeOrphans()
         if orphans > 0 { logger.notice("redistributed conversations of agents removed from the configuration", metadata: ["count": "\(orphans)"]) }
         let host = loaded.server.host

@@ -14,7 +14,8 @@ public enum StoreConformance {
     /// All scenarios, grouped by the role of the store they exercise.
     public static let scenarios: [StoreScenario] =
         routingScenarios + inboundScenarios + acknowledgementScenarios + outboxScenarios + customerScenarios + referenceScenarios
-        + workScenarios + attachmentScenarios + sessionScenarios + serviceScenarios + automationScenarios
+        + workScenarios + attachmentScenarios + sessionScenarios + serviceScenarios + searchScenarios
+        + savedReplyScenarios + mentionScenarios + automationScenarios
 }
 
 /// One behaviour of a store, run against a fresh store of the engine under test.

@@ -84,7 +84,7 @@ import Testing
         _ = try await (one, two)
         #expect(try await a.appliedMigrations() == [
             "001-initial", "002-attachment-contents", "003-gateway-secrets", "004-console-session-token-fingerprint",
-            "005-priority-and-sla-policy", "006-automation-queue-and-rule-firings",
+            "005-search", "006-canned-responses", "007-mentions", "008-priority-and-sla-policy", "009-automation-queue-and-rule-firings",
         ])
         try await a.checkHealth()
         try await a.close()

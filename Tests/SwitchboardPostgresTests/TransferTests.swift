@@ -54,6 +54,16 @@ import Testing
         _ = try await store.merge(survivor: outcomes[0].customerID!, absorbed: outcomes[3].customerID!, by: "ana", at: base.addingTimeInterval(30), references: testReferences)
         _ = try await store.resolve(conversation: b, author: "luis", at: base.addingTimeInterval(40))
         _ = try await store.addSuggestion(author: "ana", body: "a macro for refunds", conversation: a, at: base.addingTimeInterval(50))
+        // Issue 20's tables: a saved reply used once, a note mentioning Luis (a mention and his grant).
+        let saved = try await store.saveCannedResponse(id: nil, shortcut: "gracias", scope: .everyone, owner: nil) { _, _ in
+            CannedResponse(
+                id: 0, shortcut: "gracias", title: "Gracias", body: "¡Gracias, {customer.first_name}!", scope: .everyone, language: "es",
+                owner: nil, updatedAt: base.addingTimeInterval(55))
+        }
+        try await store.countCannedResponseUse(saved.id)
+        _ = try await store.note(conversation: a) { state in
+            MentionPlanner.note(state, body: "@luis mira esto", author: "ana", mentioning: [TestAgents.luis], at: base.addingTimeInterval(56))
+        }
         let sessions = store
         try await sessions.setPassword(agent: "ana", hash: Array(repeating: 0xAB, count: 32), salt: [0, 1, 2, 255], iterations: 600_000, at: base)
         try await sessions.createSession(tokenHash: Array(repeating: 7, count: 32), agent: "ana", csrfToken: "csrf-1", at: base)
@@ -74,6 +84,12 @@ import Testing
         var session: ConsoleSession?
         var password: StoredPassword?
         var nextDue: Date?
+        /// The search index, rebuilt by the target's triggers as the rows arrive.
+        var found: [SearchHit]
+        var cards: [SearchHit]
+        var savedReplies: [CannedResponse]
+        var mentions: [Mention]
+        var grants: [ReadGrant]
     }
 
     static func visible(_ store: any Store, _ filled: Filled) async throws -> Visible {
@@ -88,7 +104,12 @@ import Testing
             suggestions: try await store.suggestions(limit: 10),
             session: try await sessions.session(tokenHash: Array(repeating: 7, count: 32)),
             password: try await sessions.password(agent: "ana"),
-            nextDue: try await store.nextDeliveryDue())
+            nextDue: try await store.nextDeliveryDue(),
+            found: try await store.searchMessages(SearchQuery(terms: SearchTerm.parse("quoted"), viewer: supervisor)),
+            cards: try await store.searchConversations(SearchQuery(terms: SearchTerm.parse("vip"), viewer: supervisor)),
+            savedReplies: try await store.cannedResponses(for: CannedResponseAudience(TestAgents.marta)),
+            mentions: try await store.mentions(of: "luis", before: nil, limit: 10),
+            grants: try await store.readGrants().sorted { ($0.conversation, $0.agent) < ($1.conversation, $1.agent) })
     }
 
     static func transfer(_ t: StoreUnderTest) -> any TransferStore { t.store as! any TransferStore }
@@ -108,6 +129,8 @@ import Testing
         let filled = try await Self.fill(sqlite.store)
         let before = try await Self.visible(sqlite.store, filled)
         #expect(before.conversations.allSatisfy { $0 != nil } && before.session != nil && before.password != nil)
+        #expect(before.found.count == 1 && before.cards.count == 1 && before.savedReplies.map(\.uses) == [1])
+        #expect(before.mentions.count == 1 && before.grants == [ReadGrant(conversation: filled.conversations[0], agent: "luis")])
 
         let first = Self.temporary("1")
         let header = try await DataTransfer.export(from: Self.transfer(sqlite), to: first)

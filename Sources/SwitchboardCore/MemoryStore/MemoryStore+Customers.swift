@@ -34,7 +34,9 @@ extension MemoryStore {
             let needle = phoneLike ? digits : text.lowercased()
             let found = t.customers.filter { id, row in
                 guard row.mergedInto == nil, let c = t.conversationOfCustomer[id].flatMap({ t.conversations[$0] }) else { return false }
-                guard viewer.isSupervisor || c.owner == viewer.agentID || c.assignee == viewer.agentID else { return false }
+                guard viewer.isSupervisor || c.owner == viewer.agentID || c.assignee == viewer.agentID
+                    || t.mentionTable.grants.contains(ReadGrant(conversation: c.id, agent: viewer.agentID))
+                else { return false }
                 return (row.name?.lowercased().contains(needle) ?? false)
                     || t.identities.values.contains { $0.customer == id && $0.address.lowercased().contains(needle) }
             }

@@ -135,6 +135,7 @@ extension MemoryStore {
         row.record.editedAt = editedAt ?? item.receivedAt
         if !message.attachments.isEmpty { row.record.attachments = message.attachments }
         t.messages[id] = row
+        t.search.index(row.record)
         return .edited(row.record, conversation.access)
     }
 }

@@ -99,6 +99,8 @@ public final class MemoryStore: Store {
         var key: [UInt8]?
         var queue: [Int64: QueueRow] = [:]
         var firings: [FiringRow] = []
+        var search = MemorySearchIndex()
+        var mentionTable = MentionTable()
 
         mutating func id() -> Int64 {
             defer { nextID += 1 }
@@ -108,6 +110,7 @@ public final class MemoryStore: Store {
 
     let tables = Mutex(Tables())
     let sessionTable = Mutex(Sessions())
+    let cannedTable = Mutex(CannedTable())
 
     public init() {}
 
@@ -193,6 +196,7 @@ extension MemoryStore.Tables {
             attachments: attachments.isEmpty ? nil : attachments)
         messages[id] = MemoryStore.MessageRow(record: record, address: message.address, threadRef: message.threadRef, identity: identityID)
         thread[ids.conversation, default: []].append(id)
+        search.index(record)
         if let external = message.externalID, let adapter = message.adapter {
             messageIndex[MemoryStore.MessageKey(adapter: adapter, externalID: external, direction: message.direction)] = id
         }

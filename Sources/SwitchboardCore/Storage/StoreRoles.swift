@@ -173,4 +173,5 @@ public protocol StorageEngine: Sendable {
 /// deployment between SQL engines (``TransferStore``) is a capability of the SQL engines only,
 /// passed where the tools are composed.
 public typealias Store = AgentStore & InboundStore & ConversationStore & PromiseStore & CustomerStore & OutboxStore & ReportStore
-    & AttachmentStore & InboxPreviewStore & SessionStore & ConversationFactsStore & AutomationQueueStore & RuleStore & StorageEngine
+    & AttachmentStore & InboxPreviewStore & SessionStore & SearchStore & CannedResponseStore & MentionStore
+    & ConversationFactsStore & AutomationQueueStore & RuleStore & StorageEngine

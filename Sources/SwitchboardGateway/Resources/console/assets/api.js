@@ -53,5 +53,10 @@ export const api = {
   // keepalive: a `left` sent while the page unloads still arrives.
   presence: (id, state, keepalive = false) =>
     request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/presence`, { state }, { keepalive }),
+  cannedResponses: () => request('GET', '/api/v1/canned-responses'),
+  renderCannedResponse: (id, conversation) =>
+    request('POST', `/api/v1/canned-responses/${encodeURIComponent(id)}/render`, { conversation }),
+  mentions: () => request('GET', '/api/v1/mentions?limit=100'),
+  search: (params) => request('GET', `/api/v1/search?${params}`),
   retry: (message) => request('POST', `/api/v1/messages/${encodeURIComponent(message)}/retry`),
 };

@@ -6,6 +6,7 @@ import { el, clear, announce, showError, clearError } from './dom.js';
 import { t, fromNow, setLang, langFor, rememberLang, browserLang, LANGUAGES, lang } from './i18n.js';
 import { Workspace } from './workspace.js';
 import { SuggestionsView } from './suggestions.js';
+import { MentionsView } from './mentions.js';
 import { ReadMarks } from './unread.js';
 import { installShortcuts, showShortcuts } from './keyboard.js';
 import * as notify from './notify.js';
@@ -14,6 +15,7 @@ const STATUSES = ['available', 'away', 'offline'];
 
 const state = {
   me: null, status: null, view: null, stream: null, retryTimer: null, refreshTimer: null, pendingRefresh: null, marks: null,
+  searchTimer: null,
   // What the inbox told us of each conversation: whose it is and the customer's name (notifications).
   known: new Map(),
 };
@@ -104,18 +106,22 @@ function renderHeader() {
     showSignIn();
   };
   const nav = clear(document.getElementById('nav'));
-  nav.append(el('a', { href: '#/', id: 'nav-inbox' }, t('inbox')));
+  nav.append(el('a', { href: '#/', id: 'nav-inbox' }, t('inbox')), ' ', el('a', { href: '#/mentions', id: 'nav-mentions' }, t('mentions')));
   if (me.role === 'supervisor') nav.append(' ', el('a', { href: '#/suggestions', id: 'nav-suggestions' }, t('suggestions')));
 
   const search = document.getElementById('search');
   document.getElementById('search-label').textContent = t('searchLabel');
   search.placeholder = t('searchPlaceholder');
-  search.oninput = () => state.view?.inbox?.filter(search.value);
+  // A search as the agent types (after a pause); Enter searches at once and opens the first result.
+  search.oninput = () => {
+    clearTimeout(state.searchTimer);
+    state.searchTimer = setTimeout(() => state.view?.search?.(search.value), 250);
+  };
   search.onkeydown = (event) => {
     if (event.key !== 'Enter') return;
     event.preventDefault();
-    const first = state.view?.inbox?.visibleIds()[0];
-    if (first != null) { location.hash = `#/c/${first}`; state.view.inbox.rowLink(first)?.focus(); }
+    clearTimeout(state.searchTimer);
+    state.view?.searchAndOpen?.(search.value);
   };
 
   const statusGroup = clear(document.getElementById('my-status'));
@@ -192,14 +198,22 @@ function route() {
     state.view.load();
     return;
   }
-  const match = location.hash.match(/^#\/c\/(\d+)$/);
+  // #/c/ID opens a conversation; #/c/ID/m/MESSAGE opens it at a message (a search result).
+  if (location.hash === '#/mentions') {
+    state.view?.dispose?.();
+    state.view = new MentionsView(main, state.me);
+    state.view.load();
+    return;
+  }
+  const match = location.hash.match(/^#\/c\/(\d+)(?:\/m\/(\d+))?$/);
   if (!(state.view instanceof Workspace)) {
     state.view?.dispose?.();
     state.view = new Workspace(main, state.me, { marks: state.marks, onEntries: remember });
     state.view.load();
-    state.view.inbox.filter(document.getElementById('search').value);
+    const query = document.getElementById('search').value;
+    if (query.trim()) state.view.search(query);
   }
-  state.view.select(match ? Number(match[1]) : null);
+  state.view.select(match ? Number(match[1]) : null, match?.[2] ? Number(match[2]) : null);
 }
 
 window.addEventListener('hashchange', route);
@@ -265,6 +279,16 @@ function openStream() {
       if (data) onEvent(type, data);
     });
   }
+  // A colleague mentioned me in a note: a desktop notification (the thread refreshes as usual).
+  stream.addEventListener('mention.created', (event) => {
+    const data = parse(event.data);
+    if (!data || data.agent !== state.me?.id) return;
+    announce(t('notifyMention', { a: data.author }));
+    if (!notify.looking(data.conversation_id)) {
+      notify.show(t('notifyMention', { a: data.author }), data.note, { tag: `sb-mention-${data.id}`, conversation: data.conversation_id });
+    }
+    if (state.view instanceof MentionsView) state.view.load();
+  });
   // Presence changes only the "who else is here" line: no refetch.
   stream.addEventListener('presence.updated', (event) => {
     const data = parse(event.data);

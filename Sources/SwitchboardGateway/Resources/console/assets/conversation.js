@@ -4,9 +4,10 @@ import { api, ApiError } from './api.js';
 import { el, clear, announce, showError, clearError } from './dom.js';
 import { t, dateTime, fromNow } from './i18n.js';
 import { PresenceAnnouncer } from './presence.js';
+import { SavedReplies, gapsIn } from './saved-replies.js';
 
 export class ConversationView {
-  constructor(pane, cardPane, id, me, { marks, onSeen } = {}) {
+  constructor(pane, cardPane, id, me, { marks, onSeen, message = null } = {}) {
     this.pane = pane;
     this.cardPane = cardPane;
     this.id = id;
@@ -19,6 +20,8 @@ export class ConversationView {
     this.presence = null;
     this.disposed = false;
     this.wantFocus = null;
+    // The message a search result points at: shown marked, scrolled to and focused.
+    this.target = message;
     // Collision detection: the messages known when the agent began typing.
     this.typingFrom = null;
     this.header = el('div', { class: 'conv-header' });
@@ -54,6 +57,7 @@ export class ConversationView {
     this.presence = new PresenceAnnouncer(this.id, (viewers) => this.setViewers(viewers));
     this.presence.start();
     if (this.wantFocus) { this.focusField(this.wantFocus); return; }
+    if (this.target != null && this.focusMessage(this.target)) return;
     // On a phone the list that had the focus is gone: the conversation takes it.
     const active = document.activeElement;
     if (!active || active === document.body || !active.offsetParent) document.getElementById('conv-title')?.focus();
@@ -182,15 +186,30 @@ export class ConversationView {
       ...(d.tags?.length ? [el('p', { class: 'tags', id: 'conv-tags' }, `${t('tags')}: `, d.tags.map((tag) => el('span', { class: 'badge tag' }, tag)))] : []));
   }
 
+  /** Marks, scrolls to and focuses message `id` of the thread (a search result); false if absent. */
+  focusMessage(id) {
+    this.target = id;
+    const item = this.thread.querySelector(`li[data-id="${CSS.escape(String(id))}"]`);
+    if (!item) return false;
+    for (const other of this.thread.querySelectorAll('li.target')) { other.classList.remove('target'); other.removeAttribute('aria-current'); }
+    item.classList.add('target');
+    item.setAttribute('aria-current', 'true');
+    item.setAttribute('tabindex', '-1');
+    item.scrollIntoView({ block: 'center' });
+    item.focus({ preventScroll: true });
+    return true;
+  }
+
   renderThread(before) {
     const atBottom = this.thread.scrollHeight - this.thread.scrollTop - this.thread.clientHeight < 40;
     clear(this.thread);
     for (const m of this.detail.messages) {
       const item = messageItem(m, (id) => this.retry(id));
       if (before && !before.has(m.id)) item.classList.add('fresh');
+      if (m.id === this.target) { item.classList.add('target'); item.setAttribute('aria-current', 'true'); item.setAttribute('tabindex', '-1'); }
       this.thread.append(item);
     }
-    if (atBottom || !before) this.thread.scrollTop = this.thread.scrollHeight;
+    if ((atBottom || !before) && this.target == null) this.thread.scrollTop = this.thread.scrollHeight;
   }
 
   renderCard() {
@@ -225,6 +244,8 @@ export class ConversationView {
     this.viaHint = el('p', { class: 'hint', id: 'reply-via-hint' });
     this.collisionBox = el('div', { class: 'collision', id: 'reply-collision', role: 'alert', tabindex: '-1', hidden: true });
     this.sendButton = el('button', { type: 'submit', id: 'reply-send' }, t('send'));
+    const savedSlot = el('span', { class: 'saved-replies', id: 'saved-replies', hidden: true });
+    this.saved = new SavedReplies(body, this.id, { slot: savedSlot });
     body.addEventListener('input', () => {
       if (body.value.trim() === '') {
         this.typingFrom = null;
@@ -238,6 +259,14 @@ export class ConversationView {
     const form = el('form', { id: 'reply-form', class: 'reply', onsubmit: async (event) => {
       event.preventDefault();
       replyError.textContent = '';
+      // A saved reply's missing value is never sent: the agent fills it in first.
+      const gaps = gapsIn(body.value);
+      if (gaps.length) {
+        replyError.textContent = t('savedReplyFillIn', { f: gaps.join(', ') });
+        replyError.dataset.code = 'unfilled_placeholder';
+        body.focus();
+        return;
+      }
       // What the agent chose, before a refresh below redraws the choices.
       const via = this.viaSelect.value;
       // A colleague may have answered meanwhile: look again, and have the warning on screen
@@ -264,17 +293,18 @@ export class ConversationView {
       }
     } },
     el('label', { for: 'reply-body' }, t('reply')), body,
+    el('p', { class: 'hint', id: 'reply-hint' }, t('replyHint')),
+    ...this.saved.nodes(),
     this.collisionBox,
     el('div', { class: 'row' },
       el('label', { for: 'reply-via' }, t('replyVia')), this.viaSelect,
-      // Room for the saved-reply picker (issue 20), which comes with the new storage.
-      el('span', { class: 'saved-replies', id: 'saved-replies', hidden: true }),
+      savedSlot,
       this.sendButton),
     this.viaHint, replyError);
     this.viaSelect.addEventListener('change', () => this.updateViaHint());
 
     const actions = el('div', { class: 'actions', role: 'group', 'aria-label': t('actions') },
-      simpleForm('note', t('addNote'), t('saveNote'), (v) => api.note(this.id, v), this, { multiline: true, key: 'n' }),
+      simpleForm('note', t('addNote'), t('saveNote'), (v) => api.note(this.id, v), this, { multiline: true, key: 'n', hint: t('noteHint') }),
       simpleForm('escalate', t('escalateReason'), t('escalate'), (v) => api.escalate(this.id, v), this, { key: 'e' }),
       simpleForm('tag', t('tag'), t('addTag'), (v) => api.tag(this.id, v), this),
       simpleForm('merge', t('mergeOther'), t('merge'), async (v) => {
@@ -354,7 +384,7 @@ export class ConversationView {
   }
 }
 
-function simpleForm(name, label, button, call, view, { multiline = false, type = 'text', key = null } = {}) {
+function simpleForm(name, label, button, call, view, { multiline = false, type = 'text', key = null, hint = null } = {}) {
   const id = `${name}-body`;
   const input = multiline
     ? el('textarea', { id, rows: '2', required: true, 'aria-keyshortcuts': key })
@@ -362,7 +392,8 @@ function simpleForm(name, label, button, call, view, { multiline = false, type =
   return el('form', { class: `mini ${name}`, id: `${name}-form`, onsubmit: async (event) => {
     event.preventDefault();
     if (await view.act(() => call(input.value))) input.value = '';
-  } }, el('label', { for: id }, label), input, el('button', { type: 'submit', class: 'secondary' }, button));
+  } }, el('label', { for: id }, label), input, hint ? el('p', { class: 'hint', id: `${name}-hint` }, hint) : null,
+  el('button', { type: 'submit', class: 'secondary' }, button));
 }
 
 function messageItem(m, retry) {

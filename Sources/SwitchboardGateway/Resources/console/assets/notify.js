@@ -45,5 +45,5 @@ export function show(title, body, { tag, conversation } = {}) {
 
 /** Whether the agent is looking at `conversation` right now (then a notification adds nothing). */
 export function looking(conversation) {
-  return document.visibilityState === 'visible' && document.hasFocus() && location.hash === `#/c/${conversation}`;
+  return document.visibilityState === 'visible' && document.hasFocus() && location.hash.split('/m/')[0] === `#/c/${conversation}`;
 }

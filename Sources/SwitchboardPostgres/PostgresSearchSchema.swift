@@ -1,0 +1,129 @@
+/// The search index (migration 005), kept by triggers so a message is indexed in the transaction
+/// that stores it, whatever stores it (ingestion, replies, notes, merges, edits, import).
+///
+/// - `search_messages`: one row per indexed message (inbound, reply, note; events are not) with
+///   what filters read and `document`, a `tsvector` of the body and e-mail subject stemmed both as
+///   English and as Spanish (a contact centre gets both; each query is read both ways too), under
+///   a GIN index; the primary key gives the newest-first order.
+/// - `search_conversations`: each conversation's card (customer name, addresses whole and split at
+///   punctuation, tags) as a `simple` (unstemmed) `tsvector`.
+///
+/// Accents and case are folded by `search_fold` before anything is parsed (`camion` finds
+/// `camión`): a `translate` over the Latin letters Spanish and its neighbours use, so no extension
+/// (`unaccent`) nor superuser is needed and every deployment folds the same way. Tables named
+/// `search_*` are derived data: export leaves them out and an import rebuilds them through these
+/// triggers.
+enum PostgresSearchSchema {
+    static let migration: (version: String, sql: String) = ("005-search", """
+        CREATE FUNCTION search_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT lower(translate(t, 'ÁÀÂÄÃÅáàâäãåÉÈÊËéèêëÍÌÎÏíìîïÓÒÔÖÕØóòôöõøÚÙÛÜúùûüÑñÇçÝýÿ',
+                                      'AAAAAAaaaaaaEEEEeeeeIIIIiiiiOOOOOOooooooUUUUuuuuNnCcYyy'))
+        $$;
+        CREATE FUNCTION search_subject(metadata text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT CASE WHEN metadata LIKE '%"subject"%' THEN metadata::jsonb ->> 'subject' END
+        $$;
+        CREATE FUNCTION search_message_document(body text, metadata text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT to_tsvector('english'::regconfig, f) || to_tsvector('spanish'::regconfig, f)
+            FROM (SELECT search_fold(concat_ws(' ', search_subject(metadata), body)) AS f) folded
+        $$;
+        CREATE FUNCTION search_message_query(q text) RETURNS tsquery LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT websearch_to_tsquery('english'::regconfig, search_fold(q)) || websearch_to_tsquery('spanish'::regconfig, search_fold(q))
+        $$;
+        CREATE FUNCTION search_card_query(q text) RETURNS tsquery LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT websearch_to_tsquery('simple'::regconfig, search_fold(q))
+        $$;
+
+        CREATE TABLE search_messages (
+            message_id bigint PRIMARY KEY,
+            conversation_id bigint NOT NULL,
+            created_at double precision NOT NULL,
+            adapter text,
+            document tsvector NOT NULL
+        );
+        CREATE INDEX search_messages_document ON search_messages USING gin (document);
+        CREATE INDEX search_messages_by_conversation ON search_messages (conversation_id);
+        CREATE TABLE search_conversations (
+            conversation_id bigint PRIMARY KEY,
+            document tsvector NOT NULL
+        );
+        CREATE INDEX search_conversations_document ON search_conversations USING gin (document);
+
+        CREATE FUNCTION search_message_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                DELETE FROM search_messages WHERE message_id = OLD.id;
+            ELSIF TG_OP = 'INSERT' THEN
+                IF NEW.direction IN ('inbound', 'outbound', 'note') THEN
+                    INSERT INTO search_messages (message_id, conversation_id, created_at, adapter, document)
+                    VALUES (NEW.id, NEW.conversation_id, NEW.created_at, NEW.adapter, search_message_document(NEW.body, NEW.metadata));
+                END IF;
+            ELSIF NEW.body IS DISTINCT FROM OLD.body OR NEW.metadata IS DISTINCT FROM OLD.metadata THEN
+                UPDATE search_messages SET conversation_id = NEW.conversation_id, created_at = NEW.created_at, adapter = NEW.adapter,
+                    document = search_message_document(NEW.body, NEW.metadata)
+                WHERE message_id = NEW.id;
+            ELSE
+                UPDATE search_messages SET conversation_id = NEW.conversation_id, created_at = NEW.created_at, adapter = NEW.adapter
+                WHERE message_id = NEW.id;
+            END IF;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER search_message_added AFTER INSERT OR DELETE ON messages
+            FOR EACH ROW EXECUTE FUNCTION search_message_sync();
+        CREATE TRIGGER search_message_changed AFTER UPDATE OF body, metadata, conversation_id, created_at, adapter ON messages
+            FOR EACH ROW EXECUTE FUNCTION search_message_sync();
+
+        CREATE FUNCTION search_card_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM search_conversations WHERE conversation_id = ANY (ids);
+            INSERT INTO search_conversations (conversation_id, document)
+            SELECT c.id, to_tsvector('simple'::regconfig, search_fold(concat_ws(' ', cu.name, a.addresses,
+                       regexp_replace(coalesce(a.addresses, ''), '[^[:alnum:]]+', ' ', 'g'), t.tags)))
+            FROM conversations c
+            JOIN customers cu ON cu.id = c.customer_id
+            LEFT JOIN LATERAL (SELECT string_agg(i.address, ' ') AS addresses FROM identities i WHERE i.customer_id = c.customer_id) a ON true
+            LEFT JOIN LATERAL (SELECT string_agg(g.tag, ' ') AS tags FROM conversation_tags g WHERE g.conversation_id = c.id) t ON true
+            WHERE c.id = ANY (ids);
+        END
+        $$;
+        CREATE FUNCTION search_card_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_TABLE_NAME = 'conversations' THEN
+                IF TG_OP = 'DELETE' THEN
+                    DELETE FROM search_conversations WHERE conversation_id = OLD.id;
+                ELSE
+                    PERFORM search_card_refresh(ARRAY[NEW.id]);
+                END IF;
+            ELSIF TG_TABLE_NAME = 'customers' THEN
+                PERFORM search_card_refresh(ARRAY(SELECT id FROM conversations WHERE customer_id = NEW.id));
+            ELSIF TG_TABLE_NAME = 'identities' THEN
+                IF TG_OP = 'INSERT' THEN
+                    PERFORM search_card_refresh(ARRAY(SELECT id FROM conversations WHERE customer_id = NEW.customer_id));
+                ELSIF TG_OP = 'DELETE' THEN
+                    PERFORM search_card_refresh(ARRAY(SELECT id FROM conversations WHERE customer_id = OLD.customer_id));
+                ELSE
+                    PERFORM search_card_refresh(ARRAY(SELECT id FROM conversations WHERE customer_id IN (OLD.customer_id, NEW.customer_id)));
+                END IF;
+            ELSIF TG_OP = 'DELETE' THEN
+                PERFORM search_card_refresh(ARRAY[OLD.conversation_id]);
+            ELSE
+                PERFORM search_card_refresh(ARRAY[NEW.conversation_id]);
+            END IF;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER search_card_conversation AFTER INSERT OR DELETE OR UPDATE OF customer_id ON conversations
+            FOR EACH ROW EXECUTE FUNCTION search_card_sync();
+        CREATE TRIGGER search_card_customer AFTER UPDATE OF name ON customers
+            FOR EACH ROW EXECUTE FUNCTION search_card_sync();
+        CREATE TRIGGER search_card_identity AFTER INSERT OR DELETE OR UPDATE OF customer_id, address ON identities
+            FOR EACH ROW EXECUTE FUNCTION search_card_sync();
+        CREATE TRIGGER search_card_tag AFTER INSERT OR DELETE ON conversation_tags
+            FOR EACH ROW EXECUTE FUNCTION search_card_sync();
+
+        INSERT INTO search_messages (message_id, conversation_id, created_at, adapter, document)
+            SELECT id, conversation_id, created_at, adapter, search_message_document(body, metadata)
+            FROM messages WHERE direction IN ('inbound', 'outbound', 'note');
+        SELECT search_card_refresh(ARRAY(SELECT id FROM conversations))
+        """)
+}

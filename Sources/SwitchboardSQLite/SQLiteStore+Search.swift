@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+import SwitchboardCore
+
+/// Search through the FTS5 index (see ``SQLiteSearchSchema``): matches come out of FTS5 newest
+/// first (rowid descending, which FTS5 walks without sorting), filters join by primary key, and
+/// the loop stops at the page's end, so a page costs the matches it skips, not the history.
+extension SQLiteStore {
+    public func searchMessages(_ query: SearchQuery) async throws -> [SearchHit] {
+        try await pool.read { db in
+            let filters = Self.conversationFilters(query, alias: "c")
+            var conditions = ["search_message_text MATCH ?"] + filters.conditions
+            var arguments: StatementArguments = [Self.match(query.terms)]
+            arguments += filters.arguments
+            if let before = query.before { conditions.append("search_message_text.rowid < ?"); arguments += [before] }
+            if let adapter = query.adapter { conditions.append("s.adapter = ?"); arguments += [adapter] }
+            if let since = query.since { conditions.append("s.created_at >= ?"); arguments += [since.epoch] }
+            if let until = query.until { conditions.append("s.created_at < ?"); arguments += [until.epoch] }
+            arguments += [query.limit]
+            let sql = """
+                SELECT h.*, cu.name AS customer_name, m.body, m.direction, \(SQLiteSearchSchema.subject("m.metadata")) AS subject
+                FROM (
+                    SELECT s.message_id, s.conversation_id, s.created_at, s.adapter, c.status, c.customer_id
+                    FROM search_message_text
+                    JOIN search_messages s ON s.message_id = search_message_text.rowid
+                    JOIN conversations c ON c.id = s.conversation_id
+                    WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY search_message_text.rowid DESC LIMIT ?
+                ) h
+                JOIN messages m ON m.id = h.message_id JOIN customers cu ON cu.id = h.customer_id
+                ORDER BY h.message_id DESC
+                """
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                SearchHit(
+                    kind: .message, conversation: row["conversation_id"], message: row["message_id"],
+                    customer: CustomerRef(id: row["customer_id"], name: row["customer_name"]), createdAt: row.date("created_at") ?? Date(epoch: 0),
+                    status: ConversationStatus(rawValue: row["status"]) ?? .open, body: row["body"],
+                    direction: MessageDirection(rawValue: row["direction"]), adapter: row["adapter"], subject: row["subject"])
+            }
+        }
+    }
+
+    public func searchConversations(_ query: SearchQuery) async throws -> [SearchHit] {
+        try await pool.read { db in
+            let filters = Self.conversationFilters(query, alias: "c")
+            var conditions = ["search_conversation_text MATCH ?"] + filters.conditions
+            var arguments: StatementArguments = [Self.match(query.terms)]
+            arguments += filters.arguments
+            if let before = query.before { conditions.append("search_conversation_text.rowid < ?"); arguments += [before] }
+            if let adapter = query.adapter {
+                conditions.append("EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.customer_id AND i.adapter = ?)")
+                arguments += [adapter]
+            }
+            if let since = query.since { conditions.append("c.last_message_at >= ?"); arguments += [since.epoch] }
+            if let until = query.until { conditions.append("c.created_at < ?"); arguments += [until.epoch] }
+            arguments += [query.limit]
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.id, c.customer_id, c.status, c.last_message_at, cu.name AS customer_name
+                FROM search_conversation_text
+                JOIN conversations c ON c.id = search_conversation_text.rowid
+                JOIN customers cu ON cu.id = c.customer_id
+                WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY search_conversation_text.rowid DESC LIMIT ?
+                """, arguments: arguments)
+            return try rows.map { row in
+                let id: Int64 = row["id"], customer: Int64 = row["customer_id"]
+                return SearchHit(
+                    kind: .conversation, conversation: id, customer: CustomerRef(id: customer, name: row["customer_name"]),
+                    createdAt: row.date("last_message_at") ?? Date(epoch: 0), status: ConversationStatus(rawValue: row["status"]) ?? .open,
+                    addresses: try String.fetchAll(db, sql: "SELECT address FROM identities WHERE customer_id = ? ORDER BY id", arguments: [customer]),
+                    tags: try String.fetchAll(db, sql: "SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY tag", arguments: [id]))
+            }
+        }
+    }
+
+    public func forgetSearch(conversation: Int64) async throws {
+        try await pool.write { db in try Self.forgetSearch(db, conversations: [conversation]) }
+    }
+
+    public func forgetSearch(customer: Int64) async throws {
+        try await pool.write { db in
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM conversations WHERE customer_id = ?", arguments: [customer])
+            try Self.forgetSearch(db, conversations: ids)
+        }
+    }
+
+    /// Takes conversations out of the index inside the caller's transaction (an erasure runs it
+    /// with its own changes). FTS5 forgets an entry given the values it indexed, which are still
+    /// in `messages`; `search_messages` then no longer marks them, so later triggers leave them be.
+    static func forgetSearch(_ db: Database, conversations: [Int64]) throws {
+        for id in conversations {
+            try db.execute(sql: """
+                INSERT INTO search_message_text (search_message_text, rowid, body, subject)
+                    SELECT 'delete', m.id, m.body, \(SQLiteSearchSchema.subject("m.metadata"))
+                    FROM search_messages s JOIN messages m ON m.id = s.message_id WHERE s.conversation_id = ?;
+                DELETE FROM search_messages WHERE conversation_id = ?;
+                DELETE FROM search_conversation_text WHERE rowid = ?;
+                """, arguments: [id, id, id])
+        }
+    }
+
+    /// Every term as an FTS5 phrase of its tokens, all required. Tokens are letters and digits
+    /// only (``SearchText``), so quoting them cannot change the query's syntax.
+    static func match(_ terms: [SearchTerm]) -> String {
+        terms.map { "\"" + $0.tokens.joined(separator: " ") + "\"" }.joined(separator: " AND ")
+    }
+
+    /// Status, tag and who may read it (theirs, or mentioned in it), on the conversation aliased `c`.
+    static func conversationFilters(_ query: SearchQuery, alias c: String) -> (conditions: [String], arguments: StatementArguments) {
+        var conditions = ["\(c).status <> 'merged'"]
+        var arguments: StatementArguments = []
+        if let status = query.status { conditions.append("\(c).status = ?"); arguments += [status.rawValue] }
+        if let tag = query.tag {
+            conditions.append("EXISTS (SELECT 1 FROM conversation_tags ct WHERE ct.conversation_id = \(c).id AND ct.tag = ?)")
+            arguments += [tag]
+        }
+        if !query.viewer.isSupervisor {
+            conditions.append("""
+                (\(c).owner = ? OR \(c).assignee = ? OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = \(c).id AND g.agent_id = ?))
+                """)
+            arguments += [query.viewer.agentID, query.viewer.agentID, query.viewer.agentID]
+        }
+        return (conditions, arguments)
+    }
+}
