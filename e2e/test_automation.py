@@ -405,6 +405,22 @@ def test_spam_gets_no_acknowledgement_and_leaves_the_inbox(gateway, receiver):
     assert junk["id"] not in [c["id"] for c in gw.conversations(status="open")]
 
 
+def test_a_rule_replies_with_a_saved_reply_filled_in(gateway, receiver):
+    gw = gateway({"rules": [{"id": "welcome", "on": "conversation.created", "then": [{"reply": {"canned": "welcome"}}]}]})
+    r = gw.api("marta", "POST", "canned-responses", json={
+        "shortcut": "welcome", "title": "Welcome", "scope": "everyone",
+        "body": "Hi {customer.first_name}, {owner.name} has your request {reference}."})
+    assert r.status_code == 201, r.text
+    customer = unique("c")
+    conv = gw.conversation_of(gw.ingest(unique("m"), customer, "hello", name="Nora Quinn"))
+    [sent] = wait_until(lambda: [q for q in receiver.received() if q["json"] and q["json"]["to"] == customer],
+                        what="the saved reply at the channel")
+    owner = {"ana": "Ana García", "luis": "Luis Pérez"}[conv["owner"]]
+    assert sent["json"]["text"] == f"Hi Nora, {owner} has your request {conv['reference']}."
+    lines = rule_lines(gw.get_json("marta", f"conversations/{conv['id']}"), "welcome")
+    assert f"Rule 'welcome': replied to the customer through {ADAPTER}" in lines
+
+
 BROKEN = """\
 server: { host: 127.0.0.1, port: 0 }
 storage: { sqlite: data.sqlite }

@@ -118,7 +118,8 @@ struct Serve: AsyncParsableCommand {
         let worker = DeliveryWorker(store: store, adapters: registry, events: events, settings: loaded.delivery, key: key, logger: logger)
         let rules = RuleEngine(
             rules: loaded.rules, store: store, assignment: AssignmentPolicy(directory: directory, rules: routing.rules), sla: policy.sla,
-            adapters: registry, context: context.isEmpty ? nil : context, events: events, references: key.references,
+            adapters: registry, canned: SavedReplies(store: store, directory: directory, references: key.references),
+            context: context.isEmpty ? nil : context, events: events, references: key.references,
             wakeOutbox: { worker.wake() }, logger: Logger(label: "switchboard.rules"))
         let ruleRunner = RuleRunner(engine: rules, queue: store, logger: Logger(label: "switchboard.rules"))
         let scheduledRules = ScheduledRules(engine: rules, store: store, leadership: leadership, logger: Logger(label: "switchboard.rules"))

@@ -193,6 +193,32 @@ import Testing
         #expect(report.actions[0].detail.hasPrefix("not sent: adapter 'chat' allows free-form replies only within"))
         #expect(report.summary == "The conditions hold: 1 of 2 actions would change the conversation; the others would not (see why).")
         let unknown = try await rules.engine.test(rule: "canned", message: stored.message.id, by: Viewer(Staff.marta))
-        #expect(unknown.actions[0].detail == "not sent: no saved reply 'billing-ack' is available")
+        #expect(unknown.actions[0].detail == "not sent: no saved reply 'billing-ack' is available to the conversation's team or everyone")
+    }
+
+    @Test func aCannedReplyIsTheTeamsOrEveryonesSavedReplyFilledInAndNeverWithGaps() async throws {
+        let ack = Rule(id: "ack", trigger: .event(.messageCreated), actions: [.reply(.canned("billing-ack"))])
+        let gap = Rule(id: "gap", trigger: .event(.messageCreated), actions: [.reply(.canned("needs-data"))])
+        let rules = try await RulesOnMemory(rules: [ack, gap], savedReplies: true)
+        func save(_ shortcut: String, _ scope: CannedResponseScope, _ body: String) async throws {
+            _ = try await rules.store.saveCannedResponse(id: nil, shortcut: shortcut, scope: scope, owner: nil) { _, _ in
+                CannedResponse(id: 0, shortcut: shortcut, title: shortcut, body: body, scope: scope, language: "es", owner: nil, updatedAt: Plans.now)
+            }
+        }
+        try await save("billing-ack", .everyone, "Hola {customer.first_name}, tu referencia es {reference}.")
+        try await save("billing-ack", .team("billing"), "(the billing team's)")
+        try await save("needs-data", .everyone, "Tu pedido {context.shop.last_order.id}")
+        try await rules.running {
+            let stored = try await Self.receive(rules, "m1", from: "+34600000001", via: "chat", text: "hola")
+            // The conversation is support's: everyone's saved reply, filled in.
+            try await rules.drain()
+            let detail = try await rules.core.conversation(stored.conversation.id)
+            let sent = detail.messages.filter { $0.direction == .outbound && $0.metadata?["rule"] == "ack" }.map(\.body)
+            #expect(sent == ["Hola Ann, tu referencia es \(Staff.references.format(stored.conversation.id))."])
+            // A placeholder it cannot fill: not sent, and the thread says nothing was done.
+            #expect(!detail.messages.contains { $0.metadata?["rule"] == "gap" })
+            let report = try await rules.engine.test(rule: "gap", message: stored.message.id, by: Viewer(Staff.marta))
+            #expect(report.actions[0].detail == "not sent: the saved reply 'needs-data' would leave context.shop.last_order.id unfilled")
+        }
     }
 }

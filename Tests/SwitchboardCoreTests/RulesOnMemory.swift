@@ -24,7 +24,7 @@ struct RulesOnMemory {
     init(
         rules: [Rule], webhooks: [AutomationRouting.Subscription] = [], sla: [SLAPolicy] = [], acknowledgements: Bool = false,
         adapters: [RecordingAdapter] = [RecordingAdapter("chat"), RecordingAdapter("wa", identityChannel: "whatsapp")],
-        canned: any CannedReplies = NoCannedReplies()
+        savedReplies: Bool = false
     ) async throws {
         let routing = AutomationRouting(subscriptions: webhooks, rules: rules)
         var policy = Plans.policy(
@@ -42,7 +42,8 @@ struct RulesOnMemory {
         self.core = core
         self.routing = routing
         engine = RuleEngine(
-            rules: rules, store: core.store, assignment: policy.assignment, sla: policy.sla, adapters: core.adapters, canned: canned,
+            rules: rules, store: core.store, assignment: policy.assignment, sla: policy.sla, adapters: core.adapters,
+            canned: savedReplies ? SavedReplies(store: core.store, directory: Self.directory, references: Staff.references) : NoCannedReplies(),
             events: core.events, references: Staff.references, now: { clock.now }, logger: Logger(label: "test"))
         runner = RuleRunner(engine: engine, queue: core.store, claimer: "test", now: { clock.now }, logger: Logger(label: "test"))
         let store = core.store

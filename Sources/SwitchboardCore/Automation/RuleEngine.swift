@@ -164,9 +164,18 @@ public struct RuleEngine: Sendable {
         let text: String?
         switch reply {
         case .text(let t): text = t
-        case .canned(let id):
-            text = try await canned.text(of: id, for: facts)
-            if text == nil { return PreparedReply(text: nil, route: nil, refusal: "no saved reply '\(id)' is available") }
+        case .canned(let shortcut):
+            let context = self.context
+            let keys = facts.contextKeys
+            switch try await canned.reply(shortcut, for: facts, context: { await context?.view(keys).context ?? [:] }) {
+            case .text(let t): text = t
+            case .unknown:
+                return PreparedReply(
+                    text: nil, route: nil, refusal: "no saved reply '\(shortcut)' is available to the conversation's team or everyone")
+            case .unfilled(let missing):
+                return PreparedReply(
+                    text: nil, route: nil, refusal: "the saved reply '\(shortcut)' would leave \(missing.joined(separator: ", ")) unfilled")
+            }
         }
         guard let route = try await store.replyRoute(conversation: facts.state.id, inReplyTo: nil, via: nil, identityChannel: nil) else {
             return PreparedReply(text: text, route: nil, refusal: "the customer has not written through any adapter")
