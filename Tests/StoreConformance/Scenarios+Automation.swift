@@ -12,6 +12,7 @@ extension StoreConformance {
         StoreScenario("ingestion queues its events for rules and webhooks in its own transaction", on: ingestionQueuesItsEvents),
         StoreScenario("the automation queue hands out each conversation's events one at a time, in order", on: queueKeepsOrderPerConversation),
         StoreScenario("failed events are dead letters: listed, replayed, expired; delivered ones pruned", on: deadLettersAndReplay),
+        StoreScenario("a batch of outcomes is recorded at once, each as its own", on: outcomesInOneBatch),
         StoreScenario("a rule fires once per key, once per quiet spell, and its firings are counted", on: ruleFiresOnce),
         StoreScenario("a rule's plan adds tags, queues events and withholds or releases acknowledgements", on: rulePlanExtras),
     ]
@@ -141,6 +142,28 @@ extension StoreConformance {
         let delivered = try await store.queuedEvents(consumer: "webhook:crm", state: .delivered, before: nil, limit: 10)
         #expect(delivered.map(\.payload) == ["{\"n\":3}", "{\"n\":1}"])
         #expect(delivered.map(\.attempts) == [1, 2])
+    }
+
+    @Sendable static func outcomesInOneBatch(_ store: any Store) async throws {
+        let t = automationBase
+        try await store.enqueue([event(1, 1, at: t), event(2, 2, at: t), event(3, 3, at: t), event(4, 4, at: t)])
+        let claimed = try await store.claimQueued(consumer: "webhook:crm", now: t, limit: 10, claimer: "g", leaseUntil: t.addingTimeInterval(30))
+        #expect(claimed.count == 4)
+        try await store.completeQueued([
+            QueueCompletion(id: claimed[0].id, result: .done(keep: true)),
+            QueueCompletion(id: claimed[1].id, result: .done(keep: false)),
+            QueueCompletion(id: claimed[2].id, result: .retry(error: "HTTP 503", at: t.addingTimeInterval(5))),
+            QueueCompletion(id: claimed[3].id, result: .failed(error: "HTTP 400")),
+        ], at: t)
+        let all = try await store.queuedEvents(consumer: "webhook:crm", state: nil, before: nil, limit: 10)
+        #expect(all.map(\.payload) == ["{\"n\":4}", "{\"n\":3}", "{\"n\":1}"])
+        #expect(all.map(\.state) == [.failed, .queued, .delivered])
+        #expect(all.map(\.attempts) == [1, 1, 1])
+        #expect(all.map(\.lastError) == ["HTTP 400", "HTTP 503", nil])
+        // The retried one is due again at its time, claimable by anyone (its lease was let go).
+        #expect(try await store.claimQueued(consumer: "webhook:crm", now: t.addingTimeInterval(5), limit: 10, claimer: "h", leaseUntil: t.addingTimeInterval(60)).map(\.payload) == ["{\"n\":3}"])
+        // An empty batch changes nothing.
+        try await store.completeQueued([], at: t)
     }
 
     @Sendable static func deadLettersAndReplay(_ store: any Store) async throws {
