@@ -40,9 +40,44 @@ extension QuoteStripper {
         return bannerWords(line).map(separatorWords.contains) ?? false
     }
 
+    /// The words of a line of dashes around a few words (`----- Mail original -----`,
+    /// `---------- Původní e-mail ----------`): how mail clients mark the start of the original in
+    /// languages the table above lacks. Nil for anything else. With a word of ``forwardStems`` in
+    /// it, it is a forward's banner (`---------- Przekazana wiadomość ----------`).
+    static func dashedBannerWords(_ line: String) -> String? {
+        guard line.utf8.count <= 120, line.hasPrefix("--"), line.hasSuffix("--") else { return nil }
+        guard let words = bannerWords(line), words.contains(where: \.isLetter), words.split(separator: " ").count <= 5 else {
+            return nil
+        }
+        return words
+    }
+
+    /// Stems of "forwarded" (lower-cased): a dashed banner with one of them begins a forward.
+    static let forwardStems = [
+        "forward", "fwd", "weiterge", "transf", "réexp", "reenv", "inoltr", "encaminh", "doorgest", "przekaz",
+        "vidarebef", "videresend", "edelleen", "välitet", "přepos", "továbbít", "letilen", "yönlendir",
+        "пересл", "пересла", "転送", "转发", "轉寄", "轉發", "전달",
+    ]
+
+    /// Whether what follows line `index` is the original: nothing, a `>` quote, an attribution or
+    /// the labelled lines of a header block (two labels among the next lines, the first one right
+    /// below) — so a dashed heading above the customer's own text stays.
+    static func originalFollows(_ lines: [String], after index: Int) -> Bool {
+        var next = index + 1
+        while next < lines.count, lines[next].trimmed.isEmpty { next += 1 }
+        guard next < lines.count else { return true }
+        let first = lines[next].trimmed
+        if first.hasPrefix(">") || attributionStart(lines, endingAt: next) != nil { return true }
+        guard headerLabel(first) != nil else { return false }
+        return lines[(next + 1)...].prefix(5).contains { headerLabel($0.trimmed) != nil }
+    }
+
     /// `---------- Forwarded message ---------`, `Begin forwarded message:` and translations.
     static func isForwardBanner(_ line: String) -> Bool {
-        bannerWords(line).map(forwardWords.contains) ?? false
+        guard let words = bannerWords(line) else { return false }
+        if forwardWords.contains(words) { return true }
+        guard dashedBannerWords(line) != nil else { return false }
+        return forwardStems.contains { words.contains($0) }
     }
 
     enum HeaderLabel { case from, date, to, subject, copy }
@@ -130,7 +165,7 @@ extension QuoteStripper {
         guard isBlock else { return nil }
         if start > 0 {
             let above = lines[start - 1].trimmed
-            if isRule(above) || isSeparator(above) { start -= 1 }
+            if isRule(above) || isSeparator(above) || dashedBannerWords(above) != nil { start -= 1 }
         }
         return start
     }

@@ -72,6 +72,7 @@ enum QuoteStripper {
             guard !line.isEmpty, !line.hasPrefix(">") else { continue }
             if isForwardBanner(line) { return .forward }
             if isSeparator(line) { return .cut(index) }
+            if dashedBannerWords(line) != nil, originalFollows(lines, after: index) { return .cut(index) }
             if let start = attributionStart(lines, endingAt: index) {
                 let quoteFollows = nextContentLine(lines, after: index)?.hasPrefix(">") ?? false
                 return quoteFollows && isAnsweredInline(lines[(index + 1)...]) ? .inline(start...index) : .cut(start)
