@@ -89,23 +89,28 @@ extension QuoteStripper {
         let from = [
             "from", "von", "de", "van", "da", "från", "fra", "od", "от", "від", "发件人", "寄件者", "寄件人", "差出人",
             "送信者", "보낸 사람", "보낸사람", "lähettäjä", "kimden", "expéditeur", "afzender", "avsändare", "remitente",
-            "mittente", "odesílatel", "feladó",
+            "mittente", "odesílatel", "feladó", "de la", "remitent",
         ]
         let date = [
             "sent", "date", "gesendet", "datum", "envoyé", "enviado", "enviada", "enviada em", "enviado el", "enviat",
             "enviat el", "fecha", "data", "inviato", "verzonden", "skickat", "sendt", "wysłano", "wysłane", "отправлено",
             "дата", "надіслано", "发送时间", "日期", "时间", "寄件日期", "送信日時", "日付", "보낸 날짜", "날짜",
-            "lähetetty", "päivämäärä", "odesláno", "gönderildi", "tarih",
+            "lähetetty", "päivämäärä", "odesláno", "gönderildi", "tarih", "elküldve", "küldve", "dátum", "傳送時間",
+            "時間", "发送日期", "dato", "trimis", "enviado em", "odoslané",
         ]
         let to = [
             "to", "an", "à", "a", "para", "per a", "aan", "till", "til", "do", "кому", "收件人", "收件者", "宛先",
-            "받는 사람", "받는사람", "vastaanottaja", "komu", "kime", "destinataire", "destinatario", "mottagare",
+            "받는 사람", "받는사람", "vastaanottaja", "komu", "kime", "destinataire", "destinatario", "mottagare", "címzett",
+            "către",
         ]
         let subject = [
             "subject", "betreff", "objet", "asunto", "assumpte", "oggetto", "assunto", "onderwerp", "ämne", "emne",
-            "temat", "тема", "主题", "主旨", "件名", "제목", "aihe", "předmět", "konu", "tárgy",
+            "temat", "тема", "主题", "主旨", "件名", "제목", "aihe", "předmět", "konu", "tárgy", "subiect", "predmet",
         ]
-        let copy = ["cc", "kopie", "copie à", "cc.", "копия", "копія", "抄送", "副本", "참조", "kopio", "kopia", "kopi"]
+        let copy = [
+            "cc", "kopie", "copie à", "cc.", "копия", "копія", "抄送", "副本", "참조", "kopio", "kopia", "kopi", "másolatot kap",
+            "másolat", "dw", "dw.", "bilgi", "bcc", "kópia",
+        ]
         for (words, label) in [(from, HeaderLabel.from), (date, .date), (to, .to), (subject, .subject), (copy, .copy)] {
             for word in words { labels[word] = label }
         }
