@@ -34,34 +34,59 @@ extension QuoteStripper {
         return words.isEmpty ? nil : words
     }
 
+    /// What a line between decorations is, read from its words once.
+    enum Banner {
+        /// A forward's banner: what follows is new to us, never cut.
+        case forward
+        /// `-----Original Message-----` or a translation in ``separatorWords``.
+        case separator
+        /// A line of dashes around a few other words (`----- Mail original -----`,
+        /// `---------- Původní e-mail ----------`): how clients mark the original in languages the
+        /// table lacks; it ends the reply only when the original follows (``originalFollows(_:after:)``).
+        case dashed
+    }
+
+    /// The banner `line` (trimmed) is, or nil. A dashed banner with a word of ``forwardStems`` in it
+    /// (`---------- Przekazana wiadomość ----------`) is a forward's.
+    static func banner(_ line: String) -> Banner? {
+        guard let words = bannerWords(line) else { return nil }
+        if forwardWords.contains(words) { return .forward }
+        let ruled = line.hasPrefix("--") || line.hasPrefix("__") || line.hasPrefix("*-") || line.hasPrefix("==")
+        if ruled, separatorWords.contains(words) { return .separator }
+        guard line.hasPrefix("--"), line.hasSuffix("--"), words.utf8.count(where: { $0 == UInt8(ascii: " ") }) < 5,
+              words.unicodeScalars.contains(where: \.properties.isAlphabetic)
+        else { return nil }
+        return forwardStems.contains { contains(words, $0) } ? .forward : .dashed
+    }
+
     /// `-----Original Message-----`, `*----- Ursprüngliche Nachricht -----*`, QQ's `------ 原始邮件 ------`.
     static func isSeparator(_ line: String) -> Bool {
-        guard line.hasPrefix("--") || line.hasPrefix("__") || line.hasPrefix("*-") || line.hasPrefix("==") else { return false }
-        return bannerWords(line).map(separatorWords.contains) ?? false
+        banner(line) == .separator
     }
 
-    /// The words of a line of dashes around a few words (`----- Mail original -----`,
-    /// `---------- Původní e-mail ----------`): how mail clients mark the start of the original in
-    /// languages the table above lacks. Nil for anything else. With a word of ``forwardStems`` in
-    /// it, it is a forward's banner (`---------- Przekazana wiadomość ----------`).
-    static func dashedBannerWords(_ line: String) -> String? {
-        guard line.utf8.count <= 120, line.hasPrefix("--"), line.hasSuffix("--") else { return nil }
-        guard let words = bannerWords(line), words.contains(where: \.isLetter), words.split(separator: " ").count <= 5 else {
-            return nil
-        }
-        return words
+    /// `---------- Forwarded message ---------`, `Begin forwarded message:` and translations.
+    static func isForwardBanner(_ line: String) -> Bool {
+        banner(line) == .forward
     }
 
-    /// Stems of "forwarded" (lower-cased): a dashed banner with one of them begins a forward.
-    static let forwardStems = [
+    /// Stems of "forwarded" (lower-cased) in the languages of the tables.
+    static let forwardStems: [[UInt8]] = [
         "forward", "fwd", "weiterge", "transf", "réexp", "reenv", "inoltr", "encaminh", "doorgest", "przekaz",
         "vidarebef", "videresend", "edelleen", "välitet", "přepos", "továbbít", "letilen", "yönlendir",
-        "пересл", "пересла", "転送", "转发", "轉寄", "轉發", "전달",
-    ]
+        "пересл", "转发", "轉寄", "轉發", "転送", "전달",
+    ].map { Array($0.utf8) }
+
+    /// Whether `bytes` occur in `text`, compared on the UTF-8 bytes (for short lines).
+    private static func contains(_ text: String, _ bytes: [UInt8]) -> Bool {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= bytes.count else { return false }
+        return (0...(utf8.count - bytes.count)).contains { start in utf8[start..<(start + bytes.count)].elementsEqual(bytes) }
+    }
 
     /// Whether what follows line `index` is the original: nothing, a `>` quote, an attribution or
     /// the labelled lines of a header block (two labels among the next lines, the first one right
-    /// below) — so a dashed heading above the customer's own text stays.
+    /// below) — so a dashed heading above the customer's own text stays. Only the blank lines up
+    /// to the next text are passed over.
     static func originalFollows(_ lines: [String], after index: Int) -> Bool {
         var next = index + 1
         while next < lines.count, lines[next].trimmed.isEmpty { next += 1 }
@@ -70,14 +95,6 @@ extension QuoteStripper {
         if first.hasPrefix(">") || attributionStart(lines, endingAt: next) != nil { return true }
         guard headerLabel(first) != nil else { return false }
         return lines[(next + 1)...].prefix(5).contains { headerLabel($0.trimmed) != nil }
-    }
-
-    /// `---------- Forwarded message ---------`, `Begin forwarded message:` and translations.
-    static func isForwardBanner(_ line: String) -> Bool {
-        guard let words = bannerWords(line) else { return false }
-        if forwardWords.contains(words) { return true }
-        guard dashedBannerWords(line) != nil else { return false }
-        return forwardStems.contains { words.contains($0) }
     }
 
     enum HeaderLabel { case from, date, to, subject, copy }
@@ -170,7 +187,7 @@ extension QuoteStripper {
         guard isBlock else { return nil }
         if start > 0 {
             let above = lines[start - 1].trimmed
-            if isRule(above) || isSeparator(above) || dashedBannerWords(above) != nil { start -= 1 }
+            if isRule(above) || banner(above).map({ $0 != .forward }) ?? false { start -= 1 }
         }
         return start
     }

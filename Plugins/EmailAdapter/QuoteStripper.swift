@@ -72,9 +72,12 @@ enum QuoteStripper {
         for index in lines.indices {
             let line = lines[index].trimmed
             guard !line.isEmpty, !line.hasPrefix(">") else { continue }
-            if isForwardBanner(line) { return .forward }
-            if isSeparator(line) { return .cut(index) }
-            if dashedBannerWords(line) != nil, originalFollows(lines, after: index) { return .cut(index) }
+            switch banner(line) {
+            case .forward: return .forward
+            case .separator: return .cut(index)
+            case .dashed: if originalFollows(lines, after: index) { return .cut(index) }
+            case nil: break
+            }
             if let start = attributionStart(lines, endingAt: index) {
                 let quoteFollows = nextContentLine(lines, after: index)?.hasPrefix(">") ?? false
                 return quoteFollows && isAnsweredInline(lines[(index + 1)...], continued: continued) ? .inline(start...index) : .cut(start)
