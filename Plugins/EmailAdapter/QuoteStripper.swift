@@ -171,7 +171,10 @@ enum QuoteStripper {
         while index < lines.count {
             let quoted = lines[index].trimmed
             index += 1
-            guard quoted.hasPrefix(">") else { continue }
+            // Most quoted lines have the quote or a blank line below them: nothing to look at.
+            guard quoted.hasPrefix(">"), index < lines.count else { continue }
+            let below = lines[index].trimmed
+            guard !below.isEmpty, !below.hasPrefix(">") else { continue }
             var above = unquotedText(quoted)
             var end = index
             while end < lines.count {
