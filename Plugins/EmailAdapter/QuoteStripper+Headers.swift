@@ -34,15 +34,67 @@ extension QuoteStripper {
         return words.isEmpty ? nil : words
     }
 
+    /// What a line between decorations is, read from its words once.
+    enum Banner {
+        /// A forward's banner: what follows is new to us, never cut.
+        case forward
+        /// `-----Original Message-----` or a translation in ``separatorWords``.
+        case separator
+        /// A line of dashes around a few other words (`----- Mail original -----`,
+        /// `---------- Původní e-mail ----------`): how clients mark the original in languages the
+        /// table lacks; it ends the reply only when the original follows (``originalFollows(_:after:)``).
+        case dashed
+    }
+
+    /// The banner `line` (trimmed) is, or nil. A dashed banner with a word of ``forwardStems`` in it
+    /// (`---------- Przekazana wiadomość ----------`) is a forward's.
+    static func banner(_ line: String) -> Banner? {
+        guard let words = bannerWords(line) else { return nil }
+        if forwardWords.contains(words) { return .forward }
+        let ruled = line.hasPrefix("--") || line.hasPrefix("__") || line.hasPrefix("*-") || line.hasPrefix("==")
+        if ruled, separatorWords.contains(words) { return .separator }
+        guard line.hasPrefix("--"), line.hasSuffix("--"), words.utf8.count(where: { $0 == UInt8(ascii: " ") }) < 5,
+              words.unicodeScalars.contains(where: \.properties.isAlphabetic)
+        else { return nil }
+        return forwardStems.contains { contains(words, $0) } ? .forward : .dashed
+    }
+
     /// `-----Original Message-----`, `*----- Ursprüngliche Nachricht -----*`, QQ's `------ 原始邮件 ------`.
     static func isSeparator(_ line: String) -> Bool {
-        guard line.hasPrefix("--") || line.hasPrefix("__") || line.hasPrefix("*-") || line.hasPrefix("==") else { return false }
-        return bannerWords(line).map(separatorWords.contains) ?? false
+        banner(line) == .separator
     }
 
     /// `---------- Forwarded message ---------`, `Begin forwarded message:` and translations.
     static func isForwardBanner(_ line: String) -> Bool {
-        bannerWords(line).map(forwardWords.contains) ?? false
+        banner(line) == .forward
+    }
+
+    /// Stems of "forwarded" (lower-cased) in the languages of the tables.
+    static let forwardStems: [[UInt8]] = [
+        "forward", "fwd", "weiterge", "transf", "réexp", "reenv", "inoltr", "encaminh", "doorgest", "przekaz",
+        "vidarebef", "videresend", "edelleen", "välitet", "přepos", "továbbít", "letilen", "yönlendir",
+        "пересл", "转发", "轉寄", "轉發", "転送", "전달",
+    ].map { Array($0.utf8) }
+
+    /// Whether `bytes` occur in `text`, compared on the UTF-8 bytes (for short lines).
+    private static func contains(_ text: String, _ bytes: [UInt8]) -> Bool {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= bytes.count else { return false }
+        return (0...(utf8.count - bytes.count)).contains { start in utf8[start..<(start + bytes.count)].elementsEqual(bytes) }
+    }
+
+    /// Whether what follows line `index` is the original: nothing, a `>` quote, an attribution or
+    /// the labelled lines of a header block (two labels among the next lines, the first one right
+    /// below) — so a dashed heading above the customer's own text stays. Only the blank lines up
+    /// to the next text are passed over.
+    static func originalFollows(_ lines: [String], after index: Int) -> Bool {
+        var next = index + 1
+        while next < lines.count, lines[next].trimmed.isEmpty { next += 1 }
+        guard next < lines.count else { return true }
+        let first = lines[next].trimmed
+        if first.hasPrefix(">") || attributionStart(lines, endingAt: next) != nil { return true }
+        guard headerLabel(first) != nil else { return false }
+        return lines[(next + 1)...].prefix(5).contains { headerLabel($0.trimmed) != nil }
     }
 
     enum HeaderLabel { case from, date, to, subject, copy }
@@ -54,23 +106,28 @@ extension QuoteStripper {
         let from = [
             "from", "von", "de", "van", "da", "från", "fra", "od", "от", "від", "发件人", "寄件者", "寄件人", "差出人",
             "送信者", "보낸 사람", "보낸사람", "lähettäjä", "kimden", "expéditeur", "afzender", "avsändare", "remitente",
-            "mittente", "odesílatel", "feladó",
+            "mittente", "odesílatel", "feladó", "de la", "remitent",
         ]
         let date = [
             "sent", "date", "gesendet", "datum", "envoyé", "enviado", "enviada", "enviada em", "enviado el", "enviat",
             "enviat el", "fecha", "data", "inviato", "verzonden", "skickat", "sendt", "wysłano", "wysłane", "отправлено",
             "дата", "надіслано", "发送时间", "日期", "时间", "寄件日期", "送信日時", "日付", "보낸 날짜", "날짜",
-            "lähetetty", "päivämäärä", "odesláno", "gönderildi", "tarih",
+            "lähetetty", "päivämäärä", "odesláno", "gönderildi", "tarih", "elküldve", "küldve", "dátum", "傳送時間",
+            "時間", "发送日期", "dato", "trimis", "enviado em", "odoslané",
         ]
         let to = [
             "to", "an", "à", "a", "para", "per a", "aan", "till", "til", "do", "кому", "收件人", "收件者", "宛先",
-            "받는 사람", "받는사람", "vastaanottaja", "komu", "kime", "destinataire", "destinatario", "mottagare",
+            "받는 사람", "받는사람", "vastaanottaja", "komu", "kime", "destinataire", "destinatario", "mottagare", "címzett",
+            "către",
         ]
         let subject = [
             "subject", "betreff", "objet", "asunto", "assumpte", "oggetto", "assunto", "onderwerp", "ämne", "emne",
-            "temat", "тема", "主题", "主旨", "件名", "제목", "aihe", "předmět", "konu", "tárgy",
+            "temat", "тема", "主题", "主旨", "件名", "제목", "aihe", "předmět", "konu", "tárgy", "subiect", "predmet",
         ]
-        let copy = ["cc", "kopie", "copie à", "cc.", "копия", "копія", "抄送", "副本", "참조", "kopio", "kopia", "kopi"]
+        let copy = [
+            "cc", "kopie", "copie à", "cc.", "копия", "копія", "抄送", "副本", "참조", "kopio", "kopia", "kopi", "másolatot kap",
+            "másolat", "dw", "dw.", "bilgi", "bcc", "kópia",
+        ]
         for (words, label) in [(from, HeaderLabel.from), (date, .date), (to, .to), (subject, .subject), (copy, .copy)] {
             for word in words { labels[word] = label }
         }
@@ -130,7 +187,7 @@ extension QuoteStripper {
         guard isBlock else { return nil }
         if start > 0 {
             let above = lines[start - 1].trimmed
-            if isRule(above) || isSeparator(above) { start -= 1 }
+            if isRule(above) || banner(above).map({ $0 != .forward }) ?? false { start -= 1 }
         }
         return start
     }

@@ -13,16 +13,17 @@ enum QuoteStripper {
     static func split(_ body: String) -> (text: String, cut: Bool) {
         let all = lines(of: body)
         let lines = Array(all[..<(listFooterStart(all) ?? all.count)])
+        let continued = quoteContinuations(lines)
         var kept: [String]
-        switch historyStart(lines) {
+        switch historyStart(lines, continued: continued) {
         case .cut(let start):
             kept = Array(lines[..<start])
         case .inline(let attribution):
-            kept = unquoted(lines, dropping: attribution)
+            kept = unquoted(lines, dropping: attribution, continued: continued)
         case .forward:
             kept = lines
         case nil:
-            kept = withoutOuterQuotes(lines)
+            kept = withoutOuterQuotes(lines, continued: continued)
         }
         if let signature = signatureStart(kept[...]) { kept = Array(kept[..<signature]) }
         let text = kept.joined(separator: "\n").trimmed
@@ -66,15 +67,20 @@ enum QuoteStripper {
 
     /// The first reply header (`On … wrote:` in many languages, `-----Original Message-----`, an
     /// Outlook `From:/Sent:` block) outside `>` quotes, or a forward's banner above any of them.
-    static func historyStart(_ lines: [String]) -> History? {
+    /// `continued` marks the lines of rewrapped quotes (``quoteContinuations(_:)``).
+    static func historyStart(_ lines: [String], continued: [Bool]) -> History? {
         for index in lines.indices {
             let line = lines[index].trimmed
             guard !line.isEmpty, !line.hasPrefix(">") else { continue }
-            if isForwardBanner(line) { return .forward }
-            if isSeparator(line) { return .cut(index) }
+            switch banner(line) {
+            case .forward: return .forward
+            case .separator: return .cut(index)
+            case .dashed: if originalFollows(lines, after: index) { return .cut(index) }
+            case nil: break
+            }
             if let start = attributionStart(lines, endingAt: index) {
                 let quoteFollows = nextContentLine(lines, after: index)?.hasPrefix(">") ?? false
-                return quoteFollows && isAnsweredInline(lines[(index + 1)...]) ? .inline(start...index) : .cut(start)
+                return quoteFollows && isAnsweredInline(lines[(index + 1)...], continued: continued) ? .inline(start...index) : .cut(start)
             }
             if let start = headerBlockStart(lines, at: index) { return .cut(start) }
         }
@@ -94,18 +100,14 @@ enum QuoteStripper {
     /// Replies written between or below the quoted lines are the new text: cutting there would lose
     /// them. A line that only continues a rewrapped quote, a signature, a device line or another
     /// reply header below the quote are not answers.
-    private static func isAnsweredInline(_ rest: ArraySlice<String>) -> Bool {
+    private static func isAnsweredInline(_ rest: ArraySlice<String>, continued: [Bool]) -> Bool {
         var sawQuote = false
-        var previous: String?
         for index in rest.indices {
             let text = rest[index].trimmed
-            defer { previous = text }
             if text.hasPrefix(">") {
                 sawQuote = true
             } else if sawQuote, !text.isEmpty {
-                if let previous, isQuoteContinuation(text, after: previous, before: rest.index(after: index) < rest.endIndex ? rest[index + 1] : nil) {
-                    continue
-                }
+                if continued[index] { continue }
                 return !(isSignatureDelimiter(rest[index]) || isDeviceSignature(text) || isSeparator(text))
             }
         }
@@ -114,14 +116,11 @@ enum QuoteStripper {
 
     /// The lines that are not quoted, without the attribution and the rewrapped quote lines; runs of
     /// blank lines left where quotes were become one.
-    private static func unquoted(_ lines: [String], dropping attribution: ClosedRange<Int>) -> [String] {
+    private static func unquoted(_ lines: [String], dropping attribution: ClosedRange<Int>, continued: [Bool]) -> [String] {
         var kept: [String] = []
-        var previous = ""
         for index in lines.indices {
             let text = lines[index].trimmed
-            defer { previous = text }
-            if attribution.contains(index) || text.hasPrefix(">") { continue }
-            if isQuoteContinuation(text, after: previous, before: index + 1 < lines.count ? lines[index + 1] : nil) { continue }
+            if attribution.contains(index) || text.hasPrefix(">") || continued[index] { continue }
             if text.isEmpty, kept.last?.trimmed.isEmpty ?? true { continue }
             kept.append(lines[index])
         }
@@ -131,15 +130,11 @@ enum QuoteStripper {
     /// Without a reply header, a `>` block at the top (bottom-posting) and one at the end
     /// (top-posting) are history; quotes between the customer's lines stay, as they are part of
     /// what the customer wrote. A quoted forward stays too.
-    private static func withoutOuterQuotes(_ lines: [String]) -> [String] {
+    private static func withoutOuterQuotes(_ lines: [String], continued: [Bool]) -> [String] {
         var start = 0
-        var previous = ""
         while start < lines.count {
             let text = lines[start].trimmed
-            let inBlock = text.isEmpty || text.hasPrefix(">")
-                || isQuoteContinuation(text, after: previous, before: start + 1 < lines.count ? lines[start + 1] : nil)
-            guard inBlock else { break }
-            previous = text
+            guard text.isEmpty || text.hasPrefix(">") || continued[start] else { break }
             start += 1
         }
         if start == lines.count || !lines[..<start].contains(where: { $0.trimmed.hasPrefix(">") }) || quotesForward(lines[..<start]) {
@@ -148,9 +143,7 @@ enum QuoteStripper {
         var end = lines.count
         while end > start {
             let text = lines[end - 1].trimmed
-            let continues = end >= 2 && lines[end - 2].trimmed.hasPrefix(">")
-                && isQuoteContinuation(text, after: lines[end - 2].trimmed, before: end < lines.count ? lines[end] : nil)
-            guard text.isEmpty || text.hasPrefix(">") || continues else { break }
+            guard text.isEmpty || text.hasPrefix(">") || continued[end - 1] else { break }
             end -= 1
         }
         if quotesForward(lines[end...]) { end = lines.count }
@@ -168,19 +161,49 @@ enum QuoteStripper {
         String(line.trimmed.drop { $0 == ">" || $0 == " " })
     }
 
-    /// A line that lost its `>` when a client rewrapped the quote: it follows, without a blank
-    /// line, a quoted line long enough to have been wrapped, it does not read as an answer to it
-    /// (it starts in lower case, or the quoted line stops mid-sentence), and the quote goes on
-    /// after it or a blank line does.
-    static func isQuoteContinuation(_ text: String, after previous: String, before next: String?) -> Bool {
-        guard previous.hasPrefix(">"), !text.isEmpty, !text.hasPrefix(">") else { return false }
-        let quoted = unquotedText(previous)
-        guard columns(quoted) >= 50, columns(text) <= 80 else { return false }
+    /// Which lines lost their `>` when a client rewrapped the quote: a run of lines directly below
+    /// a quoted line, each continuing the line above it (``continuesWrapped(_:after:)``), with the
+    /// quote, a blank line or the end right after the run. A run that text follows is the
+    /// customer's. One pass: every line is looked at once or twice.
+    static func quoteContinuations(_ lines: [String]) -> [Bool] {
+        var continued = Array(repeating: false, count: lines.count)
+        var index = 0
+        while index < lines.count {
+            let quoted = lines[index].trimmed
+            index += 1
+            // Most quoted lines have the quote or a blank line below them: nothing to look at.
+            guard quoted.hasPrefix(">"), index < lines.count else { continue }
+            let below = lines[index].trimmed
+            guard !below.isEmpty, !below.hasPrefix(">") else { continue }
+            var above = unquotedText(quoted)
+            var end = index
+            while end < lines.count {
+                let text = lines[end].trimmed
+                guard continuesWrapped(text, after: above) else { break }
+                above = text
+                end += 1
+            }
+            guard end > index else { continue }
+            let following = end < lines.count ? lines[end].trimmed : ""
+            if following.isEmpty || following.hasPrefix(">") {
+                for line in index..<end { continued[line] = true }
+            }
+            index = end
+        }
+        return continued
+    }
+
+    /// `text` can be the wrapped rest of `above`: `above` is long enough to have been wrapped,
+    /// `text` is no wider than the width it was wrapped at (80 columns, or as wide as `above`, up to
+    /// 100), and it does not read as an answer to it (it starts in lower case, or `above` stops
+    /// mid-sentence). Neither is blank or quoted.
+    static func continuesWrapped(_ text: String, after above: String) -> Bool {
+        guard !text.isEmpty, !text.hasPrefix(">") else { return false }
+        let width = columns(above)
+        guard width >= 50, columns(text) <= max(80, min(100, width + 2)) else { return false }
         let startsLower = text.first.map { $0.isLowercase } ?? false
-        let sentenceEnded = quoted.last.map { ".!?:;。！？".contains($0) } ?? true
-        guard startsLower || !sentenceEnded else { return false }
-        let following = next?.trimmed ?? ""
-        return following.isEmpty || following.hasPrefix(">")
+        let sentenceEnded = above.last.map { ".!?:;。！？".contains($0) } ?? true
+        return startsLower || !sentenceEnded
     }
 
     /// The width of a line in columns: East Asian characters take two.

@@ -115,6 +115,8 @@ import Testing
             "Hi\n" + String(repeating: "From: a\nSent: b\nTo: c\n", count: 50_000),
             "Hi\n" + String(repeating: "> q\nanswer\n", count: 100_000),
             "Hi\n" + String(repeating: "\n", count: 500_000) + "On Monday Ann wrote:\n> old\n",
+            "Hi\n" + String(repeating: "---------- Původní e-mail ----------\n\nok\n", count: 50_000),
+            "Hi\n" + String(repeating: "> " + String(repeating: "a ", count: 40) + "\nand the rest of it\n", count: 50_000) + "Answer\n",
         ]
         for body in bodies {
             let split = timed { QuoteStripper.split(body) }
