@@ -75,6 +75,7 @@ public enum ConfigLoader {
         readAgents(root.sections("agents"), into: &config, root: root)
         config.adapters = readAdapters(root.sections("adapters"), agents: config.agents)
         config.contextProviderSpecs = readContextProviders(root.sections("context_providers"))
+        readAutomation(root, into: &config)
         if !root.has("adapters") { root.problem(nil, "no 'adapters' configured: the gateway would receive nothing") }
         root.finish()
         return config
@@ -171,7 +172,7 @@ public enum ConfigLoader {
     }
 
     /// `business_hours: {timezone: Europe/Madrid, hours: ["mon-fri 09:00-18:00"], holidays: ["2026-12-25"]}`
-    private static func readBusinessHours(_ s: ConfigSection) -> BusinessHours {
+    static func readBusinessHours(_ s: ConfigSection) -> BusinessHours {
         defer { s.finish() }
         var zone = TimeZone.gmt
         if let name = s.string("timezone") {

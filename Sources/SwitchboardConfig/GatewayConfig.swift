@@ -90,4 +90,10 @@ public struct GatewayConfig: Sendable {
     public var contextProviderSpecs: [ContextProviderSpec] = []
     /// Built by ``ConfigLoader/load(path:factories:providerFactories:context:environment:)``.
     public var contextProviders: [any ContextProvider] = []
+    /// `sla:`: policies chosen per conversation before the default clocks of `routing`.
+    public var slaPolicies: [SLAPolicy] = []
+    /// `rules:`: what happens to conversations, in the order written.
+    public var rules: [Rule] = []
+    /// `webhooks:`: integrations that receive events.
+    public var webhooks: [WebhookEndpoint] = []
 }

@@ -58,7 +58,7 @@ extension AgentDesk {
     /// Puts the conversation on hold while the customer owes an answer, or takes it off hold.
     public func setPending(_ conversationID: Int64, _ pending: Bool, by viewer: Viewer) async throws -> MessageRecord {
         let access = try await authorize(conversationID, viewer)
-        let event = try await store.setPending(conversation: conversationID, pending, by: viewer.agentID, at: now(), hours: businessHours)
+        let event = try await store.setPending(conversation: conversationID, pending, by: viewer.agentID, at: now(), sla: sla)
         var after = access
         after.status = pending ? .pending : .open
         events.publish(.conversationStatus(event), conversation: after)

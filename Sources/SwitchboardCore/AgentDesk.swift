@@ -21,13 +21,18 @@ public struct AgentDesk: Sendable {
     let businessHours: BusinessHours
     /// Who has which conversation open (collision detection).
     public let presence: ConversationPresence
+    /// The SLA policies and the default clocks (`sla:`, `routing`), chosen again when the priority changes.
+    public let sla: SLAPolicies
 
     public init(
         directory: AgentDirectory, store: any Store, adapters: AdapterRegistry, events: EventBus,
         outbox: DeliveryWorker, references: ConversationReferences, rules: RoutingRules = RoutingRules(),
         businessHours: BusinessHours = .always, now: @escaping @Sendable () -> Date = Date.init,
-        normalizer: IdentityNormalizer = IdentityNormalizer(), context: CustomerContext? = nil, presence: ConversationPresence? = nil
+        normalizer: IdentityNormalizer = IdentityNormalizer(), context: CustomerContext? = nil, presence: ConversationPresence? = nil,
+        sla: SLAPolicies? = nil
     ) {
+        self.sla = sla ?? SLAPolicies(
+            firstResponse: { _ in .seconds(86400) }, nextResponse: { _ in .seconds(86400) }, resolution: { _ in nil }, hours: businessHours)
         self.presence = presence ?? ConversationPresence(events: events, now: now)
         self.references = references
         self.businessHours = businessHours
@@ -77,6 +82,8 @@ public struct AgentDesk: Sendable {
         detail.channels = try await replyChannels(detail)
         detail.reference = references.format(detail.id)
         detail.viewers = presence.viewers(of: id, excluding: viewer.agentID)
+        let adapter = detail.messages.last { $0.direction == .inbound }?.adapter
+        detail.sla = SLAView(sla.applied(id: detail.slaPolicy, adapter: adapter, reason: detail.slaReason))
         return detail
     }
 

@@ -25,6 +25,11 @@ public struct GatewayComponents: Sendable {
     public var connectionLimits = ConnectionLimits()
     /// `server.trusted_proxies`: peers whose `X-Forwarded-For` names the client.
     public var trustedProxies: [String] = []
+    /// `rules:` (dry runs), `webhooks:` (deliveries, replays), and the journal state-changing API
+    /// calls wait for before answering.
+    public var rules: RuleEngine?
+    public var integrations: Integrations?
+    public var journal: EventJournal?
 
     public init(
         pipeline: InboundPipeline, desk: AgentDesk, events: EventBus, store: any Store,
@@ -59,8 +64,10 @@ public enum Gateway {
         ConsoleRoutes(sessions: sessions, maxBodyBytes: c.maxBodyBytes, clientAddress: clientAddress).add(to: routes)
         let api = routes.group("/api/v1").add(middleware: AgentAuthMiddleware(
             directory: c.desk.directory, sessions: sessions, throttle: throttle, clientAddress: clientAddress))
+        if let journal = c.journal { api.add(middleware: JournalFlushMiddleware(journal: journal)) }
         ConsoleInboxRoute(desk: c.desk).add(to: api)
         AgentAPIRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
+        AutomationRoutes(desk: c.desk, rules: c.rules, integrations: c.integrations, maxBodyBytes: c.maxBodyBytes).add(to: api)
         PresenceRoute(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
         SearchRoute(desk: c.desk).add(to: api)
         CannedResponseRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)

@@ -244,6 +244,53 @@ enum SQLiteSchema {
         SQLiteSearchSchema.register(&migrator)
         SQLiteStore.registerCannedResponses(&migrator)
         SQLiteStore.registerMentions(&migrator)
+        migrator.registerMigration("015-priority-and-sla-policy") { db in
+            // priority: low, normal, high, urgent. sla_policy/sla_reason: the SLA policy the clocks
+            // run under and why (NULL: chosen at the customer's next message; the default clocks).
+            try db.execute(sql: """
+                ALTER TABLE conversations ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
+                ALTER TABLE conversations ADD COLUMN sla_policy TEXT;
+                ALTER TABLE conversations ADD COLUMN sla_reason TEXT;
+                """)
+        }
+        migrator.registerMigration("016-automation-queue-and-rule-firings") { db in
+            // automation_queue: events for the rules ('rules') and each webhook endpoint
+            // ('webhook:<id>'), taken oldest first per (consumer, conversation) under a lease;
+            // 'delivered' rows are pruned after a while, 'failed' ones stay as dead letters.
+            // rule_firings: one row per rule action on a conversation (idempotency and the
+            // per-conversation limit).
+            try db.execute(sql: """
+                CREATE TABLE automation_queue (
+                    id INTEGER PRIMARY KEY,
+                    consumer TEXT NOT NULL,
+                    conversation_id INTEGER NOT NULL,
+                    event_type TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    cause TEXT,
+                    state TEXT NOT NULL DEFAULT 'queued',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    claimed_by TEXT,
+                    lease_until REAL,
+                    last_error TEXT,
+                    created_at REAL NOT NULL,
+                    done_at REAL
+                );
+                CREATE INDEX automation_queue_due ON automation_queue(consumer, next_attempt_at) WHERE state = 'queued';
+                CREATE INDEX automation_queue_order ON automation_queue(consumer, conversation_id, id) WHERE state = 'queued';
+                CREATE INDEX automation_queue_by_state ON automation_queue(consumer, state, id);
+                CREATE TABLE rule_firings (
+                    rule_id TEXT NOT NULL,
+                    conversation_id INTEGER NOT NULL,
+                    firing_key TEXT NOT NULL,
+                    fired_at REAL NOT NULL,
+                    PRIMARY KEY (rule_id, conversation_id, firing_key)
+                );
+                CREATE INDEX rule_firings_recent ON rule_firings(conversation_id, fired_at);
+                CREATE INDEX rule_firings_by_rule ON rule_firings(rule_id, conversation_id, fired_at);
+                CREATE INDEX conversations_active ON conversations(id) WHERE status IN ('open', 'pending');
+                """)
+        }
         return migrator
     }
 }

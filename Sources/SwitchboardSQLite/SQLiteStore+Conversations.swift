@@ -34,7 +34,8 @@ extension SQLiteStore {
                     customer: CustomerRef(id: row["customer_id"], name: row["customer_name"]),
                     owner: row["owner"], assignee: row["assignee"], escalated: row["escalated"],
                     lastMessageAt: row.date("last_message_at") ?? Date(epoch: 0), firstResponseDue: row.date("first_response_due"),
-                    callbackDue: row.date("callback_due"), resolutionDue: row.date("resolution_due"))
+                    callbackDue: row.date("callback_due"), resolutionDue: row.date("resolution_due"),
+                    priority: Priority(rawValue: row["priority"] ?? "normal") ?? .normal)
             }
         }
     }
@@ -52,7 +53,8 @@ extension SQLiteStore {
                 id: id, status: ConversationStatus(rawValue: c["status"]) ?? .open, owner: c["owner"], assignee: c["assignee"],
                 team: c["team"], escalated: c["escalated"], firstResponseDue: c.date("first_response_due"),
                 customer: customer, messages: messages, tags: tags, callbackDue: c.date("callback_due"), mergedInto: c["merged_into"],
-                resolutionDue: c.date("resolution_due"))
+                resolutionDue: c.date("resolution_due"), priority: Priority(rawValue: c["priority"] ?? "normal") ?? .normal,
+                slaPolicy: c["sla_policy"], slaReason: c["sla_reason"])
         }
     }
 

@@ -60,6 +60,19 @@ public final class MemoryStore: Store {
         var undone = false
     }
 
+    struct QueueRow {
+        var item: QueuedItem
+        var claimedBy: String?
+        var leaseUntil: Date?
+    }
+
+    struct FiringRow {
+        var rule: String
+        var conversation: Int64
+        var key: String
+        var at: Date
+    }
+
     struct MessageKey: Hashable {
         var adapter: String
         var externalID: String
@@ -84,6 +97,8 @@ public final class MemoryStore: Store {
         var merges: [MergeRow] = []
         var contents: [String: Data] = [:]
         var key: [UInt8]?
+        var queue: [Int64: QueueRow] = [:]
+        var firings: [FiringRow] = []
         var search = MemorySearchIndex()
         var mentionTable = MentionTable()
 
@@ -200,6 +215,7 @@ extension MemoryStore.Tables {
         let ids = PlanIDs(customer: plan.state.customerID, conversation: plan.state.id)
         var records: [MessageRecord] = []
         for message in plan.messages { records.append(insert(message, ids: ids, identity: nil, earlier: records)) }
+        applyAutomation(plan, at: plan.state.lastMessageAt)
         return AppliedPlan(before: plan.before, state: plan.state, messages: records)
     }
 }

@@ -239,7 +239,7 @@ installShortcuts({
 
 const EVENTS = ['message.created', 'message.updated', 'delivery.updated', 'conversation.assigned', 'conversation.escalated',
   'conversation.escalation_closed', 'conversation.resolved', 'conversation.status', 'conversation.refresh',
-  'sla.warning', 'sla.breached'];
+  'sla.warning', 'sla.breached', 'conversation.priority'];
 
 function setConnection(mode) {
   const node = document.getElementById('conn-status');
