@@ -40,6 +40,11 @@ public actor CustomerContext {
         for customer in customers { cache[customer] = nil }
     }
 
+    /// What is cached for this customer, without fetching (the data last shown to agents).
+    public func cached(_ customer: Int64) -> [String: JSONValue] {
+        (cache[customer] ?? [:]).compactMapValues(\.value)
+    }
+
     /// Whether a prefetch could start anything now; checked before the caller reads the customer.
     public func wantsPrefetch() -> Bool {
         let now = Date()

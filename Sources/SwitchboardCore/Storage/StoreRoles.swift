@@ -129,3 +129,4 @@ public protocol StorageEngine: Sendable {
 /// passed where the tools are composed.
 public typealias Store = AgentStore & InboundStore & ConversationStore & PromiseStore & CustomerStore & OutboxStore & ReportStore
     & AttachmentStore & InboxPreviewStore & SessionStore & SearchStore & CannedResponseStore & MentionStore & StorageEngine
+    & AuditStore & SecondFactorStore & CustomerDataStore
