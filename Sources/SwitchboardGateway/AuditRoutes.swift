@@ -24,9 +24,9 @@ struct AuditRoutes {
                 guard let value = Int64(raw), value > 0 else { throw ServiceError.badRequest("'before' must be an entry's seq (a positive number)") }
                 before = value
             }
-            let since = try params.get("since").map { try QueryTime.since(String($0)) }
+            let since = try params.get("since").map { try QueryTime.since($0) }
             let query = AuditQuery(
-                since: since, actor: params.get("actor").map(String.init), action: params.get("action").map(String.init), before: before,
+                since: since, actor: params.get("actor"), action: params.get("action"), before: before,
                 limit: limit)
             let entries = try await desk.auditEntries(query, for: viewer)
             return JSONResponse.make(Page(entries: entries, next_before: entries.count == limit ? entries.last?.seq : nil))

@@ -25,7 +25,7 @@ struct CustomerRecordRoutes {
         api.get("customers/:id/export") { request, context in
             let viewer = Viewer(try context.requireAgent())
             let id = try customerID(context)
-            let format = request.uri.queryParameters.get("format").map(String.init) ?? "json"
+            let format = request.uri.queryParameters.get("format") ?? "json"
             guard format == "json" || format == "html" else { throw ServiceError.badRequest("'format' must be json (a zip with the files) or html") }
             let record = try await desk.customerRecord(id, format: format, for: viewer)
             if format == "html" {

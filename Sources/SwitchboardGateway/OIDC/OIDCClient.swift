@@ -58,7 +58,8 @@ actor OIDCClient {
         ]
         components?.queryItems = items
         // `+` in a query means a space to many servers; URLComponents leaves it alone.
-        components?.percentEncodedQuery = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        let encoded = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        components?.percentEncodedQuery = encoded
         guard let url = components?.string else { throw OIDCFailure(code: "provider_unusable", message: "bad authorization_endpoint \(endpoint)") }
         return url
     }
