@@ -121,9 +121,9 @@ def check_export(gw, c: Customer, customer: int):
     assert {(i["channel"], i["address"]) for i in record["identities"]} >= {("email", c.email), ("phone", c.phone)}
     messages = [m for conv in record["conversations"] for m in conv["messages"]]
     assert {m["adapter"] for m in messages if m["direction"] == "inbound"} == {MAIL, "wa", PBX}
-    assert any(c.sentence in m["body"] for m in messages if m["adapter"] == MAIL)
-    assert any(c.sentence in m["body"] for m in messages if m["adapter"] == "wa")
-    assert any(m["adapter"] == PBX and c.phone in m["body"] for m in messages)
+    assert any(c.sentence in m["body"] for m in messages if m.get("adapter") == MAIL)
+    assert any(c.sentence in m["body"] for m in messages if m.get("adapter") == "wa")
+    assert any(m.get("adapter") == PBX and c.phone in m["body"] for m in messages)
     notes = [m for m in messages if m["direction"] == "note"]
     assert notes and all(m["internal"] for m in notes)
     assert all(not m["internal"] for m in messages if m["direction"] in ("inbound", "outbound"))

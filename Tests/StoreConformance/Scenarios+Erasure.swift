@@ -103,6 +103,8 @@ extension StoreConformance {
         let cancelled = try #require(detail.messages.first { $0.id == reply.id })
         #expect(cancelled.delivery?.state == .failed && cancelled.delivery?.error == ErasurePlanner.cancelledReply)
         #expect(try await store.claimDeliveries(now: t0.addingTimeInterval(3600), limit: 10, claimer: "g", leaseUntil: t0.addingTimeInterval(4000)).isEmpty)
+        let routeAfter = try await store.replyRoute(conversation: conversation, inReplyTo: nil, via: nil, identityChannel: nil)
+        #expect(routeAfter == nil, "an erased customer's messages are no route for a reply")
         #expect(try await store.attachment(message: eva.messageID!, index: 0)?.content == nil)
         #expect(try await store.attachment(message: bob.messageID!, index: 0)?.content == logo, "Bob's copy of the shared logo stays")
         #expect(try await store.searchCustomers("Eva", viewer: Viewer(agentID: "marta", isSupervisor: true), limit: 10).isEmpty)
