@@ -53,9 +53,12 @@ public struct RetentionKeeper: Service {
         guard !policy.isEmpty || auditRetention != nil else { return await waitForShutdown() }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                if leadership.isLeader {
-                    do { _ = try await tick() } catch { logger.warning("retention pass failed", metadata: ["error": "\(error)"]) }
+                // A gateway that becomes the leader starts its pass within seconds, not an interval later.
+                guard leadership.isLeader else {
+                    try? await Task.sleep(for: min(interval, .seconds(5)))
+                    continue
                 }
+                do { _ = try await tick() } catch { logger.warning("retention pass failed", metadata: ["error": "\(error)"]) }
                 try? await Task.sleep(for: interval)
             }
         }

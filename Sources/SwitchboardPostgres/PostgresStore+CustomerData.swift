@@ -99,7 +99,7 @@ extension PostgresStore {
             if redaction.removeText {
                 try await db.execute("""
                     UPDATE messages SET body = '', original_body = NULL, address = NULL, thread_ref = NULL, external_id = NULL,
-                        metadata = \(metadata), attachments = \(attachments), redacted_at = \(at.epoch) WHERE id = \(redaction.id)
+                        delivery_error = NULL, metadata = \(metadata), attachments = \(attachments), redacted_at = \(at.epoch) WHERE id = \(redaction.id)
                     """)
             } else {
                 try await db.execute("UPDATE messages SET metadata = \(metadata), attachments = \(attachments) WHERE id = \(redaction.id)")

@@ -104,7 +104,7 @@ extension SQLiteStore {
             if redaction.removeText {
                 try db.cachedStatement(sql: """
                     UPDATE messages SET body = '', original_body = NULL, address = NULL, thread_ref = NULL, external_id = NULL,
-                        metadata = ?, attachments = ?, redacted_at = ? WHERE id = ?
+                        delivery_error = NULL, metadata = ?, attachments = ?, redacted_at = ? WHERE id = ?
                     """).execute(arguments: [metadata, attachments, at.epoch, redaction.id])
             } else {
                 try db.cachedStatement(sql: "UPDATE messages SET metadata = ?, attachments = ? WHERE id = ?")

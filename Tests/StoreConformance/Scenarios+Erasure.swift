@@ -68,6 +68,11 @@ extension StoreConformance {
         let conversation = eva.conversationID!
         _ = try await store.appendInternal(conversation: conversation, direction: .note, author: "ana", body: "Eva is upset", at: t0.addingTimeInterval(70))
         let route = try #require(try await store.replyRoute(conversation: conversation, inReplyTo: nil, via: nil, identityChannel: nil))
+        // A reply that bounced: the mail server's answer names the address.
+        let bounced = try await store.appendReply(conversation: conversation, author: "ana", body: "Dear Eva, first try", route: route, at: t0.addingTimeInterval(75))
+        _ = try await store.claimDeliveries(now: t0.addingTimeInterval(76), limit: 10, claimer: "g", leaseUntil: t0.addingTimeInterval(136))
+        _ = try await store.completeDelivery(
+            message: bounced.id, result: .failed(error: "550 5.1.1 <eva@example.com>: no such user"), at: t0.addingTimeInterval(77))
         let reply = try await store.appendReply(conversation: conversation, author: "ana", body: "Dear Eva, sorry", route: route, at: t0.addingTimeInterval(80))
         let reportBefore = try await store.reportSummary(since: t0.addingTimeInterval(-86400), now: t0.addingTimeInterval(90))
         let messagesBefore = try #require(try await store.conversation(conversation)).messages.count
@@ -102,6 +107,8 @@ extension StoreConformance {
         }
         let cancelled = try #require(detail.messages.first { $0.id == reply.id })
         #expect(cancelled.delivery?.state == .failed && cancelled.delivery?.error == ErasurePlanner.cancelledReply)
+        let bouncedAfter = try #require(detail.messages.first { $0.id == bounced.id })
+        #expect(bouncedAfter.delivery?.state == .failed && bouncedAfter.delivery?.error == nil, "the bounce named the address")
         #expect(try await store.claimDeliveries(now: t0.addingTimeInterval(3600), limit: 10, claimer: "g", leaseUntil: t0.addingTimeInterval(4000)).isEmpty)
         let routeAfter = try await store.replyRoute(conversation: conversation, inReplyTo: nil, via: nil, identityChannel: nil)
         #expect(routeAfter == nil, "an erased customer's messages are no route for a reply")

@@ -89,6 +89,7 @@ extension MemoryStore {
                 row.record.externalID = nil
                 row.address = nil
                 row.threadRef = nil
+                row.record.delivery?.error = nil
                 row.redactedAt = at
             }
             if let delivery = redaction.cancelledDelivery { row.record.delivery = delivery }

@@ -90,8 +90,8 @@ public struct MessageRedaction: Sendable, Equatable {
     public var metadata: [String: String]?
     /// The attachments it keeps (replaces the old); nil: none.
     public var attachments: [Attachment]?
-    /// Text, original text, address, channel thread and channel message id are blanked, and the
-    /// message marked redacted. False: only metadata and attachments change (attachment retention).
+    /// Text, original text, address, channel thread, channel message id and the delivery's error
+    /// (a mail server's answer names the address) are blanked, and the message marked redacted. False: only metadata and attachments change (attachment retention).
     public var removeText: Bool
     /// A queued reply taken out of the outbox: its delivery becomes this.
     public var cancelledDelivery: DeliveryInfo?
