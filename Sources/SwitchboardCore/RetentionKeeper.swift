@@ -84,6 +84,7 @@ public struct RetentionKeeper: Service {
         Counter(label: "switchboard_retention_erased_total", dimensions: [("kind", "attachments")]).increment(by: pass.attachments)
         Counter(label: "switchboard_retention_erased_total", dimensions: [("kind", "audit_entries")]).increment(by: pass.auditEntries)
         if pass.messages + pass.attachments > 0 {
+            await store.compactAfterRemoval()
             logger.notice("retention applied", metadata: ["messages": "\(pass.messages)", "attachments": "\(pass.attachments)"])
             await audit?.record(.retentionApplied, actor: AuditActor.system, details: [
                 "messages": String(pass.messages), "attachments": String(pass.attachments), "contents_deleted": String(pass.contents),

@@ -123,6 +123,9 @@ extension PostgresStore {
         return deleted
     }
 
+    /// Nothing to do: a dump holds only live rows, and the server reuses dead ones' space (VACUUM).
+    public func compactAfterRemoval() async {}
+
     public func retentionAdapters() async throws -> [String] {
         try await read { db in
             // One index seek per adapter (messages_unredacted), however many messages there are.

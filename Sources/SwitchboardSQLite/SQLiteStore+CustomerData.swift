@@ -90,10 +90,14 @@ extension SQLiteStore {
                 identities: planned.identities.count, cancelledDeliveries: planned.cancelledDeliveries.count, deletedContents: deleted,
                 audit: entry)
         }
+        await compactAfterRemoval()
+        return outcome
+    }
+
+    public func compactAfterRemoval() async {
         // The write-ahead log still holds the pages as they were; fold it into the database and
         // empty it (best effort: a long read may hold it until the next checkpoint).
         try? await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-        return outcome
     }
 
     /// Writes redactions (``MessageRedaction``).

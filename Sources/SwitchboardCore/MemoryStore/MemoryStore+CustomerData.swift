@@ -112,6 +112,8 @@ extension MemoryStore {
         return deleted
     }
 
+    public func compactAfterRemoval() async {}
+
     public func retentionAdapters() async throws -> [String] {
         tables.withLock { t in
             Array(Set(t.messages.values.filter { $0.redactedAt == nil }.compactMap(\.record.adapter))).sorted()

@@ -91,4 +91,8 @@ public protocol CustomerDataStore: Sendable {
     func applyRetention(
         _ query: RetentionQuery, at: Date, _ plan: @escaping @Sendable ([RetentionCandidate]) -> RetentionPlan
     ) async throws -> RetentionBatchOutcome
+    /// After a retention pass removed something: makes the removed content unrecoverable from the
+    /// engine's own files where it could linger (SQLite: folds its write-ahead log, which still holds
+    /// the pages as they were, into the database and empties it). Best effort; erasure does it itself.
+    func compactAfterRemoval() async
 }
