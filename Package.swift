@@ -264,14 +264,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The gateway's own rules: TOTP (RFC 6238 vectors), ID token checks, the customer record's files.
+        // The gateway's own rules: TOTP (RFC 6238 vectors), single sign-on's encodings and sealed state,
+        // the customer record's files.
         .testTarget(
             name: "SwitchboardGatewayTests",
             dependencies: [
                 "SwitchboardGateway", "SwitchboardCore", "SwitchboardConfig", "SwitchboardStoreTestSupport",
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: swiftSettings
         ),
