@@ -43,14 +43,16 @@ extension StoreConformance {
     @Sendable static func concurrentAuditAppends(_ store: any Store) async throws {
         let trail = AuditTrail(store: store)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in 0..<24 {
+            // More appends than a PostgreSQL test store has connections (8), few enough that a loaded
+            // machine still leases each within the pool's timeout.
+            for i in 0..<12 {
                 group.addTask { try await trail.append(AuditEvent(.signIn, actor: "agent\(i % 3)", details: ["n": String(i)])) }
             }
             try await group.waitForAll()
         }
         let verified = try await trail.verify()
         #expect(verified.isIntact)
-        #expect(verified.checked == 24 && verified.head?.seq == 24)
+        #expect(verified.checked == 12 && verified.head?.seq == 12)
     }
 
     @Sendable static func auditPruning(_ store: any Store) async throws {
