@@ -83,7 +83,7 @@ import Testing
         async let two: Void = b.prepare(agents: TestAgents.all)
         _ = try await (one, two)
         #expect(try await a.appliedMigrations() == ["001-initial", "002-attachment-contents", "003-gateway-secrets", "004-console-session-token-fingerprint",
-            "005-audit-log", "006-second-factor", "007-erasure-and-retention"])
+            "005-search", "006-canned-responses", "007-mentions", "008-audit-log", "009-second-factor", "010-erasure-and-retention"])
         try await a.checkHealth()
         try await a.close()
         try await b.close()
