@@ -82,7 +82,7 @@ extension PostgresStore {
                 DELETE FROM merge_moves WHERE merge_id IN (SELECT id FROM merges WHERE survivor = ANY(\(everyone)) OR absorbed = ANY(\(everyone)))
                 """)
             try await db.execute("DELETE FROM merges WHERE survivor = ANY(\(everyone)) OR absorbed = ANY(\(everyone))")
-            // Derived copies of message text or names (a search index) are cleared here, in this transaction.
+            // The search index's triggers rewrote the documents of these messages and conversations.
             let entry = try await Self.appendAudit(db) { head in seal(planned.audit, head) }
             return ErasureOutcome(
                 customers: planned.customers, conversations: planned.conversations, messages: planned.messages.count,
@@ -185,8 +185,8 @@ extension PostgresStore {
                     message: try Self.candidate($0), conversationStatus: ConversationStatus(rawValue: try $0["conversation_status"]) ?? .open)
             }
             let planned = plan(candidates)
+            // The search index's triggers take the removed words out of it in this transaction.
             try await Self.write(db, planned.messages, at: at)
-            // Derived copies of message text (a search index) are cleared here, in this transaction.
             let deleted = try await Self.release(db, planned.releasedContents)
             return RetentionBatchOutcome(
                 examined: candidates.count,

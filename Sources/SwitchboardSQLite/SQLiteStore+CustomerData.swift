@@ -83,7 +83,10 @@ extension SQLiteStore {
                 DELETE FROM merge_moves WHERE merge_id IN (SELECT id FROM merges WHERE survivor IN (\(everyone)) OR absorbed IN (\(everyone)))
                 """)
             try db.execute(sql: "DELETE FROM merges WHERE survivor IN (\(everyone)) OR absorbed IN (\(everyone))")
-            // Derived copies of message text or names (a search index) are cleared here, in this transaction.
+            // The search index dropped the old words through its triggers, but FTS5 keeps them in its
+            // segments (with a tombstone) until they are merged: merge them all now, so no word of
+            // the customer's is left in the file. Takes time in proportion to the index, once per erasure.
+            try Self.rewriteSearchIndex(db)
             let entry = try Self.appendAudit(db) { head in seal(planned.audit, head) }
             return ErasureOutcome(
                 customers: planned.customers, conversations: planned.conversations, messages: planned.messages.count,
@@ -92,6 +95,14 @@ extension SQLiteStore {
         }
         await compactAfterRemoval()
         return outcome
+    }
+
+    /// FTS5's `optimize`: every segment of both search indexes merged into one, deleted entries dropped.
+    static func rewriteSearchIndex(_ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO search_message_text (search_message_text) VALUES ('optimize');
+            INSERT INTO search_conversation_text (search_conversation_text) VALUES ('optimize');
+            """)
     }
 
     public func compactAfterRemoval() async {
@@ -177,8 +188,8 @@ extension SQLiteStore {
                 RetentionCandidate(message: Self.candidate($0), conversationStatus: ConversationStatus(rawValue: $0["conversation_status"]) ?? .open)
             }
             let planned = plan(candidates)
+            // The search index's triggers take the removed words out of it in this transaction.
             try Self.write(db, planned.messages, at: at)
-            // Derived copies of message text (a search index) are cleared here, in this transaction.
             let deleted = try Self.release(db, planned.releasedContents)
             return RetentionBatchOutcome(
                 examined: candidates.count,

@@ -116,6 +116,12 @@ extension StoreConformance {
         #expect(try await store.attachment(message: bob.messageID!, index: 0)?.content == logo, "Bob's copy of the shared logo stays")
         #expect(try await store.searchCustomers("Eva", viewer: Viewer(agentID: "marta", isSupervisor: true), limit: 10).isEmpty)
         #expect(try await store.searchCustomers("600111", viewer: Viewer(agentID: "marta", isSupervisor: true), limit: 10).isEmpty)
+        let marta = Viewer(agentID: "marta", isSupervisor: true)
+        #expect(try await store.searchMessages(SearchQuery(terms: SearchTerm.parse("secret sentence"), viewer: marta)).isEmpty)
+        #expect(try await store.searchMessages(SearchQuery(terms: SearchTerm.parse("Order 77"), viewer: marta)).isEmpty, "subjects too")
+        #expect(try await store.searchConversations(SearchQuery(terms: SearchTerm.parse("Erasmus"), viewer: marta)).isEmpty)
+        #expect(try await store.searchConversations(SearchQuery(terms: SearchTerm.parse("eva@example.com"), viewer: marta)).isEmpty)
+        #expect(try await store.searchConversations(SearchQuery(terms: SearchTerm.parse("Bob"), viewer: marta)).count == 1, "others stay findable")
         #expect(try await store.customerRecordFacts(eva.customerID!)?.merges.isEmpty == true)
         #expect(try await store.customerRecordFacts(eva.customerID!)?.erasedAt != nil)
 

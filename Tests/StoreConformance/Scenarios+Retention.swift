@@ -72,6 +72,11 @@ extension StoreConformance {
         #expect(thread.first { $0.id == young.messageID }?.body == "young words", "a message younger than the rule keeps its text")
         #expect(thread.first { $0.body == "old note" } == nil)
         #expect(try await store.conversation(chat.conversationID!)?.messages.first { $0.direction == .inbound }?.body == "")
+        // What retention removed is no longer found; what it kept still is.
+        let marta = Viewer(agentID: "marta", isSupervisor: true)
+        #expect(try await store.searchMessages(SearchQuery(terms: SearchTerm.parse("old words"), viewer: marta)).isEmpty)
+        #expect(try await store.searchMessages(SearchQuery(terms: SearchTerm.parse("young words"), viewer: marta)).count == 1)
+        #expect(try await store.searchMessages(SearchQuery(terms: SearchTerm.parse("still open"), viewer: marta)).count == 1)
         // Still open: kept whole, however old.
         #expect(try await store.conversation(open.conversationID!)?.messages.first?.body == "still open")
         // Names and addresses are the customer's, not a message's: they stay.

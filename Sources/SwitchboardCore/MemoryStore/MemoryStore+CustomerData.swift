@@ -91,6 +91,8 @@ extension MemoryStore {
                 row.threadRef = nil
                 row.record.delivery?.error = nil
                 row.redactedAt = at
+                // Its words leave the search index with it (the SQL engines' triggers do the same).
+                t.search.remove(redaction.id)
             }
             if let delivery = redaction.cancelledDelivery { row.record.delivery = delivery }
             t.messages[redaction.id] = row
