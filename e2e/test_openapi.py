@@ -130,6 +130,9 @@ def test_every_route_is_documented_and_answered(spec):
         ("GET", "/api/v1/mentions", None),
         ("POST", f"/api/v1/conversations/{cid}/resolve", None),
         ("POST", f"/api/v1/messages/{inbound}/retry", None),
+        ("GET", "/api/v1/audit?limit=5", None),
+        ("GET", f"/api/v1/customers/{customer}/export?format=html", None),
+        ("POST", f"/api/v1/customers/{other}/erase", {"reason": "openapi check"}),
         ("GET", "/api/v1/openapi.yaml", None),
         ("GET", "/healthz", None),
         ("GET", "/readyz", None),
@@ -267,6 +270,14 @@ def test_real_responses_match_the_schemas(spec, receiver):
     check(doc, "GET", c, forbidden)
     check(doc, "POST", "/api/v1/messages/{id}/retry", gw.api(owner, "POST", f"messages/{mid}/retry"))  # 422
     check(doc, "GET", "/api/v1/conversations", gw.api("marta", "GET", "conversations?status=bogus"))  # 400
+
+    # The trust routes (issue 21).
+    check(doc, "GET", "/api/v1/audit", gw.api("marta", "GET", "audit?limit=3"))
+    erased = gw.api("marta", "POST", f"customers/{conv['customer']['id']}/erase", json={"reason": "schema check"})
+    assert erased.status_code == 200, erased.text
+    check(doc, "POST", "/api/v1/customers/{id}/erase", erased)
+    check(doc, "POST", "/api/v1/customers/{id}/erase", gw.api("marta", "POST", f"customers/{conv['customer']['id']}/erase", json={"reason": "again"}))  # 409
+    check(doc, "GET", "/api/v1/audit", gw.api(owner, "GET", "audit"))  # 403
 
     # The hook and operations answers too.
     check(doc, "POST", "/hooks/{adapter}", gw.post_hook(ADAPTER, message(unique("h"), unique("c"))))

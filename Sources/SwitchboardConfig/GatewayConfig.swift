@@ -64,6 +64,8 @@ public struct AdapterSpec: Sendable {
     public var callbackWithin: Duration?
     public var nextResponse: Duration?
     public var resolution: Duration?
+    /// `retention:` of this adapter (unset values fall back to the global `retention:`).
+    public var retention: RetentionRule?
     public var line: Int
     public var section: ConfigSection
 }
@@ -96,4 +98,8 @@ public struct GatewayConfig: Sendable {
     public var rules: [Rule] = []
     /// `webhooks:`: integrations that receive events.
     public var webhooks: [WebhookEndpoint] = []
+    /// `audit:`, `retention:` (with each adapter's own `retention:`), `console:`.
+    public var audit = AuditSettings()
+    public var retention = RetentionPolicy()
+    public var console = ConsoleSettings()
 }

@@ -38,7 +38,8 @@ public actor CustomerContext {
 
     public nonisolated var isEmpty: Bool { providers.isEmpty }
 
-    /// What is cached for this customer now (possibly expired; nothing is fetched).
+    /// What is cached for this customer now (possibly expired; nothing is fetched): the data last
+    /// shown to agents.
     public nonisolated func cached(_ customer: Int64) -> [String: JSONValue] {
         readable.withLock { $0[customer] ?? [:] }
     }

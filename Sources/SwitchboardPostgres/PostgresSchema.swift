@@ -8,6 +8,8 @@ import PostgresNIO
 enum PostgresSchema {
     /// The advisory lock key migrations run under ("SBMIGRAT").
     static let migrationLock: Int64 = 0x5342_4D49_4752_4154
+    /// The advisory lock every audit append holds in its transaction ("SBAUDITL"): one chain, however many gateways.
+    static let auditLock: Int64 = 0x5342_4155_4449_544C
 
     static let migrations: [(version: String, sql: String)] = [
         ("001-initial", """
@@ -238,6 +240,50 @@ enum PostgresSchema {
             CREATE INDEX rule_firings_recent ON rule_firings (conversation_id, fired_at);
             CREATE INDEX rule_firings_by_rule ON rule_firings (rule_id, conversation_id, fired_at);
             CREATE INDEX conversations_active ON conversations (id) WHERE status IN ('open', 'pending')
+            """),
+        // SQLite 017: the audit trail; appends take the advisory lock `auditLock` in their transaction.
+        ("010-audit-log", """
+            CREATE TABLE audit_log (
+                seq bigint PRIMARY KEY,
+                at double precision NOT NULL,
+                actor text,
+                action text NOT NULL,
+                subject text,
+                source text,
+                details text NOT NULL,
+                prev_hash text NOT NULL,
+                hash text NOT NULL
+            );
+            CREATE INDEX audit_by_actor ON audit_log (actor, seq);
+            CREATE INDEX audit_by_action ON audit_log (action, seq);
+            CREATE INDEX audit_by_time ON audit_log (at)
+            """),
+        // SQLite 018: TOTP and recovery codes (hashes only).
+        ("011-second-factor", """
+            CREATE TABLE agent_totp (
+                agent_id text PRIMARY KEY,
+                secret text NOT NULL,
+                last_step bigint,
+                enrolled_at double precision NOT NULL
+            );
+            CREATE TABLE agent_recovery_codes (
+                agent_id text NOT NULL,
+                code_hash text NOT NULL,
+                used_at double precision,
+                PRIMARY KEY (agent_id, code_hash)
+            )
+            """),
+        // SQLite 019: erasure and retention (erased customers, redacted messages, references per stored content).
+        ("012-erasure-and-retention", """
+            ALTER TABLE customers ADD COLUMN erased_at double precision;
+            ALTER TABLE messages ADD COLUMN redacted_at double precision;
+            ALTER TABLE attachment_contents ADD COLUMN refs integer NOT NULL DEFAULT 0;
+            UPDATE attachment_contents ac SET refs = counted.n
+            FROM (SELECT a->>'sha256' AS sha256, COUNT(*) AS n FROM messages m, jsonb_array_elements(m.attachments::jsonb) a
+                  WHERE m.attachments IS NOT NULL AND a->>'stored' = 'true' GROUP BY 1) counted
+            WHERE counted.sha256 = ac.sha256;
+            CREATE INDEX messages_unredacted ON messages (adapter, created_at) WHERE redacted_at IS NULL;
+            CREATE INDEX messages_stored_attachments ON messages (created_at) WHERE attachments LIKE '%"stored":true%'
             """),
     ]
 

@@ -76,21 +76,22 @@ extension PostgresStore {
 
     public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
         try await read { db in
+            // A redacted message (erasure, retention) no longer says where it came from: not a route.
             let columns = "id, adapter, address, thread_ref, external_id, created_at"
             let answered: PGRow?
             if let inReplyTo {
                 answered = try await db.row("""
                     SELECT \(unescaped: columns) FROM messages WHERE id = \(inReplyTo) AND conversation_id = \(conversation)
-                        AND direction = 'inbound'
+                        AND direction = 'inbound' AND redacted_at IS NULL
                     """)
             } else if let via {
                 answered = try await db.row("""
-                    SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound'
+                    SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound' AND redacted_at IS NULL
                         AND adapter = \(via) ORDER BY id DESC LIMIT 1
                     """)
             } else {
                 answered = try await db.row("""
-                    SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound'
+                    SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound' AND redacted_at IS NULL
                     ORDER BY id DESC LIMIT 1
                     """)
             }

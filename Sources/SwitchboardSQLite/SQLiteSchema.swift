@@ -291,6 +291,64 @@ enum SQLiteSchema {
                 CREATE INDEX conversations_active ON conversations(id) WHERE status IN ('open', 'pending');
                 """)
         }
+        migrator.registerMigration("017-audit-log") { db in
+            // The audit trail (see AuditChain): seq is the chain position, each row carries the
+            // previous row's hash. `at` is epoch seconds of whole milliseconds (what the hash covers).
+            try db.execute(sql: """
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    actor TEXT,
+                    action TEXT NOT NULL,
+                    subject TEXT,
+                    source TEXT,
+                    details TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE INDEX audit_by_actor ON audit_log(actor, seq);
+                CREATE INDEX audit_by_action ON audit_log(action, seq);
+                CREATE INDEX audit_by_time ON audit_log(at);
+                """)
+        }
+        migrator.registerMigration("018-second-factor") { db in
+            // TOTP for console password sign-in. last_step: the latest time step a code was accepted
+            // for (replays refused). Recovery codes are kept only as hashes, each usable once.
+            try db.execute(sql: """
+                CREATE TABLE agent_totp (
+                    agent_id TEXT PRIMARY KEY,
+                    secret TEXT NOT NULL,
+                    last_step INTEGER,
+                    enrolled_at REAL NOT NULL
+                );
+                CREATE TABLE agent_recovery_codes (
+                    agent_id TEXT NOT NULL,
+                    code_hash TEXT NOT NULL,
+                    used_at REAL,
+                    PRIMARY KEY (agent_id, code_hash)
+                );
+                """)
+        }
+        migrator.registerMigration("019-erasure-and-retention") { db in
+            // erased_at: the customer was erased (name and identities gone, conversations kept as
+            // anonymous records). redacted_at: erasure or retention removed the message's content.
+            // refs: how many attachments refer to a stored content, so the content goes with the
+            // last of them (counted from the messages once, here).
+            try db.execute(sql: """
+                ALTER TABLE customers ADD COLUMN erased_at REAL;
+                ALTER TABLE messages ADD COLUMN redacted_at REAL;
+                ALTER TABLE attachment_contents ADD COLUMN refs INTEGER NOT NULL DEFAULT 0;
+                WITH counted AS MATERIALIZED (
+                    SELECT json_extract(a.value, '$.sha256') AS sha256, COUNT(*) AS n
+                    FROM messages m, json_each(m.attachments) a
+                    WHERE m.attachments IS NOT NULL AND json_extract(a.value, '$.stored') = 1
+                    GROUP BY 1)
+                UPDATE attachment_contents SET refs = (SELECT n FROM counted WHERE counted.sha256 = attachment_contents.sha256)
+                WHERE sha256 IN (SELECT sha256 FROM counted);
+                CREATE INDEX messages_unredacted ON messages(adapter, created_at) WHERE redacted_at IS NULL;
+                CREATE INDEX messages_stored_attachments ON messages(created_at) WHERE attachments LIKE '%"stored":true%';
+                """)
+        }
         return migrator
     }
 }

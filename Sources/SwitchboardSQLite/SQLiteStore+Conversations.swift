@@ -76,20 +76,21 @@ extension SQLiteStore {
 
     public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
         try await pool.read { db in
+            // A redacted message (erasure, retention) no longer says where it came from: not a route.
             let columns = "id, adapter, address, thread_ref, external_id, created_at"
             let answered: Row?
             if let inReplyTo {
                 answered = try Row.fetchOne(db, sql: """
-                    SELECT \(columns) FROM messages WHERE id = ? AND conversation_id = ? AND direction = 'inbound'
+                    SELECT \(columns) FROM messages WHERE id = ? AND conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL
                     """, arguments: [inReplyTo, conversation])
             } else if let via {
                 answered = try Row.fetchOne(db, sql: """
-                    SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ?
+                    SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL AND adapter = ?
                     ORDER BY id DESC LIMIT 1
                     """, arguments: [conversation, via])
             } else {
                 answered = try Row.fetchOne(db, sql: """
-                    SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' ORDER BY id DESC LIMIT 1
+                    SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL ORDER BY id DESC LIMIT 1
                     """, arguments: [conversation])
             }
             if let answered {

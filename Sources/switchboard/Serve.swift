@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import Logging
 import Metrics
@@ -78,6 +79,8 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let key = try await store.gatewayKey()
+        let audit = AuditTrail(store: store, logger: Logger(label: "switchboard.audit"))
+        await audit.record(.gatewayStarted, actor: AuditActor.system, details: Self.startDetails(config: config, loaded: loaded))
 
         let registry = AdapterRegistry(adapters)
         let directory = AgentDirectory(agents: loaded.agents, tokens: loaded.tokens)
@@ -140,13 +143,16 @@ struct Serve: AsyncParsableCommand {
         let presence = ConversationPresence(events: events, expiry: loaded.server.presenceExpiry)
         let keeper = PromiseKeeper(
             store: store, policy: AssignmentPolicy(directory: directory, rules: loaded.routing.rules), events: events,
-            leadership: leadership, logger: logger)
+            leadership: leadership, logger: logger, audit: audit)
+        let retention = RetentionKeeper(
+            store: store, policy: loaded.retention, audit: audit, auditRetention: loaded.audit.retention, leadership: leadership,
+            logger: Logger(label: "switchboard.retention"))
         var components = GatewayComponents(
             pipeline: pipeline,
             desk: AgentDesk(
                 directory: directory, store: store, adapters: registry, events: events, outbox: worker, references: key.references,
                 rules: loaded.routing.rules, businessHours: routing.businessHours,
-                normalizer: policy.normalizer, context: context, presence: presence, sla: policy.sla),
+                normalizer: policy.normalizer, context: context, presence: presence, sla: policy.sla, audit: audit),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         components.publicURL = loaded.server.publicURL
         components.leadership = leadership
@@ -155,6 +161,7 @@ struct Serve: AsyncParsableCommand {
         components.rules = rules
         components.integrations = Integrations(endpoints: loaded.webhooks, store: store, dispatcher: dispatcher)
         components.journal = automation.isEmpty ? nil : journal
+        components.trust = TrustComponents(console: loaded.console, transport: transport, stateKey: key.derivedKey("oidc-state"))
         components.connectionLimits = ConnectionLimits(
             headerTimeout: loaded.server.headerTimeout, bodyTimeout: loaded.server.bodyTimeout,
             idleTimeout: loaded.server.idleTimeout, maxConnections: loaded.server.maxConnections)
@@ -167,7 +174,8 @@ struct Serve: AsyncParsableCommand {
         do {
             try await Gateway.serve(
                 components, host: host, port: listenPort,
-                services: [journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence], logger: logger
+                services: [journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence, retention],
+                logger: logger
             ) { actualPort in
                 lifecycle.serving()
                 // One line on stdout that scripts and tests wait for.
@@ -204,6 +212,17 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// What the audit trail records of a start: the configuration's SHA-256 (the file holds no
+    /// secrets), so a changed configuration shows as a changed hash.
+    static func startDetails(config: String, loaded: GatewayConfig) -> [String: String] {
+        let bytes = FileManager.default.contents(atPath: config) ?? Data()
+        return [
+            "config": config, "config_sha256": Signatures.hex(SHA256.hash(data: bytes)),
+            "storage": { if case .postgres = loaded.storage { "postgres" } else { "sqlite" } }(),
+            "pid": String(ProcessInfo.processInfo.processIdentifier),
+        ]
+    }
+
     /// Warms the context cache for a customer off the ingestion path.
     static func prefetcher(store: any Store, context: CustomerContext) -> @Sendable (Int64) -> Void {
         { customer in

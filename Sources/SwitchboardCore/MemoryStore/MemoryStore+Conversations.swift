@@ -55,7 +55,8 @@ extension MemoryStore {
 
     public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
         tables.withLock { t -> ReplyRoute? in
-            let inbound = t.messagesOf(conversation).filter { $0.record.direction == .inbound }
+            // A redacted message (erasure, retention) no longer says where it came from: not a route.
+            let inbound = t.messagesOf(conversation).filter { $0.record.direction == .inbound && $0.redactedAt == nil }
             let answered: MessageRow? = if let inReplyTo {
                 inbound.first { $0.record.id == inReplyTo }
             } else if let via {

@@ -20,6 +20,7 @@ public final class MemoryStore: Store {
         var lastContactAt: Date?
         var createdAt: Date
         var mergedInto: Int64?
+        var erasedAt: Date?
     }
 
     struct IdentityRow {
@@ -35,6 +36,8 @@ public final class MemoryStore: Store {
         var address: String?
         var threadRef: String?
         var identity: Int64?
+        /// Set once erasure or retention removed its content.
+        var redactedAt: Date?
     }
 
     struct OutboxRow {
@@ -58,6 +61,10 @@ public final class MemoryStore: Store {
         var movedIdentities: [Int64]
         var movedMessages: [Int64]
         var undone = false
+        var mergedBy = ""
+        var mergedAt = Date(timeIntervalSince1970: 0)
+        var undoneBy: String?
+        var undoneAt: Date?
     }
 
     struct QueueRow {
@@ -96,6 +103,8 @@ public final class MemoryStore: Store {
         var suggestions: [Suggestion] = []
         var merges: [MergeRow] = []
         var contents: [String: Data] = [:]
+        /// How many attachments refer to each stored content (it goes when none does).
+        var contentRefs: [String: Int] = [:]
         var key: [UInt8]?
         var queue: [Int64: QueueRow] = [:]
         var firings: [FiringRow] = []
@@ -111,6 +120,8 @@ public final class MemoryStore: Store {
     let tables = Mutex(Tables())
     let sessionTable = Mutex(Sessions())
     let cannedTable = Mutex(CannedTable())
+    /// The audit trail and second factors (see MemoryStore+Audit.swift). Taken after `tables` when both are.
+    let trust = Mutex(TrustTables())
 
     public init() {}
 
@@ -186,6 +197,7 @@ extension MemoryStore.Tables {
         let attachments = message.attachments.map { attachment -> Attachment in
             guard let kept = attachment.keptAsStored() else { return attachment }
             contents[kept.sha256] = kept.content
+            contentRefs[kept.sha256, default: 0] += 1
             return kept.attachment
         }
         let id = self.id()

@@ -174,4 +174,4 @@ public protocol StorageEngine: Sendable {
 /// passed where the tools are composed.
 public typealias Store = AgentStore & InboundStore & ConversationStore & PromiseStore & CustomerStore & OutboxStore & ReportStore
     & AttachmentStore & InboxPreviewStore & SessionStore & SearchStore & CannedResponseStore & MentionStore
-    & ConversationFactsStore & AutomationQueueStore & RuleStore & StorageEngine
+    & ConversationFactsStore & AutomationQueueStore & RuleStore & AuditStore & SecondFactorStore & CustomerDataStore & StorageEngine
