@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
@@ -112,6 +113,20 @@ let package = Package(
             resources: [.copy("Resources/openapi.yaml"), .copy("Resources/console")],
             swiftSettings: swiftSettings
         ),
+        // The LMTP listener (RFC 2033): MTAs deliver mail straight into the inbound pipeline.
+        .target(
+            name: "SwitchboardLMTP",
+            dependencies: [
+                "SwitchboardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Channel adapters: source targets under Plugins/, one per channel family.
         .target(
             name: "WebhookAdapter",
@@ -182,6 +197,7 @@ let package = Package(
                 "SwitchboardTransport",
                 "SwitchboardConfig",
                 "SwitchboardGateway",
+                "SwitchboardLMTP",
                 "WebhookAdapter",
                 "MetaAdapter",
                 "TelegramAdapter",
@@ -199,6 +215,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -280,6 +297,17 @@ let package = Package(
         .testTarget(
             name: "PhoneLogAdapterTests",
             dependencies: ["SwitchboardTestSupport", "PhoneLogAdapter", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardSQLite"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardLMTPTests",
+            dependencies: [
+                "SwitchboardLMTP", "SwitchboardCore", "SwitchboardAdapterAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -53,17 +53,29 @@ public struct EmailAdapter: BackgroundChannelAdapter {
             throw InboundError.methodNotAllowed("POST the raw RFC 5322 message (Content-Type: message/rfc822)")
         }
         try settings.hookGuard.check(request)
-        return .events(try await decode(request.body))
+        return .events(try await decode(request.body, envelope: try settings.hookGuard.envelope(request)))
     }
 
-    /// The same decoding for the hook and the IMAP poll, on the decoding lanes.
-    func decode(_ raw: [UInt8]) async throws(InboundError) -> [InboundEvent] {
-        let settings = settings
+    /// The same decoding for the hook, LMTP and the IMAP poll, on the decoding lanes.
+    func decode(_ raw: [UInt8], envelope: MailEnvelope? = nil) async throws(InboundError) -> [InboundEvent] {
+        let settings = settings, id = id
         return try await lanes.run { () throws(InboundError) in
             try EmailDecoder.events(
                 raw, ownAddress: settings.address, ownDomain: settings.domain, limits: settings.attachmentLimits,
-                authentication: settings.authentication)
+                authentication: settings.authentication, envelope: envelope, adapter: id)
         }
+    }
+
+    /// Mail that came without any usable sender is filed under a placeholder (``UnknownSender``):
+    /// nothing can be sent there.
+    public func canReach(_ address: String) -> Bool {
+        !UnknownSender.isPlaceholder(address)
+    }
+
+    /// Replies to the placeholder of mail without a sender are refused until an agent links an
+    /// address (the desk then replies there instead).
+    public func refusal(for reply: ReplyContext) -> String? {
+        canReach(reply.to) ? nil : UnknownSender.refusal
     }
 
     /// Sends the reply over SMTP. The Message-ID is derived from the reply's id and its tag (see

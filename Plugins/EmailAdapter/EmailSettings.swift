@@ -13,6 +13,7 @@ import SwitchboardAdapterAPI
 ///   attachments: {max_bytes: 10m, max_message_bytes: 25m}   # contents kept (the default)
 ///   secret_env: SWITCHBOARD_MAIL_SECRET   # who may post to /hooks/{id} (or open: true)
 ///   authentication: {authserv_id: mx.example.com, require: true}
+///   lmtp: {listen: "127.0.0.1:2424"}      # the MTA delivers here directly (LMTP)
 /// ```
 ///
 /// `smtp` is required: an e-mail channel that cannot answer would let agents write replies that
@@ -38,14 +39,17 @@ public struct EmailSettings: Sendable {
     /// Whose `Authentication-Results` are trusted, and whether an unverified sender may be
     /// answered automatically; nil: not read.
     public var authentication: SenderAuthentication?
+    /// The LMTP listener the MTA delivers to, when configured (``LMTPEndpoint``).
+    public var lmtp: LMTPEndpoint?
     private(set) var hookGuard: MailHookGuard
 
     /// Settings given directly (tests, embedding).
     public init(
         address: String, displayName: String? = nil, smtp: MailAccount, imap: MailAccount? = nil,
         pollInterval: Duration = .seconds(30), htmlReplies: Bool = false, attachmentLimits: AttachmentLimits = AttachmentLimits(),
-        access: HookAccess, authentication: SenderAuthentication? = nil
+        access: HookAccess, authentication: SenderAuthentication? = nil, lmtp: LMTPEndpoint? = nil
     ) {
+        self.lmtp = lmtp
         self.access = access
         hookGuard = MailHookGuard(access)
         self.authentication = authentication
@@ -75,6 +79,7 @@ public struct EmailSettings: Sendable {
         } else {
             authentication = nil
         }
+        lmtp = config.section("lmtp").flatMap { LMTPEndpoint(config: $0, isAddress: Self.isAddress) }
         if let section = config.section("attachments") {
             attachmentLimits = AttachmentLimits(config: section)
             section.finish()
@@ -115,6 +120,17 @@ public struct EmailSettings: Sendable {
     /// The domain of ``address``, for our Message-IDs.
     var domain: String {
         address.split(separator: "@").last.map(String.init) ?? "localhost"
+    }
+
+    /// Whether `address` (an LMTP `RCPT TO`) is this adapter's mailbox: `address`, one of
+    /// `lmtp.recipients`, or either with a `+tag` (subaddress), compared case-insensitively.
+    func isOwnMailbox(_ address: String) -> Bool {
+        let given = address.trimmed.lowercased()
+        guard let at = given.lastIndex(of: "@") else { return false }
+        let local = given[..<at], domain = given[at...]
+        let base = String(local.prefix { $0 != "+" }) + String(domain)
+        let own = [self.address] + (lmtp?.recipients ?? [])
+        return own.contains { let mine = $0.lowercased(); return mine == given || mine == base }
     }
 
     static func isAddress(_ text: String) -> Bool {

@@ -25,7 +25,9 @@ struct ReplyComposer {
         defer { g_object_unref(mail) }
         let object = cgmime_message_object(mail)
         g_mime_message_add_mailbox(mail, GMIME_ADDRESS_TYPE_FROM, settings.displayName ?? "", settings.address)
-        g_mime_message_add_mailbox(mail, GMIME_ADDRESS_TYPE_TO, message.customerName ?? "", message.to)
+        // The unknown-sender customer's name is ours, not the person's an agent linked to it.
+        let name = message.customerName.flatMap { UnknownSender.isPlaceholderName($0) ? nil : $0 } ?? ""
+        g_mime_message_add_mailbox(mail, GMIME_ADDRESS_TYPE_TO, name, message.to)
         g_mime_message_set_subject(mail, subject, "utf-8")
         if let dateTime = g_date_time_new_from_unix_utc(gint64(date.timeIntervalSince1970)) {
             g_mime_message_set_date(mail, dateTime)

@@ -22,6 +22,12 @@ public protocol ChannelAdapter: Sendable {
     /// answer in public), checked before it is queued; nil when it may.
     func refusal(for reply: ReplyContext) -> String?
 
+    /// Whether `address`, an address a customer wrote from, can be written to at all. An adapter
+    /// that files a message without a usable sender under a placeholder address (an e-mail with no
+    /// From) says no for it: a reply then goes to an address an agent linked to the customer on
+    /// ``identityChannel``, and with none, ``refusal(for:)`` tells the agent why it cannot go out.
+    func canReach(_ address: String) -> Bool
+
     /// Sends one reply to the customer. Returns what the platform said, or throws
     /// ``DeliveryFailure`` (transient failures are retried by the outbox, permanent ones are not).
     func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt
@@ -31,6 +37,7 @@ extension ChannelAdapter {
     public var identityChannel: String? { nil }
     public var state: AdapterState { .running }
     public func refusal(for reply: ReplyContext) -> String? { nil }
+    public func canReach(_ address: String) -> Bool { true }
 }
 
 /// What an adapter is told about a reply before it is queued.

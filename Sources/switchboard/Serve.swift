@@ -3,10 +3,12 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 import SwitchboardAdapterAPI
 import SwitchboardConfig
 import SwitchboardCore
 import SwitchboardGateway
+import SwitchboardLMTP
 import SwitchboardPostgres
 import SwitchboardSQLite
 import SwitchboardTransport
@@ -160,14 +162,18 @@ struct Serve: AsyncParsableCommand {
             idleTimeout: loaded.server.idleTimeout, maxConnections: loaded.server.maxConnections)
         // Agents mentioned in notes see those conversations' live events.
         try await components.desk.loadReadGrants()
+        var services: [any Service] = [journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence]
+        if let lmtp = try await Self.lmtpServer(loaded, registry: registry, pipeline: pipeline, config: config) {
+            // After the committer: it stops before it, so its last transactions are still stored.
+            services.append(lmtp)
+        }
         let orphans = try await components.desk.redistributeOrphans()
         if orphans > 0 { logger.notice("redistributed conversations of agents removed from the configuration", metadata: ["count": "\(orphans)"]) }
         let host = loaded.server.host
         let listenPort = port ?? loaded.server.port
         do {
             try await Gateway.serve(
-                components, host: host, port: listenPort,
-                services: [journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence], logger: logger
+                components, host: host, port: listenPort, services: services, logger: logger
             ) { actualPort in
                 lifecycle.serving()
                 // One line on stdout that scripts and tests wait for.
@@ -204,6 +210,31 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// The LMTP listeners the adapters ask for, already listening; nil when none does. A listener
+    /// that cannot be opened (or TLS files that do not load) ends the start with the reason.
+    static func lmtpServer(
+        _ loaded: GatewayConfig, registry: AdapterRegistry, pipeline: InboundPipeline, config: String
+    ) async throws -> LMTPServer? {
+        let listeners: [LMTPListener]
+        do {
+            listeners = try LMTPListener.plan(registry.all.map(\.adapter), maxBodyBytes: loaded.server.maxBodyBytes)
+        } catch {
+            for problem in error.problems { printError(problem) }
+            throw ExitCode(1)
+        }
+        guard !listeners.isEmpty else { return nil }
+        let limits = LMTPLimits(
+            commandTimeout: loaded.server.headerTimeout, dataTimeout: loaded.server.bodyTimeout, idleTimeout: loaded.server.idleTimeout)
+        let server = LMTPServer(listeners: listeners, pipeline: pipeline, limits: limits, logger: Logger(label: "switchboard.lmtp"))
+        do {
+            try await server.bind()
+        } catch {
+            printError("\(config): \(error)")
+            throw ExitCode(1)
+        }
+        return server
+    }
+
     /// Warms the context cache for a customer off the ingestion path.
     static func prefetcher(store: any Store, context: CustomerContext) -> @Sendable (Int64) -> Void {
         { customer in
