@@ -13,6 +13,7 @@ import glob
 import os
 import smtplib
 import socket
+import stat
 import ssl
 import subprocess
 import sys
@@ -172,6 +173,17 @@ def test_starttls_is_offered_and_required_when_tls_is_configured(gateway, smtp_s
         client.ehlo("mx.test")
         assert not client.has_extn("starttls")
         assert deliver(client, "laia@customer.example", [ADDRESS], raw)[0][0] == 250
+    wait_inbound(gw, mid)
+
+
+def test_a_unix_socket_listener_for_exims_lmtp_transport(gateway, smtp_sink, tmp_path):
+    path = tmp_path / "lmtp.sock"
+    gw = mail_gateway(gateway, smtp_sink.url, lmtp={"listen": f"unix:{path}"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o660, "the gateway's user and group only"
+    raw, mid = compose("Rosa <rosa@customer.example>", "Socket", "through a Unix socket")
+    with smtplib.LMTP(str(path), timeout=SLOW) as client:
+        client.ehlo("exim.test")
+        assert deliver(client, "rosa@customer.example", [ADDRESS], raw)[0][0] == 250
     wait_inbound(gw, mid)
 
 

@@ -3,7 +3,9 @@ import Foundation
 /// Where a listener binds: `HOST:PORT` (`127.0.0.1:2424`, `[::1]:2424`, `localhost:2424`) or a Unix
 /// socket `unix:/run/switchboard/lmtp.sock`.
 public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    /// A TCP address: a host name or IP address and a port (0: any free one).
     case inet(host: String, port: Int)
+    /// A Unix domain socket at an absolute path.
     case unix(path: String)
 
     /// Reads the written form; nil with the reason when it is not one.
@@ -85,6 +87,7 @@ public struct LMTPEndpoint: Sendable, Equatable {
         }
     }
 
+    /// Where the listener binds.
     public var listen: ListenAddress
     /// STARTTLS is offered with these files, and required before `MAIL` when set.
     public var tls: TLSFiles?
@@ -99,6 +102,8 @@ public struct LMTPEndpoint: Sendable, Equatable {
     /// `FILE:LINE` of the `lmtp:` key, for messages about listeners several adapters share.
     public var source: String
 
+    /// Connections per listener unless `max_connections` says otherwise: more than an MTA opens
+    /// (Postfix's default concurrency per destination is 20), few enough to bound memory.
     public static let defaultMaxConnections = 64
 
     public init(

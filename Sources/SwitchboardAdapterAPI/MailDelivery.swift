@@ -12,6 +12,7 @@ public struct MailEnvelope: Sendable, Equatable {
     /// The envelope recipients this delivery is for (this adapter's own addresses).
     public var recipients: [String]
 
+    /// An envelope as the MTA gave it.
     public init(sender: String?, recipients: [String] = []) {
         self.sender = sender
         self.recipients = recipients
@@ -25,9 +26,12 @@ public struct MailEnvelope: Sendable, Equatable {
 public struct MailDelivery: Sendable {
     /// The message as received, dot-unstuffed, with LF line ends.
     public var message: [UInt8]
+    /// Who sent it and for whom, as the MTA said.
     public var envelope: MailEnvelope
+    /// When the final `.` arrived.
     public var receivedAt: Date
 
+    /// A delivery of `message` under `envelope`.
     public init(message: [UInt8], envelope: MailEnvelope, receivedAt: Date = Date()) {
         self.message = message
         self.envelope = envelope

@@ -8,15 +8,19 @@ import SwitchboardAdapterAPI
 public struct LMTPListener: Sendable {
     /// One adapter taking mail on this listener.
     public struct Mailbox: Sendable {
+        /// The adapter, which says which recipients are its own and decodes the mail.
         public var adapter: any MailDeliveryAdapter
         /// The largest message this adapter takes.
         public var maxMessageBytes: Int
     }
 
+    /// Where it listens.
     public var address: ListenAddress
+    /// The adapters taking mail here; `RCPT TO` goes to the first that accepts the address.
     public var mailboxes: [Mailbox]
     /// STARTTLS offered, and then required before `MAIL`.
     public var tls: NIOSSLContext?
+    /// Connections open at once; one more is answered `421` and closed.
     public var maxConnections: Int
 
     /// The largest message read at all (the largest of the adapters' limits), advertised as `SIZE`.
@@ -30,6 +34,7 @@ public struct LMTPListener: Sendable {
 
 /// A configuration whose LMTP listeners cannot work, with every reason (`FILE:LINE: message`).
 public struct LMTPPlanError: Error, CustomStringConvertible {
+    /// One line per problem.
     public var problems: [String]
     public var description: String { problems.joined(separator: "\n") }
 }

@@ -127,7 +127,9 @@ public final class LMTPServer: Service, Sendable {
 
 /// A listener that could not be opened.
 public struct LMTPBindError: Error, CustomStringConvertible {
+    /// The address that could not be opened.
     public var address: ListenAddress
+    /// The system's words.
     public var reason: String
     public var description: String { "cannot listen for LMTP on \(address): \(reason)" }
 }

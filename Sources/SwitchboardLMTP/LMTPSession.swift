@@ -28,6 +28,7 @@ public struct LMTPLimits: Sendable, Equatable {
     /// Commands refused in one session before it is closed.
     public var maxErrors: Int
 
+    /// Limits; the gateway passes its `server:` timeouts.
     public init(
         commandTimeout: Duration = .seconds(10), dataTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
         maxRecipients: Int = 100, maxErrors: Int = 20
