@@ -15,7 +15,8 @@ public struct EmailAdapter: BackgroundChannelAdapter {
     public let settings: EmailSettings
     let mail: (any MailTransport)?
     let logger: Logger
-    let health: Health
+    /// Each IMAP mailbox's health and lag, shared by the adapter's copies.
+    let mailboxBoard: MailboxBoard
     /// The clock for `Date:` headers (tests pin it).
     let now: @Sendable () -> Date
     /// Where mail is decoded (see ``DecodingLanes``).
@@ -31,7 +32,7 @@ public struct EmailAdapter: BackgroundChannelAdapter {
         self.mail = mail
         self.logger = logger
         self.now = now
-        self.health = Health()
+        self.mailboxBoard = MailboxBoard()
         self.lanes = .shared
     }
 
@@ -43,8 +44,11 @@ public struct EmailAdapter: BackgroundChannelAdapter {
     /// Replies can go to any customer known by an e-mail address, whichever channel they wrote on.
     public var identityChannel: String? { "email" }
 
-    /// Degraded while the IMAP mailbox cannot be read; running again after the next good poll.
-    public var state: AdapterState { health.state }
+    /// Degraded while an IMAP mailbox cannot be read; running again after its next good pass.
+    public var state: AdapterState { mailboxBoard.state }
+
+    /// The IMAP mailboxes read, with their health and lag.
+    public var mailboxes: [MailboxStatus] { mailboxBoard.all }
 
     /// Decodes the raw message in the body, posted as `message/rfc822` by a sender proving the
     /// adapter's secret (see ``MailHookGuard``).
@@ -95,19 +99,5 @@ public struct EmailAdapter: BackgroundChannelAdapter {
             throw DeliveryFailure("SMTP \(settings.smtp.url): \(error.reason)", permanent: error.permanent)
         }
         return DeliveryReceipt(externalID: composed.messageID, state: .sent)
-    }
-}
-
-extension EmailAdapter {
-    /// The adapter's health, shared by its copies (the adapter is a value; the poller and `/readyz`
-    /// read the same state).
-    final class Health: Sendable {
-        private let current = Mutex<AdapterState>(.running)
-
-        var state: AdapterState { current.withLock { $0 } }
-
-        func set(_ state: AdapterState) {
-            current.withLock { $0 = state }
-        }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SwitchboardAdapterAPI
 
 /// An `email` adapter's configuration.
@@ -28,6 +29,22 @@ public struct EmailSettings: Sendable {
     public var imap: MailAccount?
     /// How often the IMAP mailbox is polled.
     public var pollInterval: Duration
+    /// `imap.mailboxes`: the mailboxes read besides the URL's (empty: the one the URL names).
+    public var mailboxNames: [String] = []
+
+    /// The IMAP mailboxes read, each as its own account (one per `imap.mailboxes` name, or the one
+    /// the URL names). They are read concurrently, each at its own pace.
+    public var imapMailboxes: [MailAccount] {
+        guard let imap else { return [] }
+        guard !mailboxNames.isEmpty, let components = URLComponents(string: imap.url) else { return [imap] }
+        return mailboxNames.map { name in
+            var named = components
+            named.path = "/" + name
+            var account = imap
+            account.url = named.string ?? imap.url
+            return account
+        }
+    }
     /// Whether replies carry an HTML alternative besides the text.
     public var htmlReplies: Bool
     /// How much attachment content is stored with each message.
@@ -95,11 +112,22 @@ public struct EmailSettings: Sendable {
         }
         var interval = Duration.seconds(30)
         if let section = config.section("imap") {
-            imap = Self.account(section, schemes: ["imap", "imaps"])
+            let account = Self.account(section, schemes: ["imap", "imaps"])
+            imap = account
             interval = section.duration("poll", default: interval) ?? interval
             if interval < .seconds(1) {
                 section.problem("poll", "poll must be at least 1s")
                 interval = .seconds(30)
+            }
+            mailboxNames = section.stringList("mailboxes").map(\.trimmed).filter { name in
+                guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), !name.contains("/") else {
+                    section.problem("mailboxes", "'\(name)' is not a mailbox name in printable ASCII without '/' or blanks, like INBOX or Support")
+                    return false
+                }
+                return true
+            }
+            if Set(mailboxNames).count != mailboxNames.count {
+                section.problem("mailboxes", "a mailbox is named twice")
             }
             section.finish()
         } else {

@@ -10,6 +10,8 @@ public protocol ChannelAdapter: Sendable {
     var capabilities: AdapterCapabilities { get }
     /// How the adapter is doing now (default: running).
     var state: AdapterState { get }
+    /// The mailboxes it reads, each with its health and lag (default: none).
+    var mailboxes: [MailboxStatus] { get }
     /// The identity namespace this adapter can send to (`email`, `phone` …), so an agent can reply
     /// through it to a customer who wrote elsewhere. Nil: only to those who wrote through it.
     var identityChannel: String? { get }
@@ -36,6 +38,7 @@ public protocol ChannelAdapter: Sendable {
 extension ChannelAdapter {
     public var identityChannel: String? { nil }
     public var state: AdapterState { .running }
+    public var mailboxes: [MailboxStatus] { [] }
     public func refusal(for reply: ReplyContext) -> String? { nil }
     public func canReach(_ address: String) -> Bool { true }
 }
@@ -81,6 +84,13 @@ public enum AdapterState: Sendable, Equatable {
 /// Where a polling adapter hands decoded messages; returns once they are durably stored.
 public protocol InboundSink: Sendable {
     func store(_ events: [InboundEvent], adapter: String) async throws -> [IngestAcknowledgement]
+    /// Where a mailbox-reading adapter keeps how far it has read; nil where nothing is kept (an
+    /// adapter then falls back to what the mailbox itself says, e.g. `\Seen`).
+    var mailboxPositions: (any MailboxPositions)? { get }
+}
+
+extension InboundSink {
+    public var mailboxPositions: (any MailboxPositions)? { nil }
 }
 
 /// The answer of ``InboundSink/store(_:adapter:)`` for one event, in order.

@@ -66,6 +66,8 @@ public struct InboundPipeline: Sendable {
     /// Made once: looking a metric up by label and dimensions on every message costs measurable CPU.
     private let counters: [String: (stored: Counter, duplicate: Counter)]
     private let ignoredCounters = IgnoredCounters()
+    /// Where mailbox-reading adapters keep how far they have read (the gateway's store).
+    public var mailboxPositions: (any MailboxPositions)?
 
     public init(adapters: AdapterRegistry, committer: GroupCommitter, now: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
         self.adapters = adapters

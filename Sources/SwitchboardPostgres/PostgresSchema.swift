@@ -239,6 +239,17 @@ enum PostgresSchema {
             CREATE INDEX rule_firings_by_rule ON rule_firings (rule_id, conversation_id, fired_at);
             CREATE INDEX conversations_active ON conversations (id) WHERE status IN ('open', 'pending')
             """),
+        // SQLite 017: how far each mailbox read over IMAP has been read (UIDVALIDITY, last UID).
+        ("010-mailbox-positions", """
+            CREATE TABLE mailbox_positions (
+                adapter_id text NOT NULL,
+                mailbox text NOT NULL,
+                uid_validity bigint NOT NULL,
+                last_uid bigint NOT NULL,
+                updated_at double precision NOT NULL,
+                PRIMARY KEY (adapter_id, mailbox)
+            )
+            """),
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

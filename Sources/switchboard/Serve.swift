@@ -137,7 +137,8 @@ struct Serve: AsyncParsableCommand {
         let notifier = IngestNotifier(
             events: events, wakeOutbox: { worker.wake() }, prefetch: prefetch, wakeAutomation: wakeAutomation)
         let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
-        let pipeline = InboundPipeline(adapters: registry, committer: committer, logger: logger)
+        var pipeline = InboundPipeline(adapters: registry, committer: committer, logger: logger)
+        pipeline.mailboxPositions = store
         let runner = AdapterRunner(adapters: registry, sink: pipeline, leadership: leadership, logger: logger)
         let presence = ConversationPresence(events: events, expiry: loaded.server.presenceExpiry)
         let keeper = PromiseKeeper(

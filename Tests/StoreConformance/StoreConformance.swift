@@ -15,7 +15,7 @@ public enum StoreConformance {
     public static let scenarios: [StoreScenario] =
         routingScenarios + inboundScenarios + acknowledgementScenarios + outboxScenarios + customerScenarios + referenceScenarios
         + workScenarios + attachmentScenarios + sessionScenarios + serviceScenarios + searchScenarios
-        + savedReplyScenarios + mentionScenarios + automationScenarios
+        + savedReplyScenarios + mentionScenarios + automationScenarios + mailboxPositionScenarios
 }
 
 /// One behaviour of a store, run against a fresh store of the engine under test.

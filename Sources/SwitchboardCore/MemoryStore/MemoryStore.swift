@@ -111,6 +111,7 @@ public final class MemoryStore: Store {
     let tables = Mutex(Tables())
     let sessionTable = Mutex(Sessions())
     let cannedTable = Mutex(CannedTable())
+    let positionTable = Mutex([MailboxKey: MailboxPosition]())
 
     public init() {}
 
