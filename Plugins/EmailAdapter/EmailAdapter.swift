@@ -94,7 +94,7 @@ public struct EmailAdapter: BackgroundChannelAdapter {
         }
         let composed = ReplyComposer(settings: settings).compose(message, date: now())
         do {
-            try await mail.send(composed.data, from: settings.address, to: [message.to], account: settings.smtp)
+            try await mail.send(composed.data, from: settings.address, to: [message.to] + composed.cc, account: settings.smtp)
         } catch {
             throw DeliveryFailure("SMTP \(settings.smtp.url): \(error.reason)", permanent: error.permanent)
         }

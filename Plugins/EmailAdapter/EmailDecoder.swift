@@ -66,6 +66,10 @@ public enum EmailDecoder {
         let automated = AutomatedMail.reason(mail, sender: address, ownAddress: ownAddress)
             ?? (envelope?.isNullSender == true ? "null envelope sender (MAIL FROM:<>, a bounce or an auto-reply)" : nil)
         metadata["automated"] = automated
+        if automated == nil {
+            let own = [ownAddress] + (envelope?.recipients ?? [])
+            metadata["participants"] = Participants.others(in: [mail.from, mail.to, mail.cc].flatMap { $0 }, author: address, own: own)
+        }
         if noAutoReply == nil, let authentication {
             let verdict = authentication.verdict(mail, fromDomain: domain(of: address))
             metadata["authentication"] = verdict.summary
