@@ -120,8 +120,8 @@ public struct EmailSettings: Sendable {
                 interval = .seconds(30)
             }
             mailboxNames = section.stringList("mailboxes").map(\.trimmed).filter { name in
-                guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), !name.contains("/") else {
-                    section.problem("mailboxes", "'\(name)' is not a mailbox name in printable ASCII without '/' or blanks, like INBOX or Support")
+                guard !name.isEmpty, name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }), !name.contains("/") else {
+                    section.problem("mailboxes", "'\(name)' is not a mailbox name in printable ASCII without '/', like INBOX or Support")
                     return false
                 }
                 return true
