@@ -38,7 +38,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 before=$(cpu)
 TIMEFORMAT='%U %S'
 exec 3>&1 4>&2
-generator=$( { time "$BIN" bench --url "lmtp://127.0.0.1:$port" --format lmtp --recipient support@helpdesk.example \
+generator=$( { time "$BIN" bench --url "lmtp://127.0.0.1:$port" --format lmtp --adapter support-mail --recipient support@helpdesk.example \
   --mail-dir "$work/mail" --messages "$MESSAGES" --warmup 1000 --connections "$CONNECTIONS" >&3 2>&4; } 2>&1 )
 after=$(cpu)
 python3 -c "

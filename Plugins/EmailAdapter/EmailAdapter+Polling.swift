@@ -54,6 +54,8 @@ struct MailboxReader: Sendable {
     func run() async {
         let board = adapter.mailboxBoard
         board.update(key) { _ in }
+        // Stopped (shutdown, or another gateway leads now): no longer waiting for anything here.
+        defer { board.update(key) { $0.idling = false } }
         while !Task.isCancelled {
             do {
                 let (snapshot, position) = try await readOnce()
