@@ -47,15 +47,32 @@ struct OperationsRoutes {
         }
     }
 
+    private static var mailboxUp: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "switchboard", subsystem: "mailbox", metricName: "up", unitName: "", helpText: "1 while the mailbox is read normally")
+    }
+
+    private static var mailboxPending: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "switchboard", subsystem: "mailbox", metricName: "pending_messages", unitName: "",
+            helpText: "Messages found in the mailbox and not yet stored")
+    }
+
+    private static var mailboxLag: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "switchboard", subsystem: "mailbox", metricName: "lag", unitName: "seconds",
+            helpText: "Seconds since mail could have arrived unnoticed (0 while waiting in IDLE)")
+    }
+
     /// Per mailbox: 1 while it reads normally, its lag, and what waits to be stored.
     private func recordMailboxMetrics(now: Date) {
         for entry in adapters.all {
             for status in entry.adapter.mailboxes {
                 let dimensions = [("adapter", entry.adapter.id), ("mailbox", status.mailbox)]
-                registry.makeGauge(name: "switchboard_mailbox_up", labels: dimensions).set(status.state == .running ? 1.0 : 0.0)
-                registry.makeGauge(name: "switchboard_mailbox_pending_messages", labels: dimensions).set(Double(status.pending))
+                registry.makeGauge(descriptor: Self.mailboxUp, labels: dimensions).set(status.state == .running ? 1.0 : 0.0)
+                registry.makeGauge(descriptor: Self.mailboxPending, labels: dimensions).set(Double(status.pending))
                 if let lag = status.lagSeconds(now: now) {
-                    registry.makeGauge(name: "switchboard_mailbox_lag_seconds", labels: dimensions).set(lag)
+                    registry.makeGauge(descriptor: Self.mailboxLag, labels: dimensions).set(lag)
                 }
             }
         }
