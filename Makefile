@@ -7,6 +7,9 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libgmime-3.0-dev zlib1g-dev
 TEST_APT_PACKAGES := dovecot-imapd chromium chromium-driver
 # PostgreSQL: the integration tests start their own server (initdb + postgres as an unprivileged user).
 TEST_APT_PACKAGES += postgresql
+# Postfix: the LMTP tests start their own instance (own main.cf in a temporary directory). Installed
+# with "No configuration", so the machine gets no mail server of its own.
+TEST_APT_PACKAGES += postfix
 PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator aiosmtpd selenium cryptography
 CONFIG ?= Config/switchboard.yaml
 SWIFT_BUILD_FLAGS ?=
@@ -19,6 +22,7 @@ deps:
 
 test-deps: deps
 	@if ! dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1; then \
+		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null; fi
 	@python3 -c 'import pytest, requests, yaml, jsonschema, openapi_spec_validator, aiosmtpd, selenium, cryptography' 2>/dev/null || \
 		python3 -m pip install -q $(PIP_PACKAGES)

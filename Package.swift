@@ -24,6 +24,7 @@ let package = Package(
         // 4.x: jwt-kit (OIDC ID tokens) needs it; every other package here accepts 3.x to 5.x.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // OIDC single sign-on: ID tokens verified against the issuer's JWKS.
@@ -122,6 +123,20 @@ let package = Package(
             resources: [.copy("Resources/openapi.yaml"), .copy("Resources/console")],
             swiftSettings: swiftSettings
         ),
+        // The LMTP listener (RFC 2033): MTAs deliver mail straight into the inbound pipeline.
+        .target(
+            name: "SwitchboardLMTP",
+            dependencies: [
+                "SwitchboardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Channel adapters: source targets under Plugins/, one per channel family.
         .target(
             name: "WebhookAdapter",
@@ -192,6 +207,7 @@ let package = Package(
                 "SwitchboardTransport",
                 "SwitchboardConfig",
                 "SwitchboardGateway",
+                "SwitchboardLMTP",
                 "WebhookAdapter",
                 "MetaAdapter",
                 "TelegramAdapter",
@@ -209,6 +225,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -302,6 +319,17 @@ let package = Package(
         .testTarget(
             name: "PhoneLogAdapterTests",
             dependencies: ["SwitchboardTestSupport", "PhoneLogAdapter", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardSQLite"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardLMTPTests",
+            dependencies: [
+                "SwitchboardLMTP", "SwitchboardCore", "SwitchboardAdapterAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -76,9 +76,10 @@ extension EmailDecoder {
     /// replies — that reply's failure (the bounce is then filed in that reply's thread).
     public static func events(
         _ raw: [UInt8], ownAddress: String, ownDomain: String, limits: AttachmentLimits = AttachmentLimits(),
-        authentication: SenderAuthentication? = nil
+        authentication: SenderAuthentication? = nil, envelope: MailEnvelope? = nil, adapter: String = "email"
     ) throws(InboundError) -> [InboundEvent] {
-        var (message, mail) = try decodeWithMail(raw, ownAddress: ownAddress, limits: limits, authentication: authentication)
+        var (message, mail) = try decodeWithMail(
+            raw, ownAddress: ownAddress, limits: limits, authentication: authentication, envelope: envelope, adapter: adapter)
         guard let failure = DeliveryReports.failure(in: raw, contentType: mail.contentType, ownDomain: ownDomain) else {
             return [.message(message)]
         }

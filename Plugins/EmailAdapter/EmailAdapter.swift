@@ -15,7 +15,8 @@ public struct EmailAdapter: BackgroundChannelAdapter {
     public let settings: EmailSettings
     let mail: (any MailTransport)?
     let logger: Logger
-    let health: Health
+    /// Each IMAP mailbox's health and lag, shared by the adapter's copies.
+    let mailboxBoard: MailboxBoard
     /// The clock for `Date:` headers (tests pin it).
     let now: @Sendable () -> Date
     /// Where mail is decoded (see ``DecodingLanes``).
@@ -31,7 +32,7 @@ public struct EmailAdapter: BackgroundChannelAdapter {
         self.mail = mail
         self.logger = logger
         self.now = now
-        self.health = Health()
+        self.mailboxBoard = MailboxBoard()
         self.lanes = .shared
     }
 
@@ -43,8 +44,11 @@ public struct EmailAdapter: BackgroundChannelAdapter {
     /// Replies can go to any customer known by an e-mail address, whichever channel they wrote on.
     public var identityChannel: String? { "email" }
 
-    /// Degraded while the IMAP mailbox cannot be read; running again after the next good poll.
-    public var state: AdapterState { health.state }
+    /// Degraded while an IMAP mailbox cannot be read; running again after its next good pass.
+    public var state: AdapterState { mailboxBoard.state }
+
+    /// The IMAP mailboxes read, with their health and lag.
+    public var mailboxes: [MailboxStatus] { mailboxBoard.all }
 
     /// Decodes the raw message in the body, posted as `message/rfc822` by a sender proving the
     /// adapter's secret (see ``MailHookGuard``).
@@ -53,17 +57,29 @@ public struct EmailAdapter: BackgroundChannelAdapter {
             throw InboundError.methodNotAllowed("POST the raw RFC 5322 message (Content-Type: message/rfc822)")
         }
         try settings.hookGuard.check(request)
-        return .events(try await decode(request.body))
+        return .events(try await decode(request.body, envelope: try settings.hookGuard.envelope(request)))
     }
 
-    /// The same decoding for the hook and the IMAP poll, on the decoding lanes.
-    func decode(_ raw: [UInt8]) async throws(InboundError) -> [InboundEvent] {
-        let settings = settings
+    /// The same decoding for the hook, LMTP and the IMAP poll, on the decoding lanes.
+    func decode(_ raw: [UInt8], envelope: MailEnvelope? = nil) async throws(InboundError) -> [InboundEvent] {
+        let settings = settings, id = id
         return try await lanes.run { () throws(InboundError) in
             try EmailDecoder.events(
                 raw, ownAddress: settings.address, ownDomain: settings.domain, limits: settings.attachmentLimits,
-                authentication: settings.authentication)
+                authentication: settings.authentication, envelope: envelope, adapter: id)
         }
+    }
+
+    /// Mail that came without any usable sender is filed under a placeholder (``UnknownSender``):
+    /// nothing can be sent there.
+    public func canReach(_ address: String) -> Bool {
+        !UnknownSender.isPlaceholder(address)
+    }
+
+    /// Replies to the placeholder of mail without a sender are refused until an agent links an
+    /// address (the desk then replies there instead).
+    public func refusal(for reply: ReplyContext) -> String? {
+        canReach(reply.to) ? nil : UnknownSender.refusal
     }
 
     /// Sends the reply over SMTP. The Message-ID is derived from the reply's id and its tag (see
@@ -78,24 +94,10 @@ public struct EmailAdapter: BackgroundChannelAdapter {
         }
         let composed = ReplyComposer(settings: settings).compose(message, date: now())
         do {
-            try await mail.send(composed.data, from: settings.address, to: [message.to], account: settings.smtp)
+            try await mail.send(composed.data, from: settings.address, to: [message.to] + composed.cc, account: settings.smtp)
         } catch {
             throw DeliveryFailure("SMTP \(settings.smtp.url): \(error.reason)", permanent: error.permanent)
         }
         return DeliveryReceipt(externalID: composed.messageID, state: .sent)
-    }
-}
-
-extension EmailAdapter {
-    /// The adapter's health, shared by its copies (the adapter is a value; the poller and `/readyz`
-    /// read the same state).
-    final class Health: Sendable {
-        private let current = Mutex<AdapterState>(.running)
-
-        var state: AdapterState { current.withLock { $0 } }
-
-        func set(_ state: AdapterState) {
-            current.withLock { $0 = state }
-        }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SwitchboardAdapterAPI
 
 /// An `email` adapter's configuration.
@@ -13,6 +14,7 @@ import SwitchboardAdapterAPI
 ///   attachments: {max_bytes: 10m, max_message_bytes: 25m}   # contents kept (the default)
 ///   secret_env: SWITCHBOARD_MAIL_SECRET   # who may post to /hooks/{id} (or open: true)
 ///   authentication: {authserv_id: mx.example.com, require: true}
+///   lmtp: {listen: "127.0.0.1:2424"}      # the MTA delivers here directly (LMTP)
 /// ```
 ///
 /// `smtp` is required: an e-mail channel that cannot answer would let agents write replies that
@@ -27,6 +29,22 @@ public struct EmailSettings: Sendable {
     public var imap: MailAccount?
     /// How often the IMAP mailbox is polled.
     public var pollInterval: Duration
+    /// `imap.mailboxes`: the mailboxes read besides the URL's (empty: the one the URL names).
+    public var mailboxNames: [String] = []
+
+    /// The IMAP mailboxes read, each as its own account (one per `imap.mailboxes` name, or the one
+    /// the URL names). They are read concurrently, each at its own pace.
+    public var imapMailboxes: [MailAccount] {
+        guard let imap else { return [] }
+        guard !mailboxNames.isEmpty, let components = URLComponents(string: imap.url) else { return [imap] }
+        return mailboxNames.map { name in
+            var named = components
+            named.path = "/" + name
+            var account = imap
+            account.url = named.string ?? imap.url
+            return account
+        }
+    }
     /// Whether replies carry an HTML alternative besides the text.
     public var htmlReplies: Bool
     /// How much attachment content is stored with each message.
@@ -38,14 +56,17 @@ public struct EmailSettings: Sendable {
     /// Whose `Authentication-Results` are trusted, and whether an unverified sender may be
     /// answered automatically; nil: not read.
     public var authentication: SenderAuthentication?
+    /// The LMTP listener the MTA delivers to, when configured (``LMTPEndpoint``).
+    public var lmtp: LMTPEndpoint?
     private(set) var hookGuard: MailHookGuard
 
     /// Settings given directly (tests, embedding).
     public init(
         address: String, displayName: String? = nil, smtp: MailAccount, imap: MailAccount? = nil,
         pollInterval: Duration = .seconds(30), htmlReplies: Bool = false, attachmentLimits: AttachmentLimits = AttachmentLimits(),
-        access: HookAccess, authentication: SenderAuthentication? = nil
+        access: HookAccess, authentication: SenderAuthentication? = nil, lmtp: LMTPEndpoint? = nil
     ) {
+        self.lmtp = lmtp
         self.access = access
         hookGuard = MailHookGuard(access)
         self.authentication = authentication
@@ -75,6 +96,7 @@ public struct EmailSettings: Sendable {
         } else {
             authentication = nil
         }
+        lmtp = config.section("lmtp").flatMap { LMTPEndpoint(config: $0, isAddress: Self.isAddress) }
         if let section = config.section("attachments") {
             attachmentLimits = AttachmentLimits(config: section)
             section.finish()
@@ -90,11 +112,22 @@ public struct EmailSettings: Sendable {
         }
         var interval = Duration.seconds(30)
         if let section = config.section("imap") {
-            imap = Self.account(section, schemes: ["imap", "imaps"])
+            let account = Self.account(section, schemes: ["imap", "imaps"])
+            imap = account
             interval = section.duration("poll", default: interval) ?? interval
             if interval < .seconds(1) {
                 section.problem("poll", "poll must be at least 1s")
                 interval = .seconds(30)
+            }
+            mailboxNames = section.stringList("mailboxes").map(\.trimmed).filter { name in
+                guard !name.isEmpty, name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }), !name.contains("/") else {
+                    section.problem("mailboxes", "'\(name)' is not a mailbox name in printable ASCII without '/', like INBOX or Support")
+                    return false
+                }
+                return true
+            }
+            if Set(mailboxNames).count != mailboxNames.count {
+                section.problem("mailboxes", "a mailbox is named twice")
             }
             section.finish()
         } else {
@@ -115,6 +148,17 @@ public struct EmailSettings: Sendable {
     /// The domain of ``address``, for our Message-IDs.
     var domain: String {
         address.split(separator: "@").last.map(String.init) ?? "localhost"
+    }
+
+    /// Whether `address` (an LMTP `RCPT TO`) is this adapter's mailbox: `address`, one of
+    /// `lmtp.recipients`, or either with a `+tag` (subaddress), compared case-insensitively.
+    func isOwnMailbox(_ address: String) -> Bool {
+        let given = address.trimmed.lowercased()
+        guard let at = given.lastIndex(of: "@") else { return false }
+        let local = given[..<at], domain = given[at...]
+        let base = String(local.prefix { $0 != "+" }) + String(domain)
+        let own = [self.address] + (lmtp?.recipients ?? [])
+        return own.contains { let mine = $0.lowercased(); return mine == given || mine == base }
     }
 
     static func isAddress(_ text: String) -> Bool {

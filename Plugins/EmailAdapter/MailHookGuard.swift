@@ -9,8 +9,17 @@ import SwitchboardAdapterAPI
 /// (what `switchboard mailgate` sends: the secret never travels), or the secret itself in
 /// `X-Switchboard-Secret` (for senders that can add a fixed header but not sign). Both are checked
 /// in constant time.
+///
+/// The envelope an MTA passes to the mailgate (`--sender`, `--recipient`) travels in
+/// `X-Switchboard-Envelope-From` and `X-Switchboard-Envelope-To`. A signed post signs them too,
+/// bound to the body: `X-Switchboard-Envelope-Signature: sha256=<hex HMAC-SHA256 of FROM LF TO LF
+/// BODY-SIGNATURE-HEX>` (the header values as sent, empty when absent), so they can no more be
+/// changed on the way than the body.
 struct MailHookGuard: Sendable {
     static let signatureHeader = "X-Switchboard-Signature"
+    static let envelopeFromHeader = "X-Switchboard-Envelope-From"
+    static let envelopeToHeader = "X-Switchboard-Envelope-To"
+    static let envelopeSignatureHeader = "X-Switchboard-Envelope-Signature"
     static let secretHeader = "X-Switchboard-Secret"
     static let mediaType = "message/rfc822"
 
@@ -48,5 +57,35 @@ struct MailHookGuard: Sendable {
         }
         throw .unauthorized(
             "this mail hook needs \(Self.signatureHeader): sha256=<HMAC-SHA256 of the body> (switchboard mailgate signs with SWITCHBOARD_MAIL_SECRET) or \(Self.secretHeader)")
+    }
+
+    /// The envelope the post carries, once ``check(_:)`` passed; nil when it carries none.
+    func envelope(_ request: InboundRequest) throws(InboundError) -> MailEnvelope? {
+        let from = request.header(Self.envelopeFromHeader)?.trimmed
+        let to = request.header(Self.envelopeToHeader)?.trimmed
+        guard from != nil || to != nil else { return nil }
+        if let key, let bodySignature = request.header(Self.signatureHeader) {
+            let signed = (from ?? "") + "\n" + (to ?? "") + "\n" + Self.hex(of: bodySignature)
+            guard key.verifySHA256Hex(body: Array(signed.utf8), signature: request.header(Self.envelopeSignatureHeader), prefix: "sha256=") else {
+                throw .unauthorized(
+                    "\(Self.envelopeFromHeader)/\(Self.envelopeToHeader) need \(Self.envelopeSignatureHeader): sha256=<HMAC-SHA256 of FROM LF TO LF BODY-SIGNATURE-HEX>")
+            }
+        }
+        return MailEnvelope(
+            sender: from.map(Self.sender),
+            recipients: (to ?? "").split(separator: ",").map { MessageIDs.bare(String($0)) }.filter { !$0.isEmpty })
+    }
+
+    /// The signature's hex digits, without `sha256=`, lower-cased.
+    static func hex(of signature: String) -> String {
+        let value = signature.trimmed.lowercased()
+        return value.hasPrefix("sha256=") ? String(value.dropFirst("sha256=".count)) : value
+    }
+
+    /// The envelope sender as MTAs pass it: `<>`, empty or Postfix's `MAILER-DAEMON` (its `${sender}`
+    /// of a bounce) are the null sender.
+    static func sender(_ value: String) -> String {
+        let bare = MessageIDs.bare(value)
+        return bare.isEmpty || bare.lowercased() == "mailer-daemon" ? MailEnvelope.nullSender : bare
     }
 }

@@ -12,6 +12,8 @@ struct ReplyComposer {
         /// Without angle brackets.
         var messageID: String
         var subject: String
+        /// The other participants, copied (`Cc`) on a reply; none on an acknowledgement.
+        var cc: [String]
     }
 
     func compose(_ message: OutboundMessage, date: Date) -> Composed {
@@ -25,7 +27,14 @@ struct ReplyComposer {
         defer { g_object_unref(mail) }
         let object = cgmime_message_object(mail)
         g_mime_message_add_mailbox(mail, GMIME_ADDRESS_TYPE_FROM, settings.displayName ?? "", settings.address)
-        g_mime_message_add_mailbox(mail, GMIME_ADDRESS_TYPE_TO, message.customerName ?? "", message.to)
+        // The unknown-sender customer's name is ours, not the person's an agent linked to it.
+        let name = message.customerName.flatMap { UnknownSender.isPlaceholderName($0) ? nil : $0 } ?? ""
+        g_mime_message_add_mailbox(mail, GMIME_ADDRESS_TYPE_TO, name, message.to)
+        // Reply-all, as mail clients do; an automatic acknowledgement goes to the writer only.
+        let settings = settings
+        let cc = message.purpose == .reply
+            ? Participants.copies(metadata: message.inReplyToMetadata, to: message.to, isOwn: { settings.isOwnMailbox($0) }) : []
+        for address in cc { g_mime_message_add_mailbox(mail, GMIME_ADDRESS_TYPE_CC, "", address) }
         g_mime_message_set_subject(mail, subject, "utf-8")
         if let dateTime = g_date_time_new_from_unix_utc(gint64(date.timeIntervalSince1970)) {
             g_mime_message_set_date(mail, dateTime)
@@ -66,7 +75,7 @@ struct ReplyComposer {
         let stream = g_mime_stream_mem_new()!
         defer { g_object_unref(stream) }
         _ = g_mime_object_write_to_stream(object, format, stream)
-        return Composed(data: Data(GMimeRuntime.bytes(of: stream)), messageID: messageID, subject: subject)
+        return Composed(data: Data(GMimeRuntime.bytes(of: stream)), messageID: messageID, subject: subject, cc: cc)
     }
 
     /// A UTF-8 quoted-printable part: readable in any client, safe for any line length.

@@ -10,6 +10,8 @@ public protocol ChannelAdapter: Sendable {
     var capabilities: AdapterCapabilities { get }
     /// How the adapter is doing now (default: running).
     var state: AdapterState { get }
+    /// The mailboxes it reads, each with its health and lag (default: none).
+    var mailboxes: [MailboxStatus] { get }
     /// The identity namespace this adapter can send to (`email`, `phone` …), so an agent can reply
     /// through it to a customer who wrote elsewhere. Nil: only to those who wrote through it.
     var identityChannel: String? { get }
@@ -22,6 +24,12 @@ public protocol ChannelAdapter: Sendable {
     /// answer in public), checked before it is queued; nil when it may.
     func refusal(for reply: ReplyContext) -> String?
 
+    /// Whether `address`, an address a customer wrote from, can be written to at all. An adapter
+    /// that files a message without a usable sender under a placeholder address (an e-mail with no
+    /// From) says no for it: a reply then goes to an address an agent linked to the customer on
+    /// ``identityChannel``, and with none, ``refusal(for:)`` tells the agent why it cannot go out.
+    func canReach(_ address: String) -> Bool
+
     /// Sends one reply to the customer. Returns what the platform said, or throws
     /// ``DeliveryFailure`` (transient failures are retried by the outbox, permanent ones are not).
     func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt
@@ -30,7 +38,9 @@ public protocol ChannelAdapter: Sendable {
 extension ChannelAdapter {
     public var identityChannel: String? { nil }
     public var state: AdapterState { .running }
+    public var mailboxes: [MailboxStatus] { [] }
     public func refusal(for reply: ReplyContext) -> String? { nil }
+    public func canReach(_ address: String) -> Bool { true }
 }
 
 /// What an adapter is told about a reply before it is queued.
@@ -74,6 +84,13 @@ public enum AdapterState: Sendable, Equatable {
 /// Where a polling adapter hands decoded messages; returns once they are durably stored.
 public protocol InboundSink: Sendable {
     func store(_ events: [InboundEvent], adapter: String) async throws -> [IngestAcknowledgement]
+    /// Where a mailbox-reading adapter keeps how far it has read; nil where nothing is kept (an
+    /// adapter then falls back to what the mailbox itself says, e.g. `\Seen`).
+    var mailboxPositions: (any MailboxPositions)? { get }
+}
+
+extension InboundSink {
+    public var mailboxPositions: (any MailboxPositions)? { nil }
 }
 
 /// The answer of ``InboundSink/store(_:adapter:)`` for one event, in order.

@@ -42,4 +42,38 @@ public protocol MailTransport: Sendable {
     func fetchMessage(uid: UInt32, account: MailAccount) async throws(MailTransportError) -> Data
     /// Sets `\Seen` on the message, once it is stored.
     func markSeen(uid: UInt32, account: MailAccount) async throws(MailTransportError)
+
+    /// Opens the account's mailbox read-only and lists what is still to be read after `position`:
+    /// the messages with a greater UID when its `UIDVALIDITY` is the mailbox's; every message when
+    /// it differs (the server renumbered the mailbox); the unseen ones without a position (the
+    /// first read of a mailbox that may hold years of read mail). With the mailbox's
+    /// `UIDVALIDITY` and whether the server offers `IDLE`.
+    func mailboxSnapshot(account: MailAccount, after position: MailboxPosition?) async throws(MailTransportError) -> MailboxSnapshot
+    /// Several raw messages, each without marking it seen; UIDs no longer in the mailbox are left out.
+    func fetchMessages(uids: [UInt32], account: MailAccount) async throws(MailTransportError) -> [UInt32: Data]
+    /// Sets `\Seen` on several messages, once they are stored.
+    func markSeen(uids: [UInt32], account: MailAccount) async throws(MailTransportError)
+    /// Waits in `IDLE` (RFC 2177) until a message with a UID above `uid` is in the mailbox or
+    /// `timeout` passes; at once when one is there already.
+    func waitForMail(account: MailAccount, after uid: UInt32, timeout: Duration) async throws(MailTransportError) -> IdleOutcome
+}
+
+extension MailTransport {
+    public func mailboxSnapshot(account: MailAccount, after position: MailboxPosition?) async throws(MailTransportError) -> MailboxSnapshot {
+        throw MailTransportError("this mail transport cannot track UIDs", permanent: true)
+    }
+
+    public func fetchMessages(uids: [UInt32], account: MailAccount) async throws(MailTransportError) -> [UInt32: Data] {
+        var messages: [UInt32: Data] = [:]
+        for uid in uids { messages[uid] = try await fetchMessage(uid: uid, account: account) }
+        return messages
+    }
+
+    public func markSeen(uids: [UInt32], account: MailAccount) async throws(MailTransportError) {
+        for uid in uids { try await markSeen(uid: uid, account: account) }
+    }
+
+    public func waitForMail(account: MailAccount, after uid: UInt32, timeout: Duration) async throws(MailTransportError) -> IdleOutcome {
+        .unsupported
+    }
 }

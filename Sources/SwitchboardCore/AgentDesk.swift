@@ -118,9 +118,10 @@ public struct AgentDesk: Sendable {
         for entry in adapters.all {
             let id = entry.adapter.id
             guard wroteThrough.contains(id) || entry.identityChannel.map(identityChannels.contains) == true else { continue }
-            guard let route = try await store.replyRoute(
+            guard let found = try await store.replyRoute(
                 conversation: detail.id, inReplyTo: nil, via: id, identityChannel: entry.identityChannel)
             else { continue }
+            let route = reachable(found, through: entry, identities: detail.customer.identities)
             let capabilities = entry.adapter.capabilities
             var reason: String?
             do {
@@ -156,14 +157,15 @@ public struct AgentDesk: Sendable {
         }
         if let via, adapters[via] == nil { throw ServiceError.unprocessable("unknown_adapter", "there is no adapter '\(via)'") }
         let identityChannel = via.flatMap { adapters[$0]?.identityChannel }
-        guard let route = try await store.replyRoute(conversation: conversationID, inReplyTo: inReplyTo, via: via, identityChannel: identityChannel) else {
+        guard let found = try await store.replyRoute(conversation: conversationID, inReplyTo: inReplyTo, via: via, identityChannel: identityChannel) else {
             if let inReplyTo { throw ServiceError.unprocessable("no_route", "message \(inReplyTo) is not a customer message of this conversation") }
             if let via { throw ServiceError.unprocessable("no_route", "the customer has no address known to adapter '\(via)'") }
             throw ServiceError.unprocessable("no_route", "the customer has not written through any adapter yet; name one with 'via'")
         }
-        guard let entry = adapters[route.adapter] else {
-            throw ServiceError.unprocessable("adapter_unavailable", "adapter '\(route.adapter)' is no longer configured; choose another with 'via'")
+        guard let entry = adapters[found.adapter] else {
+            throw ServiceError.unprocessable("adapter_unavailable", "adapter '\(found.adapter)' is no longer configured; choose another with 'via'")
         }
+        let route = try await reachable(found, through: entry, conversation: conversationID)
         try ReplyRules.check(text: text, route: route, capabilities: entry.adapter.capabilities, now: now())
         if let refusal = entry.adapter.refusal(for: ReplyContext(
             to: route.address, threadRef: route.threadRef, inReplyTo: route.inReplyToExternalID, text: text))

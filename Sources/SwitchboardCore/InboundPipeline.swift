@@ -61,11 +61,13 @@ public struct IgnoredCount: Sendable, Equatable {
 public struct InboundPipeline: Sendable {
     public let adapters: AdapterRegistry
     private let committer: GroupCommitter
-    private let now: @Sendable () -> Date
-    private let logger: Logger
+    let now: @Sendable () -> Date
+    let logger: Logger
     /// Made once: looking a metric up by label and dimensions on every message costs measurable CPU.
     private let counters: [String: (stored: Counter, duplicate: Counter)]
     private let ignoredCounters = IgnoredCounters()
+    /// Where mailbox-reading adapters keep how far they have read (the gateway's store).
+    public var mailboxPositions: (any MailboxPositions)?
 
     public init(adapters: AdapterRegistry, committer: GroupCommitter, now: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
         self.adapters = adapters
@@ -99,20 +101,34 @@ public struct InboundPipeline: Sendable {
                     events = decoded
                 }
             }
-            // Checked before anything is stored: the sender learns which field is wrong, and a
-            // platform that keeps retrying is refused each time instead of losing the message.
-            let received = now()
-            for event in events {
-                if let problem = event.storageProblem(receivedAt: received) { throw InboundError.malformed(problem.message) }
-            }
+            try checkStorable(events)
         } catch let error as InboundError {
-            Counter(label: "switchboard_inbound_rejected_total", dimensions: [("adapter", id), ("reason", error.code)]).increment()
-            logger.info("inbound refused", metadata: ["adapter": "\(id)", "status": "\(error.status)", "reason": "\(error.reason)"])
+            refused(error, adapter: id)
             throw error
         }
         let outcomes = try await ingest(events, adapter: id)
         // Counted once the request succeeded: a sender retrying after a 503 is not counted twice.
         for record in skipped { ignoredCounters.count(adapter: id, reason: record.metricCode) }
+        return .accepted(acceptance(outcomes, skipped: skipped))
+    }
+
+    /// Checked before anything is stored: the sender learns which field is wrong, and a platform
+    /// that keeps retrying is refused each time instead of losing the message.
+    func checkStorable(_ events: [InboundEvent]) throws(InboundError) {
+        let received = now()
+        for event in events {
+            if let problem = event.storageProblem(receivedAt: received) { throw InboundError.malformed(problem.message) }
+        }
+    }
+
+    /// Counts and logs a refused request.
+    func refused(_ error: InboundError, adapter id: String) {
+        Counter(label: "switchboard_inbound_rejected_total", dimensions: [("adapter", id), ("reason", error.code)]).increment()
+        logger.info("inbound refused", metadata: ["adapter": "\(id)", "status": "\(error.status)", "reason": "\(error.reason)"])
+    }
+
+    /// What became of each event, as the sender is told.
+    func acceptance(_ outcomes: [EventOutcome], skipped: [SkippedRecord]) -> InboundAcceptance {
         var answer = InboundAcceptance(skipped: skipped)
         var reasons: [String: Int] = [:]
         for outcome in outcomes {
@@ -129,7 +145,7 @@ public struct InboundPipeline: Sendable {
                 }
             }
         }
-        return .accepted(answer)
+        return answer
     }
 }
 

@@ -285,6 +285,17 @@ enum PostgresSchema {
             CREATE INDEX messages_unredacted ON messages (adapter, created_at) WHERE redacted_at IS NULL;
             CREATE INDEX messages_stored_attachments ON messages (created_at) WHERE attachments LIKE '%"stored":true%'
             """),
+        // SQLite 020: how far each mailbox read over IMAP has been read (UIDVALIDITY, last UID).
+        ("013-mailbox-positions", """
+            CREATE TABLE mailbox_positions (
+                adapter_id text NOT NULL,
+                mailbox text NOT NULL,
+                uid_validity bigint NOT NULL,
+                last_uid bigint NOT NULL,
+                updated_at double precision NOT NULL,
+                PRIMARY KEY (adapter_id, mailbox)
+            )
+            """),
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

@@ -349,6 +349,20 @@ enum SQLiteSchema {
                 CREATE INDEX messages_stored_attachments ON messages(created_at) WHERE attachments LIKE '%"stored":true%';
                 """)
         }
+        migrator.registerMigration("020-mailbox-positions") { db in
+            // How far each mailbox an adapter reads over IMAP has been read: its UIDVALIDITY and
+            // the highest UID stored, so neither a restart nor an outage skips or repeats mail.
+            try db.execute(sql: """
+                CREATE TABLE mailbox_positions (
+                    adapter_id TEXT NOT NULL,
+                    mailbox TEXT NOT NULL,
+                    uid_validity INTEGER NOT NULL,
+                    last_uid INTEGER NOT NULL,
+                    updated_at REAL NOT NULL,
+                    PRIMARY KEY (adapter_id, mailbox)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -110,6 +110,41 @@ enum IMAPResponseParser {
         return uids
     }
 
+    /// The `UIDVALIDITY` a `SELECT`/`EXAMINE` answered with (`* OK [UIDVALIDITY 3857529045] …`).
+    static func uidValidity(_ responses: [IMAPResponseLine]) -> UInt32? {
+        responseCode("UIDVALIDITY", in: responses)
+    }
+
+    /// The `UIDNEXT` a `SELECT`/`EXAMINE` answered with (`* OK [UIDNEXT 4392] …`).
+    static func uidNext(_ responses: [IMAPResponseLine]) -> UInt32? {
+        responseCode("UIDNEXT", in: responses)
+    }
+
+    private static func responseCode(_ name: String, in responses: [IMAPResponseLine]) -> UInt32? {
+        let prefix = "* OK [\(name) "
+        for response in responses {
+            let upper = response.string.uppercased()
+            guard upper.hasPrefix(prefix), let close = upper.firstIndex(of: "]") else { continue }
+            let start = upper.index(upper.startIndex, offsetBy: prefix.count)
+            if start < close, let value = UInt32(upper[start..<close]) { return value }
+        }
+        return nil
+    }
+
+    /// Whether a `* CAPABILITY …` response names `IDLE` (RFC 2177).
+    static func offersIdle(_ responses: [IMAPResponseLine]) -> Bool {
+        responses.contains { response in
+            let words = response.string.uppercased().split(separator: " ")
+            return words.count > 2 && words[0] == "*" && words[1] == "CAPABILITY" && words.contains("IDLE")
+        }
+    }
+
+    /// `* 12 EXISTS`: the mailbox holds more messages than before.
+    static func isExists(_ response: IMAPResponseLine) -> Bool {
+        let words = response.string.split(separator: " ")
+        return words.count == 3 && words[0] == "*" && UInt32(words[1]) != nil && words[2].uppercased() == "EXISTS"
+    }
+
     /// The `BODY[]` value of the `* n FETCH (…)` response for this UID, byte for byte.
     static func fetchedBody(_ responses: [IMAPResponseLine], uid: UInt32) -> [UInt8]? {
         for response in responses {

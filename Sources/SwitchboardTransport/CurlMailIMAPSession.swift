@@ -18,7 +18,8 @@ final class IMAPSession {
     private let easy: CurlEasy
     private let reply = ServerReply()
     private let socket: curl_socket_t
-    private let deadline: ContinuousClock.Instant
+    private var deadline: ContinuousClock.Instant
+    private let timeout: Duration
     private let cancellation: CancellationFlag
     private var reader = IMAPResponseReader()
     private var receiveBuffer = [UInt8](repeating: 0, count: 65_536)
@@ -54,6 +55,7 @@ final class IMAPSession {
     private init(account: MailAccount, tls: MailTLSOptions, cancellation: CancellationFlag) throws(MailTransportError) {
         self.cancellation = cancellation
         deadline = .now + account.timeout
+        timeout = account.timeout
         guard !cancellation.isCancelled else { throw MailTransportError("IMAP session cancelled") }
         guard let easy = CurlEasy() else { throw MailTransportError("IMAP: curl_easy_init failed") }
         self.easy = easy
@@ -142,22 +144,66 @@ final class IMAPSession {
         return MailTransportError("IMAP \(verb) refused: \(status.prefix(300))", permanent: permanent)
     }
 
+    /// IDLE (RFC 2177) until the server announces a new message (`* n EXISTS`) or `end` passes,
+    /// then `DONE`. True when a message arrived. The session's own time limit moves past `end`.
+    func idle(until end: ContinuousClock.Instant) throws(MailTransportError) -> Bool {
+        deadline = max(deadline, end + timeout)
+        let tag = "S\(nextTag)"
+        nextTag += 1
+        try write(Array("\(tag) IDLE\r\n".utf8))
+        var arrived = false
+        var idling = false
+        while !arrived {
+            guard let response = try readResponse(softEnd: idling ? end : nil) else { break }
+            if response.text.first == UInt8(ascii: "+") {
+                idling = true
+            } else if response.isTagged(tag) {
+                // Refused (or ended by the server) before DONE.
+                let status = String(response.string.dropFirst(tag.count + 1))
+                if status.uppercased().hasPrefix("OK") { return false }
+                throw Self.refusal(command: "IDLE", status: status)
+            } else if response.text.starts(with: Array("* BYE".utf8)) {
+                farewell = response.string
+            } else if IMAPResponseParser.isExists(response) {
+                arrived = true
+            }
+        }
+        try write(Array("DONE\r\n".utf8))
+        while true {
+            let response = try readResponse()
+            guard response.isTagged(tag) else { continue }
+            let status = String(response.string.dropFirst(tag.count + 1))
+            guard status.uppercased().hasPrefix("OK") else { throw Self.refusal(command: "IDLE", status: status) }
+            return arrived
+        }
+    }
+
     private func readResponse() throws(MailTransportError) -> IMAPResponseLine {
         while true {
             if let response = try reader.next() { return response }
-            try receive()
+            _ = try receive(softEnd: nil)
+        }
+    }
+
+    /// The next response, or nil when none is complete by `softEnd`.
+    private func readResponse(softEnd: ContinuousClock.Instant?) throws(MailTransportError) -> IMAPResponseLine? {
+        while true {
+            if let response = try reader.next() { return response }
+            guard try receive(softEnd: softEnd) else { return nil }
         }
     }
 
     /// Reads what is there, waiting only when curl says nothing is: with TLS, data may sit
     /// decrypted inside curl while the socket itself has nothing new, so polling first could hang.
-    private func receive() throws(MailTransportError) {
+    /// False when nothing came by `softEnd`.
+    private func receive(softEnd: ContinuousClock.Instant?) throws(MailTransportError) -> Bool {
         while true {
             var count = 0
             let code = receiveBuffer.withUnsafeMutableBytes { buffer in
                 curl_easy_recv(easy.handle, buffer.baseAddress, buffer.count, &count)
             }
             if code == CURLE_AGAIN {
+                if let softEnd, ContinuousClock.now >= softEnd { return false }
                 try wait(for: Int16(POLLIN))
                 continue
             }
@@ -166,7 +212,7 @@ final class IMAPSession {
                 throw MailTransportError("IMAP: server closed the connection" + (farewell.map { " (\($0))" } ?? ""))
             }
             reader.append(receiveBuffer[0..<count])
-            return
+            return true
         }
     }
 

@@ -105,6 +105,66 @@ public final class CurlMailTransport: MailTransport {
     }
 }
 
+extension CurlMailTransport {
+    public func mailboxSnapshot(account: MailAccount, after position: MailboxPosition?) async throws(MailTransportError) -> MailboxSnapshot {
+        let mailbox = try MailURL.quotedMailbox(account.url)
+        return try await IMAPSession.run(account: account, tls: tls) { session throws(MailTransportError) in
+            let idle = IMAPResponseParser.offersIdle(try session.command("CAPABILITY").untagged)
+            let examined = try session.command("EXAMINE \(mailbox)")
+            guard let validity = IMAPResponseParser.uidValidity(examined.untagged) else {
+                throw MailTransportError("IMAP: \(mailbox) has no UIDVALIDITY")
+            }
+            let uids: [UInt32]
+            if let position, position.uidValidity == validity {
+                // `n:*` always includes the highest UID, even when it is below n: filtered below.
+                let response = try session.command("UID SEARCH UID \(UInt64(position.lastUID) + 1):*")
+                uids = IMAPResponseParser.searchResults(response.untagged).filter { $0 > position.lastUID }
+            } else {
+                let response = try session.command(position == nil ? "UID SEARCH UNSEEN" : "UID SEARCH ALL")
+                uids = IMAPResponseParser.searchResults(response.untagged)
+            }
+            return MailboxSnapshot(
+                uidValidity: validity, uidNext: IMAPResponseParser.uidNext(examined.untagged), uids: Array(Set(uids)).sorted(), offersIdle: idle)
+        }
+    }
+
+    public func fetchMessages(uids: [UInt32], account: MailAccount) async throws(MailTransportError) -> [UInt32: Data] {
+        guard !uids.isEmpty else { return [:] }
+        let mailbox = try MailURL.quotedMailbox(account.url)
+        return try await IMAPSession.run(account: account, tls: tls) { session throws(MailTransportError) in
+            try session.command("EXAMINE \(mailbox)")
+            let response = try session.command("UID FETCH \(uids.map(String.init).joined(separator: ",")) (BODY.PEEK[])")
+            var messages: [UInt32: Data] = [:]
+            for uid in uids {
+                if let body = IMAPResponseParser.fetchedBody(response.untagged, uid: uid) { messages[uid] = Data(body) }
+            }
+            return messages
+        }
+    }
+
+    public func markSeen(uids: [UInt32], account: MailAccount) async throws(MailTransportError) {
+        guard !uids.isEmpty else { return }
+        let mailbox = try MailURL.quotedMailbox(account.url)
+        try await IMAPSession.run(account: account, tls: tls) { session throws(MailTransportError) in
+            try session.command("SELECT \(mailbox)")
+            try session.command("UID STORE \(uids.map(String.init).joined(separator: ",")) +FLAGS.SILENT (\\Seen)")
+        }
+    }
+
+    public func waitForMail(account: MailAccount, after uid: UInt32, timeout: Duration) async throws(MailTransportError) -> IdleOutcome {
+        let mailbox = try MailURL.quotedMailbox(account.url)
+        let end = ContinuousClock.now + timeout
+        return try await IMAPSession.run(account: account, tls: tls) { session throws(MailTransportError) in
+            guard IMAPResponseParser.offersIdle(try session.command("CAPABILITY").untagged) else { return .unsupported }
+            try session.command("EXAMINE \(mailbox)")
+            // What arrived between the last read and this session is not announced by IDLE.
+            let search = try session.command("UID SEARCH UID \(UInt64(uid) + 1):*")
+            if IMAPResponseParser.searchResults(search.untagged).contains(where: { $0 > uid }) { return .newMail }
+            return try session.idle(until: end) ? .newMail : .timedOut
+        }
+    }
+}
+
 /// TLS settings shared by SMTP and IMAP.
 struct MailTLSOptions: Sendable {
     var caFile: String?

@@ -47,8 +47,11 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
 
-    @Option(help: "Payload format: 'webhook' (the generic JSON adapter), 'whatsapp' (WhatsApp Cloud API webhooks, signed with X-Hub-Signature-256) or 'email' (raw messages from --mail-dir, posted as message/rfc822).")
+    @Option(help: "Payload format: 'webhook' (the generic JSON adapter), 'whatsapp' (WhatsApp Cloud API webhooks, signed with X-Hub-Signature-256), 'email' (raw messages from --mail-dir, posted as message/rfc822) or 'lmtp' (the same mail delivered over LMTP to --url lmtp://host:port, one pipelined transaction per mail).")
     var format: BenchFormat = .webhook
+
+    @Option(help: "With --format lmtp: the RCPT TO address (one of the adapter's addresses).")
+    var recipient = "support@example.com"
 
     @Option(name: .customLong("mail-dir"), help: "With --format email: a folder of .eml files (e.g. made by shared/peers/gen_emails.py), sent in name order, cycled with fresh Message-IDs.")
     var mailDir: String?
@@ -60,7 +63,10 @@ struct Bench: AsyncParsableCommand {
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number") }
-        if format == .email, mailDir == nil { throw ValidationError("--format email needs --mail-dir") }
+        if format == .email || format == .lmtp, mailDir == nil { throw ValidationError("--format \(format.rawValue) needs --mail-dir") }
+        if (format == .lmtp) != ((try? BenchTarget(url: url))?.isLMTP ?? false) {
+            throw ValidationError("--format lmtp goes with --url lmtp://host:port, and only it")
+        }
         // Checked here rather than in run() so the error comes with this command's usage line.
         _ = try BenchTarget(url: url)
         _ = try readSecret()
@@ -73,9 +79,11 @@ struct Bench: AsyncParsableCommand {
         // Bodies and signatures are built before any timing starts.
         let runID = BenchWorkload.makeRunID()
         let mails = try mailDir.map(BenchMail.load(folder:)) ?? []
-        let requests = BenchWorkload.build(
-            format: format,
-            target: target, adapter: adapter, secret: secret, runID: runID, count: warmup + messages, customers: customers, mails: mails)
+        let requests = format == .lmtp
+            ? BenchWorkload.lmtpRequests(mails: mails, runID: runID, count: warmup + messages, recipient: recipient)
+            : BenchWorkload.build(
+                format: format,
+                target: target, adapter: adapter, secret: secret, runID: runID, count: warmup + messages, customers: customers, mails: mails)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let summary: BenchSummary

@@ -71,6 +71,10 @@ struct BenchClient {
             do {
                 run = try await current.eventLoop.flatSubmit {
                     do {
+                        if target.isLMTP {
+                            let handler = try current.pipeline.syncOperations.handler(type: BenchLMTPConnectionHandler.self)
+                            return handler.run(phase, on: current.eventLoop)
+                        }
                         let handler = try current.pipeline.syncOperations.handler(type: BenchConnectionHandler.self)
                         return handler.run(phase, on: current.eventLoop)
                     } catch {
@@ -89,9 +93,21 @@ struct BenchClient {
         return (slot, nil, tally)
     }
 
-    /// Connects one keep-alive HTTP/1.1 channel to the target.
+    /// Connects one keep-alive HTTP/1.1 channel to the target (an LMTP session, greeted, for lmtp://).
     private static func openChannel(group: any EventLoopGroup, target: BenchTarget) async throws -> any Channel {
-        try await ClientBootstrap(group: group)
+        if target.isLMTP {
+            let channel = try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(5))
+                .connect(host: target.host, port: target.port)
+                .get()
+            let ready = channel.eventLoop.makePromise(of: Void.self)
+            try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(BenchLMTPConnectionHandler(ready: ready))
+            }.get()
+            try await ready.futureResult.get()
+            return channel
+        }
+        return try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -11,13 +11,20 @@ struct BenchTarget: Sendable {
     /// Path prefix of the gateway (usually empty), without a trailing slash.
     var basePath: String
 
-    /// Parses `http://host[:port][/prefix]`; only plain HTTP, because the bench has no TLS stack.
+    /// `lmtp://host:port`: the gateway's LMTP listener (`--format lmtp`).
+    var isLMTP = false
+
+    /// Parses `http://host[:port][/prefix]` or `lmtp://host:port`; only plain text, because the
+    /// bench has no TLS stack.
     init(url text: String) throws {
-        guard let url = URL(string: text), url.scheme?.lowercased() == "http", let host = url.host, !host.isEmpty else {
-            throw ValidationError("--url must look like http://host:port (plain HTTP), got '\(text)'")
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "lmtp",
+            let host = url.host, !host.isEmpty
+        else {
+            throw ValidationError("--url must look like http://host:port (plain HTTP) or lmtp://host:port, got '\(text)'")
         }
         self.host = host
-        self.port = url.port ?? 80
+        self.isLMTP = scheme == "lmtp"
+        self.port = url.port ?? (isLMTP ? 24 : 80)
         var path = url.path
         while path.hasSuffix("/") { path.removeLast() }
         self.basePath = path
@@ -30,12 +37,15 @@ struct BenchTarget: Sendable {
 /// One fully prepared request: built before the timed phase so the hot loop only writes bytes.
 struct BenchRequest: Sendable {
     var head: HTTPRequestHead
+    /// The HTTP body; for LMTP, the pipelined `MAIL`, `RCPT` and `DATA` commands.
     var body: ByteBuffer
+    /// For LMTP: the message, sent after the `354`.
+    var lmtpData: ByteBuffer? = nil
 }
 
 /// The payload shapes the bench can post.
 enum BenchFormat: String, ExpressibleByArgument, Sendable {
-    case webhook, whatsapp, email
+    case webhook, whatsapp, email, lmtp
 }
 
 /// Builds every request of a run up front (bodies, HMAC signatures, headers).
@@ -60,7 +70,7 @@ enum BenchWorkload {
                 + #""text":{"body":"bench message \#(i) from run \#(runID)"}}]},"field":"messages"}]}]}"#
             let bytes = Array(json.utf8)
             return (bytes, secret.map { ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(key: $0, bytes)) })
-        case .email:
+        case .email, .lmtp:
             preconditionFailure("e-mail bodies come from BenchMail")
         }
     }

@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import SwitchboardAdapterAPI
 import SwitchboardConfig
+import SwitchboardCore
+import SwitchboardLMTP
 
 struct CheckConfig: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,19 +15,28 @@ struct CheckConfig: AsyncParsableCommand {
     var config = "Config/switchboard.yaml"
 
     func run() async throws {
+        let loaded: GatewayConfig
+        let adapters: [RegisteredAdapter]
         do {
             let context = AdapterContext(
                 logger: Logger(label: "check-config"), transport: OfflineTransport(), publicURL: "", mail: OfflineMailTransport())
-            let (loaded, adapters) = try ConfigLoader.load(
+            (loaded, adapters) = try ConfigLoader.load(
                 path: config, factories: AdapterCatalog.factories, providerFactories: AdapterCatalog.contextProviders, context: context)
-            // Automation counted only when configured (the line stays as it was otherwise).
-            let automation = [(loaded.rules.count, "rules"), (loaded.slaPolicies.count, "SLA policies"), (loaded.webhooks.count, "webhooks")]
-                .filter { $0.0 > 0 }.map { ", \($0.0) \($0.1)" }.joined()
-            print("\(config): OK (\(loaded.agents.count) agents, \(adapters.count) adapters\(automation))")
         } catch {
             for problem in error.problems { print(problem) }
             throw ExitCode(1)
         }
+        // What only shows across adapters: listeners they share, TLS files that do not load.
+        do {
+            _ = try LMTPListener.plan(adapters.map(\.adapter), maxBodyBytes: loaded.server.maxBodyBytes)
+        } catch {
+            for problem in error.problems { print(problem) }
+            throw ExitCode(1)
+        }
+        // Automation counted only when configured (the line stays as it was otherwise).
+        let automation = [(loaded.rules.count, "rules"), (loaded.slaPolicies.count, "SLA policies"), (loaded.webhooks.count, "webhooks")]
+            .filter { $0.0 > 0 }.map { ", \($0.0) \($0.1)" }.joined()
+        print("\(config): OK (\(loaded.agents.count) agents, \(adapters.count) adapters\(automation))")
     }
 }
 

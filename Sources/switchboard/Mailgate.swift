@@ -20,6 +20,12 @@ struct Mailgate: AsyncParsableCommand {
             the adapter's shared secret, read from the environment variable SWITCHBOARD_MAIL_SECRET \
             or the one --secret-env names; without it, the post is unsigned (for a hook configured \
             with open: true).
+
+            --sender and --recipient pass the SMTP envelope the MTA knows (Postfix pipe: \
+            ${sender} ${recipient}; Exim: $sender_address $local_part@$domain). The gateway keeps \
+            them with the message (metadata envelope_from, envelope_to) and files mail without a \
+            usable From, Sender, Reply-To or Return-Path under the envelope sender. They are signed \
+            with the body.
             """)
 
     /// Where the shared secret is looked for when `--secret-env` names no other variable.
@@ -47,6 +53,12 @@ struct Mailgate: AsyncParsableCommand {
         name: .customLong("secret-env"),
         help: "Environment variable holding the adapter's shared secret (default SWITCHBOARD_MAIL_SECRET); when named, it must be set.")
     var secretEnv: String?
+
+    @Option(name: .long, help: "The envelope sender (MAIL FROM) as the MTA passes it; empty, <> or MAILER-DAEMON for a bounce.")
+    var sender: String?
+
+    @Option(name: .long, help: "An envelope recipient (RCPT TO) as the MTA passes it; repeat for several.")
+    var recipient: [String] = []
 
     func validate() throws {
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
@@ -76,7 +88,7 @@ struct Mailgate: AsyncParsableCommand {
         }
         let base = url.hasSuffix("/") ? String(url.dropLast()) : url
         var headers = [("Content-Type", "message/rfc822")]
-        if let secret { headers.append(("X-Switchboard-Signature", "sha256=" + HMACKey(secret).sha256Hex(message))) }
+        headers += Self.signedHeaders(message: message, secret: secret, sender: sender, recipients: recipient)
         let request = HTTPRequest(
             method: "POST", url: "\(base)/hooks/\(adapter)",
             headers: headers, body: message,
@@ -91,6 +103,30 @@ struct Mailgate: AsyncParsableCommand {
             outcome = Outcome(code: Self.temporaryFailure, reason: "gateway unreachable at \(base): \(error)")
         }
         throw Self.finish(outcome)
+    }
+
+    /// The body's signature and the envelope headers, signed with it (see the adapter's
+    /// `MailHookGuard`: FROM LF TO LF BODY-SIGNATURE-HEX).
+    static func signedHeaders(message: [UInt8], secret: String?, sender: String?, recipients: [String]) -> [(String, String)] {
+        var headers: [(String, String)] = []
+        let key = secret.map(HMACKey.init)
+        let bodySignature = key?.sha256Hex(message)
+        if let bodySignature { headers.append(("X-Switchboard-Signature", "sha256=" + bodySignature)) }
+        let from = sender.map { oneLine($0).isEmpty ? "<>" : oneLine($0) }
+        let to = recipients.isEmpty ? nil : recipients.map(oneLine).joined(separator: ", ")
+        guard from != nil || to != nil else { return headers }
+        if let from { headers.append(("X-Switchboard-Envelope-From", from)) }
+        if let to { headers.append(("X-Switchboard-Envelope-To", to)) }
+        if let key, let bodySignature {
+            let signed = (from ?? "") + "\n" + (to ?? "") + "\n" + bodySignature
+            headers.append(("X-Switchboard-Envelope-Signature", "sha256=" + key.sha256Hex(Array(signed.utf8))))
+        }
+        return headers
+    }
+
+    /// A header value: what the MTA passed, without line ends, trimmed.
+    private static func oneLine(_ text: String) -> String {
+        String(text.filter { $0 != "\r" && $0 != "\n" }).trimmingCharacters(in: .whitespaces)
     }
 
     struct Outcome: Equatable {

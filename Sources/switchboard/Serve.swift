@@ -4,10 +4,12 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 import SwitchboardAdapterAPI
 import SwitchboardConfig
 import SwitchboardCore
 import SwitchboardGateway
+import SwitchboardLMTP
 import SwitchboardPostgres
 import SwitchboardSQLite
 import SwitchboardTransport
@@ -138,7 +140,8 @@ struct Serve: AsyncParsableCommand {
         let notifier = IngestNotifier(
             events: events, wakeOutbox: { worker.wake() }, prefetch: prefetch, wakeAutomation: wakeAutomation)
         let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
-        let pipeline = InboundPipeline(adapters: registry, committer: committer, logger: logger)
+        var pipeline = InboundPipeline(adapters: registry, committer: committer, logger: logger)
+        pipeline.mailboxPositions = store
         let runner = AdapterRunner(adapters: registry, sink: pipeline, leadership: leadership, logger: logger)
         let presence = ConversationPresence(events: events, expiry: loaded.server.presenceExpiry)
         let keeper = PromiseKeeper(
@@ -167,15 +170,18 @@ struct Serve: AsyncParsableCommand {
             idleTimeout: loaded.server.idleTimeout, maxConnections: loaded.server.maxConnections)
         // Agents mentioned in notes see those conversations' live events.
         try await components.desk.loadReadGrants()
+        var services: [any Service] = [journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence, retention]
+        if let lmtp = try await Self.lmtpServer(loaded, registry: registry, pipeline: pipeline, config: config) {
+            // After the committer: it stops before it, so its last transactions are still stored.
+            services.append(lmtp)
+        }
         let orphans = try await components.desk.redistributeOrphans()
         if orphans > 0 { logger.notice("redistributed conversations of agents removed from the configuration", metadata: ["count": "\(orphans)"]) }
         let host = loaded.server.host
         let listenPort = port ?? loaded.server.port
         do {
             try await Gateway.serve(
-                components, host: host, port: listenPort,
-                services: [journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence, retention],
-                logger: logger
+                components, host: host, port: listenPort, services: services, logger: logger
             ) { actualPort in
                 lifecycle.serving()
                 // One line on stdout that scripts and tests wait for.
@@ -221,6 +227,31 @@ extension Serve {
             "storage": { if case .postgres = loaded.storage { "postgres" } else { "sqlite" } }(),
             "pid": String(ProcessInfo.processInfo.processIdentifier),
         ]
+    }
+
+    /// The LMTP listeners the adapters ask for, already listening; nil when none does. A listener
+    /// that cannot be opened (or TLS files that do not load) ends the start with the reason.
+    static func lmtpServer(
+        _ loaded: GatewayConfig, registry: AdapterRegistry, pipeline: InboundPipeline, config: String
+    ) async throws -> LMTPServer? {
+        let listeners: [LMTPListener]
+        do {
+            listeners = try LMTPListener.plan(registry.all.map(\.adapter), maxBodyBytes: loaded.server.maxBodyBytes)
+        } catch {
+            for problem in error.problems { printError(problem) }
+            throw ExitCode(1)
+        }
+        guard !listeners.isEmpty else { return nil }
+        let limits = LMTPLimits(
+            commandTimeout: loaded.server.headerTimeout, dataTimeout: loaded.server.bodyTimeout, idleTimeout: loaded.server.idleTimeout)
+        let server = LMTPServer(listeners: listeners, pipeline: pipeline, limits: limits, logger: Logger(label: "switchboard.lmtp"))
+        do {
+            try await server.bind()
+        } catch {
+            printError("\(config): \(error)")
+            throw ExitCode(1)
+        }
+        return server
     }
 
     /// Warms the context cache for a customer off the ingestion path.

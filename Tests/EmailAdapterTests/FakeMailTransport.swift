@@ -17,6 +17,8 @@ final class FakeMailTransport: MailTransport, Sendable {
         var seen: Set<UInt32> = []
         var sendFailure: MailTransportError?
         var mailboxFailure: MailTransportError?
+        var uidValidity: UInt32 = 1
+        var fetches = 0
     }
 
     let state = Mutex(State())
@@ -31,7 +33,24 @@ final class FakeMailTransport: MailTransport, Sendable {
         return state.withLock { state in state.mailbox.keys.filter { !state.seen.contains($0) }.sorted() }
     }
 
+    func mailboxSnapshot(account: MailAccount, after position: MailboxPosition?) async throws(MailTransportError) -> MailboxSnapshot {
+        if let failure = state.withLock({ $0.mailboxFailure }) { throw failure }
+        return state.withLock { state in
+            let uids: [UInt32]
+            if let position, position.uidValidity == state.uidValidity {
+                uids = state.mailbox.keys.filter { $0 > position.lastUID }
+            } else if position == nil {
+                uids = state.mailbox.keys.filter { !state.seen.contains($0) }
+            } else {
+                uids = Array(state.mailbox.keys)
+            }
+            return MailboxSnapshot(
+                uidValidity: state.uidValidity, uidNext: (state.mailbox.keys.max() ?? 0) + 1, uids: uids.sorted(), offersIdle: false)
+        }
+    }
+
     func fetchMessage(uid: UInt32, account: MailAccount) async throws(MailTransportError) -> Data {
+        state.withLock { $0.fetches += 1 }
         guard let data = state.withLock({ $0.mailbox[uid] }) else { throw MailTransportError("no message \(uid)", permanent: true) }
         return data
     }

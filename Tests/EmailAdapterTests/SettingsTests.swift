@@ -52,6 +52,23 @@ import Testing
         #expect(bad.contains { $0.contains("max_files") })
     }
 
+    @Test func severalMailboxesOfOneAccount() {
+        let smtp = node([("url", .scalar("smtp://mail.example.com"))]).value
+        func imap(_ names: [String]) -> ConfigNode.Value {
+            node([("url", .scalar("imaps://mail.example.com:993/INBOX")),
+                  ("mailboxes", .list(names.enumerated().map { ConfigNode(.scalar($0.element), line: $0.offset + 1) }))]).value
+        }
+        let (settings, problems) = read([("address", .scalar("support@example.com")), ("smtp", smtp), ("open", .scalar("true")),
+                                         ("imap", imap(["INBOX", "Support"]))])
+        #expect(problems.isEmpty)
+        #expect(settings.imapMailboxes.map(\.url) == ["imaps://mail.example.com:993/INBOX", "imaps://mail.example.com:993/Support"])
+        let (_, bad) = read([("address", .scalar("support@example.com")), ("smtp", smtp), ("open", .scalar("true")),
+                             ("imap", imap(["INBOX", "Entwürfe", "a/b", "INBOX"]))])
+        #expect(bad.contains { $0.contains("'Entwürfe' is not a mailbox name") })
+        #expect(bad.contains { $0.contains("'a/b' is not a mailbox name") })
+        #expect(bad.contains { $0.contains("a mailbox is named twice") })
+    }
+
     @Test func problemsAreReported() {
         let (_, problems) = read([
             ("address", .scalar("not an address")), ("imap", node([("url", .scalar("http://x")), ("pol", .scalar("5s"))]).value),

@@ -16,7 +16,7 @@ public enum StoreConformance {
         routingScenarios + inboundScenarios + acknowledgementScenarios + outboxScenarios + customerScenarios + referenceScenarios
         + workScenarios + attachmentScenarios + sessionScenarios + serviceScenarios + searchScenarios
         + savedReplyScenarios + mentionScenarios + automationScenarios
-        + auditScenarios + secondFactorScenarios + erasureScenarios + retentionScenarios
+        + auditScenarios + secondFactorScenarios + erasureScenarios + retentionScenarios + mailboxPositionScenarios
 }
 
 /// One behaviour of a store, run against a fresh store of the engine under test.

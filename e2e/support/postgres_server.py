@@ -134,22 +134,39 @@ class PostgresServer:
         last_error = ""
         for _ in range(PORT_ATTEMPTS):
             self.port = free_port()
-            self.process = subprocess.Popen(
-                [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
-                 "-c", f"unix_socket_directories={self.dir}", "-c", "fsync=on", "-c", "max_connections=200",
-                 "-c", "shared_buffers=32MB", "-c", "logging_collector=off", "-c", "ssl=on",
-                 "-c", f"ssl_cert_file={self.certificate}", "-c", f"ssl_key_file={self.dir / 'server.key'}"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=self._as_user(), env=env, cwd=self.dir)
-            deadline = time.monotonic() + READY_TIMEOUT
-            while time.monotonic() < deadline and self.process.poll() is None:
-                if _accepts(self.port) and self._ready():
-                    # Keep draining the server log so a full pipe never blocks it.
-                    threading.Thread(target=self._drain, daemon=True).start()
-                    return self
-                time.sleep(0.1)
+            if self._launch(env):
+                return self
             last_error = self._stop_process()
         self.stop()
         raise RuntimeError(f"postgres did not start: {last_error}")
+
+    def halt(self):
+        """Stops the server (fast shutdown) but keeps its data: clients see the database go away."""
+        self._stop_process()
+
+    def resume(self) -> "PostgresServer":
+        """Starts a halted server again on the same port with the same data."""
+        env = dict(os.environ, LC_ALL="C.UTF-8", LANG="C.UTF-8")
+        if not self._launch(env):
+            raise RuntimeError(f"postgres did not start again: {self._stop_process()}")
+        return self
+
+    def _launch(self, env) -> bool:
+        """Starts `postgres` on self.port; True once it accepts connections."""
+        self.process = subprocess.Popen(
+            [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
+             "-c", f"unix_socket_directories={self.dir}", "-c", "fsync=on", "-c", "max_connections=200",
+             "-c", "shared_buffers=32MB", "-c", "logging_collector=off", "-c", "ssl=on",
+             "-c", f"ssl_cert_file={self.certificate}", "-c", f"ssl_key_file={self.dir / 'server.key'}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=self._as_user(), env=env, cwd=self.dir)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if _accepts(self.port) and self._ready():
+                # Keep draining the server log so a full pipe never blocks it.
+                threading.Thread(target=self._drain, daemon=True).start()
+                return True
+            time.sleep(0.1)
+        return False
 
     def _ready(self) -> bool:
         result = subprocess.run(

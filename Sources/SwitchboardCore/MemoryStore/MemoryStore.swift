@@ -122,6 +122,7 @@ public final class MemoryStore: Store {
     let cannedTable = Mutex(CannedTable())
     /// The audit trail and second factors (see MemoryStore+Audit.swift). Taken after `tables` when both are.
     let trust = Mutex(TrustTables())
+    let positionTable = Mutex([MailboxKey: MailboxPosition]())
 
     public init() {}
 

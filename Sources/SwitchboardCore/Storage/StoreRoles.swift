@@ -160,6 +160,10 @@ public protocol RuleStore: Sendable {
     func releaseAcknowledgements(conversation: Int64, at: Date) async throws
 }
 
+/// How far each mailbox an adapter reads has been read (``MailboxPositions``): kept with the
+/// messages, so a restart, a new leader or an outage neither skips nor repeats mail.
+public protocol MailboxPositionStore: MailboxPositions {}
+
 /// The engine itself: its key, its health, its end.
 public protocol StorageEngine: Sendable {
     /// The gateway's own key, made on first use and kept with the data.
@@ -174,4 +178,5 @@ public protocol StorageEngine: Sendable {
 /// passed where the tools are composed.
 public typealias Store = AgentStore & InboundStore & ConversationStore & PromiseStore & CustomerStore & OutboxStore & ReportStore
     & AttachmentStore & InboxPreviewStore & SessionStore & SearchStore & CannedResponseStore & MentionStore
-    & ConversationFactsStore & AutomationQueueStore & RuleStore & AuditStore & SecondFactorStore & CustomerDataStore & StorageEngine
+    & ConversationFactsStore & AutomationQueueStore & RuleStore & AuditStore & SecondFactorStore & CustomerDataStore
+    & MailboxPositionStore & StorageEngine
