@@ -2,12 +2,12 @@
 # `make test` runs every test. Both install what they need on a fresh Debian machine.
 SHELL := /bin/bash
 # What building and running needs.
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libgmime-3.0-dev
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libgmime-3.0-dev zlib1g-dev
 # What the tests start besides: Dovecot (IMAP), Chromium + chromedriver (the console's browser tests).
 TEST_APT_PACKAGES := dovecot-imapd chromium chromium-driver
 # PostgreSQL: the integration tests start their own server (initdb + postgres as an unprivileged user).
 TEST_APT_PACKAGES += postgresql
-PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator aiosmtpd selenium
+PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator aiosmtpd selenium cryptography
 CONFIG ?= Config/switchboard.yaml
 SWIFT_BUILD_FLAGS ?=
 
@@ -20,7 +20,7 @@ deps:
 test-deps: deps
 	@if ! dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null; fi
-	@python3 -c 'import pytest, requests, yaml, jsonschema, openapi_spec_validator, aiosmtpd, selenium' 2>/dev/null || \
+	@python3 -c 'import pytest, requests, yaml, jsonschema, openapi_spec_validator, aiosmtpd, selenium, cryptography' 2>/dev/null || \
 		python3 -m pip install -q $(PIP_PACKAGES)
 
 build: deps

@@ -107,7 +107,7 @@ def test_agent_sees_only_her_own_events(gateway):
         leaked = [e for e in ana.snapshot() if conv_of_event(e) != mine["id"]]
         assert not leaked, f"ana saw events of other conversations: {leaked}"
         assert not [e for e in luis.snapshot() if conv_of_event(e) == mine["id"]]
-        assert all(e["event"] in {"message.created", "delivery.updated", "conversation.assigned"}
+        assert all(e["event"] in {"conversation.created", "message.created", "delivery.updated", "conversation.assigned"}
                    for e in ana.snapshot()), ana.snapshot()
     finally:
         ana.close()

@@ -16,9 +16,18 @@ from conftest import ADAPTER, message, unique
 DOC_URI = "urn:switchboard:openapi"
 
 
+# A rule that never matches and an integration only rules call: the automation routes answer, and
+# nothing else the tests below look at changes.
+AUTOMATION = {
+    "webhooks": [{"id": "sink", "url": "http://127.0.0.1:9/never", "secret_env": "SINK_SECRET", "events": []}],
+    "rules": [{"id": "openapi-probe", "on": "message.created", "if": {"text_contains": ["never-matches-7f3a"]},
+               "then": [{"tag": ["probe"]}, {"webhook": "sink"}]}],
+}
+
+
 @pytest.fixture
 def spec(gateway):
-    gw = gateway()
+    gw = gateway(AUTOMATION, env={"SINK_SECRET": "sink-secret-0123456789abcdef"})
     r = requests.get(gw.url + "/api/v1/openapi.yaml", timeout=5)  # no token needed
     assert r.status_code == 200
     doc = yaml.safe_load(r.text)
@@ -106,6 +115,12 @@ def test_every_route_is_documented_and_answered(spec):
         ("POST", f"/api/v1/customers/{customer}/identities", {"channel": "email", "address": unique("x") + "@example.com"}),
         ("POST", f"/api/v1/customers/{customer}/merge", {"other": other}),
         ("POST", f"/api/v1/customers/{customer}/unmerge", None),
+        ("PUT", f"/api/v1/conversations/{cid}/priority", {"priority": "high"}),
+        ("GET", "/api/v1/rules", None),
+        ("POST", "/api/v1/rules/openapi-probe/test", {"message": inbound}),
+        ("GET", "/api/v1/webhooks", None),
+        ("GET", "/api/v1/webhooks/sink/deliveries?state=failed", None),
+        ("POST", "/api/v1/webhooks/sink/deliveries/replay", None),
         ("GET", "/api/v1/search?q=cust", None),
         ("GET", "/api/v1/canned-responses", None),
         ("POST", "/api/v1/canned-responses", {"shortcut": "hi", "title": "Hi", "body": "Hi {customer.name}", "scope": "everyone"}),
@@ -115,6 +130,9 @@ def test_every_route_is_documented_and_answered(spec):
         ("GET", "/api/v1/mentions", None),
         ("POST", f"/api/v1/conversations/{cid}/resolve", None),
         ("POST", f"/api/v1/messages/{inbound}/retry", None),
+        ("GET", "/api/v1/audit?limit=5", None),
+        ("GET", f"/api/v1/customers/{customer}/export?format=html", None),
+        ("POST", f"/api/v1/customers/{other}/erase", {"reason": "openapi check"}),
         ("GET", "/api/v1/openapi.yaml", None),
         ("GET", "/healthz", None),
         ("GET", "/readyz", None),
@@ -198,6 +216,22 @@ def test_real_responses_match_the_schemas(spec, receiver):
     check(doc, "POST", c + "/resolve", res)
     check(doc, "GET", c, gw.api("marta", "GET", f"conversations/{cid}"))
 
+    prio = gw.api("marta", "PUT", f"conversations/{cid}/priority", json={"priority": "urgent"})
+    assert prio.status_code == 200
+    check(doc, "PUT", c + "/priority", prio)
+    check(doc, "PUT", c + "/priority", gw.api("marta", "PUT", f"conversations/{cid}/priority", json={"priority": "asap"}))  # 400
+    check(doc, "GET", "/api/v1/rules", gw.api("marta", "GET", "rules"))
+    check(doc, "GET", "/api/v1/rules", gw.api(owner, "GET", "rules"))  # 403
+    test = gw.api("marta", "POST", "rules/openapi-probe/test", json={"message": mid})
+    assert test.status_code == 200 and test.json()["matched"] is False
+    check(doc, "POST", "/api/v1/rules/{rule}/test", test)
+    check(doc, "POST", "/api/v1/rules/{rule}/test", gw.api("marta", "POST", "rules/nope/test", json={"message": mid}))  # 404
+    check(doc, "GET", "/api/v1/webhooks", gw.api("marta", "GET", "webhooks"))
+    check(doc, "GET", "/api/v1/webhooks/{webhook}/deliveries", gw.api("marta", "GET", "webhooks/sink/deliveries"))
+    check(doc, "GET", "/api/v1/webhooks/{webhook}/deliveries", gw.api("marta", "GET", "webhooks/sink/deliveries?state=x"))  # 400
+    replay = gw.api("marta", "POST", "webhooks/sink/deliveries/replay", json={"deliveries": [1, 2]})
+    assert replay.status_code == 202
+    check(doc, "POST", "/api/v1/webhooks/{webhook}/deliveries/replay", replay)
     other = "luis" if owner == "ana" else "ana"
     # Search: a message, a customer card and a reference; saved replies; mentions.
     for q in ("hello", "named", conv["reference"]):
@@ -236,6 +270,14 @@ def test_real_responses_match_the_schemas(spec, receiver):
     check(doc, "GET", c, forbidden)
     check(doc, "POST", "/api/v1/messages/{id}/retry", gw.api(owner, "POST", f"messages/{mid}/retry"))  # 422
     check(doc, "GET", "/api/v1/conversations", gw.api("marta", "GET", "conversations?status=bogus"))  # 400
+
+    # The trust routes (issue 21).
+    check(doc, "GET", "/api/v1/audit", gw.api("marta", "GET", "audit?limit=3"))
+    erased = gw.api("marta", "POST", f"customers/{conv['customer']['id']}/erase", json={"reason": "schema check"})
+    assert erased.status_code == 200, erased.text
+    check(doc, "POST", "/api/v1/customers/{id}/erase", erased)
+    check(doc, "POST", "/api/v1/customers/{id}/erase", gw.api("marta", "POST", f"customers/{conv['customer']['id']}/erase", json={"reason": "again"}))  # 409
+    check(doc, "GET", "/api/v1/audit", gw.api(owner, "GET", "audit"))  # 403
 
     # The hook and operations answers too.
     check(doc, "POST", "/hooks/{adapter}", gw.post_hook(ADAPTER, message(unique("h"), unique("c"))))

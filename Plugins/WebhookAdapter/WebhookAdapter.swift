@@ -62,9 +62,19 @@ public struct WebhookAdapter: ChannelAdapter {
             sentAt = date
         }
         let name = map.customerName.flatMap { item[pointer: $0]?.text }
+        var priority: Priority?
+        if let pointer = map.priority, let raw = item[pointer: pointer]?.text {
+            guard let value = Priority(rawValue: raw.trimmed.lowercased()) else {
+                throw .malformed("'priority' at JSON pointer \(pointer)\(at) must be one of \(Priority.names)")
+            }
+            priority = value
+        }
+        var metadata: [String: String] = [:]
+        if let pointer = map.subject, let subject = item[pointer: pointer]?.text?.trimmed, !subject.isEmpty { metadata["subject"] = subject }
+        if let pointer = map.language, let language = item[pointer: pointer]?.text?.trimmed, !language.isEmpty { metadata["language"] = language }
         return InboundMessage(
             externalID: externalID, from: ChannelIdentity(channel: settings.identityChannel, address: from),
-            customerName: name, text: text, sentAt: sentAt)
+            customerName: name, text: text, sentAt: sentAt, metadata: metadata, priority: priority)
     }
 
     public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {

@@ -9,6 +9,11 @@ public struct WebhookSettings: Sendable {
         public var customerName: JSONPointer?
         public var text: JSONPointer
         public var sentAt: JSONPointer?
+        /// Optional: how urgent the sender says the message is (`low`, `normal`, `high`, `urgent`).
+        public var priority: JSONPointer?
+        /// Optional: a subject line and the customer's language (kept in the message's metadata).
+        public var subject: JSONPointer?
+        public var language: JSONPointer?
     }
 
     public static let signatureHeader = "X-Switchboard-Signature"
@@ -44,7 +49,8 @@ public struct WebhookSettings: Sendable {
             customer: pointer("customer", default: "/from")!,
             customerName: pointer("customer_name", default: "/name"),
             text: pointer("text", default: "/text")!,
-            sentAt: pointer("sent_at", default: "/ts"))
+            sentAt: pointer("sent_at", default: "/ts"), priority: pointer("priority", default: nil),
+            subject: pointer("subject", default: nil), language: pointer("language", default: nil))
         inboundSection?.finish()
         let outbound = config.section("outbound")
         if outbound == nil { config.problem(nil, "missing required key 'outbound' (with 'url': where replies are POSTed)") }

@@ -173,12 +173,17 @@ public struct InboundMessage: Sendable {
     /// trusted MTA), so mailing them would let a stranger make the business mail anyone. Nil: the
     /// core's own rules decide.
     public var noAutoReply: String?
+    /// How urgent the channel says this message is (nil: it does not say). A message that starts a
+    /// request sets the conversation's priority; a later one can only raise it.
+    public var priority: Priority?
 
     public init(
         externalID: String, from: ChannelIdentity, customerName: String? = nil, text: String,
         sentAt: Date? = nil, threadRef: String? = nil, metadata: [String: String] = [:], attachments: [Attachment] = [],
-        kind: Kind = .contact, references: [String] = [], requestsCallback: Bool = false, noAutoReply: String? = nil
+        kind: Kind = .contact, references: [String] = [], requestsCallback: Bool = false, noAutoReply: String? = nil,
+        priority: Priority? = nil
     ) {
+        self.priority = priority
         self.noAutoReply = noAutoReply
         self.kind = kind
         self.references = references

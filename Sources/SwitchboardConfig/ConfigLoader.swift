@@ -75,6 +75,9 @@ public enum ConfigLoader {
         readAgents(root.sections("agents"), into: &config, root: root)
         config.adapters = readAdapters(root.sections("adapters"), agents: config.agents)
         config.contextProviderSpecs = readContextProviders(root.sections("context_providers"))
+        readAutomation(root, into: &config)
+        readTrust(root, into: &config)
+        for adapter in config.adapters { if let rule = adapter.retention { config.retention.perAdapter[adapter.id] = rule } }
         if !root.has("adapters") { root.problem(nil, "no 'adapters' configured: the gateway would receive nothing") }
         root.finish()
         return config
@@ -171,7 +174,7 @@ public enum ConfigLoader {
     }
 
     /// `business_hours: {timezone: Europe/Madrid, hours: ["mon-fri 09:00-18:00"], holidays: ["2026-12-25"]}`
-    private static func readBusinessHours(_ s: ConfigSection) -> BusinessHours {
+    static func readBusinessHours(_ s: ConfigSection) -> BusinessHours {
         defer { s.finish() }
         var zone = TimeZone.gmt
         if let name = s.string("timezone") {
@@ -211,7 +214,11 @@ public enum ConfigLoader {
         if sections.isEmpty { root.problem(nil, "no 'agents' configured: nobody could answer a customer") }
         defer {
             let ids = Set(config.agents.map(\.id))
+            var emails = Set<String>()
             for (agent, section) in zip(config.agents, sections) {
+                if let email = agent.email, !emails.insert(email).inserted {
+                    section.problem("email", "'\(email)' is the e-mail of another agent too (single sign-on could not tell them apart)")
+                }
                 if let deputy = agent.deputy, !ids.contains(deputy) || deputy == agent.id {
                     section.problem("deputy", "'\(deputy)' is not another configured agent")
                 }
@@ -236,7 +243,7 @@ public enum ConfigLoader {
             let agent = Agent(
                 id: id, name: s.string("name") ?? id, role: role, teams: s.stringList("teams"),
                 capacity: s.int("capacity", range: 1...100_000), deputy: s.string("deputy"),
-                schedule: Schedule(shifts: shifts, timeZone: timeZone))
+                schedule: Schedule(shifts: shifts, timeZone: timeZone), email: readEmail(s))
             if let token = s.secret("token_env", required: true) {
                 if token.count < minimumTokenLength {
                     s.problem(
@@ -262,13 +269,18 @@ public enum ConfigLoader {
             if !seen.insert(id).inserted { s.problem("id", "adapter id '\(id)' is used twice") }
             let team = s.string("team")
             if let team, !teams.contains(team) { s.problem("team", "no agent is in team '\(team)'") }
+            var retention: RetentionRule?
+            if let r = s.section("retention") {
+                retention = readRetentionRule(r)
+                r.finish()
+            }
             let acknowledgement = s.string("acknowledgement")
             if let acknowledgement, acknowledgement.trimmed.isEmpty { s.problem("acknowledgement", "the acknowledgement text is empty; use 'acknowledge: false' to send none") }
             return AdapterSpec(
                 id: id, type: type, team: team, firstResponse: s.duration("first_response"),
                 acknowledge: s.has("acknowledge") ? s.bool("acknowledge", default: true) : nil, acknowledgement: acknowledgement,
                 callbackWithin: s.duration("callback_within"), nextResponse: s.duration("next_response"),
-                resolution: s.duration("resolution"), line: s.line, section: s)
+                resolution: s.duration("resolution"), retention: retention, line: s.line, section: s)
         }
     }
 

@@ -64,6 +64,8 @@ public struct AdapterSpec: Sendable {
     public var callbackWithin: Duration?
     public var nextResponse: Duration?
     public var resolution: Duration?
+    /// `retention:` of this adapter (unset values fall back to the global `retention:`).
+    public var retention: RetentionRule?
     public var line: Int
     public var section: ConfigSection
 }
@@ -90,4 +92,14 @@ public struct GatewayConfig: Sendable {
     public var contextProviderSpecs: [ContextProviderSpec] = []
     /// Built by ``ConfigLoader/load(path:factories:providerFactories:context:environment:)``.
     public var contextProviders: [any ContextProvider] = []
+    /// `sla:`: policies chosen per conversation before the default clocks of `routing`.
+    public var slaPolicies: [SLAPolicy] = []
+    /// `rules:`: what happens to conversations, in the order written.
+    public var rules: [Rule] = []
+    /// `webhooks:`: integrations that receive events.
+    public var webhooks: [WebhookEndpoint] = []
+    /// `audit:`, `retention:` (with each adapter's own `retention:`), `console:`.
+    public var audit = AuditSettings()
+    public var retention = RetentionPolicy()
+    public var console = ConsoleSettings()
 }

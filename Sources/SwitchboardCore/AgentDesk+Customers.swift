@@ -41,6 +41,7 @@ extension AgentDesk {
         let otherBefore = try await customerAccess(other, viewer)
         let outcome = try await store.merge(survivor: survivor, absorbed: other, by: viewer.agentID, at: now(), references: references)
         await context?.forget([survivor, other])
+        await audit?.record(.customersMerged, actor: viewer.agentID, subject: "customer:\(survivor)", details: ["absorbed": "customer:\(other)"])
         publish(outcome, previous: [before.assignee, otherBefore.assignee, otherBefore.owner])
         return try await customer(survivor, for: viewer)
     }
@@ -51,6 +52,9 @@ extension AgentDesk {
         let before = try await customerAccess(customerID, viewer)
         let outcome = try await store.unmerge(customer: customerID, by: viewer.agentID, at: now(), references: references)
         await context?.forget([customerID])
+        await audit?.record(.customersUnmerged, actor: viewer.agentID, subject: "customer:\(customerID)", details: [
+            "restored": "conversation:\(outcome.absorbed.id)",
+        ])
         publish(outcome, previous: [before.assignee])
         return try await customer(customerID, for: viewer)
     }
@@ -58,7 +62,7 @@ extension AgentDesk {
     /// Puts the conversation on hold while the customer owes an answer, or takes it off hold.
     public func setPending(_ conversationID: Int64, _ pending: Bool, by viewer: Viewer) async throws -> MessageRecord {
         let access = try await authorize(conversationID, viewer)
-        let event = try await store.setPending(conversation: conversationID, pending, by: viewer.agentID, at: now(), hours: businessHours)
+        let event = try await store.setPending(conversation: conversationID, pending, by: viewer.agentID, at: now(), sla: sla)
         var after = access
         after.status = pending ? .pending : .open
         events.publish(.conversationStatus(event), conversation: after)
@@ -82,6 +86,9 @@ extension AgentDesk {
         let access = try await authorize(conversationID, viewer)
         let text = note?.trimmed.isEmpty == false ? note?.trimmed : nil
         let event = try await store.closeEscalation(conversation: conversationID, by: viewer.agentID, note: text, at: now())
+        await audit?.record(.escalationClosed, actor: viewer.agentID, subject: "conversation:\(conversationID)", details: [
+            "hand_back": handBack ? "true" : "false",
+        ])
         events.publish(.escalationClosed(event), conversation: access)
         if handBack, let owner = access.owner, owner != access.assignee {
             _ = try await assign(conversationID, to: owner, makeOwner: false, by: viewer)
@@ -99,6 +106,9 @@ extension AgentDesk {
     public func exportConversations(since: Date, limit: Int, for viewer: Viewer) async throws -> String {
         guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors export conversations") }
         let rows = try await store.exportConversations(since: since, limit: limit)
+        await audit?.record(.reportExported, actor: viewer.agentID, subject: "report:conversations.csv", details: [
+            "since": AuditChain.timestamp(since), "rows": String(rows.count),
+        ])
         return ([ConversationExportRow.csvHeader] + rows.map { $0.csvLine(reference: references.format($0.id)) }).joined(separator: "\r\n") + "\r\n"
     }
 

@@ -21,13 +21,24 @@ public struct AgentDesk: Sendable {
     let businessHours: BusinessHours
     /// Who has which conversation open (collision detection).
     public let presence: ConversationPresence
+    /// The SLA policies and the default clocks (`sla:`, `routing`), chosen again when the priority changes.
+    public let sla: SLAPolicies
+    /// Where reassignments, escalations, merges, exports, erasures and status changes are recorded.
+    public let audit: AuditTrail?
+    /// Told of every erasure (e.g. a search index that keeps its own copy of message text).
+    let erasureObservers: [any ErasureObserver]
 
     public init(
         directory: AgentDirectory, store: any Store, adapters: AdapterRegistry, events: EventBus,
         outbox: DeliveryWorker, references: ConversationReferences, rules: RoutingRules = RoutingRules(),
         businessHours: BusinessHours = .always, now: @escaping @Sendable () -> Date = Date.init,
-        normalizer: IdentityNormalizer = IdentityNormalizer(), context: CustomerContext? = nil, presence: ConversationPresence? = nil
+        normalizer: IdentityNormalizer = IdentityNormalizer(), context: CustomerContext? = nil, presence: ConversationPresence? = nil,
+        sla: SLAPolicies? = nil, audit: AuditTrail? = nil, erasureObservers: [any ErasureObserver] = []
     ) {
+        self.sla = sla ?? SLAPolicies(
+            firstResponse: { _ in .seconds(86400) }, nextResponse: { _ in .seconds(86400) }, resolution: { _ in nil }, hours: businessHours)
+        self.audit = audit
+        self.erasureObservers = erasureObservers
         self.presence = presence ?? ConversationPresence(events: events, now: now)
         self.references = references
         self.businessHours = businessHours
@@ -49,7 +60,11 @@ public struct AgentDesk: Sendable {
     /// Records the agent's availability. Becoming available hands back the conversations others
     /// covered for them and gives them the oldest waiting conversations of their teams.
     public func setStatus(_ status: AgentStatus, for agent: Agent) async throws {
+        let before = try await store.agentStatus(agent.id)
         try await store.setAgentStatus(agent.id, status)
+        if before != status {
+            await audit?.record(.agentStatusChanged, actor: agent.id, subject: "agent:\(agent.id)", details: ["from": before.rawValue, "to": status.rawValue])
+        }
         guard status == .available, agent.role == .agent, agent.schedule.isOnShift(at: now()) else { return }
         let changes = try await store.takeWork(
             agent: agent.id, teams: agent.teams, returnToOwner: assignment.rules.returnToOwner, capacity: agent.capacity, at: now())
@@ -77,6 +92,8 @@ public struct AgentDesk: Sendable {
         detail.channels = try await replyChannels(detail)
         detail.reference = references.format(detail.id)
         detail.viewers = presence.viewers(of: id, excluding: viewer.agentID)
+        let adapter = detail.messages.last { $0.direction == .inbound }?.adapter
+        detail.sla = SLAView(sla.applied(id: detail.slaPolicy, adapter: adapter, reason: detail.slaReason))
         return detail
     }
 
@@ -172,6 +189,7 @@ public struct AgentDesk: Sendable {
             event: "Escalated by \(viewer.agentID) to \(supervisor): \(why)", author: viewer.agentID, at: now())
         var after = access
         after.assignee = supervisor
+        await audit?.record(.conversationEscalated, actor: viewer.agentID, subject: "conversation:\(conversationID)", details: ["to": supervisor])
         events.publish(.conversationEscalated(event), conversation: after, alsoNotify: [access.assignee].compactMap { $0 })
         events.publish(.conversationAssigned(AssignedPayload(
             conversation: conversationID, owner: after.owner, assignee: supervisor, reason: "escalated: \(why)")), conversation: after, alsoNotify: [access.assignee].compactMap { $0 })
@@ -228,6 +246,9 @@ public struct AgentDesk: Sendable {
             else { continue }
             if let assignee = decision.assignee { loads[assignee]?.openAssigned += 1 }
             moved += 1
+            await audit?.record(.conversationReassigned, actor: AuditActor.system, subject: "conversation:\(orphan.id)", details: [
+                "reason": "agent_removed", "to": decision.assignee ?? "", "from": gone.joined(separator: ","),
+            ])
             events.publish(.conversationAssigned(AssignedPayload(
                 conversation: orphan.id, owner: change.conversation.owner, assignee: change.conversation.assignee, reason: reason)), conversation: change.conversation)
         }
@@ -248,6 +269,9 @@ public struct AgentDesk: Sendable {
         var after = access
         after.assignee = agentID
         if makeOwner { after.owner = agentID }
+        await audit?.record(.conversationReassigned, actor: viewer.agentID, subject: "conversation:\(conversationID)", details: [
+            "from": access.assignee ?? "", "to": agentID, "owner": makeOwner ? agentID : (access.owner ?? ""),
+        ])
         let previous = [access.assignee, access.owner].compactMap { $0 }.filter { $0 != agentID }
         events.publish(.conversationAssigned(AssignedPayload(
             conversation: conversationID, owner: after.owner, assignee: agentID, reason: text)), conversation: after, alsoNotify: previous)

@@ -25,6 +25,9 @@ public actor CustomerContext {
     /// Providers that just failed: prefetching (the ingestion side) leaves them alone until then,
     /// so a dead provider costs nothing per new customer. Views still ask, bounded by the timeout.
     private var restingUntil: [String: Date] = [:]
+    /// The data cached per customer, readable without waiting for the actor: ingestion chooses SLA
+    /// policies by it inside its transaction, where nothing may wait.
+    private let readable = Mutex<[Int64: [String: JSONValue]]>([:])
 
     public init(providers: [any ContextProvider], maxInFlight: Int = 64, maxCustomers: Int = 50_000, logger: Logger) {
         self.providers = providers
@@ -35,9 +38,16 @@ public actor CustomerContext {
 
     public nonisolated var isEmpty: Bool { providers.isEmpty }
 
+    /// What is cached for this customer now (possibly expired; nothing is fetched): the data last
+    /// shown to agents.
+    public nonisolated func cached(_ customer: Int64) -> [String: JSONValue] {
+        readable.withLock { $0[customer] ?? [:] }
+    }
+
     /// Drops what is cached for these customers (their identities changed: a link or a merge).
     public func forget(_ customers: [Int64]) {
         for customer in customers { cache[customer] = nil }
+        readable.withLock { for customer in customers { $0[customer] = nil } }
     }
 
     /// Whether a prefetch could start anything now; checked before the caller reads the customer.
@@ -118,7 +128,10 @@ public actor CustomerContext {
 
     private func finish(_ key: String, provider: String, customer: Int64, _ result: Result<JSONValue, any Error>) {
         inFlight[key] = nil
-        if cache[customer] == nil, cache.count >= maxCustomers, let victim = cache.keys.first { cache[victim] = nil }
+        if cache[customer] == nil, cache.count >= maxCustomers, let victim = cache.keys.first {
+            cache[victim] = nil
+            _ = readable.withLock { $0.removeValue(forKey: victim) }
+        }
         var entry = cache[customer]?[provider] ?? Entry()
         switch result {
         case .success(let value):
@@ -134,6 +147,8 @@ public actor CustomerContext {
             logger.log(level: level, "context provider failed", metadata: ["provider": "\(provider)", "reason": "\(text)"])
         }
         cache[customer, default: [:]][provider] = entry
+        let values = (cache[customer] ?? [:]).compactMapValues(\.value)
+        readable.withLock { $0[customer] = values }
     }
 
     /// True when the task finished within `limit`. Returns at the deadline even if the fetch

@@ -4,7 +4,7 @@ extension DataTransfer {
     /// Tables a gateway fills on every start (the configured agents, its key), so a fresh target
     /// that has already been served once still counts as empty: their rows are replaced by the
     /// dump's (the source's key comes along, so the references customers hold stay valid).
-    public static let replaceableTables: Set<String> = ["agents", "gateway_secrets"]
+    public static let replaceableTables: Set<String> = ["agents", "gateway_secrets", "audit_log"]
 
     /// Tables whose names start so are derived from the others (the search index, kept by
     /// triggers): they never travel, and the target rebuilds them as the rows arrive.

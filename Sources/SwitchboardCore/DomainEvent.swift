@@ -24,11 +24,21 @@ public enum DomainEvent: Sendable, Equatable {
     case conversationRefresh(conversation: Int64, type: String)
     /// An agent began viewing or typing in a conversation, or left it (see ``ConversationPresence``).
     case presenceUpdated(PresencePayload)
+    /// The priority changed (an agent or a rule), with the SLA policy it chose.
+    case conversationPriority(PriorityPayload)
+    /// A customer's first message made their conversation.
+    case conversationCreated(RequestPayload)
+    /// A customer wrote to their resolved conversation.
+    case conversationReopened(RequestPayload)
+    /// A rule acted on a conversation (what it did, and why).
+    case ruleFired(RuleFiredPayload)
     /// An agent was mentioned in an internal note (`@luis`), and may now read that conversation.
     case mentionCreated(Mention)
 
     /// The wire name of ``presenceUpdated(_:)``, which gateways keep state of when another sends it.
     public static let presenceUpdatedName = "presence.updated"
+    /// The wire name of ``ruleFired(_:)``, which rules' `webhook` actions post.
+    public static let ruleFiredName = "rule.fired"
     /// The wire name of ``mentionCreated(_:)``, from which gateways learn who may read what.
     public static let mentionCreatedName = "mention.created"
 
@@ -47,6 +57,10 @@ public enum DomainEvent: Sendable, Equatable {
         case .slaBreached: "sla.breached"
         case .conversationRefresh: "conversation.refresh"
         case .presenceUpdated: Self.presenceUpdatedName
+        case .conversationPriority: "conversation.priority"
+        case .conversationCreated: "conversation.created"
+        case .conversationReopened: "conversation.reopened"
+        case .ruleFired: Self.ruleFiredName
         case .mentionCreated: Self.mentionCreatedName
         }
     }
@@ -61,6 +75,9 @@ public enum DomainEvent: Sendable, Equatable {
         case .slaWarning(let p), .slaBreached(let p): JSONCoding.encode(p)
         case .conversationRefresh(let id, let type): JSONCoding.encode(["conversation_id": JSONValue.integer(id), "type": .string(type)])
         case .presenceUpdated(let p): JSONCoding.encode(p)
+        case .conversationPriority(let p): JSONCoding.encode(p)
+        case .conversationCreated(let p), .conversationReopened(let p): JSONCoding.encode(p)
+        case .ruleFired(let p): JSONCoding.encode(p)
         case .mentionCreated(let m): JSONCoding.encode(m)
         }
     }
@@ -96,6 +113,93 @@ public struct AssignedPayload: Codable, Sendable, Equatable {
     }
 }
 
+/// Payload of `conversation.created` and `conversation.reopened`.
+public struct RequestPayload: Codable, Sendable, Equatable {
+    public var conversation: Int64
+    public var customer: Int64
+    /// The customer's message that began the request.
+    public var message: Int64
+    public var adapter: String?
+    public var channel: String?
+    public var owner: String?
+    public var assignee: String?
+
+    public init(_ stored: StoredInbound) {
+        conversation = stored.conversation.id
+        customer = stored.customer
+        message = stored.message.id
+        adapter = stored.message.adapter
+        channel = stored.message.channel
+        owner = stored.conversation.owner
+        assignee = stored.conversation.assignee
+    }
+}
+
+/// Payload of `rule.fired`: a rule's verdict and what each of its actions did.
+public struct RuleFiredPayload: Codable, Sendable, Equatable {
+    public var rule: String
+    public var conversation: Int64
+    /// The event it ran on (`conversation.created`, `schedule`).
+    public var trigger: String
+    /// The customer's message it looked at, if any.
+    public var message: Int64?
+    public var actions: [RuleActionResult]
+
+    public init(rule: String, conversation: Int64, trigger: String, message: Int64?, actions: [RuleActionResult]) {
+        self.rule = rule
+        self.conversation = conversation
+        self.trigger = trigger
+        self.message = message
+        self.actions = actions
+    }
+}
+
+/// What one action of a rule did (or would do), or why not.
+public struct RuleActionResult: Codable, Sendable, Equatable {
+    public var action: String
+    /// Whether it changed something (in a dry run: whether it would).
+    public var done: Bool
+    public var detail: String
+
+    public init(action: String, done: Bool, detail: String) {
+        self.action = action
+        self.done = done
+        self.detail = detail
+    }
+}
+
+/// Payload of `conversation.priority`.
+public struct PriorityPayload: Codable, Sendable, Equatable {
+    public var conversation: Int64
+    public var priority: Priority
+    public var previous: Priority
+    /// The SLA policy the clocks now run under, and why.
+    public var slaPolicy: String?
+    public var reason: String?
+    public var firstResponseDue: Date?
+    public var resolutionDue: Date?
+    /// The agent, or `rule:<id>`.
+    public var by: String
+
+    enum CodingKeys: String, CodingKey {
+        case conversation, priority, previous, reason, by
+        case slaPolicy = "sla_policy"
+        case firstResponseDue = "first_response_due"
+        case resolutionDue = "resolution_due"
+    }
+
+    public init(_ applied: AppliedPlan, by: String) {
+        conversation = applied.state.id
+        priority = applied.state.priority
+        previous = applied.before.priority
+        slaPolicy = applied.state.slaPolicy
+        reason = applied.state.slaReason
+        firstResponseDue = applied.state.firstResponseDue
+        resolutionDue = applied.state.resolutionDue
+        self.by = by
+    }
+}
+
 /// Payload of `sla.warning` and `sla.breached`.
 public struct SLAPayload: Codable, Sendable, Equatable {
     public var conversation: Int64
@@ -124,6 +228,11 @@ extension IngestOutcome {
         switch self {
         case .stored(let s):
             var events: [DomainEvent] = []
+            switch s.started {
+            case .created?: events.append(.conversationCreated(RequestPayload(s)))
+            case .reopened?: events.append(.conversationReopened(RequestPayload(s)))
+            case nil: break
+            }
             if let a = s.assignment {
                 events.append(.conversationAssigned(AssignedPayload(conversation: s.conversation.id, owner: a.owner, assignee: a.assignee, reason: a.reason)))
             }

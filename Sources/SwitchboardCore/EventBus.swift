@@ -44,6 +44,8 @@ public final class EventBus: Sendable {
         var subscribers: [UUID: (viewer: Viewer, continuation: AsyncStream<SwitchboardEvent>.Continuation)] = [:]
         /// Keepers of state fed by other gateways' events, by event type (see ``onRemote(_:_:)``).
         var remoteHandlers: [String: @Sendable (SwitchboardEvent) -> Bool] = [:]
+        /// Where published events go for the rules and webhooks (see ``record(to:)``).
+        var journal: (@Sendable (DomainEvent, ConversationAccess, String?) -> Void)?
         /// Agents who may read a conversation besides those it belongs to (mentioned in it).
         var readers: [Int64: Set<String>] = [:]
     }
@@ -121,9 +123,20 @@ public final class EventBus: Sendable {
             id: 0, type: Self.presenceType, conversationID: 0, owner: nil, assignee: nil, data: JSONCoding.encode(agents.sorted())))
     }
 
+    /// Hands every event published from now on (but those marked `journal: false`) to `journal`,
+    /// with the rule that caused it, if any: the rules and webhooks hear of it.
+    public func record(to journal: @escaping @Sendable (DomainEvent, ConversationAccess, String?) -> Void) {
+        state.withLock { $0.journal = journal }
+    }
+
     /// Publishes an event (and forwards it to the relay, if any); the payload is encoded only when
-    /// someone is listening here or elsewhere.
-    public func publish(_ event: DomainEvent, conversation: ConversationAccess, alsoNotify: [String] = [], reach: Reach = .everywhere) {
+    /// someone is listening here or elsewhere. `cause` names the rule whose action it reports;
+    /// `journal: false` for events already written to the automation queue (ingestion's).
+    public func publish(
+        _ event: DomainEvent, conversation: ConversationAccess, alsoNotify: [String] = [], reach: Reach = .everywhere,
+        cause: String? = nil, journal: Bool = true
+    ) {
+        if journal, reach != .otherGateways, let record = state.withLock({ $0.journal }) { record(event, conversation, cause) }
         let here = reach != .otherGateways
         let elsewhere = reach != .thisGateway ? relay : nil
         // Encoded only when someone listens: most messages arrive while nobody watches.

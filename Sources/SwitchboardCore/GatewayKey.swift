@@ -27,6 +27,12 @@ public struct GatewayKey: Sendable {
         Array(HMAC<SHA256>.authenticationCode(for: Array(label.utf8), using: SymmetricKey(data: bytes)))
     }
 
+    /// 32 bytes for one purpose (e.g. sealing single sign-on's state cookie), the same on every
+    /// gateway of the database and unrelated to every other purpose's.
+    public func derivedKey(_ purpose: String) -> [UInt8] {
+        mac("derived-key:\(purpose)")
+    }
+
     /// References with a check part only this key computes.
     public var references: ConversationReferences { ConversationReferences(key: self) }
 

@@ -8,19 +8,29 @@ public struct IngestNotifier: Sendable {
     /// Warms the context providers' cache for customers who just started a request, so the agent
     /// opening the conversation finds their data there; never awaited by ingestion.
     private let prefetch: (@Sendable (Int64) -> Void)?
+    /// Called after a commit that stored something: the rules and webhooks find its events queued.
+    private let wakeAutomation: @Sendable () -> Void
 
-    public init(events: EventBus, wakeOutbox: @escaping @Sendable () -> Void = {}, prefetch: (@Sendable (Int64) -> Void)? = nil) {
+    public init(
+        events: EventBus, wakeOutbox: @escaping @Sendable () -> Void = {}, prefetch: (@Sendable (Int64) -> Void)? = nil,
+        wakeAutomation: @escaping @Sendable () -> Void = {}
+    ) {
         self.events = events
         self.wakeOutbox = wakeOutbox
         self.prefetch = prefetch
+        self.wakeAutomation = wakeAutomation
     }
 
     public func published(_ items: [IngestItem], _ outcomes: [IngestOutcome]) {
         if outcomes.contains(where: \.queuedAcknowledgement) { wakeOutbox() }
+        var stored = false
         for outcome in outcomes {
             guard let access = outcome.access else { continue }
+            stored = true
             if outcome.assignment != nil, let prefetch, let customer = outcome.customerID { prefetch(customer) }
-            for event in outcome.events { events.publish(event, conversation: access) }
+            // Ingestion wrote these to the automation queue in its own transaction.
+            for event in outcome.events { events.publish(event, conversation: access, journal: false) }
         }
+        if stored { wakeAutomation() }
     }
 }

@@ -22,11 +22,15 @@ public struct PromiseKeeper: Service {
     private let figures = FiguresClock()
     /// Only the leader keeps promises, so several gateways on one database act once.
     private let leadership: any Leadership
+    /// Breaches escalate, stale conversations move and absent agents are set away: recorded here.
+    private let audit: AuditTrail?
 
     public init(
         store: any PromiseStore & ConversationStore & AgentStore & ReportStore, policy: AssignmentPolicy, events: EventBus, interval: Duration = .seconds(1),
-        now: @escaping @Sendable () -> Date = Date.init, leadership: any Leadership = SoleLeader(), logger: Logger
+        now: @escaping @Sendable () -> Date = Date.init, leadership: any Leadership = SoleLeader(), logger: Logger,
+        audit: AuditTrail? = nil
     ) {
+        self.audit = audit
         self.leadership = leadership
         self.store = store
         self.policy = policy
@@ -83,6 +87,9 @@ public struct PromiseKeeper: Service {
                 let text = "\(what) overdue (due \(due.due.map { ISO8601DateFormatter().string(from: $0) } ?? "?")): escalated to the team's supervisors"
                 let record = try await store.markPromise(conversation: due.conversation.id, due.kind, event: text, at: at)
                 breaches.increment()
+                await audit?.record(.conversationEscalated, actor: AuditActor.system, subject: "conversation:\(due.conversation.id)", details: [
+                    "reason": due.kind == .resolution ? "resolution_overdue" : "response_overdue",
+                ])
                 let supervisors = policy.directory.supervisors(of: due.conversation.team).map(\.id)
                 events.publish(.slaBreached(SLAPayload(due)), conversation: due.conversation, alsoNotify: supervisors)
                 if let record { events.publish(.messageCreated(record), conversation: due.conversation) }
@@ -105,6 +112,9 @@ public struct PromiseKeeper: Service {
             + (due.conversation.owner.map { ", \($0) stays the owner" } ?? "")
         guard let change = try await store.reassignStale(conversation: due.conversation.id, from: current, to: next, reason: reason, at: at) else { return }
         reassignments.increment()
+        await audit?.record(.conversationReassigned, actor: AuditActor.system, subject: "conversation:\(due.conversation.id)", details: [
+            "reason": "no_reply", "from": current ?? "", "to": next,
+        ])
         events.publish(.conversationAssigned(AssignedPayload(conversation: change.conversation.id, owner: change.conversation.owner,
                                                 assignee: next, reason: reason)), conversation: change.conversation, alsoNotify: [current].compactMap { $0 })
     }
@@ -118,6 +128,9 @@ public struct PromiseKeeper: Service {
             let since = events.lastDisconnect(of: id) ?? startedAt
             guard at.timeIntervalSince(since) >= after.seconds else { continue }
             try await store.setAgentStatus(id, .away)
+            await audit?.record(.agentStatusChanged, actor: AuditActor.system, subject: "agent:\(id)", details: [
+                "from": load.status.rawValue, "to": AgentStatus.away.rawValue, "reason": "no_live_connection",
+            ])
             logger.notice("agent set away: no live connection", metadata: ["agent": "\(id)", "for": "\(Int(at.timeIntervalSince(since)))s"])
         }
     }

@@ -49,6 +49,25 @@ public struct IngestPolicy: Sendable {
     public var businessHours: BusinessHours
     /// Formats the references quoted to customers and recognises them (their check part).
     public var references: ConversationReferences
+    /// `sla:`: the policies tried before the default clocks above.
+    public var slaPolicies: [SLAPolicy]
+    /// The context-provider data already cached for a customer (never fetched here: ingestion does
+    /// not wait for the network), for policies chosen by it.
+    public var cachedContext: @Sendable (Int64) -> [String: JSONValue]
+
+    /// Events for the automation queue (the rules, webhook endpoints) an outcome causes, written in
+    /// the transaction that stores it, so that no event is lost once the channel got its 2xx.
+    public var journal: (@Sendable (IngestOutcome) -> [QueuedEvent])?
+    /// How long an acknowledgement waits for the rules of the message that caused it (a rule may
+    /// mark it spam); the rules release it as soon as they ran. Nil: it goes at once.
+    public var acknowledgementHold: Duration?
+    /// Which requests' acknowledgements are held: those whose message the rules look at.
+    public var acknowledgementHeldFor: Set<RequestStart> = [.created, .reopened]
+
+    /// The SLA policies with the default clocks above.
+    public var sla: SLAPolicies {
+        SLAPolicies(policies: slaPolicies, firstResponse: firstResponse, nextResponse: nextResponse, resolution: resolution, hours: businessHours)
+    }
 
     public init(
         assignment: AssignmentPolicy, teamOfAdapter: @escaping @Sendable (String) -> String?,
@@ -56,8 +75,11 @@ public struct IngestPolicy: Sendable {
         callbackWithin: @escaping @Sendable (String) -> Duration = { _ in .seconds(4 * 3600) },
         acknowledgement: AcknowledgementPolicy = .off, nextResponse: (@Sendable (String) -> Duration)? = nil,
         resolution: @escaping @Sendable (String) -> Duration? = { _ in nil }, businessHours: BusinessHours = .always,
-        references: ConversationReferences = GatewayKey(GatewayKey.generate()).references
+        references: ConversationReferences = GatewayKey(GatewayKey.generate()).references, slaPolicies: [SLAPolicy] = [],
+        cachedContext: @escaping @Sendable (Int64) -> [String: JSONValue] = { _ in [:] }
     ) {
+        self.slaPolicies = slaPolicies
+        self.cachedContext = cachedContext
         self.references = references
         self.nextResponse = nextResponse ?? firstResponse
         self.resolution = resolution

@@ -15,6 +15,10 @@ public final class AuthThrottle: Sendable {
     static let bearerPerSource = AttemptThrottle.Rule(allowance: 20, interval: 3)
     static let passwordPerSource = AttemptThrottle.Rule(allowance: 5, interval: 60)
     static let passwordPerAccount = AttemptThrottle.Rule(allowance: 20, interval: 60)
+    /// Second-factor codes (TOTP or recovery), counted once the password was right: per address like
+    /// passwords, and per account more tightly, since whoever gets here knows the password.
+    static let codePerSource = AttemptThrottle.Rule(allowance: 5, interval: 60)
+    static let codePerAccount = AttemptThrottle.Rule(allowance: 10, interval: 120)
     /// Addresses remembered per agent as ones they signed in from.
     static let knownSourcesPerAgent = 16
     static let knownSourceLifetime: TimeInterval = 30 * 24 * 3600
@@ -54,6 +58,23 @@ public final class AuthThrottle: Sendable {
             }
             known[account] = sources
         }
+    }
+
+    /// A right password whose sign-in still needs a code: the password attempt comes back (it was
+    /// no guess), but the source is not yet one the agent signed in from.
+    func passwordRight(source: String, now: Date) {
+        attempts.refund("password " + source, rule: Self.passwordPerSource, now: now)
+    }
+
+    /// Reserves a second-factor attempt for `source` against `account`; the wait when none is left.
+    func reserveCode(source: String, account: String, now: Date) -> TimeInterval? {
+        attempts.reserve([("code " + source, Self.codePerSource), ("code-account " + account, Self.codePerAccount)], now: now)
+    }
+
+    /// The code was right: both its attempts come back.
+    func codeSucceeded(source: String, account: String, now: Date) {
+        attempts.refund("code " + source, rule: Self.codePerSource, now: now)
+        attempts.refund("code-account " + account, rule: Self.codePerAccount, now: now)
     }
 
     private func isKnown(source: String, account: String, now: Date) -> Bool {

@@ -15,6 +15,8 @@ struct ConsoleRoutes {
         var agent: String?
         var password: String?
         var token: String?
+        /// The second factor: a TOTP code or a recovery code.
+        var code: String?
     }
 
     struct SessionInfo: Encodable {
@@ -43,7 +45,7 @@ struct ConsoleRoutes {
             if let token = body.token?.trimmed, !token.isEmpty {
                 signedIn = try await sessions.signIn(token: token, source: source)
             } else if let agent = body.agent?.trimmed, !agent.isEmpty, let password = body.password, !password.isEmpty {
-                signedIn = try await sessions.signIn(agentID: agent, password: password, source: source)
+                signedIn = try await sessions.signIn(agentID: agent, password: password, code: body.code, source: source)
             } else {
                 throw ServiceError.badRequest("send 'agent' and 'password', or 'token'")
             }
@@ -59,14 +61,14 @@ struct ConsoleRoutes {
             else { throw ServiceError(status: 401, code: "unauthorized", message: "not signed in") }
             return JSONResponse.make(info(agent, csrf: session.csrfToken))
         }
-        console.delete("/console/session") { request, _ in
+        console.delete("/console/session") { request, context in
             if let value = request.cookies[ConsoleSessions.cookieName]?.value,
-               let (_, session) = try await sessions.resolve(cookieValue: value)
+               let (agent, session) = try await sessions.resolve(cookieValue: value)
             {
                 guard ConsoleSessions.csrfMatches(request, session) else {
                     throw ServiceError(status: 403, code: "csrf", message: "missing or wrong X-CSRF-Token header for this console session")
                 }
-                try await sessions.signOut(cookieValue: value)
+                try await sessions.signOut(cookieValue: value, agent: agent, source: clientAddress.of(request, context: context))
             }
             var response = Response(status: .noContent, headers: [.cacheControl: "no-store"])
             response.setCookie(sessions.clearedCookie())
@@ -83,7 +85,7 @@ struct ConsoleRoutes {
         if type.hasPrefix("application/x-www-form-urlencoded") {
             let fields = FormEncoding.parse(try await request.bodyBytes(limit: maxBodyBytes))
             func field(_ name: String) -> String? { fields.first { $0.name == name }?.value }
-            return SignInRequest(agent: field("agent"), password: field("password"), token: field("token"))
+            return SignInRequest(agent: field("agent"), password: field("password"), token: field("token"), code: field("code"))
         }
         return try await request.decodeJSON(SignInRequest.self, limit: maxBodyBytes)
     }

@@ -26,11 +26,21 @@ public struct ConsoleSessions: Sendable {
     /// `Secure` cookies when the console is served over TLS (`server.public_url` is https).
     let secureCookie: Bool
     let now: @Sendable () -> Date
+    /// Sign-ins, refusals and sign-outs are recorded here, with the client's address.
+    let audit: AuditTrail?
+    /// Agents' TOTP enrollments and recovery codes; nil: no second factor.
+    let secondFactors: (any SecondFactorStore)?
+    /// `console.require_2fa`: a password alone never signs in.
+    let requireSecondFactor: Bool
 
     public init(
         store: any SessionStore, directory: AgentDirectory, tokens: [String: String], throttle: AuthThrottle = AuthThrottle(),
-        publicURL: String, now: @escaping @Sendable () -> Date = Date.init
+        publicURL: String, now: @escaping @Sendable () -> Date = Date.init, audit: AuditTrail? = nil,
+        secondFactors: (any SecondFactorStore)? = nil, requireSecondFactor: Bool = false
     ) {
+        self.audit = audit
+        self.secondFactors = secondFactors
+        self.requireSecondFactor = requireSecondFactor
         self.store = store
         self.directory = directory
         self.tokens = tokens
@@ -45,31 +55,89 @@ public struct ConsoleSessions: Sendable {
         var csrfToken: String
     }
 
-    /// Checks a password. The attempt is counted (for the source address and the account) before
+    /// Checks a password, then, when the agent enrolled a second factor (or `require_2fa` is on),
+    /// the code. The password attempt is counted (for the source address and the account) before
     /// anything is hashed, so a throttled source costs no hashing and parallel guesses cannot
     /// outrun the count; an unknown agent goes through the same steps and the same hashing, and
-    /// gets the same answer, as a wrong password.
-    func signIn(agentID: String, password: String, source: String) async throws -> SignedIn {
+    /// gets the same answer, as a wrong password. Only a right password learns that a code is
+    /// needed; codes are counted under their own, tighter throttle.
+    func signIn(agentID: String, password: String, code: String?, source: String) async throws -> SignedIn {
         if let wait = throttle.reservePassword(source: source, account: agentID, now: now()) { throw TooManyAttempts(wait: wait) }
         let stored = try await store.password(agent: agentID)
         guard let agent = directory[agentID], let stored else {
             _ = await ConsolePassword.verify(password, hash: Self.dummyHash, salt: Self.dummySalt, iterations: ConsolePassword.iterations)
+            await failed(agentID, source: source, method: "password", reason: "bad_credentials")
             throw Self.badCredentials
         }
         guard await ConsolePassword.verify(password, hash: stored.hash, salt: stored.salt, iterations: stored.iterations) else {
+            await failed(agentID, source: source, method: "password", reason: "bad_credentials")
             throw Self.badCredentials
         }
+        let enrolled = try await secondFactors?.totp(agent: agent.id)
+        guard enrolled != nil || requireSecondFactor else {
+            throttle.passwordSucceeded(source: source, account: agentID, now: now())
+            return try await open(for: agent, token: nil, in: store, source: source, method: "password")
+        }
+        throttle.passwordRight(source: source, now: now())
+        guard let enrolled, let secondFactors else {
+            await failed(agentID, source: source, method: "password", reason: "second_factor_not_enrolled")
+            throw ServiceError(
+                status: 403, code: "second_factor_not_enrolled",
+                message: "this console requires a second factor and none is set up for \(agent.id): ask an operator to run "
+                    + "`switchboard agents totp \(agent.id)` and add the code it prints to an authenticator app")
+        }
+        guard let code = code?.trimmed, !code.isEmpty else {
+            throw ServiceError(
+                status: 401, code: "second_factor_required",
+                message: "enter the 6-digit code of your authenticator app (or one of your recovery codes)")
+        }
+        if let wait = throttle.reserveCode(source: source, account: agentID, now: now()) { throw TooManyAttempts(wait: wait) }
+        let method: String
+        if let totp = SecondFactor.totpCode(code) {
+            guard let step = SecondFactor.matchingStep(totp, secret: enrolled.secret, at: now()) else {
+                await failed(agentID, source: source, method: "password+totp", reason: "bad_code")
+                throw Self.badCode
+            }
+            guard try await secondFactors.useTOTPStep(agent: agent.id, step: step) else {
+                await failed(agentID, source: source, method: "password+totp", reason: "code_used_before")
+                throw Self.badCode
+            }
+            method = "password+totp"
+        } else {
+            let hash = SecondFactor.recoveryCodeHash(agent: agent.id, code: code)
+            guard try await secondFactors.useRecoveryCode(agent: agent.id, hash: hash, at: now()) else {
+                await failed(agentID, source: source, method: "password+recovery_code", reason: "bad_code")
+                throw Self.badCode
+            }
+            let left = try await secondFactors.recoveryCodesLeft(agent: agent.id)
+            await audit?.record(.recoveryCodeUsed, actor: agent.id, subject: "agent:\(agent.id)", source: source, details: ["left": String(left)])
+            method = "password+recovery_code"
+        }
+        throttle.codeSucceeded(source: source, account: agentID, now: now())
         throttle.passwordSucceeded(source: source, account: agentID, now: now())
-        return try await open(for: agent, token: nil, in: store)
+        return try await open(for: agent, token: nil, in: store, source: source, method: method)
+    }
+
+    private static let badCode = ServiceError(
+        status: 401, code: "bad_code", message: "that code is not right, or was used already; wait for the next one")
+
+    /// Records a refused sign-in. The id typed is named only when it is an agent's (people type
+    /// passwords into the wrong field).
+    func failed(_ agentID: String?, source: String, method: String, reason: String) async {
+        let known = agentID.flatMap { directory[$0] }
+        var details = ["method": method, "reason": reason]
+        if agentID != nil, known == nil { details["agent"] = "unknown" }
+        await audit?.record(.signInFailed, actor: nil, subject: known.map { "agent:\($0.id)" }, source: source, details: details)
     }
 
     func signIn(token: String, source: String) async throws -> SignedIn {
         if let wait = throttle.reserveBearer(source: source, now: now()) { throw TooManyAttempts(wait: wait) }
         guard let agent = directory.agent(forToken: token) else {
+            await failed(nil, source: source, method: "token", reason: "bad_token")
             throw ServiceError(status: 401, code: "unauthorized", message: "the token is not valid")
         }
         throttle.bearerSucceeded(source: source, now: now())
-        return try await open(for: agent, token: token, in: store)
+        return try await open(for: agent, token: token, in: store, source: source, method: "token")
     }
 
     /// The agent and session behind a cookie value, or nil when it is unknown or expired.
@@ -92,8 +160,9 @@ public struct ConsoleSessions: Sendable {
         return (agent, session)
     }
 
-    func signOut(cookieValue: String) async throws {
+    func signOut(cookieValue: String, agent: Agent, source: String) async throws {
         try await store.deleteSession(tokenHash: Self.digest(cookieValue))
+        await audit?.record(.signOut, actor: agent.id, subject: "agent:\(agent.id)", source: source)
     }
 
     func cookie(_ value: String) -> Cookie {
@@ -106,7 +175,7 @@ public struct ConsoleSessions: Sendable {
         Cookie(name: Self.cookieName, value: "", maxAge: 0, path: "/", secure: secureCookie, httpOnly: true, sameSite: .strict)
     }
 
-    private func open(for agent: Agent, token: String?, in store: any SessionStore) async throws -> SignedIn {
+    func open(for agent: Agent, token: String?, in store: any SessionStore, source: String, method: String) async throws -> SignedIn {
         let at = now()
         try await store.deleteExpiredSessions(idleBefore: at.addingTimeInterval(-Self.idle), createdBefore: at.addingTimeInterval(-Self.lifetime))
         let value = Self.randomToken()
@@ -114,6 +183,7 @@ public struct ConsoleSessions: Sendable {
         try await store.createSession(
             tokenHash: Self.digest(value), agent: agent.id, csrfToken: csrf,
             tokenFingerprint: token.map { Self.fingerprint(token: $0, cookieValue: value) }, at: at)
+        await audit?.record(.signIn, actor: agent.id, subject: "agent:\(agent.id)", source: source, details: ["method": method])
         return SignedIn(agent: agent, cookieValue: value, csrfToken: csrf)
     }
 

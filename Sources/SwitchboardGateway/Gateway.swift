@@ -25,6 +25,13 @@ public struct GatewayComponents: Sendable {
     public var connectionLimits = ConnectionLimits()
     /// `server.trusted_proxies`: peers whose `X-Forwarded-For` names the client.
     public var trustedProxies: [String] = []
+    /// `rules:` (dry runs), `webhooks:` (deliveries, replays), and the journal state-changing API
+    /// calls wait for before answering.
+    public var rules: RuleEngine?
+    public var integrations: Integrations?
+    public var journal: EventJournal?
+    /// Sign-in, second factor and single sign-on: issue 21 (see ``TrustComponents``).
+    public var trust = TrustComponents()
 
     public init(
         pipeline: InboundPipeline, desk: AgentDesk, events: EventBus, store: any Store,
@@ -55,17 +62,26 @@ public enum Gateway {
         let throttle = AuthThrottle()
         let clientAddress = ClientAddress(trustedProxies: c.trustedProxies)
         let sessions = ConsoleSessions(
-            store: c.store, directory: c.desk.directory, tokens: c.tokens, throttle: throttle, publicURL: c.publicURL)
+            store: c.store, directory: c.desk.directory, tokens: c.tokens, throttle: throttle, publicURL: c.publicURL, audit: c.desk.audit,
+            secondFactors: c.store, requireSecondFactor: c.trust.console.requireSecondFactor)
         ConsoleRoutes(sessions: sessions, maxBodyBytes: c.maxBodyBytes, clientAddress: clientAddress).add(to: routes)
+        OIDCRoutes(
+            client: c.trust.oidcClient(publicURL: c.publicURL), settings: c.trust.console.oidc, sessions: sessions,
+            stateKey: c.trust.stateKey, clientAddress: clientAddress, now: Date.init
+        ).add(to: routes)
         let api = routes.group("/api/v1").add(middleware: AgentAuthMiddleware(
             directory: c.desk.directory, sessions: sessions, throttle: throttle, clientAddress: clientAddress))
+        if let journal = c.journal { api.add(middleware: JournalFlushMiddleware(journal: journal)) }
         ConsoleInboxRoute(desk: c.desk).add(to: api)
         AgentAPIRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
+        AutomationRoutes(desk: c.desk, rules: c.rules, integrations: c.integrations, maxBodyBytes: c.maxBodyBytes).add(to: api)
         PresenceRoute(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
         SearchRoute(desk: c.desk).add(to: api)
         CannedResponseRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
         MentionRoute(desk: c.desk).add(to: api)
         EventStreamRoute(events: c.events, heartbeat: c.heartbeat).add(to: api)
+        AuditRoutes(desk: c.desk).add(to: api)
+        CustomerRecordRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
         return routes
     }
 

@@ -8,7 +8,8 @@ import SwitchboardCore
 extension PostgresStore {
     /// Stores the content the attachments carry and returns them as the message records them:
     /// `sha256`, `size` and `stored` set, the bytes dropped. Called inside the ingest transaction;
-    /// two gateways storing the same file at once both succeed (`ON CONFLICT DO NOTHING`).
+    /// two gateways storing the same file at once both succeed (`ON CONFLICT`), each counting one
+    /// reference (erasure and retention give them up; the content goes with the last).
     static func storeAttachmentContents(_ attachments: [Attachment], _ db: PGSession) async throws -> [Attachment] {
         guard attachments.contains(where: { $0.content != nil }) else { return attachments }
         let now = Date().epoch
@@ -20,9 +21,9 @@ extension PostgresStore {
                 continue
             }
             try await db.execute("""
-                INSERT INTO attachment_contents (sha256, size, content, created_at)
-                VALUES (\(kept.sha256), \(kept.content.count), \(kept.content), \(now))
-                ON CONFLICT (sha256) DO NOTHING
+                INSERT INTO attachment_contents (sha256, size, content, created_at, refs)
+                VALUES (\(kept.sha256), \(kept.content.count), \(kept.content), \(now), 1)
+                ON CONFLICT (sha256) DO UPDATE SET refs = attachment_contents.refs + 1
                 """)
             recorded.append(kept.attachment)
         }

@@ -8,12 +8,12 @@ extension PostgresStore {
     static let stateColumns = [
         "status", "owner", "assignee", "team", "escalated", "created_at", "last_message_at", "resolved_at", "first_response_due",
         "awaiting_since", "sla_warn_at", "sla_warned", "sla_breached", "reassigned_at", "callback_due", "last_ack_at", "merged_into",
-        "answered_at", "resolution_due", "resolution_breached", "resolution_left",
+        "answered_at", "resolution_due", "resolution_breached", "resolution_left", "priority", "sla_policy", "sla_reason",
     ]
     /// Each column's type, for the casts a multi-row `VALUES` list needs.
     static let stateTypes = [
         "text", "text", "text", "text", "int", "float8", "float8", "float8", "float8", "float8", "float8", "int", "int", "float8",
-        "float8", "float8", "bigint", "float8", "float8", "int", "float8",
+        "float8", "float8", "bigint", "float8", "float8", "int", "float8", "text", "text", "text",
     ]
 
     static func conversationState(_ row: PGRow) throws -> ConversationState {
@@ -26,7 +26,8 @@ extension PostgresStore {
             slaBreached: try row.flag("sla_breached"), reassignedAt: try row.date("reassigned_at"), callbackDue: try row.date("callback_due"),
             lastAcknowledgedAt: try row.date("last_ack_at"), mergedInto: try row["merged_into"], answeredAt: try row.date("answered_at"),
             resolutionDue: try row.date("resolution_due"), resolutionBreached: try row.flag("resolution_breached"),
-            resolutionLeft: try row["resolution_left"])
+            resolutionLeft: try row["resolution_left"],
+            priority: Priority(rawValue: try row["priority"] as String) ?? .normal, slaPolicy: try row["sla_policy"], slaReason: try row["sla_reason"])
     }
 
     static func bind(_ s: ConversationState, into binds: inout PostgresBindings) {
@@ -51,6 +52,9 @@ extension PostgresStore {
         binds.append(s.resolutionDue?.epoch)
         binds.append(s.resolutionBreached.int)
         binds.append(s.resolutionLeft)
+        binds.append(s.priority.rawValue)
+        binds.append(s.slaPolicy)
+        binds.append(s.slaReason)
     }
 
     static func insertConversation(_ db: PGSession, _ state: ConversationState) async throws -> Int64 {
@@ -149,6 +153,7 @@ extension PostgresStore {
         for message in plan.messages {
             records.append(try await insertPlanned(db, message, ids: ids, identity: nil, earlier: records, buffer: nil))
         }
+        try await applyAutomation(db, plan)
         return AppliedPlan(before: plan.before, state: plan.state, messages: records)
     }
 

@@ -25,7 +25,7 @@ extension PostgresStore {
             // Most urgent first: the earliest first-response due time, then the latest activity.
             let sql = """
                 SELECT c.id, c.status, c.customer_id, c.owner, c.assignee, c.escalated, c.last_message_at, c.first_response_due,
-                    c.callback_due, c.resolution_due, cu.name AS customer_name
+                    c.callback_due, c.resolution_due, c.priority, cu.name AS customer_name
                 FROM conversations c JOIN customers cu ON cu.id = c.customer_id
                 \(whereClause)
                 ORDER BY c.first_response_due IS NULL, c.first_response_due, c.last_message_at DESC LIMIT $\(binds.count)
@@ -36,7 +36,8 @@ extension PostgresStore {
                     customer: CustomerRef(id: try row["customer_id"], name: try row["customer_name"]),
                     owner: try row["owner"], assignee: try row["assignee"], escalated: try row.flag("escalated"),
                     lastMessageAt: try row.date("last_message_at") ?? Date(epoch: 0), firstResponseDue: try row.date("first_response_due"),
-                    callbackDue: try row.date("callback_due"), resolutionDue: try row.date("resolution_due"))
+                    callbackDue: try row.date("callback_due"), resolutionDue: try row.date("resolution_due"),
+                    priority: Priority(rawValue: try row["priority"] as String) ?? .normal)
             }
         }
     }
@@ -53,7 +54,8 @@ extension PostgresStore {
                 id: id, status: ConversationStatus(rawValue: try c["status"]) ?? .open, owner: try c["owner"], assignee: try c["assignee"],
                 team: try c["team"], escalated: try c.flag("escalated"), firstResponseDue: try c.date("first_response_due"),
                 customer: customer, messages: messages, tags: tags, callbackDue: try c.date("callback_due"),
-                mergedInto: try c["merged_into"], resolutionDue: try c.date("resolution_due"))
+                mergedInto: try c["merged_into"], resolutionDue: try c.date("resolution_due"),
+                priority: Priority(rawValue: try c["priority"] as String) ?? .normal, slaPolicy: try c["sla_policy"], slaReason: try c["sla_reason"])
         }
     }
 
@@ -74,21 +76,22 @@ extension PostgresStore {
 
     public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
         try await read { db in
+            // A redacted message (erasure, retention) no longer says where it came from: not a route.
             let columns = "id, adapter, address, thread_ref, external_id, created_at"
             let answered: PGRow?
             if let inReplyTo {
                 answered = try await db.row("""
                     SELECT \(unescaped: columns) FROM messages WHERE id = \(inReplyTo) AND conversation_id = \(conversation)
-                        AND direction = 'inbound'
+                        AND direction = 'inbound' AND redacted_at IS NULL
                     """)
             } else if let via {
                 answered = try await db.row("""
-                    SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound'
+                    SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound' AND redacted_at IS NULL
                         AND adapter = \(via) ORDER BY id DESC LIMIT 1
                     """)
             } else {
                 answered = try await db.row("""
-                    SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound'
+                    SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound' AND redacted_at IS NULL
                     ORDER BY id DESC LIMIT 1
                     """)
             }

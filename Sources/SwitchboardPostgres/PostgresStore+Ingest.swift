@@ -27,6 +27,8 @@ extension PostgresStore {
                 }
             }
             try await group.flush(db)
+            // In the same transaction, in one statement: an event is never lost once the channel got its 2xx.
+            if let journal = policy.journal { try await Self.enqueue(db, outcomes.flatMap(journal)) }
             return outcomes
         }
     }
@@ -139,7 +141,7 @@ extension PostgresStore {
             let related = records.indices.dropFirst().filter { $0 != plan.assignmentEvent }.map { records[$0] }
             return .stored(StoredInbound(
                 message: records[0], conversation: state.access, customer: customerID, assignment: assignment, related: related,
-                acknowledged: plan.acknowledgement != nil))
+                acknowledged: plan.acknowledgement != nil, started: plan.started))
         }
     }
 

@@ -244,6 +244,111 @@ enum SQLiteSchema {
         SQLiteSearchSchema.register(&migrator)
         SQLiteStore.registerCannedResponses(&migrator)
         SQLiteStore.registerMentions(&migrator)
+        migrator.registerMigration("015-priority-and-sla-policy") { db in
+            // priority: low, normal, high, urgent. sla_policy/sla_reason: the SLA policy the clocks
+            // run under and why (NULL: chosen at the customer's next message; the default clocks).
+            try db.execute(sql: """
+                ALTER TABLE conversations ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
+                ALTER TABLE conversations ADD COLUMN sla_policy TEXT;
+                ALTER TABLE conversations ADD COLUMN sla_reason TEXT;
+                """)
+        }
+        migrator.registerMigration("016-automation-queue-and-rule-firings") { db in
+            // automation_queue: events for the rules ('rules') and each webhook endpoint
+            // ('webhook:<id>'), taken oldest first per (consumer, conversation) under a lease;
+            // 'delivered' rows are pruned after a while, 'failed' ones stay as dead letters.
+            // rule_firings: one row per rule action on a conversation (idempotency and the
+            // per-conversation limit).
+            try db.execute(sql: """
+                CREATE TABLE automation_queue (
+                    id INTEGER PRIMARY KEY,
+                    consumer TEXT NOT NULL,
+                    conversation_id INTEGER NOT NULL,
+                    event_type TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    cause TEXT,
+                    state TEXT NOT NULL DEFAULT 'queued',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    claimed_by TEXT,
+                    lease_until REAL,
+                    last_error TEXT,
+                    created_at REAL NOT NULL,
+                    done_at REAL
+                );
+                CREATE INDEX automation_queue_due ON automation_queue(consumer, next_attempt_at) WHERE state = 'queued';
+                CREATE INDEX automation_queue_order ON automation_queue(consumer, conversation_id, id) WHERE state = 'queued';
+                CREATE INDEX automation_queue_by_state ON automation_queue(consumer, state, id);
+                CREATE TABLE rule_firings (
+                    rule_id TEXT NOT NULL,
+                    conversation_id INTEGER NOT NULL,
+                    firing_key TEXT NOT NULL,
+                    fired_at REAL NOT NULL,
+                    PRIMARY KEY (rule_id, conversation_id, firing_key)
+                );
+                CREATE INDEX rule_firings_recent ON rule_firings(conversation_id, fired_at);
+                CREATE INDEX rule_firings_by_rule ON rule_firings(rule_id, conversation_id, fired_at);
+                CREATE INDEX conversations_active ON conversations(id) WHERE status IN ('open', 'pending');
+                """)
+        }
+        migrator.registerMigration("017-audit-log") { db in
+            // The audit trail (see AuditChain): seq is the chain position, each row carries the
+            // previous row's hash. `at` is epoch seconds of whole milliseconds (what the hash covers).
+            try db.execute(sql: """
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    actor TEXT,
+                    action TEXT NOT NULL,
+                    subject TEXT,
+                    source TEXT,
+                    details TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE INDEX audit_by_actor ON audit_log(actor, seq);
+                CREATE INDEX audit_by_action ON audit_log(action, seq);
+                CREATE INDEX audit_by_time ON audit_log(at);
+                """)
+        }
+        migrator.registerMigration("018-second-factor") { db in
+            // TOTP for console password sign-in. last_step: the latest time step a code was accepted
+            // for (replays refused). Recovery codes are kept only as hashes, each usable once.
+            try db.execute(sql: """
+                CREATE TABLE agent_totp (
+                    agent_id TEXT PRIMARY KEY,
+                    secret TEXT NOT NULL,
+                    last_step INTEGER,
+                    enrolled_at REAL NOT NULL
+                );
+                CREATE TABLE agent_recovery_codes (
+                    agent_id TEXT NOT NULL,
+                    code_hash TEXT NOT NULL,
+                    used_at REAL,
+                    PRIMARY KEY (agent_id, code_hash)
+                );
+                """)
+        }
+        migrator.registerMigration("019-erasure-and-retention") { db in
+            // erased_at: the customer was erased (name and identities gone, conversations kept as
+            // anonymous records). redacted_at: erasure or retention removed the message's content.
+            // refs: how many attachments refer to a stored content, so the content goes with the
+            // last of them (counted from the messages once, here).
+            try db.execute(sql: """
+                ALTER TABLE customers ADD COLUMN erased_at REAL;
+                ALTER TABLE messages ADD COLUMN redacted_at REAL;
+                ALTER TABLE attachment_contents ADD COLUMN refs INTEGER NOT NULL DEFAULT 0;
+                WITH counted AS MATERIALIZED (
+                    SELECT json_extract(a.value, '$.sha256') AS sha256, COUNT(*) AS n
+                    FROM messages m, json_each(m.attachments) a
+                    WHERE m.attachments IS NOT NULL AND json_extract(a.value, '$.stored') = 1
+                    GROUP BY 1)
+                UPDATE attachment_contents SET refs = (SELECT n FROM counted WHERE counted.sha256 = attachment_contents.sha256)
+                WHERE sha256 IN (SELECT sha256 FROM counted);
+                CREATE INDEX messages_unredacted ON messages(adapter, created_at) WHERE redacted_at IS NULL;
+                CREATE INDEX messages_stored_attachments ON messages(created_at) WHERE attachments LIKE '%"stored":true%';
+                """)
+        }
         return migrator
     }
 }

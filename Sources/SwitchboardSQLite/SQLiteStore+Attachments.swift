@@ -8,14 +8,15 @@ import SwitchboardCore
 extension SQLiteStore {
     /// Stores the content the attachments carry and returns them as the message records them:
     /// `sha256`, `size` and `stored` set, the bytes dropped. Called inside the ingest transaction.
+    /// Each attachment counts as one reference to its content (erasure and retention give them up).
     static func storeAttachmentContents(_ attachments: [Attachment], _ db: Database) throws -> [Attachment] {
         guard attachments.contains(where: { $0.content != nil }) else { return attachments }
         let now = Date().epoch
         return try attachments.map { attachment in
             guard let kept = attachment.keptAsStored() else { return attachment }
             try db.cachedStatement(sql: """
-                INSERT INTO attachment_contents (sha256, size, content, created_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT (sha256) DO NOTHING
+                INSERT INTO attachment_contents (sha256, size, content, created_at, refs) VALUES (?, ?, ?, ?, 1)
+                ON CONFLICT (sha256) DO UPDATE SET refs = attachment_contents.refs + 1
                 """).execute(arguments: [kept.sha256, kept.content.count, kept.content, now])
             return kept.attachment
         }

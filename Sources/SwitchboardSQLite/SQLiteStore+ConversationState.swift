@@ -26,7 +26,8 @@ extension SQLiteStore {
             slaWarnAt: date(12), slaWarned: row[13], slaBreached: row[14],
             reassignedAt: date(15), callbackDue: date(16), lastAcknowledgedAt: date(17),
             mergedInto: row[18], answeredAt: date(19), resolutionDue: date(20),
-            resolutionBreached: row[21], resolutionLeft: row[22])
+            resolutionBreached: row[21], resolutionLeft: row[22],
+            priority: Priority(rawValue: row[23] ?? "normal") ?? .normal, slaPolicy: row[24], slaReason: row[25])
     }
 
     /// The columns ``conversationState(row:)`` reads, in its order.
@@ -36,7 +37,7 @@ extension SQLiteStore {
     private static let stateColumns = [
         "status", "owner", "assignee", "team", "escalated", "created_at", "last_message_at", "resolved_at", "first_response_due",
         "awaiting_since", "sla_warn_at", "sla_warned", "sla_breached", "reassigned_at", "callback_due", "last_ack_at", "merged_into",
-        "answered_at", "resolution_due", "resolution_breached", "resolution_left",
+        "answered_at", "resolution_due", "resolution_breached", "resolution_left", "priority", "sla_policy", "sla_reason",
     ]
 
     private static func values(_ s: ConversationState) -> [(any DatabaseValueConvertible)?] {
@@ -44,7 +45,7 @@ extension SQLiteStore {
             s.status.rawValue, s.owner, s.assignee, s.team, s.escalated, s.createdAt.epoch, s.lastMessageAt.epoch, s.resolvedAt?.epoch,
             s.firstResponseDue?.epoch, s.awaitingSince?.epoch, s.slaWarnAt?.epoch, s.slaWarned, s.slaBreached, s.reassignedAt?.epoch,
             s.callbackDue?.epoch, s.lastAcknowledgedAt?.epoch, s.mergedInto, s.answeredAt?.epoch, s.resolutionDue?.epoch,
-            s.resolutionBreached, s.resolutionLeft,
+            s.resolutionBreached, s.resolutionLeft, s.priority.rawValue, s.slaPolicy, s.slaReason,
         ]
     }
 
@@ -130,6 +131,7 @@ extension SQLiteStore {
         let ids = PlanIDs(customer: plan.state.customerID, conversation: plan.state.id)
         var records: [MessageRecord] = []
         for message in plan.messages { records.append(try insertPlanned(db, message, ids: ids, identity: nil, earlier: records)) }
+        try applyAutomation(db, plan)
         return AppliedPlan(before: plan.before, state: plan.state, messages: records)
     }
 }

@@ -34,7 +34,8 @@ extension SQLiteStore {
                     customer: CustomerRef(id: row["customer_id"], name: row["customer_name"]),
                     owner: row["owner"], assignee: row["assignee"], escalated: row["escalated"],
                     lastMessageAt: row.date("last_message_at") ?? Date(epoch: 0), firstResponseDue: row.date("first_response_due"),
-                    callbackDue: row.date("callback_due"), resolutionDue: row.date("resolution_due"))
+                    callbackDue: row.date("callback_due"), resolutionDue: row.date("resolution_due"),
+                    priority: Priority(rawValue: row["priority"] ?? "normal") ?? .normal)
             }
         }
     }
@@ -52,7 +53,8 @@ extension SQLiteStore {
                 id: id, status: ConversationStatus(rawValue: c["status"]) ?? .open, owner: c["owner"], assignee: c["assignee"],
                 team: c["team"], escalated: c["escalated"], firstResponseDue: c.date("first_response_due"),
                 customer: customer, messages: messages, tags: tags, callbackDue: c.date("callback_due"), mergedInto: c["merged_into"],
-                resolutionDue: c.date("resolution_due"))
+                resolutionDue: c.date("resolution_due"), priority: Priority(rawValue: c["priority"] ?? "normal") ?? .normal,
+                slaPolicy: c["sla_policy"], slaReason: c["sla_reason"])
         }
     }
 
@@ -74,20 +76,21 @@ extension SQLiteStore {
 
     public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
         try await pool.read { db in
+            // A redacted message (erasure, retention) no longer says where it came from: not a route.
             let columns = "id, adapter, address, thread_ref, external_id, created_at"
             let answered: Row?
             if let inReplyTo {
                 answered = try Row.fetchOne(db, sql: """
-                    SELECT \(columns) FROM messages WHERE id = ? AND conversation_id = ? AND direction = 'inbound'
+                    SELECT \(columns) FROM messages WHERE id = ? AND conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL
                     """, arguments: [inReplyTo, conversation])
             } else if let via {
                 answered = try Row.fetchOne(db, sql: """
-                    SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ?
+                    SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL AND adapter = ?
                     ORDER BY id DESC LIMIT 1
                     """, arguments: [conversation, via])
             } else {
                 answered = try Row.fetchOne(db, sql: """
-                    SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' ORDER BY id DESC LIMIT 1
+                    SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL ORDER BY id DESC LIMIT 1
                     """, arguments: [conversation])
             }
             if let answered {

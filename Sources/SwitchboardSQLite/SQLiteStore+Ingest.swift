@@ -9,7 +9,7 @@ extension SQLiteStore {
         try await pool.write { db in
             var loads = try Self.agentLoads(db)
             return try items.map { item in
-                switch item.event {
+                let outcome: IngestOutcome = switch item.event {
                 case .message(let message):
                     try Self.ingestMessage(db, item: item, message: message, policy: policy, loads: &loads)
                 case .deliveryStatus(let update):
@@ -18,6 +18,9 @@ extension SQLiteStore {
                     try Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, loads: &loads)
                 case .ignored(let reason): .ignored(reason: reason.code)  // never handed over by the pipeline
                 }
+                // In the same transaction: an event is never lost once the channel got its 2xx.
+                if let journal = policy.journal { try Self.enqueue(db, journal(outcome)) }
+                return outcome
             }
         }
     }
@@ -126,7 +129,7 @@ extension SQLiteStore {
             let related = records.indices.dropFirst().filter { $0 != plan.assignmentEvent }.map { records[$0] }
             return .stored(StoredInbound(
                 message: records[0], conversation: state.access, customer: customerID, assignment: assignment, related: related,
-                acknowledged: plan.acknowledgement != nil))
+                acknowledged: plan.acknowledgement != nil, started: plan.started))
         }
     }
 

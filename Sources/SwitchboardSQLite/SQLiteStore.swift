@@ -27,6 +27,9 @@ public final class SQLiteStore: Store {
         // opening, on the one connection that commits.
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // What erasure and retention remove must not linger in free space: deleted and
+            // overwritten content is zeroed (the writer does every delete).
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
     }
 

@@ -12,7 +12,7 @@ import Glibc
 /// Operator tools for agents' console credentials.
 struct Agents: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage agents' console credentials.", subcommands: [Passwd.self, Signout.self])
+        abstract: "Manage agents' console credentials.", subcommands: [Passwd.self, Signout.self, TOTPCommand.self])
 
     /// The configured storage as a session store, after checking that `id` is a configured agent.
     /// These commands need no secrets, so variables the file names but this shell lacks (tokens,
@@ -56,6 +56,9 @@ struct Agents: AsyncParsableCommand {
         func run() async throws {
             let store = try await Agents.sessionStore(config: config, agent: id)
             let ended = try await store.deleteSessions(agent: id)
+            await AuditTrail(store: store).record(.signedOutEverywhere, actor: AuditActor.operator, subject: "agent:\(id)", details: [
+                "sessions": String(ended),
+            ])
             try await store.close()
             print("signed out \(id): \(ended) console session\(ended == 1 ? "" : "s") ended")
         }
@@ -81,6 +84,7 @@ struct Agents: AsyncParsableCommand {
             }
             let hashed = try ConsolePassword.hash(password)
             try await store.setPassword(agent: id, hash: hashed.hash, salt: hashed.salt, iterations: hashed.iterations, at: Date())
+            await AuditTrail(store: store).record(.passwordChanged, actor: AuditActor.operator, subject: "agent:\(id)")
             try await store.close()
             print("password set for \(id)")
         }

@@ -18,7 +18,10 @@ struct CheckConfig: AsyncParsableCommand {
                 logger: Logger(label: "check-config"), transport: OfflineTransport(), publicURL: "", mail: OfflineMailTransport())
             let (loaded, adapters) = try ConfigLoader.load(
                 path: config, factories: AdapterCatalog.factories, providerFactories: AdapterCatalog.contextProviders, context: context)
-            print("\(config): OK (\(loaded.agents.count) agents, \(adapters.count) adapters)")
+            // Automation counted only when configured (the line stays as it was otherwise).
+            let automation = [(loaded.rules.count, "rules"), (loaded.slaPolicies.count, "SLA policies"), (loaded.webhooks.count, "webhooks")]
+                .filter { $0.0 > 0 }.map { ", \($0.0) \($0.1)" }.joined()
+            print("\(config): OK (\(loaded.agents.count) agents, \(adapters.count) adapters\(automation))")
         } catch {
             for problem in error.problems { print(problem) }
             throw ExitCode(1)

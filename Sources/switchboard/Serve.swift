@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import Logging
 import Metrics
@@ -78,6 +79,8 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let key = try await store.gatewayKey()
+        let audit = AuditTrail(store: store, logger: Logger(label: "switchboard.audit"))
+        await audit.record(.gatewayStarted, actor: AuditActor.system, details: Self.startDetails(config: config, loaded: loaded))
 
         let registry = AdapterRegistry(adapters)
         let directory = AgentDirectory(agents: loaded.agents, tokens: loaded.tokens)
@@ -95,7 +98,8 @@ struct Serve: AsyncParsableCommand {
         let events = EventBus(relay: relay)
         let cluster = ClusterService(relay: relay, bus: events, leadership: leadership)
         let routing = loaded.routing
-        let policy = IngestPolicy(
+        let context = CustomerContext(providers: loaded.contextProviders, logger: Logger(label: "switchboard.context"))
+        var policy = IngestPolicy(
             assignment: AssignmentPolicy(directory: directory, rules: routing.rules),
             teamOfAdapter: { registry[$0]?.team },
             firstResponse: { registry[$0]?.firstResponse ?? routing.firstResponse },
@@ -103,29 +107,61 @@ struct Serve: AsyncParsableCommand {
             acknowledgement: Acknowledgements.policy(routing: routing, registry: registry, directory: directory),
             nextResponse: { registry[$0]?.nextResponse ?? routing.nextResponse ?? registry[$0]?.firstResponse ?? routing.firstResponse },
             resolution: { registry[$0]?.resolution ?? routing.resolution },
-            businessHours: routing.businessHours, references: key.references)
+            businessHours: routing.businessHours, references: key.references, slaPolicies: loaded.slaPolicies,
+            cachedContext: { context.cached($0) })
+        // Rules and webhooks hear of events through the automation queue: ingestion writes them in
+        // its transaction, everything else right after its commit (the journal).
+        let automation = AutomationRouting(
+            subscriptions: loaded.webhooks.map { AutomationRouting.Subscription(endpoint: $0.id, events: $0.events) }, rules: loaded.rules)
+        if !automation.isEmpty { policy.journal = { automation.queued($0, at: Date()) } }
+        if automation.rulesSeeCustomerMessages {
+            policy.acknowledgementHold = RuleLimits.acknowledgementHold
+            policy.acknowledgementHeldFor = automation.requestsRulesSee
+        }
         let worker = DeliveryWorker(store: store, adapters: registry, events: events, settings: loaded.delivery, key: key, logger: logger)
-        let context = CustomerContext(providers: loaded.contextProviders, logger: Logger(label: "switchboard.context"))
+        let rules = RuleEngine(
+            rules: loaded.rules, store: store, assignment: AssignmentPolicy(directory: directory, rules: routing.rules), sla: policy.sla,
+            adapters: registry, canned: SavedReplies(store: store, directory: directory, references: key.references),
+            context: context.isEmpty ? nil : context, events: events, references: key.references,
+            wakeOutbox: { worker.wake() }, logger: Logger(label: "switchboard.rules"))
+        let ruleRunner = RuleRunner(engine: rules, queue: store, logger: Logger(label: "switchboard.rules"))
+        let scheduledRules = ScheduledRules(engine: rules, store: store, leadership: leadership, logger: Logger(label: "switchboard.rules"))
+        let dispatcher = WebhookDispatcher(
+            endpoints: loaded.webhooks, store: store, transport: transport, logger: Logger(label: "switchboard.webhooks"))
+        let wakeAutomation: @Sendable () -> Void = {
+            ruleRunner.wake()
+            dispatcher.wake()
+        }
+        let journal = EventJournal(store: store, routing: automation, logger: logger, onWritten: wakeAutomation)
+        if !automation.isEmpty { events.record { journal.record($0, conversation: $1, cause: $2) } }
+        let prefetch: (@Sendable (Int64) -> Void)? = context.isEmpty ? nil : Self.prefetcher(store: store, context: context)
         let notifier = IngestNotifier(
-            events: events, wakeOutbox: { worker.wake() }, prefetch: context.isEmpty ? nil : Self.prefetcher(store: store, context: context))
+            events: events, wakeOutbox: { worker.wake() }, prefetch: prefetch, wakeAutomation: wakeAutomation)
         let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
         let pipeline = InboundPipeline(adapters: registry, committer: committer, logger: logger)
         let runner = AdapterRunner(adapters: registry, sink: pipeline, leadership: leadership, logger: logger)
         let presence = ConversationPresence(events: events, expiry: loaded.server.presenceExpiry)
         let keeper = PromiseKeeper(
             store: store, policy: AssignmentPolicy(directory: directory, rules: loaded.routing.rules), events: events,
-            leadership: leadership, logger: logger)
+            leadership: leadership, logger: logger, audit: audit)
+        let retention = RetentionKeeper(
+            store: store, policy: loaded.retention, audit: audit, auditRetention: loaded.audit.retention, leadership: leadership,
+            logger: Logger(label: "switchboard.retention"))
         var components = GatewayComponents(
             pipeline: pipeline,
             desk: AgentDesk(
                 directory: directory, store: store, adapters: registry, events: events, outbox: worker, references: key.references,
                 rules: loaded.routing.rules, businessHours: routing.businessHours,
-                normalizer: policy.normalizer, context: context, presence: presence),
+                normalizer: policy.normalizer, context: context, presence: presence, sla: policy.sla, audit: audit),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         components.publicURL = loaded.server.publicURL
         components.leadership = leadership
         components.tokens = loaded.tokens
         components.trustedProxies = loaded.server.trustedProxies
+        components.rules = rules
+        components.integrations = Integrations(endpoints: loaded.webhooks, store: store, dispatcher: dispatcher)
+        components.journal = automation.isEmpty ? nil : journal
+        components.trust = TrustComponents(console: loaded.console, transport: transport, stateKey: key.derivedKey("oidc-state"))
         components.connectionLimits = ConnectionLimits(
             headerTimeout: loaded.server.headerTimeout, bodyTimeout: loaded.server.bodyTimeout,
             idleTimeout: loaded.server.idleTimeout, maxConnections: loaded.server.maxConnections)
@@ -137,7 +173,9 @@ struct Serve: AsyncParsableCommand {
         let listenPort = port ?? loaded.server.port
         do {
             try await Gateway.serve(
-                components, host: host, port: listenPort, services: [committer, worker, runner, keeper, cluster, presence], logger: logger
+                components, host: host, port: listenPort,
+                services: [journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence, retention],
+                logger: logger
             ) { actualPort in
                 lifecycle.serving()
                 // One line on stdout that scripts and tests wait for.
@@ -174,6 +212,17 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// What the audit trail records of a start: the configuration's SHA-256 (the file holds no
+    /// secrets), so a changed configuration shows as a changed hash.
+    static func startDetails(config: String, loaded: GatewayConfig) -> [String: String] {
+        let bytes = FileManager.default.contents(atPath: config) ?? Data()
+        return [
+            "config": config, "config_sha256": Signatures.hex(SHA256.hash(data: bytes)),
+            "storage": { if case .postgres = loaded.storage { "postgres" } else { "sqlite" } }(),
+            "pid": String(ProcessInfo.processInfo.processIdentifier),
+        ]
+    }
+
     /// Warms the context cache for a customer off the ingestion path.
     static func prefetcher(store: any Store, context: CustomerContext) -> @Sendable (Int64) -> Void {
         { customer in

@@ -15,7 +15,8 @@ public enum StoreConformance {
     public static let scenarios: [StoreScenario] =
         routingScenarios + inboundScenarios + acknowledgementScenarios + outboxScenarios + customerScenarios + referenceScenarios
         + workScenarios + attachmentScenarios + sessionScenarios + serviceScenarios + searchScenarios
-        + savedReplyScenarios + mentionScenarios
+        + savedReplyScenarios + mentionScenarios + automationScenarios
+        + auditScenarios + secondFactorScenarios + erasureScenarios + retentionScenarios
 }
 
 /// One behaviour of a store, run against a fresh store of the engine under test.

@@ -9,7 +9,7 @@ import SwitchboardStoreTestSupport
 struct CoreOnMemory {
     let store = MemoryStore()
     let events = EventBus()
-    let clock = TestClock(Plans.now)
+    let clock: TestClock
     let adapters: AdapterRegistry
     let policy: IngestPolicy
     let outbox: DeliveryWorker
@@ -20,8 +20,10 @@ struct CoreOnMemory {
     init(
         adapters: [RecordingAdapter] = [RecordingAdapter("chat")], policy: IngestPolicy = Plans.policy(),
         businessHours: BusinessHours = .always,
-        delivery: DeliverySettings = DeliverySettings(firstRetry: .seconds(60), maxBackoff: .seconds(600), maxAttempts: 3, concurrency: 4)
+        delivery: DeliverySettings = DeliverySettings(firstRetry: .seconds(60), maxBackoff: .seconds(600), maxAttempts: 3, concurrency: 4),
+        clock: TestClock = TestClock(Plans.now)
     ) async throws {
+        self.clock = clock
         try await store.prepare(agents: policy.assignment.directory.agents)
         self.adapters = AdapterRegistry(adapters.map { RegisteredAdapter(adapter: $0) })
         self.policy = policy

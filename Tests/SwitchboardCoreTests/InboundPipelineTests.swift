@@ -57,9 +57,9 @@ import Testing
         #expect(answer.duplicates.isEmpty && answer.ignored.isEmpty)
         #expect(try await gateway.storedTexts == ["and another thing", "hello", "hello"])
         #expect(try await gateway.threads().count == 2, "Ann's two messages share a thread")
-        // The agent who got Ann is told live, with the assignment first.
+        // The agent who got Ann is told live: the new conversation and its assignment first.
         // (Published once the commit is answered, so waited for.)
-        #expect(try await anaInbox.next(count: 3).map(\.type) == ["conversation.assigned", "message.created", "message.created"])
+        #expect(try await anaInbox.next(count: 4).map(\.type) == ["conversation.created", "conversation.assigned", "message.created", "message.created"])
     }
 
     @Test func aMessageSentAgainIsAnsweredAsADuplicate() async throws {

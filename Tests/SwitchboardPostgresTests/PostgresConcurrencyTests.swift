@@ -82,7 +82,11 @@ import Testing
         async let one: Void = a.prepare(agents: TestAgents.all)
         async let two: Void = b.prepare(agents: TestAgents.all)
         _ = try await (one, two)
-        #expect(try await a.appliedMigrations() == ["001-initial", "002-attachment-contents", "003-gateway-secrets", "004-console-session-token-fingerprint"])
+        #expect(try await a.appliedMigrations() == [
+            "001-initial", "002-attachment-contents", "003-gateway-secrets", "004-console-session-token-fingerprint",
+            "005-search", "006-canned-responses", "007-mentions", "008-priority-and-sla-policy", "009-automation-queue-and-rule-firings",
+            "010-audit-log", "011-second-factor", "012-erasure-and-retention",
+        ])
         try await a.checkHealth()
         try await a.close()
         try await b.close()

@@ -28,7 +28,7 @@ extension MemoryStore {
                 ConversationSummary(
                     id: c.id, status: c.status, customer: CustomerRef(id: c.customerID, name: t.customers[c.customerID]?.name),
                     owner: c.owner, assignee: c.assignee, escalated: c.escalated, lastMessageAt: c.lastMessageAt,
-                    firstResponseDue: c.firstResponseDue, callbackDue: c.callbackDue, resolutionDue: c.resolutionDue)
+                    firstResponseDue: c.firstResponseDue, callbackDue: c.callbackDue, resolutionDue: c.resolutionDue, priority: c.priority)
             }
         }
     }
@@ -40,7 +40,8 @@ extension MemoryStore {
             return ConversationDetail(
                 id: id, status: c.status, owner: c.owner, assignee: c.assignee, team: c.team, escalated: c.escalated,
                 firstResponseDue: c.firstResponseDue, customer: customer, messages: messages, tags: (t.tags[id] ?? []).sorted(),
-                callbackDue: c.callbackDue, mergedInto: c.mergedInto, resolutionDue: c.resolutionDue)
+                callbackDue: c.callbackDue, mergedInto: c.mergedInto, resolutionDue: c.resolutionDue, priority: c.priority,
+                slaPolicy: c.slaPolicy, slaReason: c.slaReason)
         }
     }
 
@@ -54,7 +55,8 @@ extension MemoryStore {
 
     public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
         tables.withLock { t -> ReplyRoute? in
-            let inbound = t.messagesOf(conversation).filter { $0.record.direction == .inbound }
+            // A redacted message (erasure, retention) no longer says where it came from: not a route.
+            let inbound = t.messagesOf(conversation).filter { $0.record.direction == .inbound && $0.redactedAt == nil }
             let answered: MessageRow? = if let inReplyTo {
                 inbound.first { $0.record.id == inReplyTo }
             } else if let via {

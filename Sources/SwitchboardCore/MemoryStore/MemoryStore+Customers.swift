@@ -85,6 +85,8 @@ extension MemoryStore {
                 id: t.id(), survivor: survivor, absorbed: absorbed, survivorState: before.0, absorbedState: before.1,
                 lastMessage: t.nextID - 1, movedIdentities: movedIdentities, movedMessages: movedMessages))
             let mergeID = t.merges.last!.id
+            t.merges[t.merges.count - 1].mergedBy = planned.author
+            t.merges[t.merges.count - 1].mergedAt = at
             for id in movedIdentities { t.identities[id]?.customer = survivor }
             move(&t, movedMessages, to: sID)
             t.tags[sID, default: []].formUnion(t.tags[aID] ?? [])
@@ -134,6 +136,8 @@ extension MemoryStore {
             t.conversations[sID] = merge.survivorState
             t.customers[merge.absorbed]?.mergedInto = nil
             t.merges[index].undone = true
+            t.merges[index].undoneBy = planned.author
+            t.merges[index].undoneAt = at
             recount(&t, customers: [customer, merge.absorbed], agents: [before.assignee, merge.survivorState.assignee, merge.absorbedState.assignee])
             let events = [
                 t.insert(.event(planned.survivorEvent, author: planned.author, at: at), ids: PlanIDs(customer: customer, conversation: sID), identity: nil, earlier: []),

@@ -5,12 +5,14 @@ extension MemoryStore {
     public func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
         tables.withLock { t in
             items.map { item in
-                switch item.event {
+                let outcome: IngestOutcome = switch item.event {
                 case .message(let message): Self.ingest(&t, item, message, policy)
                 case .deliveryStatus(let update): Self.deliveryStatus(&t, adapter: item.adapter, update)
                 case .edit(let message, let editedAt): Self.edit(&t, item, message, editedAt: editedAt, policy)
                 case .ignored(let reason): .ignored(reason: reason.code)
                 }
+                if let journal = policy.journal { t.enqueue(journal(outcome)) }
+                return outcome
             }
         }
     }
@@ -57,7 +59,7 @@ extension MemoryStore {
             return .stored(StoredInbound(
                 message: records[0], conversation: state.access, customer: customerID, assignment: assignment,
                 related: records.indices.dropFirst().filter { $0 != plan.assignmentEvent }.map { records[$0] },
-                acknowledged: plan.acknowledgement != nil))
+                acknowledged: plan.acknowledgement != nil, started: plan.started))
         }
     }
 

@@ -20,6 +20,7 @@ public final class MemoryStore: Store {
         var lastContactAt: Date?
         var createdAt: Date
         var mergedInto: Int64?
+        var erasedAt: Date?
     }
 
     struct IdentityRow {
@@ -35,6 +36,8 @@ public final class MemoryStore: Store {
         var address: String?
         var threadRef: String?
         var identity: Int64?
+        /// Set once erasure or retention removed its content.
+        var redactedAt: Date?
     }
 
     struct OutboxRow {
@@ -58,6 +61,23 @@ public final class MemoryStore: Store {
         var movedIdentities: [Int64]
         var movedMessages: [Int64]
         var undone = false
+        var mergedBy = ""
+        var mergedAt = Date(timeIntervalSince1970: 0)
+        var undoneBy: String?
+        var undoneAt: Date?
+    }
+
+    struct QueueRow {
+        var item: QueuedItem
+        var claimedBy: String?
+        var leaseUntil: Date?
+    }
+
+    struct FiringRow {
+        var rule: String
+        var conversation: Int64
+        var key: String
+        var at: Date
     }
 
     struct MessageKey: Hashable {
@@ -83,7 +103,11 @@ public final class MemoryStore: Store {
         var suggestions: [Suggestion] = []
         var merges: [MergeRow] = []
         var contents: [String: Data] = [:]
+        /// How many attachments refer to each stored content (it goes when none does).
+        var contentRefs: [String: Int] = [:]
         var key: [UInt8]?
+        var queue: [Int64: QueueRow] = [:]
+        var firings: [FiringRow] = []
         var search = MemorySearchIndex()
         var mentionTable = MentionTable()
 
@@ -96,6 +120,8 @@ public final class MemoryStore: Store {
     let tables = Mutex(Tables())
     let sessionTable = Mutex(Sessions())
     let cannedTable = Mutex(CannedTable())
+    /// The audit trail and second factors (see MemoryStore+Audit.swift). Taken after `tables` when both are.
+    let trust = Mutex(TrustTables())
 
     public init() {}
 
@@ -171,6 +197,7 @@ extension MemoryStore.Tables {
         let attachments = message.attachments.map { attachment -> Attachment in
             guard let kept = attachment.keptAsStored() else { return attachment }
             contents[kept.sha256] = kept.content
+            contentRefs[kept.sha256, default: 0] += 1
             return kept.attachment
         }
         let id = self.id()
@@ -200,6 +227,7 @@ extension MemoryStore.Tables {
         let ids = PlanIDs(customer: plan.state.customerID, conversation: plan.state.id)
         var records: [MessageRecord] = []
         for message in plan.messages { records.append(insert(message, ids: ids, identity: nil, earlier: records)) }
+        applyAutomation(plan, at: plan.state.lastMessageAt)
         return AppliedPlan(before: plan.before, state: plan.state, messages: records)
     }
 }

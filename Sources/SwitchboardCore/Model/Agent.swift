@@ -11,11 +11,14 @@ public struct Agent: Sendable, Equatable {
     /// Who covers this agent's customers while they are not available.
     public var deputy: String?
     public var schedule: Schedule
+    /// The agent's address at the business, lower-cased: single sign-on maps a verified identity to it.
+    public var email: String?
 
     public init(
         id: String, name: String, role: Role = .agent, teams: [String] = [], capacity: Int? = nil, deputy: String? = nil,
-        schedule: Schedule = .always
+        schedule: Schedule = .always, email: String? = nil
     ) {
+        self.email = email
         self.id = id
         self.name = name
         self.role = role

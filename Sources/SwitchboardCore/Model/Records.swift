@@ -120,9 +120,10 @@ public struct ConversationSummary: Sendable, Codable, Equatable {
     public var resolutionDue: Date?
     /// The reference the customer quotes (`SB-000123-K7QMX`); filled by the desk, which holds the key.
     public var reference: String
+    public var priority: Priority
 
     enum CodingKeys: String, CodingKey {
-        case id, status, customer, owner, assignee, escalated, reference
+        case id, status, customer, owner, assignee, escalated, reference, priority
         case lastMessageAt = "last_message_at"
         case firstResponseDue = "first_response_due"
         case callbackDue = "callback_due"
@@ -131,8 +132,10 @@ public struct ConversationSummary: Sendable, Codable, Equatable {
 
     public init(
         id: Int64, status: ConversationStatus, customer: CustomerRef, owner: String?, assignee: String?,
-        escalated: Bool, lastMessageAt: Date, firstResponseDue: Date?, callbackDue: Date? = nil, resolutionDue: Date? = nil
+        escalated: Bool, lastMessageAt: Date, firstResponseDue: Date?, callbackDue: Date? = nil, resolutionDue: Date? = nil,
+        priority: Priority = .normal
     ) {
+        self.priority = priority
         self.resolutionDue = resolutionDue
         self.callbackDue = callbackDue
         self.reference = ""
@@ -232,9 +235,15 @@ public struct ConversationDetail: Sendable, Codable, Equatable {
     public var channels: [ReplyChannel] = []
     /// The other agents who have the conversation open now (filled by the desk, never stored).
     public var viewers: [ConversationViewer] = []
+    public var priority: Priority = .normal
+    /// The SLA policy chosen for it (nil: none yet) and why, as stored; the desk shows them as ``sla``.
+    public var slaPolicy: String?
+    public var slaReason: String?
+    /// Which SLA policy the clocks run under, why, and its clocks (filled by the desk).
+    public var sla: SLAView?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, owner, assignee, team, escalated, customer, messages, tags, reference, channels, viewers
+        case id, status, owner, assignee, team, escalated, customer, messages, tags, reference, channels, viewers, priority, sla
         case firstResponseDue = "first_response_due"
         case callbackDue = "callback_due"
         case resolutionDue = "resolution_due"
@@ -244,8 +253,12 @@ public struct ConversationDetail: Sendable, Codable, Equatable {
     public init(
         id: Int64, status: ConversationStatus, owner: String?, assignee: String?, team: String?, escalated: Bool,
         firstResponseDue: Date?, customer: CustomerDetail, messages: [MessageRecord], tags: [String] = [],
-        callbackDue: Date? = nil, mergedInto: Int64? = nil, resolutionDue: Date? = nil
+        callbackDue: Date? = nil, mergedInto: Int64? = nil, resolutionDue: Date? = nil, priority: Priority = .normal,
+        slaPolicy: String? = nil, slaReason: String? = nil
     ) {
+        self.priority = priority
+        self.slaPolicy = slaPolicy
+        self.slaReason = slaReason
         self.resolutionDue = resolutionDue
         self.callbackDue = callbackDue
         self.mergedInto = mergedInto
@@ -345,5 +358,33 @@ public struct ReplyChannel: Sendable, Codable, Equatable {
         self.reason = reason
         self.windowClosesAt = windowClosesAt
         self.maxTextLength = maxTextLength
+    }
+}
+
+/// Which SLA policy a conversation's clocks run under, why it applies, and the clocks it promises
+/// (seconds of open time; `business_hours`: the clocks stand still outside them).
+public struct SLAView: Sendable, Codable, Equatable {
+    public var policy: String
+    public var reason: String
+    public var firstResponseSeconds: Double
+    public var nextResponseSeconds: Double
+    public var resolutionSeconds: Double?
+    public var businessHours: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case policy, reason
+        case firstResponseSeconds = "first_response_seconds"
+        case nextResponseSeconds = "next_response_seconds"
+        case resolutionSeconds = "resolution_seconds"
+        case businessHours = "business_hours"
+    }
+
+    public init(_ applied: AppliedSLA) {
+        policy = applied.id
+        reason = applied.reason
+        firstResponseSeconds = applied.firstResponse.seconds
+        nextResponseSeconds = applied.nextResponse.seconds
+        resolutionSeconds = applied.resolution?.seconds
+        businessHours = !applied.hours.isAlwaysOpen
     }
 }

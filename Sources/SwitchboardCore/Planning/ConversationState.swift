@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardAdapterAPI
 
 /// Everything the routing rules read and change about one conversation: the row as a planner
 /// sees it. Engines read it, planners return the next one, engines write it back; no engine
@@ -35,14 +36,23 @@ public struct ConversationState: Sendable, Equatable, Codable {
     public var resolutionBreached: Bool
     /// What a pending conversation still had of its resolution promise, in seconds of open time.
     public var resolutionLeft: Double?
+    /// How urgent it is; SLA policies are chosen by it.
+    public var priority: Priority
+    /// The SLA policy the clocks run under (nil: none chosen yet, the default clocks), and why it applies.
+    public var slaPolicy: String?
+    public var slaReason: String?
 
     public init(
         id: Int64, customerID: Int64, status: ConversationStatus, owner: String? = nil, assignee: String? = nil, team: String? = nil,
         escalated: Bool = false, createdAt: Date, lastMessageAt: Date, resolvedAt: Date? = nil, firstResponseDue: Date? = nil,
         awaitingSince: Date? = nil, slaWarnAt: Date? = nil, slaWarned: Bool = false, slaBreached: Bool = false,
         reassignedAt: Date? = nil, callbackDue: Date? = nil, lastAcknowledgedAt: Date? = nil, mergedInto: Int64? = nil,
-        answeredAt: Date? = nil, resolutionDue: Date? = nil, resolutionBreached: Bool = false, resolutionLeft: Double? = nil
+        answeredAt: Date? = nil, resolutionDue: Date? = nil, resolutionBreached: Bool = false, resolutionLeft: Double? = nil,
+        priority: Priority = .normal, slaPolicy: String? = nil, slaReason: String? = nil
     ) {
+        self.priority = priority
+        self.slaPolicy = slaPolicy
+        self.slaReason = slaReason
         self.id = id
         self.customerID = customerID
         self.status = status
@@ -66,6 +76,28 @@ public struct ConversationState: Sendable, Equatable, Codable {
         self.resolutionDue = resolutionDue
         self.resolutionBreached = resolutionBreached
         self.resolutionLeft = resolutionLeft
+    }
+
+    /// Reads states recorded before priorities and SLA policies existed (merge records keep them as JSON).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(Int64.self, forKey: .id), customerID: try c.decode(Int64.self, forKey: .customerID),
+            status: try c.decode(ConversationStatus.self, forKey: .status), owner: try c.decodeIfPresent(String.self, forKey: .owner),
+            assignee: try c.decodeIfPresent(String.self, forKey: .assignee), team: try c.decodeIfPresent(String.self, forKey: .team),
+            escalated: try c.decode(Bool.self, forKey: .escalated), createdAt: try c.decode(Date.self, forKey: .createdAt),
+            lastMessageAt: try c.decode(Date.self, forKey: .lastMessageAt), resolvedAt: try c.decodeIfPresent(Date.self, forKey: .resolvedAt),
+            firstResponseDue: try c.decodeIfPresent(Date.self, forKey: .firstResponseDue),
+            awaitingSince: try c.decodeIfPresent(Date.self, forKey: .awaitingSince), slaWarnAt: try c.decodeIfPresent(Date.self, forKey: .slaWarnAt),
+            slaWarned: try c.decode(Bool.self, forKey: .slaWarned), slaBreached: try c.decode(Bool.self, forKey: .slaBreached),
+            reassignedAt: try c.decodeIfPresent(Date.self, forKey: .reassignedAt), callbackDue: try c.decodeIfPresent(Date.self, forKey: .callbackDue),
+            lastAcknowledgedAt: try c.decodeIfPresent(Date.self, forKey: .lastAcknowledgedAt),
+            mergedInto: try c.decodeIfPresent(Int64.self, forKey: .mergedInto), answeredAt: try c.decodeIfPresent(Date.self, forKey: .answeredAt),
+            resolutionDue: try c.decodeIfPresent(Date.self, forKey: .resolutionDue),
+            resolutionBreached: try c.decodeIfPresent(Bool.self, forKey: .resolutionBreached) ?? false,
+            resolutionLeft: try c.decodeIfPresent(Double.self, forKey: .resolutionLeft),
+            priority: try c.decodeIfPresent(Priority.self, forKey: .priority) ?? .normal,
+            slaPolicy: try c.decodeIfPresent(String.self, forKey: .slaPolicy), slaReason: try c.decodeIfPresent(String.self, forKey: .slaReason))
     }
 
     /// The facts access checks and live events need.

@@ -36,6 +36,21 @@ public struct InboundStorePlan: Sendable {
     public var acknowledgement: Int?
     /// When the message was received (the contact counters' time).
     public var at: Date
+    /// The message starts a request: a new conversation, or one reopened.
+    public var startsRequest: Bool = false
+}
+
+/// How a request began.
+public enum RequestStart: String, Sendable, Equatable {
+    /// The customer's first conversation.
+    case created
+    /// A resolved conversation the customer wrote to again.
+    case reopened
+}
+
+extension InboundStorePlan {
+    /// How the request began, when this message began one.
+    public var started: RequestStart? { startsRequest ? (newConversation ? .created : .reopened) : nil }
 }
 
 /// What storing one ``IngestItem`` did.
@@ -64,11 +79,14 @@ public struct StoredInbound: Sendable, Equatable {
     public var related: [MessageRecord]
     /// An acknowledgement was queued in the outbox.
     public var acknowledged: Bool
+    /// The message started a request: a new conversation, or one reopened.
+    public var started: RequestStart?
 
     public init(
         message: MessageRecord, conversation: ConversationAccess, customer: Int64, assignment: AssignmentChange? = nil,
-        related: [MessageRecord] = [], acknowledged: Bool = false
+        related: [MessageRecord] = [], acknowledged: Bool = false, started: RequestStart? = nil
     ) {
+        self.started = started
         self.message = message
         self.conversation = conversation
         self.customer = customer

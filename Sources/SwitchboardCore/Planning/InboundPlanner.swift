@@ -52,7 +52,7 @@ public enum InboundPlanner {
             answeredBefore = !reopening && existing.answeredAt != nil
             if contact, existing.status == .pending {
                 // The customer answered what we waited for: open again, the resolution clock resumes.
-                existing.resume(at: now, hours: policy.businessHours)
+                existing.resume(at: now, hours: policy.sla.applied(id: existing.slaPolicy, adapter: item.adapter).hours)
             }
             if contact {
                 startsRequest = reopening
@@ -123,13 +123,23 @@ public enum InboundPlanner {
                 acknowledgement: nil, at: now))
         }
 
-        // Clocks run in business hours: the first answer is due `first_response` of open time after
-        // the message, a later one `next_response`; a missed call promises a call back sooner.
-        let hours = policy.businessHours
-        let target = answeredBefore ? policy.nextResponse(item.adapter) : policy.firstResponse(item.adapter)
+        // The priority, and the SLA policy it chooses with the channel and what is known of the
+        // customer: chosen again whenever the customer writes (a policy replaced mid-request moves
+        // the running clocks to it).
+        let sla = policy.sla
+        let previous = startsRequest || state.slaPolicy == nil ? nil : sla.applied(id: state.slaPolicy, adapter: item.adapter, reason: state.slaReason)
+        state.priority = SLAPlanner.priority(state.priority, message: message.priority, startsRequest: startsRequest)
+        let context = snapshot.customer.map { policy.cachedContext($0.id) } ?? [:]
+        let chosen = sla.choose(SLAFacts(priority: state.priority, adapter: item.adapter, channel: identity.channel, context: context))
+        SLAPlanner.adopt(&state, chosen, previous: previous, at: now)
+
+        // Clocks run in the policy's business hours: the first answer is due `first_response` of open
+        // time after the message, a later one `next_response`; a missed call promises a call back sooner.
+        let hours = chosen.hours
+        let target = answeredBefore ? chosen.nextResponse : chosen.firstResponse
         var due = hours.deadline(from: now, adding: target)
         var warnAt = hours.deadline(from: now, adding: target * 0.8)
-        if startsRequest, let resolution = policy.resolution(item.adapter) {
+        if startsRequest, let resolution = chosen.resolution {
             state.resolutionDue = hours.deadline(from: now, adding: resolution)
             state.resolutionBreached = false
             state.resolutionLeft = nil
@@ -160,6 +170,7 @@ public enum InboundPlanner {
             acks.permits(message, at: now)
         {
             let (owner, customer, dueText) = (state.owner, snapshot.customer?.name ?? name, state.firstResponseDue)
+            let hold = policy.acknowledgementHeldFor.contains(isNew ? .created : .reopened) ? policy.acknowledgementHold : nil
             acknowledgement = lines.count
             lines.append(PlannedMessage(
                 direction: .outbound, adapter: item.adapter, address: message.from.address, threadRef: message.threadRef,
@@ -170,13 +181,14 @@ public enum InboundPlanner {
                 author: "switchboard", metadata: ["purpose": "acknowledgement"], createdAt: now,
                 delivery: DeliveryInfo(state: .queued, attempts: 0),
                 outbox: PlannedDelivery(
-                    adapter: item.adapter, inReplyToExternalID: message.externalID, nextAttemptAt: now, purpose: .acknowledgement)))
+                    adapter: item.adapter, inReplyToExternalID: message.externalID,
+                    nextAttemptAt: hold.map { now.addingTimeInterval($0.seconds) } ?? now, purpose: .acknowledgement)))
             state.lastAcknowledgedAt = now
         }
         return .store(InboundStorePlan(
             customer: snapshot.customer, identity: identity, customerName: name, conversation: state, newConversation: isNew,
             messages: lines, loads: changes, countsContact: true, assignment: assignment, assignmentEvent: assignmentEvent,
-            acknowledgement: acknowledgement, at: now))
+            acknowledgement: acknowledgement, at: now, startsRequest: startsRequest))
     }
 
     /// The customer's message as the thread keeps it.

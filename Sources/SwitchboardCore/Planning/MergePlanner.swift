@@ -79,6 +79,12 @@ public enum MergePlanner {
         next.resolutionDue = status == .open ? dues.min() : nil
         next.resolutionLeft = status == .pending ? lefts.min() : nil
         next.escalated = s.escalated || a.escalated
+        // The more urgent side's priority (and its policy, whose clocks are the nearer ones kept below).
+        if a.priority > s.priority {
+            next.priority = a.priority
+            next.slaPolicy = a.slaPolicy
+            next.slaReason = a.slaReason
+        }
         next.firstResponseDue = earlier(s.firstResponseDue, a.firstResponseDue)
         next.awaitingSince = earlier(s.awaitingSince, a.awaitingSince)
         next.slaWarnAt = earlier(s.slaWarnAt, a.slaWarnAt)

@@ -140,6 +140,12 @@ public struct ConversationPlan: Sendable {
     public var state: ConversationState
     public var messages: [PlannedMessage]
     public var loads: [LoadChange]
+    /// Tags to add (those it has already stay as they are).
+    public var addTags: TagAddition?
+    /// What becomes of acknowledgements of this conversation still held in the outbox.
+    public var acknowledgements: HeldAcknowledgements?
+    /// Events for the automation queue, written in the same transaction.
+    public var enqueue: [QueuedEvent] = []
 
     public init(before: ConversationState, state: ConversationState, messages: [PlannedMessage] = [], loads: [LoadChange] = []) {
         self.before = before
@@ -147,6 +153,19 @@ public struct ConversationPlan: Sendable {
         self.messages = messages
         self.loads = loads
     }
+
+    /// Whether applying it would change anything.
+    public var isEmpty: Bool {
+        state == before && messages.isEmpty && loads.isEmpty && addTags == nil && acknowledgements == nil && enqueue.isEmpty
+    }
+}
+
+/// Acknowledgements queued but held back while the rules of the message that caused them run.
+public enum HeldAcknowledgements: Sendable, Equatable {
+    /// They go out now.
+    case release
+    /// They never go: each is recorded `failed` with this reason (an agent can still send it with a retry).
+    case withhold(reason: String)
 }
 
 /// What an engine did with a ``ConversationPlan``: the row as written and the messages as stored.

@@ -49,6 +49,13 @@ extension ConversationStore {
         })
     }
 
+    /// The same, in the business hours of the conversation's SLA policy.
+    public func setPending(conversation: Int64, _ pending: Bool, by agent: String, at: Date, sla: SLAPolicies) async throws -> MessageRecord {
+        try await only(change(conversation: conversation, routing: false) { state, _ in
+            try ConversationPlanner.setPending(state, pending, by: agent, at: at, hours: sla.applied(id: state.slaPolicy, adapter: nil).hours)
+        })
+    }
+
     /// Marks a promised call back as made; nil when none was promised.
     public func completeCallback(conversation: Int64, by agent: String, at: Date) async throws -> MessageRecord? {
         try await change(conversation: conversation, routing: false) { state, _ in

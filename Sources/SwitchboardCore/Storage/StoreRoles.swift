@@ -115,6 +115,51 @@ public protocol AttachmentStore: Sendable {
     func attachment(message: Int64, index: Int) async throws -> StoredAttachment?
 }
 
+/// What rules and SLA policies read about one conversation, without its whole thread.
+public protocol ConversationFactsStore: Sendable {
+    /// The conversation's row, tags and customer, and one message: `message` when it is one of this
+    /// conversation's, else the customer's latest inbound message. Nil when there is no such conversation.
+    func conversationFacts(conversation id: Int64, message: Int64?) async throws -> ConversationFacts?
+}
+
+/// The durable automation queue: events for the rules and for each webhook endpoint, taken in
+/// order per conversation under a lease, retried, and kept as dead letters when they fail.
+public protocol AutomationQueueStore: Sendable {
+    func enqueue(_ events: [QueuedEvent]) async throws
+    /// Claims up to `limit` due events of `consumer` until `leaseUntil`, each the oldest event of its
+    /// conversation still queued for the consumer: a conversation's events are handled one at a
+    /// time, in order, while other conversations' go on.
+    func claimQueued(consumer: String, now: Date, limit: Int, claimer: String, leaseUntil: Date) async throws -> [QueuedItem]
+    /// Records how handling claimed events ended, all in one transaction (a batch costs one commit).
+    func completeQueued(_ completions: [QueueCompletion], at: Date) async throws
+    /// A consumer's events of one state (nil: all), newest first, with ids below `before`.
+    func queuedEvents(consumer: String, state: QueueState?, before: Int64?, limit: Int) async throws -> [QueuedItem]
+    /// Puts failed events back in the queue with fresh attempts (these ids, or all failed ones of
+    /// the consumer); returns how many.
+    func replayQueued(consumer: String, ids: [Int64]?, at: Date) async throws -> Int
+    /// When the consumer's next queued event comes due (nil: none is queued).
+    func nextQueuedDue(consumer: String) async throws -> Date?
+    /// Removes the consumer's delivered events done before `deliveredBefore`, and dead-letters queued
+    /// ones created before `expire.before` (when given) that were never delivered, with its error.
+    func pruneQueued(consumer: String, deliveredBefore: Date, expire: QueueExpiry?, at: Date) async throws
+}
+
+/// Rules acting on conversations.
+public protocol RuleStore: Sendable {
+    /// In one transaction: reads the conversation (and the agents' loads), refuses a firing made
+    /// before (same rule, conversation and key, or — with `onceSince` — any firing of the rule on it
+    /// since then), counts the conversation's firings since `recentSince`, lets `plan` decide, and
+    /// writes the plan with the firing. Throws ``StoreError/missing(_:)`` for an unknown conversation.
+    func applyRule(
+        _ firing: RuleFiring, conversation id: Int64,
+        _ plan: @escaping @Sendable (_ state: ConversationState, _ loads: [String: AgentLoad], _ firedRecently: Int) throws -> ConversationPlan?
+    ) async throws -> RuleApplication
+    /// Open and pending conversations with ids above `after`, in id order (scheduled rules page through them).
+    func activeConversations(after id: Int64, limit: Int) async throws -> [Int64]
+    /// Lets the acknowledgements of this conversation that wait for the rules go now.
+    func releaseAcknowledgements(conversation: Int64, at: Date) async throws
+}
+
 /// The engine itself: its key, its health, its end.
 public protocol StorageEngine: Sendable {
     /// The gateway's own key, made on first use and kept with the data.
@@ -128,4 +173,5 @@ public protocol StorageEngine: Sendable {
 /// deployment between SQL engines (``TransferStore``) is a capability of the SQL engines only,
 /// passed where the tools are composed.
 public typealias Store = AgentStore & InboundStore & ConversationStore & PromiseStore & CustomerStore & OutboxStore & ReportStore
-    & AttachmentStore & InboxPreviewStore & SessionStore & SearchStore & CannedResponseStore & MentionStore & StorageEngine
+    & AttachmentStore & InboxPreviewStore & SessionStore & SearchStore & CannedResponseStore & MentionStore
+    & ConversationFactsStore & AutomationQueueStore & RuleStore & AuditStore & SecondFactorStore & CustomerDataStore & StorageEngine

@@ -37,6 +37,7 @@ export async function request(method, path, body, { keepalive = false } = {}) {
 
 export const api = {
   session: () => request('GET', '/console/session'),
+  signInOptions: () => request('GET', '/console/sign-in-options'),
   signIn: (fields) => request('POST', '/console/session', fields),
   signOut: () => request('DELETE', '/console/session'),
   me: () => request('GET', '/api/v1/me'),

@@ -37,7 +37,15 @@ async function boot() {
   }
 }
 
-function showSignIn() {
+// What single sign-on's callback reported when it could not sign the agent in (`#/sso-error/<reason>`).
+function ssoFailure() {
+  const match = location.hash.match(/^#\/sso-error\/(.+)$/);
+  if (!match) return null;
+  history.replaceState(null, '', location.pathname);
+  return decodeURIComponent(match[1]);
+}
+
+async function showSignIn() {
   state.me = null;
   closeStream();
   state.view?.dispose?.();
@@ -49,6 +57,9 @@ function showSignIn() {
   const status = el('p', { class: 'form-error', id: 'signin-error', role: 'alert' });
   const agent = el('input', { id: 'agent-id', name: 'agent', autocomplete: 'username', required: true, autocapitalize: 'none' });
   const password = el('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  // Shown once the server asks for it (a right password of an agent with a second factor).
+  const code = el('input', { id: 'totp-code', name: 'code', autocomplete: 'one-time-code', inputmode: 'numeric', spellcheck: 'false' });
+  const codeGroup = el('div', { class: 'code-group', id: 'code-group', hidden: true }, el('label', { for: 'totp-code' }, t('code')), code);
   const token = el('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true });
   const submit = async (event, fields) => {
     event.preventDefault();
@@ -56,14 +67,28 @@ function showSignIn() {
     try {
       signedIn(await api.signIn(fields()), true);
     } catch (error) {
+      if (error.code === 'second_factor_required' || error.code === 'bad_code') {
+        codeGroup.hidden = false;
+        code.required = true;
+        code.value = '';
+        code.focus();
+      }
       status.textContent = error.message;
     }
   };
+  const passwordFields = () => {
+    const fields = { agent: agent.value, password: password.value };
+    if (!codeGroup.hidden) fields.code = code.value;
+    return fields;
+  };
+  const sso = el('p', { class: 'sso', id: 'sso' });
   clear(main).append(el('section', { class: 'signin', 'aria-labelledby': 'signin-title' },
     el('h1', { id: 'signin-title' }, t('signInTitle')),
-    el('form', { id: 'signin-form', onsubmit: (e) => submit(e, () => ({ agent: agent.value, password: password.value })) },
+    sso,
+    el('form', { id: 'signin-form', onsubmit: (e) => submit(e, passwordFields) },
       el('label', { for: 'agent-id' }, t('agentId')), agent,
       el('label', { for: 'password' }, t('password')), password,
+      codeGroup,
       el('button', { type: 'submit', id: 'signin-submit' }, t('signIn'))),
     el('details', { class: 'token-signin' },
       el('summary', {}, t('orToken')),
@@ -72,6 +97,16 @@ function showSignIn() {
         el('button', { type: 'submit', id: 'token-submit' }, t('signInToken')))),
     status));
   agent.focus();
+  const failure = ssoFailure();
+  if (failure) status.textContent = t('ssoFailed', { m: failure });
+  try {
+    const options = await api.signInOptions();
+    if (options?.oidc) {
+      sso.append(el('a', { class: 'button', id: 'sso-signin', href: options.oidc.start }, options.oidc.label || t('sso')));
+    }
+  } catch {
+    // Without the options the password and token forms still work.
+  }
 }
 
 function signedIn(session, byForm) {
@@ -239,7 +274,7 @@ installShortcuts({
 
 const EVENTS = ['message.created', 'message.updated', 'delivery.updated', 'conversation.assigned', 'conversation.escalated',
   'conversation.escalation_closed', 'conversation.resolved', 'conversation.status', 'conversation.refresh',
-  'sla.warning', 'sla.breached'];
+  'sla.warning', 'sla.breached', 'conversation.priority'];
 
 function setConnection(mode) {
   const node = document.getElementById('conn-status');

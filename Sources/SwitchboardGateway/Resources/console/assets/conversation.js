@@ -173,6 +173,11 @@ export class ConversationView {
         el('span', { class: 'reference' }, `${t('reference')}: ${d.reference}`),
         el('span', { class: 'badge status', id: 'conv-status' }, t(d.status)),
         d.escalated ? el('span', { class: 'badge escalated' }, t('escalated')) : null,
+        d.priority && d.priority !== 'normal'
+          ? el('span', { class: `badge priority priority-${d.priority}`, id: 'conv-priority' }, t(`priority_${d.priority}`)) : null,
+        // Which SLA policy the clocks run under; why, on hover and for screen readers.
+        d.sla ? el('span', { class: 'sla-policy', id: 'conv-sla', title: d.sla.reason, 'aria-label': `${t('slaPolicy')}: ${d.sla.reason}` },
+          `${t('slaPolicy')}: ${d.sla.policy}`) : null,
         d.first_response_due && d.status === 'open'
           ? el('span', { class: new Date(d.first_response_due) < new Date() ? 'due overdue' : 'due' },
             t(new Date(d.first_response_due) < new Date() ? 'overdue' : 'due', { t: fromNow(d.first_response_due) }))
