@@ -91,11 +91,11 @@ pids+=($!)
 for _ in $(seq 1 300); do grep -q "listening on" "$work/gw.out" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/^switchboard listening on //p' "$work/gw.out")
 [ -n "$url" ] || { cat "$work/gw.err"; exit 1; }
-for q in pedido lavadora "A-482133" "Lucía García" "camion%20Madrid"; do
+for q in pedido lavadora "A-482133" "Lucía García" "camion Madrid"; do
   for agent in marta a01; do
     token=$([ "$agent" = marta ] && echo "$SB_TOKEN_MARTA" || echo "$SB_TOKEN_A01")
     for _ in $(seq 1 20); do
-      curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$url/api/v1/search?q=${q// /%20}&limit=20"
-    done | sort -n | awk -v q="$q" -v a="$agent" '{t[NR]=$1} END {printf "   %-16s as %-6s p50 %6.1f ms  p95 %6.1f ms\n", q, a, t[int(NR*0.5+0.5)]*1000, t[int(NR*0.95+0.5)]*1000}'
+      curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" -G --data-urlencode "q=$q" -d limit=20 "$url/api/v1/search"
+    done | sort -n | awk -v q="$(printf '%-16s' "$q")" -v a="$agent" '{t[NR]=$1} END {printf "   %s as %-6s p50 %6.1f ms  p95 %6.1f ms\n", q, a, t[int(NR*0.5+0.5)]*1000, t[int(NR*0.95+0.5)]*1000}'
   done
 done

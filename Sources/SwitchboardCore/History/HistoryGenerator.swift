@@ -101,7 +101,9 @@ public struct HistoryGenerator: Sendable {
         case "email":
             address = "\(SearchText.fold(first)).\(SearchText.fold(last)).\(ids.customer)@\(random.pick(HistoryVocabulary.domains))"
                 .replacingOccurrences(of: " ", with: "")
-        case "phone": address = "+346\(10_000_000 + random.below(89_999_999))"
+        // One number per customer (random ones collided from about 100,000 customers on): the id
+        // scrambled by a prime that does not divide the range, so distinct ids give distinct numbers.
+        case "phone": address = "+346\(10_000_000 + Int((ids.customer &* 7_919) % 89_999_999))"
         default: address = "\(channel)-\(ids.customer)"
         }
         let owner = agents.isEmpty ? nil : agents[random.below(agents.count)]
