@@ -14,7 +14,7 @@ PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator aiosmtp
 CONFIG ?= Config/switchboard.yaml
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps test-deps build release run test test-swift test-e2e test-fuzz fuzz bench clean
+.PHONY: deps test-deps build release run test test-swift test-e2e test-fuzz fuzz lint format bench clean
 
 deps:
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
@@ -49,7 +49,7 @@ run: release
 # targets (whose few unit tests run again with them).
 INTEGRATION_TARGETS := SwitchboardPostgresTests|SwitchboardTransportTests|SocialAdapterTests|PhoneLogAdapterTests
 
-test: test-deps build
+test: test-deps lint build
 	swift test --skip-build
 	SWITCHBOARD_INTEGRATION=1 swift test --skip-build --filter '$(INTEGRATION_TARGETS)'
 	SWITCHBOARD_BIN=$(CURDIR)/.build/debug/switchboard python3 -m pytest -q e2e
@@ -65,6 +65,14 @@ fuzz: deps
 
 test-fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_CI_SECONDS) Fuzz/run.sh
+
+# The formatter's configuration is .swift-format (Hummingbird's, with one argument per line only where
+# the line is too long); `make format` applies it, `make test` fails on any difference.
+lint:
+	swift-format lint --strict -r Sources Plugins Tests Fuzz Package.swift
+
+format:
+	swift-format format -i -r Sources Plugins Tests Fuzz Package.swift
 
 bench: release
 	scripts/bench.sh

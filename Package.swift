@@ -3,7 +3,7 @@ import PackageDescription
 
 // Swift 6 language mode everywhere; warnings are treated as a review failure, not a build failure.
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -180,10 +180,12 @@ let package = Package(
             path: "Plugins/EmailAdapter",
             // GMime's and GLib's headers (what `pkg-config --cflags gmime-3.0` names); clients of the
             // adapter need none, since it imports CGMime internally.
-            swiftSettings: swiftSettings + [.unsafeFlags([
-                "-Xcc", "-I/usr/include/gmime-3.0", "-Xcc", "-I/usr/include/glib-2.0",
-                "-Xcc", "-I/usr/lib/x86_64-linux-gnu/glib-2.0/include", "-Xcc", "-I/usr/lib/aarch64-linux-gnu/glib-2.0/include",
-            ])]
+            swiftSettings: swiftSettings + [
+                .unsafeFlags([
+                    "-Xcc", "-I/usr/include/gmime-3.0", "-Xcc", "-I/usr/include/glib-2.0",
+                    "-Xcc", "-I/usr/lib/x86_64-linux-gnu/glib-2.0/include", "-Xcc", "-I/usr/lib/aarch64-linux-gnu/glib-2.0/include",
+                ])
+            ]
         ),
         // Context providers: customer data from the business's own systems, added like adapters.
         .target(
@@ -274,7 +276,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardPostgresTests",
-            dependencies: ["SwitchboardTestSupport", "SwitchboardStoreTestSupport", "SwitchboardStoreConformance",
+            dependencies: [
+                "SwitchboardTestSupport", "SwitchboardStoreTestSupport", "SwitchboardStoreConformance",
                 "SwitchboardCore", "SwitchboardPostgres", "SwitchboardSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -295,7 +298,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SocialAdapterTests",
-            dependencies: ["SwitchboardTestSupport", "MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "SwitchboardAdapterAPI", "SwitchboardTransport"],
+            dependencies: [
+                "SwitchboardTestSupport", "MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "SwitchboardAdapterAPI",
+                "SwitchboardTransport",
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
@@ -311,10 +317,12 @@ let package = Package(
             // Read in place through #filePath, like the shared corpus.
             exclude: ["Fixtures"],
             // `@testable import EmailAdapter` loads CGMime, so the GMime include paths again.
-            swiftSettings: swiftSettings + [.unsafeFlags([
-                "-Xcc", "-I/usr/include/gmime-3.0", "-Xcc", "-I/usr/include/glib-2.0",
-                "-Xcc", "-I/usr/lib/x86_64-linux-gnu/glib-2.0/include", "-Xcc", "-I/usr/lib/aarch64-linux-gnu/glib-2.0/include",
-            ])]
+            swiftSettings: swiftSettings + [
+                .unsafeFlags([
+                    "-Xcc", "-I/usr/include/gmime-3.0", "-Xcc", "-I/usr/include/glib-2.0",
+                    "-Xcc", "-I/usr/lib/x86_64-linux-gnu/glib-2.0/include", "-Xcc", "-I/usr/lib/aarch64-linux-gnu/glib-2.0/include",
+                ])
+            ]
         ),
         .testTarget(
             name: "PhoneLogAdapterTests",
@@ -354,17 +362,22 @@ if Context.environment["SWITCHBOARD_FUZZ"] == "1" {
         ("FuzzPhoneLog", ["PhoneLogAdapter"]),
         ("FuzzExternal", ["ExternalAdapter"]),
         ("FuzzPlatformAnswers", ["MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "WebhookAdapter", "PhoneLogAdapter"]),
-        ("FuzzConfig", [
-            "WebhookAdapter", "MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "ExternalAdapter",
-            "EmailAdapter", "PhoneLogAdapter", "HTTPContextProvider",
-        ]),
+        (
+            "FuzzConfig",
+            [
+                "WebhookAdapter", "MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "ExternalAdapter",
+                "EmailAdapter", "PhoneLogAdapter", "HTTPContextProvider",
+            ]
+        ),
     ]
     package.targets += [
         // libFuzzer's driver entry point, linked in by -sanitize=fuzzer.
         .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
         .target(
             name: "SwitchboardFuzzSupport",
-            dependencies: ["CLibFuzzer", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardConfig", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CLibFuzzer", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardConfig", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Fuzz/Support",
             swiftSettings: swiftSettings
         ),

@@ -1,5 +1,6 @@
 import CLibFuzzer
 import Dispatch
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -112,7 +112,6 @@ public enum FuzzGateway {
 public struct OfflineTransport: HTTPTransport {
     public init() {}
 
-
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         throw TransportError("fuzzing sends nothing")
     }

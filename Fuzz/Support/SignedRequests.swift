@@ -5,18 +5,22 @@ import SwitchboardAdapterAPI
 public enum SignedRequest {
     /// `X-Switchboard-Signature: sha256=<hex HMAC-SHA256>`: the generic webhook, phone-log posts.
     public static func switchboard(_ body: [UInt8], path: String, contentType: String) -> InboundRequest {
-        post(path, body, [
-            ("Content-Type", contentType),
-            ("X-Switchboard-Signature", "sha256=" + Signatures.hmacSHA256Hex(key: FuzzGateway.secret, body)),
-        ])
+        post(
+            path, body,
+            [
+                ("Content-Type", contentType),
+                ("X-Switchboard-Signature", "sha256=" + Signatures.hmacSHA256Hex(key: FuzzGateway.secret, body)),
+            ])
     }
 
     /// Meta's `X-Hub-Signature-256` (WhatsApp, Messenger, Instagram).
     public static func meta(_ body: [UInt8], path: String) -> InboundRequest {
-        post(path, body, [
-            ("Content-Type", "application/json"),
-            ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(key: FuzzGateway.secret, body)),
-        ])
+        post(
+            path, body,
+            [
+                ("Content-Type", "application/json"),
+                ("X-Hub-Signature-256", "sha256=" + Signatures.hmacSHA256Hex(key: FuzzGateway.secret, body)),
+            ])
     }
 
     /// Telegram's `X-Telegram-Bot-Api-Secret-Token`: the secret itself, not a signature.
@@ -26,10 +30,12 @@ public enum SignedRequest {
 
     /// X's `x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256>`.
     public static func x(_ body: [UInt8], path: String) -> InboundRequest {
-        post(path, body, [
-            ("Content-Type", "application/json"),
-            ("x-twitter-webhooks-signature", "sha256=" + Signatures.hmacSHA256Base64(key: FuzzGateway.secret, body)),
-        ])
+        post(
+            path, body,
+            [
+                ("Content-Type", "application/json"),
+                ("x-twitter-webhooks-signature", "sha256=" + Signatures.hmacSHA256Base64(key: FuzzGateway.secret, body)),
+            ])
     }
 
     /// Twilio's `X-Twilio-Signature` over the public URL and the form's parameters, as parsed by

@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc

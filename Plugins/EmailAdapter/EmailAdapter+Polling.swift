@@ -72,7 +72,10 @@ struct MailboxReader: Sendable {
             } catch {
                 if Task.isCancelled { return }
                 let reason = (error as? MailTransportError)?.reason ?? "\(error)"
-                board.update(key) { $0.state = .degraded("IMAP \(key): \(reason)"); $0.idling = false }
+                board.update(key) {
+                    $0.state = .degraded("IMAP \(key): \(reason)")
+                    $0.idling = false
+                }
                 adapter.logger.warning("email poll failed", metadata: ["adapter": "\(adapter.id)", "mailbox": "\(key)", "error": "\(reason)"])
             }
             do {
@@ -90,9 +93,11 @@ struct MailboxReader: Sendable {
         let snapshot = try await mail.mailboxSnapshot(account: account, after: saved)
         let tracking = saved?.uidValidity == snapshot.uidValidity
         if let saved, !tracking {
-            adapter.logger.notice("IMAP mailbox renumbered (UIDVALIDITY changed): reading it again; what is stored already stays once", metadata: [
-                "adapter": "\(adapter.id)", "mailbox": "\(key)", "was": "\(saved.uidValidity)", "now": "\(snapshot.uidValidity)",
-            ])
+            adapter.logger.notice(
+                "IMAP mailbox renumbered (UIDVALIDITY changed): reading it again; what is stored already stays once",
+                metadata: [
+                    "adapter": "\(adapter.id)", "mailbox": "\(key)", "was": "\(saved.uidValidity)", "now": "\(snapshot.uidValidity)",
+                ])
         }
         var position = MailboxPosition(uidValidity: snapshot.uidValidity, lastUID: tracking ? saved!.lastUID : 0)
         let board = adapter.mailboxBoard
@@ -114,7 +119,10 @@ struct MailboxReader: Sendable {
                 // Without a position yet (the first pass reads the unseen only) the position is
                 // saved once at the end: saved midway, the read mail above it would be taken next.
                 if saved != nil { try await positions.saveMailboxPosition(position, adapter: adapter.id, mailbox: key, at: Date()) }
-                board.update(key) { $0.pending -= 1; $0.position = position }
+                board.update(key) {
+                    $0.pending -= 1
+                    $0.position = position
+                }
             }
             try await mail.markSeen(uids: stored, account: account)
         }
@@ -122,7 +130,11 @@ struct MailboxReader: Sendable {
         if saved != position {
             try await positions.saveMailboxPosition(position, adapter: adapter.id, mailbox: key, at: Date())
         }
-        board.update(key) { $0.caughtUpAt = Date(); $0.pending = 0; $0.position = position }
+        board.update(key) {
+            $0.caughtUpAt = Date()
+            $0.pending = 0
+            $0.position = position
+        }
         return (snapshot, position)
     }
 

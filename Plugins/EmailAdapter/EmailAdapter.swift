@@ -62,7 +62,8 @@ public struct EmailAdapter: BackgroundChannelAdapter {
 
     /// The same decoding for the hook, LMTP and the IMAP poll, on the decoding lanes.
     func decode(_ raw: [UInt8], envelope: MailEnvelope? = nil) async throws(InboundError) -> [InboundEvent] {
-        let settings = settings, id = id
+        let settings = settings
+        let id = id
         return try await lanes.run { () throws(InboundError) in
             try EmailDecoder.events(
                 raw, ownAddress: settings.address, ownDomain: settings.domain, limits: settings.attachmentLimits,

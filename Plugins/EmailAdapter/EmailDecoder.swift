@@ -15,7 +15,8 @@ public enum EmailDecoder {
         authentication: SenderAuthentication? = nil, envelope: MailEnvelope? = nil, adapter: String = "email"
     ) throws(InboundError) -> InboundMessage {
         try decodeWithMail(
-            raw, ownAddress: ownAddress, limits: limits, authentication: authentication, envelope: envelope, adapter: adapter).message
+            raw, ownAddress: ownAddress, limits: limits, authentication: authentication, envelope: envelope, adapter: adapter
+        ).message
     }
 
     /// The message and what GMime parsed, for callers that look further (delivery reports).
@@ -63,7 +64,8 @@ public enum EmailDecoder {
         metadata["in_reply_to"] = mail.inReplyTo.first
         if !mail.references.isEmpty { metadata["references"] = mail.references.joined(separator: " ") }
         if !mail.truncatedHeaders.isEmpty { metadata["truncated_headers"] = mail.truncatedHeaders.joined(separator: ", ") }
-        let automated = AutomatedMail.reason(mail, sender: address, ownAddress: ownAddress)
+        let automated =
+            AutomatedMail.reason(mail, sender: address, ownAddress: ownAddress)
             ?? (envelope?.isNullSender == true ? "null envelope sender (MAIL FROM:<>, a bounce or an auto-reply)" : nil)
         metadata["automated"] = automated
         if automated == nil {
@@ -80,17 +82,19 @@ public enum EmailDecoder {
         let references = OwnMessageIDs.withoutUntagged(
             MessageIDs.nearestFirst(inReplyTo: mail.inReplyTo, references: mail.references), domain: ownDomain)
 
-        return (InboundMessage(
-            externalID: externalID,
-            from: ChannelIdentity(channel: "email", address: address),
-            customerName: author.name,
-            text: text,
-            sentAt: mail.date,
-            metadata: metadata,
-            attachments: mail.attachments,
-            kind: automated == nil ? .contact : .automated,
-            references: references,
-            noAutoReply: noAutoReply), mail)
+        return (
+            InboundMessage(
+                externalID: externalID,
+                from: ChannelIdentity(channel: "email", address: address),
+                customerName: author.name,
+                text: text,
+                sentAt: mail.date,
+                metadata: metadata,
+                attachments: mail.attachments,
+                kind: automated == nil ? .contact : .automated,
+                references: references,
+                noAutoReply: noAutoReply), mail
+        )
     }
 
     /// Header fields (lower-cased) of which real mail has at least one.

@@ -155,10 +155,14 @@ public struct EmailSettings: Sendable {
     func isOwnMailbox(_ address: String) -> Bool {
         let given = address.trimmed.lowercased()
         guard let at = given.lastIndex(of: "@") else { return false }
-        let local = given[..<at], domain = given[at...]
+        let local = given[..<at]
+        let domain = given[at...]
         let base = String(local.prefix { $0 != "+" }) + String(domain)
         let own = [self.address] + (lmtp?.recipients ?? [])
-        return own.contains { let mine = $0.lowercased(); return mine == given || mine == base }
+        return own.contains {
+            let mine = $0.lowercased()
+            return mine == given || mine == base
+        }
     }
 
     static func isAddress(_ text: String) -> Bool {

@@ -50,7 +50,7 @@ extension HTMLText {
             pendingBanner = nil
             // No copy of the stack is held while it is changed: it would be copied on every banner.
             guard pending.index < containers[pending.name]?.count ?? 0, let entry = containers[pending.name]?[pending.index],
-                  entry.depth == pending.depth, entry.quoted, QuoteStripper.isForwardBanner(text.trimmed)
+                entry.depth == pending.depth, entry.quoted, QuoteStripper.isForwardBanner(text.trimmed)
             else { return }
             containers[pending.name]![pending.index].quoted = false
             quoted -= 1

@@ -132,7 +132,9 @@ extension HTMLText {
                     continue
                 }
                 let attrStart = cursor
-                while cursor < scalars.count, !scalars[cursor].properties.isWhitespace, !"=>/".unicodeScalars.contains(scalars[cursor]) { cursor += 1 }
+                while cursor < scalars.count, !scalars[cursor].properties.isWhitespace, !"=>/".unicodeScalars.contains(scalars[cursor]) {
+                    cursor += 1
+                }
                 let attrName = String(String.UnicodeScalarView(scalars[attrStart..<cursor])).lowercased()
                 while cursor < scalars.count, scalars[cursor].properties.isWhitespace { cursor += 1 }
                 var value = ""

@@ -44,7 +44,8 @@ enum HeaderBlock {
         var fieldStart = output.count
         var lineStart = 0
         while lineStart < buffer.count {
-            let newline = memchr(base + lineStart, 10, buffer.count - lineStart)
+            let newline =
+                memchr(base + lineStart, 10, buffer.count - lineStart)
                 .map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? buffer.count
             let line = UnsafeBufferPointer(rebasing: buffer[lineStart..<newline])
             if line.isEmpty || (line.count == 1 && line[0] == 13) {

@@ -56,7 +56,8 @@ struct MailHookGuard: Sendable {
             return
         }
         throw .unauthorized(
-            "this mail hook needs \(Self.signatureHeader): sha256=<HMAC-SHA256 of the body> (switchboard mailgate signs with SWITCHBOARD_MAIL_SECRET) or \(Self.secretHeader)")
+            "this mail hook needs \(Self.signatureHeader): sha256=<HMAC-SHA256 of the body> (switchboard mailgate signs with SWITCHBOARD_MAIL_SECRET) or \(Self.secretHeader)"
+        )
     }
 
     /// The envelope the post carries, once ``check(_:)`` passed; nil when it carries none.
@@ -68,7 +69,8 @@ struct MailHookGuard: Sendable {
             let signed = (from ?? "") + "\n" + (to ?? "") + "\n" + Self.hex(of: bodySignature)
             guard key.verifySHA256Hex(body: Array(signed.utf8), signature: request.header(Self.envelopeSignatureHeader), prefix: "sha256=") else {
                 throw .unauthorized(
-                    "\(Self.envelopeFromHeader)/\(Self.envelopeToHeader) need \(Self.envelopeSignatureHeader): sha256=<HMAC-SHA256 of FROM LF TO LF BODY-SIGNATURE-HEX>")
+                    "\(Self.envelopeFromHeader)/\(Self.envelopeToHeader) need \(Self.envelopeSignatureHeader): sha256=<HMAC-SHA256 of FROM LF TO LF BODY-SIGNATURE-HEX>"
+                )
             }
         }
         return MailEnvelope(

@@ -1,5 +1,5 @@
-import Foundation
 internal import CGMime
+import Foundation
 import SwitchboardAdapterAPI
 
 /// Parses raw RFC 5322 bytes with GMime into a ``ParsedEmail``. GMime is lenient by design (it

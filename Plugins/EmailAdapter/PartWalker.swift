@@ -1,5 +1,5 @@
-import Foundation
 internal import CGMime
+import Foundation
 import SwitchboardAdapterAPI
 
 /// Walks a message's MIME tree: picks the readable body (plain text preferred, HTML turned into
@@ -80,9 +80,12 @@ struct PartWalker {
             details["content_id"] = contentID
         }
         if let disposition { details["disposition"] = disposition }
-        attachments.append(keeping(bytes, in: Attachment(
-            kind: Self.kind(media), mimeType: media.joined, fileName: fileName?.isEmpty == true ? nil : fileName,
-            size: bytes.count, details: details.isEmpty ? nil : details)))
+        attachments.append(
+            keeping(
+                bytes,
+                in: Attachment(
+                    kind: Self.kind(media), mimeType: media.joined, fileName: fileName?.isEmpty == true ? nil : fileName,
+                    size: bytes.count, details: details.isEmpty ? nil : details)))
     }
 
     /// The attachment with its bytes, or marked not stored with the limit that kept them out.

@@ -33,6 +33,9 @@ enum Participants {
     private static func isOwn(_ address: String, own: [String]) -> Bool {
         guard let at = address.lastIndex(of: "@") else { return false }
         let base = String(address[..<at].prefix { $0 != "+" }) + String(address[at...])
-        return own.contains { let mine = $0.lowercased(); return mine == address || mine == base }
+        return own.contains {
+            let mine = $0.lowercased()
+            return mine == address || mine == base
+        }
     }
 }

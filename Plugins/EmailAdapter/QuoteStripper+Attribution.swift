@@ -181,7 +181,8 @@ extension QuoteStripper {
                     return true
                 }
                 if length <= 2, end < bytes.count, bytes[end] == UInt8(ascii: ":") || bytes[end] == UInt8(ascii: "."),
-                   isDigit(end + 1), isDigit(end + 2), !isDigit(end + 3) {
+                    isDigit(end + 1), isDigit(end + 2), !isDigit(end + 3)
+                {
                     return true
                 }
                 index = end
@@ -196,13 +197,15 @@ extension QuoteStripper {
         guard line.unicodeScalars.contains(where: { $0.value == 0xA0 || $0.value == 0x202F || $0.value == 0x2007 || $0.value == 0xFF1A }) else {
             return line
         }
-        return String(String.UnicodeScalarView(line.unicodeScalars.map { scalar -> Unicode.Scalar in
-            switch scalar.value {
-            case 0xA0, 0x202F, 0x2007: " "
-            case 0xFF1A: ":"
-            default: scalar
-            }
-        }))
+        return String(
+            String.UnicodeScalarView(
+                line.unicodeScalars.map { scalar -> Unicode.Scalar in
+                    switch scalar.value {
+                    case 0xA0, 0x202F, 0x2007: " "
+                    case 0xFF1A: ":"
+                    default: scalar
+                    }
+                }))
     }
 }
 

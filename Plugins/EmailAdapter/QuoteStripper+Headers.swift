@@ -54,7 +54,7 @@ extension QuoteStripper {
         let ruled = line.hasPrefix("--") || line.hasPrefix("__") || line.hasPrefix("*-") || line.hasPrefix("==")
         if ruled, separatorWords.contains(words) { return .separator }
         guard line.hasPrefix("--"), line.hasSuffix("--"), words.utf8.count(where: { $0 == UInt8(ascii: " ") }) < 5,
-              words.unicodeScalars.contains(where: \.properties.isAlphabetic)
+            words.unicodeScalars.contains(where: \.properties.isAlphabetic)
         else { return nil }
         return forwardStems.contains { contains(words, $0) } ? .forward : .dashed
     }
@@ -182,7 +182,8 @@ extension QuoteStripper {
             }
         }
         let addressed = lines[index].contains("@")
-        let isBlock = seen.contains(.subject) && (seen.contains(.date) || seen.contains(.to))
+        let isBlock =
+            seen.contains(.subject) && (seen.contains(.date) || seen.contains(.to))
             || seen.contains(.date) && seen.contains(.to) && addressed
         guard isBlock else { return nil }
         if start > 0 {

@@ -38,7 +38,9 @@ extension QuoteStripper {
             .begins("envoyé de mon "), .begins("envoyé depuis "), .begins("envoyé à partir de "), .begins("envoyé de ", named: true),
             .begins("envoyé avec ", named: true), .begins("télécharger outlook pour "), .begins("obtenir outlook pour "),
         ],
-        "es": [.begins("enviado desde "), .begins("enviado con ", named: true), .begins("obtener outlook para "), .begins("descargar outlook para ")],
+        "es": [
+            .begins("enviado desde "), .begins("enviado con ", named: true), .begins("obtener outlook para "), .begins("descargar outlook para "),
+        ],
         "ca": [.begins("enviat des de"), .begins("enviat amb ", named: true), .begins("obtén l'outlook per a ")],
         "it": [
             .begins("inviato da "), .begins("inviato dal mio "), .begins("inviato con ", named: true), .begins("scarica outlook per "),
@@ -71,7 +73,10 @@ extension QuoteStripper {
             .ends("mdan gönderildi"), .ends("mden gönderildi"), .ends("tan gönderildi", named: true),
             .ends("dan gönderildi", named: true), .ends("outlook'u edinin"), .ends("outlook'u indirin"),
         ],
-        "ru": [.begins("отправлено с "), .begins("отправлено из "), .begins("отправлено через ", named: true), .begins("получить outlook для "), .begins("скачайте outlook для ")],
+        "ru": [
+            .begins("отправлено с "), .begins("отправлено из "), .begins("отправлено через ", named: true), .begins("получить outlook для "),
+            .begins("скачайте outlook для "),
+        ],
         "uk": [.begins("надіслано з "), .begins("надіслано із "), .begins("отримати outlook для "), .begins("завантажити outlook для ")],
         "zh-Hans": [.begins("发自我的"), .begins("从我的"), .begins("来自我的"), .frame("获取", "版 outlook"), .begins("发送自 ", named: true)],
         "zh-Hant": [.begins("來自我的"), .begins("寄自我的"), .frame("從我的", "傳送"), .frame("從我的", "寄出"), .frame("取得", "版 outlook")],

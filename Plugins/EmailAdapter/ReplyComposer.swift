@@ -1,5 +1,5 @@
-import Foundation
 internal import CGMime
+import Foundation
 import SwitchboardAdapterAPI
 
 /// Builds the RFC 5322 bytes of one reply with GMime, which takes care of RFC 2047 encoding of
@@ -32,7 +32,8 @@ struct ReplyComposer {
         g_mime_message_add_mailbox(mail, GMIME_ADDRESS_TYPE_TO, name, message.to)
         // Reply-all, as mail clients do; an automatic acknowledgement goes to the writer only.
         let settings = settings
-        let cc = message.purpose == .reply
+        let cc =
+            message.purpose == .reply
             ? Participants.copies(metadata: message.inReplyToMetadata, to: message.to, isOwn: { settings.isOwnMailbox($0) }) : []
         for address in cc { g_mime_message_add_mailbox(mail, GMIME_ADDRESS_TYPE_CC, "", address) }
         g_mime_message_set_subject(mail, subject, "utf-8")

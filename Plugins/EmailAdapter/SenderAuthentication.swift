@@ -34,13 +34,19 @@ public struct SenderAuthentication: Sendable, Equatable {
         var ids: [String] = []
         for id in config.stringList("authserv_id").map(\.trimmed) {
             if id.isEmpty || id.contains(where: { $0.isWhitespace || $0 == ";" || $0 == "(" || $0 == "=" }) {
-                config.problem("authserv_id", "'\(id)' is not an authserv-id: it is the first word of your MTA's Authentication-Results fields, usually its host name such as mx.example.com")
+                config.problem(
+                    "authserv_id",
+                    "'\(id)' is not an authserv-id: it is the first word of your MTA's Authentication-Results fields, usually its host name such as mx.example.com"
+                )
             } else {
                 ids.append(id)
             }
         }
         if !config.has("authserv_id") {
-            config.problem(nil, "missing required key 'authserv_id': the authserv-id your mail server writes into Authentication-Results (e.g. mx.example.com); fields with any other id are forgeable and ignored")
+            config.problem(
+                nil,
+                "missing required key 'authserv_id': the authserv-id your mail server writes into Authentication-Results (e.g. mx.example.com); fields with any other id are forgeable and ignored"
+            )
         }
         self.init(authservIDs: ids, required: config.bool("require", default: true))
     }

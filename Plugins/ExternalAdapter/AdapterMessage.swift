@@ -45,8 +45,10 @@ extension AdapterMessage {
             let reason = json["reason"]?.stringValue ?? "the adapter process reported a failure"
             // A wait that is no number of milliseconds is left to the outbox's own backoff.
             let retryAfter = json["retry_after"]?.doubleValue.flatMap(duration(seconds:))
-            return .failed(reply: try replyID(json), DeliveryFailure(
-                reason, permanent: json["permanent"]?.boolValue ?? false, retryAfter: retryAfter))
+            return .failed(
+                reply: try replyID(json),
+                DeliveryFailure(
+                    reason, permanent: json["permanent"]?.boolValue ?? false, retryAfter: retryAfter))
         case "response":
             guard let id = json["id"]?.int64Value else { throw ProtocolViolation("response without a numeric \"id\"") }
             return .response(request: id, json)

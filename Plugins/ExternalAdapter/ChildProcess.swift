@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -60,7 +61,9 @@ final class ChildProcess: Sendable {
         #endif
     }()
 
-    private init(pid: Int32, process: Process, writer: LineWriter, stdout: (LineReader, AsyncStream<[[UInt8]]>), stderr: (LineReader, AsyncStream<[[UInt8]]>)) {
+    private init(
+        pid: Int32, process: Process, writer: LineWriter, stdout: (LineReader, AsyncStream<[[UInt8]]>), stderr: (LineReader, AsyncStream<[[UInt8]]>)
+    ) {
         self.pid = pid
         self.process = Mutex(process)
         self.writer = writer
@@ -77,13 +80,16 @@ final class ChildProcess: Sendable {
         process.arguments = Array(settings.command.dropFirst())
         process.environment = settings.environment
         if let directory = settings.directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
         let box = ExitBox()
         process.terminationHandler = { ended in
-            let status: ExitStatus = ended.terminationReason == .uncaughtSignal
+            let status: ExitStatus =
+                ended.terminationReason == .uncaughtSignal
                 ? .signalled(ended.terminationStatus) : .exited(ended.terminationStatus)
             box.ended(status)
         }

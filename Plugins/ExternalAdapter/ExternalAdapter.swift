@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// A channel adapter that runs as its own process, in any language (`type: external`). The gateway
 /// starts the configured command, speaks a line protocol of JSON objects over its stdin/stdout

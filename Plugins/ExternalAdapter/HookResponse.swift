@@ -21,13 +21,14 @@ enum HookResponse {
         }
         if (200..<300).contains(status), case .array(let items)? = json["inbound"] {
             do {
-                return .events(try items.map { item throws(ProtocolViolation) in
-                    switch item["type"]?.stringValue {
-                    case "status": .deliveryStatus(try AdapterMessage.status(item))
-                    case "ignored": .ignored(reason: AdapterMessage.ignoreReason(item))
-                    default: .message(try AdapterMessage.inbound(item, identity: identity))
-                    }
-                })
+                return .events(
+                    try items.map { item throws(ProtocolViolation) in
+                        switch item["type"]?.stringValue {
+                        case "status": .deliveryStatus(try AdapterMessage.status(item))
+                        case "ignored": .ignored(reason: AdapterMessage.ignoreReason(item))
+                        default: .message(try AdapterMessage.inbound(item, identity: identity))
+                        }
+                    })
             } catch {
                 return adapterError("the adapter answered with an invalid inbound message: \(error)")
             }

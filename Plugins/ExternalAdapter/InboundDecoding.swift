@@ -6,7 +6,9 @@ extension AdapterMessage {
     /// stores.
     static func inbound(_ json: JSONValue, identity: String) throws(ProtocolViolation) -> InboundMessage {
         // Ids are the exact text sent: a string or a whole number's digits, never a fraction.
-        guard let id = json["id"]?.idText?.trimmed, !id.isEmpty else { throw ProtocolViolation("inbound without \"id\" (a string or a whole number)") }
+        guard let id = json["id"]?.idText?.trimmed, !id.isEmpty else {
+            throw ProtocolViolation("inbound without \"id\" (a string or a whole number)")
+        }
         guard let from = json["from"]?.idText?.trimmed, !from.isEmpty else { throw ProtocolViolation("inbound \(id) without \"from\"") }
         var sentAt: Date?
         if let raw = json["sent_at"], !raw.isNull {
@@ -48,7 +50,10 @@ extension AdapterMessage {
     /// counts as `adapter_ignored`.
     static func ignoreReason(_ json: JSONValue) -> IgnoreReason {
         guard let code = json["reason"]?.stringValue, (1...48).contains(code.utf8.count),
-              code.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") })
+            code.utf8.allSatisfy({
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || $0 == UInt8(ascii: "_")
+            })
         else { return IgnoreReason("adapter_ignored") }
         return IgnoreReason(code)
     }

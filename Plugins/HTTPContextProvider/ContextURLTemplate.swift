@@ -36,7 +36,8 @@ struct ContextURLTemplate: Sendable {
                 let name = String(template[template.index(after: index)..<close])
                 if Self.names.contains(name) {
                     if let authorityEnd, index < authorityEnd {
-                        problems.append("the placeholder {\(name)} stands in the scheme or host; placeholders may stand only in the path or the query")
+                        problems.append(
+                            "the placeholder {\(name)} stands in the scheme or host; placeholders may stand only in the path or the query")
                     }
                     if !literal.isEmpty { parts.append(.literal(literal)) }
                     literal = ""
@@ -84,7 +85,7 @@ struct ContextURLTemplate: Sendable {
         for b in value.utf8 {
             switch b {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.append(b)
             default:
                 out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0x0F)]]

@@ -121,10 +121,11 @@ struct MessengerInbound: Sendable {
             var details = payload.scalarFields
             details.removeValue(forKey: "url")
             if let title = attachment.string("title") { details["title"] = title }
-            attachments.append(Attachment(
-                kind: type == "file" ? "document" : type, url: payload.string("url") ?? attachment.string("url"),
-                platformID: payload.string("attachment_id") ?? payload.string("sticker_id") ?? payload.string("reel_video_id"),
-                details: details.nilIfEmpty))
+            attachments.append(
+                Attachment(
+                    kind: type == "file" ? "document" : type, url: payload.string("url") ?? attachment.string("url"),
+                    platformID: payload.string("attachment_id") ?? payload.string("sticker_id") ?? payload.string("reel_video_id"),
+                    details: details.nilIfEmpty))
         }
         if let quick = message.field("quick_reply") { metadata["quick_reply_payload"] = quick.string("payload") }
         if let replyTo = message.field("reply_to") {

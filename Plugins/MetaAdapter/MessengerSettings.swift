@@ -51,7 +51,9 @@ public struct MessengerSettings: Sendable {
             replyWindow: .seconds(24 * 3600),
             maxTextLength: platform.maxTextLength,
             canInitiate: false,
-            outsideWindowHint: "\(platform.displayName) allows free-form replies only within 24 hours of the customer's last message: reach the customer through another channel")
+            outsideWindowHint:
+                "\(platform.displayName) allows free-form replies only within 24 hours of the customer's last message: reach the customer through another channel"
+        )
     }
 
     /// The identity namespace of this account's customers. PSIDs and IGSIDs are scoped to one

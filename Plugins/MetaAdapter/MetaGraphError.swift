@@ -28,22 +28,22 @@ struct MetaGraphError: Sendable, Equatable {
     /// Codes Meta documents as throttling or temporary trouble. They are retried even when the
     /// HTTP status is 400, which is how the Graph API reports most rate limits.
     static let transientCodes: Set<Int> = [
-        1, 2,               // unknown / temporarily unavailable API error
-        4, 17, 32, 341, 613, // application, user, page and call-rate limits
-        1200,               // Messenger: temporary send failure
-        80007,              // WhatsApp Business Account rate limit
-        130429,             // Cloud API throughput reached
-        131000,             // "Something went wrong"
-        131016,             // service overloaded
-        131048,             // spam rate limit
-        131056,             // too many messages to the same recipient
-        133004,             // server temporarily unavailable
+        1, 2,  // unknown / temporarily unavailable API error
+        4, 17, 32, 341, 613,  // application, user, page and call-rate limits
+        1200,  // Messenger: temporary send failure
+        80007,  // WhatsApp Business Account rate limit
+        130429,  // Cloud API throughput reached
+        131000,  // "Something went wrong"
+        131016,  // service overloaded
+        131048,  // spam rate limit
+        131056,  // too many messages to the same recipient
+        133004,  // server temporarily unavailable
     ]
 
     /// Codes that will fail the same way however often they are retried, even if a proxy wraps
     /// them in a 5xx.
     static let permanentCodes: Set<Int> = [
-        10, 100, 190, 200, 368, 551, 2018278,
+        10, 100, 190, 200, 368, 551, 2_018_278,
         131008, 131009, 131021, 131026, 131030, 131031, 131042, 131045, 131047, 131051, 131052, 131053,
         132000, 132001, 132005, 132007, 132012, 132015, 132016,
     ]
@@ -51,7 +51,7 @@ struct MetaGraphError: Sendable, Equatable {
     /// What the agent can do about codes that need a person, appended to the platform's own words.
     func hint(outsideWindowHint: String?) -> String? {
         // WhatsApp says 131047; Messenger and Instagram say code 10 with subcode 2018278.
-        if code == 131047 || subcode == 2018278 {
+        if code == 131047 || subcode == 2_018_278 {
             return "the 24-hour customer-service window is closed" + (outsideWindowHint.map { "; \($0)" } ?? "")
         }
         switch code {

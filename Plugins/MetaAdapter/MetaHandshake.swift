@@ -14,7 +14,7 @@ enum MetaHandshake {
         }
         // Constant-time, like a signature: the verify token is a shared secret.
         guard let verifyToken, let given = request.query["hub.verify_token"],
-              Signatures.constantTimeEquals(given, verifyToken)
+            Signatures.constantTimeEquals(given, verifyToken)
         else {
             throw .forbidden("hub.verify_token does not match the configured verify token")
         }

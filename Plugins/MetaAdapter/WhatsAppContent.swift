@@ -70,27 +70,30 @@ struct WhatsAppContent {
         let attachment = Attachment(
             kind: kind, mimeType: body.string("mime_type"), fileName: fileName, url: body.string("url"),
             platformID: body.string("id"), details: details.nilIfEmpty)
-        let placeholder = switch kind {
-        case "voice": "[voice message]"
-        case "document": fileName.map { "[document: \($0)]" } ?? "[document]"
-        case "sticker": body.flag("animated") ? "[animated sticker]" : "[sticker]"
-        default: "[\(kind)]"
-        }
+        let placeholder =
+            switch kind {
+            case "voice": "[voice message]"
+            case "document": fileName.map { "[document: \($0)]" } ?? "[document]"
+            case "sticker": body.flag("animated") ? "[animated sticker]" : "[sticker]"
+            default: "[\(kind)]"
+            }
         return WhatsAppContent(text: caption ?? placeholder, attachments: [attachment])
     }
 
     private static func location(_ body: JSONValue) -> WhatsAppContent {
-        let latitude = body.string("latitude"), longitude = body.string("longitude")
+        let latitude = body.string("latitude")
+        let longitude = body.string("longitude")
         var details: [String: String] = [:]
         for key in ["latitude", "longitude", "name", "address", "url"] { details[key] = body.string(key) }
         let coordinates = [latitude, longitude].compactMap { $0 }.joined(separator: ", ")
         let place = [body.string("name"), body.string("address")].compactMap { $0 }.joined(separator: ", ")
-        let text = switch (place.isEmpty, coordinates.isEmpty) {
-        case (true, true): "[location]"
-        case (true, false): "[location: \(coordinates)]"
-        case (false, true): "[location: \(place)]"
-        case (false, false): "[location: \(place) (\(coordinates))]"
-        }
+        let text =
+            switch (place.isEmpty, coordinates.isEmpty) {
+            case (true, true): "[location]"
+            case (true, false): "[location: \(coordinates)]"
+            case (false, true): "[location: \(place)]"
+            case (false, false): "[location: \(place) (\(coordinates))]"
+            }
         return WhatsAppContent(
             text: text, attachments: [Attachment(kind: "location", url: body.string("url"), details: details.nilIfEmpty)])
     }
@@ -100,7 +103,8 @@ struct WhatsAppContent {
         var lines: [String] = []
         for card in cards {
             let name = card.field("name")
-            let fullName = name?.string("formatted_name")
+            let fullName =
+                name?.string("formatted_name")
                 ?? [name?.string("first_name"), name?.string("last_name")].compactMap { $0 }.joined(separator: " ").nilIfEmpty
             let phones = (card.field("phones")?.items ?? []).compactMap { $0.string("phone") ?? $0.string("wa_id") }
             let emails = (card.field("emails")?.items ?? []).compactMap { $0.string("email") }

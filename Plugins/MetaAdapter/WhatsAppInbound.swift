@@ -123,7 +123,11 @@ struct WhatsAppInbound: Sendable {
         metadata["whatsapp_username"] = contact?.username
         if let context = message.field("context") {
             metadata["reply_to"] = context.string("id")
-            if context.flag("frequently_forwarded") { metadata["forwarded"] = "frequently" } else if context.flag("forwarded") { metadata["forwarded"] = "true" }
+            if context.flag("frequently_forwarded") {
+                metadata["forwarded"] = "frequently"
+            } else if context.flag("forwarded") {
+                metadata["forwarded"] = "true"
+            }
             if let product = context.field("referred_product") { metadata["referred_product"] = product.string("product_retailer_id") }
         }
         if let referral = message.field("referral") {
@@ -182,7 +186,9 @@ struct WhatsAppInbound: Sendable {
     /// person texting by SMS is the same customer. Anything else is kept in WhatsApp's own namespace.
     static func identity(of from: String) -> ChannelIdentity {
         if !from.isEmpty, from.allSatisfy(\.isASCIIDigit) { return ChannelIdentity(channel: "phone", address: "+" + from) }
-        if from.hasPrefix("+"), from.count > 1, from.dropFirst().allSatisfy(\.isASCIIDigit) { return ChannelIdentity(channel: "phone", address: from) }
+        if from.hasPrefix("+"), from.count > 1, from.dropFirst().allSatisfy(\.isASCIIDigit) {
+            return ChannelIdentity(channel: "phone", address: from)
+        }
         return ChannelIdentity(channel: "whatsapp", address: from)
     }
 

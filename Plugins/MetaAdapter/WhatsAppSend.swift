@@ -40,7 +40,7 @@ enum WhatsAppRecipient: Equatable {
     static func isUserID(_ text: String) -> Bool {
         let parts = Array(text.utf8)
         guard parts.count >= 4, parts.count <= 131, parts[2] == UInt8(ascii: "."),
-              parts[0..<2].allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+            parts[0..<2].allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
         else { return false }
         return parts[3...].allSatisfy { b in
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b)

@@ -32,7 +32,8 @@ public struct AsteriskCDRDecoder: Sendable {
 
     /// The calls of a CSV body, each with the line of its first row, and the rows left out.
     public func decode(_ body: [UInt8]) -> (calls: [(call: CallRecord, line: Int)], skipped: [SkippedRecord]) {
-        var legs: [Leg] = [], skipped: [SkippedRecord] = []
+        var legs: [Leg] = []
+        var skipped: [SkippedRecord] = []
         var header: AsteriskLayout?
         for record in CSVReader(body, multilineFields: false).records() {
             if let problem = record.problem {
@@ -56,7 +57,8 @@ public struct AsteriskCDRDecoder: Sendable {
     /// batches: rows with the same key must travel together. Nil for a row that is no CDR.
     public func callKey(of record: CSVReader.Record) -> String? {
         guard record.problem == nil, let layout = try? columns(for: record, header: nil),
-              let leg = try? leg(record, layout: layout) else { return nil }
+            let leg = try? leg(record, layout: layout)
+        else { return nil }
         return leg.groupKey
     }
 
@@ -107,7 +109,9 @@ public struct AsteriskCDRDecoder: Sendable {
 
         /// Without `loguniqueid` a row has no id at all; these fields identify a call's rows.
         var fallbackKey: String {
-            "cdr-" + Signatures.hmacSHA256Hex(key: "switchboard-cdr", Array("\(start.timeIntervalSince1970)|\(channel)|\(caller)|\(called)".utf8)).prefix(24)
+            "cdr-"
+                + Signatures.hmacSHA256Hex(key: "switchboard-cdr", Array("\(start.timeIntervalSince1970)|\(channel)|\(caller)|\(called)".utf8))
+                .prefix(24)
         }
 
         var talked: Bool { outcome == .answered && (billsec ?? duration ?? 0) > 0 }
@@ -128,7 +132,8 @@ public struct AsteriskCDRDecoder: Sendable {
         guard let start = CallTimestamp.parse(startText, timeZone: timeZone) else {
             throw RowError("start '\(startText.prefix(40))' is not a date and time")
         }
-        let duration = try seconds("duration"), billsec = try seconds("billsec")
+        let duration = try seconds("duration")
+        let billsec = try seconds("billsec")
         guard let status = value("disposition") else { throw RowError("no disposition") }
         guard let outcome = CallOutcome.parse(status, billsec: billsec) else {
             throw RowError("disposition '\(status.prefix(30))' is not ANSWERED, NO ANSWER, BUSY, FAILED or CONGESTION")
@@ -156,8 +161,8 @@ public struct AsteriskCDRDecoder: Sendable {
     private func recordingLink(_ field: String) -> String? {
         if field.hasPrefix("http://") || field.hasPrefix("https://") { return field }
         guard let prefix = recordingURLPrefix,
-              let name = field.split(separator: "/").last,
-              [".wav", ".mp3", ".gsm", ".ogg", ".wav49"].contains(where: { name.lowercased().hasSuffix($0) })
+            let name = field.split(separator: "/").last,
+            [".wav", ".mp3", ".gsm", ".ogg", ".wav49"].contains(where: { name.lowercased().hasSuffix($0) })
         else { return nil }
         return prefix + (prefix.hasSuffix("/") ? "" : "/") + name
     }
@@ -176,7 +181,8 @@ public struct AsteriskCDRDecoder: Sendable {
 
     /// Joins each call's rows, keeping the order in which calls first appear.
     static func calls(from legs: [Leg]) -> [(call: CallRecord, line: Int)] {
-        var order: [String] = [], groups: [String: [Leg]] = [:]
+        var order: [String] = []
+        var groups: [String: [Leg]] = [:]
         for leg in legs {
             if groups[leg.groupKey] == nil { order.append(leg.groupKey) }
             groups[leg.groupKey, default: []].append(leg)
@@ -192,7 +198,8 @@ public struct AsteriskCDRDecoder: Sendable {
     /// why not (a dialplan `Hangup` row is "ANSWERED" for 0 s and must not hide a missed call).
     static func merge(_ legs: [Leg], id: String) -> CallRecord {
         let primary = legs.first { $0.uniqueid != nil && $0.uniqueid == $0.linkedid } ?? legs.min { $0.start < $1.start }!
-        let decisive = legs.filter(\.talked).max { ($0.billsec ?? 0) < ($1.billsec ?? 0) }
+        let decisive =
+            legs.filter(\.talked).max { ($0.billsec ?? 0) < ($1.billsec ?? 0) }
             ?? legs.filter { $0.outcome != .answered }.max { ($0.duration ?? 0) < ($1.duration ?? 0) }
             ?? primary
         return CallRecord(

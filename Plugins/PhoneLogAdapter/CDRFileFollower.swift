@@ -132,18 +132,21 @@ public struct CDRFileFollower {
     private func headerRow(in data: ArraySlice<UInt8>) -> Int? {
         let lineEnd = data.firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? data.endIndex
         guard let first = CSVReader(Array(data[..<lineEnd]), multilineFields: false).records().first,
-              first.problem == nil, AsteriskLayout.header(first.fields) != nil else { return nil }
+            first.problem == nil, AsteriskLayout.header(first.fields) != nil
+        else { return nil }
         return lineEnd
     }
 
     /// Where the rows of the call on the last line of `data[from..<to]` begin.
     private func startOfLastCall(_ data: [UInt8], from: Int, to: Int) -> Int {
-        var lineStart = to, key: String?
+        var lineStart = to
+        var key: String?
         while lineStart > from {
             var previous = lineStart - 1
             while previous > from, data[previous - 1] != UInt8(ascii: "\n") { previous -= 1 }
             guard let record = CSVReader(Array(data[previous..<lineStart]), multilineFields: false).records().first,
-                  let rowKey = decoder.callKey(of: record) else { return lineStart }
+                let rowKey = decoder.callKey(of: record)
+            else { return lineStart }
             if let key, key != rowKey { return lineStart }
             key = rowKey
             lineStart = previous

@@ -28,7 +28,8 @@ public struct CSVReader: Sendable {
     /// of the file, so that record is reported on its own line and reading resumes on the next one.
     public func records() -> [Record] {
         var out: [Record] = []
-        var index = 0, line = 1
+        var index = 0
+        var line = 1
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
         while index < bytes.count {
             let startLine = line
@@ -40,8 +41,10 @@ public struct CSVReader: Sendable {
                 index = next
                 line = nextLine
             case .unterminated:
-                out.append(Record(fields: [], line: startLine, lastLine: startLine, quoted: [],
-                                  problem: "a quoted field opened on this line never closes"))
+                out.append(
+                    Record(
+                        fields: [], line: startLine, lastLine: startLine, quoted: [],
+                        problem: "a quoted field opened on this line never closes"))
                 let end = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
                 index = end + 1
                 line += 1
@@ -56,10 +59,13 @@ public struct CSVReader: Sendable {
     }
 
     private func readRecord(from start: Int, line startLine: Int) -> Step {
-        var fields: [String] = [], quoted: [Bool] = []
+        var fields: [String] = []
+        var quoted: [Bool] = []
         var field: [UInt8] = []
-        var isQuoted = false, inQuotes = false
-        var i = start, line = startLine
+        var isQuoted = false
+        var inQuotes = false
+        var i = start
+        var line = startLine
         func finishField() {
             fields.append(String(decoding: field, as: UTF8.self))
             quoted.append(isQuoted)

@@ -35,13 +35,16 @@ struct CallOriginator: Sendable {
                 ("channelId", channelID(message)), ("timeout", "30"),
             ]
             if let callerID = settings.callerID { query.append(("callerId", callerID)) }
-            let body = JSONValue.object(["variables": .object([
-                "SWITCHBOARD_CONVERSATION": .string(String(message.conversationID)),
-                "SWITCHBOARD_REFERENCE": .string(message.reference),
-                "SWITCHBOARD_NOTE": .string(message.text),
-            ])])
+            let body = JSONValue.object([
+                "variables": .object([
+                    "SWITCHBOARD_CONVERSATION": .string(String(message.conversationID)),
+                    "SWITCHBOARD_REFERENCE": .string(message.reference),
+                    "SWITCHBOARD_NOTE": .string(message.text),
+                ])
+            ])
             return HTTPRequest(
-                method: "POST", url: settings.url + (settings.url.contains("?") ? "&" : "?") + String(decoding: FormEncoding.encode(query), as: UTF8.self),
+                method: "POST",
+                url: settings.url + (settings.url.contains("?") ? "&" : "?") + String(decoding: FormEncoding.encode(query), as: UTF8.self),
                 headers: [("Content-Type", "application/json")] + basicAuth(settings.token),
                 body: Array((try? JSONEncoder().encode(body)) ?? Data()), timeout: settings.timeout)
         case .twilio:

@@ -80,7 +80,8 @@ extension CallRecord {
     ///   call back, so they are skipped with the reason (a withheld number would otherwise merge every
     ///   anonymous caller into one "customer").
     public func meaning(plan: PhoneNumberPlan) -> CallMeaning {
-        let from = plan.classify(caller), to = plan.classify(called)
+        let from = plan.classify(caller)
+        let to = plan.classify(called)
         let inbound: Bool
         switch (direction, from, to) {
         case (.internal?, _, _):
@@ -98,15 +99,17 @@ extension CallRecord {
                 ? .skipped("anonymous caller (withheld number '\(caller)'): nobody to identify or call back", code: "anonymous_caller")
                 : .skipped("no number called by \(caller) ('\(called)')", code: "no_number_called")
         case .internal(let ext):
-            return .skipped("internal call from \(Self.display(from, raw: caller)) to \(Self.display(to, raw: called))"
-                + (inbound && direction == .inbound ? " (caller \(ext) is an extension)" : ""), code: "internal_call")
+            return .skipped(
+                "internal call from \(Self.display(from, raw: caller)) to \(Self.display(to, raw: called))"
+                    + (inbound && direction == .inbound ? " (caller \(ext) is an extension)" : ""), code: "internal_call")
         case .external(let number):
             // On an agent's call the agent is the extension that dialled.
             var extensionOfAgent = agent
             if !inbound, case .internal(let ext) = from { extensionOfAgent = ext }
-            return .message(message(
-                customer: number, inbound: inbound, other: Self.display(other, raw: inbound ? called : caller),
-                agent: extensionOfAgent))
+            return .message(
+                message(
+                    customer: number, inbound: inbound, other: Self.display(other, raw: inbound ? called : caller),
+                    agent: extensionOfAgent))
         }
     }
 
@@ -122,11 +125,13 @@ extension CallRecord {
         let talk = (billsec ?? (answered ? duration : nil)).map(Self.spoken)
         let text: String
         if inbound {
-            text = answered
+            text =
+                answered
                 ? "Call from \(customer) to \(other) answered" + (agent.map { " by \($0)" } ?? "") + (talk.map { ", \($0)" } ?? "")
                 : "Missed call from \(customer) to \(other) (\(outcome.missedPhrase))"
         } else {
-            text = answered
+            text =
+                answered
                 ? "Call to \(customer) from \(agent ?? other), answered" + (talk.map { ", \($0)" } ?? "")
                 : "Unanswered call to \(customer) from \(agent ?? other) (\(outcome.missedPhrase))"
         }
@@ -155,7 +160,7 @@ extension CallRecord {
     static func personName(_ raw: String, number: String) -> String? {
         let name = raw.trimmed.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
         guard !name.isEmpty, name != number, !PhoneNumberPlan.anonymousWords.contains(name.lowercased()),
-              name.contains(where: \.isLetter), name.lowercased() != "outbound call"
+            name.contains(where: \.isLetter), name.lowercased() != "outbound call"
         else { return nil }
         return name
     }

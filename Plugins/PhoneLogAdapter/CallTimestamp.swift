@@ -33,7 +33,7 @@ enum CallTimestamp {
         let (month, day, hour, minute) = (numbers[1], numbers[2], numbers[3], numbers[4])
         let second = numbers.count > 5 ? numbers[5] : 0
         guard (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute),
-              (0...60).contains(second)
+            (0...60).contains(second)
         else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
@@ -49,7 +49,7 @@ enum CallTimestamp {
         var words = text.split(separator: " ").map(String.init)
         if words.first?.hasSuffix(",") == true { words.removeFirst() }
         guard words.count == 5, let day = Int(words[0]), let monthIndex = months.firstIndex(of: words[1].lowercased()),
-              let year = Int(words[2])
+            let year = Int(words[2])
         else { return nil }
         let clock = words[3].split(separator: ":").compactMap { Int($0) }
         guard clock.count >= 2 else { return nil }
@@ -62,7 +62,8 @@ enum CallTimestamp {
         }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(secondsFromGMT: offset) ?? .gmt
-        return calendar.date(from: DateComponents(
-            year: year, month: monthIndex + 1, day: day, hour: clock[0], minute: clock[1], second: clock.count > 2 ? clock[2] : 0))
+        return calendar.date(
+            from: DateComponents(
+                year: year, month: monthIndex + 1, day: day, hour: clock[0], minute: clock[1], second: clock.count > 2 ? clock[2] : 0))
     }
 }

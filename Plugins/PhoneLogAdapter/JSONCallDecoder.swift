@@ -16,7 +16,8 @@ public struct JSONCallDecoder: Sendable {
     public func decode(_ body: [UInt8]) throws(InboundError) -> (calls: [(call: CallRecord, item: Int?)], skipped: [SkippedRecord]) {
         let document = try JSONValue.parse(body)
         let items: [(JSONValue, Int?)] = if case .array(let list) = document { list.enumerated().map { ($1, $0) } } else { [(document, nil)] }
-        var calls: [(call: CallRecord, item: Int?)] = [], skipped: [SkippedRecord] = []
+        var calls: [(call: CallRecord, item: Int?)] = []
+        var skipped: [SkippedRecord] = []
         for (value, position) in items {
             do throws(InboundError) {
                 calls.append((try call(value), position))
@@ -36,7 +37,9 @@ public struct JSONCallDecoder: Sendable {
         }
         func seconds(_ pointer: JSONPointer, _ name: String) throws(InboundError) -> Int? {
             guard let raw = text(pointer) else { return nil }
-            guard let n = Double(raw), n >= 0, n < 1e9 else { throw .malformed("'\(name)' at \(pointer) is not a number of seconds: \(raw.prefix(30))") }
+            guard let n = Double(raw), n >= 0, n < 1e9 else {
+                throw .malformed("'\(name)' at \(pointer) is not a number of seconds: \(raw.prefix(30))")
+            }
             return Int(n.rounded())
         }
         guard let id = text(map.callID) else { throw .malformed("missing 'call_id' at JSON pointer \(map.callID)") }
@@ -48,7 +51,8 @@ public struct JSONCallDecoder: Sendable {
             }
             started = date
         }
-        let duration = try seconds(map.duration, "duration"), billsec = try seconds(map.billsec, "billsec")
+        let duration = try seconds(map.duration, "duration")
+        let billsec = try seconds(map.billsec, "billsec")
         let status = text(map.disposition)
         let outcome: CallOutcome
         if let status {

@@ -17,7 +17,8 @@ public struct PhoneLogAdapter: RecordBatchAdapter {
     private let transport: any HTTPTransport
     private let logger: Logger
 
-    public init(id: String, settings: PhoneLogSettings, publicURL: String, transport: any HTTPTransport, logger: Logger = Logger(label: "phone-log")) {
+    public init(id: String, settings: PhoneLogSettings, publicURL: String, transport: any HTTPTransport, logger: Logger = Logger(label: "phone-log"))
+    {
         self.id = id
         self.settings = settings
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
@@ -26,7 +27,8 @@ public struct PhoneLogAdapter: RecordBatchAdapter {
     }
 
     /// What agents are told when a phone line cannot place calls.
-    public static let cannotCall = "this phone line cannot place calls: no `originate` endpoint is configured; "
+    public static let cannotCall =
+        "this phone line cannot place calls: no `originate` endpoint is configured; "
         + "call the customer yourself and record the outcome as a note, or reply through another of their channels with `via`"
 
     /// Calls have no reply window; a line that can originate can call any customer known by number.
@@ -52,10 +54,12 @@ public struct PhoneLogAdapter: RecordBatchAdapter {
             throw InboundError.malformed(listed + (rejected.count > 5 ? "; and \(rejected.count - 5) more" : ""))
         }
         if !rejected.isEmpty {
-            logger.warning("call records rejected", metadata: [
-                "adapter": "\(id)", "rejected": "\(rejected.count)",
-                "first": "\(rejected.prefix(3).map(Self.describe).joined(separator: "; "))",
-            ])
+            logger.warning(
+                "call records rejected",
+                metadata: [
+                    "adapter": "\(id)", "rejected": "\(rejected.count)",
+                    "first": "\(rejected.prefix(3).map(Self.describe).joined(separator: "; "))",
+                ])
         }
         return .events(batch.events)
     }
@@ -90,7 +94,8 @@ public struct PhoneLogAdapter: RecordBatchAdapter {
     /// pipeline could not store as it stands (a NUL in a field, an impossible time) is a broken
     /// record of its own, so it does not cost the rest of the batch.
     private func batch(_ calls: [(CallRecord, where: SkippedRecord)], skipped: [SkippedRecord] = []) -> InboundBatch {
-        var events: [InboundEvent] = [], left = skipped
+        var events: [InboundEvent] = []
+        var left = skipped
         let now = Date()
         for (call, place) in calls {
             switch call.meaning(plan: settings.numbers) {

@@ -152,7 +152,11 @@ public struct PhoneLogSettings: Sendable {
         var decoder = AsteriskCDRDecoder()
         let zone = config.string("timezone")
         if let zone {
-            if let tz = TimeZone(identifier: zone) { decoder.timeZone = tz } else { config.problem("timezone", "'\(zone)' is not a time zone like Europe/Madrid") }
+            if let tz = TimeZone(identifier: zone) {
+                decoder.timeZone = tz
+            } else {
+                config.problem("timezone", "'\(zone)' is not a time zone like Europe/Madrid")
+            }
         } else {
             // Asterisk writes the PBX's local time; the gateway usually runs in the same zone.
             decoder.timeZone = .current
@@ -172,7 +176,9 @@ public struct PhoneLogSettings: Sendable {
                 } else if AsteriskLayout.knownColumns.contains(name) {
                     columns.append(name)
                 } else {
-                    config.problem("columns", "unknown column '\(name)' (known: \(AsteriskLayout.knownColumns.sorted().joined(separator: ", ")); '-' skips a column)")
+                    config.problem(
+                        "columns",
+                        "unknown column '\(name)' (known: \(AsteriskLayout.knownColumns.sorted().joined(separator: ", ")); '-' skips a column)")
                     columns.append(nil)
                 }
             }

@@ -70,11 +70,12 @@ public struct PhoneNumberPlan: Sendable, Equatable {
     private func e164(digits: String, plus: Bool) -> String {
         if plus { return "+" + digits }
         // The international access prefix: `00` in most of the world, `011` in NANP, `810` in Russia.
-        let access = switch countryCode {
-        case "1": ["011", "00"]
-        case "7": ["810", "00"]
-        default: ["00"]
-        }
+        let access =
+            switch countryCode {
+            case "1": ["011", "00"]
+            case "7": ["810", "00"]
+            default: ["00"]
+            }
         for prefix in access where digits.hasPrefix(prefix) {
             return "+" + digits.dropFirst(prefix.count)
         }

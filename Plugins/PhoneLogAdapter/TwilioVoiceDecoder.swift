@@ -30,8 +30,10 @@ public enum TwilioVoiceDecoder {
         }
         guard let status = p["CallStatus"]?.lowercased() else {
             if let recording = p["RecordingSid"] {
-                return .skipped("recording \(recording) of call \(sid) (\(p["RecordingStatus"] ?? "status unknown")): "
-                    + "a recording callback names no caller; send RecordingUrl with the call's status callback instead", code: "recording_callback")
+                return .skipped(
+                    "recording \(recording) of call \(sid) (\(p["RecordingStatus"] ?? "status unknown")): "
+                        + "a recording callback names no caller; send RecordingUrl with the call's status callback instead",
+                    code: "recording_callback")
             }
             throw .malformed("not a Twilio Voice callback: 'CallStatus' is missing")
         }
@@ -53,10 +55,11 @@ public enum TwilioVoiceDecoder {
         // `Timestamp` is when the status changed, i.e. the end of a finished call.
         let endedAt = p["Timestamp"].flatMap { CallTimestamp.parse($0, timeZone: .gmt) }
         let startedAt = endedAt.map { $0.addingTimeInterval(-Double(duration ?? 0)) }
-        return .call(CallRecord(
-            callID: sid, caller: p["From"] ?? p["Caller"] ?? "", callerName: p["CallerName"],
-            called: p["To"] ?? p["Called"] ?? "", startedAt: startedAt, duration: duration,
-            billsec: outcome == .answered ? duration : 0, outcome: outcome, status: status,
-            direction: p["Direction"].flatMap(CallDirection.init(word:)), recordingURL: p["RecordingUrl"]))
+        return .call(
+            CallRecord(
+                callID: sid, caller: p["From"] ?? p["Caller"] ?? "", callerName: p["CallerName"],
+                called: p["To"] ?? p["Called"] ?? "", startedAt: startedAt, duration: duration,
+                billsec: outcome == .answered ? duration : 0, outcome: outcome, status: status,
+                direction: p["Direction"].flatMap(CallDirection.init(word:)), recordingURL: p["RecordingUrl"]))
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// A `phone-log` adapter with `watch:` — the gateway tails the PBX's CDR file itself, on the
 /// elected gateway of a cluster, through the same decoding as rows posted to the hook (which keeps
@@ -88,9 +88,11 @@ public struct WatchingPhoneLogAdapter: RecordBatchAdapter, BackgroundChannelAdap
             let lines = rejected.prefix(5).map { record in
                 "\(watch.path):\(record.line.map { String($0 + shift) } ?? "?"): \(record.reason)"
             }
-            logger.warning("CDR rows rejected", metadata: [
-                "adapter": "\(id)", "rejected": "\(rejected.count)", "first": "\(lines.joined(separator: "; "))",
-            ])
+            logger.warning(
+                "CDR rows rejected",
+                metadata: [
+                    "adapter": "\(id)", "rejected": "\(rejected.count)", "first": "\(lines.joined(separator: "; "))",
+                ])
         }
     }
 }

@@ -32,7 +32,9 @@ enum TelegramContent {
             var details: [String: String] = [:]
             details["emoji"] = sticker["emoji"]?.nonEmptyText
             details["set_name"] = sticker["set_name"]?.nonEmptyText
-            let mime = sticker["is_animated"]?.boolValue == true ? "application/x-tgsticker"
+            let mime =
+                sticker["is_animated"]?.boolValue == true
+                ? "application/x-tgsticker"
                 : sticker["is_video"]?.boolValue == true ? "video/webm" : "image/webp"
             found.append(file(sticker, kind: "sticker", mimeType: mime, details: details))
         }

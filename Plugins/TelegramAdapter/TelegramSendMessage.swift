@@ -33,7 +33,8 @@ struct TelegramSendMessage: Encodable {
         chat_id = Int64(chat).map(ChatID.id) ?? .username(chat)
         self.text = text
         if let inReplyTo, let colon = inReplyTo.lastIndex(of: ":"),
-           inReplyTo[..<colon] == chat, let messageID = Int64(inReplyTo[inReplyTo.index(after: colon)...]) {
+            inReplyTo[..<colon] == chat, let messageID = Int64(inReplyTo[inReplyTo.index(after: colon)...])
+        {
             reply_parameters = ReplyParameters(message_id: messageID)
         }
     }

@@ -25,7 +25,8 @@ public struct TelegramSettings: Sendable {
         botToken = config.secret("bot_token_env", required: true) ?? ""
         // The token becomes part of a URL path: anything outside BotFather's alphabet is a paste error.
         if !botToken.isEmpty, !botToken.unicodeScalars.allSatisfy(Self.isTokenCharacter) {
-            config.problem("bot_token_env", "the bot token contains characters a BotFather token never has (expected '<digits>:<letters, digits, _ or ->')")
+            config.problem(
+                "bot_token_env", "the bot token contains characters a BotFather token never has (expected '<digits>:<letters, digits, _ or ->')")
         }
         // Without the secret anyone who learns the hook URL could inject customer messages.
         secretToken = config.secret("secret_token_env", required: true) ?? ""

@@ -5,8 +5,8 @@ import SwitchboardAdapterAPI
 enum TwilioSendResult {
     /// Error codes that come with a 4xx status but clear up by themselves.
     static let transientCodes: Set<Int64> = [
-        20429, // too many requests
-        21611, // this From number has too many messages queued
+        20429,  // too many requests
+        21611,  // this From number has too many messages queued
     ]
 
     static func interpret(_ response: HTTPResponse) throws -> DeliveryReceipt {

@@ -57,12 +57,13 @@ public enum TwilioWebhookDecoder {
             defer { index += 1 }
             guard let url = nonEmpty(p["MediaUrl\(index)"]) else { continue }
             let type = nonEmpty(p["MediaContentType\(index)"])
-            let kind = switch type?.split(separator: "/").first {
-            case "image": "image"
-            case "video": "video"
-            case "audio": "audio"
-            default: type == "text/vcard" || type == "text/x-vcard" ? "contact" : "document"
-            }
+            let kind =
+                switch type?.split(separator: "/").first {
+                case "image": "image"
+                case "video": "video"
+                case "audio": "audio"
+                default: type == "text/vcard" || type == "text/x-vcard" ? "contact" : "document"
+                }
             // The media SID (ME…) is the last path segment; fetching needs the account's credentials.
             let sid = url.split(separator: "/").last.map(String.init).flatMap { $0.hasPrefix("ME") ? $0 : nil }
             found.append(Attachment(kind: kind, mimeType: type, url: url, platformID: sid))

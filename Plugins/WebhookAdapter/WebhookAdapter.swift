@@ -32,9 +32,10 @@ public struct WebhookAdapter: ChannelAdapter {
         let document = try JSONValue.parse(request.body)
         // A batch is a JSON array of messages; a single message is an object.
         let items: [JSONValue] = if case .array(let list) = document { list } else { [document] }
-        return .events(try items.enumerated().map { index, item in
-            .message(try decode(item, position: items.count > 1 ? index : nil))
-        })
+        return .events(
+            try items.enumerated().map { index, item in
+                .message(try decode(item, position: items.count > 1 ? index : nil))
+            })
     }
 
     func decode(_ item: JSONValue, position: Int?) throws(InboundError) -> InboundMessage {

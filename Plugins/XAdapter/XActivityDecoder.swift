@@ -69,14 +69,15 @@ public enum XActivityDecoder {
         var metadata: [String: String] = [:]
         metadata["screen_name"] = users?[sender]?["screen_name"]?.nonEmptyText
         metadata["source_app"] = create["source_app_id"]?.nonEmptyText
-        return .message(InboundMessage(
-            externalID: id,
-            from: ChannelIdentity(channel: "x", address: sender),
-            customerName: users?[sender]?["name"]?.nonEmptyText,
-            text: text,
-            sentAt: event["created_timestamp"]?.text.flatMap(Timestamps.parse),
-            metadata: metadata,
-            attachments: attachment.map { [$0] } ?? []))
+        return .message(
+            InboundMessage(
+                externalID: id,
+                from: ChannelIdentity(channel: "x", address: sender),
+                customerName: users?[sender]?["name"]?.nonEmptyText,
+                text: text,
+                sentAt: event["created_timestamp"]?.text.flatMap(Timestamps.parse),
+                metadata: metadata,
+                attachments: attachment.map { [$0] } ?? []))
     }
 
     static func mention(_ tweet: JSONValue, ourUserID: String, index: Int) throws(InboundError) -> InboundEvent {
@@ -103,16 +104,18 @@ public enum XActivityDecoder {
         metadata["screen_name"] = screenName
         metadata["in_reply_to_tweet"] = tweet["in_reply_to_status_id_str"]?.nonEmptyText
         metadata["url"] = "https://x.com/\(screenName ?? "i/web")/status/\(id)"
-        let sentAt = tweet["timestamp_ms"]?.text.flatMap(Timestamps.parse)
+        let sentAt =
+            tweet["timestamp_ms"]?.text.flatMap(Timestamps.parse)
             ?? tweet["created_at"]?.text.flatMap(XMedia.parseClassicDate)
-        return .message(InboundMessage(
-            externalID: id,
-            from: ChannelIdentity(channel: "x", address: author),
-            customerName: user["name"]?.nonEmptyText,
-            text: text,
-            sentAt: sentAt,
-            threadRef: XAdapter.tweetThreadPrefix + id,
-            metadata: metadata,
-            attachments: media.map(XMedia.attachment)))
+        return .message(
+            InboundMessage(
+                externalID: id,
+                from: ChannelIdentity(channel: "x", address: author),
+                customerName: user["name"]?.nonEmptyText,
+                text: text,
+                sentAt: sentAt,
+                threadRef: XAdapter.tweetThreadPrefix + id,
+                metadata: metadata,
+                attachments: media.map(XMedia.attachment)))
     }
 }

@@ -54,7 +54,9 @@ public struct XAdapter: ChannelAdapter {
                     "crc_token is not a token X sends (1–\(XCRCToken.maxLength) characters of A–Z a–z 0–9 - _ . ~ + / =, not JSON)")
             }
             guard crcLimiter.allow(at: now()) else {
-                throw InboundError.rateLimited("CRC checks on this hook are answered at most \(crcLimiter.limit.burst) at once, then one every \(Int(crcLimiter.limit.interval)) s")
+                throw InboundError.rateLimited(
+                    "CRC checks on this hook are answered at most \(crcLimiter.limit.burst) at once, then one every \(Int(crcLimiter.limit.interval)) s"
+                )
             }
             return .respond(
                 status: 200, contentType: "application/json",
@@ -100,7 +102,8 @@ public struct XAdapter: ChannelAdapter {
         guard !message.to.isEmpty, message.to.allSatisfy(\.isASCIIDigit) else {
             throw DeliveryFailure("'\(message.to)' is not a numeric X account id", permanent: true)
         }
-        return try await post("/2/dm_conversations/with/\(message.to)/messages", body: XDirectMessage(text: message.text), idPointer: "/data/dm_event_id")
+        return try await post(
+            "/2/dm_conversations/with/\(message.to)/messages", body: XDirectMessage(text: message.text), idPointer: "/data/dm_event_id")
     }
 
     private func post(_ path: String, body: some Encodable, idPointer: String) async throws -> DeliveryReceipt {

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// Keeps X's CRC handshake from being a signing oracle.
 ///

@@ -29,7 +29,8 @@ enum XMedia {
                 platformID: media["id_str"]?.nonEmptyText, details: details)
         }
         let variants = media["video_info"]?["variants"]?.arrayValue ?? []
-        let best = variants.filter { $0["content_type"]?.text == "video/mp4" }
+        let best =
+            variants.filter { $0["content_type"]?.text == "video/mp4" }
             .max { ($0["bitrate"]?.int64Value ?? 0) < ($1["bitrate"]?.int64Value ?? 0) } ?? variants.first
         details["preview_url"] = preview
         return Attachment(

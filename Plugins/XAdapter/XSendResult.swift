@@ -10,7 +10,8 @@ enum XSendResult {
             // Accepted into the conversation; X reports no delivery later (only read marks).
             return DeliveryReceipt(externalID: document?[pointer: idPointer]?.nonEmptyText, state: .delivered)
         }
-        let detail = document?["detail"]?.nonEmptyText
+        let detail =
+            document?["detail"]?.nonEmptyText
             ?? document?["errors"]?.arrayValue?.first.flatMap { $0["message"]?.nonEmptyText ?? $0["detail"]?.nonEmptyText }
             ?? document?["title"]?.nonEmptyText
             ?? String(response.bodyText.prefix(200))

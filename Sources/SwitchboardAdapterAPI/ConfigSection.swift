@@ -85,7 +85,10 @@ public final class ConfigSection: Sendable {
 
     public func int(_ key: String, default value: Int? = nil, range: ClosedRange<Int>? = nil) -> Int? {
         guard let s = string(key) else { return value }
-        guard let n = Int(s) else { problem(key, "'\(s)' is not a whole number"); return value }
+        guard let n = Int(s) else {
+            problem(key, "'\(s)' is not a whole number")
+            return value
+        }
         if let range, !range.contains(n) {
             problem(key, "\(n) is out of range \(range.lowerBound)…\(range.upperBound)")
             return value
@@ -98,7 +101,9 @@ public final class ConfigSection: Sendable {
         switch s.lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
-        default: problem(key, "'\(s)' is not true or false"); return value
+        default:
+            problem(key, "'\(s)' is not true or false")
+            return value
         }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Parses the durations operators write in configuration: `250ms`, `5s`, `30m`, `24h`, `2d`, `1h30m`.
 public enum DurationParser {
     public static func parse(_ text: String) -> Duration? {
@@ -40,5 +42,3 @@ public enum DurationParser {
 
     private static let unitSeconds: [String: Double] = ["ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400]
 }
-
-import Foundation

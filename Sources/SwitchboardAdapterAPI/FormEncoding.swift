@@ -39,9 +39,10 @@ public enum FormEncoding {
             if b == UInt8(ascii: "+") {
                 out.append(0x20)
             } else if b == UInt8(ascii: "%"),
-                      let h = bytes.index(i, offsetBy: 1, limitedBy: bytes.endIndex), h != bytes.endIndex,
-                      let l = bytes.index(h, offsetBy: 1, limitedBy: bytes.endIndex), l != bytes.endIndex,
-                      let hi = hexValue(bytes[h]), let lo = hexValue(bytes[l]) {
+                let h = bytes.index(i, offsetBy: 1, limitedBy: bytes.endIndex), h != bytes.endIndex,
+                let l = bytes.index(h, offsetBy: 1, limitedBy: bytes.endIndex), l != bytes.endIndex,
+                let hi = hexValue(bytes[h]), let lo = hexValue(bytes[l])
+            {
                 out.append(hi << 4 | lo)
                 i = l
             } else {
@@ -57,7 +58,7 @@ public enum FormEncoding {
         for b in text.utf8 {
             switch b {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.append(b)
             case UInt8(ascii: " "):
                 out.append(UInt8(ascii: "+"))

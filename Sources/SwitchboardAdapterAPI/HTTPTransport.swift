@@ -57,13 +57,15 @@ public protocol HTTPTransport: Sendable {
 /// Header names are ASCII and case-insensitive; this avoids Foundation's locale-aware comparison on
 /// a hot path.
 public func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
-    var x = a.utf8.makeIterator(), y = b.utf8.makeIterator()
+    var x = a.utf8.makeIterator()
+    var y = b.utf8.makeIterator()
     while true {
         switch (x.next(), y.next()) {
         case (nil, nil): return true
         case (let p?, let q?):
             if p == q { continue }
-            let lp = p | 0x20, lq = q | 0x20
+            let lp = p | 0x20
+            let lq = q | 0x20
             guard lp == lq, lp >= UInt8(ascii: "a"), lp <= UInt8(ascii: "z") else { return false }
         default: return false
         }

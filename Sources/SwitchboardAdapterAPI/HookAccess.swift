@@ -24,7 +24,10 @@ extension ConfigSection {
         }
         if let secret { return .secret(secret) }
         if !open, !has(secretKey) {
-            problem(nil, "anyone could post customer messages to this hook: set '\(secretKey)' (the name of an environment variable holding a shared secret), or 'open: true' if something in front of the gateway checks the senders")
+            problem(
+                nil,
+                "anyone could post customer messages to this hook: set '\(secretKey)' (the name of an environment variable holding a shared secret), or 'open: true' if something in front of the gateway checks the senders"
+            )
         }
         return .open
     }

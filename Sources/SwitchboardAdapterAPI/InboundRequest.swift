@@ -89,7 +89,8 @@ public enum InboundError: Error, Sendable, Equatable {
     public var reason: String {
         switch self {
         case .unauthorized(let r), .malformed(let r), .methodNotAllowed(let r), .forbidden(let r), .rateLimited(let r),
-            .unsupportedMediaType(let r): r
+            .unsupportedMediaType(let r):
+            r
         }
     }
 }

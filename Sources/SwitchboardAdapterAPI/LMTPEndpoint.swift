@@ -13,10 +13,13 @@ public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {
         let value = text.trimmed
         if value.hasPrefix("unix:") {
             let path = String(value.dropFirst("unix:".count))
-            guard path.hasPrefix("/") else { return .failure(.init("'\(value)': a Unix socket needs an absolute path, e.g. unix:/run/switchboard/lmtp.sock")) }
+            guard path.hasPrefix("/") else {
+                return .failure(.init("'\(value)': a Unix socket needs an absolute path, e.g. unix:/run/switchboard/lmtp.sock"))
+            }
             return .success(.unix(path: path))
         }
-        let host: Substring, port: Substring
+        let host: Substring
+        let port: Substring
         if value.hasPrefix("[") {
             guard let close = value.firstIndex(of: "]"), value[value.index(after: close)...].hasPrefix(":") else {
                 return .failure(.init("'\(value)' is not HOST:PORT (an IPv6 address is written [::1]:2424)"))
@@ -162,7 +165,10 @@ extension LMTPEndpoint {
             listen = address
         }
         if !listen.isLoopback, tls == nil, !insecure {
-            config.problem("listen", "'\(text)' is reachable from other machines: set 'tls' (cert_file, key_file) so the MTA must use STARTTLS, or 'insecure: true' if the network in between is trusted")
+            config.problem(
+                "listen",
+                "'\(text)' is reachable from other machines: set 'tls' (cert_file, key_file) so the MTA must use STARTTLS, or 'insecure: true' if the network in between is trusted"
+            )
         }
         if tls != nil, insecure {
             config.problem("insecure", "'insecure: true' and 'tls' contradict each other: remove one")

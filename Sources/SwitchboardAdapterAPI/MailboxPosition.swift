@@ -74,8 +74,10 @@ public struct MailboxStatus: Sendable, Equatable {
     public var position: MailboxPosition?
 
     /// A mailbox not read yet.
-    public init(mailbox: String, state: AdapterState = .running, idling: Bool = false, caughtUpAt: Date? = nil, pending: Int = 0,
-                position: MailboxPosition? = nil) {
+    public init(
+        mailbox: String, state: AdapterState = .running, idling: Bool = false, caughtUpAt: Date? = nil, pending: Int = 0,
+        position: MailboxPosition? = nil
+    ) {
         self.mailbox = mailbox
         self.state = state
         self.idling = idling

@@ -52,7 +52,8 @@ public enum Signatures {
 
     /// Compares two secrets (tokens, base64 digests) in time independent of where they differ.
     public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         var diff = UInt8(truncatingIfNeeded: x.count ^ y.count)
         for i in 0..<max(x.count, y.count) {
             diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)

@@ -7,7 +7,7 @@ extension String {
         guard let first = scalars.first, let last = scalars.last else { return "" }
         if !first.properties.isWhitespace && !last.properties.isWhitespace { return self }
         guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+            let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
         else { return "" }
         return String(Substring(scalars[start...end]))
     }

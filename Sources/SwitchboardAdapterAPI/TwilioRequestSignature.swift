@@ -41,7 +41,8 @@ public enum TwilioSignature {
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         let hostEnd = authority.lastIndex(of: "]") ?? authority.startIndex
-        let head = String(url[..<authority.startIndex]), tail = String(rest[authorityEnd...])
+        let head = String(url[..<authority.startIndex])
+        let tail = String(rest[authorityEnd...])
         if let colon = authority[hostEnd...].lastIndex(of: ":") {
             guard authority[authority.index(after: colon)...] == defaultPort else { return [url] }
             return [url, head + String(authority[..<colon]) + tail]

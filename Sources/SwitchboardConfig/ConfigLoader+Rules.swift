@@ -224,7 +224,8 @@ extension ConfigLoader {
             }
             let secret = s.secret("secret_env", required: true)
             if let secret, secret.count < 16 {
-                s.problem("secret_env", "the signing secret has \(secret.count) characters; use at least 16 random ones (e.g. `openssl rand -hex 32`)")
+                s.problem(
+                    "secret_env", "the signing secret has \(secret.count) characters; use at least 16 random ones (e.g. `openssl rand -hex 32`)")
             }
             var events = Set<String>()
             for name in s.stringList("events") {

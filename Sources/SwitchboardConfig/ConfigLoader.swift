@@ -37,7 +37,8 @@ public enum ConfigLoader {
             return (config, adapters)
         } catch {
             var seen = Set<String>()
-            throw ConfigError(problems: (error.problems + diagnostics.problems).filter { seen.insert($0.description).inserted }.sorted { $0.line < $1.line })
+            throw ConfigError(
+                problems: (error.problems + diagnostics.problems).filter { seen.insert($0.description).inserted }.sorted { $0.line < $1.line })
         }
     }
 
@@ -89,7 +90,11 @@ public enum ConfigLoader {
         server.port = s.int("port", default: server.port, range: 0...65535)!
         server.publicURL = s.string("public_url") ?? "http://\(server.host):\(server.port)"
         if let size = s.string("max_body") {
-            if let bytes = parseSize(size) { server.maxBodyBytes = bytes } else { s.problem("max_body", "'\(size)' is not a size (e.g. 512k, 1m, 25m)") }
+            if let bytes = parseSize(size) {
+                server.maxBodyBytes = bytes
+            } else {
+                s.problem("max_body", "'\(size)' is not a size (e.g. 512k, 1m, 25m)")
+            }
         }
         server.headerTimeout = timeout(s, "header_timeout", default: server.headerTimeout, atMost: 600)
         server.bodyTimeout = timeout(s, "body_timeout", default: server.bodyTimeout, atMost: 3600)
@@ -119,7 +124,8 @@ public enum ConfigLoader {
     }
 
     private static func isIPAddress(_ text: String) -> Bool {
-        var v4 = in_addr(), v6 = in6_addr()
+        var v4 = in_addr()
+        var v6 = in6_addr()
         return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 
@@ -178,7 +184,11 @@ public enum ConfigLoader {
         defer { s.finish() }
         var zone = TimeZone.gmt
         if let name = s.string("timezone") {
-            if let found = TimeZone(identifier: name) { zone = found } else { s.problem("timezone", "'\(name)' is not a time zone (e.g. Europe/Madrid)") }
+            if let found = TimeZone(identifier: name) {
+                zone = found
+            } else {
+                s.problem("timezone", "'\(name)' is not a time zone (e.g. Europe/Madrid)")
+            }
         }
         var shifts: [Schedule.Shift] = []
         for text in s.stringList("hours") {
@@ -226,12 +236,19 @@ public enum ConfigLoader {
         }
         var seen = Set<String>()
         for s in sections {
-            guard let id = s.requiredString("id") else { s.finish(); continue }
+            guard let id = s.requiredString("id") else {
+                s.finish()
+                continue
+            }
             if !seen.insert(id).inserted { s.problem("id", "agent id '\(id)' is used twice") }
             let role = s.choice("role", ["agent", "supervisor"], default: "agent").flatMap(Agent.Role.init(rawValue:)) ?? .agent
             var timeZone = TimeZone.gmt
             if let name = s.string("timezone") {
-                if let zone = TimeZone(identifier: name) { timeZone = zone } else { s.problem("timezone", "'\(name)' is not a time zone (e.g. Europe/Madrid)") }
+                if let zone = TimeZone(identifier: name) {
+                    timeZone = zone
+                } else {
+                    s.problem("timezone", "'\(name)' is not a time zone (e.g. Europe/Madrid)")
+                }
             }
             var shifts: [Schedule.Shift] = []
             for text in s.stringList("shifts") {
@@ -275,7 +292,9 @@ public enum ConfigLoader {
                 r.finish()
             }
             let acknowledgement = s.string("acknowledgement")
-            if let acknowledgement, acknowledgement.trimmed.isEmpty { s.problem("acknowledgement", "the acknowledgement text is empty; use 'acknowledge: false' to send none") }
+            if let acknowledgement, acknowledgement.trimmed.isEmpty {
+                s.problem("acknowledgement", "the acknowledgement text is empty; use 'acknowledge: false' to send none")
+            }
             return AdapterSpec(
                 id: id, type: type, team: team, firstResponse: s.duration("first_response"),
                 acknowledge: s.has("acknowledge") ? s.bool("acknowledge", default: true) : nil, acknowledgement: acknowledgement,
@@ -304,7 +323,8 @@ public enum ConfigLoader {
         return config.contextProviderSpecs.compactMap { spec in
             defer { spec.section.finish() }
             guard let factory = byType[spec.type] else {
-                spec.section.problem("type", "unknown context provider type '\(spec.type)' (available: \(byType.keys.sorted().joined(separator: ", ")))")
+                spec.section.problem(
+                    "type", "unknown context provider type '\(spec.type)' (available: \(byType.keys.sorted().joined(separator: ", ")))")
                 return nil
             }
             do {
@@ -347,10 +367,11 @@ public enum ConfigLoader {
             adapterContext.logger[metadataKey: "adapter"] = "\(spec.id)"
             do {
                 let adapter = try factory.makeAdapter(id: spec.id, config: spec.section, context: adapterContext)
-                built.append(RegisteredAdapter(
-                    adapter: adapter, team: spec.team, firstResponse: spec.firstResponse, acknowledge: spec.acknowledge,
-                    acknowledgement: spec.acknowledgement, callbackWithin: spec.callbackWithin,
-                    nextResponse: spec.nextResponse, resolution: spec.resolution))
+                built.append(
+                    RegisteredAdapter(
+                        adapter: adapter, team: spec.team, firstResponse: spec.firstResponse, acknowledge: spec.acknowledge,
+                        acknowledgement: spec.acknowledgement, callbackWithin: spec.callbackWithin,
+                        nextResponse: spec.nextResponse, resolution: spec.resolution))
             } catch {
                 spec.section.problem(nil, "cannot start: \(error)")
             }

@@ -23,7 +23,10 @@ public struct AcknowledgementLimits: Sendable, Equatable {
 
 /// Counts the acknowledgements sent, in fixed windows per key.
 final class AcknowledgementCounter: Sendable {
-    private struct Window { var start: Date; var count: Int }
+    private struct Window {
+        var start: Date
+        var count: Int
+    }
     private let windows = Mutex<[String: Window]>([:])
     let limits: AcknowledgementLimits
 

@@ -57,7 +57,8 @@ public struct AcknowledgementPolicy: Sendable {
             formatter.dateFormat = "EEE d MMM, HH:mm zzz"
             dueText = formatter.string(from: due)
         }
-        return template
+        return
+            template
             .replacingOccurrences(of: "{customer}", with: firstName ?? "there")
             .replacingOccurrences(of: "{owner}", with: agent?.name ?? "Our team")
             .replacingOccurrences(of: "{due}", with: dueText)

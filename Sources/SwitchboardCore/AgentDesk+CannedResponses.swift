@@ -10,7 +10,13 @@ extension AgentDesk {
         if let language = language?.trimmed.lowercased(), !language.isEmpty {
             list = list.filter { $0.language == nil || $0.language == language || $0.language?.hasPrefix(language + "-") == true }
         }
-        return agent.isSupervisor ? list : list.map { var r = $0; r.uses = nil; return r }
+        return agent.isSupervisor
+            ? list
+            : list.map {
+                var r = $0
+                r.uses = nil
+                return r
+            }
     }
 
     public func createCannedResponse(_ draft: CannedResponseDraft, by agent: Agent) async throws -> CannedResponse {
@@ -22,7 +28,8 @@ extension AgentDesk {
     }
 
     public func deleteCannedResponse(_ id: Int64, by agent: Agent) async throws {
-        let viewer = Viewer(agent), audience = CannedResponseAudience(agent)
+        let viewer = Viewer(agent)
+        let audience = CannedResponseAudience(agent)
         guard try await store.deleteCannedResponse(id, { try CannedResponsePlanner.delete($0, by: viewer, audience: audience) }) else {
             throw ServiceError.notFound("saved reply \(id)")
         }
@@ -51,7 +58,9 @@ extension AgentDesk {
 
     private func saveCannedResponse(id: Int64?, _ draft: CannedResponseDraft, by agent: Agent) async throws -> CannedResponse {
         let clean = try CannedResponsePlanner.validate(draft, knownTeams: Set(directory.agents.flatMap(\.teams)))
-        let viewer = Viewer(agent), audience = CannedResponseAudience(agent), at = now()
+        let viewer = Viewer(agent)
+        let audience = CannedResponseAudience(agent)
+        let at = now()
         do {
             return try await store.saveCannedResponse(
                 id: id, shortcut: clean.shortcut, scope: clean.scope, owner: clean.scope == .personal ? agent.id : nil

@@ -67,7 +67,8 @@ extension AgentDesk {
     }
 
     static func moreUrgent(_ a: ConversationSummary, _ b: ConversationSummary) -> Bool {
-        let da = urgency(a), db = urgency(b)
+        let da = urgency(a)
+        let db = urgency(b)
         switch (da, db) {
         case let (x?, y?) where x != y: return x < y
         case (.some, nil): return true

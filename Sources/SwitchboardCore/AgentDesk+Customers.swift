@@ -18,7 +18,8 @@ extension AgentDesk {
 
     /// Adds an address to a customer (normalized like incoming ones: e-mail case-folded, phones E.164).
     public func linkIdentity(customer id: Int64, channel: String, address: String, by viewer: Viewer) async throws -> CustomerDetail {
-        let channel = channel.trimmed.lowercased(), address = address.trimmed
+        let channel = channel.trimmed.lowercased()
+        let address = address.trimmed
         guard !channel.isEmpty, !address.isEmpty, channel.count <= 64, address.count <= 320 else {
             throw ServiceError.badRequest("'channel' and 'address' must be non-empty (e.g. {\"channel\": \"phone\", \"address\": \"+34600123456\"})")
         }
@@ -52,9 +53,11 @@ extension AgentDesk {
         let before = try await customerAccess(customerID, viewer)
         let outcome = try await store.unmerge(customer: customerID, by: viewer.agentID, at: now(), references: references)
         await context?.forget([customerID])
-        await audit?.record(.customersUnmerged, actor: viewer.agentID, subject: "customer:\(customerID)", details: [
-            "restored": "conversation:\(outcome.absorbed.id)",
-        ])
+        await audit?.record(
+            .customersUnmerged, actor: viewer.agentID, subject: "customer:\(customerID)",
+            details: [
+                "restored": "conversation:\(outcome.absorbed.id)"
+            ])
         publish(outcome, previous: [before.assignee])
         return try await customer(customerID, for: viewer)
     }
@@ -86,9 +89,11 @@ extension AgentDesk {
         let access = try await authorize(conversationID, viewer)
         let text = note?.trimmed.isEmpty == false ? note?.trimmed : nil
         let event = try await store.closeEscalation(conversation: conversationID, by: viewer.agentID, note: text, at: now())
-        await audit?.record(.escalationClosed, actor: viewer.agentID, subject: "conversation:\(conversationID)", details: [
-            "hand_back": handBack ? "true" : "false",
-        ])
+        await audit?.record(
+            .escalationClosed, actor: viewer.agentID, subject: "conversation:\(conversationID)",
+            details: [
+                "hand_back": handBack ? "true" : "false"
+            ])
         events.publish(.escalationClosed(event), conversation: access)
         if handBack, let owner = access.owner, owner != access.assignee {
             _ = try await assign(conversationID, to: owner, makeOwner: false, by: viewer)
@@ -106,9 +111,11 @@ extension AgentDesk {
     public func exportConversations(since: Date, limit: Int, for viewer: Viewer) async throws -> String {
         guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors export conversations") }
         let rows = try await store.exportConversations(since: since, limit: limit)
-        await audit?.record(.reportExported, actor: viewer.agentID, subject: "report:conversations.csv", details: [
-            "since": AuditChain.timestamp(since), "rows": String(rows.count),
-        ])
+        await audit?.record(
+            .reportExported, actor: viewer.agentID, subject: "report:conversations.csv",
+            details: [
+                "since": AuditChain.timestamp(since), "rows": String(rows.count),
+            ])
         return ([ConversationExportRow.csvHeader] + rows.map { $0.csvLine(reference: references.format($0.id)) }).joined(separator: "\r\n") + "\r\n"
     }
 
@@ -126,8 +133,11 @@ extension AgentDesk {
             events.publish(.messageCreated(event), conversation: access, alsoNotify: previous.compactMap { $0 })
         }
         for access in [outcome.survivor, outcome.absorbed] where access.status != .merged {
-            events.publish(.conversationAssigned(AssignedPayload(
-                conversation: access.id, owner: access.owner, assignee: access.assignee, reason: outcome.events.first?.body ?? "merge")), conversation: access, alsoNotify: previous.compactMap { $0 })
+            events.publish(
+                .conversationAssigned(
+                    AssignedPayload(
+                        conversation: access.id, owner: access.owner, assignee: access.assignee, reason: outcome.events.first?.body ?? "merge")),
+                conversation: access, alsoNotify: previous.compactMap { $0 })
         }
     }
 

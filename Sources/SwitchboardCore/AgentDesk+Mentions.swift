@@ -12,11 +12,13 @@ extension AgentDesk {
         guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
         let mentioned = MentionPlanner.mentioned(in: text, directory: directory, author: viewer.agentID)
         guard !mentioned.isEmpty else {
-            let message = try await store.appendInternal(conversation: conversationID, direction: .note, author: viewer.agentID, body: text, at: now())
+            let message = try await store.appendInternal(
+                conversation: conversationID, direction: .note, author: viewer.agentID, body: text, at: now())
             events.publish(.messageCreated(message), conversation: access)
             return message
         }
-        let author = viewer.agentID, at = now()
+        let author = viewer.agentID
+        let at = now()
         let outcome = try await store.note(conversation: conversationID) { state in
             MentionPlanner.note(state, body: text, author: author, mentioning: mentioned, at: at)
         }
@@ -28,7 +30,8 @@ extension AgentDesk {
         for var mention in outcome.mentions {
             mention.reference = references.format(conversationID)
             // On the mentioned agent's stream (supervisors, who see every event, get it too).
-            let theirs = ConversationAccess(id: conversationID, owner: mention.agent, assignee: mention.agent, team: access.team, status: access.status)
+            let theirs = ConversationAccess(
+                id: conversationID, owner: mention.agent, assignee: mention.agent, team: access.team, status: access.status)
             events.publish(.mentionCreated(mention), conversation: theirs)
         }
         return outcome.applied.messages[0]

@@ -5,10 +5,13 @@ extension AgentDesk {
     /// Everything held about the customer (supervisors only); recorded in the audit trail.
     public func customerRecord(_ id: Int64, format: String, for viewer: Viewer) async throws -> CustomerRecord {
         guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors export a customer's record") }
-        let record = try await CustomerRecords(store: store, references: references, context: context, now: now).record(id, exportedBy: viewer.agentID)
-        await audit?.record(.customerExported, actor: viewer.agentID, subject: "customer:\(id)", details: [
-            "format": format, "conversations": String(record.conversations.count), "files": String(record.files.count),
-        ])
+        let record = try await CustomerRecords(store: store, references: references, context: context, now: now).record(
+            id, exportedBy: viewer.agentID)
+        await audit?.record(
+            .customerExported, actor: viewer.agentID, subject: "customer:\(id)",
+            details: [
+                "format": format, "conversations": String(record.conversations.count), "files": String(record.files.count),
+            ])
         return record
     }
 

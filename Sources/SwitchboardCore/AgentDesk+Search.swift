@@ -82,7 +82,8 @@ extension AgentDesk {
 
     /// The most relevant of the most recent matches (``rankedWindow``), paged by position.
     private func rankedPage(_ base: SearchQuery, typed: String, cursor: SearchCursor?) async throws -> SearchPage {
-        var conversations = base, messages = base
+        var conversations = base
+        var messages = base
         conversations.limit = Self.rankedWindow.conversations
         messages.limit = Self.rankedWindow.messages
         let hits = try await store.searchConversations(conversations) + store.searchMessages(messages)

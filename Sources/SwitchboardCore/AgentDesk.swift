@@ -35,8 +35,10 @@ public struct AgentDesk: Sendable {
         normalizer: IdentityNormalizer = IdentityNormalizer(), context: CustomerContext? = nil, presence: ConversationPresence? = nil,
         sla: SLAPolicies? = nil, audit: AuditTrail? = nil, erasureObservers: [any ErasureObserver] = []
     ) {
-        self.sla = sla ?? SLAPolicies(
-            firstResponse: { _ in .seconds(86400) }, nextResponse: { _ in .seconds(86400) }, resolution: { _ in nil }, hours: businessHours)
+        self.sla =
+            sla
+            ?? SLAPolicies(
+                firstResponse: { _ in .seconds(86400) }, nextResponse: { _ in .seconds(86400) }, resolution: { _ in nil }, hours: businessHours)
         self.audit = audit
         self.erasureObservers = erasureObservers
         self.presence = presence ?? ConversationPresence(events: events, now: now)
@@ -63,14 +65,19 @@ public struct AgentDesk: Sendable {
         let before = try await store.agentStatus(agent.id)
         try await store.setAgentStatus(agent.id, status)
         if before != status {
-            await audit?.record(.agentStatusChanged, actor: agent.id, subject: "agent:\(agent.id)", details: ["from": before.rawValue, "to": status.rawValue])
+            await audit?.record(
+                .agentStatusChanged, actor: agent.id, subject: "agent:\(agent.id)", details: ["from": before.rawValue, "to": status.rawValue])
         }
         guard status == .available, agent.role == .agent, agent.schedule.isOnShift(at: now()) else { return }
         let changes = try await store.takeWork(
             agent: agent.id, teams: agent.teams, returnToOwner: assignment.rules.returnToOwner, capacity: agent.capacity, at: now())
         for change in changes {
-            events.publish(.conversationAssigned(AssignedPayload(conversation: change.conversation.id, owner: change.conversation.owner,
-                                                    assignee: change.conversation.assignee, reason: change.event.body)), conversation: change.conversation, alsoNotify: [change.previousAssignee].compactMap { $0 })
+            events.publish(
+                .conversationAssigned(
+                    AssignedPayload(
+                        conversation: change.conversation.id, owner: change.conversation.owner,
+                        assignee: change.conversation.assignee, reason: change.event.body)), conversation: change.conversation,
+                alsoNotify: [change.previousAssignee].compactMap { $0 })
         }
     }
 
@@ -118,25 +125,28 @@ public struct AgentDesk: Sendable {
         for entry in adapters.all {
             let id = entry.adapter.id
             guard wroteThrough.contains(id) || entry.identityChannel.map(identityChannels.contains) == true else { continue }
-            guard let found = try await store.replyRoute(
-                conversation: detail.id, inReplyTo: nil, via: id, identityChannel: entry.identityChannel)
+            guard
+                let found = try await store.replyRoute(
+                    conversation: detail.id, inReplyTo: nil, via: id, identityChannel: entry.identityChannel)
             else { continue }
             let route = reachable(found, through: entry, identities: detail.customer.identities)
             let capabilities = entry.adapter.capabilities
             var reason: String?
             do {
                 try ReplyRules.check(text: "", route: route, capabilities: capabilities, now: now())
-                reason = entry.adapter.refusal(for: ReplyContext(
-                    to: route.address, threadRef: route.threadRef, inReplyTo: route.inReplyToExternalID, text: ""))
+                reason = entry.adapter.refusal(
+                    for: ReplyContext(
+                        to: route.address, threadRef: route.threadRef, inReplyTo: route.inReplyToExternalID, text: ""))
             } catch let error as ServiceError {
                 reason = error.message
             }
             let closes = capabilities.replyWindow.flatMap { window in
                 route.lastInboundAt.map { $0.addingTimeInterval(Double(window.components.seconds)) }
             }
-            channels.append(ReplyChannel(
-                adapter: id, address: route.address, isDefault: id == latest, canReply: reason == nil, reason: reason,
-                windowClosesAt: closes, maxTextLength: capabilities.maxTextLength))
+            channels.append(
+                ReplyChannel(
+                    adapter: id, address: route.address, isDefault: id == latest, canReply: reason == nil, reason: reason,
+                    windowClosesAt: closes, maxTextLength: capabilities.maxTextLength))
         }
         return channels
     }
@@ -157,7 +167,8 @@ public struct AgentDesk: Sendable {
         }
         if let via, adapters[via] == nil { throw ServiceError.unprocessable("unknown_adapter", "there is no adapter '\(via)'") }
         let identityChannel = via.flatMap { adapters[$0]?.identityChannel }
-        guard let found = try await store.replyRoute(conversation: conversationID, inReplyTo: inReplyTo, via: via, identityChannel: identityChannel) else {
+        guard let found = try await store.replyRoute(conversation: conversationID, inReplyTo: inReplyTo, via: via, identityChannel: identityChannel)
+        else {
             if let inReplyTo { throw ServiceError.unprocessable("no_route", "message \(inReplyTo) is not a customer message of this conversation") }
             if let via { throw ServiceError.unprocessable("no_route", "the customer has no address known to adapter '\(via)'") }
             throw ServiceError.unprocessable("no_route", "the customer has not written through any adapter yet; name one with 'via'")
@@ -167,8 +178,9 @@ public struct AgentDesk: Sendable {
         }
         let route = try await reachable(found, through: entry, conversation: conversationID)
         try ReplyRules.check(text: text, route: route, capabilities: entry.adapter.capabilities, now: now())
-        if let refusal = entry.adapter.refusal(for: ReplyContext(
-            to: route.address, threadRef: route.threadRef, inReplyTo: route.inReplyToExternalID, text: text))
+        if let refusal = entry.adapter.refusal(
+            for: ReplyContext(
+                to: route.address, threadRef: route.threadRef, inReplyTo: route.inReplyToExternalID, text: text))
         {
             throw ServiceError.unprocessable("refused_by_channel", refusal)
         }
@@ -193,8 +205,11 @@ public struct AgentDesk: Sendable {
         after.assignee = supervisor
         await audit?.record(.conversationEscalated, actor: viewer.agentID, subject: "conversation:\(conversationID)", details: ["to": supervisor])
         events.publish(.conversationEscalated(event), conversation: after, alsoNotify: [access.assignee].compactMap { $0 })
-        events.publish(.conversationAssigned(AssignedPayload(
-            conversation: conversationID, owner: after.owner, assignee: supervisor, reason: "escalated: \(why)")), conversation: after, alsoNotify: [access.assignee].compactMap { $0 })
+        events.publish(
+            .conversationAssigned(
+                AssignedPayload(
+                    conversation: conversationID, owner: after.owner, assignee: supervisor, reason: "escalated: \(why)")), conversation: after,
+            alsoNotify: [access.assignee].compactMap { $0 })
         return event
     }
 
@@ -240,19 +255,26 @@ public struct AgentDesk: Sendable {
             let keptOwner = ownerGone ? nil : orphan.owner
             let decision = assignment.decide(owner: keptOwner, currentAssignee: nil, team: orphan.team, loads: loads, at: now())
             let gone = Array(Set([orphan.owner, orphan.assignee].compactMap { $0 }.filter { directory[$0] == nil })).sorted()
-            let reason = "\(gone.joined(separator: " and ")) left the configuration; "
+            let reason =
+                "\(gone.joined(separator: " and ")) left the configuration; "
                 + (decision.assignee.map { "\($0) takes the conversation" + (decision.owner == $0 && ownerGone ? " as its owner" : "") }
                     ?? "waiting for the team")
-            guard let change = try await store.redistribute(
-                conversation: orphan.id, owner: decision.owner ?? keptOwner, assignee: decision.assignee, reason: reason, at: now())
+            guard
+                let change = try await store.redistribute(
+                    conversation: orphan.id, owner: decision.owner ?? keptOwner, assignee: decision.assignee, reason: reason, at: now())
             else { continue }
             if let assignee = decision.assignee { loads[assignee]?.openAssigned += 1 }
             moved += 1
-            await audit?.record(.conversationReassigned, actor: AuditActor.system, subject: "conversation:\(orphan.id)", details: [
-                "reason": "agent_removed", "to": decision.assignee ?? "", "from": gone.joined(separator: ","),
-            ])
-            events.publish(.conversationAssigned(AssignedPayload(
-                conversation: orphan.id, owner: change.conversation.owner, assignee: change.conversation.assignee, reason: reason)), conversation: change.conversation)
+            await audit?.record(
+                .conversationReassigned, actor: AuditActor.system, subject: "conversation:\(orphan.id)",
+                details: [
+                    "reason": "agent_removed", "to": decision.assignee ?? "", "from": gone.joined(separator: ","),
+                ])
+            events.publish(
+                .conversationAssigned(
+                    AssignedPayload(
+                        conversation: orphan.id, owner: change.conversation.owner, assignee: change.conversation.assignee, reason: reason)),
+                conversation: change.conversation)
         }
         return moved
     }
@@ -262,7 +284,8 @@ public struct AgentDesk: Sendable {
         guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors assign conversations") }
         let access = try await authorize(conversationID, viewer)
         guard directory[agentID] != nil else { throw ServiceError.unprocessable("unknown_agent", "there is no agent '\(agentID)'") }
-        let text = makeOwner
+        let text =
+            makeOwner
             ? "\(viewer.agentID) assigned the conversation to \(agentID), who is now the owner" + (access.owner.map { " (was \($0))" } ?? "")
             : "\(viewer.agentID) assigned the conversation to \(agentID)" + (access.owner.map { "; \($0) stays the owner" } ?? "")
         let event = try await store.reassign(
@@ -271,12 +294,16 @@ public struct AgentDesk: Sendable {
         var after = access
         after.assignee = agentID
         if makeOwner { after.owner = agentID }
-        await audit?.record(.conversationReassigned, actor: viewer.agentID, subject: "conversation:\(conversationID)", details: [
-            "from": access.assignee ?? "", "to": agentID, "owner": makeOwner ? agentID : (access.owner ?? ""),
-        ])
+        await audit?.record(
+            .conversationReassigned, actor: viewer.agentID, subject: "conversation:\(conversationID)",
+            details: [
+                "from": access.assignee ?? "", "to": agentID, "owner": makeOwner ? agentID : (access.owner ?? ""),
+            ])
         let previous = [access.assignee, access.owner].compactMap { $0 }.filter { $0 != agentID }
-        events.publish(.conversationAssigned(AssignedPayload(
-            conversation: conversationID, owner: after.owner, assignee: agentID, reason: text)), conversation: after, alsoNotify: previous)
+        events.publish(
+            .conversationAssigned(
+                AssignedPayload(
+                    conversation: conversationID, owner: after.owner, assignee: agentID, reason: text)), conversation: after, alsoNotify: previous)
         return event
     }
 
@@ -324,7 +351,8 @@ public enum ReplyRules {
         guard let last = route.lastInboundAt else {
             if !capabilities.canInitiate {
                 let instead = capabilities.outsideWindowHint.map { "; \($0)" } ?? ""
-                throw ServiceError.unprocessable("cannot_initiate", "adapter '\(route.adapter)' cannot start a conversation: the customer has never written through it\(instead)")
+                throw ServiceError.unprocessable(
+                    "cannot_initiate", "adapter '\(route.adapter)' cannot start a conversation: the customer has never written through it\(instead)")
             }
             return
         }
@@ -335,7 +363,8 @@ public enum ReplyRules {
                 let instead = capabilities.outsideWindowHint ?? "reply through another of the customer's channels"
                 throw ServiceError.unprocessable(
                     "outside_reply_window",
-                    "adapter '\(route.adapter)' allows free-form replies only within \(formatHours(limit)) of the customer's last message, which was \(formatHours(age)) ago; \(instead)")
+                    "adapter '\(route.adapter)' allows free-form replies only within \(formatHours(limit)) of the customer's last message, which was \(formatHours(age)) ago; \(instead)"
+                )
             }
         }
     }

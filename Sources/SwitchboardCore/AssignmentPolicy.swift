@@ -64,7 +64,7 @@ public struct AssignmentPolicy: Sendable {
     /// Whether `agent` takes work now: status available, on shift, and — for new work — below capacity.
     public func isAvailable(_ agent: Agent, loads: [String: AgentLoad], at now: Date, newWork: Bool) -> Bool {
         guard agent.role == .agent || !newWork, let load = loads[agent.id], load.status == .available,
-              agent.schedule.isOnShift(at: now)
+            agent.schedule.isOnShift(at: now)
         else { return false }
         if newWork, let capacity = agent.capacity, load.openAssigned >= capacity { return false }
         return true
@@ -78,7 +78,8 @@ public struct AssignmentPolicy: Sendable {
                 && isAvailable(agent, loads: loads, at: now, newWork: true)
         }
         return candidates.min { a, b in
-            let la = loads[a.id]!, lb = loads[b.id]!
+            let la = loads[a.id]!
+            let lb = loads[b.id]!
             return (la.openAssigned, la.lastAssignedSeq, a.id) < (lb.openAssigned, lb.lastAssignedSeq, b.id)
         }?.id
     }
@@ -95,7 +96,9 @@ public struct AssignmentPolicy: Sendable {
         guard let owner, let ownerAgent = directory[owner] else {
             // No owner yet (it waited for the team, or the owner left the configuration).
             if let agent = leastLoaded(team: team, loads: loads, at: now) {
-                let why = owner.map { "\($0) is no longer configured; \(agent) is the new owner" } ?? "\(agent) takes the waiting conversation and becomes the owner"
+                let why =
+                    owner.map { "\($0) is no longer configured; \(agent) is the new owner" }
+                    ?? "\(agent) takes the waiting conversation and becomes the owner"
                 return AssignmentDecision(owner: agent, assignee: agent, reason: why)
             }
             return AssignmentDecision(owner: owner, assignee: nil, reason: currentAssignee == nil ? nil : "nobody of the team is available; queued")
@@ -106,7 +109,7 @@ public struct AssignmentPolicy: Sendable {
         }
         let why = unavailability(ownerAgent, loads: loads, at: now)
         if let current = currentAssignee, current != owner, let agent = directory[current],
-           isAvailable(agent, loads: loads, at: now, newWork: false)
+            isAvailable(agent, loads: loads, at: now, newWork: false)
         {
             return AssignmentDecision(owner: owner, assignee: current, reason: nil)
         }
@@ -133,7 +136,8 @@ public struct AssignmentPolicy: Sendable {
     /// The supervisor who takes an escalation: the least-loaded supervisor of the team.
     public func supervisorForEscalation(team: String?, loads: [String: AgentLoad]) -> String? {
         directory.supervisors(of: team).min { a, b in
-            let la = loads[a.id]?.openAssigned ?? 0, lb = loads[b.id]?.openAssigned ?? 0
+            let la = loads[a.id]?.openAssigned ?? 0
+            let lb = loads[b.id]?.openAssigned ?? 0
             return (la, a.id) < (lb, b.id)
         }?.id
     }

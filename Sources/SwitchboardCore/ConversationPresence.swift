@@ -165,7 +165,8 @@ public final class ConversationPresence: Service, Sendable {
                     conversation: key.conversation, agent: key.agent, name: name, state: .left, since: since ?? now, expiresAt: nil)
                 return (payload, existed)
             }
-            var entry = entries[key].flatMap { $0.expires > now ? $0 : nil }
+            var entry =
+                entries[key].flatMap { $0.expires > now ? $0 : nil }
                 ?? Entry(name: name, state: state, since: since ?? now, expires: expires, access: access)
             let changed = entries[key].map { $0.expires <= now || $0.state != state } ?? true
             if entry.state != state {

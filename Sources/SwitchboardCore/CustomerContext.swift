@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// Customer data from context providers, fetched off the ingestion path and cached per customer.
 ///
@@ -157,8 +157,15 @@ public actor CustomerContext {
         await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let pending = Mutex<CheckedContinuation<Bool, Never>?>(continuation)
             let resume: @Sendable (Bool) -> Void = { value in pending.withLock { $0.take() }?.resume(returning: value) }
-            let timer = Task { try? await Task.sleep(for: limit); resume(false) }
-            Task { await task.value; timer.cancel(); resume(true) }
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                resume(false)
+            }
+            Task {
+                await task.value
+                timer.cancel()
+                resume(true)
+            }
         }
     }
 }

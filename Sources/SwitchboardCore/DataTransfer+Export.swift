@@ -8,7 +8,9 @@ public enum DataTransfer {
     /// Writes every table of `store` to `path` (atomically: a file that exists is complete) and
     /// returns its header. The rows go first to a side file while their checksums are computed,
     /// then header and rows are joined, so memory holds one row at a time.
-    public static func export(from store: any TransferStore, to path: String, progress: @escaping Progress = { _, _, _, _ in })
+    public static func export(
+        from store: any TransferStore, to path: String, progress: @escaping Progress = { _, _, _, _ in }
+    )
         async throws -> TransferHeader
     {
         let migrations = try await store.appliedMigrations()

@@ -20,7 +20,9 @@ extension DataTransfer {
     /// back from the target and checked again; the transaction commits only if every table's count
     /// and checksum match. Refuses a target that already holds data.
     @discardableResult
-    public static func importDump(at path: String, into store: any TransferStore, progress: @escaping Progress = { _, _, _, _ in })
+    public static func importDump(
+        at path: String, into store: any TransferStore, progress: @escaping Progress = { _, _, _, _ in }
+    )
         async throws -> TransferHeader
     {
         let reader = try DumpLineReader(path: path)
@@ -93,7 +95,8 @@ final class ImportSource: TransferRowSource {
             }
             // A marker: what was read so far belongs to the table that ends here.
             guard let marker = try? JSONDecoder().decode(DumpMarker.self, from: Data(line)) else {
-                throw TransferError.invalidDump(table: current >= 0 ? tables[current].name : nil, line: reader.lineNumber, reason: "not a row or a marker")
+                throw TransferError.invalidDump(
+                    table: current >= 0 ? tables[current].name : nil, line: reader.lineNumber, reason: "not a row or a marker")
             }
             let ending = current
             try endTable()

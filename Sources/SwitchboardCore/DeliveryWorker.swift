@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// Drains the durable outbox: claims due replies, delivers each through its adapter, and records
 /// the result — delivered, retried later with exponential backoff, or dead-lettered as `failed`.
@@ -102,7 +102,10 @@ public final class DeliveryWorker: Service, Sendable {
             waits.addTask {
                 await withCheckedContinuation { c in
                     let already = self.signal.withLock { s in
-                        if s.pending { s.pending = false; return true }
+                        if s.pending {
+                            s.pending = false
+                            return true
+                        }
                         s.waiter = c
                         return false
                     }
@@ -136,7 +139,7 @@ public final class DeliveryWorker: Service, Sendable {
         Counter(label: "switchboard_deliveries_total", dimensions: [("adapter", item.adapter), ("result", result.label)]).increment()
         do {
             guard let message = try await store.completeDelivery(message: item.messageID, result: result, at: now()),
-                  let access = try await store.access(conversation: item.conversationID)
+                let access = try await store.access(conversation: item.conversationID)
             else { return }
             events.publish(.deliveryUpdated(message), conversation: access)
         } catch {
@@ -158,7 +161,8 @@ public final class DeliveryWorker: Service, Sendable {
             if failure.permanent || failures >= settings.maxAttempts { return .failed(error: failure.reason) }
             var wait = settings.backoff(afterFailures: failures)
             if let after = failure.retryAfter { wait = max(wait, after.seconds) }
-            logger.info("delivery will be retried", metadata: ["message": "\(item.messageID)", "attempt": "\(failures)", "error": "\(failure.reason)"])
+            logger.info(
+                "delivery will be retried", metadata: ["message": "\(item.messageID)", "attempt": "\(failures)", "error": "\(failure.reason)"])
             return .retry(error: failure.reason, retryAt: now().addingTimeInterval(wait))
         } catch {
             let reason = "\(error)"

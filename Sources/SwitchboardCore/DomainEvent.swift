@@ -234,7 +234,8 @@ extension IngestOutcome {
             case nil: break
             }
             if let a = s.assignment {
-                events.append(.conversationAssigned(AssignedPayload(conversation: s.conversation.id, owner: a.owner, assignee: a.assignee, reason: a.reason)))
+                events.append(
+                    .conversationAssigned(AssignedPayload(conversation: s.conversation.id, owner: a.owner, assignee: a.assignee, reason: a.reason)))
             }
             events.append(.messageCreated(s.message))
             events += s.related.map(DomainEvent.messageCreated)

@@ -119,8 +119,9 @@ public final class EventBus: Sendable {
         guard let relay else { return }
         let agents = connectedAgents
         guard !agents.isEmpty else { return }
-        relay.forward(SwitchboardEvent(
-            id: 0, type: Self.presenceType, conversationID: 0, owner: nil, assignee: nil, data: JSONCoding.encode(agents.sorted())))
+        relay.forward(
+            SwitchboardEvent(
+                id: 0, type: Self.presenceType, conversationID: 0, owner: nil, assignee: nil, data: JSONCoding.encode(agents.sorted())))
     }
 
     /// Hands every event published from now on (but those marked `journal: false`) to `journal`,

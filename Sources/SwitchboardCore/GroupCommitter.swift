@@ -74,10 +74,14 @@ public final class GroupCommitter: Service, Sendable {
     /// Waits for queued work; nil once closed and drained.
     private func nextGroup() async -> [Pending]? {
         while true {
-            enum Next { case group([Pending]), done, wait }
+            enum Next {
+                case group([Pending])
+                case done, wait
+            }
             let next: Next = state.withLock { state in
                 if !state.queue.isEmpty {
-                    var count = 0, taken = 0
+                    var count = 0
+                    var taken = 0
                     while taken < state.queue.count, count < maxBatch || taken == 0 {
                         count += state.queue[taken].items.count
                         taken += 1
@@ -116,7 +120,7 @@ public final class GroupCommitter: Service, Sendable {
                 pending.continuation.resume(returning: slice)
             }
             onCommitted(items, outcomes)
-        } catch where group.count > 1 {
+        } catch  where group.count > 1 {
             // One bad request must not fail its neighbours: retry each request in its own transaction.
             logger.warning("group commit failed, retrying requests one by one", metadata: ["error": "\(error)"])
             for pending in group { await commit([pending]) }

@@ -1,3 +1,4 @@
+import Foundation
 import SwitchboardAdapterAPI
 
 /// Normalizes channel addresses so that the same person is found whichever adapter they use:
@@ -30,7 +31,10 @@ public struct IdentityNormalizer: Sendable {
         var digits = text.filter(\.isASCIIDigit)
         guard digits.count >= 3 else { return nil }
         if plus { return "+" + digits }
-        if digits.hasPrefix("00") { digits.removeFirst(2); return "+" + digits }
+        if digits.hasPrefix("00") {
+            digits.removeFirst(2)
+            return "+" + digits
+        }
         // WhatsApp ids are international numbers without the plus.
         if digits.count >= 11, defaultCountryCode == nil { return "+" + digits }
         if let cc = defaultCountryCode {
@@ -44,5 +48,3 @@ public struct IdentityNormalizer: Sendable {
 extension Character {
     fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
-
-import Foundation

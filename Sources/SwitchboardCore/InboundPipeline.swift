@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import Metrics
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// What the gateway answers a channel.
 public enum InboundReply: Sendable, Equatable {
@@ -74,10 +74,16 @@ public struct InboundPipeline: Sendable {
         self.committer = committer
         self.now = now
         self.logger = logger
-        self.counters = Dictionary(uniqueKeysWithValues: adapters.ids.map { id in
-            (id, (Counter(label: "switchboard_inbound_messages_total", dimensions: [("adapter", id), ("result", "stored")]),
-                  Counter(label: "switchboard_inbound_messages_total", dimensions: [("adapter", id), ("result", "duplicate")])))
-        })
+        self.counters = Dictionary(
+            uniqueKeysWithValues: adapters.ids.map { id in
+                (
+                    id,
+                    (
+                        Counter(label: "switchboard_inbound_messages_total", dimensions: [("adapter", id), ("result", "stored")]),
+                        Counter(label: "switchboard_inbound_messages_total", dimensions: [("adapter", id), ("result", "duplicate")])
+                    )
+                )
+            })
     }
 
     /// Handles one request to `/hooks/{adapter}`. Throws ``ServiceError`` (unknown adapter,
@@ -190,7 +196,8 @@ extension InboundPipeline: InboundSink {
         var outcomes = try await committer.submit(items).makeIterator()
         var results: [EventOutcome] = []
         results.reserveCapacity(events.count)
-        var stored = 0, duplicates = 0
+        var stored = 0
+        var duplicates = 0
         for event in events {
             if case .ignored(let reason) = event {
                 results.append(.ignored(reason))

@@ -26,7 +26,8 @@ public struct PromiseKeeper: Service {
     private let audit: AuditTrail?
 
     public init(
-        store: any PromiseStore & ConversationStore & AgentStore & ReportStore, policy: AssignmentPolicy, events: EventBus, interval: Duration = .seconds(1),
+        store: any PromiseStore & ConversationStore & AgentStore & ReportStore, policy: AssignmentPolicy, events: EventBus,
+        interval: Duration = .seconds(1),
         now: @escaping @Sendable () -> Date = Date.init, leadership: any Leadership = SoleLeader(), logger: Logger,
         audit: AuditTrail? = nil
     ) {
@@ -84,12 +85,15 @@ public struct PromiseKeeper: Service {
                 events.publish(.slaWarning(SLAPayload(due)), conversation: due.conversation)
             case .breach, .resolution:
                 let what = due.kind == .resolution ? "Resolution" : "Response"
-                let text = "\(what) overdue (due \(due.due.map { ISO8601DateFormatter().string(from: $0) } ?? "?")): escalated to the team's supervisors"
+                let text =
+                    "\(what) overdue (due \(due.due.map { ISO8601DateFormatter().string(from: $0) } ?? "?")): escalated to the team's supervisors"
                 let record = try await store.markPromise(conversation: due.conversation.id, due.kind, event: text, at: at)
                 breaches.increment()
-                await audit?.record(.conversationEscalated, actor: AuditActor.system, subject: "conversation:\(due.conversation.id)", details: [
-                    "reason": due.kind == .resolution ? "resolution_overdue" : "response_overdue",
-                ])
+                await audit?.record(
+                    .conversationEscalated, actor: AuditActor.system, subject: "conversation:\(due.conversation.id)",
+                    details: [
+                        "reason": due.kind == .resolution ? "resolution_overdue" : "response_overdue"
+                    ])
                 let supervisors = policy.directory.supervisors(of: due.conversation.team).map(\.id)
                 events.publish(.slaBreached(SLAPayload(due)), conversation: due.conversation, alsoNotify: supervisors)
                 if let record { events.publish(.messageCreated(record), conversation: due.conversation) }
@@ -108,15 +112,23 @@ public struct PromiseKeeper: Service {
             return
         }
         let waited = policy.rules.reassignAfter.map { "\(Int($0.seconds))s" } ?? "too long"
-        let reason = "No reply to the customer for \(waited): moved from \(current ?? "nobody") to \(next)"
+        let reason =
+            "No reply to the customer for \(waited): moved from \(current ?? "nobody") to \(next)"
             + (due.conversation.owner.map { ", \($0) stays the owner" } ?? "")
-        guard let change = try await store.reassignStale(conversation: due.conversation.id, from: current, to: next, reason: reason, at: at) else { return }
+        guard let change = try await store.reassignStale(conversation: due.conversation.id, from: current, to: next, reason: reason, at: at) else {
+            return
+        }
         reassignments.increment()
-        await audit?.record(.conversationReassigned, actor: AuditActor.system, subject: "conversation:\(due.conversation.id)", details: [
-            "reason": "no_reply", "from": current ?? "", "to": next,
-        ])
-        events.publish(.conversationAssigned(AssignedPayload(conversation: change.conversation.id, owner: change.conversation.owner,
-                                                assignee: next, reason: reason)), conversation: change.conversation, alsoNotify: [current].compactMap { $0 })
+        await audit?.record(
+            .conversationReassigned, actor: AuditActor.system, subject: "conversation:\(due.conversation.id)",
+            details: [
+                "reason": "no_reply", "from": current ?? "", "to": next,
+            ])
+        events.publish(
+            .conversationAssigned(
+                AssignedPayload(
+                    conversation: change.conversation.id, owner: change.conversation.owner,
+                    assignee: next, reason: reason)), conversation: change.conversation, alsoNotify: [current].compactMap { $0 })
     }
 
     /// Presence: an agent marked available but with no live connection for `after` is set away, so
@@ -128,9 +140,11 @@ public struct PromiseKeeper: Service {
             let since = events.lastDisconnect(of: id) ?? startedAt
             guard at.timeIntervalSince(since) >= after.seconds else { continue }
             try await store.setAgentStatus(id, .away)
-            await audit?.record(.agentStatusChanged, actor: AuditActor.system, subject: "agent:\(id)", details: [
-                "from": load.status.rawValue, "to": AgentStatus.away.rawValue, "reason": "no_live_connection",
-            ])
+            await audit?.record(
+                .agentStatusChanged, actor: AuditActor.system, subject: "agent:\(id)",
+                details: [
+                    "from": load.status.rawValue, "to": AgentStatus.away.rawValue, "reason": "no_live_connection",
+                ])
             logger.notice("agent set away: no live connection", metadata: ["agent": "\(id)", "for": "\(Int(at.timeIntervalSince(since)))s"])
         }
     }

@@ -86,9 +86,11 @@ public struct RetentionKeeper: Service {
         if pass.messages + pass.attachments > 0 {
             await store.compactAfterRemoval()
             logger.notice("retention applied", metadata: ["messages": "\(pass.messages)", "attachments": "\(pass.attachments)"])
-            await audit?.record(.retentionApplied, actor: AuditActor.system, details: [
-                "messages": String(pass.messages), "attachments": String(pass.attachments), "contents_deleted": String(pass.contents),
-            ])
+            await audit?.record(
+                .retentionApplied, actor: AuditActor.system,
+                details: [
+                    "messages": String(pass.messages), "attachments": String(pass.attachments), "contents_deleted": String(pass.contents),
+                ])
         }
         return pass
     }
@@ -114,7 +116,9 @@ public struct RetentionKeeper: Service {
         let rules = [policy.base] + policy.perAdapter.values.map { $0.over(policy.base) }
         guard let shortest = rules.compactMap(\.attachments).min() else { return }
         let latestCutoff = at.addingTimeInterval(-shortest.seconds)
-        let base = policy.base, perAdapter = policy.perAdapter, onlyResolved = policy.onlyResolved
+        let base = policy.base
+        let perAdapter = policy.perAdapter
+        let onlyResolved = policy.onlyResolved
         let cutoff: @Sendable (String?) -> Date? = { adapter in
             let rule = adapter.flatMap { perAdapter[$0] }.map { $0.over(base) } ?? base
             return rule.attachments.map { at.addingTimeInterval(-$0.seconds) }

@@ -266,7 +266,6 @@ public struct ConversationAccess: Sendable, Equatable {
     }
 }
 
-
 /// One attachment of a stored message as the agent API serves it.
 public struct StoredAttachment: Sendable, Equatable {
     /// The metadata the message shows (name, type, size, `sha256`, `stored`).

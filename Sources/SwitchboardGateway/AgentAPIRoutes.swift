@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import SwitchboardCore
 import SwitchboardAdapterAPI
+import SwitchboardCore
 
 /// The agent API under `/api/v1`. Each handler is a thin translation to ``AgentDesk``.
 struct AgentAPIRoutes {
@@ -155,7 +155,8 @@ struct AgentAPIRoutes {
         }
         api.get("reports/conversations.csv") { request, context in
             let viewer = Viewer(try context.requireAgent())
-            let csv = try await desk.exportConversations(since: try since(request), limit: try limit(request, default: 100_000, max: 1_000_000), for: viewer)
+            let csv = try await desk.exportConversations(
+                since: try since(request), limit: try limit(request, default: 100_000, max: 1_000_000), for: viewer)
             return JSONResponse.bytes(Array(csv.utf8), contentType: "text/csv; charset=utf-8")
         }
         api.get("customers") { request, context in

@@ -25,7 +25,7 @@ struct AgentAuthMiddleware: RouterMiddleware {
         if let wait = throttle.reserveBearer(source: source, now: Date()) { return JSONResponse.tooManyAttempts(wait: wait) }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer",
-              let agent = directory.agent(forToken: String(parts[1]).trimmingCharacters(in: .whitespaces))
+            let agent = directory.agent(forToken: String(parts[1]).trimmingCharacters(in: .whitespaces))
         else {
             throw ServiceError(status: 401, code: "unauthorized", message: "the bearer token is not valid")
         }
@@ -38,7 +38,7 @@ struct AgentAuthMiddleware: RouterMiddleware {
 
     private func withSession(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let sessions, let value = request.cookies[ConsoleSessions.cookieName]?.value,
-              let (agent, session) = try await sessions.resolve(cookieValue: value)
+            let (agent, session) = try await sessions.resolve(cookieValue: value)
         else {
             throw ServiceError(status: 401, code: "unauthorized", message: "missing Authorization: Bearer <token> header")
         }

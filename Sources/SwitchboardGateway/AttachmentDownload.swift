@@ -35,13 +35,17 @@ enum AttachmentDownload {
     /// saves under the plain `filename` must not be walked into another folder), as do control
     /// characters; the plain form also loses quotes and everything outside printable ASCII.
     static func disposition(fileName: String) -> String {
-        let safe = String(String.UnicodeScalarView(fileName.unicodeScalars.map { scalar in
-            scalar == "/" || scalar == "\\" || scalar.properties.generalCategory == .control ? "_" : scalar
-        }))
+        let safe = String(
+            String.UnicodeScalarView(
+                fileName.unicodeScalars.map { scalar in
+                    scalar == "/" || scalar == "\\" || scalar.properties.generalCategory == .control ? "_" : scalar
+                }))
         let name = safe.isEmpty ? "attachment" : safe
-        let fallback = String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
-            scalar.isASCII && scalar.value >= 0x20 && scalar.value != 0x7F && scalar != "\"" ? scalar : "_"
-        }))
+        let fallback = String(
+            String.UnicodeScalarView(
+                name.unicodeScalars.map { scalar in
+                    scalar.isASCII && scalar.value >= 0x20 && scalar.value != 0x7F && scalar != "\"" ? scalar : "_"
+                }))
         var encoded = ""
         for byte in name.utf8 {
             if attrCharBytes.contains(byte) {
@@ -59,7 +63,7 @@ enum AttachmentDownload {
     private static let tokenBytes = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~".utf8))
 }
 
-private extension String {
+extension String {
     /// A one-digit hex byte gets its leading zero.
-    var leftPadded: String { count == 1 ? "0" + self : self }
+    fileprivate var leftPadded: String { count == 1 ? "0" + self : self }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardCore
+import Synchronization
 
 /// The throttles of one gateway: failed bearer tokens and failed console sign-ins.
 ///

@@ -36,9 +36,11 @@ struct AutomationRoutes {
         api.get("rules") { _, context in
             let viewer = Viewer(try context.requireAgent())
             guard viewer.isSupervisor else { throw ServiceError.forbidden("only supervisors see the rules") }
-            return JSONResponse.make(RuleList(rules: (rules?.rules ?? []).map {
-                RuleSummary(id: $0.id, on: $0.trigger.description, actions: $0.actions.map(\.name))
-            }))
+            return JSONResponse.make(
+                RuleList(
+                    rules: (rules?.rules ?? []).map {
+                        RuleSummary(id: $0.id, on: $0.trigger.description, actions: $0.actions.map(\.name))
+                    }))
         }
         api.post("rules/:rule/test") { request, context in
             let viewer = Viewer(try context.requireAgent())
@@ -66,8 +68,9 @@ struct AutomationRoutes {
             let limit = request.uri.queryParameters.get("limit").flatMap { Int(String($0)) } ?? 100
             guard (1...1000).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and 1000") }
             let before = request.uri.queryParameters.get("before").flatMap { Int64(String($0)) }
-            return JSONResponse.make(DeliveryList(
-                deliveries: try await integrations.deliveries(of: webhook, state: state, before: before, limit: limit, by: viewer)))
+            return JSONResponse.make(
+                DeliveryList(
+                    deliveries: try await integrations.deliveries(of: webhook, state: state, before: before, limit: limit, by: viewer)))
         }
         api.post("webhooks/:webhook/deliveries/replay") { request, context in
             let viewer = Viewer(try context.requireAgent())
@@ -75,7 +78,8 @@ struct AutomationRoutes {
             guard let integrations else { throw ServiceError.notFound("webhook '\(webhook)'") }
             var request = request
             let body = try await request.decodeJSONIfPresent(ReplayRequest.self, limit: maxBodyBytes) ?? ReplayRequest()
-            return JSONResponse.make(Replayed(replayed: try await integrations.replay(webhook, deliveries: body.deliveries, by: viewer)), status: .accepted)
+            return JSONResponse.make(
+                Replayed(replayed: try await integrations.replay(webhook, deliveries: body.deliveries, by: viewer)), status: .accepted)
         }
     }
 

@@ -37,7 +37,7 @@ public struct ClientAddress: Sendable {
     /// The throttling key of an address: itself for IPv4, its /64 for IPv6.
     static func bucket(_ address: String) -> String {
         guard address.contains(":"), let socket = try? SocketAddress(ipAddress: address, port: 0),
-              case .v6(let v6) = socket
+            case .v6(let v6) = socket
         else { return address }
         var raw = v6.address.sin6_addr
         let groups = withUnsafeBytes(of: &raw) { bytes in

@@ -15,7 +15,9 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// Connections open at once; one more is answered 503 and closed at once.
     public var maxConnections: Int
 
-    public init(headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 2048) {
+    public init(
+        headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), maxConnections: Int = 2048
+    ) {
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
@@ -154,7 +156,8 @@ final class ReadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func refuseConnection(_ context: ChannelHandlerContext) {
         let body = #"{"error":{"code":"too_many_connections","message":"the gateway has too many connections open; try again"}}"#
-        let answer = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
+        let answer =
+            "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer))).whenComplete { [channel = context.channel] _ in
             channel.close(promise: nil)

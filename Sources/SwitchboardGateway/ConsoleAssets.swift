@@ -15,7 +15,7 @@ enum ConsoleAssets {
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [:] }
         for case let url as URL in walker {
             guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true,
-                  let data = try? Data(contentsOf: url)
+                let data = try? Data(contentsOf: url)
             else { continue }
             let path = String(url.standardizedFileURL.path.dropFirst(base.count + 1))
             files[path] = File(bytes: Array(data), contentType: contentType(url.pathExtension))

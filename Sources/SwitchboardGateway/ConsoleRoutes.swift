@@ -57,13 +57,13 @@ struct ConsoleRoutes {
         // same-origin code, so handing it out again is safe.
         console.get("/console/session") { request, _ in
             guard let value = request.cookies[ConsoleSessions.cookieName]?.value,
-                  let (agent, session) = try await sessions.resolve(cookieValue: value)
+                let (agent, session) = try await sessions.resolve(cookieValue: value)
             else { throw ServiceError(status: 401, code: "unauthorized", message: "not signed in") }
             return JSONResponse.make(info(agent, csrf: session.csrfToken))
         }
         console.delete("/console/session") { request, context in
             if let value = request.cookies[ConsoleSessions.cookieName]?.value,
-               let (agent, session) = try await sessions.resolve(cookieValue: value)
+                let (agent, session) = try await sessions.resolve(cookieValue: value)
             {
                 guard ConsoleSessions.csrfMatches(request, session) else {
                     throw ServiceError(status: 403, code: "csrf", message: "missing or wrong X-CSRF-Token header for this console session")
@@ -111,7 +111,8 @@ struct ConsoleRoutes {
 /// a customer string that slipped past escaping could not run as script or style.
 struct ConsoleHeadersMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
-    static let policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    static let policy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         + "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

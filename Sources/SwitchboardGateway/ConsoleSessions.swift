@@ -146,10 +146,11 @@ public struct ConsoleSessions: Sendable {
         let key = Self.digest(cookieValue)
         guard let session = try await store.session(tokenHash: key), let agent = directory[session.agentID] else { return nil }
         let at = now()
-        let tokenChanged = session.tokenFingerprint.map { opened in
-            guard let current = tokens[agent.id] else { return true }
-            return !ConsolePassword.constantTimeEqual(Self.fingerprint(token: current, cookieValue: cookieValue), opened)
-        } ?? false
+        let tokenChanged =
+            session.tokenFingerprint.map { opened in
+                guard let current = tokens[agent.id] else { return true }
+                return !ConsolePassword.constantTimeEqual(Self.fingerprint(token: current, cookieValue: cookieValue), opened)
+            } ?? false
         if tokenChanged || at.timeIntervalSince(session.lastSeenAt) > Self.idle || at.timeIntervalSince(session.createdAt) > Self.lifetime {
             try await store.deleteSession(tokenHash: key)
             return nil

@@ -56,32 +56,40 @@ public enum CustomerRecordFiles {
 
             """
         for identity in record.identities {
-            out += "<tr><td>\(e(identity.channel))</td><td>\(e(identity.address))</td><td>\(e(identity.adapter))</td><td>\(e(stamp(identity.createdAt)))</td></tr>\n"
+            out +=
+                "<tr><td>\(e(identity.channel))</td><td>\(e(identity.address))</td><td>\(e(identity.adapter))</td><td>\(e(stamp(identity.createdAt)))</td></tr>\n"
         }
         out += "</table>\n"
         if !record.merges.isEmpty {
             out += "<h2>Merges</h2><table><tr><th>Kept</th><th>Merged into it</th><th>By</th><th>When</th><th>Undone</th></tr>\n"
             for merge in record.merges {
-                out += "<tr><td>\(merge.survivor)</td><td>\(merge.absorbed)</td><td>\(e(merge.mergedBy))</td><td>\(e(stamp(merge.mergedAt)))</td>"
+                out +=
+                    "<tr><td>\(merge.survivor)</td><td>\(merge.absorbed)</td><td>\(e(merge.mergedBy))</td><td>\(e(stamp(merge.mergedAt)))</td>"
                     + "<td>\(merge.undoneAt.map { e(stamp($0)) + " by " + e(merge.undoneBy ?? "?") } ?? "")</td></tr>\n"
             }
             out += "</table>\n"
         }
         for conversation in record.conversations {
-            out += "<h2>Conversation \(e(conversation.reference))</h2>\n<p class=\"meta\">Status \(e(conversation.status.rawValue))"
-                + (conversation.owner.map { ", owner \(e($0))" } ?? "") + (conversation.tags.isEmpty ? "" : ", tags \(e(conversation.tags.joined(separator: ", ")))")
+            out +=
+                "<h2>Conversation \(e(conversation.reference))</h2>\n<p class=\"meta\">Status \(e(conversation.status.rawValue))"
+                + (conversation.owner.map { ", owner \(e($0))" } ?? "")
+                + (conversation.tags.isEmpty ? "" : ", tags \(e(conversation.tags.joined(separator: ", ")))")
                 + (conversation.mergedInto.map { ", merged into conversation \($0)" } ?? "") + "</p>\n"
             for message in conversation.messages {
-                let who: String = switch message.direction {
-                case .inbound: "Customer"
-                case .outbound: "Reply by \(message.author ?? "the business")"
-                case .note: "Internal note by \(message.author ?? "?")"
-                case .event: "Internal event"
-                }
+                let who: String =
+                    switch message.direction {
+                    case .inbound: "Customer"
+                    case .outbound: "Reply by \(message.author ?? "the business")"
+                    case .note: "Internal note by \(message.author ?? "?")"
+                    case .event: "Internal event"
+                    }
                 let css = message.internal ? "message internal" : "message \(message.direction.rawValue)"
-                out += "<div class=\"\(css)\"><div class=\"meta\">\(e(who)) · \(e(stamp(message.createdAt)))"
+                out +=
+                    "<div class=\"\(css)\"><div class=\"meta\">\(e(who)) · \(e(stamp(message.createdAt)))"
                     + (message.channel.map { " · \(e($0))" } ?? "") + (message.adapter.map { " (\(e($0)))" } ?? "")
-                    + (message.delivery.map { " · delivery: \(e($0.state.rawValue))" + ($0.error.map { " (\(e($0)))" } ?? "") + ", \($0.attempts) attempt(s)" } ?? "")
+                    + (message.delivery.map {
+                        " · delivery: \(e($0.state.rawValue))" + ($0.error.map { " (\(e($0)))" } ?? "") + ", \($0.attempts) attempt(s)"
+                    } ?? "")
                     + "</div><pre>\(e(message.body))</pre>"
                 if let original = message.originalBody { out += "<div class=\"meta\">First written as:</div><pre>\(e(original))</pre>" }
                 for file in message.attachments ?? [] {
@@ -89,7 +97,11 @@ public enum CustomerRecordFiles {
                     if let href = link(file, message.id) {
                         out += "<div>Attachment: <a href=\"\(e(href))\">\(name)</a></div>"
                     } else {
-                        out += "<div>Attachment: \(name)" + ((file.details ?? [:]).isEmpty ? "" : " — " + e(file.details!.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))) + "</div>"
+                        out +=
+                            "<div>Attachment: \(name)"
+                            + ((file.details ?? [:]).isEmpty
+                                ? "" : " — " + e(file.details!.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")))
+                            + "</div>"
                     }
                 }
                 out += "</div>\n"

@@ -52,10 +52,11 @@ struct CustomerRecordRoutes {
             var request = request
             let body = try await request.decodeJSON(EraseRequest.self, limit: maxBodyBytes)
             let outcome = try await desk.eraseCustomer(id, reason: body.reason, by: viewer)
-            return JSONResponse.make(Erased(
-                customer: id, customers: outcome.customers, conversations: outcome.conversations, messages: outcome.messages,
-                identities: outcome.identities, cancelled_replies: outcome.cancelledDeliveries, deleted_files: outcome.deletedContents,
-                audit_seq: outcome.audit.seq))
+            return JSONResponse.make(
+                Erased(
+                    customer: id, customers: outcome.customers, conversations: outcome.conversations, messages: outcome.messages,
+                    identities: outcome.identities, cancelled_replies: outcome.cancelledDeliveries, deleted_files: outcome.deletedContents,
+                    audit_seq: outcome.audit.seq))
         }
     }
 

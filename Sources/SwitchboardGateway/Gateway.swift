@@ -69,8 +69,9 @@ public enum Gateway {
             client: c.trust.oidcClient(publicURL: c.publicURL), settings: c.trust.console.oidc, sessions: sessions,
             stateKey: c.trust.stateKey, clientAddress: clientAddress, now: Date.init
         ).add(to: routes)
-        let api = routes.group("/api/v1").add(middleware: AgentAuthMiddleware(
-            directory: c.desk.directory, sessions: sessions, throttle: throttle, clientAddress: clientAddress))
+        let api = routes.group("/api/v1").add(
+            middleware: AgentAuthMiddleware(
+                directory: c.desk.directory, sessions: sessions, throttle: throttle, clientAddress: clientAddress))
         if let journal = c.journal { api.add(middleware: JournalFlushMiddleware(journal: journal)) }
         ConsoleInboxRoute(desk: c.desk).add(to: api)
         AgentAPIRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
@@ -118,10 +119,11 @@ extension Gateway {
     ) async throws {
         let app = application(c, host: host, port: port, logger: logger, onServerRunning: onServerRunning)
         let server = ServerStartReporter(app: app, onFailure: onServerFailed)
-        let group = ServiceGroup(configuration: .init(
-            services: (services + [server]).map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: (services + [server]).map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
     }
 }
@@ -151,7 +153,7 @@ private struct ServerStartReporter<App: ApplicationProtocol>: Service {
 enum OpenAPIDocument {
     static let bytes: [UInt8] = {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
-              let data = try? Data(contentsOf: url)
+            let data = try? Data(contentsOf: url)
         else { return Array("openapi: 3.1.0\n".utf8) }
         return Array(data)
     }()

@@ -63,9 +63,11 @@ struct HookRoutes {
     /// Reasons are codes of letters, digits, `_` and `-` (``IgnoreReason``): nothing to escape in
     /// JSON; anything else is dropped rather than trusted.
     private static func code(_ reason: String) -> String {
-        String(String.UnicodeScalarView(reason.unicodeScalars.filter {
-            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
-        }))
+        String(
+            String.UnicodeScalarView(
+                reason.unicodeScalars.filter {
+                    $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
+                }))
     }
 }
 

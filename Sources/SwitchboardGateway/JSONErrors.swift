@@ -81,7 +81,8 @@ extension Request {
     /// The body as bytes, refusing more than `limit` with 413 (checked against Content-Length first).
     mutating func bodyBytes(limit: Int) async throws -> [UInt8] {
         if let length = headers[.contentLength].flatMap(Int.init), length > limit {
-            throw ServiceError(status: 413, code: "too_large", message: "the request body (\(length) bytes) is larger than the limit of \(limit) bytes")
+            throw ServiceError(
+                status: 413, code: "too_large", message: "the request body (\(length) bytes) is larger than the limit of \(limit) bytes")
         }
         do {
             let buffer = try await collectBody(upTo: limit)

@@ -16,10 +16,11 @@ struct MentionRoute {
         api.get("mentions") { request, context in
             let viewer = Viewer(try context.requireAgent())
             let query = FormQuery(request.uri.query)
-            let limit = try query["limit"].map { raw -> Int in
-                guard let limit = Int(raw) else { throw ServiceError.badRequest("'limit' must be a number between 1 and 200") }
-                return limit
-            } ?? 50
+            let limit =
+                try query["limit"].map { raw -> Int in
+                    guard let limit = Int(raw) else { throw ServiceError.badRequest("'limit' must be a number between 1 and 200") }
+                    return limit
+                } ?? 50
             let before = try query["before"].map { raw -> Int64 in
                 guard let id = Int64(raw), id > 0 else { throw ServiceError.badRequest("'before' must be a mention id") }
                 return id

@@ -36,7 +36,9 @@ struct OperationsRoutes {
 
         enum CodingKeys: String, CodingKey {
             case mailbox, status, idle, pending
-            case lagSeconds = "lag_seconds", uidValidity = "uid_validity", lastUID = "last_uid"
+            case lagSeconds = "lag_seconds"
+            case uidValidity = "uid_validity"
+            case lastUID = "last_uid"
         }
     }
 
@@ -85,9 +87,10 @@ struct OperationsRoutes {
             do { try await store.checkHealth() } catch { storage = "unavailable: \(error)" }
             // An adapter in trouble is reported but does not take the gateway out of rotation: the
             // other channels still work, and its replies wait in the outbox.
-            let adapterStates = Dictionary(uniqueKeysWithValues: adapters.all.map { entry in
-                (entry.adapter.id, Self.describe(entry.adapter.state))
-            })
+            let adapterStates = Dictionary(
+                uniqueKeysWithValues: adapters.all.map { entry in
+                    (entry.adapter.id, Self.describe(entry.adapter.state))
+                })
             let now = Date()
             var mailboxes: [String: [Mailbox]] = [:]
             for entry in adapters.all {

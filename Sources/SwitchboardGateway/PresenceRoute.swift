@@ -33,9 +33,10 @@ struct PresenceRoute {
             }
             let (announced, viewers) = try await desk.announcePresence(state, in: id, by: viewer)
             let expiry = desk.presence.expiry.components
-            return JSONResponse.make(Answer(
-                conversation_id: id, state: announced.state, since: announced.since, expires_at: announced.expiresAt,
-                expires_in: Double(expiry.seconds) + Double(expiry.attoseconds) / 1e18, viewers: viewers))
+            return JSONResponse.make(
+                Answer(
+                    conversation_id: id, state: announced.state, since: announced.since, expires_at: announced.expiresAt,
+                    expires_in: Double(expiry.seconds) + Double(expiry.attoseconds) / 1e18, viewers: viewers))
         }
     }
 }

@@ -74,9 +74,18 @@ enum LMTPCommand: Equatable {
         var escaped = false
         for index in text.indices.dropFirst() {
             let c = text[index]
-            if escaped { escaped = false; continue }
-            if quoted, c == "\\" { escaped = true; continue }
-            if c == "\"" { quoted.toggle(); continue }
+            if escaped {
+                escaped = false
+                continue
+            }
+            if quoted, c == "\\" {
+                escaped = true
+                continue
+            }
+            if c == "\"" {
+                quoted.toggle()
+                continue
+            }
             if c == ">", !quoted { return index }
         }
         return nil

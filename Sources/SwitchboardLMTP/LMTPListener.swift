@@ -55,7 +55,9 @@ extension LMTPListener {
             if let existing = endpoints[endpoint.listen] {
                 let (first, firstAdapter) = existing
                 if first.tls != endpoint.tls || first.insecure != endpoint.insecure || first.maxConnections != endpoint.maxConnections {
-                    problems.append("\(endpoint.source): adapters '\(firstAdapter)' and '\(adapter.id)' share lmtp.listen \(endpoint.listen) but differ in tls, insecure or max_connections: give them the same settings (one listener) or different addresses")
+                    problems.append(
+                        "\(endpoint.source): adapters '\(firstAdapter)' and '\(adapter.id)' share lmtp.listen \(endpoint.listen) but differ in tls, insecure or max_connections: give them the same settings (one listener) or different addresses"
+                    )
                 }
                 if let index = listeners.firstIndex(where: { $0.address == endpoint.listen }) {
                     listeners[index].mailboxes.append(mailbox)

@@ -18,9 +18,10 @@ final class LMTPMetrics: Sendable {
         var deliveries: [String: [Result: Counter]] = [:]
         var timers: [String: Timer] = [:]
         for adapter in adapters {
-            deliveries[adapter] = Dictionary(uniqueKeysWithValues: Result.allCases.map {
-                ($0, Counter(label: "switchboard_lmtp_deliveries_total", dimensions: [("adapter", adapter), ("result", $0.rawValue)]))
-            })
+            deliveries[adapter] = Dictionary(
+                uniqueKeysWithValues: Result.allCases.map {
+                    ($0, Counter(label: "switchboard_lmtp_deliveries_total", dimensions: [("adapter", adapter), ("result", $0.rawValue)]))
+                })
             timers[adapter] = Timer(label: "switchboard_lmtp_commit_seconds", dimensions: [("adapter", adapter)], preferredDisplayUnit: .seconds)
         }
         self.deliveries = deliveries

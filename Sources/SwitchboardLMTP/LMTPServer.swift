@@ -3,9 +3,9 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardCore
+import Synchronization
 
 /// The gateway's LMTP listeners (RFC 2033) as one service: MTAs deliver mail straight into the
 /// inbound pipeline, without a process per message.
@@ -54,10 +54,12 @@ public final class LMTPServer: Service, Sendable {
             do {
                 let channel = try await bind(listener)
                 servers.withLock { $0.append(channel) }
-                logger.notice("LMTP listening", metadata: [
-                    "address": "\(listener.address)", "adapters": "\(listener.mailboxes.map(\.adapter.id).joined(separator: ","))",
-                    "tls": "\(listener.tls != nil)",
-                ])
+                logger.notice(
+                    "LMTP listening",
+                    metadata: [
+                        "address": "\(listener.address)", "adapters": "\(listener.mailboxes.map(\.adapter.id).joined(separator: ","))",
+                        "tls": "\(listener.tls != nil)",
+                    ])
             } catch {
                 await closeListeners()
                 throw LMTPBindError(address: listener.address, reason: "\(error)")

@@ -208,8 +208,10 @@ final class LMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         case .lhlo:
             transaction = nil
             greeted = true
-            var lines = [settings.hostname, "PIPELINING", "ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8",
-                         "SIZE \(settings.listener.maxMessageBytes)"]
+            var lines = [
+                settings.hostname, "PIPELINING", "ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8",
+                "SIZE \(settings.listener.maxMessageBytes)",
+            ]
             if settings.listener.tls != nil, !tlsActive { lines.append("STARTTLS") }
             for (index, text) in lines.enumerated() {
                 say("250\(index == lines.count - 1 ? " " : "-")\(text)")
@@ -314,8 +316,11 @@ final class LMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         // Nothing more is read until the replies are out: the client waits for them anyway.
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         let deliverer = settings.deliverer
-        let message = reader.message, sender = transaction.sender, shareList = shares
-        let recipients = transaction.recipients.map { $0.mailbox }, shareIndex = shareOfMailbox
+        let message = reader.message
+        let sender = transaction.sender
+        let shareList = shares
+        let recipients = transaction.recipients.map { $0.mailbox }
+        let shareIndex = shareOfMailbox
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         Task {

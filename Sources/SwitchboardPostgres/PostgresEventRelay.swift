@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import PostgresNIO
-import Synchronization
 import SwitchboardCore
+import Synchronization
 
 /// Live events across gateways through PostgreSQL `LISTEN/NOTIFY` on the channel
 /// `switchboard_events`.

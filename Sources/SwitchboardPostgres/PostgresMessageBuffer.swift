@@ -43,9 +43,11 @@ final class PostgresMessageBuffer {
 
     func nextID(_ db: PGSession) async throws -> Int64 {
         if ids.isEmpty {
-            ids = try await db.values("""
+            ids = try await db.values(
+                """
                 SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, \(block))
-                """, as: Int64.self).sorted(by: >)
+                """, as: Int64.self
+            ).sorted(by: >)
         }
         return ids.removeLast()
     }
@@ -83,12 +85,14 @@ final class PostgresMessageBuffer {
                 binds.append(row.deliveryAttempts)
                 binds.append(row.identityID)
             }
-            try await db.execute(PostgresQuery(unsafeSQL: """
-                INSERT INTO messages (id, conversation_id, direction, adapter, channel, address, thread_ref, external_id,
-                    in_reply_to, body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts,
-                    identity_id)
-                VALUES \(tuples.joined(separator: ", "))
-                """, binds: binds))
+            try await db.execute(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO messages (id, conversation_id, direction, adapter, channel, address, thread_ref, external_id,
+                            in_reply_to, body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts,
+                            identity_id)
+                        VALUES \(tuples.joined(separator: ", "))
+                        """, binds: binds))
             start += chunk.count
         }
         rows.removeAll(keepingCapacity: true)

@@ -14,7 +14,9 @@
 /// `search_*` are derived data: export leaves them out and an import rebuilds them through these
 /// triggers.
 enum PostgresSearchSchema {
-    static let migration: (version: String, sql: String) = ("005-search", """
+    static let migration: (version: String, sql: String) = (
+        "005-search",
+        """
         CREATE FUNCTION search_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             SELECT lower(translate(t, 'ÁÀÂÄÃÅáàâäãåÉÈÊËéèêëÍÌÎÏíìîïÓÒÔÖÕØóòôöõøÚÙÛÜúùûüÑñÇçÝýÿ',
                                       'AAAAAAaaaaaaEEEEeeeeIIIIiiiiOOOOOOooooooUUUUuuuuNnCcYyy'))
@@ -125,5 +127,6 @@ enum PostgresSearchSchema {
             SELECT id, conversation_id, created_at, adapter, search_message_document(body, metadata)
             FROM messages WHERE direction IN ('inbound', 'outbound', 'note');
         SELECT search_card_refresh(ARRAY(SELECT id FROM conversations))
-        """)
+        """
+    )
 }

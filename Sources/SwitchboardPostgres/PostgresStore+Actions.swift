@@ -12,7 +12,8 @@ extension PostgresStore {
                 var binds = PostgresBindings()
                 for value in values { binds.append(value) }
                 binds.append(limit)
-                let sql = "SELECT \(columns) FROM conversations WHERE status = 'open' AND \(condition) ORDER BY \(kind.dueColumn), id LIMIT $\(binds.count)"
+                let sql =
+                    "SELECT \(columns) FROM conversations WHERE status = 'open' AND \(condition) ORDER BY \(kind.dueColumn), id LIMIT $\(binds.count)"
                 return try await db.rows(PostgresQuery(unsafeSQL: sql, binds: binds)).map {
                     PromiseDue(
                         kind: kind, conversation: try Self.access(row: $0),
@@ -37,13 +38,15 @@ extension PostgresStore {
 
     public func orphanedConversations() async throws -> [ConversationAccess] {
         try await read { db in
-            try await db.rows("""
+            try await db.rows(
+                """
                 SELECT c.id, c.owner, c.assignee, c.team, c.status FROM conversations c
                 WHERE c.status = 'open' AND (
                     (c.owner IS NOT NULL AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = c.owner AND a.configured = 1)) OR
                     (c.assignee IS NOT NULL AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = c.assignee AND a.configured = 1)))
                 ORDER BY c.created_at
-                """).map { try Self.access(row: $0) }
+                """
+            ).map { try Self.access(row: $0) }
         }
     }
 }

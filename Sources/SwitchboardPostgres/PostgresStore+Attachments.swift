@@ -20,7 +20,8 @@ extension PostgresStore {
                 recorded.append(attachment)
                 continue
             }
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO attachment_contents (sha256, size, content, created_at, refs)
                 VALUES (\(kept.sha256), \(kept.content.count), \(kept.content), \(now), 1)
                 ON CONFLICT (sha256) DO UPDATE SET refs = attachment_contents.refs + 1

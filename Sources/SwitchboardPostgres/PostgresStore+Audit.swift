@@ -17,7 +17,8 @@ extension PostgresStore {
             .map { AuditHead(seq: try $0["seq"], hash: try $0["hash"]) }
         let entry = seal(head)
         let details = String(decoding: JSONCoding.encode(entry.details), as: UTF8.self)
-        try await db.execute("""
+        try await db.execute(
+            """
             INSERT INTO audit_log (seq, at, actor, action, subject, source, details, prev_hash, hash)
             VALUES (\(entry.seq), \(Double(entry.atMilliseconds) / 1000), \(entry.actor), \(entry.action.code), \(entry.subject),
                 \(entry.source), \(details), \(entry.previousHash), \(entry.hash))
@@ -28,14 +29,16 @@ extension PostgresStore {
     public func auditEntries(_ query: AuditQuery) async throws -> [AuditEntry] {
         try await read { db in
             // NULL parameters switch a condition off, so one statement serves every filter.
-            try await db.rows("""
+            try await db.rows(
+                """
                 SELECT * FROM audit_log
                 WHERE (\(query.before)::bigint IS NULL OR seq < \(query.before))
                   AND (\(query.since?.epoch)::double precision IS NULL OR at >= \(query.since?.epoch))
                   AND (\(query.actor)::text IS NULL OR actor = \(query.actor))
                   AND (\(query.action)::text IS NULL OR action = \(query.action))
                 ORDER BY seq DESC LIMIT \(query.limit)
-                """).map(Self.auditEntry)
+                """
+            ).map(Self.auditEntry)
         }
     }
 

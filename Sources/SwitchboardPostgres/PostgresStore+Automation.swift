@@ -22,7 +22,8 @@ extension PostgresStore {
             found = try await db.row("SELECT * FROM messages WHERE id = \(message) AND conversation_id = \(id)")
         }
         if found == nil {
-            found = try await db.row("""
+            found = try await db.row(
+                """
                 SELECT * FROM messages WHERE conversation_id = \(id) AND direction = 'inbound' ORDER BY id DESC LIMIT 1
                 """)
         }
@@ -45,7 +46,8 @@ extension PostgresStore {
     /// One multi-row INSERT for all of `events`.
     static func enqueue(_ db: PGSession, _ events: [QueuedEvent]) async throws {
         guard !events.isEmpty else { return }
-        try await db.execute("""
+        try await db.execute(
+            """
             INSERT INTO automation_queue (consumer, conversation_id, event_type, payload, cause, next_attempt_at, created_at)
             SELECT c, v, t, p, NULLIF(r, ''), n, a
             FROM unnest(\(events.map(\.consumer))::text[], \(events.map(\.conversationID))::bigint[], \(events.map(\.type))::text[],
@@ -65,7 +67,8 @@ extension PostgresStore {
     public func claimQueued(consumer: String, now: Date, limit: Int, claimer: String, leaseUntil: Date) async throws -> [QueuedItem] {
         try await write { db in
             // Each conversation's oldest queued event only; SKIP LOCKED leaves other gateways' claims alone.
-            let rows = try await db.rows("""
+            let rows = try await db.rows(
+                """
                 SELECT q.* FROM automation_queue q
                 WHERE q.consumer = \(consumer) AND q.state = 'queued' AND q.next_attempt_at <= \(now.epoch)
                   AND (q.lease_until IS NULL OR q.lease_until < \(now.epoch))
@@ -75,7 +78,8 @@ extension PostgresStore {
                 """)
             let items = try rows.map(Self.queuedItem)
             if !items.isEmpty {
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE automation_queue SET claimed_by = \(claimer), lease_until = \(leaseUntil.epoch) WHERE id = ANY(\(items.map(\.id)))
                     """)
             }
@@ -95,19 +99,22 @@ extension PostgresStore {
         case .done(keep: false):
             try await db.execute("DELETE FROM automation_queue WHERE id = \(id) AND state = 'queued'")
         case .done(keep: true):
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE automation_queue SET state = 'delivered', attempts = attempts + 1, done_at = \(at.epoch), claimed_by = NULL,
                     lease_until = NULL
                 WHERE id = \(id) AND state = 'queued'
                 """)
         case .retry(let error, let retryAt):
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE automation_queue SET attempts = attempts + 1, last_error = \(error), next_attempt_at = \(retryAt.epoch),
                     claimed_by = NULL, lease_until = NULL
                 WHERE id = \(id) AND state = 'queued'
                 """)
         case .failed(let error):
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE automation_queue SET state = 'failed', attempts = attempts + 1, last_error = \(error), done_at = \(at.epoch),
                     claimed_by = NULL, lease_until = NULL
                 WHERE id = \(id) AND state = 'queued'
@@ -117,19 +124,22 @@ extension PostgresStore {
 
     public func queuedEvents(consumer: String, state: QueueState?, before: Int64?, limit: Int) async throws -> [QueuedItem] {
         try await read { db in
-            try await db.rows("""
+            try await db.rows(
+                """
                 SELECT * FROM automation_queue WHERE consumer = \(consumer)
                   AND (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue)::text)
                   AND (\(before)::bigint IS NULL OR id < \(before)::bigint)
                 ORDER BY id DESC LIMIT \(limit)
-                """).map(Self.queuedItem)
+                """
+            ).map(Self.queuedItem)
         }
     }
 
     public func replayQueued(consumer: String, ids: [Int64]?, at: Date) async throws -> Int {
         if let ids, ids.isEmpty { return 0 }
         return try await write { db in
-            try await db.count("""
+            try await db.count(
+                """
                 UPDATE automation_queue SET state = 'queued', attempts = 0, next_attempt_at = \(at.epoch), done_at = NULL, claimed_by = NULL,
                     lease_until = NULL
                 WHERE consumer = \(consumer) AND state = 'failed' AND (\(ids)::bigint[] IS NULL OR id = ANY(\(ids)::bigint[]))
@@ -140,22 +150,26 @@ extension PostgresStore {
 
     public func nextQueuedDue(consumer: String) async throws -> Date? {
         try await read { db in
-            try await db.value("""
+            try await db.value(
+                """
                 SELECT MIN(GREATEST(q.next_attempt_at, COALESCE(q.lease_until, 0))) FROM automation_queue q
                 WHERE q.consumer = \(consumer) AND q.state = 'queued'
                   AND NOT EXISTS (SELECT 1 FROM automation_queue e WHERE e.consumer = q.consumer AND e.state = 'queued'
                                   AND e.conversation_id = q.conversation_id AND e.id < q.id)
-                """, as: Double.self).map(Date.init(epoch:))
+                """, as: Double.self
+            ).map(Date.init(epoch:))
         }
     }
 
     public func pruneQueued(consumer: String, deliveredBefore: Date, expire: QueueExpiry?, at: Date) async throws {
         try await write { db in
-            try await db.execute("""
+            try await db.execute(
+                """
                 DELETE FROM automation_queue WHERE consumer = \(consumer) AND state = 'delivered' AND done_at < \(deliveredBefore.epoch)
                 """)
             if let expire {
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE automation_queue SET state = 'failed', done_at = \(at.epoch),
                         last_error = \(expire.prefix) || COALESCE(last_error, \(expire.neverAttempted))
                     WHERE consumer = \(consumer) AND state = 'queued' AND created_at < \(expire.before.epoch)
@@ -176,17 +190,22 @@ extension PostgresStore {
                 throw StoreError.missing("conversation \(id)")
             }
             let state = try Self.conversationState(row)
-            let fired = try await db.value("""
-                SELECT EXISTS (SELECT 1 FROM rule_firings WHERE rule_id = \(firing.rule) AND conversation_id = \(id)
-                    AND (firing_key = \(firing.key) OR (\(firing.onceSince?.epoch)::float8 IS NOT NULL AND fired_at >= \(firing.onceSince?.epoch)::float8)))
-                """, as: Bool.self) ?? false
+            let fired =
+                try await db.value(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM rule_firings WHERE rule_id = \(firing.rule) AND conversation_id = \(id)
+                        AND (firing_key = \(firing.key) OR (\(firing.onceSince?.epoch)::float8 IS NOT NULL AND fired_at >= \(firing.onceSince?.epoch)::float8)))
+                    """, as: Bool.self) ?? false
             if fired { return .alreadyFired }
-            let recent = try await db.value("""
-                SELECT COUNT(*)::int FROM rule_firings WHERE conversation_id = \(id) AND fired_at >= \(firing.recentSince.epoch)
-                """, as: Int.self) ?? 0
+            let recent =
+                try await db.value(
+                    """
+                    SELECT COUNT(*)::int FROM rule_firings WHERE conversation_id = \(id) AND fired_at >= \(firing.recentSince.epoch)
+                    """, as: Int.self) ?? 0
             guard let planned = try plan(state, loads, recent) else { return .declined(firedRecently: recent) }
             let applied = try await Self.apply(db, planned, loads: &loads)
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO rule_firings (rule_id, conversation_id, firing_key, fired_at)
                 VALUES (\(firing.rule), \(id), \(firing.key), \(firing.at.epoch))
                 """)
@@ -196,7 +215,8 @@ extension PostgresStore {
 
     public func activeConversations(after id: Int64, limit: Int) async throws -> [Int64] {
         try await read { db in
-            try await db.values("""
+            try await db.values(
+                """
                 SELECT id FROM conversations WHERE status IN ('open', 'pending') AND id > \(id) ORDER BY id LIMIT \(limit)
                 """, as: Int64.self)
         }
@@ -210,19 +230,22 @@ extension PostgresStore {
     static func settleAcknowledgements(_ db: PGSession, conversation: Int64, _ held: HeldAcknowledgements, at: Date) async throws {
         switch held {
         case .release:
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE outbox o SET next_attempt_at = LEAST(o.next_attempt_at, \(at.epoch))
                 FROM messages m WHERE m.id = o.message_id AND m.conversation_id = \(conversation)
                   AND o.purpose = 'acknowledgement' AND o.claimed_by IS NULL
                 """)
         case .withhold(let reason):
-            let ids = try await db.values("""
+            let ids = try await db.values(
+                """
                 DELETE FROM outbox o USING messages m
                 WHERE m.id = o.message_id AND m.conversation_id = \(conversation) AND o.purpose = 'acknowledgement' AND o.claimed_by IS NULL
                 RETURNING o.message_id
                 """, as: Int64.self)
             if !ids.isEmpty {
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE messages SET delivery_state = 'failed', delivery_error = \(reason) WHERE id = ANY(\(ids))
                     """)
             }
@@ -232,7 +255,8 @@ extension PostgresStore {
     /// A plan's tags, held acknowledgements and queued events, in its transaction.
     static func applyAutomation(_ db: PGSession, _ plan: ConversationPlan) async throws {
         if let added = plan.addTags, !added.tags.isEmpty {
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO conversation_tags (conversation_id, tag, added_by, added_at)
                 SELECT \(plan.state.id), t, \(added.by), \(Date().epoch) FROM unnest(\(added.tags)::text[]) AS t
                 ON CONFLICT DO NOTHING

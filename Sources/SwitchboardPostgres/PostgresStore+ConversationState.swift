@@ -27,7 +27,8 @@ extension PostgresStore {
             lastAcknowledgedAt: try row.date("last_ack_at"), mergedInto: try row["merged_into"], answeredAt: try row.date("answered_at"),
             resolutionDue: try row.date("resolution_due"), resolutionBreached: try row.flag("resolution_breached"),
             resolutionLeft: try row["resolution_left"],
-            priority: Priority(rawValue: try row["priority"] as String) ?? .normal, slaPolicy: try row["sla_policy"], slaReason: try row["sla_reason"])
+            priority: Priority(rawValue: try row["priority"] as String) ?? .normal, slaPolicy: try row["sla_policy"], slaReason: try row["sla_reason"]
+        )
     }
 
     static func bind(_ s: ConversationState, into binds: inout PostgresBindings) {
@@ -63,9 +64,11 @@ extension PostgresStore {
         bind(state, into: &binds)
         let placeholders = (1...(stateColumns.count + 1)).map { "$\($0)" }.joined(separator: ", ")
         // UNIQUE (customer_id): a concurrent twin fails here and the group is retried.
-        return try await db.value(PostgresQuery(unsafeSQL: """
-            INSERT INTO conversations (customer_id, \(stateColumns.joined(separator: ", "))) VALUES (\(placeholders)) RETURNING id
-            """, binds: binds), as: Int64.self)!
+        return try await db.value(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO conversations (customer_id, \(stateColumns.joined(separator: ", "))) VALUES (\(placeholders)) RETURNING id
+                    """, binds: binds), as: Int64.self)!
     }
 
     /// Writes `states` (each by id) in one statement, in id order: rows lock in the order every gateway uses.
@@ -81,11 +84,13 @@ extension PostgresStore {
             let types = ["bigint"] + stateTypes
             tuples.append("(" + (0..<width).map { "$\(first + $0)::\(types[$0])" }.joined(separator: ", ") + ")")
         }
-        try await db.execute(PostgresQuery(unsafeSQL: """
-            UPDATE conversations c SET \(stateColumns.map { "\($0) = v.\($0)" }.joined(separator: ", "))
-            FROM (VALUES \(tuples.joined(separator: ", "))) AS v(id, \(stateColumns.joined(separator: ", ")))
-            WHERE c.id = v.id
-            """, binds: binds))
+        try await db.execute(
+            PostgresQuery(
+                unsafeSQL: """
+                    UPDATE conversations c SET \(stateColumns.map { "\($0) = v.\($0)" }.joined(separator: ", "))
+                    FROM (VALUES \(tuples.joined(separator: ", "))) AS v(id, \(stateColumns.joined(separator: ", ")))
+                    WHERE c.id = v.id
+                    """, binds: binds))
     }
 
     /// Records one load change, keeping `loads` as the database now has them.
@@ -131,17 +136,21 @@ extension PostgresStore {
     static func select(_ db: PGSession, _ selection: ConversationSelection) async throws -> [ConversationState] {
         switch selection {
         case .coveredForOwner(let agent):
-            return try await db.rows("""
+            return try await db.rows(
+                """
                 SELECT * FROM conversations WHERE owner = \(agent) AND status = 'open' AND (assignee IS NULL OR assignee <> \(agent))
                 ORDER BY last_message_at FOR UPDATE
-                """).map(conversationState)
+                """
+            ).map(conversationState)
         case .waiting(let teams, let limit):
             guard !teams.isEmpty, limit > 0 else { return [] }
             // SKIP LOCKED: another gateway handing the same waiting work to someone else keeps it.
-            return try await db.rows("""
+            return try await db.rows(
+                """
                 SELECT * FROM conversations WHERE assignee IS NULL AND status = 'open' AND team = ANY(\(teams))
                 ORDER BY created_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
-                """).map(conversationState)
+                """
+            ).map(conversationState)
         }
     }
 
@@ -162,16 +171,18 @@ extension PostgresStore {
     static func insertPlanned(
         _ db: PGSession, _ message: PlannedMessage, ids: PlanIDs, identity: Int64?, earlier: [MessageRecord], buffer: PostgresMessageBuffer?
     ) async throws -> MessageRecord {
-        let inReplyTo: Int64? = switch message.inReplyTo {
-        case .stored(let id)?: id
-        case .planned(let index)?: earlier[index].id
-        case nil: nil
-        }
-        let identityID: Int64? = switch message.identity {
-        case .stored(let id)?: id
-        case .new?: identity
-        case nil: nil
-        }
+        let inReplyTo: Int64? =
+            switch message.inReplyTo {
+            case .stored(let id)?: id
+            case .planned(let index)?: earlier[index].id
+            case nil: nil
+            }
+        let identityID: Int64? =
+            switch message.identity {
+            case .stored(let id)?: id
+            case .new?: identity
+            case nil: nil
+            }
         let record = try await insertMessage(
             db, conversationID: ids.conversation, direction: message.direction, adapter: message.adapter, channel: message.channel,
             address: message.address, threadRef: message.threadRef, externalID: message.externalID, inReplyTo: inReplyTo,
@@ -180,7 +191,8 @@ extension PostgresStore {
             createdAt: message.createdAt.epoch, delivery: message.delivery, identityID: identityID, buffer: buffer)
         if let outbox = message.outbox {
             try await buffer?.flush(db)
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, quoted, purpose)
                 VALUES (\(record.id), \(outbox.adapter), \(outbox.inReplyToExternalID), \(outbox.nextAttemptAt.epoch), \(outbox.quoted.int),
                     \(outbox.purpose.rawValue))

@@ -67,10 +67,12 @@ extension PostgresStore {
 
     public func access(message id: Int64) async throws -> ConversationAccess? {
         try await read { db in
-            try await db.row("""
+            try await db.row(
+                """
                 SELECT c.id, c.owner, c.assignee, c.team, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 WHERE m.id = \(id)
-                """).map { try Self.access(row: $0) }
+                """
+            ).map { try Self.access(row: $0) }
         }
     }
 
@@ -80,17 +82,20 @@ extension PostgresStore {
             let columns = "id, adapter, address, thread_ref, external_id, created_at"
             let answered: PGRow?
             if let inReplyTo {
-                answered = try await db.row("""
+                answered = try await db.row(
+                    """
                     SELECT \(unescaped: columns) FROM messages WHERE id = \(inReplyTo) AND conversation_id = \(conversation)
                         AND direction = 'inbound' AND redacted_at IS NULL
                     """)
             } else if let via {
-                answered = try await db.row("""
+                answered = try await db.row(
+                    """
                     SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound' AND redacted_at IS NULL
                         AND adapter = \(via) ORDER BY id DESC LIMIT 1
                     """)
             } else {
-                answered = try await db.row("""
+                answered = try await db.row(
+                    """
                     SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound' AND redacted_at IS NULL
                     ORDER BY id DESC LIMIT 1
                     """)
@@ -99,7 +104,8 @@ extension PostgresStore {
                 let answeredAdapter: String = try answered["adapter"]
                 let adapter: String = via ?? answeredAdapter
                 if via != nil && via != answeredAdapter { return nil }
-                let last = try await db.value("""
+                let last = try await db.value(
+                    """
                     SELECT MAX(created_at) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound'
                         AND adapter = \(adapter)
                     """, as: Double.self)
@@ -109,10 +115,12 @@ extension PostgresStore {
                     lastInboundAt: last.map(Date.init(epoch:)), quoted: inReplyTo != nil)
             }
             guard inReplyTo == nil, let via, let identityChannel else { return nil }
-            guard let address = try await db.value("""
-                SELECT i.address FROM identities i JOIN conversations c ON c.customer_id = i.customer_id
-                WHERE c.id = \(conversation) AND i.channel = \(identityChannel) ORDER BY i.id DESC LIMIT 1
-                """, as: String.self)
+            guard
+                let address = try await db.value(
+                    """
+                    SELECT i.address FROM identities i JOIN conversations c ON c.customer_id = i.customer_id
+                    WHERE c.id = \(conversation) AND i.channel = \(identityChannel) ORDER BY i.id DESC LIMIT 1
+                    """, as: String.self)
             else { return nil }
             return ReplyRoute(adapter: via, address: address, threadRef: nil, inReplyTo: nil, inReplyToExternalID: nil, lastInboundAt: nil)
         }

@@ -7,7 +7,8 @@ import SwitchboardCore
 extension PostgresStore {
     /// The customer and everyone merged into them, directly or through others.
     static func absorbedChain(_ db: PGSession, of id: Int64) async throws -> [Int64] {
-        try await db.values("""
+        try await db.values(
+            """
             WITH RECURSIVE chain(id) AS (
                 SELECT id FROM customers WHERE merged_into = \(id)
                 UNION SELECT c.id FROM customers c JOIN chain ON c.merged_into = chain.id)
@@ -22,15 +23,18 @@ extension PostgresStore {
             let everyone = [id] + absorbed
             var identities: [CustomerRecordFacts.Identity] = []
             for r in try await db.rows("SELECT channel, adapter, address, created_at FROM identities WHERE customer_id = \(id) ORDER BY id") {
-                identities.append(CustomerRecordFacts.Identity(
-                    channel: try r["channel"], adapter: try r["adapter"], address: try r["address"], createdAt: try r.date("created_at") ?? Date(epoch: 0)))
+                identities.append(
+                    CustomerRecordFacts.Identity(
+                        channel: try r["channel"], adapter: try r["adapter"], address: try r["address"],
+                        createdAt: try r.date("created_at") ?? Date(epoch: 0)))
             }
             let conversations = try await db.values("SELECT id FROM conversations WHERE customer_id = ANY(\(everyone)) ORDER BY id", as: Int64.self)
             var merges: [CustomerRecordFacts.Merge] = []
             for r in try await db.rows("SELECT * FROM merges WHERE survivor = ANY(\(everyone)) OR absorbed = ANY(\(everyone)) ORDER BY id") {
-                merges.append(CustomerRecordFacts.Merge(
-                    id: try r["id"], survivor: try r["survivor"], absorbed: try r["absorbed"], mergedBy: try r["merged_by"],
-                    mergedAt: try r.date("merged_at") ?? Date(epoch: 0), undoneBy: try r["undone_by"], undoneAt: try r.date("undone_at")))
+                merges.append(
+                    CustomerRecordFacts.Merge(
+                        id: try r["id"], survivor: try r["survivor"], absorbed: try r["absorbed"], mergedBy: try r["merged_by"],
+                        mergedAt: try r.date("merged_at") ?? Date(epoch: 0), undoneBy: try r["undone_by"], undoneAt: try r.date("undone_at")))
             }
             return CustomerRecordFacts(
                 id: id, name: try row["name"], createdAt: try row.date("created_at") ?? Date(epoch: 0), erasedAt: try row.date("erased_at"),
@@ -61,14 +65,18 @@ extension PostgresStore {
             let conversations = try await db.values(
                 "SELECT id FROM conversations WHERE customer_id = ANY(\(everyone)) ORDER BY id FOR UPDATE", as: Int64.self)
             var messages: [RedactionCandidate] = []
-            for r in try await db.rows("""
+            for r in try await db.rows(
+                """
                 SELECT m.*, EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id) AS queued FROM messages m
                 WHERE m.conversation_id = ANY(\(conversations)) ORDER BY m.id
-                """) {
+                """)
+            {
                 messages.append(try Self.candidate(r))
             }
             let snapshot = ErasureSnapshot(
-                customer: try row.map { ErasureSnapshot.Customer(id: customer, mergedInto: try $0["merged_into"], erasedAt: try $0.date("erased_at")) },
+                customer: try row.map {
+                    ErasureSnapshot.Customer(id: customer, mergedInto: try $0["merged_into"], erasedAt: try $0.date("erased_at"))
+                },
                 absorbed: absorbed,
                 identities: try await db.values("SELECT id FROM identities WHERE customer_id = ANY(\(everyone)) ORDER BY id", as: Int64.self),
                 conversations: conversations, messages: messages)
@@ -78,7 +86,8 @@ extension PostgresStore {
             try await Self.write(db, planned.messages, at: at)
             try await db.execute("DELETE FROM outbox WHERE message_id = ANY(\(planned.cancelledDeliveries))")
             let deleted = try await Self.release(db, planned.releasedContents)
-            try await db.execute("""
+            try await db.execute(
+                """
                 DELETE FROM merge_moves WHERE merge_id IN (SELECT id FROM merges WHERE survivor = ANY(\(everyone)) OR absorbed = ANY(\(everyone)))
                 """)
             try await db.execute("DELETE FROM merges WHERE survivor = ANY(\(everyone)) OR absorbed = ANY(\(everyone))")
@@ -97,7 +106,8 @@ extension PostgresStore {
             let metadata = redaction.metadata.flatMap(encodeMetadata)
             let attachments = redaction.attachments.map { String(decoding: JSONCoding.encode($0), as: UTF8.self) }
             if redaction.removeText {
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE messages SET body = '', original_body = NULL, address = NULL, thread_ref = NULL, external_id = NULL,
                         delivery_error = NULL, metadata = \(metadata), attachments = \(attachments), redacted_at = \(at.epoch) WHERE id = \(redaction.id)
                     """)
@@ -105,7 +115,8 @@ extension PostgresStore {
                 try await db.execute("UPDATE messages SET metadata = \(metadata), attachments = \(attachments) WHERE id = \(redaction.id)")
             }
             if let delivery = redaction.cancelledDelivery {
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE messages SET delivery_state = \(delivery.state.rawValue), delivery_error = \(delivery.error) WHERE id = \(redaction.id)
                     """)
             }
@@ -152,7 +163,8 @@ extension PostgresStore {
             case .messages:
                 // Equality (or IS NULL) on the adapter, so the scan is a range of messages_unredacted.
                 if let adapter = query.adapter {
-                    rows = try await db.rows("""
+                    rows = try await db.rows(
+                        """
                         SELECT m.*, EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id) AS queued, c.status AS conversation_status
                         FROM messages m JOIN conversations c ON c.id = m.conversation_id
                         WHERE m.redacted_at IS NULL AND m.adapter = \(adapter) AND m.created_at < \(query.before.epoch)
@@ -161,7 +173,8 @@ extension PostgresStore {
                         FOR UPDATE OF m
                         """)
                 } else {
-                    rows = try await db.rows("""
+                    rows = try await db.rows(
+                        """
                         SELECT m.*, EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id) AS queued, c.status AS conversation_status
                         FROM messages m JOIN conversations c ON c.id = m.conversation_id
                         WHERE m.redacted_at IS NULL AND m.adapter IS NULL AND m.created_at < \(query.before.epoch)
@@ -171,7 +184,8 @@ extension PostgresStore {
                         """)
                 }
             case .attachments:
-                rows = try await db.rows("""
+                rows = try await db.rows(
+                    """
                     SELECT m.*, EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id) AS queued, c.status AS conversation_status
                     FROM messages m JOIN conversations c ON c.id = m.conversation_id
                     WHERE m.attachments LIKE '%"stored":true%' AND m.created_at < \(query.before.epoch)

@@ -23,7 +23,8 @@ extension PostgresStore {
         var recent = 0
         if let conversation {
             let since = now.epoch - 30 * 86400
-            for row in try await db.rows("""
+            for row in try await db.rows(
+                """
                 SELECT adapter, COUNT(*) AS n, COUNT(*) FILTER (WHERE created_at >= \(since)) AS recent FROM messages
                 WHERE conversation_id = \(conversation) AND direction = 'inbound' AND (metadata::jsonb ->> 'automated') IS NULL
                 GROUP BY adapter
@@ -44,30 +45,37 @@ extension PostgresStore {
             let digits = text.filter { $0.isASCII && $0.isNumber }
             // A phone number is compared by its digits, so "+34 600 12" finds "+3460012…".
             let phoneLike = digits.count >= 4 && text.allSatisfy { $0.isNumber || " +-().".contains($0) }
-            let needle = "%" + (phoneLike ? digits : text.lowercased())
-                .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            let needle =
+                "%"
+                + (phoneLike ? digits : text.lowercased())
+                .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                + "%"
             var binds = PostgresBindings()
             binds.append(needle)
             var visibility = ""
             if !viewer.isSupervisor {
                 binds.append(viewer.agentID)
-                visibility = "AND (c.owner = $2 OR c.assignee = $2 OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = c.id AND g.agent_id = $2))"
+                visibility =
+                    "AND (c.owner = $2 OR c.assignee = $2 OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = c.id AND g.agent_id = $2))"
             }
             binds.append(limit)
-            let rows = try await db.rows(PostgresQuery(unsafeSQL: """
-                SELECT cu.id, cu.name, cu.contacts, cu.last_contact_at, c.id AS conversation, c.owner, c.assignee
-                FROM customers cu JOIN conversations c ON c.customer_id = cu.id
-                WHERE cu.merged_into IS NULL AND (cu.name ILIKE $1 ESCAPE '\\' OR cu.id IN (
-                    SELECT customer_id FROM identities WHERE address ILIKE $1 ESCAPE '\\')) \(visibility)
-                ORDER BY cu.last_contact_at DESC NULLS LAST LIMIT $\(binds.count)
-                """, binds: binds))
+            let rows = try await db.rows(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT cu.id, cu.name, cu.contacts, cu.last_contact_at, c.id AS conversation, c.owner, c.assignee
+                        FROM customers cu JOIN conversations c ON c.customer_id = cu.id
+                        WHERE cu.merged_into IS NULL AND (cu.name ILIKE $1 ESCAPE '\\' OR cu.id IN (
+                            SELECT customer_id FROM identities WHERE address ILIKE $1 ESCAPE '\\')) \(visibility)
+                        ORDER BY cu.last_contact_at DESC NULLS LAST LIMIT $\(binds.count)
+                        """, binds: binds))
             var found: [CustomerSummary] = []
             for row in rows {
                 let id: Int64 = try row["id"]
-                found.append(CustomerSummary(
-                    id: id, name: try row["name"], identities: try await Self.identities(db, customer: id), contacts: try row["contacts"],
-                    lastContactAt: try row.date("last_contact_at"), conversation: try row["conversation"], owner: try row["owner"],
-                    assignee: try row["assignee"]))
+                found.append(
+                    CustomerSummary(
+                        id: id, name: try row["name"], identities: try await Self.identities(db, customer: id), contacts: try row["contacts"],
+                        lastContactAt: try row.date("last_contact_at"), conversation: try row["conversation"], owner: try row["owner"],
+                        assignee: try row["assignee"]))
             }
             return found
         }
@@ -79,7 +87,8 @@ extension PostgresStore {
     ) async throws -> MessageRecord {
         try await write { db in
             let live = try await db.value("SELECT id FROM customers WHERE id = \(customer) AND merged_into IS NULL FOR UPDATE", as: Int64.self) != nil
-            let conversation = live
+            let conversation =
+                live
                 ? try await db.row("SELECT * FROM conversations WHERE customer_id = \(customer)").map(Self.conversationState) : nil
             let holder = try await db.value(
                 "SELECT customer_id FROM identities WHERE channel = \(identity.channel) AND address = \(identity.address)", as: Int64.self)
@@ -100,7 +109,8 @@ extension PostgresStore {
     /// Sets every listed agent's open load to what the conversations table says.
     static func recountLoads(_ db: PGSession, agents: [String?]) async throws {
         for agent in Set(agents.compactMap { $0 }).sorted() {
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE agents SET open_assigned = (
                     SELECT COUNT(*) FROM conversations WHERE assignee = \(agent) AND status IN ('open', 'pending')) WHERE id = \(agent)
                 """)
@@ -109,7 +119,8 @@ extension PostgresStore {
 
     /// Recomputes a customer's contact counts from their conversation's inbound messages.
     static func recountContacts(_ db: PGSession, customer: Int64) async throws {
-        try await db.execute("""
+        try await db.execute(
+            """
             UPDATE customers SET (contacts, first_contact_at, last_contact_at) = (
                 SELECT COUNT(*), MIN(m.created_at), MAX(m.created_at) FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 WHERE c.customer_id = \(customer) AND m.direction = 'inbound' AND (m.metadata::jsonb ->> 'automated') IS NULL)

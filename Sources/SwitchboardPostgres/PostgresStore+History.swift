@@ -20,18 +20,21 @@ extension PostgresStore: HistoryLoader {
     public func loadHistory(_ batch: HistoryBatch) async throws {
         try await write { db in
             let cs = batch.customers
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO customers (id, name, created_at)
                 SELECT * FROM unnest(\(cs.map(\.id))::bigint[], \(cs.map(\.name))::text[], \(cs.map(\.createdAt.epoch))::float8[])
                 """)
             let ids = batch.identities
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO identities (id, customer_id, channel, address, adapter, created_at)
                 SELECT * FROM unnest(\(ids.map(\.id))::bigint[], \(ids.map(\.customer))::bigint[], \(ids.map(\.channel))::text[],
                     \(ids.map(\.address))::text[], \(ids.map(\.adapter))::text[], \(ids.map(\.createdAt.epoch))::float8[])
                 """)
             let cv = batch.conversations
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO conversations (id, customer_id, status, owner, assignee, team, last_message_at, created_at)
                 SELECT id, customer, status, NULLIF(owner, ''), NULLIF(assignee, ''), NULLIF(team, ''), at, at
                 FROM unnest(\(cv.map(\.id))::bigint[], \(cv.map(\.customer))::bigint[], \(cv.map(\.status.rawValue))::text[],
@@ -39,7 +42,8 @@ extension PostgresStore: HistoryLoader {
                     \(cv.map(\.createdAt.epoch))::float8[]) AS t(id, customer, status, owner, assignee, team, at)
                 """)
             let ms = batch.messages
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO messages (id, conversation_id, direction, adapter, channel, address, external_id, body, author, metadata,
                     sent_at, created_at, delivery_state, delivery_attempts, identity_id)
                 SELECT id, conversation, direction, NULLIF(adapter, ''), NULLIF(channel, ''), NULLIF(address, ''), NULLIF(external, ''), body,
@@ -54,7 +58,8 @@ extension PostgresStore: HistoryLoader {
                 """)
             let ts = batch.tags
             if !ts.isEmpty {
-                try await db.execute("""
+                try await db.execute(
+                    """
                     INSERT INTO conversation_tags (conversation_id, tag, added_by, added_at)
                     SELECT c, t, 'switchboard', a FROM unnest(\(ts.map(\.conversation))::bigint[], \(ts.map(\.tag))::text[],
                         \(ts.map(\.at.epoch))::float8[]) AS x(c, t, a)
@@ -68,12 +73,14 @@ extension PostgresStore: HistoryLoader {
         for start in stride(from: 0, to: activity.count, by: 20_000) {
             let chunk = Array(activity[start..<min(start + 20_000, activity.count)])
             try await write { db in
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE conversations c SET last_message_at = a.last, resolved_at = CASE WHEN c.status = 'resolved' THEN a.last END
                     FROM unnest(\(chunk.map(\.conversation))::bigint[], \(chunk.map(\.lastMessageAt.epoch))::float8[]) AS a(id, last)
                     WHERE c.id = a.id
                     """)
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE customers cu SET contacts = cu.contacts + a.inbound, first_contact_at = coalesce(cu.first_contact_at, NULLIF(a.first, 'NaN')),
                         last_contact_at = a.last
                     FROM unnest(\(chunk.map(\.conversation))::bigint[], \(chunk.map(\.inbound))::int[],
@@ -84,14 +91,17 @@ extension PostgresStore: HistoryLoader {
             }
         }
         try await write { db in
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE agents SET open_assigned = (SELECT count(*) FROM conversations c WHERE c.assignee = agents.id AND c.status = 'open')
                 """)
             // Ids were given explicitly: the identity sequences move past them.
             for table in ["customers", "identities", "conversations", "messages"] {
-                try await db.execute(PostgresQuery(unsafeSQL: """
-                    SELECT setval(pg_get_serial_sequence('\(table)', 'id'), (SELECT coalesce(max(id), 1) FROM \(table)))
-                    """))
+                try await db.execute(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT setval(pg_get_serial_sequence('\(table)', 'id'), (SELECT coalesce(max(id), 1) FROM \(table)))
+                            """))
             }
         }
     }

@@ -55,7 +55,9 @@ extension PostgresStore {
         // Another gateway made this customer meanwhile (our identity INSERT waited for its
         // transaction and did nothing): plan again knowing them.
         let again = try await inboundSnapshot(db, item: item, message: message, policy: policy, group: &group, fresh: true)
-        guard let outcome = try await apply(db, InboundPlanner.plan(item, message, again, loads: group.loads, policy: policy), item: item, group: &group)
+        guard
+            let outcome = try await apply(
+                db, InboundPlanner.plan(item, message, again, loads: group.loads, policy: policy), item: item, group: &group)
         else { throw StoreError.unavailable("identity \(again.identity.channel) \(again.identity.address) vanished; retry") }
         return outcome
     }
@@ -103,12 +105,14 @@ extension PostgresStore {
             return .stored(StoredInbound(message: record, conversation: conversation.access, customer: conversation.customerID))
         case .store(let plan):
             let now = plan.at.epoch
-            let customerID: Int64, identityID: Int64
+            let customerID: Int64
+            let identityID: Int64
             if let known = plan.customer {
                 (customerID, identityID) = (known.id, known.identity)
                 if known.name == nil, let name = plan.customerName {
                     try await db.execute("UPDATE customers SET name = \(name) WHERE id = \(known.id) AND name IS NULL")
-                    group.noteCustomer(plan.identity, KnownCustomer(id: known.id, identity: known.identity, name: name, lastContactAt: known.lastContactAt))
+                    group.noteCustomer(
+                        plan.identity, KnownCustomer(id: known.id, identity: known.identity, name: name, lastContactAt: known.lastContactAt))
                 }
             } else {
                 let customer = try await db.value(
@@ -139,9 +143,10 @@ extension PostgresStore {
             var assignment = plan.assignment
             assignment?.event = plan.assignmentEvent.map { records[$0] }
             let related = records.indices.dropFirst().filter { $0 != plan.assignmentEvent }.map { records[$0] }
-            return .stored(StoredInbound(
-                message: records[0], conversation: state.access, customer: customerID, assignment: assignment, related: related,
-                acknowledged: plan.acknowledgement != nil, started: plan.started))
+            return .stored(
+                StoredInbound(
+                    message: records[0], conversation: state.access, customer: customerID, assignment: assignment, related: related,
+                    acknowledged: plan.acknowledgement != nil, started: plan.started))
         }
     }
 
@@ -160,13 +165,15 @@ extension PostgresStore {
         let id: Int64
         if let buffer {
             id = try await buffer.nextID(db)
-            buffer.append(.init(
-                id: id, conversationID: conversationID, direction: direction.rawValue, adapter: adapter, channel: channel,
-                address: address, threadRef: threadRef, externalID: externalID, inReplyTo: inReplyTo, body: body, author: author,
-                metadata: metadata, attachments: attachmentsJSON, sentAt: sentAt, createdAt: createdAt,
-                deliveryState: delivery?.state.rawValue, deliveryAttempts: delivery?.attempts, identityID: identityID))
+            buffer.append(
+                .init(
+                    id: id, conversationID: conversationID, direction: direction.rawValue, adapter: adapter, channel: channel,
+                    address: address, threadRef: threadRef, externalID: externalID, inReplyTo: inReplyTo, body: body, author: author,
+                    metadata: metadata, attachments: attachmentsJSON, sentAt: sentAt, createdAt: createdAt,
+                    deliveryState: delivery?.state.rawValue, deliveryAttempts: delivery?.attempts, identityID: identityID))
         } else {
-            id = try await db.value("""
+            id = try await db.value(
+                """
                 INSERT INTO messages (conversation_id, direction, adapter, channel, address, thread_ref, external_id, in_reply_to,
                     body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts, identity_id)
                 VALUES (\(conversationID), \(direction.rawValue), \(adapter), \(channel), \(address), \(threadRef), \(externalID),
@@ -187,12 +194,14 @@ extension PostgresStore {
         _ db: PGSession, item: IngestItem, message: InboundMessage, editedAt: Date?, policy: IngestPolicy,
         group: inout IngestGroup
     ) async throws -> IngestOutcome {
-        guard let row = try await db.row("""
-            SELECT m.id, m.body, c.id AS conversation_id, c.owner, c.assignee, c.team, c.status
-            FROM messages m JOIN conversations c ON c.id = m.conversation_id
-            WHERE m.adapter = \(item.adapter) AND m.external_id = \(message.externalID) AND m.direction = 'inbound'
-            FOR UPDATE OF m
-            """)
+        guard
+            let row = try await db.row(
+                """
+                SELECT m.id, m.body, c.id AS conversation_id, c.owner, c.assignee, c.team, c.status
+                FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.adapter = \(item.adapter) AND m.external_id = \(message.externalID) AND m.direction = 'inbound'
+                FOR UPDATE OF m
+                """)
         else {
             var stored = message
             stored.metadata["edited"] = "true"
@@ -203,7 +212,8 @@ extension PostgresStore {
             return .duplicate(StoredMessageRef(message: id, conversation: try row["conversation_id"]))
         }
         let attachmentsJSON = message.attachments.isEmpty ? nil : String(decoding: JSONCoding.encode(message.attachments), as: UTF8.self)
-        try await db.execute("""
+        try await db.execute(
+            """
             UPDATE messages SET original_body = COALESCE(original_body, body), body = \(message.text),
                 edited_at = \((editedAt ?? item.receivedAt).epoch), attachments = COALESCE(\(attachmentsJSON), attachments)
             WHERE id = \(id)
@@ -214,16 +224,19 @@ extension PostgresStore {
 
     /// A platform's report on one of our replies. States only move forward.
     private static func applyDeliveryStatus(_ db: PGSession, adapter: String, update: DeliveryStatusUpdate) async throws -> IngestOutcome {
-        guard let row = try await db.row("""
-            SELECT m.id, m.delivery_state, c.id AS conversation_id, c.owner, c.assignee, c.team, c.status
-            FROM messages m JOIN conversations c ON c.id = m.conversation_id
-            WHERE m.adapter = \(adapter) AND m.external_id = \(update.externalID) AND m.direction = 'outbound'
-            FOR UPDATE OF m
-            """)
+        guard
+            let row = try await db.row(
+                """
+                SELECT m.id, m.delivery_state, c.id AS conversation_id, c.owner, c.assignee, c.team, c.status
+                FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.adapter = \(adapter) AND m.external_id = \(update.externalID) AND m.direction = 'outbound'
+                FOR UPDATE OF m
+                """)
         else {
             // Possibly a report that outran the send call's answer: keep it for a while.
             let received = Date().epoch
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO early_statuses (adapter, external_id, state, error, received_at)
                 VALUES (\(adapter), \(update.externalID), \(update.state.rawValue), \(update.error), \(received))
                 ON CONFLICT DO NOTHING
@@ -250,16 +263,21 @@ extension PostgresStore {
 
     /// The customer behind `identity`, read from the database (committed by anyone).
     static func knownCustomer(_ db: PGSession, identity: ChannelIdentity) async throws -> KnownCustomer? {
-        try await db.row("""
+        try await db.row(
+            """
             SELECT i.id, i.customer_id, c.name, c.last_contact_at FROM identities i JOIN customers c ON c.id = i.customer_id
             WHERE i.channel = \(identity.channel) AND i.address = \(identity.address)
-            """).map { KnownCustomer(id: try $0["customer_id"], identity: try $0["id"], name: try $0["name"], lastContactAt: try $0.date("last_contact_at")) }
+            """
+        ).map {
+            KnownCustomer(id: try $0["customer_id"], identity: try $0["id"], name: try $0["name"], lastContactAt: try $0.date("last_contact_at"))
+        }
     }
 
     /// Inserts an identity; nil when (channel, address) already belongs to someone (perhaps just now,
     /// by another gateway's transaction, which this statement waited for).
     static func insertIdentity(_ db: PGSession, customer: Int64, identity: ChannelIdentity, adapter: String, at: Double) async throws -> Int64? {
-        try await db.value("""
+        try await db.value(
+            """
             INSERT INTO identities (customer_id, channel, address, adapter, created_at)
             VALUES (\(customer), \(identity.channel), \(identity.address), \(adapter), \(at))
             ON CONFLICT (channel, address) DO NOTHING RETURNING id
@@ -272,7 +290,8 @@ extension PostgresStore {
     ) async throws -> AnsweredMessage? {
         for reference in references.prefix(20) where !reference.isEmpty {
             for direction in ["inbound", "outbound"] {
-                if let row = try await db.row("""
+                if let row = try await db.row(
+                    """
                     SELECT m.id, m.conversation_id, c.customer_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
                     WHERE m.adapter = \(adapter) AND m.external_id = \(reference) AND m.direction = \(unescaped: "'\(direction)'") LIMIT 1
                     """)
@@ -291,8 +310,9 @@ extension PostgresStore {
         _ db: PGSession, _ message: InboundMessage, references: ConversationReferences
     ) async throws -> QuotedConversation? {
         guard let id = QuotedReference.find(in: message, references: references) else { return nil }
-        guard let customer = try await db.value(
-            "SELECT customer_id FROM conversations WHERE id = \(id) AND status != 'merged'", as: Int64.self)
+        guard
+            let customer = try await db.value(
+                "SELECT customer_id FROM conversations WHERE id = \(id) AND status != 'merged'", as: Int64.self)
         else { return nil }
         return QuotedConversation(conversation: id, customer: customer)
     }

@@ -51,8 +51,10 @@ struct IngestGroup {
         _ db: PGSession, items: [IngestItem], normalizer: IdentityNormalizer, loads: [String: AgentLoad]
     ) async throws -> IngestGroup {
         var group = IngestGroup(loads: loads, expected: items.count)
-        var adapters: [String] = [], externalIDs: [String] = []
-        var channels: [String] = [], addresses: [String] = []
+        var adapters: [String] = []
+        var externalIDs: [String] = []
+        var channels: [String] = []
+        var addresses: [String] = []
         for item in items {
             let message: InboundMessage
             switch item.event {
@@ -68,7 +70,8 @@ struct IngestGroup {
         guard !adapters.isEmpty else { return group }
         // One join per partial unique index (`direction = 'inbound'`, `= 'event'`): a `direction IN (…)`
         // filter cannot use them and scans every message.
-        for row in try await db.rows("""
+        for row in try await db.rows(
+            """
             SELECT m.adapter, m.external_id, m.direction, m.id, m.conversation_id
             FROM unnest(\(adapters)::text[], \(externalIDs)::text[]) AS k(adapter, external_id)
             JOIN messages m ON m.adapter = k.adapter AND m.external_id = k.external_id AND m.direction = 'inbound'
@@ -82,7 +85,8 @@ struct IngestGroup {
             group.stored[StoredKey(adapter: try row["adapter"], externalID: try row["external_id"], event: direction == "event")] =
                 StoredMessageRef(message: try row["id"], conversation: try row["conversation_id"])
         }
-        for row in try await db.rows("""
+        for row in try await db.rows(
+            """
             SELECT i.channel, i.address, i.id, i.customer_id, c.name, c.last_contact_at
             FROM identities i JOIN customers c ON c.id = i.customer_id
             WHERE (i.channel, i.address) IN (SELECT * FROM unnest(\(channels)::text[], \(addresses)::text[]))
@@ -93,7 +97,8 @@ struct IngestGroup {
         }
         let customers = Array(Set(group.identities.values.map(\.id)))
         if !customers.isEmpty {
-            for row in try await db.rows("""
+            for row in try await db.rows(
+                """
                 SELECT * FROM conversations WHERE customer_id = ANY(\(customers)) ORDER BY id FOR UPDATE
                 """)
             {
@@ -162,7 +167,8 @@ struct IngestGroup {
         try await messages.flush(db)
         if !contacts.isEmpty {
             let custs = contacts.sorted { $0.key < $1.key }
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE customers c SET contacts = c.contacts + v.n, first_contact_at = COALESCE(c.first_contact_at, v.first_at),
                     last_contact_at = v.last_at
                 FROM unnest(\(custs.map(\.key))::bigint[], \(custs.map(\.value.count))::bigint[],

@@ -24,28 +24,34 @@ extension PostgresStore {
             let a = try await db.row("SELECT * FROM conversations WHERE id = \(planned.absorbed.id)")!
             let now = at.epoch
             let lastMessage = try await db.value("SELECT MAX(id) FROM messages", as: Int64.self) ?? 0
-            let sID = planned.survivor.id, aID = planned.absorbed.id
-            let mergeID = try await db.value("""
+            let sID = planned.survivor.id
+            let aID = planned.absorbed.id
+            let mergeID = try await db.value(
+                """
                 INSERT INTO merges (survivor, absorbed, survivor_conversation, absorbed_conversation, survivor_state, absorbed_state,
                     last_message_id, merged_by, merged_at)
                 VALUES (\(survivor), \(absorbed), \(sID), \(aID), \(try Self.snapshot(s)), \(try Self.snapshot(a)), \(lastMessage),
                     \(planned.author), \(now)) RETURNING id
                 """, as: Int64.self)!
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO merge_moves (merge_id, kind, item_id) SELECT \(mergeID), 'identity', id FROM identities WHERE customer_id = \(absorbed)
                 """)
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO merge_moves (merge_id, kind, item_id) SELECT \(mergeID), 'message', id FROM messages WHERE conversation_id = \(aID)
                 """)
             try await db.execute("UPDATE identities SET customer_id = \(survivor) WHERE customer_id = \(absorbed)")
             let moved = try await db.count("UPDATE messages SET conversation_id = \(sID) WHERE conversation_id = \(aID) RETURNING 1")
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO conversation_tags (conversation_id, tag, added_by, added_at)
                 SELECT \(sID), tag, added_by, added_at FROM conversation_tags WHERE conversation_id = \(aID) ON CONFLICT DO NOTHING
                 """)
             try await Self.writeConversations(db, [planned.survivor, planned.absorbed])
             try await db.execute("UPDATE customers SET merged_into = \(survivor) WHERE id = \(absorbed)")
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE customers SET name = COALESCE(name, (SELECT name FROM customers WHERE id = \(absorbed))) WHERE id = \(survivor)
                 """)
             try await Self.recountContacts(db, customer: survivor)
@@ -67,34 +73,42 @@ extension PostgresStore {
     ) async throws -> MergeOutcome {
         try await write { db in
             _ = try await Self.agentLoads(db, lock: true)
-            let merge = try await db.row("""
+            let merge = try await db.row(
+                """
                 SELECT * FROM merges WHERE survivor = \(customer) AND undone_at IS NULL ORDER BY id DESC LIMIT 1 FOR UPDATE
                 """)
-            let planned = try plan(try merge.map {
-                RecordedMerge(
-                    id: try $0["id"], survivor: try $0["survivor"], absorbed: try $0["absorbed"],
-                    survivorConversation: try $0["survivor_conversation"], absorbedConversation: try $0["absorbed_conversation"])
-            })
+            let planned = try plan(
+                try merge.map {
+                    RecordedMerge(
+                        id: try $0["id"], survivor: try $0["survivor"], absorbed: try $0["absorbed"],
+                        survivorConversation: try $0["survivor_conversation"], absorbedConversation: try $0["absorbed_conversation"])
+                })
             guard let merge else { throw StoreError.unavailable("no merge to undo") }
-            let mergeID: Int64 = try merge["id"], absorbed: Int64 = try merge["absorbed"]
-            let sID: Int64 = try merge["survivor_conversation"], aID: Int64 = try merge["absorbed_conversation"]
+            let mergeID: Int64 = try merge["id"]
+            let absorbed: Int64 = try merge["absorbed"]
+            let sID: Int64 = try merge["survivor_conversation"]
+            let aID: Int64 = try merge["absorbed_conversation"]
             let lastMessage: Int64 = try merge["last_message_id"]
             let before = try await Self.accessOf(db, sID)
             // What the merge moved goes back; so does what arrived since through the moved identities,
             // with the replies, notes and events that answer those messages.
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE identities SET customer_id = \(absorbed)
                 WHERE id IN (SELECT item_id FROM merge_moves WHERE merge_id = \(mergeID) AND kind = 'identity')
                 """)
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE messages SET conversation_id = \(aID)
                 WHERE id IN (SELECT item_id FROM merge_moves WHERE merge_id = \(mergeID) AND kind = 'message')
                 """)
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE messages SET conversation_id = \(aID) WHERE conversation_id = \(sID) AND id > \(lastMessage) AND identity_id IN (
                     SELECT item_id FROM merge_moves WHERE merge_id = \(mergeID) AND kind = 'identity')
                 """)
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE messages SET conversation_id = \(aID) WHERE conversation_id = \(sID) AND id > \(lastMessage) AND in_reply_to IN (
                     SELECT id FROM messages WHERE conversation_id = \(aID))
                 """)
@@ -105,7 +119,8 @@ extension PostgresStore {
             try await db.execute("UPDATE merges SET undone_by = \(planned.author), undone_at = \(at.epoch) WHERE id = \(mergeID)")
             try await Self.recountContacts(db, customer: customer)
             try await Self.recountContacts(db, customer: absorbed)
-            let after = try await Self.accessOf(db, sID), restored = try await Self.accessOf(db, aID)
+            let after = try await Self.accessOf(db, sID)
+            let restored = try await Self.accessOf(db, aID)
             try await Self.recountLoads(db, agents: [before.assignee, after.assignee, restored.assignee])
             let events = [
                 try await Self.insertMessage(
@@ -146,15 +161,20 @@ extension PostgresStore {
             case (.integer(let n), false, false): binds.append(Double(n))
             case (.number(let d), false, false): binds.append(d)
             default:
-                if textColumns.contains(column) { binds.append(String?.none) }
-                else if intColumns.contains(column) { binds.append(Int?.none) }
-                else { binds.append(Double?.none) }
+                if textColumns.contains(column) {
+                    binds.append(String?.none)
+                } else if intColumns.contains(column) {
+                    binds.append(Int?.none)
+                } else {
+                    binds.append(Double?.none)
+                }
             }
             assignments.append("\(column) = $\(binds.count)")
         }
         guard !assignments.isEmpty else { return }
         binds.append(conversation)
-        try await db.execute(PostgresQuery(
-            unsafeSQL: "UPDATE conversations SET \(assignments.joined(separator: ", ")) WHERE id = $\(binds.count)", binds: binds))
+        try await db.execute(
+            PostgresQuery(
+                unsafeSQL: "UPDATE conversations SET \(assignments.joined(separator: ", ")) WHERE id = $\(binds.count)", binds: binds))
     }
 }

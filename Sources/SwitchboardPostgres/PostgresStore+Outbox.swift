@@ -9,7 +9,8 @@ import SwitchboardCore
 extension PostgresStore {
     public func claimDeliveries(now: Date, limit: Int, claimer: String, leaseUntil: Date) async throws -> [OutboxItem] {
         try await write { db in
-            let rows = try await db.rows("""
+            let rows = try await db.rows(
+                """
                 WITH due AS (
                     SELECT message_id FROM outbox
                     WHERE next_attempt_at <= \(now.epoch) AND (lease_until IS NULL OR lease_until < \(now.epoch))
@@ -46,7 +47,8 @@ extension PostgresStore {
             guard try await db.row("SELECT 1 FROM outbox WHERE message_id = \(message) FOR UPDATE") != nil else { return nil }
             switch result {
             case .delivered(let receipt):
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE messages SET delivery_state = \(receipt.state.rawValue), delivery_attempts = delivery_attempts + 1,
                         delivery_error = NULL, external_id = COALESCE(\(receipt.externalID), external_id), sent_at = \(at.epoch)
                     WHERE id = \(message)
@@ -54,15 +56,18 @@ extension PostgresStore {
                 try await db.execute("DELETE FROM outbox WHERE message_id = \(message)")
                 if let externalID = receipt.externalID { try await Self.applyEarlyStatuses(db, message: message, externalID: externalID) }
             case .retry(let error, let retryAt):
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE messages SET delivery_attempts = delivery_attempts + 1, delivery_error = \(error) WHERE id = \(message)
                     """)
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE outbox SET attempts = attempts + 1, next_attempt_at = \(retryAt.epoch), claimed_by = NULL, lease_until = NULL
                     WHERE message_id = \(message)
                     """)
             case .failed(let error):
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE messages SET delivery_state = 'failed', delivery_attempts = delivery_attempts + 1, delivery_error = \(error)
                     WHERE id = \(message)
                     """)
@@ -94,22 +99,26 @@ extension PostgresStore {
 
     public func retryDelivery(message: Int64, at: Date) async throws -> MessageRecord? {
         try await write { db in
-            guard let row = try await db.row("""
-                SELECT m.adapter, m.in_reply_to, r.external_id AS in_reply_to_external,
-                    COALESCE(m.metadata::jsonb ->> 'purpose', 'reply') AS purpose
-                FROM messages m LEFT JOIN messages r ON r.id = m.in_reply_to
-                WHERE m.id = \(message) AND m.direction = 'outbound' AND m.delivery_state = 'failed'
-                FOR UPDATE OF m
-                """)
+            guard
+                let row = try await db.row(
+                    """
+                    SELECT m.adapter, m.in_reply_to, r.external_id AS in_reply_to_external,
+                        COALESCE(m.metadata::jsonb ->> 'purpose', 'reply') AS purpose
+                    FROM messages m LEFT JOIN messages r ON r.id = m.in_reply_to
+                    WHERE m.id = \(message) AND m.direction = 'outbound' AND m.delivery_state = 'failed'
+                    FOR UPDATE OF m
+                    """)
             else { return nil }
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE messages SET delivery_state = 'queued', delivery_attempts = 0, delivery_error = NULL WHERE id = \(message)
                 """)
             let adapter: String? = try row["adapter"]
             let inReplyToExternal: String? = try row["in_reply_to_external"]
             // An acknowledgement sent again is still one (its metadata says so).
             let purpose: String = try row["purpose"]
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, attempts, purpose)
                 VALUES (\(message), \(adapter ?? ""), \(inReplyToExternal), \(at.epoch), 0, \(purpose))
                 ON CONFLICT (message_id) DO UPDATE SET adapter = excluded.adapter, in_reply_to_external = excluded.in_reply_to_external,

@@ -16,18 +16,21 @@ extension PostgresStore {
                 return try await db.value(
                     PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM conversations WHERE " + condition, binds: binds), as: Int.self) ?? 0
             }
-            let waits = try await db.values("""
+            let waits = try await db.values(
+                """
                 SELECT answered_at - created_at FROM conversations WHERE created_at >= \(since.epoch) AND answered_at IS NOT NULL ORDER BY 1
                 """, as: Double.self)
             func percentile(_ p: Double) -> Double? {
                 waits.isEmpty ? nil : waits[min(waits.count - 1, Int((Double(waits.count) * p).rounded(.down)))]
             }
-            let agents = try await db.rows("""
+            let agents = try await db.rows(
+                """
                 SELECT a.id, a.status,
                     (SELECT COUNT(*) FROM conversations c WHERE c.assignee = a.id AND c.status IN ('open', 'pending')) AS assigned,
                     (SELECT COUNT(*) FROM conversations c WHERE c.owner = a.id AND c.status IN ('open', 'pending')) AS owned
                 FROM agents a WHERE a.configured = 1 ORDER BY a.id
-                """).map {
+                """
+            ).map {
                 ReportSummary.AgentFigures(agent: try $0["id"], status: try $0["status"], assigned: try $0["assigned"], owned: try $0["owned"])
             }
             return ReportSummary(
@@ -44,13 +47,15 @@ extension PostgresStore {
 
     public func exportConversations(since: Date, limit: Int) async throws -> [ConversationExportRow] {
         try await read { db in
-            try await db.rows("""
+            try await db.rows(
+                """
                 SELECT c.*, cu.name AS customer_name,
                     (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'inbound') AS inbound,
                     (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'outbound') AS outbound
                 FROM conversations c JOIN customers cu ON cu.id = c.customer_id
                 WHERE c.last_message_at >= \(since.epoch) ORDER BY c.id LIMIT \(limit)
-                """).map { row in
+                """
+            ).map { row in
                 ConversationExportRow(
                     id: try row["id"], status: try row["status"], customerID: try row["customer_id"], customerName: try row["customer_name"],
                     owner: try row["owner"], assignee: try row["assignee"], team: try row["team"], escalated: try row.flag("escalated"),
@@ -66,7 +71,8 @@ extension PostgresStore {
     public func addTags(conversation: Int64, tags: [String], by agent: String, at: Date) async throws -> [String] {
         try await write { db in
             for tag in tags {
-                try await db.execute("""
+                try await db.execute(
+                    """
                     INSERT INTO conversation_tags (conversation_id, tag, added_by, added_at) VALUES (\(conversation), \(tag), \(agent), \(at.epoch))
                     ON CONFLICT DO NOTHING
                     """)
@@ -77,7 +83,8 @@ extension PostgresStore {
 
     public func addSuggestion(author: String, body: String, conversation: Int64?, at: Date) async throws -> Suggestion {
         try await write { db in
-            let id = try await db.value("""
+            let id = try await db.value(
+                """
                 INSERT INTO suggestions (author, body, conversation_id, created_at) VALUES (\(author), \(body), \(conversation), \(at.epoch))
                 RETURNING id
                 """, as: Int64.self)!

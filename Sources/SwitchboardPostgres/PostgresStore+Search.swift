@@ -12,10 +12,22 @@ extension PostgresStore {
             binds.append(Self.websearch(query.terms))
             var conditions = ["s.document @@ search_message_query($1)"]
             conditions += Self.conversationFilters(query, alias: "c", binds: &binds)
-            if let before = query.before { binds.append(before); conditions.append("s.message_id < $\(binds.count)") }
-            if let adapter = query.adapter { binds.append(adapter); conditions.append("s.adapter = $\(binds.count)") }
-            if let since = query.since { binds.append(since.epoch); conditions.append("s.created_at >= $\(binds.count)") }
-            if let until = query.until { binds.append(until.epoch); conditions.append("s.created_at < $\(binds.count)") }
+            if let before = query.before {
+                binds.append(before)
+                conditions.append("s.message_id < $\(binds.count)")
+            }
+            if let adapter = query.adapter {
+                binds.append(adapter)
+                conditions.append("s.adapter = $\(binds.count)")
+            }
+            if let since = query.since {
+                binds.append(since.epoch)
+                conditions.append("s.created_at >= $\(binds.count)")
+            }
+            if let until = query.until {
+                binds.append(until.epoch)
+                conditions.append("s.created_at < $\(binds.count)")
+            }
             binds.append(query.limit)
             let sql = """
                 SELECT h.*, cu.name AS customer_name, m.body, m.direction, search_subject(m.metadata) AS subject
@@ -45,27 +57,39 @@ extension PostgresStore {
             binds.append(Self.websearch(query.terms))
             var conditions = ["s.document @@ search_card_query($1)"]
             conditions += Self.conversationFilters(query, alias: "c", binds: &binds)
-            if let before = query.before { binds.append(before); conditions.append("s.conversation_id < $\(binds.count)") }
+            if let before = query.before {
+                binds.append(before)
+                conditions.append("s.conversation_id < $\(binds.count)")
+            }
             if let adapter = query.adapter {
                 binds.append(adapter)
                 conditions.append("EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.customer_id AND i.adapter = $\(binds.count))")
             }
-            if let since = query.since { binds.append(since.epoch); conditions.append("c.last_message_at >= $\(binds.count)") }
-            if let until = query.until { binds.append(until.epoch); conditions.append("c.created_at < $\(binds.count)") }
+            if let since = query.since {
+                binds.append(since.epoch)
+                conditions.append("c.last_message_at >= $\(binds.count)")
+            }
+            if let until = query.until {
+                binds.append(until.epoch)
+                conditions.append("c.created_at < $\(binds.count)")
+            }
             binds.append(query.limit)
-            let rows = try await db.rows(PostgresQuery(unsafeSQL: """
-                SELECT c.id, c.customer_id, c.status, c.last_message_at, cu.name AS customer_name,
-                    ARRAY(SELECT i.address FROM identities i WHERE i.customer_id = c.customer_id ORDER BY i.id) AS addresses,
-                    ARRAY(SELECT g.tag FROM conversation_tags g WHERE g.conversation_id = c.id ORDER BY g.tag) AS tags
-                FROM search_conversations s
-                JOIN conversations c ON c.id = s.conversation_id
-                JOIN customers cu ON cu.id = c.customer_id
-                WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY s.conversation_id DESC LIMIT $\(binds.count)
-                """, binds: binds))
+            let rows = try await db.rows(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT c.id, c.customer_id, c.status, c.last_message_at, cu.name AS customer_name,
+                            ARRAY(SELECT i.address FROM identities i WHERE i.customer_id = c.customer_id ORDER BY i.id) AS addresses,
+                            ARRAY(SELECT g.tag FROM conversation_tags g WHERE g.conversation_id = c.id ORDER BY g.tag) AS tags
+                        FROM search_conversations s
+                        JOIN conversations c ON c.id = s.conversation_id
+                        JOIN customers cu ON cu.id = c.customer_id
+                        WHERE \(conditions.joined(separator: " AND "))
+                        ORDER BY s.conversation_id DESC LIMIT $\(binds.count)
+                        """, binds: binds))
             return try rows.map { row in
                 SearchHit(
-                    kind: .conversation, conversation: try row["id"], customer: CustomerRef(id: try row["customer_id"], name: try row["customer_name"]),
+                    kind: .conversation, conversation: try row["id"],
+                    customer: CustomerRef(id: try row["customer_id"], name: try row["customer_name"]),
                     createdAt: try row.date("last_message_at") ?? Date(epoch: 0), status: ConversationStatus(rawValue: try row["status"]) ?? .open,
                     addresses: try row["addresses"], tags: try row["tags"])
             }
@@ -100,7 +124,10 @@ extension PostgresStore {
     /// Status, tag and who may read it (theirs, or mentioned in it), on the conversation aliased `c`.
     static func conversationFilters(_ query: SearchQuery, alias c: String, binds: inout PostgresBindings) -> [String] {
         var conditions = ["\(c).status <> 'merged'"]
-        if let status = query.status { binds.append(status.rawValue); conditions.append("\(c).status = $\(binds.count)") }
+        if let status = query.status {
+            binds.append(status.rawValue)
+            conditions.append("\(c).status = $\(binds.count)")
+        }
         if let tag = query.tag {
             binds.append(tag)
             conditions.append("EXISTS (SELECT 1 FROM conversation_tags ct WHERE ct.conversation_id = \(c).id AND ct.tag = $\(binds.count))")
@@ -108,7 +135,8 @@ extension PostgresStore {
         if !query.viewer.isSupervisor {
             binds.append(query.viewer.agentID)
             let me = "$\(binds.count)"
-            conditions.append("""
+            conditions.append(
+                """
                 (\(c).owner = \(me) OR \(c).assignee = \(me)
                     OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = \(c).id AND g.agent_id = \(me)))
                 """)

@@ -7,7 +7,8 @@ import SwitchboardCore
 extension PostgresStore {
     public func enrollTOTP(agent: String, secret: String, recoveryCodeHashes: [String], at: Date) async throws {
         try await write { db in
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO agent_totp (agent_id, secret, last_step, enrolled_at) VALUES (\(agent), \(secret), NULL, \(at.epoch))
                 ON CONFLICT (agent_id) DO UPDATE SET secret = excluded.secret, last_step = NULL, enrolled_at = excluded.enrolled_at
                 """)
@@ -31,7 +32,8 @@ extension PostgresStore {
 
     public func useTOTPStep(agent: String, step: Int64) async throws -> Bool {
         try await write { db in
-            try await db.count("""
+            try await db.count(
+                """
                 UPDATE agent_totp SET last_step = \(step) WHERE agent_id = \(agent) AND (last_step IS NULL OR last_step < \(step)) RETURNING 1
                 """) == 1
         }
@@ -39,7 +41,8 @@ extension PostgresStore {
 
     public func useRecoveryCode(agent: String, hash: String, at: Date) async throws -> Bool {
         try await write { db in
-            try await db.count("""
+            try await db.count(
+                """
                 UPDATE agent_recovery_codes SET used_at = \(at.epoch)
                 WHERE agent_id = \(agent) AND code_hash = \(hash) AND used_at IS NULL RETURNING 1
                 """) == 1

@@ -6,7 +6,8 @@ import SwitchboardCore
 extension PostgresStore {
     public func setPassword(agent: String, hash: [UInt8], salt: [UInt8], iterations: Int, at: Date) async throws {
         try await write { db in
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO agent_passwords (agent_id, hash, salt, iterations, failures, updated_at)
                 VALUES (\(agent), \(Data(hash)), \(Data(salt)), \(iterations), 0, \(at.epoch))
                 ON CONFLICT (agent_id) DO UPDATE SET hash = excluded.hash, salt = excluded.salt,
@@ -29,7 +30,8 @@ extension PostgresStore {
 
     public func createSession(tokenHash: [UInt8], agent: String, csrfToken: String, tokenFingerprint: [UInt8]?, at: Date) async throws {
         try await write { db in
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO console_sessions (token_hash, agent_id, csrf_token, created_at, last_seen_at, token_fingerprint)
                 VALUES (\(Data(tokenHash)), \(agent), \(csrfToken), \(at.epoch), \(at.epoch), \(tokenFingerprint.map { Data($0) }))
                 """)
@@ -78,14 +80,17 @@ extension PostgresStore {
         try await read { db in
             var previews: [Int64: InboxPreview] = [:]
             for id in conversations {
-                guard let row = try await db.row("""
-                    SELECT direction, adapter, channel, substr(body, 1, 160) AS body, created_at FROM messages
-                    WHERE conversation_id = \(id) AND direction IN ('inbound', 'outbound')
-                    ORDER BY created_at DESC, id DESC LIMIT 1
-                    """)
+                guard
+                    let row = try await db.row(
+                        """
+                        SELECT direction, adapter, channel, substr(body, 1, 160) AS body, created_at FROM messages
+                        WHERE conversation_id = \(id) AND direction IN ('inbound', 'outbound')
+                        ORDER BY created_at DESC, id DESC LIMIT 1
+                        """)
                 else { continue }
                 // Acknowledgements (author 'switchboard') do not answer the customer.
-                let waiting = try await db.value("""
+                let waiting = try await db.value(
+                    """
                     SELECT MIN(created_at) FROM messages WHERE conversation_id = \(id) AND direction = 'inbound' AND created_at > COALESCE(
                         (SELECT MAX(created_at) FROM messages WHERE conversation_id = \(id) AND direction = 'outbound'
                          AND COALESCE(author, '') <> 'switchboard'), 0)

@@ -92,7 +92,9 @@ extension PostgresStore: TransferStore {
     }
 
     /// Every table's row count and rows, in order, into `sink` (an export file, or the import's check).
-    nonisolated(nonsending) static func readAll(_ db: PGSession, _ tables: [TransferTable], _ catalog: Catalog, into sink: any TransferRowSink) async throws {
+    nonisolated(nonsending) static func readAll(
+        _ db: PGSession, _ tables: [TransferTable], _ catalog: Catalog, into sink: any TransferRowSink
+    ) async throws {
         for (index, table) in tables.enumerated() {
             let count = try await db.value(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.name.pgQuoted)"), as: Int.self) ?? 0
             try sink.beginTable(index, rows: count)
@@ -119,14 +121,16 @@ extension PostgresStore: TransferStore {
     static func catalog(_ db: PGSession) async throws -> Catalog {
         var catalog = Catalog()
         let derived = DataTransfer.derivedTablePrefix
-        let names = try await db.values("""
+        let names = try await db.values(
+            """
             SELECT table_name::text FROM information_schema.tables
             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'
                 AND NOT starts_with(table_name::text, \(derived))
             ORDER BY table_name
             """, as: String.self)
         var columns: [String: [TransferColumn]] = [:]
-        for row in try await db.rows("""
+        for row in try await db.rows(
+            """
             SELECT table_name::text, column_name::text, data_type::text, udt_name::text,
                    (is_identity = 'YES' OR coalesce(column_default, '') LIKE 'nextval(%') AS sequenced
             FROM information_schema.columns WHERE table_schema = current_schema()
@@ -141,7 +145,8 @@ extension PostgresStore: TransferStore {
             if try row["sequenced"] as Bool { catalog.sequenced[table, default: []].append(column) }
         }
         var keys: [String: [String]] = [:]
-        for row in try await db.rows("""
+        for row in try await db.rows(
+            """
             SELECT k.table_name::text, k.column_name::text
             FROM information_schema.table_constraints c
             JOIN information_schema.key_column_usage k
@@ -153,7 +158,8 @@ extension PostgresStore: TransferStore {
             keys[try row["table_name"], default: []].append(try row["column_name"])
         }
         var references: [String: Set<String>] = [:]
-        for row in try await db.rows("""
+        for row in try await db.rows(
+            """
             SELECT t.relname::text AS child, r.relname::text AS parent
             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid
             WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace
@@ -257,19 +263,22 @@ extension PostgresStore: TransferStore {
             }
             tuples.append("(" + expressions.joined(separator: ", ") + ")")
         }
-        try await db.execute(PostgresQuery(
-            unsafeSQL: "INSERT INTO \(table.name.pgQuoted) (\(columns)) VALUES \(tuples.joined(separator: ", "))", binds: binds))
+        try await db.execute(
+            PostgresQuery(
+                unsafeSQL: "INSERT INTO \(table.name.pgQuoted) (\(columns)) VALUES \(tuples.joined(separator: ", "))", binds: binds))
     }
 
     /// Identity and serial columns continue after the largest imported id, so new rows never collide.
     static func resetSequences(_ db: PGSession, _ tables: [TransferTable], _ catalog: Catalog) async throws {
         for table in tables {
             for column in catalog.sequenced[table.name] ?? [] {
-                try await db.execute(PostgresQuery(unsafeSQL: """
-                    SELECT setval(pg_get_serial_sequence('\(table.name.pgQuoted.replacingOccurrences(of: "'", with: "''"))', \
-                    '\(column.replacingOccurrences(of: "'", with: "''"))'), \
-                    coalesce((SELECT max(\(column.pgQuoted)) FROM \(table.name.pgQuoted)), 0) + 1, false)
-                    """))
+                try await db.execute(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT setval(pg_get_serial_sequence('\(table.name.pgQuoted.replacingOccurrences(of: "'", with: "''"))', \
+                            '\(column.replacingOccurrences(of: "'", with: "''"))'), \
+                            coalesce((SELECT max(\(column.pgQuoted)) FROM \(table.name.pgQuoted)), 0) + 1, false)
+                            """))
             }
         }
     }

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import PostgresNIO
-import Synchronization
 import SwitchboardCore
+import Synchronization
 
 /// The store for deployments that outgrow one machine: several gateway processes share one
 /// PostgreSQL database through postgres-nio's connection pool.
@@ -76,7 +76,8 @@ public final class PostgresStore: Store, Sendable {
     public func gatewayKey() async throws -> GatewayKey {
         let bytes = try await write { db in
             // Two gateways starting together: one INSERT wins, both read the same key.
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO gateway_secrets (name, value, created_at) VALUES ('gateway', \(Data(GatewayKey.generate())), \(Date().epoch))
                 ON CONFLICT (name) DO NOTHING
                 """)

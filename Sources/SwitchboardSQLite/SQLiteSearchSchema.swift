@@ -38,79 +38,80 @@ enum SQLiteSearchSchema {
 
     static func register(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("012-search") { db in
-            try db.execute(sql: """
-                CREATE TABLE search_messages (
-                    message_id INTEGER PRIMARY KEY,
-                    conversation_id INTEGER NOT NULL,
-                    created_at REAL NOT NULL,
-                    adapter TEXT
-                );
-                CREATE INDEX search_messages_by_conversation ON search_messages(conversation_id);
-                CREATE VIEW search_message_source AS
-                    SELECT m.id AS id, m.body AS body, \(subject("m.metadata")) AS subject
-                    FROM search_messages s JOIN messages m ON m.id = s.message_id;
-                CREATE VIRTUAL TABLE search_message_text USING fts5(
-                    body, subject, content = 'search_message_source', content_rowid = 'id', columnsize = 0,
-                    tokenize = '\(tokenizer)');
-                CREATE VIRTUAL TABLE search_conversation_text USING fts5(card, tokenize = '\(tokenizer)');
+            try db.execute(
+                sql: """
+                    CREATE TABLE search_messages (
+                        message_id INTEGER PRIMARY KEY,
+                        conversation_id INTEGER NOT NULL,
+                        created_at REAL NOT NULL,
+                        adapter TEXT
+                    );
+                    CREATE INDEX search_messages_by_conversation ON search_messages(conversation_id);
+                    CREATE VIEW search_message_source AS
+                        SELECT m.id AS id, m.body AS body, \(subject("m.metadata")) AS subject
+                        FROM search_messages s JOIN messages m ON m.id = s.message_id;
+                    CREATE VIRTUAL TABLE search_message_text USING fts5(
+                        body, subject, content = 'search_message_source', content_rowid = 'id', columnsize = 0,
+                        tokenize = '\(tokenizer)');
+                    CREATE VIRTUAL TABLE search_conversation_text USING fts5(card, tokenize = '\(tokenizer)');
 
-                CREATE TRIGGER search_message_added AFTER INSERT ON messages
-                WHEN new.direction IN \(indexedDirections) BEGIN
+                    CREATE TRIGGER search_message_added AFTER INSERT ON messages
+                    WHEN new.direction IN \(indexedDirections) BEGIN
+                        INSERT INTO search_messages (message_id, conversation_id, created_at, adapter)
+                            VALUES (new.id, new.conversation_id, new.created_at, new.adapter);
+                        INSERT INTO search_message_text (rowid, body, subject) VALUES (new.id, new.body, \(subject("new.metadata")));
+                    END;
+                    CREATE TRIGGER search_message_edited AFTER UPDATE OF body, metadata ON messages
+                    WHEN EXISTS (SELECT 1 FROM search_messages WHERE message_id = old.id) BEGIN
+                        INSERT INTO search_message_text (search_message_text, rowid, body, subject)
+                            VALUES ('delete', old.id, old.body, \(subject("old.metadata")));
+                        INSERT INTO search_message_text (rowid, body, subject) VALUES (new.id, new.body, \(subject("new.metadata")));
+                    END;
+                    CREATE TRIGGER search_message_moved AFTER UPDATE OF conversation_id, created_at, adapter ON messages BEGIN
+                        UPDATE search_messages SET conversation_id = new.conversation_id, created_at = new.created_at, adapter = new.adapter
+                            WHERE message_id = new.id;
+                    END;
+                    CREATE TRIGGER search_message_removed AFTER DELETE ON messages
+                    WHEN EXISTS (SELECT 1 FROM search_messages WHERE message_id = old.id) BEGIN
+                        INSERT INTO search_message_text (search_message_text, rowid, body, subject)
+                            VALUES ('delete', old.id, old.body, \(subject("old.metadata")));
+                        DELETE FROM search_messages WHERE message_id = old.id;
+                    END;
+
+                    CREATE TRIGGER search_card_conversation_added AFTER INSERT ON conversations BEGIN
+                        \(refreshCard("new.id"))
+                    END;
+                    CREATE TRIGGER search_card_conversation_moved AFTER UPDATE OF customer_id ON conversations BEGIN
+                        \(refreshCard("new.id"))
+                    END;
+                    CREATE TRIGGER search_card_conversation_removed AFTER DELETE ON conversations BEGIN
+                        DELETE FROM search_conversation_text WHERE rowid = old.id;
+                    END;
+                    CREATE TRIGGER search_card_renamed AFTER UPDATE OF name ON customers BEGIN
+                        \(refreshCard("SELECT id FROM conversations WHERE customer_id = new.id"))
+                    END;
+                    CREATE TRIGGER search_card_identity_added AFTER INSERT ON identities BEGIN
+                        \(refreshCard("SELECT id FROM conversations WHERE customer_id = new.customer_id"))
+                    END;
+                    CREATE TRIGGER search_card_identity_changed AFTER UPDATE OF customer_id, address ON identities BEGIN
+                        \(refreshCard("SELECT id FROM conversations WHERE customer_id IN (old.customer_id, new.customer_id)"))
+                    END;
+                    CREATE TRIGGER search_card_identity_removed AFTER DELETE ON identities BEGIN
+                        \(refreshCard("SELECT id FROM conversations WHERE customer_id = old.customer_id"))
+                    END;
+                    CREATE TRIGGER search_card_tagged AFTER INSERT ON conversation_tags BEGIN
+                        \(refreshCard("new.conversation_id"))
+                    END;
+                    CREATE TRIGGER search_card_untagged AFTER DELETE ON conversation_tags BEGIN
+                        \(refreshCard("old.conversation_id"))
+                    END;
+
                     INSERT INTO search_messages (message_id, conversation_id, created_at, adapter)
-                        VALUES (new.id, new.conversation_id, new.created_at, new.adapter);
-                    INSERT INTO search_message_text (rowid, body, subject) VALUES (new.id, new.body, \(subject("new.metadata")));
-                END;
-                CREATE TRIGGER search_message_edited AFTER UPDATE OF body, metadata ON messages
-                WHEN EXISTS (SELECT 1 FROM search_messages WHERE message_id = old.id) BEGIN
-                    INSERT INTO search_message_text (search_message_text, rowid, body, subject)
-                        VALUES ('delete', old.id, old.body, \(subject("old.metadata")));
-                    INSERT INTO search_message_text (rowid, body, subject) VALUES (new.id, new.body, \(subject("new.metadata")));
-                END;
-                CREATE TRIGGER search_message_moved AFTER UPDATE OF conversation_id, created_at, adapter ON messages BEGIN
-                    UPDATE search_messages SET conversation_id = new.conversation_id, created_at = new.created_at, adapter = new.adapter
-                        WHERE message_id = new.id;
-                END;
-                CREATE TRIGGER search_message_removed AFTER DELETE ON messages
-                WHEN EXISTS (SELECT 1 FROM search_messages WHERE message_id = old.id) BEGIN
-                    INSERT INTO search_message_text (search_message_text, rowid, body, subject)
-                        VALUES ('delete', old.id, old.body, \(subject("old.metadata")));
-                    DELETE FROM search_messages WHERE message_id = old.id;
-                END;
-
-                CREATE TRIGGER search_card_conversation_added AFTER INSERT ON conversations BEGIN
-                    \(refreshCard("new.id"))
-                END;
-                CREATE TRIGGER search_card_conversation_moved AFTER UPDATE OF customer_id ON conversations BEGIN
-                    \(refreshCard("new.id"))
-                END;
-                CREATE TRIGGER search_card_conversation_removed AFTER DELETE ON conversations BEGIN
-                    DELETE FROM search_conversation_text WHERE rowid = old.id;
-                END;
-                CREATE TRIGGER search_card_renamed AFTER UPDATE OF name ON customers BEGIN
-                    \(refreshCard("SELECT id FROM conversations WHERE customer_id = new.id"))
-                END;
-                CREATE TRIGGER search_card_identity_added AFTER INSERT ON identities BEGIN
-                    \(refreshCard("SELECT id FROM conversations WHERE customer_id = new.customer_id"))
-                END;
-                CREATE TRIGGER search_card_identity_changed AFTER UPDATE OF customer_id, address ON identities BEGIN
-                    \(refreshCard("SELECT id FROM conversations WHERE customer_id IN (old.customer_id, new.customer_id)"))
-                END;
-                CREATE TRIGGER search_card_identity_removed AFTER DELETE ON identities BEGIN
-                    \(refreshCard("SELECT id FROM conversations WHERE customer_id = old.customer_id"))
-                END;
-                CREATE TRIGGER search_card_tagged AFTER INSERT ON conversation_tags BEGIN
-                    \(refreshCard("new.conversation_id"))
-                END;
-                CREATE TRIGGER search_card_untagged AFTER DELETE ON conversation_tags BEGIN
-                    \(refreshCard("old.conversation_id"))
-                END;
-
-                INSERT INTO search_messages (message_id, conversation_id, created_at, adapter)
-                    SELECT id, conversation_id, created_at, adapter FROM messages WHERE direction IN \(indexedDirections);
-                INSERT INTO search_message_text (rowid, body, subject)
-                    SELECT id, body, \(subject("metadata")) FROM messages WHERE direction IN \(indexedDirections);
-                \(refreshCard("SELECT id FROM conversations"))
-                """)
+                        SELECT id, conversation_id, created_at, adapter FROM messages WHERE direction IN \(indexedDirections);
+                    INSERT INTO search_message_text (rowid, body, subject)
+                        SELECT id, body, \(subject("metadata")) FROM messages WHERE direction IN \(indexedDirections);
+                    \(refreshCard("SELECT id FROM conversations"))
+                    """)
         }
     }
 }

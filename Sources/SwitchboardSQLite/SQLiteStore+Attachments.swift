@@ -14,10 +14,12 @@ extension SQLiteStore {
         let now = Date().epoch
         return try attachments.map { attachment in
             guard let kept = attachment.keptAsStored() else { return attachment }
-            try db.cachedStatement(sql: """
-                INSERT INTO attachment_contents (sha256, size, content, created_at, refs) VALUES (?, ?, ?, ?, 1)
-                ON CONFLICT (sha256) DO UPDATE SET refs = attachment_contents.refs + 1
-                """).execute(arguments: [kept.sha256, kept.content.count, kept.content, now])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO attachment_contents (sha256, size, content, created_at, refs) VALUES (?, ?, ?, ?, 1)
+                    ON CONFLICT (sha256) DO UPDATE SET refs = attachment_contents.refs + 1
+                    """
+            ).execute(arguments: [kept.sha256, kept.content.count, kept.content, now])
             return kept.attachment
         }
     }

@@ -13,10 +13,12 @@ extension SQLiteStore {
         let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .map { AuditHead(seq: $0["seq"], hash: $0["hash"]) }
         let entry = seal(head)
-        try db.execute(sql: """
-            INSERT INTO audit_log (seq, at, actor, action, subject, source, details, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [
+        try db.execute(
+            sql: """
+                INSERT INTO audit_log (seq, at, actor, action, subject, source, details, prev_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
                 entry.seq, Double(entry.atMilliseconds) / 1000, entry.actor, entry.action.code, entry.subject, entry.source,
                 String(decoding: JSONCoding.encode(entry.details), as: UTF8.self), entry.previousHash, entry.hash,
             ])
@@ -27,10 +29,22 @@ extension SQLiteStore {
         try await pool.read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
-            if let before = query.before { conditions.append("seq < ?"); arguments += [before] }
-            if let since = query.since { conditions.append("at >= ?"); arguments += [since.epoch] }
-            if let actor = query.actor { conditions.append("actor = ?"); arguments += [actor] }
-            if let action = query.action { conditions.append("action = ?"); arguments += [action] }
+            if let before = query.before {
+                conditions.append("seq < ?")
+                arguments += [before]
+            }
+            if let since = query.since {
+                conditions.append("at >= ?")
+                arguments += [since.epoch]
+            }
+            if let actor = query.actor {
+                conditions.append("actor = ?")
+                arguments += [actor]
+            }
+            if let action = query.action {
+                conditions.append("action = ?")
+                arguments += [action]
+            }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments += [query.limit]
             return try Row.fetchAll(db, sql: "SELECT * FROM audit_log \(filter) ORDER BY seq DESC LIMIT ?", arguments: arguments)
@@ -50,8 +64,9 @@ extension SQLiteStore {
             // Only ever a prefix of the chain: everything before the first entry that is not old.
             let keepFrom = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM audit_log WHERE at >= ?", arguments: [before.epoch])
             let bound = keepFrom ?? Int64.max
-            guard let last = try Row.fetchOne(
-                db, sql: "SELECT seq, hash FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT 1", arguments: [bound]),
+            guard
+                let last = try Row.fetchOne(
+                    db, sql: "SELECT seq, hash FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT 1", arguments: [bound]),
                 let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             else { return 0 }
             let removed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log WHERE seq < ?", arguments: [bound]) ?? 0

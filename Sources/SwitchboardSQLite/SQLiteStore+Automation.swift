@@ -21,9 +21,11 @@ extension SQLiteStore {
             row = try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ? AND conversation_id = ?", arguments: [message, id])
         }
         if row == nil {
-            row = try Row.fetchOne(db, sql: """
-                SELECT * FROM messages WHERE conversation_id = ? AND direction = 'inbound' ORDER BY id DESC LIMIT 1
-                """, arguments: [id])
+            row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM messages WHERE conversation_id = ? AND direction = 'inbound' ORDER BY id DESC LIMIT 1
+                    """, arguments: [id])
         }
         return ConversationFacts(
             state: state, tags: tags, customerName: customer?["name"], contacts: customer?["contacts"] ?? 0, identities: identities,
@@ -40,12 +42,14 @@ extension SQLiteStore {
 
     static func enqueue(_ db: Database, _ events: [QueuedEvent]) throws {
         for event in events {
-            try db.cachedStatement(sql: """
-                INSERT INTO automation_queue (consumer, conversation_id, event_type, payload, cause, next_attempt_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                    event.consumer, event.conversationID, event.type, event.payload, event.cause, event.notBefore.epoch, event.createdAt.epoch,
-                ])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO automation_queue (consumer, conversation_id, event_type, payload, cause, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                event.consumer, event.conversationID, event.type, event.payload, event.cause, event.notBefore.epoch, event.createdAt.epoch,
+            ])
         }
     }
 
@@ -60,13 +64,15 @@ extension SQLiteStore {
     public func claimQueued(consumer: String, now: Date, limit: Int, claimer: String, leaseUntil: Date) async throws -> [QueuedItem] {
         try await pool.write { db in
             // Each conversation's oldest queued event only: its later ones wait for it.
-            let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT q.* FROM automation_queue q
-                WHERE q.consumer = ?1 AND q.state = 'queued' AND q.next_attempt_at <= ?2 AND (q.lease_until IS NULL OR q.lease_until < ?2)
-                  AND NOT EXISTS (SELECT 1 FROM automation_queue e WHERE e.consumer = ?1 AND e.state = 'queued'
-                                  AND e.conversation_id = q.conversation_id AND e.id < q.id)
-                ORDER BY q.id LIMIT ?3
-                """), arguments: [consumer, now.epoch, limit])
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT q.* FROM automation_queue q
+                        WHERE q.consumer = ?1 AND q.state = 'queued' AND q.next_attempt_at <= ?2 AND (q.lease_until IS NULL OR q.lease_until < ?2)
+                          AND NOT EXISTS (SELECT 1 FROM automation_queue e WHERE e.consumer = ?1 AND e.state = 'queued'
+                                          AND e.conversation_id = q.conversation_id AND e.id < q.id)
+                        ORDER BY q.id LIMIT ?3
+                        """), arguments: [consumer, now.epoch, limit])
             for row in rows {
                 try db.cachedStatement(sql: "UPDATE automation_queue SET claimed_by = ?, lease_until = ? WHERE id = ?")
                     .execute(arguments: [claimer, leaseUntil.epoch, row["id"] as Int64])
@@ -87,21 +93,24 @@ extension SQLiteStore {
         case .done(keep: false):
             try db.execute(sql: "DELETE FROM automation_queue WHERE id = ? AND state = 'queued'", arguments: [id])
         case .done(keep: true):
-            try db.execute(sql: """
-                UPDATE automation_queue SET state = 'delivered', attempts = attempts + 1, done_at = ?, claimed_by = NULL, lease_until = NULL
-                WHERE id = ? AND state = 'queued'
-                """, arguments: [at.epoch, id])
+            try db.execute(
+                sql: """
+                    UPDATE automation_queue SET state = 'delivered', attempts = attempts + 1, done_at = ?, claimed_by = NULL, lease_until = NULL
+                    WHERE id = ? AND state = 'queued'
+                    """, arguments: [at.epoch, id])
         case .retry(let error, let retryAt):
-            try db.execute(sql: """
-                UPDATE automation_queue SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL, lease_until = NULL
-                WHERE id = ? AND state = 'queued'
-                """, arguments: [error, retryAt.epoch, id])
+            try db.execute(
+                sql: """
+                    UPDATE automation_queue SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL, lease_until = NULL
+                    WHERE id = ? AND state = 'queued'
+                    """, arguments: [error, retryAt.epoch, id])
         case .failed(let error):
-            try db.execute(sql: """
-                UPDATE automation_queue SET state = 'failed', attempts = attempts + 1, last_error = ?, done_at = ?, claimed_by = NULL,
-                    lease_until = NULL
-                WHERE id = ? AND state = 'queued'
-                """, arguments: [error, at.epoch, id])
+            try db.execute(
+                sql: """
+                    UPDATE automation_queue SET state = 'failed', attempts = attempts + 1, last_error = ?, done_at = ?, claimed_by = NULL,
+                        lease_until = NULL
+                    WHERE id = ? AND state = 'queued'
+                    """, arguments: [error, at.epoch, id])
         }
     }
 
@@ -143,25 +152,30 @@ extension SQLiteStore {
     public func nextQueuedDue(consumer: String) async throws -> Date? {
         try await pool.read { db in
             // Only each conversation's head can be taken; a leased head when its lease runs out.
-            try Double.fetchOne(db, sql: """
-                SELECT MIN(MAX(q.next_attempt_at, COALESCE(q.lease_until, 0))) FROM automation_queue q
-                WHERE q.consumer = ?1 AND q.state = 'queued'
-                  AND NOT EXISTS (SELECT 1 FROM automation_queue e WHERE e.consumer = ?1 AND e.state = 'queued'
-                                  AND e.conversation_id = q.conversation_id AND e.id < q.id)
-                """, arguments: [consumer]).map(Date.init(epoch:))
+            try Double.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(MAX(q.next_attempt_at, COALESCE(q.lease_until, 0))) FROM automation_queue q
+                    WHERE q.consumer = ?1 AND q.state = 'queued'
+                      AND NOT EXISTS (SELECT 1 FROM automation_queue e WHERE e.consumer = ?1 AND e.state = 'queued'
+                                      AND e.conversation_id = q.conversation_id AND e.id < q.id)
+                    """, arguments: [consumer]
+            ).map(Date.init(epoch:))
         }
     }
 
     public func pruneQueued(consumer: String, deliveredBefore: Date, expire: QueueExpiry?, at: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: """
-                DELETE FROM automation_queue WHERE consumer = ? AND state = 'delivered' AND done_at < ?
-                """, arguments: [consumer, deliveredBefore.epoch])
+            try db.execute(
+                sql: """
+                    DELETE FROM automation_queue WHERE consumer = ? AND state = 'delivered' AND done_at < ?
+                    """, arguments: [consumer, deliveredBefore.epoch])
             if let expire {
-                try db.execute(sql: """
-                    UPDATE automation_queue SET state = 'failed', done_at = ?1, last_error = ?4 || COALESCE(last_error, ?5)
-                    WHERE consumer = ?2 AND state = 'queued' AND created_at < ?3 AND (lease_until IS NULL OR lease_until < ?1)
-                    """, arguments: [at.epoch, consumer, expire.before.epoch, expire.prefix, expire.neverAttempted])
+                try db.execute(
+                    sql: """
+                        UPDATE automation_queue SET state = 'failed', done_at = ?1, last_error = ?4 || COALESCE(last_error, ?5)
+                        WHERE consumer = ?2 AND state = 'queued' AND created_at < ?3 AND (lease_until IS NULL OR lease_until < ?1)
+                        """, arguments: [at.epoch, consumer, expire.before.epoch, expire.prefix, expire.neverAttempted])
             }
         }
     }
@@ -173,14 +187,20 @@ extension SQLiteStore {
         try await pool.write { db in
             var loads = try Self.agentLoads(db)
             guard let state = try Self.conversationState(db, id: id) else { throw StoreError.missing("conversation \(id)") }
-            let fired = try Bool.fetchOne(db.cachedStatement(sql: """
-                SELECT EXISTS (SELECT 1 FROM rule_firings WHERE rule_id = ?1 AND conversation_id = ?2
-                    AND (firing_key = ?3 OR (?4 IS NOT NULL AND fired_at >= ?4)))
-                """), arguments: [firing.rule, id, firing.key, firing.onceSince?.epoch]) ?? false
+            let fired =
+                try Bool.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT EXISTS (SELECT 1 FROM rule_firings WHERE rule_id = ?1 AND conversation_id = ?2
+                                AND (firing_key = ?3 OR (?4 IS NOT NULL AND fired_at >= ?4)))
+                            """), arguments: [firing.rule, id, firing.key, firing.onceSince?.epoch]) ?? false
             if fired { return .alreadyFired }
-            let recent = try Int.fetchOne(db.cachedStatement(sql: """
-                SELECT COUNT(*) FROM rule_firings WHERE conversation_id = ? AND fired_at >= ?
-                """), arguments: [id, firing.recentSince.epoch]) ?? 0
+            let recent =
+                try Int.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT COUNT(*) FROM rule_firings WHERE conversation_id = ? AND fired_at >= ?
+                            """), arguments: [id, firing.recentSince.epoch]) ?? 0
             guard let planned = try plan(state, loads, recent) else { return .declined(firedRecently: recent) }
             let applied = try Self.apply(db, planned, loads: &loads)
             try db.cachedStatement(sql: "INSERT INTO rule_firings (rule_id, conversation_id, firing_key, fired_at) VALUES (?, ?, ?, ?)")
@@ -191,9 +211,11 @@ extension SQLiteStore {
 
     public func activeConversations(after id: Int64, limit: Int) async throws -> [Int64] {
         try await pool.read { db in
-            try Int64.fetchAll(db, sql: """
-                SELECT id FROM conversations WHERE status IN ('open', 'pending') AND id > ? ORDER BY id LIMIT ?
-                """, arguments: [id, limit])
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM conversations WHERE status IN ('open', 'pending') AND id > ? ORDER BY id LIMIT ?
+                    """, arguments: [id, limit])
         }
     }
 
@@ -203,10 +225,12 @@ extension SQLiteStore {
 
     /// Acknowledgements of the conversation still in the outbox and not being sent: released, or withheld.
     static func settleAcknowledgements(_ db: Database, conversation: Int64, _ held: HeldAcknowledgements, at: Date) throws {
-        let ids = try Int64.fetchAll(db, sql: """
-            SELECT o.message_id FROM outbox o JOIN messages m ON m.id = o.message_id
-            WHERE m.conversation_id = ? AND o.purpose = 'acknowledgement' AND o.claimed_by IS NULL
-            """, arguments: [conversation])
+        let ids = try Int64.fetchAll(
+            db,
+            sql: """
+                SELECT o.message_id FROM outbox o JOIN messages m ON m.id = o.message_id
+                WHERE m.conversation_id = ? AND o.purpose = 'acknowledgement' AND o.claimed_by IS NULL
+                """, arguments: [conversation])
         for id in ids {
             switch held {
             case .release:

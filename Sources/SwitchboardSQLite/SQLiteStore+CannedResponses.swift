@@ -7,21 +7,22 @@ import SwitchboardCore
 extension SQLiteStore {
     static func registerCannedResponses(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("013-canned-responses") { db in
-            try db.execute(sql: """
-                CREATE TABLE canned_responses (
-                    id INTEGER PRIMARY KEY,
-                    shortcut TEXT NOT NULL,
-                    title TEXT NOT NULL,
-                    body TEXT NOT NULL,
-                    scope TEXT NOT NULL,
-                    owner TEXT NOT NULL DEFAULT '',
-                    language TEXT,
-                    uses INTEGER NOT NULL DEFAULT 0,
-                    created_at REAL NOT NULL,
-                    updated_at REAL NOT NULL
-                );
-                CREATE UNIQUE INDEX canned_responses_by_shortcut ON canned_responses(scope, owner, shortcut);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE canned_responses (
+                        id INTEGER PRIMARY KEY,
+                        shortcut TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        owner TEXT NOT NULL DEFAULT '',
+                        language TEXT,
+                        uses INTEGER NOT NULL DEFAULT 0,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL
+                    );
+                    CREATE UNIQUE INDEX canned_responses_by_shortcut ON canned_responses(scope, owner, shortcut);
+                    """)
         }
     }
 
@@ -62,14 +63,17 @@ extension SQLiteStore {
             var saved = try plan(existing, clash)
             let at = saved.updatedAt.epoch
             if let existing {
-                try db.execute(sql: """
-                    UPDATE canned_responses SET shortcut = ?, title = ?, body = ?, scope = ?, owner = ?, language = ?, updated_at = ? WHERE id = ?
-                    """, arguments: [saved.shortcut, saved.title, saved.body, saved.scope.text, saved.owner ?? "", saved.language, at, existing.id])
+                try db.execute(
+                    sql: """
+                        UPDATE canned_responses SET shortcut = ?, title = ?, body = ?, scope = ?, owner = ?, language = ?, updated_at = ? WHERE id = ?
+                        """,
+                    arguments: [saved.shortcut, saved.title, saved.body, saved.scope.text, saved.owner ?? "", saved.language, at, existing.id])
             } else {
-                try db.execute(sql: """
-                    INSERT INTO canned_responses (shortcut, title, body, scope, owner, language, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [saved.shortcut, saved.title, saved.body, saved.scope.text, saved.owner ?? "", saved.language, at, at])
+                try db.execute(
+                    sql: """
+                        INSERT INTO canned_responses (shortcut, title, body, scope, owner, language, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [saved.shortcut, saved.title, saved.body, saved.scope.text, saved.owner ?? "", saved.language, at, at])
                 saved.id = db.lastInsertedRowID
             }
             saved.uses = existing?.uses ?? 0

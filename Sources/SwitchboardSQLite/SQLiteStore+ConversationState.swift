@@ -6,7 +6,8 @@ import SwitchboardCore
 /// Conversation rows as the planners see them: read whole, written whole.
 extension SQLiteStore {
     static func conversationState(_ db: Database, id: Int64) throws -> ConversationState? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(stateSelection) FROM conversations WHERE id = ?"), arguments: [id]).map(conversationState(row:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(stateSelection) FROM conversations WHERE id = ?"), arguments: [id]).map(
+            conversationState(row:))
     }
 
     static func conversationState(_ db: Database, customer: Int64) throws -> ConversationState? {
@@ -78,10 +79,11 @@ extension SQLiteStore {
     /// The customer behind `identity`, with what the planner needs of them.
     static func knownCustomer(_ db: Database, identity: ChannelIdentity) throws -> KnownCustomer? {
         try Row.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT i.id, i.customer_id, c.name, c.last_contact_at FROM identities i JOIN customers c ON c.id = i.customer_id
-                WHERE i.channel = ? AND i.address = ?
-                """),
+            db.cachedStatement(
+                sql: """
+                    SELECT i.id, i.customer_id, c.name, c.last_contact_at FROM identities i JOIN customers c ON c.id = i.customer_id
+                    WHERE i.channel = ? AND i.address = ?
+                    """),
             arguments: [identity.channel, identity.address]
         ).map { KnownCustomer(id: $0[1], identity: $0[0], name: $0[2], lastContactAt: ($0[3] as Double?).map(Date.init(epoch:))) }
     }
@@ -112,16 +114,22 @@ extension SQLiteStore {
     static func select(_ db: Database, _ selection: ConversationSelection) throws -> [ConversationState] {
         switch selection {
         case .coveredForOwner(let agent):
-            return try Row.fetchAll(db, sql: """
-                SELECT \(stateSelection) FROM conversations WHERE owner = ? AND status = 'open' AND (assignee IS NULL OR assignee != ?) ORDER BY last_message_at
-                """, arguments: [agent, agent]).map(conversationState(row:))
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(stateSelection) FROM conversations WHERE owner = ? AND status = 'open' AND (assignee IS NULL OR assignee != ?) ORDER BY last_message_at
+                    """, arguments: [agent, agent]
+            ).map(conversationState(row:))
         case .waiting(let teams, let limit):
             guard !teams.isEmpty, limit > 0 else { return [] }
             let placeholders = Array(repeating: "?", count: teams.count).joined(separator: ",")
-            return try Row.fetchAll(db, sql: """
-                SELECT \(stateSelection) FROM conversations WHERE assignee IS NULL AND status = 'open' AND team IN (\(placeholders))
-                ORDER BY created_at LIMIT ?
-                """, arguments: StatementArguments(teams) + [limit]).map(conversationState(row:))
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(stateSelection) FROM conversations WHERE assignee IS NULL AND status = 'open' AND team IN (\(placeholders))
+                    ORDER BY created_at LIMIT ?
+                    """, arguments: StatementArguments(teams) + [limit]
+            ).map(conversationState(row:))
         }
     }
 

@@ -67,10 +67,13 @@ extension SQLiteStore {
 
     public func access(message id: Int64) async throws -> ConversationAccess? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT c.id, c.owner, c.assignee, c.team, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                WHERE m.id = ?
-                """, arguments: [id]).map { Self.access(row: $0) }
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT c.id, c.owner, c.assignee, c.team, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                    WHERE m.id = ?
+                    """, arguments: [id]
+            ).map { Self.access(row: $0) }
         }
     }
 
@@ -80,25 +83,33 @@ extension SQLiteStore {
             let columns = "id, adapter, address, thread_ref, external_id, created_at"
             let answered: Row?
             if let inReplyTo {
-                answered = try Row.fetchOne(db, sql: """
-                    SELECT \(columns) FROM messages WHERE id = ? AND conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL
-                    """, arguments: [inReplyTo, conversation])
+                answered = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT \(columns) FROM messages WHERE id = ? AND conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL
+                        """, arguments: [inReplyTo, conversation])
             } else if let via {
-                answered = try Row.fetchOne(db, sql: """
-                    SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL AND adapter = ?
-                    ORDER BY id DESC LIMIT 1
-                    """, arguments: [conversation, via])
+                answered = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL AND adapter = ?
+                        ORDER BY id DESC LIMIT 1
+                        """, arguments: [conversation, via])
             } else {
-                answered = try Row.fetchOne(db, sql: """
-                    SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL ORDER BY id DESC LIMIT 1
-                    """, arguments: [conversation])
+                answered = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL ORDER BY id DESC LIMIT 1
+                        """, arguments: [conversation])
             }
             if let answered {
                 let adapter: String = via ?? answered["adapter"]
                 if via != nil && via != answered["adapter"] { return nil }
-                let last = try Double.fetchOne(db, sql: """
-                    SELECT MAX(created_at) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ?
-                    """, arguments: [conversation, adapter])
+                let last = try Double.fetchOne(
+                    db,
+                    sql: """
+                        SELECT MAX(created_at) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ?
+                        """, arguments: [conversation, adapter])
                 return ReplyRoute(
                     adapter: adapter, address: answered["address"], threadRef: answered["thread_ref"],
                     inReplyTo: answered["id"], inReplyToExternalID: answered["external_id"], lastInboundAt: last.map(Date.init(epoch:)),
@@ -106,10 +117,13 @@ extension SQLiteStore {
             }
             // A channel the customer never used through this adapter: reach them at a known identity.
             guard inReplyTo == nil, let via, let identityChannel else { return nil }
-            guard let address = try String.fetchOne(db, sql: """
-                SELECT i.address FROM identities i JOIN conversations c ON c.customer_id = i.customer_id
-                WHERE c.id = ? AND i.channel = ? ORDER BY i.id DESC LIMIT 1
-                """, arguments: [conversation, identityChannel])
+            guard
+                let address = try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT i.address FROM identities i JOIN conversations c ON c.customer_id = i.customer_id
+                        WHERE c.id = ? AND i.channel = ? ORDER BY i.id DESC LIMIT 1
+                        """, arguments: [conversation, identityChannel])
             else { return nil }
             return ReplyRoute(adapter: via, address: address, threadRef: nil, inReplyTo: nil, inReplyToExternalID: nil, lastInboundAt: nil)
         }

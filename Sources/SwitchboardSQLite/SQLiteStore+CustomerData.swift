@@ -29,12 +29,16 @@ extension SQLiteStore {
             let identities = try Row.fetchAll(
                 db, sql: "SELECT channel, adapter, address, created_at FROM identities WHERE customer_id = ? ORDER BY id", arguments: [id]
             ).map {
-                CustomerRecordFacts.Identity(channel: $0["channel"], adapter: $0["adapter"], address: $0["address"], createdAt: $0.date("created_at") ?? Date(epoch: 0))
+                CustomerRecordFacts.Identity(
+                    channel: $0["channel"], adapter: $0["adapter"], address: $0["address"], createdAt: $0.date("created_at") ?? Date(epoch: 0))
             }
             let conversations = try Int64.fetchAll(db, sql: "SELECT id FROM conversations WHERE customer_id IN (\(everyone)) ORDER BY id")
-            let merges = try Row.fetchAll(db, sql: """
-                SELECT * FROM merges WHERE survivor IN (\(everyone)) OR absorbed IN (\(everyone)) ORDER BY id
-                """).map {
+            let merges = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM merges WHERE survivor IN (\(everyone)) OR absorbed IN (\(everyone)) ORDER BY id
+                    """
+            ).map {
                 CustomerRecordFacts.Merge(
                     id: $0["id"], survivor: $0["survivor"], absorbed: $0["absorbed"], mergedBy: $0["merged_by"],
                     mergedAt: $0.date("merged_at") ?? Date(epoch: 0), undoneBy: $0["undone_by"], undoneAt: $0.date("undone_at"))
@@ -64,24 +68,29 @@ extension SQLiteStore {
             let absorbed = row == nil ? [] : try Self.absorbedChain(db, of: customer)
             let everyone = Self.list([customer] + absorbed)
             let conversations = try Int64.fetchAll(db, sql: "SELECT id FROM conversations WHERE customer_id IN (\(everyone)) ORDER BY id")
-            let messages = try Row.fetchAll(db, sql: """
-                SELECT m.*, (SELECT 1 FROM outbox o WHERE o.message_id = m.id) AS queued FROM messages m
-                WHERE m.conversation_id IN (\(Self.list(conversations))) ORDER BY m.id
-                """).map(Self.candidate)
+            let messages = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.*, (SELECT 1 FROM outbox o WHERE o.message_id = m.id) AS queued FROM messages m
+                    WHERE m.conversation_id IN (\(Self.list(conversations))) ORDER BY m.id
+                    """
+            ).map(Self.candidate)
             let snapshot = ErasureSnapshot(
                 customer: row.map { ErasureSnapshot.Customer(id: customer, mergedInto: $0["merged_into"], erasedAt: $0.date("erased_at")) },
                 absorbed: absorbed,
                 identities: try Int64.fetchAll(db, sql: "SELECT id FROM identities WHERE customer_id IN (\(everyone)) ORDER BY id"),
                 conversations: conversations, messages: messages)
             let planned = try plan(snapshot)
-            try db.execute(sql: "UPDATE customers SET name = NULL, erased_at = ? WHERE id IN (\(Self.list(planned.customers)))", arguments: [at.epoch])
+            try db.execute(
+                sql: "UPDATE customers SET name = NULL, erased_at = ? WHERE id IN (\(Self.list(planned.customers)))", arguments: [at.epoch])
             try db.execute(sql: "DELETE FROM identities WHERE id IN (\(Self.list(planned.identities)))")
             try Self.write(db, planned.messages, at: at)
             try db.execute(sql: "DELETE FROM outbox WHERE message_id IN (\(Self.list(planned.cancelledDeliveries)))")
             let deleted = try Self.release(db, planned.releasedContents)
-            try db.execute(sql: """
-                DELETE FROM merge_moves WHERE merge_id IN (SELECT id FROM merges WHERE survivor IN (\(everyone)) OR absorbed IN (\(everyone)))
-                """)
+            try db.execute(
+                sql: """
+                    DELETE FROM merge_moves WHERE merge_id IN (SELECT id FROM merges WHERE survivor IN (\(everyone)) OR absorbed IN (\(everyone)))
+                    """)
             try db.execute(sql: "DELETE FROM merges WHERE survivor IN (\(everyone)) OR absorbed IN (\(everyone))")
             // The search index dropped the old words through its triggers, but FTS5 keeps them in its
             // segments (with a tombstone) until they are merged: merge them all now, so no word of
@@ -99,10 +108,11 @@ extension SQLiteStore {
 
     /// FTS5's `optimize`: every segment of both search indexes merged into one, deleted entries dropped.
     static func rewriteSearchIndex(_ db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO search_message_text (search_message_text) VALUES ('optimize');
-            INSERT INTO search_conversation_text (search_conversation_text) VALUES ('optimize');
-            """)
+        try db.execute(
+            sql: """
+                INSERT INTO search_message_text (search_message_text) VALUES ('optimize');
+                INSERT INTO search_conversation_text (search_conversation_text) VALUES ('optimize');
+                """)
     }
 
     public func compactAfterRemoval() async {
@@ -117,10 +127,12 @@ extension SQLiteStore {
             let metadata = redaction.metadata.flatMap(encodeMetadata)
             let attachments = redaction.attachments.map { String(decoding: JSONCoding.encode($0), as: UTF8.self) }
             if redaction.removeText {
-                try db.cachedStatement(sql: """
-                    UPDATE messages SET body = '', original_body = NULL, address = NULL, thread_ref = NULL, external_id = NULL,
-                        delivery_error = NULL, metadata = ?, attachments = ?, redacted_at = ? WHERE id = ?
-                    """).execute(arguments: [metadata, attachments, at.epoch, redaction.id])
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE messages SET body = '', original_body = NULL, address = NULL, thread_ref = NULL, external_id = NULL,
+                            delivery_error = NULL, metadata = ?, attachments = ?, redacted_at = ? WHERE id = ?
+                        """
+                ).execute(arguments: [metadata, attachments, at.epoch, redaction.id])
             } else {
                 try db.cachedStatement(sql: "UPDATE messages SET metadata = ?, attachments = ? WHERE id = ?")
                     .execute(arguments: [metadata, attachments, redaction.id])
@@ -178,12 +190,14 @@ extension SQLiteStore {
                 filter = #"m.attachments LIKE '%"stored":true%'"#
             }
             arguments += [query.limit]
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT m.*, (SELECT 1 FROM outbox o WHERE o.message_id = m.id) AS queued, c.status AS conversation_status
-                FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                WHERE \(filter) AND m.created_at < ? \(cursor)
-                ORDER BY m.created_at, m.id LIMIT ?
-                """, arguments: arguments)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.*, (SELECT 1 FROM outbox o WHERE o.message_id = m.id) AS queued, c.status AS conversation_status
+                    FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                    WHERE \(filter) AND m.created_at < ? \(cursor)
+                    ORDER BY m.created_at, m.id LIMIT ?
+                    """, arguments: arguments)
             let candidates = rows.map {
                 RetentionCandidate(message: Self.candidate($0), conversationStatus: ConversationStatus(rawValue: $0["conversation_status"]) ?? .open)
             }

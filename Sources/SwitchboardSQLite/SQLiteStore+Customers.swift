@@ -18,10 +18,12 @@ extension SQLiteStore {
         var byChannel: [String: Int] = [:]
         var recent = 0
         if let conversation {
-            for row in try Row.fetchAll(db, sql: """
-                SELECT adapter, COUNT(*) AS n, SUM(created_at >= ?) AS recent FROM messages
-                WHERE conversation_id = ? AND direction = 'inbound' AND json_extract(metadata, '$.automated') IS NULL GROUP BY adapter
-                """, arguments: [now.epoch - 30 * 86400, conversation])
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT adapter, COUNT(*) AS n, SUM(created_at >= ?) AS recent FROM messages
+                    WHERE conversation_id = ? AND direction = 'inbound' AND json_extract(metadata, '$.automated') IS NULL GROUP BY adapter
+                    """, arguments: [now.epoch - 30 * 86400, conversation])
             {
                 byChannel[row["adapter"] ?? "unknown"] = row["n"]
                 recent += row["recent"] ?? 0
@@ -38,22 +40,28 @@ extension SQLiteStore {
             let digits = text.filter { $0.isASCII && $0.isNumber }
             // A phone number is compared by its digits, so "+34 600 12" finds "+3460012…".
             let phoneLike = digits.count >= 4 && text.allSatisfy { $0.isNumber || " +-().".contains($0) }
-            let needle = "%" + (phoneLike ? digits : text.lowercased())
-                .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            let needle =
+                "%"
+                + (phoneLike ? digits : text.lowercased())
+                .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                + "%"
             var arguments: StatementArguments = [needle, needle]
             var visibility = ""
             if !viewer.isSupervisor {
-                visibility = "AND (c.owner = ? OR c.assignee = ? OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = c.id AND g.agent_id = ?))"
+                visibility =
+                    "AND (c.owner = ? OR c.assignee = ? OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = c.id AND g.agent_id = ?))"
                 arguments += [viewer.agentID, viewer.agentID, viewer.agentID]
             }
             arguments += [limit]
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT cu.id, cu.name, cu.contacts, cu.last_contact_at, c.id AS conversation, c.owner, c.assignee
-                FROM customers cu JOIN conversations c ON c.customer_id = cu.id
-                WHERE cu.merged_into IS NULL AND (cu.name LIKE ? ESCAPE '\\' OR cu.id IN (
-                    SELECT customer_id FROM identities WHERE address LIKE ? ESCAPE '\\')) \(visibility)
-                ORDER BY cu.last_contact_at DESC LIMIT ?
-                """, arguments: arguments)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT cu.id, cu.name, cu.contacts, cu.last_contact_at, c.id AS conversation, c.owner, c.assignee
+                    FROM customers cu JOIN conversations c ON c.customer_id = cu.id
+                    WHERE cu.merged_into IS NULL AND (cu.name LIKE ? ESCAPE '\\' OR cu.id IN (
+                        SELECT customer_id FROM identities WHERE address LIKE ? ESCAPE '\\')) \(visibility)
+                    ORDER BY cu.last_contact_at DESC LIMIT ?
+                    """, arguments: arguments)
             return try rows.map { row in
                 let id: Int64 = row["id"]
                 let identities = try Row.fetchAll(
@@ -87,20 +95,22 @@ extension SQLiteStore {
     /// that move several conversations at once.
     static func recountLoads(_ db: Database, agents: [String?]) throws {
         for agent in Set(agents.compactMap { $0 }) {
-            try db.execute(sql: """
-                UPDATE agents SET open_assigned = (
-                    SELECT COUNT(*) FROM conversations WHERE assignee = ?1 AND status IN ('open', 'pending')) WHERE id = ?1
-                """, arguments: [agent])
+            try db.execute(
+                sql: """
+                    UPDATE agents SET open_assigned = (
+                        SELECT COUNT(*) FROM conversations WHERE assignee = ?1 AND status IN ('open', 'pending')) WHERE id = ?1
+                    """, arguments: [agent])
         }
     }
 
     /// Recomputes a customer's contact counts from their conversation's inbound messages.
     static func recountContacts(_ db: Database, customer: Int64) throws {
-        try db.execute(sql: """
-            UPDATE customers SET (contacts, first_contact_at, last_contact_at) = (
-                SELECT COUNT(*), MIN(m.created_at), MAX(m.created_at) FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                WHERE c.customer_id = ?1 AND m.direction = 'inbound' AND json_extract(m.metadata, '$.automated') IS NULL)
-            WHERE id = ?1
-            """, arguments: [customer])
+        try db.execute(
+            sql: """
+                UPDATE customers SET (contacts, first_contact_at, last_contact_at) = (
+                    SELECT COUNT(*), MIN(m.created_at), MAX(m.created_at) FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                    WHERE c.customer_id = ?1 AND m.direction = 'inbound' AND json_extract(m.metadata, '$.automated') IS NULL)
+                WHERE id = ?1
+                """, arguments: [customer])
     }
 }

@@ -7,9 +7,10 @@ import SwitchboardCore
 extension SQLiteStore {
     /// The customer owning this identity and the identity's row, if known; fills in a missing name.
     static func identify(_ db: Database, identity: ChannelIdentity, name: String?) throws -> (customer: Int64, identity: Int64)? {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, customer_id FROM identities WHERE channel = ? AND address = ?"),
-            arguments: [identity.channel, identity.address])
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT id, customer_id FROM identities WHERE channel = ? AND address = ?"),
+                arguments: [identity.channel, identity.address])
         else { return nil }
         let customer: Int64 = row["customer_id"]
         if let name {
@@ -32,10 +33,12 @@ extension SQLiteStore {
         for reference in references.prefix(20) where !reference.isEmpty {
             // Two statements so each uses its partial (adapter, external_id) index.
             for direction in ["inbound", "outbound"] {
-                if let row = try Row.fetchOne(db.cachedStatement(sql: """
-                    SELECT m.id, m.conversation_id, c.customer_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                    WHERE m.adapter = ? AND m.external_id = ? AND m.direction = '\(direction)' LIMIT 1
-                    """), arguments: [adapter, reference])
+                if let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT m.id, m.conversation_id, c.customer_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                            WHERE m.adapter = ? AND m.external_id = ? AND m.direction = '\(direction)' LIMIT 1
+                            """), arguments: [adapter, reference])
                 {
                     return AnsweredMessage(
                         message: row["id"], conversation: row["conversation_id"], customer: row["customer_id"], ours: direction == "outbound")
@@ -51,8 +54,9 @@ extension SQLiteStore {
         _ db: Database, _ message: InboundMessage, references: ConversationReferences
     ) throws -> QuotedConversation? {
         guard let id = QuotedReference.find(in: message, references: references) else { return nil }
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT customer_id FROM conversations WHERE id = ? AND status != 'merged'"), arguments: [id])
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT customer_id FROM conversations WHERE id = ? AND status != 'merged'"), arguments: [id])
         else { return nil }
         return QuotedConversation(conversation: id, customer: row["customer_id"])
     }

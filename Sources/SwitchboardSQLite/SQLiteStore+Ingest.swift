@@ -9,15 +9,16 @@ extension SQLiteStore {
         try await pool.write { db in
             var loads = try Self.agentLoads(db)
             return try items.map { item in
-                let outcome: IngestOutcome = switch item.event {
-                case .message(let message):
-                    try Self.ingestMessage(db, item: item, message: message, policy: policy, loads: &loads)
-                case .deliveryStatus(let update):
-                    try Self.applyDeliveryStatus(db, adapter: item.adapter, update: update)
-                case .edit(let message, let editedAt):
-                    try Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, loads: &loads)
-                case .ignored(let reason): .ignored(reason: reason.code)  // never handed over by the pipeline
-                }
+                let outcome: IngestOutcome =
+                    switch item.event {
+                    case .message(let message):
+                        try Self.ingestMessage(db, item: item, message: message, policy: policy, loads: &loads)
+                    case .deliveryStatus(let update):
+                        try Self.applyDeliveryStatus(db, adapter: item.adapter, update: update)
+                    case .edit(let message, let editedAt):
+                        try Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, loads: &loads)
+                    case .ignored(let reason): .ignored(reason: reason.code)  // never handed over by the pipeline
+                    }
                 // In the same transaction: an event is never lost once the channel got its 2xx.
                 if let journal = policy.journal { try Self.enqueue(db, journal(outcome)) }
                 return outcome
@@ -91,10 +92,12 @@ extension SQLiteStore {
         case .duplicate(let ref):
             return .duplicate(ref)
         case .file(let message, let conversation):
-            let record = try insertPlanned(db, message, ids: PlanIDs(customer: conversation.customerID, conversation: conversation.id), identity: nil, earlier: [])
+            let record = try insertPlanned(
+                db, message, ids: PlanIDs(customer: conversation.customerID, conversation: conversation.id), identity: nil, earlier: [])
             return .stored(StoredInbound(message: record, conversation: conversation.access, customer: conversation.customerID))
         case .store(let plan):
-            let customerID: Int64, identityID: Int64
+            let customerID: Int64
+            let identityID: Int64
             if let known = plan.customer {
                 (customerID, identityID) = (known.id, known.identity)
                 if known.name == nil, let name = plan.customerName {
@@ -115,9 +118,11 @@ extension SQLiteStore {
             }
             for change in plan.loads { try applyLoad(db, change, loads: &loads) }
             if plan.countsContact {
-                try db.cachedStatement(sql: """
-                    UPDATE customers SET contacts = contacts + 1, first_contact_at = COALESCE(first_contact_at, ?1), last_contact_at = ?1 WHERE id = ?2
-                    """).execute(arguments: [plan.at.epoch, customerID])
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE customers SET contacts = contacts + 1, first_contact_at = COALESCE(first_contact_at, ?1), last_contact_at = ?1 WHERE id = ?2
+                        """
+                ).execute(arguments: [plan.at.epoch, customerID])
             }
             let ids = PlanIDs(customer: customerID, conversation: state.id)
             var records: [MessageRecord] = []
@@ -127,9 +132,10 @@ extension SQLiteStore {
             var assignment = plan.assignment
             assignment?.event = plan.assignmentEvent.map { records[$0] }
             let related = records.indices.dropFirst().filter { $0 != plan.assignmentEvent }.map { records[$0] }
-            return .stored(StoredInbound(
-                message: records[0], conversation: state.access, customer: customerID, assignment: assignment, related: related,
-                acknowledged: plan.acknowledgement != nil, started: plan.started))
+            return .stored(
+                StoredInbound(
+                    message: records[0], conversation: state.access, customer: customerID, assignment: assignment, related: related,
+                    acknowledged: plan.acknowledgement != nil, started: plan.started))
         }
     }
 
@@ -137,16 +143,18 @@ extension SQLiteStore {
     static func insertPlanned(
         _ db: Database, _ message: PlannedMessage, ids: PlanIDs, identity: Int64?, earlier: [MessageRecord]
     ) throws -> MessageRecord {
-        let inReplyTo: Int64? = switch message.inReplyTo {
-        case .stored(let id)?: id
-        case .planned(let index)?: earlier[index].id
-        case nil: nil
-        }
-        let identityID: Int64? = switch message.identity {
-        case .stored(let id)?: id
-        case .new?: identity
-        case nil: nil
-        }
+        let inReplyTo: Int64? =
+            switch message.inReplyTo {
+            case .stored(let id)?: id
+            case .planned(let index)?: earlier[index].id
+            case nil: nil
+            }
+        let identityID: Int64? =
+            switch message.identity {
+            case .stored(let id)?: id
+            case .new?: identity
+            case nil: nil
+            }
         let record = try insertMessage(
             db, conversationID: ids.conversation, direction: message.direction, adapter: message.adapter, channel: message.channel,
             address: message.address, threadRef: message.threadRef, externalID: message.externalID, inReplyTo: inReplyTo,
@@ -154,11 +162,13 @@ extension SQLiteStore {
             metadataValue: message.metadata, attachments: message.attachments, sentAt: message.sentAt?.epoch,
             createdAt: message.createdAt.epoch, delivery: message.delivery, identityID: identityID)
         if let outbox = message.outbox {
-            try db.cachedStatement(sql: """
-                INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, quoted, purpose) VALUES (?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                    record.id, outbox.adapter, outbox.inReplyToExternalID, outbox.nextAttemptAt.epoch, outbox.quoted, outbox.purpose.rawValue,
-                ])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, quoted, purpose) VALUES (?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                record.id, outbox.adapter, outbox.inReplyToExternalID, outbox.nextAttemptAt.epoch, outbox.quoted, outbox.purpose.rawValue,
+            ])
         }
         return record
     }
@@ -174,14 +184,16 @@ extension SQLiteStore {
     ) throws -> MessageRecord {
         let attachments = try storeAttachmentContents(attachments, db)
         let attachmentsJSON = attachments.isEmpty ? nil : String(decoding: JSONCoding.encode(attachments), as: UTF8.self)
-        try db.cachedStatement(sql: """
-            INSERT INTO messages (conversation_id, direction, adapter, channel, address, thread_ref, external_id, in_reply_to,
-                body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts, identity_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                conversationID, direction.rawValue, adapter, channel, address, threadRef, externalID, inReplyTo,
-                body, author, metadata, attachmentsJSON, sentAt, createdAt, delivery?.state.rawValue, delivery?.attempts, identityID,
-            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO messages (conversation_id, direction, adapter, channel, address, thread_ref, external_id, in_reply_to,
+                    body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts, identity_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            conversationID, direction.rawValue, adapter, channel, address, threadRef, externalID, inReplyTo,
+            body, author, metadata, attachmentsJSON, sentAt, createdAt, delivery?.state.rawValue, delivery?.attempts, identityID,
+        ])
         return MessageRecord(
             id: db.lastInsertedRowID, conversationID: conversationID, direction: direction, adapter: adapter, channel: channel,
             body: body, createdAt: Date(epoch: createdAt), sentAt: sentAt.map(Date.init(epoch:)), externalID: externalID,
@@ -196,13 +208,15 @@ extension SQLiteStore {
         _ db: Database, item: IngestItem, message: InboundMessage, editedAt: Date?, policy: IngestPolicy,
         loads: inout [String: AgentLoad]
     ) throws -> IngestOutcome {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT m.id, m.body, c.id AS conversation_id, c.owner, c.assignee, c.team, c.status
-                FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                WHERE m.adapter = ? AND m.external_id = ? AND m.direction = 'inbound'
-                """),
-            arguments: [item.adapter, message.externalID])
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.id, m.body, c.id AS conversation_id, c.owner, c.assignee, c.team, c.status
+                        FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                        WHERE m.adapter = ? AND m.external_id = ? AND m.direction = 'inbound'
+                        """),
+                arguments: [item.adapter, message.externalID])
         else {
             var stored = message
             stored.metadata["edited"] = "true"
@@ -213,10 +227,11 @@ extension SQLiteStore {
             return .duplicate(StoredMessageRef(message: id, conversation: row["conversation_id"]))
         }
         let attachmentsJSON = message.attachments.isEmpty ? nil : String(decoding: JSONCoding.encode(message.attachments), as: UTF8.self)
-        try db.execute(sql: """
-            UPDATE messages SET original_body = COALESCE(original_body, body), body = ?, edited_at = ?,
-                attachments = COALESCE(?, attachments) WHERE id = ?
-            """, arguments: [message.text, (editedAt ?? item.receivedAt).epoch, attachmentsJSON, id])
+        try db.execute(
+            sql: """
+                UPDATE messages SET original_body = COALESCE(original_body, body), body = ?, edited_at = ?,
+                    attachments = COALESCE(?, attachments) WHERE id = ?
+                """, arguments: [message.text, (editedAt ?? item.receivedAt).epoch, attachmentsJSON, id])
         guard let record = try messageRecord(db, id: id) else { throw StoreError.missing("message \(id)") }
         return .edited(record, access(row: row, id: "conversation_id"))
     }
@@ -224,18 +239,21 @@ extension SQLiteStore {
     /// A platform's report on one of our replies. States only move forward: a late `sent` never
     /// overwrites `delivered`.
     private static func applyDeliveryStatus(_ db: Database, adapter: String, update: DeliveryStatusUpdate) throws -> IngestOutcome {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT m.id, m.delivery_state, c.id AS conversation_id, c.owner, c.assignee, c.team, c.status
-                FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                WHERE m.adapter = ? AND m.external_id = ? AND m.direction = 'outbound'
-                """),
-            arguments: [adapter, update.externalID])
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.id, m.delivery_state, c.id AS conversation_id, c.owner, c.assignee, c.team, c.status
+                        FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                        WHERE m.adapter = ? AND m.external_id = ? AND m.direction = 'outbound'
+                        """),
+                arguments: [adapter, update.externalID])
         else {
             // Possibly a report that outran the send call's answer: keep it for a while.
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO early_statuses (adapter, external_id, state, error, received_at) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [adapter, update.externalID, update.state.rawValue, update.error, Date().epoch])
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO early_statuses (adapter, external_id, state, error, received_at) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: [adapter, update.externalID, update.state.rawValue, update.error, Date().epoch])
             try db.execute(sql: "DELETE FROM early_statuses WHERE received_at < ?", arguments: [Date().epoch - 3600])
             return .ignored(reason: IgnoreReason.statusForUnknownMessage.code)
         }

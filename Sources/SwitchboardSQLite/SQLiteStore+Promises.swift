@@ -9,17 +9,21 @@ extension SQLiteStore {
             func due(_ kind: PromiseDue.Kind, _ sql: String, _ arguments: StatementArguments) throws -> [PromiseDue] {
                 try Row.fetchAll(
                     db, sql: "SELECT \(columns) FROM conversations WHERE status = 'open' AND \(sql) ORDER BY \(kind.dueColumn), id LIMIT \(limit)",
-                    arguments: arguments)
-                    .map { PromiseDue(
+                    arguments: arguments
+                )
+                .map {
+                    PromiseDue(
                         kind: kind, conversation: Self.access(row: $0),
-                        due: $0.date(kind == .resolution ? "resolution_due" : "first_response_due"), awaitingSince: $0.date("awaiting_since")) }
+                        due: $0.date(kind == .resolution ? "resolution_due" : "first_response_due"), awaitingSince: $0.date("awaiting_since"))
+                }
             }
             var found = try due(.breach, "first_response_due <= ? AND sla_breached = 0", [now.epoch])
             found += try due(.resolution, "resolution_due <= ? AND resolution_breached = 0", [now.epoch])
             found += try due(.warning, "sla_warn_at <= ? AND sla_warned = 0 AND sla_breached = 0", [now.epoch])
             if let staleAfter {
                 let cutoff = now.epoch - staleAfter.seconds
-                found += try due(.stale, "assignee IS NOT NULL AND awaiting_since <= ? AND (reassigned_at IS NULL OR reassigned_at <= ?)", [cutoff, cutoff])
+                found += try due(
+                    .stale, "assignee IS NOT NULL AND awaiting_since <= ? AND (reassigned_at IS NULL OR reassigned_at <= ?)", [cutoff, cutoff])
             }
             return found
         }

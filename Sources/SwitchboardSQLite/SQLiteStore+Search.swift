@@ -12,10 +12,22 @@ extension SQLiteStore {
             var conditions = ["search_message_text MATCH ?"] + filters.conditions
             var arguments: StatementArguments = [Self.match(query.terms)]
             arguments += filters.arguments
-            if let before = query.before { conditions.append("search_message_text.rowid < ?"); arguments += [before] }
-            if let adapter = query.adapter { conditions.append("s.adapter = ?"); arguments += [adapter] }
-            if let since = query.since { conditions.append("s.created_at >= ?"); arguments += [since.epoch] }
-            if let until = query.until { conditions.append("s.created_at < ?"); arguments += [until.epoch] }
+            if let before = query.before {
+                conditions.append("search_message_text.rowid < ?")
+                arguments += [before]
+            }
+            if let adapter = query.adapter {
+                conditions.append("s.adapter = ?")
+                arguments += [adapter]
+            }
+            if let since = query.since {
+                conditions.append("s.created_at >= ?")
+                arguments += [since.epoch]
+            }
+            if let until = query.until {
+                conditions.append("s.created_at < ?")
+                arguments += [until.epoch]
+            }
             arguments += [query.limit]
             let sql = """
                 SELECT h.*, cu.name AS customer_name, m.body, m.direction, \(SQLiteSearchSchema.subject("m.metadata")) AS subject
@@ -46,28 +58,41 @@ extension SQLiteStore {
             var conditions = ["search_conversation_text MATCH ?"] + filters.conditions
             var arguments: StatementArguments = [Self.match(query.terms)]
             arguments += filters.arguments
-            if let before = query.before { conditions.append("search_conversation_text.rowid < ?"); arguments += [before] }
+            if let before = query.before {
+                conditions.append("search_conversation_text.rowid < ?")
+                arguments += [before]
+            }
             if let adapter = query.adapter {
                 conditions.append("EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.customer_id AND i.adapter = ?)")
                 arguments += [adapter]
             }
-            if let since = query.since { conditions.append("c.last_message_at >= ?"); arguments += [since.epoch] }
-            if let until = query.until { conditions.append("c.created_at < ?"); arguments += [until.epoch] }
+            if let since = query.since {
+                conditions.append("c.last_message_at >= ?")
+                arguments += [since.epoch]
+            }
+            if let until = query.until {
+                conditions.append("c.created_at < ?")
+                arguments += [until.epoch]
+            }
             arguments += [query.limit]
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT c.id, c.customer_id, c.status, c.last_message_at, cu.name AS customer_name
-                FROM search_conversation_text
-                JOIN conversations c ON c.id = search_conversation_text.rowid
-                JOIN customers cu ON cu.id = c.customer_id
-                WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY search_conversation_text.rowid DESC LIMIT ?
-                """, arguments: arguments)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.id, c.customer_id, c.status, c.last_message_at, cu.name AS customer_name
+                    FROM search_conversation_text
+                    JOIN conversations c ON c.id = search_conversation_text.rowid
+                    JOIN customers cu ON cu.id = c.customer_id
+                    WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY search_conversation_text.rowid DESC LIMIT ?
+                    """, arguments: arguments)
             return try rows.map { row in
-                let id: Int64 = row["id"], customer: Int64 = row["customer_id"]
+                let id: Int64 = row["id"]
+                let customer: Int64 = row["customer_id"]
                 return SearchHit(
                     kind: .conversation, conversation: id, customer: CustomerRef(id: customer, name: row["customer_name"]),
                     createdAt: row.date("last_message_at") ?? Date(epoch: 0), status: ConversationStatus(rawValue: row["status"]) ?? .open,
-                    addresses: try String.fetchAll(db, sql: "SELECT address FROM identities WHERE customer_id = ? ORDER BY id", arguments: [customer]),
+                    addresses: try String.fetchAll(
+                        db, sql: "SELECT address FROM identities WHERE customer_id = ? ORDER BY id", arguments: [customer]),
                     tags: try String.fetchAll(db, sql: "SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY tag", arguments: [id]))
             }
         }
@@ -89,13 +114,14 @@ extension SQLiteStore {
     /// in `messages`; `search_messages` then no longer marks them, so later triggers leave them be.
     static func forgetSearch(_ db: Database, conversations: [Int64]) throws {
         for id in conversations {
-            try db.execute(sql: """
-                INSERT INTO search_message_text (search_message_text, rowid, body, subject)
-                    SELECT 'delete', m.id, m.body, \(SQLiteSearchSchema.subject("m.metadata"))
-                    FROM search_messages s JOIN messages m ON m.id = s.message_id WHERE s.conversation_id = ?;
-                DELETE FROM search_messages WHERE conversation_id = ?;
-                DELETE FROM search_conversation_text WHERE rowid = ?;
-                """, arguments: [id, id, id])
+            try db.execute(
+                sql: """
+                    INSERT INTO search_message_text (search_message_text, rowid, body, subject)
+                        SELECT 'delete', m.id, m.body, \(SQLiteSearchSchema.subject("m.metadata"))
+                        FROM search_messages s JOIN messages m ON m.id = s.message_id WHERE s.conversation_id = ?;
+                    DELETE FROM search_messages WHERE conversation_id = ?;
+                    DELETE FROM search_conversation_text WHERE rowid = ?;
+                    """, arguments: [id, id, id])
         }
     }
 
@@ -109,13 +135,17 @@ extension SQLiteStore {
     static func conversationFilters(_ query: SearchQuery, alias c: String) -> (conditions: [String], arguments: StatementArguments) {
         var conditions = ["\(c).status <> 'merged'"]
         var arguments: StatementArguments = []
-        if let status = query.status { conditions.append("\(c).status = ?"); arguments += [status.rawValue] }
+        if let status = query.status {
+            conditions.append("\(c).status = ?")
+            arguments += [status.rawValue]
+        }
         if let tag = query.tag {
             conditions.append("EXISTS (SELECT 1 FROM conversation_tags ct WHERE ct.conversation_id = \(c).id AND ct.tag = ?)")
             arguments += [tag]
         }
         if !query.viewer.isSupervisor {
-            conditions.append("""
+            conditions.append(
+                """
                 (\(c).owner = ? OR \(c).assignee = ? OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = \(c).id AND g.agent_id = ?))
                 """)
             arguments += [query.viewer.agentID, query.viewer.agentID, query.viewer.agentID]

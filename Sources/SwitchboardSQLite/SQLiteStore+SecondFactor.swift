@@ -5,10 +5,11 @@ import SwitchboardCore
 extension SQLiteStore {
     public func enrollTOTP(agent: String, secret: String, recoveryCodeHashes: [String], at: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO agent_totp (agent_id, secret, last_step, enrolled_at) VALUES (?, ?, NULL, ?)
-                ON CONFLICT (agent_id) DO UPDATE SET secret = excluded.secret, last_step = NULL, enrolled_at = excluded.enrolled_at
-                """, arguments: [agent, secret, at.epoch])
+            try db.execute(
+                sql: """
+                    INSERT INTO agent_totp (agent_id, secret, last_step, enrolled_at) VALUES (?, ?, NULL, ?)
+                    ON CONFLICT (agent_id) DO UPDATE SET secret = excluded.secret, last_step = NULL, enrolled_at = excluded.enrolled_at
+                    """, arguments: [agent, secret, at.epoch])
             try db.execute(sql: "DELETE FROM agent_recovery_codes WHERE agent_id = ?", arguments: [agent])
             for hash in recoveryCodeHashes {
                 try db.execute(sql: "INSERT INTO agent_recovery_codes (agent_id, code_hash) VALUES (?, ?)", arguments: [agent, hash])
@@ -20,7 +21,9 @@ extension SQLiteStore {
     public func totp(agent: String) async throws -> StoredTOTP? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM agent_totp WHERE agent_id = ?", arguments: [agent]).map { row in
-                StoredTOTP(agentID: row["agent_id"], secret: row["secret"], lastStep: row["last_step"], enrolledAt: row.date("enrolled_at") ?? Date(epoch: 0))
+                StoredTOTP(
+                    agentID: row["agent_id"], secret: row["secret"], lastStep: row["last_step"], enrolledAt: row.date("enrolled_at") ?? Date(epoch: 0)
+                )
             }
         }
     }

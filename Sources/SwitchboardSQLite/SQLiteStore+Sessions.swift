@@ -5,11 +5,12 @@ import SwitchboardCore
 extension SQLiteStore {
     public func setPassword(agent: String, hash: [UInt8], salt: [UInt8], iterations: Int, at: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO agent_passwords (agent_id, hash, salt, iterations, failures, updated_at) VALUES (?, ?, ?, ?, 0, ?)
-                ON CONFLICT(agent_id) DO UPDATE SET hash = excluded.hash, salt = excluded.salt,
-                    iterations = excluded.iterations, failures = 0, last_failure_at = NULL, updated_at = excluded.updated_at
-                """, arguments: [agent, Data(hash), Data(salt), iterations, at.epoch])
+            try db.execute(
+                sql: """
+                    INSERT INTO agent_passwords (agent_id, hash, salt, iterations, failures, updated_at) VALUES (?, ?, ?, ?, 0, ?)
+                    ON CONFLICT(agent_id) DO UPDATE SET hash = excluded.hash, salt = excluded.salt,
+                        iterations = excluded.iterations, failures = 0, last_failure_at = NULL, updated_at = excluded.updated_at
+                    """, arguments: [agent, Data(hash), Data(salt), iterations, at.epoch])
             // A new password ends every session signed in with the old one.
             try db.execute(sql: "DELETE FROM console_sessions WHERE agent_id = ?", arguments: [agent])
         }
@@ -27,10 +28,11 @@ extension SQLiteStore {
 
     public func createSession(tokenHash: [UInt8], agent: String, csrfToken: String, tokenFingerprint: [UInt8]?, at: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO console_sessions (token_hash, agent_id, csrf_token, created_at, last_seen_at, token_fingerprint)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [Data(tokenHash), agent, csrfToken, at.epoch, at.epoch, tokenFingerprint.map { Data($0) }])
+            try db.execute(
+                sql: """
+                    INSERT INTO console_sessions (token_hash, agent_id, csrf_token, created_at, last_seen_at, token_fingerprint)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [Data(tokenHash), agent, csrfToken, at.epoch, at.epoch, tokenFingerprint.map { Data($0) }])
         }
     }
 
@@ -78,19 +80,24 @@ extension SQLiteStore {
         try await pool.read { db in
             var previews: [Int64: InboxPreview] = [:]
             for id in conversations {
-                guard let row = try Row.fetchOne(db, sql: """
-                    SELECT direction, adapter, channel, substr(body, 1, 160) AS body, created_at FROM messages
-                    WHERE conversation_id = ? AND direction IN ('inbound', 'outbound')
-                    ORDER BY created_at DESC, id DESC LIMIT 1
-                    """, arguments: [id])
+                guard
+                    let row = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT direction, adapter, channel, substr(body, 1, 160) AS body, created_at FROM messages
+                            WHERE conversation_id = ? AND direction IN ('inbound', 'outbound')
+                            ORDER BY created_at DESC, id DESC LIMIT 1
+                            """, arguments: [id])
                 else { continue }
                 // Acknowledgements (author 'switchboard') do not answer the customer, so the wait
                 // runs from the first customer message after the latest agent reply.
-                let waiting = try Double.fetchOne(db, sql: """
-                    SELECT MIN(created_at) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND created_at > COALESCE(
-                        (SELECT MAX(created_at) FROM messages WHERE conversation_id = ? AND direction = 'outbound'
-                         AND COALESCE(author, '') <> 'switchboard'), 0)
-                    """, arguments: [id, id])
+                let waiting = try Double.fetchOne(
+                    db,
+                    sql: """
+                        SELECT MIN(created_at) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND created_at > COALESCE(
+                            (SELECT MAX(created_at) FROM messages WHERE conversation_id = ? AND direction = 'outbound'
+                             AND COALESCE(author, '') <> 'switchboard'), 0)
+                        """, arguments: [id, id])
                 previews[id] = InboxPreview(
                     direction: MessageDirection(rawValue: row["direction"]) ?? .inbound, adapter: row["adapter"], channel: row["channel"],
                     body: row["body"], createdAt: row.date("created_at") ?? Date(epoch: 0), waitingSince: waiting.map(Date.init(epoch:)))

@@ -119,7 +119,8 @@ extension SQLiteStore: TransferStore {
             guard sql.uppercased().contains("AUTOINCREMENT") else { continue }
             try db.execute(sql: "DELETE FROM sqlite_sequence WHERE name = ?", arguments: [table.name])
             try db.execute(
-                sql: "INSERT INTO sqlite_sequence (name, seq) SELECT ?, max(rowid) FROM \(table.name.quotedDatabaseIdentifier) HAVING max(rowid) IS NOT NULL",
+                sql:
+                    "INSERT INTO sqlite_sequence (name, seq) SELECT ?, max(rowid) FROM \(table.name.quotedDatabaseIdentifier) HAVING max(rowid) IS NOT NULL",
                 arguments: [table.name])
         }
     }

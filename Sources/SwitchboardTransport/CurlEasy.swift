@@ -60,7 +60,8 @@ final class CurlEasy {
     /// Turns a failed transfer into a message an operator (or an agent reading delivery logs)
     /// can act on: a short category, then curl's own detail, which names host and port.
     func error(for code: CURLcode) -> TransportError {
-        let detail = errorBuffer[0] != 0
+        let detail =
+            errorBuffer[0] != 0
             ? String(cString: errorBuffer)
             : String(cString: curl_easy_strerror(code))
         let category: String
@@ -72,7 +73,7 @@ final class CurlEasy {
         case CURLE_OPERATION_TIMEDOUT:
             category = "timed out"
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
-             CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE:
+            CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE:
             category = "TLS error"
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE:
             category = "connection lost"

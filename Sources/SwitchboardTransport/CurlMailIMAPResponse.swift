@@ -60,7 +60,8 @@ struct IMAPResponseReader {
             start = lineEnd + 2
             if let (markerStart, length) = Self.literalMarker(line) {
                 guard length <= Self.maxLiteral else {
-                    throw MailTransportError("IMAP: server announced a \(length)-byte literal, over the \(Self.maxLiteral)-byte limit", permanent: true)
+                    throw MailTransportError(
+                        "IMAP: server announced a \(length)-byte literal, over the \(Self.maxLiteral)-byte limit", permanent: true)
                 }
                 partial.literalMarkers.append(partial.text.count + markerStart)
                 partial.text.append(contentsOf: line)

@@ -1,7 +1,7 @@
 import CCurl
 import Foundation
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// One authenticated IMAP connection that speaks the few commands the transport needs itself.
 ///
@@ -37,11 +37,12 @@ final class IMAPSession {
         let result: Result<T, MailTransportError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let thread = Thread {
-                    continuation.resume(returning: Result { () throws(MailTransportError) -> T in
-                        let session = try IMAPSession(account: account, tls: tls, cancellation: cancellation)
-                        defer { session.close() }
-                        return try body(session)
-                    })
+                    continuation.resume(
+                        returning: Result { () throws(MailTransportError) -> T in
+                            let session = try IMAPSession(account: account, tls: tls, cancellation: cancellation)
+                            defer { session.close() }
+                            return try body(session)
+                        })
                 }
                 thread.name = "switchboard-imap"
                 thread.start()
@@ -139,7 +140,8 @@ final class IMAPSession {
         // BAD: the server did not understand us, and will not next time either. A mailbox that
         // cannot be opened is a configuration problem (Dovecot says "NO Mailbox doesn't exist"
         // without a code) unless the server says it is temporary.
-        let permanent = status.uppercased().hasPrefix("BAD") || permanentCodes.contains(code)
+        let permanent =
+            status.uppercased().hasPrefix("BAD") || permanentCodes.contains(code)
             || (["SELECT", "EXAMINE"].contains(verb) && !transientCodes.contains(code))
         return MailTransportError("IMAP \(verb) refused: \(status.prefix(300))", permanent: permanent)
     }

@@ -99,7 +99,8 @@ final class SMTPTransfer: CurlTransfer, @unchecked Sendable {
         let status = easy.info(CURLINFO_RESPONSE_CODE)
         // A 5xx reply (recipient unknown, message refused, relaying denied) or a refused login
         // will be answered the same way next time; connection trouble and 4xx replies may not.
-        let permanent = (500...599).contains(status) || code == CURLE_LOGIN_DENIED
+        let permanent =
+            (500...599).contains(status) || code == CURLE_LOGIN_DENIED
             || code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL
         var reason = "SMTP \(easy.error(for: code).message)"
         if let line = reply.last, status != 0 { reason += " (server said: \(line))" }
@@ -122,16 +123,17 @@ final class SMTPTransfer: CurlTransfer, @unchecked Sendable {
     private func configureCallbacks(_ easy: CurlEasy) throws(TransportError) {
         // Unretained is enough: the loop keeps the transfer alive while its handle is active.
         let me = Unmanaged.passUnretained(self).toOpaque()
-        try requireCurlOK(sb_easy_setopt_read_callback(easy.handle) { buffer, size, count, userdata in
-            guard let userdata, let buffer else { return Int(CURL_READFUNC_ABORT) }
-            let transfer = Unmanaged<SMTPTransfer>.fromOpaque(userdata).takeUnretainedValue()
-            let length = min(size * count, transfer.payload.count - transfer.offset)
-            transfer.payload.withUnsafeBytes { bytes in
-                UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + transfer.offset, byteCount: length)
-            }
-            transfer.offset += length
-            return length
-        })
+        try requireCurlOK(
+            sb_easy_setopt_read_callback(easy.handle) { buffer, size, count, userdata in
+                guard let userdata, let buffer else { return Int(CURL_READFUNC_ABORT) }
+                let transfer = Unmanaged<SMTPTransfer>.fromOpaque(userdata).takeUnretainedValue()
+                let length = min(size * count, transfer.payload.count - transfer.offset)
+                transfer.payload.withUnsafeBytes { bytes in
+                    UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + transfer.offset, byteCount: length)
+                }
+                transfer.offset += length
+                return length
+            })
         try requireCurlOK(sb_easy_setopt_pointer(easy.handle, CURLOPT_READDATA, me))
         // SMTP has no response body, but curl's default would write anything it got to stdout.
         try requireCurlOK(sb_easy_setopt_write_callback(easy.handle) { _, size, count, _ in size * count })
@@ -155,13 +157,14 @@ final class ServerReply {
 
     func attach(to easy: CurlEasy) throws(TransportError) {
         try easy.set(CURLOPT_VERBOSE, 1)
-        try requireCurlOK(sb_easy_setopt_debug_callback(easy.handle) { _, type, data, size, userdata in
-            guard type == CURLINFO_HEADER_IN, let data, let userdata, size > 0 else { return 0 }
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: min(size, 1000)), as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            Unmanaged<ServerReply>.fromOpaque(userdata).takeUnretainedValue().record(line)
-            return 0
-        })
+        try requireCurlOK(
+            sb_easy_setopt_debug_callback(easy.handle) { _, type, data, size, userdata in
+                guard type == CURLINFO_HEADER_IN, let data, let userdata, size > 0 else { return 0 }
+                let line = String(decoding: UnsafeRawBufferPointer(start: data, count: min(size, 1000)), as: UTF8.self)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                Unmanaged<ServerReply>.fromOpaque(userdata).takeUnretainedValue().record(line)
+                return 0
+            })
         try requireCurlOK(sb_easy_setopt_pointer(easy.handle, CURLOPT_DEBUGDATA, Unmanaged.passUnretained(self).toOpaque()))
     }
 

@@ -2,8 +2,8 @@ import CCurl
 import Dispatch
 import Foundation
 import Logging
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// Owns one curl multi handle and the single thread that drives it.
 ///
@@ -98,7 +98,10 @@ final class CurlMultiLoop: Sendable {
     /// What the loop thread picks up on each turn.
     func takeWork() -> (pending: [any CurlTransfer], cancelled: [any CurlTransfer], shutDown: Bool) {
         inbox.withLock { box in
-            defer { box.pending = []; box.cancelled = [] }
+            defer {
+                box.pending = []
+                box.cancelled = []
+            }
             return (box.pending, box.cancelled, box.isShutDown)
         }
     }

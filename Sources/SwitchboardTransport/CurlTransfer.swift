@@ -1,6 +1,6 @@
 import CCurl
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// One exchange the multi loop drives, whatever the protocol. HTTP is the only one today;
 /// an SMTP or IMAP transfer would conform to this and reuse ``CurlMultiLoop`` unchanged.

@@ -76,9 +76,12 @@ final class HTTPTransfer: CurlTransfer, @unchecked Sendable {
         // The size must be set before COPYPOSTFIELDS so binary bodies with NULs survive.
         try easy.set(CURLOPT_POST, 1)
         let sizeCode = sb_easy_setopt_off_t(easy.handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
-        let copyCode: CURLcode = request.body.isEmpty
+        let copyCode: CURLcode =
+            request.body.isEmpty
             ? "".withCString { sb_easy_setopt_pointer(easy.handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0)) }
-            : request.body.withUnsafeBytes { sb_easy_setopt_pointer(easy.handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
+            : request.body.withUnsafeBytes {
+                sb_easy_setopt_pointer(easy.handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress))
+            }
         guard sizeCode == CURLE_OK, copyCode == CURLE_OK else {
             throw TransportError("could not configure transfer: request body rejected by curl")
         }
@@ -97,7 +100,8 @@ final class HTTPTransfer: CurlTransfer, @unchecked Sendable {
             // CR/LF would let a configured value smuggle extra headers; NUL would truncate it.
             let forbidden: Set<UInt8> = [0, 10, 13]
             guard !name.isEmpty, !name.utf8.contains(UInt8(ascii: ":")),
-                  !name.utf8.contains(where: forbidden.contains), !value.utf8.contains(where: forbidden.contains) else {
+                !name.utf8.contains(where: forbidden.contains), !value.utf8.contains(where: forbidden.contains)
+            else {
                 throw TransportError("invalid request header \(name.debugDescription)")
             }
             // "Name:" would delete the header; curl's "Name;" form sends it with an empty value.

@@ -5,6 +5,7 @@ import SwitchboardConfig
 import SwitchboardCore
 import SwitchboardGateway
 import SwitchboardSQLite
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,7 +46,9 @@ struct Agents: AsyncParsableCommand {
     struct Signout: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "End every console session of an agent.",
-            discussion: "The agent must sign in again in every browser. Their API token is not changed: rotate it in the environment the configuration names (token_env) and restart the gateway, which also ends the console sessions opened with the old token.")
+            discussion:
+                "The agent must sign in again in every browser. Their API token is not changed: rotate it in the environment the configuration names (token_env) and restart the gateway, which also ends the console sessions opened with the old token."
+        )
 
         @Argument(help: "The agent's id, as in the configuration.")
         var id: String
@@ -56,9 +59,11 @@ struct Agents: AsyncParsableCommand {
         func run() async throws {
             let store = try await Agents.sessionStore(config: config, agent: id)
             let ended = try await store.deleteSessions(agent: id)
-            await AuditTrail(store: store).record(.signedOutEverywhere, actor: AuditActor.operator, subject: "agent:\(id)", details: [
-                "sessions": String(ended),
-            ])
+            await AuditTrail(store: store).record(
+                .signedOutEverywhere, actor: AuditActor.operator, subject: "agent:\(id)",
+                details: [
+                    "sessions": String(ended)
+                ])
             try await store.close()
             print("signed out \(id): \(ended) console session\(ended == 1 ? "" : "s") ended")
         }

@@ -47,13 +47,20 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
 
-    @Option(help: "Payload format: 'webhook' (the generic JSON adapter), 'whatsapp' (WhatsApp Cloud API webhooks, signed with X-Hub-Signature-256), 'email' (raw messages from --mail-dir, posted as message/rfc822) or 'lmtp' (the same mail delivered over LMTP to --url lmtp://host:port, one pipelined transaction per mail).")
+    @Option(
+        help:
+            "Payload format: 'webhook' (the generic JSON adapter), 'whatsapp' (WhatsApp Cloud API webhooks, signed with X-Hub-Signature-256), 'email' (raw messages from --mail-dir, posted as message/rfc822) or 'lmtp' (the same mail delivered over LMTP to --url lmtp://host:port, one pipelined transaction per mail)."
+    )
     var format: BenchFormat = .webhook
 
     @Option(help: "With --format lmtp: the RCPT TO address (one of the adapter's addresses).")
     var recipient = "support@example.com"
 
-    @Option(name: .customLong("mail-dir"), help: "With --format email: a folder of .eml files (e.g. made by shared/peers/gen_emails.py), sent in name order, cycled with fresh Message-IDs.")
+    @Option(
+        name: .customLong("mail-dir"),
+        help:
+            "With --format email: a folder of .eml files (e.g. made by shared/peers/gen_emails.py), sent in name order, cycled with fresh Message-IDs."
+    )
     var mailDir: String?
 
     func validate() throws {
@@ -79,7 +86,8 @@ struct Bench: AsyncParsableCommand {
         // Bodies and signatures are built before any timing starts.
         let runID = BenchWorkload.makeRunID()
         let mails = try mailDir.map(BenchMail.load(folder:)) ?? []
-        let requests = format == .lmtp
+        let requests =
+            format == .lmtp
             ? BenchWorkload.lmtpRequests(mails: mails, runID: runID, count: warmup + messages, recipient: recipient)
             : BenchWorkload.build(
                 format: format,
@@ -117,8 +125,9 @@ struct Bench: AsyncParsableCommand {
         var client = try await BenchClient.connect(group: group, target: target, count: connections)
         var warmupTally = BenchTally()
         if warmup > 0 {
-            warmupTally = await client.run(BenchPhase(
-                requests: requests, range: 0..<warmup, rate: rate, recordLatencies: false))
+            warmupTally = await client.run(
+                BenchPhase(
+                    requests: requests, range: 0..<warmup, rate: rate, recordLatencies: false))
         }
         let phase = BenchPhase(requests: requests, range: warmup..<(warmup + messages), rate: rate, recordLatencies: true)
         let tally = await client.run(phase)

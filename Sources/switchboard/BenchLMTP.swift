@@ -10,7 +10,11 @@ final class BenchLMTPConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private enum Stage { case greeting, lhlo, idle, commands(replies: Int, failure: Int?), data }
+    private enum Stage {
+        case greeting, lhlo, idle
+        case commands(replies: Int, failure: Int?)
+        case data
+    }
 
     private var context: ChannelHandlerContext?
     private var phase: BenchPhase?
@@ -106,7 +110,10 @@ final class BenchLMTPConnectionHandler: ChannelInboundHandler {
             let count = replies + 1
             // RSET (when sent), MAIL and RCPT answer 250; DATA answers 354.
             let failed = failure ?? (count <= 0 ? nil : (count < 3 ? (code / 100 == 2 ? nil : code) : nil))
-            guard count == 3 else { stage = .commands(replies: count, failure: failed); return }
+            guard count == 3 else {
+                stage = .commands(replies: count, failure: failed)
+                return
+            }
             if code == 354, failed == nil {
                 stage = .data
                 guard let phase, let current else { return }
@@ -193,8 +200,9 @@ extension BenchWorkload {
             }
             if !lineStart { data.writeString("\r\n") }
             data.writeString(".\r\n")
-            requests.append(BenchRequest(
-                head: .init(version: .http1_1, method: .POST, uri: "/"), body: commands, lmtpData: data))
+            requests.append(
+                BenchRequest(
+                    head: .init(version: .http1_1, method: .POST, uri: "/"), body: commands, lmtpData: data))
         }
         return requests
     }

@@ -16,7 +16,8 @@ enum BenchMail {
         let text = String(decoding: mail, as: UTF8.self)
         var out = ""
         out.reserveCapacity(text.utf8.count + 64)
-        var inHeaders = true, inIDHeader = false
+        var inHeaders = true
+        var inIDHeader = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if inHeaders {
                 if line.isEmpty || line == "\r" {

@@ -37,7 +37,8 @@ struct BenchSearch: AsyncParsableCommand {
     var json = false
 
     enum Kind: String, CaseIterable, Encodable {
-        case common, medium, rare, name, twoWords = "two-words"
+        case common, medium, rare, name
+        case twoWords = "two-words"
     }
 
     struct Query: Sendable {
@@ -76,7 +77,9 @@ struct BenchSearch: AsyncParsableCommand {
         let work = Self.workload(count: queries, seed: seed, supervisor: Viewer(supervisor), agent: Viewer(agent))
         let limit = self.limit
         // Warm the caches a running gateway would have warm.
-        for query in work.prefix(20) { _ = try await desk.search(SearchRequest(text: query.text, limit: limit, order: query.order), for: query.viewer) }
+        for query in work.prefix(20) {
+            _ = try await desk.search(SearchRequest(text: query.text, limit: limit, order: query.order), for: query.viewer)
+        }
 
         var timings: [(Query, Double, Int)] = []
         let started = ContinuousClock.now
@@ -89,7 +92,8 @@ struct BenchSearch: AsyncParsableCommand {
                         let start = ContinuousClock.now
                         let page = try await desk.search(SearchRequest(text: query.text, limit: limit, order: query.order), for: query.viewer)
                         let elapsed = ContinuousClock.now - start
-                        out.append((query, Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000, page.results.count))
+                        out.append(
+                            (query, Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000, page.results.count))
                     }
                     return out
                 }
@@ -104,9 +108,10 @@ struct BenchSearch: AsyncParsableCommand {
             let sorted = items.map(\.1).sorted()
             guard !sorted.isEmpty else { return }
             func rank(_ p: Double) -> Double { sorted[min(sorted.count - 1, max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1))] }
-            rows.append(Result(
-                kind: name, count: sorted.count, p50: rank(0.5), p95: rank(0.95), p99: rank(0.99), max: sorted.last ?? 0,
-                meanResults: Double(items.map(\.2).reduce(0, +)) / Double(items.count)))
+            rows.append(
+                Result(
+                    kind: name, count: sorted.count, p50: rank(0.5), p95: rank(0.95), p99: rank(0.99), max: sorted.last ?? 0,
+                    meanResults: Double(items.map(\.2).reduce(0, +)) / Double(items.count)))
         }
         summarize("all", timings)
         for kind in Kind.allCases { summarize(kind.rawValue, timings.filter { $0.0.kind == kind }) }
@@ -119,11 +124,13 @@ struct BenchSearch: AsyncParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(rows), as: UTF8.self))
         } else {
-            print("\(StorageTool.describe(loaded.storage)): \(timings.count) searches, \(concurrency) at a time, \(String(format: "%.1f", seconds)) s")
+            print(
+                "\(StorageTool.describe(loaded.storage)): \(timings.count) searches, \(concurrency) at a time, \(String(format: "%.1f", seconds)) s")
             print("kind              count    p50 ms    p95 ms    p99 ms    max ms  results")
             for r in rows {
-                print(r.kind.padding(toLength: 16, withPad: " ", startingAt: 0)
-                    + String(format: "%7d %9.1f %9.1f %9.1f %9.1f %8.1f", r.count, r.p50, r.p95, r.p99, r.max, r.meanResults))
+                print(
+                    r.kind.padding(toLength: 16, withPad: " ", startingAt: 0)
+                        + String(format: "%7d %9.1f %9.1f %9.1f %9.1f %8.1f", r.count, r.p50, r.p95, r.p99, r.max, r.meanResults))
             }
         }
     }
@@ -141,13 +148,14 @@ struct BenchSearch: AsyncParsableCommand {
         func pick(_ list: [String]) -> String { list[next() % list.count] }
         return (0..<count).map { i in
             let kind = Kind.allCases[i % Kind.allCases.count]
-            let text: String = switch kind {
-            case .common: pick(HistoryVocabulary.commonWords)
-            case .medium: pick(HistoryVocabulary.mediumWords)
-            case .rare: HistoryVocabulary.orderNumber(next())
-            case .name: pick(HistoryVocabulary.firstNames) + " " + pick(HistoryVocabulary.lastNames)
-            case .twoWords: pick(HistoryVocabulary.mediumWords) + " " + pick(HistoryVocabulary.commonWords)
-            }
+            let text: String =
+                switch kind {
+                case .common: pick(HistoryVocabulary.commonWords)
+                case .medium: pick(HistoryVocabulary.mediumWords)
+                case .rare: HistoryVocabulary.orderNumber(next())
+                case .name: pick(HistoryVocabulary.firstNames) + " " + pick(HistoryVocabulary.lastNames)
+                case .twoWords: pick(HistoryVocabulary.mediumWords) + " " + pick(HistoryVocabulary.commonWords)
+                }
             return Query(
                 kind: kind, text: text, viewer: (i / Kind.allCases.count) % 2 == 0 ? supervisor : agent,
                 order: (i / 10) % 5 == 4 ? .relevance : .newest)

@@ -51,11 +51,14 @@ enum BenchFormat: String, ExpressibleByArgument, Sendable {
 /// Builds every request of a run up front (bodies, HMAC signatures, headers).
 enum BenchWorkload {
     /// One message body and the signature header it needs.
-    static func payload(format: BenchFormat, runID: String, index i: Int, customer: Int, secret: String?) -> (body: [UInt8], signature: (String, String)?) {
+    static func payload(
+        format: BenchFormat, runID: String, index i: Int, customer: Int, secret: String?
+    ) -> (body: [UInt8], signature: (String, String)?) {
         switch format {
         case .webhook:
             // Everything interpolated here is ASCII without quotes or backslashes, so no JSON escaping is needed.
-            let json = #"{"id":"bench-\#(runID)-\#(i)","from":"bench-\#(runID)-\#(customer)@example.com","#
+            let json =
+                #"{"id":"bench-\#(runID)-\#(i)","from":"bench-\#(runID)-\#(customer)@example.com","#
                 + #""name":"Bench Customer \#(customer)","text":"bench message \#(i) from run \#(runID)"}"#
             let bytes = Array(json.utf8)
             return (bytes, secret.map { ("X-Switchboard-Signature", "sha256=" + Signatures.hmacSHA256Hex(key: $0, bytes)) })
@@ -63,7 +66,8 @@ enum BenchWorkload {
             // A fresh number range per run: 1 + four digits of the run id + six digits of the customer.
             let runDigits = String(UInt32(runID, radix: 16).map { $0 % 10_000 } ?? 0).leftPadded(to: 4)
             let waID = "1" + runDigits + String(customer).leftPadded(to: 6)
-            let json = #"{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":"#
+            let json =
+                #"{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":"#
                 + #"{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"#
                 + #""contacts":[{"profile":{"name":"Bench Customer \#(customer)"},"wa_id":"\#(waID)"}],"#
                 + #""messages":[{"from":"\#(waID)","id":"wamid.bench-\#(runID)-\#(i)","timestamp":"1764064800","type":"text","#
@@ -89,7 +93,8 @@ enum BenchWorkload {
         requests.reserveCapacity(count)
         for i in 0..<count {
             let customer = i % customers
-            let (bytes, signature) = format == .email
+            let (bytes, signature) =
+                format == .email
                 ? Self.signedMail(BenchMail.fresh(mails[i % mails.count], prefix: "r\(runID)-\(i / mails.count)."), secret: secret)
                 : payload(format: format, runID: runID, index: i, customer: customer, secret: secret)
             var headers = HTTPHeaders()
@@ -101,8 +106,9 @@ enum BenchWorkload {
             if let signature { headers.add(name: signature.0, value: signature.1) }
             var body = allocator.buffer(capacity: bytes.count)
             body.writeBytes(bytes)
-            requests.append(BenchRequest(
-                head: HTTPRequestHead(version: .http1_1, method: .POST, uri: uri, headers: headers), body: body))
+            requests.append(
+                BenchRequest(
+                    head: HTTPRequestHead(version: .http1_1, method: .POST, uri: uri, headers: headers), body: body))
         }
         return requests
     }
@@ -118,9 +124,9 @@ enum BenchWorkload {
     }
 }
 
-private extension String {
+extension String {
     /// Pads with leading zeros so run ids have a fixed width.
-    func leftPadded(to width: Int) -> String {
+    fileprivate func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -76,9 +76,11 @@ struct Customers: AsyncParsableCommand {
                 } else {
                     bytes = try await CustomerRecordFiles.zip(record) { message, index in try await records.content(message: message, index: index) }
                 }
-                await AuditTrail(store: store).record(.customerExported, actor: AuditActor.operator, subject: "customer:\(id)", details: [
-                    "format": format, "conversations": String(record.conversations.count), "files": String(record.files.count),
-                ])
+                await AuditTrail(store: store).record(
+                    .customerExported, actor: AuditActor.operator, subject: "customer:\(id)",
+                    details: [
+                        "format": format, "conversations": String(record.conversations.count), "files": String(record.files.count),
+                    ])
                 try? await store.close()
             } catch {
                 try? await store.close()
@@ -116,7 +118,8 @@ struct Customers: AsyncParsableCommand {
             do {
                 let outcome = try await CustomerErasure(store: store).erase(id, reason: reason, by: AuditActor.operator)
                 try? await store.close()
-                print("""
+                print(
+                    """
                     erased customer \(id)\(outcome.customers.count > 1 ? " (and merged customers \(outcome.customers.dropFirst().map(String.init).joined(separator: ", ")))" : ""): \
                     \(outcome.messages) messages, \(outcome.identities) addresses, \(outcome.cancelledDeliveries) queued replies cancelled, \
                     \(outcome.deletedContents) files deleted; audit entry \(outcome.audit.seq)

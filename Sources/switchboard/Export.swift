@@ -36,7 +36,9 @@ struct Export: AsyncParsableCommand {
             let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            print("exported \(header.totalRows) rows of \(header.tables.count) tables from \(StorageTool.describe(storage)) to \(out) (\(size) bytes, \(String(format: "%.1f", seconds)) s)")
+            print(
+                "exported \(header.totalRows) rows of \(header.tables.count) tables from \(StorageTool.describe(storage)) to \(out) (\(size) bytes, \(String(format: "%.1f", seconds)) s)"
+            )
             header.tableLines.forEach { print($0) }
         } catch {
             try? await store.close()

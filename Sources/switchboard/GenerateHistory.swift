@@ -74,7 +74,8 @@ struct GenerateHistory: AsyncParsableCommand {
             try await loader.finishHistory(activity)
             try? await store.close()
             let seconds = Date().timeIntervalSince(started)
-            print("""
+            print(
+                """
                 \(StorageTool.describe(storage)): \(messages) messages of \(activity.count) customers over \(days) days written in \
                 \(String(format: "%.1f", seconds)) s (\(Int(Double(messages) / seconds)) messages per second), ids after message \(start.message)
                 """)

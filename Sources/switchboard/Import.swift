@@ -43,7 +43,9 @@ struct Import: AsyncParsableCommand {
             try? await store.close()
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            print("imported \(header.totalRows) rows of \(header.tables.count) tables from \(dump) (\(header.source)) into \(StorageTool.describe(storage)) (\(String(format: "%.1f", seconds)) s)")
+            print(
+                "imported \(header.totalRows) rows of \(header.tables.count) tables from \(dump) (\(header.source)) into \(StorageTool.describe(storage)) (\(String(format: "%.1f", seconds)) s)"
+            )
             print("verified: every table's row count and SHA-256 on the target match the dump")
             header.tableLines.forEach { print($0) }
         } catch {

@@ -150,14 +150,17 @@ struct CDRImporter {
             }
             if follow { try await Task.sleep(for: .seconds(1)) }
         } while follow
-        printError("import-cdr: done: \(totals.rows) rows, \(totals.stored) stored, \(totals.duplicates) already there, "
-            + "\(totals.skipped) not customer calls, \(totals.rejected) rejected")
+        printError(
+            "import-cdr: done: \(totals.rows) rows, \(totals.stored) stored, \(totals.duplicates) already there, "
+                + "\(totals.skipped) not customer calls, \(totals.rejected) rejected")
         return totals.rejected > 0 ? 65 : 0
     }
 
     /// Posts the rows of `chunk` in batches.
     private mutating func send(_ piece: CDRFileFollower.Chunk) async throws -> Int32 {
-        let chunk = piece.rows, offset = piece.offset, fileSize = piece.fileSize
+        let chunk = piece.rows
+        let offset = piece.offset
+        let fileSize = piece.fileSize
         nextLine = piece.firstLine
         header = piece.header
         var lineStarts = [0]
@@ -172,7 +175,8 @@ struct CDRImporter {
             if let key = (index...last).reversed().lazy.compactMap({ decoder.callKey(of: records[$0]) }).first {
                 while last + 1 < records.count, decoder.callKey(of: records[last + 1]) == key { last += 1 }
             }
-            let firstLine = records[index].line, lastLine = records[last].lastLine
+            let firstLine = records[index].line
+            let lastLine = records[last].lastLine
             let from = lineStarts[firstLine - 1]
             let to = lastLine < lineStarts.count ? lineStarts[lastLine] : chunk.count
             let body = (header ?? []) + chunk[from..<to]
@@ -194,10 +198,13 @@ struct CDRImporter {
                     }
                 }
                 let percent = fileSize > 0 ? (offset + to) * 100 / fileSize : 100
-                printError("import-cdr: \(totals.rows) rows (\(percent)%): \(totals.stored) stored, \(totals.duplicates) already there, "
-                    + "\(totals.skipped) not customer calls, \(totals.rejected) rejected")
+                printError(
+                    "import-cdr: \(totals.rows) rows (\(percent)%): \(totals.stored) stored, \(totals.duplicates) already there, "
+                        + "\(totals.skipped) not customer calls, \(totals.rejected) rejected")
             case .refused(let status, let reason):
-                printError("import-cdr: the gateway refused lines \(nextLine + firstLine - 1)–\(nextLine + lastLine - 1) of \(file) (HTTP \(status)): \(reason)")
+                printError(
+                    "import-cdr: the gateway refused lines \(nextLine + firstLine - 1)–\(nextLine + lastLine - 1) of \(file) (HTTP \(status)): \(reason)"
+                )
                 return 1
             case .unreachable(let reason):
                 printError("import-cdr: giving up: \(reason)")
@@ -259,9 +266,10 @@ struct CDRImporter {
         var answer = Answer(stored: Int(json["stored"]?.int64Value ?? 0), duplicates: Int(json["duplicates"]?.int64Value ?? 0))
         for (key, malformed) in [("rejected", true), ("skipped", false)] {
             for item in json[key]?.arrayValue ?? [] {
-                answer.skipped.append(SkippedRecord(
-                    line: item["line"]?.int64Value.map { Int($0) }, item: item["item"]?.int64Value.map { Int($0) },
-                    reason: item["reason"]?.text ?? "", malformed: malformed))
+                answer.skipped.append(
+                    SkippedRecord(
+                        line: item["line"]?.int64Value.map { Int($0) }, item: item["item"]?.int64Value.map { Int($0) },
+                        reason: item["reason"]?.text ?? "", malformed: malformed))
             }
         }
         return answer

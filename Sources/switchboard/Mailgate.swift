@@ -64,7 +64,9 @@ struct Mailgate: AsyncParsableCommand {
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
             throw ValidationError("--url must start with http:// or https://")
         }
-        guard !adapter.isEmpty, adapter.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }) else {
+        guard !adapter.isEmpty,
+            adapter.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") })
+        else {
             throw ValidationError("--adapter must be an adapter id such as support-mail")
         }
         guard let duration = DurationParser.parse(timeout), duration > .zero else {
@@ -148,9 +150,12 @@ struct Mailgate: AsyncParsableCommand {
         case 400, 413, 415, 422:
             return Outcome(code: dataError, reason: "gateway rejected the message (\(status)\(detail))")
         case 404:
-            return Outcome(code: temporaryFailure, reason: "gateway has no adapter \"\(adapter)\" (404\(detail)); check --adapter, message kept for retry")
+            return Outcome(
+                code: temporaryFailure, reason: "gateway has no adapter \"\(adapter)\" (404\(detail)); check --adapter, message kept for retry")
         case 401, 403:
-            return Outcome(code: temporaryFailure, reason: "gateway refused the request (\(status)\(detail)); check the adapter's settings, message kept for retry")
+            return Outcome(
+                code: temporaryFailure,
+                reason: "gateway refused the request (\(status)\(detail)); check the adapter's settings, message kept for retry")
         default:
             return Outcome(code: temporaryFailure, reason: "gateway answered \(status)\(detail); message kept for retry")
         }
@@ -159,7 +164,8 @@ struct Mailgate: AsyncParsableCommand {
     /// `: code: message` from the gateway's JSON error, else the start of the body as text.
     private static func errorDetail(_ body: [UInt8]) -> String {
         if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-           let error = object["error"] as? [String: Any] {
+            let error = object["error"] as? [String: Any]
+        {
             let parts = [error["code"] as? String, error["message"] as? String].compactMap { $0 }.filter { !$0.isEmpty }
             if !parts.isEmpty { return " " + parts.joined(separator: ": ") }
         }
@@ -177,9 +183,10 @@ struct Mailgate: AsyncParsableCommand {
             return .success(value.isEmpty ? nil : value)
         }
         guard let value = environment[name], !value.isEmpty else {
-            return .failure(Outcome(
-                code: temporaryFailure,
-                reason: "--secret-env \(name): the environment variable is not set; message kept for retry"))
+            return .failure(
+                Outcome(
+                    code: temporaryFailure,
+                    reason: "--secret-env \(name): the environment variable is not set; message kept for retry"))
         }
         return .success(value)
     }

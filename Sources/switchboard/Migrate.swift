@@ -27,7 +27,8 @@ struct Migrate: AsyncParsableCommand {
                 print("\(name): \(report.applied.count) applied, \(report.alreadyApplied.count) were already there")
             }
             if !report.unknown.isEmpty {
-                printError("note: the database records migrations this build does not know (a newer build?): \(report.unknown.joined(separator: ", "))")
+                printError(
+                    "note: the database records migrations this build does not know (a newer build?): \(report.unknown.joined(separator: ", "))")
             }
         } catch {
             try? await store.close()

@@ -72,7 +72,8 @@ struct Serve: AsyncParsableCommand {
         }
         let waiting = ProcessLifecycle.exitUnlessDone(
             within: Self.storageDeadline,
-            "\(config): cannot prepare the database (\(Self.describe(loaded.storage))): no answer within \(Self.storageDeadline.components.seconds) s")
+            "\(config): cannot prepare the database (\(Self.describe(loaded.storage))): no answer within \(Self.storageDeadline.components.seconds) s"
+        )
         do {
             try await store.prepare(agents: loaded.agents)
             waiting.cancel()
@@ -170,7 +171,9 @@ struct Serve: AsyncParsableCommand {
             idleTimeout: loaded.server.idleTimeout, maxConnections: loaded.server.maxConnections)
         // Agents mentioned in notes see those conversations' live events.
         try await components.desk.loadReadGrants()
-        var services: [any Service] = [journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence, retention]
+        var services: [any Service] = [
+            journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence, retention,
+        ]
         if let lmtp = try await Self.lmtpServer(loaded, registry: registry, pipeline: pipeline, config: config) {
             // After the committer: it stops before it, so its last transactions are still stored.
             services.append(lmtp)

@@ -67,7 +67,10 @@ import Testing
     @Test func base64AndQuotedPrintablePartsCarryTheirDecodedBytes() throws {
         let message = try decode()
         #expect(message.attachments.map(\.fileName) == ["Rechnung März.pdf", "photo.png", "orders.csv", "Original order.eml"])
-        let pdf = message.attachments[0], png = message.attachments[1], csv = message.attachments[2], eml = message.attachments[3]
+        let pdf = message.attachments[0]
+        let png = message.attachments[1]
+        let csv = message.attachments[2]
+        let eml = message.attachments[3]
         #expect(pdf.content == Self.pdf)
         #expect(pdf.size == Self.pdf.count)
         #expect(png.content == Self.png)
@@ -84,7 +87,9 @@ import Testing
 
     @Test func aLargeAttachmentIsListedWithTheReasonItWasNotKept() throws {
         let message = try decode(AttachmentLimits(maxBytes: 20, maxMessageBytes: 30))
-        let pdf = message.attachments[0], png = message.attachments[1], csv = message.attachments[2]
+        let pdf = message.attachments[0]
+        let png = message.attachments[1]
+        let csv = message.attachments[2]
         #expect(pdf.content == nil)
         #expect(pdf.stored == false)
         #expect(pdf.size == Self.pdf.count, "the size is still the file's")

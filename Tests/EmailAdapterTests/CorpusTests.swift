@@ -1,9 +1,9 @@
 import Foundation
 import SwitchboardAdapterAPI
+import SwitchboardTestSupport
 import Testing
 
 @testable import EmailAdapter
-import SwitchboardTestSupport
 
 /// The shared real-world mail corpus (Zammad, Chatwoot, mikel/mail test messages), read in place.
 @Suite struct CorpusTests {
@@ -13,12 +13,15 @@ import SwitchboardTestSupport
     /// Where a Zammad expectation is Zammad's own choice and we differ on purpose.
     static let exceptions: [String: [String: String]] = [
         "mail/zammad/mail046.box": [
-            "from_display_name": "raw 8-bit GB2312 name without a declared charset: Zammad guesses another wrong charset (ÎäŔźłÉ); we read it as Windows-1252",
-            "subject": "raw 8-bit GB2312 subject without a declared charset (the body says ISO-8859-1): Zammad detects the charset statistically; we use the fallback Windows-1252 and never guess",
+            "from_display_name":
+                "raw 8-bit GB2312 name without a declared charset: Zammad guesses another wrong charset (ÎäŔźłÉ); we read it as Windows-1252",
+            "subject":
+                "raw 8-bit GB2312 subject without a declared charset (the body says ISO-8859-1): Zammad detects the charset statistically; we use the fallback Windows-1252 and never guess",
             "attachments": "the attached message's name comes from its raw 8-bit GB2312 subject, decoded as Windows-1252",
         ],
         "mail/zammad/mail076.box": [
-            "from_email": "From is `\"Millions Lottery Spain transfer\"@example.com>`: Zammad keeps the stray `>` in the address; we take the addr-spec",
+            "from_email":
+                "From is `\"Millions Lottery Spain transfer\"@example.com>`: Zammad keeps the stray `>` in the address; we take the addr-spec",
             "from_display_name": "same header: Zammad makes a display name of the whole string; there is none",
         ],
     ]

@@ -7,7 +7,8 @@ import Testing
 /// Bounces of our replies mark them failed; other reports are only recorded.
 @Suite struct DeliveryReportTests {
     func dsn(action: String, messageID: String) -> [UInt8] {
-        MailFixtures.bytes("""
+        MailFixtures.bytes(
+            """
             From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
             To: support@example.com
             Subject: Undelivered Mail Returned to Sender
@@ -44,7 +45,8 @@ import Testing
     }
 
     @Test func aBounceOfOurReplyMarksItFailedAndJoinsItsThread() throws {
-        let events = try EmailDecoder.events(dsn(action: "failed", messageID: "sb.12.34.Wq7rT2@example.com"), ownAddress: "support@example.com", ownDomain: "example.com")
+        let events = try EmailDecoder.events(
+            dsn(action: "failed", messageID: "sb.12.34.Wq7rT2@example.com"), ownAddress: "support@example.com", ownDomain: "example.com")
         #expect(events.count == 2)
         guard case .message(let message) = events[0], case .deliveryStatus(let status) = events[1] else {
             Issue.record("expected the bounce and a delivery report, got \(events)")
@@ -57,9 +59,11 @@ import Testing
     }
 
     @Test func delayReportsAndOtherSendersMailAreOnlyRecorded() throws {
-        let delayed = try EmailDecoder.events(dsn(action: "delayed", messageID: "sb.12.34.Wq7rT2@example.com"), ownAddress: "support@example.com", ownDomain: "example.com")
+        let delayed = try EmailDecoder.events(
+            dsn(action: "delayed", messageID: "sb.12.34.Wq7rT2@example.com"), ownAddress: "support@example.com", ownDomain: "example.com")
         #expect(delayed.count == 1)
-        let foreign = try EmailDecoder.events(dsn(action: "failed", messageID: "sb.12.34.Wq7rT2@elsewhere.example"), ownAddress: "support@example.com", ownDomain: "example.com")
+        let foreign = try EmailDecoder.events(
+            dsn(action: "failed", messageID: "sb.12.34.Wq7rT2@elsewhere.example"), ownAddress: "support@example.com", ownDomain: "example.com")
         #expect(foreign.count == 1)
     }
 
@@ -78,7 +82,8 @@ import Testing
     }
 
     @Test func aForgedAutoReplyNamingAGuessedIdThreadsNowhere() throws {
-        let raw = MailFixtures.bytes("""
+        let raw = MailFixtures.bytes(
+            """
             From: stranger@attacker.example
             Subject: Automatic reply: Re: your order [SB-000012]
             Auto-Submitted: auto-replied

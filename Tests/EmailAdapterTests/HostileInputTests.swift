@@ -29,7 +29,8 @@ import Testing
         let ids = Self.ids(30_000)
         let references = ids.joined(separator: "\r\n ")
         #expect(references.utf8.count > 1_000_000)
-        let mail = "From: Ann <ann@example.org>\r\nSubject: Re: order\r\nMessage-ID: <mine@example.org>\r\n"
+        let mail =
+            "From: Ann <ann@example.org>\r\nSubject: Re: order\r\nMessage-ID: <mine@example.org>\r\n"
             + "In-Reply-To: \(ids.last!)\r\nReferences: \(references)\r\nContent-Type: text/plain\r\n\r\nThanks, that helps.\r\n"
         let message = try timed { try decode(mail) }
         #expect(message.text == "Thanks, that helps.")
@@ -96,8 +97,11 @@ import Testing
     }
 
     @Test func manyPartsAndDeepNestingAreBounded() throws {
-        let parts = (0..<20_000).map { "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"f\($0).bin\"\r\n\r\nx\r\n" }.joined()
-        let mail = "From: ann@example.org\r\nSubject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+        let parts = (0..<20_000).map {
+            "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"f\($0).bin\"\r\n\r\nx\r\n"
+        }.joined()
+        let mail =
+            "From: ann@example.org\r\nSubject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
             + "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" + parts + "--b--\r\n"
         let message = try timed { try decode(mail) }
         #expect(message.text == "see attached")
@@ -126,12 +130,16 @@ import Testing
 
     @Test func hostileTrustedFieldsAndReportsAreCheap() throws {
         let policy = SenderAuthentication(authservIDs: ["mx.example.com"])
-        let results = (0..<10).map { _ in "Authentication-Results: mx.example.com; " + String(repeating: "dkim=pass header.d=x.example; ", count: 3_000) + "\r\n" }.joined()
+        let results = (0..<10).map { _ in
+            "Authentication-Results: mx.example.com; " + String(repeating: "dkim=pass header.d=x.example; ", count: 3_000) + "\r\n"
+        }.joined()
         let message = try timed {
-            try EmailDecoder.decode(Array(("From: ann@customer.example\r\n" + results + "\r\nhi\r\n").utf8), ownAddress: "support@example.com", authentication: policy)
+            try EmailDecoder.decode(
+                Array(("From: ann@customer.example\r\n" + results + "\r\nhi\r\n").utf8), ownAddress: "support@example.com", authentication: policy)
         }
         #expect(message.noAutoReply != nil)
-        let report = "From: MAILER-DAEMON@mx.example.net\r\nContent-Type: multipart/report; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAction: failed\r\n"
+        let report =
+            "From: MAILER-DAEMON@mx.example.net\r\nContent-Type: multipart/report; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAction: failed\r\n"
             + String(repeating: "<sb.1.2.", count: 200_000) + String(repeating: "<", count: 300_000) + "\r\n--b--\r\n"
         let events = try timed { try EmailDecoder.events(Array(report.utf8), ownAddress: "support@example.com", ownDomain: "example.com") }
         #expect(events.count == 1)

@@ -78,7 +78,9 @@ import Testing
         func problems(_ pairs: [(String, ConfigNode.Value)], env: [String: String] = [:]) -> [String] {
             let smtp = ConfigNode(.map([(key: "url", keyLine: 3, value: ConfigNode(.scalar("smtp://mail.example.com"), line: 3))]), line: 3)
             let all = [("address", ConfigNode.Value.scalar("support@example.com")), ("smtp", smtp.value)] + pairs
-            let node = ConfigNode(.map(all.enumerated().map { (key: $0.element.0, keyLine: $0.offset + 1, value: ConfigNode($0.element.1, line: $0.offset + 1)) }), line: 1)
+            let node = ConfigNode(
+                .map(all.enumerated().map { (key: $0.element.0, keyLine: $0.offset + 1, value: ConfigNode($0.element.1, line: $0.offset + 1)) }),
+                line: 1)
             let diagnostics = ConfigDiagnostics(file: "switchboard.yaml")
             let section = ConfigSection(node, path: "adapters[0]", diagnostics: diagnostics, environment: { env[$0] })
             _ = EmailSettings(config: section)

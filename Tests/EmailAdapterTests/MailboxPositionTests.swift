@@ -37,7 +37,9 @@ import Testing
         put(2, id: "unread")
         try await poll()
         #expect(storedIDs == ["unread@example.org"])
-        #expect(try await sink.positions.mailboxPosition(adapter: "mail", mailbox: "imap://127.0.0.1/INBOX") == MailboxPosition(uidValidity: 1, lastUID: 2))
+        #expect(
+            try await sink.positions.mailboxPosition(adapter: "mail", mailbox: "imap://127.0.0.1/INBOX")
+                == MailboxPosition(uidValidity: 1, lastUID: 2))
         // A human reads a new mail before the gateway gets to it: it is still stored.
         put(3, id: "read-by-a-human")
         transport.state.withLock { _ = $0.seen.insert(3) }
@@ -78,7 +80,9 @@ import Testing
         try await poll()
         // Everything again: the store's idempotency (adapter, Message-ID) keeps them once.
         #expect(storedIDs == ["a@example.org", "b@example.org", "a@example.org", "b@example.org"])
-        #expect(try await sink.positions.mailboxPosition(adapter: "mail", mailbox: "imap://127.0.0.1/INBOX") == MailboxPosition(uidValidity: 99, lastUID: 2))
+        #expect(
+            try await sink.positions.mailboxPosition(adapter: "mail", mailbox: "imap://127.0.0.1/INBOX")
+                == MailboxPosition(uidValidity: 99, lastUID: 2))
     }
 
     @Test func eachMailboxHasItsOwnStatusAndLag() async throws {

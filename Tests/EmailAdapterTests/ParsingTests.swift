@@ -46,16 +46,17 @@ import Testing
 
     @Test func htmlOnlyBecomesReadableText() throws {
         let message = try decode(MailFixtures.htmlOnly)
-        #expect(message.text == """
-            Hello & welcome, friend – café
+        #expect(
+            message.text == """
+                Hello & welcome, friend – café
 
-            - first
-            - second
+                - first
+                - second
 
-            See our help page (https://example.org/help).
-            Line one
-            Line two
-            """)
+                See our help page (https://example.org/help).
+                Line one
+                Line two
+                """)
         #expect(!message.text.contains("alert"))
         #expect(!message.text.contains("Ignored title"))
     }

@@ -49,8 +49,10 @@ import Testing
         settings.authentication = SenderAuthentication(authservIDs: ["mx.google.com"])
         let adapter = EmailAdapter(id: "mail", settings: settings, mail: transport, logger: Logger(label: "test"))
         put(1, "Authentication-Results: mx.google.com; dmarc=pass header.from=example.org\n" + MailFixtures.alternative)
-        put(2, "Authentication-Results: mx.evil.example; dmarc=pass header.from=example.org\n"
-            + MailFixtures.alternative.replacingOccurrences(of: "alt-1@", with: "alt-2@"))
+        put(
+            2,
+            "Authentication-Results: mx.evil.example; dmarc=pass header.from=example.org\n"
+                + MailFixtures.alternative.replacingOccurrences(of: "alt-1@", with: "alt-2@"))
         try await adapter.pollOnce(mail: transport, account: settings.imap!, sink: sink)
         let stored = sink.stored.withLock { $0 }
         #expect(stored.map(\.externalID) == ["alt-1@example.org", "alt-2@example.org"])

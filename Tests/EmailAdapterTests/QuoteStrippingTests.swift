@@ -107,20 +107,23 @@ import Testing
     }
 
     @Test func aListFooterIsCut() {
-        let body = "Is the maintenance still on?\n_______________________________________________\nOps mailing list\nOps@lists.example.org\nhttps://lists.example.org/mailman/listinfo/ops"
+        let body =
+            "Is the maintenance still on?\n_______________________________________________\nOps mailing list\nOps@lists.example.org\nhttps://lists.example.org/mailman/listinfo/ops"
         let split = QuoteStripper.split(body)
         #expect(split.text == "Is the maintenance still on?" && split.cut)
     }
 
     @Test func outlookHTMLHistoryAfterItsMarkerIsQuoted() {
-        let html = "<div>Friday, please.</div><div id=\"appendonsend\"></div><hr><div id=\"divRplyFwdMsg\"><b>De\u{A0}:</b> Support<br><b>Envoyé\u{A0}:</b> lundi</div><div>Old text</div>"
+        let html =
+            "<div>Friday, please.</div><div id=\"appendonsend\"></div><hr><div id=\"divRplyFwdMsg\"><b>De\u{A0}:</b> Support<br><b>Envoyé\u{A0}:</b> lundi</div><div>Old text</div>"
         let text = HTMLText.plainText(fromHTML: html)
         #expect(text.hasSuffix("> Old text"))
         #expect(QuoteStripper.newText(of: text) == "Friday, please.")
     }
 
     @Test func anHTMLForwardIsNotQuoted() {
-        let html = "<div>FYI</div><div class=\"gmail_quote\"><div class=\"gmail_attr\">---------- Forwarded message ---------<br>From: Courier</div><div>Parcel lost.</div></div>"
+        let html =
+            "<div>FYI</div><div class=\"gmail_quote\"><div class=\"gmail_attr\">---------- Forwarded message ---------<br>From: Courier</div><div>Parcel lost.</div></div>"
         let text = HTMLText.plainText(fromHTML: html)
         #expect(!text.contains(">"))
         #expect(QuoteStripper.newText(of: text) == text)
@@ -145,7 +148,8 @@ import Testing
             if ProcessInfo.processInfo.environment["SHOW_TIMINGS"] != nil { print("\(body.prefix(20).debugDescription): \(clock.now - started)") }
             #expect(!split.text.isEmpty)
         }
-        let html = String(repeating: "<div class=\"gmail_quote\">---------- Forwarded message ---------", count: 30_000)
+        let html =
+            String(repeating: "<div class=\"gmail_quote\">---------- Forwarded message ---------", count: 30_000)
             + String(repeating: "<div id=\"divRplyFwdMsg\" style=\"border-top:solid #E1E1E1 1.0pt\">x</div>", count: 30_000)
         let text = HTMLText.plainText(fromHTML: html)
         #expect(text.utf8.count <= html.utf8.count)

@@ -84,7 +84,8 @@ struct ReplyFixture: CustomStringConvertible {
     /// The body as a mail from a customer, UTF-8, 8bit.
     var mail: [UInt8] {
         let type = kind == .html ? "text/html" : "text/plain"
-        let headers = "From: Customer <customer@example.org>\r\nTo: Support <support@example.com>\r\nSubject: Re: your request\r\n"
+        let headers =
+            "From: Customer <customer@example.org>\r\nTo: Support <support@example.com>\r\nSubject: Re: your request\r\n"
             + "Message-ID: <\(name)@fixtures.example>\r\nMIME-Version: 1.0\r\nContent-Type: \(type); charset=utf-8\r\n"
             + "Content-Transfer-Encoding: 8bit\r\n\r\n"
         return Array((headers + body.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n").utf8)

@@ -10,8 +10,10 @@ import Testing
 
     func mail(from: String = "Ann <ann@customer.example>", results: [String]) -> [UInt8] {
         let fields = results.map { "Authentication-Results: \($0)\r\n" }.joined()
-        return Array(("\(fields)Received: from mail.customer.example by mx.example.com; Tue, 2 Jan 2024 10:00:00 +0100\r\n"
-            + "From: \(from)\r\nTo: support@example.com\r\nSubject: My order\r\nMessage-ID: <m-\(UUID().uuidString)@customer.example>\r\n\r\nWhere is it?\r\n").utf8)
+        return Array(
+            ("\(fields)Received: from mail.customer.example by mx.example.com; Tue, 2 Jan 2024 10:00:00 +0100\r\n"
+                + "From: \(from)\r\nTo: support@example.com\r\nSubject: My order\r\nMessage-ID: <m-\(UUID().uuidString)@customer.example>\r\n\r\nWhere is it?\r\n")
+                .utf8)
     }
 
     func decode(_ raw: [UInt8], _ policy: SenderAuthentication? = nil) throws -> InboundMessage {
@@ -55,10 +57,11 @@ import Testing
     }
 
     @Test func aForgedPassBelowTheServersFailIsIgnored() throws {
-        let message = try decode(mail(results: [
-            "mx.example.com; dmarc=fail header.from=customer.example",
-            "mx.evil.example; dmarc=pass header.from=customer.example",
-        ]))
+        let message = try decode(
+            mail(results: [
+                "mx.example.com; dmarc=fail header.from=customer.example",
+                "mx.evil.example; dmarc=pass header.from=customer.example",
+            ]))
         #expect(message.noAutoReply != nil)
         #expect(message.metadata["authentication"]?.contains("dmarc=fail") == true)
     }
@@ -72,9 +75,10 @@ import Testing
     }
 
     @Test func resultsAreParsedAsRFC8601WritesThem() throws {
-        let parsed = try #require(AuthenticationResults(
-            "mx.example.com 1 (comment; with semicolon); dkim/1=pass reason=\"good; key\" header.d=Customer.Example (signer);"
-                + " spf=PASS smtp.mailfrom=ann@customer.example"))
+        let parsed = try #require(
+            AuthenticationResults(
+                "mx.example.com 1 (comment; with semicolon); dkim/1=pass reason=\"good; key\" header.d=Customer.Example (signer);"
+                    + " spf=PASS smtp.mailfrom=ann@customer.example"))
         #expect(parsed.authservID == "mx.example.com")
         #expect(parsed.results.map(\.method) == ["dkim", "spf"])
         #expect(parsed.results.map(\.result) == ["pass", "pass"])
@@ -90,9 +94,15 @@ import Testing
     @Test func configuration() {
         func read(_ pairs: [(String, ConfigNode.Value)]) -> (SenderAuthentication?, [String]) {
             let smtp = ConfigNode(.map([(key: "url", keyLine: 3, value: ConfigNode(.scalar("smtp://mail.example.com"), line: 3))]), line: 3)
-            let section = ConfigNode(.map(pairs.enumerated().map { (key: $0.element.0, keyLine: 10 + $0.offset, value: ConfigNode($0.element.1, line: 10 + $0.offset)) }), line: 9)
-            let all: [(String, ConfigNode.Value)] = [("address", .scalar("support@example.com")), ("smtp", smtp.value), ("open", .scalar("true")), ("authentication", section.value)]
-            let node = ConfigNode(.map(all.enumerated().map { (key: $0.element.0, keyLine: $0.offset + 1, value: ConfigNode($0.element.1, line: $0.offset + 1)) }), line: 1)
+            let section = ConfigNode(
+                .map(pairs.enumerated().map { (key: $0.element.0, keyLine: 10 + $0.offset, value: ConfigNode($0.element.1, line: 10 + $0.offset)) }),
+                line: 9)
+            let all: [(String, ConfigNode.Value)] = [
+                ("address", .scalar("support@example.com")), ("smtp", smtp.value), ("open", .scalar("true")), ("authentication", section.value),
+            ]
+            let node = ConfigNode(
+                .map(all.enumerated().map { (key: $0.element.0, keyLine: $0.offset + 1, value: ConfigNode($0.element.1, line: $0.offset + 1)) }),
+                line: 1)
             let diagnostics = ConfigDiagnostics(file: "switchboard.yaml")
             let config = ConfigSection(node, path: "adapters[0]", diagnostics: diagnostics, environment: { _ in nil })
             let settings = EmailSettings(config: config)
@@ -106,6 +116,7 @@ import Testing
         #expect(two == SenderAuthentication(authservIDs: ["mx1.example.com", "mx2.example.com"], required: false))
         #expect(read([("require", .scalar("true"))]).1.contains { $0.contains("missing required key 'authserv_id'") })
         #expect(read([("authserv_id", .scalar("mx.example.com; dmarc=pass"))]).1.contains { $0.contains("is not an authserv-id") })
-        #expect(read([("authserv_id", .scalar("mx.example.com")), ("requires", .scalar("true"))]).1.contains { $0.contains("unknown key 'requires'") })
+        #expect(
+            read([("authserv_id", .scalar("mx.example.com")), ("requires", .scalar("true"))]).1.contains { $0.contains("unknown key 'requires'") })
     }
 }

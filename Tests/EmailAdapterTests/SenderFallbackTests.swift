@@ -85,7 +85,10 @@ import Testing
         let good = "sha256=" + key.sha256Hex(Array("nagios@monitor.example.org\nsupport@example.com\n\(bodySignature)".utf8))
         guard case .events(let events) = try await adapter.receive(post("nagios@monitor.example.org", signature: good)),
             case .message(let message) = events.first
-        else { Issue.record("no message"); return }
+        else {
+            Issue.record("no message")
+            return
+        }
         #expect(message.from.address == "nagios@monitor.example.org")
         // Another sender under the same signature, or no signature: 401.
         for request in [post("evil@example.net", signature: good), post("nagios@monitor.example.org", signature: nil)] {

@@ -6,7 +6,9 @@ import Testing
 
 @Suite struct SettingsTests {
     func node(_ pairs: [(String, ConfigNode.Value)]) -> ConfigNode {
-        ConfigNode(.map(pairs.enumerated().map { (key: $0.element.0, keyLine: $0.offset + 1, value: ConfigNode($0.element.1, line: $0.offset + 1)) }), line: 1)
+        ConfigNode(
+            .map(pairs.enumerated().map { (key: $0.element.0, keyLine: $0.offset + 1, value: ConfigNode($0.element.1, line: $0.offset + 1)) }),
+            line: 1)
     }
 
     func read(_ pairs: [(String, ConfigNode.Value)]) -> (EmailSettings, [String]) {
@@ -20,7 +22,10 @@ import Testing
     @Test func fullConfiguration() {
         let (settings, problems) = read([
             ("address", .scalar("support@example.com")), ("name", .scalar("Example Support")),
-            ("smtp", node([("url", .scalar("smtp://mail.example.com:587")), ("user", .scalar("support")), ("password_env", .scalar("SMTP_PW"))]).value),
+            (
+                "smtp",
+                node([("url", .scalar("smtp://mail.example.com:587")), ("user", .scalar("support")), ("password_env", .scalar("SMTP_PW"))]).value
+            ),
             ("imap", node([("url", .scalar("imaps://mail.example.com/INBOX")), ("poll", .scalar("45s"))]).value),
             ("html_replies", .scalar("true")), ("secret_env", .scalar("SMTP_PW")),
         ])
@@ -55,15 +60,21 @@ import Testing
     @Test func severalMailboxesOfOneAccount() {
         let smtp = node([("url", .scalar("smtp://mail.example.com"))]).value
         func imap(_ names: [String]) -> ConfigNode.Value {
-            node([("url", .scalar("imaps://mail.example.com:993/INBOX")),
-                  ("mailboxes", .list(names.enumerated().map { ConfigNode(.scalar($0.element), line: $0.offset + 1) }))]).value
+            node([
+                ("url", .scalar("imaps://mail.example.com:993/INBOX")),
+                ("mailboxes", .list(names.enumerated().map { ConfigNode(.scalar($0.element), line: $0.offset + 1) })),
+            ]).value
         }
-        let (settings, problems) = read([("address", .scalar("support@example.com")), ("smtp", smtp), ("open", .scalar("true")),
-                                         ("imap", imap(["INBOX", "Support"]))])
+        let (settings, problems) = read([
+            ("address", .scalar("support@example.com")), ("smtp", smtp), ("open", .scalar("true")),
+            ("imap", imap(["INBOX", "Support"])),
+        ])
         #expect(problems.isEmpty)
         #expect(settings.imapMailboxes.map(\.url) == ["imaps://mail.example.com:993/INBOX", "imaps://mail.example.com:993/Support"])
-        let (_, bad) = read([("address", .scalar("support@example.com")), ("smtp", smtp), ("open", .scalar("true")),
-                             ("imap", imap(["INBOX", "Entwürfe", "a/b", "INBOX"]))])
+        let (_, bad) = read([
+            ("address", .scalar("support@example.com")), ("smtp", smtp), ("open", .scalar("true")),
+            ("imap", imap(["INBOX", "Entwürfe", "a/b", "INBOX"])),
+        ])
         #expect(bad.contains { $0.contains("'Entwürfe' is not a mailbox name") })
         #expect(bad.contains { $0.contains("'a/b' is not a mailbox name") })
         #expect(bad.contains { $0.contains("a mailbox is named twice") })

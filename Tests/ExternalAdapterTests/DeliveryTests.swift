@@ -8,8 +8,9 @@ import Testing
     @Test func deliveredCarriesThePlatformID() async throws {
         let h = try Harness()
         #expect(await h.ready())
-        let receipt = try await h.adapter.deliver(OutboundMessage(
-            id: 42, conversationID: 7, to: "alice", threadRef: "chat-1", text: "Hello", inReplyTo: "m1"))
+        let receipt = try await h.adapter.deliver(
+            OutboundMessage(
+                id: 42, conversationID: 7, to: "alice", threadRef: "chat-1", text: "Hello", inReplyTo: "m1"))
         #expect(receipt == DeliveryReceipt(externalID: "x-42", state: .delivered))
         await h.stop()
     }

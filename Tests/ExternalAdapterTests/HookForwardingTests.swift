@@ -6,7 +6,8 @@ import Testing
 /// `/hooks/{id}` requests forwarded to the process as `request` lines, answered by `response`.
 @Suite struct HookForwardingTests {
     func post(_ body: String, signature: String = "ok") -> InboundRequest {
-        InboundRequest(method: "POST", path: "/hooks/ext", headers: [("X-Sig", signature), ("Content-Type", "application/json")], body: Array(body.utf8))
+        InboundRequest(
+            method: "POST", path: "/hooks/ext", headers: [("X-Sig", signature), ("Content-Type", "application/json")], body: Array(body.utf8))
     }
 
     @Test func inboundInAResponseIsReturnedForStoring() async throws {
@@ -14,7 +15,8 @@ import Testing
         #expect(await h.ready())
         let result = try await h.adapter.receive(post(#"{"id": "e1", "from": "bob", "text": "hi there"}"#))
         guard case .events(let events) = result, events.count == 2,
-              case .message(let message) = events[0], case .deliveryStatus(let status) = events[1] else {
+            case .message(let message) = events[0], case .deliveryStatus(let status) = events[1]
+        else {
             Issue.record("expected a message and a status report, got \(result)")
             return
         }

@@ -1,7 +1,8 @@
-@testable import ExternalAdapter
 import Foundation
 import SwitchboardAdapterAPI
 import Testing
+
+@testable import ExternalAdapter
 
 /// Lines an adapter process wrote that crashed the gateway (found with the FuzzExternal harness,
 /// `Fuzz/`), kept as fixtures. Durations beyond Int64 milliseconds trapped while converting.

@@ -1,7 +1,8 @@
-@testable import ExternalAdapter
 import Foundation
 import SwitchboardAdapterAPI
 import Testing
+
+@testable import ExternalAdapter
 
 /// Decoding the process's lines and encoding the gateway's, without a process.
 @Suite struct ProtocolTests {
@@ -29,7 +30,10 @@ import Testing
     }
 
     @Test func helloCapabilities() throws {
-        guard case .hello(let caps) = try decode(#"{"type":"hello","capabilities":{"reply_window":null,"max_text":4000,"rate_per_second":1.5,"can_initiate":false}}"#) else {
+        guard
+            case .hello(let caps) = try decode(
+                #"{"type":"hello","capabilities":{"reply_window":null,"max_text":4000,"rate_per_second":1.5,"can_initiate":false}}"#)
+        else {
             Issue.record("expected hello")
             return
         }
@@ -37,7 +41,10 @@ import Testing
     }
 
     @Test func inboundWithNumericIDAndEpochTime() throws {
-        guard case .inbound(let m) = try decode(#"{"type":"inbound","id":12345678901234567,"from":"U1","text":"hi","sent_at":1719209506.817929,"metadata":{"team":"T1","n":2}}"#) else {
+        guard
+            case .inbound(let m) = try decode(
+                #"{"type":"inbound","id":12345678901234567,"from":"U1","text":"hi","sent_at":1719209506.817929,"metadata":{"team":"T1","n":2}}"#)
+        else {
             Issue.record("expected inbound")
             return
         }
@@ -48,7 +55,11 @@ import Testing
     }
 
     @Test func inboundAsTheSDKWritesIt() throws {
-        guard case .inbound(let m) = try decode(#"{"type":"inbound","id":"C1:1719209506.817929","from":"U1","sent_at":"2024-06-24T06:11:46.817Z","attachments":[{"kind":"document","size":12,"details":{"pages":3}}]}"#) else {
+        guard
+            case .inbound(let m) = try decode(
+                #"{"type":"inbound","id":"C1:1719209506.817929","from":"U1","sent_at":"2024-06-24T06:11:46.817Z","attachments":[{"kind":"document","size":12,"details":{"pages":3}}]}"#
+            )
+        else {
             Issue.record("expected inbound")
             return
         }
@@ -62,17 +73,21 @@ import Testing
         #expect(try ChildProcess.resolve(inPath).hasSuffix("/sh"))
         let relative = ExternalSettings(command: ["bin/adapter"], directory: "/srv/sb", identityChannel: "x")
         #expect(try ChildProcess.resolve(relative) == "/srv/sb/bin/adapter")
-        #expect(throws: LaunchError.self) { try ChildProcess.resolve(ExternalSettings(command: ["nope-\(UUID())"], environment: ["PATH": "/bin"], identityChannel: "x")) }
+        #expect(throws: LaunchError.self) {
+            try ChildProcess.resolve(ExternalSettings(command: ["nope-\(UUID())"], environment: ["PATH": "/bin"], identityChannel: "x"))
+        }
     }
 
     @Test func deliverLineIsOneLineWithEveryField() throws {
         let line = GatewayMessage.deliver(OutboundMessage(id: 9, conversationID: 3, to: "U1", threadRef: "C1:1.2", text: "a\nb", attempt: 2)).line
         #expect(!line.contains(UInt8(ascii: "\n")))
         let json = try JSONValue.parse(line)
-        #expect(json == .object([
-            "type": .string("deliver"), "id": .integer(9), "conversation": .integer(3), "to": .string("U1"),
-            "text": .string("a\nb"), "in_reply_to": .null, "thread": .string("C1:1.2"), "attempt": .integer(2),
-        ]))
+        #expect(
+            json
+                == .object([
+                    "type": .string("deliver"), "id": .integer(9), "conversation": .integer(3), "to": .string("U1"),
+                    "text": .string("a\nb"), "in_reply_to": .null, "thread": .string("C1:1.2"), "attempt": .integer(2),
+                ]))
     }
 
     @Test func requestLineCarriesTheExactBody() throws {
@@ -99,7 +114,9 @@ import Testing
             Issue.record("expected no events")
             return
         }
-        #expect(throws: InboundError.malformed("missing field x")) { try result(#"{"id":1,"status":400,"body":{"error":{"message":"missing field x"}}}"#) }
+        #expect(throws: InboundError.malformed("missing field x")) {
+            try result(#"{"id":1,"status":400,"body":{"error":{"message":"missing field x"}}}"#)
+        }
         #expect(throws: InboundError.forbidden("wrong token")) { try result(#"{"id":1,"status":403,"body":"wrong token"}"#) }
         guard case .respond(502, _, _) = try result(#"{"id":1,"status":200,"inbound":[{"id":"1"}]}"#) else {
             Issue.record("an invalid inbound message should be a 502")
@@ -113,14 +130,17 @@ import Testing
 
         // What the process did not pass on is said, with a reason code (anything else is counted
         // under one code: it becomes a metrics label).
-        guard case .events(let ignored) = try result(
-            #"{"id":1,"status":200,"inbound":[{"type":"ignored","reason":"bot_message"},{"type":"ignored","reason":"Not A Code!"},{"type":"ignored"},{"id":"m1","from":"u","text":"x"}]}"#
-        ) else {
+        guard
+            case .events(let ignored) = try result(
+                #"{"id":1,"status":200,"inbound":[{"type":"ignored","reason":"bot_message"},{"type":"ignored","reason":"Not A Code!"},{"type":"ignored"},{"id":"m1","from":"u","text":"x"}]}"#
+            )
+        else {
             Issue.record("expected events")
             return
         }
         #expect(ignored.count == 4)
-        #expect(ignored.prefix(3).map { if case .ignored(let r) = $0 { r.code } else { "" } } == ["bot_message", "adapter_ignored", "adapter_ignored"])
+        #expect(
+            ignored.prefix(3).map { if case .ignored(let r) = $0 { r.code } else { "" } } == ["bot_message", "adapter_ignored", "adapter_ignored"])
         // Ids are exact text: a fraction is no id.
         guard case .respond(502, _, _) = try result(#"{"id":1,"status":200,"inbound":[{"id":1.5,"from":"u","text":"x"}]}"#) else {
             Issue.record("a fractional id should be refused")

@@ -1,8 +1,8 @@
 import ExternalAdapter
 import Foundation
 import Logging
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// Records what the adapter stores, idempotent on the external id like the real store; can be
 /// told to fail (storage down).
@@ -90,8 +90,10 @@ struct Harness {
     let ackFile: String
     let run: Task<Void, any Error>
 
-    init(id: String = "ext", config: [String: String] = [:], deliverTimeout: Duration = .seconds(5),
-         requestTimeout: Duration = .seconds(5), command: [String]? = nil) throws {
+    init(
+        id: String = "ext", config: [String: String] = [:], deliverTimeout: Duration = .seconds(5),
+        requestTimeout: Duration = .seconds(5), command: [String]? = nil
+    ) throws {
         let (script, ackFile) = try FakeAdapterProcess.install()
         let logs = LogRecords()
         let settings = ExternalSettings(

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import PhoneLogAdapter
 import SwitchboardAdapterAPI
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 @Suite("Asterisk CDR")
 struct AsteriskCDRTests {
@@ -13,10 +13,11 @@ struct AsteriskCDRTests {
     /// The pseudonymized excerpt is from a Russian PBX: national numbers start with the trunk
     /// prefix 8, and 6-digit numbers are the site's DIDs.
     static func russianLine(_ extra: [(String, ConfigNode.Value)] = []) throws -> PhoneLogAdapter {
-        let (adapter, problems) = try phoneAdapter([
-            ("format", scalar("asterisk-cdr")), ("country_code", scalar("7")), ("max_extension_length", scalar("6")),
-            ("timezone", scalar("Europe/Moscow")),
-        ] + extra)
+        let (adapter, problems) = try phoneAdapter(
+            [
+                ("format", scalar("asterisk-cdr")), ("country_code", scalar("7")), ("max_extension_length", scalar("6")),
+                ("timezone", scalar("Europe/Moscow")),
+            ] + extra)
         #expect(problems.isEmpty)
         return adapter
     }
@@ -26,9 +27,10 @@ struct AsteriskCDRTests {
         #expect(batch.skipped.isEmpty)
         let calls = batch.messages
         // 14 rows, 6 calls (linkedid): every row is part of a call.
-        #expect(calls.map(\.externalID) == [
-            "1706368044.0", "1706369600.6", "1706372196.12", "1706407446.50", "1706415046.98", "mainserverdss-1706420300.0",
-        ])
+        #expect(
+            calls.map(\.externalID) == [
+                "1706368044.0", "1706369600.6", "1706372196.12", "1706407446.50", "1706415046.98", "mainserverdss-1706420300.0",
+            ])
         #expect(calls.map(\.metadata["legs"]) == [nil, "3", "2", "4", "2", "2"])
         #expect(calls.allSatisfy { $0.kind == .contact && $0.from.channel == "phone" })
         #expect(calls.map(\.from.address) == ["+79000000001", "+79000000001", "+79000000001", "+79000000004", "+70000000005", "+70000000006"])
@@ -107,15 +109,15 @@ struct AsteriskCDRTests {
     @Test func malformedRowsAreReportedByLineAndTheGoodRowsKept() async throws {
         let rows = String(decoding: try Corpus.file(Self.cdrCSV), as: UTF8.self).split(separator: "\n").map(String.init)
         let lines = [
-            rows[0],                                                     // 1 good
-            "\"\",\"600\",\"too\",\"few\"",                              // 2 wrong column count
-            rows[12].replacingOccurrences(of: "2024-01-28 05:38:20", with: "yesterday"), // 3 bad start
-            "",                                                          // 4 blank: ignored
-            rows[1].replacingOccurrences(of: "\"NO ANSWER\"", with: "\"2024-01-01\""), // 5 a shifted column
-            rows[6],                                                     // 6 good
+            rows[0],  // 1 good
+            "\"\",\"600\",\"too\",\"few\"",  // 2 wrong column count
+            rows[12].replacingOccurrences(of: "2024-01-28 05:38:20", with: "yesterday"),  // 3 bad start
+            "",  // 4 blank: ignored
+            rows[1].replacingOccurrences(of: "\"NO ANSWER\"", with: "\"2024-01-01\""),  // 5 a shifted column
+            rows[6],  // 6 good
             rows[13].replacingOccurrences(of: ",4,0,", with: ",four,0,"),  // 7 duration not a number
-            "\"\",\"600123456\",\"s\",\"ctx\",\"unterminated",             // 8 quote never closes
-            rows[7],                                                     // 9 good (same call as line 6)
+            "\"\",\"600123456\",\"s\",\"ctx\",\"unterminated",  // 8 quote never closes
+            rows[7],  // 9 good (same call as line 6)
         ]
         let adapter = try Self.russianLine()
         let batch = try await adapter.receiveRecords(post(Array(lines.joined(separator: "\r\n").utf8)))
@@ -129,10 +131,17 @@ struct AsteriskCDRTests {
 
         // A gateway that only knows `receive` still stores the good rows...
         let result = try await adapter.receive(post(Array(lines.joined(separator: "\n").utf8)))
-        guard case .events(let events) = result else { Issue.record("expected events"); return }
+        guard case .events(let events) = result else {
+            Issue.record("expected events")
+            return
+        }
         #expect(events.count == 2)
         // ...and a batch with nothing usable is refused with the lines.
-        await #expect(throws: InboundError.malformed("line 1: 4 columns: neither cdr_csv (16, 17, 18 or 21 columns) nor cdr_custom (19); set 'layout' or 'columns'; line 2: start 'yesterday' is not a date and time")) {
+        await #expect(
+            throws: InboundError.malformed(
+                "line 1: 4 columns: neither cdr_csv (16, 17, 18 or 21 columns) nor cdr_custom (19); set 'layout' or 'columns'; line 2: start 'yesterday' is not a date and time"
+            )
+        ) {
             _ = try await adapter.receive(post(Array([lines[1], lines[2]].joined(separator: "\n").utf8)))
         }
     }
@@ -194,7 +203,10 @@ struct AsteriskCDRTests {
     }
 
     @Test func freeSWITCHCSVThroughAColumnMapping() async throws {
-        let columns = ["caller_name", "src", "dst", "dcontext", "start", "answer", "end", "duration", "billsec", "disposition", "uniqueid", "-", "accountcode", "-", "-"]
+        let columns = [
+            "caller_name", "src", "dst", "dcontext", "start", "answer", "end", "duration", "billsec", "disposition", "uniqueid", "-", "accountcode",
+            "-", "-",
+        ]
         let (adapter, problems) = try phoneAdapter([("format", scalar("asterisk-cdr")), ("columns", list(columns))])
         #expect(problems.isEmpty)
         // Re-saved by a spreadsheet: no quotes, minutes only, `&` for the number, one row three times.
@@ -238,13 +250,17 @@ struct AsteriskCDRTests {
             let (section, diagnostics) = phoneSection([("format", scalar(format)), ("country_code", scalar("34"))])
             _ = PhoneLogSettings(config: section)
             let problems = diagnostics.problems.map(\.description)
-            #expect(problems == [
-                "switchboard.yaml:1: adapters[0]: anyone could post customer messages to this hook: set 'secret_env' (the name of an environment variable holding a shared secret), or 'open: true' if something in front of the gateway checks the senders",
-            ], "\(format)")
+            #expect(
+                problems == [
+                    "switchboard.yaml:1: adapters[0]: anyone could post customer messages to this hook: set 'secret_env' (the name of an environment variable holding a shared secret), or 'open: true' if something in front of the gateway checks the senders"
+                ], "\(format)")
         }
         let (both, diagnostics) = phoneSection([("format", scalar("json")), ("secret_env", scalar("S")), ("open", scalar("true"))], env: ["S": "x"])
         _ = PhoneLogSettings(config: both)
-        #expect(diagnostics.problems.map(\.description).contains { $0.hasPrefix("switchboard.yaml:4: adapters[0].open: 'open: true' and 'secret_env' contradict") })
+        #expect(
+            diagnostics.problems.map(\.description).contains {
+                $0.hasPrefix("switchboard.yaml:4: adapters[0].open: 'open: true' and 'secret_env' contradict")
+            })
         // Twilio signs with the account's auth token: nothing to choose there.
         let (_, twilio) = try phoneAdapter(
             [("format", scalar("twilio-voice")), ("account_sid", scalar("AC1")), ("auth_token_env", scalar("T"))], env: ["T": "t"])
@@ -256,7 +272,8 @@ struct AsteriskCDRTests {
             [("format", scalar("asterisk-cdr")), ("country_code", scalar("34")), ("secret_env", scalar("CDR_SECRET"))],
             env: ["CDR_SECRET": "s3cret"])
         #expect(problems.isEmpty)
-        let row = #""","0034600999999","910000000","from-pstn","","PJSIP/trunk-01","PJSIP/1001-02","Dial","","2024-06-10 08:00:00","","2024-06-10 08:01:00",60,0,"NO ANSWER","DOCUMENTATION","forged.1",""#
+        let row =
+            #""","0034600999999","910000000","from-pstn","","PJSIP/trunk-01","PJSIP/1001-02","Dial","","2024-06-10 08:00:00","","2024-06-10 08:01:00",60,0,"NO ANSWER","DOCUMENTATION","forged.1",""#
         let forged = Array((row + "\n").utf8)
         for signature in [nil, "sha256=" + Signatures.hmacSHA256Hex(key: "guess", forged)] {
             let error = await #expect(throws: InboundError.self) {
@@ -279,7 +296,8 @@ struct AsteriskCDRTests {
 
     @Test func aRowTheStoresCouldNotKeepIsRejectedAlone() async throws {
         let (adapter, _) = try phoneAdapter([("format", scalar("json")), ("country_code", scalar("34"))])
-        let body = #"[{"call_id":"c1","from":"+34600111222","disposition":"NO ANSWER"},{"call_id":"c2\u0000x","from":"+34600111223","disposition":"NO ANSWER"},{"call_id":"c3","from":"+34600111224","disposition":"NO ANSWER","start":"99999999999999999999"}]"#
+        let body =
+            #"[{"call_id":"c1","from":"+34600111222","disposition":"NO ANSWER"},{"call_id":"c2\u0000x","from":"+34600111223","disposition":"NO ANSWER"},{"call_id":"c3","from":"+34600111224","disposition":"NO ANSWER","start":"99999999999999999999"}]"#
         let batch = try await adapter.receiveRecords(post(Array(body.utf8), type: "application/json"))
         #expect(batch.messages.map(\.externalID) == ["c1"])
         #expect(batch.rejected.map(\.item) == [1, 2])

@@ -83,8 +83,9 @@ struct CDRScratch {
     @Test func aTruncatedFileIsReadFromTheTopAndARotatedOneIsFinishedFirst() throws {
         let file = try CDRScratch()
         defer { file.cleanup() }
-        try file.append("accountcode,src,dst,dcontext,clid,channel,dstchannel,lastapp,lastdata,start,answer,end,duration,billsec,"
-            + "disposition,amaflags,uniqueid,userfield,peeraccount,linkedid,sequence\n")
+        try file.append(
+            "accountcode,src,dst,dcontext,clid,channel,dstchannel,lastapp,lastdata,start,answer,end,duration,billsec,"
+                + "disposition,amaflags,uniqueid,userfield,peeraccount,linkedid,sequence\n")
         try file.append(cdrRow("2.1", caller: "600000001") + "\n" + cdrRow("2.2", caller: "600000002") + "\n")
         var follower = CDRFileFollower(path: file.path, decoder: AsteriskCDRDecoder())
         var first = try #require(try follower.read())
@@ -118,7 +119,8 @@ struct CDRScratch {
         let rows = (0..<2000).map { cdrRow("3.\($0)", caller: "6000\(String(format: "%05d", $0))") }
         try file.append(rows.joined(separator: "\n") + "\n")
         var follower = CDRFileFollower(path: file.path, decoder: AsteriskCDRDecoder(), sliceBytes: 16 * 1024)
-        var reads = 0, all: [String] = []
+        var reads = 0
+        var all: [String] = []
         while let chunk = try follower.read(untilEnd: true) {
             reads += 1
             all += Self.ids(chunk)

@@ -46,8 +46,10 @@ struct SwitchedLeadership: Leadership {
         let directory = file.directory.appendingPathComponent("db")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
-        let agents = [Agent(id: "ana", name: "Ana", role: .agent, teams: ["support"], capacity: 25),
-                      Agent(id: "marta", name: "Marta", role: .supervisor, teams: ["support"])]
+        let agents = [
+            Agent(id: "ana", name: "Ana", role: .agent, teams: ["support"], capacity: 25),
+            Agent(id: "marta", name: "Marta", role: .supervisor, teams: ["support"]),
+        ]
         try await store.prepare(agents: agents)
 
         let (adapter, problems) = try watchingAdapter(path: file.path)

@@ -1,8 +1,8 @@
 import Foundation
 import PhoneLogAdapter
 import SwitchboardAdapterAPI
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 @Suite("Generic JSON call events")
 struct JSONCallTests {

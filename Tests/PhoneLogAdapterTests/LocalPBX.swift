@@ -1,9 +1,10 @@
 import Foundation
+import SwitchboardAdapterAPI
+import SwitchboardTestSupport
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import SwitchboardAdapterAPI
-import SwitchboardTestSupport
 
 /// A real HTTP server on a free loopback port (python3's http.server) playing a PBX's originate
 /// API: it records every request and answers `{"id": "pbx-call-N"}`, or the status in `/status/N`.
@@ -11,7 +12,6 @@ final class LocalPBX: Sendable {
     let port: Int
     private let process: Process
     private let log: URL
-
 
     private init(port: Int, process: Process, log: URL) {
         self.port = port
@@ -24,7 +24,8 @@ final class LocalPBX: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", SupportProcess.supportDirectory.appendingPathComponent("local_pbx.py").path, log.path]
-        let output = Pipe(), input = Pipe()
+        let output = Pipe()
+        let input = Pipe()
         process.standardOutput = output
         process.standardInput = input
         try process.run()

@@ -6,7 +6,9 @@ import Testing
 
 @Suite("Call-backs (originate)")
 struct OriginateTests {
-    static func reply(_ text: String = "Calling you back about the refund", to: String = "+34600123456", purpose: OutboundMessage.Purpose = .reply) -> OutboundMessage {
+    static func reply(
+        _ text: String = "Calling you back about the refund", to: String = "+34600123456", purpose: OutboundMessage.Purpose = .reply
+    ) -> OutboundMessage {
         OutboundMessage(id: 42, conversationID: 7, to: to, text: text, inReplyTo: "1718006400.1", customerName: "Ana", purpose: purpose)
     }
 
@@ -27,10 +29,11 @@ struct OriginateTests {
 
     @Test func jsonStylePostsTheCallbackWithIdempotencyKey() async throws {
         let transport = CapturingTransport()
-        let (adapter, problems) = try phoneAdapter([
-            ("format", scalar("asterisk-cdr")), ("country_code", scalar("34")),
-            ("originate", mapping([("url", "http://pbx.example.com/callbacks"), ("token_env", "PBX_TOKEN")])),
-        ], env: ["PBX_TOKEN": "pbx-token"], transport: transport)
+        let (adapter, problems) = try phoneAdapter(
+            [
+                ("format", scalar("asterisk-cdr")), ("country_code", scalar("34")),
+                ("originate", mapping([("url", "http://pbx.example.com/callbacks"), ("token_env", "PBX_TOKEN")])),
+            ], env: ["PBX_TOKEN": "pbx-token"], transport: transport)
         #expect(problems.isEmpty)
         #expect(adapter.refusal(for: ReplyContext(to: "600123456", threadRef: nil, inReplyTo: nil, text: "x")) == nil)
         #expect(adapter.capabilities.canInitiate)
@@ -51,14 +54,18 @@ struct OriginateTests {
 
     @Test func ariStyleOriginatesAChannel() async throws {
         let transport = CapturingTransport { _ in HTTPResponse(status: 200, body: Array(#"{"id":"switchboard-42","name":"PJSIP/trunk-0001"}"#.utf8)) }
-        let (adapter, problems) = try phoneAdapter([
-            ("format", scalar("asterisk-cdr")), ("country_code", scalar("34")),
-            ("originate", mapping([
-                ("style", "ari"), ("url", "http://pbx:8088/ari/channels"), ("token_env", "ARI_AUTH"),
-                ("endpoint", "PJSIP/{number}@trunk"), ("extension", "callbacks"), ("context", "from-switchboard"),
-                ("caller_id", "+34910000000"),
-            ])),
-        ], env: ["ARI_AUTH": "switchboard:secret"], transport: transport)
+        let (adapter, problems) = try phoneAdapter(
+            [
+                ("format", scalar("asterisk-cdr")), ("country_code", scalar("34")),
+                (
+                    "originate",
+                    mapping([
+                        ("style", "ari"), ("url", "http://pbx:8088/ari/channels"), ("token_env", "ARI_AUTH"),
+                        ("endpoint", "PJSIP/{number}@trunk"), ("extension", "callbacks"), ("context", "from-switchboard"),
+                        ("caller_id", "+34910000000"),
+                    ])
+                ),
+            ], env: ["ARI_AUTH": "switchboard:secret"], transport: transport)
         #expect(problems.isEmpty)
         let receipt = try await adapter.deliver(Self.reply())
         #expect(receipt.externalID == "switchboard-42")
@@ -71,24 +78,32 @@ struct OriginateTests {
         #expect(fields["context"] == "from-switchboard")
         #expect(fields["callerId"] == "+34910000000")
         #expect(fields["channelId"] == "switchboard-42")
-        #expect(request.headers.contains { $0.name == "Authorization" && $0.value == "Basic " + Data("switchboard:secret".utf8).base64EncodedString() })
+        #expect(
+            request.headers.contains { $0.name == "Authorization" && $0.value == "Basic " + Data("switchboard:secret".utf8).base64EncodedString() })
         #expect(try JSONValue.parse(request.body)[pointer: "/variables/SWITCHBOARD_REFERENCE"] == .string("SB-000007"))
 
         // A retry after a lost answer: ARI says the channel id exists, i.e. the call was placed.
-        let again = CapturingTransport { _ in HTTPResponse(status: 409, body: Array(#"{"message":"Channel with given unique ID already exists"}"#.utf8)) }
-        let (retrying, _) = try phoneAdapter([
-            ("format", scalar("asterisk-cdr")),
-            ("originate", mapping([("style", "ari"), ("url", "http://pbx:8088/ari/channels"), ("token_env", "ARI_AUTH"), ("extension", "callbacks")])),
-        ], env: ["ARI_AUTH": "u:p"], transport: again)
+        let again = CapturingTransport { _ in
+            HTTPResponse(status: 409, body: Array(#"{"message":"Channel with given unique ID already exists"}"#.utf8))
+        }
+        let (retrying, _) = try phoneAdapter(
+            [
+                ("format", scalar("asterisk-cdr")),
+                (
+                    "originate",
+                    mapping([("style", "ari"), ("url", "http://pbx:8088/ari/channels"), ("token_env", "ARI_AUTH"), ("extension", "callbacks")])
+                ),
+            ], env: ["ARI_AUTH": "u:p"], transport: again)
         #expect(try await retrying.deliver(Self.reply()).state == .sent)
     }
 
     @Test func twilioStyleUsesTheCallsAPI() async throws {
         let transport = CapturingTransport { _ in HTTPResponse(status: 201, body: Array(#"{"sid":"CA0042","status":"queued"}"#.utf8)) }
-        let (adapter, problems) = try phoneAdapter([
-            ("format", scalar("twilio-voice")), ("account_sid", scalar("AC0001")), ("auth_token_env", scalar("TWILIO_TOKEN")),
-            ("originate", mapping([("style", "twilio"), ("caller_id", "+15005550006"), ("call_url", "https://sb.example.com/twiml/connect")])),
-        ], env: ["TWILIO_TOKEN": "tok"], transport: transport, id: "voice")
+        let (adapter, problems) = try phoneAdapter(
+            [
+                ("format", scalar("twilio-voice")), ("account_sid", scalar("AC0001")), ("auth_token_env", scalar("TWILIO_TOKEN")),
+                ("originate", mapping([("style", "twilio"), ("caller_id", "+15005550006"), ("call_url", "https://sb.example.com/twiml/connect")])),
+            ], env: ["TWILIO_TOKEN": "tok"], transport: transport, id: "voice")
         #expect(problems.isEmpty)
         #expect(try await adapter.deliver(Self.reply()).externalID == "CA0042")
         let request = try #require(transport.requests.first)
@@ -104,9 +119,10 @@ struct OriginateTests {
     @Test func failuresAreClassified() async throws {
         for (status, permanent) in [(503, false), (429, false), (400, true), (401, true)] {
             let transport = CapturingTransport { _ in HTTPResponse(status: status, body: Array("nope".utf8)) }
-            let (adapter, _) = try phoneAdapter([
-                ("format", scalar("json")), ("originate", mapping([("url", "http://pbx.example.com/cb")])),
-            ], transport: transport)
+            let (adapter, _) = try phoneAdapter(
+                [
+                    ("format", scalar("json")), ("originate", mapping([("url", "http://pbx.example.com/cb")])),
+                ], transport: transport)
             let failure = await #expect(throws: DeliveryFailure.self) { _ = try await adapter.deliver(Self.reply()) }
             #expect(failure?.permanent == permanent, "\(status)")
         }
@@ -119,10 +135,11 @@ struct OriginateTests {
 
     @Test(.integration) func aLocalServerPlaysThePBX() async throws {
         try await LocalPBX.with { pbx in
-            let (adapter, problems) = try phoneAdapter([
-                ("format", scalar("asterisk-cdr")), ("country_code", scalar("34")),
-                ("originate", mapping([("url", "http://127.0.0.1:\(pbx.port)/originate"), ("token_env", "PBX_TOKEN")])),
-            ], env: ["PBX_TOKEN": "local-token"], transport: URLSessionTransport())
+            let (adapter, problems) = try phoneAdapter(
+                [
+                    ("format", scalar("asterisk-cdr")), ("country_code", scalar("34")),
+                    ("originate", mapping([("url", "http://127.0.0.1:\(pbx.port)/originate"), ("token_env", "PBX_TOKEN")])),
+                ], env: ["PBX_TOKEN": "local-token"], transport: URLSessionTransport())
             #expect(problems.isEmpty)
             let receipt = try await adapter.deliver(Self.reply(to: "600123456"))
             #expect(receipt == DeliveryReceipt(externalID: "pbx-call-1", state: .sent))
@@ -134,9 +151,10 @@ struct OriginateTests {
             #expect(seen[0][pointer: "/body/to"] == .string("+34600123456"))
 
             // The PBX is down: a transient failure the outbox retries.
-            let (down, _) = try phoneAdapter([
-                ("format", scalar("asterisk-cdr")), ("originate", mapping([("url", "http://127.0.0.1:\(pbx.port)/status/503")])),
-            ], transport: URLSessionTransport())
+            let (down, _) = try phoneAdapter(
+                [
+                    ("format", scalar("asterisk-cdr")), ("originate", mapping([("url", "http://127.0.0.1:\(pbx.port)/status/503")])),
+                ], transport: URLSessionTransport())
             let failure = await #expect(throws: DeliveryFailure.self) { _ = try await down.deliver(Self.reply()) }
             #expect(failure?.permanent == false)
         }

@@ -5,7 +5,10 @@ import Testing
 struct PhoneNumberPlanTests {
     @Test func nationalNumbersBecomeE164WithTheCountryCode() {
         let spain = PhoneNumberPlan(countryCode: "34")
-        for raw in ["600123456", "+34 600 12 34 56", "0034600123456", "34600123456", "sip:600123456@pbx.example.com", "\"Ana\" <600123456>", "tel:+34-600-123-456"] {
+        for raw in [
+            "600123456", "+34 600 12 34 56", "0034600123456", "34600123456", "sip:600123456@pbx.example.com", "\"Ana\" <600123456>",
+            "tel:+34-600-123-456",
+        ] {
             #expect(spain.classify(raw) == .external("+34600123456"), "\(raw)")
         }
         let uk = PhoneNumberPlan(countryCode: "44")

@@ -1,17 +1,19 @@
 import Foundation
 import Logging
 import PhoneLogAdapter
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 import Testing
 
 /// A config section as the loader hands it over: `entries` on consecutive lines; a value that is
 /// a list or mapping is given as such.
 func phoneSection(_ entries: [(String, ConfigNode.Value)], env: [String: String] = [:]) -> (ConfigSection, ConfigDiagnostics) {
     let diagnostics = ConfigDiagnostics(file: "switchboard.yaml")
-    let node = ConfigNode(.map(entries.enumerated().map { index, entry in
-        (key: entry.0, keyLine: index + 2, value: ConfigNode(entry.1, line: index + 2))
-    }), line: 1)
+    let node = ConfigNode(
+        .map(
+            entries.enumerated().map { index, entry in
+                (key: entry.0, keyLine: index + 2, value: ConfigNode(entry.1, line: index + 2))
+            }), line: 1)
     return (ConfigSection(node, path: "adapters[0]", diagnostics: diagnostics, environment: { env[$0] }), diagnostics)
 }
 
@@ -45,7 +47,8 @@ func phoneAdapter(
     return (try #require(adapter as? PhoneLogAdapter), diagnostics.problems.map(\.description))
 }
 
-func post(_ body: [UInt8], type: String = "text/csv", path: String = "/hooks/phone", headers: [(name: String, value: String)] = []) -> InboundRequest {
+func post(_ body: [UInt8], type: String = "text/csv", path: String = "/hooks/phone", headers: [(name: String, value: String)] = []) -> InboundRequest
+{
     InboundRequest(method: "POST", path: path, headers: [("Content-Type", type)] + headers, body: body)
 }
 
@@ -60,7 +63,8 @@ final class CapturingTransport: HTTPTransport {
     private let sent = Mutex<[HTTPRequest]>([])
     private let answer: @Sendable (HTTPRequest) throws -> HTTPResponse
 
-    init(answer: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse = { _ in HTTPResponse(status: 200, body: Array(#"{"id":"call-1"}"#.utf8)) }) {
+    init(answer: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse = { _ in HTTPResponse(status: 200, body: Array(#"{"id":"call-1"}"#.utf8)) })
+    {
         self.answer = answer
     }
 

@@ -1,8 +1,8 @@
 import Foundation
 import PhoneLogAdapter
 import SwitchboardAdapterAPI
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 @Suite("Twilio Voice status callbacks")
 struct TwilioVoiceTests {
@@ -10,10 +10,11 @@ struct TwilioVoiceTests {
     static let publicURL = "https://sb.example.com"
 
     static func adapter() throws -> PhoneLogAdapter {
-        let (adapter, problems) = try phoneAdapter([
-            ("format", scalar("twilio-voice")), ("account_sid", scalar("ACACCEPTANCE0000000000000000000001")),
-            ("auth_token_env", scalar("TWILIO_TOKEN")),
-        ], env: ["TWILIO_TOKEN": token], publicURL: publicURL, id: "voice")
+        let (adapter, problems) = try phoneAdapter(
+            [
+                ("format", scalar("twilio-voice")), ("account_sid", scalar("ACACCEPTANCE0000000000000000000001")),
+                ("auth_token_env", scalar("TWILIO_TOKEN")),
+            ], env: ["TWILIO_TOKEN": token], publicURL: publicURL, id: "voice")
         #expect(problems.isEmpty)
         return adapter
     }
@@ -29,8 +30,10 @@ struct TwilioVoiceTests {
     }
 
     @Test func onlyTheFinalStatusMakesTheCall() async throws {
-        for name in ["01_incoming_call_webhook.form", "02_status_callback_seq0_initiated.form", "02_status_callback_seq1_ringing.form",
-                     "02_status_callback_seq2_in-progress.form"] {
+        for name in [
+            "01_incoming_call_webhook.form", "02_status_callback_seq0_initiated.form", "02_status_callback_seq1_ringing.form",
+            "02_status_callback_seq2_in-progress.form",
+        ] {
             let batch = try await Self.callback(name)
             #expect(batch.events.isEmpty, "\(name)")
             #expect(batch.skipped.count == 1 && batch.skipped[0].reason.contains("recorded when it ends"), "\(name)")
@@ -64,8 +67,12 @@ struct TwilioVoiceTests {
         #expect(recording.skipped.first?.reason.contains("REACCEPTANCE0000000000000000000001") == true)
         #expect(recording.skipped.allSatisfy { !$0.malformed })
         // Through `receive` they are an empty 2xx, as Twilio expects.
-        guard case .events(let events) = try await Self.adapter().receive(Self.signed(try Corpus.file("phone/twilio_voice/05_recording_status_callback.form"))) else {
-            Issue.record("expected events"); return
+        guard
+            case .events(let events) = try await Self.adapter().receive(
+                Self.signed(try Corpus.file("phone/twilio_voice/05_recording_status_callback.form")))
+        else {
+            Issue.record("expected events")
+            return
         }
         #expect(events.isEmpty)
     }

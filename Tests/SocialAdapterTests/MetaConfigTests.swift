@@ -5,10 +5,13 @@ import Testing
 
 /// Configuration keys, problems with their lines, and the capabilities the core enforces.
 @Suite struct MetaConfigTests {
-    func build(_ type: String, _ pairs: [(String, String)], environment: @escaping @Sendable (String) -> String? = MetaTestKit.environment()) throws -> (any ChannelAdapter, [ConfigProblem]) {
+    func build(
+        _ type: String, _ pairs: [(String, String)], environment: @escaping @Sendable (String) -> String? = MetaTestKit.environment()
+    ) throws -> (any ChannelAdapter, [ConfigProblem]) {
         let (section, diagnostics) = MetaTestKit.section(pairs, environment: environment)
         let factory = try #require(MetaAdapterFactories.all.first { $0.type == type })
-        let context = AdapterContext(logger: .init(label: "test"), transport: MetaNoTransport(), publicURL: "http://127.0.0.1", environment: environment)
+        let context = AdapterContext(
+            logger: .init(label: "test"), transport: MetaNoTransport(), publicURL: "http://127.0.0.1", environment: environment)
         let adapter = try factory.makeAdapter(id: "a", config: section, context: context)
         section.finish()  // done by the loader in the gateway
         return (adapter, diagnostics.problems)
@@ -19,7 +22,8 @@ import Testing
     }
 
     @Test func whatsAppDefaultsAndCapabilities() throws {
-        let (adapter, problems) = try build("whatsapp", [("phone_number_id", "1122334455667"), ("template", "order_update")] + MetaTestKit.secretKeys)
+        let (adapter, problems) = try build(
+            "whatsapp", [("phone_number_id", "1122334455667"), ("template", "order_update")] + MetaTestKit.secretKeys)
         #expect(problems.isEmpty)
         let wa = try #require(adapter as? WhatsAppAdapter)
         #expect(wa.settings.graph.apiBase == "https://graph.facebook.com")
@@ -47,13 +51,15 @@ import Testing
     }
 
     @Test func problemsAreReportedWithTheirLines() throws {
-        let (_, problems) = try build("whatsapp", [
-            ("api_base", "graph.facebook.com"),  // line 2
-            ("api_version", "21"),               // line 3
-            ("access_token_env", "NOT_SET"),     // line 4
-            ("app_secret_env", "META_APP_SECRET"),
-            ("phone_nmuber_id", "1"),            // line 6: typo
-        ])
+        let (_, problems) = try build(
+            "whatsapp",
+            [
+                ("api_base", "graph.facebook.com"),  // line 2
+                ("api_version", "21"),  // line 3
+                ("access_token_env", "NOT_SET"),  // line 4
+                ("app_secret_env", "META_APP_SECRET"),
+                ("phone_nmuber_id", "1"),  // line 6: typo
+            ])
         let text = problems.map(\.description)
         #expect(text.contains { $0.hasPrefix("meta.yaml:2:") && $0.contains("api_base") })
         #expect(text.contains { $0.hasPrefix("meta.yaml:3:") && $0.contains("api_version") })

@@ -85,16 +85,17 @@ import Testing
         #expect(delivery.metaStatuses.first?.externalID == "m_ACCEPTANCE-msgr-OUT-0042")
         #expect(delivery.metaStatuses.first?.state == .delivered)
 
-        #expect(try await MetaTestKit.events(messenger, file: "social/messenger/constructed/message_echo_from_page.json").metaIgnored == ["own_message"])
+        #expect(
+            try await MetaTestKit.events(messenger, file: "social/messenger/constructed/message_echo_from_page.json").metaIgnored == ["own_message"])
         #expect(try await MetaTestKit.events(messenger, file: "social/messenger/constructed/read.json").metaIgnored == ["unsupported_event"])
     }
 
     @Test func messengerEditsAreEditsOfTheOriginal() async throws {
         let body = #"""
-        {"object":"page","entry":[{"id":"106000000000001","time":1718000005000,"messaging":[
-          {"sender":{"id":"2400000000000001"},"recipient":{"id":"106000000000001"},"timestamp":1718000004000,
-           "message_edit":{"mid":"m_ACCEPTANCE-msgr-0001","text":"Hi, my package arrived broken","num_edit":1}}]}]}
-        """#
+            {"object":"page","entry":[{"id":"106000000000001","time":1718000005000,"messaging":[
+              {"sender":{"id":"2400000000000001"},"recipient":{"id":"106000000000001"},"timestamp":1718000004000,
+               "message_edit":{"mid":"m_ACCEPTANCE-msgr-0001","text":"Hi, my package arrived broken","num_edit":1}}]}]}
+            """#
         let edits = try await MetaTestKit.events(messenger, Array(body.utf8)).metaEdits
         #expect(edits.count == 1)
         #expect(edits.first?.message.externalID == "m_ACCEPTANCE-msgr-0001")
@@ -114,7 +115,10 @@ import Testing
 
         let story = try await one(instagram, "social/instagram/constructed/message_story_reply.json")
         #expect(story.text == "Is this still available?")
-        #expect(story.attachments == [Attachment(kind: "story", url: "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=STORY0003", platformID: "17900000000000003")])
+        #expect(
+            story.attachments == [
+                Attachment(kind: "story", url: "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=STORY0003", platformID: "17900000000000003")
+            ])
 
         let unsupported = try await one(instagram, "social/instagram/constructed/message_unsupported.json")
         #expect(unsupported.text == "[unsupported message]")

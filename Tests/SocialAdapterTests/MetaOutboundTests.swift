@@ -1,28 +1,39 @@
 import Foundation
 import MetaAdapter
 import SwitchboardAdapterAPI
-import SwitchboardTransport
 import SwitchboardTestSupport
+import SwitchboardTransport
 import Testing
 
 /// Replies through the real libcurl transport to a real local HTTP server playing the Graph API.
 @Suite struct MetaOutboundTests {
     typealias Route = MetaGraphServer.Route
 
-    static let waOK = Route(status: 200, body: #"{"messaging_product":"whatsapp","contacts":[{"input":"972987654321","wa_id":"972987654321"}],"messages":[{"id":"wamid.OUT.{n}"}]}"#)
+    static let waOK = Route(
+        status: 200,
+        body: #"{"messaging_product":"whatsapp","contacts":[{"input":"972987654321","wa_id":"972987654321"}],"messages":[{"id":"wamid.OUT.{n}"}]}"#)
     static let waRateLimited = Route(
         status: 429,
-        body: #"{"error":{"message":"(#130429) Rate limit hit","type":"OAuthException","code":130429,"error_data":{"messaging_product":"whatsapp","details":"Cloud API message throughput has been reached."},"fbtrace_id":"AzTrace1"}}"#,
+        body:
+            #"{"error":{"message":"(#130429) Rate limit hit","type":"OAuthException","code":130429,"error_data":{"messaging_product":"whatsapp","details":"Cloud API message throughput has been reached."},"fbtrace_id":"AzTrace1"}}"#,
         headers: ["Retry-After": "7"])
     static let waOutsideWindow = Route(
         status: 400,
-        body: #"{"error":{"message":"(#131047) Re-engagement message","type":"OAuthException","code":131047,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."},"fbtrace_id":"AzTrace2"}}"#)
-    static let waThrottledAs400 = Route(status: 400, body: #"{"error":{"message":"(#4) Application request limit reached","type":"OAuthException","code":4,"is_transient":true}}"#)
+        body:
+            #"{"error":{"message":"(#131047) Re-engagement message","type":"OAuthException","code":131047,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."},"fbtrace_id":"AzTrace2"}}"#
+    )
+    static let waThrottledAs400 = Route(
+        status: 400, body: #"{"error":{"message":"(#4) Application request limit reached","type":"OAuthException","code":4,"is_transient":true}}"#)
     static let badGateway = Route(status: 502, body: "<html>bad gateway</html>")
-    static let badToken = Route(status: 401, body: #"{"error":{"message":"Error validating access token: Session has expired","type":"OAuthException","code":190,"error_subcode":463}}"#)
+    static let badToken = Route(
+        status: 401,
+        body: #"{"error":{"message":"Error validating access token: Session has expired","type":"OAuthException","code":190,"error_subcode":463}}"#)
     static let pageOK = Route(status: 200, body: #"{"recipient_id":"2400000000000001","message_id":"m_OUT_{n}"}"#)
     static let pageOutsideWindow = Route(
-        status: 400, body: #"{"error":{"message":"(#10) This message is sent outside of allowed window.","type":"OAuthException","code":10,"error_subcode":2018278}}"#)
+        status: 400,
+        body:
+            #"{"error":{"message":"(#10) This message is sent outside of allowed window.","type":"OAuthException","code":10,"error_subcode":2018278}}"#
+    )
 
     static let routes: [String: Route] = [
         "/v21.0/1111/messages": waOK,
@@ -64,14 +75,16 @@ import Testing
             #expect(got[0].path == "/v21.0/1111/messages")
             #expect(got[0].headers["authorization"] == "Bearer \(MetaTestKit.accessToken)")
             #expect(got[0].headers["content-type"] == "application/json")
-            #expect(got[0].json == .object([
-                "messaging_product": .string("whatsapp"),
-                "recipient_type": .string("individual"),
-                "to": .string("972987654321"),
-                "type": .string("text"),
-                "text": .object(["body": .string("Hola, ¿en qué te ayudo? 😊")]),
-                "context": .object(["message_id": .string("wamid.IN.1")]),
-            ]))
+            #expect(
+                got[0].json
+                    == .object([
+                        "messaging_product": .string("whatsapp"),
+                        "recipient_type": .string("individual"),
+                        "to": .string("972987654321"),
+                        "type": .string("text"),
+                        "text": .object(["body": .string("Hola, ¿en qué te ayudo? 😊")]),
+                        "context": .object(["message_id": .string("wamid.IN.1")]),
+                    ]))
             #expect(got[1].json?[pointer: "/context"] == nil, "no quote unless the agent picked the message")
             #expect(got[1].json?[pointer: "/to"] == .string("972987654321"))
         }
@@ -84,13 +97,15 @@ import Testing
             let adapter = MetaTestKit.whatsApp(phoneNumberID: "1111", apiBase: server.baseURL, transport: transport)
             _ = try await adapter.deliver(reply(to: "US.13491208655302741918", quoted: false))
             let got = try await server.received(using: transport)
-            #expect(got.first?.json == .object([
-                "messaging_product": .string("whatsapp"),
-                "recipient_type": .string("individual"),
-                "recipient": .string("US.13491208655302741918"),
-                "type": .string("text"),
-                "text": .object(["body": .string("Hola, ¿en qué te ayudo? 😊")]),
-            ]))
+            #expect(
+                got.first?.json
+                    == .object([
+                        "messaging_product": .string("whatsapp"),
+                        "recipient_type": .string("individual"),
+                        "recipient": .string("US.13491208655302741918"),
+                        "type": .string("text"),
+                        "text": .object(["body": .string("Hola, ¿en qué te ayudo? 😊")]),
+                    ]))
             for bad in ["US.", "us.123", "hello", "+", "US.12 34"] {
                 let failure = await #expect(throws: DeliveryFailure.self) { try await adapter.deliver(reply(to: bad)) }
                 #expect(failure?.permanent == true, "\(bad)")
@@ -155,11 +170,13 @@ import Testing
             let got = try await server.received(using: transport)
             #expect(got.map(\.path) == ["/v21.0/106000000000001/messages", "/v21.0/17841400000000001/messages"])
             #expect(got.allSatisfy { $0.headers["authorization"] == "Bearer \(MetaTestKit.accessToken)" })
-            #expect(got[0].json == .object([
-                "recipient": .object(["id": .string("2400000000000001")]),
-                "messaging_type": .string("RESPONSE"),
-                "message": .object(["text": .string("Sorry to hear that!")]),
-            ]))
+            #expect(
+                got[0].json
+                    == .object([
+                        "recipient": .object(["id": .string("2400000000000001")]),
+                        "messaging_type": .string("RESPONSE"),
+                        "message": .object(["text": .string("Sorry to hear that!")]),
+                    ]))
             #expect(got[1].json?[pointer: "/recipient/id"] == .string("1230000000000001"))
 
             let closed = MetaTestKit.page(.messenger, pageID: "999", apiBase: server.baseURL, transport: transport)

@@ -29,11 +29,15 @@ enum MetaTestKit {
     ]
 
     /// A config section as the loader would hand it over; every pair on its own line.
-    static func section(_ pairs: [(String, String)], environment: @escaping @Sendable (String) -> String? = environment()) -> (ConfigSection, ConfigDiagnostics) {
+    static func section(
+        _ pairs: [(String, String)], environment: @escaping @Sendable (String) -> String? = environment()
+    ) -> (ConfigSection, ConfigDiagnostics) {
         let diagnostics = ConfigDiagnostics(file: "meta.yaml")
-        let node = ConfigNode(.map(pairs.enumerated().map { index, pair in
-            (key: pair.0, keyLine: index + 2, value: ConfigNode(.scalar(pair.1), line: index + 2))
-        }), line: 1)
+        let node = ConfigNode(
+            .map(
+                pairs.enumerated().map { index, pair in
+                    (key: pair.0, keyLine: index + 2, value: ConfigNode(.scalar(pair.1), line: index + 2))
+                }), line: 1)
         return (ConfigSection(node, path: "adapters[0]", diagnostics: diagnostics, environment: environment), diagnostics)
     }
 
@@ -166,7 +170,6 @@ final class MetaGraphServer: Sendable {
 
     let port: Int
     private let helper: SupportProcess
-
 
     static func start(routes: [String: Route]) async throws -> MetaGraphServer {
         let helper = try await SupportProcess.start(

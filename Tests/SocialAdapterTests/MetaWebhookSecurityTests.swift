@@ -1,8 +1,8 @@
 import Foundation
 import MetaAdapter
 import SwitchboardAdapterAPI
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 /// Signature vectors from the corpus and Meta's verification handshake, on all three adapters.
 @Suite struct MetaWebhookSecurityTests {
@@ -18,9 +18,11 @@ import SwitchboardTestSupport
         guard case .array(let items)? = document[pointer: "/meta"] else { throw MetaTestFailure("no 'meta' vectors") }
         return items.compactMap { item in
             guard let file = item[pointer: "/file"]?.text, let secret = item[pointer: "/app_secret"]?.text,
-                  let signature = item[pointer: "/X-Hub-Signature-256"]?.text
+                let signature = item[pointer: "/X-Hub-Signature-256"]?.text
             else { return nil }
-            return Vector(file: file, secret: secret, signature: signature, wrongSignature: item[pointer: "/signature_if_you_wrongly_reserialize_as_utf8"]?.text)
+            return Vector(
+                file: file, secret: secret, signature: signature, wrongSignature: item[pointer: "/signature_if_you_wrongly_reserialize_as_utf8"]?.text
+            )
         }
     }
 
@@ -64,7 +66,9 @@ import SwitchboardTestSupport
                 try await adapter.receive(request(body, signature: MetaSignature.sign(body, secret: "another secret")))
             }
             #expect(other?.status == 401)
-            await #expect(throws: InboundError.self) { try await adapter.receive(request(body, signature: "sha1=" + String(vector.signature.dropFirst(7)))) }
+            await #expect(throws: InboundError.self) {
+                try await adapter.receive(request(body, signature: "sha1=" + String(vector.signature.dropFirst(7))))
+            }
         }
     }
 

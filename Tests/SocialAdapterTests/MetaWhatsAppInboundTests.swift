@@ -150,19 +150,19 @@ import Testing
 
     @Test func interactiveAndButtonRepliesReadAsTheirTitle() async throws {
         let body = #"""
-        {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-          "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"2"},
-          "contacts":[{"profile":{"name":"Kim"},"wa_id":"34600111222"}],
-          "messages":[
-            {"from":"34600111222","id":"wamid.I1","timestamp":"1718000000","type":"interactive",
-             "interactive":{"type":"button_reply","button_reply":{"id":"track","title":"Track my order"}}},
-            {"from":"34600111222","id":"wamid.I2","timestamp":"1718000001","type":"interactive",
-             "interactive":{"type":"list_reply","list_reply":{"id":"r2","title":"Refund","description":"Get your money back"}}},
-            {"from":"34600111222","id":"wamid.I3","timestamp":"1718000002","type":"button",
-             "button":{"payload":"STOP","text":"Stop promotions"}},
-            {"from":"34600111222","id":"wamid.I4","timestamp":"1718000003","type":"hologram","hologram":{"id":"h1"}}
-          ]}}]}]}
-        """#
+            {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+              "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"2"},
+              "contacts":[{"profile":{"name":"Kim"},"wa_id":"34600111222"}],
+              "messages":[
+                {"from":"34600111222","id":"wamid.I1","timestamp":"1718000000","type":"interactive",
+                 "interactive":{"type":"button_reply","button_reply":{"id":"track","title":"Track my order"}}},
+                {"from":"34600111222","id":"wamid.I2","timestamp":"1718000001","type":"interactive",
+                 "interactive":{"type":"list_reply","list_reply":{"id":"r2","title":"Refund","description":"Get your money back"}}},
+                {"from":"34600111222","id":"wamid.I3","timestamp":"1718000002","type":"button",
+                 "button":{"payload":"STOP","text":"Stop promotions"}},
+                {"from":"34600111222","id":"wamid.I4","timestamp":"1718000003","type":"hologram","hologram":{"id":"h1"}}
+              ]}}]}]}
+            """#
         let messages = try await MetaTestKit.events(MetaTestKit.whatsApp(phoneNumberID: "2"), Array(body.utf8)).metaMessages
         #expect(messages.map(\.text) == ["Track my order", "Refund", "Stop promotions", "[hologram message]"])
         #expect(messages[0].attachments.first?.details == ["type": "button_reply", "id": "track", "title": "Track my order"])
@@ -195,7 +195,8 @@ import Testing
 
     @Test func editedMessageIsAnEditOfTheOriginal() async throws {
         let edits = try await MetaTestKit.events(
-            MetaTestKit.whatsApp(phoneNumberID: "106540352242922"), file: "social/whatsapp/pywa_split/edited_message__image.json").metaEdits
+            MetaTestKit.whatsApp(phoneNumberID: "106540352242922"), file: "social/whatsapp/pywa_split/edited_message__image.json"
+        ).metaEdits
         let edit = try #require(edits.first)
         #expect(edits.count == 1)
         #expect(edit.message.externalID == "wamid.HBgLMTQxMjU1NTA4MjkVAgASGBQzQUNCNjk5RDUwNUZGMUZEM0VBRAA=")
@@ -224,7 +225,8 @@ import Testing
     }
 
     @Test func otherObjectsAndFieldsAreIgnoredButGarbageIsMalformed() async throws {
-        let template = #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"message_template_status_update","value":{"event":"APPROVED"}}]}]}"#
+        let template =
+            #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"message_template_status_update","value":{"event":"APPROVED"}}]}]}"#
         #expect(try await MetaTestKit.events(adapter, Array(template.utf8)).metaIgnored == ["unsupported_event"])
         let page = #"{"object":"page","entry":[]}"#
         #expect(try await MetaTestKit.events(adapter, Array(page.utf8)).metaIgnored == ["unsupported_event"])
@@ -239,14 +241,15 @@ import Testing
     /// The attack: one Meta app serves several numbers through one callback URL, and a message to
     /// another number was stored here (and answered from the wrong number).
     @Test func aChangeForAnotherPhoneNumberIsIgnoredAndSaidSo() async throws {
-        let body = Array(#"""
-        {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-          "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550009999","phone_number_id":"999999999"},
-          "contacts":[{"profile":{"name":"Eve"},"wa_id":"34600111222"}],
-          "messages":[{"from":"34600111222","id":"wamid.OTHER.1","timestamp":"1718000000","type":"text","text":{"body":"hi"}},
-                      {"from":"34600111222","id":"wamid.OTHER.2","timestamp":"1718000001","type":"text","text":{"body":"again"}}],
-          "statuses":[{"id":"wamid.OTHER.OUT","status":"read","timestamp":"1718000002","recipient_id":"34600111222"}]}}]}]}
-        """#.utf8)
+        let body = Array(
+            #"""
+            {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+              "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550009999","phone_number_id":"999999999"},
+              "contacts":[{"profile":{"name":"Eve"},"wa_id":"34600111222"}],
+              "messages":[{"from":"34600111222","id":"wamid.OTHER.1","timestamp":"1718000000","type":"text","text":{"body":"hi"}},
+                          {"from":"34600111222","id":"wamid.OTHER.2","timestamp":"1718000001","type":"text","text":{"body":"again"}}],
+              "statuses":[{"id":"wamid.OTHER.OUT","status":"read","timestamp":"1718000002","recipient_id":"34600111222"}]}}]}]}
+            """#.utf8)
         let events = try await MetaTestKit.events(adapter, body)
         #expect(events.metaKept.isEmpty)
         #expect(events.metaIgnored == Array(repeating: "other_phone_number", count: 3))
@@ -257,12 +260,13 @@ import Testing
     /// A user who shares a username instead of their number arrives with a business-scoped user
     /// id only (`contacts[].user_id`, no `wa_id`, no `from`): it used to be answered 200 and dropped.
     @Test func aUserKnownOnlyByUserIDIsStoredUnderWhatsAppUser() async throws {
-        let body = Array(#"""
-        {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-          "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"1122334455667"},
-          "contacts":[{"profile":{"name":"Maria","username":"@maria.lopez"},"user_id":"US.13491208655302741918"}],
-          "messages":[{"id":"wamid.BSUID.1","timestamp":"1718000000","type":"text","text":{"body":"hola, soy Maria"}}]}}]}]}
-        """#.utf8)
+        let body = Array(
+            #"""
+            {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+              "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"1122334455667"},
+              "contacts":[{"profile":{"name":"Maria","username":"@maria.lopez"},"user_id":"US.13491208655302741918"}],
+              "messages":[{"id":"wamid.BSUID.1","timestamp":"1718000000","type":"text","text":{"body":"hola, soy Maria"}}]}}]}]}
+            """#.utf8)
         let events = try await MetaTestKit.events(adapter, body)
         #expect(events.metaIgnored.isEmpty)
         let m = try #require(events.metaMessages.first)
@@ -272,24 +276,26 @@ import Testing
         #expect(m.metadata["whatsapp_username"] == "@maria.lopez")
 
         // `from_user_id` on the message says the same.
-        let named = Array(#"""
-        {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-          "metadata":{"phone_number_id":"1122334455667"},
-          "contacts":[{"profile":{"name":"A"},"user_id":"BR.1502576394655843"},{"profile":{"name":"B"},"user_id":"BR.77"}],
-          "messages":[{"from_user_id":"BR.77","id":"wamid.BSUID.2","timestamp":"1718000000","type":"text","text":{"body":"x"}}]}}]}]}
-        """#.utf8)
+        let named = Array(
+            #"""
+            {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+              "metadata":{"phone_number_id":"1122334455667"},
+              "contacts":[{"profile":{"name":"A"},"user_id":"BR.1502576394655843"},{"profile":{"name":"B"},"user_id":"BR.77"}],
+              "messages":[{"from_user_id":"BR.77","id":"wamid.BSUID.2","timestamp":"1718000000","type":"text","text":{"body":"x"}}]}}]}]}
+            """#.utf8)
         let second = try #require(try await MetaTestKit.events(adapter, named).metaMessages.first)
         #expect(second.from == ChannelIdentity(channel: "whatsapp-user", address: "BR.77"))
         #expect(second.customerName == "B")
     }
 
     @Test func withBothPhoneAndUserIDThePhoneIsTheIdentityAndTheUserIDIsKept() async throws {
-        let body = Array(#"""
-        {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-          "metadata":{"phone_number_id":"1122334455667"},
-          "contacts":[{"profile":{"name":"Kim"},"wa_id":"34600111222","user_id":"ES.4455"}],
-          "messages":[{"from":"34600111222","from_user_id":"ES.4455","id":"wamid.BOTH.1","timestamp":"1718000000","type":"text","text":{"body":"x"}}]}}]}]}
-        """#.utf8)
+        let body = Array(
+            #"""
+            {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+              "metadata":{"phone_number_id":"1122334455667"},
+              "contacts":[{"profile":{"name":"Kim"},"wa_id":"34600111222","user_id":"ES.4455"}],
+              "messages":[{"from":"34600111222","from_user_id":"ES.4455","id":"wamid.BOTH.1","timestamp":"1718000000","type":"text","text":{"body":"x"}}]}}]}]}
+            """#.utf8)
         let m = try #require(try await MetaTestKit.events(adapter, body).metaMessages.first)
         #expect(m.from == ChannelIdentity(channel: "phone", address: "+34600111222"))
         #expect(m.metadata["whatsapp_user_id"] == "ES.4455")
@@ -297,12 +303,13 @@ import Testing
     }
 
     @Test func aMessageNamingNoSenderIsIgnoredWithTheReason() async throws {
-        let body = Array(#"""
-        {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-          "metadata":{"phone_number_id":"1122334455667"},
-          "messages":[{"id":"wamid.NOBODY","timestamp":"1718000000","type":"text","text":{"body":"x"}}],
-          "statuses":[{"id":"wamid.OUT.1","status":"deleted","timestamp":"1718000002"}]}}]}]}
-        """#.utf8)
+        let body = Array(
+            #"""
+            {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+              "metadata":{"phone_number_id":"1122334455667"},
+              "messages":[{"id":"wamid.NOBODY","timestamp":"1718000000","type":"text","text":{"body":"x"}}],
+              "statuses":[{"id":"wamid.OUT.1","status":"deleted","timestamp":"1718000002"}]}}]}]}
+            """#.utf8)
         #expect(try await MetaTestKit.events(adapter, body).metaIgnored == ["missing_sender", "intermediate_status"])
     }
 }

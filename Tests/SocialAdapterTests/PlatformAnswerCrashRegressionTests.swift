@@ -33,9 +33,10 @@ import XAdapter
         let adapter = XAdapter(
             id: "x", settings: XSettings(apiBase: "https://api.x.com", userID: "2975699229", consumerSecret: "s", accessToken: "t"),
             transport: FixtureTransport(answer: try Self.answer(fixture)))
-        let failure = try #require(await deliveryFailure {
-            try await adapter.deliver(OutboundMessage(id: 1, conversationID: 1, to: "1205290247124217856", text: "On it!"))
-        })
+        let failure = try #require(
+            await deliveryFailure {
+                try await adapter.deliver(OutboundMessage(id: 1, conversationID: 1, to: "1205290247124217856", text: "On it!"))
+            })
         #expect(!failure.permanent)
         #expect(failure.retryAfter == nil)
     }

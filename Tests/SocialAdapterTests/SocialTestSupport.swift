@@ -13,9 +13,11 @@ let socialTransport = CurlTransport(maxConnectionsPerHost: 4)
 /// An adapter section as the config loader hands it over: scalar keys on consecutive lines.
 func adapterSection(_ entries: KeyValuePairs<String, String>, env: [String: String] = [:]) -> (ConfigSection, ConfigDiagnostics) {
     let diagnostics = ConfigDiagnostics(file: "switchboard.yaml")
-    let node = ConfigNode(.map(entries.enumerated().map { index, entry in
-        (key: entry.key, keyLine: index + 2, value: ConfigNode(.scalar(entry.value), line: index + 2))
-    }), line: 1)
+    let node = ConfigNode(
+        .map(
+            entries.enumerated().map { index, entry in
+                (key: entry.key, keyLine: index + 2, value: ConfigNode(.scalar(entry.value), line: index + 2))
+            }), line: 1)
     return (ConfigSection(node, path: "adapters[0]", diagnostics: diagnostics, environment: { env[$0] }), diagnostics)
 }
 
@@ -157,7 +159,6 @@ final class FakeAPI: Sendable {
     private let helper: SupportProcess
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
-
 
     /// Runs `body` against a fresh server answering `responses`, and always stops it.
     static func with<T>(_ responses: [Response], _ body: (FakeAPI) async throws -> T) async throws -> T {

@@ -1,8 +1,8 @@
 import Foundation
 import SwitchboardAdapterAPI
+import SwitchboardTestSupport
 import TelegramAdapter
 import Testing
-import SwitchboardTestSupport
 
 @Suite("Telegram adapter")
 struct TelegramAdapterTests {
@@ -15,8 +15,9 @@ struct TelegramAdapterTests {
     }
 
     static func post(_ body: [UInt8], secret: String? = TelegramAdapterTests.secret) async throws -> InboundResult {
-        try await adapter().receive(hookRequest(
-            path: "/hooks/tg", headers: secret.map { [(TelegramAdapter.secretHeader, $0)] } ?? [], body: body))
+        try await adapter().receive(
+            hookRequest(
+                path: "/hooks/tg", headers: secret.map { [(TelegramAdapter.secretHeader, $0)] } ?? [], body: body))
     }
 
     static func corpus(_ name: String) async throws -> InboundResult {
@@ -52,7 +53,7 @@ struct TelegramAdapterTests {
         #expect(message.metadata["chat_type"] == "private")
         #expect(message.threadRef == "111111")
         #expect(message.text == "Hello, I need your Help")
-        #expect(message.sentAt == Date(timeIntervalSince1970: 1441645532))
+        #expect(message.sentAt == Date(timeIntervalSince1970: 1_441_645_532))
         #expect(message.attachments.isEmpty)
     }
 
@@ -63,7 +64,7 @@ struct TelegramAdapterTests {
         let (edited, editedAt) = try #require(result.edits.first)
         #expect(edited.externalID == original.externalID)
         #expect(edited.text == "Hello, I need your Help (order #77)")
-        #expect(editedAt == Date(timeIntervalSince1970: 1441645600))
+        #expect(editedAt == Date(timeIntervalSince1970: 1_441_645_600))
     }
 
     @Test func photoKeepsTheLargestSizeAndTheCaption() async throws {
@@ -131,22 +132,30 @@ struct TelegramAdapterTests {
 
     @Test func locationContactVenueAndUnknownContentAreKept() async throws {
         func update(_ content: String) -> [UInt8] {
-            Array(#"{"update_id":9,"message":{"message_id":77,"date":1718000000,"chat":{"id":42,"type":"private"},"from":{"id":42,"first_name":"Eva"},\#(content)}}"#.utf8)
+            Array(
+                #"{"update_id":9,"message":{"message_id":77,"date":1718000000,"chat":{"id":42,"type":"private"},"from":{"id":42,"first_name":"Eva"},\#(content)}}"#
+                    .utf8)
         }
         let location = try #require(try await Self.post(update(#""location":{"latitude":40.4168,"longitude":-3.7038}"#)).messages.first)
         #expect(location.attachments.first?.kind == "location")
         #expect(location.attachments.first?.details?["latitude"] == "40.4168")
         #expect(location.attachments.first?.details?["longitude"] == "-3.7038")
 
-        let venue = try #require(try await Self.post(update(
-            #""location":{"latitude":1.5,"longitude":2.5},"venue":{"location":{"latitude":1.5,"longitude":2.5},"title":"Shop","address":"Main St 1"}"#
-        )).messages.first)
+        let venue = try #require(
+            try await Self.post(
+                update(
+                    #""location":{"latitude":1.5,"longitude":2.5},"venue":{"location":{"latitude":1.5,"longitude":2.5},"title":"Shop","address":"Main St 1"}"#
+                )
+            ).messages.first)
         #expect(venue.attachments.count == 1, "a venue's location is not a second attachment")
         #expect(venue.attachments.first?.details?["title"] == "Shop")
 
-        let contact = try #require(try await Self.post(update(
-            #""contact":{"phone_number":"+34600111222","first_name":"Ana","last_name":"López","user_id":555}"#
-        )).messages.first)
+        let contact = try #require(
+            try await Self.post(
+                update(
+                    #""contact":{"phone_number":"+34600111222","first_name":"Ana","last_name":"López","user_id":555}"#
+                )
+            ).messages.first)
         #expect(contact.attachments.first?.kind == "contact")
         #expect(contact.attachments.first?.details?["phone_number"] == "+34600111222")
         #expect(contact.attachments.first?.details?["name"] == "Ana López")
@@ -154,15 +163,20 @@ struct TelegramAdapterTests {
         let game = try #require(try await Self.post(update(#""game":{"title":"Chess"}"#)).messages.first)
         #expect(game.attachments.map(\.kind) == ["game"], "unknown content is recorded under its own name")
 
-        let animation = try #require(try await Self.post(update(
-            #""animation":{"file_id":"anim1","mime_type":"video/mp4"},"document":{"file_id":"anim1","mime_type":"video/mp4"}"#
-        )).messages.first)
+        let animation = try #require(
+            try await Self.post(
+                update(
+                    #""animation":{"file_id":"anim1","mime_type":"video/mp4"},"document":{"file_id":"anim1","mime_type":"video/mp4"}"#
+                )
+            ).messages.first)
         #expect(animation.attachments.count == 1, "an animation's document copy is the same file")
     }
 
     @Test func serviceMessagesBotsAndOtherUpdatesAreIgnored() async throws {
-        let joined = #"{"update_id":1,"message":{"message_id":3,"date":1,"chat":{"id":-5,"type":"group"},"from":{"id":7,"first_name":"A"},"new_chat_members":[{"id":8}]}}"#
-        let bot = #"{"update_id":2,"message":{"message_id":4,"date":1,"chat":{"id":-5,"type":"group"},"from":{"id":9,"is_bot":true,"first_name":"B"},"text":"beep"}}"#
+        let joined =
+            #"{"update_id":1,"message":{"message_id":3,"date":1,"chat":{"id":-5,"type":"group"},"from":{"id":7,"first_name":"A"},"new_chat_members":[{"id":8}]}}"#
+        let bot =
+            #"{"update_id":2,"message":{"message_id":4,"date":1,"chat":{"id":-5,"type":"group"},"from":{"id":9,"is_bot":true,"first_name":"B"},"text":"beep"}}"#
         let callback = #"{"update_id":3,"callback_query":{"id":"1","from":{"id":7},"data":"x"}}"#
         for (body, reason) in [(joined, "service_message"), (bot, "bot_message"), (callback, "unsupported_event")] {
             let result = try await Self.post(Array(body.utf8))
@@ -192,7 +206,10 @@ struct TelegramAdapterTests {
         #expect(vector[pointer: "/header"]?.text == TelegramAdapter.secretHeader)
         let body = try Corpus.file("social/telegram/zammad/private/text.json")
         #expect(try await Self.post(body, secret: valid).messages.count == 1)
-        guard case .array(let invalid)? = vector[pointer: "/invalid_header_values"] else { Issue.record("no invalid values"); return }
+        guard case .array(let invalid)? = vector[pointer: "/invalid_header_values"] else {
+            Issue.record("no invalid values")
+            return
+        }
         #expect(invalid.count == 3)
         for value in invalid.compactMap(\.text) {
             let error = await inboundError { try await Self.post(body, secret: value) }
@@ -213,9 +230,11 @@ struct TelegramAdapterTests {
 
     @Test func configurationKeysAndProblems() throws {
         let env = ["TG_TOKEN": Self.token, "TG_SECRET": Self.secret]
-        let (built, problems) = try buildThroughFactory(TelegramAdapterFactory(), id: "tg", [
-            "bot_token_env": "TG_TOKEN", "secret_token_env": "TG_SECRET", "api_base": "http://127.0.0.1:9/",
-        ], env: env)
+        let (built, problems) = try buildThroughFactory(
+            TelegramAdapterFactory(), id: "tg",
+            [
+                "bot_token_env": "TG_TOKEN", "secret_token_env": "TG_SECRET", "api_base": "http://127.0.0.1:9/",
+            ], env: env)
         #expect(problems.isEmpty)
         let adapter = try #require(built as? TelegramAdapter)
         #expect(adapter.settings.apiBase == "http://127.0.0.1:9")
@@ -224,9 +243,11 @@ struct TelegramAdapterTests {
         #expect(adapter.capabilities.canInitiate == false)
         #expect(TelegramAdapterFactories.all.map(\.type) == ["telegram"])
 
-        let (_, bad) = try buildThroughFactory(TelegramAdapterFactory(), id: "tg", [
-            "bot_token_env": "TG_TOKEN", "secret_token_env": "TG_BAD", "token": "oops", "api_base": "ftp://x",
-        ], env: env.merging(["TG_BAD": "has spaces!"]) { a, _ in a })
+        let (_, bad) = try buildThroughFactory(
+            TelegramAdapterFactory(), id: "tg",
+            [
+                "bot_token_env": "TG_TOKEN", "secret_token_env": "TG_BAD", "token": "oops", "api_base": "ftp://x",
+            ], env: env.merging(["TG_BAD": "has spaces!"]) { a, _ in a })
         #expect(bad.contains { $0.contains("unknown key 'token'") })
         #expect(bad.contains { $0.contains("secret_token") && $0.contains("A–Z") })
         #expect(bad.contains { $0.contains("api_base") })
@@ -239,10 +260,13 @@ struct TelegramAdapterTests {
     // MARK: outbound, against a real HTTP server
 
     @Test(.integration) func replyIsSentToTheChatQuotingTheMessage() async throws {
-        try await FakeAPI.with([.init(status: 200, json: #"{"ok":true,"result":{"message_id":4060,"chat":{"id":-1001234567890},"date":1718000300,"text":"On it"}}"#)]) { api in
-            let receipt = try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(
-                id: 17, conversationID: 3, to: "111111", threadRef: "-1001234567890", text: "On it — “ticket” #77",
-                inReplyTo: "-1001234567890:4051"))
+        try await FakeAPI.with([
+            .init(status: 200, json: #"{"ok":true,"result":{"message_id":4060,"chat":{"id":-1001234567890},"date":1718000300,"text":"On it"}}"#)
+        ]) { api in
+            let receipt = try await Self.adapter(apiBase: api.baseURL).deliver(
+                OutboundMessage(
+                    id: 17, conversationID: 3, to: "111111", threadRef: "-1001234567890", text: "On it — “ticket” #77",
+                    inReplyTo: "-1001234567890:4051"))
             #expect(receipt.externalID == "-1001234567890:4060")
             #expect(receipt.state == .delivered)
             let sent = try #require(try await api.requests().first)
@@ -250,7 +274,7 @@ struct TelegramAdapterTests {
             #expect(sent.path == "/bot\(Self.token)/sendMessage")
             #expect(sent.headers["content-type"] == "application/json")
             let json = try #require(sent.json)
-            #expect(json[pointer: "/chat_id"] == .integer(-1001234567890))
+            #expect(json[pointer: "/chat_id"] == .integer(-1_001_234_567_890))
             #expect(json[pointer: "/text"]?.text == "On it — “ticket” #77")
             #expect(json[pointer: "/reply_parameters/message_id"] == .integer(4051))
             #expect(json[pointer: "/reply_parameters/allow_sending_without_reply"] == .bool(true))
@@ -259,8 +283,9 @@ struct TelegramAdapterTests {
 
     @Test(.integration) func replyWithoutThreadGoesToTheCustomerAndQuotesOnlyItsOwnChat() async throws {
         try await FakeAPI.with([.init(status: 200, json: #"{"ok":true,"result":{"message_id":9}}"#)]) { api in
-            let receipt = try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(
-                id: 18, conversationID: 3, to: "111111", text: "hi", inReplyTo: "-55:4051"))
+            let receipt = try await Self.adapter(apiBase: api.baseURL).deliver(
+                OutboundMessage(
+                    id: 18, conversationID: 3, to: "111111", text: "hi", inReplyTo: "-55:4051"))
             #expect(receipt.externalID == "111111:9")
             let json = try #require(try await api.requests().first?.json)
             #expect(json[pointer: "/chat_id"] == .integer(111111))
@@ -269,10 +294,12 @@ struct TelegramAdapterTests {
     }
 
     @Test(.integration) func blockedByTheUserIsPermanentWithTelegramsDescription() async throws {
-        try await FakeAPI.with([.init(status: 403, json: #"{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}"#)]) { api in
-            let failure = try #require(await deliveryFailure {
-                try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "111111", text: "x"))
-            })
+        try await FakeAPI.with([.init(status: 403, json: #"{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}"#)]) {
+            api in
+            let failure = try #require(
+                await deliveryFailure {
+                    try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "111111", text: "x"))
+                })
             #expect(failure.permanent)
             #expect(failure.reason.contains("Forbidden: bot was blocked by the user"))
             #expect(!failure.reason.contains(Self.token))
@@ -280,40 +307,51 @@ struct TelegramAdapterTests {
     }
 
     @Test(.integration) func floodControlIsTransientWithRetryAfter() async throws {
-        try await FakeAPI.with([.init(status: 429, json: #"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#)]) { api in
-            let failure = try #require(await deliveryFailure {
-                try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "111111", text: "x"))
-            })
+        try await FakeAPI.with([
+            .init(
+                status: 429, json: #"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#)
+        ]) { api in
+            let failure = try #require(
+                await deliveryFailure {
+                    try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "111111", text: "x"))
+                })
             #expect(!failure.permanent)
             #expect(failure.retryAfter == .seconds(7))
         }
         try await FakeAPI.with([.init(status: 502, json: "Bad Gateway")]) { api in
-            let failure = try #require(await deliveryFailure {
-                try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "111111", text: "x"))
-            })
+            let failure = try #require(
+                await deliveryFailure {
+                    try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "111111", text: "x"))
+                })
             #expect(!failure.permanent)
         }
     }
 
     @Test(.integration) func migratedGroupIsRetriedAtItsNewID() async throws {
         try await FakeAPI.with([
-            .init(status: 400, json: #"{"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1009999}}"#),
+            .init(
+                status: 400,
+                json:
+                    #"{"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1009999}}"#
+            ),
             .init(status: 200, json: #"{"ok":true,"result":{"message_id":5,"chat":{"id":-1009999}}}"#),
         ]) { api in
-            let receipt = try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(
-                id: 1, conversationID: 1, to: "111111", threadRef: "-4242", text: "x", inReplyTo: "-4242:7"))
+            let receipt = try await Self.adapter(apiBase: api.baseURL).deliver(
+                OutboundMessage(
+                    id: 1, conversationID: 1, to: "111111", threadRef: "-4242", text: "x", inReplyTo: "-4242:7"))
             #expect(receipt.externalID == "-1009999:5")
             let requests = try await api.requests()
             #expect(requests.count == 2)
-            #expect(requests.last?.json?[pointer: "/chat_id"] == .integer(-1009999))
+            #expect(requests.last?.json?[pointer: "/chat_id"] == .integer(-1_009_999))
             #expect(requests.last?.json?[pointer: "/reply_parameters"] == nil)
         }
     }
 
     @Test func transportErrorsNeverRevealTheBotToken() async throws {
-        let failure = try #require(await deliveryFailure {
-            try await Self.adapter(apiBase: try unusedLoopbackURL()).deliver(OutboundMessage(id: 1, conversationID: 1, to: "1", text: "x"))
-        })
+        let failure = try #require(
+            await deliveryFailure {
+                try await Self.adapter(apiBase: try unusedLoopbackURL()).deliver(OutboundMessage(id: 1, conversationID: 1, to: "1", text: "x"))
+            })
         #expect(!failure.permanent)
         #expect(!failure.reason.contains(Self.token))
         #expect(!failure.reason.contains("ABC-token"))

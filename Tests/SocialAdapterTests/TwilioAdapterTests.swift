@@ -1,8 +1,8 @@
 import Foundation
 import SwitchboardAdapterAPI
+import SwitchboardTestSupport
 import Testing
 import TwilioAdapter
-import SwitchboardTestSupport
 
 @Suite("Twilio SMS adapter")
 struct TwilioAdapterTests {
@@ -10,7 +10,9 @@ struct TwilioAdapterTests {
     static let accountSID = "ACACCEPTANCE0000000000000000000001"
     static let ourNumber = "+15005550006"
 
-    static func adapter(apiBase: String = "https://api.twilio.com", publicURL: String = "https://router.example.com", id: String = "sms") -> TwilioAdapter {
+    static func adapter(
+        apiBase: String = "https://api.twilio.com", publicURL: String = "https://router.example.com", id: String = "sms"
+    ) -> TwilioAdapter {
         TwilioAdapter(
             id: id, settings: TwilioSettings(apiBase: apiBase, accountSID: accountSID, authToken: authToken, from: ourNumber),
             publicURL: publicURL, transport: socialTransport)
@@ -26,9 +28,10 @@ struct TwilioAdapterTests {
         let rest = url.dropFirst(adapter.publicURL.count)
         let path = String(rest.split(separator: "?", maxSplits: 1).first ?? "")
         let query = rest.contains("?") ? String(rest.split(separator: "?", maxSplits: 1)[1]) : nil
-        return try await adapter.receive(hookRequest(
-            path: path, rawQuery: query,
-            headers: [("Content-Type", "application/x-www-form-urlencoded"), (TwilioSignature.header, sig)], body: body))
+        return try await adapter.receive(
+            hookRequest(
+                path: path, rawQuery: query,
+                headers: [("Content-Type", "application/x-www-form-urlencoded"), (TwilioSignature.header, sig)], body: body))
     }
 
     // MARK: form bodies
@@ -60,7 +63,11 @@ struct TwilioAdapterTests {
 
             // One changed byte in the body, or a different URL, and the signature no longer holds.
             var tampered = body
-            if let index = tampered.firstIndex(of: UInt8(ascii: "+")) { tampered[index] = UInt8(ascii: "-") } else { tampered.append(UInt8(ascii: "x")) }
+            if let index = tampered.firstIndex(of: UInt8(ascii: "+")) {
+                tampered[index] = UInt8(ascii: "-")
+            } else {
+                tampered.append(UInt8(ascii: "x"))
+            }
             #expect(await inboundError { try await Self.post(tampered, url: url, signature: signature) }?.status == 401, "\(file)")
             let elsewhere = url.replacingOccurrences(of: "/sms", with: "/sms2")
             #expect(await inboundError { try await Self.post(body, url: elsewhere, signature: signature) }?.status == 401, "\(file)")
@@ -88,12 +95,16 @@ struct TwilioAdapterTests {
         #expect(message.attachments.map(\.mimeType) == ["image/jpeg", "image/png"])
         #expect(message.attachments.map(\.kind) == ["image", "image"])
         #expect(message.attachments.map(\.platformID) == ["MEACCEPTANCE000000000000000000000A", "MEACCEPTANCE000000000000000000000B"])
-        #expect(message.attachments.first?.url == "https://api.twilio.com/2010-04-01/Accounts/ACACCEPTANCE0000000000000000000001/Messages/MMACCEPTANCE00000000000000000001/Media/MEACCEPTANCE000000000000000000000A")
+        #expect(
+            message.attachments.first?.url
+                == "https://api.twilio.com/2010-04-01/Accounts/ACACCEPTANCE0000000000000000000001/Messages/MMACCEPTANCE00000000000000000001/Media/MEACCEPTANCE000000000000000000000A"
+        )
     }
 
     @Test func unicodeBodySignedWithAQueryString() async throws {
         let body = try Corpus.file("social/twilio_sms/constructed/inbound_sms_unicode.form")
-        let message = try #require(try await Self.post(body, url: "https://router.example.com/webhooks/twilio/sms?tenant=acme&channel=sms").messages.first)
+        let message = try #require(
+            try await Self.post(body, url: "https://router.example.com/webhooks/twilio/sms?tenant=acme&channel=sms").messages.first)
         #expect(message.text == "Grüße – Rückruf bitte 📞")
         #expect(message.externalID == "SMACCEPTANCE0000000000000000000002")
     }
@@ -119,12 +130,17 @@ struct TwilioAdapterTests {
         #expect(TwilioSignature.compute(url: jsonURL, params: [], authToken: token) == vector[pointer: "/json_body_variant/X-Twilio-Signature"]?.text)
 
         // Repeated names are sorted by value.
-        guard case .array(let raw)? = vector[pointer: "/duplicate_param_variant/pairs"] else { Issue.record("no pairs"); return }
+        guard case .array(let raw)? = vector[pointer: "/duplicate_param_variant/pairs"] else {
+            Issue.record("no pairs")
+            return
+        }
         let pairs = raw.compactMap { pair -> (name: String, value: String)? in
             guard case .array(let two) = pair, let n = two.first?.text, let v = two.last?.text else { return nil }
             return (n, v)
         }
-        #expect(TwilioSignature.compute(url: url, params: pairs, authToken: token) == vector[pointer: "/duplicate_param_variant/X-Twilio-Signature"]?.text)
+        #expect(
+            TwilioSignature.compute(url: url, params: pairs, authToken: token) == vector[pointer: "/duplicate_param_variant/X-Twilio-Signature"]?.text
+        )
     }
 
     @Test func voiceCallbackVectorsUseTheSameScheme() throws {
@@ -134,21 +150,26 @@ struct TwilioAdapterTests {
             let file = try #require(vector[pointer: "/file"]?.text)
             let params = FormEncoding.parse(try Corpus.file(file))
             let url = try #require(vector[pointer: "/url"]?.text)
-            #expect(TwilioSignature.isValid(vector[pointer: "/X-Twilio-Signature"]?.text, url: url, params: params, authToken: Self.authToken), "\(file)")
+            #expect(
+                TwilioSignature.isValid(vector[pointer: "/X-Twilio-Signature"]?.text, url: url, params: params, authToken: Self.authToken), "\(file)")
         }
     }
 
     @Test func refusedRequests() async throws {
         let body = try Corpus.file("social/twilio_sms/derived/inbound_sms2.form")
         let unsigned = await inboundError {
-            try await Self.adapter().receive(hookRequest(path: "/webhooks/twilio/sms", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body))
+            try await Self.adapter().receive(
+                hookRequest(path: "/webhooks/twilio/sms", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body))
         }
         #expect(unsigned?.status == 401)
         // The signature covers the public URL: a gateway configured with another public URL refuses it.
         let otherHost = await inboundError { try await Self.post(body, adapter: Self.adapter(publicURL: "https://other.example.com")) }
         #expect(otherHost?.status == 401)
         let json = await inboundError {
-            try await Self.adapter().receive(hookRequest(path: "/webhooks/twilio/sms", headers: [("Content-Type", "application/json"), (TwilioSignature.header, "x")], body: Array("{}".utf8)))
+            try await Self.adapter().receive(
+                hookRequest(
+                    path: "/webhooks/twilio/sms", headers: [("Content-Type", "application/json"), (TwilioSignature.header, "x")],
+                    body: Array("{}".utf8)))
         }
         #expect(json?.status == 400)
         let notAMessage = await inboundError { try await Self.post(Array("Hello=world".utf8)) }
@@ -160,7 +181,8 @@ struct TwilioAdapterTests {
         let query = "MessageSid=SMget1&From=%2B34600111222&Body=hola+que+tal"
         let url = "https://router.example.com/hooks/sms?" + query
         let signature = TwilioSignature.compute(url: url, params: [], authToken: Self.authToken)
-        let result = try await Self.adapter().receive(hookRequest("GET", path: "/hooks/sms", rawQuery: query, headers: [(TwilioSignature.header, signature)]))
+        let result = try await Self.adapter().receive(
+            hookRequest("GET", path: "/hooks/sms", rawQuery: query, headers: [(TwilioSignature.header, signature)]))
         #expect(result.messages.first?.text == "hola que tal")
         #expect(result.messages.first?.from.address == "+34600111222")
     }
@@ -169,7 +191,8 @@ struct TwilioAdapterTests {
 
     @Test func statusCallbacksBecomeDeliveryReports() async throws {
         func callback(_ fields: String) async throws -> [DeliveryStatusUpdate] {
-            let body = "SmsSid=SMout1&SmsStatus=\(fields)&MessageSid=SMout1&AccountSid=\(Self.accountSID)&From=%2B15005550006&To=%2B34600111222&ApiVersion=2010-04-01"
+            let body =
+                "SmsSid=SMout1&SmsStatus=\(fields)&MessageSid=SMout1&AccountSid=\(Self.accountSID)&From=%2B15005550006&To=%2B34600111222&ApiVersion=2010-04-01"
             return try await Self.post(Array(body.utf8), url: "https://router.example.com/hooks/sms").statuses
         }
         #expect(try await callback("sent&MessageStatus=sent").map(\.state) == [.sent])
@@ -187,9 +210,11 @@ struct TwilioAdapterTests {
 
     @Test func configurationKeysAndProblems() throws {
         let env = ["TWILIO_TOKEN": Self.authToken]
-        let (built, problems) = try buildThroughFactory(TwilioSMSAdapterFactory(), id: "sms", [
-            "account_sid": Self.accountSID, "auth_token_env": "TWILIO_TOKEN", "from": Self.ourNumber,
-        ], env: env, publicURL: "https://sb.example.com/")
+        let (built, problems) = try buildThroughFactory(
+            TwilioSMSAdapterFactory(), id: "sms",
+            [
+                "account_sid": Self.accountSID, "auth_token_env": "TWILIO_TOKEN", "from": Self.ourNumber,
+            ], env: env, publicURL: "https://sb.example.com/")
         #expect(problems.isEmpty)
         let adapter = try #require(built as? TwilioAdapter)
         #expect(adapter.settings.apiBase == "https://api.twilio.com")
@@ -199,9 +224,11 @@ struct TwilioAdapterTests {
         #expect(adapter.identityChannel == "phone")
         #expect(TwilioAdapterFactories.all.map(\.type) == ["twilio-sms"])
 
-        let (_, bad) = try buildThroughFactory(TwilioSMSAdapterFactory(), id: "sms", [
-            "account_sid": "12345", "auth_token_env": "TWILIO_TOKEN", "from": "600 111 222", "messaging_service": "MG1",
-        ], env: env)
+        let (_, bad) = try buildThroughFactory(
+            TwilioSMSAdapterFactory(), id: "sms",
+            [
+                "account_sid": "12345", "auth_token_env": "TWILIO_TOKEN", "from": "600 111 222", "messaging_service": "MG1",
+            ], env: env)
         #expect(bad.contains { $0.contains("account SID") })
         #expect(bad.contains { $0.contains("E.164") })
         #expect(bad.contains { $0.contains("unknown key 'messaging_service'") })
@@ -218,8 +245,9 @@ struct TwilioAdapterTests {
         try await FakeAPI.with([.init(status: 201, json: #"{"sid":"SMf00d","status":"queued","to":"+34600111222","from":"+15005550006"}"#)]) { api in
             let adapter = Self.adapter(apiBase: api.baseURL, publicURL: "https://sb.example.com")
             // As stored from a customer who wrote "0034 600 111 222": Twilio needs E.164.
-            let receipt = try await adapter.deliver(OutboundMessage(
-                id: 9, conversationID: 4, to: "0034 600 111 222", text: "Hola Ana: 50% & más 📦", inReplyTo: "SM1"))
+            let receipt = try await adapter.deliver(
+                OutboundMessage(
+                    id: 9, conversationID: 4, to: "0034 600 111 222", text: "Hola Ana: 50% & más 📦", inReplyTo: "SM1"))
             #expect(receipt.externalID == "SMf00d")
             #expect(receipt.state == .sent, "delivered comes later, by status callback")
             let sent = try #require(try await api.requests().first)
@@ -228,18 +256,26 @@ struct TwilioAdapterTests {
             let credentials = Data("\(Self.accountSID):\(Self.authToken)".utf8).base64EncodedString()
             #expect(sent.headers["authorization"] == "Basic \(credentials)")
             #expect(sent.headers["content-type"] == "application/x-www-form-urlencoded")
-            #expect(sent.form == [
-                "To": "+34600111222", "From": Self.ourNumber, "Body": "Hola Ana: 50% & más 📦",
-                "StatusCallback": "https://sb.example.com/hooks/sms",
-            ])
+            #expect(
+                sent.form == [
+                    "To": "+34600111222", "From": Self.ourNumber, "Body": "Hola Ana: 50% & más 📦",
+                    "StatusCallback": "https://sb.example.com/hooks/sms",
+                ])
         }
     }
 
     @Test(.integration) func unsubscribedRecipientIsPermanent() async throws {
-        try await FakeAPI.with([.init(status: 400, json: #"{"code":21610,"message":"Attempt to send to unsubscribed recipient","more_info":"https://www.twilio.com/docs/errors/21610","status":400}"#)]) { api in
-            let failure = try #require(await deliveryFailure {
-                try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "+34600111222", text: "x"))
-            })
+        try await FakeAPI.with([
+            .init(
+                status: 400,
+                json:
+                    #"{"code":21610,"message":"Attempt to send to unsubscribed recipient","more_info":"https://www.twilio.com/docs/errors/21610","status":400}"#
+            )
+        ]) { api in
+            let failure = try #require(
+                await deliveryFailure {
+                    try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "+34600111222", text: "x"))
+                })
             #expect(failure.permanent)
             #expect(failure.reason.contains("21610"))
             #expect(failure.reason.contains("Attempt to send to unsubscribed recipient"))
@@ -251,20 +287,27 @@ struct TwilioAdapterTests {
         let cases: [(FakeAPI.Response, Duration?)] = [
             (.init(status: 429, headers: ["Retry-After": "5"], json: #"{"code":20429,"message":"Too Many Requests","status":429}"#), .seconds(5)),
             (.init(status: 503, json: #"{"code":20503,"message":"Service unavailable","status":503}"#), nil),
-            (.init(status: 400, json: #"{"code":21611,"message":"This 'From' number has exceeded the maximum number of queued messages","status":400}"#), nil),
+            (
+                .init(
+                    status: 400,
+                    json: #"{"code":21611,"message":"This 'From' number has exceeded the maximum number of queued messages","status":400}"#), nil
+            ),
         ]
         for (response, retryAfter) in cases {
             try await FakeAPI.with([response]) { api in
-                let failure = try #require(await deliveryFailure {
-                    try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "+34600111222", text: "x"))
-                })
+                let failure = try #require(
+                    await deliveryFailure {
+                        try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: "+34600111222", text: "x"))
+                    })
                 #expect(!failure.permanent, "\(response.status) \(response.body)")
                 #expect(failure.retryAfter == retryAfter)
             }
         }
-        let unreachable = try #require(await deliveryFailure {
-            try await Self.adapter(apiBase: try unusedLoopbackURL()).deliver(OutboundMessage(id: 1, conversationID: 1, to: "+34600111222", text: "x"))
-        })
+        let unreachable = try #require(
+            await deliveryFailure {
+                try await Self.adapter(apiBase: try unusedLoopbackURL()).deliver(
+                    OutboundMessage(id: 1, conversationID: 1, to: "+34600111222", text: "x"))
+            })
         #expect(!unreachable.permanent)
     }
 

@@ -1,9 +1,9 @@
 import Foundation
-import Synchronization
 import SwitchboardAdapterAPI
+import SwitchboardTestSupport
+import Synchronization
 import Testing
 import XAdapter
-import SwitchboardTestSupport
 
 @Suite("X direct messages adapter")
 struct XAdapterTests {
@@ -14,7 +14,8 @@ struct XAdapterTests {
 
     static func adapter(apiBase: String = "https://api.x.com", publicReplies: Bool = false, now: Date = Date()) -> XAdapter {
         XAdapter(
-            id: "x", settings: XSettings(apiBase: apiBase, userID: us, consumerSecret: secret, accessToken: accessToken, publicReplies: publicReplies),
+            id: "x",
+            settings: XSettings(apiBase: apiBase, userID: us, consumerSecret: secret, accessToken: accessToken, publicReplies: publicReplies),
             transport: socialTransport, now: { now })
     }
 
@@ -105,16 +106,23 @@ struct XAdapterTests {
     }
 
     @Test func ownTweetsRetweetsAndOtherAccountsAreIgnored() async throws {
-        let own = #"{"for_user_id":"2975699229","tweet_create_events":[{"id_str":"5","text":"hi @x","user":{"id_str":"2975699229"},"entities":{"user_mentions":[{"id_str":"2975699229"}]}}]}"#
-        let retweet = #"{"for_user_id":"2975699229","tweet_create_events":[{"id_str":"6","text":"RT @ScruffyMcG hi","retweeted_status":{},"user":{"id_str":"7"},"entities":{"user_mentions":[{"id_str":"2975699229"}]}}]}"#
-        let unrelated = #"{"for_user_id":"2975699229","tweet_create_events":[{"id_str":"8","text":"hello world","user":{"id_str":"7"},"entities":{"user_mentions":[]}}]}"#
-        let otherAccount = #"{"for_user_id":"999","direct_message_events":[{"type":"message_create","id":"1","message_create":{"sender_id":"7","message_data":{"text":"hi"}}}]}"#
-        for (body, reason) in [(own, "own_message"), (retweet, "not_addressed_to_us"), (unrelated, "not_addressed_to_us"), (otherAccount, "other_account")] {
+        let own =
+            #"{"for_user_id":"2975699229","tweet_create_events":[{"id_str":"5","text":"hi @x","user":{"id_str":"2975699229"},"entities":{"user_mentions":[{"id_str":"2975699229"}]}}]}"#
+        let retweet =
+            #"{"for_user_id":"2975699229","tweet_create_events":[{"id_str":"6","text":"RT @ScruffyMcG hi","retweeted_status":{},"user":{"id_str":"7"},"entities":{"user_mentions":[{"id_str":"2975699229"}]}}]}"#
+        let unrelated =
+            #"{"for_user_id":"2975699229","tweet_create_events":[{"id_str":"8","text":"hello world","user":{"id_str":"7"},"entities":{"user_mentions":[]}}]}"#
+        let otherAccount =
+            #"{"for_user_id":"999","direct_message_events":[{"type":"message_create","id":"1","message_create":{"sender_id":"7","message_data":{"text":"hi"}}}]}"#
+        for (body, reason) in [
+            (own, "own_message"), (retweet, "not_addressed_to_us"), (unrelated, "not_addressed_to_us"), (otherAccount, "other_account"),
+        ] {
             let result = try await Self.post(Array(body.utf8))
             #expect(result.kept.isEmpty, "\(body)")
             #expect(result.ignoredReasons == [reason], "\(body)")
         }
-        let revocation = try await Self.post(Array(#"{"for_user_id":"2975699229","user_event":{"revoke":{"date_time":"2018-05-24T09:48:12+00:00"}}}"#.utf8))
+        let revocation = try await Self.post(
+            Array(#"{"for_user_id":"2975699229","user_event":{"revoke":{"date_time":"2018-05-24T09:48:12+00:00"}}}"#.utf8))
         #expect(revocation.ignoredReasons == ["unsupported_event"])
         let noAccount = await inboundError { try await Self.post(Array(#"{"direct_message_events":[]}"#.utf8)) }
         #expect(noAccount?.status == 400)
@@ -129,7 +137,10 @@ struct XAdapterTests {
         let expected = try #require(vector[pointer: "/expected_response_json/response_token"]?.text)
         #expect(vector[pointer: "/consumer_secret"]?.text == Self.secret)
         let result = try await Self.adapter().receive(hookRequest("GET", path: "/hooks/x", rawQuery: "crc_token=\(token)"))
-        guard case .respond(let status, let contentType, let body) = result else { Issue.record("no direct answer"); return }
+        guard case .respond(let status, let contentType, let body) = result else {
+            Issue.record("no direct answer")
+            return
+        }
         #expect(status == 200)
         #expect(contentType == "application/json")
         #expect(String(decoding: body, as: UTF8.self) == #"{"response_token":"\#(expected)"}"#)
@@ -156,7 +167,8 @@ struct XAdapterTests {
             #expect(await inboundError { try await Self.post(body, signature: wrongSignature) }?.status == 401)
         }
         let unsigned = await inboundError {
-            try await Self.adapter().receive(hookRequest(path: "/hooks/x", body: try Corpus.file("social/twitter/derived_json/direct_message-incoming.json")))
+            try await Self.adapter().receive(
+                hookRequest(path: "/hooks/x", body: try Corpus.file("social/twitter/derived_json/direct_message-incoming.json")))
         }
         #expect(unsigned?.status == 401)
     }
@@ -179,9 +191,11 @@ struct XAdapterTests {
 
     @Test func configurationKeysAndProblems() throws {
         let env = ["X_SECRET": Self.secret, "X_TOKEN": Self.accessToken]
-        let (built, problems) = try buildThroughFactory(XAdapterFactory(), id: "x", [
-            "user_id": Self.us, "consumer_secret_env": "X_SECRET", "access_token_env": "X_TOKEN", "public_replies": "true",
-        ], env: env)
+        let (built, problems) = try buildThroughFactory(
+            XAdapterFactory(), id: "x",
+            [
+                "user_id": Self.us, "consumer_secret_env": "X_SECRET", "access_token_env": "X_TOKEN", "public_replies": "true",
+            ], env: env)
         #expect(problems.isEmpty)
         let adapter = try #require(built as? XAdapter)
         #expect(adapter.settings.publicReplies)
@@ -189,9 +203,11 @@ struct XAdapterTests {
         #expect(adapter.capabilities.canInitiate == false)
         #expect(XAdapterFactories.all.map(\.type) == ["x"])
 
-        let (_, bad) = try buildThroughFactory(XAdapterFactory(), id: "x", [
-            "user_id": "@ScruffyMcG", "consumer_secret_env": "X_SECRET", "access_token_env": "X_TOKEN", "public_reply": "yes",
-        ], env: env)
+        let (_, bad) = try buildThroughFactory(
+            XAdapterFactory(), id: "x",
+            [
+                "user_id": "@ScruffyMcG", "consumer_secret_env": "X_SECRET", "access_token_env": "X_TOKEN", "public_reply": "yes",
+            ], env: env)
         #expect(bad.contains { $0.contains("numeric X account id") })
         #expect(bad.contains { $0.contains("unknown key 'public_reply'") })
 
@@ -204,9 +220,12 @@ struct XAdapterTests {
     // MARK: outbound, against a real HTTP server
 
     @Test(.integration) func directMessageReply() async throws {
-        try await FakeAPI.with([.init(status: 201, json: #"{"data":{"dm_conversation_id":"1205290247124217856-2975699229","dm_event_id":"1582838213145337861"}}"#)]) { api in
-            let receipt = try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(
-                id: 5, conversationID: 2, to: Self.customer, text: "Hi! We're on it / ya estamos 👍", inReplyTo: "1206724334791753732"))
+        try await FakeAPI.with([
+            .init(status: 201, json: #"{"data":{"dm_conversation_id":"1205290247124217856-2975699229","dm_event_id":"1582838213145337861"}}"#)
+        ]) { api in
+            let receipt = try await Self.adapter(apiBase: api.baseURL).deliver(
+                OutboundMessage(
+                    id: 5, conversationID: 2, to: Self.customer, text: "Hi! We're on it / ya estamos 👍", inReplyTo: "1206724334791753732"))
             #expect(receipt.externalID == "1582838213145337861")
             let sent = try #require(try await api.requests().first)
             #expect(sent.method == "POST")
@@ -219,8 +238,9 @@ struct XAdapterTests {
 
     @Test(.integration) func publicReplyWhenEnabled() async throws {
         try await FakeAPI.with([.init(status: 201, json: #"{"data":{"id":"1445880548472328192","text":"Thanks!"}}"#)]) { api in
-            let receipt = try await Self.adapter(apiBase: api.baseURL, publicReplies: true).deliver(OutboundMessage(
-                id: 6, conversationID: 2, to: Self.customer, threadRef: "tweet:1205348660982083584", text: "Thanks!"))
+            let receipt = try await Self.adapter(apiBase: api.baseURL, publicReplies: true).deliver(
+                OutboundMessage(
+                    id: 6, conversationID: 2, to: Self.customer, threadRef: "tweet:1205348660982083584", text: "Thanks!"))
             #expect(receipt.externalID == "1445880548472328192")
             let sent = try #require(try await api.requests().first)
             #expect(sent.path == "/2/tweets")
@@ -236,23 +256,32 @@ struct XAdapterTests {
 
     @Test(.integration) func rateLimitIsTransientUntilTheWindowResets() async throws {
         let now = Date(timeIntervalSince1970: 1_700_000_000)
-        try await FakeAPI.with([.init(status: 429, headers: ["x-rate-limit-reset": "1700000030", "x-rate-limit-remaining": "0"], json: #"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#)]) { api in
-            let failure = try #require(await deliveryFailure {
-                try await Self.adapter(apiBase: api.baseURL, now: now).deliver(OutboundMessage(id: 1, conversationID: 1, to: Self.customer, text: "x"))
-            })
+        try await FakeAPI.with([
+            .init(
+                status: 429, headers: ["x-rate-limit-reset": "1700000030", "x-rate-limit-remaining": "0"],
+                json: #"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#)
+        ]) { api in
+            let failure = try #require(
+                await deliveryFailure {
+                    try await Self.adapter(apiBase: api.baseURL, now: now).deliver(
+                        OutboundMessage(id: 1, conversationID: 1, to: Self.customer, text: "x"))
+                })
             #expect(!failure.permanent)
             #expect(failure.retryAfter == .seconds(30))
         }
         try await FakeAPI.with([.init(status: 429, headers: ["Retry-After": "12"], json: "{}")]) { api in
-            let failure = try #require(await deliveryFailure {
-                try await Self.adapter(apiBase: api.baseURL, now: now).deliver(OutboundMessage(id: 1, conversationID: 1, to: Self.customer, text: "x"))
-            })
+            let failure = try #require(
+                await deliveryFailure {
+                    try await Self.adapter(apiBase: api.baseURL, now: now).deliver(
+                        OutboundMessage(id: 1, conversationID: 1, to: Self.customer, text: "x"))
+                })
             #expect(failure.retryAfter == .seconds(12))
         }
         try await FakeAPI.with([.init(status: 503, json: #"{"title":"Service Unavailable"}"#)]) { api in
-            let failure = try #require(await deliveryFailure {
-                try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: Self.customer, text: "x"))
-            })
+            let failure = try #require(
+                await deliveryFailure {
+                    try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: Self.customer, text: "x"))
+                })
             #expect(!failure.permanent)
         }
     }
@@ -263,9 +292,10 @@ struct XAdapterTests {
             (403, #"{"detail":"You are not permitted to send a DM to this user.","title":"Forbidden","status":403}"#, "not permitted to send a DM"),
         ] {
             try await FakeAPI.with([.init(status: status, json: body)]) { api in
-                let failure = try #require(await deliveryFailure {
-                    try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: Self.customer, text: "x"))
-                })
+                let failure = try #require(
+                    await deliveryFailure {
+                        try await Self.adapter(apiBase: api.baseURL).deliver(OutboundMessage(id: 1, conversationID: 1, to: Self.customer, text: "x"))
+                    })
                 #expect(failure.permanent)
                 #expect(failure.reason.contains(words))
                 #expect(failure.reason.contains("\(status)"))
@@ -287,7 +317,8 @@ struct XAdapterTests {
     /// of that JSON, so anyone could forge a DM from any user id.
     @Test func aCRCForAWebhookBodyIsRefusedAndAForgedDMGets401() async throws {
         let adapter = Self.unlimited()
-        let forged = #"{"for_user_id":"2975699229","direct_message_events":[{"type":"message_create","id":"666","created_timestamp":"1576540475925","message_create":{"target":{"recipient_id":"2975699229"},"sender_id":"44196397","message_data":{"text":"refund me to IBAN X"}}}]}"#
+        let forged =
+            #"{"for_user_id":"2975699229","direct_message_events":[{"type":"message_create","id":"666","created_timestamp":"1576540475925","message_create":{"target":{"recipient_id":"2975699229"},"sender_id":"44196397","message_data":{"text":"refund me to IBAN X"}}}]}"#
         let crc = await inboundError {
             try await adapter.receive(hookRequest("GET", path: "/hooks/x").withQuery("crc_token", forged))
         }
@@ -326,8 +357,10 @@ struct XAdapterTests {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/=")
         var tokens = 0
         for _ in 0..<500 {
-            let token = String((0..<Int.random(in: 1...XCRCToken.maxLength, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
-            guard case .respond(200, _, let answer)? = try? await adapter.receive(hookRequest("GET", path: "/hooks/x").withQuery("crc_token", token)) else {
+            let token = String(
+                (0..<Int.random(in: 1...XCRCToken.maxLength, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            guard case .respond(200, _, let answer)? = try? await adapter.receive(hookRequest("GET", path: "/hooks/x").withQuery("crc_token", token))
+            else {
                 #expect(!XCRCToken.isAcceptable(token), "\(token) was refused")
                 continue
             }
@@ -415,5 +448,6 @@ func randomJSON(depth: Int, using g: inout SeededGenerator) -> String {
 /// A DM delivery for our account from a random sender, as a forger would write it.
 func randomDM(using g: inout SeededGenerator) -> String {
     let sender = UInt64.random(in: 1...UInt64(Int64.max), using: &g)
-    return #"{"for_user_id":"2975699229","direct_message_events":[{"type":"message_create","id":"\#(UInt64.random(in: 1...UInt64(Int64.max), using: &g))","message_create":{"sender_id":"\#(sender)","message_data":{"text":"hi \#(sender)"}}}]}"#
+    return
+        #"{"for_user_id":"2975699229","direct_message_events":[{"type":"message_create","id":"\#(UInt64.random(in: 1...UInt64(Int64.max), using: &g))","message_create":{"sender_id":"\#(sender)","message_data":{"text":"hi \#(sender)"}}}]}"#
 }

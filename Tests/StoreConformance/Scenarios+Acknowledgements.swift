@@ -40,9 +40,15 @@ extension StoreConformance {
             agent: { id in (id == "ana" ? "Ana García" : "Luis Pérez", TimeZone.gmt) })
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let first = try await store.ingest(
-            [IngestItem(adapter: "mail", event: .message(InboundMessage(
-                externalID: "1", from: ChannelIdentity(channel: "email", address: "gil@example.com"), customerName: "Gil Moreno", text: "help")),
-                receivedAt: now)], policy: policy)[0]
+            [
+                IngestItem(
+                    adapter: "mail",
+                    event: .message(
+                        InboundMessage(
+                            externalID: "1", from: ChannelIdentity(channel: "email", address: "gil@example.com"), customerName: "Gil Moreno",
+                            text: "help")),
+                    receivedAt: now)
+            ], policy: policy)[0]
         #expect(first.queuedAcknowledgement)
         let ack = try #require(first.related.first { $0.direction == .outbound })
         #expect(ack.body.hasPrefix("Hi Gil, "))
@@ -66,9 +72,15 @@ extension StoreConformance {
             [mail("5", from: "new@example.com", kind: .automated, at: now.addingTimeInterval(86400))], policy: policy)[0]
         #expect(!auto.queuedAcknowledgement)
         // A sender the adapter could not verify is stored and assigned, but gets no automatic answer.
-        let unverified = try await store.ingest([IngestItem(adapter: "mail", event: .message(InboundMessage(
-            externalID: "6", from: ChannelIdentity(channel: "email", address: "spoofed@example.com"), text: "help",
-            noAutoReply: "the sender was not verified")), receivedAt: now.addingTimeInterval(86400))], policy: policy)[0]
+        let unverified = try await store.ingest(
+            [
+                IngestItem(
+                    adapter: "mail",
+                    event: .message(
+                        InboundMessage(
+                            externalID: "6", from: ChannelIdentity(channel: "email", address: "spoofed@example.com"), text: "help",
+                            noAutoReply: "the sender was not verified")), receivedAt: now.addingTimeInterval(86400))
+            ], policy: policy)[0]
         #expect(unverified.kind == .stored && unverified.owner != nil)
         #expect(!unverified.queuedAcknowledgement)
         #expect(!unverified.related.contains { $0.direction == .outbound })

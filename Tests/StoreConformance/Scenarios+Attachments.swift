@@ -14,23 +14,34 @@ extension StoreConformance {
     static func attachmentMail(_ id: String, from: String, attachments: [Attachment]) -> IngestItem {
         IngestItem(
             adapter: "mail",
-            event: .message(InboundMessage(
-                externalID: id, from: ChannelIdentity(channel: "email", address: from), text: "see attached", attachments: attachments)),
+            event: .message(
+                InboundMessage(
+                    externalID: id, from: ChannelIdentity(channel: "email", address: from), text: "see attached", attachments: attachments)),
             receivedAt: Date())
     }
 
     @Sendable static func attachmentContentsRoundTrip(_ store: any Store) async throws {
         let pdf = Data("%PDF-1.4\n".utf8) + Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         let logo = Data([0x89, 0x50, 0x4E, 0x47, 0x00, 0xFF, 0x0D, 0x0A])
-        let first = try await store.ingest([attachmentMail("m1", from: "a@x", attachments: [
-            Attachment(kind: "document", mimeType: "application/pdf", fileName: "invoice.pdf", size: pdf.count, content: pdf),
-            Attachment(kind: "image", mimeType: "image/png", fileName: "logo.png", size: logo.count, content: logo),
-            Attachment(kind: "location", details: ["latitude": "1"]),
-        ])], policy: TestAgents.policy)[0]
+        let first = try await store.ingest(
+            [
+                attachmentMail(
+                    "m1", from: "a@x",
+                    attachments: [
+                        Attachment(kind: "document", mimeType: "application/pdf", fileName: "invoice.pdf", size: pdf.count, content: pdf),
+                        Attachment(kind: "image", mimeType: "image/png", fileName: "logo.png", size: logo.count, content: logo),
+                        Attachment(kind: "location", details: ["latitude": "1"]),
+                    ])
+            ], policy: TestAgents.policy)[0]
         // Another customer sends the same logo: one row of content, two messages naming it.
-        let second = try await store.ingest([attachmentMail("m2", from: "b@x", attachments: [
-            Attachment(kind: "image", mimeType: "image/png", fileName: "sig.png", content: logo),
-        ])], policy: TestAgents.policy)[0]
+        let second = try await store.ingest(
+            [
+                attachmentMail(
+                    "m2", from: "b@x",
+                    attachments: [
+                        Attachment(kind: "image", mimeType: "image/png", fileName: "sig.png", content: logo)
+                    ])
+            ], policy: TestAgents.policy)[0]
 
         let firstID = try #require(first.messageID)
         let secondID = try #require(second.messageID)

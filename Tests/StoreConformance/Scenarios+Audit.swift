@@ -15,11 +15,13 @@ extension StoreConformance {
         let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000.123_4))
         let trail = AuditTrail(store: store, now: { clock.now })
         #expect(try await trail.verify().head == nil)
-        let first = try await trail.append(AuditEvent(.signIn, actor: "ana", subject: "agent:ana", source: "127.0.0.1", details: ["method": "password"]))
+        let first = try await trail.append(
+            AuditEvent(.signIn, actor: "ana", subject: "agent:ana", source: "127.0.0.1", details: ["method": "password"]))
         #expect(first.seq == 1 && first.previousHash == AuditChain.genesis)
         #expect(first.atMilliseconds == 1_800_000_000_123)
         clock.advance(60)
-        try await trail.append(AuditEvent(.signInFailed, actor: nil, subject: "agent:luis", source: "10.0.0.9", details: ["reason": "bad_credentials"]))
+        try await trail.append(
+            AuditEvent(.signInFailed, actor: nil, subject: "agent:luis", source: "10.0.0.9", details: ["reason": "bad_credentials"]))
         clock.advance(60)
         try await trail.append(AuditEvent(.customerErased, actor: "marta", subject: "customer:7", details: ["reason": "asked by the customer — ñ"]))
 

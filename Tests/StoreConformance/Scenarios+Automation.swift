@@ -111,7 +111,9 @@ extension StoreConformance {
 
     @Sendable static func queueKeepsOrderPerConversation(_ store: any Store) async throws {
         let t = automationBase
-        try await store.enqueue([event(1, 1, at: t), event(1, 2, at: t), event(2, 3, at: t), event(1, 4, at: t), event(3, 5, consumer: "rules", at: t)])
+        try await store.enqueue([
+            event(1, 1, at: t), event(1, 2, at: t), event(2, 3, at: t), event(1, 4, at: t), event(3, 5, consumer: "rules", at: t),
+        ])
         // One head per conversation, oldest first; other consumers' events are not handed out.
         var claimed = try await store.claimQueued(consumer: "webhook:crm", now: t, limit: 10, claimer: "g1", leaseUntil: t.addingTimeInterval(30))
         #expect(claimed.map(\.payload) == ["{\"n\":1}", "{\"n\":3}"])
@@ -120,21 +122,28 @@ extension StoreConformance {
         // A retry keeps the head in place: the conversation waits for it.
         try await store.completeQueued(id: claimed[0].id, result: .retry(error: "HTTP 503", at: t.addingTimeInterval(10)), at: t)
         try await store.completeQueued(id: claimed[1].id, result: .done(keep: true), at: t)
-        #expect(try await store.claimQueued(consumer: "webhook:crm", now: t.addingTimeInterval(5), limit: 10, claimer: "g1", leaseUntil: t.addingTimeInterval(35)).isEmpty)
+        #expect(
+            try await store.claimQueued(
+                consumer: "webhook:crm", now: t.addingTimeInterval(5), limit: 10, claimer: "g1", leaseUntil: t.addingTimeInterval(35)
+            ).isEmpty)
         // The next due is the head's retry: the events behind it are not due while it waits.
         #expect(try await store.nextQueuedDue(consumer: "webhook:crm") == t.addingTimeInterval(10))
-        claimed = try await store.claimQueued(consumer: "webhook:crm", now: t.addingTimeInterval(10), limit: 10, claimer: "g1", leaseUntil: t.addingTimeInterval(40))
+        claimed = try await store.claimQueued(
+            consumer: "webhook:crm", now: t.addingTimeInterval(10), limit: 10, claimer: "g1", leaseUntil: t.addingTimeInterval(40))
         #expect(claimed.map(\.payload) == ["{\"n\":1}"])
         #expect(claimed[0].attempts == 1)
         #expect(claimed[0].lastError == "HTTP 503")
         try await store.completeQueued(id: claimed[0].id, result: .done(keep: true), at: t.addingTimeInterval(10))
-        claimed = try await store.claimQueued(consumer: "webhook:crm", now: t.addingTimeInterval(10), limit: 10, claimer: "g1", leaseUntil: t.addingTimeInterval(40))
+        claimed = try await store.claimQueued(
+            consumer: "webhook:crm", now: t.addingTimeInterval(10), limit: 10, claimer: "g1", leaseUntil: t.addingTimeInterval(40))
         #expect(claimed.map(\.payload) == ["{\"n\":2}"])
         // An expired lease is claimed again.
-        let again = try await store.claimQueued(consumer: "webhook:crm", now: t.addingTimeInterval(41), limit: 10, claimer: "g2", leaseUntil: t.addingTimeInterval(70))
+        let again = try await store.claimQueued(
+            consumer: "webhook:crm", now: t.addingTimeInterval(41), limit: 10, claimer: "g2", leaseUntil: t.addingTimeInterval(70))
         #expect(again.map(\.id) == claimed.map(\.id))
         try await store.completeQueued(id: again[0].id, result: .done(keep: false), at: t.addingTimeInterval(41))
-        let rest = try await store.claimQueued(consumer: "webhook:crm", now: t.addingTimeInterval(41), limit: 10, claimer: "g2", leaseUntil: t.addingTimeInterval(70))
+        let rest = try await store.claimQueued(
+            consumer: "webhook:crm", now: t.addingTimeInterval(41), limit: 10, claimer: "g2", leaseUntil: t.addingTimeInterval(70))
         #expect(rest.map(\.payload) == ["{\"n\":4}"])
         let rules = try await store.claimQueued(consumer: "rules", now: t, limit: 10, claimer: "g1", leaseUntil: t.addingTimeInterval(30))
         #expect(rules.map(\.conversationID) == [3])
@@ -149,19 +158,23 @@ extension StoreConformance {
         try await store.enqueue([event(1, 1, at: t), event(2, 2, at: t), event(3, 3, at: t), event(4, 4, at: t)])
         let claimed = try await store.claimQueued(consumer: "webhook:crm", now: t, limit: 10, claimer: "g", leaseUntil: t.addingTimeInterval(30))
         #expect(claimed.count == 4)
-        try await store.completeQueued([
-            QueueCompletion(id: claimed[0].id, result: .done(keep: true)),
-            QueueCompletion(id: claimed[1].id, result: .done(keep: false)),
-            QueueCompletion(id: claimed[2].id, result: .retry(error: "HTTP 503", at: t.addingTimeInterval(5))),
-            QueueCompletion(id: claimed[3].id, result: .failed(error: "HTTP 400")),
-        ], at: t)
+        try await store.completeQueued(
+            [
+                QueueCompletion(id: claimed[0].id, result: .done(keep: true)),
+                QueueCompletion(id: claimed[1].id, result: .done(keep: false)),
+                QueueCompletion(id: claimed[2].id, result: .retry(error: "HTTP 503", at: t.addingTimeInterval(5))),
+                QueueCompletion(id: claimed[3].id, result: .failed(error: "HTTP 400")),
+            ], at: t)
         let all = try await store.queuedEvents(consumer: "webhook:crm", state: nil, before: nil, limit: 10)
         #expect(all.map(\.payload) == ["{\"n\":4}", "{\"n\":3}", "{\"n\":1}"])
         #expect(all.map(\.state) == [.failed, .queued, .delivered])
         #expect(all.map(\.attempts) == [1, 1, 1])
         #expect(all.map(\.lastError) == ["HTTP 400", "HTTP 503", nil])
         // The retried one is due again at its time, claimable by anyone (its lease was let go).
-        #expect(try await store.claimQueued(consumer: "webhook:crm", now: t.addingTimeInterval(5), limit: 10, claimer: "h", leaseUntil: t.addingTimeInterval(60)).map(\.payload) == ["{\"n\":3}"])
+        #expect(
+            try await store.claimQueued(
+                consumer: "webhook:crm", now: t.addingTimeInterval(5), limit: 10, claimer: "h", leaseUntil: t.addingTimeInterval(60)
+            ).map(\.payload) == ["{\"n\":3}"])
         // An empty batch changes nothing.
         try await store.completeQueued([], at: t)
     }
@@ -183,7 +196,8 @@ extension StoreConformance {
         #expect(try await store.replayQueued(consumer: "webhook:crm", ids: [999], at: t) == 0)
         #expect(try await store.replayQueued(consumer: "webhook:other", ids: nil, at: t) == 0)
         #expect(try await store.replayQueued(consumer: "webhook:crm", ids: [failed[0].id], at: t.addingTimeInterval(1)) == 1)
-        claimed = try await store.claimQueued(consumer: "webhook:crm", now: t.addingTimeInterval(1), limit: 10, claimer: "g", leaseUntil: t.addingTimeInterval(30))
+        claimed = try await store.claimQueued(
+            consumer: "webhook:crm", now: t.addingTimeInterval(1), limit: 10, claimer: "g", leaseUntil: t.addingTimeInterval(30))
         #expect(claimed.map(\.payload) == ["{\"n\":1}"])
         #expect(claimed[0].attempts == 0)
         try await store.completeQueued(id: claimed[0].id, result: .done(keep: true), at: t.addingTimeInterval(2))
@@ -191,7 +205,9 @@ extension StoreConformance {
 
         // Queued too long: dead-lettered; delivered long ago: pruned.
         try await store.enqueue([event(5, 9, at: t)])
-        try await store.pruneQueued(consumer: "webhook:crm", deliveredBefore: t.addingTimeInterval(100), expire: QueueExpiry(before: t.addingTimeInterval(50)), at: t.addingTimeInterval(100))
+        try await store.pruneQueued(
+            consumer: "webhook:crm", deliveredBefore: t.addingTimeInterval(100), expire: QueueExpiry(before: t.addingTimeInterval(50)),
+            at: t.addingTimeInterval(100))
         let all = try await store.queuedEvents(consumer: "webhook:crm", state: nil, before: nil, limit: 10)
         #expect(all.map(\.payload) == ["{\"n\":9}"])
         #expect(all[0].state == .failed)
@@ -223,8 +239,9 @@ extension StoreConformance {
             #expect(loads["ana"] != nil)
             return nil
         }
-        #expect(try await store.applyRule(RuleFiring(rule: "r", key: "e:2", at: t, recentSince: t.addingTimeInterval(-3600)), conversation: id, counted)
-            == .declined(firedRecently: 1))
+        #expect(
+            try await store.applyRule(RuleFiring(rule: "r", key: "e:2", at: t, recentSince: t.addingTimeInterval(-3600)), conversation: id, counted)
+                == .declined(firedRecently: 1))
         // Once per quiet spell: a firing since the conversation's last message counts, whatever its key.
         let quiet = RuleFiring(rule: "r", key: "p:2", at: t.addingTimeInterval(60), recentSince: t, onceSince: t)
         #expect(try await store.applyRule(quiet, conversation: id, note) == .alreadyFired)

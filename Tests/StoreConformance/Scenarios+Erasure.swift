@@ -19,9 +19,10 @@ extension StoreConformance {
     ) -> IngestItem {
         IngestItem(
             adapter: adapter,
-            event: .message(InboundMessage(
-                externalID: id, from: ChannelIdentity(channel: channel, address: from), customerName: name, text: text,
-                threadRef: "thread-\(id)", metadata: metadata, attachments: attachments)),
+            event: .message(
+                InboundMessage(
+                    externalID: id, from: ChannelIdentity(channel: channel, address: from), customerName: name, text: text,
+                    threadRef: "thread-\(id)", metadata: metadata, attachments: attachments)),
             receivedAt: at)
     }
 
@@ -50,30 +51,44 @@ extension StoreConformance {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         let invoice = Data("%PDF eva's invoice".utf8)
         let logo = Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3])
-        let eva = try await store.ingest([named(
-            "e1", from: "eva@example.com", name: "Eva Erasmus", text: "My secret sentence about the order", metadata: ["subject": "Order 77 for Eva"],
-            attachments: [
-                Attachment(kind: "document", mimeType: "application/pdf", fileName: "eva-passport.pdf", content: invoice),
-                Attachment(kind: "image", fileName: "logo.png", content: logo),
-            ], at: t0)], policy: TestAgents.policy)[0]
-        let phone = try await store.ingest([named(
-            "w1", from: "+34600111222", channel: "phone", adapter: "whatsapp", name: "Eva E.", text: "call me on +34600111222",
-            metadata: ["profile": "Eva"], at: t0.addingTimeInterval(30))], policy: TestAgents.policy)[0]
+        let eva = try await store.ingest(
+            [
+                named(
+                    "e1", from: "eva@example.com", name: "Eva Erasmus", text: "My secret sentence about the order",
+                    metadata: ["subject": "Order 77 for Eva"],
+                    attachments: [
+                        Attachment(kind: "document", mimeType: "application/pdf", fileName: "eva-passport.pdf", content: invoice),
+                        Attachment(kind: "image", fileName: "logo.png", content: logo),
+                    ], at: t0)
+            ], policy: TestAgents.policy)[0]
+        let phone = try await store.ingest(
+            [
+                named(
+                    "w1", from: "+34600111222", channel: "phone", adapter: "whatsapp", name: "Eva E.", text: "call me on +34600111222",
+                    metadata: ["profile": "Eva"], at: t0.addingTimeInterval(30))
+            ], policy: TestAgents.policy)[0]
         // Someone else sends the same logo: it must survive the erasure.
-        let bob = try await store.ingest([named(
-            "b1", from: "bob@example.com", name: "Bob", text: "hello", attachments: [Attachment(kind: "image", fileName: "logo.png", content: logo)],
-            at: t0.addingTimeInterval(40))], policy: TestAgents.policy)[0]
+        let bob = try await store.ingest(
+            [
+                named(
+                    "b1", from: "bob@example.com", name: "Bob", text: "hello",
+                    attachments: [Attachment(kind: "image", fileName: "logo.png", content: logo)],
+                    at: t0.addingTimeInterval(40))
+            ], policy: TestAgents.policy)[0]
         _ = try await store.merge(
             survivor: eva.customerID!, absorbed: phone.customerID!, by: "ana", at: t0.addingTimeInterval(60), references: testReferences)
         let conversation = eva.conversationID!
-        _ = try await store.appendInternal(conversation: conversation, direction: .note, author: "ana", body: "Eva is upset", at: t0.addingTimeInterval(70))
+        _ = try await store.appendInternal(
+            conversation: conversation, direction: .note, author: "ana", body: "Eva is upset", at: t0.addingTimeInterval(70))
         let route = try #require(try await store.replyRoute(conversation: conversation, inReplyTo: nil, via: nil, identityChannel: nil))
         // A reply that bounced: the mail server's answer names the address.
-        let bounced = try await store.appendReply(conversation: conversation, author: "ana", body: "Dear Eva, first try", route: route, at: t0.addingTimeInterval(75))
+        let bounced = try await store.appendReply(
+            conversation: conversation, author: "ana", body: "Dear Eva, first try", route: route, at: t0.addingTimeInterval(75))
         _ = try await store.claimDeliveries(now: t0.addingTimeInterval(76), limit: 10, claimer: "g", leaseUntil: t0.addingTimeInterval(136))
         _ = try await store.completeDelivery(
             message: bounced.id, result: .failed(error: "550 5.1.1 <eva@example.com>: no such user"), at: t0.addingTimeInterval(77))
-        let reply = try await store.appendReply(conversation: conversation, author: "ana", body: "Dear Eva, sorry", route: route, at: t0.addingTimeInterval(80))
+        let reply = try await store.appendReply(
+            conversation: conversation, author: "ana", body: "Dear Eva, sorry", route: route, at: t0.addingTimeInterval(80))
         let reportBefore = try await store.reportSummary(since: t0.addingTimeInterval(-86400), now: t0.addingTimeInterval(90))
         let messagesBefore = try #require(try await store.conversation(conversation)).messages.count
 
@@ -109,7 +124,9 @@ extension StoreConformance {
         #expect(cancelled.delivery?.state == .failed && cancelled.delivery?.error == ErasurePlanner.cancelledReply)
         let bouncedAfter = try #require(detail.messages.first { $0.id == bounced.id })
         #expect(bouncedAfter.delivery?.state == .failed && bouncedAfter.delivery?.error == nil, "the bounce named the address")
-        #expect(try await store.claimDeliveries(now: t0.addingTimeInterval(3600), limit: 10, claimer: "g", leaseUntil: t0.addingTimeInterval(4000)).isEmpty)
+        #expect(
+            try await store.claimDeliveries(now: t0.addingTimeInterval(3600), limit: 10, claimer: "g", leaseUntil: t0.addingTimeInterval(4000))
+                .isEmpty)
         let routeAfter = try await store.replyRoute(conversation: conversation, inReplyTo: nil, via: nil, identityChannel: nil)
         #expect(routeAfter == nil, "an erased customer's messages are no route for a reply")
         #expect(try await store.attachment(message: eva.messageID!, index: 0)?.content == nil)
@@ -131,7 +148,8 @@ extension StoreConformance {
         #expect(customer.contacts == 2)
 
         // The same address writing again is a new customer.
-        let again = try await store.ingest([named("e2", from: "eva@example.com", name: "Eva", text: "me again", at: t0.addingTimeInterval(300))], policy: TestAgents.policy)[0]
+        let again = try await store.ingest(
+            [named("e2", from: "eva@example.com", name: "Eva", text: "me again", at: t0.addingTimeInterval(300))], policy: TestAgents.policy)[0]
         #expect(again.customerID != eva.customerID && again.conversationID != conversation)
         // Bob is untouched.
         #expect(try await store.customer(bob.customerID!, now: t0)?.name == "Bob")

@@ -36,7 +36,8 @@ extension StoreConformance {
         func named(_ id: String, _ name: String?) -> IngestItem {
             IngestItem(
                 adapter: "chat",
-                event: .message(InboundMessage(externalID: id, from: ChannelIdentity(channel: "chat", address: "n@x"), customerName: name, text: "hi")),
+                event: .message(
+                    InboundMessage(externalID: id, from: ChannelIdentity(channel: "chat", address: "n@x"), customerName: name, text: "hi")),
                 receivedAt: Date())
         }
         let first = try await store.ingest([named("1", nil), named("2", "Nora"), named("3", "Someone Else")], policy: TestAgents.policy)
@@ -49,12 +50,13 @@ extension StoreConformance {
     }
 
     @Sendable static func addressesAreNormalizedIntoOneCustomer(_ store: any Store) async throws {
-        let o = try await store.ingest([
-            inbound("1", from: "Alice@Example.com", channel: "email"),
-            inbound("2", from: "alice@example.COM ", channel: "email"),
-            inbound("3", from: "+34 600 123 456", channel: "phone"),
-            inbound("4", from: "0034600123456", channel: "phone"),
-        ], policy: TestAgents.policy)
+        let o = try await store.ingest(
+            [
+                inbound("1", from: "Alice@Example.com", channel: "email"),
+                inbound("2", from: "alice@example.COM ", channel: "email"),
+                inbound("3", from: "+34 600 123 456", channel: "phone"),
+                inbound("4", from: "0034600123456", channel: "phone"),
+            ], policy: TestAgents.policy)
         #expect(o[0].customerID == o[1].customerID)
         #expect(o[2].customerID == o[3].customerID)
         #expect(o[0].customerID != o[2].customerID)
@@ -113,8 +115,9 @@ extension StoreConformance {
             [mail("call-2", from: "+34600999888", channel: "phone", text: "Call by ext 1001", kind: .activity, adapter: "pbx")],
             policy: policy)
         #expect(outgoing[0].message?.direction == .event)
-        #expect(try await store.ingest(
-            [mail("call-2", from: "+34600999888", channel: "phone", kind: .activity, adapter: "pbx")], policy: policy)[0].kind == .duplicate)
+        #expect(
+            try await store.ingest(
+                [mail("call-2", from: "+34600999888", channel: "phone", kind: .activity, adapter: "pbx")], policy: policy)[0].kind == .duplicate)
 
         _ = try #require(try await store.completeCallback(conversation: missed.conversationID!, by: "ana", at: now))
         detail = try #require(try await store.conversation(missed.conversationID!))

@@ -24,10 +24,11 @@ extension StoreConformance {
         #expect(outcome.applied.messages.map(\.direction) == [.note, .event])
         #expect(outcome.applied.messages[0].body == "@luis @marta help" && outcome.applied.messages[0].author == "ana")
         #expect(outcome.mentions.map(\.agent) == ["luis", "marta"])
-        #expect(outcome.mentions.allSatisfy {
-            $0.conversation == id && $0.message == outcome.applied.messages[0].id && $0.author == "ana" && $0.customer.name == "Nora"
-                && $0.note == "@luis @marta help"
-        })
+        #expect(
+            outcome.mentions.allSatisfy {
+                $0.conversation == id && $0.message == outcome.applied.messages[0].id && $0.author == "ana" && $0.customer.name == "Nora"
+                    && $0.note == "@luis @marta help"
+            })
         let thread = try #require(try await store.conversation(id))
         #expect(thread.messages.suffix(2).map(\.direction) == [.note, .event])
         #expect(try await store.hasReadGrant(agent: "luis", conversation: id))

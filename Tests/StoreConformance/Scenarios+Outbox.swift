@@ -63,7 +63,8 @@ extension StoreConformance {
         let now = Date()
         let reply = try await store.appendReply(conversation: id, author: "ana", body: "hi", route: route, at: now)
         #expect(try await store.claimDeliveries(now: now, limit: 5, claimer: "dead", leaseUntil: now.addingTimeInterval(30)).count == 1)
-        #expect(try await store.claimDeliveries(now: now.addingTimeInterval(10), limit: 5, claimer: "g2", leaseUntil: now.addingTimeInterval(40)).isEmpty)
+        #expect(
+            try await store.claimDeliveries(now: now.addingTimeInterval(10), limit: 5, claimer: "g2", leaseUntil: now.addingTimeInterval(40)).isEmpty)
         let again = try await store.claimDeliveries(now: now.addingTimeInterval(31), limit: 5, claimer: "g2", leaseUntil: now.addingTimeInterval(90))
         #expect(again.map(\.messageID) == [reply.id])
     }
@@ -81,8 +82,11 @@ extension StoreConformance {
         let outcomes = try await store.ingest([report(.delivered), report(.sent), report(.read)], policy: TestAgents.policy)
         #expect(outcomes.map(\.kind) == [.deliveryUpdated, .deliveryUpdated, .deliveryUpdated])
         #expect(outcomes.map { $0.message?.delivery?.state } == [.delivered, .delivered, .delivered])
-        let unknown = try await store.ingest([IngestItem(
-            adapter: "chat", event: .deliveryStatus(DeliveryStatusUpdate(externalID: "nope", state: .read)), receivedAt: Date())],
+        let unknown = try await store.ingest(
+            [
+                IngestItem(
+                    adapter: "chat", event: .deliveryStatus(DeliveryStatusUpdate(externalID: "nope", state: .read)), receivedAt: Date())
+            ],
             policy: TestAgents.policy)
         #expect(unknown[0].kind == .ignored)
     }

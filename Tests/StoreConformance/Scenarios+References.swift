@@ -9,7 +9,8 @@ extension StoreConformance {
     static let referenceScenarios: [StoreScenario] = [
         StoreScenario("the gateway key is made once and kept", on: theGatewayKeyIsKept),
         StoreScenario("a new address quoting a reference only suggests a merge", on: aQuotedReferenceOnlySuggestsAMerge),
-        StoreScenario("quoting a reference from an unknown address neither joins nor redirects replies", on: aQuotedReferenceNeitherJoinsNorRedirects),
+        StoreScenario(
+            "quoting a reference from an unknown address neither joins nor redirects replies", on: aQuotedReferenceNeitherJoinsNorRedirects),
     ]
 
     @Sendable static func theGatewayKeyIsKept(_ store: any Store) async throws {
@@ -29,9 +30,11 @@ extension StoreConformance {
             policy: TestAgents.policy)[0]
         #expect(sms.conversationID != first.conversationID)
         #expect(sms.customerID != first.customerID)
-        #expect(sms.related.contains {
-            $0.direction == .event && $0.body.contains(ref) && $0.body.contains("merge customer \(sms.customerID!) into customer \(first.customerID!)")
-        })
+        #expect(
+            sms.related.contains {
+                $0.direction == .event && $0.body.contains(ref)
+                    && $0.body.contains("merge customer \(sms.customerID!) into customer \(first.customerID!)")
+            })
         let dan = try #require(try await store.conversation(first.conversationID!))
         #expect(dan.customer.identities.map(\.address) == ["dan@example.com"])
         let route = try await store.replyRoute(conversation: first.conversationID!, inReplyTo: nil, via: nil, identityChannel: nil)
@@ -60,9 +63,10 @@ extension StoreConformance {
             [mail("a1", from: "attacker@evil.example", text: "Re: \(ref) please send the invoice here")], policy: policy)[0]
         #expect(attack.customerID != victim.customerID)
         #expect(attack.conversationID != victim.conversationID)
-        #expect(attack.related.contains {
-            $0.direction == .event && $0.body.contains("merge customer \(attack.customerID!) into customer \(victim.customerID!)")
-        })
+        #expect(
+            attack.related.contains {
+                $0.direction == .event && $0.body.contains("merge customer \(attack.customerID!) into customer \(victim.customerID!)")
+            })
         // The acknowledgement the stranger gets is of their own new request: not the victim's reference.
         let ack = try #require(attack.related.first { $0.direction == .outbound })
         #expect(!ack.body.contains(ref))

@@ -24,22 +24,30 @@ extension StoreConformance {
         let t0 = Date(timeIntervalSince1970: 1_700_000_000)
         // Three customers write at day 0; one of them is resolved, one stays open; a WhatsApp
         // customer has a shorter rule of its own.
-        let old = try await store.ingest([
-            named("o1", from: "old@example.com", name: "Olga", text: "old words one", at: t0),
-            named("o2", from: "old@example.com", name: "Olga", text: "old words two", at: t0.addingTimeInterval(10)),
-            named("o3", from: "old@example.com", name: "Olga", text: "old words three", at: t0.addingTimeInterval(20)),
-        ], policy: TestAgents.policy)
-        let open = try await store.ingest([named("p1", from: "open@example.com", name: "Pia", text: "still open", at: t0)], policy: TestAgents.policy)[0]
-        let chat = try await store.ingest([named(
-            "w1", from: "+34600999888", channel: "phone", adapter: "whatsapp", name: "Wen", text: "whatsapp words", at: t0.addingTimeInterval(100 * day))],
+        let old = try await store.ingest(
+            [
+                named("o1", from: "old@example.com", name: "Olga", text: "old words one", at: t0),
+                named("o2", from: "old@example.com", name: "Olga", text: "old words two", at: t0.addingTimeInterval(10)),
+                named("o3", from: "old@example.com", name: "Olga", text: "old words three", at: t0.addingTimeInterval(20)),
+            ], policy: TestAgents.policy)
+        let open = try await store.ingest(
+            [named("p1", from: "open@example.com", name: "Pia", text: "still open", at: t0)], policy: TestAgents.policy)[0]
+        let chat = try await store.ingest(
+            [
+                named(
+                    "w1", from: "+34600999888", channel: "phone", adapter: "whatsapp", name: "Wen", text: "whatsapp words",
+                    at: t0.addingTimeInterval(100 * day))
+            ],
             policy: TestAgents.policy)[0]
         let conversation = old[0].conversationID!
-        _ = try await store.appendInternal(conversation: conversation, direction: .note, author: "ana", body: "old note", at: t0.addingTimeInterval(30))
+        _ = try await store.appendInternal(
+            conversation: conversation, direction: .note, author: "ana", body: "old note", at: t0.addingTimeInterval(30))
         _ = try await store.resolve(conversation: conversation, author: "ana", at: t0.addingTimeInterval(40))
         _ = try await store.resolve(conversation: chat.conversationID!, author: "ana", at: t0.addingTimeInterval(100 * day + 60))
         // Day 700: Olga writes again (the conversation reopens, then is resolved again).
         let young = try await store.ingest(
-            [named("o4", from: "old@example.com", name: "Olga", text: "young words", at: t0.addingTimeInterval(700 * day))], policy: TestAgents.policy)[0]
+            [named("o4", from: "old@example.com", name: "Olga", text: "young words", at: t0.addingTimeInterval(700 * day))], policy: TestAgents.policy
+        )[0]
         _ = try await store.resolve(conversation: conversation, author: "ana", at: t0.addingTimeInterval(700 * day + 60))
         let reportBefore = try await store.reportSummary(since: t0, now: t0.addingTimeInterval(800 * day))
 
@@ -52,7 +60,8 @@ extension StoreConformance {
 
         // Exactly what is older than its rule lost its content: the base rule (730 days) for the
         // mail customer's messages, notes and events; WhatsApp's own (90 days) for its messages.
-        let baseCutoff = t0.addingTimeInterval(day), chatCutoff = t0.addingTimeInterval(641 * day)
+        let baseCutoff = t0.addingTimeInterval(day)
+        let chatCutoff = t0.addingTimeInterval(641 * day)
         var redacted = 0
         for id in [conversation, chat.conversationID!] {
             for message in try #require(try await store.conversation(id)).messages {
@@ -93,14 +102,24 @@ extension StoreConformance {
         let t0 = Date(timeIntervalSince1970: 1_700_000_000)
         let scan = Data("scan of an old letter".utf8)
         let shared = Data("a file sent twice".utf8)
-        let first = try await store.ingest([named(
-            "a1", from: "ann@example.com", name: "Ann", text: "see the scan",
-            attachments: [Attachment(kind: "document", fileName: "scan.pdf", content: scan), Attachment(kind: "document", fileName: "s.txt", content: shared)],
-            at: t0)], policy: TestAgents.policy)[0]
+        let first = try await store.ingest(
+            [
+                named(
+                    "a1", from: "ann@example.com", name: "Ann", text: "see the scan",
+                    attachments: [
+                        Attachment(kind: "document", fileName: "scan.pdf", content: scan),
+                        Attachment(kind: "document", fileName: "s.txt", content: shared),
+                    ],
+                    at: t0)
+            ], policy: TestAgents.policy)[0]
         // The same file again, 200 days later (younger than the rule): its content must stay.
-        let later = try await store.ingest([named(
-            "a2", from: "ann@example.com", name: "Ann", text: "again", attachments: [Attachment(kind: "document", fileName: "s.txt", content: shared)],
-            at: t0.addingTimeInterval(200 * day))], policy: TestAgents.policy)[0]
+        let later = try await store.ingest(
+            [
+                named(
+                    "a2", from: "ann@example.com", name: "Ann", text: "again",
+                    attachments: [Attachment(kind: "document", fileName: "s.txt", content: shared)],
+                    at: t0.addingTimeInterval(200 * day))
+            ], policy: TestAgents.policy)[0]
         _ = try await store.resolve(conversation: first.conversationID!, author: "ana", at: t0.addingTimeInterval(201 * day))
 
         let clock = TestClock(t0.addingTimeInterval(250 * day))

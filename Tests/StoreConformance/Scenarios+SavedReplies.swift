@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardCore
 import SwitchboardStoreTestSupport
+import Synchronization
 import Testing
 
 /// Saved replies: who gets which, one shortcut per scope and owner, changes, deletions, use counts.

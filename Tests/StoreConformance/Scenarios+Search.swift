@@ -30,9 +30,10 @@ extension StoreConformance {
     ) -> IngestItem {
         IngestItem(
             adapter: adapter,
-            event: .message(InboundMessage(
-                externalID: id, from: ChannelIdentity(channel: channel, address: from), customerName: name, text: text,
-                metadata: subject.map { ["subject": $0] } ?? [:])),
+            event: .message(
+                InboundMessage(
+                    externalID: id, from: ChannelIdentity(channel: channel, address: from), customerName: name, text: text,
+                    metadata: subject.map { ["subject": $0] } ?? [:])),
             receivedAt: at)
     }
 
@@ -96,7 +97,8 @@ extension StoreConformance {
         let now = Date()
         let old = now.addingTimeInterval(-40 * 86_400)
         let a = try await store.ingest([said("f1", from: "ann", "refund please", at: old)], policy: TestAgents.policy)[0]
-        let b = try await store.ingest([said("f2", from: "bob", "refund now", adapter: "sms", channel: "phone", at: now)], policy: TestAgents.policy)[0]
+        let b = try await store.ingest([said("f2", from: "bob", "refund now", adapter: "sms", channel: "phone", at: now)], policy: TestAgents.policy)[
+            0]
         _ = try await store.resolve(conversation: a.conversationID!, author: "ana", at: now)
         _ = try await store.addTags(conversation: b.conversationID!, tags: ["urgent"], by: "ana", at: now)
         func ids(_ tweak: (inout SearchQuery) -> Void) async throws -> [Int64?] {
@@ -111,10 +113,11 @@ extension StoreConformance {
         #expect(try await ids { $0.tag = "other" } == [])
         #expect(try await ids { $0.until = now.addingTimeInterval(-30 * 86_400) } == [a.message?.id])
         #expect(try await ids { $0.since = now.addingTimeInterval(-30 * 86_400) } == [b.message?.id])
-        #expect(try await ids {
-            $0.since = old.addingTimeInterval(-86_400)
-            $0.until = old.addingTimeInterval(86_400)
-        } == [a.message?.id])
+        #expect(
+            try await ids {
+                $0.since = old.addingTimeInterval(-86_400)
+                $0.until = old.addingTimeInterval(86_400)
+            } == [a.message?.id])
     }
 
     @Sendable static func searchPagesNewestFirst(_ store: any Store) async throws {
@@ -137,7 +140,8 @@ extension StoreConformance {
     @Sendable static func searchFindsCustomerCards(_ store: any Store) async throws {
         let olga = try await store.ingest(
             [said("c1", from: "olga.nunez@example.com", "hi", name: "Olga Núñez", adapter: "mail", channel: "email")], policy: TestAgents.policy)[0]
-        let other = try await store.ingest([said("c2", from: "+34600123456", "hello", name: "Pedro", adapter: "sms", channel: "phone")], policy: TestAgents.policy)[0]
+        let other = try await store.ingest(
+            [said("c2", from: "+34600123456", "hello", name: "Pedro", adapter: "sms", channel: "phone")], policy: TestAgents.policy)[0]
         for query in ["nunez", "Núñez olga", "olga.nunez@example.com", "example"] {
             let hits = try await store.searchConversations(searching(query))
             #expect(hits.map(\.conversation) == [olga.conversationID!], "\(query)")
@@ -165,7 +169,8 @@ extension StoreConformance {
         let first = try await store.ingest([said("e1", from: "eve", "my order is blue")], policy: TestAgents.policy)[0]
         let edit = IngestItem(
             adapter: "chat",
-            event: .edit(InboundMessage(externalID: "e1", from: ChannelIdentity(channel: "chat", address: "eve"), text: "my order is green"), editedAt: Date()),
+            event: .edit(
+                InboundMessage(externalID: "e1", from: ChannelIdentity(channel: "chat", address: "eve"), text: "my order is green"), editedAt: Date()),
             receivedAt: Date())
         _ = try await store.ingest([edit], policy: TestAgents.policy)
         #expect(try await store.searchMessages(searching("blue")).isEmpty)
@@ -173,8 +178,10 @@ extension StoreConformance {
     }
 
     @Sendable static func searchFollowsMerges(_ store: any Store) async throws {
-        let a = try await store.ingest([said("g1", from: "gus@example.com", "invoice duplicated", adapter: "mail", channel: "email")], policy: TestAgents.policy)[0]
-        let b = try await store.ingest([said("g2", from: "+34699000111", "invoice again", adapter: "sms", channel: "phone")], policy: TestAgents.policy)[0]
+        let a = try await store.ingest(
+            [said("g1", from: "gus@example.com", "invoice duplicated", adapter: "mail", channel: "email")], policy: TestAgents.policy)[0]
+        let b = try await store.ingest(
+            [said("g2", from: "+34699000111", "invoice again", adapter: "sms", channel: "phone")], policy: TestAgents.policy)[0]
         _ = try await store.merge(survivor: a.customerID!, absorbed: b.customerID!, by: "marta", at: Date(), references: testReferences)
         let hits = try await store.searchMessages(searching("invoice"))
         #expect(Set(hits.compactMap(\.message)) == Set([a.message!.id, b.message!.id]))

@@ -6,7 +6,7 @@ import Testing
 /// Agents' second factor: enrollment, steps used once, recovery codes used once.
 extension StoreConformance {
     static let secondFactorScenarios: [StoreScenario] = [
-        StoreScenario("a TOTP enrollment accepts each step once, later steps only, and recovery codes once", on: secondFactor),
+        StoreScenario("a TOTP enrollment accepts each step once, later steps only, and recovery codes once", on: secondFactor)
     ]
 
     @Sendable static func secondFactor(_ store: any Store) async throws {

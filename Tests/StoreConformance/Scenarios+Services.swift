@@ -127,8 +127,14 @@ extension StoreConformance {
     /// scenario instead of hanging it).
     static func next(_ stream: AsyncStream<SwitchboardEvent>) async throws -> String? {
         try await withThrowingTaskGroup(of: String?.self) { group in
-            group.addTask { for await e in stream { return e.type }; return nil }
-            group.addTask { try await Task.sleep(for: .seconds(5)); return "timeout" }
+            group.addTask {
+                for await e in stream { return e.type }
+                return nil
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(5))
+                return "timeout"
+            }
             let first = try await group.next()!
             group.cancelAll()
             return first

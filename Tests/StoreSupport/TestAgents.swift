@@ -39,8 +39,9 @@ public func mail(
 ) -> IngestItem {
     IngestItem(
         adapter: adapter,
-        event: .message(InboundMessage(
-            externalID: id, from: ChannelIdentity(channel: channel, address: from), text: text, kind: kind, references: references,
-            requestsCallback: callback)),
+        event: .message(
+            InboundMessage(
+                externalID: id, from: ChannelIdentity(channel: channel, address: from), text: text, kind: kind, references: references,
+                requestsCallback: callback)),
         receivedAt: at)
 }

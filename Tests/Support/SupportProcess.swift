@@ -22,7 +22,9 @@ public final class SupportProcess: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
-        let stdout = Pipe(), stdin = Pipe(), stderr = Pipe()
+        let stdout = Pipe()
+        let stdin = Pipe()
+        let stderr = Pipe()
         process.standardOutput = stdout
         process.standardInput = stdin
         process.standardError = stderr

@@ -49,7 +49,8 @@ import Testing
         let stored = try await core.onlyAvailable(ana) { try await core.receive("r1", from: "olga", name: "Olga Ruiz", text: "hello") }
         let id = stored.conversation.id
         let reply = try await desk.createCannedResponse(
-            draft("ack", .everyone, body: "Hi {customer.first_name}, {owner.name} here ({reference}); {agent.name} wrote this. {context.shop.status}"),
+            draft(
+                "ack", .everyone, body: "Hi {customer.first_name}, {owner.name} here ({reference}); {agent.name} wrote this. {context.shop.status}"),
             by: marta)
         let rendered = try await desk.renderCannedResponse(reply.id, conversation: id, by: ana)
         #expect(rendered.text == "Hi Olga, Ana Ruiz here (\(Staff.references.format(id))); Ana Ruiz wrote this. ⟦context.shop.status⟧")

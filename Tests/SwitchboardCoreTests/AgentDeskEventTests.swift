@@ -16,7 +16,8 @@ import Testing
         let id = try await anasConversation(core)
         _ = try await core.desk.assign(id, to: "bea", makeOwner: false, by: marta)  // Bea covers for Ana
         let (anaInbox, beaInbox, luisInbox, martaInbox) = (
-            EventInbox(core.events, ana), EventInbox(core.events, bea), EventInbox(core.events, luis), EventInbox(core.events, marta))
+            EventInbox(core.events, ana), EventInbox(core.events, bea), EventInbox(core.events, luis), EventInbox(core.events, marta)
+        )
 
         let event = try await core.desk.escalate(id, reason: "customer asks for a refund", by: bea)
         #expect(event.body == "Escalated by bea to marta: customer asks for a refund")

@@ -32,7 +32,10 @@ import Testing
 
         // Recorded in the thread; listed for Luis.
         let thread = try await desk.conversation(id, for: luis)
-        #expect(thread.messages.contains { $0.direction == .event && $0.body.contains("ana mentioned Luis Gómez (luis)") && $0.body.contains("luis may now read") })
+        #expect(
+            thread.messages.contains {
+                $0.direction == .event && $0.body.contains("ana mentioned Luis Gómez (luis)") && $0.body.contains("luis may now read")
+            })
         #expect(try await desk.mentions(for: luis, before: nil, limit: 10).map(\.message) == [note.id])
         #expect(try await desk.mentions(for: ana, before: nil, limit: 10).isEmpty)
 
@@ -44,8 +47,11 @@ import Testing
         _ = try await inbox.settle()
         let sent = try await desk.reply(to: id, body: "On its way", inReplyTo: nil, via: nil, by: ana)
         let later = try await inbox.settle()
-        #expect(later.contains { $0.type == "message.created" && $0.conversationID == id && (try? JSONCoding.decode(MessageRecord.self, from: $0.data))?.id == sent.id },
-                "the conversation's live events reach him")
+        #expect(
+            later.contains {
+                $0.type == "message.created" && $0.conversationID == id && (try? JSONCoding.decode(MessageRecord.self, from: $0.data))?.id == sent.id
+            },
+            "the conversation's live events reach him")
 
         // Only that one, and nothing else than reading and notes.
         #expect(await refused { try await desk.conversation(other.conversation.id, for: luis) }?.status == 403)

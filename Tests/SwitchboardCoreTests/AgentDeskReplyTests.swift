@@ -30,7 +30,8 @@ import Testing
         #expect(reply.adapter == "sms")
         #expect(reply.direction == .outbound && reply.author == "ana")
         #expect(reply.delivery?.state == .queued)
-        let queued = try await core.store.claimDeliveries(now: core.clock.now, limit: 10, claimer: "t", leaseUntil: core.clock.now.addingTimeInterval(60))
+        let queued = try await core.store.claimDeliveries(
+            now: core.clock.now, limit: 10, claimer: "t", leaseUntil: core.clock.now.addingTimeInterval(60))
         #expect(queued.map(\.adapter) == ["sms"])
         #expect(queued.first?.address == "+34600000001")
         #expect(queued.first?.inReplyToExternalID == "sms-1")
@@ -69,7 +70,8 @@ import Testing
         let error = await refused { try await core.desk.reply(to: id, body: "A day later", inReplyTo: nil, via: nil, by: ana) }
         #expect(error?.status == 422 && error?.code == "outside_reply_window")
         #expect(try await core.conversation(id).messages.filter { $0.direction == .outbound }.map(\.body) == ["Still within the day"])
-        let queued = try await core.store.claimDeliveries(now: core.clock.now, limit: 10, claimer: "t", leaseUntil: core.clock.now.addingTimeInterval(60))
+        let queued = try await core.store.claimDeliveries(
+            now: core.clock.now, limit: 10, claimer: "t", leaseUntil: core.clock.now.addingTimeInterval(60))
         #expect(queued.map(\.messageID) == [within.id])
     }
 

@@ -4,9 +4,11 @@ import SwitchboardStoreTestSupport
 import Testing
 
 @Suite struct AssignmentPolicyTests {
-    let policy = AssignmentPolicy(directory: AgentDirectory(agents: TestAgents.all + [
-        Agent(id: "zoe", name: "Zoe", teams: ["sales"], capacity: 1),
-    ]))
+    let policy = AssignmentPolicy(
+        directory: AgentDirectory(
+            agents: TestAgents.all + [
+                Agent(id: "zoe", name: "Zoe", teams: ["sales"], capacity: 1)
+            ]))
 
     func load(_ id: String, open: Int, seq: Int64 = 0, status: AgentStatus = .available) -> (String, AgentLoad) {
         (id, AgentLoad(agentID: id, status: status, openAssigned: open, lastAssignedSeq: seq))
@@ -34,8 +36,9 @@ import Testing
     @Test func theOwnerIsStickyAndCoveredWhenAway() {
         let now = Date()
         var loads = Dictionary(uniqueKeysWithValues: [load("ana", open: 3), load("luis", open: 0), load("marta", open: 0)])
-        #expect(policy.decide(owner: "ana", currentAssignee: "ana", team: "support", loads: loads, at: now)
-            == AssignmentDecision(owner: "ana", assignee: "ana", reason: nil))
+        #expect(
+            policy.decide(owner: "ana", currentAssignee: "ana", team: "support", loads: loads, at: now)
+                == AssignmentDecision(owner: "ana", assignee: "ana", reason: nil))
         loads["ana"]?.status = .away
         let covered = policy.decide(owner: "ana", currentAssignee: "ana", team: "support", loads: loads, at: now)
         #expect(covered.owner == "ana")
@@ -46,8 +49,9 @@ import Testing
         #expect(queued.assignee == nil)
         #expect(queued.reason?.contains("queued") == true)
         loads["ana"]?.status = .available
-        #expect(policy.decide(owner: "ana", currentAssignee: "luis", team: "support", loads: loads, at: now).reason
-            == "ana is available: back to the owner")
+        #expect(
+            policy.decide(owner: "ana", currentAssignee: "luis", team: "support", loads: loads, at: now).reason
+                == "ana is available: back to the owner")
     }
 
     @Test func theDeputyCoversFirst() {
@@ -79,10 +83,11 @@ import Testing
         #expect(!nights.isOnShift(at: wednesdayNoon))
         if case .success = Schedule.parseShift("someday 9-5") { Issue.record("accepted a bad shift") }
 
-        let offShift = AssignmentPolicy(directory: AgentDirectory(agents: [
-            Agent(id: "ana", name: "Ana", teams: ["support"], deputy: "bea", schedule: day),
-            Agent(id: "bea", name: "Bea", teams: ["support"]),
-        ]))
+        let offShift = AssignmentPolicy(
+            directory: AgentDirectory(agents: [
+                Agent(id: "ana", name: "Ana", teams: ["support"], deputy: "bea", schedule: day),
+                Agent(id: "bea", name: "Bea", teams: ["support"]),
+            ]))
         let loads = Dictionary(uniqueKeysWithValues: [load("ana", open: 0), load("bea", open: 5)])
         #expect(offShift.ownerForNewCustomer(team: "support", loads: loads, at: wednesdayEvening) == "bea")
         #expect(offShift.ownerForNewCustomer(team: "support", loads: loads, at: wednesdayNoon) == "ana")

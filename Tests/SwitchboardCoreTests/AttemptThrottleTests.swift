@@ -9,7 +9,8 @@ import Testing
 
     @Test func fortyParallelAttemptsReserveFive() async {
         let throttle = AttemptThrottle()
-        let start = self.start, rule = perSource
+        let start = self.start
+        let rule = perSource
         let reserved = await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<40 { group.addTask { throttle.reserve([("source", rule)], now: start) == nil } }
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }

@@ -21,8 +21,9 @@ import Testing
     func chain(_ count: Int) -> [AuditEntry] {
         var entries: [AuditEntry] = []
         for i in 0..<count {
-            entries.append(AuditChain.seal(
-                AuditEvent(.signIn, actor: "ana", details: ["n": String(i)]), at: start.addingTimeInterval(Double(i)), after: entries.last?.head))
+            entries.append(
+                AuditChain.seal(
+                    AuditEvent(.signIn, actor: "ana", details: ["n": String(i)]), at: start.addingTimeInterval(Double(i)), after: entries.last?.head))
         }
         return entries
     }
@@ -62,14 +63,16 @@ import Testing
         #expect(verify(Array(entries.dropFirst(2)))?.reason.contains("entries 1–2 are missing") == true)
         // With the record a pruning appends, the same start verifies.
         var kept = Array(entries.dropFirst(2))
-        kept.append(AuditChain.pruningRecord(
-            AuditPruning(removed: 2, through: entries[1].head), before: start, at: start.addingTimeInterval(10), after: kept.last!.head))
+        kept.append(
+            AuditChain.pruningRecord(
+                AuditPruning(removed: 2, through: entries[1].head), before: start, at: start.addingTimeInterval(10), after: kept.last!.head))
         #expect(verify(kept) == nil)
         // A record naming another hash does not account for them.
         var forged = Array(entries.dropFirst(2))
-        forged.append(AuditChain.pruningRecord(
-            AuditPruning(removed: 2, through: AuditHead(seq: 2, hash: String(repeating: "1", count: 64))), before: start,
-            at: start.addingTimeInterval(10), after: forged.last!.head))
+        forged.append(
+            AuditChain.pruningRecord(
+                AuditPruning(removed: 2, through: AuditHead(seq: 2, hash: String(repeating: "1", count: 64))), before: start,
+                at: start.addingTimeInterval(10), after: forged.last!.head))
         #expect(verify(forged)?.seq == 3)
     }
 

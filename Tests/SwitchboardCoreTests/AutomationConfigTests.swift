@@ -26,46 +26,47 @@ import WebhookAdapter
         }
     }
 
-    static let good = ConfigLoaderTests.good + """
+    static let good =
+        ConfigLoaderTests.good + """
 
-        sla:
-          - id: urgent
-            when: { priority: [urgent, high] }
-            first_response: 15m
-            resolution: 4h
-          - id: shop-gold
-            when: { adapter: [shop], channel: [email] }
-            first_response: 30m
-            business_hours: { timezone: Europe/Madrid, hours: ["mon-fri 09:00-18:00"] }
-        webhooks:
-          - id: crm
-            url: "https://crm.example/hooks"
-            secret_env: CRM_SECRET
-            events: [message.created, conversation.resolved, sla.breached]
-            breaker: { failures: 3, cooldown: 1m }
-        rules:
-          - id: vip-fast-lane
-            on: conversation.created
-            if:
-              adapter: [shop]
-              text_matches: "(?i)\\\\b(factura|invoice)\\\\b"
-              business_hours: outside
-              any: [ { tags: [vip] }, { priority: [urgent] } ]
-              not: { text_contains: [unsubscribe] }
-            then:
-              - priority: urgent
-              - tag: [billing, vip]
-              - assign_team: support
-                keep_owner: false
-              - note: "VIP billing request"
-              - reply: { canned: billing-ack }
-              - webhook: crm
-          - id: stale
-            schedule: "every 15m"
-            if: { status: [pending], waited_longer_than: 48h }
-            then:
-              - escalate: waiting on the customer
-        """
+            sla:
+              - id: urgent
+                when: { priority: [urgent, high] }
+                first_response: 15m
+                resolution: 4h
+              - id: shop-gold
+                when: { adapter: [shop], channel: [email] }
+                first_response: 30m
+                business_hours: { timezone: Europe/Madrid, hours: ["mon-fri 09:00-18:00"] }
+            webhooks:
+              - id: crm
+                url: "https://crm.example/hooks"
+                secret_env: CRM_SECRET
+                events: [message.created, conversation.resolved, sla.breached]
+                breaker: { failures: 3, cooldown: 1m }
+            rules:
+              - id: vip-fast-lane
+                on: conversation.created
+                if:
+                  adapter: [shop]
+                  text_matches: "(?i)\\\\b(factura|invoice)\\\\b"
+                  business_hours: outside
+                  any: [ { tags: [vip] }, { priority: [urgent] } ]
+                  not: { text_contains: [unsubscribe] }
+                then:
+                  - priority: urgent
+                  - tag: [billing, vip]
+                  - assign_team: support
+                    keep_owner: false
+                  - note: "VIP billing request"
+                  - reply: { canned: billing-ack }
+                  - webhook: crm
+              - id: stale
+                schedule: "every 15m"
+                if: { status: [pending], waited_longer_than: 48h }
+                then:
+                  - escalate: waiting on the customer
+            """
 
     @Test func readsRulesPoliciesAndWebhooks() throws {
         let (config, _) = try load(Self.good).get()
@@ -84,23 +85,24 @@ import WebhookAdapter
     }
 
     @Test func namesTheLineOfEveryUnknownConditionActionEventAndBadPattern() throws {
-        let yaml = ConfigLoaderTests.good + """
+        let yaml =
+            ConfigLoaderTests.good + """
 
-            rules:
-              - id: broken
-                on: conversation.exploded
-                if:
-                  adapter: [shop]
-                  colour: blue
-                  text_matches: "(a)\\\\1"
-                then:
-                  - teleport: mars
-                  - priority: urgent
-              - id: regex
-                on: message.created
-                if: { subject_matches: "([a-z" }
-                then: [ { webhook: nowhere } ]
-            """
+                rules:
+                  - id: broken
+                    on: conversation.exploded
+                    if:
+                      adapter: [shop]
+                      colour: blue
+                      text_matches: "(a)\\\\1"
+                    then:
+                      - teleport: mars
+                      - priority: urgent
+                  - id: regex
+                    on: message.created
+                    if: { subject_matches: "([a-z" }
+                    then: [ { webhook: nowhere } ]
+                """
         let problems = try #require(try load(yaml).failure).problems
         let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         func line(of text: String) -> Int { (lines.firstIndex { $0.contains(text) } ?? -1) + 1 }
@@ -115,20 +117,21 @@ import WebhookAdapter
     }
 
     @Test func checksWhatPoliciesAndWebhooksName() throws {
-        let yaml = ConfigLoaderTests.good + """
+        let yaml =
+            ConfigLoaderTests.good + """
 
-            sla:
-              - id: default
-                when: { priority: [asap], adapter: [nope], context: { crm.tier: gold } }
-              - id: x
-                when: { colour: red }
-                first_response: 1h
-            webhooks:
-              - id: crm
-                url: "ftp://crm"
-                secret_env: CRM_SECRET
-                events: [message.exploded]
-            """
+                sla:
+                  - id: default
+                    when: { priority: [asap], adapter: [nope], context: { crm.tier: gold } }
+                  - id: x
+                    when: { colour: red }
+                    first_response: 1h
+                webhooks:
+                  - id: crm
+                    url: "ftp://crm"
+                    secret_env: CRM_SECRET
+                    events: [message.exploded]
+                """
         let problems = try #require(try load(yaml).failure).problems.map(\.message)
         #expect(problems.contains { $0.contains("not 'default'") })
         #expect(problems.contains { $0.contains("'asap' is not a priority") })

@@ -8,14 +8,16 @@ import Testing
     static let at = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func message(_ direction: MessageDirection) -> DomainEvent {
-        .messageCreated(MessageRecord(
-            id: 7, conversationID: 3, direction: direction, adapter: "chat", channel: "chat", body: "hi", createdAt: at))
+        .messageCreated(
+            MessageRecord(
+                id: 7, conversationID: 3, direction: direction, adapter: "chat", channel: "chat", body: "hi", createdAt: at))
     }
 
     @Test func aStarTakesEveryWebhookEventButNeverPresenceOrRefreshes() {
         let routing = AutomationRouting(subscriptions: [.init(endpoint: "crm", events: ["*"])], rules: [])
         #expect(routing.queued(Self.message(.inbound), conversation: 3, cause: nil, at: Self.at).map(\.consumer) == ["webhook:crm"])
-        let presence = DomainEvent.presenceUpdated(PresencePayload(conversation: 3, agent: "ana", name: "Ana", state: .typing, since: Self.at, expiresAt: nil))
+        let presence = DomainEvent.presenceUpdated(
+            PresencePayload(conversation: 3, agent: "ana", name: "Ana", state: .typing, since: Self.at, expiresAt: nil))
         #expect(routing.queued(presence, conversation: 3, cause: nil, at: Self.at).isEmpty)
         #expect(routing.queued(.conversationRefresh(conversation: 3, type: "x"), conversation: 3, cause: nil, at: Self.at).isEmpty)
     }

@@ -10,11 +10,13 @@ import Testing
         RenderContext(
             customerName: "Olga María Ruiz", reference: "SB-000042-K7QMX", ownerName: "Ana García", agentName: "Luis Pérez", due: due,
             timeZone: TimeZone(identifier: "Europe/Madrid")!,
-            context: ["shop": .object([
-                "last_order": .object(["status": .string("shipped"), "total": .number(49.5), "items": .integer(3)]),
-                "orders": .array([.object(["id": .string("A-1001")])]),
-                "vip": .bool(true), "note": .null, "empty": .string(" "),
-            ])])
+            context: [
+                "shop": .object([
+                    "last_order": .object(["status": .string("shipped"), "total": .number(49.5), "items": .integer(3)]),
+                    "orders": .array([.object(["id": .string("A-1001")])]),
+                    "vip": .bool(true), "note": .null, "empty": .string(" "),
+                ])
+            ])
     }
 
     @Test func fillsEveryPlaceholder() {
@@ -44,10 +46,11 @@ import Testing
             "Hi {customer.first_name}, {owner.name} {due} {context.shop.last_order.carrier} {context.shop.note} {context.shop.orders} "
                 + "{context.shop.empty} {context.crm.id} {customer.first_name} {nonsense.field}",
             bare)
-        #expect(rendered.missing == [
-            "customer.first_name", "owner.name", "due", "context.shop.last_order.carrier", "context.shop.note", "context.shop.orders",
-            "context.shop.empty", "context.crm.id", "nonsense.field",
-        ])
+        #expect(
+            rendered.missing == [
+                "customer.first_name", "owner.name", "due", "context.shop.last_order.carrier", "context.shop.note", "context.shop.orders",
+                "context.shop.empty", "context.crm.id", "nonsense.field",
+            ])
         #expect(rendered.text.hasPrefix("Hi ⟦customer.first_name⟧, ⟦owner.name⟧ ⟦due⟧"))
         #expect(!rendered.text.contains("{"), "no raw placeholder is left")
         #expect(CannedResponseRenderer.gaps(in: rendered.text).count == 10)

@@ -27,7 +27,12 @@ import WebhookAdapter
 
     @Test func aDurationBeyondInt64MillisecondsIsAProblemNotACrash() throws {
         let found = try problems("duration-beyond-int64.yaml")
-        #expect(found.contains { $0.hasSuffix("duration-beyond-int64.yaml:8: routing.first_response: '9999999999999999s' is not a duration (use e.g. 250ms, 5s, 30m, 24h, 1h30m)") })
+        #expect(
+            found.contains {
+                $0.hasSuffix(
+                    "duration-beyond-int64.yaml:8: routing.first_response: '9999999999999999s' is not a duration (use e.g. 250ms, 5s, 30m, 24h, 1h30m)"
+                )
+            })
         let summed = try problems("durations-adding-up-beyond-int64.yaml")
         #expect(summed.contains { $0.contains(":7: routing.first_response:") && $0.contains("is not a duration") })
     }

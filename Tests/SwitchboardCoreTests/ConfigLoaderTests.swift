@@ -6,10 +6,12 @@ import Testing
 import WebhookAdapter
 
 @Suite struct ConfigLoaderTests {
-    let env: @Sendable (String) -> String? = { [
-        "TOKEN_A": "token-aaaa-1-0123456789abcdef0123456789", "TOKEN_M": "token-mmmm-1-0123456789abcdef0123456789",
-        "SHORT": "only-twenty-chars-xy", "HOOK": "s3cret",
-    ][$0] }
+    let env: @Sendable (String) -> String? = {
+        [
+            "TOKEN_A": "token-aaaa-1-0123456789abcdef0123456789", "TOKEN_M": "token-mmmm-1-0123456789abcdef0123456789",
+            "SHORT": "only-twenty-chars-xy", "HOOK": "s3cret",
+        ][$0]
+    }
 
     func write(_ yaml: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sb-config-\(UUID().uuidString).yaml").path
@@ -20,7 +22,8 @@ import WebhookAdapter
     func load(_ yaml: String) throws -> Result<(GatewayConfig, Int), ConfigError> {
         let path = try write(yaml)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let context = AdapterContext(logger: Logger(label: "test"), transport: ClosureTransport { _ in HTTPResponse(status: 200) }, publicURL: "", environment: env)
+        let context = AdapterContext(
+            logger: Logger(label: "test"), transport: ClosureTransport { _ in HTTPResponse(status: 200) }, publicURL: "", environment: env)
         do {
             let (config, adapters) = try ConfigLoader.load(path: path, factories: [WebhookAdapterFactory()], context: context, environment: env)
             return .success((config, adapters.count))
@@ -147,13 +150,15 @@ import WebhookAdapter
     }
 
     @Test func readsPromiseTargetsAndBusinessHoursAndReportsTheirMistakes() throws {
-        let good = Self.good.replacingOccurrences(of: "routing: { first_response: 2h30m }", with: """
-            routing:
-              first_response: 4h
-              next_response: 1h
-              resolution: 3d
-              business_hours: { timezone: Europe/Madrid, hours: ["mon-fri 09:00-17:00"], holidays: ["2026-12-25"] }
-            """)
+        let good = Self.good.replacingOccurrences(
+            of: "routing: { first_response: 2h30m }",
+            with: """
+                routing:
+                  first_response: 4h
+                  next_response: 1h
+                  resolution: 3d
+                  business_hours: { timezone: Europe/Madrid, hours: ["mon-fri 09:00-17:00"], holidays: ["2026-12-25"] }
+                """)
         let (config, _) = try load(good).get()
         #expect(config.routing.nextResponse == .seconds(3600))
         #expect(config.routing.resolution == .seconds(3 * 86400))
@@ -161,10 +166,12 @@ import WebhookAdapter
         #expect(config.routing.businessHours.schedule.timeZone.identifier == "Europe/Madrid")
         #expect(!config.routing.businessHours.isOpen(at: ISO8601DateFormatter().date(from: "2026-12-25T10:00:00Z")!))
 
-        let bad = Self.good.replacingOccurrences(of: "routing: { first_response: 2h30m }", with: """
-            routing:
-              business_hours: { timezone: Mars/Olympus, hours: ["weekdays 9-5"], holidays: ["25/12/2026"] }
-            """)
+        let bad = Self.good.replacingOccurrences(
+            of: "routing: { first_response: 2h30m }",
+            with: """
+                routing:
+                  business_hours: { timezone: Mars/Olympus, hours: ["weekdays 9-5"], holidays: ["25/12/2026"] }
+                """)
         guard case .failure(let error) = try load(bad) else {
             Issue.record("bad business hours must be refused")
             return

@@ -8,10 +8,12 @@ import WebhookAdapter
 
 /// `audit:`, `retention:` (with adapters' own) and `console:` (second factor, single sign-on).
 @Suite struct ConfigTrustTests {
-    let env: @Sendable (String) -> String? = { [
-        "TOKEN_A": "token-aaaa-1-0123456789abcdef0123456789", "TOKEN_M": "token-mmmm-1-0123456789abcdef0123456789",
-        "HOOK": "s3cret", "OIDC": "client-secret",
-    ][$0] }
+    let env: @Sendable (String) -> String? = {
+        [
+            "TOKEN_A": "token-aaaa-1-0123456789abcdef0123456789", "TOKEN_M": "token-mmmm-1-0123456789abcdef0123456789",
+            "HOOK": "s3cret", "OIDC": "client-secret",
+        ][$0]
+    }
 
     func load(_ tail: String) throws -> Result<GatewayConfig, ConfigError> {
         let yaml = """
@@ -31,7 +33,8 @@ import WebhookAdapter
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sb-trust-\(UUID().uuidString).yaml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let context = AdapterContext(logger: Logger(label: "test"), transport: ClosureTransport { _ in HTTPResponse(status: 200) }, publicURL: "", environment: env)
+        let context = AdapterContext(
+            logger: Logger(label: "test"), transport: ClosureTransport { _ in HTTPResponse(status: 200) }, publicURL: "", environment: env)
         do {
             return .success(try ConfigLoader.load(path: path, factories: [WebhookAdapterFactory()], context: context, environment: env).0)
         } catch {
@@ -40,13 +43,15 @@ import WebhookAdapter
     }
 
     @Test func readsTheTrustSections() throws {
-        let config = try load("""
+        let config = try load(
+            """
             retention: { messages: 730d, attachments: 180d, only_resolved: false }
             audit: { retention: 3650d }
             console:
               require_2fa: true
               oidc: { issuer: "https://login.example.com", client_id: switchboard, client_secret_env: OIDC, clock_skew: 2m }
-            """).get()
+            """
+        ).get()
         let day: Int64 = 86400
         #expect(config.retention.base == RetentionRule(messages: .seconds(730 * day), attachments: .seconds(180 * day)))
         #expect(config.retention.perAdapter["shop"] == RetentionRule(messages: .seconds(90 * day)))
@@ -67,12 +72,15 @@ import WebhookAdapter
     }
 
     @Test func reportsTrustMistakesWithTheirLines() throws {
-        guard case .failure(let error) = try load("""
-            retention: { messages: 30m }
-            console:
-              oidc: { issuer: "http://login.example.com", client_id: x, client_secret_env: MISSING, clock_skew: 10m, scopes: [email] }
-              colour: blue
-            """) else {
+        guard
+            case .failure(let error) = try load(
+                """
+                retention: { messages: 30m }
+                console:
+                  oidc: { issuer: "http://login.example.com", client_id: x, client_secret_env: MISSING, clock_skew: 10m, scopes: [email] }
+                  colour: blue
+                """)
+        else {
             Issue.record("a broken file was accepted")
             return
         }

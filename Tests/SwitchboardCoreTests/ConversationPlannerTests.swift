@@ -43,7 +43,8 @@ import Testing
     @Test func aLaterReplyKeepsTheFirstAnswerTime() {
         var answered = waiting
         answered.answeredAt = now.addingTimeInterval(-900)
-        #expect(ConversationPlanner.reply(answered, author: "ana", body: "more", route: route, at: now).state.answeredAt == now.addingTimeInterval(-900))
+        #expect(
+            ConversationPlanner.reply(answered, author: "ana", body: "more", route: route, at: now).state.answeredAt == now.addingTimeInterval(-900))
     }
 
     @Test func resolvingEndsEveryPromiseAndTakesTheConversationOffTheAssigneesLoad() throws {
@@ -116,7 +117,8 @@ import Testing
     @Test func reassigningMovesTheLoadAndKeepsAnEscalationFlagged() {
         var escalated = Plans.conversation(owner: "ana", assignee: "ana")
         escalated.escalated = true
-        let plan = ConversationPlanner.reassign(escalated, to: "luis", owner: nil, escalated: false, event: "marta assigned it to luis", author: "marta", at: now)
+        let plan = ConversationPlanner.reassign(
+            escalated, to: "luis", owner: nil, escalated: false, event: "marta assigned it to luis", author: "marta", at: now)
         #expect(plan.state.owner == "ana")
         #expect(plan.state.assignee == "luis")
         #expect(plan.state.escalated)

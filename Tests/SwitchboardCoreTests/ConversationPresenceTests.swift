@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import SwitchboardCore
 import SwitchboardStoreTestSupport
+import Synchronization
 import Testing
 
 /// Collision detection: who has a conversation open, told to those who can see it, expiring by
@@ -17,7 +17,9 @@ import Testing
         let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
         let events = EventBus()
         let presence = ConversationPresence(events: events, now: { clock.now })
-        let toAna = events.subscribe(ana), toLuis = events.subscribe(luis), toMarta = events.subscribe(marta)
+        let toAna = events.subscribe(ana)
+        let toLuis = events.subscribe(luis)
+        let toMarta = events.subscribe(marta)
 
         presence.announce(.viewing, agent: "marta", name: "Marta Ruiz", in: access)
         clock.advance(10)
@@ -33,8 +35,10 @@ import Testing
         #expect(try await drain(toLuis, events: events, for: "luis").isEmpty, "Luis cannot see the conversation")
         #expect(try await drain(toMarta, events: events, for: "marta").count == 2, "the announcer's own stream carries it too")
 
-        #expect(presence.viewers(of: 7, excluding: "ana") == [
-            ConversationViewer(agent: "marta", name: "Marta Ruiz", state: .typing, since: clock.now)])
+        #expect(
+            presence.viewers(of: 7, excluding: "ana") == [
+                ConversationViewer(agent: "marta", name: "Marta Ruiz", state: .typing, since: clock.now)
+            ])
         #expect(presence.viewers(of: 7, excluding: "marta").isEmpty, "the caller is not listed")
         #expect(presence.viewers(of: 8, excluding: nil).isEmpty)
 
@@ -68,12 +72,14 @@ import Testing
     @Test func aViewerAnnouncedOnOneGatewayIsListedOnTheOther() async throws {
         let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
         let (relayA, relayB) = (LoopRelay(), LoopRelay())
-        let gatewayA = EventBus(relay: relayA), gatewayB = EventBus(relay: relayB)
+        let gatewayA = EventBus(relay: relayA)
+        let gatewayB = EventBus(relay: relayB)
         relayA.peer.withLock { $0 = gatewayB }
         relayB.peer.withLock { $0 = gatewayA }
         let onA = ConversationPresence(events: gatewayA, now: { clock.now })
         let onB = ConversationPresence(events: gatewayB, now: { clock.now })
-        let anaOnB = gatewayB.subscribe(ana), luisOnB = gatewayB.subscribe(luis)
+        let anaOnB = gatewayB.subscribe(ana)
+        let luisOnB = gatewayB.subscribe(luis)
 
         onA.announce(.viewing, agent: "marta", name: "Marta Ruiz", in: access)
         #expect(onB.viewers(of: 7, excluding: "ana").map(\.agent) == ["marta"])

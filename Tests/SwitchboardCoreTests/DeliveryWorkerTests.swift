@@ -48,7 +48,10 @@ import Testing
         let core = try await CoreOnMemory()
         let (reply, inbound) = try await queuedReply(core)
         let conversation = inbound.conversation.id
-        chat(core).willAnswer([DeliveryFailure("platform answered HTTP 503"), DeliveryFailure("platform answered HTTP 503"), DeliveryFailure("platform answered HTTP 502")])
+        chat(core).willAnswer([
+            DeliveryFailure("platform answered HTTP 503"), DeliveryFailure("platform answered HTTP 503"),
+            DeliveryFailure("platform answered HTTP 502"),
+        ])
         let start = core.clock.now
         try await running([core.outbox]) {
             try await eventually("the first attempt is recorded") { try await core.message(reply.id, in: conversation).delivery?.attempts == 1 }

@@ -23,7 +23,9 @@ import Testing
     @Test func alsoNotifyReachesAnAgentWhoNoLongerSeesTheConversation() async throws {
         let bus = EventBus()
         let (luis, ana) = (EventInbox(bus, Staff.luis), EventInbox(bus, Staff.ana))
-        bus.publish(.conversationAssigned(AssignedPayload(conversation: 7, owner: "ana", assignee: "bea", reason: "moved")), conversation: anas, alsoNotify: ["luis"])
+        bus.publish(
+            .conversationAssigned(AssignedPayload(conversation: 7, owner: "ana", assignee: "bea", reason: "moved")), conversation: anas,
+            alsoNotify: ["luis"])
         let events = try await luis.settle()
         #expect(events.map(\.type) == ["conversation.assigned"])
         #expect(events.first?.assigned?.assignee == "bea")
@@ -46,7 +48,9 @@ import Testing
         let bus = EventBus()
         let ana = EventInbox(bus, Staff.ana)
         bus.publish(note(), conversation: anas)
-        bus.publish(.conversationResolved(MessageRecord(id: 2, conversationID: 7, direction: .event, body: "Resolved by ana", createdAt: Plans.now)), conversation: anas)
+        bus.publish(
+            .conversationResolved(MessageRecord(id: 2, conversationID: 7, direction: .event, body: "Resolved by ana", createdAt: Plans.now)),
+            conversation: anas)
         let events = try await ana.settle()
         #expect(events.map(\.type) == ["message.created", "conversation.resolved"])
         #expect(events[0].id < events[1].id)

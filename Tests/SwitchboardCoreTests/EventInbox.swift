@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardCore
+import Synchronization
 
 /// One agent's live stream, read in the background as the event stream of the console would be,
 /// so a test can ask what arrived without racing the bus.

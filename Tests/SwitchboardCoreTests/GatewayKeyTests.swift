@@ -41,10 +41,14 @@ import Testing
         let right = refs.format(42)
         var accepted = 0
         let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-        for a in alphabet { for b in alphabet { for c in alphabet.prefix(4) {
-            let guess = "SB-000042-\(a)\(b)\(c)" + String(right.suffix(2))
-            if guess != right, refs.find(in: guess[...]) != nil { accepted += 1 }
-        } } }
+        for a in alphabet {
+            for b in alphabet {
+                for c in alphabet.prefix(4) {
+                    let guess = "SB-000042-\(a)\(b)\(c)" + String(right.suffix(2))
+                    if guess != right, refs.find(in: guess[...]) != nil { accepted += 1 }
+                }
+            }
+        }
         #expect(accepted == 0)
     }
 
@@ -61,7 +65,8 @@ import Testing
             enabled: true, template: { _, _ in "hi" }, agent: { _ in nil },
             limits: AcknowledgementLimits(perRecipient: 2, recipientWindow: .seconds(3600), perDomain: 3, domainWindow: .seconds(3600)))
         func mail(_ address: String, unverified: String? = nil) -> InboundMessage {
-            InboundMessage(externalID: UUID().uuidString, from: ChannelIdentity(channel: "email", address: address), text: "x", noAutoReply: unverified)
+            InboundMessage(
+                externalID: UUID().uuidString, from: ChannelIdentity(channel: "email", address: address), text: "x", noAutoReply: unverified)
         }
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         #expect(!policy.permits(mail("a@victim.example", unverified: "no SPF/DKIM/DMARC pass"), at: now))

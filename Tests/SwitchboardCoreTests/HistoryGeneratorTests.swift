@@ -9,7 +9,9 @@ import Testing
         let generator = HistoryGenerator(
             messages: 30_000, customers: 30_000, days: 30, end: Date(timeIntervalSince1970: 1_770_000_000),
             agents: [(id: "ana", team: "support")], adapters: [(id: "sms", channel: "phone"), (id: "mail", channel: "email")])
-        var addresses = Set<String>(), identities = 0, messages = 0
+        var addresses = Set<String>()
+        var identities = 0
+        var messages = 0
         _ = try await generator.generate(after: HistoryStart(customer: 0, identity: 0, conversation: 0, message: 0)) { batch in
             for identity in batch.identities {
                 addresses.insert("\(identity.channel) \(identity.address)")

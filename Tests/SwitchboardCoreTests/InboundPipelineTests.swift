@@ -20,7 +20,8 @@ import Testing
             chat = RecordingAdapter("chat")
             core = try await CoreOnMemory(adapters: [chat])
             let notifier = IngestNotifier(events: core.events)
-            committer = GroupCommitter(store: core.store, policy: core.policy, logger: Logger(label: "test"), onCommitted: { notifier.published($0, $1) })
+            committer = GroupCommitter(
+                store: core.store, policy: core.policy, logger: Logger(label: "test"), onCommitted: { notifier.published($0, $1) })
             let clock = core.clock
             pipeline = InboundPipeline(adapters: core.adapters, committer: committer, now: { clock.now }, logger: Logger(label: "test"))
         }
@@ -59,15 +60,18 @@ import Testing
         #expect(try await gateway.threads().count == 2, "Ann's two messages share a thread")
         // The agent who got Ann is told live: the new conversation and its assignment first.
         // (Published once the commit is answered, so waited for.)
-        #expect(try await anaInbox.next(count: 4).map(\.type) == ["conversation.created", "conversation.assigned", "message.created", "message.created"])
+        #expect(
+            try await anaInbox.next(count: 4).map(\.type) == ["conversation.created", "conversation.assigned", "message.created", "message.created"])
     }
 
     @Test func aMessageSentAgainIsAnsweredAsADuplicate() async throws {
         let gateway = try await Gateway()
         gateway.chat.willReceive([message("1")])
         let (first, again) = try await running([gateway.committer]) {
-            (try accepted(try await gateway.pipeline.receive(adapter: "chat", request: hook)),
-             try accepted(try await gateway.pipeline.receive(adapter: "chat", request: hook)))
+            (
+                try accepted(try await gateway.pipeline.receive(adapter: "chat", request: hook)),
+                try accepted(try await gateway.pipeline.receive(adapter: "chat", request: hook))
+            )
         }
         #expect(again.stored.isEmpty)
         #expect(again.duplicates == first.stored)
@@ -83,10 +87,11 @@ import Testing
         let answer = try await running([gateway.committer]) { try accepted(try await gateway.pipeline.receive(adapter: "chat", request: hook)) }
         #expect(answer.stored.count == 1)
         #expect(answer.statusUpdates == 0)
-        #expect(answer.ignored == [
-            IgnoredCount(reason: "bot_message", count: 2), IgnoredCount(reason: "unsupported_event", count: 1),
-            IgnoredCount(reason: "status_for_unknown_message", count: 1),
-        ])
+        #expect(
+            answer.ignored == [
+                IgnoredCount(reason: "bot_message", count: 2), IgnoredCount(reason: "unsupported_event", count: 1),
+                IgnoredCount(reason: "status_for_unknown_message", count: 1),
+            ])
         #expect(answer.ignoredTotal == 4)
         #expect(try await gateway.storedTexts == ["hello"])
     }

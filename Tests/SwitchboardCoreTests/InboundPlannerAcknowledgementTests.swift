@@ -10,10 +10,11 @@ import Testing
     /// Acknowledges through every adapter but `no-replies`, whose channel refuses such a reply.
     /// A fresh policy per test: the limits per address are counted per policy.
     func acknowledging(quietPeriod: Duration = .seconds(600)) -> IngestPolicy {
-        Plans.policy(acknowledgement: AcknowledgementPolicy(
-            enabled: true, quietPeriod: quietPeriod,
-            template: { adapter, _ in adapter == "no-replies" ? nil : "Hi {customer}, {owner} will answer by {due}. Reference {reference}." },
-            agent: { id in id == "luis" ? ("Luis Gómez", TimeZone(identifier: "Europe/Madrid")!) : nil }))
+        Plans.policy(
+            acknowledgement: AcknowledgementPolicy(
+                enabled: true, quietPeriod: quietPeriod,
+                template: { adapter, _ in adapter == "no-replies" ? nil : "Hi {customer}, {owner} will answer by {due}. Reference {reference}." },
+                agent: { id in id == "luis" ? ("Luis Gómez", TimeZone(identifier: "Europe/Madrid")!) : nil }))
     }
 
     @Test func aNewRequestIsAcknowledgedWithTheReferenceTheOwnerAndTheDueTime() throws {

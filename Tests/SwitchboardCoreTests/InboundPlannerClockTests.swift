@@ -32,7 +32,9 @@ import Testing
         let plan = try Plans.stored(Plans.message("m2"), Plans.returning(waiting))
         #expect(plan.conversation.firstResponseDue == now.addingTimeInterval(100))
         #expect(plan.conversation.slaWarnAt == now.addingTimeInterval(50))
-        #expect(plan.conversation.awaitingSince == now.addingTimeInterval(-3500), "the reassignment timer keeps running from the first unanswered message")
+        #expect(
+            plan.conversation.awaitingSince == now.addingTimeInterval(-3500), "the reassignment timer keeps running from the first unanswered message"
+        )
     }
 
     @Test func promisesStandStillOutsideBusinessHours() throws {

@@ -10,7 +10,8 @@ import Testing
 
     @Test func aMessageStoredBeforeChangesNothing() {
         let earlier = StoredMessageRef(message: 41, conversation: 7)
-        let snapshot = InboundSnapshot(identity: Plans.message().from, duplicate: earlier, customer: Plans.known(), conversation: Plans.conversation())
+        let snapshot = InboundSnapshot(
+            identity: Plans.message().from, duplicate: earlier, customer: Plans.known(), conversation: Plans.conversation())
         guard case .duplicate(let ref) = Plans.plan(Plans.message(), snapshot) else {
             Issue.record("a message stored before was planned again")
             return
@@ -19,7 +20,8 @@ import Testing
     }
 
     @Test func automatedMailAnsweringOurReplyIsFiledInThatThreadWithoutReopeningIt() {
-        let bounce = Plans.message("bounce-1", from: "mailer-daemon@isp.example", text: "Delivery failed", kind: .automated, references: ["<reply-tag@gw>"])
+        let bounce = Plans.message(
+            "bounce-1", from: "mailer-daemon@isp.example", text: "Delivery failed", kind: .automated, references: ["<reply-tag@gw>"])
         let thread = Plans.conversation(status: .resolved)
         let snapshot = InboundSnapshot(
             identity: bounce.from, answered: AnsweredMessage(message: 50, conversation: 7, customer: 3, ours: true), answeredConversation: thread)
@@ -55,8 +57,10 @@ import Testing
         #expect(plan.customer == nil)
         let ids = PlanIDs(customer: 8, conversation: 9)
         let texts = plan.messages.map { $0.body.text(ids) }
-        #expect(texts.contains(
-            "This message quotes \(refs.format(5)), customer 2's conversation, from email eve@example.net, an address not known for that customer. It was not joined to them: anyone can quote a reference. If they are the same person, merge customer 8 into customer 2."))
+        #expect(
+            texts.contains(
+                "This message quotes \(refs.format(5)), customer 2's conversation, from email eve@example.net, an address not known for that customer. It was not joined to them: anyone can quote a reference. If they are the same person, merge customer 8 into customer 2."
+            ))
     }
 
     @Test func aCustomerQuotingTheirOwnReferenceGetsNoSuggestion() throws {
@@ -74,8 +78,10 @@ import Testing
         let plan = try Plans.stored(Plans.message(references: ["their-msg"]), snapshot)
         #expect(plan.messages[0].inReplyTo == nil, "no link into a thread that is not theirs")
         let ids = PlanIDs(customer: 4, conversation: 9)
-        #expect(plan.messages.map { $0.body.text(ids) }.contains(
-            "This message answers one in \(refs.format(6)), another customer's conversation. If they are the same person, merge customer 4 into customer 2."))
+        #expect(
+            plan.messages.map { $0.body.text(ids) }.contains(
+                "This message answers one in \(refs.format(6)), another customer's conversation. If they are the same person, merge customer 4 into customer 2."
+            ))
     }
 
     @Test func aReplyInTheCustomersOwnThreadIsLinkedToTheMessageItAnswers() throws {

@@ -27,7 +27,10 @@ import Testing
         #expect(plan.absorbed.status == .merged)
         #expect(plan.absorbed.mergedInto == 11)
         #expect(plan.absorbed.assignee == nil)
-        #expect(plan.survivorEvent(3) == "marta merged customer 2 (Ann) into this customer: 3 messages of \(refs.format(12)) joined this thread; ana owns it (owner of the earlier conversation)")
+        #expect(
+            plan.survivorEvent(3)
+                == "marta merged customer 2 (Ann) into this customer: 3 messages of \(refs.format(12)) joined this thread; ana owns it (owner of the earlier conversation)"
+        )
         #expect(plan.absorbedEvent == "marta merged this customer into customer 1; the thread continues in \(refs.format(11))")
     }
 

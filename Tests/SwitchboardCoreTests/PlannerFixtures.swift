@@ -25,11 +25,15 @@ enum Plans {
 
     /// Every configured agent available with these open loads, but those in `away`.
     static func loads(_ open: [String: Int] = [:], away: Set<String> = []) -> [String: AgentLoad] {
-        Dictionary(uniqueKeysWithValues: Staff.all.map { agent in
-            (agent.id, AgentLoad(
-                agentID: agent.id, status: away.contains(agent.id) ? .away : .available, openAssigned: open[agent.id] ?? 0,
-                lastAssignedSeq: 0))
-        })
+        Dictionary(
+            uniqueKeysWithValues: Staff.all.map { agent in
+                (
+                    agent.id,
+                    AgentLoad(
+                        agentID: agent.id, status: away.contains(agent.id) ? .away : .available, openAssigned: open[agent.id] ?? 0,
+                        lastAssignedSeq: 0)
+                )
+            })
     }
 
     static func policy(
@@ -89,7 +93,8 @@ enum Plans {
     }
 
     /// A snapshot of a message from a known customer with this conversation.
-    static func returning(_ conversation: ConversationState, lastContactAt: Date? = nil, from address: String = "ann@example.com") -> InboundSnapshot {
+    static func returning(_ conversation: ConversationState, lastContactAt: Date? = nil, from address: String = "ann@example.com") -> InboundSnapshot
+    {
         InboundSnapshot(
             identity: ChannelIdentity(channel: "email", address: address),
             customer: known(conversation.customerID, lastContactAt: lastContactAt), conversation: conversation)

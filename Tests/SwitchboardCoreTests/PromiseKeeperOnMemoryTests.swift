@@ -11,7 +11,8 @@ import Testing
 
     func keeper(_ core: CoreOnMemory) -> PromiseKeeper {
         let clock = core.clock
-        return PromiseKeeper(store: core.store, policy: core.policy.assignment, events: core.events, now: { clock.now }, logger: Logger(label: "test"))
+        return PromiseKeeper(
+            store: core.store, policy: core.policy.assignment, events: core.events, now: { clock.now }, logger: Logger(label: "test"))
     }
 
     @Test func theOwnerIsWarnedAtEightyPercentAndABreachEscalatesToTheSupervisors() async throws {

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// A channel inside the test: it hands the pipeline the events the test gives it, records every
 /// reply it is asked to deliver, and answers each delivery as scripted (delivered when the script

@@ -1,7 +1,8 @@
 import Foundation
-@testable import SwitchboardCore
 import SwitchboardAdapterAPI
 import Testing
+
+@testable import SwitchboardCore
 
 @Suite struct ReplyRulesTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
@@ -13,20 +14,33 @@ import Testing
     }
 
     func code(_ body: () throws -> Void) -> String? {
-        do { try body(); return nil } catch let e as ServiceError { return e.code } catch { return "\(error)" }
+        do {
+            try body()
+            return nil
+        } catch let e as ServiceError { return e.code } catch { return "\(error)" }
     }
 
     @Test func enforcesTheReplyWindow() {
         let caps = AdapterCapabilities(replyWindow: .seconds(24 * 3600))
         #expect(code { try ReplyRules.check(text: "hi", route: route(lastInboundHoursAgo: 23), capabilities: caps, now: now) } == nil)
-        #expect(code { try ReplyRules.check(text: "hi", route: route(lastInboundHoursAgo: 25), capabilities: caps, now: now) } == "outside_reply_window")
+        #expect(
+            code { try ReplyRules.check(text: "hi", route: route(lastInboundHoursAgo: 25), capabilities: caps, now: now) } == "outside_reply_window")
     }
 
     @Test func enforcesLengthInitiationAndRefusal() {
-        #expect(code { try ReplyRules.check(text: "toolong", route: route(lastInboundHoursAgo: 1), capabilities: .init(maxTextLength: 3), now: now) } == "too_long")
-        #expect(code { try ReplyRules.check(text: "hi", route: route(lastInboundHoursAgo: nil), capabilities: .init(canInitiate: false), now: now) } == "cannot_initiate")
-        #expect(code { try ReplyRules.check(text: "hi", route: route(lastInboundHoursAgo: nil), capabilities: .init(canInitiate: true), now: now) } == nil)
-        #expect(code { try ReplyRules.check(text: "hi", route: route(lastInboundHoursAgo: 1), capabilities: .init(replyRefusal: "call them back"), now: now) } == "channel_cannot_reply")
+        #expect(
+            code { try ReplyRules.check(text: "toolong", route: route(lastInboundHoursAgo: 1), capabilities: .init(maxTextLength: 3), now: now) }
+                == "too_long")
+        #expect(
+            code { try ReplyRules.check(text: "hi", route: route(lastInboundHoursAgo: nil), capabilities: .init(canInitiate: false), now: now) }
+                == "cannot_initiate")
+        #expect(
+            code { try ReplyRules.check(text: "hi", route: route(lastInboundHoursAgo: nil), capabilities: .init(canInitiate: true), now: now) } == nil
+        )
+        #expect(
+            code {
+                try ReplyRules.check(text: "hi", route: route(lastInboundHoursAgo: 1), capabilities: .init(replyRefusal: "call them back"), now: now)
+            } == "channel_cannot_reply")
     }
 
     @Test func backoffDoublesUpToTheCap() {

@@ -38,9 +38,10 @@ import Testing
         let held = Self.evaluate(rule, context: gold, hours: closed)
         #expect(held.held)
         #expect(held.detail == "every condition holds")
-        #expect(held.conditions?.map(\.detail) == [
-            "the message came through wa", "the text matches", "shop.tier is gold", "it is outside business hours",
-        ])
+        #expect(
+            held.conditions?.map(\.detail) == [
+                "the message came through wa", "the text matches", "shop.tier is gold", "it is outside business hours",
+            ])
 
         let other = Self.evaluate(rule, Self.facts(text: "where is my order?", adapter: "shop-chat"), context: gold, hours: closed)
         #expect(!other.held)
@@ -51,8 +52,9 @@ import Testing
         #expect(unknown.conditions?[2].detail == "no context data was fetched")
         let silver = Self.evaluate(rule, context: ["shop": .object(["tier": .string("silver")])], hours: closed)
         #expect(silver.conditions?[2].detail == "shop.tier is silver")
-        #expect(Self.evaluate(rule, context: ["crm": .object([:])], hours: closed).conditions?[2].detail
-            == "context provider 'shop' has no data for this customer")
+        #expect(
+            Self.evaluate(rule, context: ["crm": .object([:])], hours: closed).conditions?[2].detail
+                == "context provider 'shop' has no data for this customer")
     }
 
     @Test func anyAndNotNest() {

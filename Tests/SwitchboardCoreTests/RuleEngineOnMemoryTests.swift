@@ -113,9 +113,13 @@ import Testing
             let fine = try await Self.receive(rules, "m2", from: "+34600000002", via: "chat", text: "hello")
             #expect(junk.acknowledged && fine.acknowledged)
             // Acknowledgements wait for the rules.
-            #expect(try await rules.store.claimDeliveries(now: rules.clock.now, limit: 10, claimer: "t", leaseUntil: rules.clock.now.addingTimeInterval(60)).isEmpty)
+            #expect(
+                try await rules.store.claimDeliveries(
+                    now: rules.clock.now, limit: 10, claimer: "t", leaseUntil: rules.clock.now.addingTimeInterval(60)
+                ).isEmpty)
             try await rules.drain()
-            let sent = try await rules.store.claimDeliveries(now: rules.clock.now, limit: 10, claimer: "t", leaseUntil: rules.clock.now.addingTimeInterval(60))
+            let sent = try await rules.store.claimDeliveries(
+                now: rules.clock.now, limit: 10, claimer: "t", leaseUntil: rules.clock.now.addingTimeInterval(60))
             #expect(sent.map(\.conversationID) == [fine.conversation.id])
             let detail = try await rules.core.conversation(junk.conversation.id)
             #expect(detail.status == .resolved)
@@ -137,7 +141,8 @@ import Testing
             #expect(junk.acknowledged)
             // One event per conversation at a time: this batch is conversation.created only.
             #expect(try await rules.runner.drainOnce() == 1)
-            let early = try await rules.store.claimDeliveries(now: rules.clock.now, limit: 10, claimer: "t", leaseUntil: rules.clock.now.addingTimeInterval(60))
+            let early = try await rules.store.claimDeliveries(
+                now: rules.clock.now, limit: 10, claimer: "t", leaseUntil: rules.clock.now.addingTimeInterval(60))
             #expect(early.isEmpty, "the acknowledgement still waits for the message's own rules")
             try await rules.drain()
             let detail = try await rules.core.conversation(junk.conversation.id)
@@ -149,7 +154,8 @@ import Testing
     @Test func aScheduledRuleEscalatesConversationsWaitingOnTheCustomerOnce() async throws {
         let nudge = Rule(
             id: "stale-pending", trigger: .schedule(every: .seconds(60)),
-            condition: .all([.status([.pending]), .waitedLongerThan(.seconds(3600))]), actions: [.escalate(reason: "waiting on the customer"), .note("Chase them")])
+            condition: .all([.status([.pending]), .waitedLongerThan(.seconds(3600))]),
+            actions: [.escalate(reason: "waiting on the customer"), .note("Chase them")])
         let rules = try await RulesOnMemory(rules: [nudge])
         let clock = rules.clock
         let scheduled = ScheduledRules(engine: rules.engine, store: rules.store, batch: 1, now: { clock.now }, logger: .init(label: "test"))
@@ -164,9 +170,10 @@ import Testing
         let detail = try await rules.core.conversation(waiting.conversation.id)
         #expect(detail.escalated)
         #expect(detail.assignee == "marta")
-        #expect(try await rules.ruleLines(waiting.conversation.id) == [
-            "Rule 'stale-pending': escalated to marta: waiting on the customer", "Chase them", "Rule 'stale-pending': added a note",
-        ])
+        #expect(
+            try await rules.ruleLines(waiting.conversation.id) == [
+                "Rule 'stale-pending': escalated to marta: waiting on the customer", "Chase them", "Rule 'stale-pending': added a note",
+            ])
         #expect(try await rules.ruleLines(answered.conversation.id).isEmpty)
 
         // Later periods: the same quiet spell is not acted on again (the note would repeat otherwise).

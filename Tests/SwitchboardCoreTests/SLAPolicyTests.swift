@@ -77,8 +77,9 @@ import Testing
             firstResponseDue: received.addingTimeInterval(3600), awaitingSince: received, slaWarnAt: received.addingTimeInterval(2880),
             resolutionDue: nil, slaPolicy: SLAPolicies.defaultID)
         let at = received.addingTimeInterval(600)
-        let plan = try #require(SLAPlanner.setPriority(
-            state, to: .urgent, by: "ana", facts: SLAFacts(priority: .normal, adapter: "chat", channel: "chat"), sla: sla, at: at))
+        let plan = try #require(
+            SLAPlanner.setPriority(
+                state, to: .urgent, by: "ana", facts: SLAFacts(priority: .normal, adapter: "chat", channel: "chat"), sla: sla, at: at))
         #expect(plan.state.priority == .urgent)
         #expect(plan.state.slaPolicy == "urgent")
         // 15 minutes from the customer's message, not from the change.
@@ -87,23 +88,29 @@ import Testing
         #expect(plan.state.resolutionDue == at.addingTimeInterval(4 * 3600), "a promise the old policy did not make starts now")
         #expect(plan.messages.count == 1)
         let line = plan.messages[0].body.text(Plans.ids)
-        #expect(line == "ana set the priority to urgent (was normal); policy 'urgent' applies: priority is urgent; the answer is now due "
-            + received.addingTimeInterval(900).formatted(.iso8601))
-        #expect(SLAPlanner.setPriority(plan.state, to: .urgent, by: "ana", facts: SLAFacts(priority: .urgent, adapter: "chat", channel: "chat"), sla: sla, at: at) == nil)
+        #expect(
+            line == "ana set the priority to urgent (was normal); policy 'urgent' applies: priority is urgent; the answer is now due "
+                + received.addingTimeInterval(900).formatted(.iso8601))
+        #expect(
+            SLAPlanner.setPriority(
+                plan.state, to: .urgent, by: "ana", facts: SLAFacts(priority: .urgent, adapter: "chat", channel: "chat"), sla: sla, at: at) == nil)
 
         // Back to normal: the resolution promise keeps the open time already used.
         state = plan.state
         let later = at.addingTimeInterval(3600)
-        let lowered = try #require(SLAPlanner.setPriority(
-            state, to: .normal, by: "ana", facts: SLAFacts(priority: .urgent, adapter: "chat", channel: "chat"), sla: sla, at: later))
+        let lowered = try #require(
+            SLAPlanner.setPriority(
+                state, to: .normal, by: "ana", facts: SLAFacts(priority: .urgent, adapter: "chat", channel: "chat"), sla: sla, at: later))
         #expect(lowered.state.slaPolicy == SLAPolicies.defaultID)
         #expect(lowered.state.firstResponseDue == received.addingTimeInterval(3600))
         #expect(lowered.state.resolutionDue == nil, "the default clocks promise no resolution")
     }
 
     @Test func theResolutionClockKeepsWhatWasUsedWhenThePolicyChanges() {
-        let old = AppliedSLA(id: "a", reason: "", firstResponse: .seconds(3600), nextResponse: .seconds(3600), resolution: .seconds(8 * 3600), hours: .always)
-        let new = AppliedSLA(id: "b", reason: "", firstResponse: .seconds(600), nextResponse: .seconds(600), resolution: .seconds(4 * 3600), hours: .always)
+        let old = AppliedSLA(
+            id: "a", reason: "", firstResponse: .seconds(3600), nextResponse: .seconds(3600), resolution: .seconds(8 * 3600), hours: .always)
+        let new = AppliedSLA(
+            id: "b", reason: "", firstResponse: .seconds(600), nextResponse: .seconds(600), resolution: .seconds(4 * 3600), hours: .always)
         let now = Plans.now
         // Three hours of eight used: one of four is left.
         var state = ConversationState(

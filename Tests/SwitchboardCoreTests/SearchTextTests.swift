@@ -29,7 +29,9 @@ import Testing
     }
 
     @Test func snippetsMarkMatchesAsDataAroundTheFirstOne() {
-        let long = String(repeating: "filler words here ", count: 20) + "the <b>camión</b> arrived late, camion again " + String(repeating: "tail ", count: 40)
+        let long =
+            String(repeating: "filler words here ", count: 20) + "the <b>camión</b> arrived late, camion again "
+            + String(repeating: "tail ", count: 40)
         let parts = SearchSnippet.make(long, terms: SearchTerm.parse("camion"))
         #expect(parts.first?.text.hasPrefix("…") == true)
         #expect(parts.last?.text.hasSuffix("…") == true)
@@ -62,7 +64,8 @@ import Testing
         let ranked = SearchRanking.ranked([apart, together, subject], terms: terms, typed: "lost parcel", now: now)
         #expect(ranked.map(\.message) == [3, 1, 2])
         // Equal matches: the newer first.
-        let older = message(4, "lost parcel", age: 200), newer = message(5, "lost parcel", age: 1)
+        let older = message(4, "lost parcel", age: 200)
+        let newer = message(5, "lost parcel", age: 1)
         #expect(SearchRanking.ranked([older, newer], terms: terms, typed: "lost parcel", now: now).map(\.message) == [5, 4])
     }
 }

@@ -1,17 +1,18 @@
 import Foundation
 import Logging
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 import Testing
 import WebhookAdapter
 
 @Suite struct WebhookAdapterTests {
-    static let yaml = ConfigNode(.map([
-        ("secret_env", 1, ConfigNode(.scalar("HOOK"), line: 1)),
-        ("inbound", 2, ConfigNode(.map([("customer", 3, ConfigNode(.scalar("/sender/address"), line: 3))]), line: 2)),
-        ("outbound", 4, ConfigNode(.map([("url", 5, ConfigNode(.scalar("http://127.0.0.1:9/send"), line: 5))]), line: 4)),
-        ("identity", 6, ConfigNode(.scalar("email"), line: 6)),
-    ]), line: 1)
+    static let yaml = ConfigNode(
+        .map([
+            ("secret_env", 1, ConfigNode(.scalar("HOOK"), line: 1)),
+            ("inbound", 2, ConfigNode(.map([("customer", 3, ConfigNode(.scalar("/sender/address"), line: 3))]), line: 2)),
+            ("outbound", 4, ConfigNode(.map([("url", 5, ConfigNode(.scalar("http://127.0.0.1:9/send"), line: 5))]), line: 4)),
+            ("identity", 6, ConfigNode(.scalar("email"), line: 6)),
+        ]), line: 1)
 
     func adapter(transport: any HTTPTransport = ClosureTransport { _ in HTTPResponse(status: 200) }) -> (WebhookAdapter, ConfigDiagnostics) {
         let diagnostics = ConfigDiagnostics(file: "test.yaml")
@@ -45,7 +46,10 @@ import WebhookAdapter
     @Test func decodesABatch() async throws {
         let (a, _) = adapter()
         let result = try await a.receive(request(#"[{"id":"1","sender":{"address":"a"},"text":"x"},{"id":"2","sender":{"address":"b"},"text":"y"}]"#))
-        guard case .events(let events) = result else { Issue.record("no events"); return }
+        guard case .events(let events) = result else {
+            Issue.record("no events")
+            return
+        }
         #expect(events.count == 2)
     }
 
@@ -63,8 +67,14 @@ import WebhookAdapter
         (#"{"id":"1","text":"x"}"#, "missing 'customer' at JSON pointer /sender/address"),
         (#"{"sender":{"address":"a"},"text":"x"}"#, "missing 'message_id' at JSON pointer /id"),
         (#"{"id":"1","sender":{"address":"a"}}"#, "missing 'text' at JSON pointer /text"),
-        (#"{"id":"1","sender":{"address":"a"},"text":"x","ts":"yesterday"}"#, "'sent_at' at JSON pointer /ts is not a plausible time in ISO 8601 or epoch seconds: yesterday"),
-        (#"{"id":"1","sender":{"address":"a"},"text":"x","ts":"NaN"}"#, "'sent_at' at JSON pointer /ts is not a plausible time in ISO 8601 or epoch seconds: NaN"),
+        (
+            #"{"id":"1","sender":{"address":"a"},"text":"x","ts":"yesterday"}"#,
+            "'sent_at' at JSON pointer /ts is not a plausible time in ISO 8601 or epoch seconds: yesterday"
+        ),
+        (
+            #"{"id":"1","sender":{"address":"a"},"text":"x","ts":"NaN"}"#,
+            "'sent_at' at JSON pointer /ts is not a plausible time in ISO 8601 or epoch seconds: NaN"
+        ),
     ])
     func explainsMalformedMessages(json: String, reason: String) async throws {
         let (a, _) = adapter()
@@ -84,10 +94,11 @@ import WebhookAdapter
 
     @Test func deliversSignedJSONWithAnIdempotencyKey() async throws {
         let seen = Mutex<[HTTPRequest]>([])
-        let (a, _) = adapter(transport: ClosureTransport { request in
-            seen.withLock { $0.append(request) }
-            return HTTPResponse(status: 202, body: Array(#"{"id":"remote-7"}"#.utf8))
-        })
+        let (a, _) = adapter(
+            transport: ClosureTransport { request in
+                seen.withLock { $0.append(request) }
+                return HTTPResponse(status: 202, body: Array(#"{"id":"remote-7"}"#.utf8))
+            })
         let receipt = try await a.deliver(OutboundMessage(id: 9, conversationID: 3, to: "a@x", text: "hello", inReplyTo: "ext-1"))
         #expect(receipt.externalID == "remote-7")
         let sent = try #require(seen.withLock { $0.first })
@@ -96,7 +107,11 @@ import WebhookAdapter
         #expect(headers["Idempotency-Key"] == "9")
         #expect(headers["X-Switchboard-Signature"] == "sha256=" + Signatures.hmacSHA256Hex(key: "s3cret", sent.body))
         let body = try JSONValue.parse(sent.body)
-        #expect(body == .object(["id": .integer(9), "conversation": .integer(3), "to": .string("a@x"), "text": .string("hello"), "in_reply_to": .string("ext-1")]))
+        #expect(
+            body
+                == .object([
+                    "id": .integer(9), "conversation": .integer(3), "to": .string("a@x"), "text": .string("hello"), "in_reply_to": .string("ext-1"),
+                ]))
     }
 
     @Test func classifiesFailures() async throws {
@@ -140,7 +155,10 @@ import WebhookAdapter
     }
 
     @Test func wholeNumbersBeyond64BitsKeepTheirDigits() throws {
-        let v = try JSONValue.parse(Array(#"{"u":18446744073709551615,"d":99999999999999999999,"n":-9223372036854775809,"max":9223372036854775807,"long":1234567890123456789012345678901234567890123,"f":1.25}"#.utf8))
+        let v = try JSONValue.parse(
+            Array(
+                #"{"u":18446744073709551615,"d":99999999999999999999,"n":-9223372036854775809,"max":9223372036854775807,"long":1234567890123456789012345678901234567890123,"f":1.25}"#
+                    .utf8))
         #expect(v[pointer: "/u"] == .string("18446744073709551615"))
         #expect(v[pointer: "/d"] == .string("99999999999999999999"))
         #expect(v[pointer: "/n"] == .string("-9223372036854775809"))
@@ -158,7 +176,9 @@ import WebhookAdapter
         var nodes: [(key: String, keyLine: Int, value: ConfigNode)] = entries.enumerated().map { index, entry in
             (key: entry.0, keyLine: index + 2, value: ConfigNode(.scalar(entry.1), line: index + 2))
         }
-        nodes.append((key: "outbound", keyLine: 20, value: ConfigNode(.map([("url", 20, ConfigNode(.scalar("http://127.0.0.1:9/send"), line: 20))]), line: 20)))
+        nodes.append(
+            (key: "outbound", keyLine: 20, value: ConfigNode(.map([("url", 20, ConfigNode(.scalar("http://127.0.0.1:9/send"), line: 20))]), line: 20))
+        )
         let section = ConfigSection(ConfigNode(.map(nodes), line: 1), path: "adapters[0]", diagnostics: diagnostics, environment: { env[$0] })
         let settings = WebhookSettings(id: "chat", config: section)
         section.finish()
@@ -167,9 +187,10 @@ import WebhookAdapter
 
     @Test func neitherSecretNorOpenIsReportedWithItsLine() {
         let (_, problems) = Self.settings([("identity", "email")])
-        #expect(problems == [
-            "hooks.yaml:1: adapters[0]: anyone could post customer messages to this hook: set 'secret_env' (the name of an environment variable holding a shared secret), or 'open: true' if something in front of the gateway checks the senders",
-        ])
+        #expect(
+            problems == [
+                "hooks.yaml:1: adapters[0]: anyone could post customer messages to this hook: set 'secret_env' (the name of an environment variable holding a shared secret), or 'open: true' if something in front of the gateway checks the senders"
+            ])
     }
 
     @Test func openTakesUnsignedPostsAndASecretRequiresTheSignature() async throws {
@@ -177,8 +198,12 @@ import WebhookAdapter
         #expect(openProblems.isEmpty)
         #expect(open.access == .open)
         let unsigned = InboundRequest(method: "POST", path: "/hooks/chat", body: Array(#"{"id":"1","from":"a","text":"x"}"#.utf8))
-        let accepted = try await WebhookAdapter(id: "chat", settings: open, transport: ClosureTransport { _ in HTTPResponse(status: 200) }).receive(unsigned)
-        guard case .events(let events) = accepted else { Issue.record("refused"); return }
+        let accepted = try await WebhookAdapter(id: "chat", settings: open, transport: ClosureTransport { _ in HTTPResponse(status: 200) }).receive(
+            unsigned)
+        guard case .events(let events) = accepted else {
+            Issue.record("refused")
+            return
+        }
         #expect(events.count == 1)
 
         let (signed, signedProblems) = Self.settings([("secret_env", "HOOK")], env: ["HOOK": "k"])
@@ -204,8 +229,8 @@ import WebhookAdapter
     }
 
     @Test(arguments: [
-        ("12345678901234567890", "12345678901234567891"),       // beyond Int64, inside UInt64
-        ("99999999999999999998", "99999999999999999999"),       // beyond UInt64 (Foundation: a decimal)
+        ("12345678901234567890", "12345678901234567891"),  // beyond Int64, inside UInt64
+        ("99999999999999999998", "99999999999999999999"),  // beyond UInt64 (Foundation: a decimal)
         ("123456789012345678901234567890", "123456789012345678901234567891"),
         ("-9223372036854775809", "-9223372036854775810"),
     ])
@@ -275,7 +300,9 @@ import WebhookAdapter
         attachment.attachments = [Attachment(kind: "image", fileName: "a\u{0}.png")]
         #expect(problem(attachment)?.code == "nul_character")
         #expect(problem(base) == nil)
-        #expect(InboundEvent.deliveryStatus(DeliveryStatusUpdate(externalID: "w\u{0}", state: .read)).storageProblem(receivedAt: Date())?.code == "nul_character")
+        #expect(
+            InboundEvent.deliveryStatus(DeliveryStatusUpdate(externalID: "w\u{0}", state: .read)).storageProblem(receivedAt: Date())?.code
+                == "nul_character")
         #expect(InboundEvent.ignored(reason: .ownMessage).storageProblem(receivedAt: Date()) == nil)
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import Logging
-import Synchronization
 import SwitchboardAdapterAPI
-@testable import SwitchboardCore
 import SwitchboardStoreTestSupport
+import Synchronization
 import Testing
+
+@testable import SwitchboardCore
 
 /// Webhook deliveries on the memory engine: signed, in order per conversation, retried, held back
 /// by the circuit, dead-lettered and replayed.
@@ -38,9 +39,10 @@ import Testing
         var list: [QueuedEvent] = []
         for n in 1...3 {
             for conversation in [Int64(10), 20] {
-                list.append(QueuedEvent(
-                    consumer: consumer, conversationID: conversation, type: "message.created",
-                    payload: "{\"conversation\":\(conversation),\"n\":\(n)}", cause: nil, createdAt: at))
+                list.append(
+                    QueuedEvent(
+                        consumer: consumer, conversationID: conversation, type: "message.created",
+                        payload: "{\"conversation\":\(conversation),\"n\":\(n)}", cause: nil, createdAt: at))
             }
         }
         try await store.enqueue(list)
@@ -72,7 +74,8 @@ import Testing
             let signature = request.headers.first { $0.name == WebhookSignature.header }?.value
             #expect(WebhookSignature.verify(header: signature, body: request.body, secret: HMACKey(Self.secret), now: clock.now))
             // A recorded post replayed later is refused, and so is a changed body.
-            #expect(!WebhookSignature.verify(header: signature, body: request.body, secret: HMACKey(Self.secret), now: clock.now.addingTimeInterval(600)))
+            #expect(
+                !WebhookSignature.verify(header: signature, body: request.body, secret: HMACKey(Self.secret), now: clock.now.addingTimeInterval(600)))
             #expect(!WebhookSignature.verify(header: signature, body: request.body + [0x20], secret: HMACKey(Self.secret), now: clock.now))
             #expect(request.headers.contains { $0.name == "X-Switchboard-Event" && $0.value == "message.created" })
         }
@@ -131,9 +134,12 @@ import Testing
         let crm = Endpoint()
         crm.answer(422)
         let endpoint = Self.endpoint("crm", maxAttempts: 2)
-        let dispatcher = WebhookDispatcher(endpoints: [endpoint], store: store, transport: crm.transport, now: { clock.now }, logger: Logger(label: "test"))
+        let dispatcher = WebhookDispatcher(
+            endpoints: [endpoint], store: store, transport: crm.transport, now: { clock.now }, logger: Logger(label: "test"))
         let integrations = Integrations(endpoints: [endpoint], store: store, dispatcher: dispatcher, now: { clock.now })
-        try await store.enqueue([QueuedEvent(consumer: "webhook:crm", conversationID: 1, type: "sla.breached", payload: "{}", cause: nil, createdAt: clock.now)])
+        try await store.enqueue([
+            QueuedEvent(consumer: "webhook:crm", conversationID: 1, type: "sla.breached", payload: "{}", cause: nil, createdAt: clock.now)
+        ])
         #expect(try await dispatcher.drainOnce(endpoint) == 1)
         var failed = try await integrations.deliveries(of: "crm", state: .failed, before: nil, limit: 10, by: Viewer(Staff.marta))
         #expect(failed.map(\.lastError) == ["HTTP 422: refused by the endpoint"])
@@ -152,7 +158,8 @@ import Testing
         clock.advance(60)
         #expect(try await dispatcher.drainOnce(endpoint) == 1)
         #expect(try await integrations.deliveries(of: "crm", state: .delivered, before: nil, limit: 10, by: Viewer(Staff.marta)).count == 1)
-        #expect(await refused { try await integrations.deliveries(of: "crm", state: nil, before: nil, limit: 10, by: Viewer(Staff.ana)) }?.status == 403)
+        #expect(
+            await refused { try await integrations.deliveries(of: "crm", state: nil, before: nil, limit: 10, by: Viewer(Staff.ana)) }?.status == 403)
         #expect(await refused { try await integrations.replay("nope", deliveries: nil, by: Viewer(Staff.marta)) }?.status == 404)
     }
 }

@@ -74,19 +74,22 @@ import Testing
 
     @Test func withoutReturnToOwnerCoveredCustomersStayWhereTheyAre() {
         let covered = Plans.conversation(10, owner: "ana", assignee: "bea")
-        let plans = WorkPlanner.takeWork(agent: "ana", returnToOwner: false, capacity: nil, covered: [covered], waiting: [], loads: Plans.loads(), at: now)
+        let plans = WorkPlanner.takeWork(
+            agent: "ana", returnToOwner: false, capacity: nil, covered: [covered], waiting: [], loads: Plans.loads(), at: now)
         #expect(plans.isEmpty)
     }
 
     @Test func anAgentAtCapacityTakesNoWaitingWork() {
         let waiting = [Plans.conversation(21, owner: nil, assignee: nil)]
-        let plans = WorkPlanner.takeWork(agent: "ana", returnToOwner: true, capacity: 2, covered: [], waiting: waiting, loads: Plans.loads(["ana": 2]), at: now)
+        let plans = WorkPlanner.takeWork(
+            agent: "ana", returnToOwner: true, capacity: 2, covered: [], waiting: waiting, loads: Plans.loads(["ana": 2]), at: now)
         #expect(plans.isEmpty)
     }
 
     @Test func redistributionMovesTheLoadToTheNewAssignee() {
         let orphan = Plans.conversation(owner: "gone", assignee: "gone")
-        let plan = WorkPlanner.redistribute(orphan, owner: "luis", assignee: "luis", reason: "gone left the configuration; luis takes the conversation as its owner", at: now)
+        let plan = WorkPlanner.redistribute(
+            orphan, owner: "luis", assignee: "luis", reason: "gone left the configuration; luis takes the conversation as its owner", at: now)
         #expect(plan.state.owner == "luis" && plan.state.assignee == "luis")
         #expect(plan.loads == [.unassigned("gone"), .assigned("luis")])
         #expect(plan.messages.map { $0.body.text(Plans.ids) } == ["gone left the configuration; luis takes the conversation as its owner"])

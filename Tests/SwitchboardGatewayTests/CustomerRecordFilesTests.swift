@@ -1,9 +1,9 @@
 import Foundation
 import SwitchboardAdapterAPI
-@testable import SwitchboardCore
 import Testing
 import ZIPFoundation
 
+@testable import SwitchboardCore
 @testable import SwitchboardGateway
 
 /// The customer's record as files: what the zip holds, and a page whose customer strings never run.
@@ -26,9 +26,11 @@ import ZIPFoundation
                 id: 3, name: name, createdAt: at, erasedAt: nil, contacts: 1, firstContactAt: at, lastContactAt: at),
             identities: [CustomerRecord.Identity(channel: "email", adapter: "mail", address: "eva@example.com", createdAt: at)],
             absorbedCustomers: [], merges: [],
-            conversations: [CustomerRecord.Conversation(
-                id: 5, reference: "SB-5", status: .open, owner: "ana", assignee: "ana", team: nil, mergedInto: nil, tags: [],
-                messages: [message, note])],
+            conversations: [
+                CustomerRecord.Conversation(
+                    id: 5, reference: "SB-5", status: .open, owner: "ana", assignee: "ana", team: nil, mergedInto: nil, tags: [],
+                    messages: [message, note])
+            ],
             context: [:])
     }
 

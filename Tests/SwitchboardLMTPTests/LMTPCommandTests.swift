@@ -5,12 +5,14 @@ import Testing
 /// Command lines as MTAs and strangers write them.
 struct LMTPCommandTests {
     @Test func pathsAndParameters() {
-        #expect(LMTPCommand.parse("MAIL FROM:<a@example.com> SIZE=1234 BODY=8BITMIME")
-            == .mail(sender: "a@example.com", parameters: ["SIZE": "1234", "BODY": "8BITMIME"]))
+        #expect(
+            LMTPCommand.parse("MAIL FROM:<a@example.com> SIZE=1234 BODY=8BITMIME")
+                == .mail(sender: "a@example.com", parameters: ["SIZE": "1234", "BODY": "8BITMIME"]))
         #expect(LMTPCommand.parse("mail from: <a@example.com>") == .mail(sender: "a@example.com", parameters: [:]))
         #expect(LMTPCommand.parse("MAIL FROM:<>") == .mail(sender: "", parameters: [:]))
-        #expect(LMTPCommand.parse("RCPT TO:<@relay.example,@b.example:support@example.com>")
-            == .rcpt(recipient: "support@example.com", parameters: [:]))
+        #expect(
+            LMTPCommand.parse("RCPT TO:<@relay.example,@b.example:support@example.com>")
+                == .rcpt(recipient: "support@example.com", parameters: [:]))
         #expect(LMTPCommand.parse("RCPT TO:<\"a>b\"@example.com>") == .rcpt(recipient: "\"a>b\"@example.com", parameters: [:]))
         #expect(LMTPCommand.parse("LHLO mx.example.com") == .lhlo(domain: "mx.example.com"))
         #expect(LMTPCommand.parse("DATA") == .data)

@@ -9,15 +9,17 @@ struct LMTPSessionTests {
         try await LMTPHarness.with { harness in
             let client = try await LineClient.greeted(port: harness.port)
             // One write, as a PIPELINING client sends it.
-            client.send("MAIL FROM:<mta@relay.test>\r\nRCPT TO:<support@example.com>\r\nRCPT TO:<nobody@example.com>\r\n"
-                + "RCPT TO:<support+billing@example.com>\r\nDATA\r\n")
+            client.send(
+                "MAIL FROM:<mta@relay.test>\r\nRCPT TO:<support@example.com>\r\nRCPT TO:<nobody@example.com>\r\n"
+                    + "RCPT TO:<support+billing@example.com>\r\nDATA\r\n")
             #expect(await client.codes(2) == [250, 250])
             let unknown = await client.reply()
             #expect(unknown.last?.hasPrefix("550 5.1.1") == true)
             #expect(await client.code() == 250)
             #expect(await client.code() == 354)
             client.send("From: ana@customer.test\r\nMessage-ID: m1\r\n\r\n..hello\r\n.\r\n")
-            let first = await client.reply(), second = await client.reply()
+            let first = await client.reply()
+            let second = await client.reply()
             #expect(first.last?.hasPrefix("250 2.0.0 stored as message") == true)
             #expect(second == first)
             // The same message again (an MTA retrying after a lost reply): stored once.

@@ -2,9 +2,9 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardCore
+import Synchronization
 
 @testable import SwitchboardLMTP
 
@@ -31,10 +31,13 @@ struct TestMailAdapter: MailDeliveryAdapter {
         guard let first = lines.first, first.hasPrefix("From:") else { throw .malformed("not an e-mail message") }
         let from = first.dropFirst(5).trimmingCharacters(in: .whitespaces)
         let id = lines.first { $0.hasPrefix("Message-ID:") }.map { String($0.dropFirst(11)).trimmingCharacters(in: .whitespaces) }
-        return [.message(InboundMessage(
-            externalID: id ?? UUID().uuidString,
-            from: ChannelIdentity(channel: "email", address: from.isEmpty ? (delivery.envelope.sender ?? "unknown@example.com") : from),
-            text: text, metadata: ["envelope_to": delivery.envelope.recipients.joined(separator: ",")]))]
+        return [
+            .message(
+                InboundMessage(
+                    externalID: id ?? UUID().uuidString,
+                    from: ChannelIdentity(channel: "email", address: from.isEmpty ? (delivery.envelope.sender ?? "unknown@example.com") : from),
+                    text: text, metadata: ["envelope_to": delivery.envelope.recipients.joined(separator: ",")]))
+        ]
     }
 
     func receive(_ request: InboundRequest) async throws -> InboundResult {

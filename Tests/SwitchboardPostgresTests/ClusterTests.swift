@@ -39,10 +39,16 @@ import Testing
                 group.addTask { try await relayB.run(into: busB) }
             }
         }
-        return (busA, busB, {
-            running.cancel()
-            Task { try? await store.close(); try? await PostgresTestServer.shared.dropDatabase(database) }
-        })
+        return (
+            busA, busB,
+            {
+                running.cancel()
+                Task {
+                    try? await store.close()
+                    try? await PostgresTestServer.shared.dropDatabase(database)
+                }
+            }
+        )
     }
 
     @Test func eventsCrossGatewaysAndAreNotEchoed() async throws {
@@ -54,7 +60,8 @@ import Testing
         let access = ConversationAccess(id: 7, owner: "ana", assignee: "ana", team: "support", status: .open)
         try await Task.sleep(for: .milliseconds(500))  // both LISTENing
 
-        busA.publish(.messageCreated(MessageRecord(id: 1, conversationID: 7, direction: .inbound, body: "hi", createdAt: Date())), conversation: access)
+        busA.publish(
+            .messageCreated(MessageRecord(id: 1, conversationID: 7, direction: .inbound, body: "hi", createdAt: Date())), conversation: access)
         let local = try #require(await Self.first(onA))
         #expect(local.type == "message.created")
         let remote = try #require(await Self.first(onB))
@@ -64,14 +71,19 @@ import Testing
         #expect(await Self.first(onA, within: 1) == nil)
 
         // Too large for a notification: a small refresh event instead.
-        busA.publish(.messageCreated(MessageRecord(id: 1, conversationID: 7, direction: .inbound, body: String(repeating: "x", count: 9000), createdAt: Date())), conversation: access)
+        busA.publish(
+            .messageCreated(
+                MessageRecord(id: 1, conversationID: 7, direction: .inbound, body: String(repeating: "x", count: 9000), createdAt: Date())),
+            conversation: access)
         let refresh = try #require(await Self.first(onB))
         #expect(refresh.type == "conversation.refresh")
         #expect(String(decoding: refresh.data, as: UTF8.self).contains("\"conversation_id\":7"))
 
         // A burst travels in batches and arrives complete and in order.
         for i in 0..<300 {
-            busA.publish(.messageCreated(MessageRecord(id: 1, conversationID: 7, direction: .inbound, body: "burst \(i)", createdAt: Date())), conversation: access)
+            busA.publish(
+                .messageCreated(MessageRecord(id: 1, conversationID: 7, direction: .inbound, body: "burst \(i)", createdAt: Date())),
+                conversation: access)
         }
         var texts: [String] = []
         while texts.count < 300, let event = await Self.first(onB) {

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import SwitchboardAdapterAPI
 import SwitchboardCore
-import SwitchboardStoreTestSupport
 import SwitchboardPostgres
+import SwitchboardStoreTestSupport
 import SwitchboardTestSupport
 import Testing
 
@@ -16,7 +16,8 @@ import Testing
         let now = Date()
         let first = try await store.ingest((1...40).map { inbound("m\($0)", from: "c\($0)@x", at: now) }, policy: TestAgents.policy)
         for outcome in first {
-            let route = try #require(try await store.replyRoute(conversation: outcome.conversationID!, inReplyTo: nil, via: nil, identityChannel: nil))
+            let route = try #require(
+                try await store.replyRoute(conversation: outcome.conversationID!, inReplyTo: nil, via: nil, identityChannel: nil))
             _ = try await store.appendReply(conversation: outcome.conversationID!, author: "ana", body: "hi", route: route, at: now)
         }
         // Two gateways claiming in small batches at the same time.
@@ -82,12 +83,13 @@ import Testing
         async let one: Void = a.prepare(agents: TestAgents.all)
         async let two: Void = b.prepare(agents: TestAgents.all)
         _ = try await (one, two)
-        #expect(try await a.appliedMigrations() == [
-            "001-initial", "002-attachment-contents", "003-gateway-secrets", "004-console-session-token-fingerprint",
-            "005-search", "006-canned-responses", "007-mentions", "008-priority-and-sla-policy", "009-automation-queue-and-rule-firings",
-            "010-audit-log", "011-second-factor", "012-erasure-and-retention",
-            "013-mailbox-positions",
-        ])
+        #expect(
+            try await a.appliedMigrations() == [
+                "001-initial", "002-attachment-contents", "003-gateway-secrets", "004-console-session-token-fingerprint",
+                "005-search", "006-canned-responses", "007-mentions", "008-priority-and-sla-policy", "009-automation-queue-and-rule-firings",
+                "010-audit-log", "011-second-factor", "012-erasure-and-retention",
+                "013-mailbox-positions",
+            ])
         try await a.checkHealth()
         try await a.close()
         try await b.close()
@@ -104,7 +106,10 @@ import Testing
             _ = try await store.ingest([inbound("1", from: "a@x")], policy: TestAgents.policy)
             Issue.record("ingest should have failed")
         } catch let error as StoreError {
-            guard case .unavailable = error else { Issue.record("expected unavailable, got \(error)"); return }
+            guard case .unavailable = error else {
+                Issue.record("expected unavailable, got \(error)")
+                return
+            }
             #expect(ServiceError(error).status == 503)
         }
         await #expect(throws: (any Error).self) { try await store.checkHealth() }

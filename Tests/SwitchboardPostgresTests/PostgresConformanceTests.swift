@@ -7,10 +7,13 @@ import Testing
     static let maker = StoreMaker(engine: "postgres") {
         let database = try await PostgresTestServer.shared.createDatabase()
         let store = try await PostgresTestServer.shared.store(database: database)
-        return (store, {
-            try? await store.close()
-            try? await PostgresTestServer.shared.dropDatabase(database)
-        })
+        return (
+            store,
+            {
+                try? await store.close()
+                try? await PostgresTestServer.shared.dropDatabase(database)
+            }
+        )
     }
 
     @Test(arguments: StoreConformance.scenarios)

@@ -37,8 +37,9 @@ import Testing
 
     @Test(.integration) func verifyFullChecksTheCertificateAgainstTheGivenRoot() async throws {
         let s = try await Self.server()
-        #expect(try await Self.encrypted(
-            "postgres://\(s.user)@localhost:\(s.port)/postgres?sslmode=verify-full&sslrootcert=\(s.ca)"))
+        #expect(
+            try await Self.encrypted(
+                "postgres://\(s.user)@localhost:\(s.port)/postgres?sslmode=verify-full&sslrootcert=\(s.ca)"))
         // The server's self-signed certificate is not among the system's roots: no connection.
         await #expect(throws: (any Error).self) {
             _ = try await Self.encrypted("postgres://\(s.user)@localhost:\(s.port)/postgres?sslmode=verify-full")

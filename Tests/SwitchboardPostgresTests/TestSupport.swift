@@ -1,14 +1,14 @@
 import Foundation
 import Logging
 import PostgresNIO
-import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardCore
-import SwitchboardStoreTestSupport
 import SwitchboardPostgres
 import SwitchboardSQLite
-import Testing
+import SwitchboardStoreTestSupport
 import SwitchboardTestSupport
+import Synchronization
+import Testing
 
 /// The SQL engines, between which deployments move (export/import).
 enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {

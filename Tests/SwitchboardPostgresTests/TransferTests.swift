@@ -1,9 +1,9 @@
 import Foundation
 import SwitchboardAdapterAPI
 import SwitchboardCore
-import SwitchboardStoreTestSupport
 import SwitchboardPostgres
 import SwitchboardSQLite
+import SwitchboardStoreTestSupport
 import SwitchboardTestSupport
 import Testing
 
@@ -34,7 +34,9 @@ import Testing
         ]
         let outcomes = try await store.ingest(items, policy: policy)
         #expect(outcomes.allSatisfy { $0.kind == .stored })
-        let a = outcomes[0].conversationID!, b = outcomes[1].conversationID!, eva = outcomes[2].conversationID!
+        let a = outcomes[0].conversationID!
+        let b = outcomes[1].conversationID!
+        let eva = outcomes[2].conversationID!
 
         func reply(_ conversation: Int64, _ body: String, at: Date) async throws -> MessageRecord {
             let route = try #require(try await store.replyRoute(conversation: conversation, inReplyTo: nil, via: nil, identityChannel: nil))
@@ -43,7 +45,8 @@ import Testing
         let delivered = try await reply(a, "on it", at: base.addingTimeInterval(10))
         let dead = try await reply(b, "this one fails", at: base.addingTimeInterval(11))
         _ = try await reply(eva, "queued, never tried", at: base.addingTimeInterval(12))
-        let claimed = try await store.claimDeliveries(now: base.addingTimeInterval(13), limit: 2, claimer: "g1", leaseUntil: base.addingTimeInterval(60))
+        let claimed = try await store.claimDeliveries(
+            now: base.addingTimeInterval(13), limit: 2, claimer: "g1", leaseUntil: base.addingTimeInterval(60))
         #expect(Set(claimed.map(\.messageID)) == [delivered.id, dead.id])
         _ = try await store.completeDelivery(
             message: delivered.id, result: .delivered(DeliveryReceipt(externalID: "platform-1", state: .sent)), at: base.addingTimeInterval(14))
@@ -51,7 +54,9 @@ import Testing
 
         _ = try await store.appendInternal(conversation: a, direction: .note, author: "ana", body: "VIP", at: base.addingTimeInterval(20))
         _ = try await store.addTags(conversation: a, tags: ["billing", "vip"], by: "ana", at: base.addingTimeInterval(21))
-        _ = try await store.merge(survivor: outcomes[0].customerID!, absorbed: outcomes[3].customerID!, by: "ana", at: base.addingTimeInterval(30), references: testReferences)
+        _ = try await store.merge(
+            survivor: outcomes[0].customerID!, absorbed: outcomes[3].customerID!, by: "ana", at: base.addingTimeInterval(30),
+            references: testReferences)
         _ = try await store.resolve(conversation: b, author: "luis", at: base.addingTimeInterval(40))
         _ = try await store.addSuggestion(author: "ana", body: "a macro for refunds", conversation: a, at: base.addingTimeInterval(50))
         // Issue 20's tables: a saved reply used once, a note mentioning Luis (a mention and his grant).
@@ -162,8 +167,10 @@ import Testing
         #expect(!filled.conversations.contains(fresh[0].conversationID!))
         #expect(!filled.customers.contains(fresh[0].customerID!))
         #expect(fresh[0].messageID! > filled.maxMessageID)
-        let route = try #require(try await postgres.store.replyRoute(conversation: filled.conversations[0], inReplyTo: nil, via: nil, identityChannel: nil))
-        let newReply = try await postgres.store.appendReply(conversation: filled.conversations[0], author: "ana", body: "later", route: route, at: Self.now)
+        let route = try #require(
+            try await postgres.store.replyRoute(conversation: filled.conversations[0], inReplyTo: nil, via: nil, identityChannel: nil))
+        let newReply = try await postgres.store.appendReply(
+            conversation: filled.conversations[0], author: "ana", body: "later", route: route, at: Self.now)
         #expect(newReply.id > fresh[0].messageID!)
         // The queued reply still leaves from the new store, the dead-lettered one does not.
         let due = try await postgres.store.claimDeliveries(now: Self.now, limit: 10, claimer: "g", leaseUntil: Self.now.addingTimeInterval(60))

@@ -1,7 +1,7 @@
 import Foundation
 import SwitchboardAdapterAPI
-import SwitchboardTransport
 import SwitchboardTestSupport
+import SwitchboardTransport
 import Testing
 
 @Suite("CurlTransport against a real loopback server")
@@ -11,11 +11,12 @@ struct CurlTransportTests {
             let transport = CurlTransport()
             defer { transport.shutdown() }
             let body = Array(#"{"text":"héllo"}"#.utf8)
-            let response = try await transport.send(HTTPRequest(
-                method: "POST", url: server.url("/echo"),
-                headers: [("Content-Type", "application/json"), ("X-Signature", "abc123")],
-                body: body
-            ))
+            let response = try await transport.send(
+                HTTPRequest(
+                    method: "POST", url: server.url("/echo"),
+                    headers: [("Content-Type", "application/json"), ("X-Signature", "abc123")],
+                    body: body
+                ))
             #expect(response.status == 200)
             #expect(response.header("content-type") == "application/json")
             let echo = try JSONDecoder().decode(Echo.self, from: Data(response.body))
@@ -98,8 +99,9 @@ struct CurlTransportTests {
             let clock = ContinuousClock()
             let start = clock.now
             let error = await #expect(throws: TransportError.self) {
-                _ = try await transport.send(HTTPRequest(
-                    method: "GET", url: server.url("/slow?ms=10000"), timeout: .milliseconds(100)))
+                _ = try await transport.send(
+                    HTTPRequest(
+                        method: "GET", url: server.url("/slow?ms=10000"), timeout: .milliseconds(100)))
             }
             #expect(error?.message.hasPrefix("timed out: ") == true, "\(error?.message ?? "")")
             // Far below the server's 10 s: the timeout, not the server, ended the request.
@@ -178,8 +180,9 @@ struct CurlTransportTests {
             let transport = CurlTransport()
             defer { transport.shutdown() }
             let error = await #expect(throws: TransportError.self) {
-                _ = try await transport.send(HTTPRequest(
-                    url: server.url("/echo"), headers: [("X-Evil", "a\r\nX-Injected: 1")]))
+                _ = try await transport.send(
+                    HTTPRequest(
+                        url: server.url("/echo"), headers: [("X-Evil", "a\r\nX-Injected: 1")]))
             }
             #expect(error?.message.hasPrefix("invalid request header") == true, "\(error?.message ?? "")")
         }

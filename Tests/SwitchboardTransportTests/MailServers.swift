@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardTestSupport
+import Synchronization
 
 /// aiosmtpd on a free loopback port (`e2e/support/smtp_sink.py`).
 struct SMTPSink {
@@ -82,4 +82,3 @@ struct DovecotServer {
         }
     }
 }
-

@@ -1,8 +1,8 @@
 import Foundation
 import SwitchboardAdapterAPI
+import SwitchboardTestSupport
 import SwitchboardTransport
 import Testing
-import SwitchboardTestSupport
 
 /// ``CurlMailTransport`` against real servers: aiosmtpd and Dovecot, started per test on free
 /// loopback ports, so tests run in parallel without sharing state.
@@ -16,8 +16,9 @@ struct MailSMTPTests {
             var message = Data("From: Ana <ana@example.com>\nTo: c@example.org\nSubject: =?UTF-8?B?w7FhbmR1?=\n\n".utf8)
             message += Data("Grüße, señor — 日本語\n.a line starting with a dot\n.\nFrom the start\r\nlast".utf8)
             message += Data([0xE9, 0xFF, 0x0A])  // 8-bit bytes that are not UTF-8 must survive too
-            try await transport.send(message, from: "support@example.com", to: ["c@example.org", "d@example.org"],
-                                     account: MailAccount(url: sink.url, timeout: .seconds(10)))
+            try await transport.send(
+                message, from: "support@example.com", to: ["c@example.org", "d@example.org"],
+                account: MailAccount(url: sink.url, timeout: .seconds(10)))
             let received = try sink.messages()
             #expect(received.count == 1)
             var expected = Data("From: Ana <ana@example.com>\r\nTo: c@example.org\r\nSubject: =?UTF-8?B?w7FhbmR1?=\r\n\r\n".utf8)
@@ -34,15 +35,17 @@ struct MailSMTPTests {
         try await SMTPSink.with(["--reject", "^nobody@"]) { sink in
             let account = MailAccount(url: sink.url, timeout: .seconds(10))
             let error = await #expect(throws: MailTransportError.self) {
-                try await transport.send(Data("Subject: x\r\n\r\nhi\r\n".utf8), from: "support@example.com",
-                                         to: ["nobody@example.org"], account: account)
+                try await transport.send(
+                    Data("Subject: x\r\n\r\nhi\r\n".utf8), from: "support@example.com",
+                    to: ["nobody@example.org"], account: account)
             }
             #expect(error?.permanent == true)
             #expect(error?.reason.contains("550") == true)
             #expect(error?.reason.contains("User unknown") == true, "\(String(describing: error))")
             // The connection (or a fresh one) still works for the next message.
-            try await transport.send(Data("Subject: y\r\n\r\nhi\r\n".utf8), from: "support@example.com",
-                                     to: ["somebody@example.org"], account: account)
+            try await transport.send(
+                Data("Subject: y\r\n\r\nhi\r\n".utf8), from: "support@example.com",
+                to: ["somebody@example.org"], account: account)
             #expect(try sink.messages().map { $0.envelope["rcpt_tos"] as? [String] } == [["somebody@example.org"]])
         }
     }
@@ -51,8 +54,9 @@ struct MailSMTPTests {
     func temporaryFailureIsTransient() async throws {
         try await SMTPSink.with(["--tempfail", "^later@"]) { sink in
             let error = await #expect(throws: MailTransportError.self) {
-                try await transport.send(Data("Subject: x\r\n\r\nhi\r\n".utf8), from: "support@example.com",
-                                         to: ["later@example.org"], account: MailAccount(url: sink.url, timeout: .seconds(10)))
+                try await transport.send(
+                    Data("Subject: x\r\n\r\nhi\r\n".utf8), from: "support@example.com",
+                    to: ["later@example.org"], account: MailAccount(url: sink.url, timeout: .seconds(10)))
             }
             #expect(error?.permanent == false)
             #expect(error?.reason.contains("451") == true)
@@ -73,12 +77,14 @@ struct MailSMTPTests {
     func authenticates() async throws {
         try await SMTPSink.with(["--auth", "mailer:pa55"]) { sink in
             let message = Data("Subject: x\r\n\r\nhi\r\n".utf8)
-            try await transport.send(message, from: "a@example.com", to: ["b@example.org"],
-                                     account: MailAccount(url: sink.url, user: "mailer", password: "pa55", timeout: .seconds(10)))
+            try await transport.send(
+                message, from: "a@example.com", to: ["b@example.org"],
+                account: MailAccount(url: sink.url, user: "mailer", password: "pa55", timeout: .seconds(10)))
             #expect(try sink.messages().first?.envelope["auth_login"] as? String == "mailer")
             let error = await #expect(throws: MailTransportError.self) {
-                try await transport.send(message, from: "a@example.com", to: ["b@example.org"],
-                                         account: MailAccount(url: sink.url, user: "mailer", password: "wrong", timeout: .seconds(10)))
+                try await transport.send(
+                    message, from: "a@example.com", to: ["b@example.org"],
+                    account: MailAccount(url: sink.url, user: "mailer", password: "wrong", timeout: .seconds(10)))
             }
             #expect(error?.permanent == true)
             #expect(error?.reason.contains("wrong") == false)
@@ -95,8 +101,9 @@ struct MailSMTPTests {
             #expect(error?.permanent == true)
         }
         let error = await #expect(throws: MailTransportError.self) {
-            try await transport.send(Data("x\r\n".utf8), from: "a@example.com", to: ["b@example.org"],
-                                     account: MailAccount(url: "http://127.0.0.1:1/"))
+            try await transport.send(
+                Data("x\r\n".utf8), from: "a@example.com", to: ["b@example.org"],
+                account: MailAccount(url: "http://127.0.0.1:1/"))
         }
         #expect(error?.permanent == true)
     }
@@ -106,7 +113,9 @@ struct MailSMTPTests {
 struct MailIMAPTests {
     let transport = CurlMailTransport()
 
-    static let first = Data("From: Carmen <carmen@example.org>\r\nSubject: Pedido\r\n\r\nHola, ¿dónde está mi pedido?\r\n* not a response\r\nA001 OK neither\r\n{5}\r\n".utf8)
+    static let first = Data(
+        "From: Carmen <carmen@example.org>\r\nSubject: Pedido\r\n\r\nHola, ¿dónde está mi pedido?\r\n* not a response\r\nA001 OK neither\r\n{5}\r\n"
+            .utf8)
     // No NUL: IMAP cannot carry it in a literal, and Dovecot sends 0x80 in its place.
     static let second = Data("From: b@example.org\r\nSubject: two\r\n\r\n".utf8) + Data([0xE9, 0x80, 0xFF, 0x0D, 0x0A])
 
@@ -155,8 +164,9 @@ struct MailIMAPTests {
     @Test("a wrong password, a missing mailbox and a missing UID are permanent", .integration)
     func permanentFailures() async throws {
         try await DovecotServer.with { server in
-            let missing = MailAccount(url: "imap://127.0.0.1:\(server.port)/Archive", user: DovecotServer.user,
-                                      password: DovecotServer.password, timeout: .seconds(10))
+            let missing = MailAccount(
+                url: "imap://127.0.0.1:\(server.port)/Archive", user: DovecotServer.user,
+                password: DovecotServer.password, timeout: .seconds(10))
             let mailbox = await #expect(throws: MailTransportError.self) { try await transport.unseenMessages(account: missing) }
             #expect(mailbox?.permanent == true, "\(String(describing: mailbox))")
 
@@ -184,8 +194,9 @@ struct MailIMAPTests {
                 #expect(try await trusting.fetchMessage(uid: uids[0], account: account) == Self.first)
             }
             // Without the CA the self-signed certificate is refused, and nothing is sent in clear.
-            let account = MailAccount(url: "imaps://127.0.0.1:\(server.imapsPort)/INBOX", user: DovecotServer.user,
-                                      password: DovecotServer.password, timeout: .seconds(10))
+            let account = MailAccount(
+                url: "imaps://127.0.0.1:\(server.imapsPort)/INBOX", user: DovecotServer.user,
+                password: DovecotServer.password, timeout: .seconds(10))
             let error = await #expect(throws: MailTransportError.self) { try await transport.unseenMessages(account: account) }
             #expect(error?.permanent == false)
         }

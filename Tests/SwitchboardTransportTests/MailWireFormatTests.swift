@@ -1,6 +1,7 @@
 import Foundation
 import SwitchboardAdapterAPI
 import Testing
+
 @testable import SwitchboardTransport
 
 /// The byte-level pieces of the mail transport, without a server.
@@ -45,7 +46,8 @@ struct MailWireFormatTests {
     @Test("IMAP FETCH: a quoted body, an empty literal, a non-synchronizing literal marker")
     func fetchShapes() throws {
         var reader = IMAPResponseReader()
-        reader.append(Array("* 3 FETCH (BODY[] \"a \\\"q\\\" b\" UID 5)\r\n* 4 FETCH (UID 6 BODY[] {0}\r\n)\r\n* 5 FETCH (UID 8 BODY[] {2+}\r\nhi)\r\n".utf8))
+        reader.append(
+            Array("* 3 FETCH (BODY[] \"a \\\"q\\\" b\" UID 5)\r\n* 4 FETCH (UID 6 BODY[] {0}\r\n)\r\n* 5 FETCH (UID 8 BODY[] {2+}\r\nhi)\r\n".utf8))
         var responses: [IMAPResponseLine] = []
         while let response = try reader.next() { responses.append(response) }
         #expect(IMAPResponseParser.fetchedBody(responses, uid: 5) == Array("a \"q\" b".utf8))

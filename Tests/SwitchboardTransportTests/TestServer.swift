@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardTestSupport
+import Synchronization
 
 /// A real HTTP/1.1 server on a free loopback port, run by python3 so the transport is tested
 /// against sockets and keep-alive behaviour it did not write itself.
@@ -8,7 +8,6 @@ final class TestServer: Sendable {
     let port: Int
     private let process: Process
     private let exit: ExitSignal
-
 
     /// Starts python and reads the port it bound. The blocking pipe read runs on a dispatch
     /// thread so parallel tests do not park the (small) cooperative pool.

@@ -9,18 +9,22 @@ import SwitchboardFuzzSupport
 enum Target {
     /// With the hook's shared secret (requests carry its X-Switchboard-Signature); a build whose mail
     /// hook takes no secret yet does not know the key, and gets the second form.
-    static let adapter = FuzzGateway.adapters(firstAccepted: ["""
-          - id: mail
-            type: email
-            address: support@example.com
-            secret_env: FUZZ_SECRET
-            smtp: { url: "smtp://127.0.0.1:2525" }
-        """, """
-          - id: mail
-            type: email
-            address: support@example.com
-            smtp: { url: "smtp://127.0.0.1:2525" }
-        """], factories: EmailAdapterFactories.all)[0]
+    static let adapter = FuzzGateway.adapters(
+        firstAccepted: [
+            """
+              - id: mail
+                type: email
+                address: support@example.com
+                secret_env: FUZZ_SECRET
+                smtp: { url: "smtp://127.0.0.1:2525" }
+            """,
+            """
+              - id: mail
+                type: email
+                address: support@example.com
+                smtp: { url: "smtp://127.0.0.1:2525" }
+            """,
+        ], factories: EmailAdapterFactories.all)[0]
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,6 +1,7 @@
 import Foundation
 import SwitchboardAdapterAPI
 import SwitchboardFuzzSupport
+
 @testable import ExternalAdapter
 
 // The external-adapter line protocol: what an adapter process writes on its stdout, split into

@@ -6,7 +6,8 @@ import SwitchboardFuzzSupport
 // (`entry[].changes[]` / `entry[].messaging[]`), and the subscription handshake's challenge.
 
 enum Target {
-    static let adapters = FuzzGateway.adapters("""
+    static let adapters = FuzzGateway.adapters(
+        """
           - id: wa
             type: whatsapp
             phone_number_id: "1122334455667"

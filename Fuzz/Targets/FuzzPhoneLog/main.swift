@@ -7,7 +7,8 @@ import SwitchboardFuzzSupport
 // The same body goes to each: CSV that happens to be JSON and the reverse are both worth a try.
 
 enum Target {
-    static let adapters = FuzzGateway.adapters("""
+    static let adapters = FuzzGateway.adapters(
+        """
           - id: cdr
             type: phone-log
             format: asterisk-cdr

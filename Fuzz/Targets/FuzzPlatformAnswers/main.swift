@@ -14,7 +14,8 @@ import XAdapter
 
 enum Target {
     static let transport = ScriptedTransport()
-    static let adapters = FuzzGateway.adapters("""
+    static let adapters = FuzzGateway.adapters(
+        """
           - id: wa
             type: whatsapp
             phone_number_id: "1122334455667"
@@ -67,7 +68,8 @@ enum Target {
             format: json
             secret_env: FUZZ_SECRET
             originate: { style: json, url: "http://127.0.0.1:9/call", token_env: FUZZ_BRIDGE }
-        """, factories: MetaAdapterFactories.all + TelegramAdapterFactories.all + XAdapterFactories.all
+        """,
+        factories: MetaAdapterFactories.all + TelegramAdapterFactories.all + XAdapterFactories.all
             + TwilioAdapterFactories.all + [WebhookAdapterFactory()] + PhoneLogAdapterFactories.all,
         transport: transport)
 

@@ -6,7 +6,8 @@ import TelegramAdapter
 // the webhook's secret token.
 
 enum Target {
-    static let adapter = FuzzGateway.adapters("""
+    static let adapter = FuzzGateway.adapters(
+        """
           - id: tg
             type: telegram
             bot_token_env: FUZZ_TOKEN

@@ -8,7 +8,8 @@ import TwilioAdapter
 // (`phone-log` with format twilio-voice).
 
 enum Target {
-    static let adapters = FuzzGateway.adapters("""
+    static let adapters = FuzzGateway.adapters(
+        """
           - id: sms
             type: twilio-sms
             account_sid: AC78349f4b974f5f6907c513a77d96756d

@@ -7,7 +7,8 @@ import WebhookAdapter
 // pointers; `sent_at` through the ISO 8601 / epoch parser.
 
 enum Target {
-    static let adapters = FuzzGateway.adapters("""
+    static let adapters = FuzzGateway.adapters(
+        """
           - id: plain
             type: webhook
             secret_env: FUZZ_SECRET

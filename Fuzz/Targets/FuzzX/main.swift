@@ -6,7 +6,8 @@ import XAdapter
 // mentions), and the CRC check's token.
 
 enum Target {
-    static let adapter = FuzzGateway.adapters("""
+    static let adapter = FuzzGateway.adapters(
+        """
           - id: x
             type: x
             user_id: "2975699229"

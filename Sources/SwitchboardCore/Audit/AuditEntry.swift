@@ -240,10 +240,13 @@ public enum AuditChain {
 
     /// The entry that records a pruning, linked to `head`.
     public static func pruningRecord(_ pruning: AuditPruning, before: Date, at: Date, after head: AuditHead) -> AuditEntry {
-        seal(AuditEvent(.auditPruned, actor: AuditActor.system, details: [
-            "removed": String(pruning.removed), "through": String(pruning.through.seq), "through_hash": pruning.through.hash,
-            "older_than": timestamp(before),
-        ]), at: at, after: head)
+        seal(
+            AuditEvent(
+                .auditPruned, actor: AuditActor.system,
+                details: [
+                    "removed": String(pruning.removed), "through": String(pruning.through.seq), "through_hash": pruning.through.hash,
+                    "older_than": timestamp(before),
+                ]), at: at, after: head)
     }
 
     static func milliseconds(_ date: Date) -> Int64 {

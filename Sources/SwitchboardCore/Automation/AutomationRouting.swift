@@ -77,10 +77,14 @@ public struct AutomationRouting: Sendable {
         guard wantsRules || !endpoints.isEmpty else { return [] }
         let payload = String(decoding: event.encoded(), as: UTF8.self)
         var entries = endpoints.map {
-            QueuedEvent(consumer: AutomationConsumer.webhook($0.endpoint), conversationID: conversation, type: name, payload: payload, cause: cause, createdAt: at)
+            QueuedEvent(
+                consumer: AutomationConsumer.webhook($0.endpoint), conversationID: conversation, type: name, payload: payload, cause: cause,
+                createdAt: at)
         }
         if wantsRules {
-            entries.append(QueuedEvent(consumer: AutomationConsumer.rules, conversationID: conversation, type: name, payload: payload, cause: cause, createdAt: at))
+            entries.append(
+                QueuedEvent(
+                    consumer: AutomationConsumer.rules, conversationID: conversation, type: name, payload: payload, cause: cause, createdAt: at))
         }
         return entries
     }

@@ -51,12 +51,14 @@ public struct SavedReplies: CannedReplies {
         let team = state.team.map { CannedResponseScope.team($0) }
         guard let saved = all.first(where: { $0.scope == team }) ?? all.first(where: { $0.scope == .everyone }) else { return .unknown }
         let owner = state.owner.flatMap { directory[$0] }
-        let rendered = CannedResponseRenderer.render(saved.body, RenderContext(
-            customerName: facts.customerName, reference: references.format(state.id), ownerName: owner?.name,
-            agentName: state.assignee.flatMap { directory[$0]?.name } ?? owner?.name ?? "",
-            due: state.firstResponseDue ?? state.resolutionDue ?? state.callbackDue,
-            timeZone: owner?.schedule.timeZone ?? .gmt,
-            context: saved.body.contains("{context.") ? await context() : [:]), language: saved.language)
+        let rendered = CannedResponseRenderer.render(
+            saved.body,
+            RenderContext(
+                customerName: facts.customerName, reference: references.format(state.id), ownerName: owner?.name,
+                agentName: state.assignee.flatMap { directory[$0]?.name } ?? owner?.name ?? "",
+                due: state.firstResponseDue ?? state.resolutionDue ?? state.callbackDue,
+                timeZone: owner?.schedule.timeZone ?? .gmt,
+                context: saved.body.contains("{context.") ? await context() : [:]), language: saved.language)
         // Uses are agents' insertions (a rule's dry run or a declined firing would count too).
         return rendered.missing.isEmpty ? .text(rendered.text) : .unfilled(rendered.missing)
     }

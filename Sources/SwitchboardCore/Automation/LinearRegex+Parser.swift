@@ -167,7 +167,10 @@ extension LinearRegex {
                 var digits = ""
                 if c == "x", peek() == "{" {
                     index += 1
-                    while let d = peek(), d != "}" { digits.unicodeScalars.append(d); index += 1 }
+                    while let d = peek(), d != "}" {
+                        digits.unicodeScalars.append(d)
+                        index += 1
+                    }
                     guard peek() == "}" else { throw error("unterminated \\x{…}") }
                     index += 1
                 } else {
@@ -203,7 +206,10 @@ extension LinearRegex {
             var first = true
             while true {
                 guard let c = peek() else { throw error("unterminated character class '['", at: start) }
-                if c == "]" && !first { index += 1; break }
+                if c == "]" && !first {
+                    index += 1
+                    break
+                }
                 first = false
                 index += 1
                 var low: Unicode.Scalar
@@ -241,7 +247,10 @@ extension LinearRegex {
         func quantifierAhead(from brace: Int) -> Bool {
             var i = brace + 1
             var sawDigit = false
-            while i < chars.count, chars[i].properties.numericType == .decimal, chars[i].isASCII { i += 1; sawDigit = true }
+            while i < chars.count, chars[i].properties.numericType == .decimal, chars[i].isASCII {
+                i += 1
+                sawDigit = true
+            }
             guard sawDigit, i < chars.count else { return false }
             if chars[i] == "}" { return true }
             guard chars[i] == "," else { return false }
@@ -256,9 +265,15 @@ extension LinearRegex {
                 let start = index
                 var range: (Int, Int?)
                 switch c {
-                case "*": range = (0, nil); index += 1
-                case "+": range = (1, nil); index += 1
-                case "?": range = (0, 1); index += 1
+                case "*":
+                    range = (0, nil)
+                    index += 1
+                case "+":
+                    range = (1, nil)
+                    index += 1
+                case "?":
+                    range = (0, 1)
+                    index += 1
                 case "{" where quantifierAhead(from: index):
                     index += 1
                     let low = readNumber() ?? 0

@@ -133,7 +133,8 @@ public struct LinearRegex: Sendable, CustomStringConvertible {
         /// Threads are program counters; each position's set is kept once (a sparse set by generation),
         /// so the work per character is bounded by the program's size.
         mutating func run() -> Result {
-            var current: [Int] = [], next: [Int] = []
+            var current: [Int] = []
+            var next: [Int] = []
             var seen = [Int](repeating: -1, count: program.count)
             var generation = 0
             var stack: [Int] = []

@@ -80,9 +80,10 @@ extension RuleCondition {
             return matches(regex, in: message?.metadata?["subject"], what: "subject", key: "subject_matches")
         case .language(let languages):
             let language = message?.metadata?["language"]
-            let held = language.map { found in
-                languages.contains { found.lowercased() == $0.lowercased() || found.lowercased().hasPrefix($0.lowercased() + "-") }
-            } ?? false
+            let held =
+                language.map { found in
+                    languages.contains { found.lowercased() == $0.lowercased() || found.lowercased().hasPrefix($0.lowercased() + "-") }
+                } ?? false
             return ConditionResult(
                 condition: "language: \(languages.joined(separator: ", "))", held: held,
                 detail: language.map { "the message's language is \($0)" } ?? "the channel did not say the message's language")
@@ -93,7 +94,8 @@ extension RuleCondition {
             }
             switch match.matches(context) {
             case nil:
-                return ConditionResult(condition: condition, held: false, detail: "context provider '\(match.provider)' has no data for this customer")
+                return ConditionResult(
+                    condition: condition, held: false, detail: "context provider '\(match.provider)' has no data for this customer")
             case let held?:
                 return ConditionResult(
                     condition: condition, held: held, detail: match.found(context).map { "\(match.key) is \($0)" } ?? "\(match.key) is not there")
@@ -115,7 +117,8 @@ extension RuleCondition {
                 detail: "the customer got in touch \(contacts) time\(contacts == 1 ? "" : "s")")
         case .waitedLongerThan(let limit):
             let condition = "waited_longer_than: \(RuleText.duration(limit))"
-            let since: Date?, who: String
+            let since: Date?
+            let who: String
             switch state.status {
             case .open: (since, who) = (state.awaitingSince, "the customer has waited for an answer")
             case .pending: (since, who) = (state.lastMessageAt, "we have waited on the customer")
@@ -126,7 +129,8 @@ extension RuleCondition {
             }
             let waited = input.now.timeIntervalSince(since)
             return ConditionResult(
-                condition: condition, held: waited > limit.seconds, detail: "\(who) for \(RuleText.duration(.seconds(max(0, waited.rounded(.down)))))")
+                condition: condition, held: waited > limit.seconds, detail: "\(who) for \(RuleText.duration(.seconds(max(0, waited.rounded(.down)))))"
+            )
         case .businessHours(let inside):
             let open = input.hours.isOpen(at: input.now)
             return ConditionResult(

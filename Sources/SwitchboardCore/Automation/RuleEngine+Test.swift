@@ -38,7 +38,8 @@ extension RuleEngine {
                 reply: try await prepareReply(rule, facts), references: references, trigger: rule.trigger.description, now: at)
             actions = RulePlanner.plan(invocation, state: facts.state, loads: loads).results
             let would = actions.filter(\.done).count
-            summary = "The conditions hold: \(would) of \(actions.count) action\(actions.count == 1 ? "" : "s") would change the conversation"
+            summary =
+                "The conditions hold: \(would) of \(actions.count) action\(actions.count == 1 ? "" : "s") would change the conversation"
                 + (would < actions.count ? "; the others would not (see why)" : "") + "."
         } else {
             actions = rule.actions.map { RuleActionResult(action: $0.name, done: false, detail: "not run: the conditions do not hold") }

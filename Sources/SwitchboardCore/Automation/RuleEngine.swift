@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import Metrics
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// Runs rules on conversations: reads what their conditions need (off the ingestion path: context
 /// data may be fetched here), evaluates them, lets ``RulePlanner`` decide and the store apply the
@@ -100,9 +100,11 @@ public struct RuleEngine: Sendable {
         case .declined(let recent):
             if recent >= limit {
                 counters.limited(rule.id)
-                logger.notice("rule skipped: the conversation reached its limit of rule firings", metadata: [
-                    "rule": "\(rule.id)", "conversation": "\(id)", "limit": "\(limit) per hour",
-                ])
+                logger.notice(
+                    "rule skipped: the conversation reached its limit of rule firings",
+                    metadata: [
+                        "rule": "\(rule.id)", "conversation": "\(id)", "limit": "\(limit) per hour",
+                    ])
                 return .limited
             }
             return .nothingToDo
@@ -111,10 +113,12 @@ public struct RuleEngine: Sendable {
             publish(rule, planned, applied)
             for action in planned.results where action.done { counters.acted(rule.id, action.action) }
             if planned.queuedReply { wakeOutbox() }
-            logger.info("rule fired", metadata: [
-                "rule": "\(rule.id)", "conversation": "\(id)",
-                "actions": "\(planned.results.filter(\.done).map(\.action).joined(separator: ","))",
-            ])
+            logger.info(
+                "rule fired",
+                metadata: [
+                    "rule": "\(rule.id)", "conversation": "\(id)",
+                    "actions": "\(planned.results.filter(\.done).map(\.action).joined(separator: ","))",
+                ])
             return .applied(planned.results)
         }
     }
@@ -129,8 +133,11 @@ public struct RuleEngine: Sendable {
             events.publish(.conversationPriority(PriorityPayload(applied, by: rule.author)), conversation: access, cause: cause)
         }
         if before.assignee != applied.state.assignee || before.owner != applied.state.owner {
-            events.publish(.conversationAssigned(AssignedPayload(
-                conversation: access.id, owner: access.owner, assignee: access.assignee, reason: planned.assignmentReason ?? "Rule '\(rule.id)'")),
+            events.publish(
+                .conversationAssigned(
+                    AssignedPayload(
+                        conversation: access.id, owner: access.owner, assignee: access.assignee,
+                        reason: planned.assignmentReason ?? "Rule '\(rule.id)'")),
                 conversation: access, alsoNotify: previous, cause: cause)
         }
         for (index, message) in applied.messages.enumerated() {
@@ -158,9 +165,11 @@ public struct RuleEngine: Sendable {
 
     /// The rule's reply, resolved and checked against the channel's rules now.
     func prepareReply(_ rule: Rule, _ facts: ConversationFacts) async throws -> PreparedReply? {
-        guard let reply = rule.actions.lazy.compactMap({ action -> RuleReply? in
-            if case .reply(let r) = action { r } else { nil }
-        }).first else { return nil }
+        guard
+            let reply = rule.actions.lazy.compactMap({ action -> RuleReply? in
+                if case .reply(let r) = action { r } else { nil }
+            }).first
+        else { return nil }
         let text: String?
         switch reply {
         case .text(let t): text = t
@@ -188,8 +197,9 @@ public struct RuleEngine: Sendable {
         } catch let error as ServiceError {
             return PreparedReply(text: text, route: route, refusal: error.message)
         }
-        if let refusal = entry.adapter.refusal(for: ReplyContext(
-            to: route.address, threadRef: route.threadRef, inReplyTo: route.inReplyToExternalID, text: text ?? ""))
+        if let refusal = entry.adapter.refusal(
+            for: ReplyContext(
+                to: route.address, threadRef: route.threadRef, inReplyTo: route.inReplyToExternalID, text: text ?? ""))
         {
             return PreparedReply(text: text, route: route, refusal: refusal)
         }

@@ -78,7 +78,8 @@ public enum RulePlanner {
         var tags = Set(input.facts.tags)
         var added: [String] = []
         var held: HeldAcknowledgements?
-        var escalationEvent: Int?, resolutionEvent: Int?
+        var escalationEvent: Int?
+        var resolutionEvent: Int?
         var assignmentReason: String?
         var queuedReply = false
         var webhooks: [String] = []
@@ -105,9 +106,10 @@ public enum RulePlanner {
         for action in rule.actions {
             switch action {
             case .priority(let priority):
-                guard let changed = SLAPlanner.setPriority(
-                    next, to: priority, by: rule.author, named: name, metadata: ["rule": rule.id, "action": action.name],
-                    facts: input.facts.slaFacts(context: input.context, priority: priority), sla: input.sla, at: now)
+                guard
+                    let changed = SLAPlanner.setPriority(
+                        next, to: priority, by: rule.author, named: name, metadata: ["rule": rule.id, "action": action.name],
+                        facts: input.facts.slaFacts(context: input.context, priority: priority), sla: input.sla, at: now)
                 else {
                     skipped(action, "the priority is \(priority.rawValue) already")
                     continue
@@ -148,7 +150,8 @@ public enum RulePlanner {
                 if let candidate {
                     let owner = keepOwner && next.owner != nil ? next.owner : candidate
                     move(to: candidate, owner: owner)
-                    text = "assigned to \(candidate), the least-loaded available agent of team \(team)"
+                    text =
+                        "assigned to \(candidate), the least-loaded available agent of team \(team)"
                         + (owner == candidate ? ", who becomes the owner" : "; \(owner ?? "nobody") stays the owner")
                 } else {
                     move(to: nil, owner: keepOwner ? next.owner : nil)
@@ -205,8 +208,10 @@ public enum RulePlanner {
 
             case .note(let template):
                 let body = render(template, input, next)
-                messages.append(PlannedMessage(
-                    direction: .note, body: .fixed(body), author: rule.author, metadata: ["rule": rule.id, "action": action.name], createdAt: now))
+                messages.append(
+                    PlannedMessage(
+                        direction: .note, body: .fixed(body), author: rule.author, metadata: ["rule": rule.id, "action": action.name], createdAt: now)
+                )
                 messages.append(event(action, "added a note"))
                 done(action, "added a note")
 
@@ -224,11 +229,12 @@ public enum RulePlanner {
                     continue
                 }
                 let body = render(template, input, next)
-                messages.append(PlannedMessage(
-                    direction: .outbound, adapter: route.adapter, address: route.address, threadRef: route.threadRef,
-                    inReplyTo: route.inReplyTo.map(PlannedLink.stored), body: .fixed(body), author: "switchboard",
-                    metadata: ["rule": rule.id, "purpose": "rule"], createdAt: now, delivery: DeliveryInfo(state: .queued, attempts: 0),
-                    outbox: PlannedDelivery(adapter: route.adapter, inReplyToExternalID: route.inReplyToExternalID, nextAttemptAt: now)))
+                messages.append(
+                    PlannedMessage(
+                        direction: .outbound, adapter: route.adapter, address: route.address, threadRef: route.threadRef,
+                        inReplyTo: route.inReplyTo.map(PlannedLink.stored), body: .fixed(body), author: "switchboard",
+                        metadata: ["rule": rule.id, "purpose": "rule"], createdAt: now, delivery: DeliveryInfo(state: .queued, attempts: 0),
+                        outbox: PlannedDelivery(adapter: route.adapter, inReplyToExternalID: route.inReplyToExternalID, nextAttemptAt: now)))
                 messages.append(event(action, "replied to the customer through \(route.adapter)"))
                 queuedReply = true
                 done(action, "replied through \(route.adapter)")
@@ -296,7 +302,8 @@ public enum RulePlanner {
     static func render(_ template: String, _ input: RuleInvocation, _ state: ConversationState) -> String {
         let directory = input.assignment.directory
         let firstName = input.facts.customerName?.split(separator: " ").first.map(String.init)
-        return template
+        return
+            template
             .replacingOccurrences(of: "{customer}", with: firstName ?? "there")
             .replacingOccurrences(of: "{reference}", with: input.references.format(state.id))
             .replacingOccurrences(of: "{owner}", with: state.owner.flatMap { directory[$0]?.name } ?? "Our team")

@@ -71,7 +71,8 @@ public final class RuleRunner: Service, Sendable {
         let job = RuleJob(item)
         do {
             for event in job.events {
-                try await engine.run(event, conversation: item.conversationID, message: job.message, cause: item.cause, key: "e:\(item.id):\(event.rawValue)")
+                try await engine.run(
+                    event, conversation: item.conversationID, message: job.message, cause: item.cause, key: "e:\(item.id):\(event.rawValue)")
             }
             if releasesAcknowledgements(job) {
                 try await queue.releaseAcknowledgements(conversation: item.conversationID, at: now())
@@ -79,12 +80,15 @@ public final class RuleRunner: Service, Sendable {
             return QueueCompletion(id: item.id, result: .done(keep: false))
         } catch {
             let attempts = item.attempts + 1
-            let result: QueueResult = attempts >= maxAttempts
+            let result: QueueResult =
+                attempts >= maxAttempts
                 ? .failed(error: "\(error)")
                 : .retry(error: "\(error)", at: now().addingTimeInterval(Double(1 << min(attempts, 6))))
-            logger.warning("rules: an event could not be handled", metadata: [
-                "event": "\(item.type)", "conversation": "\(item.conversationID)", "attempt": "\(attempts)", "error": "\(error)",
-            ])
+            logger.warning(
+                "rules: an event could not be handled",
+                metadata: [
+                    "event": "\(item.type)", "conversation": "\(item.conversationID)", "attempt": "\(attempts)", "error": "\(error)",
+                ])
             return QueueCompletion(id: item.id, result: result)
         }
     }

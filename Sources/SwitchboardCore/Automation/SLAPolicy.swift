@@ -139,7 +139,8 @@ public struct SLAPolicies: Sendable {
         for policy in policies {
             if let reason = policy.reason(facts) { return resolve(policy, adapter: facts.adapter ?? "", reason: reason) }
         }
-        let reason = policies.isEmpty
+        let reason =
+            policies.isEmpty
             ? "the default clocks (routing and the adapter's settings)"
             : "no policy's conditions hold: the default clocks (routing and the adapter's settings)"
         return defaultPolicy(adapter: facts.adapter ?? "", reason: reason)

@@ -29,7 +29,10 @@ final class WakeSignal: Sendable {
             group.addTask {
                 await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                     let now = self.state.withLock { s -> Bool in
-                        if s.pending { s.pending = false; return true }
+                        if s.pending {
+                            s.pending = false
+                            return true
+                        }
                         s.waiter = c
                         return false
                     }

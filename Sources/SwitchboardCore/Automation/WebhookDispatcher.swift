@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// Posts queued events to the webhook endpoints, on every gateway: one loop per endpoint, each with
 /// its own circuit breaker and concurrency, so a dead endpoint never delays another (nor the
@@ -36,9 +36,11 @@ public final class WebhookDispatcher: Service, Sendable {
         self.logger = logger
         self.keepDelivered = keepDelivered.seconds
         signals = Dictionary(uniqueKeysWithValues: endpoints.map { ($0.id, WakeSignal()) })
-        breakers = Mutex(Dictionary(uniqueKeysWithValues: endpoints.map {
-            ($0.id, CircuitBreaker(threshold: $0.breakerFailures, cooldown: $0.breakerCooldown))
-        }))
+        breakers = Mutex(
+            Dictionary(
+                uniqueKeysWithValues: endpoints.map {
+                    ($0.id, CircuitBreaker(threshold: $0.breakerFailures, cooldown: $0.breakerCooldown))
+                }))
         keys = Dictionary(uniqueKeysWithValues: endpoints.map { ($0.id, HMACKey($0.secret)) })
     }
 
@@ -118,7 +120,9 @@ public final class WebhookDispatcher: Service, Sendable {
             try await store.completeQueued(completions, at: now())
         } catch {
             // Their leases run out and they are posted again: receivers deduplicate by X-Switchboard-Delivery.
-            logger.error("could not record webhook deliveries", metadata: ["webhook": "\(endpoint.id)", "deliveries": "\(completions.count)", "error": "\(error)"])
+            logger.error(
+                "could not record webhook deliveries",
+                metadata: ["webhook": "\(endpoint.id)", "deliveries": "\(completions.count)", "error": "\(error)"])
         }
         return claimed.count
     }
@@ -145,7 +149,8 @@ public final class WebhookDispatcher: Service, Sendable {
                 endpointFailed = true
                 var wait = endpoint.backoff(afterFailures: attempt)
                 if let after = response.header("Retry-After").flatMap(Double.init) { wait = max(wait, min(after, endpoint.maxBackoff.seconds)) }
-                result = attempt >= endpoint.maxAttempts
+                result =
+                    attempt >= endpoint.maxAttempts
                     ? .failed(error: "HTTP \(response.status) after \(attempt) attempts")
                     : .retry(error: "HTTP \(response.status)", at: now().addingTimeInterval(wait))
             default:
@@ -158,7 +163,8 @@ public final class WebhookDispatcher: Service, Sendable {
         } catch {
             endpointFailed = true
             let reason = (error as? TransportError)?.message ?? "\(error)"
-            result = attempt >= endpoint.maxAttempts
+            result =
+                attempt >= endpoint.maxAttempts
                 ? .failed(error: "\(reason) (after \(attempt) attempts)")
                 : .retry(error: reason, at: now().addingTimeInterval(endpoint.backoff(afterFailures: attempt)))
         }
@@ -179,7 +185,8 @@ public final class WebhookDispatcher: Service, Sendable {
     /// `{"id", "type", "conversation", "created_at", "data"}`: `data` is the live stream's payload of the event.
     static func body(_ item: QueuedItem) -> [UInt8] {
         let created = ISO8601DateFormatter().string(from: item.createdAt)
-        let head = "{\"id\":\(item.id),\"type\":\(Self.quoted(item.type)),\"conversation\":\(item.conversationID),\"created_at\":\"\(created)\",\"data\":"
+        let head =
+            "{\"id\":\(item.id),\"type\":\(Self.quoted(item.type)),\"conversation\":\(item.conversationID),\"created_at\":\"\(created)\",\"data\":"
         return Array(head.utf8) + Array(item.payload.utf8) + Array("}".utf8)
     }
 

@@ -52,7 +52,12 @@ public struct HistoryGenerator: Sendable {
             if threads.isEmpty || random.unit() < newConversationChance || (threads.count < customers && recent.isEmpty) {
                 index = threads.count
                 threads.append(newThread(&random, &ids, &batch, at: at))
-                if recent.count < ringSize { recent.append(index) } else { recent[ringNext] = index; ringNext = (ringNext + 1) % ringSize }
+                if recent.count < ringSize {
+                    recent.append(index)
+                } else {
+                    recent[ringNext] = index
+                    ringNext = (ringNext + 1) % ringSize
+                }
             } else if random.unit() < 0.02 {
                 index = random.below(threads.count)  // a customer coming back after a long time
             } else {
@@ -91,7 +96,8 @@ public struct HistoryGenerator: Sendable {
     }
 
     private func newThread(_ random: inout SplitMix64, _ ids: inout HistoryStart, _ batch: inout HistoryBatch, at: Date) -> Ongoing {
-        let first = random.pick(HistoryVocabulary.firstNames), last = random.pick(HistoryVocabulary.lastNames)
+        let first = random.pick(HistoryVocabulary.firstNames)
+        let last = random.pick(HistoryVocabulary.lastNames)
         let (adapter, channel) = adapters[random.below(adapters.count)]
         ids.customer += 1
         ids.identity += 1
@@ -111,9 +117,10 @@ public struct HistoryGenerator: Sendable {
         let status: ConversationStatus = roll < 0.84 ? .resolved : roll < 0.95 ? .open : .pending
         batch.customers.append(.init(id: ids.customer, name: "\(first) \(last)", createdAt: at))
         batch.identities.append(.init(id: ids.identity, customer: ids.customer, channel: channel, address: address, adapter: adapter, createdAt: at))
-        batch.conversations.append(.init(
-            id: ids.conversation, customer: ids.customer, status: status, owner: owner?.id, assignee: owner?.id, team: owner?.team,
-            createdAt: at))
+        batch.conversations.append(
+            .init(
+                id: ids.conversation, customer: ids.customer, status: status, owner: owner?.id, assignee: owner?.id, team: owner?.team,
+                createdAt: at))
         if random.unit() < 0.3 {
             batch.tags.append(.init(conversation: ids.conversation, tag: random.pick(HistoryVocabulary.tags), at: at))
         }
@@ -155,7 +162,8 @@ public struct HistoryGenerator: Sendable {
             id: id, conversation: thread.conversation, direction: direction,
             adapter: fromCustomer || direction == .outbound ? thread.adapter : nil,
             channel: fromCustomer || direction == .outbound ? thread.channel : nil, address: fromCustomer ? thread.address : nil,
-            externalID: fromCustomer ? "hist-\(id)" : nil, body: body, author: fromCustomer ? nil : (direction == .event ? "switchboard" : thread.owner),
+            externalID: fromCustomer ? "hist-\(id)" : nil, body: body,
+            author: fromCustomer ? nil : (direction == .event ? "switchboard" : thread.owner),
             metadata: metadata, createdAt: at, delivered: direction == .outbound, identity: fromCustomer ? thread.identity : nil)
     }
 
@@ -164,7 +172,10 @@ public struct HistoryGenerator: Sendable {
         out.reserveCapacity(template.utf8.count + 32)
         var iterator = template.makeIterator()
         while let c = iterator.next() {
-            guard c == "{", let key = iterator.next(), iterator.next() == "}" else { out.append(c); continue }
+            guard c == "{", let key = iterator.next(), iterator.next() == "}" else {
+                out.append(c)
+                continue
+            }
             switch key {
             case "o": out += HistoryVocabulary.orderNumber(thread.order)
             case "p": out += thread.product

@@ -22,10 +22,11 @@ extension MemoryStore {
 
     public func auditEntries(_ query: AuditQuery) async throws -> [AuditEntry] {
         trust.withLock { t in
-            Array(t.audit.reversed().lazy.filter { entry in
-                (query.before.map { entry.seq < $0 } ?? true) && (query.since.map { entry.at >= $0 } ?? true)
-                    && (query.actor.map { entry.actor == $0 } ?? true) && (query.action.map { entry.action.code == $0 } ?? true)
-            }.prefix(query.limit))
+            Array(
+                t.audit.reversed().lazy.filter { entry in
+                    (query.before.map { entry.seq < $0 } ?? true) && (query.since.map { entry.at >= $0 } ?? true)
+                        && (query.actor.map { entry.actor == $0 } ?? true) && (query.action.map { entry.action.code == $0 } ?? true)
+                }.prefix(query.limit))
         }
     }
 

@@ -30,16 +30,18 @@ extension MemoryStore.Tables {
     mutating func enqueue(_ events: [QueuedEvent]) {
         for event in events {
             let id = self.id()
-            queue[id] = MemoryStore.QueueRow(item: QueuedItem(
-                id: id, consumer: event.consumer, conversationID: event.conversationID, type: event.type, payload: event.payload,
-                cause: event.cause, state: .queued, attempts: 0, lastError: nil, createdAt: event.createdAt, nextAttemptAt: event.notBefore,
-                doneAt: nil))
+            queue[id] = MemoryStore.QueueRow(
+                item: QueuedItem(
+                    id: id, consumer: event.consumer, conversationID: event.conversationID, type: event.type, payload: event.payload,
+                    cause: event.cause, state: .queued, attempts: 0, lastError: nil, createdAt: event.createdAt, nextAttemptAt: event.notBefore,
+                    doneAt: nil))
         }
     }
 
     /// Acknowledgements of the conversation still in the outbox and not being sent.
     mutating func settleAcknowledgements(conversation: Int64, _ held: HeldAcknowledgements, at now: Date) {
-        for (id, row) in outbox where row.purpose == .acknowledgement && row.claimedBy == nil
+        for (id, row) in outbox
+        where row.purpose == .acknowledgement && row.claimedBy == nil
             && messages[id]?.record.conversationID == conversation
         {
             switch held {
@@ -87,7 +89,10 @@ extension MemoryStore {
         guard var row = t.queue[id], row.item.state == .queued else { return }
         switch result {
         case .done(let keep):
-            guard keep else { t.queue[id] = nil; return }
+            guard keep else {
+                t.queue[id] = nil
+                return
+            }
             row.item.state = .delivered
             row.item.attempts += 1
             row.item.doneAt = at

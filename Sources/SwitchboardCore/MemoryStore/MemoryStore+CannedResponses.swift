@@ -58,7 +58,13 @@ struct CannedTable {
 extension CannedResponse {
     /// How every engine lists saved replies: by shortcut, then personal, team, everyone.
     public static func listOrder(_ a: CannedResponse, _ b: CannedResponse) -> Bool {
-        func rank(_ s: CannedResponseScope) -> Int { switch s { case .personal: 0; case .team: 1; case .everyone: 2 } }
+        func rank(_ s: CannedResponseScope) -> Int {
+            switch s {
+            case .personal: 0
+            case .team: 1
+            case .everyone: 2
+            }
+        }
         return (a.shortcut, rank(a.scope), a.scope.text, a.id) < (b.shortcut, rank(b.scope), b.scope.text, b.id)
     }
 }

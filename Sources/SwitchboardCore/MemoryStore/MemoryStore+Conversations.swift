@@ -57,13 +57,14 @@ extension MemoryStore {
         tables.withLock { t -> ReplyRoute? in
             // A redacted message (erasure, retention) no longer says where it came from: not a route.
             let inbound = t.messagesOf(conversation).filter { $0.record.direction == .inbound && $0.redactedAt == nil }
-            let answered: MessageRow? = if let inReplyTo {
-                inbound.first { $0.record.id == inReplyTo }
-            } else if let via {
-                inbound.last { $0.record.adapter == via }
-            } else {
-                inbound.last
-            }
+            let answered: MessageRow? =
+                if let inReplyTo {
+                    inbound.first { $0.record.id == inReplyTo }
+                } else if let via {
+                    inbound.last { $0.record.adapter == via }
+                } else {
+                    inbound.last
+                }
             if let answered, let adapter = via ?? answered.record.adapter {
                 if via != nil && via != answered.record.adapter { return nil }
                 let last = inbound.filter { $0.record.adapter == adapter }.map(\.record.createdAt).max()
@@ -101,8 +102,9 @@ extension MemoryStore {
                     return t.conversations.values.filter { $0.owner == agent && $0.status == .open && $0.assignee != agent }
                         .sorted { ($0.lastMessageAt, $0.id) < ($1.lastMessageAt, $1.id) }
                 case .waiting(let teams, let limit):
-                    return Array(t.conversations.values.filter { $0.assignee == nil && $0.status == .open && teams.contains($0.team ?? "") }
-                        .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }.prefix(max(0, limit)))
+                    return Array(
+                        t.conversations.values.filter { $0.assignee == nil && $0.status == .open && teams.contains($0.team ?? "") }
+                            .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }.prefix(max(0, limit)))
                 }
             }
             return try plan(found, t.loads).map { t.apply($0) }

@@ -20,7 +20,8 @@ extension MemoryStore {
             let absorbed = Self.absorbedChain(t, of: id)
             let everyone = Set([id] + absorbed)
             let identities = t.identities.filter { $0.value.customer == id }.sorted { $0.key < $1.key }.map {
-                CustomerRecordFacts.Identity(channel: $0.value.channel, adapter: $0.value.adapter, address: $0.value.address, createdAt: row.createdAt)
+                CustomerRecordFacts.Identity(
+                    channel: $0.value.channel, adapter: $0.value.adapter, address: $0.value.address, createdAt: row.createdAt)
             }
             let merges = t.merges.filter { everyone.contains($0.survivor) || everyone.contains($0.absorbed) }.map {
                 CustomerRecordFacts.Merge(

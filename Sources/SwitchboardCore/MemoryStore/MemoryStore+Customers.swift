@@ -16,7 +16,8 @@ extension MemoryStore {
         let conversation = t.conversationOfCustomer[id]
         var byChannel: [String: Int] = [:]
         var recent = 0
-        for message in (conversation.map { t.messagesOf($0) } ?? []) where message.record.direction == .inbound && message.record.metadata?["automated"] == nil {
+        for message in (conversation.map { t.messagesOf($0) } ?? [])
+        where message.record.direction == .inbound && message.record.metadata?["automated"] == nil {
             byChannel[message.record.adapter ?? "unknown", default: 0] += 1
             if message.record.createdAt >= now.addingTimeInterval(-30 * 86400) { recent += 1 }
         }
@@ -34,8 +35,9 @@ extension MemoryStore {
             let needle = phoneLike ? digits : text.lowercased()
             let found = t.customers.filter { id, row in
                 guard row.mergedInto == nil, let c = t.conversationOfCustomer[id].flatMap({ t.conversations[$0] }) else { return false }
-                guard viewer.isSupervisor || c.owner == viewer.agentID || c.assignee == viewer.agentID
-                    || t.mentionTable.grants.contains(ReadGrant(conversation: c.id, agent: viewer.agentID))
+                guard
+                    viewer.isSupervisor || c.owner == viewer.agentID || c.assignee == viewer.agentID
+                        || t.mentionTable.grants.contains(ReadGrant(conversation: c.id, agent: viewer.agentID))
                 else { return false }
                 return (row.name?.lowercased().contains(needle) ?? false)
                     || t.identities.values.contains { $0.customer == id && $0.address.lowercased().contains(needle) }
@@ -73,17 +75,21 @@ extension MemoryStore {
         try tables.withLock { t in
             func party(_ id: Int64) -> MergeParty? {
                 t.customers[id].map {
-                    MergeParty(customer: id, name: $0.name, mergedInto: $0.mergedInto, conversation: t.conversationOfCustomer[id].flatMap { t.conversations[$0] })
+                    MergeParty(
+                        customer: id, name: $0.name, mergedInto: $0.mergedInto,
+                        conversation: t.conversationOfCustomer[id].flatMap { t.conversations[$0] })
                 }
             }
             let planned = try plan(party(survivor), party(absorbed))
-            let sID = planned.survivor.id, aID = planned.absorbed.id
+            let sID = planned.survivor.id
+            let aID = planned.absorbed.id
             let before = (t.conversations[sID]!, t.conversations[aID]!)
             let movedIdentities = t.identities.filter { $0.value.customer == absorbed }.map(\.key)
             let movedMessages = t.thread[aID] ?? []
-            t.merges.append(MergeRow(
-                id: t.id(), survivor: survivor, absorbed: absorbed, survivorState: before.0, absorbedState: before.1,
-                lastMessage: t.nextID - 1, movedIdentities: movedIdentities, movedMessages: movedMessages))
+            t.merges.append(
+                MergeRow(
+                    id: t.id(), survivor: survivor, absorbed: absorbed, survivorState: before.0, absorbedState: before.1,
+                    lastMessage: t.nextID - 1, movedIdentities: movedIdentities, movedMessages: movedMessages))
             let mergeID = t.merges.last!.id
             t.merges[t.merges.count - 1].mergedBy = planned.author
             t.merges[t.merges.count - 1].mergedAt = at
@@ -102,9 +108,12 @@ extension MemoryStore {
                 .fixed(planned.survivorEvent(movedMessages.count)), author: planned.author, metadata: ["merge": String(mergeID)], at: at)
             let events = [
                 t.insert(survivorEvent, ids: PlanIDs(customer: survivor, conversation: sID), identity: nil, earlier: []),
-                t.insert(.event(planned.absorbedEvent, author: planned.author, at: at), ids: PlanIDs(customer: absorbed, conversation: aID), identity: nil, earlier: []),
+                t.insert(
+                    .event(planned.absorbedEvent, author: planned.author, at: at), ids: PlanIDs(customer: absorbed, conversation: aID), identity: nil,
+                    earlier: []),
             ]
-            return MergeOutcome(survivor: planned.survivor.access, absorbed: planned.absorbed.access, events: events, movedMessages: movedMessages.count)
+            return MergeOutcome(
+                survivor: planned.survivor.access, absorbed: planned.absorbed.access, events: events, movedMessages: movedMessages.count)
         }
     }
 
@@ -114,13 +123,15 @@ extension MemoryStore {
         try tables.withLock { t in
             let index = t.merges.lastIndex { $0.survivor == customer && !$0.undone }
             let merge = index.map { t.merges[$0] }
-            let planned = try plan(merge.map {
-                RecordedMerge(
-                    id: $0.id, survivor: $0.survivor, absorbed: $0.absorbed, survivorConversation: $0.survivorState.id,
-                    absorbedConversation: $0.absorbedState.id)
-            })
+            let planned = try plan(
+                merge.map {
+                    RecordedMerge(
+                        id: $0.id, survivor: $0.survivor, absorbed: $0.absorbed, survivorConversation: $0.survivorState.id,
+                        absorbedConversation: $0.absorbedState.id)
+                })
             guard let index, let merge else { throw StoreError.missing("merge into customer \(customer)") }
-            let sID = merge.survivorState.id, aID = merge.absorbedState.id
+            let sID = merge.survivorState.id
+            let aID = merge.absorbedState.id
             let before = t.conversations[sID]!
             // What the merge moved goes back; so does what arrived since through the moved identities,
             // with the replies, notes and events that answer those messages.
@@ -138,10 +149,15 @@ extension MemoryStore {
             t.merges[index].undone = true
             t.merges[index].undoneBy = planned.author
             t.merges[index].undoneAt = at
-            recount(&t, customers: [customer, merge.absorbed], agents: [before.assignee, merge.survivorState.assignee, merge.absorbedState.assignee])
+            recount(
+                &t, customers: [customer, merge.absorbed], agents: [before.assignee, merge.survivorState.assignee, merge.absorbedState.assignee])
             let events = [
-                t.insert(.event(planned.survivorEvent, author: planned.author, at: at), ids: PlanIDs(customer: customer, conversation: sID), identity: nil, earlier: []),
-                t.insert(.event(planned.absorbedEvent, author: planned.author, at: at), ids: PlanIDs(customer: merge.absorbed, conversation: aID), identity: nil, earlier: []),
+                t.insert(
+                    .event(planned.survivorEvent, author: planned.author, at: at), ids: PlanIDs(customer: customer, conversation: sID), identity: nil,
+                    earlier: []),
+                t.insert(
+                    .event(planned.absorbedEvent, author: planned.author, at: at), ids: PlanIDs(customer: merge.absorbed, conversation: aID),
+                    identity: nil, earlier: []),
             ]
             return MergeOutcome(
                 survivor: merge.survivorState.access, absorbed: merge.absorbedState.access, events: events,
@@ -162,7 +178,9 @@ extension MemoryStore {
     private func recount(_ t: inout Tables, customers: [Int64], agents: [String?]) {
         for customer in customers {
             let thread: [MessageRow] = t.conversationOfCustomer[customer].map { t.messagesOf($0) } ?? []
-            let times: [Date] = thread.filter { $0.record.direction == .inbound && $0.record.metadata?["automated"] == nil }.map { $0.record.createdAt }
+            let times: [Date] = thread.filter { $0.record.direction == .inbound && $0.record.metadata?["automated"] == nil }.map {
+                $0.record.createdAt
+            }
             t.customers[customer]?.contacts = times.count
             t.customers[customer]?.firstContactAt = times.min()
             t.customers[customer]?.lastContactAt = times.max()

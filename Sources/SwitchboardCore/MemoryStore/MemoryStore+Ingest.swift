@@ -5,12 +5,13 @@ extension MemoryStore {
     public func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
         tables.withLock { t in
             items.map { item in
-                let outcome: IngestOutcome = switch item.event {
-                case .message(let message): Self.ingest(&t, item, message, policy)
-                case .deliveryStatus(let update): Self.deliveryStatus(&t, adapter: item.adapter, update)
-                case .edit(let message, let editedAt): Self.edit(&t, item, message, editedAt: editedAt, policy)
-                case .ignored(let reason): .ignored(reason: reason.code)
-                }
+                let outcome: IngestOutcome =
+                    switch item.event {
+                    case .message(let message): Self.ingest(&t, item, message, policy)
+                    case .deliveryStatus(let update): Self.deliveryStatus(&t, adapter: item.adapter, update)
+                    case .edit(let message, let editedAt): Self.edit(&t, item, message, editedAt: editedAt, policy)
+                    case .ignored(let reason): .ignored(reason: reason.code)
+                    }
                 if let journal = policy.journal { t.enqueue(journal(outcome)) }
                 return outcome
             }
@@ -26,7 +27,8 @@ extension MemoryStore {
             let record = t.insert(planned, ids: PlanIDs(customer: conversation.customerID, conversation: conversation.id), identity: nil, earlier: [])
             return .stored(StoredInbound(message: record, conversation: conversation.access, customer: conversation.customerID))
         case .store(let plan):
-            let customerID: Int64, identityID: Int64
+            let customerID: Int64
+            let identityID: Int64
             if let known = plan.customer {
                 (customerID, identityID) = (known.id, known.identity)
                 if t.customers[known.id]?.name == nil, let name = plan.customerName { t.customers[known.id]?.name = name }
@@ -34,7 +36,8 @@ extension MemoryStore {
                 customerID = t.id()
                 t.customers[customerID] = CustomerRow(name: plan.customerName, createdAt: plan.at)
                 identityID = t.id()
-                t.identities[identityID] = IdentityRow(customer: customerID, channel: plan.identity.channel, address: plan.identity.address, adapter: item.adapter)
+                t.identities[identityID] = IdentityRow(
+                    customer: customerID, channel: plan.identity.channel, address: plan.identity.address, adapter: item.adapter)
                 t.identityIndex[plan.identity] = identityID
             }
             var state = plan.conversation
@@ -56,10 +59,11 @@ extension MemoryStore {
             for planned in plan.messages { records.append(t.insert(planned, ids: ids, identity: identityID, earlier: records)) }
             var assignment = plan.assignment
             assignment?.event = plan.assignmentEvent.map { records[$0] }
-            return .stored(StoredInbound(
-                message: records[0], conversation: state.access, customer: customerID, assignment: assignment,
-                related: records.indices.dropFirst().filter { $0 != plan.assignmentEvent }.map { records[$0] },
-                acknowledged: plan.acknowledgement != nil, started: plan.started))
+            return .stored(
+                StoredInbound(
+                    message: records[0], conversation: state.access, customer: customerID, assignment: assignment,
+                    related: records.indices.dropFirst().filter { $0 != plan.assignmentEvent }.map { records[$0] },
+                    acknowledged: plan.acknowledgement != nil, started: plan.started))
         }
     }
 
@@ -96,7 +100,8 @@ extension MemoryStore {
                 if let id = t.messageIndex[MessageKey(adapter: adapter, externalID: reference, direction: direction)],
                     let row = t.messages[id], let conversation = t.conversations[row.record.conversationID]
                 {
-                    return AnsweredMessage(message: id, conversation: conversation.id, customer: conversation.customerID, ours: direction == .outbound)
+                    return AnsweredMessage(
+                        message: id, conversation: conversation.id, customer: conversation.customerID, ours: direction == .outbound)
                 }
             }
         }

@@ -49,10 +49,12 @@ extension MemoryStore {
                     Self.passes(t, c, query), query.adapter.map({ $0 == row.record.adapter }) ?? true,
                     query.since.map({ row.record.createdAt >= $0 }) ?? true, query.until.map({ row.record.createdAt < $0 }) ?? true
                 else { continue }
-                hits.append(SearchHit(
-                    kind: .message, conversation: c.id, message: id, customer: CustomerRef(id: c.customerID, name: t.customers[c.customerID]?.name),
-                    createdAt: row.record.createdAt, status: c.status, body: row.record.body, direction: row.record.direction,
-                    adapter: row.record.adapter, subject: row.record.metadata?["subject"]))
+                hits.append(
+                    SearchHit(
+                        kind: .message, conversation: c.id, message: id,
+                        customer: CustomerRef(id: c.customerID, name: t.customers[c.customerID]?.name),
+                        createdAt: row.record.createdAt, status: c.status, body: row.record.body, direction: row.record.direction,
+                        adapter: row.record.adapter, subject: row.record.metadata?["subject"]))
             }
             return hits
         }
@@ -72,9 +74,10 @@ extension MemoryStore {
                 let tags = (t.tags[id] ?? []).sorted()
                 let card = ([name ?? ""] + identities.map(\.address) + tags).flatMap(SearchText.tokens)
                 guard query.terms.allSatisfy({ $0.isFound(in: card) }) else { continue }
-                hits.append(SearchHit(
-                    kind: .conversation, conversation: id, customer: CustomerRef(id: c.customerID, name: name), createdAt: c.lastMessageAt,
-                    status: c.status, addresses: identities.map(\.address), tags: tags))
+                hits.append(
+                    SearchHit(
+                        kind: .conversation, conversation: id, customer: CustomerRef(id: c.customerID, name: name), createdAt: c.lastMessageAt,
+                        status: c.status, addresses: identities.map(\.address), tags: tags))
             }
             return hits
         }

@@ -20,7 +20,8 @@ extension MemoryStore {
 
     public func createSession(tokenHash: [UInt8], agent: String, csrfToken: String, tokenFingerprint: [UInt8]?, at: Date) async throws {
         sessionTable.withLock {
-            $0.sessions[tokenHash] = ConsoleSession(agentID: agent, csrfToken: csrfToken, createdAt: at, lastSeenAt: at, tokenFingerprint: tokenFingerprint)
+            $0.sessions[tokenHash] = ConsoleSession(
+                agentID: agent, csrfToken: csrfToken, createdAt: at, lastSeenAt: at, tokenFingerprint: tokenFingerprint)
         }
     }
 

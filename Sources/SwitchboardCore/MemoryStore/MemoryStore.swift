@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardAdapterAPI
+import Synchronization
 
 /// The in-memory engine: the same primitives as the SQL engines, over dictionaries behind one
 /// lock. The core's services run on it in unit tests (no files, no servers), and the store
@@ -148,10 +148,11 @@ public final class MemoryStore: Store {
     }
 
     public func gatewayKey() async throws -> GatewayKey {
-        GatewayKey(tables.withLock { t in
-            if t.key == nil { t.key = GatewayKey.generate() }
-            return t.key!
-        })
+        GatewayKey(
+            tables.withLock { t in
+                if t.key == nil { t.key = GatewayKey.generate() }
+                return t.key!
+            })
     }
 
     public func checkHealth() async throws {}
@@ -185,16 +186,18 @@ extension MemoryStore.Tables {
 
     /// Inserts a planned message (and its outbox row) and returns it as the API shows it.
     mutating func insert(_ message: PlannedMessage, ids: PlanIDs, identity: Int64?, earlier: [MessageRecord]) -> MessageRecord {
-        let inReplyTo: Int64? = switch message.inReplyTo {
-        case .stored(let id)?: id
-        case .planned(let index)?: earlier[index].id
-        case nil: nil
-        }
-        let identityID: Int64? = switch message.identity {
-        case .stored(let id)?: id
-        case .new?: identity
-        case nil: nil
-        }
+        let inReplyTo: Int64? =
+            switch message.inReplyTo {
+            case .stored(let id)?: id
+            case .planned(let index)?: earlier[index].id
+            case nil: nil
+            }
+        let identityID: Int64? =
+            switch message.identity {
+            case .stored(let id)?: id
+            case .new?: identity
+            case nil: nil
+            }
         let attachments = message.attachments.map { attachment -> Attachment in
             guard let kept = attachment.keptAsStored() else { return attachment }
             contents[kept.sha256] = kept.content

@@ -1,3 +1,5 @@
+import SwitchboardAdapterAPI
+
 /// A person who answers customers, as configured.
 public struct Agent: Sendable, Equatable {
     public enum Role: String, Sendable, Codable { case agent, supervisor }
@@ -86,7 +88,5 @@ public struct AgentDirectory: Sendable {
         return ofTeam.isEmpty ? all : ofTeam
     }
 }
-
-import SwitchboardAdapterAPI
 
 private func constantTimeEquals(_ a: String, _ b: String) -> Bool { Signatures.constantTimeEquals(a, b) }

@@ -54,7 +54,8 @@ public struct BusinessHours: Sendable, Equatable {
         var day = calendar.startOfDay(for: start)
         for _ in 0..<730 where day < end {
             for (open, close) in intervals(on: day, calendar) {
-                let from = max(open, start), to = min(close, end)
+                let from = max(open, start)
+                let to = min(close, end)
                 if to > from { total += to.timeIntervalSince(from) }
             }
             guard let next = calendar.date(byAdding: .day, value: 1, to: day) else { break }

@@ -1,5 +1,5 @@
-import SwitchboardAdapterAPI
 import Foundation
+import SwitchboardAdapterAPI
 
 /// Conversation states. A resolved conversation reopens on the customer's next message; a merged one
 /// was folded into another customer's conversation (and comes back if the merge is undone).

@@ -20,8 +20,11 @@ public enum ConversationPlanner {
     }
 
     /// A note or an event: recorded, nothing else changes.
-    public static func append(_ state: ConversationState, direction: MessageDirection, author: String?, body: String, at now: Date) -> ConversationPlan {
-        ConversationPlan(before: state, state: state, messages: [PlannedMessage(direction: direction, body: .fixed(body), author: author, createdAt: now)])
+    public static func append(
+        _ state: ConversationState, direction: MessageDirection, author: String?, body: String, at now: Date
+    ) -> ConversationPlan {
+        ConversationPlan(
+            before: state, state: state, messages: [PlannedMessage(direction: direction, body: .fixed(body), author: author, createdAt: now)])
     }
 
     /// Hands the conversation to `assignee` (and `owner`, when given), recorded with `event`.
@@ -43,7 +46,8 @@ public enum ConversationPlanner {
         }
         var next = state
         next.escalated = false
-        return ConversationPlan(before: state, state: next, messages: [.event("\(agent) closed the escalation" + (note.map { ": \($0)" } ?? ""), author: agent, at: now)])
+        return ConversationPlan(
+            before: state, state: next, messages: [.event("\(agent) closed the escalation" + (note.map { ": \($0)" } ?? ""), author: agent, at: now)])
     }
 
     /// Resolved: every promise ends, the assignee's load drops; the next customer message reopens it.
@@ -74,7 +78,9 @@ public enum ConversationPlanner {
         var next = state
         if pending {
             guard state.status == .open else {
-                throw ServiceError(status: 409, code: "not_open", message: "conversation \(state.id) is \(state.status.rawValue); only an open one can wait on the customer")
+                throw ServiceError(
+                    status: 409, code: "not_open",
+                    message: "conversation \(state.id) is \(state.status.rawValue); only an open one can wait on the customer")
             }
             next.status = .pending
             next.resolutionLeft = state.resolutionDue.map { hours.openTime(from: now, to: $0) }
@@ -82,7 +88,8 @@ public enum ConversationPlanner {
             next.stopResponseClocks()
             next.callbackDue = state.callbackDue
             return ConversationPlan(
-                before: state, state: next, messages: [.event("\(agent) set the conversation pending: waiting on the customer, clocks stopped", author: agent, at: now)])
+                before: state, state: next,
+                messages: [.event("\(agent) set the conversation pending: waiting on the customer, clocks stopped", author: agent, at: now)])
         }
         guard state.status == .pending else {
             throw ServiceError(status: 409, code: "not_pending", message: "conversation \(state.id) is \(state.status.rawValue), not pending")

@@ -13,7 +13,8 @@ public enum CustomerPlanner {
         guard conversation != nil else { throw ServiceError.notFound("customer \(customer)") }
         if let holder {
             if holder == customer {
-                throw ServiceError(status: 409, code: "already_linked", message: "\(identity.channel) \(identity.address) already belongs to customer \(customer)")
+                throw ServiceError(
+                    status: 409, code: "already_linked", message: "\(identity.channel) \(identity.address) already belongs to customer \(customer)")
             }
             throw ServiceError(
                 status: 409, code: "identity_taken",

@@ -5,11 +5,12 @@ extension DeliveryState {
     /// `sent` never overwrites `delivered`, while `failed` may follow anything (a delivered message
     /// can still bounce).
     public func advanced(by report: DeliveryStatusUpdate.State) -> DeliveryState? {
-        let next: DeliveryState = switch report {
-        case .sent: .sent
-        case .delivered, .read: .delivered
-        case .failed: .failed
-        }
+        let next: DeliveryState =
+            switch report {
+            case .sent: .sent
+            case .delivered, .read: .delivered
+            case .failed: .failed
+            }
         return next.rank > rank ? next : nil
     }
 

@@ -96,10 +96,12 @@ public enum ErasurePlanner {
         return ErasurePlan(
             customers: [id] + snapshot.absorbed, identities: snapshot.identities, messages: messages, cancelledDeliveries: cancelled,
             releasedContents: released, conversations: snapshot.conversations,
-            audit: AuditEvent(.customerErased, actor: agent, subject: "customer:\(id)", details: [
-                "reason": why, "conversations": snapshot.conversations.map(String.init).joined(separator: ","),
-                "messages": String(messages.count),
-            ]))
+            audit: AuditEvent(
+                .customerErased, actor: agent, subject: "customer:\(id)",
+                details: [
+                    "reason": why, "conversations": snapshot.conversations.map(String.init).joined(separator: ","),
+                    "messages": String(messages.count),
+                ]))
     }
 }
 

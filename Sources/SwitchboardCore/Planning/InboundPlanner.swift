@@ -104,30 +104,36 @@ public enum InboundPlanner {
         // sender quoting someone's reference, may be that customer or a stranger.
         let references = policy.references
         if contact, let answered, answered.customer != snapshot.customer?.id {
-            lines.append(.event(PlannedText { ids in
-                "This message answers one in \(references.format(answered.conversation)), another customer's conversation. If they are the same person, merge customer \(ids.customer) into customer \(answered.customer)."
-            }, at: now))
+            lines.append(
+                .event(
+                    PlannedText { ids in
+                        "This message answers one in \(references.format(answered.conversation)), another customer's conversation. If they are the same person, merge customer \(ids.customer) into customer \(answered.customer)."
+                    }, at: now))
         }
         if let quoted = snapshot.quoted, quoted.customer != snapshot.customer?.id {
-            lines.append(.event(PlannedText { ids in
-                QuotedReference.suggestion(
-                    quoted: (quoted.conversation, quoted.customer), newCustomer: ids.customer, identity: identity, references: references)
-            }, at: now))
+            lines.append(
+                .event(
+                    PlannedText { ids in
+                        QuotedReference.suggestion(
+                            quoted: (quoted.conversation, quoted.customer), newCustomer: ids.customer, identity: identity, references: references)
+                    }, at: now))
         }
 
         guard contact else {
             state.lastMessageAt = max(state.lastMessageAt, now)
-            return .store(InboundStorePlan(
-                customer: snapshot.customer, identity: identity, customerName: name, conversation: state, newConversation: isNew,
-                messages: lines, loads: changes, countsContact: false, assignment: assignment, assignmentEvent: assignmentEvent,
-                acknowledgement: nil, at: now))
+            return .store(
+                InboundStorePlan(
+                    customer: snapshot.customer, identity: identity, customerName: name, conversation: state, newConversation: isNew,
+                    messages: lines, loads: changes, countsContact: false, assignment: assignment, assignmentEvent: assignmentEvent,
+                    acknowledgement: nil, at: now))
         }
 
         // The priority, and the SLA policy it chooses with the channel and what is known of the
         // customer: chosen again whenever the customer writes (a policy replaced mid-request moves
         // the running clocks to it).
         let sla = policy.sla
-        let previous = startsRequest || state.slaPolicy == nil ? nil : sla.applied(id: state.slaPolicy, adapter: item.adapter, reason: state.slaReason)
+        let previous =
+            startsRequest || state.slaPolicy == nil ? nil : sla.applied(id: state.slaPolicy, adapter: item.adapter, reason: state.slaReason)
         state.priority = SLAPlanner.priority(state.priority, message: message.priority, startsRequest: startsRequest)
         let context = snapshot.customer.map { policy.cachedContext($0.id) } ?? [:]
         let chosen = sla.choose(SLAFacts(priority: state.priority, adapter: item.adapter, channel: identity.channel, context: context))
@@ -165,30 +171,34 @@ public enum InboundPlanner {
         let acks = policy.acknowledgement
         let quiet = acks.quietPeriod.seconds
         if startsRequest, acks.enabled, snapshot.customer?.lastContactAt.map({ now.timeIntervalSince($0) >= quiet }) ?? true,
-            let template = acks.template(item.adapter, ReplyContext(
-                to: message.from.address, threadRef: message.threadRef, inReplyTo: message.externalID, text: "")),
+            let template = acks.template(
+                item.adapter,
+                ReplyContext(
+                    to: message.from.address, threadRef: message.threadRef, inReplyTo: message.externalID, text: "")),
             acks.permits(message, at: now)
         {
             let (owner, customer, dueText) = (state.owner, snapshot.customer?.name ?? name, state.firstResponseDue)
             let hold = policy.acknowledgementHeldFor.contains(isNew ? .created : .reopened) ? policy.acknowledgementHold : nil
             acknowledgement = lines.count
-            lines.append(PlannedMessage(
-                direction: .outbound, adapter: item.adapter, address: message.from.address, threadRef: message.threadRef,
-                inReplyTo: .planned(0),
-                body: PlannedText { ids in
-                    acks.render(template, reference: references.format(ids.conversation), owner: owner, customer: customer, due: dueText)
-                },
-                author: "switchboard", metadata: ["purpose": "acknowledgement"], createdAt: now,
-                delivery: DeliveryInfo(state: .queued, attempts: 0),
-                outbox: PlannedDelivery(
-                    adapter: item.adapter, inReplyToExternalID: message.externalID,
-                    nextAttemptAt: hold.map { now.addingTimeInterval($0.seconds) } ?? now, purpose: .acknowledgement)))
+            lines.append(
+                PlannedMessage(
+                    direction: .outbound, adapter: item.adapter, address: message.from.address, threadRef: message.threadRef,
+                    inReplyTo: .planned(0),
+                    body: PlannedText { ids in
+                        acks.render(template, reference: references.format(ids.conversation), owner: owner, customer: customer, due: dueText)
+                    },
+                    author: "switchboard", metadata: ["purpose": "acknowledgement"], createdAt: now,
+                    delivery: DeliveryInfo(state: .queued, attempts: 0),
+                    outbox: PlannedDelivery(
+                        adapter: item.adapter, inReplyToExternalID: message.externalID,
+                        nextAttemptAt: hold.map { now.addingTimeInterval($0.seconds) } ?? now, purpose: .acknowledgement)))
             state.lastAcknowledgedAt = now
         }
-        return .store(InboundStorePlan(
-            customer: snapshot.customer, identity: identity, customerName: name, conversation: state, newConversation: isNew,
-            messages: lines, loads: changes, countsContact: true, assignment: assignment, assignmentEvent: assignmentEvent,
-            acknowledgement: acknowledgement, at: now, startsRequest: startsRequest))
+        return .store(
+            InboundStorePlan(
+                customer: snapshot.customer, identity: identity, customerName: name, conversation: state, newConversation: isNew,
+                messages: lines, loads: changes, countsContact: true, assignment: assignment, assignmentEvent: assignmentEvent,
+                acknowledgement: acknowledgement, at: now, startsRequest: startsRequest))
     }
 
     /// The customer's message as the thread keeps it.

@@ -61,7 +61,8 @@ public enum MergePlanner {
         references: ConversationReferences
     ) throws -> MergePlan {
         guard survivorID != absorbedID else { throw ServiceError.badRequest("a customer cannot be merged into itself") }
-        let s = try live(survivor, id: survivorID), a = try live(absorbed, id: absorbedID)
+        let s = try live(survivor, id: survivorID)
+        let a = try live(absorbed, id: absorbedID)
         let (first, second) = s.createdAt <= a.createdAt ? (s, a) : (a, s)
         let owner = first.owner ?? second.owner
         let status: ConversationStatus =
@@ -117,7 +118,8 @@ public enum MergePlanner {
             throw ServiceError(status: 409, code: "nothing_to_undo", message: "no merge into customer \(customer) is left to undo")
         }
         return UnmergePlan(
-            survivorEvent: "\(agent) undid the merge of customer \(merge.absorbed): their messages are back in \(references.format(merge.absorbedConversation))",
+            survivorEvent:
+                "\(agent) undid the merge of customer \(merge.absorbed): their messages are back in \(references.format(merge.absorbedConversation))",
             absorbedEvent: "\(agent) undid the merge into customer \(customer): this conversation is restored", author: agent)
     }
 

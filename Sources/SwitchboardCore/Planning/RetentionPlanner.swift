@@ -102,9 +102,10 @@ public enum RetentionPlanner {
             let stored = PersonalData.contentReferences(candidate.message.attachments)
             guard !stored.isEmpty else { continue }
             for sha in stored { released[sha, default: 0] += 1 }
-            redactions.append(MessageRedaction(
-                id: candidate.message.id, metadata: candidate.message.metadata,
-                attachments: candidate.message.attachments?.map { PersonalData.dropContent($0, reason: reason) }, removeText: false))
+            redactions.append(
+                MessageRedaction(
+                    id: candidate.message.id, metadata: candidate.message.metadata,
+                    attachments: candidate.message.attachments?.map { PersonalData.dropContent($0, reason: reason) }, removeText: false))
         }
         return RetentionPlan(messages: redactions, releasedContents: released)
     }

@@ -6,54 +6,63 @@ import SwitchboardAdapterAPI
 extension ConversationStore {
     /// Appends an agent's reply and queues it in the outbox in one transaction; stops the clocks.
     public func appendReply(conversation: Int64, author: String, body: String, route: ReplyRoute, at: Date) async throws -> MessageRecord {
-        try await only(change(conversation: conversation, routing: false) { state, _ in
-            ConversationPlanner.reply(state, author: author, body: body, route: route, at: at)
-        })
+        try await only(
+            change(conversation: conversation, routing: false) { state, _ in
+                ConversationPlanner.reply(state, author: author, body: body, route: route, at: at)
+            })
     }
 
     /// Appends a note or an event.
-    public func appendInternal(conversation: Int64, direction: MessageDirection, author: String?, body: String, at: Date) async throws -> MessageRecord {
-        try await only(change(conversation: conversation, routing: false) { state, _ in
-            ConversationPlanner.append(state, direction: direction, author: author, body: body, at: at)
-        })
+    public func appendInternal(
+        conversation: Int64, direction: MessageDirection, author: String?, body: String, at: Date
+    ) async throws -> MessageRecord {
+        try await only(
+            change(conversation: conversation, routing: false) { state, _ in
+                ConversationPlanner.append(state, direction: direction, author: author, body: body, at: at)
+            })
     }
 
     /// Hands a conversation to `assignee` (and makes `owner` its owner when given) and records why.
     public func reassign(
         conversation: Int64, assignee: String, owner: String?, escalated: Bool, event: String, author: String?, at: Date
     ) async throws -> MessageRecord {
-        try await only(change(conversation: conversation, routing: true) { state, _ in
-            ConversationPlanner.reassign(state, to: assignee, owner: owner, escalated: escalated, event: event, author: author, at: at)
-        })
+        try await only(
+            change(conversation: conversation, routing: true) { state, _ in
+                ConversationPlanner.reassign(state, to: assignee, owner: owner, escalated: escalated, event: event, author: author, at: at)
+            })
     }
 
     public func resolve(conversation: Int64, author: String, at: Date) async throws -> MessageRecord {
-        try await only(change(conversation: conversation, routing: true) { state, _ in
-            try ConversationPlanner.resolve(state, by: author, at: at)
-        })
+        try await only(
+            change(conversation: conversation, routing: true) { state, _ in
+                try ConversationPlanner.resolve(state, by: author, at: at)
+            })
     }
 
     /// Closes an escalation without resolving the conversation; recorded with the supervisor's note.
     public func closeEscalation(conversation: Int64, by agent: String, note: String?, at: Date) async throws -> MessageRecord {
-        try await only(change(conversation: conversation, routing: false) { state, _ in
-            try ConversationPlanner.closeEscalation(state, by: agent, note: note, at: at)
-        })
+        try await only(
+            change(conversation: conversation, routing: false) { state, _ in
+                try ConversationPlanner.closeEscalation(state, by: agent, note: note, at: at)
+            })
     }
 
     /// Sets an open conversation `pending` (waiting on the customer) or a pending one `open` again.
     public func setPending(
         conversation: Int64, _ pending: Bool, by agent: String, at: Date, hours: BusinessHours = .always
     ) async throws -> MessageRecord {
-        try await only(change(conversation: conversation, routing: false) { state, _ in
-            try ConversationPlanner.setPending(state, pending, by: agent, at: at, hours: hours)
-        })
+        try await only(
+            change(conversation: conversation, routing: false) { state, _ in
+                try ConversationPlanner.setPending(state, pending, by: agent, at: at, hours: hours)
+            })
     }
 
     /// The same, in the business hours of the conversation's SLA policy.
     public func setPending(conversation: Int64, _ pending: Bool, by agent: String, at: Date, sla: SLAPolicies) async throws -> MessageRecord {
-        try await only(change(conversation: conversation, routing: false) { state, _ in
-            try ConversationPlanner.setPending(state, pending, by: agent, at: at, hours: sla.applied(id: state.slaPolicy, adapter: nil).hours)
-        })
+        try await only(
+            change(conversation: conversation, routing: false) { state, _ in
+                try ConversationPlanner.setPending(state, pending, by: agent, at: at, hours: sla.applied(id: state.slaPolicy, adapter: nil).hours)
+            })
     }
 
     /// Marks a promised call back as made; nil when none was promised.

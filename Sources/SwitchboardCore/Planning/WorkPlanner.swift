@@ -61,7 +61,8 @@ public enum WorkPlanner {
         }
         let room = (capacity ?? Int.max / 2) - (loads[agent]?.openAssigned ?? 0)
         for state in waiting.prefix(max(0, room)) where state.assignee == nil && state.status == .open {
-            let reason = state.owner.map { "\(agent) is available and covers the waiting conversation; \($0) stays the owner" }
+            let reason =
+                state.owner.map { "\(agent) is available and covers the waiting conversation; \($0) stays the owner" }
                 ?? "\(agent) is available and takes the waiting conversation as its owner"
             take(move(state, owner: state.owner ?? agent, to: agent, reason: reason, at: now))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardAdapterAPI
 
 /// Something that keeps its own copy of customers' data outside the store's tables (an in-memory
 /// search index, a cache) and must drop it when a customer is erased.
@@ -32,13 +33,13 @@ public struct CustomerErasure: Sendable {
             throw ServiceError.badRequest("'reason' must say why the customer is erased (1 to 500 characters; it goes to the audit trail)")
         }
         let at = now()
-        let outcome = try await store.erase(customer: id, at: at, { snapshot in
-            try ErasurePlanner.plan(snapshot, customer: id, by: actor, reason: why)
-        }, audit: { event, head in AuditChain.seal(event, at: at, after: head) })
+        let outcome = try await store.erase(
+            customer: id, at: at,
+            { snapshot in
+                try ErasurePlanner.plan(snapshot, customer: id, by: actor, reason: why)
+            }, audit: { event, head in AuditChain.seal(event, at: at, after: head) })
         await context?.forget(outcome.customers)
         for observer in observers { await observer.customerErased(outcome) }
         return outcome
     }
 }
-
-import SwitchboardAdapterAPI

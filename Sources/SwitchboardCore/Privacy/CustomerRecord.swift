@@ -154,7 +154,9 @@ public struct CustomerRecords: Sendable {
     let context: CustomerContext?
     let now: @Sendable () -> Date
 
-    public init(store: any Store, references: ConversationReferences, context: CustomerContext? = nil, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        store: any Store, references: ConversationReferences, context: CustomerContext? = nil, now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.store = store
         self.references = references
         self.context = context
@@ -169,10 +171,11 @@ public struct CustomerRecords: Sendable {
         var conversations: [CustomerRecord.Conversation] = []
         for conversationID in facts.conversations {
             guard let conversation = try await store.conversation(conversationID) else { continue }
-            conversations.append(CustomerRecord.Conversation(
-                id: conversation.id, reference: references.format(conversation.id), status: conversation.status, owner: conversation.owner,
-                assignee: conversation.assignee, team: conversation.team, mergedInto: conversation.mergedInto, tags: conversation.tags,
-                messages: conversation.messages.map(Self.message)))
+            conversations.append(
+                CustomerRecord.Conversation(
+                    id: conversation.id, reference: references.format(conversation.id), status: conversation.status, owner: conversation.owner,
+                    assignee: conversation.assignee, team: conversation.team, mergedInto: conversation.mergedInto, tags: conversation.tags,
+                    messages: conversation.messages.map(Self.message)))
         }
         let shown = context?.cached(facts.id) ?? [:]
         return CustomerRecord(
@@ -185,7 +188,9 @@ public struct CustomerRecords: Sendable {
             },
             absorbedCustomers: facts.absorbed,
             merges: facts.merges.map {
-                CustomerRecord.Merge(survivor: $0.survivor, absorbed: $0.absorbed, mergedBy: $0.mergedBy, mergedAt: $0.mergedAt, undoneBy: $0.undoneBy, undoneAt: $0.undoneAt)
+                CustomerRecord.Merge(
+                    survivor: $0.survivor, absorbed: $0.absorbed, mergedBy: $0.mergedBy, mergedAt: $0.mergedAt, undoneBy: $0.undoneBy,
+                    undoneAt: $0.undoneAt)
             },
             conversations: conversations, context: shown)
     }

@@ -75,10 +75,13 @@ actor OIDCClient {
         let basic = Data("\(Self.formEncode(settings.clientID)):\(Self.formEncode(settings.clientSecret))".utf8).base64EncodedString()
         let response: HTTPResponse
         do {
-            response = try await transport.send(HTTPRequest(
-                method: "POST", url: endpoint,
-                headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"), ("Authorization", "Basic \(basic)")],
-                body: Array(form.utf8), timeout: .seconds(10)))
+            response = try await transport.send(
+                HTTPRequest(
+                    method: "POST", url: endpoint,
+                    headers: [
+                        ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"), ("Authorization", "Basic \(basic)"),
+                    ],
+                    body: Array(form.utf8), timeout: .seconds(10)))
         } catch {
             throw OIDCFailure(code: "provider_unreachable", message: "token endpoint: \(error)")
         }
@@ -184,7 +187,8 @@ actor OIDCClient {
     private func fetchJSON<T: Decodable>(_ url: String, what: String) async throws -> T {
         let response: HTTPResponse
         do {
-            response = try await transport.send(HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")], timeout: .seconds(10)))
+            response = try await transport.send(
+                HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")], timeout: .seconds(10)))
         } catch {
             throw OIDCFailure(code: "provider_unreachable", message: "\(what) at \(url): \(error)")
         }

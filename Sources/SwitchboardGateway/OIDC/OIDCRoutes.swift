@@ -84,9 +84,11 @@ struct OIDCRoutes {
             return try await agent(for: claims, settings: settings, source: source)
         } catch let failure as OIDCFailure {
             if failure.code != "unmapped_identity" {
-                await sessions.audit?.record(.signInFailed, actor: nil, source: source, details: [
-                    "method": "oidc", "reason": failure.code,
-                ])
+                await sessions.audit?.record(
+                    .signInFailed, actor: nil, source: source,
+                    details: [
+                        "method": "oidc", "reason": failure.code,
+                    ])
             }
             Logger(label: "switchboard.oidc").notice("single sign-on refused", metadata: ["reason": "\(failure.message)"])
             throw failure
@@ -99,10 +101,12 @@ struct OIDCRoutes {
         let verified = settings.agentClaim != "email" || claims.emailVerified != false
         let matches = value.map { v in sessions.directory.agents.filter { $0.email == v } } ?? []
         guard verified, matches.count == 1, let agent = matches.first else {
-            await sessions.audit?.record(.signInRefused, actor: nil, source: source, details: [
-                "method": "oidc", "reason": !verified ? "email_not_verified" : "unmapped_identity",
-                "issuer": claims.string("iss") ?? "", "sub": claims.string("sub") ?? "", settings.agentClaim: value ?? "",
-            ])
+            await sessions.audit?.record(
+                .signInRefused, actor: nil, source: source,
+                details: [
+                    "method": "oidc", "reason": !verified ? "email_not_verified" : "unmapped_identity",
+                    "issuer": claims.string("iss") ?? "", "sub": claims.string("sub") ?? "", settings.agentClaim: value ?? "",
+                ])
             throw OIDCFailure(code: "unmapped_identity", message: "the provider's identity matches no configured agent")
         }
         return agent
