@@ -15,7 +15,7 @@ from conftest import message, unique
 @pytest.fixture
 def tiny_disk():
     path = Path(tempfile.mkdtemp(prefix="sb-full-"))
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(path)], capture_output=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(path)], capture_output=True)
     if mounted.returncode != 0:
         shutil.rmtree(path, ignore_errors=True)
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
@@ -29,7 +29,7 @@ def test_full_disk_answers_503_and_stores_nothing_half(gateway, tiny_disk):
     gw = gateway({"storage": {"sqlite": str(db)}})
     run = unique("full")
     accepted, refused = [], []
-    for i in range(60):
+    for i in range(120):
         ext = f"{run}-{i}"
         r = gw.post_hook(payload=message(ext, f"{run}-c{i % 5}@example.com", "x" * 40_000))
         if r.status_code == 200:
