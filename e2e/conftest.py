@@ -19,6 +19,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -99,6 +100,36 @@ def metric(text: str, name: str, **labels) -> float:
 
 # ---------------------------------------------------------------------------------------------
 # the outbound receiver
+
+
+class JSONAnswerServer:
+    """A loopback HTTP server answering every GET with `answer(query)` as JSON (the query's first
+    value per name): what a context provider the gateway calls looks like. `base` is its address."""
+
+    def __init__(self, answer):
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                query = {name: values[0] for name, values in parse_qs(urlsplit(self.path).query).items()}
+                body = json.dumps(answer(query)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class Receiver:

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import subprocess
-import threading
 import time
 from pathlib import Path
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
 
-from conftest import ADAPTER, BIN, Receiver, base_config, message, metric, unique, wait_until
+from conftest import ADAPTER, BIN, JSONAnswerServer, Receiver, base_config, message, metric, unique, wait_until
 from test_console import browser  # noqa: F401
 from test_social_meta import ENV as META_ENV, FakeGraph, graph, new_wa_id, post_meta, wa_text, whatsapp_adapter  # noqa: F401
 
@@ -27,36 +23,12 @@ BILL = {"id": "bill", "name": "Bill Ortega", "role": "agent", "teams": ["billing
 BILL_TOKEN = "tok-bill-0123456789abcdef0123456789abcdef"
 
 
-class TierServer:
+class TierServer(JSONAnswerServer):
     """The shop's customer service: GET /tier?phone=… answers {"tier": "gold"} for the gold numbers, else silver."""
 
     def __init__(self):
         self.gold: set[str] = set()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                phone = (parse_qs(urlsplit(self.path).query).get("phone") or [""])[0]
-                body = json.dumps({"tier": "gold" if phone in server.gold else "silver"}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(lambda query: {"tier": "gold" if query.get("phone", "") in self.gold else "silver"})
 
 
 @pytest.fixture

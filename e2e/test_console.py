@@ -8,21 +8,17 @@ Screenshots land in e2e/artifacts/ for a person to look at."""
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 import yaml
 
-from conftest import ADAPTER, BIN, unique
+from conftest import ADAPTER, BIN, JSONAnswerServer, unique
 from test_openapi import check
 from test_security_server import from_address
 
@@ -46,34 +42,13 @@ XSS = "<script>alert(1)</script><b>x</b>"
 # fixtures
 
 
-class Shop:
+class Shop(JSONAnswerServer):
     """A tiny `http` context provider: GET /c?email=… answers the customer's orders."""
 
     def __init__(self):
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                email = (parse_qs(urlsplit(self.path).query).get("email") or [""])[0]
-                body = json.dumps({"email": email, "tier": "gold",
-                                   "orders": [{"id": "A-1001", "state": "shipped", "total": "59.90 EUR"}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/c?email={{email}}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(lambda query: {"email": query.get("email", ""), "tier": "gold",
+                                        "orders": [{"id": "A-1001", "state": "shipped", "total": "59.90 EUR"}]})
+        self.url = self.base + "/c?email={email}"
 
 
 @pytest.fixture
