@@ -51,6 +51,9 @@ struct MailboxReader: Sendable {
     /// The mailbox's key in the store and in `/readyz`: its URL (never credentials).
     var key: String { account.url }
 
+    /// How this mailbox logs in (password, or an OAuth2 token put in per call).
+    var login: MailLogin { adapter.imapLogin(account) }
+
     func run() async {
         let board = adapter.mailboxBoard
         board.update(key) { _ in }
@@ -62,7 +65,9 @@ struct MailboxReader: Sendable {
                 board.update(key) { $0.state = .running }
                 if snapshot.offersIdle {
                     board.update(key) { $0.idling = true }
-                    let outcome = try await mail.waitForMail(account: account, after: position.lastUID, timeout: Self.idleRenewal)
+                    let outcome = try await login.run { account throws(MailTransportError) in
+                        try await mail.waitForMail(account: account, after: position.lastUID, timeout: Self.idleRenewal)
+                    }
                     board.update(key) { $0.idling = false }
                     // New mail or the renewal: read again at once.
                     if outcome != .unsupported { continue }
@@ -73,7 +78,8 @@ struct MailboxReader: Sendable {
                 if Task.isCancelled { return }
                 let reason = (error as? MailTransportError)?.reason ?? "\(error)"
                 board.update(key) {
-                    $0.state = .degraded("IMAP \(key): \(reason)")
+                    // No token: the same for every mailbox, and said so once by the adapter.
+                    $0.state = .degraded(error is OAuth2Failure ? "\(error)" : "IMAP \(key): \(reason)")
                     $0.idling = false
                 }
                 adapter.logger.warning("email poll failed", metadata: ["adapter": "\(adapter.id)", "mailbox": "\(key)", "error": "\(reason)"])
@@ -90,7 +96,9 @@ struct MailboxReader: Sendable {
     /// mailbox looked like and how far it is read now.
     func readOnce() async throws -> (MailboxSnapshot, MailboxPosition) {
         let saved = try await positions.mailboxPosition(adapter: adapter.id, mailbox: key)
-        let snapshot = try await mail.mailboxSnapshot(account: account, after: saved)
+        let snapshot = try await login.run { account throws(MailTransportError) in
+            try await mail.mailboxSnapshot(account: account, after: saved)
+        }
         let tracking = saved?.uidValidity == snapshot.uidValidity
         if let saved, !tracking {
             adapter.logger.notice(
@@ -107,7 +115,9 @@ struct MailboxReader: Sendable {
             try Task.checkCancellation()
             let uids = Array(snapshot.uids[start..<min(start + Self.batch, snapshot.uids.count)])
             start += uids.count
-            let messages = try await mail.fetchMessages(uids: uids, account: account)
+            let messages = try await login.run { account throws(MailTransportError) in
+                try await mail.fetchMessages(uids: uids, account: account)
+            }
             var stored: [UInt32] = []
             for uid in uids {
                 // Gone meanwhile (expunged by someone): nothing to store.
@@ -124,7 +134,9 @@ struct MailboxReader: Sendable {
                     $0.position = position
                 }
             }
-            try await mail.markSeen(uids: stored, account: account)
+            try await login.run { account throws(MailTransportError) in
+                try await mail.markSeen(uids: stored, account: account)
+            }
         }
         if let next = snapshot.uidNext, next > 0 { position.lastUID = max(position.lastUID, next - 1) }
         if saved != position {
@@ -187,12 +199,12 @@ final class MailboxBoard: Sendable {
         return statuses.withLock { statuses in keys.compactMap { statuses[$0] } }
     }
 
-    /// Running while every mailbox is; degraded with every reason otherwise.
-    var state: AdapterState {
-        let reasons = all.compactMap { status -> String? in
-            if case .degraded(let why) = status.state { return why }
-            return nil
+    /// Every mailbox's reason to be degraded, each once.
+    var problems: [String] {
+        var reasons: [String] = []
+        for status in all {
+            if case .degraded(let why) = status.state, !reasons.contains(why) { reasons.append(why) }
         }
-        return reasons.isEmpty ? .running : .degraded(reasons.joined(separator: "; "))
+        return reasons
     }
 }

@@ -21,11 +21,16 @@ public struct EmailAdapter: BackgroundChannelAdapter {
     let now: @Sendable () -> Date
     /// Where mail is decoded (see ``DecodingLanes``).
     let lanes: DecodingLanes
+    /// OAuth2 access tokens for `imap`/`smtp` with `auth: oauth2`.
+    let oauth2: OAuth2Sources
 
-    /// An adapter sending and polling through `mail` (the gateway's libcurl transport in production).
+    /// An adapter sending and polling through `mail` (the gateway's libcurl transport in
+    /// production). With `auth: oauth2`, access tokens are fetched over `http` and a rotated
+    /// refresh token is kept in `values`.
     public init(
         id: String, settings: EmailSettings, mail: (any MailTransport)?, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() }, http: (any HTTPTransport)? = nil,
+        values: AdapterValuesSlot = AdapterValuesSlot()
     ) {
         self.id = id
         self.settings = settings
@@ -34,6 +39,21 @@ public struct EmailAdapter: BackgroundChannelAdapter {
         self.now = now
         self.mailboxBoard = MailboxBoard()
         self.lanes = .shared
+        if let http {
+            oauth2 = OAuth2Sources(settings: settings, adapter: id, transport: http, values: values, logger: logger)
+        } else {
+            oauth2 = .none
+        }
+    }
+
+    /// How replies log in to `smtp`.
+    var smtpLogin: MailLogin {
+        MailLogin(account: settings.smtp, oauth2: oauth2.smtp, settings: settings.smtpOAuth2)
+    }
+
+    /// How one IMAP mailbox (an entry of ``EmailSettings/imapMailboxes``) logs in.
+    func imapLogin(_ account: MailAccount) -> MailLogin {
+        MailLogin(account: account, oauth2: oauth2.imap, settings: settings.imapOAuth2)
     }
 
     /// Mail has no window and no length limit worth enforcing; anyone with an address can be written to.
@@ -44,8 +64,13 @@ public struct EmailAdapter: BackgroundChannelAdapter {
     /// Replies can go to any customer known by an e-mail address, whichever channel they wrote on.
     public var identityChannel: String? { "email" }
 
-    /// Degraded while an IMAP mailbox cannot be read; running again after its next good pass.
-    public var state: AdapterState { mailboxBoard.state }
+    /// Degraded while an IMAP mailbox cannot be read or no OAuth2 access token can be had;
+    /// running again after the next good pass and the next token.
+    public var state: AdapterState {
+        var reasons = mailboxBoard.problems
+        for problem in oauth2.problems where !reasons.contains(problem) { reasons.append(problem) }
+        return reasons.isEmpty ? .running : .degraded(reasons.joined(separator: "; "))
+    }
 
     /// The IMAP mailboxes read, with their health and lag.
     public var mailboxes: [MailboxStatus] { mailboxBoard.all }
@@ -94,10 +119,16 @@ public struct EmailAdapter: BackgroundChannelAdapter {
             throw DeliveryFailure("'\(message.to)' is not an e-mail address", permanent: true)
         }
         let composed = ReplyComposer(settings: settings).compose(message, date: now())
+        let from = settings.address
         do {
-            try await mail.send(composed.data, from: settings.address, to: [message.to] + composed.cc, account: settings.smtp)
-        } catch {
+            try await smtpLogin.run { account throws(MailTransportError) in
+                try await mail.send(composed.data, from: from, to: [message.to] + composed.cc, account: account)
+            }
+        } catch let error as MailTransportError {
             throw DeliveryFailure("SMTP \(settings.smtp.url): \(error.reason)", permanent: error.permanent)
+        } catch {
+            // No access token now: the outbox tries again later, when the provider may answer.
+            throw DeliveryFailure("SMTP \(settings.smtp.url): \(error)")
         }
         return DeliveryReceipt(externalID: composed.messageID, state: .sent)
     }

@@ -9,13 +9,15 @@ public struct EmailAdapterFactory: ChannelAdapterFactory {
     public var type: String { "email" }
 
     /// Reads `address`, `name`, `smtp`, `imap`, `html_replies`, `attachments`, `secret_env` or
-    /// `open`, and `authentication` (see ``EmailSettings``).
+    /// `open`, `authentication` and `lmtp` (see ``EmailSettings``); `imap`/`smtp` may log in with
+    /// OAuth2 (``OAuth2Settings``).
     public func makeAdapter(id: String, config: ConfigSection, context: AdapterContext) throws -> any ChannelAdapter {
         let settings = EmailSettings(config: config)
         if context.mail == nil {
             config.problem(nil, "this build of the gateway has no mail transport (SMTP/IMAP), so an email adapter cannot run")
         }
-        return EmailAdapter(id: id, settings: settings, mail: context.mail, logger: context.logger)
+        return EmailAdapter(
+            id: id, settings: settings, mail: context.mail, logger: context.logger, http: context.transport, values: context.values)
     }
 }
 

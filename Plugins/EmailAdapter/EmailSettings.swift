@@ -17,6 +17,9 @@ import SwitchboardAdapterAPI
 ///   lmtp: {listen: "127.0.0.1:2424"}      # the MTA delivers here directly (LMTP)
 /// ```
 ///
+/// Instead of a password, `imap` and `smtp` may log in with OAuth2 (`auth: oauth2` and an
+/// `oauth2` block, see ``OAuth2Settings``), as Microsoft 365 and Google require.
+///
 /// `smtp` is required: an e-mail channel that cannot answer would let agents write replies that
 /// can never leave, so the gap is reported at start rather than on every reply. `imap` is optional:
 /// mail may arrive only through the mailgate or HTTP. The hook needs `secret_env` or an explicit
@@ -27,6 +30,10 @@ public struct EmailSettings: Sendable {
     public var displayName: String?
     public var smtp: MailAccount
     public var imap: MailAccount?
+    /// How `smtp` logs in with OAuth2; nil: with its password (if any).
+    public var smtpOAuth2: OAuth2Settings?
+    /// How `imap` logs in with OAuth2; nil: with its password.
+    public var imapOAuth2: OAuth2Settings?
     /// How often the IMAP mailbox is polled.
     public var pollInterval: Duration
     /// `imap.mailboxes`: the mailboxes read besides the URL's (empty: the one the URL names).
@@ -104,7 +111,7 @@ public struct EmailSettings: Sendable {
             attachmentLimits = AttachmentLimits()
         }
         if let section = config.section("smtp") {
-            smtp = Self.account(section, schemes: ["smtp", "smtps"])
+            (smtp, smtpOAuth2) = Self.account(section, schemes: ["smtp", "smtps"])
             section.finish()
         } else {
             config.problem(nil, "missing required key 'smtp' (how replies are sent: {url: smtp://host:587, user, password_env})")
@@ -112,8 +119,9 @@ public struct EmailSettings: Sendable {
         }
         var interval = Duration.seconds(30)
         if let section = config.section("imap") {
-            let account = Self.account(section, schemes: ["imap", "imaps"])
+            let (account, oauth2) = Self.account(section, schemes: ["imap", "imaps"])
             imap = account
+            imapOAuth2 = oauth2
             interval = section.duration("poll", default: interval) ?? interval
             if interval < .seconds(1) {
                 section.problem("poll", "poll must be at least 1s")
@@ -136,13 +144,16 @@ public struct EmailSettings: Sendable {
         pollInterval = interval
     }
 
-    private static func account(_ section: ConfigSection, schemes: [String]) -> MailAccount {
+    private static func account(_ section: ConfigSection, schemes: [String]) -> (MailAccount, OAuth2Settings?) {
         let url = section.requiredString("url")?.trimmed ?? ""
         let scheme = url.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() } ?? ""
         if !url.isEmpty, !(schemes.contains(scheme) && url.contains("://")) {
             section.problem("url", "'\(url)' must be a URL starting with \(schemes.map { $0 + "://" }.joined(separator: " or "))")
         }
-        return MailAccount(url: url, user: section.string("user"), password: section.secret("password_env"))
+        let user = section.string("user")
+        let oauth2 = OAuth2Settings.read(section, user: user)
+        let password = oauth2 != nil || section.string("auth") == "oauth2" ? nil : section.secret("password_env")
+        return (MailAccount(url: url, user: user, password: password), oauth2)
     }
 
     /// The domain of ``address``, for our Message-IDs.

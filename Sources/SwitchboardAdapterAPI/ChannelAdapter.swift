@@ -119,11 +119,15 @@ public struct AdapterContext: Sendable {
     public var publicURL: String
     /// Reads a secret named by a `*_env` key.
     public var environment: @Sendable (String) -> String?
+    /// Small values adapters keep across restarts; the gateway attaches its store once open.
+    public var values: AdapterValuesSlot
 
     public init(
         logger: Logger, transport: any HTTPTransport, publicURL: String, mail: (any MailTransport)? = nil,
-        environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
+        environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] },
+        values: AdapterValuesSlot = AdapterValuesSlot()
     ) {
+        self.values = values
         self.mail = mail
         self.logger = logger
         self.transport = transport

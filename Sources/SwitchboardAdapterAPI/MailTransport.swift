@@ -6,6 +6,9 @@ public struct MailAccount: Sendable, Equatable {
     public var url: String
     public var user: String?
     public var password: String?
+    /// An OAuth2 access token to log in with (SASL `XOAUTH2` or `OAUTHBEARER`) instead of the
+    /// password; set per call by the adapter, which keeps the token fresh.
+    public var bearer: MailBearer?
     /// The longest one command (connect, send, fetch) may take.
     public var timeout: Duration
 
@@ -17,15 +20,38 @@ public struct MailAccount: Sendable, Equatable {
     }
 }
 
+/// An OAuth2 access token for a mail login and the SASL mechanism that carries it.
+public struct MailBearer: Sendable, Equatable {
+    /// The SASL mechanisms that carry a bearer token.
+    public enum Mechanism: String, Sendable, Equatable, CaseIterable {
+        /// Google's and Microsoft's `XOAUTH2`.
+        case xoauth2 = "XOAUTH2"
+        /// RFC 7628 `OAUTHBEARER`.
+        case oauthBearer = "OAUTHBEARER"
+    }
+
+    public var token: String
+    public var mechanism: Mechanism
+
+    /// A token to log in with.
+    public init(token: String, mechanism: Mechanism) {
+        self.token = token
+        self.mechanism = mechanism
+    }
+}
+
 /// A mail command that did not work. `permanent` when retrying cannot help (the server refused a
 /// recipient with a 5xx reply, a login was rejected); transient otherwise.
 public struct MailTransportError: Error, Sendable, CustomStringConvertible {
     public var reason: String
     public var permanent: Bool
+    /// The server refused the login: with an OAuth2 token, a fresh token may get in.
+    public var loginRefused: Bool
 
-    public init(_ reason: String, permanent: Bool = false) {
+    public init(_ reason: String, permanent: Bool = false, loginRefused: Bool = false) {
         self.reason = reason
         self.permanent = permanent
+        self.loginRefused = loginRefused
     }
 
     public var description: String { reason }

@@ -66,8 +66,19 @@ struct OperationsRoutes {
             helpText: "Seconds since mail could have arrived unnoticed (0 while waiting in IDLE)")
     }
 
-    /// Per mailbox: 1 while it reads normally, its lag, and what waits to be stored.
+    private static var adapterUp: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "switchboard", subsystem: "adapter", metricName: "up", unitName: "",
+            helpText: "1 while the adapter runs normally, 0 while it is degraded (see /readyz for why)")
+    }
+
+    /// Per adapter: 1 while it runs normally. Per mailbox: 1 while it reads normally, its lag,
+    /// and what waits to be stored.
     private func recordMailboxMetrics(now: Date) {
+        for entry in adapters.all {
+            registry.makeGauge(descriptor: Self.adapterUp, labels: [("adapter", entry.adapter.id)])
+                .set(entry.adapter.state == .running ? 1.0 : 0.0)
+        }
         for entry in adapters.all {
             for status in entry.adapter.mailboxes {
                 let dimensions = [("adapter", entry.adapter.id), ("mailbox", status.mailbox)]

@@ -326,6 +326,19 @@ enum PostgresSchema {
             )
             """
         ),
+        // SQLite 021: small values adapters keep across restarts (a rotated OAuth2 refresh token).
+        (
+            "014-adapter-values",
+            """
+            CREATE TABLE adapter_values (
+                adapter_id text NOT NULL,
+                key text NOT NULL,
+                value text NOT NULL,
+                updated_at double precision NOT NULL,
+                PRIMARY KEY (adapter_id, key)
+            )
+            """
+        ),
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

@@ -380,6 +380,19 @@ enum SQLiteSchema {
                     );
                     """)
         }
+        migrator.registerMigration("021-adapter-values") { db in
+            // Small values adapters keep across restarts (a rotated OAuth2 refresh token).
+            try db.execute(
+                sql: """
+                    CREATE TABLE adapter_values (
+                        adapter_id TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (adapter_id, key)
+                    );
+                    """)
+        }
         return migrator
     }
 }

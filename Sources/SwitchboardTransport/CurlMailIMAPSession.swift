@@ -83,7 +83,7 @@ final class IMAPSession {
             var reason = "IMAP \(easy.error(for: code).message)"
             if let line = reply.last { reason += " (server said: \(line))" }
             let permanent = code == CURLE_LOGIN_DENIED || code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL
-            throw MailTransportError(reason, permanent: permanent)
+            throw MailTransportError(reason, permanent: permanent, loginRefused: code == CURLE_LOGIN_DENIED)
         }
         var socket = CURL_SOCKET_BAD
         guard sb_easy_getinfo_socket(easy.handle, CURLINFO_ACTIVESOCKET, &socket) == CURLE_OK, socket != CURL_SOCKET_BAD else {

@@ -104,7 +104,7 @@ final class SMTPTransfer: CurlTransfer, @unchecked Sendable {
             || code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL
         var reason = "SMTP \(easy.error(for: code).message)"
         if let line = reply.last, status != 0 { reason += " (server said: \(line))" }
-        completion.resume(with: .failure(MailTransportError(reason, permanent: permanent)))
+        completion.resume(with: .failure(MailTransportError(reason, permanent: permanent, loginRefused: code == CURLE_LOGIN_DENIED)))
     }
 
     func fail(_ error: any Error) {
@@ -191,7 +191,14 @@ func configureMailTLS(_ easy: CurlEasy, url: String, tls: MailTLSOptions) throws
 
 func configureCredentials(_ easy: CurlEasy, account: MailAccount) throws(TransportError) {
     if let user = account.user, !user.isEmpty { try easy.set(CURLOPT_USERNAME, user) }
-    if let password = account.password { try easy.set(CURLOPT_PASSWORD, password) }
+    if let bearer = account.bearer {
+        // Only the configured mechanism: left to choose, curl would fall back to PLAIN/LOGIN with
+        // an empty password against servers that offer no bearer mechanism.
+        try easy.set(CURLOPT_XOAUTH2_BEARER, bearer.token)
+        try easy.set(CURLOPT_LOGIN_OPTIONS, "AUTH=\(bearer.mechanism.rawValue)")
+    } else if let password = account.password {
+        try easy.set(CURLOPT_PASSWORD, password)
+    }
 }
 
 func requireCurlOK(_ code: CURLcode) throws(TransportError) {

@@ -42,8 +42,11 @@ struct Serve: AsyncParsableCommand {
         defer { mail.shutdown() }
         let loaded: GatewayConfig
         let adapters: [RegisteredAdapter]
+        // Adapters are built before the store is open; it is attached here once it is.
+        let adapterValues = AdapterValuesSlot()
         do {
-            let context = AdapterContext(logger: Logger(label: "switchboard.adapter"), transport: transport, publicURL: "", mail: mail)
+            let context = AdapterContext(
+                logger: Logger(label: "switchboard.adapter"), transport: transport, publicURL: "", mail: mail, values: adapterValues)
             (loaded, adapters) = try ConfigLoader.load(
                 path: config, factories: AdapterCatalog.factories, providerFactories: AdapterCatalog.contextProviders, context: context)
         } catch {
@@ -81,6 +84,7 @@ struct Serve: AsyncParsableCommand {
             printError("\(config): cannot prepare the database (\(Self.describe(loaded.storage))): \(error)")
             throw ExitCode(1)
         }
+        adapterValues.attach(store)
         let key = try await store.gatewayKey()
         let audit = AuditTrail(store: store, logger: Logger(label: "switchboard.audit"))
         await audit.record(.gatewayStarted, actor: AuditActor.system, details: Self.startDetails(config: config, loaded: loaded))

@@ -123,6 +123,8 @@ public final class MemoryStore: Store {
     /// The audit trail and second factors (see MemoryStore+Audit.swift). Taken after `tables` when both are.
     let trust = Mutex(TrustTables())
     let positionTable = Mutex([MailboxKey: MailboxPosition]())
+    /// Adapters' small durable values, by adapter and key (see MemoryStore+AdapterValues.swift).
+    let adapterValueTable = Mutex([AdapterValueKey: String]())
 
     public init() {}
 

@@ -164,6 +164,10 @@ public protocol RuleStore: Sendable {
 /// messages, so a restart, a new leader or an outage neither skips nor repeats mail.
 public protocol MailboxPositionStore: MailboxPositions {}
 
+/// Small values adapters keep across restarts (``AdapterValues``: a rotated OAuth2 refresh
+/// token), one row per adapter and key, shared by every gateway on the database.
+public protocol AdapterValueStore: AdapterValues {}
+
 /// The engine itself: its key, its health, its end.
 public protocol StorageEngine: Sendable {
     /// The gateway's own key, made on first use and kept with the data.
@@ -179,4 +183,4 @@ public protocol StorageEngine: Sendable {
 public typealias Store = AgentStore & InboundStore & ConversationStore & PromiseStore & CustomerStore & OutboxStore & ReportStore
     & AttachmentStore & InboxPreviewStore & SessionStore & SearchStore & CannedResponseStore & MentionStore
     & ConversationFactsStore & AutomationQueueStore & RuleStore & AuditStore & SecondFactorStore & CustomerDataStore
-    & MailboxPositionStore & StorageEngine
+    & MailboxPositionStore & AdapterValueStore & StorageEngine
