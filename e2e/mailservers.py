@@ -2,9 +2,12 @@
 afterwards (processes stopped, temporary directories deleted):
 
 - `smtp_sink`: aiosmtpd (e2e/support/smtp_sink.py) that keeps every message it receives;
-  `smtp_sink_factory(reject=..., tempfail=..., auth=...)` for one that refuses some recipients.
+  `smtp_sink_factory(reject=..., tempfail=..., auth=...)` for one that refuses some recipients;
+  `smtp_sink_factory(oauth2_introspection=URL)` for one that requires AUTH XOAUTH2/OAUTHBEARER.
 - `dovecot`: Dovecot IMAP (e2e/support/dovecot_server.py) with one user and an empty INBOX;
-  `dovecot_factory(tls=True)` for one that also speaks imaps:// and STARTTLS with a self-signed cert.
+  `dovecot_factory(tls=True)` for one that also speaks imaps:// and STARTTLS with a self-signed cert;
+  `dovecot_factory(oauth2_introspection=URL)` for one that also accepts XOAUTH2/OAUTHBEARER logins
+  (its `oauth2` passdb asks URL whether a token is active: see support/oauth2_provider.py).
 
 conftest.py imports them: `from mailservers import *  # noqa: F401,F403` (or `pytest_plugins`).
 Both servers run as child processes that clean up when their stdin closes, so even a killed test run
@@ -69,12 +72,15 @@ class ReceivedMail:
     mail_from: str
     rcpt_tos: list[str]
     auth_login: str | None
+    auth_mechanism: str | None = None
 
 
 class SMTPSink:
-    def __init__(self, reject: str | None = None, tempfail: str | None = None, auth: str | None = None):
+    def __init__(self, reject: str | None = None, tempfail: str | None = None, auth: str | None = None,
+                 oauth2_introspection: str | None = None):
         args = []
-        for flag, value in (("--reject", reject), ("--tempfail", tempfail), ("--auth", auth)):
+        for flag, value in (("--reject", reject), ("--tempfail", tempfail), ("--auth", auth),
+                            ("--oauth2-introspection", oauth2_introspection)):
             if value:
                 args += [flag, value]
         self._helper = _Helper("smtp_sink.py", args)
@@ -93,7 +99,7 @@ class SMTPSink:
             raw = meta_path.with_suffix(".eml").read_bytes()
             result.append(ReceivedMail(raw=raw, message=email.message_from_bytes(raw, policy=email.policy.default),
                                        mail_from=meta["mail_from"], rcpt_tos=meta["rcpt_tos"],
-                                       auth_login=meta.get("auth_login")))
+                                       auth_login=meta.get("auth_login"), auth_mechanism=meta.get("auth_mechanism")))
         return result
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedMail]:
@@ -115,8 +121,10 @@ class _Dovecot(DovecotServer):
     """DovecotServer run by the script in a child process; mailbox helpers as in DovecotServer
     (`deliver(raw)`, `flags()`, `unseen_count()`, `imap()`, `url`, `imaps_url`, `ca_file`)."""
 
-    def __init__(self, tls: bool, user: str, password: str):
+    def __init__(self, tls: bool, user: str, password: str, oauth2_introspection: str | None = None):
         args = ["--user", user, "--password", password] + (["--tls"] if tls else [])
+        if oauth2_introspection:
+            args += ["--oauth2-introspection", oauth2_introspection]
         helper = _Helper("dovecot_server.py", args)
         attached = DovecotServer.attached(helper.info)
         self.__dict__.update(attached.__dict__)
@@ -144,8 +152,9 @@ class _Dovecot(DovecotServer):
 def smtp_sink_factory():
     sinks: list[SMTPSink] = []
 
-    def make(reject: str | None = None, tempfail: str | None = None, auth: str | None = None) -> SMTPSink:
-        sinks.append(SMTPSink(reject=reject, tempfail=tempfail, auth=auth))
+    def make(reject: str | None = None, tempfail: str | None = None, auth: str | None = None,
+             oauth2_introspection: str | None = None) -> SMTPSink:
+        sinks.append(SMTPSink(reject=reject, tempfail=tempfail, auth=auth, oauth2_introspection=oauth2_introspection))
         return sinks[-1]
 
     yield make
@@ -162,8 +171,9 @@ def smtp_sink(smtp_sink_factory) -> SMTPSink:
 def dovecot_factory():
     servers: list[_Dovecot] = []
 
-    def make(tls: bool = False, user: str = "support@example.com", password: str = "secret") -> _Dovecot:
-        servers.append(_Dovecot(tls, user, password))
+    def make(tls: bool = False, user: str = "support@example.com", password: str = "secret",
+             oauth2_introspection: str | None = None) -> _Dovecot:
+        servers.append(_Dovecot(tls, user, password, oauth2_introspection))
         return servers[-1]
 
     yield make

@@ -19,13 +19,18 @@ final class FakeMailTransport: MailTransport, Sendable {
         var mailboxFailure: MailTransportError?
         var uidValidity: UInt32 = 1
         var fetches = 0
+        /// The account of every send, as the adapter passed it (with its OAuth2 bearer, if any).
+        var accounts: [MailAccount] = []
     }
 
     let state = Mutex(State())
 
     func send(_ message: Data, from: String, to recipients: [String], account: MailAccount) async throws(MailTransportError) {
         if let failure = state.withLock({ $0.sendFailure }) { throw failure }
-        state.withLock { $0.sent.append(Sent(data: message, from: from, recipients: recipients)) }
+        state.withLock {
+            $0.sent.append(Sent(data: message, from: from, recipients: recipients))
+            $0.accounts.append(account)
+        }
     }
 
     func unseenMessages(account: MailAccount) async throws(MailTransportError) -> [UInt32] {

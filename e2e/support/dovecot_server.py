@@ -7,6 +7,11 @@ clients, and stops it and removes the directory when stdin closes or on SIGTERM/
 `DovecotServer`, the same thing as an object, for pytest fixtures.
 
     python3 e2e/support/dovecot_server.py --user support@example.com --password secret [--tls]
+        [--oauth2-introspection http://127.0.0.1:PORT/introspect]
+
+With --oauth2-introspection the user may also log in with SASL XOAUTH2 or OAUTHBEARER: Dovecot's
+`oauth2` passdb asks that URL (RFC 7662 introspection, `introspection_mode = post`) whether the
+bearer token is active and whose it is. Password logins keep working beside it.
 
 Nothing outside the temporary directory is touched: no system config, no system services. As root,
 mail is owned by `nobody` because Dovecot refuses to serve mailboxes as UID 0; as any other user,
@@ -56,10 +61,11 @@ class DovecotServer:
     """One Dovecot instance with a single user whose INBOX is a Maildir in `dir`."""
 
     def __init__(self, user: str = "support@example.com", password: str = "secret", tls: bool = False,
-                 directory: str | None = None):
+                 directory: str | None = None, oauth2_introspection: str | None = None):
         self.user = user
         self.password = password
         self.tls = tls
+        self.oauth2_introspection = oauth2_introspection
         self._own_dir = directory is None
         self.dir = Path(directory or tempfile.mkdtemp(prefix="sb-dovecot-"))
         self.port = 0
@@ -98,6 +104,12 @@ class DovecotServer:
             self._make_cert()
         (self.dir / "passwd").write_text(
             f"{self.user}:{{PLAIN}}{self.password}:{self.mail_uid}:{self.mail_gid}::{self.home}::\n")
+        if self.oauth2_introspection:
+            # Nothing cached: a revoked token is refused at the next login.
+            (self.dir / "oauth2.conf.ext").write_text(
+                f"introspection_mode = post\nintrospection_url = {self.oauth2_introspection}\n"
+                "username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+                "force_introspection = yes\n")
         last_error = ""
         for _ in range(PORT_ATTEMPTS):
             self.port = free_port()
@@ -210,6 +222,9 @@ class DovecotServer:
                         "-keyout", str(self.dir / "key.pem"), "-out", str(self.dir / "cert.pem")],
                        check=True, capture_output=True)
 
+    def _oauth2_passdb(self) -> str:
+        return _oauth2_passdb_block(self.dir) if self.oauth2_introspection else ""
+
     def _config(self) -> str:
         d = self.dir
         ssl = (f"ssl = yes\nssl_cert = <{d}/cert.pem\nssl_key = <{d}/key.pem\n" if self.tls else "ssl = no\n")
@@ -221,7 +236,7 @@ info_log_path = {d}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
 {ssl}disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if self.oauth2_introspection else ""}
 # Tests check refused logins; the default 2 s delay per failure only slows them down. (Dovecot's
 # anvil still delays the next logins from 127.0.0.1 by 2 s and more after a failure: test wrong
 # passwords last.)
@@ -233,8 +248,9 @@ mail_location = maildir:~/Maildir
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {d}/passwd
+{"  mechanisms = plain login" if self.oauth2_introspection else ""}
 }}
-userdb {{
+{self._oauth2_passdb()}userdb {{
   driver = passwd-file
   args = username_format=%u {d}/passwd
 }}
@@ -247,6 +263,15 @@ service imap-login {{
     address = 127.0.0.1
     port = {self.imaps_port}
   }}
+}}
+"""
+
+
+def _oauth2_passdb_block(directory: Path) -> str:
+    return f"""passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {directory}/oauth2.conf.ext
 }}
 """
 
@@ -265,12 +290,14 @@ def main() -> None:
     parser.add_argument("--password", default="secret")
     parser.add_argument("--tls", action="store_true", help="also listen for imaps:// with a self-signed cert")
     parser.add_argument("--dir", help="use this directory instead of a temporary one (kept afterwards)")
+    parser.add_argument("--oauth2-introspection", help="also accept XOAUTH2/OAUTHBEARER, checked at this URL")
     args = parser.parse_args()
 
     # A parent that blocked signals in its thread (Swift's Process from a dispatch thread does)
     # passes the mask on; unblocked here, the stop signals work for us and our children.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, signal.valid_signals())
-    server = DovecotServer(args.user, args.password, tls=args.tls, directory=args.dir)
+    server = DovecotServer(args.user, args.password, tls=args.tls, directory=args.dir,
+                           oauth2_introspection=args.oauth2_introspection)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: done.set())

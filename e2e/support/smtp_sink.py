@@ -9,16 +9,21 @@ sees the whole message. It stops when stdin closes or on SIGTERM/SIGINT, and rem
 created (a --dir given to it is kept).
 
     python3 e2e/support/smtp_sink.py [--port N] [--dir DIR] [--reject REGEX] [--tempfail REGEX]
-                                       [--auth USER:PASSWORD]
+                                       [--auth USER:PASSWORD] [--oauth2-introspection URL]
 
 --reject answers RCPT TO with 550 for matching recipients (a permanent failure), --tempfail with 451;
 --auth requires AUTH PLAIN/LOGIN with these credentials (over plain text: this is a loopback test server).
+--oauth2-introspection requires AUTH XOAUTH2 or OAUTHBEARER instead, the bearer token being active
+according to that RFC 7662 introspection URL (e2e/support/oauth2_provider.py) and its user the
+login named in the SASL message.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import binascii
 import itertools
 import json
 import os
@@ -28,6 +33,8 @@ import signal
 import sys
 import tempfile
 import threading
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
@@ -61,11 +68,56 @@ class Sink:
             "rcpt_options": envelope.rcpt_options,
             "auth_login": session.auth_data.login.decode()
             if session.authenticated and isinstance(session.auth_data, LoginPassword) else None,
+            "auth_mechanism": getattr(session, "sb_auth_mechanism", None),
         }
         tmp = Path(f"{base}.json.tmp")
         tmp.write_text(json.dumps(meta))
         os.rename(tmp, f"{base}.json")
         return f"250 2.0.0 Ok: queued as {number:06d}"
+
+
+class BearerSink(Sink):
+    """A sink that takes SASL XOAUTH2 and OAUTHBEARER logins (aiosmtpd calls auth_<MECHANISM>)."""
+
+    def __init__(self, directory: Path, reject: str | None, tempfail: str | None, introspection: str):
+        super().__init__(directory, reject, tempfail)
+        self.introspection = introspection
+
+    async def auth_XOAUTH2(self, server, args):
+        return await self._bearer(server, args, "XOAUTH2")
+
+    async def auth_OAUTHBEARER(self, server, args):
+        return await self._bearer(server, args, "OAUTHBEARER")
+
+    async def _bearer(self, server, args, mechanism: str):
+        if len(args) > 1:
+            raw = args[1].encode()
+        else:
+            raw = await server.challenge_auth("")
+            if not isinstance(raw, bytes):
+                return AuthResult(success=False, handled=False)
+        try:
+            message = base64.b64decode(raw, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return AuthResult(success=False, handled=False, message="501 5.5.2 Can't decode base64")
+        # XOAUTH2: user=U^Aauth=Bearer T^A^A; OAUTHBEARER (RFC 7628): n,a=U,^Ahost=…^Aport=…^Aauth=Bearer T^A^A
+        fields = message.split("\x01")
+        user = next((f[5:] for f in fields if f.startswith("user=")), None)
+        if user is None and fields and fields[0].startswith("n,"):
+            user = next((part[2:] for part in fields[0].split(",") if part.startswith("a=")), None)
+        token = next((f[len("auth=Bearer "):] for f in fields if f.startswith("auth=Bearer ")), None)
+        if not user or not token:
+            return AuthResult(success=False, handled=False, message="501 5.5.2 Malformed bearer message")
+        answer = await asyncio.get_running_loop().run_in_executor(None, self._introspect, token)
+        if not answer.get("active") or answer.get("username") != user:
+            return AuthResult(success=False, handled=False, message="535 5.7.8 Username and Password not accepted")
+        server.session.sb_auth_mechanism = mechanism
+        return AuthResult(success=True, handled=False, auth_data=LoginPassword(user.encode(), b""))
+
+    def _introspect(self, token: str) -> dict:
+        data = urllib.parse.urlencode({"token": token}).encode()
+        with urllib.request.urlopen(urllib.request.Request(self.introspection, data=data), timeout=10) as answer:
+            return json.loads(answer.read())
 
 
 def make_authenticator(user: str, password: str):
@@ -79,7 +131,11 @@ def make_authenticator(user: str, password: str):
 async def serve(args, directory: Path, stop: asyncio.Event) -> None:
     handler = Sink(directory, args.reject, args.tempfail)
     kwargs = {}
-    if args.auth:
+    if args.oauth2_introspection:
+        handler = BearerSink(directory, args.reject, args.tempfail, args.oauth2_introspection)
+        # PLAIN and LOGIN are offered by aiosmtpd itself; without an authenticator they always fail.
+        kwargs = dict(auth_required=True, auth_require_tls=False, auth_exclude_mechanism=["PLAIN", "LOGIN"])
+    elif args.auth:
         user, _, password = args.auth.partition(":")
         kwargs = dict(authenticator=make_authenticator(user, password), auth_required=True,
                       auth_require_tls=False)
@@ -102,6 +158,7 @@ def main() -> None:
     parser.add_argument("--reject", help="regex: recipients answered with 550")
     parser.add_argument("--tempfail", help="regex: recipients answered with 451")
     parser.add_argument("--auth", help="USER:PASSWORD required via AUTH")
+    parser.add_argument("--oauth2-introspection", help="require AUTH XOAUTH2/OAUTHBEARER, checked at this URL")
     args = parser.parse_args()
 
     # A parent that blocked signals in its thread (Swift's Process from a dispatch thread does)
