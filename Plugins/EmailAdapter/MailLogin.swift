@@ -15,16 +15,27 @@ struct MailLogin: Sendable {
     /// be had, else what `body` throws.
     func run<T: Sendable>(_ body: (MailAccount) async throws(MailTransportError) -> T) async throws -> T {
         guard let oauth2, let settings else { return try await body(account) }
-        var account = account
         let token = try await oauth2.accessToken(scope: settings.scope)
+        let first: Result<T, MailTransportError> = await Self.attempt(body, with: authorized(token, settings))
+        guard case .failure(let error) = first, error.loginRefused else { return try first.get() }
+        await oauth2.invalidate(token)
+        let fresh = try await oauth2.accessToken(scope: settings.scope)
+        return try await body(authorized(fresh, settings))
+    }
+
+    private func authorized(_ token: String, _ settings: OAuth2Settings) -> MailAccount {
+        var account = account
         account.bearer = MailBearer(token: token, mechanism: settings.mechanism)
+        return account
+    }
+
+    private static func attempt<T: Sendable>(
+        _ body: (MailAccount) async throws(MailTransportError) -> T, with account: MailAccount
+    ) async -> Result<T, MailTransportError> {
         do {
-            return try await body(account)
-        } catch where error.loginRefused {
-            await oauth2.invalidate(token)
-            let fresh = try await oauth2.accessToken(scope: settings.scope)
-            account.bearer = MailBearer(token: fresh, mechanism: settings.mechanism)
-            return try await body(account)
+            return .success(try await body(account))
+        } catch {
+            return .failure(error)
         }
     }
 }

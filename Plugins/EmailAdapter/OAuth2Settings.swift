@@ -91,7 +91,8 @@ public struct OAuth2Settings: Sendable, Equatable {
                     + "(for a mailbox a person consented to, give refresh_token_env)")
         }
         let scopes = config.stringList("scope").flatMap { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
-        let mechanism = config.choice("mechanism", ["xoauth2", "oauthbearer"], default: "xoauth2") == "oauthbearer"
+        let mechanism =
+            config.choice("mechanism", ["xoauth2", "oauthbearer"], default: "xoauth2") == "oauthbearer"
             ? MailBearer.Mechanism.oauthBearer : .xoauth2
         return OAuth2Settings(
             tokenURL: tokenURL, clientID: clientID, clientSecret: clientSecret, refreshToken: refreshToken,

@@ -62,7 +62,7 @@ enum OAuth2TokenResponse: Equatable {
 
     /// One line of at most 300 characters: Microsoft's descriptions carry trace ids over several lines.
     private static func clean(_ text: String) -> String {
-        let line = text.split(whereSeparator: { $0 == "\r" || $0 == "\n" }).map { $0.trimmed }.filter { !$0.isEmpty }
+        let line = text.split(whereSeparator: \.isNewline).map { String($0).trimmed }.filter { !$0.isEmpty }
             .joined(separator: " ")
         return line.count > 300 ? String(line.prefix(299)) + "…" : line
     }

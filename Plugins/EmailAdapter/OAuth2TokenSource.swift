@@ -73,11 +73,9 @@ actor OAuth2TokenSource {
                 if running.scope == key { return try outcome.get().value }
                 continue
             }
-            let task = Task { await self.refresh(scope: scope) }
+            let task = Task { await self.refreshOnce(scope: scope) }
             running = (key, task)
-            let outcome = await task.value
-            running = nil
-            return try outcome.get().value
+            return try await task.value.get().value
         }
     }
 
@@ -89,12 +87,15 @@ actor OAuth2TokenSource {
     /// The refresh token in use now (tests).
     var currentRefreshToken: String? { refreshToken }
 
+    /// One request, and the way clear for the next before anyone waiting hears the outcome.
+    private func refreshOnce(scope: String?) async -> Result<OAuth2AccessToken, OAuth2Failure> {
+        let outcome = await refresh(scope: scope)
+        running = nil
+        return outcome
+    }
+
     private func refresh(scope: String?) async -> Result<OAuth2AccessToken, OAuth2Failure> {
-        do throws(OAuth2Failure) {
-            try await loadStored()
-        } catch {
-            return .failure(failed(error))
-        }
+        if let failure = await loadStored() { return .failure(failed(failure)) }
         var form: [(name: String, value: String)]
         if let refreshToken {
             form = [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
@@ -151,20 +152,20 @@ actor OAuth2TokenSource {
     /// Reads the stored refresh token once. A store that cannot be read fails the refresh rather
     /// than falling back to the environment's token, which the provider may have replaced (and
     /// some providers revoke every token of a line when an old one is used again).
-    private func loadStored() async throws(OAuth2Failure) {
-        guard !loaded else { return }
+    private func loadStored() async -> OAuth2Failure? {
+        guard !loaded else { return nil }
         guard settings.refreshToken != nil else {
             loaded = true
-            return
+            return nil
         }
         let text: String?
         do {
             text = try await values.values.adapterValue(adapter: adapter, key: valueKey)
         } catch {
-            throw OAuth2Failure(reason: "could not read the stored refresh token: \(error)")
+            return OAuth2Failure(reason: "could not read the stored refresh token: \(error)")
         }
         loaded = true
-        guard let text, let record = try? JSONDecoder().decode(StoredRefreshToken.self, from: Data(text.utf8)) else { return }
+        guard let text, let record = try? JSONDecoder().decode(StoredRefreshToken.self, from: Data(text.utf8)) else { return nil }
         if record.from == origin {
             refreshToken = record.refreshToken
         } else {
@@ -172,6 +173,7 @@ actor OAuth2TokenSource {
                 "oauth2: the configured refresh token changed since one was stored; using the configured one",
                 metadata: ["adapter": "\(adapter)"])
         }
+        return nil
     }
 
     private func saveUnsaved() async {

@@ -40,12 +40,12 @@ final class TokenEndpoint: HTTPTransport {
         if delay > .zero { try await Task.sleep(for: delay) }
         let (status, body) = state.withLock { state -> (Int, String) in
             if let answer = state.answer { return answer }
+            if form["grant_type"] == "refresh_token", !state.valid.contains(form["refresh_token"] ?? "") {
+                return (400, #"{"error":"invalid_grant","error_description":"Token has been expired or revoked."}"#)
+            }
             state.issued += 1
             var body = #"{"access_token":"at-\#(state.issued)","token_type":"Bearer","expires_in":\#(state.lifetime)"#
-            if form["grant_type"] == "refresh_token" {
-                guard let presented = form["refresh_token"], state.valid.contains(presented) else {
-                    return (400, #"{"error":"invalid_grant","error_description":"Token has been expired or revoked."}"#)
-                }
+            if form["grant_type"] == "refresh_token", let presented = form["refresh_token"] {
                 if state.rotate {
                     state.valid.remove(presented)
                     state.valid.insert("rt-\(state.issued)")
@@ -86,8 +86,10 @@ final class TestClock: Sendable {
         tokenURL: "https://login.example/token", clientID: "client", clientSecret: "s3cret", refreshToken: "rt-env",
         refreshTokenEnv: "MAIL_REFRESH", scope: "https://mail.example/IMAP offline_access")
 
-    func source(_ endpoint: TokenEndpoint, values: AdapterValuesSlot = AdapterValuesSlot(), clock: TestClock = TestClock(),
-                settings: OAuth2Settings? = nil) -> OAuth2TokenSource {
+    func source(
+        _ endpoint: TokenEndpoint, values: AdapterValuesSlot = AdapterValuesSlot(), clock: TestClock = TestClock(),
+        settings: OAuth2Settings? = nil
+    ) -> OAuth2TokenSource {
         OAuth2TokenSource(
             settings: settings ?? self.settings, transport: endpoint, values: values, adapter: "mail", logger: Logger(label: "test"),
             now: clock.read)
@@ -161,7 +163,10 @@ final class TestClock: Sendable {
         #expect(try await source(endpoint, settings: credentials).accessToken(scope: credentials.scope) == "at-1")
         #expect(
             endpoint.requests == [
-                ["grant_type": "client_credentials", "client_id": "client", "client_secret": "s3cret", "scope": "https://outlook.office365.com/.default"]
+                [
+                    "grant_type": "client_credentials", "client_id": "client", "client_secret": "s3cret",
+                    "scope": "https://outlook.office365.com/.default",
+                ]
             ])
     }
 
@@ -217,7 +222,8 @@ final class TestClock: Sendable {
         let slot = AdapterValuesSlot()
         slot.attach(values)
         values.failing.withLock { $0 = true }
-        let tokens = source(endpoint, values: slot)
+        let clock = TestClock()
+        let tokens = source(endpoint, values: slot, clock: clock)
         await #expect(throws: OAuth2Failure.self) { try await tokens.accessToken(scope: nil) }
         #expect(endpoint.requests.isEmpty, "the environment's token, maybe rotated away, is not tried blindly")
         #expect(tokens.health.problems.first?.hasPrefix("oauth2 token refresh failed: could not read the stored refresh token") == true)
@@ -225,14 +231,11 @@ final class TestClock: Sendable {
         _ = try await tokens.accessToken(scope: nil)
         #expect(tokens.health.problems.isEmpty)
         // Rotated while the store is down: reported, kept in memory, saved at the next call.
-        endpoint.state.withLock { $0.lifetime = 0 }
-        _ = try await tokens.accessToken(scope: nil)
         values.failing.withLock { $0 = true }
+        clock.advance(3600)
         _ = try await tokens.accessToken(scope: nil)
         #expect(tokens.health.problems.first?.hasPrefix("oauth2 rotated refresh token not stored yet") == true)
         values.failing.withLock { $0 = false }
-        endpoint.state.withLock { $0.lifetime = 3600 }
-        _ = try await tokens.accessToken(scope: nil)
         _ = try await tokens.accessToken(scope: nil)
         #expect(tokens.health.problems.isEmpty)
         #expect(values.values.withLock { $0.values.first }?.contains(await tokens.currentRefreshToken ?? "-") == true)
@@ -305,7 +308,13 @@ final class TestClock: Sendable {
                 oauth2([
                     ("token_url", .scalar("https://login.microsoftonline.com/t/oauth2/v2.0/token")), ("client_id", .scalar("app")),
                     ("client_secret_env", .scalar("SECRET")), ("refresh_token_env", .scalar("REFRESH")),
-                    ("scope", .list([ConfigNode(.scalar("https://outlook.office365.com/IMAP.AccessAsUser.All"), line: 25), ConfigNode(.scalar("offline_access"), line: 26)])),
+                    (
+                        "scope",
+                        .list([
+                            ConfigNode(.scalar("https://outlook.office365.com/IMAP.AccessAsUser.All"), line: 25),
+                            ConfigNode(.scalar("offline_access"), line: 26),
+                        ])
+                    ),
                     ("mechanism", .scalar("oauthbearer")),
                 ])
             ),
