@@ -210,17 +210,17 @@ adapters:
       oauth2:
         client_id: switchboard
 """
-#  17: token_url not https; 19: refresh env unset; 20 (imap): no user; 23: password_env with oauth2;
-#  24 (the oauth2 block): no token_url, and client credentials without a client secret
-EXPECTED = {17: ["token endpoint must be https://"], 19: ["SB_UNSET_REFRESH is not set"], 20: ["needs 'user'"],
-            23: ["password_env is not used"], 24: ["missing required key 'token_url'", "client-credentials grant"]}
+#  16: token_url not https; 18: refresh env unset; 20 (the imap block): no user; 22: password_env with
+#  oauth2; 24 (the oauth2 block): no token_url, and client credentials without a client secret
+EXPECTED = {16: ["token endpoint must be https://"], 18: ["SB_UNSET_REFRESH is not set"], 20: ["needs 'user'"],
+            22: ["password_env is not used"], 24: ["missing required key 'token_url'", "client-credentials grant"]}
 
 
 def test_check_config_names_the_line_of_each_oauth2_mistake(tmp_path):
     path = tmp_path / "switchboard.yaml"
     path.write_text(BROKEN.format(db=tmp_path / "db.sqlite"))
     result = subprocess.run([BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=60,
-                            env={"PATH": "/usr/bin:/bin", "SB_TOKEN_ANA": "t", "SB_IMAP_PASSWORD": "p"})
+                            env={"PATH": "/usr/bin:/bin", "SB_TOKEN_ANA": "t" * 40, "SB_IMAP_PASSWORD": "p"})
     assert result.returncode == 1, result
     problems: dict[int, list[str]] = {}
     for line in (result.stdout + result.stderr).splitlines():

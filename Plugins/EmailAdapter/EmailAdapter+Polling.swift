@@ -8,14 +8,19 @@ extension EmailAdapter {
     /// on its own: one slow or broken mailbox never delays another. Without `imap` it only waits.
     public func run(sink: any InboundSink) async throws {
         let accounts = settings.imapMailboxes
-        guard !accounts.isEmpty else {
+        let keepers = oauth2.keepers(settings: settings)
+        guard !accounts.isEmpty || !keepers.isEmpty else {
             // Nothing to poll; returning would look like the adapter stopped.
             while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             return
         }
         guard let mail else { throw DeliveryFailure("this gateway was built without a mail transport", permanent: true) }
         let positions = sink.mailboxPositions ?? ProcessMailboxPositions()
+        let retry = settings.pollInterval
         await withDiscardingTaskGroup { group in
+            for (source, scope) in keepers {
+                group.addTask { await source.keepFresh(scope: scope, retry: retry) }
+            }
             for account in accounts {
                 let reader = MailboxReader(adapter: self, mail: mail, account: account, positions: positions, sink: sink)
                 group.addTask { await reader.run() }

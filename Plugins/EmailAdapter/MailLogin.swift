@@ -65,6 +65,16 @@ struct OAuth2Sources: Sendable {
         self.imap = imap
     }
 
+    /// Each source with each scope it is asked for, once: what the adapter keeps fresh.
+    func keepers(settings: EmailSettings) -> [(OAuth2TokenSource, String?)] {
+        var result: [(OAuth2TokenSource, String?)] = []
+        for (source, oauth2) in [(imap, settings.imapOAuth2), (smtp, settings.smtpOAuth2)] {
+            guard let source, let oauth2 else { continue }
+            if !result.contains(where: { $0.0 === source && $0.1 == oauth2.scope }) { result.append((source, oauth2.scope)) }
+        }
+        return result
+    }
+
     /// Every distinct source's problems.
     var problems: [String] {
         var seen: [String] = []

@@ -79,6 +79,24 @@ actor OAuth2TokenSource {
         }
     }
 
+    /// Keeps a token for `scope` fresh until cancelled: fetched again when due, even while nothing
+    /// logs in (a mailbox waiting in IDLE, no replies going out), so a revoked grant or a provider
+    /// outage shows in `/readyz` when it happens and a login never waits for the token endpoint.
+    /// After a failure it tries again every `retry`.
+    func keepFresh(scope: String?, retry: Duration) async {
+        while !Task.isCancelled {
+            var wait = retry
+            if (try? await accessToken(scope: scope)) != nil, let due = tokens[scope ?? ""]?.refreshAt {
+                wait = .milliseconds(max(1000, Int64(due.timeIntervalSince(now()) * 1000)))
+            }
+            do {
+                try await Task.sleep(for: wait)
+            } catch {
+                return
+            }
+        }
+    }
+
     /// Forgets `token` (the mail server refused it), so the next call fetches a new one.
     func invalidate(_ token: String) {
         tokens = tokens.filter { $0.value.value != token }
@@ -180,7 +198,9 @@ actor OAuth2TokenSource {
         guard let token = unsaved else { return }
         do {
             let record = StoredRefreshToken(refreshToken: token, from: origin)
-            let text = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let text = String(decoding: try encoder.encode(record), as: UTF8.self)
             try await values.values.saveAdapterValue(text, adapter: adapter, key: valueKey, at: now())
             unsaved = nil
             health.stored()

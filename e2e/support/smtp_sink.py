@@ -90,14 +90,14 @@ class BearerSink(Sink):
         return await self._bearer(server, args, "OAUTHBEARER")
 
     async def _bearer(self, server, args, mechanism: str):
-        if len(args) > 1:
-            raw = args[1].encode()
-        else:
-            raw = await server.challenge_auth("")
-            if not isinstance(raw, bytes):
-                return AuthResult(success=False, handled=False)
         try:
-            message = base64.b64decode(raw, validate=True).decode()
+            if len(args) > 1:  # the initial response (RFC 4954), base64
+                message = base64.b64decode(args[1], validate=True).decode()
+            else:  # an empty challenge; aiosmtpd decodes the answer's base64 itself
+                answer = await server.challenge_auth("")
+                if not isinstance(answer, bytes):
+                    return AuthResult(success=False, handled=False)
+                message = answer.decode()
         except (binascii.Error, UnicodeDecodeError):
             return AuthResult(success=False, handled=False, message="501 5.5.2 Can't decode base64")
         # XOAUTH2: user=U^Aauth=Bearer T^A^A; OAUTHBEARER (RFC 7628): n,a=U,^Ahost=…^Aport=…^Aauth=Bearer T^A^A
