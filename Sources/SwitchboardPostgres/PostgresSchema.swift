@@ -326,9 +326,17 @@ enum PostgresSchema {
             )
             """
         ),
+        // No SQLite twin: a row each gateway rewrites to flush the WAL after ingest groups committed
+        // with synchronous_commit = off (PostgresStore.syncCommitted).
+        (
+            "014-ingest-flushes",
+            """
+            CREATE TABLE ingest_flushes (slot integer PRIMARY KEY, flushed_at double precision NOT NULL)
+            """
+        ),
         // SQLite 021: small values adapters keep across restarts (a rotated OAuth2 refresh token).
         (
-            "014-adapter-values",
+            "015-adapter-values",
             """
             CREATE TABLE adapter_values (
                 adapter_id text NOT NULL,
