@@ -44,12 +44,13 @@ def oauth2_block(provider: OAuth2Provider, mechanism: str = "xoauth2") -> dict:
 
 
 def oauth2_gateway(gateway, smtp_url: str, dovecot, provider: OAuth2Provider, refresh_token: str,
-                   mechanism: str = "xoauth2", smtp_oauth2: bool = False):
+                   mechanism: str = "xoauth2", smtp_oauth2: bool = False, smtp_mechanism: str = "xoauth2"):
     adapter = email_adapter(smtp_url, dovecot)
     adapter["imap"] = {"url": dovecot.url, "user": dovecot.user, "auth": "oauth2",
                        "oauth2": oauth2_block(provider, mechanism), "poll": "1s"}
     if smtp_oauth2:
-        adapter["smtp"] = {"url": smtp_url, "user": dovecot.user, "auth": "oauth2", "oauth2": oauth2_block(provider)}
+        adapter["smtp"] = {"url": smtp_url, "user": dovecot.user, "auth": "oauth2",
+                           "oauth2": oauth2_block(provider, smtp_mechanism)}
     env = mail_env(**{SECRET_ENV: provider.client_secret, REFRESH_ENV: refresh_token})
     return gateway({"adapters": [adapter]}, env=env)
 
@@ -168,18 +169,21 @@ def test_a_provider_outage_is_reported_and_recovers_by_itself(gateway, smtp_sink
     wait_until(lambda: adapter_state(gw) == "running", SLOW, interval=0.3, what="running again")
 
 
-def test_a_reply_is_sent_over_smtp_with_xoauth2(gateway, smtp_sink_factory, dovecot_factory, provider_factory):
+@pytest.mark.parametrize("mechanism", ["xoauth2", "oauthbearer"])
+def test_a_reply_is_sent_over_smtp_with_an_oauth2_token(gateway, smtp_sink_factory, dovecot_factory, provider_factory,
+                                                        mechanism):
     provider = provider_factory(lifetime=3600, rotate=True)
     dovecot = dovecot_factory(oauth2_introspection=provider.introspection_url)
     sink = smtp_sink_factory(oauth2_introspection=provider.introspection_url)
     # IMAP and SMTP with the same client and refresh token share one token source: with rotation,
     # two would refuse each other's refresh token.
-    gw = oauth2_gateway(gateway, sink.url, dovecot, provider, provider.issue_refresh_token(), smtp_oauth2=True)
+    gw = oauth2_gateway(gateway, sink.url, dovecot, provider, provider.issue_refresh_token(), smtp_oauth2=True,
+                        smtp_mechanism=mechanism)
     conversation = deliver_and_wait(gw, dovecot, "smtp")
     r = reply(gw, conversation["owner"], conversation["id"], "Your order left our warehouse today.")
     wait_sent(gw, conversation["id"], r["id"])
     [mail] = [m for m in sink.messages() if "warehouse" in m.raw.decode(errors="replace")]
-    assert mail.auth_login == ADDRESS and mail.auth_mechanism == "XOAUTH2"
+    assert mail.auth_login == ADDRESS and mail.auth_mechanism == mechanism.upper()
     assert all(g.error is None for g in provider.grants), provider.grants
     assert adapter_state(gw) == "running"
 
