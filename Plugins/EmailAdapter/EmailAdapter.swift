@@ -36,9 +36,10 @@ public struct EmailAdapter: BackgroundChannelAdapter {
         self.lanes = .shared
     }
 
-    /// Mail has no window and no length limit worth enforcing; anyone with an address can be written to.
+    /// Mail has no window and no length limit worth enforcing; anyone with an address can be written
+    /// to; a reply copies people (`Cc`).
     public var capabilities: AdapterCapabilities {
-        AdapterCapabilities(canInitiate: true)
+        AdapterCapabilities(canInitiate: true, copies: true)
     }
 
     /// Replies can go to any customer known by an e-mail address, whichever channel they wrote on.

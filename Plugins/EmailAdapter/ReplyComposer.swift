@@ -30,11 +30,12 @@ struct ReplyComposer {
         // The unknown-sender customer's name is ours, not the person's an agent linked to it.
         let name = message.customerName.flatMap { UnknownSender.isPlaceholderName($0) ? nil : $0 } ?? ""
         g_mime_message_add_mailbox(mail, GMIME_ADDRESS_TYPE_TO, name, message.to)
-        // Reply-all, as mail clients do; an automatic acknowledgement goes to the writer only.
+        // Reply-all, as mail clients do, unless the agent chose whom to copy; an automatic
+        // acknowledgement goes to the writer only.
         let settings = settings
         let cc =
             message.purpose == .reply
-            ? Participants.copies(metadata: message.inReplyToMetadata, to: message.to, isOwn: { settings.isOwnMailbox($0) }) : []
+            ? Participants.copies(message, isOwn: { settings.isOwnMailbox($0) }) : []
         for address in cc { g_mime_message_add_mailbox(mail, GMIME_ADDRESS_TYPE_CC, "", address) }
         g_mime_message_set_subject(mail, subject, "utf-8")
         if let dateTime = g_date_time_new_from_unix_utc(gint64(date.timeIntervalSince1970)) {

@@ -19,12 +19,16 @@ public struct AdapterCapabilities: Sendable, Equatable {
     /// What the agent can do instead outside the reply window (e.g. the configured WhatsApp
     /// message template), shown with the refusal.
     public var outsideWindowHint: String?
+    /// Whether a reply can copy other people (e-mail's `Cc`): agents may then choose whom
+    /// (``OutboundMessage/cc``).
+    public var copies: Bool
 
     public init(
         replyWindow: Duration? = nil, maxTextLength: Int? = nil, maxAttachmentBytes: Int? = nil,
         ratePerSecond: Double? = nil, ratePerRecipientPerSecond: Double? = nil, canInitiate: Bool = true,
-        replyRefusal: String? = nil, outsideWindowHint: String? = nil
+        replyRefusal: String? = nil, outsideWindowHint: String? = nil, copies: Bool = false
     ) {
+        self.copies = copies
         self.replyWindow = replyWindow
         self.maxTextLength = maxTextLength
         self.maxAttachmentBytes = maxAttachmentBytes

@@ -32,6 +32,9 @@ public struct OutboundMessage: Sendable {
     /// put it in that id, so an id a stranger makes up never matches one of our messages. Empty only
     /// in tests that build messages by hand.
     public var tag: String
+    /// Whom the agent chose to copy (channels with ``AdapterCapabilities/copies``): nil leaves it
+    /// to the channel (e-mail: reply-all); empty copies nobody.
+    public var cc: [String]?
 
     public enum Purpose: String, Sendable { case reply, acknowledgement }
 
@@ -39,8 +42,9 @@ public struct OutboundMessage: Sendable {
         id: Int64, conversationID: Int64, to: String, threadRef: String? = nil, text: String,
         inReplyTo: String? = nil, attempt: Int = 0, quoted: Bool = false, reference: String? = nil,
         customerName: String? = nil, inReplyToMetadata: [String: String] = [:], purpose: Purpose = .reply,
-        tag: String = ""
+        tag: String = "", cc: [String]? = nil
     ) {
+        self.cc = cc
         self.tag = tag
         self.reference = reference ?? ConversationReference.format(conversationID)
         self.customerName = customerName

@@ -92,15 +92,27 @@ public struct AgentDesk: Sendable {
         return summary
     }
 
-    public func conversation(_ id: Int64, for viewer: Viewer) async throws -> ConversationDetail {
+    /// The conversation as the agent sees it: the whole thread (`page` nil), or its newest page
+    /// older than `page.before` (which must be a message of this conversation).
+    public func conversation(_ id: Int64, for viewer: Viewer, page: MessagePage? = nil) async throws -> ConversationDetail {
         _ = try await authorizeRead(id, viewer)
-        guard var detail = try await store.conversation(id) else { throw ServiceError.notFound("conversation \(id)") }
+        if let page {
+            guard (1...MessagePage.maxLimit).contains(page.limit) else {
+                throw ServiceError.badRequest("'limit' must be between 1 and \(MessagePage.maxLimit)")
+            }
+            if let before = page.before, try await store.access(message: before)?.id != id {
+                throw ServiceError.badRequest("'before' must be a message of conversation \(id)")
+            }
+        }
+        guard var detail = try await store.conversation(id, page: page) else { throw ServiceError.notFound("conversation \(id)") }
         detail.customer = await withContext(detail.customer)
-        detail.channels = try await replyChannels(detail)
+        // From the whole thread, not the page: the latest inbound message may be pages away.
+        let latest = try await store.replyRoute(conversation: id, inReplyTo: nil, via: nil, identityChannel: nil)
+        detail.channels = try await replyChannels(detail, latest: latest?.adapter)
         detail.reference = references.format(detail.id)
         detail.viewers = presence.viewers(of: id, excluding: viewer.agentID)
-        let adapter = detail.messages.last { $0.direction == .inbound }?.adapter
-        detail.sla = SLAView(sla.applied(id: detail.slaPolicy, adapter: adapter, reason: detail.slaReason))
+        detail.participants = try await store.participants(conversation: id)
+        detail.sla = SLAView(sla.applied(id: detail.slaPolicy, adapter: latest?.adapter, reason: detail.slaReason))
         return detail
     }
 
@@ -116,18 +128,21 @@ public struct AgentDesk: Sendable {
         return (announced, presence.viewers(of: conversationID, excluding: viewer.agentID))
     }
 
-    /// Every adapter that can reach this customer, with what it allows right now.
-    func replyChannels(_ detail: ConversationDetail) async throws -> [ReplyChannel] {
-        let latest = detail.messages.last { $0.direction == .inbound && $0.adapter != nil }?.adapter
-        let wroteThrough = Set(detail.messages.compactMap { $0.direction == .inbound ? $0.adapter : nil })
+    /// Every adapter that can reach this customer, with what it allows right now. `latest`: the
+    /// adapter of the customer's latest message (the default).
+    func replyChannels(_ detail: ConversationDetail, latest: String?) async throws -> [ReplyChannel] {
         let identityChannels = Set(detail.customer.identities.map(\.channel))
+        // The adapters the customer wrote through: their identities' (each made by the adapter it
+        // first came through) and the latest message's. Not from the messages, which may be a page.
+        let wroteThrough = Set(detail.customer.identities.map(\.adapter) + [latest].compactMap { $0 })
         var channels: [ReplyChannel] = []
         for entry in adapters.all {
             let id = entry.adapter.id
             guard wroteThrough.contains(id) || entry.identityChannel.map(identityChannels.contains) == true else { continue }
+            let identityChannel = entry.identityChannel.flatMap { identityChannels.contains($0) ? $0 : nil }
             guard
                 let found = try await store.replyRoute(
-                    conversation: detail.id, inReplyTo: nil, via: id, identityChannel: entry.identityChannel)
+                    conversation: detail.id, inReplyTo: nil, via: id, identityChannel: identityChannel)
             else { continue }
             let route = reachable(found, through: entry, identities: detail.customer.identities)
             let capabilities = entry.adapter.capabilities
@@ -146,15 +161,17 @@ public struct AgentDesk: Sendable {
             channels.append(
                 ReplyChannel(
                     adapter: id, address: route.address, isDefault: id == latest, canReply: reason == nil, reason: reason,
-                    windowClosesAt: closes, maxTextLength: capabilities.maxTextLength))
+                    windowClosesAt: closes, maxTextLength: capabilities.maxTextLength, copies: capabilities.copies))
         }
         return channels
     }
 
     /// Queues a reply through the adapter the customer wrote on (or `via`), after checking what
     /// that channel allows, so a refusal reaches the agent now rather than as a silent non-delivery.
+    /// `cc`: whom to copy instead of the channel's default (only on channels that copy people;
+    /// empty: the customer only).
     public func reply(
-        to conversationID: Int64, body: String, inReplyTo: Int64?, via: String?, by viewer: Viewer
+        to conversationID: Int64, body: String, inReplyTo: Int64?, via: String?, cc: [String]? = nil, by viewer: Viewer
     ) async throws -> MessageRecord {
         let access = try await authorize(conversationID, viewer)
         let text = body.trimmed
@@ -184,7 +201,15 @@ public struct AgentDesk: Sendable {
         {
             throw ServiceError.unprocessable("refused_by_channel", refusal)
         }
-        let message = try await store.appendReply(conversation: conversationID, author: viewer.agentID, body: text, route: route, at: now())
+        var copies: [String]?
+        if let cc {
+            guard entry.adapter.capabilities.copies || cc.isEmpty else {
+                throw ServiceError.unprocessable("cannot_copy", "adapter '\(route.adapter)' cannot copy other people on a reply; leave out 'cc'")
+            }
+            copies = entry.adapter.capabilities.copies ? try ReplyCopies.validate(cc, recipient: route.address) : nil
+        }
+        let message = try await store.appendReply(
+            conversation: conversationID, author: viewer.agentID, body: text, route: route, copies: copies, at: now())
         events.publish(.messageCreated(message), conversation: access)
         outbox.wake()
         return message

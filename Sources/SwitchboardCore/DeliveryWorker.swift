@@ -153,7 +153,7 @@ public final class DeliveryWorker: Service, Sendable {
             id: item.messageID, conversationID: item.conversationID, to: item.address, threadRef: item.threadRef,
             text: item.body, inReplyTo: item.inReplyToExternalID, attempt: item.attempts, quoted: item.quoted,
             reference: key.references.format(item.conversationID), customerName: item.customerName,
-            inReplyToMetadata: item.inReplyToMetadata, purpose: item.purpose, tag: key.messageTag(item.messageID))
+            inReplyToMetadata: item.inReplyToMetadata, purpose: item.purpose, tag: key.messageTag(item.messageID), cc: item.copies)
         let failures = item.attempts + 1
         do {
             return .delivered(try await adapter.deliver(outbound))

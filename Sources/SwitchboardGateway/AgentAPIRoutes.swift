@@ -22,6 +22,8 @@ struct AgentAPIRoutes {
         var body: String
         var in_reply_to: Int64?
         var via: String?
+        /// Whom to copy instead of the channel's default (e-mail); empty: the customer only.
+        var cc: [String]?
     }
     struct NoteRequest: Decodable { var body: String }
     struct EscalationRequest: Decodable { var reason: String }
@@ -73,16 +75,16 @@ struct AgentAPIRoutes {
             guard (1...1000).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and 1000") }
             return JSONResponse.make(ConversationList(conversations: try await desk.conversations(for: viewer, status: filter, limit: limit)))
         }
-        api.get("conversations/:id") { _, context in
+        api.get("conversations/:id") { request, context in
             let viewer = Viewer(try context.requireAgent())
-            return JSONResponse.make(try await desk.conversation(try id(context), for: viewer))
+            return JSONResponse.make(try await desk.conversation(try id(context), for: viewer, page: try messagePage(request)))
         }
         api.post("conversations/:id/replies") { request, context in
             let viewer = Viewer(try context.requireAgent())
             var request = request
             let reply = try await request.decodeJSON(ReplyRequest.self, limit: maxBodyBytes)
             let message = try await desk.reply(
-                to: try id(context), body: reply.body, inReplyTo: reply.in_reply_to, via: reply.via, by: viewer)
+                to: try id(context), body: reply.body, inReplyTo: reply.in_reply_to, via: reply.via, cc: reply.cc, by: viewer)
             return JSONResponse.make(message, status: .accepted)
         }
         api.post("conversations/:id/notes") { request, context in
@@ -207,6 +209,28 @@ struct AgentAPIRoutes {
         let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? value
         guard (1...max).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and \(max)") }
         return limit
+    }
+
+    /// The thread page a conversation view asks for: none (the whole thread, as before paging)
+    /// unless `limit` or `before` is given; then the newest `limit` (default 50, at most 200)
+    /// messages older than message `before`.
+    private func messagePage(_ request: Request) throws -> MessagePage? {
+        let query = request.uri.queryParameters
+        let limit = query.get("limit")
+        let before = query.get("before")
+        guard limit != nil || before != nil else { return nil }
+        var page = MessagePage()
+        if let limit {
+            guard let value = Int(String(limit)), (1...MessagePage.maxLimit).contains(value) else {
+                throw ServiceError.badRequest("'limit' must be between 1 and \(MessagePage.maxLimit)")
+            }
+            page.limit = value
+        }
+        if let before {
+            guard let value = Int64(String(before)), value > 0 else { throw ServiceError.badRequest("'before' must be a message id") }
+            page.before = value
+        }
+        return page
     }
 
     /// `since`: an ISO 8601 time or a duration back from now (`24h`, `7d`); default the last 24 hours.

@@ -326,6 +326,24 @@ enum PostgresSchema {
             )
             """
         ),
+        // SQLite 021: the people a conversation's customer wrote with (reply-all, participants joining).
+        (
+            "014-conversation-participants",
+            """
+            CREATE TABLE conversation_participants (
+                conversation_id bigint NOT NULL REFERENCES conversations(id),
+                channel text NOT NULL,
+                address text NOT NULL,
+                added_at double precision NOT NULL,
+                PRIMARY KEY (conversation_id, channel, address)
+            )
+            """
+        ),
+        // SQLite 022: the conversation view pages a thread in its order (created_at, id).
+        (
+            "015-messages-thread-order",
+            "CREATE INDEX messages_thread_order ON messages (conversation_id, created_at, id)"
+        ),
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

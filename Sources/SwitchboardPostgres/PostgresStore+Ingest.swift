@@ -87,6 +87,13 @@ extension PostgresStore {
         if InboundSnapshot.needsAnsweredConversation(message, answered: snapshot.answered), let answered = snapshot.answered {
             snapshot.answeredConversation = try await group.conversation(db, id: answered.conversation)
         }
+        if let candidate = InboundSnapshot.participantCandidate(message, snapshot),
+            try await isParticipant(db, identity, of: candidate.conversation)
+        {
+            // Locked like the customer's own conversation: the message may change it.
+            let joined = try await group.conversation(db, customer: candidate.customer)
+            snapshot.participantOf = joined?.id == candidate.conversation ? joined : nil
+        }
         return snapshot
     }
 
@@ -133,6 +140,7 @@ extension PostgresStore {
             for change in plan.loads { try await applyLoad(db, change, loads: &group.loads) }
             if plan.countsContact { group.countContact(customer: customerID, identity: plan.identity, at: now) }
             let ids = PlanIDs(customer: customerID, conversation: state.id)
+            try await addParticipants(db, plan.participants, conversation: state.id, at: plan.at)
             var records: [MessageRecord] = []
             for message in plan.messages {
                 records.append(try await insertPlanned(db, message, ids: ids, identity: identityID, earlier: records, buffer: group.messages))

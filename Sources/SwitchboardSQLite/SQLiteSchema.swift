@@ -380,6 +380,25 @@ enum SQLiteSchema {
                     );
                     """)
         }
+        migrator.registerMigration("021-conversation-participants") { db in
+            // The people a conversation's customer wrote with (their colleagues in To/Cc): a reply
+            // copies them, and when one of them writes into the thread, the mail joins it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE conversation_participants (
+                        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+                        channel TEXT NOT NULL,
+                        address TEXT NOT NULL,
+                        added_at REAL NOT NULL,
+                        PRIMARY KEY (conversation_id, channel, address)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("022-messages-thread-order") { db in
+            // The conversation view pages a thread in its order (created_at, id), newest first:
+            // a range scan of this index instead of reading and sorting the whole thread.
+            try db.execute(sql: "CREATE INDEX messages_thread_order ON messages(conversation_id, created_at, id);")
+        }
         return migrator
     }
 }

@@ -100,6 +100,8 @@ public final class MemoryStore: Store {
         var outbox: [Int64: OutboxRow] = [:]
         var earlyStatuses: [String: [(DeliveryStatusUpdate.State, String?)]] = [:]
         var tags: [Int64: Set<String>] = [:]
+        /// Each conversation's participants, in the order they were first named.
+        var participants: [Int64: [ConversationParticipant]] = [:]
         var suggestions: [Suggestion] = []
         var merges: [MergeRow] = []
         var contents: [String: Data] = [:]

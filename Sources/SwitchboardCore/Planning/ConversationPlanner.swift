@@ -6,15 +6,18 @@ import Foundation
 public enum ConversationPlanner {
     /// An agent's reply, queued for delivery in the same transaction: it answers the customer, so
     /// the response clocks stop and the next customer message runs `next_response`.
-    public static func reply(_ state: ConversationState, author: String, body: String, route: ReplyRoute, at now: Date) -> ConversationPlan {
+    /// `copies`: the people the agent chose to copy (kept with the reply, ``ReplyCopies``); nil: the channel's default.
+    public static func reply(
+        _ state: ConversationState, author: String, body: String, route: ReplyRoute, copies: [String]? = nil, at now: Date
+    ) -> ConversationPlan {
         var next = state
         next.stopResponseClocks()
         next.answeredAt = state.answeredAt ?? now
         next.lastMessageAt = now
         let message = PlannedMessage(
             direction: .outbound, adapter: route.adapter, address: route.address, threadRef: route.threadRef,
-            inReplyTo: route.inReplyTo.map(PlannedLink.stored), body: .fixed(body), author: author, createdAt: now,
-            delivery: DeliveryInfo(state: .queued, attempts: 0),
+            inReplyTo: route.inReplyTo.map(PlannedLink.stored), body: .fixed(body), author: author,
+            metadata: copies.map(ReplyCopies.metadata), createdAt: now, delivery: DeliveryInfo(state: .queued, attempts: 0),
             outbox: PlannedDelivery(adapter: route.adapter, inReplyToExternalID: route.inReplyToExternalID, nextAttemptAt: now, quoted: route.quoted))
         return ConversationPlan(before: state, state: next, messages: [message])
     }

@@ -43,7 +43,14 @@ export const api = {
   me: () => request('GET', '/api/v1/me'),
   setStatus: (status) => request('PUT', '/api/v1/me/status', { status }),
   inbox: (status, scope) => request('GET', `/api/v1/inbox?status=${encodeURIComponent(status)}&scope=${encodeURIComponent(scope)}`),
-  conversation: (id) => request('GET', `/api/v1/conversations/${encodeURIComponent(id)}`),
+  // A page of the thread: the newest `limit` messages, or those before message `before`.
+  conversation: (id, { limit = null, before = null } = {}) => {
+    const query = new URLSearchParams();
+    if (limit != null) query.set('limit', String(limit));
+    if (before != null) query.set('before', String(before));
+    const suffix = query.toString() ? `?${query}` : '';
+    return request('GET', `/api/v1/conversations/${encodeURIComponent(id)}${suffix}`);
+  },
   reply: (id, body) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/replies`, body),
   note: (id, body) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/notes`, { body }),
   escalate: (id, reason) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/escalations`, { reason }),
