@@ -50,7 +50,8 @@ extension SQLiteStore {
             var nextBefore: Int64?
             if let page {
                 // Newest first along messages_thread_order, one more than asked to learn whether older ones exist.
-                let cursor = page.before == nil ? "" : "AND (created_at, id) < (SELECT created_at, id FROM messages WHERE id = ? AND conversation_id = ?)"
+                let cursor =
+                    page.before == nil ? "" : "AND (created_at, id) < (SELECT created_at, id FROM messages WHERE id = ? AND conversation_id = ?)"
                 let arguments: StatementArguments =
                     page.before.map { [id, $0, id, page.limit + 1] } ?? [id, page.limit + 1]
                 messages = try Row.fetchAll(

@@ -84,12 +84,14 @@ extension StoreConformance {
     @Sendable static func othersOnlyGetASuggestion(_ store: any Store) async throws {
         let ann = try await store.ingest([teamMail("s1", from: "ann@team.example", participants: ["bob@team.example"])], policy: TestAgents.policy)[0]
         // Eve was never named: her answer is her own conversation, with the suggestion as before.
-        let eve = try await store.ingest([teamMail("s2", from: "eve@else.example", participants: [], references: ["s1"])], policy: TestAgents.policy)[0]
+        let eve = try await store.ingest([teamMail("s2", from: "eve@else.example", participants: [], references: ["s1"])], policy: TestAgents.policy)[
+            0]
         #expect(eve.conversationID != ann.conversationID)
         #expect(eve.related.contains { $0.body.contains("merge customer \(eve.customerID!) into customer \(ann.customerID!)") })
         // Once Ann's conversation is resolved, Bob's answer starts his own (suggested, not joined).
         _ = try await store.resolve(conversation: ann.conversationID!, author: "ana", at: Date())
-        let bob = try await store.ingest([teamMail("s3", from: "bob@team.example", participants: [], references: ["s1"])], policy: TestAgents.policy)[0]
+        let bob = try await store.ingest([teamMail("s3", from: "bob@team.example", participants: [], references: ["s1"])], policy: TestAgents.policy)[
+            0]
         #expect(bob.conversationID != ann.conversationID)
         #expect(bob.related.contains { $0.body.contains("merge customer \(bob.customerID!) into customer \(ann.customerID!)") })
         #expect(try #require(try await store.conversation(ann.conversationID!)).status == .resolved)
@@ -114,7 +116,8 @@ extension StoreConformance {
         let nobody = try await store.appendReply(conversation: id, author: "ana", body: "two", route: route, copies: [], at: Date())
         let standard = try await store.appendReply(conversation: id, author: "ana", body: "three", route: route, at: Date())
         #expect(chosen.metadata?[ReplyCopies.key] == "carol@team.example, dan@team.example")
-        let claimed = try await store.claimDeliveries(now: Date().addingTimeInterval(1), limit: 10, claimer: "t", leaseUntil: Date().addingTimeInterval(60))
+        let claimed = try await store.claimDeliveries(
+            now: Date().addingTimeInterval(1), limit: 10, claimer: "t", leaseUntil: Date().addingTimeInterval(60))
         let copies = Dictionary(uniqueKeysWithValues: claimed.map { ($0.messageID, $0.copies) })
         #expect(copies[chosen.id] == .some(["carol@team.example", "dan@team.example"]))
         #expect(copies[nobody.id] == .some([]))

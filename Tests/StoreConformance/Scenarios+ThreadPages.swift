@@ -52,6 +52,8 @@ extension StoreConformance {
         let b = try await store.ingest([mail("f3", from: "b@example.com")], policy: TestAgents.policy)[0]
         let page = try #require(try await store.conversation(a[0].conversationID!, page: MessagePage(limit: 10, before: b.messageID)))
         #expect(page.messages.isEmpty && page.nextBefore == nil)
-        #expect(try await store.conversation(a[0].conversationID!, page: MessagePage(limit: 10, before: a[1].messageID))?.messages.map(\.id).contains(a[0].messageID!) == true)
+        #expect(
+            try await store.conversation(a[0].conversationID!, page: MessagePage(limit: 10, before: a[1].messageID))?.messages.map(\.id).contains(
+                a[0].messageID!) == true)
     }
 }

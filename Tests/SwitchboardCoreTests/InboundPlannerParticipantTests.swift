@@ -21,7 +21,10 @@ import Testing
         var message = Plans.message()
         message.metadata[InboundMessage.participantsKey] = "Bob@Team.example, carol@team.example"
         let plan = try Plans.stored(message)
-        #expect(plan.participants == [ChannelIdentity(channel: "email", address: "bob@team.example"), ChannelIdentity(channel: "email", address: "carol@team.example")])
+        #expect(
+            plan.participants == [
+                ChannelIdentity(channel: "email", address: "bob@team.example"), ChannelIdentity(channel: "email", address: "carol@team.example"),
+            ])
         let automated = Plans.message("ooo", kind: .automated)
         #expect(try Plans.stored(automated).participants.isEmpty)
     }
@@ -47,7 +50,8 @@ import Testing
         let plan = try Plans.stored(message, snapshot(message, joinable: Plans.conversation(status: .resolved)))
         #expect(plan.newConversation)
         #expect(plan.customer == nil)
-        #expect(plan.messages.map { $0.body.text(PlanIDs(customer: 8, conversation: 9)) }.contains { $0.contains("merge customer 8 into customer 3") })
+        #expect(
+            plan.messages.map { $0.body.text(PlanIDs(customer: 8, conversation: 9)) }.contains { $0.contains("merge customer 8 into customer 3") })
     }
 
     @Test func theCandidateIsAnotherCustomersConversationAnsweredOrQuoted() {

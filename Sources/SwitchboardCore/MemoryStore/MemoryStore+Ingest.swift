@@ -163,6 +163,6 @@ extension MemoryStore.Tables {
 
 extension MemoryStore {
     public func participants(conversation id: Int64) async throws -> [ConversationParticipant] {
-        tables.withLock { $0.participants[id] ?? [] }
+        tables.withLock { ($0.participants[id] ?? []).sorted { ($0.addedAt, $0.address) < ($1.addedAt, $1.address) } }
     }
 }
