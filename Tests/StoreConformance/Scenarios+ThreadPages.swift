@@ -27,21 +27,26 @@ extension StoreConformance {
         #expect(whole.nextBefore == nil)
         #expect(whole.messages.count > 12)
         let order = whole.messages.map(\.id)
+        #expect(whole.messages[0].createdAt == whole.messages[1].createdAt, "the first message and its assignment share a moment")
         #expect(whole.messages.map(\.createdAt) == whole.messages.map(\.createdAt).sorted())
 
-        var pages: [[Int64]] = []
-        var before: Int64?
-        repeat {
-            let page = try #require(try await store.conversation(id, page: MessagePage(limit: 5, before: before)))
-            #expect(page.messages.count <= 5)
-            #expect(page.messages.map(\.createdAt) == page.messages.map(\.createdAt).sorted(), "each page is oldest first")
-            pages.append(page.messages.map(\.id))
-            #expect((page.nextBefore == nil) == (pages.joined().count == order.count))
-            if let next = page.nextBefore { #expect(next == page.messages.first?.id) }
-            before = page.nextBefore
-        } while before != nil
-        #expect(Array(pages.reversed().joined()) == order, "the newest page first; all of them, once, in order")
-        #expect(pages[0] == Array(order.suffix(5)))
+        // Pages of one put a boundary between every two messages, those written at the same moment
+        // (the first message and its assignment event) included.
+        for limit in [5, 1] {
+            var pages: [[Int64]] = []
+            var before: Int64?
+            repeat {
+                let page = try #require(try await store.conversation(id, page: MessagePage(limit: limit, before: before)))
+                #expect(page.messages.count <= limit)
+                #expect(page.messages.map(\.createdAt) == page.messages.map(\.createdAt).sorted(), "each page is oldest first")
+                pages.append(page.messages.map(\.id))
+                #expect((page.nextBefore == nil) == (pages.joined().count == order.count))
+                if let next = page.nextBefore { #expect(next == page.messages.first?.id) }
+                before = page.nextBefore
+            } while before != nil && pages.count <= order.count
+            #expect(Array(pages.reversed().joined()) == order, "the newest page first; all of them, once, in order")
+            #expect(pages[0] == Array(order.suffix(limit)))
+        }
         // A page as large as the thread is the whole thread, with nothing before it.
         let all = try #require(try await store.conversation(id, page: MessagePage(limit: order.count)))
         #expect(all.messages.map(\.id) == order && all.nextBefore == nil)
