@@ -1,6 +1,6 @@
 """The conversation pane in real headless Chromium (selenium + Debian's chromedriver): a long thread
 opens on its newest page and loads older messages when the agent scrolls to the top, keeping what
-they were reading in place; on an e-mail conversation the reply box shows whom the reply copies as
+they were reading in place (and a search result pages back to its message); on an e-mail conversation the reply box shows whom the reply copies as
 chips (the participants), which the agent removes and adds to, and the reply goes out to exactly
 those over SMTP (the suite's aiosmtpd server).
 
@@ -60,6 +60,12 @@ def test_scrolling_to_the_top_loads_older_messages_and_keeps_the_place(gateway, 
     # A live message still arrives at the bottom, older pages kept.
     gw.ingest(unique("m"), customer, "message 120")
     wait(browser, lambda d: len(thread_ids(d)) == len(whole) + 1, what="the new message")
+
+    # A search result pointing pages back opens the conversation at that message.
+    browser.get(f"{gw.url}/#/")
+    wait(browser, lambda d: css(d, "#inbox-list[data-loaded]"), what="the inbox")
+    browser.get(f"{gw.url}/#/c/{cid}/m/{whole[3]}")
+    wait(browser, lambda d: css(d, f'#thread li.target[data-id="{whole[3]}"]'), what="the old message marked")
 
 
 def test_the_reply_box_shows_whom_the_reply_copies_and_the_agent_changes_it(gateway, smtp_sink, browser):

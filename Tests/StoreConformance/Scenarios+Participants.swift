@@ -18,14 +18,17 @@ extension StoreConformance {
 
     /// A mail from `from` that also named `participants` (as the e-mail adapter lists them).
     static func teamMail(
-        _ id: String, from: String, participants: [String], text: String = "hello", references: [String] = [], at: Date = Date()
+        _ id: String, from: String, participants: [String], text: String = "hello", subject: String? = nil, references: [String] = [],
+        at: Date = Date()
     ) -> IngestItem {
-        IngestItem(
+        var metadata: [String: String] = [:]
+        if !participants.isEmpty { metadata[InboundMessage.participantsKey] = participants.joined(separator: ", ") }
+        metadata["subject"] = subject
+        return IngestItem(
             adapter: "mail",
             event: .message(
                 InboundMessage(
-                    externalID: id, from: ChannelIdentity(channel: "email", address: from), text: text,
-                    metadata: participants.isEmpty ? [:] : [InboundMessage.participantsKey: participants.joined(separator: ", ")],
+                    externalID: id, from: ChannelIdentity(channel: "email", address: from), text: text, metadata: metadata,
                     references: references)),
             receivedAt: at)
     }
@@ -79,6 +82,15 @@ extension StoreConformance {
             [teamMail("q2", from: "bob@team.example", participants: [], text: "About \(reference): any news?")], policy: TestAgents.policy)[0]
         #expect(bob.conversationID == ann.conversationID)
         #expect(bob.customerID == ann.customerID)
+        // Carol is a customer of her own already; named by Ann later, her mail quoting Ann's reference
+        // in its subject joins Ann's conversation too, while her own chat-like message stays hers.
+        let carol = try await store.ingest([teamMail("q3", from: "carol@team.example", participants: [])], policy: TestAgents.policy)[0]
+        _ = try await store.ingest([teamMail("q4", from: "ann@team.example", participants: ["carol@team.example"])], policy: TestAgents.policy)
+        let quoting = try await store.ingest(
+            [teamMail("q5", from: "carol@team.example", participants: [], subject: "Re: Our order [\(reference)]")], policy: TestAgents.policy)[0]
+        #expect(quoting.conversationID == ann.conversationID)
+        let fresh = try await store.ingest([teamMail("q6", from: "carol@team.example", participants: [])], policy: TestAgents.policy)[0]
+        #expect(fresh.conversationID == carol.conversationID)
     }
 
     @Sendable static func othersOnlyGetASuggestion(_ store: any Store) async throws {

@@ -38,9 +38,12 @@ public struct InboundSnapshot: Sendable {
     }
 
     /// Whether an engine should look for a quoted reference: a fresh message of a customer reaching
-    /// out (an unknown sender's may suggest a merge; a participant's may join the conversation).
+    /// out, when it can matter: an unknown sender's may suggest a merge; a known one's may be a
+    /// participant's joining a conversation, which only mail (a subject, or people it names) can be
+    /// (so a returning chat customer's message costs no search).
     public static func needsQuotedReference(_ message: InboundMessage, customer: KnownCustomer?, answered: AnsweredMessage?) -> Bool {
-        answered == nil && message.kind == .contact
+        guard answered == nil, message.kind == .contact else { return false }
+        return customer == nil || message.metadata["subject"] != nil || message.metadata[InboundMessage.participantsKey] != nil
     }
 
     /// The conversation (and its customer) the author may have written into as one of its
