@@ -326,9 +326,17 @@ enum PostgresSchema {
             )
             """
         ),
+        // No SQLite twin: a row each gateway rewrites to flush the WAL after ingest groups committed
+        // with synchronous_commit = off (PostgresStore.syncCommitted).
+        (
+            "014-ingest-flushes",
+            """
+            CREATE TABLE ingest_flushes (slot integer PRIMARY KEY, flushed_at double precision NOT NULL)
+            """
+        ),
         // SQLite 021: the people a conversation's customer wrote with (reply-all, participants joining).
         (
-            "014-conversation-participants",
+            "015-conversation-participants",
             """
             CREATE TABLE conversation_participants (
                 conversation_id bigint NOT NULL REFERENCES conversations(id),
@@ -341,7 +349,7 @@ enum PostgresSchema {
         ),
         // SQLite 022: the conversation view pages a thread in its order (created_at, id).
         (
-            "015-messages-thread-order",
+            "016-messages-thread-order",
             "CREATE INDEX messages_thread_order ON messages (conversation_id, created_at, id)"
         ),
     ]
