@@ -2,7 +2,7 @@
 opens on its newest page and loads older messages when the agent scrolls to the top, keeping what
 they were reading in place (and a search result pages back to its message); on an e-mail conversation the reply box shows whom the reply copies as
 chips (the participants), which the agent removes and adds to, and the reply goes out to exactly
-those over SMTP (the suite's aiosmtpd server).
+those over SMTP (the suite's aiosmtpd server); a participant is split off from the customer card.
 
 Screenshots land in e2e/artifacts/ for a person to look at."""
 
@@ -105,6 +105,11 @@ def test_the_reply_box_shows_whom_the_reply_copies_and_the_agent_changes_it(gate
     assert sorted(a.lower() for a in sent.rcpt_tos) == [f"ana@{domain}", f"carol@{domain}", f"dan@{domain}"]
     # The next reply starts again from the default.
     wait(browser, lambda d: chips(d) == [f"bob@{domain}", f"carol@{domain}"], what="the default again")
+
+    # Splitting Bob off the conversation: gone from the card, and from what the address field offers.
+    browser.find_element(By.CSS_SELECTOR, f'#card-participants li[data-address="bob@{domain}"] .participant-split').click()
+    wait(browser, lambda d: not css(d, f'#card-participants li[data-address="bob@{domain}"]'), what="Bob split off")
+    assert [p["address"] for p in gw.get_json(owner, f"conversations/{cid}")["participants"]] == [f"carol@{domain}"]
 
 
 def test_a_chat_conversation_has_no_copies(gateway, browser):

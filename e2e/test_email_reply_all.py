@@ -113,6 +113,20 @@ def test_a_participant_who_writes_joins_the_conversation(gateway, smtp_sink):
     again, _ = wait_inbound(gw, carol_mid)
     assert again["id"] == cid
 
+    # The agent splits Carol off: her next answer is her own conversation, with the suggestion.
+    r = gw.api(owner, "DELETE", f"conversations/{cid}/participants", params={"address": f"Carol@{domain}"})
+    assert r.status_code == 200, r.text
+    check(spec_of(gw), "DELETE", "/api/v1/conversations/{id}/participants", r)
+    assert r.json()["removed"] is True and f"carol@{domain}" in r.json()["event"]["body"]
+    assert f"carol@{domain}" not in [p["address"] for p in gw.get_json(owner, f"conversations/{cid}")["participants"]]
+    again_r = gw.api(owner, "DELETE", f"conversations/{cid}/participants", params={"address": f"carol@{domain}"})
+    assert again_r.status_code == 200 and again_r.json() == {"address": f"carol@{domain}", "removed": False}
+    raw, split_mid = compose(f"carol@{domain}", "Re: Our order", "One more thing", to=ADDRESS, in_reply_to=ours, references=[mid, ours])
+    deliver_by_hook(gw, raw)
+    split, _ = wait_inbound(gw, split_mid)
+    assert split["id"] != cid
+    assert any(m["direction"] == "event" and "merge" in m["body"].lower() for m in split["messages"])
+
     # A stranger answering Ana's mail is not a participant: their own conversation, with the suggestion.
     raw, eve_mid = compose(f"eve@{unique('else')}.example", "Re: Our order", "Me too", in_reply_to=mid, references=[mid])
     deliver_by_hook(gw, raw)

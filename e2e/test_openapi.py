@@ -101,6 +101,7 @@ def test_every_route_is_documented_and_answered(spec):
         ("POST", f"/api/v1/conversations/{cid}/escalations", {"reason": "r"}),
         ("POST", f"/api/v1/conversations/{cid}/assign", {"agent": "ana"}),
         ("POST", f"/api/v1/conversations/{cid}/tags", {"tags": ["billing"]}),
+        ("DELETE", f"/api/v1/conversations/{cid}/participants?address=nobody@example.com", None),
         ("GET", "/api/v1/escalations", None),
         ("POST", "/api/v1/suggestions", {"body": "a macro for late orders"}),
         ("GET", "/api/v1/suggestions", None),

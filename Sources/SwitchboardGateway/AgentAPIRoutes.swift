@@ -87,6 +87,13 @@ struct AgentAPIRoutes {
                 to: try id(context), body: reply.body, inReplyTo: reply.in_reply_to, via: reply.via, cc: reply.cc, by: viewer)
             return JSONResponse.make(message, status: .accepted)
         }
+        api.delete("conversations/:id/participants") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            guard let address = formValue(request, "address") else {
+                throw ServiceError.badRequest("'address' must name the participant to remove")
+            }
+            return JSONResponse.make(try await desk.removeParticipant(try id(context), address: address, by: viewer))
+        }
         api.post("conversations/:id/notes") { request, context in
             let viewer = Viewer(try context.requireAgent())
             var request = request

@@ -15,6 +15,16 @@ extension PostgresStore {
         }
     }
 
+    public func removeParticipant(conversation id: Int64, channel: String, address: String) async throws -> Bool {
+        try await write { db in
+            try await db.count(
+                """
+                DELETE FROM conversation_participants
+                WHERE conversation_id = \(id) AND channel = \(channel) AND address = \(address) RETURNING 1
+                """) > 0
+        }
+    }
+
     /// Records participants of a conversation (each channel and address once) in one statement,
     /// in the caller's transaction.
     static func addParticipants(_ db: PGSession, _ people: [ChannelIdentity], conversation: Int64, at: Date) async throws {

@@ -15,6 +15,15 @@ extension SQLiteStore {
         }
     }
 
+    public func removeParticipant(conversation id: Int64, channel: String, address: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM conversation_participants WHERE conversation_id = ? AND channel = ? AND address = ?",
+                arguments: [id, channel, address])
+            return db.changesCount > 0
+        }
+    }
+
     /// Records participants of a conversation (each channel and address once), in the caller's transaction.
     static func addParticipants(_ db: Database, _ people: [ChannelIdentity], conversation: Int64, at: Date) throws {
         guard !people.isEmpty else { return }

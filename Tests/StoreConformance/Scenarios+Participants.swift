@@ -13,6 +13,7 @@ extension StoreConformance {
         StoreScenario("a participant quoting the conversation's reference joins it", on: aParticipantQuotingJoins),
         StoreScenario("someone not recorded, or a resolved conversation, still only gets a suggestion", on: othersOnlyGetASuggestion),
         StoreScenario("merges carry participants and erasure removes them", on: participantsMergeAndErase),
+        StoreScenario("a participant split off no longer joins", on: aParticipantSplitOffNoLongerJoins),
         StoreScenario("a reply keeps whom the agent chose to copy, through the outbox", on: aReplyKeepsItsCopies),
     ]
 
@@ -117,6 +118,22 @@ extension StoreConformance {
         #expect(try await store.participants(conversation: ann.conversationID!).map(\.address) == ["bob@team.example", "carol@team.example"])
         _ = try await CustomerErasure(store: store, now: { Date() }).erase(ann.customerID!, reason: "asked by the customer", by: "marta")
         #expect(try await store.participants(conversation: ann.conversationID!).isEmpty)
+    }
+
+    @Sendable static func aParticipantSplitOffNoLongerJoins(_ store: any Store) async throws {
+        let ann = try await store.ingest(
+            [teamMail("x1", from: "ann@team.example", participants: ["bob@team.example", "carol@team.example"])], policy: TestAgents.policy)[0]
+        let id = ann.conversationID!
+        #expect(try await store.removeParticipant(conversation: id, channel: "email", address: "bob@team.example"))
+        #expect(!(try await store.removeParticipant(conversation: id, channel: "email", address: "bob@team.example")), "once")
+        #expect(try await store.participants(conversation: id).map(\.address) == ["carol@team.example"])
+        let bob = try await store.ingest([teamMail("x2", from: "bob@team.example", participants: [], references: ["x1"])], policy: TestAgents.policy)[
+            0]
+        #expect(bob.conversationID != id)
+        #expect(bob.related.contains { $0.body.contains("merge customer \(bob.customerID!) into customer \(ann.customerID!)") })
+        let carol = try await store.ingest(
+            [teamMail("x3", from: "carol@team.example", participants: [], references: ["x1"])], policy: TestAgents.policy)[0]
+        #expect(carol.conversationID == id)
     }
 
     @Sendable static func aReplyKeepsItsCopies(_ store: any Store) async throws {

@@ -165,4 +165,12 @@ extension MemoryStore {
     public func participants(conversation id: Int64) async throws -> [ConversationParticipant] {
         tables.withLock { ($0.participants[id] ?? []).sorted { ($0.addedAt, $0.address) < ($1.addedAt, $1.address) } }
     }
+
+    public func removeParticipant(conversation id: Int64, channel: String, address: String) async throws -> Bool {
+        tables.withLock { t in
+            let before = t.participants[id]?.count ?? 0
+            t.participants[id]?.removeAll { $0.channel == channel && $0.address == address }
+            return (t.participants[id]?.count ?? 0) < before
+        }
+    }
 }

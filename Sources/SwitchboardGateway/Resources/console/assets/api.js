@@ -52,6 +52,8 @@ export const api = {
     return request('GET', `/api/v1/conversations/${encodeURIComponent(id)}${suffix}`);
   },
   reply: (id, body) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/replies`, body),
+  removeParticipant: (id, address) =>
+    request('DELETE', `/api/v1/conversations/${encodeURIComponent(id)}/participants?address=${encodeURIComponent(address)}`),
   note: (id, body) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/notes`, { body }),
   escalate: (id, reason) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/escalations`, { reason }),
   resolve: (id) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/resolve`),

@@ -301,7 +301,11 @@ export class ConversationView {
       ...(d.participants?.length ? [el('h3', {}, t('participants')),
         el('ul', { class: 'identities', id: 'card-participants' },
           d.participants.map((p) => el('li', { dataset: { address: p.address } }, el('span', { class: 'address' }, p.address),
-            el('span', { class: 'muted' }, ` (${p.channel})`))))] : []),
+            el('span', { class: 'muted' }, ` (${p.channel})`), ' ',
+            // Split off: their mail no longer joins this conversation.
+            el('button', { type: 'button', class: 'link participant-split', title: t('participantSplitHint'),
+              'aria-label': t('participantSplit', { a: p.address }),
+              onclick: () => this.act(() => api.removeParticipant(this.id, p.address)) }, t('split')))))] : []),
       el('h3', {}, t('contacts')),
       el('dl', { class: 'facts', id: 'card-contacts' },
         el('dt', {}, t('contactsTotal')), el('dd', { id: 'contacts-total' }, String(c.contacts ?? 0)),
