@@ -61,6 +61,18 @@ def test_scrolling_to_the_top_loads_older_messages_and_keeps_the_place(gateway, 
     gw.ingest(unique("m"), customer, "message 120")
     wait(browser, lambda d: len(thread_ids(d)) == len(whole) + 1, what="the new message")
 
+    # More than a page arrives at once: scrolling up still shows every message once, with no gap.
+    last = None
+    for i in range(121, 181):
+        last = gw.ingest(unique("m"), customer, f"message {i}")
+    wait(browser, lambda d: last in thread_ids(d), what="the burst's last message")
+    server = [m["id"] for m in gw.get_json("marta", f"conversations/{cid}")["messages"]]
+
+    def scrolled_to_start(d):
+        d.execute_script("document.getElementById('thread').scrollTop = 0")
+        return not css(d, "#load-older").is_displayed() and thread_ids(d) == server
+    wait(browser, scrolled_to_start, what="the whole thread after the burst")
+
     # A search result pointing pages back opens the conversation at that message.
     browser.get(f"{gw.url}/#/")
     wait(browser, lambda d: css(d, "#inbox-list[data-loaded]"), what="the inbox")

@@ -146,7 +146,10 @@ export class ConversationView {
       // The page is the whole thread.
       this.loaded = new Map();
       this.nextBefore = null;
-    } else if (this.loaded.size === 0) {
+    } else if (!page.messages.some((m) => this.loaded.has(m.id))) {
+      // Nothing in common with what is shown (the first page, or more arrived than a page holds):
+      // start again from this page, so no gap is left between it and older pages.
+      this.loaded = new Map();
       this.nextBefore = page.next_before;
     }
     for (const m of page.messages) this.loaded.set(m.id, m);
