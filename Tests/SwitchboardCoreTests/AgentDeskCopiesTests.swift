@@ -100,3 +100,25 @@ import Testing
         #expect(await refused { try await core.desk.conversation(id, for: ana, page: MessagePage(before: 999_999)) }?.status == 400)
     }
 }
+
+/// Splitting a participant off a conversation, through the desk.
+@Suite struct AgentDeskParticipantTests {
+    @Test func theAgentOfTheConversationSplitsAParticipantOffAndTheThreadSaysSo() async throws {
+        let core = try await CoreOnMemory(adapters: [
+            RecordingAdapter("mail", capabilities: AdapterCapabilities(copies: true), identityChannel: "email")
+        ])
+        var message = InboundMessage(externalID: "m1", from: ChannelIdentity(channel: "email", address: "ann@team.example"), text: "hi")
+        message.metadata[InboundMessage.participantsKey] = "bob@team.example"
+        let stored = try await core.onlyAvailable(Staff.ana) {
+            try await core.store.ingest([IngestItem(adapter: "mail", event: .message(message), receivedAt: core.clock.now)], policy: core.policy)[0]
+        }
+        let id = try #require(stored.conversationID)
+        let luis = await refused { try await core.desk.removeParticipant(id, address: "bob@team.example", by: Viewer(Staff.luis)) }
+        #expect(luis?.status == 403)
+        let removal = try await core.desk.removeParticipant(id, address: " Bob@Team.example ", by: Viewer(Staff.ana))
+        #expect(removal.removed && removal.address == "bob@team.example")
+        #expect(removal.event?.direction == .event && removal.event?.author == "ana")
+        #expect(try await core.desk.conversation(id, for: Viewer(Staff.ana)).participants.isEmpty)
+        #expect(try await core.desk.removeParticipant(id, address: "bob@team.example", by: Viewer(Staff.ana)).removed == false)
+    }
+}
