@@ -41,6 +41,26 @@ public struct WhatsAppSettings: Sendable {
             ratePerSecond: 80,
             canInitiate: false,
             outsideWindowHint: template.map { "send the approved template '\($0)' instead" }
-                ?? "WhatsApp allows only approved templates there, and none is configured: reach the customer through another channel")
+                ?? "WhatsApp allows only approved templates there, and none is configured: reach the customer through another channel",
+            attachments: replyFiles)
     }
+
+    /// What the Cloud API takes as media: one file per message, of these types and sizes.
+    static let replyFiles = ReplyFileLimits(
+        maxFiles: 1,
+        kinds: [
+            .init("image", maxBytes: 5_000_000, mimeTypes: ["image/jpeg", "image/png"], label: "WhatsApp images"),
+            .init(
+                "audio", maxBytes: 16_000_000, mimeTypes: ["audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"],
+                label: "WhatsApp audio files"),
+            .init("video", maxBytes: 16_000_000, mimeTypes: ["video/mp4", "video/3gpp"], label: "WhatsApp videos"),
+            .init(
+                "document", maxBytes: 100_000_000,
+                mimeTypes: [
+                    "application/pdf", "text/plain", "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                ], label: "WhatsApp documents"),
+        ])
 }

@@ -27,6 +27,8 @@ public struct AgentDesk: Sendable {
     public let audit: AuditTrail?
     /// Told of every erasure (e.g. a search index that keeps its own copy of message text).
     let erasureObservers: [any ErasureObserver]
+    /// The largest file an agent may upload (`server.max_upload`).
+    public var maxUploadBytes: Int = 100 * 1024 * 1024
 
     public init(
         directory: AgentDirectory, store: any Store, adapters: AdapterRegistry, events: EventBus,
@@ -146,19 +148,23 @@ public struct AgentDesk: Sendable {
             channels.append(
                 ReplyChannel(
                     adapter: id, address: route.address, isDefault: id == latest, canReply: reason == nil, reason: reason,
-                    windowClosesAt: closes, maxTextLength: capabilities.maxTextLength))
+                    windowClosesAt: closes, maxTextLength: capabilities.maxTextLength, attachments: capabilities.attachments))
         }
         return channels
     }
 
     /// Queues a reply through the adapter the customer wrote on (or `via`), after checking what
     /// that channel allows, so a refusal reaches the agent now rather than as a silent non-delivery.
+    /// `attachments` name uploads of the agent's and stored attachments they may read; the channel's
+    /// file limits are checked with the rest.
     public func reply(
-        to conversationID: Int64, body: String, inReplyTo: Int64?, via: String?, by viewer: Viewer
+        to conversationID: Int64, body: String, inReplyTo: Int64?, via: String?, attachments: [ReplyAttachment] = [], by viewer: Viewer
     ) async throws -> MessageRecord {
         let access = try await authorize(conversationID, viewer)
         let text = body.trimmed
-        guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
+        guard !text.isEmpty || !attachments.isEmpty else {
+            throw ServiceError.badRequest("'body' must not be empty unless the reply carries attachments")
+        }
         // A saved reply's missing value never reaches the customer, blank or raw.
         let gaps = CannedResponseRenderer.gaps(in: text)
         guard gaps.isEmpty else {
@@ -184,7 +190,10 @@ public struct AgentDesk: Sendable {
         {
             throw ServiceError.unprocessable("refused_by_channel", refusal)
         }
-        let message = try await store.appendReply(conversation: conversationID, author: viewer.agentID, body: text, route: route, at: now())
+        let files = try await replyFiles(attachments, by: viewer)
+        let recorded = try AttachmentRules.check(files, limits: entry.adapter.capabilities.attachments, adapter: route.adapter)
+        let message = try await store.appendReply(
+            conversation: conversationID, author: viewer.agentID, body: text, route: route, attachments: recorded, at: now())
         events.publish(.messageCreated(message), conversation: access)
         outbox.wake()
         return message

@@ -339,9 +339,11 @@ public struct ReplyChannel: Sendable, Codable, Equatable {
     /// When the free-form reply window closes (channels with one, like WhatsApp).
     public var windowClosesAt: Date?
     public var maxTextLength: Int?
+    /// The files a reply through it may carry; nil: text only.
+    public var attachments: ReplyFileLimits?
 
     enum CodingKeys: String, CodingKey {
-        case adapter, address, reason
+        case adapter, address, reason, attachments
         case isDefault = "default"
         case canReply = "can_reply"
         case windowClosesAt = "window_closes_at"
@@ -349,8 +351,10 @@ public struct ReplyChannel: Sendable, Codable, Equatable {
     }
 
     public init(
-        adapter: String, address: String, isDefault: Bool, canReply: Bool, reason: String?, windowClosesAt: Date?, maxTextLength: Int?
+        adapter: String, address: String, isDefault: Bool, canReply: Bool, reason: String?, windowClosesAt: Date?, maxTextLength: Int?,
+        attachments: ReplyFileLimits? = nil
     ) {
+        self.attachments = attachments
         self.adapter = adapter
         self.address = address
         self.isDefault = isDefault
