@@ -1,7 +1,7 @@
 import Foundation
 
 /// A `multipart/form-data` request body (RFC 7578) for platforms that take a file upload: text
-/// fields and file parts, each file with its name (quoted, and RFC 5987-encoded when not ASCII).
+/// fields and file parts, each file with its name.
 public struct MultipartBody: Sendable {
     public let boundary: String
     private var bytes: [UInt8] = []
@@ -19,21 +19,17 @@ public struct MultipartBody: Sendable {
         bytes += Array("\r\n".utf8)
     }
 
+    /// A file part. The name goes as browsers send it (HTML's form encoding): UTF-8 inside the quotes,
+    /// with `"`, CR and LF percent-encoded so it cannot end the header early.
     public mutating func file(_ name: String, fileName: String, mimeType: String, content: Data) {
-        let ascii = String(
-            String.UnicodeScalarView(
-                fileName.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" && $0.value != 0x7F ? $0 : "_" }))
-        var disposition = "form-data; name=\"\(name)\"; filename=\"\(ascii)\""
-        if ascii != fileName, let encoded = fileName.addingPercentEncoding(withAllowedCharacters: Self.attrChars) {
-            disposition += "; filename*=UTF-8''\(encoded)"
-        }
-        bytes += Array("--\(boundary)\r\nContent-Disposition: \(disposition)\r\nContent-Type: \(mimeType)\r\n\r\n".utf8)
+        let quoted = fileName.replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "\r", with: "%0D")
+            .replacingOccurrences(of: "\n", with: "%0A")
+        bytes += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(quoted)\"\r\n".utf8)
+        bytes += Array("Content-Type: \(mimeType)\r\n\r\n".utf8)
         bytes += content
         bytes += Array("\r\n".utf8)
     }
 
     /// The body, closed with the final boundary.
     public var body: [UInt8] { bytes + Array("--\(boundary)--\r\n".utf8) }
-
-    private static let attrChars = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
 }

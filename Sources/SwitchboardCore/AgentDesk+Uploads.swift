@@ -14,7 +14,7 @@ extension AgentDesk {
         guard content.count <= maxUploadBytes else {
             throw ServiceError(
                 status: 413, code: "upload_too_large",
-                message: "uploads are limited to \(formatByteSize(maxUploadBytes)); this one has \(formatByteSize(content.count))")
+                message: "uploads are limited to \(Self.describeSize(maxUploadBytes)); this one has \(formatByteSize(content.count))")
         }
         let name = Self.cleanFileName(fileName)
         let type = Self.cleanMediaType(mimeType)
@@ -49,6 +49,11 @@ extension AgentDesk {
         return files
     }
 
+    /// A configured size as it was most likely written (`100m` is 100 MiB).
+    public static func describeSize(_ bytes: Int) -> String {
+        bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : formatByteSize(bytes)
+    }
+
     /// The last path component, without control characters; `file` when nothing is left.
     static func cleanFileName(_ raw: String?) -> String {
         let last = (raw ?? "").split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
@@ -62,7 +67,9 @@ extension AgentDesk {
         let parts = type.split(separator: "/", omittingEmptySubsequences: false)
         let token = { (part: Substring) in
             !part.isEmpty && part.count <= 127
-                && part.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "!#$&^_.+-".unicodeScalars.contains($0)) }
+                && part.unicodeScalars.allSatisfy {
+                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "!#$&^_.+-".unicodeScalars.contains($0))
+                }
         }
         return parts.count == 2 && token(parts[0]) && token(parts[1]) ? type : "application/octet-stream"
     }

@@ -30,7 +30,8 @@ public final class DeliveryWorker: Service, Sendable {
     public let links: MediaLinks?
 
     public init(
-        store: any OutboxStore & ConversationStore & AttachmentStore & UploadStore, adapters: AdapterRegistry, events: EventBus, settings: DeliverySettings, key: GatewayKey,
+        store: any OutboxStore & ConversationStore & AttachmentStore & UploadStore, adapters: AdapterRegistry, events: EventBus,
+        settings: DeliverySettings, key: GatewayKey,
         claimer: String = "gateway-\(ProcessInfo.processInfo.processIdentifier)",
         now: @escaping @Sendable () -> Date = Date.init, links: MediaLinks? = nil, logger: Logger
     ) {

@@ -25,7 +25,8 @@ public struct MediaLinks: Sendable {
     /// The URL of attachment `index` of message `message`, valid until `now` + ``lifetime``.
     public func url(message: Int64, index: Int, now: Date) -> String {
         let expires = Int64(now.timeIntervalSince1970) + lifetime.components.seconds
-        return "\(publicURL)\(Self.pathPrefix)/\(message)/\(index)?expires=\(expires)&signature=\(signature(message: message, index: index, expires: expires))"
+        return
+            "\(publicURL)\(Self.pathPrefix)/\(message)/\(index)?expires=\(expires)&signature=\(signature(message: message, index: index, expires: expires))"
     }
 
     /// Whether a URL's parts are ours and not expired at `now`.

@@ -26,7 +26,8 @@ struct UploadRoutes {
             do {
                 body = try await request.bodyBytes(limit: limit)
             } catch let error as ServiceError where error.status == 413 {
-                throw ServiceError(status: 413, code: "upload_too_large", message: "uploads are limited to \(formatSize(desk.maxUploadBytes))")
+                throw ServiceError(
+                    status: 413, code: "upload_too_large", message: "uploads are limited to \(AgentDesk.describeSize(desk.maxUploadBytes))")
             }
             let contentType = request.headers[.contentType] ?? "application/octet-stream"
             var fileName = request.uri.queryParameters.get("filename").map { String($0).removingPercentEncoding ?? String($0) }
@@ -49,10 +50,6 @@ struct UploadRoutes {
                     expires_at: upload.createdAt.addingTimeInterval(Double(AgentDesk.uploadLifetime.components.seconds))),
                 status: .created)
         }
-    }
-
-    private func formatSize(_ bytes: Int) -> String {
-        bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
     }
 }
 

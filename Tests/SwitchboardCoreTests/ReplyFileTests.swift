@@ -51,7 +51,7 @@ import Testing
         #expect(many?.code == "too_many_attachments")
         let total = refusal([file("a.pdf", "application/pdf", bytes: 600), file("b.pdf", "application/pdf", bytes: 600)])
         #expect(total?.code == "attachment_too_large")
-        #expect(total?.message.contains("at most 1000 bytes of files per reply") == true)
+        #expect(total?.message.contains("at most 1 KB of files per reply") == true)
         let textOnly = refusal([file("a.png", "image/png", bytes: 1)], limits: nil)
         #expect(textOnly?.code == "attachments_not_supported")
     }

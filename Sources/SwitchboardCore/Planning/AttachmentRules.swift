@@ -42,7 +42,8 @@ public enum AttachmentRules {
                 let accepted = limits.kinds.map { kind in kind.mimeTypes.map { "\(kind.kind) (\($0.joined(separator: ", ")))" } ?? kind.kind }
                 throw ServiceError.unprocessable(
                     "attachment_type_not_allowed",
-                    "adapter '\(adapter)' does not send files of type \(file.mimeType) ('\(file.fileName)'); it takes \(accepted.joined(separator: "; "))")
+                    "adapter '\(adapter)' does not send files of type \(file.mimeType) ('\(file.fileName)'); it takes \(accepted.joined(separator: "; "))"
+                )
             }
             if file.content.count > rule.maxBytes {
                 throw ServiceError.unprocessable(
