@@ -155,10 +155,10 @@ def upload(gw, agent="marta", data=PDF, name="Factura nº 7.pdf", mime="applicat
     return gw.api(agent, "POST", "uploads?filename=" + urllib.parse.quote(name), data=data, headers={"Content-Type": mime})
 
 
-def whatsapp_message(wa_id: str) -> bytes:
+def whatsapp_message(wa_id: str, sent: int | None = None) -> bytes:
     value = {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550001111", "phone_number_id": PHONE_NUMBER_ID},
              "contacts": [{"profile": {"name": "Ana Lopez"}, "wa_id": wa_id}],
-             "messages": [{"from": wa_id, "id": unique("wamid.IN"), "timestamp": str(int(time.time())), "type": "text",
+             "messages": [{"from": wa_id, "id": unique("wamid.IN"), "timestamp": str(sent or int(time.time())), "type": "text",
                            "text": {"body": "¿Me mandas la factura?"}}]}
     doc = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]}
     return json.dumps(doc).encode()
@@ -356,3 +356,19 @@ def test_a_retry_resends_the_same_file_by_its_media_id_and_forwarding_works(gate
     [mail] = smtp_sink.wait_for(1, timeout=30)
     [part] = list(mail.message.iter_attachments())
     assert part.get_payload(decode=True) == PDF
+
+
+def test_the_whatsapp_window_runs_from_the_platforms_timestamp(gateway, platforms, smtp_sink):
+    """A message WhatsApp sent 25 hours ago, delivered by a late webhook a moment ago: the window is closed."""
+    gw = start(gateway, platforms, smtp_sink)
+    body = whatsapp_message("34699888777", sent=int(time.time()) - 25 * 3600)
+    r = gw.post_hook("wa", raw=body, secret=None, headers={"X-Hub-Signature-256": sign(META_SECRET, body)})
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+    detail = gw.conversation_of(r.json()["messages"][0])
+    [wa] = [c for c in detail["channels"] if c["adapter"] == "wa"]
+    assert not wa["can_reply"]
+    r = send(gw, detail["id"], [], body="¿Sigues ahí?")
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "outside_reply_window"
+    assert "25.0 h ago" in r.json()["error"]["message"]
+    assert platforms.received(f"/v21.0/{PHONE_NUMBER_ID}/messages") == []

@@ -11,7 +11,30 @@ extension StoreConformance {
         StoreScenario("an upload round-trips and shares its content with an identical attachment", on: uploadRoundTrip),
         StoreScenario("pruning removes old uploads but a reply keeps the file it carries", on: pruningKeepsRepliedFiles),
         StoreScenario("platform media ids are kept with a queued reply and go with its outbox entry", on: mediaIDsStayWithTheOutbox),
+        StoreScenario("the reply window runs from the platform's sending time, never later than arrival", on: windowFromPlatformTime),
     ]
+
+    @Sendable static func windowFromPlatformTime(_ store: any Store) async throws {
+        let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded())
+        let sent = now.addingTimeInterval(-25 * 3600)
+        let late = IngestItem(
+            adapter: "chat",
+            event: .message(InboundMessage(externalID: "late-1", from: ChannelIdentity(channel: "chat", address: "a@x"), text: "hi", sentAt: sent)),
+            receivedAt: now.addingTimeInterval(-60))
+        let id = try #require(try await store.ingest([late], policy: TestAgents.policy)[0].conversationID)
+        let route = try #require(try await store.replyRoute(conversation: id, inReplyTo: nil, via: nil, identityChannel: nil))
+        #expect(route.lastInboundAt.map { abs($0.timeIntervalSince(sent)) < 0.001 } == true, "\(String(describing: route.lastInboundAt))")
+        // A clock ahead of ours does not stretch the window: arrival is the latest it counts from.
+        let ahead = IngestItem(
+            adapter: "chat",
+            event: .message(
+                InboundMessage(
+                    externalID: "ahead-1", from: ChannelIdentity(channel: "chat", address: "a@x"), text: "hi",
+                    sentAt: now.addingTimeInterval(300))), receivedAt: now)
+        _ = try await store.ingest([ahead], policy: TestAgents.policy)
+        let again = try #require(try await store.replyRoute(conversation: id, inReplyTo: nil, via: "chat", identityChannel: nil))
+        #expect(again.lastInboundAt.map { abs($0.timeIntervalSince(now)) < 0.001 } == true, "\(String(describing: again.lastInboundAt))")
+    }
 
     static func upload(_ content: Data, by agent: String = "ana", name: String = "invoice.pdf", at: Date = Date()) -> Upload {
         Upload(
