@@ -24,6 +24,13 @@ from conftest import sign, unique, wait_until
 from test_email import MAIL, compose, deliver_by_hook, email_adapter, mail_env
 
 PHONE_NUMBER_ID = "106540352242922"
+WABA_ID = "102290129340398"
+FETCHED_TEMPLATES = {"data": [
+    {"name": "shipping_update", "language": "es", "status": "APPROVED", "category": "UTILITY",
+     "components": [{"type": "HEADER", "format": "TEXT", "text": "Envío"},
+                    {"type": "BODY", "text": "Hola {{1}}, tu pedido {{2}} ha salido hoy."}]},
+    {"name": "old_promo", "language": "es", "status": "REJECTED", "components": [{"type": "BODY", "text": "x"}]},
+], "paging": {"cursors": {"before": "a", "after": "b"}}}
 TG_TOKEN = "123456789:AAE2e-files_token"
 TG_SECRET = "e2e-files-secret"
 TW_SID = "ACe2e00000000000000000000000000002"
@@ -70,6 +77,17 @@ class Platforms:
 
             def log_message(self, *args):
                 pass
+
+            def do_GET(self):
+                with fake.lock:
+                    fake.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": b""})
+                ok = self.path.split("?")[0] == f"/v21.0/{WABA_ID}/message_templates"
+                data = json.dumps(FETCHED_TEMPLATES if ok else {"error": "unknown"}).encode()
+                self.send_response(200 if ok else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -142,9 +160,10 @@ def adapters(platforms: Platforms, smtp_url: str) -> list[dict]:
     ]
 
 
-def start(gateway, platforms, smtp_sink, **server):
-    gw = gateway({"server": {"public_url": PUBLIC_URL, **server}, "adapters": adapters(platforms, smtp_sink.url)},
-                 env={**ENV, **mail_env()})
+def start(gateway, platforms, smtp_sink, whatsapp: dict | None = None, **server):
+    configured = adapters(platforms, smtp_sink.url)
+    configured[1].update(whatsapp or {})
+    gw = gateway({"server": {"public_url": PUBLIC_URL, **server}, "adapters": configured}, env={**ENV, **mail_env()})
     platforms.gateway_url = gw.url
     return gw
 
@@ -372,3 +391,58 @@ def test_the_whatsapp_window_runs_from_the_platforms_timestamp(gateway, platform
     assert r.json()["error"]["code"] == "outside_reply_window"
     assert "25.0 h ago" in r.json()["error"]["message"]
     assert platforms.received(f"/v21.0/{PHONE_NUMBER_ID}/messages") == []
+
+
+def test_a_template_with_two_parameters_goes_out_outside_the_window(gateway, platforms, smtp_sink):
+    gw = start(gateway, platforms, smtp_sink, whatsapp={"templates": [
+        {"name": "order_update", "language": "es", "text": "Hola {{1}}, tu pedido {{2}} está en camino."},
+        {"name": "welcome", "language": "en_US", "text": "Welcome!"}]})
+    body = whatsapp_message("34688777666", sent=int(time.time()) - 30 * 3600)
+    r = gw.post_hook("wa", raw=body, secret=None, headers={"X-Hub-Signature-256": sign(META_SECRET, body)})
+    assert r.status_code == 200, r.text
+    detail = gw.conversation_of(r.json()["messages"][0])
+    [wa] = [c for c in detail["channels"] if c["adapter"] == "wa"]
+    assert not wa["can_reply"] and "approved message templates" in wa["reason"]
+    assert wa["templates"][0] == {"name": "order_update", "language": "es", "parameters": 2,
+                                  "text": "Hola {{1}}, tu pedido {{2}} está en camino."}
+
+    # Free text is refused; the template with its two parameters goes out as the Graph API expects it.
+    assert send(gw, detail["id"], [], body="Hola").status_code == 422
+    template = {"name": "order_update", "language": "es", "parameters": ["Ana", "SB-1042"]}
+    r = gw.api("marta", "POST", f"conversations/{detail['id']}/replies", json={"template": template})
+    assert r.status_code == 202, r.text
+    assert r.json()["body"] == "Hola Ana, tu pedido SB-1042 está en camino."
+    gw.wait_delivery(detail["id"], r.json()["id"], "sent")
+    [sent] = platforms.received(f"/v21.0/{PHONE_NUMBER_ID}/messages")
+    assert json.loads(sent["body"]) == {
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": "34688777666", "type": "template",
+        "template": {"name": "order_update", "language": {"code": "es"}, "components": [
+            {"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "SB-1042"}]}]}}
+
+    # A wrong count, an unknown template, and text beside a template are refused before queueing.
+    for bad, code in (({"name": "order_update", "language": "es", "parameters": ["Ana"]}, "template_parameters"),
+                      ({"name": "order_update", "language": "en_US", "parameters": []}, "unknown_template")):
+        r = gw.api("marta", "POST", f"conversations/{detail['id']}/replies", json={"template": bad})
+        assert r.status_code == 422 and r.json()["error"]["code"] == code, r.text
+    r = gw.api("marta", "POST", f"conversations/{detail['id']}/replies", json={"template": template, "body": "x"})
+    assert r.status_code == 400, r.text
+
+
+def test_templates_fetch_lists_the_approved_ones(gateway, platforms, smtp_sink):
+    gw = start(gateway, platforms, smtp_sink, whatsapp={"templates": "fetch", "waba_id": WABA_ID})
+    conversation = inbound(gw, "wa")
+
+    def listed():
+        detail = gw.get_json("marta", f"conversations/{conversation}")
+        [wa] = [c for c in detail["channels"] if c["adapter"] == "wa"]
+        return wa.get("templates")
+
+    templates = wait_until(listed, what="the fetched templates")
+    assert templates == [{"name": "shipping_update", "language": "es", "parameters": 2,
+                          "text": "Hola {{1}}, tu pedido {{2}} ha salido hoy."}]
+    [fetch] = [q for q in platforms.requests if q["path"].startswith(f"/v21.0/{WABA_ID}/message_templates")]
+    assert "status=APPROVED" in fetch["path"] and fetch["headers"]["authorization"] == "Bearer meta-token"
+    r = gw.api("marta", "POST", f"conversations/{conversation}/replies",
+               json={"template": {"name": "shipping_update", "language": "es", "parameters": ["Tom", "77"]}})
+    assert r.status_code == 202, r.text
+    gw.wait_delivery(conversation, r.json()["id"], "sent")

@@ -8,6 +8,11 @@ extension WhatsAppAdapter {
             throw DeliveryFailure("'\(message.to)' is neither a phone number nor a WhatsApp user id (BSUID) WhatsApp can send to", permanent: true)
         }
         let context: WhatsAppTextMessage.Context? = message.quoted ? message.inReplyTo.map { .init(message_id: $0) } : nil
+        if let template = message.template {
+            let payload = WhatsAppTemplateMessage(recipient: recipient, template: template)
+            let answer = try await graph.post(settings.graph.messagesURL(node: settings.phoneNumberID), json: try MetaGraphClient.encode(payload))
+            return DeliveryReceipt(externalID: answer.field("messages")?.items.first?.string("id"), state: .sent)
+        }
         if let file = message.attachments.first {
             return try await deliverMedia(file, message: message, recipient: recipient, context: context)
         }

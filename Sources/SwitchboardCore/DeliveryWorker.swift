@@ -162,7 +162,7 @@ public final class DeliveryWorker: Service, Sendable {
                 text: item.body, inReplyTo: item.inReplyToExternalID, attempt: item.attempts, quoted: item.quoted,
                 reference: key.references.format(item.conversationID), customerName: item.customerName,
                 inReplyToMetadata: item.inReplyToMetadata, purpose: item.purpose, tag: key.messageTag(item.messageID),
-                attachments: try await files(of: item),
+                attachments: try await files(of: item), template: TemplateReply(metadata: item.metadata),
                 rememberMedia: { index, platformID in
                     try? await store.recordOutboundMediaID(message: message, index: index, platformID: platformID)
                 })

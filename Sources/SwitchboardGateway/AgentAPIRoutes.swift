@@ -23,6 +23,13 @@ struct AgentAPIRoutes {
         var in_reply_to: Int64?
         var via: String?
         var attachments: [AttachmentReference]?
+        var template: TemplateRequest?
+    }
+    /// `{"name", "language", "parameters": [...]}`: one of the adapter's templates instead of text.
+    struct TemplateRequest: Decodable {
+        var name: String
+        var language: String
+        var parameters: [String]?
     }
     /// `{"upload": ID}` or `{"message": ID, "index": N}`.
     struct AttachmentReference: Decodable {
@@ -98,7 +105,9 @@ struct AgentAPIRoutes {
             let reply = try await request.decodeJSON(ReplyRequest.self, limit: maxBodyBytes)
             let message = try await desk.reply(
                 to: try id(context), body: reply.body ?? "", inReplyTo: reply.in_reply_to, via: reply.via,
-                attachments: try (reply.attachments ?? []).map { try $0.reference }, by: viewer)
+                attachments: try (reply.attachments ?? []).map { try $0.reference },
+                template: reply.template.map { TemplateReply(name: $0.name, language: $0.language, parameters: $0.parameters ?? []) },
+                by: viewer)
             return JSONResponse.make(message, status: .accepted)
         }
         api.post("conversations/:id/notes") { request, context in

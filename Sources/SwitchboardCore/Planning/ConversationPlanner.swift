@@ -8,7 +8,8 @@ public enum ConversationPlanner {
     /// An agent's reply, queued for delivery in the same transaction: it answers the customer, so
     /// the response clocks stop and the next customer message runs `next_response`.
     public static func reply(
-        _ state: ConversationState, author: String, body: String, route: ReplyRoute, attachments: [Attachment] = [], at now: Date
+        _ state: ConversationState, author: String, body: String, route: ReplyRoute, attachments: [Attachment] = [],
+        metadata: [String: String]? = nil, at now: Date
     ) -> ConversationPlan {
         var next = state
         next.stopResponseClocks()
@@ -16,7 +17,8 @@ public enum ConversationPlanner {
         next.lastMessageAt = now
         let message = PlannedMessage(
             direction: .outbound, adapter: route.adapter, address: route.address, threadRef: route.threadRef,
-            inReplyTo: route.inReplyTo.map(PlannedLink.stored), body: .fixed(body), author: author, attachments: attachments, createdAt: now,
+            inReplyTo: route.inReplyTo.map(PlannedLink.stored), body: .fixed(body), author: author, metadata: metadata, attachments: attachments,
+            createdAt: now,
             delivery: DeliveryInfo(state: .queued, attempts: 0),
             outbox: PlannedDelivery(adapter: route.adapter, inReplyToExternalID: route.inReplyToExternalID, nextAttemptAt: now, quoted: route.quoted))
         return ConversationPlan(before: state, state: next, messages: [message])

@@ -7,11 +7,12 @@ extension ConversationStore {
     /// Appends an agent's reply and queues it in the outbox in one transaction; stops the clocks.
     /// `attachments` carry their bytes; the store keeps them with the message in the same transaction.
     public func appendReply(
-        conversation: Int64, author: String, body: String, route: ReplyRoute, attachments: [Attachment] = [], at: Date
+        conversation: Int64, author: String, body: String, route: ReplyRoute, attachments: [Attachment] = [],
+        metadata: [String: String]? = nil, at: Date
     ) async throws -> MessageRecord {
         try await only(
             change(conversation: conversation, routing: false) { state, _ in
-                ConversationPlanner.reply(state, author: author, body: body, route: route, attachments: attachments, at: at)
+                ConversationPlanner.reply(state, author: author, body: body, route: route, attachments: attachments, metadata: metadata, at: at)
             })
     }
 
