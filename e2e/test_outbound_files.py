@@ -25,6 +25,7 @@ from test_email import MAIL, compose, deliver_by_hook, email_adapter, mail_env
 
 PHONE_NUMBER_ID = "106540352242922"
 WABA_ID = "102290129340398"
+PAGE_ID = "106000000000001"
 FETCHED_TEMPLATES = {"data": [
     {"name": "shipping_update", "language": "es", "status": "APPROVED", "category": "UTILITY",
      "components": [{"type": "HEADER", "format": "TEXT", "text": "Envío"},
@@ -118,6 +119,10 @@ class Platforms:
                     self.fail_sends -= 1
                     return 503, {"error": {"message": "Service temporarily unavailable", "code": 2}}
             return 200, {"messaging_product": "whatsapp", "messages": [{"id": f"wamid.OUT.{n}"}]}
+        if path == f"/v21.0/{PAGE_ID}/message_attachments":
+            return 200, {"attachment_id": f"att-{n}"}
+        if path == f"/v21.0/{PAGE_ID}/messages":
+            return 200, {"recipient_id": "psid", "message_id": f"m_OUT_{n}"}
         if path == f"/bot{TG_TOKEN}/sendDocument":
             return 200, {"ok": True, "result": {"message_id": 77, "chat": {"id": 222333},
                                                 "document": {"file_id": "tg-file-1", "file_name": "x.pdf"}}}
@@ -157,6 +162,8 @@ def adapters(platforms: Platforms, smtp_url: str) -> list[dict]:
          "secret_token_env": "TG_SECRET"},
         {"id": "sms", "type": "twilio-sms", "team": "support", "api_base": platforms.base, "account_sid": TW_SID,
          "auth_token_env": "TWILIO_TOKEN", "from": TW_FROM},
+        {"id": "fb", "type": "messenger", "team": "support", "api_base": platforms.base, "page_id": PAGE_ID,
+         "access_token_env": "META_ACCESS_TOKEN", "app_secret_env": "META_APP_SECRET", "verify_token_env": "META_VERIFY_TOKEN"},
     ]
 
 
@@ -446,3 +453,27 @@ def test_templates_fetch_lists_the_approved_ones(gateway, platforms, smtp_sink):
                json={"template": {"name": "shipping_update", "language": "es", "parameters": ["Tom", "77"]}})
     assert r.status_code == 202, r.text
     gw.wait_delivery(conversation, r.json()["id"], "sent")
+
+
+def test_messenger_uploads_the_file_once_then_sends_it_by_attachment_id(gateway, platforms, smtp_sink):
+    gw = start(gateway, platforms, smtp_sink)
+    now = int(time.time() * 1000)
+    event = {"sender": {"id": "24000000000000077"}, "recipient": {"id": PAGE_ID}, "timestamp": now,
+             "message": {"mid": unique("m_IN"), "text": "¿factura?"}}
+    body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": now, "messaging": [event]}]}).encode()
+    r = gw.post_hook("fb", raw=body, secret=None, headers={"X-Hub-Signature-256": sign(META_SECRET, body)})
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+    conversation = gw.conversation_of(r.json()["messages"][0])["id"]
+    up = upload(gw).json()
+    r = send(gw, conversation, [{"upload": up["id"]}])
+    assert r.status_code == 202, r.text
+    gw.wait_delivery(conversation, r.json()["id"], "sent")
+    # The text first (request 1), then the file's upload (request 2, answered "att-2"), then the file by id.
+    [attachment] = platforms.received(f"/v21.0/{PAGE_ID}/message_attachments")
+    parts = form_parts(attachment["headers"]["content-type"], attachment["body"])
+    assert json.loads(parts["message"][2]) == {"attachment": {"type": "file", "payload": {"is_reusable": True}}}
+    assert parts["filedata"][2] == PDF and parts["filedata"][1] == "application/pdf"
+    text, file = [json.loads(q["body"]) for q in platforms.received(f"/v21.0/{PAGE_ID}/messages")]
+    assert text["message"] == {"text": "Adjunto la factura"}
+    assert file == {"recipient": {"id": "24000000000000077"}, "messaging_type": "RESPONSE",
+                    "message": {"attachment": {"type": "file", "payload": {"attachment_id": "att-2"}}}}
