@@ -60,3 +60,47 @@ def test_agent_attaches_a_file_sends_it_and_sees_it_delivered(gateway, receiver,
     browser.find_element(By.ID, "reply-files").send_keys(str(empty))
     error = wait(browser, lambda d: d.find_element(By.ID, "reply-error").text, what="the refusal")
     assert "empty" in error
+
+
+def test_agent_sends_a_template_outside_the_window_with_its_text_filled_in(gateway, browser):  # noqa: F811
+    from test_outbound_files import ENV, META_SECRET, PHONE_NUMBER_ID, Platforms, whatsapp_message
+    from conftest import sign
+    import json
+
+    platforms = Platforms()
+    try:
+        gw = gateway({"adapters": [{
+            "id": "wa", "type": "whatsapp", "team": "support", "api_base": platforms.base, "phone_number_id": PHONE_NUMBER_ID,
+            "access_token_env": "META_ACCESS_TOKEN", "app_secret_env": "META_APP_SECRET", "verify_token_env": "META_VERIFY_TOKEN",
+            "templates": [{"name": "order_update", "language": "es", "text": "Hola {{1}}, tu pedido {{2}} está en camino."}]}]},
+            env=ENV)
+        body = whatsapp_message("34677666555", sent=int(time.time()) - 26 * 3600)
+        r = gw.post_hook("wa", raw=body, secret=None, headers={"X-Hub-Signature-256": sign(META_SECRET, body)})
+        assert r.status_code == 200, r.text
+        conv = gw.conversation_of(r.json()["messages"][0])
+        cid, owner = conv["id"], conv["owner"]
+        set_password(gw, owner)
+        sign_in(browser, gw, owner)
+        wait(browser, lambda d: css(d, f'#inbox-list a[data-id="{cid}"]'), what="the conversation")
+        open_conversation(browser, gw, cid)
+
+        hint = wait(browser, lambda d: d.find_element(By.ID, "reply-via-hint").text, what="the window hint")
+        assert "approved message templates" in hint
+        wait(browser, lambda d: d.find_element(By.ID, "reply-template-row").is_displayed(), what="the template picker")
+        browser.execute_script("""const s = document.getElementById('reply-template');
+            s.value = '0'; s.dispatchEvent(new Event('change'));""")
+        wait(browser, lambda d: css(d, "#template-param-2"), what="the parameters")
+        browser.find_element(By.ID, "template-param-1").send_keys("Ana")
+        browser.find_element(By.ID, "template-param-2").send_keys("SB-1042")
+        preview = browser.find_element(By.ID, "reply-template-preview").text
+        assert preview == "Hola Ana, tu pedido SB-1042 está en camino."
+        browser.find_element(By.ID, "reply-send").click()
+        wait(browser, lambda d: css(d, '#thread .msg-outbound .delivery-state[data-state="sent"]'), what="sent")
+        bodies = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#thread .msg-outbound .body'), e => e.innerText.trim())")
+        assert bodies == ["Hola Ana, tu pedido SB-1042 está en camino."]
+        [sent] = platforms.received(f"/v21.0/{PHONE_NUMBER_ID}/messages")
+        assert json.loads(sent["body"])["template"]["components"][0]["parameters"] == [
+            {"type": "text", "text": "Ana"}, {"type": "text", "text": "SB-1042"}]
+    finally:
+        platforms.close()
