@@ -326,9 +326,17 @@ enum PostgresSchema {
             )
             """
         ),
+        // No SQLite twin: a row each gateway rewrites to flush the WAL after ingest groups committed
+        // with synchronous_commit = off (PostgresStore.syncCommitted).
+        (
+            "014-ingest-flushes",
+            """
+            CREATE TABLE ingest_flushes (slot integer PRIMARY KEY, flushed_at double precision NOT NULL)
+            """
+        ),
         // SQLite 021: uploads waiting to be sent; platform media ids of a queued reply's files.
         (
-            "014-uploads",
+            "015-uploads",
             """
             CREATE TABLE uploads (
                 id bigserial PRIMARY KEY,
