@@ -210,6 +210,8 @@ public struct AgentDesk: Sendable {
         }
         let files = try await replyFiles(attachments, by: viewer)
         let recorded = try AttachmentRules.check(files, limits: capabilities.attachments, adapter: route.adapter)
+        // Tells the outbox the reply has files to read, so a text reply costs it no extra lookup.
+        if !recorded.isEmpty { metadata = (metadata ?? [:]).merging([DeliveryWorker.filesKey: String(recorded.count)]) { $1 } }
         let message = try await store.appendReply(
             conversation: conversationID, author: viewer.agentID, body: text, route: route, attachments: recorded, metadata: metadata, at: now())
         events.publish(.messageCreated(message), conversation: access)

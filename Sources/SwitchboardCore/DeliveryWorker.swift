@@ -183,9 +183,13 @@ public final class DeliveryWorker: Service, Sendable {
 }
 
 extension DeliveryWorker {
+    /// The metadata key of a reply with files (their count): only such replies' files are read.
+    public static let filesKey = "files"
+
     /// The reply's files with their bytes, what earlier attempts uploaded, and their signed URLs.
     /// A file whose bytes are gone (erased) fails the reply for good: it would go out without it.
     func files(of item: OutboxItem) async throws -> [OutboundAttachment] {
+        guard item.metadata[Self.filesKey] != nil else { return [] }
         var files: [OutboundAttachment] = []
         while let stored = try await store.attachment(message: item.messageID, index: files.count) {
             guard let content = stored.content else {
