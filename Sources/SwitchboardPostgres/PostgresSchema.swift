@@ -334,9 +334,26 @@ enum PostgresSchema {
             CREATE TABLE ingest_flushes (slot integer PRIMARY KEY, flushed_at double precision NOT NULL)
             """
         ),
-        // SQLite 021: the people a conversation's customer wrote with (reply-all, participants joining).
+        // SQLite 021: uploads waiting to be sent; platform media ids of a queued reply's files.
         (
-            "015-conversation-participants",
+            "015-uploads",
+            """
+            CREATE TABLE uploads (
+                id bigserial PRIMARY KEY,
+                uploader text NOT NULL,
+                file_name text NOT NULL,
+                mime_type text NOT NULL,
+                size bigint NOT NULL,
+                sha256 text NOT NULL,
+                created_at double precision NOT NULL
+            );
+            CREATE INDEX uploads_created ON uploads (created_at);
+            ALTER TABLE outbox ADD COLUMN media_ids text
+            """
+        ),
+        // SQLite 022: the people a conversation's customer wrote with (reply-all, participants joining).
+        (
+            "016-conversation-participants",
             """
             CREATE TABLE conversation_participants (
                 conversation_id bigint NOT NULL REFERENCES conversations(id),
@@ -347,9 +364,9 @@ enum PostgresSchema {
             )
             """
         ),
-        // SQLite 022: the conversation view pages a thread in its order (created_at, id).
+        // SQLite 023: the conversation view pages a thread in its order (created_at, id).
         (
-            "016-messages-thread-order",
+            "017-messages-thread-order",
             "CREATE INDEX messages_thread_order ON messages (conversation_id, created_at, id)"
         ),
     ]

@@ -141,13 +141,14 @@ extension StoreConformance {
         let id = ann.conversationID!
         let route = try #require(try await store.replyRoute(conversation: id, inReplyTo: nil, via: nil, identityChannel: nil))
         let chosen = try await store.appendReply(
-            conversation: id, author: "ana", body: "one", route: route, copies: ["carol@team.example", "dan@team.example"], at: Date())
-        let nobody = try await store.appendReply(conversation: id, author: "ana", body: "two", route: route, copies: [], at: Date())
+            conversation: id, author: "ana", body: "one", route: route, metadata: ReplyCopies.metadata(["carol@team.example", "dan@team.example"]),
+            at: Date())
+        let nobody = try await store.appendReply(conversation: id, author: "ana", body: "two", route: route, metadata: ReplyCopies.metadata([]), at: Date())
         let standard = try await store.appendReply(conversation: id, author: "ana", body: "three", route: route, at: Date())
         #expect(chosen.metadata?[ReplyCopies.key] == "carol@team.example, dan@team.example")
         let claimed = try await store.claimDeliveries(
             now: Date().addingTimeInterval(1), limit: 10, claimer: "t", leaseUntil: Date().addingTimeInterval(60))
-        let copies = Dictionary(uniqueKeysWithValues: claimed.map { ($0.messageID, $0.copies) })
+        let copies = Dictionary(uniqueKeysWithValues: claimed.map { ($0.messageID, ReplyCopies.chosen(in: $0.metadata)) })
         #expect(copies[chosen.id] == .some(["carol@team.example", "dan@team.example"]))
         #expect(copies[nobody.id] == .some([]))
         #expect(copies[standard.id] == .some(nil))

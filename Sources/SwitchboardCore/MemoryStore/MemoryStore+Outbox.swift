@@ -15,7 +15,7 @@ extension MemoryStore {
                     threadRef: message.threadRef, body: message.record.body, inReplyToExternalID: row.inReplyToExternalID,
                     attempts: row.attempts, quoted: row.quoted, purpose: row.purpose, customerName: t.customers[conversation.customerID]?.name,
                     inReplyToMetadata: message.record.inReplyTo.flatMap { t.messages[$0]?.record.metadata } ?? [:],
-                    copies: message.record.metadata.flatMap(ReplyCopies.chosen(in:)))
+                    metadata: message.record.metadata ?? [:])
             }
         }
     }

@@ -345,11 +345,15 @@ public struct ReplyChannel: Sendable, Codable, Equatable {
     /// When the free-form reply window closes (channels with one, like WhatsApp).
     public var windowClosesAt: Date?
     public var maxTextLength: Int?
+    /// The files a reply through it may carry; nil: text only.
+    public var attachments: ReplyFileLimits?
+    /// The templates a reply through it may send instead of text (usable outside the window).
+    public var templates: [MessageTemplate]?
     /// The channel copies other people on a reply (e-mail's `Cc`): the reply box offers `cc`.
     public var copies: Bool = false
 
     enum CodingKeys: String, CodingKey {
-        case adapter, address, reason, copies
+        case adapter, address, reason, attachments, templates, copies
         case isDefault = "default"
         case canReply = "can_reply"
         case windowClosesAt = "window_closes_at"
@@ -358,9 +362,11 @@ public struct ReplyChannel: Sendable, Codable, Equatable {
 
     public init(
         adapter: String, address: String, isDefault: Bool, canReply: Bool, reason: String?, windowClosesAt: Date?, maxTextLength: Int?,
-        copies: Bool = false
+        attachments: ReplyFileLimits? = nil, templates: [MessageTemplate]? = nil, copies: Bool = false
     ) {
         self.copies = copies
+        self.attachments = attachments
+        self.templates = templates
         self.adapter = adapter
         self.address = address
         self.isDefault = isDefault
