@@ -143,7 +143,8 @@ extension StoreConformance {
         let chosen = try await store.appendReply(
             conversation: id, author: "ana", body: "one", route: route, metadata: ReplyCopies.metadata(["carol@team.example", "dan@team.example"]),
             at: Date())
-        let nobody = try await store.appendReply(conversation: id, author: "ana", body: "two", route: route, metadata: ReplyCopies.metadata([]), at: Date())
+        let nobody = try await store.appendReply(
+            conversation: id, author: "ana", body: "two", route: route, metadata: ReplyCopies.metadata([]), at: Date())
         let standard = try await store.appendReply(conversation: id, author: "ana", body: "three", route: route, at: Date())
         #expect(chosen.metadata?[ReplyCopies.key] == "carol@team.example, dan@team.example")
         let claimed = try await store.claimDeliveries(
