@@ -1,0 +1,142 @@
+import Logging
+import PostgresNIO
+import SwitchboardCore
+import Synchronization
+
+/// The store's connection pool, kept pointed at the server that accepts writes.
+///
+/// postgres-nio's pool connects to one host. With one server in the URL that is all there is. With
+/// several (libpq's `host1:port1,host2:port2` and `target_session_attrs=read-write`), a watcher keeps a
+/// small session of its own to the current server and asks it `pg_is_in_recovery()` every
+/// ``checkInterval``; when that fails (the server died, or was demoted) it tries the servers in the
+/// URL's order until one is a primary, then replaces the pool with one for that server and shuts the
+/// old one down. Meanwhile operations fail as unavailable (503: platforms retry) — a connection refused
+/// at once, or no pooled connection within the store's acquire deadline. The watcher does not move
+/// away from a healthy primary, so an old primary that comes back (fenced or not) is not preferred
+/// over the promoted one; fencing it is the cluster manager's job (Patroni).
+final class PostgresPrimaryPool: Sendable {
+    private struct Current: Sendable {
+        var client: PostgresClient
+        var runner: Task<Void, Never>
+        var server: PostgresEndpoints.Server?
+    }
+
+    static let checkInterval: Duration = .milliseconds(500)
+    /// A standby or dead host must not hold the watcher long.
+    static let probeTimeout: TimeAmount = .seconds(2)
+
+    private let endpoints: PostgresEndpoints?
+    private let options: PostgresClient.Configuration.Options
+    private let logger: Logger
+    private let current: Mutex<Current>
+    private let watcher = Mutex<Task<Void, Never>?>(nil)
+    /// Set once the watcher's first round is done (a primary found, or none reachable then).
+    private let firstRound = Atomic<Bool>(false)
+
+    /// A pool on one fixed configuration (no watcher).
+    init(fixed configuration: PostgresClient.Configuration, logger: Logger) {
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        current = Mutex(Current(client: client, runner: Task { await client.run() }, server: nil))
+        endpoints = nil
+        options = configuration.options
+        self.logger = logger
+        firstRound.store(true, ordering: .relaxed)
+    }
+
+    /// A pool on `endpoints`' first server, followed to the primary when the URL asks for one or
+    /// names several.
+    init(endpoints: PostgresEndpoints, options: PostgresClient.Configuration.Options, logger: Logger) {
+        let first = endpoints.servers[0]
+        var configuration = endpoints.client(first)
+        configuration.options = options
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        current = Mutex(Current(client: client, runner: Task { await client.run() }, server: first))
+        self.endpoints = endpoints.followsPrimary ? endpoints : nil
+        self.options = options
+        self.logger = logger
+        if self.endpoints == nil {
+            firstRound.store(true, ordering: .relaxed)
+        } else {
+            let task = Task { [weak self] in
+                guard let self else { return }
+                await self.watch()
+            }
+            watcher.withLock { $0 = task }
+        }
+    }
+
+    /// The pool to lease from now.
+    var client: PostgresClient { current.withLock { $0.client } }
+
+    /// Waits (at most `limit`) for the watcher's first look at the servers, so start-up work goes to
+    /// the primary rather than failing on a standby listed first.
+    func settled(within limit: Duration = .seconds(10)) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while !firstRound.load(ordering: .acquiring), clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func shutdown() async {
+        let task = watcher.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        await task?.value
+        let runner = current.withLock { $0.runner }
+        runner.cancel()
+        await runner.value
+    }
+
+    private func watch() async {
+        guard let endpoints else { return }
+        var session: PostgresConnection?
+        var id = 1
+        while !Task.isCancelled {
+            var healthy = false
+            if let connection = session {
+                do {
+                    let primary = try await PostgresEndpoints.isPrimary(connection, logger: logger)
+                    healthy = primary || !endpoints.needsPrimary
+                } catch {
+                    healthy = false
+                }
+                if !healthy {
+                    try? await connection.close()
+                    session = nil
+                }
+            }
+            if !healthy {
+                id += 1
+                if let (server, connection) = await endpoints.connectFirstSuitable(id: id, logger: logger, connectTimeout: Self.probeTimeout) {
+                    session = connection
+                    use(server)
+                }
+                firstRound.store(true, ordering: .releasing)
+            }
+            try? await Task.sleep(for: Self.checkInterval)
+        }
+        try? await session?.close()
+    }
+
+    /// Points the pool at `server` (a new pool; the old one is shut down, failing what waits on it).
+    private func use(_ server: PostgresEndpoints.Server) {
+        guard let endpoints else { return }
+        let old: Current? = current.withLock { current in
+            if current.server == server { return nil }
+            var configuration = endpoints.client(server)
+            configuration.options = options
+            let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+            let previous = current
+            current = Current(client: client, runner: Task { await client.run() }, server: server)
+            return previous
+        }
+        guard let old else { return }
+        logger.notice(
+            "PostgreSQL primary is now \(server)",
+            metadata: ["previous": "\(old.server.map(\.description) ?? "?")"])
+        old.runner.cancel()
+    }
+}
