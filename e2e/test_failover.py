@@ -79,7 +79,8 @@ class Load:
         self.gateways = gateways
         self.customers = [unique("cust") for _ in range(CUSTOMERS)]
         self.lock = threading.Lock()
-        self.answers: list[tuple[float, str, int, str]] = []  # (answered at, gateway, status, external id)
+        # (sent at, answered at, gateway, status, external id)
+        self.answers: list[tuple[float, float, str, int, str]] = []
         self.stopping = threading.Event()
         self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(THREADS)]
 
@@ -91,6 +92,7 @@ class Load:
             ext = unique(f"m{index}")
             body = json.dumps(message(ext, self.customers[(index * 7 + n) % CUSTOMERS], f"load {ext}")).encode()
             n += 1
+            sent = time.monotonic()
             try:
                 r = session.post(f"{gw.url}/hooks/{ADAPTER}", data=body, timeout=15, headers={
                     "Content-Type": "application/json", "X-Switchboard-Signature": sign(gw.secret, body)})
@@ -98,7 +100,7 @@ class Load:
             except requests.RequestException:
                 status = 0
             with self.lock:
-                self.answers.append((time.monotonic(), gw.name, status, ext))
+                self.answers.append((sent, time.monotonic(), gw.name, status, ext))
             if status != 200:
                 time.sleep(0.05)  # a platform backs off before retrying
 
@@ -129,22 +131,24 @@ def test_the_primary_dies_under_load_and_no_acknowledged_message_is_lost(replica
         promoted = time.monotonic()
 
         def recovered():
-            after = [x for x in load.snapshot() if x[0] > promoted and x[2] == 200]
-            return {gw for _, gw, _, _ in after} == {"gw0", "gw1"}
+            after = [x for x in load.snapshot() if x[0] > killed and x[3] == 200]
+            return {x[2] for x in after} == {"gw0", "gw1"}
         wait_until(recovered, 30, interval=0.05, what="both gateways acknowledging again on the new primary")
         time.sleep(AFTER_RECOVERY)
     finally:
         load.stop()
 
     answers = load.snapshot()
-    statuses = {s for _, _, s, _ in answers}
+    statuses = {x[3] for x in answers}
     # While no primary is reachable the gateways answer 503 (never a 500, nor a dropped connection).
     assert statuses <= {200, 503}, sorted(statuses)
-    first_ok = {gw: min(t for t, g, s, _ in answers if g == gw and s == 200 and t > killed) for gw in ("gw0", "gw1")}
-    refused = [x for x in answers if x[2] == 503]
-    acknowledged = {ext for _, _, s, ext in answers if s == 200}
-    before = len([x for x in answers if x[0] <= killed and x[2] == 200])
-    print(f"\nfailover: promote took {promoted - killed:.2f} s; first 2xx after the kill: "
+    # Recovered: the first 2xx to a request sent after the kill (it can only have been committed on
+    # the promoted server).
+    first_ok = {gw: min(x[1] for x in answers if x[2] == gw and x[3] == 200 and x[0] > killed) for gw in ("gw0", "gw1")}
+    refused = [x for x in answers if x[3] == 503]
+    acknowledged = {x[4] for x in answers if x[3] == 200}
+    before = len([x for x in answers if x[1] <= killed and x[3] == 200])
+    print(f"\nfailover: promotion took {promoted - killed:.2f} s; first 2xx after the kill: "
           + ", ".join(f"{gw} {t - killed:.2f} s ({t - promoted:.2f} s after promotion)" for gw, t in sorted(first_ok.items()))
           + f"; {before} acknowledged before the kill, {len(acknowledged)} in all, {len(refused)} answered 503")
 

@@ -133,7 +133,9 @@ public enum ConfigLoader {
         defer { s.finish() }
         if let path = s.string("sqlite") {
             if s.has("postgres") { s.problem("postgres", "choose one of 'sqlite' and 'postgres'") }
-            if s.has("postgres_session") { s.problem("postgres_session", "only with 'postgres' (the session connections of a PostgreSQL deployment)") }
+            if s.has("postgres_session") {
+                s.problem("postgres_session", "only with 'postgres' (the session connections of a PostgreSQL deployment)")
+            }
             return .sqlite(path: path)
         }
         if let url = s.string("postgres") {

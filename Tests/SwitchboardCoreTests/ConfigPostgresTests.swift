@@ -40,7 +40,9 @@ import Testing
         }
         let lines = error.problems.map { "\($0.line): \($0.message)" }
         #expect(lines.contains { $0.hasPrefix("3: storage.postgres: ") && $0.contains("(host 'db2:port')") }, "\(lines)")
-        #expect(lines.contains("4: storage.postgres_session: the URL carries a password; name its environment variable in 'password_env' instead"), "\(lines)")
+        #expect(
+            lines.contains("4: storage.postgres_session: the URL carries a password; name its environment variable in 'password_env' instead"),
+            "\(lines)")
 
         guard case .failure(let attrs) = try storage("storage: { postgres: \"postgres://sb@db1,db2/sb?target_session_attrs=standby\" }") else {
             Issue.record("an unknown target_session_attrs was accepted")
