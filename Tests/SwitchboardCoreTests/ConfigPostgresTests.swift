@@ -31,7 +31,7 @@ import Testing
             case .failure(let error) = try storage(
                 """
                 storage:
-                  postgres: "postgres://sb@db1:5432,db2:port/sb?target_session_attrs=standby"
+                  postgres: "postgres://sb@db1:5432,db2:port/sb?target_session_attrs=read-write"
                   postgres_session: "postgres://sb:secret@db1/sb"
                 """)
         else {
