@@ -72,6 +72,12 @@ def gateways(replicated, tmp_path, receiver):
         gw.session.close()
 
 
+def quiet(gw) -> str:
+    """The gateway's log without postgres-nio's connection retries."""
+    text = gw.stderr_path.read_text(errors="replace")
+    return "\n".join(line for line in text.splitlines() if "Connection creation failed" not in line)[-4000:]
+
+
 class Load:
     """Threads posting new messages to both gateways until stopped; every answer recorded."""
 
@@ -133,7 +139,12 @@ def test_the_primary_dies_under_load_and_no_acknowledged_message_is_lost(replica
         def recovered():
             after = [x for x in load.snapshot() if x[0] > killed and x[3] == 200]
             return {x[2] for x in after} == {"gw0", "gw1"}
-        wait_until(recovered, 30, interval=0.05, what="both gateways acknowledging again on the new primary")
+        try:
+            wait_until(recovered, 30, interval=0.05, what="both gateways acknowledging again on the new primary")
+        except AssertionError:
+            after = [x[2:4] for x in load.snapshot() if x[0] > killed]
+            raise AssertionError(f"no recovery; answers after the kill (gateway, status): {after[-20:]}\n"
+                                 f"gw0:\n{quiet(a)}\ngw1:\n{quiet(b)}")
         time.sleep(AFTER_RECOVERY)
     finally:
         load.stop()

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import SwitchboardCore
+import Synchronization
 
 /// The servers a `postgres://` URL names and what a session needs of them, as libpq reads the URL:
 /// `postgres://user@host1:5432,host2:5432/database?target_session_attrs=read-write&sslmode=…` lists the
@@ -82,10 +83,14 @@ struct PostgresEndpoints: Sendable {
         return configuration
     }
 
-    /// Whether the server behind `connection` accepts writes (is not a standby in recovery).
-    static func isPrimary(_ connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        let rows = try await connection.query("SELECT pg_is_in_recovery()", logger: logger).collect()
-        return try rows.first?.decode(Bool.self, context: .default) == false
+    /// Whether the server behind `connection` accepts writes (is not a standby in recovery); throws
+    /// when the connection is closed or the server does not answer within `limit`.
+    static func isPrimary(_ connection: PostgresConnection, logger: Logger, within limit: Duration = .seconds(2)) async throws -> Bool {
+        if connection.isClosed { throw StoreError.unavailable("PostgreSQL: connection closed") }
+        return try await answer(within: limit) {
+            let rows = try await connection.query("SELECT pg_is_in_recovery()", logger: logger).collect()
+            return try rows.first?.decode(Bool.self, context: .default) == false
+        }
     }
 
     /// Connects to the servers in order and returns the first connection that suits
@@ -101,4 +106,43 @@ struct PostgresEndpoints: Sendable {
         }
         return nil
     }
+}
+
+/// Runs `body` but gives up after `limit`, even if `body` does not return (a query on a connection
+/// whose server died between two queries may never answer): the long-lived sessions use it for the
+/// checks that tell them the server is gone.
+func answer<T: Sendable>(within limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let first = FirstResult(continuation)
+        let work = Task {
+            do {
+                first.resume(.success(try await body()))
+            } catch {
+                first.resume(.failure(error))
+            }
+        }
+        Task {
+            try? await Task.sleep(for: limit)
+            work.cancel()
+            first.resume(.failure(StoreError.unavailable("PostgreSQL: no answer within \(limit)")))
+        }
+    }
+}
+
+/// A continuation resumed by whichever comes first.
+final class FirstResult<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(_ result: Result<T, any Error>) {
+        continuation.withLock { continuation in
+            continuation?.resume(with: result)
+            continuation = nil
+        }
+    }
+
+    var isDone: Bool { continuation.withLock { $0 == nil } }
 }

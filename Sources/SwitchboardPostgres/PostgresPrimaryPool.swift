@@ -32,6 +32,8 @@ final class PostgresPrimaryPool: Sendable {
     private let watcher = Mutex<Task<Void, Never>?>(nil)
     /// Set once the watcher's first round is done (a primary found, or none reachable then).
     private let firstRound = Atomic<Bool>(false)
+    /// How many times the pool was replaced.
+    private let generation = Atomic<Int>(0)
 
     /// A pool on one fixed configuration (no watcher).
     init(fixed configuration: PostgresClient.Configuration, logger: Logger) {
@@ -75,6 +77,33 @@ final class PostgresPrimaryPool: Sendable {
         let deadline = clock.now + limit
         while !firstRound.load(ordering: .acquiring), clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Runs `operation` (a lease and its work), failing it as unavailable as soon as the pool is
+    /// replaced: a query sent on a connection whose server has just died may never be answered, and
+    /// must not hold its caller (a group of ingests) past the failover. What the abandoned operation
+    /// did is what a dead server did: not acknowledged, so retried by the platform.
+    func failingOnSwitch<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard endpoints != nil else { return try await operation() }
+        let start = generation.load(ordering: .acquiring)
+        let work = Task { try await operation() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let first = FirstResult(continuation)
+                Task { first.resume(await work.result) }
+                Task {
+                    while !first.isDone {
+                        try? await Task.sleep(for: .milliseconds(100))
+                        if self.generation.load(ordering: .acquiring) != start {
+                            work.cancel()
+                            first.resume(.failure(StoreError.unavailable("PostgreSQL: the primary moved")))
+                        }
+                    }
+                }
+            }
+        } onCancel: {
+            work.cancel()
         }
     }
 
@@ -134,6 +163,7 @@ final class PostgresPrimaryPool: Sendable {
             return previous
         }
         guard let old else { return }
+        generation.add(1, ordering: .releasing)
         logger.notice(
             "PostgreSQL primary is now \(server)",
             metadata: ["previous": "\(old.server.map(\.description) ?? "?")"])

@@ -120,10 +120,12 @@ public final class PostgresStore: Store, Sendable {
     /// Runs `body` on a pooled connection without a transaction (reads).
     func read<T: Sendable>(_ body: @escaping @Sendable (PGSession) async throws -> T) async throws -> T {
         do {
-            return try await Self.withAcquireDeadline { leased in
-                try await self.client.withConnection { connection in
-                    leased()
-                    return try await body(PGSession(connection: connection, logger: self.logger))
+            return try await pool.failingOnSwitch {
+                try await Self.withAcquireDeadline { leased in
+                    try await self.client.withConnection { connection in
+                        leased()
+                        return try await body(PGSession(connection: connection, logger: self.logger))
+                    }
                 }
             }
         } catch {
@@ -138,11 +140,13 @@ public final class PostgresStore: Store, Sendable {
         while true {
             attempt += 1
             do {
-                return try await Self.withAcquireDeadline { leased in
-                    try await self.client.withConnection { connection in
-                        leased()
-                        return try await connection.withTransaction(logger: self.logger) { connection in
-                            try await body(PGSession(connection: connection, logger: self.logger))
+                return try await pool.failingOnSwitch {
+                    try await Self.withAcquireDeadline { leased in
+                        try await self.client.withConnection { connection in
+                            leased()
+                            return try await connection.withTransaction(logger: self.logger) { connection in
+                                try await body(PGSession(connection: connection, logger: self.logger))
+                            }
                         }
                     }
                 }
