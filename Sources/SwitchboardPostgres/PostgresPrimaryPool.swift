@@ -73,6 +73,7 @@ final class PostgresPrimaryPool: Sendable {
     /// Waits (at most `limit`) for the watcher's first look at the servers, so start-up work goes to
     /// the primary rather than failing on a standby listed first.
     func settled(within limit: Duration = .seconds(10)) async {
+        if firstRound.load(ordering: .acquiring) { return }
         let clock = ContinuousClock()
         let deadline = clock.now + limit
         while !firstRound.load(ordering: .acquiring), clock.now < deadline {
@@ -86,6 +87,7 @@ final class PostgresPrimaryPool: Sendable {
     /// did is what a dead server did: not acknowledged, so retried by the platform.
     func failingOnSwitch<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         guard endpoints != nil else { return try await operation() }
+        await settled()  // the first operations (a migration) go to the primary, not to a standby listed first
         let start = generation.load(ordering: .acquiring)
         let work = Task { try await operation() }
         return try await withTaskCancellationHandler {
