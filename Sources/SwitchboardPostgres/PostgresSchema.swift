@@ -340,6 +340,14 @@ enum PostgresSchema {
             )
             """
         ),
+        // No SQLite twin: a row each gateway rewrites to flush the WAL after ingest groups committed
+        // with synchronous_commit = off (PostgresStore.syncCommitted).
+        (
+            "014-ingest-flushes",
+            """
+            CREATE TABLE ingest_flushes (slot integer PRIMARY KEY, flushed_at double precision NOT NULL)
+            """
+        ),
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body
