@@ -30,7 +30,7 @@ final class PostgresPrimaryPool: Sendable {
     private let logger: Logger
     private let current: Mutex<Current>
     private let watcher = Mutex<Task<Void, Never>?>(nil)
-    /// Set once the watcher's first round is done (a primary found, or none reachable then).
+    /// Set once the watcher has found a suitable server, or once a caller gave up waiting for one.
     private let firstRound = Atomic<Bool>(false)
     /// How many times the pool was replaced.
     private let generation = Atomic<Int>(0)
@@ -70,8 +70,9 @@ final class PostgresPrimaryPool: Sendable {
     /// The pool to lease from now.
     var client: PostgresClient { current.withLock { $0.client } }
 
-    /// Waits (at most `limit`) for the watcher's first look at the servers, so start-up work goes to
-    /// the primary rather than failing on a standby listed first.
+    /// Waits (once, at most `limit`) until the watcher has found the primary, so start-up work goes
+    /// to it rather than failing on a standby listed first or on a dead first host — a gateway started
+    /// mid-failover waits for the promotion.
     func settled(within limit: Duration = .seconds(10)) async {
         if firstRound.load(ordering: .acquiring) { return }
         let clock = ContinuousClock()
@@ -79,6 +80,7 @@ final class PostgresPrimaryPool: Sendable {
         while !firstRound.load(ordering: .acquiring), clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        firstRound.store(true, ordering: .releasing)
     }
 
     /// Runs `operation` (a lease and its work), failing it as unavailable as soon as the pool is
@@ -144,8 +146,8 @@ final class PostgresPrimaryPool: Sendable {
                 if let (server, connection) = await endpoints.connectFirstSuitable(id: id, logger: logger, connectTimeout: Self.probeTimeout) {
                     session = connection
                     use(server)
+                    firstRound.store(true, ordering: .releasing)
                 }
-                firstRound.store(true, ordering: .releasing)
             }
             try? await Task.sleep(for: Self.checkInterval)
         }
