@@ -173,7 +173,7 @@ def test_the_primary_dies_under_load_and_no_acknowledged_message_is_lost(replica
         promoted = time.monotonic()
 
         def recovered():
-            after = [x for x in load.snapshot() if x[0] > killed and x[3] == 200]
+            after = [x for x in load.snapshot() if x[3] == 200 and x[0] > supervisor.restarted.get(x[2], killed)]
             return {x[2] for x in after} == {"gw0", "gw1"}
         try:
             wait_until(recovered, 30, interval=0.05, what="both gateways acknowledging again on the new primary")
@@ -201,7 +201,9 @@ def test_the_primary_dies_under_load_and_no_acknowledged_message_is_lost(replica
     print(f"\nfailover: promotion took {promoted - killed:.2f} s; first 2xx after the kill: "
           + ", ".join(f"{gw} {t - killed:.2f} s ({t - promoted:.2f} s after promotion)" for gw, t in sorted(first_ok.items()))
           + f"; {before} acknowledged before the kill, {len(acknowledged)} in all, {len(refused)} answered 503"
-          + "".join(f"; {gw} exited (flush failed) and was restarted" for gw in sorted(supervisor.restarted)))
+          + "".join(f"; {gw} exited (flush failed) {t - killed:.2f} s after the kill and acknowledged again "
+                    f"{min(x[1] for x in answers if x[2] == gw and x[3] == 200 and x[0] > t) - killed:.2f} s after it"
+                    for gw, t in sorted(supervisor.restarted.items())))
 
     # Every acknowledged message is on the promoted server.
     stored = set(replicated.psql(replicated.standby, "SELECT external_id FROM messages WHERE direction = 'inbound'",
