@@ -70,6 +70,11 @@ final class PostgresPrimaryPool: Sendable {
     /// The pool to lease from now.
     var client: PostgresClient { current.withLock { $0.client } }
 
+    /// How many times the pool moved to another server: a flush that acknowledges commits made with
+    /// `synchronous_commit = off` must run in the generation those commits ran in (on a new primary
+    /// it proves nothing about them).
+    var currentGeneration: Int { generation.load(ordering: .acquiring) }
+
     /// Waits (once, at most `limit`) until the watcher has found the primary, so start-up work goes
     /// to it rather than failing on a standby listed first or on a dead first host — a gateway started
     /// mid-failover waits for the promotion.

@@ -348,6 +348,23 @@ enum PostgresSchema {
             CREATE TABLE ingest_flushes (slot integer PRIMARY KEY, flushed_at double precision NOT NULL)
             """
         ),
+        // SQLite 021: uploads waiting to be sent; platform media ids of a queued reply's files.
+        (
+            "015-uploads",
+            """
+            CREATE TABLE uploads (
+                id bigserial PRIMARY KEY,
+                uploader text NOT NULL,
+                file_name text NOT NULL,
+                mime_type text NOT NULL,
+                size bigint NOT NULL,
+                sha256 text NOT NULL,
+                created_at double precision NOT NULL
+            );
+            CREATE INDEX uploads_created ON uploads (created_at);
+            ALTER TABLE outbox ADD COLUMN media_ids text
+            """
+        ),
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

@@ -16,6 +16,8 @@ import Synchronization
 public final class PostgresStore: Store, Sendable {
     /// The pool to lease from now (replaced when the primary moves: see ``PostgresPrimaryPool``).
     var client: PostgresClient { pool.client }
+    /// Changes each time the pool follows the primary to another server (see ``PostgresPrimaryPool``).
+    var primaryGeneration: Int { pool.currentGeneration }
     let logger: Logger
     private let pool: PostgresPrimaryPool
     /// This store's row in `ingest_flushes` (see ``syncCommitted()``); a clash of two gateways on one
