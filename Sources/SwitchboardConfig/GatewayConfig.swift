@@ -30,9 +30,12 @@ public struct ServerSettings: Sendable, Equatable {
 /// Which database holds the state.
 public enum StorageSettings: Sendable, Equatable {
     case sqlite(path: String)
-    /// `postgres://user@host:port/database`; the password comes from the environment (`password_env`),
-    /// `pool` caps the connections of this gateway.
-    case postgres(url: String, password: String?, pool: Int)
+    /// `postgres://user@host:port/database` (or libpq's multi-host form, `host1:port1,host2:port2`, with
+    /// `target_session_attrs=read-write`); the password comes from the environment (`password_env`),
+    /// `pool` caps the connections of this gateway. `sessionURL` (`postgres_session`), when set, is where
+    /// the session-long connections go (the live-event `LISTEN` and the leader's advisory lock): PostgreSQL
+    /// itself or a session-mode pool, when `url` points at a transaction-mode pgbouncer.
+    case postgres(url: String, password: String?, pool: Int, sessionURL: String? = nil)
 }
 
 /// The core's routing rules.

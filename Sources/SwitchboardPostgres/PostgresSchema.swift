@@ -5,6 +5,20 @@ import PostgresNIO
 ///
 /// 001 is the SQLite schema up to its migration 008 (and 007, console sessions) in one step, with
 /// the same tables, columns and partial unique indexes; timestamps stay epoch seconds.
+///
+/// Keeping new migrations compatible with Citus (README "Past one primary: Citus": customer tables
+/// distributed on `customer_id` and co-located, agent-side tables as reference tables):
+/// - A new table holding a customer's data carries `customer_id bigint NOT NULL` (the distribution
+///   column), filled on insert even when a join could find it.
+/// - Its primary key and every unique constraint or unique index begin with `customer_id`; foreign keys
+///   between customer tables go through `(customer_id, …)`, never from an agent-side table to a customer one.
+/// - Row locks (`FOR UPDATE`, `SKIP LOCKED`) and every statement of an ingest transaction touch one
+///   customer's rows, or agent-side tables, only; a queue spanning customers is claimed row by row.
+/// - A table that is neither (cluster bookkeeping, like `audit_log`) says so in a comment next to its
+///   migration: `citus: local` or `citus: reference`.
+/// - Triggers and functions write only to the same customer's rows; a function used in an index or an
+///   `UPDATE` is IMMUTABLE.
+/// The tables from before this rule lack the column; their per-table changes are listed in README.
 enum PostgresSchema {
     /// The advisory lock key migrations run under ("SBMIGRAT").
     static let migrationLock: Int64 = 0x5342_4D49_4752_4154

@@ -62,7 +62,7 @@ struct Serve: AsyncParsableCommand {
                 printError("\(config): cannot open the SQLite database at \(path): \(error)")
                 throw ExitCode(1)
             }
-        case .postgres(let url, let password, let pool):
+        case .postgres(let url, let password, let pool, _):
             do {
                 store = try PostgresStore(url: url, password: password, pool: pool, logger: Logger(label: "switchboard.postgres"))
             } catch {
@@ -91,9 +91,12 @@ struct Serve: AsyncParsableCommand {
         // elected gateway (advisory lock) keeps the promises and runs the background adapters; with SQLite, this process is alone.
         let relay: PostgresEventRelay?
         let leadership: any Leadership
-        if let postgres = store as? PostgresStore, case .postgres(let url, let password, _) = loaded.storage {
-            relay = try PostgresEventRelay(store: postgres, url: url, password: password, logger: Logger(label: "switchboard.postgres.events"))
-            leadership = try PostgresLeadership(url: url, password: password, logger: Logger(label: "switchboard.postgres.leadership"))
+        if let postgres = store as? PostgresStore, case .postgres(let url, let password, _, let sessionURL) = loaded.storage {
+            // The LISTEN and the advisory lock need a session of their own: PostgreSQL itself (or a
+            // session-mode pool) when `postgres` goes through a transaction-mode pgbouncer.
+            let session = sessionURL ?? url
+            relay = try PostgresEventRelay(store: postgres, url: session, password: password, logger: Logger(label: "switchboard.postgres.events"))
+            leadership = try PostgresLeadership(url: session, password: password, logger: Logger(label: "switchboard.postgres.leadership"))
         } else {
             relay = nil
             leadership = SoleLeader()
@@ -220,7 +223,7 @@ struct Serve: AsyncParsableCommand {
     static func describe(_ storage: StorageSettings) -> String {
         switch storage {
         case .sqlite(let path): return "SQLite \(path)"
-        case .postgres(let url, _, _): return "PostgreSQL \(url)"
+        case .postgres(let url, _, _, _): return "PostgreSQL \(url)"
         }
     }
 }
