@@ -13,14 +13,26 @@ extension PostgresStore {
     /// Commits with `synchronous_commit = off`: the commit returns (and the agents' rows are free for
     /// the next group) without waiting for the WAL flush, which ``syncCommitted()`` then waits for.
     public func ingestCommittingLater(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
-        try await ingest(items, policy: policy, flushLater: true)
+        let generation = primaryGeneration
+        let outcomes = try await ingest(items, policy: policy, flushLater: true)
+        unflushedGenerations.withLock { _ = $0.insert(generation) }
+        return outcomes
     }
 
     /// A durable commit of a transaction that wrote WAL: PostgreSQL flushes the WAL up to its commit
     /// record, which follows every commit made before it — so those are durable too (and, with
     /// synchronous replication, on the standby as well). Each store writes its own slot, so gateways
     /// never wait for each other's row.
+    ///
+    /// A flush only vouches for commits on its own server: when the pool has followed the primary to
+    /// another one since a group committed (a failover), those groups are refused with 503 — what the
+    /// old primary had not shipped to the standby is gone, and the channels' retries store it again.
     public func syncCommitted() async throws {
+        let committedOn = unflushedGenerations.withLock { generations in
+            defer { generations.removeAll() }
+            return generations
+        }
+        let generation = primaryGeneration
         do {
             try await write { [flushSlot] db in
                 try await db.execute(
@@ -33,6 +45,9 @@ extension PostgresStore {
             // The server keeps what it flushed whatever happened to this connection: a later flush
             // is as good as ever, so only the groups waiting now are refused.
             throw StoreError.unavailable("PostgreSQL: flushing committed messages failed: \(error)")
+        }
+        if committedOn.contains(where: { $0 != generation }) || primaryGeneration != generation {
+            throw StoreError.unavailable("PostgreSQL: the primary changed before these messages were flushed")
         }
     }
 

@@ -23,6 +23,8 @@ public final class PostgresStore: Store, Sendable {
     /// This store's row in `ingest_flushes` (see ``syncCommitted()``); a clash of two gateways on one
     /// slot only makes their flushes take turns.
     let flushSlot = Int32.random(in: 0..<256)
+    /// The primary generations ingest groups committed on since the last flush (see ``syncCommitted()``).
+    let unflushedGenerations = Mutex<Set<Int>>([])
 
     /// Connects lazily (the pool opens connections on demand) to the database described by `configuration`.
     public init(configuration: PostgresClient.Configuration, logger: Logger = Logger(label: "switchboard.postgres")) {
