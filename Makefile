@@ -7,6 +7,8 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libgmime-3.0-dev zlib1g-dev
 TEST_APT_PACKAGES := dovecot-imapd chromium chromium-driver
 # PostgreSQL: the integration tests start their own server (initdb + postgres as an unprivileged user).
 TEST_APT_PACKAGES += postgresql
+# pgbouncer: e2e/test_pgbouncer.py starts its own (temporary config, free port) in front of that server.
+TEST_APT_PACKAGES += pgbouncer
 # Postfix: the LMTP tests start their own instance (own main.cf in a temporary directory). Installed
 # with "No configuration", so the machine gets no mail server of its own.
 TEST_APT_PACKAGES += postfix

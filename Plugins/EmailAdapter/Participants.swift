@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardAdapterAPI
 
 /// The people a customer wrote with (their colleagues in `To`/`Cc`): recorded with each mail as
 /// `metadata.participants`, and copied (`Cc`) on the replies to it, as a mail client's reply-all.
@@ -24,9 +25,20 @@ enum Participants {
     /// and our own addresses.
     static func copies(metadata: [String: String], to recipient: String, isOwn: (String) -> Bool) -> [String] {
         guard let list = metadata["participants"] else { return [] }
-        let to = recipient.lowercased()
-        return list.split(separator: ",").map { String($0).trimmed.lowercased() }.filter { address in
-            EmailSettings.isAddress(address) && address != to && !isOwn(address)
+        return clean(list.split(separator: ",").map(String.init), to: recipient, isOwn: isOwn)
+    }
+
+    /// Whom `message` copies: the agent's choice when they made one, else the participants of the
+    /// mail it answers; never the recipient, our own addresses, or anything but an address.
+    static func copies(_ message: OutboundMessage, isOwn: (String) -> Bool) -> [String] {
+        if let chosen = message.cc { return clean(chosen, to: message.to, isOwn: isOwn) }
+        return copies(metadata: message.inReplyToMetadata, to: message.to, isOwn: isOwn)
+    }
+
+    private static func clean(_ addresses: [String], to recipient: String, isOwn: (String) -> Bool) -> [String] {
+        var seen: Set<String> = [recipient.lowercased()]
+        return addresses.map { $0.trimmed.lowercased() }.filter { address in
+            EmailSettings.isAddress(address) && !isOwn(address) && seen.insert(address).inserted
         }
     }
 

@@ -96,6 +96,13 @@ public enum ConfigLoader {
                 s.problem("max_body", "'\(size)' is not a size (e.g. 512k, 1m, 25m)")
             }
         }
+        if let size = s.string("max_upload") {
+            if let bytes = parseSize(size) {
+                server.maxUploadBytes = bytes
+            } else {
+                s.problem("max_upload", "'\(size)' is not a size (e.g. 512k, 25m, 100m)")
+            }
+        }
         server.headerTimeout = timeout(s, "header_timeout", default: server.headerTimeout, atMost: 600)
         server.bodyTimeout = timeout(s, "body_timeout", default: server.bodyTimeout, atMost: 3600)
         server.idleTimeout = timeout(s, "idle_timeout", default: server.idleTimeout, atMost: 3600)
@@ -133,24 +140,60 @@ public enum ConfigLoader {
         defer { s.finish() }
         if let path = s.string("sqlite") {
             if s.has("postgres") { s.problem("postgres", "choose one of 'sqlite' and 'postgres'") }
+            if s.has("postgres_session") {
+                s.problem("postgres_session", "only with 'postgres' (the session connections of a PostgreSQL deployment)")
+            }
             return .sqlite(path: path)
         }
         if let url = s.string("postgres") {
-            if let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
-                components.host?.isEmpty == false
-            {
-                if components.password != nil {
-                    s.problem("postgres", "the URL carries a password; name its environment variable in 'password_env' instead")
-                }
-            } else {
-                s.problem("postgres", "'\(url)' is not a postgres://user@host:port/database URL")
-            }
+            checkPostgresURL(s, "postgres", url)
+            let session = s.string("postgres_session")
+            if let session { checkPostgresURL(s, "postgres_session", session) }
             let password = s.secret("password_env")
             let pool = s.int("pool", default: 20, range: 1...1000) ?? 20
-            return .postgres(url: url, password: password, pool: pool)
+            return .postgres(url: url, password: password, pool: pool, sessionURL: session)
         }
         s.problem(nil, "missing 'sqlite: PATH' (the embedded database file) or 'postgres: URL'")
         return .sqlite(path: "data/switchboard.sqlite")
+    }
+
+    /// A `postgres://user@host:port/database` URL, or libpq's multi-host form (`host1:port1,host2:port2`)
+    /// with an optional `target_session_attrs` of `any`, `read-write` or `primary`. No password in it.
+    private static func checkPostgresURL(_ s: ConfigSection, _ key: String, _ url: String) {
+        let shape = "'\(url)' is not a postgres://user@host:port/database URL"
+        guard let hostsStart = url.range(of: "://").map(\.upperBound) else {
+            s.problem(key, shape)
+            return
+        }
+        let rest = url[hostsStart...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
+        var userinfo = ""
+        if let at = authority.lastIndex(of: "@") {
+            userinfo = String(authority[..<at]) + "@"
+            authority = authority[authority.index(after: at)...]
+        }
+        let hosts = authority.split(separator: ",", omittingEmptySubsequences: false)
+        // Each host must make a valid single-host URL with the rest unchanged.
+        for host in hosts {
+            let single = String(url[..<hostsStart]) + userinfo + host + rest[authorityEnd...]
+            guard let components = URLComponents(string: single), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+                components.host?.isEmpty == false
+            else {
+                s.problem(key, shape + (hosts.count > 1 ? " (host '\(host)')" : ""))
+                return
+            }
+            if components.password != nil {
+                s.problem(key, "the URL carries a password; name its environment variable in 'password_env' instead")
+                return
+            }
+            if let attrs = components.queryItems?.last(where: { $0.name == "target_session_attrs" })?.value,
+                !["any", "read-write", "primary"].contains(attrs)
+            {
+                s.problem(key, "target_session_attrs=\(attrs) is not one of any, read-write, primary")
+                return
+            }
+        }
     }
 
     private static func readRouting(_ s: ConfigSection) -> RoutingSettings {

@@ -9,6 +9,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var publicURL: String = "http://127.0.0.1:8080"
     /// The largest request body accepted on `/hooks/*` and the API.
     public var maxBodyBytes: Int = 1 << 20
+    /// The largest file an agent may upload to send (`POST /api/v1/uploads`); larger ones get a 413.
+    public var maxUploadBytes: Int = 100 * 1024 * 1024
     /// From a request's first byte until its header is complete (slow senders are cut off).
     public var headerTimeout: Duration = .seconds(10)
     /// From the end of a request's header until its whole body has arrived.
@@ -28,9 +30,12 @@ public struct ServerSettings: Sendable, Equatable {
 /// Which database holds the state.
 public enum StorageSettings: Sendable, Equatable {
     case sqlite(path: String)
-    /// `postgres://user@host:port/database`; the password comes from the environment (`password_env`),
-    /// `pool` caps the connections of this gateway.
-    case postgres(url: String, password: String?, pool: Int)
+    /// `postgres://user@host:port/database` (or libpq's multi-host form, `host1:port1,host2:port2`, with
+    /// `target_session_attrs=read-write`); the password comes from the environment (`password_env`),
+    /// `pool` caps the connections of this gateway. `sessionURL` (`postgres_session`), when set, is where
+    /// the session-long connections go (the live-event `LISTEN` and the leader's advisory lock): PostgreSQL
+    /// itself or a session-mode pool, when `url` points at a transaction-mode pgbouncer.
+    case postgres(url: String, password: String?, pool: Int, sessionURL: String? = nil)
 }
 
 /// The core's routing rules.

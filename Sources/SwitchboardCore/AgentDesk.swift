@@ -27,6 +27,8 @@ public struct AgentDesk: Sendable {
     public let audit: AuditTrail?
     /// Told of every erasure (e.g. a search index that keeps its own copy of message text).
     let erasureObservers: [any ErasureObserver]
+    /// The largest file an agent may upload (`server.max_upload`).
+    public var maxUploadBytes: Int = 100 * 1024 * 1024
 
     public init(
         directory: AgentDirectory, store: any Store, adapters: AdapterRegistry, events: EventBus,
@@ -92,15 +94,27 @@ public struct AgentDesk: Sendable {
         return summary
     }
 
-    public func conversation(_ id: Int64, for viewer: Viewer) async throws -> ConversationDetail {
+    /// The conversation as the agent sees it: the whole thread (`page` nil), or its newest page
+    /// older than `page.before` (which must be a message of this conversation).
+    public func conversation(_ id: Int64, for viewer: Viewer, page: MessagePage? = nil) async throws -> ConversationDetail {
         _ = try await authorizeRead(id, viewer)
-        guard var detail = try await store.conversation(id) else { throw ServiceError.notFound("conversation \(id)") }
+        if let page {
+            guard (1...MessagePage.maxLimit).contains(page.limit) else {
+                throw ServiceError.badRequest("'limit' must be between 1 and \(MessagePage.maxLimit)")
+            }
+            if let before = page.before, try await store.access(message: before)?.id != id {
+                throw ServiceError.badRequest("'before' must be a message of conversation \(id)")
+            }
+        }
+        guard var detail = try await store.conversation(id, page: page) else { throw ServiceError.notFound("conversation \(id)") }
         detail.customer = await withContext(detail.customer)
-        detail.channels = try await replyChannels(detail)
+        // From the whole thread, not the page: the latest inbound message may be pages away.
+        let latest = try await store.replyRoute(conversation: id, inReplyTo: nil, via: nil, identityChannel: nil)
+        detail.channels = try await replyChannels(detail, latest: latest?.adapter)
         detail.reference = references.format(detail.id)
         detail.viewers = presence.viewers(of: id, excluding: viewer.agentID)
-        let adapter = detail.messages.last { $0.direction == .inbound }?.adapter
-        detail.sla = SLAView(sla.applied(id: detail.slaPolicy, adapter: adapter, reason: detail.slaReason))
+        detail.participants = try await store.participants(conversation: id)
+        detail.sla = SLAView(sla.applied(id: detail.slaPolicy, adapter: latest?.adapter, reason: detail.slaReason))
         return detail
     }
 
@@ -116,18 +130,21 @@ public struct AgentDesk: Sendable {
         return (announced, presence.viewers(of: conversationID, excluding: viewer.agentID))
     }
 
-    /// Every adapter that can reach this customer, with what it allows right now.
-    func replyChannels(_ detail: ConversationDetail) async throws -> [ReplyChannel] {
-        let latest = detail.messages.last { $0.direction == .inbound && $0.adapter != nil }?.adapter
-        let wroteThrough = Set(detail.messages.compactMap { $0.direction == .inbound ? $0.adapter : nil })
+    /// Every adapter that can reach this customer, with what it allows right now. `latest`: the
+    /// adapter of the customer's latest message (the default).
+    func replyChannels(_ detail: ConversationDetail, latest: String?) async throws -> [ReplyChannel] {
         let identityChannels = Set(detail.customer.identities.map(\.channel))
+        // The adapters the customer wrote through: their identities' (each made by the adapter it
+        // first came through) and the latest message's. Not from the messages, which may be a page.
+        let wroteThrough = Set(detail.customer.identities.map(\.adapter) + [latest].compactMap { $0 })
         var channels: [ReplyChannel] = []
         for entry in adapters.all {
             let id = entry.adapter.id
             guard wroteThrough.contains(id) || entry.identityChannel.map(identityChannels.contains) == true else { continue }
+            let identityChannel = entry.identityChannel.flatMap { identityChannels.contains($0) ? $0 : nil }
             guard
                 let found = try await store.replyRoute(
-                    conversation: detail.id, inReplyTo: nil, via: id, identityChannel: entry.identityChannel)
+                    conversation: detail.id, inReplyTo: nil, via: id, identityChannel: identityChannel)
             else { continue }
             let route = reachable(found, through: entry, identities: detail.customer.identities)
             let capabilities = entry.adapter.capabilities
@@ -146,19 +163,35 @@ public struct AgentDesk: Sendable {
             channels.append(
                 ReplyChannel(
                     adapter: id, address: route.address, isDefault: id == latest, canReply: reason == nil, reason: reason,
-                    windowClosesAt: closes, maxTextLength: capabilities.maxTextLength))
+                    windowClosesAt: closes, maxTextLength: capabilities.maxTextLength, attachments: capabilities.attachments,
+                    templates: capabilities.templates.flatMap { $0.isEmpty ? nil : $0 }, copies: capabilities.copies))
         }
         return channels
     }
 
     /// Queues a reply through the adapter the customer wrote on (or `via`), after checking what
     /// that channel allows, so a refusal reaches the agent now rather than as a silent non-delivery.
+    /// `attachments` name uploads of the agent's and stored attachments they may read; the channel's
+    /// file limits are checked with the rest.
+    /// A `template` reply sends one of the adapter's templates with its parameters instead of text
+    /// (allowed outside the channel's reply window).
+    /// `cc`: whom to copy instead of the channel's default (only on channels that copy people;
+    /// empty: the customer only).
     public func reply(
-        to conversationID: Int64, body: String, inReplyTo: Int64?, via: String?, by viewer: Viewer
+        to conversationID: Int64, body: String, inReplyTo: Int64?, via: String?, attachments: [ReplyAttachment] = [],
+        template: TemplateReply? = nil, cc: [String]? = nil, by viewer: Viewer
     ) async throws -> MessageRecord {
         let access = try await authorize(conversationID, viewer)
-        let text = body.trimmed
-        guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
+        var text = body.trimmed
+        if template != nil {
+            guard text.isEmpty, attachments.isEmpty else {
+                throw ServiceError.badRequest("a template reply carries neither 'body' nor 'attachments': the template is the message")
+            }
+        } else {
+            guard !text.isEmpty || !attachments.isEmpty else {
+                throw ServiceError.badRequest("'body' must not be empty unless the reply carries attachments")
+            }
+        }
         // A saved reply's missing value never reaches the customer, blank or raw.
         let gaps = CannedResponseRenderer.gaps(in: text)
         guard gaps.isEmpty else {
@@ -177,14 +210,36 @@ public struct AgentDesk: Sendable {
             throw ServiceError.unprocessable("adapter_unavailable", "adapter '\(found.adapter)' is no longer configured; choose another with 'via'")
         }
         let route = try await reachable(found, through: entry, conversation: conversationID)
-        try ReplyRules.check(text: text, route: route, capabilities: entry.adapter.capabilities, now: now())
+        let capabilities = entry.adapter.capabilities
+        var metadata: [String: String]?
+        if let template {
+            // A template is what a closed window allows: only a channel that sends nothing refuses it.
+            if let refusal = capabilities.replyRefusal { throw ServiceError.unprocessable("channel_cannot_reply", refusal) }
+            (text, metadata) = try TemplateRules.check(template, templates: capabilities.templates, adapter: route.adapter)
+        } else {
+            try ReplyRules.check(text: text, route: route, capabilities: capabilities, now: now())
+        }
         if let refusal = entry.adapter.refusal(
             for: ReplyContext(
                 to: route.address, threadRef: route.threadRef, inReplyTo: route.inReplyToExternalID, text: text))
         {
             throw ServiceError.unprocessable("refused_by_channel", refusal)
         }
-        let message = try await store.appendReply(conversation: conversationID, author: viewer.agentID, body: text, route: route, at: now())
+        let files = try await replyFiles(attachments, by: viewer)
+        let recorded = try AttachmentRules.check(files, limits: capabilities.attachments, adapter: route.adapter)
+        // Tells the outbox the reply has files to read, so a text reply costs it no extra lookup.
+        if !recorded.isEmpty { metadata = (metadata ?? [:]).merging([DeliveryWorker.filesKey: String(recorded.count)]) { $1 } }
+        if let cc {
+            guard capabilities.copies || cc.isEmpty else {
+                throw ServiceError.unprocessable("cannot_copy", "adapter '\(route.adapter)' cannot copy other people on a reply; leave out 'cc'")
+            }
+            if capabilities.copies {
+                let copies = try ReplyCopies.validate(cc, recipient: route.address)
+                metadata = (metadata ?? [:]).merging(ReplyCopies.metadata(copies)) { $1 }
+            }
+        }
+        let message = try await store.appendReply(
+            conversation: conversationID, author: viewer.agentID, body: text, route: route, attachments: recorded, metadata: metadata, at: now())
         events.publish(.messageCreated(message), conversation: access)
         outbox.wake()
         return message

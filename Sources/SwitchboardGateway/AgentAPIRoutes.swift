@@ -19,9 +19,33 @@ struct AgentAPIRoutes {
 
     struct StatusChange: Decodable { var status: String }
     struct ReplyRequest: Decodable {
-        var body: String
+        var body: String?
         var in_reply_to: Int64?
         var via: String?
+        var attachments: [AttachmentReference]?
+        var template: TemplateRequest?
+        /// Whom to copy instead of the channel's default (e-mail); empty: the customer only.
+        var cc: [String]?
+    }
+    /// `{"name", "language", "parameters": [...]}`: one of the adapter's templates instead of text.
+    struct TemplateRequest: Decodable {
+        var name: String
+        var language: String
+        var parameters: [String]?
+    }
+    /// `{"upload": ID}` or `{"message": ID, "index": N}`.
+    struct AttachmentReference: Decodable {
+        var upload: Int64?
+        var message: Int64?
+        var index: Int?
+
+        var reference: ReplyAttachment {
+            get throws {
+                if let upload, message == nil, index == nil { return .upload(upload) }
+                if let message, let index, upload == nil, index >= 0 { return .stored(message: message, index: index) }
+                throw ServiceError.badRequest("each attachment is either {\"upload\": ID} or {\"message\": ID, \"index\": N}")
+            }
+        }
     }
     struct NoteRequest: Decodable { var body: String }
     struct EscalationRequest: Decodable { var reason: String }
@@ -73,17 +97,27 @@ struct AgentAPIRoutes {
             guard (1...1000).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and 1000") }
             return JSONResponse.make(ConversationList(conversations: try await desk.conversations(for: viewer, status: filter, limit: limit)))
         }
-        api.get("conversations/:id") { _, context in
+        api.get("conversations/:id") { request, context in
             let viewer = Viewer(try context.requireAgent())
-            return JSONResponse.make(try await desk.conversation(try id(context), for: viewer))
+            return JSONResponse.make(try await desk.conversation(try id(context), for: viewer, page: try messagePage(request)))
         }
         api.post("conversations/:id/replies") { request, context in
             let viewer = Viewer(try context.requireAgent())
             var request = request
             let reply = try await request.decodeJSON(ReplyRequest.self, limit: maxBodyBytes)
             let message = try await desk.reply(
-                to: try id(context), body: reply.body, inReplyTo: reply.in_reply_to, via: reply.via, by: viewer)
+                to: try id(context), body: reply.body ?? "", inReplyTo: reply.in_reply_to, via: reply.via,
+                attachments: try (reply.attachments ?? []).map { try $0.reference },
+                template: reply.template.map { TemplateReply(name: $0.name, language: $0.language, parameters: $0.parameters ?? []) },
+                cc: reply.cc, by: viewer)
             return JSONResponse.make(message, status: .accepted)
+        }
+        api.delete("conversations/:id/participants") { request, context in
+            let viewer = Viewer(try context.requireAgent())
+            guard let address = formValue(request, "address") else {
+                throw ServiceError.badRequest("'address' must name the participant to remove")
+            }
+            return JSONResponse.make(try await desk.removeParticipant(try id(context), address: address, by: viewer))
         }
         api.post("conversations/:id/notes") { request, context in
             let viewer = Viewer(try context.requireAgent())
@@ -207,6 +241,28 @@ struct AgentAPIRoutes {
         let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? value
         guard (1...max).contains(limit) else { throw ServiceError.badRequest("'limit' must be between 1 and \(max)") }
         return limit
+    }
+
+    /// The thread page a conversation view asks for: none (the whole thread, as before paging)
+    /// unless `limit` or `before` is given; then the newest `limit` (default 50, at most 200)
+    /// messages older than message `before`.
+    private func messagePage(_ request: Request) throws -> MessagePage? {
+        let query = request.uri.queryParameters
+        let limit = query.get("limit")
+        let before = query.get("before")
+        guard limit != nil || before != nil else { return nil }
+        var page = MessagePage()
+        if let limit {
+            guard let value = Int(String(limit)), (1...MessagePage.maxLimit).contains(value) else {
+                throw ServiceError.badRequest("'limit' must be between 1 and \(MessagePage.maxLimit)")
+            }
+            page.limit = value
+        }
+        if let before {
+            guard let value = Int64(String(before)), value > 0 else { throw ServiceError.badRequest("'before' must be a message id") }
+            page.before = value
+        }
+        return page
     }
 
     /// `since`: an ISO 8601 time or a duration back from now (`24h`, `7d`); default the last 24 hours.

@@ -34,7 +34,8 @@ public final class PostgresEventRelay: EventRelay {
     }
 
     public let instanceID: String
-    private let client: PostgresClient
+    /// The store whose pool sends (read at each send: the pool is replaced when the primary moves).
+    private let store: PostgresStore
     private let listener: PostgresDedicatedConnection
     private let logger: Logger
     /// Payloads waiting to be sent; whatever piles up while one batch is sent goes in the next.
@@ -51,7 +52,7 @@ public final class PostgresEventRelay: EventRelay {
         store: PostgresStore, url: String, password: String?, instanceID: String = UUID().uuidString,
         logger: Logger = Logger(label: "switchboard.postgres.events")
     ) throws {
-        self.client = store.client
+        self.store = store
         self.listener = try PostgresDedicatedConnection(url: url, password: password, logger: logger)
         self.instanceID = instanceID
         self.logger = logger
@@ -113,7 +114,7 @@ public final class PostgresEventRelay: EventRelay {
                 }
                 if batch.isEmpty { break }
                 do {
-                    try await client.withConnection { connection in
+                    try await store.client.withConnection { connection in
                         _ = try await connection.query(
                             "SELECT pg_notify(\(Self.channel), payload) FROM unnest(\(batch)::text[]) WITH ORDINALITY AS t(payload, n) ORDER BY n",
                             logger: self.logger

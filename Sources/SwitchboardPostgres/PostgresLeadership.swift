@@ -39,10 +39,15 @@ public final class PostgresLeadership: Leadership {
                         self.role.set(false)
                     }
                     while !Task.isCancelled {
+                        // A query on a connection whose server died meanwhile may never answer: a
+                        // closed connection or no answer within `retry` ends the session (and the role).
+                        if connection.isClosed { throw StoreError.unavailable("PostgreSQL: leadership session closed") }
                         if isLeader {
-                            _ = try await connection.query("SELECT 1", logger: self.logger).collect()
+                            _ = try await answer(within: self.retry) { try await connection.query("SELECT 1", logger: self.logger).collect() }
                         } else {
-                            let rows = try await connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: self.logger).collect()
+                            let rows = try await answer(within: self.retry) {
+                                try await connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: self.logger).collect()
+                            }
                             if try rows.first?.decode(Bool.self, context: .default) == true {
                                 self.role.set(true)
                                 self.logger.notice("this gateway now runs the once-per-cluster work (SLA timers, reassignments, background adapters)")

@@ -5,6 +5,20 @@ import PostgresNIO
 ///
 /// 001 is the SQLite schema up to its migration 008 (and 007, console sessions) in one step, with
 /// the same tables, columns and partial unique indexes; timestamps stay epoch seconds.
+///
+/// Keeping new migrations compatible with Citus (README "Past one primary: Citus": customer tables
+/// distributed on `customer_id` and co-located, agent-side tables as reference tables):
+/// - A new table holding a customer's data carries `customer_id bigint NOT NULL` (the distribution
+///   column), filled on insert even when a join could find it.
+/// - Its primary key and every unique constraint or unique index begin with `customer_id`; foreign keys
+///   between customer tables go through `(customer_id, …)`, never from an agent-side table to a customer one.
+/// - Row locks (`FOR UPDATE`, `SKIP LOCKED`) and every statement of an ingest transaction touch one
+///   customer's rows, or agent-side tables, only; a queue spanning customers is claimed row by row.
+/// - A table that is neither (cluster bookkeeping, like `audit_log`) says so in a comment next to its
+///   migration: `citus: local` or `citus: reference`.
+/// - Triggers and functions write only to the same customer's rows; a function used in an index or an
+///   `UPDATE` is IMMUTABLE.
+/// The tables from before this rule lack the column; their per-table changes are listed in README.
 enum PostgresSchema {
     /// The advisory lock key migrations run under ("SBMIGRAT").
     static let migrationLock: Int64 = 0x5342_4D49_4752_4154
@@ -334,9 +348,44 @@ enum PostgresSchema {
             CREATE TABLE ingest_flushes (slot integer PRIMARY KEY, flushed_at double precision NOT NULL)
             """
         ),
-        // SQLite 021: small values adapters keep across restarts (a rotated OAuth2 refresh token).
+        // SQLite 021: uploads waiting to be sent; platform media ids of a queued reply's files.
         (
-            "015-adapter-values",
+            "015-uploads",
+            """
+            CREATE TABLE uploads (
+                id bigserial PRIMARY KEY,
+                uploader text NOT NULL,
+                file_name text NOT NULL,
+                mime_type text NOT NULL,
+                size bigint NOT NULL,
+                sha256 text NOT NULL,
+                created_at double precision NOT NULL
+            );
+            CREATE INDEX uploads_created ON uploads (created_at);
+            ALTER TABLE outbox ADD COLUMN media_ids text
+            """
+        ),
+        // SQLite 022: the people a conversation's customer wrote with (reply-all, participants joining).
+        (
+            "016-conversation-participants",
+            """
+            CREATE TABLE conversation_participants (
+                conversation_id bigint NOT NULL REFERENCES conversations(id),
+                channel text NOT NULL,
+                address text NOT NULL,
+                added_at double precision NOT NULL,
+                PRIMARY KEY (conversation_id, channel, address)
+            )
+            """
+        ),
+        // SQLite 023: the conversation view pages a thread in its order (created_at, id).
+        (
+            "017-messages-thread-order",
+            "CREATE INDEX messages_thread_order ON messages (conversation_id, created_at, id)"
+        ),
+        // SQLite 024: small values adapters keep across restarts (a rotated OAuth2 refresh token).
+        (
+            "018-adapter-values",
             """
             CREATE TABLE adapter_values (
                 adapter_id text NOT NULL,

@@ -42,20 +42,46 @@ extension PostgresStore {
         }
     }
 
-    public func conversation(_ id: Int64) async throws -> ConversationDetail? {
+    public func conversation(_ id: Int64, page: MessagePage?) async throws -> ConversationDetail? {
         try await read { db in
             guard let c = try await db.row("SELECT * FROM conversations WHERE id = \(id)") else { return nil }
             let customerID: Int64 = try c["customer_id"]
             guard let customer = try await Self.customerDetail(db, id: customerID, now: Date()) else { return nil }
             let tags = try await db.values("SELECT tag FROM conversation_tags WHERE conversation_id = \(id) ORDER BY tag", as: String.self)
-            let messages = try await db.rows("SELECT * FROM messages WHERE conversation_id = \(id) ORDER BY created_at, id")
-                .map(Self.messageRecord(row:))
-            return ConversationDetail(
+            var messages: [MessageRecord]
+            var nextBefore: Int64?
+            if let page {
+                // Newest first along messages_thread_order, one more than asked to learn whether older ones exist.
+                let rows =
+                    if let before = page.before {
+                        try await db.rows(
+                            """
+                            SELECT * FROM messages WHERE conversation_id = \(id)
+                                AND (created_at, id) < (SELECT created_at, id FROM messages WHERE id = \(before) AND conversation_id = \(id))
+                            ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
+                            """)
+                    } else {
+                        try await db.rows(
+                            "SELECT * FROM messages WHERE conversation_id = \(id) ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)")
+                    }
+                messages = try rows.map(Self.messageRecord(row:))
+                if messages.count > page.limit {
+                    messages.removeLast()
+                    nextBefore = messages.last?.id
+                }
+                messages.reverse()
+            } else {
+                messages = try await db.rows("SELECT * FROM messages WHERE conversation_id = \(id) ORDER BY created_at, id")
+                    .map(Self.messageRecord(row:))
+            }
+            var detail = ConversationDetail(
                 id: id, status: ConversationStatus(rawValue: try c["status"]) ?? .open, owner: try c["owner"], assignee: try c["assignee"],
                 team: try c["team"], escalated: try c.flag("escalated"), firstResponseDue: try c.date("first_response_due"),
                 customer: customer, messages: messages, tags: tags, callbackDue: try c.date("callback_due"),
                 mergedInto: try c["merged_into"], resolutionDue: try c.date("resolution_due"),
                 priority: Priority(rawValue: try c["priority"] as String) ?? .normal, slaPolicy: try c["sla_policy"], slaReason: try c["sla_reason"])
+            detail.nextBefore = nextBefore
+            return detail
         }
     }
 
@@ -104,10 +130,11 @@ extension PostgresStore {
                 let answeredAdapter: String = try answered["adapter"]
                 let adapter: String = via ?? answeredAdapter
                 if via != nil && via != answeredAdapter { return nil }
+                // The platform's sending time where it gave one (never later than arrival).
                 let last = try await db.value(
                     """
-                    SELECT MAX(created_at) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound'
-                        AND adapter = \(adapter)
+                    SELECT MAX(LEAST(COALESCE(sent_at, created_at), created_at)) FROM messages
+                    WHERE conversation_id = \(conversation) AND direction = 'inbound' AND adapter = \(adapter)
                     """, as: Double.self)
                 return ReplyRoute(
                     adapter: adapter, address: try answered["address"], threadRef: try answered["thread_ref"],

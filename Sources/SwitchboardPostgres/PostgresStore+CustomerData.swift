@@ -83,6 +83,8 @@ extension PostgresStore {
             let planned = try plan(snapshot)
             try await db.execute("UPDATE customers SET name = NULL, erased_at = \(at.epoch) WHERE id = ANY(\(planned.customers))")
             try await db.execute("DELETE FROM identities WHERE id = ANY(\(planned.identities))")
+            // Whom the customer wrote with is theirs to have erased too.
+            try await db.execute("DELETE FROM conversation_participants WHERE conversation_id = ANY(\(conversations))")
             try await Self.write(db, planned.messages, at: at)
             try await db.execute("DELETE FROM outbox WHERE message_id = ANY(\(planned.cancelledDeliveries))")
             let deleted = try await Self.release(db, planned.releasedContents)

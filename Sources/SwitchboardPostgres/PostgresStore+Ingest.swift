@@ -13,20 +13,41 @@ extension PostgresStore {
     /// Commits with `synchronous_commit = off`: the commit returns (and the agents' rows are free for
     /// the next group) without waiting for the WAL flush, which ``syncCommitted()`` then waits for.
     public func ingestCommittingLater(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
-        try await ingest(items, policy: policy, flushLater: true)
+        let generation = primaryGeneration
+        let outcomes = try await ingest(items, policy: policy, flushLater: true)
+        unflushedGenerations.withLock { _ = $0.insert(generation) }
+        return outcomes
     }
 
     /// A durable commit of a transaction that wrote WAL: PostgreSQL flushes the WAL up to its commit
     /// record, which follows every commit made before it — so those are durable too (and, with
     /// synchronous replication, on the standby as well). Each store writes its own slot, so gateways
     /// never wait for each other's row.
+    ///
+    /// A flush only vouches for commits on its own server: when the pool has followed the primary to
+    /// another one since a group committed (a failover), those groups are refused with 503 — what the
+    /// old primary had not shipped to the standby is gone, and the channels' retries store it again.
     public func syncCommitted() async throws {
-        try await write { [flushSlot] db in
-            try await db.execute(
-                """
-                INSERT INTO ingest_flushes (slot, flushed_at) VALUES (\(flushSlot), \(Date().epoch))
-                ON CONFLICT (slot) DO UPDATE SET flushed_at = excluded.flushed_at
-                """)
+        let committedOn = unflushedGenerations.withLock { generations in
+            defer { generations.removeAll() }
+            return generations
+        }
+        let generation = primaryGeneration
+        do {
+            try await write { [flushSlot] db in
+                try await db.execute(
+                    """
+                    INSERT INTO ingest_flushes (slot, flushed_at) VALUES (\(flushSlot), \(Date().epoch))
+                    ON CONFLICT (slot) DO UPDATE SET flushed_at = excluded.flushed_at
+                    """)
+            }
+        } catch {
+            // The server keeps what it flushed whatever happened to this connection: a later flush
+            // is as good as ever, so only the groups waiting now are refused.
+            throw StoreError.unavailable("PostgreSQL: flushing committed messages failed: \(error)")
+        }
+        if committedOn.contains(where: { $0 != generation }) || primaryGeneration != generation {
+            throw StoreError.unavailable("PostgreSQL: the primary changed before these messages were flushed")
         }
     }
 
@@ -112,6 +133,13 @@ extension PostgresStore {
         if InboundSnapshot.needsAnsweredConversation(message, answered: snapshot.answered), let answered = snapshot.answered {
             snapshot.answeredConversation = try await group.conversation(db, id: answered.conversation)
         }
+        if let candidate = InboundSnapshot.participantCandidate(message, snapshot),
+            try await isParticipant(db, identity, of: candidate.conversation)
+        {
+            // Locked like the customer's own conversation: the message may change it.
+            let joined = try await group.conversation(db, customer: candidate.customer)
+            snapshot.participantOf = joined?.id == candidate.conversation ? joined : nil
+        }
         return snapshot
     }
 
@@ -158,6 +186,7 @@ extension PostgresStore {
             for change in plan.loads { try await applyLoad(db, change, loads: &group.loads) }
             if plan.countsContact { group.countContact(customer: customerID, identity: plan.identity, at: now) }
             let ids = PlanIDs(customer: customerID, conversation: state.id)
+            try await addParticipants(db, plan.participants, conversation: state.id, at: plan.at)
             var records: [MessageRecord] = []
             for message in plan.messages {
                 records.append(try await insertPlanned(db, message, ids: ids, identity: identityID, earlier: records, buffer: group.messages))

@@ -140,7 +140,9 @@ struct IngestGroup {
             contacts[customer] = (1, at, at)
         }
         let key = IdentityKey(channel: identity.channel, address: identity.address)
-        identities[key]?.lastContactAt = Date(epoch: at)
+        // Only when the identity is that customer's: a participant's mail joining another customer's
+        // conversation counts for that customer, not for the participant.
+        if identities[key]?.id == customer { identities[key]?.lastContactAt = Date(epoch: at) }
     }
 
     /// The stored twin of an inbound message (or, for call activity, of either kind).

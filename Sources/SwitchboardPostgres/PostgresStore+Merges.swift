@@ -48,6 +48,11 @@ extension PostgresStore {
                 INSERT INTO conversation_tags (conversation_id, tag, added_by, added_at)
                 SELECT \(sID), tag, added_by, added_at FROM conversation_tags WHERE conversation_id = \(aID) ON CONFLICT DO NOTHING
                 """)
+            try await db.execute(
+                """
+                INSERT INTO conversation_participants (conversation_id, channel, address, added_at)
+                SELECT \(sID), channel, address, added_at FROM conversation_participants WHERE conversation_id = \(aID) ON CONFLICT DO NOTHING
+                """)
             try await Self.writeConversations(db, [planned.survivor, planned.absorbed])
             try await db.execute("UPDATE customers SET merged_into = \(survivor) WHERE id = \(absorbed)")
             try await db.execute(

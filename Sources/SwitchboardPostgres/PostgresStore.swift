@@ -14,39 +14,42 @@ import Synchronization
 /// (`FOR UPDATE`, always in id order), and outbox claims made with `FOR UPDATE SKIP LOCKED` and a lease.
 /// Timestamps are epoch seconds (`double precision`), as in the SQLite schema.
 public final class PostgresStore: Store, Sendable {
-    let client: PostgresClient
+    /// The pool to lease from now (replaced when the primary moves: see ``PostgresPrimaryPool``).
+    var client: PostgresClient { pool.client }
+    /// Changes each time the pool follows the primary to another server (see ``PostgresPrimaryPool``).
+    var primaryGeneration: Int { pool.currentGeneration }
     let logger: Logger
-    private let runner: Task<Void, Never>
+    private let pool: PostgresPrimaryPool
     /// This store's row in `ingest_flushes` (see ``syncCommitted()``); a clash of two gateways on one
     /// slot only makes their flushes take turns.
     let flushSlot = Int32.random(in: 0..<256)
+    /// The primary generations ingest groups committed on since the last flush (see ``syncCommitted()``).
+    let unflushedGenerations = Mutex<Set<Int>>([])
 
     /// Connects lazily (the pool opens connections on demand) to the database described by `configuration`.
     public init(configuration: PostgresClient.Configuration, logger: Logger = Logger(label: "switchboard.postgres")) {
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
+        self.pool = PostgresPrimaryPool(fixed: configuration, logger: logger)
         self.logger = logger
-        self.runner = Task { await client.run() }
     }
 
-    /// Connects to `postgres://user[:password]@host[:port]/database`; `password` (from the
-    /// environment, never the file) wins over one in the URL; `pool` caps the connections.
-    public convenience init(url: String, password: String? = nil, pool: Int = 20, logger: Logger = Logger(label: "switchboard.postgres")) throws {
-        var configuration = try Self.configuration(url: url, password: password)
-        configuration.options.maximumConnections = max(1, pool)
-        configuration.options.connectTimeout = .seconds(5)
-        self.init(configuration: configuration, logger: logger)
+    /// Connects to `postgres://user[:password]@host[:port]/database`, or to the primary among several
+    /// hosts (`host1:port1,host2:port2` with `target_session_attrs=read-write`), following it when it
+    /// moves; `password` (from the environment, never the file) wins over one in the URL; `pool` caps
+    /// the connections.
+    public init(url: String, password: String? = nil, pool: Int = 20, logger: Logger = Logger(label: "switchboard.postgres")) throws {
+        let endpoints = try PostgresEndpoints(url: url, password: password)
+        var options = PostgresClient.Configuration.Options()
+        options.maximumConnections = max(1, pool)
+        options.connectTimeout = .seconds(5)
+        self.pool = PostgresPrimaryPool(endpoints: endpoints, options: options, logger: logger)
+        self.logger = logger
     }
 
     /// Parses a `postgres://` (or `postgresql://`) URL, `sslmode`/`sslrootcert` as libpq reads them
-    /// (see ``PostgresTLS``).
+    /// (see ``PostgresTLS``); of a multi-host URL, the first host.
     public static func configuration(url: String, password: String?) throws -> PostgresClient.Configuration {
-        let (components, tls) = try parse(url: url)
-        let user = components.user.flatMap { $0.removingPercentEncoding } ?? "postgres"
-        let database = components.path.split(separator: "/").first.map(String.init)?.removingPercentEncoding ?? user
-        return PostgresClient.Configuration(
-            host: components.host!, port: components.port ?? 5432, username: user,
-            password: password ?? components.password?.removingPercentEncoding, database: database, tls: tls.client)
+        let endpoints = try PostgresEndpoints(url: url, password: password)
+        return endpoints.client(endpoints.servers[0])
     }
 
     static func parse(url: String) throws -> (URLComponents, PostgresTLS) {
@@ -59,6 +62,7 @@ public final class PostgresStore: Store, Sendable {
     }
 
     public func prepare(agents: [Agent]) async throws {
+        await pool.settled()
         try await write { db in
             // Two gateways starting together: the second waits here and then finds nothing to do.
             try await db.execute("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))")
@@ -94,8 +98,7 @@ public final class PostgresStore: Store, Sendable {
     }
 
     public func close() async throws {
-        runner.cancel()
-        await runner.value
+        await pool.shutdown()
     }
 
     public func agentStatus(_ agentID: String) async throws -> AgentStatus {
@@ -124,10 +127,12 @@ public final class PostgresStore: Store, Sendable {
     /// Runs `body` on a pooled connection without a transaction (reads).
     func read<T: Sendable>(_ body: @escaping @Sendable (PGSession) async throws -> T) async throws -> T {
         do {
-            return try await Self.withAcquireDeadline { leased in
-                try await self.client.withConnection { connection in
-                    leased()
-                    return try await body(PGSession(connection: connection, logger: self.logger))
+            return try await pool.failingOnSwitch {
+                try await Self.withAcquireDeadline { leased in
+                    try await self.client.withConnection { connection in
+                        leased()
+                        return try await body(PGSession(connection: connection, logger: self.logger))
+                    }
                 }
             }
         } catch {
@@ -142,11 +147,13 @@ public final class PostgresStore: Store, Sendable {
         while true {
             attempt += 1
             do {
-                return try await Self.withAcquireDeadline { leased in
-                    try await self.client.withConnection { connection in
-                        leased()
-                        return try await connection.withTransaction(logger: self.logger) { connection in
-                            try await body(PGSession(connection: connection, logger: self.logger))
+                return try await pool.failingOnSwitch {
+                    try await Self.withAcquireDeadline { leased in
+                        try await self.client.withConnection { connection in
+                            leased()
+                            return try await connection.withTransaction(logger: self.logger) { connection in
+                                try await body(PGSession(connection: connection, logger: self.logger))
+                            }
                         }
                     }
                 }
@@ -210,8 +217,9 @@ public final class PostgresStore: Store, Sendable {
         if let error = error as? PSQLError {
             if error.code == .server {
                 let state = error.serverInfo?[.sqlState] ?? ""
-                // 08: connection exception; 53: insufficient resources; 57P0x: shutting down / starting up.
-                if state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("57P") {
+                // 08: connection exception; 53: insufficient resources; 57P0x: shutting down / starting up;
+                // 25006: a write reached a standby (the primary moved, the pool follows within a second).
+                if state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("57P") || state == "25006" {
                     return StoreError.unavailable("PostgreSQL: \(error.serverInfo?[.message] ?? state)")
                 }
                 return error

@@ -380,7 +380,45 @@ enum SQLiteSchema {
                     );
                     """)
         }
-        migrator.registerMigration("021-adapter-values") { db in
+        migrator.registerMigration("021-uploads") { db in
+            // Files agents uploaded to send: their bytes are in attachment_contents (one reference
+            // each), pruned a day after upload. media_ids: the platform's id for each file of a
+            // queued reply that an attempt uploaded ({"0": "…"}), so a retry does not upload it again.
+            try db.execute(
+                sql: """
+                    CREATE TABLE uploads (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        uploader TEXT NOT NULL,
+                        file_name TEXT NOT NULL,
+                        mime_type TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX uploads_created ON uploads(created_at);
+                    ALTER TABLE outbox ADD COLUMN media_ids TEXT;
+                    """)
+        }
+        migrator.registerMigration("022-conversation-participants") { db in
+            // The people a conversation's customer wrote with (their colleagues in To/Cc): a reply
+            // copies them, and when one of them writes into the thread, the mail joins it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE conversation_participants (
+                        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+                        channel TEXT NOT NULL,
+                        address TEXT NOT NULL,
+                        added_at REAL NOT NULL,
+                        PRIMARY KEY (conversation_id, channel, address)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("023-messages-thread-order") { db in
+            // The conversation view pages a thread in its order (created_at, id), newest first:
+            // a range scan of this index instead of reading and sorting the whole thread.
+            try db.execute(sql: "CREATE INDEX messages_thread_order ON messages(conversation_id, created_at, id);")
+        }
+        migrator.registerMigration("024-adapter-values") { db in
             // Small values adapters keep across restarts (a rotated OAuth2 refresh token).
             try db.execute(
                 sql: """

@@ -40,21 +40,43 @@ extension SQLiteStore {
         }
     }
 
-    public func conversation(_ id: Int64) async throws -> ConversationDetail? {
+    public func conversation(_ id: Int64, page: MessagePage?) async throws -> ConversationDetail? {
         try await pool.read { db in
             guard let c = try Row.fetchOne(db, sql: "SELECT * FROM conversations WHERE id = ?", arguments: [id]) else { return nil }
             let customerID: Int64 = c["customer_id"]
             guard let customer = try Self.customerDetail(db, id: customerID, now: Date()) else { return nil }
             let tags = try String.fetchAll(db, sql: "SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY tag", arguments: [id])
-            let messages = try Row.fetchAll(
-                db, sql: "SELECT * FROM messages WHERE conversation_id = ? ORDER BY created_at, id", arguments: [id]
-            ).map(Self.messageRecord(row:))
-            return ConversationDetail(
+            var messages: [MessageRecord]
+            var nextBefore: Int64?
+            if let page {
+                // Newest first along messages_thread_order, one more than asked to learn whether older ones exist.
+                let cursor =
+                    page.before == nil ? "" : "AND (created_at, id) < (SELECT created_at, id FROM messages WHERE id = ? AND conversation_id = ?)"
+                let arguments: StatementArguments =
+                    page.before.map { [id, $0, id, page.limit + 1] } ?? [id, page.limit + 1]
+                messages = try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: "SELECT * FROM messages WHERE conversation_id = ? \(cursor) ORDER BY created_at DESC, id DESC LIMIT ?"),
+                    arguments: arguments
+                ).map(Self.messageRecord(row:))
+                if messages.count > page.limit {
+                    messages.removeLast()
+                    nextBefore = messages.last?.id
+                }
+                messages.reverse()
+            } else {
+                messages = try Row.fetchAll(
+                    db, sql: "SELECT * FROM messages WHERE conversation_id = ? ORDER BY created_at, id", arguments: [id]
+                ).map(Self.messageRecord(row:))
+            }
+            var detail = ConversationDetail(
                 id: id, status: ConversationStatus(rawValue: c["status"]) ?? .open, owner: c["owner"], assignee: c["assignee"],
                 team: c["team"], escalated: c["escalated"], firstResponseDue: c.date("first_response_due"),
                 customer: customer, messages: messages, tags: tags, callbackDue: c.date("callback_due"), mergedInto: c["merged_into"],
                 resolutionDue: c.date("resolution_due"), priority: Priority(rawValue: c["priority"] ?? "normal") ?? .normal,
                 slaPolicy: c["sla_policy"], slaReason: c["sla_reason"])
+            detail.nextBefore = nextBefore
+            return detail
         }
     }
 
@@ -105,10 +127,13 @@ extension SQLiteStore {
             if let answered {
                 let adapter: String = via ?? answered["adapter"]
                 if via != nil && via != answered["adapter"] { return nil }
+                // The platform's sending time where it gave one (never later than arrival): a
+                // webhook delivered late does not open a reply window wider than the platform does.
                 let last = try Double.fetchOne(
                     db,
                     sql: """
-                        SELECT MAX(created_at) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ?
+                        SELECT MAX(MIN(COALESCE(sent_at, created_at), created_at)) FROM messages
+                        WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ?
                         """, arguments: [conversation, adapter])
                 return ReplyRoute(
                     adapter: adapter, address: answered["address"], threadRef: answered["thread_ref"],

@@ -84,6 +84,8 @@ extension SQLiteStore {
             try db.execute(
                 sql: "UPDATE customers SET name = NULL, erased_at = ? WHERE id IN (\(Self.list(planned.customers)))", arguments: [at.epoch])
             try db.execute(sql: "DELETE FROM identities WHERE id IN (\(Self.list(planned.identities)))")
+            // Whom the customer wrote with is theirs to have erased too.
+            try db.execute(sql: "DELETE FROM conversation_participants WHERE conversation_id IN (\(Self.list(conversations)))")
             try Self.write(db, planned.messages, at: at)
             try db.execute(sql: "DELETE FROM outbox WHERE message_id IN (\(Self.list(planned.cancelledDeliveries)))")
             let deleted = try Self.release(db, planned.releasedContents)

@@ -72,9 +72,8 @@ extension SQLiteStore {
         _ db: Database, item: IngestItem, message: InboundMessage, policy: IngestPolicy, loads: inout [String: AgentLoad]
     ) throws -> IngestOutcome {
         let snapshot = try inboundSnapshot(db, item: item, message: message, policy: policy)
-        return try apply(
-            db, InboundPlanner.plan(item, message, snapshot, loads: loads, policy: policy), adapter: item.adapter, before: snapshot.conversation,
-            loads: &loads)
+        let plan = InboundPlanner.plan(item, message, snapshot, loads: loads, policy: policy)
+        return try apply(db, plan, adapter: item.adapter, before: snapshot.conversationRead(for: plan), loads: &loads)
     }
 
     /// What the planner needs to know about one message, as this transaction sees it.
@@ -99,6 +98,9 @@ extension SQLiteStore {
         }
         if InboundSnapshot.needsAnsweredConversation(message, answered: snapshot.answered), let answered = snapshot.answered {
             snapshot.answeredConversation = try conversationState(db, id: answered.conversation)
+        }
+        if let candidate = InboundSnapshot.participantCandidate(message, snapshot), try isParticipant(db, identity, of: candidate.conversation) {
+            snapshot.participantOf = try conversationState(db, id: candidate.conversation)
         }
         return snapshot
     }
@@ -145,6 +147,7 @@ extension SQLiteStore {
                 ).execute(arguments: [plan.at.epoch, customerID])
             }
             let ids = PlanIDs(customer: customerID, conversation: state.id)
+            try addParticipants(db, plan.participants, conversation: state.id, at: plan.at)
             var records: [MessageRecord] = []
             for message in plan.messages {
                 records.append(try insertPlanned(db, message, ids: ids, identity: identityID, earlier: records))

@@ -39,6 +39,11 @@ extension SQLiteStore {
                         SELECT ?, tag, added_by, added_at FROM conversation_tags WHERE conversation_id = ?;
                     """, arguments: [mergeID, absorbed, mergeID, aID, survivor, absorbed, sID, aID, sID, aID])
             let moved = db.changesCount
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO conversation_participants (conversation_id, channel, address, added_at)
+                        SELECT ?, channel, address, added_at FROM conversation_participants WHERE conversation_id = ?
+                    """, arguments: [sID, aID])
             try Self.writeConversation(db, planned.survivor)
             try Self.writeConversation(db, planned.absorbed)
             try db.execute(

@@ -65,7 +65,7 @@ struct Serve: AsyncParsableCommand {
                 printError("\(config): cannot open the SQLite database at \(path): \(error)")
                 throw ExitCode(1)
             }
-        case .postgres(let url, let password, let pool):
+        case .postgres(let url, let password, let pool, _):
             do {
                 store = try PostgresStore(url: url, password: password, pool: pool, logger: Logger(label: "switchboard.postgres"))
             } catch {
@@ -95,9 +95,12 @@ struct Serve: AsyncParsableCommand {
         // elected gateway (advisory lock) keeps the promises and runs the background adapters; with SQLite, this process is alone.
         let relay: PostgresEventRelay?
         let leadership: any Leadership
-        if let postgres = store as? PostgresStore, case .postgres(let url, let password, _) = loaded.storage {
-            relay = try PostgresEventRelay(store: postgres, url: url, password: password, logger: Logger(label: "switchboard.postgres.events"))
-            leadership = try PostgresLeadership(url: url, password: password, logger: Logger(label: "switchboard.postgres.leadership"))
+        if let postgres = store as? PostgresStore, case .postgres(let url, let password, _, let sessionURL) = loaded.storage {
+            // The LISTEN and the advisory lock need a session of their own: PostgreSQL itself (or a
+            // session-mode pool) when `postgres` goes through a transaction-mode pgbouncer.
+            let session = sessionURL ?? url
+            relay = try PostgresEventRelay(store: postgres, url: session, password: password, logger: Logger(label: "switchboard.postgres.events"))
+            leadership = try PostgresLeadership(url: session, password: password, logger: Logger(label: "switchboard.postgres.leadership"))
         } else {
             relay = nil
             leadership = SoleLeader()
@@ -125,7 +128,9 @@ struct Serve: AsyncParsableCommand {
             policy.acknowledgementHold = RuleLimits.acknowledgementHold
             policy.acknowledgementHeldFor = automation.requestsRulesSee
         }
-        let worker = DeliveryWorker(store: store, adapters: registry, events: events, settings: loaded.delivery, key: key, logger: logger)
+        let mediaLinks = MediaLinks(key: key, publicURL: loaded.server.publicURL)
+        let worker = DeliveryWorker(
+            store: store, adapters: registry, events: events, settings: loaded.delivery, key: key, links: mediaLinks, logger: logger)
         let rules = RuleEngine(
             rules: loaded.rules, store: store, assignment: AssignmentPolicy(directory: directory, rules: routing.rules), sla: policy.sla,
             adapters: registry, canned: SavedReplies(store: store, directory: directory, references: key.references),
@@ -163,6 +168,8 @@ struct Serve: AsyncParsableCommand {
                 normalizer: policy.normalizer, context: context, presence: presence, sla: policy.sla, audit: audit),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         components.publicURL = loaded.server.publicURL
+        components.mediaLinks = mediaLinks
+        components.desk.maxUploadBytes = loaded.server.maxUploadBytes
         components.leadership = leadership
         components.tokens = loaded.tokens
         components.trustedProxies = loaded.server.trustedProxies
@@ -177,6 +184,7 @@ struct Serve: AsyncParsableCommand {
         try await components.desk.loadReadGrants()
         var services: [any Service] = [
             journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence, retention,
+            UploadPruner(store: store, leadership: leadership, logger: Logger(label: "switchboard.uploads")),
         ]
         if let lmtp = try await Self.lmtpServer(loaded, registry: registry, pipeline: pipeline, config: config) {
             // After the committer: it stops before it, so its last transactions are still stored.
@@ -219,7 +227,7 @@ struct Serve: AsyncParsableCommand {
     static func describe(_ storage: StorageSettings) -> String {
         switch storage {
         case .sqlite(let path): return "SQLite \(path)"
-        case .postgres(let url, _, _): return "PostgreSQL \(url)"
+        case .postgres(let url, _, _, _): return "PostgreSQL \(url)"
         }
     }
 }

@@ -58,7 +58,7 @@ enum StorageTool {
                 printError("cannot open the SQLite database at \(path): \(error)")
                 throw ExitCode(unavailable)
             }
-        case .postgres(let url, let password, _):
+        case .postgres(let url, let password, _, _):
             do {
                 return try PostgresStore(url: url, password: password, pool: 2, logger: logger)
             } catch {
@@ -72,7 +72,7 @@ enum StorageTool {
     static func describe(_ storage: StorageSettings) -> String {
         switch storage {
         case .sqlite(let path): return "SQLite \(path)"
-        case .postgres(let url, _, _): return "PostgreSQL \(url)"
+        case .postgres(let url, _, _, _): return "PostgreSQL \(url)"
         }
     }
 

@@ -29,20 +29,31 @@ final class LocalPBX: Sendable {
         process.standardOutput = output
         process.standardInput = input
         try process.run()
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // Blocking reads and waits run on a thread of their own: parked on Swift's cooperative pool
+        // (or on `DispatchQueue.global()`, the same pool on Linux) they starve parallel tests.
+        let blocking = DispatchQueue(label: "local-pbx")
+        let first = await withCheckedContinuation { continuation in
+            blocking.async { continuation.resume(returning: output.fileHandleForReading.availableData) }
+        }
+        let line = String(decoding: first, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let port = Int(line) else {
             kill(process.processIdentifier, SIGKILL)
             throw TransportError("the local PBX did not start: \(line)")
         }
         let pbx = LocalPBX(port: port, process: process, log: log)
-        defer {
-            // SIGKILL: the test process may hand its children a blocked SIGTERM.
-            kill(process.processIdentifier, SIGKILL)
-            try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
-            try? FileManager.default.removeItem(at: log)
+        let result: Result<T, any Error>
+        do { result = .success(try await body(pbx)) } catch { result = .failure(error) }
+        // SIGKILL: the test process may hand its children a blocked SIGTERM.
+        kill(process.processIdentifier, SIGKILL)
+        try? input.fileHandleForWriting.close()
+        await withCheckedContinuation { continuation in
+            blocking.async {
+                process.waitUntilExit()
+                continuation.resume()
+            }
         }
-        return try await body(pbx)
+        try? FileManager.default.removeItem(at: log)
+        return try result.get()
     }
 
     /// Every request received so far: `{path, headers, body}`.

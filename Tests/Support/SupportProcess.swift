@@ -31,9 +31,10 @@ public final class SupportProcess: Sendable {
         let exit = ChildExit()
         process.terminationHandler = { _ in exit.fire() }
         try process.run()
-        // The blocking pipe read runs on a dispatch thread so parallel tests do not park the pool.
+        // The blocking pipe read runs on a thread of its own so parallel tests do not park the pool
+        // (`DispatchQueue.global()` is, on Linux, the pool Swift concurrency runs on).
         let line = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            DispatchQueue(label: "support-process-start").async {
                 var line = Data()
                 while !line.contains(UInt8(ascii: "\n")) {
                     let chunk = stdout.fileHandleForReading.availableData

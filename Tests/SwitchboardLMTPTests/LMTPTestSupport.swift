@@ -111,6 +111,9 @@ struct LMTPHarness {
 final class LineClient: @unchecked Sendable {
     private let socket: Int32
     private var pending: [UInt8] = []
+    /// Its own thread for blocking reads: `DispatchQueue.global()` is, on Linux, the very pool Swift
+    /// concurrency runs on (as wide as the cores), so blocking there starves the server under test.
+    private let reader = DispatchQueue(label: "line-client")
 
     init(port: Int) throws {
         socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -153,11 +156,10 @@ final class LineClient: @unchecked Sendable {
         }
     }
 
-    /// The next reply: its lines until one with a space after the code. Read on a thread of its
-    /// own: a blocking read on Swift's cooperative pool would starve the server under test.
+    /// The next reply: its lines until one with a space after the code (read on ``reader``).
     func reply() async -> [String] {
         await withCheckedContinuation { (continuation: CheckedContinuation<[String], Never>) in
-            DispatchQueue.global().async {
+            reader.async {
                 var lines: [String] = []
                 while let line = self.line() {
                     lines.append(line)
@@ -181,7 +183,7 @@ final class LineClient: @unchecked Sendable {
     /// Whether the server closed the connection (read on a thread of its own, as ``reply()``).
     func closed() async -> Bool {
         await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            DispatchQueue.global().async { continuation.resume(returning: self.line() == nil) }
+            reader.async { continuation.resume(returning: self.line() == nil) }
         }
     }
 

@@ -23,7 +23,8 @@ final class TestServer: Sendable {
         try process.run()
         let reader = stdout.fileHandleForReading
         let line = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            // Its own thread: `DispatchQueue.global()` is, on Linux, the pool Swift concurrency runs on.
+            DispatchQueue(label: "test-server-start").async {
                 var line = Data()
                 while !line.contains(UInt8(ascii: "\n")) {
                     let chunk = reader.availableData

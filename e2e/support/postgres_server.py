@@ -90,6 +90,8 @@ class PostgresServer:
         self.data = self.dir / "data"
         self.port = 0
         self.process: subprocess.Popen | None = None
+        # More `-c name=value` settings for the server (replication: e2e/support/postgres_replication.py).
+        self.settings: list[str] = []
 
     @property
     def url(self) -> str:
@@ -157,7 +159,8 @@ class PostgresServer:
             [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
              "-c", f"unix_socket_directories={self.dir}", "-c", "fsync=on", "-c", "max_connections=200",
              "-c", "shared_buffers=32MB", "-c", "logging_collector=off", "-c", "ssl=on",
-             "-c", f"ssl_cert_file={self.certificate}", "-c", f"ssl_key_file={self.dir / 'server.key'}"],
+             "-c", f"ssl_cert_file={self.certificate}", "-c", f"ssl_key_file={self.dir / 'server.key'}"]
+            + [arg for setting in self.settings for arg in ("-c", setting)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=self._as_user(), env=env, cwd=self.dir)
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline and self.process.poll() is None:

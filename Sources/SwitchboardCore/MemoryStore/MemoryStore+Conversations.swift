@@ -33,15 +33,28 @@ extension MemoryStore {
         }
     }
 
-    public func conversation(_ id: Int64) async throws -> ConversationDetail? {
+    public func conversation(_ id: Int64, page: MessagePage?) async throws -> ConversationDetail? {
         tables.withLock { t -> ConversationDetail? in
             guard let c = t.conversations[id], let customer = Self.customerDetail(t, c.customerID, now: Date()) else { return nil }
-            let messages = t.messagesOf(id).map(\.record).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
-            return ConversationDetail(
+            var messages = t.messagesOf(id).map(\.record).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+            var nextBefore: Int64?
+            if let page {
+                if let before = page.before {
+                    let cursor = messages.first { $0.id == before }
+                    messages = cursor.map { cursor in messages.filter { ($0.createdAt, $0.id) < (cursor.createdAt, cursor.id) } } ?? []
+                }
+                if messages.count > page.limit {
+                    messages = Array(messages.suffix(page.limit))
+                    nextBefore = messages.first?.id
+                }
+            }
+            var detail = ConversationDetail(
                 id: id, status: c.status, owner: c.owner, assignee: c.assignee, team: c.team, escalated: c.escalated,
                 firstResponseDue: c.firstResponseDue, customer: customer, messages: messages, tags: (t.tags[id] ?? []).sorted(),
                 callbackDue: c.callbackDue, mergedInto: c.mergedInto, resolutionDue: c.resolutionDue, priority: c.priority,
                 slaPolicy: c.slaPolicy, slaReason: c.slaReason)
+            detail.nextBefore = nextBefore
+            return detail
         }
     }
 
@@ -67,7 +80,9 @@ extension MemoryStore {
                 }
             if let answered, let adapter = via ?? answered.record.adapter {
                 if via != nil && via != answered.record.adapter { return nil }
-                let last = inbound.filter { $0.record.adapter == adapter }.map(\.record.createdAt).max()
+                // The platform's sending time where it gave one (never later than arrival).
+                let last = inbound.filter { $0.record.adapter == adapter }.map { min($0.record.sentAt ?? $0.record.createdAt, $0.record.createdAt) }
+                    .max()
                 return ReplyRoute(
                     adapter: adapter, address: answered.address ?? "", threadRef: answered.threadRef, inReplyTo: answered.record.id,
                     inReplyToExternalID: answered.record.externalID, lastInboundAt: last, quoted: inReplyTo != nil)

@@ -64,6 +64,8 @@ extension MemoryStore {
                 }
             }
             Self.write(&t, planned.messages, at: at)
+            // Whom the customer wrote with is theirs to have erased too.
+            for id in conversations { t.participants[id] = nil }
             for id in planned.cancelledDeliveries { t.outbox[id] = nil }
             let deleted = Self.release(&t, planned.releasedContents)
             t.merges.removeAll { everyone.contains($0.survivor) || everyone.contains($0.absorbed) }

@@ -96,6 +96,8 @@ extension MemoryStore {
             for id in movedIdentities { t.identities[id]?.customer = survivor }
             move(&t, movedMessages, to: sID)
             t.tags[sID, default: []].formUnion(t.tags[aID] ?? [])
+            t.addParticipants(
+                (t.participants[aID] ?? []).map { ChannelIdentity(channel: $0.channel, address: $0.address) }, conversation: sID, at: at)
             t.conversations[sID] = planned.survivor
             t.conversations[aID] = planned.absorbed
             t.customers[absorbed]?.mergedInto = survivor

@@ -55,6 +55,7 @@ extension MemoryStore {
                 t.customers[customerID]?.lastContactAt = plan.at
             }
             let ids = PlanIDs(customer: customerID, conversation: state.id)
+            t.addParticipants(plan.participants, conversation: state.id, at: plan.at)
             var records: [MessageRecord] = []
             for planned in plan.messages { records.append(t.insert(planned, ids: ids, identity: identityID, earlier: records)) }
             var assignment = plan.assignment
@@ -90,6 +91,11 @@ extension MemoryStore {
         }
         if InboundSnapshot.needsAnsweredConversation(message, answered: snapshot.answered), let answered = snapshot.answered {
             snapshot.answeredConversation = t.conversations[answered.conversation]
+        }
+        if let candidate = InboundSnapshot.participantCandidate(message, snapshot),
+            t.participants[candidate.conversation]?.contains(where: { $0.channel == identity.channel && $0.address == identity.address }) == true
+        {
+            snapshot.participantOf = t.conversations[candidate.conversation]
         }
         return snapshot
     }
@@ -142,5 +148,29 @@ extension MemoryStore {
         t.messages[id] = row
         t.search.index(row.record)
         return .edited(row.record, conversation.access)
+    }
+}
+
+extension MemoryStore.Tables {
+    /// Records participants of a conversation, each (channel, address) once.
+    mutating func addParticipants(_ people: [ChannelIdentity], conversation: Int64, at: Date) {
+        for person in people
+        where participants[conversation]?.contains(where: { $0.channel == person.channel && $0.address == person.address }) != true {
+            participants[conversation, default: []].append(ConversationParticipant(channel: person.channel, address: person.address, addedAt: at))
+        }
+    }
+}
+
+extension MemoryStore {
+    public func participants(conversation id: Int64) async throws -> [ConversationParticipant] {
+        tables.withLock { ($0.participants[id] ?? []).sorted { ($0.addedAt, $0.address) < ($1.addedAt, $1.address) } }
+    }
+
+    public func removeParticipant(conversation id: Int64, channel: String, address: String) async throws -> Bool {
+        tables.withLock { t in
+            let before = t.participants[id]?.count ?? 0
+            t.participants[id]?.removeAll { $0.channel == channel && $0.address == address }
+            return (t.participants[id]?.count ?? 0) < before
+        }
     }
 }

@@ -100,11 +100,17 @@ public final class MemoryStore: Store {
         var outbox: [Int64: OutboxRow] = [:]
         var earlyStatuses: [String: [(DeliveryStatusUpdate.State, String?)]] = [:]
         var tags: [Int64: Set<String>] = [:]
+        /// Each conversation's participants, in the order they were first named.
+        var participants: [Int64: [ConversationParticipant]] = [:]
         var suggestions: [Suggestion] = []
         var merges: [MergeRow] = []
         var contents: [String: Data] = [:]
         /// How many attachments refer to each stored content (it goes when none does).
         var contentRefs: [String: Int] = [:]
+        /// Uploads waiting to be sent (see MemoryStore+Uploads.swift).
+        var uploads: [Int64: Upload] = [:]
+        /// Platform media ids recorded for queued replies' files: message → index → id.
+        var outboundMedia: [Int64: [Int: String]] = [:]
         var key: [UInt8]?
         var queue: [Int64: QueueRow] = [:]
         var firings: [FiringRow] = []

@@ -213,7 +213,7 @@ public struct CustomerDetail: Sendable, Codable, Equatable {
     }
 }
 
-/// A whole conversation: the customer and every message, oldest first.
+/// A conversation: the customer and its messages, oldest first (every one, or the newest page of them).
 public struct ConversationDetail: Sendable, Codable, Equatable {
     public var id: Int64
     public var status: ConversationStatus
@@ -241,9 +241,15 @@ public struct ConversationDetail: Sendable, Codable, Equatable {
     public var slaReason: String?
     /// Which SLA policy the clocks run under, why, and its clocks (filled by the desk).
     public var sla: SLAView?
+    /// The people the customer wrote with (e-mail `To`/`Cc`), copied on replies (filled by the desk).
+    public var participants: [ConversationParticipant] = []
+    /// Set when ``messages`` is one page of the thread and older messages exist: the `before`
+    /// cursor of the next (older) page.
+    public var nextBefore: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, owner, assignee, team, escalated, customer, messages, tags, reference, channels, viewers, priority, sla
+        case id, status, owner, assignee, team, escalated, customer, messages, tags, reference, channels, viewers, priority, sla, participants
+        case nextBefore = "next_before"
         case firstResponseDue = "first_response_due"
         case callbackDue = "callback_due"
         case resolutionDue = "resolution_due"
@@ -339,9 +345,15 @@ public struct ReplyChannel: Sendable, Codable, Equatable {
     /// When the free-form reply window closes (channels with one, like WhatsApp).
     public var windowClosesAt: Date?
     public var maxTextLength: Int?
+    /// The files a reply through it may carry; nil: text only.
+    public var attachments: ReplyFileLimits?
+    /// The templates a reply through it may send instead of text (usable outside the window).
+    public var templates: [MessageTemplate]?
+    /// The channel copies other people on a reply (e-mail's `Cc`): the reply box offers `cc`.
+    public var copies: Bool = false
 
     enum CodingKeys: String, CodingKey {
-        case adapter, address, reason
+        case adapter, address, reason, attachments, templates, copies
         case isDefault = "default"
         case canReply = "can_reply"
         case windowClosesAt = "window_closes_at"
@@ -349,8 +361,12 @@ public struct ReplyChannel: Sendable, Codable, Equatable {
     }
 
     public init(
-        adapter: String, address: String, isDefault: Bool, canReply: Bool, reason: String?, windowClosesAt: Date?, maxTextLength: Int?
+        adapter: String, address: String, isDefault: Bool, canReply: Bool, reason: String?, windowClosesAt: Date?, maxTextLength: Int?,
+        attachments: ReplyFileLimits? = nil, templates: [MessageTemplate]? = nil, copies: Bool = false
     ) {
+        self.copies = copies
+        self.attachments = attachments
+        self.templates = templates
         self.adapter = adapter
         self.address = address
         self.isDefault = isDefault

@@ -38,6 +38,9 @@ public struct InboundStorePlan: Sendable {
     public var at: Date
     /// The message starts a request: a new conversation, or one reopened.
     public var startsRequest: Bool = false
+    /// People the message was also addressed to, recorded as the conversation's participants
+    /// (kept once per conversation, channel and address).
+    public var participants: [ChannelIdentity] = []
 }
 
 /// How a request began.

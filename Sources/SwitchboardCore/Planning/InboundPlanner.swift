@@ -26,13 +26,32 @@ public enum InboundPlanner {
         }
 
         let contact = message.kind == .contact
-        let name = message.customerName?.trimmed.nilIfEmpty
+        var snapshot = snapshot
+        // A participant of someone's conversation (copied on it) who writes into it, answering it or
+        // quoting its reference, is that conversation, not a new customer's: the mail joins the
+        // thread without becoming an identity of its customer (a later fresh mail of theirs is
+        // their own). Anything less stays a suggestion below.
+        let joins = contact && snapshot.participantOf.map { $0.status == .open || $0.status == .pending } == true
+        if joins, let joined = snapshot.participantOf {
+            // No identity row of theirs: the message is linked to none (identity 0 is never written).
+            snapshot.customer = KnownCustomer(id: joined.customerID, identity: 0, name: nil, lastContactAt: nil)
+            snapshot.conversation = joined
+            snapshot.quoted = nil
+        }
+        let name = joins ? nil : message.customerName?.trimmed.nilIfEmpty
         var lines: [PlannedMessage] = [
             inboundMessage(
                 item, message, identity: identity, direction: direction,
                 inReplyTo: answered.flatMap { $0.conversation == snapshot.conversation?.id ? $0.message : nil },
                 known: snapshot.customer)
         ]
+        if joins {
+            lines[0].identity = nil
+            lines.append(.event("\(identity.address), a participant of this conversation, wrote into it", at: now))
+        }
+        let participants =
+            contact
+            ? message.participants.map { policy.normalizer.normalize(ChannelIdentity(channel: identity.channel, address: $0)) } : []
         var loads = loads
         var changes: [LoadChange] = []
         func change(_ c: LoadChange) {
@@ -110,7 +129,7 @@ public enum InboundPlanner {
                         "This message answers one in \(references.format(answered.conversation)), another customer's conversation. If they are the same person, merge customer \(ids.customer) into customer \(answered.customer)."
                     }, at: now))
         }
-        if let quoted = snapshot.quoted, quoted.customer != snapshot.customer?.id {
+        if snapshot.customer == nil, let quoted = snapshot.quoted {
             lines.append(
                 .event(
                     PlannedText { ids in
@@ -198,7 +217,7 @@ public enum InboundPlanner {
             InboundStorePlan(
                 customer: snapshot.customer, identity: identity, customerName: name, conversation: state, newConversation: isNew,
                 messages: lines, loads: changes, countsContact: true, assignment: assignment, assignmentEvent: assignmentEvent,
-                acknowledgement: acknowledgement, at: now, startsRequest: startsRequest))
+                acknowledgement: acknowledgement, at: now, startsRequest: startsRequest, participants: participants))
     }
 
     /// The customer's message as the thread keeps it.

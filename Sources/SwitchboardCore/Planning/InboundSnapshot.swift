@@ -16,14 +16,18 @@ public struct InboundSnapshot: Sendable {
     public var customer: KnownCustomer?
     /// That customer's conversation.
     public var conversation: ConversationState?
-    /// A live conversation whose reference an unknown sender quotes (read only for them).
+    /// A live conversation whose reference the message quotes (read when it answers nothing).
     public var quoted: QuotedConversation?
+    /// Another customer's conversation the message answers or quotes (``participantCandidate``),
+    /// read only when the author is one of its recorded participants: the message may join it.
+    public var participantOf: ConversationState?
 
     public init(
         identity: ChannelIdentity, duplicate: StoredMessageRef? = nil, answered: AnsweredMessage? = nil,
         answeredConversation: ConversationState? = nil, customer: KnownCustomer? = nil, conversation: ConversationState? = nil,
-        quoted: QuotedConversation? = nil
+        quoted: QuotedConversation? = nil, participantOf: ConversationState? = nil
     ) {
+        self.participantOf = participantOf
         self.identity = identity
         self.duplicate = duplicate
         self.answered = answered
@@ -33,10 +37,32 @@ public struct InboundSnapshot: Sendable {
         self.quoted = quoted
     }
 
-    /// Whether an engine should look for a quoted reference: only an unknown sender's fresh
-    /// message can quote one that matters.
+    /// Whether an engine should look for a quoted reference: a fresh message of a customer reaching
+    /// out, when it can matter: an unknown sender's may suggest a merge; a known one's may be a
+    /// participant's joining a conversation, which only mail (a subject, or people it names) can be
+    /// (so a returning chat customer's message costs no search).
     public static func needsQuotedReference(_ message: InboundMessage, customer: KnownCustomer?, answered: AnsweredMessage?) -> Bool {
-        customer == nil && answered == nil && message.kind == .contact
+        guard answered == nil, message.kind == .contact else { return false }
+        return customer == nil || message.metadata["subject"] != nil || message.metadata[InboundMessage.participantsKey] != nil
+    }
+
+    /// The conversation (and its customer) the author may have written into as one of its
+    /// participants: another customer's conversation that the message answers (a reply to any of
+    /// its messages, ours or the customer's: the participants received them) or whose reference
+    /// it quotes. An engine then reads ``participantOf`` only if the author is recorded as a
+    /// participant of it (``ConversationParticipant``).
+    public static func participantCandidate(_ message: InboundMessage, _ snapshot: InboundSnapshot) -> (conversation: Int64, customer: Int64)? {
+        guard message.kind == .contact else { return nil }
+        let own = snapshot.customer?.id
+        if let answered = snapshot.answered { return answered.customer == own ? nil : (answered.conversation, answered.customer) }
+        if let quoted = snapshot.quoted, quoted.customer != own { return (quoted.conversation, quoted.customer) }
+        return nil
+    }
+
+    /// The conversation `plan` writes, as this snapshot read it (engines write only what changed).
+    public func conversationRead(for plan: InboundPlan) -> ConversationState? {
+        if case .store(let stored) = plan, let joined = participantOf, stored.conversation.id == joined.id { return joined }
+        return conversation
     }
 
     /// Whether an engine should read the answered message's conversation.

@@ -26,7 +26,9 @@ public protocol InboundStore: Sendable {
     /// one flush of a log (SQLite's WAL) writes the next group while the previous one is flushed.
     /// Nothing stored this way may be acknowledged before ``syncCommitted()`` returns.
     func ingestCommittingLater(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome]
-    /// Makes everything committed before this call durable (one flush covers many groups).
+    /// Makes everything committed before this call durable (one flush covers many groups). Throws
+    /// ``StoreError/unavailable(_:)`` when it cannot tell (the waiting groups are refused, later ones go
+    /// on); any other error means committed data may be lost, and ingestion stops.
     func syncCommitted() async throws
 }
 
@@ -42,7 +44,10 @@ extension InboundStore {
 /// Conversations: read, and changed only through plans.
 public protocol ConversationStore: Sendable {
     func conversations(_ query: ConversationQuery) async throws -> [ConversationSummary]
-    func conversation(_ id: Int64) async throws -> ConversationDetail?
+    /// The conversation with its whole thread (`page` nil), or with one page of it, oldest first,
+    /// and ``ConversationDetail/nextBefore`` when older messages exist. A `before` that is not a
+    /// message of this conversation gives an empty page (the desk refuses it first).
+    func conversation(_ id: Int64, page: MessagePage?) async throws -> ConversationDetail?
     func access(conversation id: Int64) async throws -> ConversationAccess?
     func access(message id: Int64) async throws -> ConversationAccess?
     /// The route of a reply: through the adapter of `inReplyTo`, else of the latest inbound message,
@@ -64,6 +69,11 @@ public protocol ConversationStore: Sendable {
     /// Open conversations owned by or assigned to agents no longer configured, so they can be
     /// redistributed at start-up instead of being orphaned.
     func orphanedConversations() async throws -> [ConversationAccess]
+}
+
+extension ConversationStore {
+    /// The conversation with its whole thread.
+    public func conversation(_ id: Int64) async throws -> ConversationDetail? { try await conversation(id, page: nil) }
 }
 
 /// The promises' clocks.
@@ -198,4 +208,4 @@ public protocol StorageEngine: Sendable {
 public typealias Store = AgentStore & InboundStore & ConversationStore & PromiseStore & CustomerStore & OutboxStore & ReportStore
     & AttachmentStore & InboxPreviewStore & SessionStore & SearchStore & CannedResponseStore & MentionStore
     & ConversationFactsStore & AutomationQueueStore & RuleStore & AuditStore & SecondFactorStore & CustomerDataStore
-    & MailboxPositionStore & AdapterValueStore & StorageEngine
+    & MailboxPositionStore & UploadStore & ParticipantStore & AdapterValueStore & StorageEngine

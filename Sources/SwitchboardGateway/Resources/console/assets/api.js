@@ -4,6 +4,9 @@ let csrfToken = null;
 
 export function setCsrf(token) { csrfToken = token; }
 
+/** The header state-changing calls carry (for callers that send other than JSON, like uploads). */
+export function csrfHeader() { return csrfToken ? { 'X-CSRF-Token': csrfToken } : {}; }
+
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
@@ -43,8 +46,17 @@ export const api = {
   me: () => request('GET', '/api/v1/me'),
   setStatus: (status) => request('PUT', '/api/v1/me/status', { status }),
   inbox: (status, scope) => request('GET', `/api/v1/inbox?status=${encodeURIComponent(status)}&scope=${encodeURIComponent(scope)}`),
-  conversation: (id) => request('GET', `/api/v1/conversations/${encodeURIComponent(id)}`),
+  // A page of the thread: the newest `limit` messages, or those before message `before`.
+  conversation: (id, { limit = null, before = null } = {}) => {
+    const query = new URLSearchParams();
+    if (limit != null) query.set('limit', String(limit));
+    if (before != null) query.set('before', String(before));
+    const suffix = query.toString() ? `?${query}` : '';
+    return request('GET', `/api/v1/conversations/${encodeURIComponent(id)}${suffix}`);
+  },
   reply: (id, body) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/replies`, body),
+  removeParticipant: (id, address) =>
+    request('DELETE', `/api/v1/conversations/${encodeURIComponent(id)}/participants?address=${encodeURIComponent(address)}`),
   note: (id, body) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/notes`, { body }),
   escalate: (id, reason) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/escalations`, { reason }),
   resolve: (id) => request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/resolve`),

@@ -5,6 +5,10 @@ import { el, clear, announce, showError, clearError } from './dom.js';
 import { t, dateTime, fromNow } from './i18n.js';
 import { PresenceAnnouncer } from './presence.js';
 import { SavedReplies, gapsIn } from './saved-replies.js';
+import { ReplyFiles } from './reply-files.js';
+
+// Messages per page of the thread: the newest page first, older ones as the agent scrolls up.
+export const PAGE = 50;
 
 export class ConversationView {
   constructor(pane, cardPane, id, me, { marks, onSeen, message = null } = {}) {
@@ -30,6 +34,23 @@ export class ConversationView {
     this.card = el('div', { class: 'customer-card', id: 'customer-card', 'aria-labelledby': 'card-title' });
     this.composer = el('div', { class: 'composer' });
     this.viaSelect = null;
+    // The thread as loaded so far (id → message): the newest page, and older pages fetched on scroll.
+    this.loaded = new Map();
+    // The `before` cursor of the next older page; null once the start of the thread is loaded.
+    this.nextBefore = null;
+    this.loadingOlder = false;
+    this.olderBar = el('p', { class: 'older', hidden: true },
+      el('button', { type: 'button', id: 'load-older', class: 'secondary small', onclick: () => this.loadOlder() }, t('olderMessages')));
+    // Scrolled to the top: the page before comes in above, the messages in view stay where they are.
+    this.thread.addEventListener('scroll', () => { if (this.thread.scrollTop < 60) this.loadOlder(); });
+    // Whom the reply copies (channels that copy people): the chips in the reply box.
+    this.cc = null;
+    this.ccFor = null;
+  }
+
+  /** The newest page of the thread. */
+  fetchLatest() {
+    return api.conversation(this.id, { limit: PAGE });
   }
 
   async load() {
@@ -37,7 +58,7 @@ export class ConversationView {
     clear(this.cardPane);
     let detail;
     try {
-      detail = await api.conversation(this.id);
+      detail = await this.fetchLatest();
     } catch (error) {
       if (!this.disposed) this.renderRefusal(error);
       return;
@@ -49,6 +70,7 @@ export class ConversationView {
       this.viewersLine,
       el('section', { class: 'conv-main', 'aria-labelledby': 'thread-title' },
         el('h2', { id: 'thread-title', class: 'visually-hidden' }, t('thread')),
+        this.olderBar,
         this.thread,
         this.composer));
     clear(this.cardPane).append(this.card);
@@ -57,6 +79,10 @@ export class ConversationView {
     this.presence = new PresenceAnnouncer(this.id, (viewers) => this.setViewers(viewers));
     this.presence.start();
     if (this.wantFocus) { this.focusField(this.wantFocus); return; }
+    // A search result may point pages back: load older pages until it is there.
+    for (let pages = 0; this.target != null && !this.loaded.has(this.target) && this.nextBefore != null && pages < 200; pages += 1) {
+      if (!(await this.loadOlder())) break;
+    }
     if (this.target != null && this.focusMessage(this.target)) return;
     // On a phone the list that had the focus is gone: the conversation takes it.
     const active = document.activeElement;
@@ -82,7 +108,7 @@ export class ConversationView {
     if (this.disposed || !this.detail) return;
     if (!pending.all && !pending.ids.has(this.id)) return;
     try {
-      this.show(await api.conversation(this.id), true);
+      this.show(await this.fetchLatest(), true);
     } catch (error) {
       this.renderRefusal(error);
       return;
@@ -94,8 +120,9 @@ export class ConversationView {
     }
   }
 
-  show(detail, live) {
+  show(page, live) {
     const before = this.seen;
+    const detail = this.merge(page);
     this.detail = detail;
     this.seen = new Set(detail.messages.map((m) => m.id));
     document.title = `${detail.customer.name || t('unnamed')} · Switchboard`;
@@ -108,6 +135,51 @@ export class ConversationView {
     if (document.visibilityState === 'visible') {
       this.marks?.markSeen(detail);
       this.onSeen?.(detail.id);
+    }
+  }
+
+  /**
+   * Takes in the newest page: it replaces what it covers; older pages loaded by scrolling stay.
+   * Returns the detail with every loaded message, in thread order.
+   */
+  merge(page) {
+    if (page.next_before == null) {
+      // The page is the whole thread.
+      this.loaded = new Map();
+      this.nextBefore = null;
+    } else if (!page.messages.some((m) => this.loaded.has(m.id))) {
+      // Nothing in common with what is shown (the first page, or more arrived than a page holds):
+      // start again from this page, so no gap is left between it and older pages.
+      this.loaded = new Map();
+      this.nextBefore = page.next_before;
+    }
+    for (const m of page.messages) this.loaded.set(m.id, m);
+    return { ...page, messages: threadOrder([...this.loaded.values()]) };
+  }
+
+  /** Loads the page before the oldest message shown, keeping the messages in view where they are. */
+  async loadOlder() {
+    if (this.loadingOlder || this.nextBefore == null || this.disposed || !this.detail) return false;
+    this.loadingOlder = true;
+    const button = document.getElementById('load-older');
+    if (button) { button.disabled = true; button.textContent = t('loadingOlder'); }
+    try {
+      const page = await api.conversation(this.id, { limit: PAGE, before: this.nextBefore });
+      if (this.disposed) return false;
+      for (const m of page.messages) this.loaded.set(m.id, m);
+      this.nextBefore = page.next_before ?? null;
+      this.detail = { ...this.detail, messages: threadOrder([...this.loaded.values()]) };
+      for (const m of page.messages) this.seen.add(m.id);
+      const fromBottom = this.thread.scrollHeight - this.thread.scrollTop;
+      this.renderThread(null, { keepFromBottom: fromBottom });
+      announce(t('olderLoaded', { n: page.messages.length }));
+      return true;
+    } catch (error) {
+      showError(t('error', { m: error.message }));
+      return false;
+    } finally {
+      this.loadingOlder = false;
+      if (button) { button.disabled = false; button.textContent = t('olderMessages'); }
     }
   }
 
@@ -200,8 +272,10 @@ export class ConversationView {
     return true;
   }
 
-  renderThread(before) {
+  renderThread(before, { keepFromBottom = null } = {}) {
     const atBottom = this.thread.scrollHeight - this.thread.scrollTop - this.thread.clientHeight < 40;
+    this.olderBar.hidden = this.nextBefore == null;
+    this.thread.dataset.complete = String(this.nextBefore == null);
     clear(this.thread);
     for (const m of this.detail.messages) {
       const item = messageItem(m, (id) => this.retry(id));
@@ -209,6 +283,7 @@ export class ConversationView {
       if (m.id === this.target) { item.classList.add('target'); item.setAttribute('aria-current', 'true'); item.setAttribute('tabindex', '-1'); }
       this.thread.append(item);
     }
+    if (keepFromBottom != null) { this.thread.scrollTop = this.thread.scrollHeight - keepFromBottom; return; }
     if ((atBottom || !before) && this.target == null) this.thread.scrollTop = this.thread.scrollHeight;
   }
 
@@ -227,6 +302,14 @@ export class ConversationView {
         (c.identities ?? []).map((i) => el('li', {},
           el('span', { class: 'badge channel' }, i.adapter), ' ', el('span', { class: 'address' }, i.address),
           el('span', { class: 'muted' }, ` (${i.channel})`)))),
+      ...(d.participants?.length ? [el('h3', {}, t('participants')),
+        el('ul', { class: 'identities', id: 'card-participants' },
+          d.participants.map((p) => el('li', { dataset: { address: p.address } }, el('span', { class: 'address' }, p.address),
+            el('span', { class: 'muted' }, ` (${p.channel})`), ' ',
+            // Split off: their mail no longer joins this conversation.
+            el('button', { type: 'button', class: 'link participant-split', title: t('participantSplitHint'),
+              'aria-label': t('participantSplit', { a: p.address }),
+              onclick: () => this.act(() => api.removeParticipant(this.id, p.address)) }, t('split')))))] : []),
       el('h3', {}, t('contacts')),
       el('dl', { class: 'facts', id: 'card-contacts' },
         el('dt', {}, t('contactsTotal')), el('dd', { id: 'contacts-total' }, String(c.contacts ?? 0)),
@@ -239,12 +322,18 @@ export class ConversationView {
 
   renderComposer() {
     const replyError = el('p', { class: 'form-error', id: 'reply-error', role: 'alert' });
-    const body = el('textarea', { id: 'reply-body', rows: '3', required: true, 'aria-keyshortcuts': 'r' });
+    const body = el('textarea', { id: 'reply-body', rows: '3', 'aria-keyshortcuts': 'r' });
     this.viaSelect = el('select', { id: 'reply-via' });
     this.viaHint = el('p', { class: 'hint', id: 'reply-via-hint' });
     this.collisionBox = el('div', { class: 'collision', id: 'reply-collision', role: 'alert', tabindex: '-1', hidden: true });
+    this.ccBox = el('div', { class: 'cc', id: 'reply-cc', role: 'group', hidden: true });
+    this.ccError = el('p', { class: 'form-error', id: 'reply-cc-error', role: 'alert' });
     this.sendButton = el('button', { type: 'submit', id: 'reply-send' }, t('send'));
     const savedSlot = el('span', { class: 'saved-replies', id: 'saved-replies', hidden: true });
+    this.files = new ReplyFiles((error) => {
+      replyError.textContent = error.message;
+      replyError.dataset.code = error.code ?? '';
+    });
     this.saved = new SavedReplies(body, this.id, { slot: savedSlot });
     body.addEventListener('input', () => {
       if (body.value.trim() === '') {
@@ -272,21 +361,38 @@ export class ConversationView {
       // A colleague may have answered meanwhile: look again, and have the warning on screen
       // before anything goes out (pressing Send while it shows sends anyway).
       if (this.typingFrom && this.collisionBox.hidden) {
-        try { this.show(await api.conversation(this.id), true); } catch { /* send; the server decides */ }
+        try { this.show(await this.fetchLatest(), true); } catch { /* send; the server decides */ }
         if (!this.collisionBox.hidden) {
           this.collisionBox.focus();
           return;
         }
       }
-      const payload = { body: body.value };
+      if (this.files.uploading) {
+        replyError.textContent = t('stillUploading');
+        return;
+      }
+      const template = this.files.template;
+      const attachments = this.files.references();
+      if (!template && !attachments.length && body.value.trim() === '') {
+        replyError.textContent = t('replyEmpty');
+        body.focus();
+        return;
+      }
+      const payload = template ? { template } : { body: body.value };
+      if (!template && attachments.length) payload.attachments = attachments;
       if (via && via !== this.defaultAdapter()) payload.via = via;
+      // The people the chips name, as the agent left them (none: the customer only).
+      if (this.cc) payload.cc = [...this.cc];
       try {
         await api.reply(this.id, payload);
         body.value = '';
+        this.files.clear();
         this.typingFrom = null;
         this.presence?.doneTyping();
         announce(t('sent'));
-        this.show(await api.conversation(this.id), true);
+        // The next reply starts again from its own default copies.
+        this.ccFor = null;
+        this.show(await this.fetchLatest(), true);
       } catch (error) {
         replyError.textContent = error.message;
         replyError.dataset.code = error.code ?? '';
@@ -294,13 +400,15 @@ export class ConversationView {
     } },
     el('label', { for: 'reply-body' }, t('reply')), body,
     el('p', { class: 'hint', id: 'reply-hint' }, t('replyHint')),
+    ...this.files.nodes(),
     ...this.saved.nodes(),
     this.collisionBox,
     el('div', { class: 'row' },
       el('label', { for: 'reply-via' }, t('replyVia')), this.viaSelect,
       savedSlot,
       this.sendButton),
-    this.viaHint, replyError);
+    this.viaHint, this.ccBox, replyError);
+    this.files.attachTo(form);
     this.viaSelect.addEventListener('change', () => this.updateViaHint());
 
     const actions = el('div', { class: 'actions', role: 'group', 'aria-label': t('actions') },
@@ -362,7 +470,76 @@ export class ConversationView {
     }
     if (channel?.max_text_length) parts.push(t('replyMax', { n: channel.max_text_length }));
     this.viaHint.textContent = parts.join(' ');
+    this.files?.showChannel(channel);
     this.viaHint.classList.toggle('warning', Boolean(channel && !channel.can_reply));
+    this.updateCc(channel);
+  }
+
+  // --- whom the reply copies (e-mail) ------------------------------------------------------
+
+  /** Shows the chips for channels that copy people; starts from the reply's default copies. */
+  updateCc(channel) {
+    if (!this.ccBox) return;
+    if (!channel?.copies) {
+      this.cc = null;
+      this.ccFor = null;
+      this.ccBox.hidden = true;
+      this.ccBox.replaceChildren();
+      return;
+    }
+    // Kept while the agent edits; a live refresh does not undo their choice.
+    if (this.ccFor === channel.adapter && !this.ccBox.hidden) return;
+    this.cc = this.defaultCc(channel);
+    this.ccFor = channel.adapter;
+    this.renderCc(channel);
+  }
+
+  /**
+   * What the server copies when the reply names nobody: the participants of the customer's latest
+   * message through this adapter (reply-all), else the conversation's; never the recipient.
+   */
+  defaultCc(channel) {
+    const recipient = (channel.address ?? '').toLowerCase();
+    const latest = [...(this.detail.messages ?? [])].reverse().find((m) => m.direction === 'inbound' && m.adapter === channel.adapter);
+    const listed = latest ? String(latest.metadata?.participants ?? '').split(',') : (this.detail.participants ?? []).map((p) => p.address);
+    return [...new Set(listed.map((a) => a.trim().toLowerCase()).filter((a) => a && a !== recipient))];
+  }
+
+  renderCc(channel) {
+    const recipient = (channel.address ?? '').toLowerCase();
+    const input = el('input', { id: 'reply-cc-input', type: 'email', list: 'reply-cc-options', autocomplete: 'off', 'aria-label': t('ccAddLabel') });
+    const refocus = () => document.getElementById('reply-cc-input')?.focus();
+    const add = () => {
+      const address = input.value.trim().toLowerCase();
+      if (!address) return;
+      if (!/^[^\s@<>,;"]+@[^\s@<>,;".]+(\.[^\s@<>,;".]+)+$/.test(address)) {
+        this.ccError.textContent = t('ccBad', { a: address });
+        return;
+      }
+      this.ccError.textContent = '';
+      if (address !== recipient && !this.cc.includes(address)) this.cc.push(address);
+      this.renderCc(channel);
+      refocus();
+    };
+    input.addEventListener('keydown', (event) => { if (event.key === 'Enter') { event.preventDefault(); add(); } });
+    const offered = (this.detail.participants ?? []).map((p) => p.address).filter((a) => a !== recipient && !this.cc.includes(a));
+    this.ccBox.replaceChildren(
+      el('span', { class: 'cc-label', id: 'reply-cc-label' }, t('cc')),
+      el('ul', { class: 'chips', id: 'reply-cc-chips', 'aria-labelledby': 'reply-cc-label' },
+        this.cc.map((address) => el('li', { class: 'chip', dataset: { address } },
+          el('span', {}, address),
+          el('button', { type: 'button', class: 'chip-remove', 'aria-label': t('ccRemove', { a: address }), onclick: () => {
+            this.cc = this.cc.filter((a) => a !== address);
+            this.renderCc(channel);
+            refocus();
+          } }, '×')))),
+      this.cc.length ? null : el('span', { class: 'muted', id: 'reply-cc-none' }, t('ccNone')),
+      input,
+      el('datalist', { id: 'reply-cc-options' }, offered.map((a) => el('option', { value: a }))),
+      el('button', { type: 'button', class: 'secondary small', id: 'reply-cc-add', onclick: add }, t('ccAdd')),
+      el('p', { class: 'hint' }, t('ccHint')),
+      this.ccError);
+    this.ccBox.hidden = false;
   }
 
   async act(action) {
@@ -371,7 +548,7 @@ export class ConversationView {
       const result = await action();
       if (result === false) return false;
       announce(t('done'));
-      this.show(await api.conversation(this.id), true);
+      this.show(await this.fetchLatest(), true);
       return true;
     } catch (error) {
       showError(t('error', { m: error.message }));
@@ -426,6 +603,11 @@ function messageItem(m, retry) {
       d.state === 'failed' ? el('button', { type: 'button', class: 'secondary retry', onclick: () => retry(m.id) }, t('retry')) : null));
   }
   return el('li', { class: `msg msg-${m.direction}`, dataset: { id: String(m.id), direction: m.direction } }, children);
+}
+
+/** The thread's order: when each message was written, then id (as the server pages it). */
+function threadOrder(messages) {
+  return messages.sort((a, b) => (Date.parse(a.created_at) - Date.parse(b.created_at)) || (a.id - b.id));
 }
 
 function formatSize(bytes) {

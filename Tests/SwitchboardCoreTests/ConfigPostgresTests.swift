@@ -1,0 +1,59 @@
+import Foundation
+import SwitchboardConfig
+import Testing
+
+/// `storage:` for PostgreSQL behind a pooler or with a standby: multi-host URLs and `postgres_session`.
+@Suite struct ConfigPostgresTests {
+    let loader = ConfigLoaderTests()
+
+    func storage(_ lines: String) throws -> Result<(GatewayConfig, Int), ConfigError> {
+        try loader.load(ConfigLoaderTests.good.replacingOccurrences(of: "storage: { sqlite: /tmp/x.sqlite }", with: lines))
+    }
+
+    @Test func readsAMultiHostURLAndASessionURL() throws {
+        let (config, _) = try storage(
+            """
+            storage:
+              postgres: "postgres://sb@10.0.0.1:6432,10.0.0.2:6432/sb?target_session_attrs=read-write&sslmode=require"
+              postgres_session: "postgres://sb@10.0.0.1:5432,10.0.0.2:5432/sb?target_session_attrs=read-write"
+              pool: 8
+            """
+        ).get()
+        #expect(
+            config.storage
+                == .postgres(
+                    url: "postgres://sb@10.0.0.1:6432,10.0.0.2:6432/sb?target_session_attrs=read-write&sslmode=require", password: nil,
+                    pool: 8, sessionURL: "postgres://sb@10.0.0.1:5432,10.0.0.2:5432/sb?target_session_attrs=read-write"))
+    }
+
+    @Test func refusesBrokenHostListsAndSessionURLsWithTheirLine() throws {
+        guard
+            case .failure(let error) = try storage(
+                """
+                storage:
+                  postgres: "postgres://sb@db1:5432,db2:port/sb?target_session_attrs=read-write"
+                  postgres_session: "postgres://sb:secret@db1/sb"
+                """)
+        else {
+            Issue.record("broken PostgreSQL URLs were accepted")
+            return
+        }
+        let lines = error.problems.map { "\($0.line): \($0.message)" }
+        #expect(lines.contains { $0.hasPrefix("3: storage.postgres: ") && $0.contains("(host 'db2:port')") }, "\(lines)")
+        #expect(
+            lines.contains("4: storage.postgres_session: the URL carries a password; name its environment variable in 'password_env' instead"),
+            "\(lines)")
+
+        guard case .failure(let attrs) = try storage("storage: { postgres: \"postgres://sb@db1,db2/sb?target_session_attrs=standby\" }") else {
+            Issue.record("an unknown target_session_attrs was accepted")
+            return
+        }
+        #expect(attrs.problems.map(\.message).contains { $0.contains("target_session_attrs=standby is not one of any, read-write, primary") })
+
+        guard case .failure(let sqlite) = try storage("storage: { sqlite: /tmp/x.sqlite, postgres_session: \"postgres://sb@db1/sb\" }") else {
+            Issue.record("postgres_session without postgres was accepted")
+            return
+        }
+        #expect(sqlite.problems.map(\.message).contains { $0.contains("postgres_session: only with 'postgres'") })
+    }
+}
