@@ -17,6 +17,7 @@ public struct WhatsAppAdapter: ChannelAdapter {
     let gate: MetaWebhookGate
     let inbound: WhatsAppInbound
     let graph: MetaGraphClient
+    let media: MetaMediaFetcher
 
     public init(id: String, settings: WhatsAppSettings, transport: any HTTPTransport, logger: Logger = Logger(label: "switchboard.whatsapp")) {
         self.id = id
@@ -26,7 +27,13 @@ public struct WhatsAppAdapter: ChannelAdapter {
         graph = MetaGraphClient(
             transport: transport, accessToken: settings.graph.accessToken, platform: "WhatsApp Cloud API",
             outsideWindowHint: settings.capabilities.outsideWindowHint)
+        // The Cloud API's largest media (a document) is 100 MB.
+        media = MetaMediaFetcher(
+            source: .graphMediaID, transport: transport, graph: settings.graph, platform: "WhatsApp Cloud API", maxMediaBytes: 100 << 20)
     }
+
+    /// Media ids are looked up and downloaded with the access token.
+    public var mediaFetcher: (any MediaFetcher)? { media }
 
     public var capabilities: AdapterCapabilities { settings.capabilities }
 

@@ -70,14 +70,8 @@ struct WhatsAppContent {
         let attachment = Attachment(
             kind: kind, mimeType: body.string("mime_type"), fileName: fileName, url: body.string("url"),
             platformID: body.string("id"), details: details.nilIfEmpty)
-        let placeholder =
-            switch kind {
-            case "voice": "[voice message]"
-            case "document": fileName.map { "[document: \($0)]" } ?? "[document]"
-            case "sticker": body.flag("animated") ? "[animated sticker]" : "[sticker]"
-            default: "[\(kind)]"
-            }
-        return WhatsAppContent(text: caption ?? placeholder, attachments: [attachment])
+        // Without a caption the core gives the message its placeholder ("[photo]", "[voice message]").
+        return WhatsAppContent(text: caption ?? "", attachments: [attachment])
     }
 
     private static func location(_ body: JSONValue) -> WhatsAppContent {

@@ -176,6 +176,20 @@ extension InboundPipeline: InboundSink {
         }
     }
 
+    /// A customer's message as it is stored: attachments its adapter can fetch wait for their
+    /// content (`fetching`, a job brings it), and a message without text reads as what it carries
+    /// (``MessagePlaceholder``), the same on every adapter.
+    static func prepared(_ event: InboundEvent, fetcher: (any MediaFetcher)?) -> InboundEvent {
+        guard case .message(var message) = event, !message.attachments.isEmpty else { return event }
+        if let fetcher {
+            message.attachments = message.attachments.map { attachment in
+                attachment.content == nil && attachment.stored == nil && fetcher.canFetch(attachment) ? attachment.markedFetching() : attachment
+            }
+        }
+        MessagePlaceholder.apply(to: &message)
+        return .message(message)
+    }
+
     /// What became of one event.
     enum EventOutcome {
         case stored(Int64)
@@ -188,10 +202,11 @@ extension InboundPipeline: InboundSink {
     /// never reach the store. Outcomes come back in the order of `events`.
     func ingest(_ events: [InboundEvent], adapter: String) async throws -> [EventOutcome] {
         let received = now()
+        let fetcher = adapters[adapter]?.adapter.mediaFetcher
         var items: [IngestItem] = []
         for event in events {
             if case .ignored = event { continue }
-            items.append(IngestItem(adapter: adapter, event: event, receivedAt: received))
+            items.append(IngestItem(adapter: adapter, event: Self.prepared(event, fetcher: fetcher), receivedAt: received))
         }
         var outcomes = try await committer.submit(items).makeIterator()
         var results: [EventOutcome] = []

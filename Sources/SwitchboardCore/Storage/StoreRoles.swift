@@ -179,4 +179,4 @@ public protocol StorageEngine: Sendable {
 public typealias Store = AgentStore & InboundStore & ConversationStore & PromiseStore & CustomerStore & OutboxStore & ReportStore
     & AttachmentStore & InboxPreviewStore & SessionStore & SearchStore & CannedResponseStore & MentionStore
     & ConversationFactsStore & AutomationQueueStore & RuleStore & AuditStore & SecondFactorStore & CustomerDataStore
-    & MailboxPositionStore & StorageEngine
+    & MailboxPositionStore & MediaFetchStore & StorageEngine
