@@ -64,7 +64,8 @@ import Testing
 
     @Test func mediaBecomeAttachmentsWithCaptionOrPlaceholder() async throws {
         let image = try await one("message__image")
-        #expect(image.text == "[image]")
+        // Without a caption the text is empty: the core gives every adapter's messages one placeholder.
+        #expect(image.text == "")
         #expect(image.attachments == [Attachment(kind: "image", mimeType: "image/jpeg", platformID: "65463453", details: ["sha256": "4654+8g="])])
 
         let withURL = try await one("message__media_with_url")
@@ -82,12 +83,12 @@ import Testing
         #expect(video.attachments.first?.kind == "video")
 
         #expect(try await one("message__voice").attachments.first?.kind == "voice")
-        #expect(try await one("message__voice").text == "[voice message]")
+        #expect(try await one("message__voice").text == "")
         #expect(try await one("message__audio").attachments.first?.kind == "audio")
         let sticker = try await one("message__animated_sticker")
         #expect(sticker.attachments.first?.kind == "sticker")
         #expect(sticker.attachments.first?.details?["animated"] == "true")
-        #expect(try await one("message__static_sticker").text == "[sticker]")
+        #expect(try await one("message__static_sticker").text == "")
     }
 
     @Test func locationsKeepCoordinatesAndPlace() async throws {
