@@ -121,7 +121,8 @@ public struct MediaFetchWorker: Service {
                     "media fetch will be retried",
                     metadata: ["adapter": "\(job.adapter)", "message": "\(job.message)", "attempts": "\(result.attempts)", "error": "\(error)"])
             }
-            if !result.settled.isEmpty { events.publish(.attachmentUpdated(message), conversation: access) }
+            // For the agents watching; rules and webhooks see the message when it was stored.
+            if !result.settled.isEmpty { events.publish(.attachmentUpdated(message), conversation: access, journal: false) }
         } catch {
             logger.warning("could not record a media fetch", metadata: ["message": "\(job.message)", "error": "\(error)"])
         }

@@ -49,7 +49,8 @@ extension StoreConformance {
     }
 
     @Sendable static func aFetchIsRescheduledThenStored(_ store: any Store) async throws {
-        let outcome = try await store.ingest([mediaMessage("m1", from: "+343", attachments: [photoToFetch, voiceToFetch])], policy: TestAgents.policy)[0]
+        let outcome = try await store.ingest(
+            [mediaMessage("m1", from: "+343", attachments: [photoToFetch, voiceToFetch])], policy: TestAgents.policy)[0]
         let id = try #require(outcome.messageID)
         let now = Date()
         // The photo arrives; the voice note must be tried again later.
@@ -98,10 +99,13 @@ extension StoreConformance {
         #expect(recorded.message.attachments?[0].notStoredReason == "the media id expired")
         // A late second answer (another gateway, a retry) changes nothing settled.
         let late = photoToFetch.fetched(FetchedMedia(content: Data([1, 2, 3])))
-        let again = try await store.recordMediaFetch(MediaFetchResult(message: id, settled: [0: late], retryAt: nil, attempts: 0, error: nil), at: Date())
+        let again = try await store.recordMediaFetch(
+            MediaFetchResult(message: id, settled: [0: late], retryAt: nil, attempts: 0, error: nil), at: Date())
         #expect(again?.message.attachments?[0].state == "failed")
         #expect(try await store.attachment(message: id, index: 0)?.content == nil)
         // A job whose message is gone ends quietly.
-        #expect(try await store.recordMediaFetch(MediaFetchResult(message: 999_999, settled: [:], retryAt: nil, attempts: 0, error: nil), at: Date()) == nil)
+        #expect(
+            try await store.recordMediaFetch(MediaFetchResult(message: 999_999, settled: [:], retryAt: nil, attempts: 0, error: nil), at: Date())
+                == nil)
     }
 }
