@@ -180,6 +180,10 @@ public struct InboundMessage: Sendable {
     /// How urgent the channel says this message is (nil: it does not say). A message that starts a
     /// request sets the conversation's priority; a later one can only raise it.
     public var priority: Priority?
+    /// Other addresses the channel says this same sender has (WhatsApp's business-scoped user id
+    /// next to the phone number): the core links each to the customer once the message is stored,
+    /// unless another customer holds it already (then an agent decides: merge).
+    public var alsoKnownAs: [ChannelIdentity] = []
 
     public init(
         externalID: String, from: ChannelIdentity, customerName: String? = nil, text: String,

@@ -68,6 +68,8 @@ public struct InboundPipeline: Sendable {
     private let ignoredCounters = IgnoredCounters()
     /// Where mailbox-reading adapters keep how far they have read (the gateway's store).
     public var mailboxPositions: (any MailboxPositions)?
+    /// Links the other addresses a message names for its sender (``InboundMessage/alsoKnownAs``).
+    public var identityJoiner: IdentityJoiner?
 
     public init(adapters: AdapterRegistry, committer: GroupCommitter, now: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
         self.adapters = adapters
@@ -213,16 +215,22 @@ extension InboundPipeline: InboundSink {
         results.reserveCapacity(events.count)
         var stored = 0
         var duplicates = 0
+        var joins: [IdentityJoiner.Join] = []
+        var itemIndex = 0
         for event in events {
             if case .ignored(let reason) = event {
                 results.append(.ignored(reason))
                 continue
             }
             guard let outcome = outcomes.next() else { break }
+            defer { itemIndex += 1 }
             switch outcome {
             case .stored(let s):
                 stored += 1
                 results.append(.stored(s.message.id))
+                if case .message(let message) = items[itemIndex].event, !message.alsoKnownAs.isEmpty {
+                    joins.append(IdentityJoiner.Join(customer: s.customer, conversation: s.conversation, identities: message.alsoKnownAs))
+                }
             case .edited(let message, _):
                 stored += 1
                 results.append(.stored(message.id))
@@ -235,6 +243,7 @@ extension InboundPipeline: InboundSink {
                 results.append(.ignored(IgnoreReason(reason)))
             }
         }
+        if let identityJoiner, !joins.isEmpty { await identityJoiner.join(joins, adapter: adapter) }
         if let counter = counters[adapter] {
             if stored > 0 { counter.stored.increment(by: stored) }
             if duplicates > 0 { counter.duplicate.increment(by: duplicates) }

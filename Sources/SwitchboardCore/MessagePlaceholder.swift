@@ -33,6 +33,7 @@ public enum MessagePlaceholder {
         case "document", "file": return attachment.fileName.map { "[document: \($0)]" } ?? "[document]"
         case "sticker": return details["emoji"].map { "[sticker \($0)]" } ?? "[sticker]"
         case "animation", "gif": return "[GIF]"
+        case "unsupported": return "[unsupported message]"
         case "location":
             if let latitude = details["latitude"].flatMap(Double.init), let longitude = details["longitude"].flatMap(Double.init) {
                 return "[location: \(coordinate(latitude)), \(coordinate(longitude))]"

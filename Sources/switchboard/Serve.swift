@@ -148,6 +148,8 @@ struct Serve: AsyncParsableCommand {
         let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
         var pipeline = InboundPipeline(adapters: registry, committer: committer, logger: logger)
         pipeline.mailboxPositions = store
+        pipeline.identityJoiner = IdentityJoiner(
+            store: store, events: events, normalizer: policy.normalizer, logger: Logger(label: "switchboard.identities"))
         let runner = AdapterRunner(adapters: registry, sink: pipeline, leadership: leadership, logger: logger)
         let presence = ConversationPresence(events: events, expiry: loaded.server.presenceExpiry)
         let keeper = PromiseKeeper(

@@ -91,6 +91,13 @@ import Testing
         #expect(try await one("message__static_sticker").text == "")
     }
 
+    @Test func aPhoneAndAUserIDInOnePayloadAreOnePerson() async throws {
+        // The corpus image carries both `wa_id` and the BSUID `user_id`.
+        let image = try await one("message__image")
+        #expect(image.from == ChannelIdentity(channel: "phone", address: "+972987654321"))
+        #expect(image.alsoKnownAs == [ChannelIdentity(channel: "whatsapp-user", address: "US.13491208655302741918")])
+    }
+
     @Test func locationsKeepCoordinatesAndPlace() async throws {
         let chosen = try await one("message__chosen_location")
         let place = try #require(chosen.attachments.first)
