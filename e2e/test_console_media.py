@@ -66,4 +66,5 @@ def test_a_received_photo_is_visible_in_the_thread(gateway, media, browser):  # 
     assert "openstreetmap.org" in place.find_element(By.CSS_SELECTOR, "a.map-link").get_attribute("href")
     card = browser.find_element(By.CSS_SELECTOR, "#thread .attachment-contact")
     assert "Chandler Bing" in card.text and "+1 555-555-5555" in card.text
+    browser.execute_script("document.querySelector(arguments[0]).scrollIntoView({block: 'center'})", f"{item} img.attachment-image")
     screenshot(browser, "console-media.png")

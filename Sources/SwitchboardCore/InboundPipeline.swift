@@ -182,6 +182,11 @@ extension InboundPipeline: InboundSink {
     /// content (`fetching`, a job brings it), and a message without text reads as what it carries
     /// (``MessagePlaceholder``), the same on every adapter.
     static func prepared(_ event: InboundEvent, fetcher: (any MediaFetcher)?) -> InboundEvent {
+        if case .edit(var message, let editedAt) = event {
+            // An edit replaces the text only: its media are not fetched again.
+            MessagePlaceholder.apply(to: &message)
+            return .edit(message, editedAt: editedAt)
+        }
         guard case .message(var message) = event, !message.attachments.isEmpty else { return event }
         if let fetcher {
             message.attachments = message.attachments.map { attachment in

@@ -35,10 +35,12 @@ public enum MessagePlaceholder {
         case "animation", "gif": return "[GIF]"
         case "unsupported": return "[unsupported message]"
         case "location":
+            let place = details["name"] ?? details["title"]
             if let latitude = details["latitude"].flatMap(Double.init), let longitude = details["longitude"].flatMap(Double.init) {
-                return "[location: \(coordinate(latitude)), \(coordinate(longitude))]"
+                let point = "\(coordinate(latitude)), \(coordinate(longitude))"
+                return place.map { "[location: \($0) (\(point))]" } ?? "[location: \(point)]"
             }
-            return details["name"].map { "[location: \($0)]" } ?? "[location]"
+            return place.map { "[location: \($0)]" } ?? "[location]"
         case "contact":
             let who = details["name"] ?? details["phones"] ?? details["phone_number"] ?? details["phone"]
             return who.map { "[contact: \($0)]" } ?? "[contact]"

@@ -48,7 +48,11 @@ final class MediaChannel: ChannelAdapter, MediaFetcher, Sendable {
         #expect(text(Attachment(kind: "video")) == "[video]")
         #expect(text(Attachment(kind: "document", fileName: "name.pdf")) == "[document: name.pdf]")
         #expect(text(Attachment(kind: "location", details: ["latitude": "40.4168", "longitude": "-3.7038"])) == "[location: 40.42, -3.70]")
+        #expect(
+            text(Attachment(kind: "location", details: ["latitude": "37.4611978", "longitude": "-122.2164385", "name": "Facebook HQ"]))
+                == "[location: Facebook HQ (37.46, -122.22)]")
         #expect(text(Attachment(kind: "contact", details: ["name": "Ana García", "phones": "+34600"])) == "[contact: Ana García]")
+        #expect(text(Attachment(kind: "contact", details: ["phone_number": "+34600"])) == "[contact: +34600]")
         #expect(text(Attachment(kind: "sticker")) == "[sticker]")
         #expect(text(Attachment(kind: "image"), Attachment(kind: "image")) == "[photo] [photo]")
         #expect(text() == nil)

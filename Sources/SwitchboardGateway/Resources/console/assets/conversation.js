@@ -445,7 +445,7 @@ function attachmentItem(m, a, index) {
     const place = [details.name ?? details.title, details.address].filter(Boolean).join(', ');
     return el('li', { class: classes },
       `${t('location')}: `, place ? `${place} ` : '',
-      known ? el('span', { class: 'coordinates' }, `${lat.toFixed(5)}, ${lon.toFixed(5)}`) : null,
+      known ? el('span', { class: 'coordinates' }, place ? `(${lat.toFixed(5)}, ${lon.toFixed(5)})` : `${lat.toFixed(5)}, ${lon.toFixed(5)}`) : null,
       known ? el('a', { class: 'map-link', href: `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=16/${lat}/${lon}`,
         rel: 'noopener noreferrer', target: '_blank' }, ` ${t('map')}`) : null);
   }
