@@ -62,6 +62,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),  // the WAL hook (SQLiteWALSync)
             ],
             swiftSettings: swiftSettings
         ),

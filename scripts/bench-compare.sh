@@ -12,14 +12,14 @@ OLD=${1:?usage: scripts/bench-compare.sh OLD_CHECKOUT [ROUNDS] [MESSAGES]}
 ROUNDS=${2:-3}
 MESSAGES=${3:-30000}
 NEW_BIN=${NEW_BIN:-$PWD/.build/release/switchboard}
-OLD_BIN=$OLD/.build/release/switchboard
+OLD_BIN=${OLD_BIN:-$OLD/.build/release/switchboard}
 [ -x "$NEW_BIN" ] && [ -x "$OLD_BIN" ] || { echo "build both in release first"; exit 1; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); old $(git -C "$OLD" rev-parse --short HEAD), new $(git rev-parse --short HEAD)"
 
 measure() {  # build-label bin config engine → prints "label engine msg/s"
   local label=$1 bin=$2 config=$3 engine=$4 out
   if [ "$engine" = sqlite ]; then
-    out=$(SWITCHBOARD_BIN=$bin BENCH_BIN=$NEW_BIN CONFIG=$config scripts/bench.sh "$MESSAGES" 1000 2>&1 | sed -n '/closed loop/,/open loop/p')
+    out=$(NO_WRK=1 SWITCHBOARD_BIN=$bin BENCH_BIN=$NEW_BIN CONFIG=$config scripts/bench.sh "$MESSAGES" 1000 2>&1 | sed -n '/closed loop/,/open loop/p')
     rate=$(grep -oE 'throughput[^0-9]*[0-9.]+' <<<"$out" | head -1 | grep -oE '[0-9.]+$')
   else
     out=$(SWITCHBOARD_BIN=$bin BENCH_BIN=$NEW_BIN CONFIG=$config scripts/bench-postgres.sh 1 "$MESSAGES" 1000 2>&1)
@@ -30,7 +30,7 @@ measure() {  # build-label bin config engine → prints "label engine msg/s"
 
 results=()
 for round in $(seq 1 "$ROUNDS"); do
-  for engine in sqlite postgres; do
+  for engine in ${ENGINES:-sqlite postgres}; do
     if (( round % 2 )); then order=(old new); else order=(new old); fi
     for which in "${order[@]}"; do
       if [ "$which" = old ]; then line=$(measure old "$OLD_BIN" "$OLD/Config/switchboard.yaml" "$engine")

@@ -33,6 +33,16 @@ cat >> "$work/bench.yaml" <<'YAML'
     app_secret_env: META_APP_SECRET
     verify_token_env: META_VERIFY_TOKEN
 YAML
+# An unsigned twin of the generic webhook, for wrk (which cannot sign): same mapping, `open: true`
+# (left out with NO_WRK, so that older builds can be measured: scripts/bench-compare.sh).
+[ -n "${NO_WRK:-}" ] || cat >> "$work/bench.yaml" <<'YAML'
+  - id: bench-open
+    type: webhook
+    team: support
+    open: true
+    inbound: { message_id: /id, customer: /from, customer_name: /name, text: /text }
+    outbound: { url: "http://127.0.0.1:9/send" }
+YAML
 if [ -n "${CONTEXT_URL:-}" ]; then
   printf 'context_providers:\n  - { id: shop, type: http, url: "%s", timeout: 2s, cache: 5m }\n' "$CONTEXT_URL" >> "$work/bench.yaml"
 fi
@@ -46,7 +56,25 @@ for _ in $(seq 1 100); do grep -q "listening on" "$work/stdout" 2>/dev/null && b
 url=$(sed -n 's/^switchboard listening on //p' "$work/stdout")
 [ -n "$url" ] || { cat "$work/stderr"; exit 1; }
 
-echo "== $FORMAT, closed loop: $MESSAGES messages, 32 connections (durable: each 2xx is committed with synchronous=FULL)"
-"$BENCH_BIN" bench --url "$url" "${target[@]}" --messages "$MESSAGES" --warmup 2000 --connections 32
+CUSTOMERS=${CUSTOMERS:-5000}
+echo "== conditions: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "   gateway $BIN (git $(git rev-parse --short HEAD 2>/dev/null || echo '?')), load generator $BENCH_BIN on the same machine"
+echo "   SQLite synchronous=FULL on a fresh file in $work ($(df -T "$work" | awk 'NR==2 {print $2}')), acknowledgements ${ACKNOWLEDGE:-false}, $CUSTOMERS customers who return"
+echo "== $FORMAT, closed loop: $MESSAGES messages, 32 connections, signed (durable: each 2xx is on disk)"
+"$BENCH_BIN" bench --url "$url" "${target[@]}" --messages "$MESSAGES" --warmup 2000 --connections 32 --customers "$CUSTOMERS"
 echo "== $FORMAT, open loop: $RATE messages/s"
-"$BENCH_BIN" bench --url "$url" "${target[@]}" --messages $((RATE * 10)) --rate "$RATE" --connections 64
+"$BENCH_BIN" bench --url "$url" "${target[@]}" --messages $((RATE * 10)) --rate "$RATE" --connections 64 --customers "$CUSTOMERS"
+if [ "$FORMAT" = webhook ] && [ -z "${NO_WRK:-}" ]; then
+  echo "== closed loop, 64 connections, signed: switchboard bench"
+  "$BENCH_BIN" bench --url "$url" "${target[@]}" --messages "$MESSAGES" --warmup 2000 --connections 64 --customers "$CUSTOMERS"
+  if command -v wrk >/dev/null; then
+    # The cross-check: a C load generator, the same gateway. /healthz is the HTTP ceiling of this
+    # server here; the ingest line is the same closed loop, unsigned (adapter bench-open).
+    echo "== wrk, 1 thread, 64 connections, 10 s: GET /healthz (the trivial route)"
+    wrk -t1 -c64 -d10s --latency "$url/healthz" | grep -E 'Requests/sec|Non-2xx|99%|50%'
+    echo "== wrk, 1 thread, 64 connections, 10 s: durable ingest, unsigned"
+    CUSTOMERS=$CUSTOMERS RUN=$RANDOM$RANDOM wrk -t1 -c64 -d10s --latency -s scripts/wrk-ingest.lua "$url/hooks/bench-open" | grep -E 'Requests/sec|Non-2xx|99%|50%'
+  else
+    echo "(wrk is not installed: apt-get install -y wrk for the cross-check)"
+  fi
+fi

@@ -4,18 +4,42 @@ import ServiceLifecycle
 import Synchronization
 
 /// Commits inbound messages in groups: while one transaction is being written, new arrivals queue,
-/// and the next transaction takes all of them. No caller is answered before its commit, and at low
-/// load a message is written at once (no timer), so batching costs no latency.
+/// and the next transaction takes all of them. No caller is answered before its commit is durable,
+/// and at low load a message is written at once (no timer), so batching costs no latency.
+///
+/// Two stages, as a database's WAL writer does it: the writer commits group after group (visible at
+/// once), and the syncer makes what was committed durable, one flush for every group committed since
+/// the last one, and only then answers those groups' callers. The next group's work overlaps the
+/// previous group's flush instead of waiting for it (on engines whose commit is already durable the
+/// flush is a no-op). A failed flush stops the committer: what it covered may be gone from the disk,
+/// so nothing more is acknowledged until the gateway restarts and the database recovers.
 public final class GroupCommitter: Service, Sendable {
     private struct Pending {
         var items: [IngestItem]
         var continuation: CheckedContinuation<[IngestOutcome], any Error>
     }
 
+    /// A group committed but not yet known to be durable.
+    private struct Committed {
+        var group: [Pending]
+        var items: [IngestItem]
+        var outcomes: [IngestOutcome]
+    }
+
     private struct State {
         var queue: [Pending] = []
         var waiter: CheckedContinuation<Void, Never>?
         var closed = false
+        var committed: [Committed] = []
+        var syncWaiter: CheckedContinuation<Void, Never>?
+        var writerDone = false
+        /// Set by a failed flush: every later submission is refused.
+        var failure: String?
+    }
+
+    /// Why the committer stopped (the gateway must restart for the database to recover).
+    public struct SyncFailed: Error, CustomStringConvertible {
+        public let description: String
     }
 
     private let store: any InboundStore
@@ -24,9 +48,10 @@ public final class GroupCommitter: Service, Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private let batchSizes = Recorder(label: "switchboard_ingest_batch_size")
+    private let syncedGroups = Recorder(label: "switchboard_ingest_groups_per_sync")
     private let onCommitted: @Sendable ([IngestItem], [IngestOutcome]) -> Void
 
-    /// `onCommitted` runs after each commit (notifications); it must not block.
+    /// `onCommitted` runs after each group is durable (notifications); it must not block.
     public init(
         store: any InboundStore, policy: IngestPolicy, maxBatch: Int = 512, logger: Logger,
         onCommitted: @escaping @Sendable ([IngestItem], [IngestOutcome]) -> Void = { _, _ in }
@@ -38,11 +63,15 @@ public final class GroupCommitter: Service, Sendable {
         self.onCommitted = onCommitted
     }
 
-    /// Stores `items` with the next group; returns once they are committed.
+    /// Stores `items` with the next group; returns once they are committed and durable.
     public func submit(_ items: [IngestItem]) async throws -> [IngestOutcome] {
         guard !items.isEmpty else { return [] }
         return try await withCheckedThrowingContinuation { continuation in
             let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+                if let failure = state.failure {
+                    continuation.resume(throwing: ServiceError.storageUnavailable(failure))
+                    return nil
+                }
                 if state.closed {
                     continuation.resume(throwing: ServiceError.storageUnavailable("the gateway is shutting down"))
                     return nil
@@ -55,11 +84,13 @@ public final class GroupCommitter: Service, Sendable {
         }
     }
 
-    /// The writer loop. On graceful shutdown it commits what is queued, then refuses new work.
+    /// The writer and the syncer. On graceful shutdown it commits what is queued, then refuses new
+    /// work; it throws ``SyncFailed`` when a flush failed (so the service group stops the gateway).
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            while let group = await nextGroup() {
-                await commit(group)
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { tasks in
+                tasks.addTask { await self.writeLoop() }
+                tasks.addTask { try await self.syncLoop() }
             }
         } onGracefulShutdown: {
             let waiter = self.state.withLock { state in
@@ -69,6 +100,55 @@ public final class GroupCommitter: Service, Sendable {
             }
             waiter?.resume()
         }
+    }
+
+    private func writeLoop() async {
+        while let group = await nextGroup() {
+            await commit(group)
+        }
+        let syncer = state.withLock { state in
+            state.writerDone = true
+            defer { state.syncWaiter = nil }
+            return state.syncWaiter
+        }
+        syncer?.resume()
+    }
+
+    private func syncLoop() async throws {
+        while let batch = await nextCommitted() {
+            do {
+                try await store.syncCommitted()
+            } catch {
+                let reason = "storage failed to flush committed messages to disk: \(error)"
+                logger.critical("ingest stopped: restart the gateway so the database recovers", metadata: ["error": "\(error)"])
+                fail(reason, committed: batch)
+                throw SyncFailed(description: reason)
+            }
+            syncedGroups.record(batch.count)
+            for committed in batch {
+                var offset = 0
+                for pending in committed.group {
+                    pending.continuation.resume(returning: Array(committed.outcomes[offset..<offset + pending.items.count]))
+                    offset += pending.items.count
+                }
+                onCommitted(committed.items, committed.outcomes)
+            }
+        }
+    }
+
+    /// Refuses everything waiting (committed but not durable, and queued): their callers get a 503 and
+    /// the channel retries, idempotency keeping out what did reach the disk.
+    private func fail(_ reason: String, committed batch: [Committed]) {
+        let (queued, committed, waiter) = state.withLock { state in
+            state.failure = reason
+            state.closed = true
+            defer { (state.queue, state.committed, state.waiter) = ([], [], nil) }
+            return (state.queue, state.committed, state.waiter)
+        }
+        for pending in queued + (batch + committed).flatMap(\.group) {
+            pending.continuation.resume(throwing: ServiceError.storageUnavailable(reason))
+        }
+        waiter?.resume()
     }
 
     /// Waits for queued work; nil once closed and drained.
@@ -108,18 +188,43 @@ public final class GroupCommitter: Service, Sendable {
         }
     }
 
+    /// Waits for committed groups; nil once the writer has stopped and everything was flushed.
+    private func nextCommitted() async -> [Committed]? {
+        while true {
+            let next: [Committed]?? = state.withLock { state in
+                if !state.committed.isEmpty {
+                    defer { state.committed = [] }
+                    return .some(state.committed)
+                }
+                return state.writerDone || state.failure != nil ? .some(nil) : nil
+            }
+            if let next { return next }
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    if !state.committed.isEmpty || state.writerDone || state.failure != nil { return true }
+                    state.syncWaiter = c
+                    return false
+                }
+                if resumeNow { c.resume() }
+            }
+        }
+    }
+
     private func commit(_ group: [Pending]) async {
         let items = group.flatMap(\.items)
         batchSizes.record(items.count)
         do {
-            let outcomes = try await store.ingest(items, policy: policy)
-            var offset = 0
-            for pending in group {
-                let slice = Array(outcomes[offset..<offset + pending.items.count])
-                offset += pending.items.count
-                pending.continuation.resume(returning: slice)
+            let outcomes = try await store.ingestCommittingLater(items, policy: policy)
+            let (syncer, refused) = state.withLock { state -> (CheckedContinuation<Void, Never>?, String?) in
+                if let failure = state.failure { return (nil, failure) }
+                state.committed.append(Committed(group: group, items: items, outcomes: outcomes))
+                defer { state.syncWaiter = nil }
+                return (state.syncWaiter, nil)
             }
-            onCommitted(items, outcomes)
+            if let refused {
+                for pending in group { pending.continuation.resume(throwing: ServiceError.storageUnavailable(refused)) }
+            }
+            syncer?.resume()
         } catch  where group.count > 1 {
             // One bad request must not fail its neighbours: retry each request in its own transaction.
             logger.warning("group commit failed, retrying requests one by one", metadata: ["error": "\(error)"])

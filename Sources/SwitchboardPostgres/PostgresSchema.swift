@@ -326,9 +326,17 @@ enum PostgresSchema {
             )
             """
         ),
+        // No SQLite twin: a row each gateway rewrites to flush the WAL after ingest groups committed
+        // with synchronous_commit = off (PostgresStore.syncCommitted).
+        (
+            "014-ingest-flushes",
+            """
+            CREATE TABLE ingest_flushes (slot integer PRIMARY KEY, flushed_at double precision NOT NULL)
+            """
+        ),
         // SQLite 021: inbound media waiting to be fetched, one job per message.
         (
-            "014-media-fetches",
+            "015-media-fetches",
             """
             CREATE TABLE media_fetches (
                 message_id bigint PRIMARY KEY,

@@ -7,7 +7,32 @@ import SwitchboardCore
 /// (batched per group: see ``IngestGroup``).
 extension PostgresStore {
     public func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
+        try await ingest(items, policy: policy, flushLater: false)
+    }
+
+    /// Commits with `synchronous_commit = off`: the commit returns (and the agents' rows are free for
+    /// the next group) without waiting for the WAL flush, which ``syncCommitted()`` then waits for.
+    public func ingestCommittingLater(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
+        try await ingest(items, policy: policy, flushLater: true)
+    }
+
+    /// A durable commit of a transaction that wrote WAL: PostgreSQL flushes the WAL up to its commit
+    /// record, which follows every commit made before it — so those are durable too (and, with
+    /// synchronous replication, on the standby as well). Each store writes its own slot, so gateways
+    /// never wait for each other's row.
+    public func syncCommitted() async throws {
+        try await write { [flushSlot] db in
+            try await db.execute(
+                """
+                INSERT INTO ingest_flushes (slot, flushed_at) VALUES (\(flushSlot), \(Date().epoch))
+                ON CONFLICT (slot) DO UPDATE SET flushed_at = excluded.flushed_at
+                """)
+        }
+    }
+
+    private func ingest(_ items: [IngestItem], policy: IngestPolicy, flushLater: Bool) async throws -> [IngestOutcome] {
         try await write { db in
+            if flushLater { try await db.execute("SET LOCAL synchronous_commit = off") }
             // Routing decisions read and change the agents' loads: holding their rows makes the
             // decisions of concurrent gateways serial (and the lock order fixed: agents first, by id).
             let loads = try await Self.agentLoads(db, lock: true)

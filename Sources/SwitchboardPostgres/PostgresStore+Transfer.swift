@@ -124,7 +124,8 @@ extension PostgresStore: TransferStore {
         let names = try await db.values(
             """
             SELECT table_name::text FROM information_schema.tables
-            WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'
+            WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+                AND table_name NOT IN ('schema_migrations', 'ingest_flushes')  -- this server's bookkeeping, not data
                 AND NOT starts_with(table_name::text, \(derived))
             ORDER BY table_name
             """, as: String.self)

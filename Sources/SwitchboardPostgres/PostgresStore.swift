@@ -17,6 +17,9 @@ public final class PostgresStore: Store, Sendable {
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
+    /// This store's row in `ingest_flushes` (see ``syncCommitted()``); a clash of two gateways on one
+    /// slot only makes their flushes take turns.
+    let flushSlot = Int32.random(in: 0..<256)
 
     /// Connects lazily (the pool opens connections on demand) to the database described by `configuration`.
     public init(configuration: PostgresClient.Configuration, logger: Logger = Logger(label: "switchboard.postgres")) {

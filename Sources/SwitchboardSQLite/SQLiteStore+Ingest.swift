@@ -6,23 +6,43 @@ import SwitchboardCore
 /// Ingestion: for each message, read what the planner needs, let the core decide, write the plan.
 extension SQLiteStore {
     public func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
-        try await pool.write { db in
-            var loads = try Self.agentLoads(db)
-            return try items.map { item in
-                let outcome: IngestOutcome =
-                    switch item.event {
-                    case .message(let message):
-                        try Self.ingestMessage(db, item: item, message: message, policy: policy, loads: &loads)
-                    case .deliveryStatus(let update):
-                        try Self.applyDeliveryStatus(db, adapter: item.adapter, update: update)
-                    case .edit(let message, let editedAt):
-                        try Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, loads: &loads)
-                    case .ignored(let reason): .ignored(reason: reason.code)  // never handed over by the pipeline
-                    }
-                // In the same transaction: an event is never lost once the channel got its 2xx.
-                if let journal = policy.journal { try Self.enqueue(db, journal(outcome)) }
-                return outcome
+        try await pool.write { db in try Self.ingestGroup(db, items, policy: policy) }
+    }
+
+    /// Commits without waiting for the disk (see ``SQLiteWALSync``); ``syncCommitted()`` makes it durable.
+    public func ingestCommittingLater(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
+        try await pool.writeWithoutTransaction { db in
+            try self.walSync.committingLater(db) {
+                var outcomes: [IngestOutcome] = []
+                try db.inTransaction {
+                    outcomes = try Self.ingestGroup(db, items, policy: policy)
+                    return .commit
+                }
+                return outcomes
             }
+        }
+    }
+
+    public func syncCommitted() async throws {
+        try await walSync.sync()
+    }
+
+    static func ingestGroup(_ db: Database, _ items: [IngestItem], policy: IngestPolicy) throws -> [IngestOutcome] {
+        var loads = try Self.agentLoads(db)
+        return try items.map { item in
+            let outcome: IngestOutcome =
+                switch item.event {
+                case .message(let message):
+                    try Self.ingestMessage(db, item: item, message: message, policy: policy, loads: &loads)
+                case .deliveryStatus(let update):
+                    try Self.applyDeliveryStatus(db, adapter: item.adapter, update: update)
+                case .edit(let message, let editedAt):
+                    try Self.applyEdit(db, item: item, message: message, editedAt: editedAt, policy: policy, loads: &loads)
+                case .ignored(let reason): .ignored(reason: reason.code)  // never handed over by the pipeline
+                }
+            // In the same transaction: an event is never lost once the channel got its 2xx.
+            if let journal = policy.journal { try Self.enqueue(db, journal(outcome)) }
+            return outcome
         }
     }
 

@@ -7,11 +7,13 @@ import SwitchboardCore
 /// through GRDB's single writer, and inbound messages arrive there in groups (see
 /// ``GroupCommitter``), so one fsync covers many messages.
 ///
-/// `synchronous=FULL`: a 2xx must survive a power loss, not only a crash. An SQLite database is
-/// served by one gateway process; several gateways share PostgreSQL instead.
+/// `synchronous=FULL`: a 2xx must survive a power loss, not only a crash (ingestion flushes the WAL
+/// itself, overlapping the next group: ``SQLiteWALSync``). An SQLite database is served by one
+/// gateway process; several gateways share PostgreSQL instead.
 public final class SQLiteStore: Store {
     let pool: DatabasePool
     let logger: Logger
+    let walSync: SQLiteWALSync
 
     /// Opens (creating if needed) the database at `path`.
     public init(path: String, logger: Logger = Logger(label: "switchboard.sqlite")) throws {
@@ -23,6 +25,7 @@ public final class SQLiteStore: Store {
         config.label = "switchboard"
         self.pool = try DatabasePool(path: path, configuration: config)
         self.logger = logger
+        self.walSync = SQLiteWALSync(databasePath: pool.path)
         // GRDB sets synchronous=NORMAL on the writer after prepareDatabase; FULL is set here, after
         // opening, on the one connection that commits.
         try pool.writeWithoutTransaction { db in
@@ -30,6 +33,7 @@ public final class SQLiteStore: Store {
             // What erasure and retention remove must not linger in free space: deleted and
             // overwritten content is zeroed (the writer does every delete).
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            walSync.install(on: db)
         }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+import SwitchboardCore
 import SwitchboardStoreTestSupport
 import Testing
 
@@ -9,5 +11,29 @@ import Testing
             // 2 = FULL: GRDB's pool would otherwise leave its writer at NORMAL.
             #expect(try await store.synchronousLevel() == 2)
         }
+    }
+
+    /// Ingestion commits at `synchronous=OFF` and flushes the WAL itself; every other write, and every
+    /// checkpoint, must still run at FULL, and the WAL must still be checkpointed as it grows.
+    @Test func deferredCommitsLeaveTheWriterAtFullAndTheWALCheckpointed() async throws {
+        let temporary = try TemporarySQLiteStore()
+        defer { Task { await temporary.remove() } }
+        let store = temporary.store
+        try await store.prepare(agents: TestAgents.all)
+        let words = (0..<40).map { "word\($0)" }.joined(separator: " ")
+        for group in 0..<60 {
+            let items = (0..<100).map { n in inbound("m-\(group)-\(n)", from: "customer-\(n % 500 + group)", text: "\(words) \(group) \(n)") }
+            let outcomes = try await store.ingestCommittingLater(items, policy: TestAgents.policy)
+            #expect(outcomes.allSatisfy { if case .stored = $0 { true } else { false } })
+            try await store.syncCommitted()
+            #expect(try await store.synchronousLevel() == 2, "back at FULL after group \(group)")
+        }
+        let wal = temporary.directory.appendingPathComponent("db.sqlite-wal").path
+        let walBytes = try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int ?? 0
+        // Checkpointed at 1,000 pages (as SQLite's own automatic checkpoint), the WAL never holds much
+        // more than that plus one group; never checkpointed, it would hold every page written (~25 MB here).
+        let bound = 2 * 1000 * (4096 + 24)
+        #expect(walBytes < bound, "WAL \(walBytes) bytes: checkpoints ran")
+        #expect(try await store.conversations(ConversationQuery(viewer: Viewer(TestAgents.marta), status: .all, limit: 1)).count == 1)
     }
 }

@@ -22,6 +22,21 @@ public protocol InboundStore: Sendable {
     /// transaction sees (earlier messages of the group included). One outcome per item, in order.
     /// Idempotent on (adapter, external id).
     func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome]
+    /// The same, committed and visible but not yet necessarily on disk: an engine whose durability is
+    /// one flush of a log (SQLite's WAL) writes the next group while the previous one is flushed.
+    /// Nothing stored this way may be acknowledged before ``syncCommitted()`` returns.
+    func ingestCommittingLater(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome]
+    /// Makes everything committed before this call durable (one flush covers many groups).
+    func syncCommitted() async throws
+}
+
+extension InboundStore {
+    /// Engines whose commit is durable (PostgreSQL with synchronous_commit, memory) commit as usual.
+    public func ingestCommittingLater(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
+        try await ingest(items, policy: policy)
+    }
+
+    public func syncCommitted() async throws {}
 }
 
 /// Conversations: read, and changed only through plans.

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SwitchboardAdapterAPI
+import SwitchboardCore
+import Synchronization
+import Testing
+
+/// The committer's promise to a channel: a 2xx only after the flush that follows the commit, however
+/// the flushes and commits interleave, and no 2xx at all once a flush failed.
+@Suite struct GroupCommitterTests {
+    /// The memory engine, whose flushes wait until the test lets each one finish (or fail).
+    final class GatedStore: InboundStore {
+        let memory = MemoryStore()
+        private let state = Mutex<(waiting: [CheckedContinuation<Void, any Error>], flushes: Int)>(([], 0))
+
+        func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
+            try await memory.ingest(items, policy: policy)
+        }
+
+        func syncCommitted() async throws {
+            try await withCheckedThrowingContinuation { continuation in
+                state.withLock { $0.waiting.append(continuation) }
+            }
+        }
+
+        /// Flushes started and not yet finished.
+        var waitingFlushes: Int { state.withLock { $0.waiting.count } }
+        var finishedFlushes: Int { state.withLock { $0.flushes } }
+
+        /// Finishes the oldest waiting flush.
+        func finishFlush(failing error: (any Error)? = nil) {
+            let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+                guard !state.waiting.isEmpty else { return nil }
+                state.flushes += 1
+                return state.waiting.removeFirst()
+            }
+            if let error { next?.resume(throwing: error) } else { next?.resume() }
+        }
+    }
+
+    struct DiskFull: Error {}
+
+    final class Flag: Sendable {
+        private let value = Atomic<Bool>(false)
+        func set() { value.store(true, ordering: .relaxed) }
+        var isSet: Bool { value.load(ordering: .relaxed) }
+    }
+
+    let policy = Plans.policy()
+
+    func item(_ id: String, from address: String = "ann") -> IngestItem {
+        IngestItem(
+            adapter: "chat", event: .message(InboundMessage(externalID: id, from: ChannelIdentity(channel: "chat", address: address), text: "hi")),
+            receivedAt: Plans.now)
+    }
+
+    func stored(_ store: GatedStore) async throws -> Int {
+        let viewer = Viewer(Staff.marta)
+        return try await store.memory.conversations(ConversationQuery(viewer: viewer, status: .all, limit: 100)).count
+    }
+
+    @Test func aCallerIsAnsweredOnlyAfterTheFlushThatFollowsItsCommit() async throws {
+        let store = GatedStore()
+        try await store.memory.prepare(agents: policy.assignment.directory.agents)
+        let committer = GroupCommitter(store: store, policy: policy, logger: Logger(label: "test"))
+        try await running([committer]) {
+            let answered = Flag()
+            let first = Task {
+                defer { answered.set() }
+                return try await committer.submit([item("1")])
+            }
+            try await eventually("the first group is committed and its flush started") { store.waitingFlushes == 1 }
+            #expect(try await stored(store) == 1, "committed: visible to agents")
+            // Committed while the first flush runs: waits for a flush of its own.
+            let second = Task { try await committer.submit([item("2", from: "bob")]) }
+            try await eventually("the second group is committed") { try await stored(store) == 2 }
+            #expect(!answered.isSet, "no answer before the flush")
+
+            store.finishFlush()
+            guard case .stored = try await first.value.first else { throw UnexpectedOutcome("the first message was not stored") }
+            try await eventually("the second group's flush started") { store.waitingFlushes == 1 }
+            store.finishFlush()
+            guard case .stored = try await second.value.first else { throw UnexpectedOutcome("the second message was not stored") }
+            #expect(store.finishedFlushes == 2)
+        }
+    }
+
+    @Test func oneFlushAnswersEveryGroupCommittedBeforeIt() async throws {
+        let store = GatedStore()
+        try await store.memory.prepare(agents: policy.assignment.directory.agents)
+        let committer = GroupCommitter(store: store, policy: policy, logger: Logger(label: "test"))
+        try await running([committer]) {
+            let first = Task { try await committer.submit([item("1")]) }
+            try await eventually("the first flush started") { store.waitingFlushes == 1 }
+            let later = (2...5).map { n in Task { try await committer.submit([item("\(n)", from: "customer-\(n)")]) } }
+            try await eventually("every later group is committed") { try await stored(store) == 5 }
+            store.finishFlush()
+            _ = try await first.value
+            try await eventually("the next flush started") { store.waitingFlushes == 1 }
+            store.finishFlush()
+            for task in later { _ = try await task.value }
+            #expect(store.finishedFlushes == 2, "four groups committed during one flush need one more flush, not four")
+        }
+    }
+
+    @Test func aFailedFlushRefusesEveryoneWaitingAndStopsTheCommitter() async throws {
+        let store = GatedStore()
+        try await store.memory.prepare(agents: policy.assignment.directory.agents)
+        let committer = GroupCommitter(store: store, policy: policy, logger: Logger(label: "test"))
+        let run = Task { try await committer.run() }
+        let first = Task { try await committer.submit([item("1")]) }
+        try await eventually("the flush started") { store.waitingFlushes == 1 }
+        store.finishFlush(failing: DiskFull())
+
+        await #expect(throws: ServiceError.self, "the channel gets a 503 and retries") { try await first.value }
+        await #expect(throws: ServiceError.self, "nothing more is acknowledged") { try await committer.submit([item("2")]) }
+        await #expect(throws: GroupCommitter.SyncFailed.self, "the gateway stops, so the database recovers on restart") {
+            try await run.value
+        }
+    }
+}
