@@ -68,3 +68,48 @@ def test_a_received_photo_is_visible_in_the_thread(gateway, media, browser):  # 
     assert "Chandler Bing" in card.text and "+1 555-555-5555" in card.text
     browser.execute_script("document.querySelector(arguments[0]).scrollIntoView({block: 'center'})", f"{item} img.attachment-image")
     screenshot(browser, "console-media.png")
+
+
+def test_telegram_button_presses_and_reactions_are_recorded_and_a_reaction_shows_on_the_reply(gateway, browser):  # noqa: F811
+    import json
+
+    from test_social_others import PlatformFake, TELEGRAM_ENV, post_telegram, telegram_adapter
+
+    chat = 111111
+    api = PlatformFake([(200, {"ok": True, "result": {"message_id": 77, "date": 1, "chat": {"id": chat, "type": "private"}}})])
+    try:
+        gw = gateway({"adapters": [telegram_adapter(api.url)]}, env=TELEGRAM_ENV)
+        user = {"id": chat, "first_name": "Tess", "username": "tess"}
+        r = post_telegram(gw, json.dumps({"update_id": 1, "message": {
+            "message_id": 5, "date": 1718000000, "chat": {"id": chat, "type": "private"}, "from": user,
+            "text": "Where is my parcel?"}}).encode())
+        assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+        conv = gw.conversation_of(r.json()["messages"][0])
+        out = gw.api(conv["owner"], "POST", f"conversations/{conv['id']}/replies", json={"body": "On its way!"})
+        assert out.status_code == 202, out.text
+        reply = gw.wait_delivery(conv["id"], out.json()["id"], "delivered")
+        assert reply["external_id"] == f"{chat}:77"
+
+        r = post_telegram(gw, json.dumps({"update_id": 2, "message_reaction": {
+            "chat": {"id": chat, "type": "private"}, "message_id": 77, "user": user, "date": 1718000100,
+            "old_reaction": [], "new_reaction": [{"type": "emoji", "emoji": "👍"}]}}).encode())
+        assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+        r = post_telegram(gw, json.dumps({"update_id": 3, "callback_query": {
+            "id": "9001", "from": user, "chat_instance": "1", "data": "track_order",
+            "message": {"message_id": 77, "date": 1, "chat": {"id": chat, "type": "private"}, "text": "On its way!"}}}).encode())
+        assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+
+        detail = gw.get_json("marta", f"conversations/{conv['id']}")
+        lines = [(m["direction"], m["body"]) for m in detail["messages"] if m.get("metadata", {}).get("telegram_update")]
+        # The customer's activity: in the thread, but no new request (nothing reopens, no clock).
+        assert lines == [("event", "[reaction 👍]"), ("event", "[button pressed: track_order]")], lines
+        assert detail["customer"]["contacts"] == 1
+
+        set_password(gw, conv["owner"])
+        sign_in(browser, gw, conv["owner"])
+        browser.get(f"{gw.url}/#/c/{conv['id']}")
+        badge = wait(browser, lambda d: css(d, f'#thread li[data-id="{reply["id"]}"] .reactions .reaction'),
+                     what="the reaction on the reply")
+        assert badge.text == "👍"
+    finally:
+        api.close()
