@@ -207,3 +207,46 @@ def test_twilio_mms_media_are_fetched_with_the_account_credentials(gateway, medi
     assert stored["body"] == "Here are the photos of the damage"
     assert_downloads(gw, conv, message_id, 0, JPEG, "image/jpeg")
     assert_downloads(gw, conv, message_id, 1, PNG, "image/png")
+
+
+def test_messenger_attachment_url_is_fetched(gateway, media):
+    from test_social_meta import PAGE_ID, messenger_adapter
+
+    gw = gateway({"adapters": [messenger_adapter(FakeGraphBase(media.base))]}, env=META_ENV)
+    assert PAGE_ID == "106000000000001"  # the corpus page
+    media.route("/v/t1.15752-9/photo_damaged_box.jpg", bytes=JPEG, type="image/jpeg")
+    body = (CORPUS / "social/messenger/constructed/message_image_attachment.json").read_bytes().replace(
+        b"https://scontent.example.invalid", media.base.encode())
+    r = post_meta(gw, "fb", body)
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+    [message_id] = r.json()["messages"]
+    image = wait_settled(gw, message_id)
+    assert image["stored"] is True and image["mime_type"] == "image/jpeg", image
+    conv, stored = message_of(gw, message_id)
+    assert stored["body"] == "[photo]"
+    assert_downloads(gw, conv, message_id, 0, JPEG, "image/jpeg")
+
+
+def test_external_adapter_attachments_carried_or_fetched(gateway, media):
+    script = Path(__file__).parent / "support" / "media_adapter.py"
+    media.route("/ext/photo.jpg", bytes=JPEG, type="image/jpeg")
+    gw = gateway({"adapters": [{"id": "ext", "type": "external", "team": "support", "command": [sys.executable, str(script)],
+                                "open": True, "config": {"media_url": f"{media.base}/ext/photo.jpg", "content_hex": PDF.hex()}}]})
+
+    def pushed():
+        for c in gw.conversations():
+            detail = gw.get_json("marta", f"conversations/{c['id']}")
+            for m in detail["messages"]:
+                if m.get("external_id") == "ext-media-1":
+                    return m
+        return None
+
+    message = wait_until(pushed, 20, what="the pushed message")
+    # The carried file is stored with the message; the named one is fetched afterwards.
+    assert message["attachments"][0]["stored"] is True, message
+    photo = wait_settled(gw, message["id"], 1)
+    assert photo["stored"] is True, photo
+    conv, stored = message_of(gw, message["id"])
+    assert stored["body"] == "[document: label.pdf] [photo]"
+    assert_downloads(gw, conv, message["id"], 0, PDF, "application/pdf")
+    assert_downloads(gw, conv, message["id"], 1, JPEG, "image/jpeg")
