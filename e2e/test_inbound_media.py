@@ -250,3 +250,21 @@ def test_external_adapter_attachments_carried_or_fetched(gateway, media):
     assert stored["body"] == "[document: label.pdf] [photo]"
     assert_downloads(gw, conv, message["id"], 0, PDF, "application/pdf")
     assert_downloads(gw, conv, message["id"], 1, JPEG, "image/jpeg")
+
+
+def test_x_dm_media_is_fetched(gateway, media):
+    from test_social_others import X_ENV, post_x, x_adapter
+
+    gw = gateway({"adapters": [x_adapter(media.base)]}, env=X_ENV)
+    mp4 = b"\x00\x00\x00\x18ftypmp42" + os.urandom(12_000)
+    path = "/dm_gif/1209117874389843969/Lgs2ZRqicjZjx6kFdwQcu2T5rmEq7br_m8QKHj-RybsPv0yeq5.mp4"
+    media.route(path, bytes=mp4, type="video/mp4")
+    body = (CORPUS / "social/twitter/derived_json/direct_message-incoming_with_media.json").read_bytes().replace(
+        b"https://video.twimg.com", media.base.encode())
+    r = post_x(gw, body)
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+    [message_id] = r.json()["messages"]
+    video = wait_settled(gw, message_id)
+    assert video["stored"] is True and video["kind"] == "video", video
+    conv, _ = message_of(gw, message_id)
+    assert_downloads(gw, conv, message_id, 0, mp4, "video/mp4")
