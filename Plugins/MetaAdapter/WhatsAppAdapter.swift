@@ -27,9 +27,10 @@ public struct WhatsAppAdapter: ChannelAdapter {
         graph = MetaGraphClient(
             transport: transport, accessToken: settings.graph.accessToken, platform: "WhatsApp Cloud API",
             outsideWindowHint: settings.capabilities.outsideWindowHint)
-        // The Cloud API's largest media (a document) is 100 MB.
+        // The Cloud API's largest media (a document) is 100 MB; the gateway's HTTP transport takes
+        // answers of up to 64 MB, so that is what is kept.
         media = MetaMediaFetcher(
-            source: .graphMediaID, transport: transport, graph: settings.graph, platform: "WhatsApp Cloud API", maxMediaBytes: 100 << 20)
+            source: .graphMediaID, transport: transport, graph: settings.graph, platform: "WhatsApp Cloud API", maxMediaBytes: 64 << 20)
     }
 
     /// Media ids are looked up and downloaded with the access token.

@@ -109,7 +109,10 @@ extension HTTPTransport {
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                throw MediaFetchFailure("could not reach \(service): \(redact((error as? TransportError)?.message ?? "\(error)"))")
+                let reason = redact((error as? TransportError)?.message ?? "\(error)")
+                // The transport's own cap on an answer: trying again brings the same file.
+                if reason.contains("too large") { throw MediaFetchFailure("larger than the gateway accepts: \(reason)", permanent: true) }
+                throw MediaFetchFailure("could not reach \(service): \(reason)")
             }
             if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("Location"),
                 let next = URL(string: location, relativeTo: URL(string: target))?.absoluteString

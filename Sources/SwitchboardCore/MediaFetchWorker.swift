@@ -25,7 +25,7 @@ public struct MediaFetchWorker: Service {
 
     public init(
         store: any MediaFetchStore, adapters: AdapterRegistry, events: EventBus, schedule: DeliverySettings,
-        leadership: any Leadership = SoleLeader(), idle: Duration = .seconds(30), now: @escaping @Sendable () -> Date = Date.init,
+        leadership: any Leadership = SoleLeader(), idle: Duration = .seconds(5), now: @escaping @Sendable () -> Date = Date.init,
         logger: Logger
     ) {
         self.store = store
