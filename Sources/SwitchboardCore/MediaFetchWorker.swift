@@ -74,17 +74,21 @@ public struct MediaFetchWorker: Service {
 
     static let batch = 16
 
-    /// Handles every job due now (up to one batch); returns how many.
+    /// Handles every job due now (up to one batch); returns how many were recorded (a full batch
+    /// means more may be due; one that could not be recorded is not taken again at once).
     @discardableResult
     public func tick() async throws -> Int {
         let jobs = try await store.dueMediaFetches(now: now(), limit: Self.batch)
-        await withTaskGroup(of: Void.self) { group in
+        return await withTaskGroup(of: Bool.self) { group in
             for job in jobs { group.addTask { await self.handle(job) } }
+            var recorded = 0
+            for await done in group where done { recorded += 1 }
+            return recorded
         }
-        return jobs.count
     }
 
-    private func handle(_ job: MediaFetchJob) async {
+    /// Fetches one job's media and records the outcome; false when nothing could be recorded.
+    private func handle(_ job: MediaFetchJob) async -> Bool {
         let fetcher = adapters[job.adapter]?.adapter.mediaFetcher
         var outcomes: [Int: Result<FetchedMedia, MediaFetchFailure>] = [:]
         for (index, attachment) in job.attachments.enumerated() where attachment.isFetching {
@@ -95,7 +99,7 @@ public struct MediaFetchWorker: Service {
             do {
                 outcomes[index] = .success(try await fetcher.fetch(attachment))
             } catch is CancellationError {
-                return
+                return false
             } catch let failure as MediaFetchFailure {
                 outcomes[index] = .failure(failure)
             } catch {
@@ -105,7 +109,7 @@ public struct MediaFetchWorker: Service {
         let limit = fetcher?.maxMediaBytes ?? 0
         let result = MediaFetchPlanner.plan(job, outcomes: outcomes, limit: limit, schedule: schedule, now: now())
         do {
-            guard let (message, access) = try await store.recordMediaFetch(result, at: now()) else { return }
+            guard let (message, access) = try await store.recordMediaFetch(result, at: now()) else { return true }
             for attachment in result.settled.values {
                 let outcome = attachment.state == Attachment.failedState ? "failed" : "stored"
                 Counter(label: "switchboard_media_fetches_total", dimensions: [("adapter", job.adapter), ("result", outcome)]).increment()
@@ -123,8 +127,10 @@ public struct MediaFetchWorker: Service {
             }
             // For the agents watching; rules and webhooks see the message when it was stored.
             if !result.settled.isEmpty { events.publish(.attachmentUpdated(message), conversation: access, journal: false) }
+            return true
         } catch {
             logger.warning("could not record a media fetch", metadata: ["message": "\(job.message)", "error": "\(error)"])
+            return false
         }
     }
 }
