@@ -133,6 +133,8 @@ def test_every_route_is_documented_and_answered(spec):
         ("GET", "/api/v1/audit?limit=5", None),
         ("GET", f"/api/v1/customers/{customer}/export?format=html", None),
         ("POST", f"/api/v1/customers/{other}/erase", {"reason": "openapi check"}),
+        ("POST", "/api/v1/uploads?filename=note.json", {"a": 1}),
+        ("GET", "/media/1/0?expires=1&signature=00", None),
         ("GET", "/api/v1/openapi.yaml", None),
         ("GET", "/healthz", None),
         ("GET", "/readyz", None),
@@ -186,6 +188,13 @@ def test_real_responses_match_the_schemas(spec, receiver):
     reply = gw.api(owner, "POST", f"conversations/{cid}/replies", json={"body": "hi", "in_reply_to": mid})
     assert reply.status_code == 202
     check(doc, "POST", c + "/replies", reply)
+    upload = gw.api(owner, "POST", "uploads?filename=label.pdf", data=b"%PDF-1.4 label", headers={"Content-Type": "application/pdf"})
+    assert upload.status_code == 201
+    check(doc, "POST", "/api/v1/uploads", upload)
+    with_file = gw.api(owner, "POST", f"conversations/{cid}/replies", json={"body": "", "attachments": [{"upload": upload.json()["id"]}]})
+    assert with_file.status_code == 202 and with_file.json()["attachments"][0]["stored"] is True
+    check(doc, "POST", c + "/replies", with_file)
+    gw.wait_delivery(cid, with_file.json()["id"], "delivered")
     gw.wait_delivery(cid, reply.json()["id"], "delivered")
     receiver.always(500)
     failing = gw.api(owner, "POST", f"conversations/{cid}/replies", json={"body": "will fail"})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,9 @@ PHONE_NUMBER_ID = "106540352242922"
 PAGE_ID = "106000000000001"
 CLOSED_WINDOW_SUFFIX = "0000"  # WhatsApp recipients ending so are answered with error 131047
 ENV = {"META_APP_SECRET": APP_SECRET, "META_VERIFY_TOKEN": VERIFY_TOKEN, "META_ACCESS_TOKEN": ACCESS_TOKEN}
+# The platforms' sending times are recent: the 24-hour window runs from them.
+NOW = int(time.time())
+NOW_MS = NOW * 1000
 CORPUS = Path(os.environ.get("SWITCHBOARD_CORPUS") or (REPO / ".." / "shared" / "corpus"))
 
 
@@ -130,9 +134,9 @@ def wa_envelope(value: dict, phone_number_id: str = PHONE_NUMBER_ID) -> bytes:
     return json.dumps(doc).encode()
 
 
-def wa_text(wamid: str, wa_id: str, text: str, name: str = "Ana Lopez", ts: str = "1718000000") -> bytes:
+def wa_text(wamid: str, wa_id: str, text: str, name: str = "Ana Lopez", ts: str | None = None) -> bytes:
     return wa_envelope({"contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-                        "messages": [{"from": wa_id, "id": wamid, "timestamp": ts, "type": "text",
+                        "messages": [{"from": wa_id, "id": wamid, "timestamp": ts or str(NOW), "type": "text",
                                       "text": {"body": text}}]})
 
 
@@ -213,7 +217,7 @@ def test_whatsapp_message_for_another_number_of_the_app_is_not_stored(gateway, g
     gw = start(gateway, graph, receiver)
     path = CORPUS / "social" / "whatsapp" / "constructed" / "batched_two_messages_plus_status.json"
     bodies = [wa_envelope({"contacts": [{"profile": {"name": "Eve"}, "wa_id": "34600999000"}],
-                           "messages": [{"from": "34600999000", "id": "wamid." + unique("OTHER"), "timestamp": "1718000000",
+                           "messages": [{"from": "34600999000", "id": "wamid." + unique("OTHER"), "timestamp": str(NOW + 0),
                                          "type": "text", "text": {"body": "for the other shop"}}]},
                           phone_number_id="999999999999999")]
     if path.exists():
@@ -236,7 +240,7 @@ def test_whatsapp_user_known_only_by_user_id_is_stored_and_answered(gateway, gra
     gw = start(gateway, graph, receiver)
     bsuid, wamid = "US.1349120865530274" + str(uuid.uuid4().int)[:4], "wamid." + unique("BSUID")
     body = wa_envelope({"contacts": [{"profile": {"name": "Maria", "username": "@maria.lopez"}, "user_id": bsuid}],
-                        "messages": [{"id": wamid, "timestamp": "1718000000", "type": "text",
+                        "messages": [{"id": wamid, "timestamp": str(NOW + 0), "type": "text",
                                       "text": {"body": "Hola, soy Maria"}}]})
     r = post_meta(gw, "wa", body)
     assert r.status_code == 200, r.text
@@ -258,7 +262,7 @@ def test_whatsapp_user_known_only_by_user_id_is_stored_and_answered(gateway, gra
     # SMS) and the user id is kept with the message.
     wa_id = new_wa_id()
     both = wa_envelope({"contacts": [{"profile": {"name": "Kim"}, "wa_id": wa_id, "user_id": "ES.55" + wa_id}],
-                        "messages": [{"from": wa_id, "id": "wamid." + unique("BOTH"), "timestamp": "1718000000",
+                        "messages": [{"from": wa_id, "id": "wamid." + unique("BOTH"), "timestamp": str(NOW + 0),
                                       "type": "text", "text": {"body": "hi"}}]})
     r = post_meta(gw, "wa", both)
     assert r.status_code == 200 and r.json()["stored"] == 1, r.text
@@ -354,9 +358,9 @@ def test_channel_rules_template_hint_and_permanent_meta_errors(gateway, graph, r
 def test_messenger_message_reply_and_delivery(gateway, graph, receiver):
     gw = start(gateway, graph, receiver)
     psid, mid = "24" + str(uuid.uuid4().int)[:14], "m_" + unique("msgr")
-    event = {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": 1718000000000,
+    event = {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": NOW_MS + 0,
              "message": {"mid": mid, "text": "Hi, my package arrived damaged"}}
-    body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": 1718000000500, "messaging": [event]}]}).encode()
+    body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": NOW_MS + 500, "messaging": [event]}]}).encode()
     r = post_meta(gw, "fb", body)
     assert r.status_code == 200 and r.json()["stored"] == 1, r.text
     conv = gw.conversation_of(r.json()["messages"][0])
@@ -373,11 +377,11 @@ def test_messenger_message_reply_and_delivery(gateway, graph, receiver):
     out = gw.wait_delivery(conv["id"], reply["id"], "sent")
 
     # Our own send echoed back is not a customer message; the delivery receipt moves the state.
-    echo = {"sender": {"id": PAGE_ID}, "recipient": {"id": psid}, "timestamp": 1718000001000,
+    echo = {"sender": {"id": PAGE_ID}, "recipient": {"id": psid}, "timestamp": NOW_MS + 1000,
             "message": {"is_echo": True, "mid": out["external_id"], "text": "Sorry to hear that!"}}
-    delivery = {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": 1718000002000,
-                "delivery": {"mids": [out["external_id"]], "watermark": 1718000001500}}
-    body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": 1718000002500,
+    delivery = {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": NOW_MS + 2000,
+                "delivery": {"mids": [out["external_id"]], "watermark": NOW_MS + 1500}}
+    body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": NOW_MS + 2500,
                                                    "messaging": [echo, delivery]}]}).encode()
     r = post_meta(gw, "fb", body)
     assert r.status_code == 200, r.text

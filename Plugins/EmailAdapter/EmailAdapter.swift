@@ -37,9 +37,15 @@ public struct EmailAdapter: BackgroundChannelAdapter {
     }
 
     /// Mail has no window and no length limit worth enforcing; anyone with an address can be written to.
+    /// Files of any type go as MIME parts, up to what most mail servers take in one message (25 MB;
+    /// base64 makes a third more of it on the wire).
     public var capabilities: AdapterCapabilities {
-        AdapterCapabilities(canInitiate: true)
+        AdapterCapabilities(canInitiate: true, attachments: Self.replyFiles)
     }
+
+    static let replyFiles = ReplyFileLimits(
+        maxFiles: 10, maxTotalBytes: 25_000_000,
+        kinds: ["document", "image", "audio", "video"].map { ReplyFileLimits.Kind($0, maxBytes: 25_000_000, label: "E-mail attachments") })
 
     /// Replies can go to any customer known by an e-mail address, whichever channel they wrote on.
     public var identityChannel: String? { "email" }

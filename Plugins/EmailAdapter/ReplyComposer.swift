@@ -55,6 +55,7 @@ struct ReplyComposer {
 
         let text = Self.normalizedLines(message.text)
         let plain = Self.textPart(subtype: "plain", text: text)
+        var body = cgmime_text_part_object(plain)!
         if settings.htmlReplies {
             let alternative = g_mime_multipart_new_with_subtype("alternative")!
             let html = Self.textPart(subtype: "html", text: ReplyHTML.html(fromText: text))
@@ -62,17 +63,29 @@ struct ReplyComposer {
             g_mime_multipart_add(alternative, cgmime_text_part_object(html))
             g_object_unref(plain)
             g_object_unref(html)
-            g_mime_message_set_mime_part(mail, cgmime_multipart_object(alternative))
-            g_object_unref(alternative)
-        } else {
-            g_mime_message_set_mime_part(mail, cgmime_text_part_object(plain))
-            g_object_unref(plain)
+            body = cgmime_multipart_object(alternative)
         }
+        if !message.attachments.isEmpty {
+            // The text first, then each file as its own part (multipart/mixed), as mail clients send them.
+            let mixed = g_mime_multipart_new_with_subtype("mixed")!
+            g_mime_multipart_add(mixed, body)
+            g_object_unref(body)
+            for file in message.attachments {
+                let part = Self.filePart(file)
+                g_mime_multipart_add(mixed, cgmime_part_object(part))
+                g_object_unref(part)
+            }
+            body = cgmime_multipart_object(mixed)
+        }
+        g_mime_message_set_mime_part(mail, body)
+        g_object_unref(body)
 
         // SMTP wants CRLF line ends throughout.
         let format = g_mime_format_options_new()
         defer { g_mime_format_options_free(format) }
         g_mime_format_options_set_newline_format(format, GMIME_NEWLINE_FORMAT_DOS)
+        // A file name outside ASCII is written as RFC 2231 says (filename*=utf-8''…), never raw.
+        g_mime_format_options_set_param_encoding_method(format, GMIME_PARAM_ENCODING_METHOD_RFC2231)
         let stream = g_mime_stream_mem_new()!
         defer { g_object_unref(stream) }
         _ = g_mime_object_write_to_stream(object, format, stream)
@@ -92,6 +105,26 @@ struct ReplyComposer {
         g_object_unref(content)
         g_mime_text_part_set_charset(part, "utf-8")
         g_mime_part_set_content_encoding(cgmime_text_part_as_part(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+        return part
+    }
+
+    /// One attached file: its declared type, `Content-Disposition: attachment` with the name, base64.
+    private static func filePart(_ file: OutboundAttachment) -> UnsafeMutablePointer<GMimePart> {
+        let halves = file.mimeType.split(separator: "/", maxSplits: 1).map(String.init)
+        let part =
+            halves.count == 2
+            ? g_mime_part_new_with_type(halves[0], halves[1])! : g_mime_part_new_with_type("application", "octet-stream")!
+        let object = cgmime_part_object(part)
+        g_mime_object_set_disposition(object, "attachment")
+        g_mime_part_set_filename(part, file.fileName)
+        let stream = file.content.withUnsafeBytes { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { g_mime_stream_mem_new_with_buffer($0.baseAddress, $0.count)! }
+        }
+        let content = g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT)
+        g_object_unref(stream)
+        g_mime_part_set_content(part, content)
+        g_object_unref(content)
+        g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64)
         return part
     }
 

@@ -106,7 +106,27 @@ extension AdapterMessage {
         caps.ratePerRecipientPerSecond = json["rate_per_recipient_per_second"]?.doubleValue
         caps.canInitiate = json["can_initiate"]?.boolValue ?? true
         caps.replyRefusal = json["reply_refusal"]?.stringValue
+        caps.attachments = try replyFiles(json["reply_files"])
         return caps
+    }
+
+    /// `capabilities.reply_files`: `{"max_files", "max_bytes", "mime_types"?}`; absent: text only. The
+    /// files travel base64-encoded in `deliver` lines, so at most 10 MB each.
+    static func replyFiles(_ json: JSONValue?) throws(ProtocolViolation) -> ReplyFileLimits? {
+        guard let json, json != .null else { return nil }
+        guard let files = json["max_files"]?.int64Value, files >= 1, let bytes = json["max_bytes"]?.int64Value, bytes >= 1 else {
+            throw ProtocolViolation("reply_files needs max_files and max_bytes, both at least 1")
+        }
+        let types = json["mime_types"]?.arrayValue?.compactMap { $0.stringValue?.lowercased() }
+        let size = Int(min(bytes, 10_000_000))
+        return ReplyFileLimits(
+            maxFiles: Int(min(files, 10)),
+            kinds: ["image", "audio", "video", "document"].map { kind in
+                ReplyFileLimits.Kind(
+                    kind, maxBytes: size,
+                    mimeTypes: types.map { list in list.filter { AttachmentKind.of(mimeType: $0) == kind || kind == "document" } },
+                    label: "This adapter's files")
+            })
     }
 
     /// `status`: a platform's word on a reply, matched by the id `delivered` reported for it.

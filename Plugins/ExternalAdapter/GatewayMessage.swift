@@ -13,7 +13,7 @@ enum GatewayMessage {
     /// `thread` and `attempt` extend the issue's `deliver`: where the customer wrote (a chat, a
     /// thread) and how many attempts came before this one.
     static func deliver(_ message: OutboundMessage) -> JSONValue {
-        .object([
+        var fields: [String: JSONValue] = [
             "type": .string("deliver"),
             "id": .integer(message.id),
             "conversation": .integer(message.conversationID),
@@ -22,7 +22,18 @@ enum GatewayMessage {
             "in_reply_to": message.inReplyTo.map(JSONValue.string) ?? .null,
             "thread": message.threadRef.map(JSONValue.string) ?? .null,
             "attempt": .integer(Int64(message.attempt)),
-        ])
+        ]
+        // Only a reply with files carries them (`reply_files` in the process's hello allows them).
+        if !message.attachments.isEmpty {
+            fields["attachments"] = .array(
+                message.attachments.map { file in
+                    .object([
+                        "file_name": .string(file.fileName), "mime_type": .string(file.mimeType), "kind": .string(file.kind),
+                        "size": .integer(Int64(file.content.count)), "content_base64": .string(file.content.base64EncodedString()),
+                    ])
+                })
+        }
+        return .object(fields)
     }
 
     static func ack(_ externalID: String) -> JSONValue {

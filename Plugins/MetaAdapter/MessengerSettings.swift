@@ -52,9 +52,22 @@ public struct MessengerSettings: Sendable {
             maxTextLength: platform.maxTextLength,
             canInitiate: false,
             outsideWindowHint:
-                "\(platform.displayName) allows free-form replies only within 24 hours of the customer's last message: reach the customer through another channel"
+                "\(platform.displayName) allows free-form replies only within 24 hours of the customer's last message: reach the customer through another channel",
+            attachments: platform == .messenger ? Self.messengerFiles : Self.instagramFiles
         )
     }
+
+    /// Messenger's Attachment Upload API: one file of up to 25 MB per message.
+    static let messengerFiles = ReplyFileLimits(
+        maxFiles: 1, kinds: ["image", "audio", "video", "document"].map { .init($0, maxBytes: 25_000_000, label: "Messenger attachments") })
+    /// Instagram messages: images up to 8 MB, audio and video up to 25 MB; no documents.
+    static let instagramFiles = ReplyFileLimits(
+        maxFiles: 1,
+        kinds: [
+            .init("image", maxBytes: 8_000_000, mimeTypes: ["image/jpeg", "image/png", "image/gif"], label: "Instagram images"),
+            .init("audio", maxBytes: 25_000_000, mimeTypes: ["audio/aac", "audio/mp4", "audio/wav", "audio/x-m4a"], label: "Instagram audio"),
+            .init("video", maxBytes: 25_000_000, mimeTypes: ["video/mp4", "video/quicktime", "video/webm"], label: "Instagram videos"),
+        ])
 
     /// The identity namespace of this account's customers. PSIDs and IGSIDs are scoped to one
     /// Page or Instagram account, so the namespace names it.

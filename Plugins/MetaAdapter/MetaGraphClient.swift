@@ -32,6 +32,23 @@ struct MetaGraphClient: Sendable {
         return (try? JSONValue.parse(response.body)) ?? .null
     }
 
+    /// Posts a `multipart/form-data` upload (media) and returns the answer's JSON. Throws ``DeliveryFailure``.
+    func upload(_ url: String, form: MultipartBody) async throws -> JSONValue {
+        let request = HTTPRequest(
+            method: "POST", url: url,
+            headers: [
+                ("Content-Type", form.contentType),
+                ("Accept", "application/json"),
+                ("Authorization", "Bearer \(accessToken)"),
+            ],
+            body: form.body, timeout: .seconds(120))
+        let response = try await transport.sendForDelivery(request, reaching: "\(platform) at \(url)")
+        guard (200..<300).contains(response.status) else {
+            throw MetaGraphError.failure(for: response, platform: platform, outsideWindowHint: outsideWindowHint)
+        }
+        return (try? JSONValue.parse(response.body)) ?? .null
+    }
+
     /// Encodes a send payload. Slashes stay unescaped so the body reads like Meta's examples.
     static func encode(_ payload: some Encodable) throws -> [UInt8] {
         let encoder = JSONEncoder()

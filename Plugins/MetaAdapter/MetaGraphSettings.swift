@@ -44,6 +44,11 @@ public struct MetaGraphSettings: Sendable, CustomStringConvertible {
         "\(apiBase)/\(apiVersion)/\(node)/messages"
     }
 
+    /// `POST {api_base}/{api_version}/{node}/media`, where WhatsApp takes a file to send.
+    func mediaURL(node: String) -> String {
+        "\(apiBase)/\(apiVersion)/\(node)/media"
+    }
+
     public var description: String {
         "MetaGraphSettings(apiBase: \(apiBase), apiVersion: \(apiVersion), secrets: redacted)"
     }

@@ -18,10 +18,16 @@ public struct WhatsAppAdapter: ChannelAdapter {
     let inbound: WhatsAppInbound
     let graph: MetaGraphClient
     let media: MetaMediaFetcher
+    let transport: any HTTPTransport
+    let logger: Logger
+    /// The templates read from the Graph API (`templates: fetch`).
+    let catalog = WhatsAppTemplateCatalog()
 
     public init(id: String, settings: WhatsAppSettings, transport: any HTTPTransport, logger: Logger = Logger(label: "switchboard.whatsapp")) {
         self.id = id
         self.settings = settings
+        self.transport = transport
+        self.logger = logger
         gate = MetaWebhookGate(appSecret: settings.graph.appSecret, verifyToken: settings.graph.verifyToken)
         inbound = WhatsAppInbound(phoneNumberID: settings.phoneNumberID, logger: logger)
         graph = MetaGraphClient(
@@ -36,7 +42,13 @@ public struct WhatsAppAdapter: ChannelAdapter {
     /// Media ids are looked up and downloaded with the access token.
     public var mediaFetcher: (any MediaFetcher)? { media }
 
-    public var capabilities: AdapterCapabilities { settings.capabilities }
+    /// The configured capabilities, with the templates read from the Graph API when `templates: fetch`.
+    public var capabilities: AdapterCapabilities {
+        guard settings.fetchTemplates else { return settings.capabilities }
+        var capabilities = settings.capabilities
+        capabilities.templates = settings.templates + catalog.current
+        return capabilities
+    }
 
     /// Replies go to phone numbers, so an agent can answer here a customer known by phone.
     public var identityChannel: String? { "phone" }

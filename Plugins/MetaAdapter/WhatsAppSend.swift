@@ -7,12 +7,83 @@ extension WhatsAppAdapter {
         guard let recipient = WhatsAppRecipient(message.to) else {
             throw DeliveryFailure("'\(message.to)' is neither a phone number nor a WhatsApp user id (BSUID) WhatsApp can send to", permanent: true)
         }
-        let payload = WhatsAppTextMessage(
-            recipient: recipient, text: .init(body: message.text),
-            context: message.quoted ? message.inReplyTo.map { .init(message_id: $0) } : nil)
+        let context: WhatsAppTextMessage.Context? = message.quoted ? message.inReplyTo.map { .init(message_id: $0) } : nil
+        if let template = message.template {
+            let payload = WhatsAppTemplateMessage(recipient: recipient, template: template)
+            let answer = try await graph.post(settings.graph.messagesURL(node: settings.phoneNumberID), json: try MetaGraphClient.encode(payload))
+            return DeliveryReceipt(externalID: answer.field("messages")?.items.first?.string("id"), state: .sent)
+        }
+        if let file = message.attachments.first {
+            return try await deliverMedia(file, message: message, recipient: recipient, context: context)
+        }
+        let payload = WhatsAppTextMessage(recipient: recipient, text: .init(body: message.text), context: context)
         let answer = try await graph.post(settings.graph.messagesURL(node: settings.phoneNumberID), json: try MetaGraphClient.encode(payload))
         let wamid = answer.field("messages")?.items.first?.string("id")
         return DeliveryReceipt(externalID: wamid, state: .sent)
+    }
+
+    /// Uploads the file (`POST /{phone_number_id}/media`, unless an earlier attempt did: the media id
+    /// is kept with the reply) and sends it as an `image`, `audio`, `video` or `document` message
+    /// with the text as its caption. Audio takes no caption: the text goes first, as its own message.
+    func deliverMedia(
+        _ file: OutboundAttachment, message: OutboundMessage, recipient: WhatsAppRecipient, context: WhatsAppTextMessage.Context?
+    ) async throws -> DeliveryReceipt {
+        let mediaID: String
+        if let known = file.platformMediaID {
+            mediaID = known
+        } else {
+            var form = MultipartBody()
+            form.field("messaging_product", "whatsapp")
+            form.field("type", file.mimeType)
+            form.file("file", fileName: file.fileName, mimeType: file.mimeType, content: file.content)
+            let answer = try await graph.upload(settings.graph.mediaURL(node: settings.phoneNumberID), form: form)
+            guard let id = answer.string("id"), !id.isEmpty else {
+                throw DeliveryFailure("the WhatsApp Cloud API took the file but answered no media id")
+            }
+            await message.rememberMedia(file.index, id)
+            mediaID = id
+        }
+        let caption = message.text.isEmpty ? nil : message.text
+        let url = settings.graph.messagesURL(node: settings.phoneNumberID)
+        if file.kind == "audio", caption != nil {
+            let text = WhatsAppTextMessage(recipient: recipient, text: .init(body: message.text), context: context)
+            _ = try await graph.post(url, json: try MetaGraphClient.encode(text))
+        }
+        let media = WhatsAppMediaMessage.Media(
+            id: mediaID, caption: file.kind == "audio" ? nil : caption, filename: file.kind == "document" ? file.fileName : nil)
+        let payload = WhatsAppMediaMessage(recipient: recipient, kind: file.kind, media: media, context: context)
+        let answer = try await graph.post(url, json: try MetaGraphClient.encode(payload))
+        return DeliveryReceipt(externalID: answer.field("messages")?.items.first?.string("id"), state: .sent)
+    }
+}
+
+/// A media message: `{"type": "document", "document": {"id", "caption", "filename"}, …}`.
+struct WhatsAppMediaMessage: Encodable {
+    struct Media: Encodable {
+        var id: String
+        var caption: String?
+        var filename: String?
+    }
+
+    var recipient: WhatsAppRecipient
+    var kind: String
+    var media: Media
+    var context: WhatsAppTextMessage.Context?
+
+    enum Keys: String, CodingKey { case messaging_product, recipient_type, to, recipient, type, context, image, audio, video, document }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode("whatsapp", forKey: .messaging_product)
+        try c.encode("individual", forKey: .recipient_type)
+        switch recipient {
+        case .phone(let digits): try c.encode(digits, forKey: .to)
+        case .userID(let id): try c.encode(id, forKey: .recipient)
+        }
+        let key: Keys = kind == "image" ? .image : kind == "audio" ? .audio : kind == "video" ? .video : .document
+        try c.encode(key.rawValue, forKey: .type)
+        try c.encode(media, forKey: key)
+        try c.encodeIfPresent(context, forKey: .context)
     }
 }
 

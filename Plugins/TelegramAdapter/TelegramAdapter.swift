@@ -29,7 +29,8 @@ public struct TelegramAdapter: ChannelAdapter {
     /// Bot API limits: 4096 characters per message, about 30 messages a second overall and one
     /// a second per chat. A bot cannot write to someone who never started it.
     public var capabilities: AdapterCapabilities {
-        AdapterCapabilities(maxTextLength: 4096, ratePerSecond: 30, ratePerRecipientPerSecond: 1, canInitiate: false)
+        AdapterCapabilities(
+            maxTextLength: 4096, ratePerSecond: 30, ratePerRecipientPerSecond: 1, canInitiate: false, attachments: TelegramFile.limits)
     }
 
     /// Checks the secret token, then decodes the `Update` (see ``TelegramUpdateDecoder``).
@@ -50,6 +51,7 @@ public struct TelegramAdapter: ChannelAdapter {
     /// Sends the reply with `sendMessage` to the customer's chat, quoting the message it answers.
     public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
         let chat = message.threadRef ?? message.to
+        if let file = message.attachments.first { return try await deliverFile(file, message: message, chat: chat) }
         do {
             return try await post(TelegramSendMessage(chat: chat, text: message.text, inReplyTo: message.inReplyTo))
         } catch let moved as TelegramMigration {
@@ -71,6 +73,35 @@ public struct TelegramAdapter: ChannelAdapter {
         let response = try await transport.sendForDelivery(
             request, reaching: "the Telegram Bot API at \(settings.apiBase)", redact: redacted)
         return try TelegramSendResult.interpret(response, chat: send.chatText, redact: redacted)
+    }
+
+    /// Sends the file with the method for its kind (`sendPhoto`, `sendVoice`, `sendDocument` …) as a
+    /// multipart upload, the text as its caption; a retry after Telegram took the file sends its
+    /// `file_id` instead of the bytes.
+    private func deliverFile(_ file: OutboundAttachment, message: OutboundMessage, chat: String) async throws -> DeliveryReceipt {
+        let method = TelegramFile.method(for: file)
+        let quote = TelegramSendMessage(chat: chat, text: message.text, inReplyTo: message.inReplyTo)
+        var form = MultipartBody()
+        form.field("chat_id", chat)
+        if !message.text.isEmpty { form.field("caption", message.text) }
+        if let parameters = quote.reply_parameters {
+            form.field("reply_parameters", "{\"message_id\":\(parameters.message_id),\"allow_sending_without_reply\":true}")
+        }
+        if let known = file.platformMediaID {
+            form.field(method.field, known)
+        } else {
+            form.file(method.field, fileName: file.fileName, mimeType: file.mimeType, content: file.content)
+        }
+        let request = HTTPRequest(
+            method: "POST", url: "\(settings.apiBase)/bot\(settings.botToken)/\(method.name)",
+            headers: [("Content-Type", form.contentType)], body: form.body, timeout: max(settings.timeout, .seconds(120)))
+        let response = try await transport.sendForDelivery(
+            request, reaching: "the Telegram Bot API at \(settings.apiBase)", redact: redacted)
+        let receipt = try TelegramSendResult.interpret(response, chat: chat, redact: redacted)
+        if file.platformMediaID == nil, let id = TelegramFile.fileID(in: response.body, field: method.field) {
+            await message.rememberMedia(file.index, id)
+        }
+        return receipt
     }
 
     /// `text` with the bot token replaced.

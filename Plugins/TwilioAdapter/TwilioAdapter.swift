@@ -31,8 +31,18 @@ public struct TwilioAdapter: ChannelAdapter {
     public var mediaFetcher: (any MediaFetcher)? { TwilioMedia(settings: settings, transport: transport) }
 
     public var capabilities: AdapterCapabilities {
-        AdapterCapabilities(maxTextLength: 1600, canInitiate: true)
+        AdapterCapabilities(maxTextLength: 1600, canInitiate: true, attachments: Self.replyFiles)
     }
+
+    /// MMS: up to 10 files of 5 MB together; the types every carrier takes, and PDFs (US/Canada).
+    static let replyFiles = ReplyFileLimits(
+        maxFiles: 10, maxTotalBytes: 5_000_000,
+        kinds: [
+            .init("image", maxBytes: 5_000_000, mimeTypes: ["image/jpeg", "image/png", "image/gif"], label: "MMS images"),
+            .init("audio", maxBytes: 5_000_000, mimeTypes: ["audio/mpeg", "audio/mp4", "audio/ogg", "audio/amr"], label: "MMS audio files"),
+            .init("video", maxBytes: 5_000_000, mimeTypes: ["video/mp4", "video/3gpp"], label: "MMS videos"),
+            .init("document", maxBytes: 5_000_000, mimeTypes: ["application/pdf", "text/vcard", "text/x-vcard"], label: "MMS documents"),
+        ])
 
     /// Phone numbers: an agent may text a customer known by their number from any channel.
     public var identityChannel: String? { "phone" }
@@ -51,9 +61,15 @@ public struct TwilioAdapter: ChannelAdapter {
         guard let to = Self.e164(message.to) else {
             throw DeliveryFailure("'\(message.to)' is not a phone number Twilio can text", permanent: true)
         }
-        let form = FormEncoding.encode([
-            ("To", to), ("From", settings.from), ("Body", message.text), ("StatusCallback", statusCallbackURL),
-        ])
+        var fields = [("To", to), ("From", settings.from), ("Body", message.text), ("StatusCallback", statusCallbackURL)]
+        // MMS: Twilio fetches each file from the gateway's signed, expiring URL.
+        for file in message.attachments {
+            guard let link = file.link else {
+                throw DeliveryFailure("an MMS file needs the gateway's server.public_url for Twilio to fetch it", permanent: true)
+            }
+            fields.append(("MediaUrl", link))
+        }
+        let form = FormEncoding.encode(fields)
         let credentials = Data("\(settings.accountSID):\(settings.authToken)".utf8).base64EncodedString()
         let request = HTTPRequest(
             method: "POST", url: "\(settings.apiBase)/2010-04-01/Accounts/\(settings.accountSID)/Messages.json",

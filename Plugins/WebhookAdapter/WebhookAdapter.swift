@@ -81,7 +81,10 @@ public struct WebhookAdapter: ChannelAdapter {
     public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
         let payload = OutboundPayload(
             id: message.id, conversation: message.conversationID, to: message.to, text: message.text,
-            in_reply_to: message.inReplyTo)
+            in_reply_to: message.inReplyTo,
+            attachments: message.attachments.map {
+                .init(file_name: $0.fileName, mime_type: $0.mimeType, size: $0.content.count, content_base64: $0.content.base64EncodedString())
+            })
         let body = Array(try JSONEncoder().encode(payload))
         var headers: [(name: String, value: String)] = [
             ("Content-Type", "application/json"),
@@ -108,6 +111,15 @@ public struct WebhookAdapter: ChannelAdapter {
         var to: String
         var text: String
         var in_reply_to: String?
+        /// Present only when the reply carries files.
+        var attachments: [File]
+
+        struct File: Encodable {
+            var file_name: String
+            var mime_type: String
+            var size: Int
+            var content_base64: String
+        }
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -117,8 +129,9 @@ public struct WebhookAdapter: ChannelAdapter {
             try c.encode(text, forKey: .text)
             // Always present, null when the reply answers no particular message.
             try c.encode(in_reply_to, forKey: .in_reply_to)
+            if !attachments.isEmpty { try c.encode(attachments, forKey: .attachments) }
         }
 
-        enum CodingKeys: String, CodingKey { case id, conversation, to, text, in_reply_to }
+        enum CodingKeys: String, CodingKey { case id, conversation, to, text, in_reply_to, attachments }
     }
 }

@@ -66,8 +66,14 @@ public struct WebhookSettings: Sendable {
             replyWindow: config.duration("reply_window"),
             maxTextLength: config.int("max_text", range: 1...10_000_000),
             ratePerSecond: config.string("rate_per_second").flatMap(Double.init),
-            canInitiate: true)
+            canInitiate: true, attachments: Self.replyFiles)
     }
+
+    /// Files travel base64-encoded inside the JSON (`attachments[].content_base64`), so they are kept
+    /// small: five of up to 10 MB together.
+    static let replyFiles = ReplyFileLimits(
+        maxFiles: 5, maxTotalBytes: 10_000_000,
+        kinds: ["image", "audio", "video", "document"].map { ReplyFileLimits.Kind($0, maxBytes: 10_000_000, label: "Webhook files") })
 }
 
 /// Builds `type: webhook` adapters.

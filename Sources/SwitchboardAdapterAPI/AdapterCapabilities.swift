@@ -19,12 +19,20 @@ public struct AdapterCapabilities: Sendable, Equatable {
     /// What the agent can do instead outside the reply window (e.g. the configured WhatsApp
     /// message template), shown with the refusal.
     public var outsideWindowHint: String?
+    /// The files a reply may carry (kinds, sizes, how many); nil: the adapter sends text only.
+    public var attachments: ReplyFileLimits?
+    /// The templates agents may send instead of free-form text (allowed outside ``replyWindow``);
+    /// nil or empty: none.
+    public var templates: [MessageTemplate]?
 
     public init(
         replyWindow: Duration? = nil, maxTextLength: Int? = nil, maxAttachmentBytes: Int? = nil,
         ratePerSecond: Double? = nil, ratePerRecipientPerSecond: Double? = nil, canInitiate: Bool = true,
-        replyRefusal: String? = nil, outsideWindowHint: String? = nil
+        replyRefusal: String? = nil, outsideWindowHint: String? = nil, attachments: ReplyFileLimits? = nil,
+        templates: [MessageTemplate]? = nil
     ) {
+        self.attachments = attachments
+        self.templates = templates
         self.replyWindow = replyWindow
         self.maxTextLength = maxTextLength
         self.maxAttachmentBytes = maxAttachmentBytes

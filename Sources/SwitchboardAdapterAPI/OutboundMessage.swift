@@ -32,6 +32,14 @@ public struct OutboundMessage: Sendable {
     /// put it in that id, so an id a stranger makes up never matches one of our messages. Empty only
     /// in tests that build messages by hand.
     public var tag: String
+    /// The files the reply carries, in order (empty for text only).
+    public var attachments: [OutboundAttachment]
+    /// The template the reply sends instead of free-form text (``text`` then is its filled-in body, for
+    /// channels that cannot send templates as such).
+    public var template: TemplateReply?
+    /// Records a platform's id for an uploaded attachment (its ``OutboundAttachment/index`` and the
+    /// id) with the outbox entry, so a retry sends the same file without uploading it again.
+    public var rememberMedia: @Sendable (_ index: Int, _ platformID: String) async -> Void
 
     public enum Purpose: String, Sendable { case reply, acknowledgement }
 
@@ -39,9 +47,13 @@ public struct OutboundMessage: Sendable {
         id: Int64, conversationID: Int64, to: String, threadRef: String? = nil, text: String,
         inReplyTo: String? = nil, attempt: Int = 0, quoted: Bool = false, reference: String? = nil,
         customerName: String? = nil, inReplyToMetadata: [String: String] = [:], purpose: Purpose = .reply,
-        tag: String = ""
+        tag: String = "", attachments: [OutboundAttachment] = [], template: TemplateReply? = nil,
+        rememberMedia: @escaping @Sendable (_ index: Int, _ platformID: String) async -> Void = { _, _ in }
     ) {
         self.tag = tag
+        self.attachments = attachments
+        self.template = template
+        self.rememberMedia = rememberMedia
         self.reference = reference ?? ConversationReference.format(conversationID)
         self.customerName = customerName
         self.inReplyToMetadata = inReplyToMetadata

@@ -96,6 +96,13 @@ public enum ConfigLoader {
                 s.problem("max_body", "'\(size)' is not a size (e.g. 512k, 1m, 25m)")
             }
         }
+        if let size = s.string("max_upload") {
+            if let bytes = parseSize(size) {
+                server.maxUploadBytes = bytes
+            } else {
+                s.problem("max_upload", "'\(size)' is not a size (e.g. 512k, 25m, 100m)")
+            }
+        }
         server.headerTimeout = timeout(s, "header_timeout", default: server.headerTimeout, atMost: 600)
         server.bodyTimeout = timeout(s, "body_timeout", default: server.bodyTimeout, atMost: 3600)
         server.idleTimeout = timeout(s, "idle_timeout", default: server.idleTimeout, atMost: 3600)

@@ -9,6 +9,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var publicURL: String = "http://127.0.0.1:8080"
     /// The largest request body accepted on `/hooks/*` and the API.
     public var maxBodyBytes: Int = 1 << 20
+    /// The largest file an agent may upload to send (`POST /api/v1/uploads`); larger ones get a 413.
+    public var maxUploadBytes: Int = 100 * 1024 * 1024
     /// From a request's first byte until its header is complete (slow senders are cut off).
     public var headerTimeout: Duration = .seconds(10)
     /// From the end of a request's header until its whole body has arrived.

@@ -27,6 +27,8 @@ public struct AgentDesk: Sendable {
     public let audit: AuditTrail?
     /// Told of every erasure (e.g. a search index that keeps its own copy of message text).
     let erasureObservers: [any ErasureObserver]
+    /// The largest file an agent may upload (`server.max_upload`).
+    public var maxUploadBytes: Int = 100 * 1024 * 1024
 
     public init(
         directory: AgentDirectory, store: any Store, adapters: AdapterRegistry, events: EventBus,
@@ -146,19 +148,33 @@ public struct AgentDesk: Sendable {
             channels.append(
                 ReplyChannel(
                     adapter: id, address: route.address, isDefault: id == latest, canReply: reason == nil, reason: reason,
-                    windowClosesAt: closes, maxTextLength: capabilities.maxTextLength))
+                    windowClosesAt: closes, maxTextLength: capabilities.maxTextLength, attachments: capabilities.attachments,
+                    templates: capabilities.templates.flatMap { $0.isEmpty ? nil : $0 }))
         }
         return channels
     }
 
     /// Queues a reply through the adapter the customer wrote on (or `via`), after checking what
     /// that channel allows, so a refusal reaches the agent now rather than as a silent non-delivery.
+    /// `attachments` name uploads of the agent's and stored attachments they may read; the channel's
+    /// file limits are checked with the rest.
+    /// A `template` reply sends one of the adapter's templates with its parameters instead of text
+    /// (allowed outside the channel's reply window).
     public func reply(
-        to conversationID: Int64, body: String, inReplyTo: Int64?, via: String?, by viewer: Viewer
+        to conversationID: Int64, body: String, inReplyTo: Int64?, via: String?, attachments: [ReplyAttachment] = [],
+        template: TemplateReply? = nil, by viewer: Viewer
     ) async throws -> MessageRecord {
         let access = try await authorize(conversationID, viewer)
-        let text = body.trimmed
-        guard !text.isEmpty else { throw ServiceError.badRequest("'body' must not be empty") }
+        var text = body.trimmed
+        if template != nil {
+            guard text.isEmpty, attachments.isEmpty else {
+                throw ServiceError.badRequest("a template reply carries neither 'body' nor 'attachments': the template is the message")
+            }
+        } else {
+            guard !text.isEmpty || !attachments.isEmpty else {
+                throw ServiceError.badRequest("'body' must not be empty unless the reply carries attachments")
+            }
+        }
         // A saved reply's missing value never reaches the customer, blank or raw.
         let gaps = CannedResponseRenderer.gaps(in: text)
         guard gaps.isEmpty else {
@@ -177,14 +193,27 @@ public struct AgentDesk: Sendable {
             throw ServiceError.unprocessable("adapter_unavailable", "adapter '\(found.adapter)' is no longer configured; choose another with 'via'")
         }
         let route = try await reachable(found, through: entry, conversation: conversationID)
-        try ReplyRules.check(text: text, route: route, capabilities: entry.adapter.capabilities, now: now())
+        let capabilities = entry.adapter.capabilities
+        var metadata: [String: String]?
+        if let template {
+            // A template is what a closed window allows: only a channel that sends nothing refuses it.
+            if let refusal = capabilities.replyRefusal { throw ServiceError.unprocessable("channel_cannot_reply", refusal) }
+            (text, metadata) = try TemplateRules.check(template, templates: capabilities.templates, adapter: route.adapter)
+        } else {
+            try ReplyRules.check(text: text, route: route, capabilities: capabilities, now: now())
+        }
         if let refusal = entry.adapter.refusal(
             for: ReplyContext(
                 to: route.address, threadRef: route.threadRef, inReplyTo: route.inReplyToExternalID, text: text))
         {
             throw ServiceError.unprocessable("refused_by_channel", refusal)
         }
-        let message = try await store.appendReply(conversation: conversationID, author: viewer.agentID, body: text, route: route, at: now())
+        let files = try await replyFiles(attachments, by: viewer)
+        let recorded = try AttachmentRules.check(files, limits: capabilities.attachments, adapter: route.adapter)
+        // Tells the outbox the reply has files to read, so a text reply costs it no extra lookup.
+        if !recorded.isEmpty { metadata = (metadata ?? [:]).merging([DeliveryWorker.filesKey: String(recorded.count)]) { $1 } }
+        let message = try await store.appendReply(
+            conversation: conversationID, author: viewer.agentID, body: text, route: route, attachments: recorded, metadata: metadata, at: now())
         events.publish(.messageCreated(message), conversation: access)
         outbox.wake()
         return message

@@ -14,7 +14,7 @@ public final class DeliveryWorker: Service, Sendable {
         var waiter: CheckedContinuation<Void, Never>?
     }
 
-    private let store: any OutboxStore & ConversationStore
+    private let store: any OutboxStore & ConversationStore & AttachmentStore & UploadStore
     private let registry: Mutex<AdapterRegistry>
     private let events: EventBus
     private let settings: DeliverySettings
@@ -26,12 +26,16 @@ public final class DeliveryWorker: Service, Sendable {
     private let signal = Mutex(Signal())
     private let limiter = RateLimiter()
     private let inFlight = Mutex(0)
+    /// Signed URLs of reply attachments, for platforms that fetch media themselves (nil: none made).
+    public let links: MediaLinks?
 
     public init(
-        store: any OutboxStore & ConversationStore, adapters: AdapterRegistry, events: EventBus, settings: DeliverySettings, key: GatewayKey,
+        store: any OutboxStore & ConversationStore & AttachmentStore & UploadStore, adapters: AdapterRegistry, events: EventBus,
+        settings: DeliverySettings, key: GatewayKey,
         claimer: String = "gateway-\(ProcessInfo.processInfo.processIdentifier)",
-        now: @escaping @Sendable () -> Date = Date.init, logger: Logger
+        now: @escaping @Sendable () -> Date = Date.init, links: MediaLinks? = nil, logger: Logger
     ) {
+        self.links = links
         self.key = key
         self.store = store
         self.registry = Mutex(adapters)
@@ -149,13 +153,19 @@ public final class DeliveryWorker: Service, Sendable {
     }
 
     private func attempt(_ item: OutboxItem, on adapter: any ChannelAdapter) async -> DeliveryAttemptResult {
-        let outbound = OutboundMessage(
-            id: item.messageID, conversationID: item.conversationID, to: item.address, threadRef: item.threadRef,
-            text: item.body, inReplyTo: item.inReplyToExternalID, attempt: item.attempts, quoted: item.quoted,
-            reference: key.references.format(item.conversationID), customerName: item.customerName,
-            inReplyToMetadata: item.inReplyToMetadata, purpose: item.purpose, tag: key.messageTag(item.messageID))
         let failures = item.attempts + 1
         do {
+            let store = self.store
+            let message = item.messageID
+            let outbound = OutboundMessage(
+                id: item.messageID, conversationID: item.conversationID, to: item.address, threadRef: item.threadRef,
+                text: item.body, inReplyTo: item.inReplyToExternalID, attempt: item.attempts, quoted: item.quoted,
+                reference: key.references.format(item.conversationID), customerName: item.customerName,
+                inReplyToMetadata: item.inReplyToMetadata, purpose: item.purpose, tag: key.messageTag(item.messageID),
+                attachments: try await files(of: item), template: TemplateReply(metadata: item.metadata),
+                rememberMedia: { index, platformID in
+                    try? await store.recordOutboundMediaID(message: message, index: index, platformID: platformID)
+                })
             return .delivered(try await adapter.deliver(outbound))
         } catch let failure as DeliveryFailure {
             if failure.permanent || failures >= settings.maxAttempts { return .failed(error: failure.reason) }
@@ -169,6 +179,33 @@ public final class DeliveryWorker: Service, Sendable {
             if failures >= settings.maxAttempts { return .failed(error: reason) }
             return .retry(error: reason, retryAt: now().addingTimeInterval(settings.backoff(afterFailures: failures)))
         }
+    }
+}
+
+extension DeliveryWorker {
+    /// The metadata key of a reply with files (their count): only such replies' files are read.
+    public static let filesKey = "files"
+
+    /// The reply's files with their bytes, what earlier attempts uploaded, and their signed URLs.
+    /// A file whose bytes are gone (erased) fails the reply for good: it would go out without it.
+    func files(of item: OutboxItem) async throws -> [OutboundAttachment] {
+        guard item.metadata[Self.filesKey] != nil else { return [] }
+        var files: [OutboundAttachment] = []
+        while let stored = try await store.attachment(message: item.messageID, index: files.count) {
+            guard let content = stored.content else {
+                throw DeliveryFailure("the file '\(stored.attachment.fileName ?? "attachment")' is no longer stored", permanent: true)
+            }
+            let index = files.count
+            files.append(
+                OutboundAttachment(
+                    index: index, kind: stored.attachment.kind, fileName: stored.attachment.fileName ?? "attachment-\(index)",
+                    mimeType: stored.attachment.mimeType ?? "application/octet-stream", content: content,
+                    link: links?.url(message: item.messageID, index: index, now: now())))
+        }
+        guard !files.isEmpty else { return [] }
+        let media = try await store.outboundMediaIDs(message: item.messageID)
+        for i in files.indices { files[i].platformMediaID = media[i] }
+        return files
     }
 }
 

@@ -12,7 +12,8 @@ import Synchronization
 /// the last one, and only then answers those groups' callers. The next group's work overlaps the
 /// previous group's flush instead of waiting for it (on engines whose commit is already durable the
 /// flush is a no-op). A failed flush stops the committer: what it covered may be gone from the disk,
-/// so nothing more is acknowledged until the gateway restarts and the database recovers.
+/// so nothing more is acknowledged until the gateway restarts and the database recovers (a flush the
+/// engine reports as ``StoreError/unavailable(_:)`` only refuses the groups it was for).
 public final class GroupCommitter: Service, Sendable {
     private struct Pending {
         var items: [IngestItem]
@@ -118,6 +119,14 @@ public final class GroupCommitter: Service, Sendable {
         while let batch = await nextCommitted() {
             do {
                 try await store.syncCommitted()
+            } catch StoreError.unavailable(let why) {
+                // The engine could not tell whether the flush happened (a lost connection): those
+                // callers get a 503 and their channels retry; idempotency keeps out what did land.
+                logger.error("flushing committed messages failed; their channels will retry", metadata: ["error": "\(why)"])
+                for pending in batch.flatMap(\.group) {
+                    pending.continuation.resume(throwing: ServiceError.storageUnavailable("storage unavailable: \(why)"))
+                }
+                continue
             } catch {
                 let reason = "storage failed to flush committed messages to disk: \(error)"
                 logger.critical("ingest stopped: restart the gateway so the database recovers", metadata: ["error": "\(error)"])

@@ -156,12 +156,15 @@ public struct OutboxItem: Sendable, Equatable {
     public var customerName: String?
     /// What the adapter recorded with the answered message.
     public var inReplyToMetadata: [String: String]
+    /// What was recorded with the reply itself (the template it sends, see ``TemplateReply/metadata``).
+    public var metadata: [String: String]
 
     public init(
         messageID: Int64, conversationID: Int64, adapter: String, address: String, threadRef: String?, body: String,
         inReplyToExternalID: String?, attempts: Int, quoted: Bool = false, purpose: OutboundMessage.Purpose = .reply,
-        customerName: String? = nil, inReplyToMetadata: [String: String] = [:]
+        customerName: String? = nil, inReplyToMetadata: [String: String] = [:], metadata: [String: String] = [:]
     ) {
+        self.metadata = metadata
         self.purpose = purpose
         self.customerName = customerName
         self.inReplyToMetadata = inReplyToMetadata

@@ -19,9 +19,31 @@ struct AgentAPIRoutes {
 
     struct StatusChange: Decodable { var status: String }
     struct ReplyRequest: Decodable {
-        var body: String
+        var body: String?
         var in_reply_to: Int64?
         var via: String?
+        var attachments: [AttachmentReference]?
+        var template: TemplateRequest?
+    }
+    /// `{"name", "language", "parameters": [...]}`: one of the adapter's templates instead of text.
+    struct TemplateRequest: Decodable {
+        var name: String
+        var language: String
+        var parameters: [String]?
+    }
+    /// `{"upload": ID}` or `{"message": ID, "index": N}`.
+    struct AttachmentReference: Decodable {
+        var upload: Int64?
+        var message: Int64?
+        var index: Int?
+
+        var reference: ReplyAttachment {
+            get throws {
+                if let upload, message == nil, index == nil { return .upload(upload) }
+                if let message, let index, upload == nil, index >= 0 { return .stored(message: message, index: index) }
+                throw ServiceError.badRequest("each attachment is either {\"upload\": ID} or {\"message\": ID, \"index\": N}")
+            }
+        }
     }
     struct NoteRequest: Decodable { var body: String }
     struct EscalationRequest: Decodable { var reason: String }
@@ -82,7 +104,10 @@ struct AgentAPIRoutes {
             var request = request
             let reply = try await request.decodeJSON(ReplyRequest.self, limit: maxBodyBytes)
             let message = try await desk.reply(
-                to: try id(context), body: reply.body, inReplyTo: reply.in_reply_to, via: reply.via, by: viewer)
+                to: try id(context), body: reply.body ?? "", inReplyTo: reply.in_reply_to, via: reply.via,
+                attachments: try (reply.attachments ?? []).map { try $0.reference },
+                template: reply.template.map { TemplateReply(name: $0.name, language: $0.language, parameters: $0.parameters ?? []) },
+                by: viewer)
             return JSONResponse.make(message, status: .accepted)
         }
         api.post("conversations/:id/notes") { request, context in

@@ -32,6 +32,8 @@ public struct GatewayComponents: Sendable {
     public var journal: EventJournal?
     /// Sign-in, second factor and single sign-on: issue 21 (see ``TrustComponents``).
     public var trust = TrustComponents()
+    /// Signed URLs of reply attachments under `public_url` (Twilio MMS fetches them); nil: not served.
+    public var mediaLinks: MediaLinks?
 
     public init(
         pipeline: InboundPipeline, desk: AgentDesk, events: EventBus, store: any Store,
@@ -56,6 +58,7 @@ public enum Gateway {
         routes.middlewares.add(MetricsMiddleware())
         OperationsRoutes(store: c.store, adapters: c.pipeline.adapters, registry: c.registry, leadership: c.leadership).add(to: routes)
         HookRoutes(pipeline: c.pipeline, maxBodyBytes: c.maxBodyBytes).add(to: routes)
+        if let links = c.mediaLinks { MediaLinkRoute(links: links, store: c.store).add(to: routes) }
         routes.get("/api/v1/openapi.yaml") { _, _ in
             JSONResponse.bytes(OpenAPIDocument.bytes, contentType: "application/yaml")
         }
@@ -75,6 +78,7 @@ public enum Gateway {
         if let journal = c.journal { api.add(middleware: JournalFlushMiddleware(journal: journal)) }
         ConsoleInboxRoute(desk: c.desk).add(to: api)
         AgentAPIRoutes(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
+        UploadRoutes(desk: c.desk).add(to: api)
         AutomationRoutes(desk: c.desk, rules: c.rules, integrations: c.integrations, maxBodyBytes: c.maxBodyBytes).add(to: api)
         PresenceRoute(desk: c.desk, maxBodyBytes: c.maxBodyBytes).add(to: api)
         SearchRoute(desk: c.desk).add(to: api)

@@ -334,9 +334,26 @@ enum PostgresSchema {
             CREATE TABLE ingest_flushes (slot integer PRIMARY KEY, flushed_at double precision NOT NULL)
             """
         ),
-        // SQLite 021: inbound media waiting to be fetched, one job per message.
+        // SQLite 021: uploads waiting to be sent; platform media ids of a queued reply's files.
         (
-            "015-media-fetches",
+            "015-uploads",
+            """
+            CREATE TABLE uploads (
+                id bigserial PRIMARY KEY,
+                uploader text NOT NULL,
+                file_name text NOT NULL,
+                mime_type text NOT NULL,
+                size bigint NOT NULL,
+                sha256 text NOT NULL,
+                created_at double precision NOT NULL
+            );
+            CREATE INDEX uploads_created ON uploads (created_at);
+            ALTER TABLE outbox ADD COLUMN media_ids text
+            """
+        ),
+        // SQLite 022: inbound media waiting to be fetched, one job per message.
+        (
+            "016-media-fetches",
             """
             CREATE TABLE media_fetches (
                 message_id bigint PRIMARY KEY,

@@ -104,10 +104,11 @@ extension PostgresStore {
                 let answeredAdapter: String = try answered["adapter"]
                 let adapter: String = via ?? answeredAdapter
                 if via != nil && via != answeredAdapter { return nil }
+                // The platform's sending time where it gave one (never later than arrival).
                 let last = try await db.value(
                     """
-                    SELECT MAX(created_at) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound'
-                        AND adapter = \(adapter)
+                    SELECT MAX(LEAST(COALESCE(sent_at, created_at), created_at)) FROM messages
+                    WHERE conversation_id = \(conversation) AND direction = 'inbound' AND adapter = \(adapter)
                     """, as: Double.self)
                 return ReplyRoute(
                     adapter: adapter, address: try answered["address"], threadRef: try answered["thread_ref"],

@@ -21,12 +21,18 @@ extension PostgresStore {
     /// synchronous replication, on the standby as well). Each store writes its own slot, so gateways
     /// never wait for each other's row.
     public func syncCommitted() async throws {
-        try await write { [flushSlot] db in
-            try await db.execute(
-                """
-                INSERT INTO ingest_flushes (slot, flushed_at) VALUES (\(flushSlot), \(Date().epoch))
-                ON CONFLICT (slot) DO UPDATE SET flushed_at = excluded.flushed_at
-                """)
+        do {
+            try await write { [flushSlot] db in
+                try await db.execute(
+                    """
+                    INSERT INTO ingest_flushes (slot, flushed_at) VALUES (\(flushSlot), \(Date().epoch))
+                    ON CONFLICT (slot) DO UPDATE SET flushed_at = excluded.flushed_at
+                    """)
+            }
+        } catch {
+            // The server keeps what it flushed whatever happened to this connection: a later flush
+            // is as good as ever, so only the groups waiting now are refused.
+            throw StoreError.unavailable("PostgreSQL: flushing committed messages failed: \(error)")
         }
     }
 

@@ -380,7 +380,26 @@ enum SQLiteSchema {
                     );
                     """)
         }
-        migrator.registerMigration("021-media-fetches") { db in
+        migrator.registerMigration("021-uploads") { db in
+            // Files agents uploaded to send: their bytes are in attachment_contents (one reference
+            // each), pruned a day after upload. media_ids: the platform's id for each file of a
+            // queued reply that an attempt uploaded ({"0": "…"}), so a retry does not upload it again.
+            try db.execute(
+                sql: """
+                    CREATE TABLE uploads (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        uploader TEXT NOT NULL,
+                        file_name TEXT NOT NULL,
+                        mime_type TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX uploads_created ON uploads(created_at);
+                    ALTER TABLE outbox ADD COLUMN media_ids TEXT;
+                    """)
+        }
+        migrator.registerMigration("022-media-fetches") { db in
             // Inbound media a platform only names, waiting to be fetched: one job per message,
             // written with the message, retried with backoff until its attachments are settled.
             try db.execute(

@@ -105,10 +105,13 @@ extension SQLiteStore {
             if let answered {
                 let adapter: String = via ?? answered["adapter"]
                 if via != nil && via != answered["adapter"] { return nil }
+                // The platform's sending time where it gave one (never later than arrival): a
+                // webhook delivered late does not open a reply window wider than the platform does.
                 let last = try Double.fetchOne(
                     db,
                     sql: """
-                        SELECT MAX(created_at) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ?
+                        SELECT MAX(MIN(COALESCE(sent_at, created_at), created_at)) FROM messages
+                        WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ?
                         """, arguments: [conversation, adapter])
                 return ReplyRoute(
                     adapter: adapter, address: answered["address"], threadRef: answered["thread_ref"],

@@ -10,7 +10,7 @@ extension SQLiteStore {
                 db.cachedStatement(
                     sql: """
                         SELECT o.message_id, o.adapter, o.in_reply_to_external, o.attempts, o.quoted, o.purpose, m.conversation_id, m.address,
-                            m.thread_ref, m.body, a.metadata AS answered_metadata, cu.name AS customer_name
+                            m.thread_ref, m.body, m.metadata AS reply_metadata, a.metadata AS answered_metadata, cu.name AS customer_name
                         FROM outbox o JOIN messages m ON m.id = o.message_id
                         LEFT JOIN messages a ON a.id = m.in_reply_to
                         LEFT JOIN conversations c ON c.id = m.conversation_id LEFT JOIN customers cu ON cu.id = c.customer_id
@@ -27,7 +27,9 @@ extension SQLiteStore {
                     purpose: OutboundMessage.Purpose(rawValue: row["purpose"]) ?? .reply, customerName: row["customer_name"],
                     inReplyToMetadata: (row["answered_metadata"] as String?).flatMap {
                         try? JSONCoding.decode([String: String].self, from: Array($0.utf8))
-                    } ?? [:])
+                    } ?? [:],
+                    metadata: (row["reply_metadata"] as String?).flatMap { try? JSONCoding.decode([String: String].self, from: Array($0.utf8)) }
+                        ?? [:])
             }
         }
     }

@@ -69,6 +69,7 @@ public final class SQLiteStore: Store {
     }
 
     public func close() async throws {
+        walSync.close()
         try pool.close()
     }
 

@@ -2,9 +2,11 @@ import Dispatch
 import Foundation
 import GRDB
 import GRDBSQLite
+import Glibc
 import Synchronization
 
-/// Commits that reach the disk after they return, for ingestion's group commit.
+/// Commits that reach the disk after they return, for ingestion's group commit, and checkpoints
+/// that never hold up the writer.
 ///
 /// With `synchronous=FULL` every commit waits for an fsync of the WAL (milliseconds here), and the
 /// writer does nothing else meanwhile. Ingestion instead commits its group with `synchronous=OFF` (the
@@ -13,23 +15,31 @@ import Synchronization
 /// written before it, so it makes all groups committed before it durable; ``GroupCommitter`` answers a
 /// group's callers only after such a flush. Every other write keeps `synchronous=FULL`.
 ///
-/// Checkpoints are why this needs care: a checkpoint run by a connection at `synchronous=OFF` would
-/// copy frames into the database file and let the WAL be overwritten without syncing either, so a
-/// power loss could lose acknowledged messages. SQLite's automatic checkpoint is therefore replaced by
-/// this WAL hook with the same threshold (1,000 pages), which checkpoints only when the writer is back
-/// at `synchronous=FULL` (the checkpoint then syncs the WAL before copying and the database after);
-/// a checkpoint that came due during a deferred commit runs right after it.
+/// Checkpoints run on a connection of their own, on their own thread, at `synchronous=FULL`: SQLite's
+/// automatic checkpoint would run inside the committing writer (copying 1,000 pages and syncing twice
+/// while ingestion waits) and, after a commit at `synchronous=OFF`, without syncing at all — copying
+/// frames into the database file and letting the WAL be overwritten before either is on disk. The WAL
+/// hook replaces it with the same threshold (1,000 pages) and hands the checkpoint to that connection,
+/// which syncs the WAL before copying and the database after. Under steady ingestion the writer always
+/// commits while such a checkpoint runs, so the WAL would never be found fully copied and restarted
+/// from its beginning: past twice the threshold the writer, back at FULL after its commit, checkpoints
+/// the little the background left (and the next transaction restarts the WAL).
 final class SQLiteWALSync: Sendable {
     /// SQLite's default automatic checkpoint threshold, in pages.
     static let checkpointPages: Int32 = 1000
 
+    private let databasePath: String
     private let walPath: String
     private let flusher = DispatchQueue(label: "switchboard.sqlite.wal-sync")
-    /// Written and read on the writer connection only (in its hook and around its commits).
-    private let deferring = Atomic<Bool>(false)
+    private let checkpoints = DispatchQueue(label: "switchboard.sqlite.checkpoint")
+    private let checkpointDue = Atomic<Bool>(false)
+    /// Frames in the WAL after the writer's last commit (written by the hook, on the writer).
     private let walPages = Atomic<Int32>(0)
+    /// The checkpointing connection, opened on first use; used on `checkpoints` only.
+    private let checkpointer = Mutex<DatabaseQueue?>(nil)
 
     init(databasePath: String) {
+        self.databasePath = databasePath
         walPath = databasePath + "-wal"
     }
 
@@ -37,26 +47,52 @@ final class SQLiteWALSync: Sendable {
     func install(on db: Database) {
         sqlite3_wal_hook(
             db.sqliteConnection,
-            { context, connection, _, pages in
+            { context, _, _, pages in
                 let sync = Unmanaged<SQLiteWALSync>.fromOpaque(context!).takeUnretainedValue()
                 sync.walPages.store(pages, ordering: .relaxed)
-                if pages >= SQLiteWALSync.checkpointPages, !sync.deferring.load(ordering: .relaxed) {
-                    sqlite3_wal_checkpoint(connection, nil)
-                }
+                if pages >= SQLiteWALSync.checkpointPages { sync.scheduleCheckpoint() }
                 return SQLITE_OK
             }, Unmanaged.passUnretained(self).toOpaque())
     }
 
-    /// Runs `commit` (which commits a transaction) with `synchronous=OFF`, then restores FULL and
-    /// runs the checkpoint that came due meanwhile. Call on the writer, outside a transaction.
+    private func scheduleCheckpoint() {
+        guard !checkpointDue.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        checkpoints.async { [self] in
+            checkpointDue.store(false, ordering: .releasing)
+            // A busy or failed checkpoint is tried again after a later commit, as SQLite's own is;
+            // the WAL keeps every frame until one succeeds.
+            try? checkpointer.withLock { connection in
+                if connection == nil {
+                    var configuration = Configuration()
+                    configuration.label = "switchboard.checkpoint"
+                    connection = try DatabaseQueue(path: databasePath, configuration: configuration)
+                    try connection?.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+                }
+                try connection?.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+            }
+        }
+    }
+
+    /// Closes the checkpointing connection (before the pool's, so that the last one to close is the pool's).
+    func close() {
+        checkpoints.sync { [self] in
+            checkpointer.withLock { connection in
+                try? connection?.close()
+                connection = nil
+            }
+        }
+    }
+
+    /// Runs `commit` (which commits a transaction) with `synchronous=OFF`, then restores FULL (and
+    /// checkpoints what the background left, past twice the threshold). Call on the writer, outside a
+    /// transaction.
     func committingLater<T>(_ db: Database, _ commit: () throws -> T) throws -> T {
         try db.execute(sql: "PRAGMA synchronous = OFF")
-        deferring.store(true, ordering: .relaxed)
         let result: Result<T, any Error> = Result { try commit() }
-        deferring.store(false, ordering: .relaxed)
         try db.execute(sql: "PRAGMA synchronous = FULL")
-        if walPages.load(ordering: .relaxed) >= Self.checkpointPages {
-            _ = try? db.checkpoint(.passive)  // as SQLite's own: a busy checkpoint is retried after the next commit
+        if walPages.load(ordering: .relaxed) >= 2 * Self.checkpointPages {
+            _ = try? db.checkpoint(.passive)  // busy: tried again after the next commit
+            walPages.store(0, ordering: .relaxed)
         }
         return try result.get()
     }
@@ -71,7 +107,7 @@ final class SQLiteWALSync: Sendable {
                     continuation.resume(throwing: WALSyncFailed(operation: "open \(walPath)", code: errno))
                     return
                 }
-                defer { close(fd) }
+                defer { Glibc.close(fd) }
                 if fdatasync(fd) != 0 {
                     continuation.resume(throwing: WALSyncFailed(operation: "fdatasync \(walPath)", code: errno))
                 } else {

@@ -121,7 +121,9 @@ struct Serve: AsyncParsableCommand {
             policy.acknowledgementHold = RuleLimits.acknowledgementHold
             policy.acknowledgementHeldFor = automation.requestsRulesSee
         }
-        let worker = DeliveryWorker(store: store, adapters: registry, events: events, settings: loaded.delivery, key: key, logger: logger)
+        let mediaLinks = MediaLinks(key: key, publicURL: loaded.server.publicURL)
+        let worker = DeliveryWorker(
+            store: store, adapters: registry, events: events, settings: loaded.delivery, key: key, links: mediaLinks, logger: logger)
         let rules = RuleEngine(
             rules: loaded.rules, store: store, assignment: AssignmentPolicy(directory: directory, rules: routing.rules), sla: policy.sla,
             adapters: registry, canned: SavedReplies(store: store, directory: directory, references: key.references),
@@ -166,6 +168,8 @@ struct Serve: AsyncParsableCommand {
                 normalizer: policy.normalizer, context: context, presence: presence, sla: policy.sla, audit: audit),
             events: events, store: store, registry: metrics, maxBodyBytes: loaded.server.maxBodyBytes)
         components.publicURL = loaded.server.publicURL
+        components.mediaLinks = mediaLinks
+        components.desk.maxUploadBytes = loaded.server.maxUploadBytes
         components.leadership = leadership
         components.tokens = loaded.tokens
         components.trustedProxies = loaded.server.trustedProxies
@@ -180,6 +184,7 @@ struct Serve: AsyncParsableCommand {
         try await components.desk.loadReadGrants()
         var services: [any Service] = [
             journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence, retention, media,
+            UploadPruner(store: store, leadership: leadership, logger: Logger(label: "switchboard.uploads")),
         ]
         if let lmtp = try await Self.lmtpServer(loaded, registry: registry, pipeline: pipeline, config: config) {
             // After the committer: it stops before it, so its last transactions are still stored.

@@ -90,6 +90,31 @@ import Testing
                 ]))
     }
 
+    @Test func filesTravelBase64WhenTheHelloAllowsThem() throws {
+        let file = OutboundAttachment(index: 0, kind: "document", fileName: "a b.pdf", mimeType: "application/pdf", content: Data([0, 1, 255]))
+        let message = OutboundMessage(id: 9, conversationID: 3, to: "U1", text: "", attachments: [file])
+        let json = try JSONValue.parse(GatewayMessage.deliver(message).line)
+        #expect(
+            json["attachments"]
+                == .array([
+                    .object([
+                        "file_name": .string("a b.pdf"), "mime_type": .string("application/pdf"), "kind": .string("document"),
+                        "size": .integer(3), "content_base64": .string("AAH/"),
+                    ])
+                ]))
+
+        guard case .hello(let caps) = try decode(#"{"type":"hello","capabilities":{"reply_files":{"max_files":3,"max_bytes":99999999}}}"#)
+        else {
+            Issue.record("not a hello")
+            return
+        }
+        #expect(caps.attachments?.maxFiles == 3)
+        #expect(caps.attachments?.kinds.map(\.maxBytes) == [10_000_000, 10_000_000, 10_000_000, 10_000_000], "at most 10 MB in a line")
+        guard case .hello(let text) = try decode(#"{"type":"hello","capabilities":{}}"#) else { return }
+        #expect(text.attachments == nil, "text only unless declared")
+        #expect(throws: ProtocolViolation.self) { try decode(#"{"type":"hello","capabilities":{"reply_files":{"max_files":0}}}"#) }
+    }
+
     @Test func requestLineCarriesTheExactBody() throws {
         let body: [UInt8] = [0x7b, 0x00, 0xff, 0x0a]
         let request = InboundRequest(

@@ -104,6 +104,25 @@ import Testing
         }
     }
 
+    @Test func aFlushThatCouldNotTellRefusesOnlyTheGroupsItWasFor() async throws {
+        let store = GatedStore()
+        try await store.memory.prepare(agents: policy.assignment.directory.agents)
+        let committer = GroupCommitter(store: store, policy: policy, logger: Logger(label: "test"))
+        try await running([committer]) {
+            let first = Task { try await committer.submit([item("1")]) }
+            try await eventually("the flush started") { store.waitingFlushes == 1 }
+            store.finishFlush(failing: StoreError.unavailable("connection lost"))
+            await #expect(throws: ServiceError.self, "the channel gets a 503 and retries") { try await first.value }
+
+            let retry = Task { try await committer.submit([item("1")]) }
+            try await eventually("the retry's flush started") { store.waitingFlushes == 1 }
+            store.finishFlush()
+            guard case .duplicate = try await retry.value.first else {
+                throw UnexpectedOutcome("the retry should find the message the first attempt committed")
+            }
+        }
+    }
+
     @Test func aFailedFlushRefusesEveryoneWaitingAndStopsTheCommitter() async throws {
         let store = GatedStore()
         try await store.memory.prepare(agents: policy.assignment.directory.agents)

@@ -34,6 +34,10 @@ final class RecordingAdapter: ChannelAdapter, Sendable {
 
     func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
         sent.withLock { $0.append(message) }
+        // Like a platform that keeps uploaded media: each file not uploaded yet gets an id.
+        for file in message.attachments where file.platformMediaID == nil {
+            await message.rememberMedia(file.index, "\(id)-media-\(message.id)-\(file.index)")
+        }
         let failure = script.withLock { $0.isEmpty ? nil : $0.removeFirst() }
         if let failure { throw failure }
         return DeliveryReceipt(externalID: "\(id)-out-\(message.id)", state: .delivered)

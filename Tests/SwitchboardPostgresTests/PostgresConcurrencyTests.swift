@@ -88,7 +88,7 @@ import Testing
                 "001-initial", "002-attachment-contents", "003-gateway-secrets", "004-console-session-token-fingerprint",
                 "005-search", "006-canned-responses", "007-mentions", "008-priority-and-sla-policy", "009-automation-queue-and-rule-firings",
                 "010-audit-log", "011-second-factor", "012-erasure-and-retention",
-                "013-mailbox-positions", "014-ingest-flushes", "015-media-fetches",
+                "013-mailbox-positions", "014-ingest-flushes", "015-uploads", "016-media-fetches",
             ])
         try await a.checkHealth()
         try await a.close()

@@ -67,7 +67,9 @@ extension MemoryStore {
                 }
             if let answered, let adapter = via ?? answered.record.adapter {
                 if via != nil && via != answered.record.adapter { return nil }
-                let last = inbound.filter { $0.record.adapter == adapter }.map(\.record.createdAt).max()
+                // The platform's sending time where it gave one (never later than arrival).
+                let last = inbound.filter { $0.record.adapter == adapter }.map { min($0.record.sentAt ?? $0.record.createdAt, $0.record.createdAt) }
+                    .max()
                 return ReplyRoute(
                     adapter: adapter, address: answered.address ?? "", threadRef: answered.threadRef, inReplyTo: answered.record.id,
                     inReplyToExternalID: answered.record.externalID, lastInboundAt: last, quoted: inReplyTo != nil)

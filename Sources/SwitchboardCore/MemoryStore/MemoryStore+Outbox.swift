@@ -14,7 +14,8 @@ extension MemoryStore {
                     messageID: id, conversationID: conversation.id, adapter: row.adapter, address: message.address ?? "",
                     threadRef: message.threadRef, body: message.record.body, inReplyToExternalID: row.inReplyToExternalID,
                     attempts: row.attempts, quoted: row.quoted, purpose: row.purpose, customerName: t.customers[conversation.customerID]?.name,
-                    inReplyToMetadata: message.record.inReplyTo.flatMap { t.messages[$0]?.record.metadata } ?? [:])
+                    inReplyToMetadata: message.record.inReplyTo.flatMap { t.messages[$0]?.record.metadata } ?? [:],
+                    metadata: message.record.metadata ?? [:])
             }
         }
     }

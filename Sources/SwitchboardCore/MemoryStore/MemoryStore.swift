@@ -105,6 +105,10 @@ public final class MemoryStore: Store {
         var contents: [String: Data] = [:]
         /// How many attachments refer to each stored content (it goes when none does).
         var contentRefs: [String: Int] = [:]
+        /// Uploads waiting to be sent (see MemoryStore+Uploads.swift).
+        var uploads: [Int64: Upload] = [:]
+        /// Platform media ids recorded for queued replies' files: message → index → id.
+        var outboundMedia: [Int64: [Int: String]] = [:]
         var key: [UInt8]?
         var queue: [Int64: QueueRow] = [:]
         var firings: [FiringRow] = []

@@ -339,9 +339,13 @@ public struct ReplyChannel: Sendable, Codable, Equatable {
     /// When the free-form reply window closes (channels with one, like WhatsApp).
     public var windowClosesAt: Date?
     public var maxTextLength: Int?
+    /// The files a reply through it may carry; nil: text only.
+    public var attachments: ReplyFileLimits?
+    /// The templates a reply through it may send instead of text (usable outside the window).
+    public var templates: [MessageTemplate]?
 
     enum CodingKeys: String, CodingKey {
-        case adapter, address, reason
+        case adapter, address, reason, attachments, templates
         case isDefault = "default"
         case canReply = "can_reply"
         case windowClosesAt = "window_closes_at"
@@ -349,8 +353,11 @@ public struct ReplyChannel: Sendable, Codable, Equatable {
     }
 
     public init(
-        adapter: String, address: String, isDefault: Bool, canReply: Bool, reason: String?, windowClosesAt: Date?, maxTextLength: Int?
+        adapter: String, address: String, isDefault: Bool, canReply: Bool, reason: String?, windowClosesAt: Date?, maxTextLength: Int?,
+        attachments: ReplyFileLimits? = nil, templates: [MessageTemplate]? = nil
     ) {
+        self.attachments = attachments
+        self.templates = templates
         self.adapter = adapter
         self.address = address
         self.isDefault = isDefault

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardAdapterAPI
 
 /// The rules of what agents do to one conversation, as pure functions from the conversation as
 /// it stands to what changes. Refusals are ``ServiceError``s with their HTTP status, decided here
@@ -6,14 +7,18 @@ import Foundation
 public enum ConversationPlanner {
     /// An agent's reply, queued for delivery in the same transaction: it answers the customer, so
     /// the response clocks stop and the next customer message runs `next_response`.
-    public static func reply(_ state: ConversationState, author: String, body: String, route: ReplyRoute, at now: Date) -> ConversationPlan {
+    public static func reply(
+        _ state: ConversationState, author: String, body: String, route: ReplyRoute, attachments: [Attachment] = [],
+        metadata: [String: String]? = nil, at now: Date
+    ) -> ConversationPlan {
         var next = state
         next.stopResponseClocks()
         next.answeredAt = state.answeredAt ?? now
         next.lastMessageAt = now
         let message = PlannedMessage(
             direction: .outbound, adapter: route.adapter, address: route.address, threadRef: route.threadRef,
-            inReplyTo: route.inReplyTo.map(PlannedLink.stored), body: .fixed(body), author: author, createdAt: now,
+            inReplyTo: route.inReplyTo.map(PlannedLink.stored), body: .fixed(body), author: author, metadata: metadata, attachments: attachments,
+            createdAt: now,
             delivery: DeliveryInfo(state: .queued, attempts: 0),
             outbox: PlannedDelivery(adapter: route.adapter, inReplyToExternalID: route.inReplyToExternalID, nextAttemptAt: now, quoted: route.quoted))
         return ConversationPlan(before: state, state: next, messages: [message])

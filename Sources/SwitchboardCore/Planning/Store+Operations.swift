@@ -5,10 +5,14 @@ import SwitchboardAdapterAPI
 /// decided by the planners, written by the engine.
 extension ConversationStore {
     /// Appends an agent's reply and queues it in the outbox in one transaction; stops the clocks.
-    public func appendReply(conversation: Int64, author: String, body: String, route: ReplyRoute, at: Date) async throws -> MessageRecord {
+    /// `attachments` carry their bytes; the store keeps them with the message in the same transaction.
+    public func appendReply(
+        conversation: Int64, author: String, body: String, route: ReplyRoute, attachments: [Attachment] = [],
+        metadata: [String: String]? = nil, at: Date
+    ) async throws -> MessageRecord {
         try await only(
             change(conversation: conversation, routing: false) { state, _ in
-                ConversationPlanner.reply(state, author: author, body: body, route: route, at: at)
+                ConversationPlanner.reply(state, author: author, body: body, route: route, attachments: attachments, metadata: metadata, at: at)
             })
     }
 

@@ -26,7 +26,9 @@ public protocol InboundStore: Sendable {
     /// one flush of a log (SQLite's WAL) writes the next group while the previous one is flushed.
     /// Nothing stored this way may be acknowledged before ``syncCommitted()`` returns.
     func ingestCommittingLater(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome]
-    /// Makes everything committed before this call durable (one flush covers many groups).
+    /// Makes everything committed before this call durable (one flush covers many groups). Throws
+    /// ``StoreError/unavailable(_:)`` when it cannot tell (the waiting groups are refused, later ones go
+    /// on); any other error means committed data may be lost, and ingestion stops.
     func syncCommitted() async throws
 }
 
@@ -194,4 +196,4 @@ public protocol StorageEngine: Sendable {
 public typealias Store = AgentStore & InboundStore & ConversationStore & PromiseStore & CustomerStore & OutboxStore & ReportStore
     & AttachmentStore & InboxPreviewStore & SessionStore & SearchStore & CannedResponseStore & MentionStore
     & ConversationFactsStore & AutomationQueueStore & RuleStore & AuditStore & SecondFactorStore & CustomerDataStore
-    & MailboxPositionStore & MediaFetchStore & StorageEngine
+    & MailboxPositionStore & UploadStore & MediaFetchStore & StorageEngine

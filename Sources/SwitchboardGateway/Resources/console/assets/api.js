@@ -4,6 +4,9 @@ let csrfToken = null;
 
 export function setCsrf(token) { csrfToken = token; }
 
+/** The header state-changing calls carry (for callers that send other than JSON, like uploads). */
+export function csrfHeader() { return csrfToken ? { 'X-CSRF-Token': csrfToken } : {}; }
+
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message);

@@ -5,6 +5,7 @@ import { el, clear, announce, showError, clearError } from './dom.js';
 import { t, dateTime, fromNow } from './i18n.js';
 import { PresenceAnnouncer } from './presence.js';
 import { SavedReplies, gapsIn } from './saved-replies.js';
+import { ReplyFiles } from './reply-files.js';
 
 export class ConversationView {
   constructor(pane, cardPane, id, me, { marks, onSeen, message = null } = {}) {
@@ -241,12 +242,16 @@ export class ConversationView {
 
   renderComposer() {
     const replyError = el('p', { class: 'form-error', id: 'reply-error', role: 'alert' });
-    const body = el('textarea', { id: 'reply-body', rows: '3', required: true, 'aria-keyshortcuts': 'r' });
+    const body = el('textarea', { id: 'reply-body', rows: '3', 'aria-keyshortcuts': 'r' });
     this.viaSelect = el('select', { id: 'reply-via' });
     this.viaHint = el('p', { class: 'hint', id: 'reply-via-hint' });
     this.collisionBox = el('div', { class: 'collision', id: 'reply-collision', role: 'alert', tabindex: '-1', hidden: true });
     this.sendButton = el('button', { type: 'submit', id: 'reply-send' }, t('send'));
     const savedSlot = el('span', { class: 'saved-replies', id: 'saved-replies', hidden: true });
+    this.files = new ReplyFiles((error) => {
+      replyError.textContent = error.message;
+      replyError.dataset.code = error.code ?? '';
+    });
     this.saved = new SavedReplies(body, this.id, { slot: savedSlot });
     body.addEventListener('input', () => {
       if (body.value.trim() === '') {
@@ -280,11 +285,24 @@ export class ConversationView {
           return;
         }
       }
-      const payload = { body: body.value };
+      if (this.files.uploading) {
+        replyError.textContent = t('stillUploading');
+        return;
+      }
+      const template = this.files.template;
+      const attachments = this.files.references();
+      if (!template && !attachments.length && body.value.trim() === '') {
+        replyError.textContent = t('replyEmpty');
+        body.focus();
+        return;
+      }
+      const payload = template ? { template } : { body: body.value };
+      if (!template && attachments.length) payload.attachments = attachments;
       if (via && via !== this.defaultAdapter()) payload.via = via;
       try {
         await api.reply(this.id, payload);
         body.value = '';
+        this.files.clear();
         this.typingFrom = null;
         this.presence?.doneTyping();
         announce(t('sent'));
@@ -296,6 +314,7 @@ export class ConversationView {
     } },
     el('label', { for: 'reply-body' }, t('reply')), body,
     el('p', { class: 'hint', id: 'reply-hint' }, t('replyHint')),
+    ...this.files.nodes(),
     ...this.saved.nodes(),
     this.collisionBox,
     el('div', { class: 'row' },
@@ -303,6 +322,7 @@ export class ConversationView {
       savedSlot,
       this.sendButton),
     this.viaHint, replyError);
+    this.files.attachTo(form);
     this.viaSelect.addEventListener('change', () => this.updateViaHint());
 
     const actions = el('div', { class: 'actions', role: 'group', 'aria-label': t('actions') },
@@ -364,6 +384,7 @@ export class ConversationView {
     }
     if (channel?.max_text_length) parts.push(t('replyMax', { n: channel.max_text_length }));
     this.viaHint.textContent = parts.join(' ');
+    this.files?.showChannel(channel);
     this.viaHint.classList.toggle('warning', Boolean(channel && !channel.can_reply));
   }
 
