@@ -270,6 +270,15 @@ def test_whatsapp_user_known_only_by_user_id_is_stored_and_answered(gateway, gra
     assert {"channel": "phone", "adapter": "wa", "address": "+" + wa_id} in kim["customer"]["identities"]
     [m] = [m for m in kim["messages"] if m["direction"] == "inbound"]
     assert m["metadata"]["whatsapp_user_id"] == "ES.55" + wa_id
+    # ... and joined to the phone: the customer is known by both from now on.
+    assert ("whatsapp-user", "ES.55" + wa_id) in {(i["channel"], i["address"]) for i in kim["customer"]["identities"]}
+    # Later she writes with her user id only: the same customer, the same conversation.
+    later = wa_envelope({"contacts": [{"profile": {"name": "Kim"}, "user_id": "ES.55" + wa_id}],
+                         "messages": [{"from_user_id": "ES.55" + wa_id, "id": "wamid." + unique("LATER"),
+                                       "timestamp": "1718000100", "type": "text", "text": {"body": "me again"}}]})
+    r = post_meta(gw, "wa", later)
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+    assert gw.conversation_of(r.json()["messages"][0])["id"] == kim["id"]
 
 
 def test_bad_signature_is_401_and_nothing_is_stored(gateway, graph, receiver):

@@ -20,6 +20,8 @@ public final class ExternalAdapter: BackgroundChannelAdapter {
     /// What to run and how.
     public let settings: ExternalSettings
     let logger: Logger
+    /// Fetches attachments the process names by `url` (nil without a transport).
+    let media: ExternalMedia?
     let shared = Mutex(Shared())
     private let requestCounter = Atomic<Int64>(0)
     /// The key of `secret_env`, checked before a request is forwarded.
@@ -29,8 +31,9 @@ public final class ExternalAdapter: BackgroundChannelAdapter {
     public static let signatureHeader = "X-Switchboard-Signature"
 
     /// `logger` should carry the adapter's id as metadata (the factory's context logger does).
-    public init(id: String, settings: ExternalSettings, logger: Logger) {
+    public init(id: String, settings: ExternalSettings, logger: Logger, transport: (any HTTPTransport)? = nil) {
         self.id = id
+        self.media = transport.map { ExternalMedia(transport: $0) }
         self.settings = settings
         self.logger = logger
         self.hookKey = settings.hookAccess.secret.map(HMACKey.init)
@@ -38,6 +41,8 @@ public final class ExternalAdapter: BackgroundChannelAdapter {
 
     /// What the process declared in its last `hello` (defaults until the first one).
     public var capabilities: AdapterCapabilities { shared.withLock { $0.capabilities } }
+
+    public var mediaFetcher: (any MediaFetcher)? { media }
 
     /// `.running` once the process has said `hello`; `.degraded` while it starts or restarts.
     public var state: AdapterState { shared.withLock { $0.state } }

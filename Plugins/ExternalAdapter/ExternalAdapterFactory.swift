@@ -12,6 +12,6 @@ public struct ExternalAdapterFactory: ChannelAdapterFactory {
     /// `check-config` starts nothing.
     public func makeAdapter(id: String, config: ConfigSection, context: AdapterContext) throws -> any ChannelAdapter {
         let settings = ExternalSettings(id: id, config: config, parentEnvironment: context.environment)
-        return ExternalAdapter(id: id, settings: settings, logger: context.logger)
+        return ExternalAdapter(id: id, settings: settings, logger: context.logger, transport: context.transport)
     }
 }

@@ -39,10 +39,18 @@ extension AdapterMessage {
         if case .object(let fields)? = json["details"] {
             details = fields.compactMapValues(\.text)
         }
+        // The bytes themselves (stored with the message), or a `url` the gateway fetches later.
+        var content: Data?
+        if let encoded = json["content_base64"]?.stringValue {
+            guard let bytes = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else {
+                throw ProtocolViolation("inbound \(id): an attachment's \"content_base64\" is not base64")
+            }
+            content = bytes
+        }
         return Attachment(
             kind: kind, mimeType: json["mime_type"]?.stringValue, fileName: json["file_name"]?.stringValue,
             size: json["size"]?.int64Value.map { Int($0) }, url: json["url"]?.stringValue,
-            platformID: json["platform_id"]?.text, details: details)
+            platformID: json["platform_id"]?.text, details: details, content: content)
     }
 
     /// `{"type":"ignored","reason":"code"}`: what the process did not pass on, and why. The reason

@@ -16,6 +16,7 @@ public struct MessengerAdapter: ChannelAdapter {
     let gate: MetaWebhookGate
     let inbound: MessengerInbound
     let graph: MetaGraphClient
+    let media: MetaMediaFetcher
 
     public init(id: String, settings: MessengerSettings, transport: any HTTPTransport, logger: Logger = Logger(label: "switchboard.messenger")) {
         self.id = id
@@ -25,7 +26,14 @@ public struct MessengerAdapter: ChannelAdapter {
         graph = MetaGraphClient(
             transport: transport, accessToken: settings.graph.accessToken, platform: settings.platform.displayName,
             outsideWindowHint: settings.capabilities.outsideWindowHint)
+        // Messenger and Instagram attachments are at most 25 MB.
+        media = MetaMediaFetcher(
+            source: .attachmentURL, transport: transport, graph: settings.graph, platform: settings.platform.displayName,
+            maxMediaBytes: 25 << 20)
     }
+
+    /// Attachment URLs from the webhook are downloaded as they are.
+    public var mediaFetcher: (any MediaFetcher)? { media }
 
     public var capabilities: AdapterCapabilities { settings.capabilities }
 

@@ -121,6 +121,11 @@ struct MessengerInbound: Sendable {
             var details = payload.scalarFields
             details.removeValue(forKey: "url")
             if let title = attachment.string("title") { details["title"] = title }
+            if let coordinates = payload.field("coordinates") {
+                // A shared location: `payload.coordinates.{lat,long}` (Messenger and Instagram).
+                details["latitude"] = coordinates.string("lat")
+                details["longitude"] = coordinates.string("long")
+            }
             attachments.append(
                 Attachment(
                     kind: type == "file" ? "document" : type, url: payload.string("url") ?? attachment.string("url"),
@@ -142,11 +147,8 @@ struct MessengerInbound: Sendable {
         if message.flag("is_unsupported") {
             attachments.append(Attachment(kind: "unsupported"))
         }
-        var text = message.field("text")?.text ?? ""
-        if text.isEmpty {
-            // Without text the attachments speak: "[image]", "[unsupported message]".
-            text = attachments.map { $0.kind == "unsupported" ? "[unsupported message]" : "[\($0.kind)]" }.joined(separator: " ")
-        }
+        // Without text the core gives the message its placeholder ("[photo]", "[location: 40.41, -3.70]").
+        let text = message.field("text")?.text ?? ""
         return (text, attachments, metadata)
     }
 }

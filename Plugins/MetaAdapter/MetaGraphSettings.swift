@@ -60,6 +60,11 @@ public struct MetaGraphSettings: Sendable, CustomStringConvertible {
         return (1...2).contains(parts.count) && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }
     }
 
+    /// Whether `value` can be a path segment of a Graph URL (a media id, a node id).
+    static func isNodeID(_ value: String) -> Bool {
+        !value.isEmpty && !value.contains(where: { $0 == "/" || $0 == "?" || $0 == "#" || $0 == "%" || $0.isWhitespace })
+    }
+
     /// Reports an id that cannot be a path segment of a Graph URL (`phone_number_id`, `page_id`).
     static func checkNodeID(_ value: String?, key: String, in config: ConfigSection) {
         guard let value else { return }

@@ -17,6 +17,7 @@ public struct WhatsAppAdapter: ChannelAdapter {
     let gate: MetaWebhookGate
     let inbound: WhatsAppInbound
     let graph: MetaGraphClient
+    let media: MetaMediaFetcher
     let transport: any HTTPTransport
     let logger: Logger
     /// The templates read from the Graph API (`templates: fetch`).
@@ -32,7 +33,14 @@ public struct WhatsAppAdapter: ChannelAdapter {
         graph = MetaGraphClient(
             transport: transport, accessToken: settings.graph.accessToken, platform: "WhatsApp Cloud API",
             outsideWindowHint: settings.capabilities.outsideWindowHint)
+        // The Cloud API's largest media (a document) is 100 MB; the gateway's HTTP transport takes
+        // answers of up to 64 MB, so that is what is kept.
+        media = MetaMediaFetcher(
+            source: .graphMediaID, transport: transport, graph: settings.graph, platform: "WhatsApp Cloud API", maxMediaBytes: 64 << 20)
     }
+
+    /// Media ids are looked up and downloaded with the access token.
+    public var mediaFetcher: (any MediaFetcher)? { media }
 
     /// The configured capabilities, with the templates read from the Graph API when `templates: fetch`.
     public var capabilities: AdapterCapabilities {

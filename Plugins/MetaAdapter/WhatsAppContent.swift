@@ -70,37 +70,20 @@ struct WhatsAppContent {
         let attachment = Attachment(
             kind: kind, mimeType: body.string("mime_type"), fileName: fileName, url: body.string("url"),
             platformID: body.string("id"), details: details.nilIfEmpty)
-        let placeholder =
-            switch kind {
-            case "voice": "[voice message]"
-            case "document": fileName.map { "[document: \($0)]" } ?? "[document]"
-            case "sticker": body.flag("animated") ? "[animated sticker]" : "[sticker]"
-            default: "[\(kind)]"
-            }
-        return WhatsAppContent(text: caption ?? placeholder, attachments: [attachment])
+        // Without a caption the core gives the message its placeholder ("[photo]", "[voice message]").
+        return WhatsAppContent(text: caption ?? "", attachments: [attachment])
     }
 
     private static func location(_ body: JSONValue) -> WhatsAppContent {
-        let latitude = body.string("latitude")
-        let longitude = body.string("longitude")
         var details: [String: String] = [:]
         for key in ["latitude", "longitude", "name", "address", "url"] { details[key] = body.string(key) }
-        let coordinates = [latitude, longitude].compactMap { $0 }.joined(separator: ", ")
-        let place = [body.string("name"), body.string("address")].compactMap { $0 }.joined(separator: ", ")
-        let text =
-            switch (place.isEmpty, coordinates.isEmpty) {
-            case (true, true): "[location]"
-            case (true, false): "[location: \(coordinates)]"
-            case (false, true): "[location: \(place)]"
-            case (false, false): "[location: \(place) (\(coordinates))]"
-            }
+        // The core gives it its placeholder ("[location: Facebook HQ (37.46, -122.22)]"), as on every adapter.
         return WhatsAppContent(
-            text: text, attachments: [Attachment(kind: "location", url: body.string("url"), details: details.nilIfEmpty)])
+            text: "", attachments: [Attachment(kind: "location", url: body.string("url"), details: details.nilIfEmpty)])
     }
 
     private static func contacts(_ cards: [JSONValue]) -> WhatsAppContent {
         var attachments: [Attachment] = []
-        var lines: [String] = []
         for card in cards {
             let name = card.field("name")
             let fullName =
@@ -115,10 +98,9 @@ struct WhatsAppContent {
             details["wa_id"] = (card.field("phones")?.items ?? []).lazy.compactMap { $0.string("wa_id") }.first
             details["organization"] = card.field("org")?.string("company")
             attachments.append(Attachment(kind: "contact", details: details.nilIfEmpty))
-            lines.append(([fullName] + phones.map(Optional.some)).compactMap { $0 }.joined(separator: " "))
         }
-        let text = lines.isEmpty ? "[contact card]" : "[\(lines.count == 1 ? "contact" : "contacts"): \(lines.joined(separator: "; "))]"
-        return WhatsAppContent(text: text, attachments: attachments)
+        // The core gives it its placeholder ("[contact: Name]"), as on every adapter.
+        return WhatsAppContent(text: attachments.isEmpty ? "[contact card]" : "", attachments: attachments)
     }
 
     private static func reaction(_ body: JSONValue) -> WhatsAppContent {

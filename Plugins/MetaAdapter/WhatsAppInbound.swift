@@ -136,10 +136,15 @@ struct WhatsAppInbound: Sendable {
         }
 
         func inbound(_ externalID: String, _ content: WhatsAppContent) -> InboundMessage {
-            InboundMessage(
+            var message = InboundMessage(
                 externalID: externalID, from: sender, customerName: contact?.name, text: content.text,
                 sentAt: sentAt, threadRef: nil, metadata: metadata.merging(content.metadata) { $1 },
                 attachments: content.attachments)
+            // Both the phone and the user id in one payload: the same person, known by both from now on.
+            if sender.channel != Self.userIdentityChannel, let userID {
+                message.alsoKnownAs = [ChannelIdentity(channel: Self.userIdentityChannel, address: userID)]
+            }
+            return message
         }
 
         switch type {

@@ -23,6 +23,9 @@ public struct TelegramAdapter: ChannelAdapter {
         self.transport = transport
     }
 
+    /// Files are fetched through `getFile` with the bot's token.
+    public var mediaFetcher: (any MediaFetcher)? { TelegramMedia(settings: settings, transport: transport) }
+
     /// Bot API limits: 4096 characters per message, about 30 messages a second overall and one
     /// a second per chat. A bot cannot write to someone who never started it.
     public var capabilities: AdapterCapabilities {

@@ -26,7 +26,8 @@ enum TelegramContent {
             found.append(file(audio, kind: "audio", details: details))
         }
         if let voice = message["voice"] {
-            found.append(file(voice, kind: "audio", details: ["voice": "true"].merging(duration(voice)) { a, _ in a }))
+            // A voice note, as on WhatsApp.
+            found.append(file(voice, kind: "voice", mimeType: "audio/ogg", details: duration(voice)))
         }
         if let sticker = message["sticker"] {
             var details: [String: String] = [:]

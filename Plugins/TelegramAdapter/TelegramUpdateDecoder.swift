@@ -13,7 +13,10 @@ import SwitchboardAdapterAPI
 ///   answering them would publish into the channel.
 /// - Service messages (members joining, pins, title changes …): `service_message`; messages from
 ///   bots: `bot_message`. Nobody is waiting for an answer, and answering bots invites loops.
-/// - Every other update kind (`callback_query`, `my_chat_member`, reactions, business and payment
+/// - `callback_query` (a button of ours pressed) and `message_reaction` (an emoji put on a message):
+///   the customer's activity, recorded in their thread (kind `activity`: no clock starts, nothing
+///   reopens), `reply_to` naming the message it concerns, so a reaction shows on our reply.
+/// - Every other update kind (`my_chat_member`, anonymous reaction counts, business and payment
 ///   updates …): `unsupported_event`, with a 2xx, so Telegram does not retry what this adapter
 ///   does not use.
 public enum TelegramUpdateDecoder {
@@ -32,7 +35,55 @@ public enum TelegramUpdateDecoder {
             return [.edit(message, editedAt: editedAt)]
         }
         if update["channel_post"] != nil || update["edited_channel_post"] != nil { return [.ignored(reason: .channelPost)] }
+        if let query = update["callback_query"] {
+            return [decodeCallback(query, update: update).map(InboundEvent.message) ?? .ignored(reason: .unsupportedEvent)]
+        }
+        if let reaction = update["message_reaction"] {
+            return [decodeReaction(reaction, update: update).map(InboundEvent.message) ?? .ignored(reason: .unsupportedEvent)]
+        }
         return [.ignored(reason: .unsupportedEvent)]
+    }
+
+    /// A button of an inline keyboard pressed: `data` is what the button carries. Nil for a press
+    /// on a message sent via inline mode (no chat) or by a bot.
+    static func decodeCallback(_ query: JSONValue, update: JSONValue) -> InboundMessage? {
+        guard let id = query["id"]?.nonEmptyText, let user = query["from"], let userID = user["id"]?.exactInteger,
+            user["is_bot"]?.boolValue != true, let message = query["message"], let chatID = message["chat"]?["id"]?.exactInteger
+        else { return nil }
+        let data = query["data"]?.nonEmptyText ?? query["game_short_name"]?.nonEmptyText
+        var metadata: [String: String] = ["telegram_update": "callback_query"]
+        metadata["username"] = user["username"]?.nonEmptyText
+        if let target = message["message_id"]?.exactInteger { metadata["reply_to"] = externalID(chat: chatID, message: target) }
+        var details: [String: String] = [:]
+        details["data"] = data
+        return InboundMessage(
+            externalID: "callback:\(id)", from: ChannelIdentity(channel: "telegram", address: String(userID)),
+            customerName: displayName(user), text: data.map { "[button pressed: \($0)]" } ?? "[button pressed]",
+            sentAt: nil, threadRef: String(chatID), metadata: metadata,
+            attachments: [Attachment(kind: "button", details: details.isEmpty ? nil : details)], kind: .activity)
+    }
+
+    /// A customer's reaction to a message (ours included): the emoji now on it, or none when taken back.
+    static func decodeReaction(_ reaction: JSONValue, update: JSONValue) -> InboundMessage? {
+        guard let chatID = reaction["chat"]?["id"]?.exactInteger, let target = reaction["message_id"]?.exactInteger,
+            let user = reaction["user"], let userID = user["id"]?.exactInteger, user["is_bot"]?.boolValue != true
+        else { return nil }
+        let emojis = (reaction["new_reaction"]?.arrayValue ?? []).compactMap { item -> String? in
+            item["emoji"]?.nonEmptyText ?? (item["type"]?.nonEmptyText == "custom_emoji" ? "custom emoji" : nil)
+        }
+        let reacted = emojis.joined(separator: " ")
+        var metadata: [String: String] = ["telegram_update": "message_reaction"]
+        metadata["reply_to"] = externalID(chat: chatID, message: target)
+        metadata["username"] = user["username"]?.nonEmptyText
+        var details = ["message_id": externalID(chat: chatID, message: target)]
+        if !reacted.isEmpty { details["emoji"] = reacted }
+        let updateID = update["update_id"]?.exactInteger ?? 0
+        return InboundMessage(
+            externalID: "reaction:\(chatID):\(target):\(userID):\(updateID)",
+            from: ChannelIdentity(channel: "telegram", address: String(userID)), customerName: displayName(user),
+            text: reacted.isEmpty ? "[reaction removed]" : "[reaction \(reacted)]",
+            sentAt: reaction["date"]?.exactInteger.map { Date(timeIntervalSince1970: TimeInterval($0)) }, threadRef: String(chatID),
+            metadata: metadata, attachments: [Attachment(kind: "reaction", details: details)], kind: .activity)
     }
 
     /// Why ``decodeMessage(_:kind:)`` recorded nothing for `message`.

@@ -27,6 +27,9 @@ public struct TwilioAdapter: ChannelAdapter {
 
     /// Twilio splits long texts into up to 10 segments (1600 characters). Replies may go to any
     /// number the customer is known by, whichever channel they used.
+    /// MMS media are fetched from their `MediaUrl`, with the account's credentials under `api_base`.
+    public var mediaFetcher: (any MediaFetcher)? { TwilioMedia(settings: settings, transport: transport) }
+
     public var capabilities: AdapterCapabilities {
         AdapterCapabilities(maxTextLength: 1600, canInitiate: true, attachments: Self.replyFiles)
     }

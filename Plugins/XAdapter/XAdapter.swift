@@ -24,6 +24,9 @@ public struct XAdapter: ChannelAdapter {
 
     /// An adapter sending through `transport`; `now` dates rate-limit windows (tests pin it);
     /// `crcRateLimit` bounds how often the CRC handshake is answered.
+    /// DM and tweet media are fetched from the URLs the events name.
+    public var mediaFetcher: (any MediaFetcher)? { XMediaFetcher(settings: settings, transport: transport) }
+
     public init(
         id: String, settings: XSettings, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = Date.init,
         crcRateLimit: XCRCRateLimit = .standard

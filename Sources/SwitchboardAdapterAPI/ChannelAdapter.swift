@@ -33,6 +33,9 @@ public protocol ChannelAdapter: Sendable {
     /// Sends one reply to the customer. Returns what the platform said, or throws
     /// ``DeliveryFailure`` (transient failures are retried by the outbox, permanent ones are not).
     func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt
+
+    /// How this adapter fetches media its platform only names (nil: it never needs to).
+    var mediaFetcher: (any MediaFetcher)? { get }
 }
 
 extension ChannelAdapter {
@@ -41,6 +44,7 @@ extension ChannelAdapter {
     public var mailboxes: [MailboxStatus] { [] }
     public func refusal(for reply: ReplyContext) -> String? { nil }
     public func canReach(_ address: String) -> Bool { true }
+    public var mediaFetcher: (any MediaFetcher)? { nil }
 }
 
 /// What an adapter is told about a reply before it is queued.

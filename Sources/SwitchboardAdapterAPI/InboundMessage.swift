@@ -78,9 +78,12 @@ public struct Attachment: Sendable, Codable, Equatable {
     /// channel gave no content (only a URL or a platform id, if anything).
     public var stored: Bool?
     public var notStoredReason: String?
+    /// Where fetching the content stands: `fetching` (a job will bring it; `stored` is false until
+    /// then), `failed` (given up; ``notStoredReason`` says why), nil otherwise.
+    public var state: String?
 
     enum CodingKeys: String, CodingKey {
-        case kind, size, url, details, sha256, stored
+        case kind, size, url, details, sha256, stored, state
         case mimeType = "mime_type"
         case fileName = "file_name"
         case platformID = "platform_id"
@@ -111,6 +114,7 @@ public struct Attachment: Sendable, Codable, Equatable {
         kept.size = content.count
         kept.stored = true
         kept.notStoredReason = nil
+        kept.state = nil
         return (kept, kept.sha256!, content)
     }
 
@@ -176,6 +180,10 @@ public struct InboundMessage: Sendable {
     /// How urgent the channel says this message is (nil: it does not say). A message that starts a
     /// request sets the conversation's priority; a later one can only raise it.
     public var priority: Priority?
+    /// Other addresses the channel says this same sender has (WhatsApp's business-scoped user id
+    /// next to the phone number): the core links each to the customer once the message is stored,
+    /// unless another customer holds it already (then an agent decides: merge).
+    public var alsoKnownAs: [ChannelIdentity] = []
 
     public init(
         externalID: String, from: ChannelIdentity, customerName: String? = nil, text: String,

@@ -8,6 +8,8 @@ public enum DomainEvent: Sendable, Equatable {
     case messageCreated(MessageRecord)
     /// The customer edited a message.
     case messageUpdated(MessageRecord)
+    /// An attachment's content arrived (or could not be fetched): the message with its attachments now.
+    case attachmentUpdated(MessageRecord)
     /// A reply's delivery moved (sent, delivered, failed, retried).
     case deliveryUpdated(MessageRecord)
     case conversationAssigned(AssignedPayload)
@@ -48,6 +50,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .messageCreated: "message.created"
         case .messageUpdated: "message.updated"
         case .deliveryUpdated: "delivery.updated"
+        case .attachmentUpdated: "attachment.updated"
         case .conversationAssigned: "conversation.assigned"
         case .conversationEscalated: "conversation.escalated"
         case .escalationClosed: "conversation.escalation_closed"
@@ -68,7 +71,7 @@ public enum DomainEvent: Sendable, Equatable {
     /// The JSON payload.
     public func encoded() -> [UInt8] {
         switch self {
-        case .messageCreated(let m), .messageUpdated(let m), .deliveryUpdated(let m), .conversationEscalated(let m),
+        case .messageCreated(let m), .messageUpdated(let m), .deliveryUpdated(let m), .attachmentUpdated(let m), .conversationEscalated(let m),
             .escalationClosed(let m), .conversationResolved(let m), .conversationStatus(let m):
             JSONCoding.encode(m)
         case .conversationAssigned(let p): JSONCoding.encode(p)

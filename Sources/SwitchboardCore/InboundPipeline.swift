@@ -68,6 +68,8 @@ public struct InboundPipeline: Sendable {
     private let ignoredCounters = IgnoredCounters()
     /// Where mailbox-reading adapters keep how far they have read (the gateway's store).
     public var mailboxPositions: (any MailboxPositions)?
+    /// Links the other addresses a message names for its sender (``InboundMessage/alsoKnownAs``).
+    public var identityJoiner: IdentityJoiner?
 
     public init(adapters: AdapterRegistry, committer: GroupCommitter, now: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
         self.adapters = adapters
@@ -176,6 +178,25 @@ extension InboundPipeline: InboundSink {
         }
     }
 
+    /// A customer's message as it is stored: attachments its adapter can fetch wait for their
+    /// content (`fetching`, a job brings it), and a message without text reads as what it carries
+    /// (``MessagePlaceholder``), the same on every adapter.
+    static func prepared(_ event: InboundEvent, fetcher: (any MediaFetcher)?) -> InboundEvent {
+        if case .edit(var message, let editedAt) = event {
+            // An edit replaces the text only: its media are not fetched again.
+            MessagePlaceholder.apply(to: &message)
+            return .edit(message, editedAt: editedAt)
+        }
+        guard case .message(var message) = event, !message.attachments.isEmpty else { return event }
+        if let fetcher {
+            message.attachments = message.attachments.map { attachment in
+                attachment.content == nil && attachment.stored == nil && fetcher.canFetch(attachment) ? attachment.markedFetching() : attachment
+            }
+        }
+        MessagePlaceholder.apply(to: &message)
+        return .message(message)
+    }
+
     /// What became of one event.
     enum EventOutcome {
         case stored(Int64)
@@ -188,26 +209,33 @@ extension InboundPipeline: InboundSink {
     /// never reach the store. Outcomes come back in the order of `events`.
     func ingest(_ events: [InboundEvent], adapter: String) async throws -> [EventOutcome] {
         let received = now()
+        let fetcher = adapters[adapter]?.adapter.mediaFetcher
         var items: [IngestItem] = []
         for event in events {
             if case .ignored = event { continue }
-            items.append(IngestItem(adapter: adapter, event: event, receivedAt: received))
+            items.append(IngestItem(adapter: adapter, event: Self.prepared(event, fetcher: fetcher), receivedAt: received))
         }
         var outcomes = try await committer.submit(items).makeIterator()
         var results: [EventOutcome] = []
         results.reserveCapacity(events.count)
         var stored = 0
         var duplicates = 0
+        var joins: [IdentityJoiner.Join] = []
+        var itemIndex = 0
         for event in events {
             if case .ignored(let reason) = event {
                 results.append(.ignored(reason))
                 continue
             }
             guard let outcome = outcomes.next() else { break }
+            defer { itemIndex += 1 }
             switch outcome {
             case .stored(let s):
                 stored += 1
                 results.append(.stored(s.message.id))
+                if case .message(let message) = items[itemIndex].event, !message.alsoKnownAs.isEmpty {
+                    joins.append(IdentityJoiner.Join(customer: s.customer, conversation: s.conversation, identities: message.alsoKnownAs))
+                }
             case .edited(let message, _):
                 stored += 1
                 results.append(.stored(message.id))
@@ -220,6 +248,7 @@ extension InboundPipeline: InboundSink {
                 results.append(.ignored(IgnoreReason(reason)))
             }
         }
+        if let identityJoiner, !joins.isEmpty { await identityJoiner.join(joins, adapter: adapter) }
         if let counter = counters[adapter] {
             if stored > 0 { counter.stored.increment(by: stored) }
             if duplicates > 0 { counter.duplicate.increment(by: duplicates) }

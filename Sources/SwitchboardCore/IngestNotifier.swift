@@ -10,11 +10,14 @@ public struct IngestNotifier: Sendable {
     private let prefetch: (@Sendable (Int64) -> Void)?
     /// Called after a commit that stored something: the rules and webhooks find its events queued.
     private let wakeAutomation: @Sendable () -> Void
+    /// Called after a commit that stored media to fetch: the fetch job is written.
+    private let wakeMedia: @Sendable () -> Void
 
     public init(
         events: EventBus, wakeOutbox: @escaping @Sendable () -> Void = {}, prefetch: (@Sendable (Int64) -> Void)? = nil,
-        wakeAutomation: @escaping @Sendable () -> Void = {}
+        wakeAutomation: @escaping @Sendable () -> Void = {}, wakeMedia: @escaping @Sendable () -> Void = {}
     ) {
+        self.wakeMedia = wakeMedia
         self.events = events
         self.wakeOutbox = wakeOutbox
         self.prefetch = prefetch
@@ -32,5 +35,10 @@ public struct IngestNotifier: Sendable {
             for event in outcome.events { events.publish(event, conversation: access, journal: false) }
         }
         if stored { wakeAutomation() }
+        let fetching = items.contains { item in
+            if case .message(let message) = item.event { return message.attachments.contains(where: \.isFetching) }
+            return false
+        }
+        if fetching { wakeMedia() }
     }
 }

@@ -396,6 +396,20 @@ enum PostgresSchema {
             )
             """
         ),
+        // SQLite 025: inbound media waiting to be fetched, one job per message.
+        (
+            "019-media-fetches",
+            """
+            CREATE TABLE media_fetches (
+                message_id bigint PRIMARY KEY,
+                adapter text NOT NULL,
+                attempts integer NOT NULL DEFAULT 0,
+                due_at double precision NOT NULL,
+                last_error text
+            );
+            CREATE INDEX media_fetches_due ON media_fetches (due_at)
+            """
+        ),
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

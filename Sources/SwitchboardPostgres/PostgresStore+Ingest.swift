@@ -236,6 +236,10 @@ extension PostgresStore {
                 RETURNING id
                 """, as: Int64.self)!
         }
+        if direction == .inbound, let adapter, attachments.contains(where: \.isFetching) {
+            // No foreign key: with a buffer the message row is written later in this transaction.
+            try await enqueueMediaFetch(db, message: id, adapter: adapter, dueAt: createdAt)
+        }
         return MessageRecord(
             id: id, conversationID: conversationID, direction: direction, adapter: adapter, channel: channel,
             body: body, createdAt: Date(epoch: createdAt), sentAt: sentAt.map(Date.init(epoch:)), externalID: externalID,

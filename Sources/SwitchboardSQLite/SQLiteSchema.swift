@@ -431,6 +431,21 @@ enum SQLiteSchema {
                     );
                     """)
         }
+        migrator.registerMigration("025-media-fetches") { db in
+            // Inbound media a platform only names, waiting to be fetched: one job per message,
+            // written with the message, retried with backoff until its attachments are settled.
+            try db.execute(
+                sql: """
+                    CREATE TABLE media_fetches (
+                        message_id INTEGER PRIMARY KEY,
+                        adapter TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        due_at REAL NOT NULL,
+                        last_error TEXT
+                    );
+                    CREATE INDEX media_fetches_due ON media_fetches(due_at);
+                    """)
+        }
         return migrator
     }
 }

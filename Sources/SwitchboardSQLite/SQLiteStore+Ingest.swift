@@ -217,8 +217,12 @@ extension SQLiteStore {
             conversationID, direction.rawValue, adapter, channel, address, threadRef, externalID, inReplyTo,
             body, author, metadata, attachmentsJSON, sentAt, createdAt, delivery?.state.rawValue, delivery?.attempts, identityID,
         ])
+        let id = db.lastInsertedRowID
+        if direction == .inbound, let adapter, attachments.contains(where: \.isFetching) {
+            try enqueueMediaFetch(db, message: id, adapter: adapter, dueAt: createdAt)
+        }
         return MessageRecord(
-            id: db.lastInsertedRowID, conversationID: conversationID, direction: direction, adapter: adapter, channel: channel,
+            id: id, conversationID: conversationID, direction: direction, adapter: adapter, channel: channel,
             body: body, createdAt: Date(epoch: createdAt), sentAt: sentAt.map(Date.init(epoch:)), externalID: externalID,
             author: author, inReplyTo: inReplyTo, delivery: delivery, metadata: metadataValue,
             attachments: attachments.isEmpty ? nil : attachments)

@@ -147,11 +147,18 @@ struct Serve: AsyncParsableCommand {
         let journal = EventJournal(store: store, routing: automation, logger: logger, onWritten: wakeAutomation)
         if !automation.isEmpty { events.record { journal.record($0, conversation: $1, cause: $2) } }
         let prefetch: (@Sendable (Int64) -> Void)? = context.isEmpty ? nil : Self.prefetcher(store: store, context: context)
+        // Media a platform only names is fetched by a durable job, off the ingest path (leader-only).
+        let media = MediaFetchWorker(
+            store: store, adapters: registry, events: events, schedule: loaded.delivery, leadership: leadership,
+            logger: Logger(label: "switchboard.media"))
         let notifier = IngestNotifier(
-            events: events, wakeOutbox: { worker.wake() }, prefetch: prefetch, wakeAutomation: wakeAutomation)
+            events: events, wakeOutbox: { worker.wake() }, prefetch: prefetch, wakeAutomation: wakeAutomation,
+            wakeMedia: { media.wake() })
         let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
         var pipeline = InboundPipeline(adapters: registry, committer: committer, logger: logger)
         pipeline.mailboxPositions = store
+        pipeline.identityJoiner = IdentityJoiner(
+            store: store, events: events, normalizer: policy.normalizer, logger: Logger(label: "switchboard.identities"))
         let runner = AdapterRunner(adapters: registry, sink: pipeline, leadership: leadership, logger: logger)
         let presence = ConversationPresence(events: events, expiry: loaded.server.presenceExpiry)
         let keeper = PromiseKeeper(
@@ -183,7 +190,7 @@ struct Serve: AsyncParsableCommand {
         // Agents mentioned in notes see those conversations' live events.
         try await components.desk.loadReadGrants()
         var services: [any Service] = [
-            journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence, retention,
+            journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence, retention, media,
             UploadPruner(store: store, leadership: leadership, logger: Logger(label: "switchboard.uploads")),
         ]
         if let lmtp = try await Self.lmtpServer(loaded, registry: registry, pipeline: pipeline, config: config) {

@@ -52,9 +52,22 @@ import Testing
         #expect(m.text == "äöå café 😀")
     }
 
+    @Test func sharedLocationsKeepTheirCoordinates() async throws {
+        let body = Array(
+            #"{"object":"page","entry":[{"id":"106000000000001","time":1,"messaging":[{"sender":{"id":"2400000000000001"},"recipient":{"id":"106000000000001"},"timestamp":1718000000000,"message":{"mid":"m_loc1","attachments":[{"type":"location","title":"Puerta del Sol","payload":{"coordinates":{"lat":40.4168,"long":-3.7038}}}]}}]}]}"#
+                .utf8)
+        let messages = try await MetaTestKit.events(messenger, body).metaMessages
+        let location = try #require(messages.first?.attachments.first)
+        #expect(messages.first?.text == "")
+        #expect(location.kind == "location")
+        #expect(location.details?["latitude"] == "40.4168")
+        #expect(location.details?["longitude"] == "-3.7038")
+        #expect(location.details?["title"] == "Puerta del Sol")
+    }
+
     @Test func attachmentsQuickRepliesRepliesAndPostbacks() async throws {
         let image = try await one(messenger, "social/messenger/constructed/message_image_attachment.json")
-        #expect(image.text == "[image]")
+        #expect(image.text == "", "the core gives a message without text its placeholder")
         #expect(image.attachments == [Attachment(kind: "image", url: "https://scontent.example.invalid/v/t1.15752-9/photo_damaged_box.jpg")])
 
         let quick = try await one(messenger, "social/messenger/constructed/message_quick_reply.json")
@@ -121,7 +134,7 @@ import Testing
             ])
 
         let unsupported = try await one(instagram, "social/instagram/constructed/message_unsupported.json")
-        #expect(unsupported.text == "[unsupported message]")
+        #expect(unsupported.text == "")
         #expect(unsupported.attachments.first?.kind == "unsupported")
 
         // A deletion annotates the original message (same mid as message_text.json).

@@ -94,10 +94,10 @@ struct TelegramAdapterTests {
 
         let voice = try #require(try await Self.corpus("zammad/private/voice.json").messages.first)
         #expect(voice.text == "")
-        #expect(voice.attachments.first?.kind == "audio")
+        // A voice note, as on WhatsApp.
+        #expect(voice.attachments.first?.kind == "voice")
         #expect(voice.attachments.first?.mimeType == "audio/ogg")
         #expect(voice.attachments.first?.platformID == "voicefileid")
-        #expect(voice.attachments.first?.details?["voice"] == "true")
 
         let video = try #require(try await Self.corpus("zammad/private/video.json").messages.first?.attachments.first)
         #expect(video.kind == "video")
@@ -183,6 +183,40 @@ struct TelegramAdapterTests {
             #expect(result.kept.isEmpty, "\(body)")
             #expect(result.ignoredReasons == [reason], "\(body)")
         }
+    }
+
+    @Test func buttonPressesAndReactionsAreTheCustomersActivity() throws {
+        let press =
+            #"{"update_id":10,"callback_query":{"id":"4382","from":{"id":7,"first_name":"Ana","username":"ana"},"message":{"message_id":42,"date":1,"chat":{"id":7,"type":"private"},"text":"Track?"},"chat_instance":"1","data":"track_order"}}"#
+        guard case .message(let pressed)? = try TelegramUpdateDecoder.decode(try JSONValue.parse(Array(press.utf8))).first else {
+            Issue.record("a button press is stored")
+            return
+        }
+        #expect(pressed.kind == .activity)
+        #expect(pressed.externalID == "callback:4382")
+        #expect(pressed.from == ChannelIdentity(channel: "telegram", address: "7"))
+        #expect(pressed.text == "[button pressed: track_order]")
+        #expect(pressed.metadata["reply_to"] == "7:42", "the message whose button it was")
+        #expect(pressed.threadRef == "7")
+
+        let reaction =
+            #"{"update_id":11,"message_reaction":{"chat":{"id":7,"type":"private"},"message_id":43,"user":{"id":7,"first_name":"Ana"},"date":1718000000,"old_reaction":[],"new_reaction":[{"type":"emoji","emoji":"👍"}]}}"#
+        guard case .message(let reacted)? = try TelegramUpdateDecoder.decode(try JSONValue.parse(Array(reaction.utf8))).first else {
+            Issue.record("a reaction is stored")
+            return
+        }
+        #expect(reacted.kind == .activity)
+        #expect(reacted.text == "[reaction 👍]")
+        #expect(reacted.metadata["reply_to"] == "7:43", "shown on the reply it was put on")
+        #expect(reacted.attachments.first?.details?["emoji"] == "👍")
+        let removed =
+            #"{"update_id":12,"message_reaction":{"chat":{"id":7,"type":"private"},"message_id":43,"user":{"id":7,"first_name":"Ana"},"date":1718000001,"old_reaction":[{"type":"emoji","emoji":"👍"}],"new_reaction":[]}}"#
+        guard case .message(let taken)? = try TelegramUpdateDecoder.decode(try JSONValue.parse(Array(removed.utf8))).first else {
+            Issue.record("a reaction taken back is stored")
+            return
+        }
+        #expect(taken.text == "[reaction removed]")
+        #expect(taken.externalID != reacted.externalID)
     }
 
     @Test func idsAreWholeNumbersAsTelegramWritesThem() async throws {

@@ -17,7 +17,7 @@ public enum StoreConformance {
         + workScenarios + attachmentScenarios + sessionScenarios + serviceScenarios + searchScenarios
         + savedReplyScenarios + mentionScenarios + automationScenarios
         + auditScenarios + secondFactorScenarios + erasureScenarios + retentionScenarios + mailboxPositionScenarios
-        + uploadScenarios + participantScenarios + threadPageScenarios + adapterValueScenarios
+        + uploadScenarios + participantScenarios + threadPageScenarios + adapterValueScenarios + mediaFetchScenarios
 }
 
 /// One behaviour of a store, run against a fresh store of the engine under test.

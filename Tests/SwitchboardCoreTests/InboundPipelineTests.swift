@@ -156,3 +156,38 @@ import Testing
         #expect(error?.status == 404)
     }
 }
+
+/// The other addresses a channel names for a sender are linked to the customer once, after the message is stored.
+@Suite struct IdentityJoinerTests {
+    @Test func aSecondAddressOfTheSenderIsLinkedOnceAndAnotherCustomersIsLeftAlone() async throws {
+        let chat = RecordingAdapter("chat")
+        let core = try await CoreOnMemory(adapters: [chat])
+        let committer = GroupCommitter(store: core.store, policy: core.policy, logger: Logger(label: "test"))
+        var pipeline = InboundPipeline(adapters: core.adapters, committer: committer, now: { core.clock.now }, logger: Logger(label: "test"))
+        pipeline.identityJoiner = IdentityJoiner(store: core.store, events: core.events, logger: Logger(label: "test"), now: { core.clock.now })
+        let hook = InboundRequest(method: "POST", path: "/hooks/chat", body: Array("{}".utf8), receivedAt: Plans.now)
+
+        // Someone else already holds US.2.
+        let other = try await core.receive("o1", from: "US.2", channel: "whatsapp-user")
+        func message(_ id: String, from: String, also: [String]) -> InboundEvent {
+            var m = InboundMessage(externalID: id, from: ChannelIdentity(channel: "phone", address: from), text: "hi")
+            m.alsoKnownAs = also.map { ChannelIdentity(channel: "whatsapp-user", address: $0) }
+            return .message(m)
+        }
+        let (answer, _) = try await running([committer]) {
+            chat.willReceive([message("1", from: "+34600", also: ["US.1"]), message("2", from: "+34600", also: ["US.1"])])
+            let answer = try await pipeline.receive(adapter: "chat", request: hook)
+            chat.willReceive([message("3", from: "+34601", also: ["US.2"])])
+            return (answer, try await pipeline.receive(adapter: "chat", request: hook))
+        }
+        guard case .accepted(let accepted) = answer, let first = accepted.stored.first else { throw UnexpectedOutcome("not stored: \(answer)") }
+        let conversation = try #require(try await core.store.access(message: first))
+        let detail = try await core.conversation(conversation.id)
+        let identities = detail.customer.identities.map { "\($0.channel):\($0.address)" }.sorted()
+        #expect(identities == ["phone:+34600", "whatsapp-user:US.1"])
+        #expect(detail.messages.filter { $0.body.contains("linked whatsapp-user US.1") }.count == 1, "linked once, said once")
+
+        let theirs = try await core.conversation(other.conversation.id)
+        #expect(theirs.customer.identities.map(\.address) == ["US.2"], "another customer's address is not taken")
+    }
+}

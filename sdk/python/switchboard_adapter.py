@@ -110,7 +110,8 @@ def inbound_message(id, sender, text: str = "", name: str | None = None, sent_at
     address on the channel; ``thread`` where a reply must go back to (it comes back in
     ``Reply.thread``); ``attachments`` a list of dicts with ``kind`` (image, audio, video, document,
     location …) and optionally ``mime_type``, ``file_name``, ``size``, ``url``, ``platform_id``,
-    ``details``; ``metadata`` string facts worth showing to agents."""
+    ``details``, and ``content_base64`` (the file itself, stored with the message; without it an
+    http(s) ``url`` is fetched by the gateway after the message is stored); ``metadata`` string facts worth showing to agents."""
     if id is None or str(id).strip() == "":
         raise ValueError("an inbound message needs an id")
     if sender is None or str(sender).strip() == "":

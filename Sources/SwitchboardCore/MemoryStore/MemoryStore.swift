@@ -116,6 +116,8 @@ public final class MemoryStore: Store {
         var firings: [FiringRow] = []
         var search = MemorySearchIndex()
         var mentionTable = MentionTable()
+        /// Media-fetch jobs by message (see MemoryStore+MediaFetches.swift).
+        var mediaFetches: [Int64: MediaFetchRow] = [:]
 
         mutating func id() -> Int64 {
             defer { nextID += 1 }
@@ -223,6 +225,9 @@ extension MemoryStore.Tables {
         search.index(record)
         if let external = message.externalID, let adapter = message.adapter {
             messageIndex[MemoryStore.MessageKey(adapter: adapter, externalID: external, direction: message.direction)] = id
+        }
+        if let adapter = message.adapter, message.direction == .inbound, attachments.contains(where: \.isFetching) {
+            mediaFetches[id] = MediaFetchRow(adapter: adapter, dueAt: message.createdAt)
         }
         if let outbox = message.outbox {
             self.outbox[id] = MemoryStore.OutboxRow(

@@ -208,4 +208,4 @@ public protocol StorageEngine: Sendable {
 public typealias Store = AgentStore & InboundStore & ConversationStore & PromiseStore & CustomerStore & OutboxStore & ReportStore
     & AttachmentStore & InboxPreviewStore & SessionStore & SearchStore & CannedResponseStore & MentionStore
     & ConversationFactsStore & AutomationQueueStore & RuleStore & AuditStore & SecondFactorStore & CustomerDataStore
-    & MailboxPositionStore & UploadStore & ParticipantStore & AdapterValueStore & StorageEngine
+    & MailboxPositionStore & UploadStore & ParticipantStore & AdapterValueStore & MediaFetchStore & StorageEngine

@@ -272,7 +272,7 @@ installShortcuts({
 
 // --- live events ---------------------------------------------------------------------------
 
-const EVENTS = ['message.created', 'message.updated', 'delivery.updated', 'conversation.assigned', 'conversation.escalated',
+const EVENTS = ['message.created', 'message.updated', 'delivery.updated', 'attachment.updated', 'conversation.assigned', 'conversation.escalated',
   'conversation.escalation_closed', 'conversation.resolved', 'conversation.status', 'conversation.refresh',
   'sla.warning', 'sla.breached', 'conversation.priority'];
 

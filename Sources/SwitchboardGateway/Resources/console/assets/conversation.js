@@ -277,8 +277,10 @@ export class ConversationView {
     this.olderBar.hidden = this.nextBefore == null;
     this.thread.dataset.complete = String(this.nextBefore == null);
     clear(this.thread);
+    const reactions = reactionsByReply(this.detail.messages);
     for (const m of this.detail.messages) {
-      const item = messageItem(m, (id) => this.retry(id));
+      const mine = m.direction === 'outbound' && m.external_id ? reactions.get(m.external_id) : null;
+      const item = messageItem(m, (id) => this.retry(id), mine);
       if (before && !before.has(m.id)) item.classList.add('fresh');
       if (m.id === this.target) { item.classList.add('target'); item.setAttribute('aria-current', 'true'); item.setAttribute('tabindex', '-1'); }
       this.thread.append(item);
@@ -573,7 +575,7 @@ function simpleForm(name, label, button, call, view, { multiline = false, type =
   el('button', { type: 'submit', class: 'secondary' }, button));
 }
 
-function messageItem(m, retry) {
+function messageItem(m, retry, reactions) {
   const meta = el('p', { class: 'meta' },
     m.adapter ? el('span', { class: 'badge channel', title: m.channel ?? '' }, m.adapter) : null,
     el('span', { class: 'direction' }, t(m.direction)),
@@ -581,18 +583,12 @@ function messageItem(m, retry) {
     el('time', { datetime: m.created_at }, dateTime(m.created_at)));
   const children = [meta, el('p', { class: 'body' }, m.body)];
   if (m.attachments?.length) {
-    children.push(el('ul', { class: 'attachments', 'aria-label': t('attachments') }, m.attachments.map((a, index) => {
-      const name = a.file_name || a.kind;
-      const facts = [a.mime_type, a.size != null ? formatSize(a.size) : null].filter(Boolean).join(', ');
-      // Stored contents download through the agent API (the session cookie is the credential);
-      // other web links are followed; anything else (javascript:, data:) stays text.
-      const safe = typeof a.url === 'string' && /^https?:\/\//i.test(a.url);
-      const link = a.stored === true
-        ? el('a', { href: `/api/v1/messages/${encodeURIComponent(m.id)}/attachments/${index}`, download: name, class: 'attachment-download' }, name)
-        : safe ? el('a', { href: a.url, rel: 'noopener noreferrer', target: '_blank' }, name) : name;
-      return el('li', {}, link, facts ? ` (${facts})` : '',
-        a.stored === false ? el('span', { class: 'muted not-stored', title: a.reason ?? '' }, ` · ${t('not_stored')}`) : null);
-    })));
+    children.push(el('ul', { class: 'attachments', 'aria-label': t('attachments') },
+      m.attachments.map((a, index) => attachmentItem(m, a, index))));
+  }
+  if (reactions?.length) {
+    children.push(el('p', { class: 'reactions', 'aria-label': t('reactions') },
+      reactions.map((r) => el('span', { class: 'badge reaction', title: dateTime(r.created_at) }, r.emoji))));
   }
   if (m.direction === 'outbound' && m.delivery) {
     const d = m.delivery;
@@ -608,6 +604,77 @@ function messageItem(m, retry) {
 /** The thread's order: when each message was written, then id (as the server pages it). */
 function threadOrder(messages) {
   return messages.sort((a, b) => (Date.parse(a.created_at) - Date.parse(b.created_at)) || (a.id - b.id));
+}
+
+/**
+ * One attachment as the agent sees it: stored images inline, voice notes and audio in a player, videos
+ * in a player, documents as a download (all served by the gateway with the download's safety headers,
+ * never hot-linked from the platform); a location's coordinates with a map link; a contact's name and
+ * number; media still being fetched, or that could not be, say so.
+ */
+function attachmentItem(m, a, index) {
+  const name = a.file_name || a.kind;
+  const facts = [a.mime_type, a.size != null ? formatSize(a.size) : null].filter(Boolean).join(', ');
+  const details = a.details ?? {};
+  // Stored contents come through the agent API (the session cookie is the credential).
+  const src = `/api/v1/messages/${encodeURIComponent(m.id)}/attachments/${index}`;
+  const type = (a.mime_type ?? '').toLowerCase();
+  const classes = `attachment attachment-${a.kind}`;
+  if (a.kind === 'location') {
+    const lat = Number(details.latitude);
+    const lon = Number(details.longitude);
+    const known = details.latitude != null && details.longitude != null && Number.isFinite(lat) && Number.isFinite(lon);
+    const place = [details.name ?? details.title, details.address].filter(Boolean).join(', ');
+    return el('li', { class: classes },
+      `${t('location')}: `, place ? `${place} ` : '',
+      known ? el('span', { class: 'coordinates' }, place ? `(${lat.toFixed(5)}, ${lon.toFixed(5)})` : `${lat.toFixed(5)}, ${lon.toFixed(5)}`) : null,
+      known ? el('a', { class: 'map-link', href: `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=16/${lat}/${lon}`,
+        rel: 'noopener noreferrer', target: '_blank' }, ` ${t('map')}`) : null);
+  }
+  if (a.kind === 'contact') {
+    const number = details.phones ?? details.phone_number ?? details.phone ?? '';
+    return el('li', { class: classes }, `${t('contact')}: `, el('span', { class: 'contact-name' }, details.name ?? ''),
+      number ? el('span', { class: 'contact-number' }, ` ${number}`) : null);
+  }
+  if (a.state === 'fetching') {
+    return el('li', { class: `${classes} fetching` }, name, el('span', { class: 'muted' }, ` · ${t('fetching')}`));
+  }
+  if (a.state === 'failed') {
+    return el('li', { class: `${classes} fetch-failed` }, name,
+      el('span', { class: 'muted not-stored', title: a.reason ?? '' }, ` · ${t('fetch_failed', { r: a.reason ?? '' })}`));
+  }
+  if (a.stored === true) {
+    const download = el('a', { href: src, download: name, class: 'attachment-download' }, name);
+    const label = t(`media_${a.kind}`) === `media_${a.kind}` ? name : t(`media_${a.kind}`);
+    let player = null;
+    if (type.startsWith('image/') && ['image', 'photo', 'sticker'].includes(a.kind)) {
+      player = el('a', { href: src, target: '_blank', rel: 'noopener' },
+        el('img', { src, alt: details.caption || label, class: 'attachment-image', loading: 'lazy' }));
+    } else if (type.startsWith('audio/') || a.kind === 'voice' || a.kind === 'audio') {
+      player = el('audio', { src, controls: true, preload: 'none', class: 'attachment-audio', 'aria-label': label });
+    } else if (type.startsWith('video/') || a.kind === 'video') {
+      player = el('video', { src, controls: true, preload: 'metadata', class: 'attachment-video', 'aria-label': label });
+    }
+    return el('li', { class: classes }, player, player ? el('br') : null, download, facts ? ` (${facts})` : '');
+  }
+  // Other web links are followed; anything else (javascript:, data:) stays text.
+  const safe = typeof a.url === 'string' && /^https?:\/\//i.test(a.url);
+  const link = safe ? el('a', { href: a.url, rel: 'noopener noreferrer', target: '_blank' }, name) : name;
+  return el('li', { class: classes }, link, facts ? ` (${facts})` : '',
+    a.stored === false ? el('span', { class: 'muted not-stored', title: a.reason ?? '' }, ` · ${t('not_stored')}`) : null);
+}
+
+/** Reactions the customer put on our replies, by the reply's external id (the platform's). */
+function reactionsByReply(messages) {
+  const byExternal = new Map();
+  for (const m of messages) {
+    const target = m.metadata?.reply_to;
+    const reaction = m.attachments?.find((a) => a.kind === 'reaction');
+    if (!target || !reaction) continue;
+    // The latest reaction of the customer stands (an empty one takes it back).
+    byExternal.set(target, reaction.details?.emoji ? [{ emoji: reaction.details.emoji, created_at: m.created_at }] : []);
+  }
+  return byExternal;
 }
 
 function formatSize(bytes) {
