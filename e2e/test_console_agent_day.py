@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import time
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -83,9 +84,16 @@ def test_insert_a_saved_reply_with_slash(gateway, receiver, shop, browser):
     box = wait(browser, lambda d: css(d, "#reply-body"), what="the reply box")
     box.click()
     box.send_keys("/sta")
-    picker = wait(browser, lambda d: displayed(d, "#saved-reply-picker"), what="the saved replies")
-    options = picker.find_elements(By.CSS_SELECTOR, "li.saved-reply")
-    assert [o.get_attribute("data-shortcut") for o in options] == ["status"]
+    wait(browser, lambda d: displayed(d, "#saved-reply-picker"), what="the saved replies")
+
+    def shortcuts(d):
+        # The picker is drawn again after each key: read it whole, again if it was redrawn meanwhile.
+        try:
+            return [o.get_attribute("data-shortcut") for o in d.find_elements(By.CSS_SELECTOR, "#saved-reply-picker li.saved-reply")]
+        except StaleElementReferenceException:
+            return None
+
+    wait(browser, lambda d: shortcuts(d) == ["status"], what="only the matching saved reply offered")
     screenshot(browser, "console-saved-reply-picker.png")
     box.send_keys(Keys.ENTER)
     wait(browser, lambda d: "Hi Olga" in d.find_element(By.ID, "reply-body").get_attribute("value"), what="the reply filled in")
