@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// Owns the bench's keep-alive connections and runs phases over them.
 ///
@@ -96,15 +97,22 @@ struct BenchClient {
     /// Connects one keep-alive HTTP/1.1 channel to the target (an LMTP session, greeted, for lmtp://).
     private static func openChannel(group: any EventLoopGroup, target: BenchTarget) async throws -> any Channel {
         if target.isLMTP {
+            // The handler goes in before the connection is up: the server greets at once, and a
+            // greeting read before the handler was there is lost (the session then waits for the
+            // server's idle timeout, 421).
+            let greeted = GreetedFuture()
             let channel = try await ClientBootstrap(group: group)
                 .connectTimeout(.seconds(5))
+                .channelInitializer { channel in
+                    let ready = channel.eventLoop.makePromise(of: Void.self)
+                    greeted.future.withLock { $0 = ready.futureResult }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(BenchLMTPConnectionHandler(ready: ready))
+                    }
+                }
                 .connect(host: target.host, port: target.port)
                 .get()
-            let ready = channel.eventLoop.makePromise(of: Void.self)
-            try await channel.eventLoop.submit {
-                try channel.pipeline.syncOperations.addHandler(BenchLMTPConnectionHandler(ready: ready))
-            }.get()
-            try await ready.futureResult.get()
+            try await greeted.future.withLock { $0 }?.get()
             return channel
         }
         return try await ClientBootstrap(group: group)
@@ -118,4 +126,9 @@ struct BenchClient {
             .connect(host: target.host, port: target.port)
             .get()
     }
+}
+
+/// The LMTP greeting's future, set by the channel initializer (a connection's own).
+private final class GreetedFuture: Sendable {
+    let future = Mutex<EventLoopFuture<Void>?>(nil)
 }
