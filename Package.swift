@@ -333,6 +333,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardLMTPTests",
             dependencies: [
+                "SwitchboardTestSupport",
                 "SwitchboardLMTP", "SwitchboardCore", "SwitchboardAdapterAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -29,12 +29,7 @@ final class LocalPBX: Sendable {
         process.standardOutput = output
         process.standardInput = input
         try process.run()
-        // Blocking reads and waits run on a thread of their own: parked on Swift's cooperative pool
-        // (or on `DispatchQueue.global()`, the same pool on Linux) they starve parallel tests.
-        let blocking = DispatchQueue(label: "local-pbx")
-        let first = await withCheckedContinuation { continuation in
-            blocking.async { continuation.resume(returning: output.fileHandleForReading.availableData) }
-        }
+        let first = await offThePool("local-pbx") { output.fileHandleForReading.availableData }
         let line = String(decoding: first, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let port = Int(line) else {
             kill(process.processIdentifier, SIGKILL)
@@ -46,12 +41,7 @@ final class LocalPBX: Sendable {
         // SIGKILL: the test process may hand its children a blocked SIGTERM.
         kill(process.processIdentifier, SIGKILL)
         try? input.fileHandleForWriting.close()
-        await withCheckedContinuation { continuation in
-            blocking.async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
+        await offThePool("local-pbx") { process.waitUntilExit() }
         try? FileManager.default.removeItem(at: log)
         return try result.get()
     }

@@ -31,18 +31,14 @@ public final class SupportProcess: Sendable {
         let exit = ChildExit()
         process.terminationHandler = { _ in exit.fire() }
         try process.run()
-        // The blocking pipe read runs on a thread of its own so parallel tests do not park the pool
-        // (`DispatchQueue.global()` is, on Linux, the pool Swift concurrency runs on).
-        let line = await withCheckedContinuation { continuation in
-            DispatchQueue(label: "support-process-start").async {
-                var line = Data()
-                while !line.contains(UInt8(ascii: "\n")) {
-                    let chunk = stdout.fileHandleForReading.availableData
-                    if chunk.isEmpty { break }
-                    line.append(chunk)
-                }
-                continuation.resume(returning: line)
+        let line = await offThePool("support-process-start") {
+            var line = Data()
+            while !line.contains(UInt8(ascii: "\n")) {
+                let chunk = stdout.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                line.append(chunk)
             }
+            return line
         }
         guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
             kill(process.processIdentifier, SIGKILL)

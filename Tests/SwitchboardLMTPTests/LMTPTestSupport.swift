@@ -4,6 +4,7 @@ import NIOCore
 import ServiceLifecycle
 import SwitchboardAdapterAPI
 import SwitchboardCore
+import SwitchboardTestSupport
 import Synchronization
 
 @testable import SwitchboardLMTP
@@ -111,9 +112,6 @@ struct LMTPHarness {
 final class LineClient: @unchecked Sendable {
     private let socket: Int32
     private var pending: [UInt8] = []
-    /// Its own thread for blocking reads: `DispatchQueue.global()` is, on Linux, the very pool Swift
-    /// concurrency runs on (as wide as the cores), so blocking there starves the server under test.
-    private let reader = DispatchQueue(label: "line-client")
 
     init(port: Int) throws {
         socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -158,15 +156,13 @@ final class LineClient: @unchecked Sendable {
 
     /// The next reply: its lines until one with a space after the code (read on ``reader``).
     func reply() async -> [String] {
-        await withCheckedContinuation { (continuation: CheckedContinuation<[String], Never>) in
-            reader.async {
-                var lines: [String] = []
-                while let line = self.line() {
-                    lines.append(line)
-                    if line.count < 4 || line[line.index(line.startIndex, offsetBy: 3)] != "-" { break }
-                }
-                continuation.resume(returning: lines)
+        await offThePool("line-client") {
+            var lines: [String] = []
+            while let line = self.line() {
+                lines.append(line)
+                if line.count < 4 || line[line.index(line.startIndex, offsetBy: 3)] != "-" { break }
             }
+            return lines
         }
     }
 
@@ -182,9 +178,7 @@ final class LineClient: @unchecked Sendable {
 
     /// Whether the server closed the connection (read on a thread of its own, as ``reply()``).
     func closed() async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            reader.async { continuation.resume(returning: self.line() == nil) }
-        }
+        await offThePool("line-client") { self.line() == nil }
     }
 
     /// Connects and says LHLO.

@@ -22,17 +22,14 @@ final class TestServer: Sendable {
         process.terminationHandler = { _ in exit.fire() }
         try process.run()
         let reader = stdout.fileHandleForReading
-        let line = await withCheckedContinuation { continuation in
-            // Its own thread: `DispatchQueue.global()` is, on Linux, the pool Swift concurrency runs on.
-            DispatchQueue(label: "test-server-start").async {
-                var line = Data()
-                while !line.contains(UInt8(ascii: "\n")) {
-                    let chunk = reader.availableData
-                    if chunk.isEmpty { break }
-                    line.append(chunk)
-                }
-                continuation.resume(returning: line)
+        let line = await offThePool("test-server-start") {
+            var line = Data()
+            while !line.contains(UInt8(ascii: "\n")) {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                line.append(chunk)
             }
+            return line
         }
         guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
             kill(process.processIdentifier, SIGKILL)
