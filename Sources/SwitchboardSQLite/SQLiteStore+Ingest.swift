@@ -81,10 +81,13 @@ extension SQLiteStore {
         let identity = policy.normalizer.normalize(message.from)
         var snapshot = InboundSnapshot(identity: identity)
         // Idempotency: the same (adapter, external id) is stored once (call activity: as either kind).
+        // The direction is written into the SQL, never bound: a bound value compared against a
+        // partial index's WHERE makes SQLite compile the statement again at every new binding.
         for direction in message.kind == .activity ? ["inbound", "event"] : ["inbound"] {
             if let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT id, conversation_id FROM messages WHERE adapter = ? AND external_id = ? AND direction = ?"),
-                arguments: [item.adapter, message.externalID, direction])
+                db.cachedStatement(
+                    sql: "SELECT id, conversation_id FROM messages WHERE adapter = ? AND external_id = ? AND direction = '\(direction)'"),
+                arguments: [item.adapter, message.externalID])
             {
                 snapshot.duplicate = StoredMessageRef(message: row["id"], conversation: row["conversation_id"])
                 return snapshot
