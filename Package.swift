@@ -282,6 +282,7 @@ let package = Package(
                 "SwitchboardCore", "SwitchboardPostgres", "SwitchboardSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
