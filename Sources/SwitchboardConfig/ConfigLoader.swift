@@ -161,22 +161,12 @@ public enum ConfigLoader {
     /// with an optional `target_session_attrs` of `any`, `read-write` or `primary`. No password in it.
     private static func checkPostgresURL(_ s: ConfigSection, _ key: String, _ url: String) {
         let shape = "'\(url)' is not a postgres://user@host:port/database URL"
-        guard let hostsStart = url.range(of: "://").map(\.upperBound) else {
+        guard let hosts = MultiHostURL.hosts(url) else {
             s.problem(key, shape)
             return
         }
-        let rest = url[hostsStart...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        var authority = rest[..<authorityEnd]
-        var userinfo = ""
-        if let at = authority.lastIndex(of: "@") {
-            userinfo = String(authority[..<at]) + "@"
-            authority = authority[authority.index(after: at)...]
-        }
-        let hosts = authority.split(separator: ",", omittingEmptySubsequences: false)
         // Each host must make a valid single-host URL with the rest unchanged.
-        for host in hosts {
-            let single = String(url[..<hostsStart]) + userinfo + host + rest[authorityEnd...]
+        for (host, single) in hosts {
             guard let components = URLComponents(string: single), ["postgres", "postgresql"].contains(components.scheme ?? ""),
                 components.host?.isEmpty == false
             else {

@@ -27,7 +27,7 @@ struct PostgresEndpoints: Sendable {
     var followsPrimary: Bool { servers.count > 1 || needsPrimary }
 
     init(url: String, password: String?) throws {
-        let singles = Self.singleHostURLs(url)
+        let singles = MultiHostURL.hosts(url)?.map(\.url) ?? [url]
         var servers: [Server] = []
         var first: URLComponents?
         var tls: PostgresTLS?
@@ -50,23 +50,6 @@ struct PostgresEndpoints: Sendable {
             throw StoreError.failed("target_session_attrs=\(attrs) is not one of any, read-write, primary")
         }
         self.needsPrimary = attrs != "any"
-    }
-
-    /// `scheme://user@h1:p1,h2:p2/db?q` as `scheme://user@h1:p1/db?q`, `scheme://user@h2:p2/db?q`
-    /// (the URL itself when it names one host, or is not of this shape).
-    static func singleHostURLs(_ url: String) -> [String] {
-        guard let hostsStart = url.range(of: "://")?.upperBound else { return [url] }
-        let rest = url[hostsStart...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        var authority = rest[..<authorityEnd]
-        var userinfo = ""
-        if let at = authority.lastIndex(of: "@") {
-            userinfo = String(authority[..<at]) + "@"
-            authority = authority[authority.index(after: at)...]
-        }
-        let hosts = authority.split(separator: ",", omittingEmptySubsequences: false)
-        guard hosts.count > 1 else { return [url] }
-        return hosts.map { String(url[..<hostsStart]) + userinfo + $0 + rest[authorityEnd...] }
     }
 
     /// The pool's configuration for `server`.
