@@ -7,16 +7,16 @@ extension WhatsAppAdapter {
         guard let recipient = WhatsAppRecipient(message.to) else {
             throw DeliveryFailure("'\(message.to)' is neither a phone number nor a WhatsApp user id (BSUID) WhatsApp can send to", permanent: true)
         }
-        let context: WhatsAppTextMessage.Context? = message.quoted ? message.inReplyTo.map { .init(message_id: $0) } : nil
+        let context: WhatsAppContext? = message.quoted ? message.inReplyTo.map { .init(message_id: $0) } : nil
         if let template = message.template {
-            let payload = WhatsAppTemplateMessage(recipient: recipient, template: template)
+            let payload = WhatsAppMessage(recipient: recipient, type: "template", content: WhatsAppTemplate(template))
             let answer = try await graph.post(settings.graph.messagesURL(node: settings.phoneNumberID), json: try MetaGraphClient.encode(payload))
             return DeliveryReceipt(externalID: answer.field("messages")?.items.first?.string("id"), state: .sent)
         }
         if let file = message.attachments.first {
             return try await deliverMedia(file, message: message, recipient: recipient, context: context)
         }
-        let payload = WhatsAppTextMessage(recipient: recipient, text: .init(body: message.text), context: context)
+        let payload = WhatsAppMessage(recipient: recipient, type: "text", content: WhatsAppText(body: message.text), context: context)
         let answer = try await graph.post(settings.graph.messagesURL(node: settings.phoneNumberID), json: try MetaGraphClient.encode(payload))
         let wamid = answer.field("messages")?.items.first?.string("id")
         return DeliveryReceipt(externalID: wamid, state: .sent)
@@ -26,7 +26,7 @@ extension WhatsAppAdapter {
     /// is kept with the reply) and sends it as an `image`, `audio`, `video` or `document` message
     /// with the text as its caption. Audio takes no caption: the text goes first, as its own message.
     func deliverMedia(
-        _ file: OutboundAttachment, message: OutboundMessage, recipient: WhatsAppRecipient, context: WhatsAppTextMessage.Context?
+        _ file: OutboundAttachment, message: OutboundMessage, recipient: WhatsAppRecipient, context: WhatsAppContext?
     ) async throws -> DeliveryReceipt {
         let mediaID: String
         if let known = file.platformMediaID {
@@ -46,45 +46,68 @@ extension WhatsAppAdapter {
         let caption = message.text.isEmpty ? nil : message.text
         let url = settings.graph.messagesURL(node: settings.phoneNumberID)
         if file.kind == "audio", caption != nil {
-            let text = WhatsAppTextMessage(recipient: recipient, text: .init(body: message.text), context: context)
+            let text = WhatsAppMessage(recipient: recipient, type: "text", content: WhatsAppText(body: message.text), context: context)
             _ = try await graph.post(url, json: try MetaGraphClient.encode(text))
         }
-        let media = WhatsAppMediaMessage.Media(
+        let media = WhatsAppMedia(
             id: mediaID, caption: file.kind == "audio" ? nil : caption, filename: file.kind == "document" ? file.fileName : nil)
-        let payload = WhatsAppMediaMessage(recipient: recipient, kind: file.kind, media: media, context: context)
+        let type = ["image", "audio", "video"].contains(file.kind) ? file.kind : "document"
+        let payload = WhatsAppMessage(recipient: recipient, type: type, content: media, context: context)
         let answer = try await graph.post(url, json: try MetaGraphClient.encode(payload))
         return DeliveryReceipt(externalID: answer.field("messages")?.items.first?.string("id"), state: .sent)
     }
 }
 
-/// A media message: `{"type": "document", "document": {"id", "caption", "filename"}, …}`.
-struct WhatsAppMediaMessage: Encodable {
-    struct Media: Encodable {
-        var id: String
-        var caption: String?
-        var filename: String?
+/// A message to the Cloud API: what every kind carries — `messaging_product`, `recipient_type`, `to`
+/// (a phone number's digits) or `recipient` (a user id), `type`, and a `context` quoting the customer's
+/// message — around its content, which goes under the key its type names:
+/// `{"type": "text", "text": {"body"}}`, `{"type": "document", "document": {"id", …}}`, `{"type": "template", …}`.
+struct WhatsAppMessage<Content: Encodable>: Encodable {
+    var recipient: WhatsAppRecipient
+    var type: String
+    var content: Content
+    var context: WhatsAppContext?
+
+    init(recipient: WhatsAppRecipient, type: String, content: Content, context: WhatsAppContext? = nil) {
+        self.recipient = recipient
+        self.type = type
+        self.content = content
+        self.context = context
     }
 
-    var recipient: WhatsAppRecipient
-    var kind: String
-    var media: Media
-    var context: WhatsAppTextMessage.Context?
-
-    enum Keys: String, CodingKey { case messaging_product, recipient_type, to, recipient, type, context, image, audio, video, document }
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.init(stringValue) }
+        init?(intValue: Int) { nil }
+    }
 
     func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode("whatsapp", forKey: .messaging_product)
-        try c.encode("individual", forKey: .recipient_type)
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode("whatsapp", forKey: Key("messaging_product"))
+        try c.encode("individual", forKey: Key("recipient_type"))
         switch recipient {
-        case .phone(let digits): try c.encode(digits, forKey: .to)
-        case .userID(let id): try c.encode(id, forKey: .recipient)
+        case .phone(let digits): try c.encode(digits, forKey: Key("to"))
+        case .userID(let id): try c.encode(id, forKey: Key("recipient"))
         }
-        let key: Keys = kind == "image" ? .image : kind == "audio" ? .audio : kind == "video" ? .video : .document
-        try c.encode(key.rawValue, forKey: .type)
-        try c.encode(media, forKey: key)
-        try c.encodeIfPresent(context, forKey: .context)
+        try c.encode(type, forKey: Key("type"))
+        try c.encode(content, forKey: Key(type))
+        try c.encodeIfPresent(context, forKey: Key("context"))
     }
+}
+
+/// Quotes the customer's message in WhatsApp, so the answer is visibly attached to it.
+struct WhatsAppContext: Encodable { var message_id: String }
+
+/// A text message's content: `{"body"}`.
+struct WhatsAppText: Encodable { var body: String }
+
+/// A media message's content: `{"id", "caption", "filename"}` (the id of an uploaded file).
+struct WhatsAppMedia: Encodable {
+    var id: String
+    var caption: String?
+    var filename: String?
 }
 
 /// Whom a reply goes to: a phone number (the core keeps `phone` identities in E.164; the Cloud API
@@ -117,32 +140,5 @@ enum WhatsAppRecipient: Equatable {
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || b == UInt8(ascii: ".")
         }
-    }
-}
-
-/// The body of a text message to the Cloud API:
-/// `{"messaging_product":"whatsapp","recipient_type":"individual","to"|"recipient","type":"text","text":{"body"},"context":{"message_id"}}`.
-struct WhatsAppTextMessage: Encodable {
-    struct Text: Encodable { var body: String }
-    /// Quotes the customer's message in WhatsApp, so the answer is visibly attached to it.
-    struct Context: Encodable { var message_id: String }
-
-    var messaging_product = "whatsapp"
-    var recipient_type = "individual"
-    /// The phone number's digits; absent when the customer is known by user id only.
-    var to: String?
-    /// The business-scoped user id, for a customer without a known phone number.
-    var recipient: String?
-    var type = "text"
-    var text: Text
-    var context: Context?
-
-    init(recipient: WhatsAppRecipient, text: Text, context: Context?) {
-        switch recipient {
-        case .phone(let digits): to = digits
-        case .userID(let id): self.recipient = id
-        }
-        self.text = text
-        self.context = context
     }
 }

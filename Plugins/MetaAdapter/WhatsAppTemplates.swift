@@ -69,9 +69,9 @@ extension WhatsAppAdapter: BackgroundChannelAdapter {
     }
 }
 
-/// A template message: `{"type": "template", "template": {"name", "language": {"code"},
-/// "components": [{"type": "body", "parameters": [{"type": "text", "text"}]}]}}`.
-struct WhatsAppTemplateMessage: Encodable {
+/// A template message's content: `{"name", "language": {"code"},
+/// "components": [{"type": "body", "parameters": [{"type": "text", "text"}]}]}`.
+struct WhatsAppTemplate: Encodable {
     struct Language: Encodable { var code: String }
     struct Parameter: Encodable {
         var type = "text"
@@ -81,33 +81,13 @@ struct WhatsAppTemplateMessage: Encodable {
         var type = "body"
         var parameters: [Parameter]
     }
-    struct Template: Encodable {
-        var name: String
-        var language: Language
-        var components: [Component]?
-    }
+    var name: String
+    var language: Language
+    var components: [Component]?
 
-    var recipient: WhatsAppRecipient
-    var template: Template
-
-    init(recipient: WhatsAppRecipient, template reply: TemplateReply) {
-        self.recipient = recipient
-        template = Template(
-            name: reply.name, language: Language(code: reply.language),
-            components: reply.parameters.isEmpty ? nil : [Component(parameters: reply.parameters.map { Parameter(text: $0) })])
-    }
-
-    enum Keys: String, CodingKey { case messaging_product, recipient_type, to, recipient, type, template }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode("whatsapp", forKey: .messaging_product)
-        try c.encode("individual", forKey: .recipient_type)
-        switch recipient {
-        case .phone(let digits): try c.encode(digits, forKey: .to)
-        case .userID(let id): try c.encode(id, forKey: .recipient)
-        }
-        try c.encode("template", forKey: .type)
-        try c.encode(template, forKey: .template)
+    init(_ reply: TemplateReply) {
+        name = reply.name
+        language = Language(code: reply.language)
+        components = reply.parameters.isEmpty ? nil : [Component(parameters: reply.parameters.map { Parameter(text: $0) })]
     }
 }
