@@ -9,25 +9,7 @@ extension PostgresStore {
     public func searchMessages(_ query: SearchQuery) async throws -> [SearchHit] {
         try await read { db in
             var binds = PostgresBindings()
-            binds.append(Self.websearch(query.terms))
-            var conditions = ["s.document @@ search_message_query($1)"]
-            conditions += Self.conversationFilters(query, alias: "c", binds: &binds)
-            if let before = query.before {
-                binds.append(before)
-                conditions.append("s.message_id < $\(binds.count)")
-            }
-            if let adapter = query.adapter {
-                binds.append(adapter)
-                conditions.append("s.adapter = $\(binds.count)")
-            }
-            if let since = query.since {
-                binds.append(since.epoch)
-                conditions.append("s.created_at >= $\(binds.count)")
-            }
-            if let until = query.until {
-                binds.append(until.epoch)
-                conditions.append("s.created_at < $\(binds.count)")
-            }
+            let conditions = Self.searchConditions(query, on: .messages, binds: &binds)
             binds.append(query.limit)
             let sql = """
                 SELECT h.*, cu.name AS customer_name, m.body, m.direction, search_subject(m.metadata) AS subject
@@ -54,25 +36,7 @@ extension PostgresStore {
     public func searchConversations(_ query: SearchQuery) async throws -> [SearchHit] {
         try await read { db in
             var binds = PostgresBindings()
-            binds.append(Self.websearch(query.terms))
-            var conditions = ["s.document @@ search_card_query($1)"]
-            conditions += Self.conversationFilters(query, alias: "c", binds: &binds)
-            if let before = query.before {
-                binds.append(before)
-                conditions.append("s.conversation_id < $\(binds.count)")
-            }
-            if let adapter = query.adapter {
-                binds.append(adapter)
-                conditions.append("EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.customer_id AND i.adapter = $\(binds.count))")
-            }
-            if let since = query.since {
-                binds.append(since.epoch)
-                conditions.append("c.last_message_at >= $\(binds.count)")
-            }
-            if let until = query.until {
-                binds.append(until.epoch)
-                conditions.append("c.created_at < $\(binds.count)")
-            }
+            let conditions = Self.searchConditions(query, on: .conversations, binds: &binds)
             binds.append(query.limit)
             let rows = try await db.rows(
                 PostgresQuery(
@@ -119,6 +83,52 @@ extension PostgresStore {
     /// an operator such as `or` or a leading `-`), all required.
     static func websearch(_ terms: [SearchTerm]) -> String {
         terms.map { term in "\"" + term.text.replacingOccurrences(of: "\"", with: " ") + "\"" }.joined(separator: " ")
+    }
+
+    /// What a search's terms, `before` cursor and `adapter`/`since`/`until` bounds apply to, for one
+    /// kind of hit (the index aliased `s`, the conversation `c`).
+    struct SearchColumns: Sendable {
+        /// The SQL function turning the terms (`$1`) into the index's query.
+        var query: String
+        /// The index's key: the `before` cursor.
+        var position: String
+        /// The condition on the adapter, given its parameter (`$n`).
+        var adapter: @Sendable (String) -> String
+        var since: String
+        var until: String
+
+        static let messages = SearchColumns(
+            query: "search_message_query", position: "s.message_id", adapter: { "s.adapter = \($0)" }, since: "s.created_at",
+            until: "s.created_at")
+        static let conversations = SearchColumns(
+            query: "search_card_query", position: "s.conversation_id",
+            adapter: { "EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.customer_id AND i.adapter = \($0))" },
+            since: "c.last_message_at", until: "c.created_at")
+    }
+
+    /// The WHERE conditions of a search (the terms, ``conversationFilters(_:alias:binds:)``, the cursor
+    /// and the bounds), their values appended to `binds`.
+    static func searchConditions(_ query: SearchQuery, on columns: SearchColumns, binds: inout PostgresBindings) -> [String] {
+        binds.append(websearch(query.terms))
+        var conditions = ["s.document @@ \(columns.query)($\(binds.count))"]
+        conditions += conversationFilters(query, alias: "c", binds: &binds)
+        if let before = query.before {
+            binds.append(before)
+            conditions.append("\(columns.position) < $\(binds.count)")
+        }
+        if let adapter = query.adapter {
+            binds.append(adapter)
+            conditions.append(columns.adapter("$\(binds.count)"))
+        }
+        if let since = query.since {
+            binds.append(since.epoch)
+            conditions.append("\(columns.since) >= $\(binds.count)")
+        }
+        if let until = query.until {
+            binds.append(until.epoch)
+            conditions.append("\(columns.until) < $\(binds.count)")
+        }
+        return conditions
     }
 
     /// Status, tag and who may read it (theirs, or mentioned in it), on the conversation aliased `c`.

@@ -8,26 +8,8 @@ import SwitchboardCore
 extension SQLiteStore {
     public func searchMessages(_ query: SearchQuery) async throws -> [SearchHit] {
         try await pool.read { db in
-            let filters = Self.conversationFilters(query, alias: "c")
-            var conditions = ["search_message_text MATCH ?"] + filters.conditions
-            var arguments: StatementArguments = [Self.match(query.terms)]
-            arguments += filters.arguments
-            if let before = query.before {
-                conditions.append("search_message_text.rowid < ?")
-                arguments += [before]
-            }
-            if let adapter = query.adapter {
-                conditions.append("s.adapter = ?")
-                arguments += [adapter]
-            }
-            if let since = query.since {
-                conditions.append("s.created_at >= ?")
-                arguments += [since.epoch]
-            }
-            if let until = query.until {
-                conditions.append("s.created_at < ?")
-                arguments += [until.epoch]
-            }
+            let (conditions, filterArguments) = Self.searchConditions(query, on: .messages)
+            var arguments = filterArguments
             arguments += [query.limit]
             let sql = """
                 SELECT h.*, cu.name AS customer_name, m.body, m.direction, \(SQLiteSearchSchema.subject("m.metadata")) AS subject
@@ -54,26 +36,8 @@ extension SQLiteStore {
 
     public func searchConversations(_ query: SearchQuery) async throws -> [SearchHit] {
         try await pool.read { db in
-            let filters = Self.conversationFilters(query, alias: "c")
-            var conditions = ["search_conversation_text MATCH ?"] + filters.conditions
-            var arguments: StatementArguments = [Self.match(query.terms)]
-            arguments += filters.arguments
-            if let before = query.before {
-                conditions.append("search_conversation_text.rowid < ?")
-                arguments += [before]
-            }
-            if let adapter = query.adapter {
-                conditions.append("EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.customer_id AND i.adapter = ?)")
-                arguments += [adapter]
-            }
-            if let since = query.since {
-                conditions.append("c.last_message_at >= ?")
-                arguments += [since.epoch]
-            }
-            if let until = query.until {
-                conditions.append("c.created_at < ?")
-                arguments += [until.epoch]
-            }
+            let (conditions, filterArguments) = Self.searchConditions(query, on: .conversations)
+            var arguments = filterArguments
             arguments += [query.limit]
             let rows = try Row.fetchAll(
                 db,
@@ -129,6 +93,49 @@ extension SQLiteStore {
     /// only (``SearchText``), so quoting them cannot change the query's syntax.
     static func match(_ terms: [SearchTerm]) -> String {
         terms.map { "\"" + $0.tokens.joined(separator: " ") + "\"" }.joined(separator: " AND ")
+    }
+
+    /// What a search's terms, `before` cursor and `adapter`/`since`/`until` bounds apply to, for one
+    /// kind of hit (the conversation is aliased `c`).
+    struct SearchColumns {
+        /// The FTS5 table matched; its rowid is the `before` cursor.
+        var index: String
+        /// The condition on the adapter, with one `?`.
+        var adapter: String
+        var since: String
+        var until: String
+
+        static let messages = SearchColumns(index: "search_message_text", adapter: "s.adapter = ?", since: "s.created_at", until: "s.created_at")
+        static let conversations = SearchColumns(
+            index: "search_conversation_text",
+            adapter: "EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.customer_id AND i.adapter = ?)",
+            since: "c.last_message_at", until: "c.created_at")
+    }
+
+    /// The WHERE conditions of a search (the terms, ``conversationFilters(_:alias:)``, the cursor and
+    /// the bounds) and their arguments.
+    static func searchConditions(_ query: SearchQuery, on columns: SearchColumns) -> (conditions: [String], arguments: StatementArguments) {
+        let filters = conversationFilters(query, alias: "c")
+        var conditions = ["\(columns.index) MATCH ?"] + filters.conditions
+        var arguments: StatementArguments = [match(query.terms)]
+        arguments += filters.arguments
+        if let before = query.before {
+            conditions.append("\(columns.index).rowid < ?")
+            arguments += [before]
+        }
+        if let adapter = query.adapter {
+            conditions.append(columns.adapter)
+            arguments += [adapter]
+        }
+        if let since = query.since {
+            conditions.append("\(columns.since) >= ?")
+            arguments += [since.epoch]
+        }
+        if let until = query.until {
+            conditions.append("\(columns.until) < ?")
+            arguments += [until.epoch]
+        }
+        return (conditions, arguments)
     }
 
     /// Status, tag and who may read it (theirs, or mentioned in it), on the conversation aliased `c`.
