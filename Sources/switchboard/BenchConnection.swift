@@ -25,13 +25,7 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     private var context: ChannelHandlerContext?
-    private var phase: BenchPhase?
-    private var promise: EventLoopPromise<BenchConnectionRun>?
-    private var tally = BenchTally()
-    /// The claimed request (waiting for its open-loop send time, or in flight) and when its latency clock started.
-    private var current: (index: Int, since: NIODeadline)?
-    /// The open-loop timer of `current`, cancelled if the connection dies first.
-    private var timer: Scheduled<Void>?
+    private var progress = BenchRun()
     private var status = 0
     private var keepAlive = true
     /// The last channel error, used to name the transport failure when the connection then closes.
@@ -47,41 +41,29 @@ final class BenchConnectionHandler: ChannelInboundHandler {
 
     /// Works on `phase` until its cursor is exhausted or this connection is lost. Call on the event loop.
     func run(_ phase: BenchPhase, on eventLoop: any EventLoop) -> EventLoopFuture<BenchConnectionRun> {
-        guard let context, context.channel.isActive, promise == nil else {
+        guard let context, context.channel.isActive, !progress.isRunning else {
             return eventLoop.makeSucceededFuture(BenchConnectionRun(tally: BenchTally(), end: .connectionLost))
         }
-        let promise = context.eventLoop.makePromise(of: BenchConnectionRun.self)
-        self.phase = phase
-        self.promise = promise
+        let result = progress.start(phase, on: context.eventLoop)
         lastError = nil
         sendNext()
-        return promise.futureResult
+        return result
     }
 
     /// Claims the next request and sends it now (closed loop, or open loop running late) or at its scheduled time.
     private func sendNext() {
-        guard let phase, let context else { return }
-        guard let index = phase.cursor.take() else { return finish(.phaseDone) }
-        // Counted when claimed, so that sent = answered + failed even if the connection dies before the write.
-        tally.sent += 1
-        let now = NIODeadline.now()
-        guard let due = phase.scheduledTime(of: index) else {
-            current = (index, now)
-            return send()
-        }
-        current = (index, due)
-        if due > now {
-            timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { self.send() }
-        } else {
-            send()
+        guard let context else { return }
+        switch progress.claimNext() {
+        case .send: send()
+        case .wait(let due): progress.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { self.send() }
+        case .stop: break
         }
     }
 
     /// Writes the prepared request of `current` in one flush.
     private func send() {
-        timer = nil
-        guard let phase, let context, let current else { return }
-        let request = phase.requests[current.index]
+        progress.timer = nil
+        guard let context, let request = progress.request else { return }
         status = 0
         keepAlive = true
         context.write(wrapOutboundOut(.head(request.head)), promise: nil)
@@ -97,10 +79,7 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         case .body:
             break  // only the status matters; the gateway answers 2xx only after the commit
         case .end:
-            guard let phase, let current else { return }  // an answer nobody asked for: ignore
-            let latency = NIODeadline.now() - current.since
-            tally.record(status: status, latencyMs: phase.recordLatencies ? Double(latency.nanoseconds) / 1e6 : nil)
-            self.current = nil
+            guard progress.answered(status: status) else { return }  // an answer nobody asked for: ignore
             if keepAlive {
                 sendNext()
             } else {
@@ -115,23 +94,7 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
-        if current != nil {
-            tally.recordTransportError(lastError ?? "connection closed before the answer")
-            current = nil
-        }
-        finish(.connectionLost)
+        progress.connectionClosed(error: lastError ?? "connection closed before the answer")
         context.fireChannelInactive()
-    }
-
-    /// Hands the tally to the waiting caller and forgets the phase.
-    private func finish(_ end: BenchConnectionEnd) {
-        guard let promise else { return }
-        let run = BenchConnectionRun(tally: tally, end: end)
-        self.promise = nil
-        phase = nil
-        tally = BenchTally()
-        promise.succeed(run)
     }
 }

@@ -17,12 +17,8 @@ final class BenchLMTPConnectionHandler: ChannelInboundHandler {
     }
 
     private var context: ChannelHandlerContext?
-    private var phase: BenchPhase?
-    private var promise: EventLoopPromise<BenchConnectionRun>?
+    private var progress = BenchRun()
     private var ready: EventLoopPromise<Void>?
-    private var tally = BenchTally()
-    private var current: (index: Int, since: NIODeadline)?
-    private var timer: Scheduled<Void>?
     private var stage = Stage.greeting
     private var input = ByteBuffer()
     /// A transaction failed half-way: the next one starts with `RSET`.
@@ -38,32 +34,26 @@ final class BenchLMTPConnectionHandler: ChannelInboundHandler {
 
     /// Works on `phase` until its cursor is exhausted or the connection is lost. Call on the event loop.
     func run(_ phase: BenchPhase, on eventLoop: any EventLoop) -> EventLoopFuture<BenchConnectionRun> {
-        guard let context, context.channel.isActive, promise == nil, case .idle = stage else {
+        guard let context, context.channel.isActive, !progress.isRunning, case .idle = stage else {
             return eventLoop.makeSucceededFuture(BenchConnectionRun(tally: BenchTally(), end: .connectionLost))
         }
-        let promise = context.eventLoop.makePromise(of: BenchConnectionRun.self)
-        self.phase = phase
-        self.promise = promise
+        let result = progress.start(phase, on: context.eventLoop)
         sendNext()
-        return promise.futureResult
+        return result
     }
 
     private func sendNext() {
-        guard let phase, let context else { return }
-        guard let index = phase.cursor.take() else { return finish(.phaseDone) }
-        tally.sent += 1
-        let now = NIODeadline.now()
-        guard let due = phase.scheduledTime(of: index), due > now else {
-            current = (index, phase.scheduledTime(of: index) ?? now)
-            return send()
+        guard let context else { return }
+        switch progress.claimNext() {
+        case .send: send()
+        case .wait(let due): progress.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { self.send() }
+        case .stop: break
         }
-        current = (index, due)
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { self.send() }
     }
 
     private func send() {
-        timer = nil
-        guard let phase, let context, let current else { return }
+        progress.timer = nil
+        guard let context, let request = progress.request else { return }
         var replies = 0
         if needsReset {
             context.write(wrapOutboundOut(ByteBuffer(string: "RSET\r\n")), promise: nil)
@@ -71,7 +61,7 @@ final class BenchLMTPConnectionHandler: ChannelInboundHandler {
             needsReset = false
         }
         stage = .commands(replies: replies, failure: nil)
-        context.writeAndFlush(wrapOutboundOut(phase.requests[current.index].body), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(request.body), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -116,8 +106,8 @@ final class BenchLMTPConnectionHandler: ChannelInboundHandler {
             }
             if code == 354, failed == nil {
                 stage = .data
-                guard let phase, let current else { return }
-                context.writeAndFlush(wrapOutboundOut(phase.requests[current.index].lmtpData ?? ByteBuffer()), promise: nil)
+                guard let request = progress.request else { return }
+                context.writeAndFlush(wrapOutboundOut(request.lmtpData ?? ByteBuffer()), promise: nil)
             } else {
                 needsReset = true
                 answered(failed ?? code)
@@ -128,10 +118,7 @@ final class BenchLMTPConnectionHandler: ChannelInboundHandler {
     }
 
     private func answered(_ code: Int) {
-        guard let phase, let current else { return }
-        let latency = NIODeadline.now() - current.since
-        tally.record(status: code, latencyMs: phase.recordLatencies ? Double(latency.nanoseconds) / 1e6 : nil)
-        self.current = nil
+        guard progress.answered(status: code) else { return }
         stage = .idle
         sendNext()
     }
@@ -149,25 +136,10 @@ final class BenchLMTPConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
         ready?.fail(BenchLMTPError(reason: lastError ?? "connection closed before LHLO was answered"))
         ready = nil
-        if current != nil {
-            tally.recordTransportError(lastError ?? "connection closed before the reply")
-            current = nil
-        }
-        finish(.connectionLost)
+        progress.connectionClosed(error: lastError ?? "connection closed before the reply")
         context.fireChannelInactive()
-    }
-
-    private func finish(_ end: BenchConnectionEnd) {
-        guard let promise else { return }
-        let run = BenchConnectionRun(tally: tally, end: end)
-        self.promise = nil
-        phase = nil
-        tally = BenchTally()
-        promise.succeed(run)
     }
 }
 
