@@ -102,25 +102,42 @@ def metric(text: str, name: str, **labels) -> float:
 # the outbound receiver
 
 
-class JSONAnswerServer:
-    """A loopback HTTP server answering every GET with `answer(query)` as JSON (the query's first
-    value per name): what a context provider the gateway calls looks like. `base` is its address."""
+class PlatformServer:
+    """A loopback HTTP server playing a third party's JSON API: records every request in `requests`
+    (method, path, headers by lower-case name, body, and its JSON or None) and answers it with
+    `answer(record, n)` → (status, JSON payload), `n` counting requests from 1. `base` is its address."""
 
     def __init__(self, answer):
+        self.lock = threading.Lock()
+        self.requests: list[dict] = []
+        fake = self
+
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def log_message(self, *args):
                 pass
 
-            def do_GET(self):
-                query = {name: values[0] for name, values in parse_qs(urlsplit(self.path).query).items()}
-                body = json.dumps(answer(query)).encode()
-                self.send_response(200)
+            def handle_any(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    doc = json.loads(body) if body else None
+                except ValueError:
+                    doc = None
+                record = {"method": self.command, "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                          "body": body, "json": doc}
+                with fake.lock:
+                    fake.requests.append(record)
+                    n = len(fake.requests)
+                status, payload = answer(record, n)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = handle_any
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -130,6 +147,15 @@ class JSONAnswerServer:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class JSONAnswerServer(PlatformServer):
+    """Answers every request with `answer(query)` as JSON (the query's first value per name): what a
+    context provider the gateway calls looks like."""
+
+    def __init__(self, answer):
+        super().__init__(lambda record, n: (200, answer(
+            {name: values[0] for name, values in parse_qs(urlsplit(record["path"]).query).items()})))
 
 
 class Receiver:

@@ -12,15 +12,13 @@ import email.policy
 import hashlib
 import json
 import re
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
-from conftest import sign, unique, wait_until
+from conftest import PlatformServer, sign, unique, wait_until
 from test_email import MAIL, compose, deliver_by_hook, email_adapter, mail_env
 
 PHONE_NUMBER_ID = "106540352242922"
@@ -60,57 +58,22 @@ def form_parts(content_type: str, body: bytes) -> dict[str, tuple[str | None, st
     return parts
 
 
-class Platforms:
+class Platforms(PlatformServer):
     """One loopback server playing the WhatsApp Cloud API, the Telegram Bot API and Twilio's
     Messages API, recording what each received. Twilio fetches every `MediaUrl` as Twilio does
     (from the gateway: the URL's path and query at the gateway's real address)."""
 
     def __init__(self):
-        self.lock = threading.Lock()
-        self.requests: list[dict] = []
         self.fetched: list[tuple[int, bytes]] = []
         self.gateway_url = ""
         self.fail_sends = 0
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                with fake.lock:
-                    fake.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": b""})
-                ok = self.path.split("?")[0] == f"/v21.0/{WABA_ID}/message_templates"
-                data = json.dumps(FETCHED_TEMPLATES if ok else {"error": "unknown"}).encode()
-                self.send_response(200 if ok else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                record = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
-                with fake.lock:
-                    fake.requests.append(record)
-                    n = len(fake.requests)
-                status, answer = fake.answer(record, n)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        super().__init__(self.answer)
 
     def answer(self, record: dict, n: int):
         path = record["path"]
+        if record["method"] == "GET":
+            ok = path.split("?")[0] == f"/v21.0/{WABA_ID}/message_templates"
+            return (200, FETCHED_TEMPLATES) if ok else (404, {"error": "unknown"})
         if path == f"/v21.0/{PHONE_NUMBER_ID}/media":
             return 200, {"id": f"media-{n}"}
         if path == f"/v21.0/{PHONE_NUMBER_ID}/messages":
@@ -140,10 +103,6 @@ class Platforms:
     def received(self, path: str) -> list[dict]:
         with self.lock:
             return [r for r in self.requests if r["path"] == path]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

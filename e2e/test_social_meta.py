@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from conftest import ADAPTER, REPO, message, metric, sign, unique, wait_until
+from conftest import ADAPTER, REPO, PlatformServer, message, metric, sign, unique, wait_until
 
 APP_SECRET = "meta-e2e-app-secret-" + uuid.uuid4().hex[:8]
 VERIFY_TOKEN = "meta-e2e-verify-" + uuid.uuid4().hex[:8]
@@ -30,40 +28,11 @@ NOW_MS = NOW * 1000
 CORPUS = Path(os.environ.get("SWITCHBOARD_CORPUS") or (REPO / ".." / "shared" / "corpus"))
 
 
-class FakeGraph:
+class FakeGraph(PlatformServer):
     """A real HTTP server playing the Graph API send endpoints; records every request."""
 
     def __init__(self):
-        self.lock = threading.Lock()
-        self.requests: list[dict] = []
-        graph = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                doc = json.loads(body) if body else None
-                with graph.lock:
-                    graph.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                           "json": doc})
-                    n = len(graph.requests)
-                status, answer = graph.answer(self.path, doc, n)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        super().__init__(lambda record, n: self.answer(record["path"], record["json"], n))
 
     @staticmethod
     def answer(path: str, doc: dict | None, n: int):
@@ -85,10 +54,6 @@ class FakeGraph:
     def received(self) -> list[dict]:
         with self.lock:
             return list(self.requests)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

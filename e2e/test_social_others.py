@@ -12,14 +12,12 @@ import hashlib
 import hmac
 import json
 import os
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, metric, wait_until
+from conftest import REPO, PlatformServer, metric, wait_until
 
 CORPUS = Path(os.environ.get("SWITCHBOARD_CORPUS") or REPO.parent / "shared" / "corpus")
 VECTORS = json.loads((CORPUS / "signatures" / "test_vectors.json").read_text())
@@ -94,42 +92,15 @@ X_ENV = {"X_SECRET": X_SECRET, "X_TOKEN": X_TOKEN}
 TWILIO_ENV = {"TWILIO_TOKEN": TW_TOKEN}
 
 
-class PlatformFake:
+class PlatformFake(PlatformServer):
     """A platform API that answers with scripted JSON (the shared receiver always answers
     `{"id": …}`), for flows that depend on what the platform says: ids for status callbacks,
     refusals."""
 
     def __init__(self, answers: list[tuple[int, dict]]):
         self.answers = answers
-        self.requests: list[dict] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fake.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                      "body": body})
-                status, payload = fake.answers[min(len(fake.requests), len(fake.answers)) - 1]
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(lambda record, n: self.answers[min(n, len(self.answers)) - 1])
+        self.url = self.base
 
 
 @pytest.fixture
