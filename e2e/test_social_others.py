@@ -160,6 +160,49 @@ def test_telegram_update_is_stored_edited_and_answered(gateway, receiver):
                             "reply_parameters": {"message_id": 5, "allow_sending_without_reply": True}}
 
 
+def test_telegram_button_press_is_answered_once_stored(gateway, platform):
+    """A button press (callback_query) is the customer's activity: stored, then answered with
+    answerCallbackQuery, so the spinner on the user's button stops. An answer Telegram refuses
+    loses nothing: the press stays stored and the hook still got its 2xx."""
+    refusal = {"ok": False, "error_code": 400,
+               "description": "Bad Request: query is too old and response timeout expired or query ID is invalid"}
+    fake = platform([(200, {"ok": True, "result": True}), (400, refusal)])
+    gw = gateway({"adapters": [telegram_adapter(fake.url)]}, env=TELEGRAM_ENV)
+    user = {"id": 424242, "is_bot": False, "first_name": "Tess", "username": "tess"}
+
+    def press(update_id: int, query_id: str):
+        return post_telegram(gw, json.dumps({"update_id": update_id, "callback_query": {
+            "id": query_id, "from": user, "chat_instance": "-71", "data": "track_order",
+            "message": {"message_id": 77, "date": 1718000000, "chat": {"id": 424242, "type": "private"},
+                        "text": "Anything else?"}}}).encode())
+
+    def answers():
+        return [r for r in fake.requests if r["path"] == f"/bot{TG_TOKEN}/answerCallbackQuery"]
+
+    first = stored_id(press(1, "4001"))
+    wait_until(lambda: len(answers()) == 1, what="answerCallbackQuery for the first press")
+    assert answers()[0]["json"] == {"callback_query_id": "4001"}
+    assert answers()[0]["headers"]["content-type"] == "application/json"
+    conv = gw.conversation_of(first)
+    [pressed] = [m for m in conv["messages"] if m["id"] == first]
+    assert (pressed["direction"], pressed["body"]) == ("event", "[button pressed: track_order]")
+
+    # Refused by Telegram (too late): logged, and the press is stored all the same.
+    second = stored_id(press(2, "4002"))
+    wait_until(lambda: len(answers()) == 2, what="answerCallbackQuery for the second press")
+    assert answers()[1]["json"] == {"callback_query_id": "4002"}
+    conv = gw.get_json("marta", f"conversations/{conv['id']}")
+    assert {first, second} <= {m["id"] for m in conv["messages"]}
+    # Telegram's retry of a stored press is a duplicate: answered again (the first answer may never
+    # have gone out), stored once.
+    r = press(2, "4002")
+    assert r.status_code == 200 and r.json()["duplicates"] == 1, r.text
+    wait_until(lambda: len(answers()) == 3, what="answerCallbackQuery for the retried press")
+    gw.stop()
+    assert "query is too old" in gw.stderr()
+    assert TG_TOKEN not in gw.stderr()
+
+
 def test_telegram_secret_token_is_required(gateway, receiver):
     gw = gateway({"adapters": [telegram_adapter(api_base(receiver))]}, env=TELEGRAM_ENV)
     body = corpus("social/telegram/zammad/private/text2.json")

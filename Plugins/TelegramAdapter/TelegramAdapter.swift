@@ -14,7 +14,7 @@ public struct TelegramAdapter: ChannelAdapter {
     public let id: String
     /// What the configuration said.
     public let settings: TelegramSettings
-    private let transport: any HTTPTransport
+    let transport: any HTTPTransport
 
     /// An adapter sending through `transport` (the gateway's libcurl transport in production).
     public init(id: String, settings: TelegramSettings, transport: any HTTPTransport) {

@@ -139,3 +139,13 @@ public struct AdapterContext: Sendable {
         self.environment = environment
     }
 }
+
+/// An adapter that tells its platform something once what a hook brought is durably stored: a
+/// Telegram button press is answered (`answerCallbackQuery`) so the user's spinner stops.
+public protocol AfterStoredAdapter: ChannelAdapter {
+    /// Called with the events of one hook request that are stored now or were before (never the
+    /// ignored ones), once they are durable and apart from the hook's answer, which it never
+    /// delays. It may call the platform; a failure is only logged, and never undoes or fails what
+    /// was stored.
+    func afterStored(_ events: [InboundEvent]) async throws
+}

@@ -115,9 +115,30 @@ public struct InboundPipeline: Sendable {
             throw error
         }
         let outcomes = try await ingest(events, adapter: id)
+        if let follower = entry.adapter as? any AfterStoredAdapter { followUp(follower, events: events, outcomes: outcomes, adapter: id) }
         // Counted once the request succeeded: a sender retrying after a 503 is not counted twice.
         for record in skipped { ignoredCounters.count(adapter: id, reason: record.metricCode) }
         return .accepted(acceptance(outcomes, skipped: skipped))
+    }
+
+    /// Hands what a hook request stored (now or before) to its adapter to tell the platform, apart
+    /// from the hook's answer; a failure there is logged and changes nothing stored.
+    func followUp(_ adapter: any AfterStoredAdapter, events: [InboundEvent], outcomes: [EventOutcome], adapter id: String) {
+        let stored = zip(events, outcomes).compactMap { event, outcome -> InboundEvent? in
+            switch outcome {
+            case .stored, .duplicate: event
+            case .statusApplied, .ignored: nil
+            }
+        }
+        guard !stored.isEmpty else { return }
+        let logger = self.logger
+        Task {
+            do {
+                try await adapter.afterStored(stored)
+            } catch {
+                logger.warning("could not tell the platform about what was stored", metadata: ["adapter": "\(id)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Checked before anything is stored: the sender learns which field is wrong, and a platform
