@@ -64,6 +64,32 @@ import Testing
             try await anaInbox.next(count: 4).map(\.type) == ["conversation.created", "conversation.assigned", "message.created", "message.created"])
     }
 
+    /// An adapter that tells its platform what was stored (Telegram answers a button press) gets the
+    /// request's stored events once they are durable, duplicates too, never the ignored ones; its
+    /// failure changes neither the answer nor what is stored.
+    @Test func whatIsStoredIsHandedToTheAdapterAfterwardsAndItsFailureChangesNothing() async throws {
+        let gateway = try await Gateway()
+        gateway.chat.failAfterStored()
+        gateway.chat.willReceive([message("1"), .ignored(reason: .unsupportedEvent), message("2", from: "bob")])
+        let (first, again) = try await running([gateway.committer]) {
+            let first = try accepted(try await gateway.pipeline.receive(adapter: "chat", request: hook))
+            try await eventually("the stored events are handed over") { gateway.chat.storedEvents.count == 1 }
+            let again = try accepted(try await gateway.pipeline.receive(adapter: "chat", request: hook))
+            try await eventually("the duplicates are handed over") { gateway.chat.storedEvents.count == 2 }
+            return (first, again)
+        }
+        #expect(first.stored.count == 2 && first.ignoredTotal == 1)
+        #expect(again.duplicates == first.stored)
+        let handed = gateway.chat.storedEvents.map { events in
+            events.map { event -> String in
+                guard case .message(let message) = event else { return "\(event)" }
+                return message.externalID
+            }
+        }
+        #expect(handed == [["1", "2"], ["1", "2"]])
+        #expect(try await gateway.storedTexts == ["hello", "hello"])
+    }
+
     @Test func aMessageSentAgainIsAnsweredAsADuplicate() async throws {
         let gateway = try await Gateway()
         gateway.chat.willReceive([message("1")])

@@ -12,6 +12,7 @@ final class RecordingAdapter: ChannelAdapter, Sendable {
     private let inbound = Mutex<[InboundEvent]>([])
     private let script = Mutex<[DeliveryFailure?]>([])
     private let sent = Mutex<[OutboundMessage]>([])
+    private let followUps = Mutex<(events: [[InboundEvent]], failing: Bool)>(([], false))
 
     init(_ id: String, capabilities: AdapterCapabilities = AdapterCapabilities(), identityChannel: String? = nil) {
         self.id = id
@@ -41,5 +42,23 @@ final class RecordingAdapter: ChannelAdapter, Sendable {
         let failure = script.withLock { $0.isEmpty ? nil : $0.removeFirst() }
         if let failure { throw failure }
         return DeliveryReceipt(externalID: "\(id)-out-\(message.id)", state: .delivered)
+    }
+
+    /// The events of each hook request handed over after they were stored, in order.
+    var storedEvents: [[InboundEvent]] { followUps.withLock { $0.events } }
+
+    /// From now on, telling the platform what was stored fails.
+    func failAfterStored() { followUps.withLock { $0.failing = true } }
+}
+
+extension RecordingAdapter: AfterStoredAdapter {
+    struct PlatformDown: Error {}
+
+    func afterStored(_ events: [InboundEvent]) async throws {
+        let failing = followUps.withLock { followUps in
+            followUps.events.append(events)
+            return followUps.failing
+        }
+        if failing { throw PlatformDown() }
     }
 }
