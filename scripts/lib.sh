@@ -30,12 +30,13 @@ YAML
   [ -z "${2:-}" ] || echo "    $2" >> "$1/bench.yaml"
 }
 
-# start_gateway WORK: serves WORK/bench.yaml on a free port in the background, waits until it listens,
-# and sets `pid` and `url`; on exit the gateway is stopped and WORK removed.
+# start_gateway WORK: serves WORK/bench.yaml in the background (on PORT, else a free port), waits until
+# it listens, and sets `pid` and `url`; on exit the gateway (and the processes ALSO_STOP names) are
+# stopped and WORK removed.
 start_gateway() {
-  "$BIN" serve --config "$1/bench.yaml" --port 0 > "$1/stdout" 2> "$1/stderr" &
+  "$BIN" serve --config "$1/bench.yaml" --port "${PORT:-0}" > "$1/stdout" 2> "$1/stderr" &
   pid=$!
-  trap "kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf '$1'" EXIT
+  trap "kill $pid ${ALSO_STOP:-} 2>/dev/null; wait $pid 2>/dev/null; rm -rf '$1'" EXIT
   for _ in $(seq 1 100); do grep -q "listening on" "$1/stdout" 2>/dev/null && break; sleep 0.1; done
   url=$(sed -n 's/^switchboard listening on //p' "$1/stdout")
   [ -n "$url" ] || { cat "$1/stderr"; exit 1; }

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The mixed soak (issue 19, item 6): a release gateway on a fresh SQLite file (synchronous=FULL, the
+# example configuration, acknowledgements off) for MINUTES minutes, with at once
+#   - ingest at RATE messages/s: `switchboard bench --rate RATE`, open loop, signed, 64 connections, one
+#     minute's messages per run (CUSTOMERS customers who return within the minute, new ones each minute);
+#   - agents (ana, luis) reading and replying through the API: scripts/soak-agents.py (inbox, one
+#     conversation's newest page, a reply, 0.2 s to think; about 4 replies/s);
+#   - the replies delivered to a slow local endpoint that answers after DELAY seconds (default 1).
+# Once a minute it prints the gateway's RSS, that minute's ingest p99 (and its 2xx count), the replies
+# delivered in that minute, the outbox depth (replies not yet delivered) and the agents' read p99; at the
+# end a verdict: RSS within ±10 % of minute 2's (warm-up) every minute after it, ingest p99 flat (no
+# minute after the second above 1.5× minute 2's p99 + 2 ms), every ingest answered 2xx.
+# Usage: scripts/soak.sh [MINUTES] [RATE]   e.g. scripts/soak.sh 30 2000 (the defaults)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
+MINUTES=${1:-30}
+RATE=${2:-2000}
+CUSTOMERS=${CUSTOMERS:-5000}
+DELAY=${DELAY:-1}
+. scripts/lib.sh
+work=$(mktemp -d /tmp/sb-soak.XXXXXX)
+PORT=$(free_port)
+
+# The slow endpoint (inside the agents' helper) first: the gateway's configuration names it.
+python3 scripts/soak-agents.py "http://127.0.0.1:$PORT" "$work/agents.json" --delay "$DELAY" > "$work/agents.out" 2> "$work/agents.err" &
+agents=$!
+trap 'kill $agents 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do grep -q endpoint "$work/agents.out" 2>/dev/null && break; sleep 0.1; done
+endpoint=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["endpoint"])' < "$work/agents.out")
+sed -e "s#data/switchboard.sqlite#$work/bench.sqlite#" -e "s#acknowledge: true#acknowledge: false#" \
+  -e "s#http://127.0.0.1:9000/send#$endpoint#" Config/switchboard.yaml > "$work/bench.yaml"
+ALSO_STOP=$agents start_gateway "$work"
+
+echo "== soak: $MINUTES min, ingest $RATE msg/s (open loop, signed, 64 connections, $CUSTOMERS customers a minute), agents ana + luis reading and replying, deliveries to an endpoint answering after ${DELAY} s"
+echo "   $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $(cut -d' ' -f1-3 /proc/loadavg); gateway $BIN (git $(git rev-parse --short HEAD 2>/dev/null || echo '?')); SQLite in $work ($(df -T "$work" | awk 'NR==2 {print $2}'))"
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+outbox() { python3 -c "import sqlite3, sys; print(sqlite3.connect('file:$work/bench.sqlite?mode=ro', uri=True).execute('SELECT count(*) FROM outbox').fetchone()[0])"; }
+agent() { python3 -c "import json; print(json.load(open('$work/agents.json')).get('$1') or 0)"; }
+delivered_before=0
+for minute in $(seq 1 "$MINUTES"); do
+  "$BIN" bench --url "$url" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --messages $((RATE * 60)) --rate "$RATE" \
+    --connections 64 --customers "$CUSTOMERS" --json > "$work/minute.json" || true  # failures are counted below
+  delivered=$(agent replies_delivered)
+  python3 - "$minute" "$(rss_kb)" "$(outbox)" $((delivered - delivered_before)) "$(agent read_p99_ms)" "$(agent errors)" \
+    "$work/minute.json" "$work/minutes.tsv" <<'PY'
+import json, sys
+minute, rss, outbox, delivered, read_p99, agent_errors, path, table = sys.argv[1:]
+run = json.load(open(path))
+p99 = run["latency_ms"]["p99"]
+print(f"minute {int(minute):>2}: rss {int(rss) / 1024:7.1f} MB  ingest p99 {p99:7.2f} ms ({run['ok']:,}/{run['sent']:,} 2xx, "
+      f"{run['throughput']:,.0f} msg/s)  replies delivered {int(delivered):>4}  outbox {int(outbox):>4}  "
+      f"agents' reads p99 {float(read_p99):6.1f} ms, errors {agent_errors}", flush=True)
+with open(table, "a") as f:
+    f.write(f"{minute}\t{rss}\t{p99}\t{run['ok']}\t{run['sent']}\n")
+PY
+  delivered_before=$delivered
+done
+
+python3 - "$work/minutes.tsv" <<'PY'
+import sys
+rows = [line.split("\t") for line in open(sys.argv[1]).read().splitlines()]
+rss = [int(r[1]) / 1024 for r in rows]
+p99 = [float(r[2]) for r in rows]
+failed = sum(int(r[4]) - int(r[3]) for r in rows)
+if len(rows) < 3:
+    print(f"verdict: none (needs 3 minutes or more: minute 2 is the reference after warm-up); {failed} ingest failures")
+    sys.exit(0)
+rss_ok = all(abs(m - rss[1]) <= 0.10 * rss[1] for m in rss[2:])
+p99_ok = all(m <= max(1.5 * p99[1], p99[1] + 2.0) for m in p99[2:])
+print(f"verdict: {'PASS' if rss_ok and p99_ok and failed == 0 else 'FAIL'} — "
+      f"RSS {min(rss[2:]):.1f}–{max(rss[2:]):.1f} MB after minute 2's {rss[1]:.1f} MB ({'within' if rss_ok else 'outside'} ±10 %), "
+      f"ingest p99 {min(p99[2:]):.2f}–{max(p99[2:]):.2f} ms after minute 2's {p99[1]:.2f} ms ({'flat' if p99_ok else 'not flat'}), "
+      f"{failed} ingest failures")
+PY
