@@ -446,6 +446,7 @@ enum SQLiteSchema {
                     CREATE INDEX media_fetches_due ON media_fetches(due_at);
                     """)
         }
+        SQLiteSearchSchema.registerDeferral(&migrator)
         return migrator
     }
 }
