@@ -7,7 +7,7 @@ slow channel endpoint their replies are delivered to.
 - The endpoint: a loopback HTTP server answering every POST `{"id": …}` after DELAY seconds (a slow
   platform); its URL is printed first, as one JSON line `{"endpoint": URL}`, so the caller can put it
   in the gateway's configuration before starting it — the agents then wait until GATEWAY_URL answers.
-- Each agent (tokens from SB_TOKEN_<AGENT>) loops: its inbox (`GET /api/v1/conversations`), one
+- Each agent (tokens from SB_TOKEN_<AGENT>) loops: its inbox (`GET /api/v1/inbox`, the console's), one
   conversation of it (`GET /api/v1/conversations/{id}`, the newest page), a reply to it (`POST
   …/replies`), then THINK seconds.
 - STATE_FILE is rewritten every second with the running totals (JSON: replies sent, replies delivered
@@ -91,8 +91,8 @@ def agent(base: str, name: str, think: float):
     turn = 0
     while not stop.is_set():
         turn += 1
-        inbox = call("GET", "/api/v1/conversations?status=open&limit=25") or []
-        items = inbox.get("conversations", inbox) if isinstance(inbox, dict) else inbox
+        inbox = call("GET", "/api/v1/inbox?limit=25") or {}
+        items = [entry["conversation"] for entry in inbox.get("conversations", [])]
         if items:
             conversation = items[turn % len(items)]
             detail = call("GET", f"/api/v1/conversations/{conversation['id']}?limit=50")
