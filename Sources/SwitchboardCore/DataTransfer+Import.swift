@@ -10,6 +10,10 @@ extension DataTransfer {
     /// triggers): they never travel, and the target rebuilds them as the rows arrive.
     public static let derivedTablePrefix = "search_"
 
+    /// Other tables derived from the others by triggers (the customer card's contact counts):
+    /// like the search index, they never travel and the target rebuilds them.
+    public static let derivedTables: Set<String> = ["conversation_contacts"]
+
     /// Reads the header of the dump at `path`.
     public static func header(of path: String) throws -> TransferHeader {
         try readHeader(DumpLineReader(path: path))

@@ -446,6 +446,13 @@ enum SQLiteSchema {
                     CREATE INDEX media_fetches_due ON media_fetches(due_at);
                     """)
         }
+        migrator.registerMigration("026-contact-counts") { db in
+            // What the customer card shows per channel (inbound messages that are not automated
+            // replies, by adapter), counted as messages are stored instead of read from the whole
+            // thread at every view. Kept by triggers, so every path that writes messages (ingest,
+            // replies, merges and their undoing, erasure, retention, import) keeps it right.
+            try db.execute(sql: SQLiteContactCounts.schema)
+        }
         return migrator
     }
 }

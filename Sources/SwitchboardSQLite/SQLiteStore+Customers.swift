@@ -18,16 +18,16 @@ extension SQLiteStore {
         var byChannel: [String: Int] = [:]
         var recent = 0
         if let conversation {
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT adapter, COUNT(*) AS n, SUM(created_at >= ?) AS recent FROM messages
-                    WHERE conversation_id = ? AND direction = 'inbound' AND json_extract(metadata, '$.automated') IS NULL GROUP BY adapter
-                    """, arguments: [now.epoch - 30 * 86400, conversation])
-            {
-                byChannel[row["adapter"] ?? "unknown"] = row["n"]
-                recent += row["recent"] ?? 0
-            }
+            // The totals are kept as messages arrive (migration 026); the last 30 days read only
+            // those days' messages (the thread-order index), never the whole thread.
+            byChannel = try SQLiteContactCounts.byAdapter(db, conversation: conversation)
+            recent =
+                try Int.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT COUNT(*) FROM messages INDEXED BY messages_thread_order
+                            WHERE conversation_id = ? AND created_at >= ? AND direction = 'inbound' AND json_extract(metadata, '$.automated') IS NULL
+                            """), arguments: [conversation, now.epoch - 30 * 86400]) ?? 0
         }
         return CustomerDetail(
             id: id, name: cu["name"], identities: identities, contacts: cu["contacts"],

@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardCore
+@testable import SwitchboardCore
 import Testing
 
 /// How search reads what agents type and shows what it found: folding, terms, snippets, ranking.
@@ -8,6 +8,18 @@ import Testing
         #expect(SearchText.fold("Camión ÑANDÚ") == "camion nandu")
         #expect(SearchText.tokens("ana.garcia@example.com, +34 600") == ["ana", "garcia", "example", "com", "34", "600"])
         #expect(SearchText.tokens("¿Dónde está?") == ["donde", "esta"])
+    }
+
+    @Test func foldingAnswersAsFoundationDoes() {
+        // ASCII is lowercased and other words remembered: the same answers as Foundation's folding.
+        let ascii = (0..<128).map { String(UnicodeScalar(UInt8($0))) }.joined()
+        var samples = [ascii, "Order A-482133", "TRK1000003", "", "ñandú", "Ñandú", "ÑANDÚ", "Ｃamión", "straße", "Øre", "ǅemal", "İstanbul"]
+        samples += HistoryVocabulary.firstNames + HistoryVocabulary.lastNames + HistoryVocabulary.cities + HistoryVocabulary.products
+        samples += HistoryVocabulary.inbound.flatMap { $0.split(separator: " ").map(String.init) }
+        for sample in samples {
+            #expect(SearchText.fold(sample) == SearchText.foundationFold(sample), "\(sample)")
+            #expect(SearchText.fold(sample) == SearchText.foundationFold(sample), "\(sample), remembered")
+        }
     }
 
     @Test func termsAreWordsAndAddressesArePhrases() {
