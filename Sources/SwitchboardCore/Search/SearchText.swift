@@ -56,8 +56,13 @@ public enum SearchText {
         return ranges
     }
 
+    /// A letter or a digit. ASCII is answered from its code (Unicode's property tables cost a
+    /// lookup per character, and ranking reads hundreds of messages).
     static func isWordCharacter(_ character: Character) -> Bool {
-        character.isLetter || character.isNumber
+        if let ascii = character.asciiValue {
+            return (ascii >= 0x30 && ascii <= 0x39) || (ascii | 0x20 >= 0x61 && ascii | 0x20 <= 0x7A)
+        }
+        return character.isLetter || character.isNumber
     }
 
     /// Whether a word of a document answers a word of a query. The SQL engines stem (`orders`
@@ -66,6 +71,15 @@ public enum SearchText {
     /// and the longer at most four: highlighting and relevance see what the engine found.
     public static func wordMatches(_ document: String, _ query: String) -> Bool {
         if document == query { return true }
+        // ASCII (most folded words): the same comparison on bytes, which are its characters.
+        let d = document.utf8
+        let q = query.utf8
+        if d.allSatisfy({ $0 < 0x80 }), q.allSatisfy({ $0 < 0x80 }) {
+            let (short, long) = d.count <= q.count ? (d, q) : (q, d)
+            guard short.count >= 4 else { return false }
+            let shared = zip(short, long).prefix { $0 == $1 }.count
+            return shared >= 4 && shared >= short.count - 1 && long.count - shared <= 4
+        }
         let (short, long) = document.count <= query.count ? (document, query) : (query, document)
         guard short.count >= 4 else { return false }
         let shared = zip(short, long).prefix { $0 == $1 }.count
