@@ -8,25 +8,36 @@ extension SQLiteStore {
         try await pool.read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
-            switch query.status {
-            case .open: conditions.append("c.status = 'open'")
-            case .pending: conditions.append("c.status = 'pending'")
-            case .resolved: conditions.append("c.status = 'resolved'")
-            case .all: break
-            }
+            let status: String? =
+                switch query.status {
+                case .open: "'open'"
+                case .pending: "'pending'"
+                case .resolved: "'resolved'"
+                case .all: nil
+                }
+            if let status { conditions.append("c.status = \(status)") }
             if query.escalatedOnly { conditions.append("c.escalated = 1") }
             if query.breachedOnly { conditions.append("(c.sla_breached = 1 OR c.resolution_breached = 1)") }
+            var source = "conversations c"
             if !query.viewer.isSupervisor {
-                conditions.append("(c.assignee = ? OR c.owner = ?)")
+                // An agent's conversations from the assignee and owner indexes (an OR over both made
+                // SQLite walk every conversation of the status instead): what they hold, not the history.
+                let inStatus = status.map { " AND status = \($0)" } ?? ""
+                source = """
+                    (SELECT id FROM conversations WHERE assignee = ?\(inStatus) UNION SELECT id FROM conversations WHERE owner = ?\(inStatus)) mine
+                    CROSS JOIN conversations c ON c.id = mine.id
+                    """
                 arguments += [query.viewer.agentID, query.viewer.agentID]
             }
             arguments += [query.limit]
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             // Most urgent first: the earliest first-response due time, then the latest activity.
+            // Customers' names are read for the page only.
+            let order = "ORDER BY c.first_response_due IS NULL, c.first_response_due, c.last_message_at DESC"
             let sql = """
-                SELECT c.*, cu.name AS customer_name FROM conversations c JOIN customers cu ON cu.id = c.customer_id
-                \(whereClause)
-                ORDER BY c.first_response_due IS NULL, c.first_response_due, c.last_message_at DESC LIMIT ?
+                SELECT c.*, cu.name AS customer_name
+                FROM (SELECT c.* FROM \(source) \(whereClause) \(order) LIMIT ?) c JOIN customers cu ON cu.id = c.customer_id
+                \(order)
                 """
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 ConversationSummary(
@@ -99,6 +110,27 @@ extension SQLiteStore {
         }
     }
 
+    /// The latest of `MIN(COALESCE(sent_at, created_at), created_at)` over the conversation's inbound
+    /// messages through `adapter`, read newest first along the thread-order index: a message that
+    /// arrived no later than the best time found cannot beat it, so the walk stops there instead of
+    /// reading a long thread to its start.
+    static func lastInbound(_ db: Database, conversation: Int64, adapter: String) throws -> Double? {
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT COALESCE(sent_at, created_at), created_at FROM messages INDEXED BY messages_thread_order
+                    WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ? ORDER BY created_at DESC
+                    """), arguments: [conversation, adapter])
+        var best: Double?
+        while let row = try rows.next() {
+            let created: Double = row[1]
+            if let best, created <= best { break }
+            let time = min(row[0] as Double, created)
+            best = max(best ?? time, time)
+        }
+        return best
+    }
+
     public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
         try await pool.read { db in
             // A redacted message (erasure, retention) no longer says where it came from: not a route.
@@ -129,12 +161,7 @@ extension SQLiteStore {
                 if via != nil && via != answered["adapter"] { return nil }
                 // The platform's sending time where it gave one (never later than arrival): a
                 // webhook delivered late does not open a reply window wider than the platform does.
-                let last = try Double.fetchOne(
-                    db,
-                    sql: """
-                        SELECT MAX(MIN(COALESCE(sent_at, created_at), created_at)) FROM messages
-                        WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ?
-                        """, arguments: [conversation, adapter])
+                let last = try Self.lastInbound(db, conversation: conversation, adapter: adapter)
                 return ReplyRoute(
                     adapter: adapter, address: answered["address"], threadRef: answered["thread_ref"],
                     inReplyTo: answered["id"], inReplyToExternalID: answered["external_id"], lastInboundAt: last.map(Date.init(epoch:)),
