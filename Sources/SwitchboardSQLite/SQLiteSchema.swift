@@ -453,6 +453,11 @@ enum SQLiteSchema {
             // replies, merges and their undoing, erasure, retention, import) keeps it right.
             try db.execute(sql: SQLiteContactCounts.schema)
         }
+        migrator.registerMigration("027-customer-trigrams") { db in
+            // Customer search looks for a part of a name or an address anywhere in it: a trigram
+            // index finds the few customers that may hold it instead of reading every customer.
+            try db.execute(sql: SQLiteCustomerTrigrams.schema)
+        }
         return migrator
     }
 }

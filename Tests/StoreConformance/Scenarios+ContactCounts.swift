@@ -11,7 +11,37 @@ extension StoreConformance {
             "the customer card counts contacts per channel as they arrive, without automated replies, replies or notes",
             on: contactsPerChannel),
         StoreScenario("contacts per channel follow the messages through a merge and its undoing", on: contactsThroughMerges),
+        StoreScenario("customer search finds a part of a name or an address anywhere in it, as it always did", on: customerSearchFindsParts),
     ]
+
+    @Sendable static func customerSearchFindsParts(_ store: any Store) async throws {
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        func named(_ id: String, _ from: String, channel: String = "email", name: String) -> IngestItem {
+            IngestItem(
+                adapter: "mail",
+                event: .message(InboundMessage(externalID: id, from: ChannelIdentity(channel: channel, address: from), customerName: name, text: "hola")),
+                receivedAt: at)
+        }
+        let lucia = try await store.ingest([named("1", "lucia.garcia@example.com", name: "Lucía García")], policy: TestAgents.policy)[0]
+        let pedro = try await store.ingest([named("2", "+34 600 123 456", channel: "phone", name: "Pedro 50% \"Pe\"")], policy: TestAgents.policy)[0]
+        _ = try await store.ingest([named("3", "ana@example.org", name: "Ana")], policy: TestAgents.policy)
+        let marta = Viewer(agentID: "marta", isSupervisor: true)
+        func found(_ text: String) async throws -> Set<Int64> {
+            Set(try await store.searchCustomers(text, viewer: marta, limit: 50).map(\.id))
+        }
+        #expect(try await found("arcí") == [lucia.customerID!], "inside the name")
+        #expect(try await found("GARCÍA") == [lucia.customerID!], "what is typed is lowercased")
+        #expect(try await found("LUCIA.GAR") == [lucia.customerID!], "inside an address, any case")
+        #expect(try await found("600 12") == [pedro.customerID!], "a phone number by its digits")
+        #expect(try await found("50%") == [pedro.customerID!], "special characters are plain")
+        #expect(try await found("\"Pe\"") == [pedro.customerID!])
+        #expect(try await found("50_") == [])
+        #expect(try await found("example").count == 2)
+        #expect(try await found("An").count == 1, "short needles too")
+        _ = try await store.linkIdentity(
+            customer: lucia.customerID!, identity: ChannelIdentity(channel: "phone", address: "+34699000111"), by: "ana", at: at)
+        #expect(try await found("699000") == [lucia.customerID!], "an address linked later")
+    }
 
     @Sendable static func contactsPerChannel(_ store: any Store) async throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
