@@ -12,7 +12,31 @@ extension StoreConformance {
             on: contactsPerChannel),
         StoreScenario("contacts per channel follow the messages through a merge and its undoing", on: contactsThroughMerges),
         StoreScenario("customer search finds a part of a name or an address anywhere in it, as it always did", on: customerSearchFindsParts),
+        StoreScenario("a page of the open inbox is the head of the whole inbox, promises first, for agents and supervisors", on: openInboxPages),
     ]
+
+    @Sendable static func openInboxPages(_ store: any Store) async throws {
+        let base = Date(timeIntervalSince1970: 1_800_000_000)
+        // Some with a first-response promise, some without (an automated reply starts no clock),
+        // at distinct times.
+        for n in 0..<16 {
+            let at = base.addingTimeInterval(Double((n * 7) % 16) * 60)
+            _ = try await store.ingest(
+                [mail("i\(n)", from: "c\(n)@example.com", kind: n % 3 == 0 ? .automated : .contact, at: at)], policy: TestAgents.policy)
+        }
+        let everything = try await store.conversations(ConversationQuery(viewer: Viewer(TestAgents.marta), status: .all, limit: 1000))
+        #expect(everything.contains { $0.firstResponseDue == nil } && everything.contains { $0.firstResponseDue != nil })
+        for viewer in [Viewer(TestAgents.ana), Viewer(TestAgents.luis), Viewer(TestAgents.marta)] {
+            // The whole list in every status, in the same order, without the ones not open.
+            let whole = try await store.conversations(ConversationQuery(viewer: viewer, status: .all, limit: 1000)).filter { $0.status == .open }
+                .map(\.id)
+            #expect(whole.count >= (viewer.isSupervisor ? 8 : 3))
+            for limit in [1, 3, 5, 8, 20] {
+                let page = try await store.conversations(ConversationQuery(viewer: viewer, status: .open, limit: limit)).map(\.id)
+                #expect(page == Array(whole.prefix(limit)), "\(viewer.agentID), \(limit)")
+            }
+        }
+    }
 
     @Sendable static func customerSearchFindsParts(_ store: any Store) async throws {
         let at = Date(timeIntervalSince1970: 1_800_000_000)
