@@ -43,7 +43,8 @@ extension SQLiteStore {
             let plain = phoneLike ? digits : text.lowercased()
             let needle =
                 "%"
-                + plain.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                + plain.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
+                    of: "_", with: "\\_")
                 + "%"
             var arguments: StatementArguments = []
             var source = "customers cu"

@@ -82,13 +82,13 @@ extension SQLiteStore {
             let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                    SELECT c.id, c.customer_id, c.status, c.last_message_at, cu.name AS customer_name
-                    FROM search_conversation_text
-                    JOIN conversations c ON c.id = search_conversation_text.rowid
-                    JOIN customers cu ON cu.id = c.customer_id
-                    WHERE \(conditions.joined(separator: " AND "))
-                    ORDER BY search_conversation_text.rowid DESC LIMIT ?
-                    """), arguments: arguments)
+                        SELECT c.id, c.customer_id, c.status, c.last_message_at, cu.name AS customer_name
+                        FROM search_conversation_text
+                        JOIN conversations c ON c.id = search_conversation_text.rowid
+                        JOIN customers cu ON cu.id = c.customer_id
+                        WHERE \(conditions.joined(separator: " AND "))
+                        ORDER BY search_conversation_text.rowid DESC LIMIT ?
+                        """), arguments: arguments)
             return try rows.map { row in
                 let id: Int64 = row["id"]
                 let customer: Int64 = row["customer_id"]

@@ -78,7 +78,13 @@ struct BenchSearch: AsyncParsableCommand {
             throw ValidationError("the configuration needs a supervisor and an agent")
         }
         var work = Self.workload(count: queries, seed: seed, supervisor: Viewer(supervisor), agent: Viewer(agent))
-        if let order { work = work.map { query in var query = query; query.order = order; return query } }
+        if let order {
+            work = work.map { query in
+                var query = query
+                query.order = order
+                return query
+            }
+        }
         let limit = self.limit
         // Warm the caches a running gateway would have warm.
         for query in work.prefix(20) {

@@ -43,7 +43,8 @@ extension StoreConformance {
         func named(_ id: String, _ from: String, channel: String = "email", name: String) -> IngestItem {
             IngestItem(
                 adapter: "mail",
-                event: .message(InboundMessage(externalID: id, from: ChannelIdentity(channel: channel, address: from), customerName: name, text: "hola")),
+                event: .message(
+                    InboundMessage(externalID: id, from: ChannelIdentity(channel: channel, address: from), customerName: name, text: "hola")),
                 receivedAt: at)
         }
         let lucia = try await store.ingest([named("1", "lucia.garcia@example.com", name: "Lucía García")], policy: TestAgents.policy)[0]

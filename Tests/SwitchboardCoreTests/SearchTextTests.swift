@@ -1,6 +1,7 @@
 import Foundation
-@testable import SwitchboardCore
 import Testing
+
+@testable import SwitchboardCore
 
 /// How search reads what agents type and shows what it found: folding, terms, snippets, ranking.
 @Suite struct SearchTextTests {
@@ -35,8 +36,10 @@ import Testing
             let shared = zip(short, long).prefix { $0 == $1 }.count
             return shared >= 4 && shared >= short.count - 1 && long.count - shared <= 4
         }
-        let words = ["order", "orders", "ordered", "orde", "ord", "camion", "camiones", "camino", "llego", "llegaron", "llenos", "is", "i", "", "pedido",
-            "pedidos", "a482133", "482133", "4821", "48213", "trk1000003", "camión", "camiónes", "ñandu"]
+        let words = [
+            "order", "orders", "ordered", "orde", "ord", "camion", "camiones", "camino", "llego", "llegaron", "llenos", "is", "i", "", "pedido",
+            "pedidos", "a482133", "482133", "4821", "48213", "trk1000003", "camión", "camiónes", "ñandu",
+        ]
         for a in words {
             for b in words { #expect(SearchText.wordMatches(a, b) == reference(a, b), "\(a) \(b)") }
         }
@@ -155,7 +158,8 @@ import Testing
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         var bodies = HistoryVocabulary.inbound + HistoryVocabulary.outbound + HistoryVocabulary.notes + HistoryVocabulary.subjects
         bodies += ["Camión CAMION camiones — ¿llegó? ÑANDÚ ½ ² Ｃamión straße İstanbul", "", "A-482133 TRK1000003 pedido, pedidos; PEDIDO"]
-        let queries = ["pedido", "camion Madrid", "Lucía García", "A-482133", "lavadora pedido", "camión", "LLEGÓ tarde", "straße", "İstanbul"]
+        let queries =
+            ["pedido", "camion Madrid", "Lucía García", "A-482133", "lavadora pedido", "camión", "LLEGÓ tarde", "straße", "İstanbul"]
             + HistoryVocabulary.commonWords.prefix(5) + HistoryVocabulary.mediumWords.prefix(5)
         for typed in queries {
             let terms = SearchTerm.parse(typed)
@@ -164,13 +168,17 @@ import Testing
                     kind: .message, conversation: 1, message: Int64(index), customer: CustomerRef(id: 1, name: nil),
                     createdAt: now.addingTimeInterval(-Double(index) * 3_600), status: .open, body: body,
                     subject: index % 3 == 0 ? bodies[(index + 7) % bodies.count] : nil)
-                #expect(SearchRanking.score(message, terms: terms, typed: typed, now: now) == Self.referenceScore(message, terms: terms, typed: typed, now: now))
+                #expect(
+                    SearchRanking.score(message, terms: terms, typed: typed, now: now)
+                        == Self.referenceScore(message, terms: terms, typed: typed, now: now))
             }
             for (first, last) in zip(HistoryVocabulary.firstNames, HistoryVocabulary.lastNames) {
                 let card = SearchHit(
                     kind: .conversation, conversation: 2, customer: CustomerRef(id: 2, name: "\(first) \(last)"), createdAt: now, status: .open,
                     addresses: ["\(SearchText.fold(first)).\(SearchText.fold(last))@example.com"], tags: ["pedido"])
-                #expect(SearchRanking.score(card, terms: terms, typed: typed, now: now) == Self.referenceScore(card, terms: terms, typed: typed, now: now))
+                #expect(
+                    SearchRanking.score(card, terms: terms, typed: typed, now: now) == Self.referenceScore(card, terms: terms, typed: typed, now: now)
+                )
             }
         }
     }
