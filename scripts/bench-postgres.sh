@@ -79,8 +79,16 @@ PY
   [ "$failed" = 0 ] || { echo "a bench run failed"; for g in $(seq 1 "$GATEWAYS"); do cat "$work/bench$g.err"; done; exit 1; }
 }
 
+# CPU seconds (user + system, in clock ticks) of the gateways, and of PostgreSQL (the server started
+# above and its backends): what a message costs each side, for sizing boxes (README Performance).
+ticks() { local t=0 p; for p in "$@"; do t=$(( t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0) )); done; echo $t; }
+pg_pids() { pgrep -f "postgres" | while read -r p; do [ "$(readlink /proc/$p/exe 2>/dev/null | grep -c postgres)" = 1 ] && echo "$p"; done; }
 echo "== PostgreSQL, $GATEWAYS gateway(s), pool $POOL: closed loop, $MESSAGES messages, 32 connections per gateway"
+gw_before=$(ticks "${pids[@]}"); pg_before=$(ticks $(pg_pids))
 run "closed loop" --messages $(( MESSAGES / GATEWAYS )) --warmup 1000 --connections 32
+gw_after=$(ticks "${pids[@]}"); pg_after=$(ticks $(pg_pids))
+python3 -c "import sys; hz=100; n=$MESSAGES + 1000 * $GATEWAYS; g=($gw_after-$gw_before)*1000/hz/n; p=($pg_after-$pg_before)*1000/hz/n
+print(f'   CPU per message: gateways {g:.3f} ms, PostgreSQL {p:.3f} ms (warm-up included; on one box they share its cores)')"
 echo "== PostgreSQL, $GATEWAYS gateway(s): open loop at $RATE messages/s in all"
 run "open loop at $RATE/s" --messages $(( RATE * 10 / GATEWAYS )) --rate "$(( RATE / GATEWAYS ))" --connections 64
 psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -Atc \

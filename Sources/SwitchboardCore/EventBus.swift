@@ -76,6 +76,8 @@ public final class EventBus: Sendable {
             of: SwitchboardEvent.self, bufferingPolicy: .bufferingNewest(bufferSize))
         let id = UUID()
         state.withLock { $0.subscribers[id] = (viewer, continuation) }
+        // At once, not at the next interval: the other gateways send their events from then on.
+        announcePresence()
         continuation.onTermination = { [weak self] _ in
             self?.state.withLock { state in
                 _ = state.subscribers.removeValue(forKey: id)
@@ -139,7 +141,7 @@ public final class EventBus: Sendable {
     ) {
         if journal, reach != .otherGateways, let record = state.withLock({ $0.journal }) { record(event, conversation, cause) }
         let here = reach != .otherGateways
-        let elsewhere = reach != .thisGateway ? relay : nil
+        let elsewhere = reach != .thisGateway && relaysNow(event.name) ? relay : nil
         // Encoded only when someone listens: most messages arrive while nobody watches.
         guard (here && subscriberCount > 0) || elsewhere != nil else { return }
         var event = SwitchboardEvent(
@@ -147,6 +149,23 @@ public final class EventBus: Sendable {
             assignee: conversation.assignee, alsoNotify: alsoNotify, data: event.encoded())
         if here { event = fanOut(event) }
         elsewhere?.forward(event)
+    }
+
+    /// Whether an event goes to the other gateways now: when one of them announced a connected agent
+    /// lately (``presenceLifetime``), or always for the kinds other gateways keep state from (who is
+    /// viewing a conversation; mentions' read grants). Otherwise nobody there would see it, and
+    /// encoding and sending every ingested message's events through the database is most of what a
+    /// gateway on PostgreSQL spends beyond storing them. A gateway announces its agents as soon as one
+    /// connects (``subscribe(_:)``), so the others start sending within a round trip.
+    private func relaysNow(_ type: String) -> Bool {
+        guard relay != nil else { return false }
+        if type == DomainEvent.mentionCreatedName || state.withLock({ $0.remoteHandlers[type] != nil }) { return true }
+        return othersListening(at: Date())
+    }
+
+    /// Whether another gateway announced a connected agent within ``presenceLifetime`` of `now`.
+    public func othersListening(at now: Date) -> Bool {
+        state.withLock { state in state.seenElsewhere.values.contains { now.timeIntervalSince($0) < Self.presenceLifetime } }
     }
 
     /// Lets `agent` see the live events of `conversation` from now on (a mention's read grant).

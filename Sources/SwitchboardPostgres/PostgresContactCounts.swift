@@ -1,6 +1,6 @@
 import PostgresNIO
 
-/// The per-channel contact counts of the customer card (migration 020, SQLite's 026): for each
+/// The per-channel contact counts of the customer card (migration 020, SQLite's 027): for each
 /// conversation and adapter, how many inbound messages that are not automated replies it holds.
 ///
 /// Triggers keep the table: a statement trigger adds the counts of every message an INSERT stored

@@ -34,6 +34,8 @@ public final class PostgresEventRelay: EventRelay {
     }
 
     public let instanceID: String
+    /// How this gateway's own payloads begin (see ``text(_:)``).
+    private let ownPrefix: String
     /// The store whose pool sends (read at each send: the pool is replaced when the primary moves).
     private let store: PostgresStore
     private let listener: PostgresDedicatedConnection
@@ -55,6 +57,7 @@ public final class PostgresEventRelay: EventRelay {
         self.store = store
         self.listener = try PostgresDedicatedConnection(url: url, password: password, logger: logger)
         self.instanceID = instanceID
+        self.ownPrefix = #"{"g":"# + JSONText.quoted(instanceID) + ","
         self.logger = logger
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -73,20 +76,29 @@ public final class PostgresEventRelay: EventRelay {
         var wire = Wire(
             g: instanceID, t: event.type, c: event.conversationID, o: event.owner, a: event.assignee, n: event.alsoNotify,
             d: String(decoding: event.data, as: UTF8.self))
-        if let text = Self.text(wire), text.utf8.count <= Self.maxPayload { return text }
+        let text = Self.text(wire)
+        if text.utf8.count <= Self.maxPayload { return text }
         let refresh = DomainEvent.conversationRefresh(conversation: event.conversationID, type: event.type)
         wire.t = refresh.name
         wire.d = String(decoding: refresh.encoded(), as: UTF8.self)
         if wire.n.count > 20 { wire.n = Array(wire.n.prefix(20)) }
-        return Self.text(wire) ?? "{}"
+        return Self.text(wire)
     }
 
-    private static func text(_ wire: Wire) -> String? {
-        (try? JSONEncoder().encode(wire)).map { String(decoding: $0, as: UTF8.self) }
+    /// `wire` as JSON, the sender first (so that ``decode(_:)`` knows our own by their first bytes),
+    /// written by hand: one goes out per live event, and a JSONEncoder costs more than the rest of it.
+    static func text(_ wire: Wire) -> String {
+        var json = #"{"g":"# + JSONText.quoted(wire.g) + #","t":"# + JSONText.quoted(wire.t) + #","c":\#(wire.c)"#
+        if let owner = wire.o { json += #","o":"# + JSONText.quoted(owner) }
+        if let assignee = wire.a { json += #","a":"# + JSONText.quoted(assignee) }
+        json += #","n":["# + wire.n.map(JSONText.quoted).joined(separator: ",") + #"],"d":"# + JSONText.quoted(wire.d) + "}"
+        return json
     }
 
     /// The event another gateway sent, or nil for our own (or anything unreadable).
     func decode(_ payload: String) -> SwitchboardEvent? {
+        // Every gateway hears its own notifications too: known by their start, they are not decoded.
+        if payload.utf8.starts(with: ownPrefix.utf8) { return nil }
         guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(payload.utf8)), wire.g != instanceID else { return nil }
         return SwitchboardEvent(
             id: 0, type: wire.t, conversationID: wire.c, owner: wire.o, assignee: wire.a, alsoNotify: wire.n, data: Array(wire.d.utf8))

@@ -410,7 +410,7 @@ enum PostgresSchema {
             CREATE INDEX media_fetches_due ON media_fetches (due_at)
             """
         ),
-        // SQLite 026: the customer card's contacts per channel, counted as messages are stored.
+        // SQLite 027: the customer card's contacts per channel, counted as messages are stored.
         ("020-contact-counts", PostgresContactCounts.schema),
     ]
 

@@ -34,7 +34,8 @@ extension PostgresStore {
         }
         let generation = primaryGeneration
         do {
-            try await write { [flushSlot] db in
+            // One statement on its own commits by itself: no BEGIN and COMMIT round trips.
+            try await read { [flushSlot] db in
                 try await db.execute(
                     """
                     INSERT INTO ingest_flushes (slot, flushed_at) VALUES (\(flushSlot), \(Date().epoch))

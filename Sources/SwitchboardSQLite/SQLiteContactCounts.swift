@@ -1,6 +1,6 @@
 import GRDB
 
-/// The per-channel contact counts of the customer card (migration 026): for each conversation and
+/// The per-channel contact counts of the customer card (migration 027): for each conversation and
 /// adapter, how many inbound messages that are not automated replies it holds.
 ///
 /// Triggers keep the table: one UPSERT when a counted message is stored (compiled once with the

@@ -26,14 +26,52 @@ enum SQLiteSearchSchema {
 
     /// SQL that rebuilds the card of the conversation(s) `ids` selects (a subquery or a value).
     static func refreshCard(_ ids: String) -> String {
-        """
-        DELETE FROM search_conversation_text WHERE rowid IN (\(ids));
-        INSERT INTO search_conversation_text (rowid, card)
-            SELECT c.id, coalesce(cu.name, '')
-                || ' ' || coalesce((SELECT group_concat(i.address, ' ') FROM identities i WHERE i.customer_id = c.customer_id), '')
-                || ' ' || coalesce((SELECT group_concat(t.tag, ' ') FROM conversation_tags t WHERE t.conversation_id = c.id), '')
-            FROM conversations c JOIN customers cu ON cu.id = c.customer_id WHERE c.id IN (\(ids));
-        """
+        refreshCardStatements(ids).map { $0 + ";" }.joined(separator: "\n")
+    }
+
+    /// ``refreshCard(_:)`` as its two statements.
+    static func refreshCardStatements(_ ids: String) -> [String] {
+        [
+            "DELETE FROM search_conversation_text WHERE rowid IN (\(ids))",
+            """
+            INSERT INTO search_conversation_text (rowid, card)
+                SELECT c.id, coalesce(cu.name, '')
+                    || ' ' || coalesce((SELECT group_concat(i.address, ' ') FROM identities i WHERE i.customer_id = c.customer_id), '')
+                    || ' ' || coalesce((SELECT group_concat(t.tag, ' ') FROM conversation_tags t WHERE t.conversation_id = c.id), '')
+                FROM conversations c JOIN customers cu ON cu.id = c.customer_id WHERE c.id IN (\(ids))
+            """,
+        ]
+    }
+
+    /// Migration 026: an ingest group indexes its messages and cards once, at its end (see
+    /// ``SQLiteSearchDeferral``): FTS5 writes its pending entries to disk at the start of every
+    /// statement that may roll back, so indexing row by row from a trigger wrote one index segment
+    /// (and merged segments) per message. While `search_deferred` holds a row — only ever inside an
+    /// ingest transaction, deleted before it commits — the insert triggers stand aside.
+    static func registerDeferral(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("026-search-deferred") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE search_deferred (id INTEGER PRIMARY KEY);
+                    DROP TRIGGER search_message_added;
+                    CREATE TRIGGER search_message_added AFTER INSERT ON messages
+                    WHEN new.direction IN \(indexedDirections) AND NOT EXISTS (SELECT 1 FROM search_deferred) BEGIN
+                        INSERT INTO search_messages (message_id, conversation_id, created_at, adapter)
+                            VALUES (new.id, new.conversation_id, new.created_at, new.adapter);
+                        INSERT INTO search_message_text (rowid, body, subject) VALUES (new.id, new.body, \(subject("new.metadata")));
+                    END;
+                    DROP TRIGGER search_card_conversation_added;
+                    CREATE TRIGGER search_card_conversation_added AFTER INSERT ON conversations
+                    WHEN NOT EXISTS (SELECT 1 FROM search_deferred) BEGIN
+                        \(refreshCard("new.id"))
+                    END;
+                    DROP TRIGGER search_card_identity_added;
+                    CREATE TRIGGER search_card_identity_added AFTER INSERT ON identities
+                    WHEN NOT EXISTS (SELECT 1 FROM search_deferred) BEGIN
+                        \(refreshCard("SELECT id FROM conversations WHERE customer_id = new.customer_id"))
+                    END;
+                    """)
+        }
     }
 
     static func register(_ migrator: inout DatabaseMigrator) {

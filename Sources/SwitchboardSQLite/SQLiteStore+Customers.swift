@@ -18,7 +18,7 @@ extension SQLiteStore {
         var byChannel: [String: Int] = [:]
         var recent = 0
         if let conversation {
-            // The totals are kept as messages arrive (migration 026); the last 30 days read only
+            // The totals are kept as messages arrive (migration 027); the last 30 days read only
             // those days' messages (the thread-order index), never the whole thread.
             byChannel = try SQLiteContactCounts.byAdapter(db, conversation: conversation)
             recent =

@@ -28,8 +28,9 @@ extension SQLiteStore {
     }
 
     static func ingestGroup(_ db: Database, _ items: [IngestItem], policy: IngestPolicy) throws -> [IngestOutcome] {
+        let search = try SQLiteSearchDeferral.begin(db)
         var loads = try Self.agentLoads(db)
-        return try items.map { item in
+        let outcomes = try items.map { item in
             let outcome: IngestOutcome =
                 switch item.event {
                 case .message(let message):
@@ -44,6 +45,8 @@ extension SQLiteStore {
             if let journal = policy.journal { try Self.enqueue(db, journal(outcome)) }
             return outcome
         }
+        try search.finish(db)
+        return outcomes
     }
 
     static func agentLoads(_ db: Database) throws -> [String: AgentLoad] {

@@ -59,6 +59,12 @@ import Testing
         let onB = busB.subscribe(ana)
         let access = ConversationAccess(id: 7, owner: "ana", assignee: "ana", team: "support", status: .open)
         try await Task.sleep(for: .milliseconds(500))  // both LISTENing
+        // A sends to the others once one of them has announced a connected agent (ClusterService does
+        // it every few seconds; B's announcement on subscribing may have come before A listened).
+        busB.announcePresence()
+        busA.announcePresence()
+        // Each has heard the other: both are LISTENing.
+        try await Self.waitUntil { busA.othersListening(at: Date()) && busB.othersListening(at: Date()) }
 
         busA.publish(
             .messageCreated(MessageRecord(id: 1, conversationID: 7, direction: .inbound, body: "hi", createdAt: Date())), conversation: access)

@@ -5,7 +5,7 @@ import SwitchboardSQLite
 import SwitchboardStoreTestSupport
 import Testing
 
-/// Migration 026 fills the contact counts from the messages a database already holds.
+/// Migration 027 fills the contact counts from the messages a database already holds.
 @Suite struct SQLiteContactCountMigrationTests {
     @Test func theMigrationCountsTheMessagesAlreadyStored() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-test-\(UUID().uuidString)")
@@ -21,7 +21,7 @@ import Testing
             ], policy: TestAgents.policy)[0]
         try await store.close()
 
-        // The database as it was before migration 026.
+        // The database as it was before migration 027.
         let queue = try DatabaseQueue(path: path)
         try await queue.write { db in
             try db.execute(
@@ -29,7 +29,7 @@ import Testing
                     DROP TRIGGER contacts_message_added; DROP TRIGGER contacts_message_left;
                     DROP TRIGGER contacts_message_arrived; DROP TRIGGER contacts_message_removed;
                     DROP TABLE conversation_contacts;
-                    DELETE FROM grdb_migrations WHERE identifier = '026-contact-counts';
+                    DELETE FROM grdb_migrations WHERE identifier = '027-contact-counts';
                     """)
         }
         try queue.close()

@@ -1,0 +1,50 @@
+import GRDB
+
+/// Indexing an ingest group for search in one go, at the end of its transaction (migration 026).
+///
+/// `begin` notes the highest message, conversation and identity ids and sets the deferral mark, so the
+/// insert triggers stand aside; `finish` indexes every message stored since (and refreshes the cards of
+/// new conversations and of customers with a new address) with one statement each, then clears the mark
+/// — all inside the group's transaction, so a message is searchable when its 2xx goes out, as before.
+/// New rows always get ids above the ones noted: SQLite gives a new row the largest rowid plus one.
+struct SQLiteSearchDeferral {
+    private let lastMessage: Int64
+    private let lastConversation: Int64
+    private let lastIdentity: Int64
+
+    static func begin(_ db: Database) throws -> SQLiteSearchDeferral {
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT (SELECT coalesce(max(id), 0) FROM messages), (SELECT coalesce(max(id), 0) FROM conversations),
+                        (SELECT coalesce(max(id), 0) FROM identities)
+                    """))
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_deferred (id) VALUES (1)").execute()
+        return SQLiteSearchDeferral(lastMessage: row?[0] ?? 0, lastConversation: row?[1] ?? 0, lastIdentity: row?[2] ?? 0)
+    }
+
+    func finish(_ db: Database) throws {
+        let directions = SQLiteSearchSchema.indexedDirections
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO search_messages (message_id, conversation_id, created_at, adapter)
+                    SELECT id, conversation_id, created_at, adapter FROM messages WHERE id > ? AND direction IN \(directions)
+                """
+        ).execute(arguments: [lastMessage])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO search_message_text (rowid, body, subject)
+                    SELECT id, body, \(SQLiteSearchSchema.subject("metadata")) FROM messages WHERE id > ? AND direction IN \(directions)
+                """
+        ).execute(arguments: [lastMessage])
+        let cards = """
+            SELECT id FROM conversations WHERE id > ?1
+            UNION SELECT c.id FROM identities i JOIN conversations c ON c.customer_id = i.customer_id WHERE i.id > ?2
+            """
+        for statement in SQLiteSearchSchema.refreshCardStatements(cards) {
+            try db.cachedStatement(sql: statement).execute(arguments: [lastConversation, lastIdentity])
+        }
+        try SQLiteCustomerTrigrams.deferredRefresh(db, lastIdentity: lastIdentity)
+        try db.cachedStatement(sql: "DELETE FROM search_deferred").execute()
+    }
+}
