@@ -272,7 +272,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardSQLiteTests",
-            dependencies: ["SwitchboardStoreConformance", "SwitchboardStoreTestSupport", "SwitchboardSQLite"],
+            dependencies: [
+                "SwitchboardStoreConformance", "SwitchboardStoreTestSupport", "SwitchboardSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),  // a migration's backfill, checked on an older schema
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -3,11 +3,18 @@
 # (`switchboard generate-history`: 20 agents, 2 supervisors, chat / e-mail / SMS customers, a year of
 # threads), then times searches through the search code the API runs (`switchboard bench-search`:
 # common, medium and rare words, names, two words; as a supervisor and as an agent; newest first and
-# by relevance), and finally a few searches over HTTP against a release gateway on that database.
+# by relevance), then a few searches over HTTP against a release gateway on that database, and finally
+# the views whose cost must not grow with history, over HTTP on that gateway: the inbox of an agent
+# with many open conversations (generate-history --busy-agent), customer search, a page of a long
+# thread (--long-thread) and its customer card; and the gateway's resident memory after serving them.
 # Usage: scripts/bench-search.sh [MESSAGES] [ENGINE]   e.g. scripts/bench-search.sh 1000000 sqlite
 # ENGINE is sqlite (default) or postgres (a throw-away PostgreSQL on loopback, e2e/support/postgres_server.py).
 # DATA_DIR keeps the SQLite database between runs (default /tmp/sb-bench-search); KEEP=1 reuses one of
-# the same size instead of generating it again. QUERIES and CONCURRENCY tune bench-search.
+# the same size instead of generating it again. QUERIES and CONCURRENCY tune bench-search; ORDER=relevance
+# times only relevance-ordered searches; SEARCH_ONLY=1 skips the HTTP part, GENERATE_ONLY=1 stops after generating; REQUESTS (200) is the number
+# of timed requests per view. LONG_THREAD (default min(10000, MESSAGES/10)) and BUSY_OPEN (default
+# min(20000, MESSAGES/50)) size the long thread (customer 1) and agent a20's open conversations
+# (bench-search's agent is a01, whose share stays that of the other agents).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
@@ -15,6 +22,9 @@ MESSAGES=${1:-1000000}
 ENGINE=${2:-sqlite}
 QUERIES=${QUERIES:-400}
 CONCURRENCY=${CONCURRENCY:-4}
+REQUESTS=${REQUESTS:-200}
+LONG_THREAD=${LONG_THREAD:-$((MESSAGES / 10 < 10000 ? MESSAGES / 10 : 10000))}
+BUSY_OPEN=${BUSY_OPEN:-$((MESSAGES / 50 < 20000 ? MESSAGES / 50 : 20000))}
 DATA_DIR=${DATA_DIR:-/tmp/sb-bench-search}
 mkdir -p "$DATA_DIR"
 work=$(mktemp -d /tmp/sb-bench-search-run.XXXXXX)
@@ -73,8 +83,9 @@ echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM, $
 if [ "$fresh" = 1 ]; then
   echo "== generate-history: $MESSAGES messages"
   /usr/bin/time -f "   (%e s wall, %M KB max resident)" "$BIN" generate-history --config "$work/bench.yaml" --messages "$MESSAGES" \
-    --adapters chat:chat,mail:email,sms:phone
+    --adapters chat:chat,mail:email,sms:phone --long-thread "$LONG_THREAD" --busy-agent "a20:$BUSY_OPEN"
 fi
+[ "${GENERATE_ONLY:-0}" = 1 ] && exit 0
 if [ "$ENGINE" = sqlite ]; then
   echo "== database: $(du -h "$db" | cut -f1) ($db)"
 else
@@ -83,7 +94,8 @@ else
 fi
 
 echo "== bench-search: $QUERIES searches, $CONCURRENCY at a time"
-"$BIN" bench-search --config "$work/bench.yaml" --queries "$QUERIES" --concurrency "$CONCURRENCY"
+"$BIN" bench-search --config "$work/bench.yaml" --queries "$QUERIES" --concurrency "$CONCURRENCY" ${ORDER:+--order "$ORDER"}
+[ "${SEARCH_ONLY:-0}" = 1 ] && exit 0
 
 echo "== over HTTP (a release gateway on the same database, one client, 20 searches each)"
 "$BIN" serve --config "$work/bench.yaml" --port 0 > "$work/gw.out" 2> "$work/gw.err" &
@@ -99,3 +111,28 @@ for q in pedido lavadora "A-482133" "Lucía García" "camion Madrid"; do
     done | sort -n | awk -v q="$(printf '%-16s' "$q")" -v a="$agent" '{t[NR]=$1} END {printf "   %s as %-6s p50 %6.1f ms  p95 %6.1f ms\n", q, a, t[int(NR*0.5+0.5)]*1000, t[int(NR*0.95+0.5)]*1000}'
   done
 done
+
+echo "== the history views over HTTP (same gateway, one keep-alive client, $REQUESTS timed requests each)"
+latency() { python3 scripts/bench-http-latency.py "$url" "$@"; }
+# Customer 1 and conversation 1 hold the long thread (the generator writes it first).
+ids=$(curl -s -H "Authorization: Bearer $SB_TOKEN_MARTA" "$url/api/v1/conversations/1" |
+  python3 -c 'import json,sys; m=[x["id"] for x in json.load(sys.stdin)["messages"]]; print(len(m), m[len(m)//2], m[len(m)//10])')
+read -r thread_length middle early <<< "$ids"
+open_a20="?"
+if [ "$ENGINE" = sqlite ] && command -v sqlite3 > /dev/null; then
+  open_a20=$(sqlite3 "$db" "SELECT count(*) FROM conversations WHERE assignee = 'a20' AND status = 'open'")
+fi
+echo "   (long thread: conversation 1, $thread_length messages; agent a20: $open_a20 open conversations assigned)"
+latency "$SB_TOKEN_A20" "$REQUESTS" "inbox, a20, console (open, mine, 100)" "/api/v1/inbox?status=open&scope=mine"
+latency "$SB_TOKEN_A20" "$REQUESTS" "inbox, a20, API (open, 100)" "/api/v1/conversations?status=open"
+latency "$SB_TOKEN_MARTA" "$REQUESTS" "inbox, supervisor, everyone (open, 100)" "/api/v1/inbox?status=open&scope=everyone"
+customer_queries=("/api/v1/customers?q=Garc%C3%ADa" "/api/v1/customers?q=Luc%C3%ADa%20Garc%C3%ADa" "/api/v1/customers?q=%2B34610"
+  "/api/v1/customers?q=chat-12345" "/api/v1/customers?q=maria.lopez")
+latency "$SB_TOKEN_MARTA" "$REQUESTS" "customer search, supervisor (5 queries)" "${customer_queries[@]}"
+latency "$SB_TOKEN_A20" "$REQUESTS" "customer search, agent a20 (5 queries)" "${customer_queries[@]}"
+latency "$SB_TOKEN_MARTA" "$REQUESTS" "long thread, newest page (50)" "/api/v1/conversations/1?limit=50"
+latency "$SB_TOKEN_MARTA" "$REQUESTS" "long thread, older pages (50, middle/early)" \
+  "/api/v1/conversations/1?limit=50&before=$middle" "/api/v1/conversations/1?limit=50&before=$early"
+latency "$SB_TOKEN_MARTA" "$REQUESTS" "customer card of the long thread" "/api/v1/customers/1"
+gw=${pids[0]}
+echo "   gateway RSS after serving: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/$gw/status) (peak $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$gw/status))"

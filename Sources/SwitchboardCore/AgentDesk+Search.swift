@@ -86,7 +86,10 @@ extension AgentDesk {
         var messages = base
         conversations.limit = Self.rankedWindow.conversations
         messages.limit = Self.rankedWindow.messages
-        let hits = try await store.searchConversations(conversations) + store.searchMessages(messages)
+        // Both windows at once (two readers): the page waits for the slower, not for both.
+        async let cards = store.searchConversations(conversations)
+        let found = try await store.searchMessages(messages)
+        let hits = try await cards + found
         var ranked = SearchRanking.ranked(hits, terms: base.terms, typed: typed, now: now())
         let referenced = try await referencedConversation(typed, viewer: base.viewer, query: base)
         if let referenced { ranked.removeAll { $0.kind == .conversation && $0.conversation == referenced.conversation } }

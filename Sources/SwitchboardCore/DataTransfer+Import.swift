@@ -10,6 +10,14 @@ extension DataTransfer {
     /// triggers): they never travel, and the target rebuilds them as the rows arrive.
     public static let derivedTablePrefix = "search_"
 
+    /// Other tables derived from the others by triggers (the customer card's contact counts, the
+    /// customer search's trigram index and the tables FTS5 keeps it in):
+    /// like the search index, they never travel and the target rebuilds them.
+    public static let derivedTables: Set<String> = [
+        "conversation_contacts", "customer_trigrams", "customer_trigrams_config", "customer_trigrams_content", "customer_trigrams_data",
+        "customer_trigrams_docsize", "customer_trigrams_idx",
+    ]
+
     /// Reads the header of the dump at `path`.
     public static func header(of path: String) throws -> TransferHeader {
         try readHeader(DumpLineReader(path: path))

@@ -410,6 +410,8 @@ enum PostgresSchema {
             CREATE INDEX media_fetches_due ON media_fetches (due_at)
             """
         ),
+        // SQLite 027: the customer card's contacts per channel, counted as messages are stored.
+        ("020-contact-counts", PostgresContactCounts.schema),
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

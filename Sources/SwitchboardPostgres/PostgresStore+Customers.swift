@@ -22,17 +22,17 @@ extension PostgresStore {
         var byChannel: [String: Int] = [:]
         var recent = 0
         if let conversation {
+            // The totals are kept as messages arrive (migration 020); the last 30 days read only
+            // those days' messages (the thread-order index), never the whole thread.
+            byChannel = try await PostgresContactCounts.byAdapter(db, conversation: conversation)
             let since = now.epoch - 30 * 86400
-            for row in try await db.rows(
-                """
-                SELECT adapter, COUNT(*) AS n, COUNT(*) FILTER (WHERE created_at >= \(since)) AS recent FROM messages
-                WHERE conversation_id = \(conversation) AND direction = 'inbound' AND (metadata::jsonb ->> 'automated') IS NULL
-                GROUP BY adapter
-                """)
-            {
-                byChannel[(try row["adapter"] as String?) ?? "unknown"] = try row["n"]
-                recent += try row["recent"] as Int
-            }
+            recent =
+                try await db.value(
+                    """
+                    SELECT COUNT(*)::bigint FROM messages
+                    WHERE conversation_id = \(conversation) AND created_at >= \(since) AND direction = 'inbound'
+                        AND (metadata::jsonb ->> 'automated') IS NULL
+                    """, as: Int.self) ?? 0
         }
         return CustomerDetail(
             id: id, name: try cu["name"], identities: identities, contacts: try cu["contacts"],

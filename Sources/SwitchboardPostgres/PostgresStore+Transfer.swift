@@ -168,7 +168,7 @@ extension PostgresStore: TransferStore {
         {
             references[try row["child"], default: []].insert(try row["parent"])
         }
-        catalog.tables = names.map { name in
+        catalog.tables = names.filter { !DataTransfer.derivedTables.contains($0) }.map { name in
             TransferTable(name: name, columns: columns[name] ?? [], orderBy: keys[name] ?? [], references: references[name] ?? [])
         }
         return catalog

@@ -447,6 +447,18 @@ enum SQLiteSchema {
                     """)
         }
         SQLiteSearchSchema.registerDeferral(&migrator)
+        migrator.registerMigration("027-contact-counts") { db in
+            // What the customer card shows per channel (inbound messages that are not automated
+            // replies, by adapter), counted as messages are stored instead of read from the whole
+            // thread at every view. Kept by triggers, so every path that writes messages (ingest,
+            // replies, merges and their undoing, erasure, retention, import) keeps it right.
+            try db.execute(sql: SQLiteContactCounts.schema)
+        }
+        migrator.registerMigration("028-customer-trigrams") { db in
+            // Customer search looks for a part of a name or an address anywhere in it: a trigram
+            // index finds the few customers that may hold it instead of reading every customer.
+            try db.execute(sql: SQLiteCustomerTrigrams.schema)
+        }
         return migrator
     }
 }

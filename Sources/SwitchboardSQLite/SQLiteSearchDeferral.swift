@@ -44,6 +44,7 @@ struct SQLiteSearchDeferral {
         for statement in SQLiteSearchSchema.refreshCardStatements(cards) {
             try db.cachedStatement(sql: statement).execute(arguments: [lastConversation, lastIdentity])
         }
+        try SQLiteCustomerTrigrams.deferredRefresh(db, lastIdentity: lastIdentity)
         try db.cachedStatement(sql: "DELETE FROM search_deferred").execute()
     }
 }

@@ -8,25 +8,60 @@ extension SQLiteStore {
         try await pool.read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
-            switch query.status {
-            case .open: conditions.append("c.status = 'open'")
-            case .pending: conditions.append("c.status = 'pending'")
-            case .resolved: conditions.append("c.status = 'resolved'")
-            case .all: break
-            }
+            let status: String? =
+                switch query.status {
+                case .open: "'open'"
+                case .pending: "'pending'"
+                case .resolved: "'resolved'"
+                case .all: nil
+                }
+            if let status { conditions.append("c.status = \(status)") }
             if query.escalatedOnly { conditions.append("c.escalated = 1") }
             if query.breachedOnly { conditions.append("(c.sla_breached = 1 OR c.resolution_breached = 1)") }
-            if !query.viewer.isSupervisor {
-                conditions.append("(c.assignee = ? OR c.owner = ?)")
+            var source = "conversations c"
+            if query.status == .open, !query.escalatedOnly, !query.breachedOnly {
+                // The open inbox in its own order, from indexes already in that order: the earliest
+                // first-response promises (conversations_due), then the latest activity of those
+                // without one, each cut at the page; the page is among them. What a page costs
+                // then does not grow with the conversations an agent holds, nor with the history.
+                let due = "SELECT id FROM conversations INDEXED BY conversations_due WHERE status = 'open' AND first_response_due IS NOT NULL"
+                let latest = "status = 'open' AND first_response_due IS NULL ORDER BY last_message_at DESC LIMIT ?"
+                if query.viewer.isSupervisor {
+                    source = """
+                        (SELECT id FROM (\(due) ORDER BY first_response_due LIMIT ?)
+                         UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_by_status WHERE \(latest))) mine
+                        CROSS JOIN conversations c ON c.id = mine.id
+                        """
+                    arguments += [query.limit, query.limit]
+                } else {
+                    let agent = query.viewer.agentID
+                    source = """
+                        (SELECT id FROM (\(due) AND (assignee = ? OR owner = ?) ORDER BY first_response_due LIMIT ?)
+                         UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_by_assignee WHERE assignee = ? AND \(latest))
+                         UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_by_owner WHERE owner = ? AND \(latest))) mine
+                        CROSS JOIN conversations c ON c.id = mine.id
+                        """
+                    arguments += [agent, agent, query.limit, agent, query.limit, agent, query.limit]
+                }
+            } else if !query.viewer.isSupervisor {
+                // An agent's conversations from the assignee and owner indexes (an OR over both made
+                // SQLite walk every conversation of the status instead): what they hold, not the history.
+                let inStatus = status.map { " AND status = \($0)" } ?? ""
+                source = """
+                    (SELECT id FROM conversations WHERE assignee = ?\(inStatus) UNION SELECT id FROM conversations WHERE owner = ?\(inStatus)) mine
+                    CROSS JOIN conversations c ON c.id = mine.id
+                    """
                 arguments += [query.viewer.agentID, query.viewer.agentID]
             }
             arguments += [query.limit]
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             // Most urgent first: the earliest first-response due time, then the latest activity.
+            // Customers' names are read for the page only.
+            let order = "ORDER BY c.first_response_due IS NULL, c.first_response_due, c.last_message_at DESC"
             let sql = """
-                SELECT c.*, cu.name AS customer_name FROM conversations c JOIN customers cu ON cu.id = c.customer_id
-                \(whereClause)
-                ORDER BY c.first_response_due IS NULL, c.first_response_due, c.last_message_at DESC LIMIT ?
+                SELECT c.*, cu.name AS customer_name
+                FROM (SELECT c.* FROM \(source) \(whereClause) \(order) LIMIT ?) c JOIN customers cu ON cu.id = c.customer_id
+                \(order)
                 """
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 ConversationSummary(
@@ -99,6 +134,27 @@ extension SQLiteStore {
         }
     }
 
+    /// The latest of `MIN(COALESCE(sent_at, created_at), created_at)` over the conversation's inbound
+    /// messages through `adapter`, read newest first along the thread-order index: a message that
+    /// arrived no later than the best time found cannot beat it, so the walk stops there instead of
+    /// reading a long thread to its start.
+    static func lastInbound(_ db: Database, conversation: Int64, adapter: String) throws -> Double? {
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT COALESCE(sent_at, created_at), created_at FROM messages INDEXED BY messages_thread_order
+                    WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ? ORDER BY created_at DESC
+                    """), arguments: [conversation, adapter])
+        var best: Double?
+        while let row = try rows.next() {
+            let created: Double = row[1]
+            if let best, created <= best { break }
+            let time = min(row[0] as Double, created)
+            best = max(best ?? time, time)
+        }
+        return best
+    }
+
     public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
         try await pool.read { db in
             // A redacted message (erasure, retention) no longer says where it came from: not a route.
@@ -129,12 +185,7 @@ extension SQLiteStore {
                 if via != nil && via != answered["adapter"] { return nil }
                 // The platform's sending time where it gave one (never later than arrival): a
                 // webhook delivered late does not open a reply window wider than the platform does.
-                let last = try Double.fetchOne(
-                    db,
-                    sql: """
-                        SELECT MAX(MIN(COALESCE(sent_at, created_at), created_at)) FROM messages
-                        WHERE conversation_id = ? AND direction = 'inbound' AND adapter = ?
-                        """, arguments: [conversation, adapter])
+                let last = try Self.lastInbound(db, conversation: conversation, adapter: adapter)
                 return ReplyRoute(
                     adapter: adapter, address: answered["address"], threadRef: answered["thread_ref"],
                     inReplyTo: answered["id"], inReplyToExternalID: answered["external_id"], lastInboundAt: last.map(Date.init(epoch:)),

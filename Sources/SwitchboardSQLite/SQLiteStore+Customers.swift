@@ -18,16 +18,16 @@ extension SQLiteStore {
         var byChannel: [String: Int] = [:]
         var recent = 0
         if let conversation {
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT adapter, COUNT(*) AS n, SUM(created_at >= ?) AS recent FROM messages
-                    WHERE conversation_id = ? AND direction = 'inbound' AND json_extract(metadata, '$.automated') IS NULL GROUP BY adapter
-                    """, arguments: [now.epoch - 30 * 86400, conversation])
-            {
-                byChannel[row["adapter"] ?? "unknown"] = row["n"]
-                recent += row["recent"] ?? 0
-            }
+            // The totals are kept as messages arrive (migration 027); the last 30 days read only
+            // those days' messages (the thread-order index), never the whole thread.
+            byChannel = try SQLiteContactCounts.byAdapter(db, conversation: conversation)
+            recent =
+                try Int.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT COUNT(*) FROM messages INDEXED BY messages_thread_order
+                            WHERE conversation_id = ? AND created_at >= ? AND direction = 'inbound' AND json_extract(metadata, '$.automated') IS NULL
+                            """), arguments: [conversation, now.epoch - 30 * 86400]) ?? 0
         }
         return CustomerDetail(
             id: id, name: cu["name"], identities: identities, contacts: cu["contacts"],
@@ -40,12 +40,27 @@ extension SQLiteStore {
             let digits = text.filter { $0.isASCII && $0.isNumber }
             // A phone number is compared by its digits, so "+34 600 12" finds "+3460012…".
             let phoneLike = digits.count >= 4 && text.allSatisfy { $0.isNumber || " +-().".contains($0) }
+            let plain = phoneLike ? digits : text.lowercased()
             let needle =
                 "%"
-                + (phoneLike ? digits : text.lowercased())
-                .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                + plain.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
+                    of: "_", with: "\\_")
                 + "%"
-            var arguments: StatementArguments = [needle, needle]
+            var arguments: StatementArguments = []
+            var source = "customers cu"
+            var matches = """
+                (cu.name LIKE ? ESCAPE '\\' OR cu.id IN (SELECT customer_id FROM identities WHERE address LIKE ? ESCAPE '\\'))
+                """
+            // The customers that may hold the needle, from the trigram index (LIKE still decides):
+            // the matches are read, not every customer.
+            if let candidates = SQLiteCustomerTrigrams.candidates(plain) {
+                source = "(SELECT rowid AS id FROM customer_trigrams WHERE customer_trigrams MATCH ?) t CROSS JOIN customers cu ON cu.id = t.id"
+                matches = """
+                    (cu.name LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = cu.id AND i.address LIKE ? ESCAPE '\\'))
+                    """
+                arguments += [candidates]
+            }
+            arguments += [needle, needle]
             var visibility = ""
             if !viewer.isSupervisor {
                 visibility =
@@ -57,9 +72,8 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT cu.id, cu.name, cu.contacts, cu.last_contact_at, c.id AS conversation, c.owner, c.assignee
-                    FROM customers cu JOIN conversations c ON c.customer_id = cu.id
-                    WHERE cu.merged_into IS NULL AND (cu.name LIKE ? ESCAPE '\\' OR cu.id IN (
-                        SELECT customer_id FROM identities WHERE address LIKE ? ESCAPE '\\')) \(visibility)
+                    FROM \(source) JOIN conversations c ON c.customer_id = cu.id
+                    WHERE cu.merged_into IS NULL AND \(matches) \(visibility)
                     ORDER BY cu.last_contact_at DESC LIMIT ?
                     """, arguments: arguments)
             return try rows.map { row in

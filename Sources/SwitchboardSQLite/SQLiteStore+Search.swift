@@ -24,12 +24,16 @@ extension SQLiteStore {
                 JOIN messages m ON m.id = h.message_id JOIN customers cu ON cu.id = h.customer_id
                 ORDER BY h.message_id DESC
                 """
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            // Columns by position (h.* is message_id, conversation_id, created_at, adapter, status,
+            // customer_id): a relevance search maps hundreds of rows, and GRDB folds a name's case
+            // at every lookup. The statement is kept per connection (its text varies only with the
+            // filters given).
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
                 SearchHit(
-                    kind: .message, conversation: row["conversation_id"], message: row["message_id"],
-                    customer: CustomerRef(id: row["customer_id"], name: row["customer_name"]), createdAt: row.date("created_at") ?? Date(epoch: 0),
-                    status: ConversationStatus(rawValue: row["status"]) ?? .open, body: row["body"],
-                    direction: MessageDirection(rawValue: row["direction"]), adapter: row["adapter"], subject: row["subject"])
+                    kind: .message, conversation: row[1], message: row[0], customer: CustomerRef(id: row[5], name: row[6]),
+                    createdAt: (row[2] as Double?).map(Date.init(epoch:)) ?? Date(epoch: 0),
+                    status: ConversationStatus(rawValue: row[4]) ?? .open, body: row[7],
+                    direction: MessageDirection(rawValue: row[8]), adapter: row[3], subject: row[9])
             }
         }
     }
@@ -40,15 +44,15 @@ extension SQLiteStore {
             var arguments = filterArguments
             arguments += [query.limit]
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT c.id, c.customer_id, c.status, c.last_message_at, cu.name AS customer_name
-                    FROM search_conversation_text
-                    JOIN conversations c ON c.id = search_conversation_text.rowid
-                    JOIN customers cu ON cu.id = c.customer_id
-                    WHERE \(conditions.joined(separator: " AND "))
-                    ORDER BY search_conversation_text.rowid DESC LIMIT ?
-                    """, arguments: arguments)
+                db.cachedStatement(
+                    sql: """
+                        SELECT c.id, c.customer_id, c.status, c.last_message_at, cu.name AS customer_name
+                        FROM search_conversation_text
+                        JOIN conversations c ON c.id = search_conversation_text.rowid
+                        JOIN customers cu ON cu.id = c.customer_id
+                        WHERE \(conditions.joined(separator: " AND "))
+                        ORDER BY search_conversation_text.rowid DESC LIMIT ?
+                        """), arguments: arguments)
             return try rows.map { row in
                 let id: Int64 = row["id"]
                 let customer: Int64 = row["customer_id"]
@@ -56,8 +60,9 @@ extension SQLiteStore {
                     kind: .conversation, conversation: id, customer: CustomerRef(id: customer, name: row["customer_name"]),
                     createdAt: row.date("last_message_at") ?? Date(epoch: 0), status: ConversationStatus(rawValue: row["status"]) ?? .open,
                     addresses: try String.fetchAll(
-                        db, sql: "SELECT address FROM identities WHERE customer_id = ? ORDER BY id", arguments: [customer]),
-                    tags: try String.fetchAll(db, sql: "SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY tag", arguments: [id]))
+                        db.cachedStatement(sql: "SELECT address FROM identities WHERE customer_id = ? ORDER BY id"), arguments: [customer]),
+                    tags: try String.fetchAll(
+                        db.cachedStatement(sql: "SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY tag"), arguments: [id]))
             }
         }
     }

@@ -80,24 +80,25 @@ extension SQLiteStore {
         try await pool.read { db in
             var previews: [Int64: InboxPreview] = [:]
             for id in conversations {
+                // Statements kept per connection: an inbox asks this of a hundred conversations.
                 guard
                     let row = try Row.fetchOne(
-                        db,
-                        sql: """
-                            SELECT direction, adapter, channel, substr(body, 1, 160) AS body, created_at FROM messages
-                            WHERE conversation_id = ? AND direction IN ('inbound', 'outbound')
-                            ORDER BY created_at DESC, id DESC LIMIT 1
-                            """, arguments: [id])
+                        db.cachedStatement(
+                            sql: """
+                                SELECT direction, adapter, channel, substr(body, 1, 160) AS body, created_at FROM messages
+                                WHERE conversation_id = ? AND direction IN ('inbound', 'outbound')
+                                ORDER BY created_at DESC, id DESC LIMIT 1
+                                """), arguments: [id])
                 else { continue }
                 // Acknowledgements (author 'switchboard') do not answer the customer, so the wait
                 // runs from the first customer message after the latest agent reply.
                 let waiting = try Double.fetchOne(
-                    db,
-                    sql: """
-                        SELECT MIN(created_at) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND created_at > COALESCE(
-                            (SELECT MAX(created_at) FROM messages WHERE conversation_id = ? AND direction = 'outbound'
-                             AND COALESCE(author, '') <> 'switchboard'), 0)
-                        """, arguments: [id, id])
+                    db.cachedStatement(
+                        sql: """
+                            SELECT MIN(created_at) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND created_at > COALESCE(
+                                (SELECT MAX(created_at) FROM messages WHERE conversation_id = ? AND direction = 'outbound'
+                                 AND COALESCE(author, '') <> 'switchboard'), 0)
+                            """), arguments: [id, id])
                 previews[id] = InboxPreview(
                     direction: MessageDirection(rawValue: row["direction"]) ?? .inbound, adapter: row["adapter"], channel: row["channel"],
                     body: row["body"], createdAt: row.date("created_at") ?? Date(epoch: 0), waitingSince: waiting.map(Date.init(epoch:)))

@@ -131,7 +131,8 @@ extension SQLiteStore: TransferStore {
             sql: """
                 SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations'
                     AND substr(name, 1, ?) <> ? ORDER BY name
-                """, arguments: [DataTransfer.derivedTablePrefix.count, DataTransfer.derivedTablePrefix])
+                """, arguments: [DataTransfer.derivedTablePrefix.count, DataTransfer.derivedTablePrefix]
+        ).filter { !DataTransfer.derivedTables.contains($0) }
         return try names.map { name in
             let info = try Row.fetchAll(db, sql: "PRAGMA table_info(\(name.quotedDatabaseIdentifier))")
             let columns = info.map { TransferColumn(name: $0["name"], type: kind(declared: $0["type"] ?? "")) }

@@ -33,6 +33,9 @@ struct BenchSearch: AsyncParsableCommand {
     @Option(help: "Seed for the choice of words.")
     var seed: UInt64 = 7
 
+    @Option(help: "Only this order (newest or relevance); default: newest, and a fifth of the searches by relevance.")
+    var order: SearchRequest.Order?
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
@@ -74,7 +77,14 @@ struct BenchSearch: AsyncParsableCommand {
         guard let supervisor = loaded.agents.first(where: \.isSupervisor), let agent = loaded.agents.first(where: { !$0.isSupervisor }) else {
             throw ValidationError("the configuration needs a supervisor and an agent")
         }
-        let work = Self.workload(count: queries, seed: seed, supervisor: Viewer(supervisor), agent: Viewer(agent))
+        var work = Self.workload(count: queries, seed: seed, supervisor: Viewer(supervisor), agent: Viewer(agent))
+        if let order {
+            work = work.map { query in
+                var query = query
+                query.order = order
+                return query
+            }
+        }
         let limit = self.limit
         // Warm the caches a running gateway would have warm.
         for query in work.prefix(20) {
@@ -162,3 +172,5 @@ struct BenchSearch: AsyncParsableCommand {
         }
     }
 }
+
+extension SearchRequest.Order: ExpressibleByArgument {}

@@ -37,9 +37,23 @@ struct GenerateHistory: AsyncParsableCommand {
     @Option(help: "Channels customers write through, as adapter:channel pairs (default: the configured adapters).")
     var adapters: String?
 
+    @Option(help: "Make the first customer's thread about this many messages long, spread over the history (0: a thread like the others).")
+    var longThread = 0
+
+    @Option(help: "An agent with this many open conversations (and no others), as agent:count, e.g. a01:20000.")
+    var busyAgent: String?
+
     func validate() throws {
         guard messages > 0, batch > 0, days > 0 else { throw ValidationError("--messages, --batch and --days must be positive") }
         if let customers, customers <= 0 { throw ValidationError("--customers must be positive") }
+        guard longThread >= 0, longThread <= messages else { throw ValidationError("--long-thread must be between 0 and --messages") }
+        if let busyAgent, Self.busy(busyAgent) == nil { throw ValidationError("--busy-agent takes agent:count, e.g. a01:20000") }
+    }
+
+    static func busy(_ value: String) -> (agent: String, open: Int)? {
+        let parts = value.split(separator: ":")
+        guard parts.count == 2, !parts[0].isEmpty, let open = Int(parts[1]), open > 0 else { return nil }
+        return (String(parts[0]), open)
     }
 
     func run() async throws {
@@ -53,9 +67,16 @@ struct GenerateHistory: AsyncParsableCommand {
         let channels = try adapters.map(Self.parse) ?? loaded.adapters.map { ($0.id, Self.channel(ofType: $0.type)) }
         guard !channels.isEmpty else { throw ValidationError("no adapters: configure some or pass --adapters shop-chat:chat") }
         let owners = loaded.agents.filter { !$0.isSupervisor }.map { (id: $0.id, team: $0.teams.first) }
-        let generator = HistoryGenerator(
+        var generator = HistoryGenerator(
             messages: messages, customers: customers, days: days, seed: seed, agents: owners,
             adapters: channels.map { (id: $0.0, channel: $0.1) })
+        generator.longThread = longThread
+        if let busy = busyAgent.flatMap(Self.busy) {
+            guard owners.contains(where: { $0.id == busy.agent }) else {
+                throw ValidationError("--busy-agent: \(busy.agent) is not a configured agent (supervisors own no history)")
+            }
+            (generator.busyAgent, generator.busyOpen) = (busy.agent, busy.open)
+        }
         let started = Date()
         do {
             try await store.prepare(agents: loaded.agents)
@@ -79,6 +100,9 @@ struct GenerateHistory: AsyncParsableCommand {
                 \(StorageTool.describe(storage)): \(messages) messages of \(activity.count) customers over \(days) days written in \
                 \(String(format: "%.1f", seconds)) s (\(Int(Double(messages) / seconds)) messages per second), ids after message \(start.message)
                 """)
+            if longThread > 0 {
+                print("long thread: customer \(start.customer + 1), conversation \(start.conversation + 1)")
+            }
         } catch {
             try? await store.close()
             throw ExitCode(StorageTool.exitCode(for: error, command: "generate-history"))

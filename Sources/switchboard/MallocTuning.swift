@@ -13,10 +13,14 @@ enum MallocTuning {
     // <malloc.h>, which Swift's Glibc module leaves out.
     private static let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
     private static let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
+    private static let arenaMax: Int32 = -8  // M_ARENA_MAX
+    /// At most this many heaps (glibc's default is 8 per core): what each keeps stays bounded.
+    static let heaps: Int32 = 4
 
     static func apply() {
         if getenv("MALLOC_TRIM_THRESHOLD_") == nil { _ = glibcMallopt(trimThreshold, keptBytes) }
         if getenv("MALLOC_MMAP_THRESHOLD_") == nil { _ = glibcMallopt(mmapThreshold, keptBytes) }
+        if getenv("MALLOC_ARENA_MAX") == nil { _ = glibcMallopt(arenaMax, heaps) }
     }
 }
 

@@ -108,6 +108,7 @@ extension StoreConformance {
         // Names, addresses, text, metadata and files: gone.
         let customer = try #require(try await store.customer(eva.customerID!, now: t0.addingTimeInterval(200)))
         #expect(customer.name == nil && customer.identities.isEmpty)
+        #expect(customer.contactsByChannel == ["mail": 1, "whatsapp": 1], "the counts stay")
         #expect(try await store.customer(phone.customerID!, now: t0)?.name == nil)
         let detail = try #require(try await store.conversation(conversation))
         #expect(detail.messages.count == messagesBefore, "the messages stay as anonymous records")

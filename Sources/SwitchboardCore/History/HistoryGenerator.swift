@@ -14,6 +14,13 @@ public struct HistoryGenerator: Sendable {
     public var agents: [(id: String, team: String?)]
     /// The adapters customers write through: `(adapter, channel)`.
     public var adapters: [(id: String, channel: String)]
+    /// Messages of the first customer's thread (0: a thread like the others), spread evenly over
+    /// the history: a long thread to page through. It is the first customer and conversation written.
+    public var longThread = 0
+    /// An agent who owns and is assigned `busyOpen` open conversations, spread over the history (and
+    /// no others): a heavy inbox. Nil: none.
+    public var busyAgent: String?
+    public var busyOpen = 0
 
     public init(
         messages: Int, customers: Int? = nil, days: Int = 365, end: Date = Date(), seed: UInt64 = 1,
@@ -45,13 +52,24 @@ public struct HistoryGenerator: Sendable {
         var ids = start
         var batch = HistoryBatch()
         var producedInBatch = 0
+        // Every `longEvery`-th message goes to the long thread; every `busyEvery`-th new thread to the
+        // busy agent (a little more often than needed, so that the count is reached before the end).
+        let longEvery = longThread > 0 ? max(1, messages / longThread) : 0
+        var longWritten = 0
+        let busyEvery = busyAgent != nil && busyOpen > 0 ? max(1, customers / (busyOpen + busyOpen / 20 + 1)) : 0
+        var busy = 0
 
         for i in 0..<messages {
             let at = Date(timeIntervalSince1970: begin + span * (Double(i) + random.unit()) / Double(messages))
             var index: Int
-            if threads.isEmpty || random.unit() < newConversationChance || (threads.count < customers && recent.isEmpty) {
+            if longEvery > 0, i > 0, i % longEvery == 0, longWritten < longThread - 1 {
+                index = 0
+                longWritten += 1
+            } else if threads.isEmpty || random.unit() < newConversationChance || (threads.count < customers && recent.isEmpty) {
                 index = threads.count
-                threads.append(newThread(&random, &ids, &batch, at: at))
+                let forBusy = busyEvery > 0 && busy < busyOpen && index % busyEvery == busyEvery - 1
+                if forBusy { busy += 1 }
+                threads.append(newThread(&random, &ids, &batch, at: at, busy: forBusy))
                 if recent.count < ringSize {
                     recent.append(index)
                 } else {
@@ -95,7 +113,9 @@ public struct HistoryGenerator: Sendable {
         var firstInboundAt: Date?
     }
 
-    private func newThread(_ random: inout SplitMix64, _ ids: inout HistoryStart, _ batch: inout HistoryBatch, at: Date) -> Ongoing {
+    private func newThread(
+        _ random: inout SplitMix64, _ ids: inout HistoryStart, _ batch: inout HistoryBatch, at: Date, busy: Bool = false
+    ) -> Ongoing {
         let first = random.pick(HistoryVocabulary.firstNames)
         let last = random.pick(HistoryVocabulary.lastNames)
         let (adapter, channel) = adapters[random.below(adapters.count)]
@@ -112,9 +132,18 @@ public struct HistoryGenerator: Sendable {
         case "phone": address = "+346\(10_000_000 + Int((ids.customer &* 7_919) % 89_999_999))"
         default: address = "\(channel)-\(ids.customer)"
         }
-        let owner = agents.isEmpty ? nil : agents[random.below(agents.count)]
+        var owner = agents.isEmpty ? nil : agents[random.below(agents.count)]
         let roll = random.unit()
-        let status: ConversationStatus = roll < 0.84 ? .resolved : roll < 0.95 ? .open : .pending
+        var status: ConversationStatus = roll < 0.84 ? .resolved : roll < 0.95 ? .open : .pending
+        if let busyAgent, let drawn = owner {
+            if busy {
+                owner = (id: busyAgent, team: agents.first { $0.id == busyAgent }?.team ?? drawn.team)
+                status = .open
+            } else if drawn.id == busyAgent, let index = agents.firstIndex(where: { $0.id == busyAgent }), agents.count > 1 {
+                // The busy agent has only those; their share goes to the others evenly.
+                owner = agents[(index + 1 + random.below(agents.count - 1)) % agents.count]
+            }
+        }
         batch.customers.append(.init(id: ids.customer, name: "\(first) \(last)", createdAt: at))
         batch.identities.append(.init(id: ids.identity, customer: ids.customer, channel: channel, address: address, adapter: adapter, createdAt: at))
         batch.conversations.append(

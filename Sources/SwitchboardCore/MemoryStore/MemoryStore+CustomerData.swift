@@ -98,7 +98,7 @@ extension MemoryStore {
                 t.search.remove(redaction.id)
             }
             if let delivery = redaction.cancelledDelivery { row.record.delivery = delivery }
-            t.messages[redaction.id] = row
+            t.putMessage(redaction.id, row)
         }
     }
 

@@ -14,12 +14,13 @@ extension MemoryStore {
     static func customerDetail(_ t: Tables, _ id: Int64, now: Date) -> CustomerDetail? {
         guard let row = t.customers[id] else { return nil }
         let conversation = t.conversationOfCustomer[id]
-        var byChannel: [String: Int] = [:]
+        let byChannel = conversation.flatMap { t.contactCounts[$0] }?.filter { $0.value > 0 } ?? [:]
         var recent = 0
         for message in (conversation.map { t.messagesOf($0) } ?? [])
-        where message.record.direction == .inbound && message.record.metadata?["automated"] == nil {
-            byChannel[message.record.adapter ?? "unknown", default: 0] += 1
-            if message.record.createdAt >= now.addingTimeInterval(-30 * 86400) { recent += 1 }
+        where message.record.direction == .inbound && message.record.metadata?["automated"] == nil
+            && message.record.createdAt >= now.addingTimeInterval(-30 * 86400)
+        {
+            recent += 1
         }
         return CustomerDetail(
             id: id, name: row.name, identities: identities(t, of: id), contacts: row.contacts, firstContactAt: row.firstContactAt,
@@ -172,7 +173,10 @@ extension MemoryStore {
             guard let from = t.messages[id]?.record.conversationID, from != conversation else { continue }
             t.thread[from]?.removeAll { $0 == id }
             t.thread[conversation, default: []].append(id)
-            t.messages[id]?.record.conversationID = conversation
+            if var row = t.messages[id] {
+                row.record.conversationID = conversation
+                t.putMessage(id, row)
+            }
         }
     }
 

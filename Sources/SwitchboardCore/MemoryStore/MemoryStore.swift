@@ -94,7 +94,11 @@ public final class MemoryStore: Store {
         var identityIndex: [ChannelIdentity: Int64] = [:]
         var conversations: [Int64: ConversationState] = [:]
         var conversationOfCustomer: [Int64: Int64] = [:]
+        /// Written through ``putMessage(_:_:)``, which keeps `contactCounts`.
         var messages: [Int64: MessageRow] = [:]
+        /// The customer card's contacts per channel: conversation → adapter → inbound messages
+        /// that are not automated replies (the SQL engines keep the same table by triggers).
+        var contactCounts: [Int64: [String: Int]] = [:]
         var thread: [Int64: [Int64]] = [:]
         var messageIndex: [MessageKey: Int64] = [:]
         var outbox: [Int64: OutboxRow] = [:]
@@ -118,6 +122,18 @@ public final class MemoryStore: Store {
         var mentionTable = MentionTable()
         /// Media-fetch jobs by message (see MemoryStore+MediaFetches.swift).
         var mediaFetches: [Int64: MediaFetchRow] = [:]
+
+        /// Stores (or replaces) a message row, moving its contact count with it.
+        mutating func putMessage(_ id: Int64, _ row: MessageRow) {
+            countContact(messages[id]?.record, -1)
+            messages[id] = row
+            countContact(row.record, 1)
+        }
+
+        private mutating func countContact(_ record: MessageRecord?, _ delta: Int) {
+            guard let record, record.direction == .inbound, record.metadata?["automated"] == nil else { return }
+            contactCounts[record.conversationID, default: [:]][record.adapter ?? "unknown", default: 0] += delta
+        }
 
         mutating func id() -> Int64 {
             defer { nextID += 1 }
@@ -220,7 +236,7 @@ extension MemoryStore.Tables {
             body: message.body.text(ids), createdAt: message.createdAt, sentAt: message.sentAt, externalID: message.externalID,
             author: message.author, inReplyTo: inReplyTo, delivery: message.delivery, metadata: message.metadata,
             attachments: attachments.isEmpty ? nil : attachments)
-        messages[id] = MemoryStore.MessageRow(record: record, address: message.address, threadRef: message.threadRef, identity: identityID)
+        putMessage(id, MemoryStore.MessageRow(record: record, address: message.address, threadRef: message.threadRef, identity: identityID))
         thread[ids.conversation, default: []].append(id)
         search.index(record)
         if let external = message.externalID, let adapter = message.adapter {

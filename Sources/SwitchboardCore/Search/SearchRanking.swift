@@ -7,7 +7,8 @@ import Foundation
 public enum SearchRanking {
     /// The hits, most relevant first (ties: newest first). `typed` is the query as the agent typed it.
     public static func ranked(_ hits: [SearchHit], terms: [SearchTerm], typed: String, now: Date) -> [SearchHit] {
-        let scored = hits.map { ($0, score($0, terms: terms, typed: typed, now: now)) }
+        let exactWords = typedWords(typed)
+        let scored = hits.map { ($0, score($0, terms: terms, exactWords: exactWords, now: now)) }
         return scored.sorted { a, b in
             a.1 != b.1 ? a.1 > b.1 : a.0.pagingID > b.0.pagingID
         }.map(\.0)
@@ -15,6 +16,15 @@ public enum SearchRanking {
 
     /// The score of one hit: higher is better.
     public static func score(_ hit: SearchHit, terms: [SearchTerm], typed: String, now: Date) -> Double {
+        score(hit, terms: terms, exactWords: typedWords(typed), now: now)
+    }
+
+    /// The words as typed, lowercased (accents kept).
+    static func typedWords(_ typed: String) -> Set<String> {
+        Set(typed.lowercased().split(whereSeparator: { !SearchText.isWordCharacter($0) }).map(String.init))
+    }
+
+    static func score(_ hit: SearchHit, terms: [SearchTerm], exactWords: Set<String>, now: Date) -> Double {
         var fields: [(text: String, weight: Double)] = []
         switch hit.kind {
         case .conversation:
@@ -26,7 +36,6 @@ public enum SearchRanking {
             if let body = hit.body { fields.append((body, 1)) }
         }
         var total = 0.0
-        let exactWords = Set(typed.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init))
         for field in fields {
             let tokens = SearchText.tokens(field.text)
             guard !tokens.isEmpty else { continue }
@@ -41,8 +50,12 @@ public enum SearchRanking {
             // The terms together, in the order typed.
             if terms.count > 1, SearchTerm(text: "", tokens: terms.flatMap(\.tokens)).isFound(in: tokens) { fieldScore += Double(terms.count) }
             // Accents as typed (`camión` typed finds `camión` before `camion`).
-            let written = Set(field.text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init))
-            fieldScore += Double(exactWords.intersection(written).count) * 0.25
+            var written = Set<Substring>()
+            for word in field.text.lowercased().split(whereSeparator: { !SearchText.isWordCharacter($0) })
+            where exactWords.contains(String(word)) {
+                written.insert(word)
+            }
+            fieldScore += Double(written.count) * 0.25
             // Short fields that are mostly the match (a subject, a name) say more than a long body.
             let density = min(1, Double(terms.count) / Double(tokens.count))
             total += field.weight * fieldScore * (1 + density)
