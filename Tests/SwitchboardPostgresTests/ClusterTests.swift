@@ -61,10 +61,13 @@ import Testing
         try await Task.sleep(for: .milliseconds(500))  // both LISTENing
         // A sends to the others once one of them has announced a connected agent (ClusterService does
         // it every few seconds; B's announcement on subscribing may have come before A listened).
-        busB.announcePresence()
-        busA.announcePresence()
-        // Each has heard the other: both are LISTENing.
-        try await Self.waitUntil { busA.othersListening(at: Date()) && busB.othersListening(at: Date()) }
+        // Each has heard the other: both are LISTENing (announced again until then, as ClusterService
+        // does every few seconds: one sent before the other listened is lost).
+        try await Self.waitUntil {
+            busA.announcePresence()
+            busB.announcePresence()
+            return busA.othersListening(at: Date()) && busB.othersListening(at: Date())
+        }
 
         busA.publish(
             .messageCreated(MessageRecord(id: 1, conversationID: 7, direction: .inbound, body: "hi", createdAt: Date())), conversation: access)
@@ -107,8 +110,10 @@ import Testing
         #expect(!busB.presentAgents(at: Date()).contains("ana"))
 
         let anaOnA = busA.subscribe(Viewer(agentID: "ana", isSupervisor: false))
-        busA.announcePresence()
-        try await Self.waitUntil { busB.presentAgents(at: Date()).contains("ana") }
+        try await Self.waitUntil {
+            busA.announcePresence()
+            return busB.presentAgents(at: Date()).contains("ana")
+        }
         #expect(busB.presentAgents(at: Date()) == ["ana", "marta"])
         // Seen elsewhere a moment ago: `auto_away` counts from then, not from B's start.
         let seen = try #require(busB.lastDisconnect(of: "ana"))
@@ -138,7 +143,8 @@ import Testing
         try await Self.waitUntil { second.isLeader }
     }
 
-    static func waitUntil(seconds: Double = 5, _ condition: () -> Bool) async throws {
+    /// The deadline only turns a hang into a failure (a loaded machine is slow, not wrong).
+    static func waitUntil(seconds: Double = 20, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() {
             try #require(Date() < deadline, "condition not met in time")
