@@ -16,6 +16,7 @@ extension StoreConformance {
         StoreScenario("search pages newest first", on: searchPagesNewestFirst),
         StoreScenario("search finds customers by name, address and tag", on: searchFindsCustomerCards),
         StoreScenario("an edited message is found by its new words only", on: searchFollowsEdits),
+        StoreScenario("a group is searchable when stored: an edit in it, its new customers, and writes after it", on: searchCoversAWholeGroup),
         StoreScenario("merged messages are found in the surviving conversation", on: searchFollowsMerges),
         StoreScenario("a forgotten conversation is out of the index until something new arrives", on: searchForgets),
     ]
@@ -175,6 +176,34 @@ extension StoreConformance {
         _ = try await store.ingest([edit], policy: TestAgents.policy)
         #expect(try await store.searchMessages(searching("blue")).isEmpty)
         #expect(try await store.searchMessages(searching("green")).map(\.message) == [first.message?.id])
+    }
+
+    /// Engines may index an ingest group at its end (SQLite does): what the group did in between must
+    /// come out as if indexed message by message, and writes after the group index as before.
+    @Sendable static func searchCoversAWholeGroup(_ store: any Store) async throws {
+        let edit = IngestItem(
+            adapter: "chat",
+            event: .edit(
+                InboundMessage(externalID: "w1", from: ChannelIdentity(channel: "chat", address: "gil"), text: "my order is green"),
+                editedAt: Date()),
+            receivedAt: Date())
+        let outcomes = try await store.ingest(
+            [said("w1", from: "gil", "my order is blue", name: "Gil Moreno"), said("w2", from: "hal", "my parcel", name: "Hal Ortega"), edit],
+            policy: TestAgents.policy)
+        let gil = try #require(outcomes[0].conversationID)
+        let hal = try #require(outcomes[1].conversationID)
+        #expect(try await store.searchMessages(searching("blue")).isEmpty, "the text as the group left it")
+        #expect(try await store.searchMessages(searching("green")).map(\.message) == [outcomes[0].message?.id])
+        #expect(try await store.searchMessages(searching("parcel")).map(\.message) == [outcomes[1].message?.id])
+        #expect(try await store.searchConversations(searching("moreno")).map(\.conversation) == [gil])
+        #expect(try await store.searchConversations(searching("ortega")).map(\.conversation) == [hal])
+        // After the group, a tag and a new address are indexed at once, by the ordinary path.
+        _ = try await store.addTags(conversation: hal, tags: ["urgent"], by: "ana", at: Date())
+        #expect(try await store.searchConversations(searching("urgent")).map(\.conversation) == [hal])
+        _ = try await store.linkIdentity(
+            customer: try #require(outcomes[0].customerID), identity: ChannelIdentity(channel: "phone", address: "+34699000111"), by: "ana",
+            at: Date())
+        #expect(try await store.searchConversations(searching("+34699000111")).map(\.conversation) == [gil])
     }
 
     @Sendable static func searchFollowsMerges(_ store: any Store) async throws {
