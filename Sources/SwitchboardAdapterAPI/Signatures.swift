@@ -5,14 +5,20 @@ import Foundation
 /// `@unchecked`: `SymmetricKey` is not marked Sendable, but it is immutable once made.
 public struct HMACKey: @unchecked Sendable {
     let key: SymmetricKey
+    /// The HMAC with the key already absorbed (its inner and outer pads), copied for each body instead
+    /// of keyed again per request; the digest state is copy-on-write, so a copy never touches this one.
+    private let keyed: HMAC<SHA256>
 
     public init(_ secret: String) {
         key = SymmetricKey(data: Array(secret.utf8))
+        keyed = HMAC<SHA256>(key: key)
     }
 
     /// HMAC-SHA256 of `body` as lower-case hex.
     public func sha256Hex(_ body: some DataProtocol) -> String {
-        Signatures.hex(HMAC<SHA256>.authenticationCode(for: body, using: key))
+        var mac = keyed
+        mac.update(data: body)
+        return Signatures.hex(mac.finalize())
     }
 
     /// Checks a hex HMAC-SHA256 signature in constant time; an optional `prefix` (`sha256=`) is
@@ -24,7 +30,9 @@ public struct HMACKey: @unchecked Sendable {
             sig.removeFirst(prefix.count)
         }
         guard let given = Signatures.bytes(fromHex: sig) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: body, using: key)
+        var mac = keyed
+        mac.update(data: body)
+        return mac.finalize() == given  // constant time (swift-crypto's safeCompare)
     }
 }
 
