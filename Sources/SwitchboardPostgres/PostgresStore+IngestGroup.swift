@@ -70,7 +70,7 @@ struct IngestGroup {
         guard !adapters.isEmpty else { return group }
         // One join per partial unique index (`direction = 'inbound'`, `= 'event'`): a `direction IN (…)`
         // filter cannot use them and scans every message.
-        for row in try await db.rows(
+        for row in try await db.prepared.rows(
             """
             SELECT m.adapter, m.external_id, m.direction, m.id, m.conversation_id
             FROM unnest(\(adapters)::text[], \(externalIDs)::text[]) AS k(adapter, external_id)
@@ -85,7 +85,7 @@ struct IngestGroup {
             group.stored[StoredKey(adapter: try row["adapter"], externalID: try row["external_id"], event: direction == "event")] =
                 StoredMessageRef(message: try row["id"], conversation: try row["conversation_id"])
         }
-        for row in try await db.rows(
+        for row in try await db.prepared.rows(
             """
             SELECT i.channel, i.address, i.id, i.customer_id, c.name, c.last_contact_at
             FROM identities i JOIN customers c ON c.id = i.customer_id
@@ -97,9 +97,10 @@ struct IngestGroup {
         }
         let customers = Array(Set(group.identities.values.map(\.id)))
         if !customers.isEmpty {
-            for row in try await db.rows(
+            for row in try await db.prepared.rows(
                 """
-                SELECT * FROM conversations WHERE customer_id = ANY(\(customers)) ORDER BY id FOR UPDATE
+                SELECT \(unescaped: PostgresStore.conversationColumns) FROM conversations WHERE customer_id = ANY(\(customers))
+                ORDER BY id FOR UPDATE
                 """)
             {
                 let state = try PostgresStore.conversationState(row)
@@ -112,7 +113,10 @@ struct IngestGroup {
     /// The customer's conversation as this transaction left it, locked (read now if the group did not know it yet).
     mutating func conversation(_ db: PGSession, customer: Int64) async throws -> ConversationState? {
         if let known = conversations[customer] { return known }
-        guard let row = try await db.row("SELECT * FROM conversations WHERE customer_id = \(customer) FOR UPDATE") else { return nil }
+        guard
+            let row = try await db.prepared.row(
+                "SELECT \(unescaped: PostgresStore.conversationColumns) FROM conversations WHERE customer_id = \(customer) FOR UPDATE")
+        else { return nil }
         let found = try PostgresStore.conversationState(row)
         conversations[customer] = found
         return found
@@ -121,7 +125,8 @@ struct IngestGroup {
     /// A conversation by id: the group's copy when it has one.
     func conversation(_ db: PGSession, id: Int64) async throws -> ConversationState? {
         if let known = dirty[id] ?? conversations.values.first(where: { $0.id == id }) { return known }
-        return try await db.row("SELECT * FROM conversations WHERE id = \(id)").map(PostgresStore.conversationState)
+        return try await db.prepared.row("SELECT \(unescaped: PostgresStore.conversationColumns) FROM conversations WHERE id = \(id)")
+            .map(PostgresStore.conversationState)
     }
 
     /// Records a plan's conversation: written at ``flush(_:)`` unless `written` (just inserted).
@@ -169,7 +174,7 @@ struct IngestGroup {
         try await messages.flush(db)
         if !contacts.isEmpty {
             let custs = contacts.sorted { $0.key < $1.key }
-            try await db.execute(
+            try await db.prepared.execute(
                 """
                 UPDATE customers c SET contacts = c.contacts + v.n, first_contact_at = COALESCE(c.first_contact_at, v.first_at),
                     last_contact_at = v.last_at
