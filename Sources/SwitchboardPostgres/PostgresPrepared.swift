@@ -187,10 +187,14 @@ struct PGRowArrays {
         masks = Array(repeating: 0, count: rows)
     }
 
-    mutating func column<T: PostgresArrayEncodable & PostgresNonThrowingEncodable>(_ name: String, _ type: String, _ values: [T]) {
-        arrays.append("\(query.bind(values))::\(type)[]")
+    /// Returns the array's placeholder, for a statement that also needs the whole array (`= ANY(…)`).
+    @discardableResult
+    mutating func column<T: PostgresArrayEncodable & PostgresNonThrowingEncodable>(_ name: String, _ type: String, _ values: [T]) -> String {
+        let placeholder = query.bind(values)
+        arrays.append("\(placeholder)::\(type)[]")
         names.append(name)
         selects.append("r.\(name) AS \(name)")
+        return placeholder
     }
 
     mutating func column<T: PostgresArrayEncodable & PostgresNonThrowingEncodable>(

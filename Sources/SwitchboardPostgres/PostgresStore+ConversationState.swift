@@ -60,7 +60,7 @@ extension PostgresStore {
         let s = states.sorted(by: { $0.id < $1.id })
         // One array per column (``stateColumns``, in order): one statement text for any number of rows.
         var arrays = PGRowArrays(rows: s.count)
-        arrays.column("id", "bigint", s.map(\.id))
+        let ids = arrays.column("id", "bigint", s.map(\.id))
         arrays.column("status", "text", s.map(\.status.rawValue))
         arrays.column("owner", "text", s.map(\.owner), placeholder: "")
         arrays.column("assignee", "text", s.map(\.assignee), placeholder: "")
@@ -88,7 +88,8 @@ extension PostgresStore {
         try await db.prepared.execute(
             arrays.statement(
                 "UPDATE conversations c SET \(stateColumns.map { "\($0) = v.\($0)" }.joined(separator: ", ")) FROM (",
-                ") AS v WHERE c.id = v.id"))
+                // `c.id = ANY(…)` as well: the prepared plan then reads the rows by key, never all of them.
+                ") AS v WHERE c.id = v.id AND c.id = ANY(\(ids)::bigint[])"))
     }
 
     /// Records one load change, keeping `loads` as the database now has them.

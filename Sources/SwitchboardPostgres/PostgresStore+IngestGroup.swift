@@ -68,17 +68,22 @@ struct IngestGroup {
             addresses.append(identity.address)
         }
         guard !adapters.isEmpty else { return group }
-        // One join per partial unique index (`direction = 'inbound'`, `= 'event'`): a `direction IN (…)`
-        // filter cannot use them and scans every message.
+        // One lookup per partial unique index (`direction = 'inbound'`, `= 'event'`): a `direction IN (…)`
+        // filter cannot use them and scans every message. Prepared, these statements run a plan made
+        // without the arrays' contents: `LATERAL … LIMIT` keeps it one index probe per key, where a join
+        // may be planned as a hash join over every message (or identity) when the statistics are stale.
         for row in try await db.prepared.rows(
             """
             SELECT m.adapter, m.external_id, m.direction, m.id, m.conversation_id
-            FROM unnest(\(adapters)::text[], \(externalIDs)::text[]) AS k(adapter, external_id)
-            JOIN messages m ON m.adapter = k.adapter AND m.external_id = k.external_id AND m.direction = 'inbound'
-            UNION ALL
-            SELECT m.adapter, m.external_id, m.direction, m.id, m.conversation_id
-            FROM unnest(\(adapters)::text[], \(externalIDs)::text[]) AS k(adapter, external_id)
-            JOIN messages m ON m.adapter = k.adapter AND m.external_id = k.external_id AND m.direction = 'event'
+            FROM (SELECT DISTINCT a, e FROM unnest(\(adapters)::text[], \(externalIDs)::text[]) AS u(a, e)) AS k
+            CROSS JOIN LATERAL (
+                (SELECT adapter, external_id, direction, id, conversation_id FROM messages
+                 WHERE adapter = k.a AND external_id = k.e AND direction = 'inbound')
+                UNION ALL
+                (SELECT adapter, external_id, direction, id, conversation_id FROM messages
+                 WHERE adapter = k.a AND external_id = k.e AND direction = 'event')
+                LIMIT 2
+            ) AS m
             """)
         {
             let direction: String = try row["direction"]
@@ -88,8 +93,9 @@ struct IngestGroup {
         for row in try await db.prepared.rows(
             """
             SELECT i.channel, i.address, i.id, i.customer_id, c.name, c.last_contact_at
-            FROM identities i JOIN customers c ON c.id = i.customer_id
-            WHERE (i.channel, i.address) IN (SELECT * FROM unnest(\(channels)::text[], \(addresses)::text[]))
+            FROM (SELECT DISTINCT ch, ad FROM unnest(\(channels)::text[], \(addresses)::text[]) AS u(ch, ad)) AS k
+            CROSS JOIN LATERAL (SELECT id, customer_id, channel, address FROM identities WHERE channel = k.ch AND address = k.ad LIMIT 1) AS i
+            JOIN customers c ON c.id = i.customer_id
             """)
         {
             group.identities[IdentityKey(channel: try row["channel"], address: try row["address"])] = KnownCustomer(
@@ -174,13 +180,14 @@ struct IngestGroup {
         try await messages.flush(db)
         if !contacts.isEmpty {
             let custs = contacts.sorted { $0.key < $1.key }
+            // `c.id = ANY(…)` as well: the prepared plan then reads the customers by key, never all of them.
             try await db.prepared.execute(
                 """
                 UPDATE customers c SET contacts = c.contacts + v.n, first_contact_at = COALESCE(c.first_contact_at, v.first_at),
                     last_contact_at = v.last_at
                 FROM unnest(\(custs.map(\.key))::bigint[], \(custs.map(\.value.count))::bigint[],
                     \(custs.map(\.value.first))::float8[], \(custs.map(\.value.last))::float8[]) AS v(id, n, first_at, last_at)
-                WHERE c.id = v.id
+                WHERE c.id = v.id AND c.id = ANY(\(custs.map(\.key))::bigint[])
                 """)
             contacts.removeAll(keepingCapacity: true)
         }
