@@ -39,11 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-bench-token-0123456789abcdef0123}
-export SB_TOKEN_SARA=sara-bench-token-0123456789abcdef012345
-for i in $(seq -w 1 20); do export "SB_TOKEN_A$i=a$i-bench-token-0123456789abcdef012345"; done
-export HOOK_SECRET=${HOOK_SECRET:-bench-secret}
-
+. scripts/lib.sh
 if [ "$ENGINE" = postgres ]; then
   mkfifo "$work/pg.in"
   python3 e2e/support/postgres_server.py < "$work/pg.in" > "$work/pg.json" 2> "$work/pg.err" &
@@ -63,21 +59,7 @@ else
   if [ "${KEEP:-0}" = 1 ] && [ -s "$db" ]; then fresh=0; else rm -f "$db" "$db-wal" "$db-shm"; fi
 fi
 
-{
-  echo "server: { host: 127.0.0.1, port: 8080 }"
-  echo "$storage"
-  echo "routing: { first_response: 24h, acknowledge: false }"
-  echo "agents:"
-  echo "  - { id: marta, name: \"Marta Ruiz\", role: supervisor, teams: [support], token_env: SB_TOKEN_MARTA }"
-  echo "  - { id: sara, name: \"Sara Gil\", role: supervisor, teams: [support], token_env: SB_TOKEN_SARA }"
-  for i in $(seq -w 1 20); do
-    echo "  - { id: a$i, name: \"Agent $i\", role: agent, teams: [support], capacity: 40, token_env: SB_TOKEN_A$i }"
-  done
-  echo "adapters:"
-  for a in chat mail sms; do
-    echo "  - { id: $a, type: webhook, team: support, secret_env: HOOK_SECRET, inbound: { message_id: /id, customer: /from, text: /text }, outbound: { url: \"http://127.0.0.1:9/send\" } }"
-  done
-} > "$work/bench.yaml"
+history_config "$work/bench.yaml" "$storage"
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM, $(uname -sr); engine $ENGINE"
 if [ "$fresh" = 1 ]; then

@@ -59,3 +59,28 @@ measure_cpu() {
 n = $n; hz = $(getconf CLK_TCK); user, system = '$generator'.split()
 print(f'  cpu          gateway {($after - $before) / hz * 1000 / n:.3f} ms/msg, generator {(float(user) + float(system)) * 1000 / n:.3f} ms/msg')"
 }
+
+# history_config FILE STORAGE_LINE: the configuration generate-history's databases are made and served
+# with (20 agents a01..a20 and supervisors marta and sara, webhook adapters chat, mail and sms signed with
+# HOOK_SECRET), on STORAGE_LINE (e.g. `storage: { sqlite: "/tmp/h.sqlite" }`).
+history_config() {
+  export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-bench-token-0123456789abcdef0123}
+  export SB_TOKEN_SARA=sara-bench-token-0123456789abcdef012345
+  for i in $(seq -w 1 20); do export "SB_TOKEN_A$i=a$i-bench-token-0123456789abcdef012345"; done
+  export HOOK_SECRET=${HOOK_SECRET:-bench-secret}
+  {
+    echo "server: { host: 127.0.0.1, port: 8080 }"
+    echo "$2"
+    echo "routing: { first_response: 24h, acknowledge: false }"
+    echo "agents:"
+    echo "  - { id: marta, name: \"Marta Ruiz\", role: supervisor, teams: [support], token_env: SB_TOKEN_MARTA }"
+    echo "  - { id: sara, name: \"Sara Gil\", role: supervisor, teams: [support], token_env: SB_TOKEN_SARA }"
+    for i in $(seq -w 1 20); do
+      echo "  - { id: a$i, name: \"Agent $i\", role: agent, teams: [support], capacity: 40, token_env: SB_TOKEN_A$i }"
+    done
+    echo "adapters:"
+    for a in chat mail sms; do
+      echo "  - { id: $a, type: webhook, team: support, secret_env: HOOK_SECRET, inbound: { message_id: /id, customer: /from, text: /text }, outbound: { url: \"http://127.0.0.1:9/send\" } }"
+    done
+  } > "$1"
+}

@@ -59,6 +59,25 @@ enum ByteScan {
         }
     }
 
+    /// Whether the bytes `needle` occur in the UTF-8 of `text`. The quote stripper asks this of a
+    /// mail's last lines for every footer phrase; Foundation's `contains` goes through NSString on
+    /// Linux and cost more than GMime's whole parse.
+    static func contains(_ text: some StringProtocol, _ needle: [UInt8]) -> Bool {
+        var text = String(text)
+        return text.withUTF8 { haystack in
+            guard let base = haystack.baseAddress, let first = needle.first else { return needle.isEmpty }
+            guard needle.count <= haystack.count else { return false }
+            let last = haystack.count - needle.count
+            var offset = 0
+            while offset <= last, let hit = memchr(base + offset, Int32(first), last - offset + 1) {
+                let index = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                if needle.withUnsafeBufferPointer({ memcmp(base + index, $0.baseAddress!, needle.count) == 0 }) { return true }
+                offset = index + 1
+            }
+            return false
+        }
+    }
+
     private static func lower(_ byte: UInt8) -> UInt8 {
         (65...90).contains(byte) ? byte + 32 : byte
     }

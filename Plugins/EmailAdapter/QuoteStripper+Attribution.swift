@@ -64,7 +64,7 @@ extension QuoteStripper {
             let text = runs[chosen].text
             let above = normalized(lines[runs[chosen + 1].start].trimmed)
             if ".!?。！？".contains(above.last ?? ".") { break }
-            let takesAddress = !text.contains("@") && above.contains("@")
+            let takesAddress = !text.utf8.contains(UInt8(ascii: "@")) && above.utf8.contains(UInt8(ascii: "@"))
             let takesTime = !hasTime(text) && hasTime(above)
             let hangs = above.hasSuffix("<") || above.hasSuffix("(") || above.hasSuffix(",")
             guard takesAddress || takesTime || hangs else { break }
@@ -102,7 +102,7 @@ extension QuoteStripper {
     /// `text` is lower-cased and normalised; `quoteFollows` is asked only when needed.
     static func isAttribution(_ text: String, quoteFollows: () -> Bool) -> Bool {
         let core = text.trimmingSuffix { $0 == ":" || $0 == "-" || $0 == " " }
-        let addressed = core.contains("@")
+        let addressed = core.utf8.contains(UInt8(ascii: "@"))
         let timed = hasTime(core)
         // The verb ends the line, or only the author or the date follow it (`schrieb Ann <…>:`,
         // `schrieb am Mo., 8. Jan. 2024, 10:15:`). Looked for last: it is the dearest test.

@@ -56,7 +56,7 @@ extension QuoteStripper {
         guard line.hasPrefix("--"), line.hasSuffix("--"), words.utf8.count(where: { $0 == UInt8(ascii: " ") }) < 5,
             words.unicodeScalars.contains(where: \.properties.isAlphabetic)
         else { return nil }
-        return forwardStems.contains { contains(words, $0) } ? .forward : .dashed
+        return forwardStems.contains { ByteScan.contains(words, $0) } ? .forward : .dashed
     }
 
     /// `-----Original Message-----`, `*----- Ursprüngliche Nachricht -----*`, QQ's `------ 原始邮件 ------`.
@@ -75,13 +75,6 @@ extension QuoteStripper {
         "vidarebef", "videresend", "edelleen", "välitet", "přepos", "továbbít", "letilen", "yönlendir",
         "пересл", "转发", "轉寄", "轉發", "転送", "전달",
     ].map { Array($0.utf8) }
-
-    /// Whether `bytes` occur in `text`, compared on the UTF-8 bytes (for short lines).
-    private static func contains(_ text: String, _ bytes: [UInt8]) -> Bool {
-        let utf8 = Array(text.utf8)
-        guard utf8.count >= bytes.count else { return false }
-        return (0...(utf8.count - bytes.count)).contains { start in utf8[start..<(start + bytes.count)].elementsEqual(bytes) }
-    }
 
     /// Whether what follows line `index` is the original: nothing, a `>` quote, an attribution or
     /// the labelled lines of a header block (two labels among the next lines, the first one right
@@ -181,7 +174,7 @@ extension QuoteStripper {
                 if other == 2 { break }
             }
         }
-        let addressed = lines[index].contains("@")
+        let addressed = lines[index].utf8.contains(UInt8(ascii: "@"))
         let isBlock =
             seen.contains(.subject) && (seen.contains(.date) || seen.contains(.to))
             || seen.contains(.date) && seen.contains(.to) && addressed

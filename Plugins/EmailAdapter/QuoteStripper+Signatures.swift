@@ -90,13 +90,13 @@ extension QuoteStripper {
     static let deviceNames = [
         "iphone", "ipad", "android", "samsung", "galaxy", "outlook", "yahoo", "gmail", "mail", "blackberry", "huawei",
         "xiaomi", "pixel", "smartphone", "windows", "ios", "aol", "proton",
-    ]
+    ].map { Array($0.utf8) }
 
     /// Words that excuse a short mobile reply (`Sent from my iPhone, please excuse typos`).
     static let excuseWords = [
         "excuse", "typo", "brevity", "brief", "sorry", "entschuldig", "tippfehler", "kürze", "excusez", "fautes",
         "disculp", "errores", "scusa", "errori", "desculp", "erros", "excuseu", "pardon", "fouten",
-    ]
+    ].map { Array($0.utf8) }
 
     /// A phone's or app's line, and not a sentence of the reply that happens to start the same way:
     /// short, and either a few words without a clause after them or only an excuse for brevity.
@@ -109,14 +109,14 @@ extension QuoteStripper {
         }
         lower = lower.trimmed.trimmingSuffix { $0 == "." || $0 == "!" || $0 == "。" }
         guard let match = allDeviceLines.first(where: { lower.hasPrefix($0.prefix) && lower.hasSuffix($0.suffix) }) else { return false }
-        if match.named, !deviceNames.contains(where: { lower.contains($0) }) { return false }
+        if match.named, !deviceNames.contains(where: { ByteScan.contains(lower, $0) }) { return false }
         // A few words besides the line's own (a long `Diese Nachricht wurde von meinem …` has more).
         let limit = max(8, 6 + match.prefix.split(separator: " ").count)
         guard let stop = lower.firstIndex(where: { ",;:!?(".contains($0) }) else {
             return lower.split(separator: " ").count <= limit
         }
         let rest = lower[stop...]
-        return lower[..<stop].split(separator: " ").count <= limit && excuseWords.contains { rest.contains($0) }
+        return lower[..<stop].split(separator: " ").count <= limit && excuseWords.contains { ByteScan.contains(rest, $0) }
     }
 
     /// Phrases of list footers (Mailman, Google Groups, Groups.io and translations), lower-cased.
@@ -127,7 +127,7 @@ extension QuoteStripper {
         "você recebeu essa mensagem porque", "je hebt dit bericht ontvangen", "otrzymujesz tę wiadomość",
         "du har fått detta meddelande", "вы получили это сообщение", "您收到此邮件是因为", "google グループ", "google 그룹스",
         "lista de correo", "liste de diffusion", "mailingliste",
-    ]
+    ].map { Array($0.utf8) }
 
     /// Where a mailing list's footer begins: a rule or `--` line among the last lines of the body,
     /// followed within three lines by a footer phrase, and at most twelve lines to the end.
@@ -148,7 +148,7 @@ extension QuoteStripper {
                 continue
             }
             let lower = text.lowercased()
-            if footerPhrases.contains(where: { lower.contains($0) }) { phraseAt = index }
+            if footerPhrases.contains(where: { ByteScan.contains(lower, $0) }) { phraseAt = index }
         }
         return nil
     }

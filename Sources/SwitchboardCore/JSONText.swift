@@ -22,4 +22,15 @@ public enum JSONText {
         bytes.append(0x22)
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// A JSON object of string values, keys sorted (as `JSONCoding` writes one): a message's metadata,
+    /// written once per stored message.
+    public static func object(_ pairs: [String: String]) -> String {
+        var text = "{"
+        for (index, key) in pairs.keys.sorted().enumerated() {
+            if index > 0 { text += "," }
+            text += quoted(key) + ":" + quoted(pairs[key]!)
+        }
+        return text + "}"
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SwitchboardAdapterAPI
 import SwitchboardCore
+import Synchronization
 
 /// Conversation rows as the planners see them: read whole, written whole.
 extension SQLiteStore {
@@ -32,30 +33,57 @@ extension SQLiteStore {
     }
 
     /// The columns ``conversationState(row:)`` reads, in its order.
-    static let stateSelection = "id, customer_id, " + stateColumns.joined(separator: ", ")
+    static let stateSelection = "id, customer_id, " + stateColumns.map(\.name).joined(separator: ", ")
 
-    /// The columns a plan writes, in the order of ``values(_:)``.
-    private static let stateColumns = [
-        "status", "owner", "assignee", "team", "escalated", "created_at", "last_message_at", "resolved_at", "first_response_due",
-        "awaiting_since", "sla_warn_at", "sla_warned", "sla_breached", "reassigned_at", "callback_due", "last_ack_at", "merged_into",
-        "answered_at", "resolution_due", "resolution_breached", "resolution_left", "priority", "sla_policy", "sla_reason",
+    /// One column a plan writes: whether two states differ in it, and its value in one.
+    private struct StateColumn: Sendable {
+        let name: String
+        let differs: @Sendable (ConversationState, ConversationState) -> Bool
+        let value: @Sendable (ConversationState) -> DatabaseValue
+
+        init<V: DatabaseValueConvertible & Equatable & SendableMetatype>(_ name: String, _ get: @escaping @Sendable (ConversationState) -> V) {
+            self.name = name
+            differs = { get($0) != get($1) }
+            value = { get($0).databaseValue }
+        }
+
+        init<V: DatabaseValueConvertible & Equatable & SendableMetatype>(_ name: String, _ get: @escaping @Sendable (ConversationState) -> V?) {
+            self.name = name
+            differs = { get($0) != get($1) }
+            value = { get($0)?.databaseValue ?? .null }
+        }
+    }
+
+    /// The columns a plan writes, in ``conversationState(row:)``'s order after the ids. Compared
+    /// typed, so a message that changes three columns converts three values, not forty-eight.
+    private static let stateColumns: [StateColumn] = [
+        StateColumn("status") { $0.status.rawValue }, StateColumn("owner") { $0.owner }, StateColumn("assignee") { $0.assignee },
+        StateColumn("team") { $0.team }, StateColumn("escalated") { $0.escalated }, StateColumn("created_at") { $0.createdAt.epoch },
+        StateColumn("last_message_at") { $0.lastMessageAt.epoch }, StateColumn("resolved_at") { $0.resolvedAt?.epoch },
+        StateColumn("first_response_due") { $0.firstResponseDue?.epoch }, StateColumn("awaiting_since") { $0.awaitingSince?.epoch },
+        StateColumn("sla_warn_at") { $0.slaWarnAt?.epoch }, StateColumn("sla_warned") { $0.slaWarned },
+        StateColumn("sla_breached") { $0.slaBreached }, StateColumn("reassigned_at") { $0.reassignedAt?.epoch },
+        StateColumn("callback_due") { $0.callbackDue?.epoch }, StateColumn("last_ack_at") { $0.lastAcknowledgedAt?.epoch },
+        StateColumn("merged_into") { $0.mergedInto }, StateColumn("answered_at") { $0.answeredAt?.epoch },
+        StateColumn("resolution_due") { $0.resolutionDue?.epoch }, StateColumn("resolution_breached") { $0.resolutionBreached },
+        StateColumn("resolution_left") { $0.resolutionLeft }, StateColumn("priority") { $0.priority.rawValue },
+        StateColumn("sla_policy") { $0.slaPolicy }, StateColumn("sla_reason") { $0.slaReason },
     ]
 
-    private static func values(_ s: ConversationState) -> [(any DatabaseValueConvertible)?] {
-        [
-            s.status.rawValue, s.owner, s.assignee, s.team, s.escalated, s.createdAt.epoch, s.lastMessageAt.epoch, s.resolvedAt?.epoch,
-            s.firstResponseDue?.epoch, s.awaitingSince?.epoch, s.slaWarnAt?.epoch, s.slaWarned, s.slaBreached, s.reassignedAt?.epoch,
-            s.callbackDue?.epoch, s.lastAcknowledgedAt?.epoch, s.mergedInto, s.answeredAt?.epoch, s.resolutionDue?.epoch,
-            s.resolutionBreached, s.resolutionLeft, s.priority.rawValue, s.slaPolicy, s.slaReason,
-        ]
+    private static func values(_ s: ConversationState) -> [DatabaseValue] {
+        stateColumns.map { $0.value(s) }
     }
 
     private static let insertSQL =
-        "INSERT INTO conversations (customer_id, \(stateColumns.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: stateColumns.count)))"
-    private static let updateSQL = "UPDATE conversations SET \(stateColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
+        "INSERT INTO conversations (customer_id, \(stateColumns.map(\.name).joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: stateColumns.count)))"
+    private static let updateSQL = "UPDATE conversations SET \(stateColumns.map { "\($0.name) = ?" }.joined(separator: ", ")) WHERE id = ?"
+
+    /// The UPDATE of each set of changed columns met so far, by its bit mask (a handful occur: a new
+    /// message, a reassignment, a status change).
+    private static let partialUpdates = Mutex<[UInt32: String]>([:])
 
     static func insertConversation(_ db: Database, _ state: ConversationState) throws -> Int64 {
-        try db.cachedStatement(sql: insertSQL).execute(arguments: StatementArguments([state.customerID] + values(state)))
+        try db.cachedStatement(sql: insertSQL).execute(arguments: StatementArguments([state.customerID.databaseValue] + values(state)))
         return db.lastInsertedRowID
     }
 
@@ -64,16 +92,24 @@ extension SQLiteStore {
     /// `status` alone is in eight of them.
     static func writeConversation(_ db: Database, _ state: ConversationState, before: ConversationState? = nil) throws {
         guard let before, before.id == state.id else {
-            return try db.cachedStatement(sql: updateSQL).execute(arguments: StatementArguments(values(state) + [state.id]))
+            return try db.cachedStatement(sql: updateSQL).execute(arguments: StatementArguments(values(state) + [state.id.databaseValue]))
         }
-        let new = values(state).map { $0?.databaseValue ?? .null }
-        let old = values(before).map { $0?.databaseValue ?? .null }
-        let changed = new.indices.filter { new[$0] != old[$0] }
-        guard !changed.isEmpty else { return }
-        // A handful of column sets occur (a new message, a reassignment, a status change): each
-        // becomes one cached statement.
-        let sql = "UPDATE conversations SET \(changed.map { "\(stateColumns[$0]) = ?" }.joined(separator: ", ")) WHERE id = ?"
-        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(changed.map { new[$0] } + [state.id.databaseValue]))
+        var changed: UInt32 = 0
+        var arguments: [DatabaseValue] = []
+        for (index, column) in stateColumns.enumerated() where column.differs(state, before) {
+            changed |= 1 << index
+            arguments.append(column.value(state))
+        }
+        guard changed != 0 else { return }
+        arguments.append(state.id.databaseValue)
+        let sql = partialUpdates.withLock { known in
+            if let sql = known[changed] { return sql }
+            let columns = stateColumns.indices.filter { changed & (1 << $0) != 0 }.map { "\(stateColumns[$0].name) = ?" }
+            let sql = "UPDATE conversations SET \(columns.joined(separator: ", ")) WHERE id = ?"
+            known[changed] = sql
+            return sql
+        }
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
     }
 
     /// The customer behind `identity`, with what the planner needs of them.

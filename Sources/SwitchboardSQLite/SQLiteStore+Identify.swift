@@ -62,6 +62,6 @@ extension SQLiteStore {
     }
 
     static func encodeMetadata(_ metadata: [String: String]) -> String? {
-        metadata.isEmpty ? nil : String(decoding: JSONCoding.encode(metadata), as: UTF8.self)
+        metadata.isEmpty ? nil : JSONText.object(metadata)
     }
 }

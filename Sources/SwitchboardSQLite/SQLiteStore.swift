@@ -15,6 +15,9 @@ public final class SQLiteStore: Store {
     let logger: Logger
     let walSync: SQLiteWALSync
 
+    /// The writer connection's page cache, in KiB (readers keep SQLite's default of 2 MB each).
+    static let writerCacheKiB = 32 * 1024
+
     /// Opens (creating if needed) the database at `path`.
     public init(path: String, logger: Logger = Logger(label: "switchboard.sqlite")) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -33,6 +36,10 @@ public final class SQLiteStore: Store {
             // What erasure and retention remove must not linger in free space: deleted and
             // overwritten content is zeroed (the writer does every delete).
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // The writer walks the same index pages for every message (identities, idempotency, the
+            // conversations' indexes): with SQLite's default 2 MB cache, a database of a million
+            // messages already had it reading pages back from the kernel for each one.
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
             walSync.install(on: db)
         }
     }

@@ -87,9 +87,9 @@ final class SQLiteWALSync: Sendable {
     /// checkpoints what the background left, past twice the threshold). Call on the writer, outside a
     /// transaction.
     func committingLater<T>(_ db: Database, _ commit: () throws -> T) throws -> T {
-        try db.execute(sql: "PRAGMA synchronous = OFF")
+        try db.cachedStatement(sql: "PRAGMA synchronous = OFF").execute()
         let result: Result<T, any Error> = Result { try commit() }
-        try db.execute(sql: "PRAGMA synchronous = FULL")
+        try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute()
         if walPages.load(ordering: .relaxed) >= 2 * Self.checkpointPages {
             _ = try? db.checkpoint(.passive)  // busy: tried again after the next commit
             walPages.store(0, ordering: .relaxed)

@@ -4,6 +4,17 @@ import Testing
 @testable import EmailAdapter
 
 @Suite struct QuoteStrippingTests {
+    @Test func byteSearchAnswersAsFoundation() {
+        let texts = ["", "a", "mailing list", "you are on the mailing list.", "Lista de correo ñandú", "google グループ のメンバー", "aaab", "abab"]
+        let needles = ["", "a", "b", "ab", "aab", "mailing list", "list.", "ñandú", "グループ", "correo ñ", "zzz"]
+        for text in texts {
+            for needle in needles {
+                #expect(ByteScan.contains(text, Array(needle.utf8)) == (needle.isEmpty || text.contains(needle)), "\(needle) in \(text)")
+            }
+        }
+        #expect(ByteScan.contains("sent from my iphone"[...].dropFirst(5), Array("from".utf8)))
+    }
+
     @Test func gmailAttribution() {
         let body = """
             Thanks, that fixed it.
