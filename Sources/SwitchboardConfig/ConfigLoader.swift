@@ -142,9 +142,11 @@ public enum ConfigLoader {
             if s.has("postgres") { s.problem("postgres", "choose one of 'sqlite' and 'postgres'") }
             if s.has("postgres_session") {
                 s.problem("postgres_session", "only with 'postgres' (the session connections of a PostgreSQL deployment)")
+                _ = s.node("postgres_session")  // said why above: not an unknown key as well
             }
             if s.has("prepared_statements") {
                 s.problem("prepared_statements", "only with 'postgres' (SQLite keeps its statements prepared anyway)")
+                _ = s.node("prepared_statements")
             }
             return .sqlite(path: path)
         }
