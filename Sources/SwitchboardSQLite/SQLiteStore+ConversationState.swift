@@ -7,13 +7,11 @@ import Synchronization
 /// Conversation rows as the planners see them: read whole, written whole.
 extension SQLiteStore {
     static func conversationState(_ db: Database, id: Int64) throws -> ConversationState? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(stateSelection) FROM conversations WHERE id = ?"), arguments: [id]).map(
-            conversationState(row:))
+        try db.cachedStatement(sql: "SELECT \(stateSelection) FROM conversations WHERE id = ?").first([id], conversationState(row:))
     }
 
     static func conversationState(_ db: Database, customer: Int64) throws -> ConversationState? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(stateSelection) FROM conversations WHERE customer_id = ?"), arguments: [customer])
-            .map(conversationState(row:))
+        try db.cachedStatement(sql: "SELECT \(stateSelection) FROM conversations WHERE customer_id = ?").first([customer], conversationState(row:))
     }
 
     /// Read by position: a row's lookup by name lowercases the name on every call, which was the
@@ -114,14 +112,14 @@ extension SQLiteStore {
 
     /// The customer behind `identity`, with what the planner needs of them.
     static func knownCustomer(_ db: Database, identity: ChannelIdentity) throws -> KnownCustomer? {
-        try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT i.id, i.customer_id, c.name, c.last_contact_at FROM identities i JOIN customers c ON c.id = i.customer_id
-                    WHERE i.channel = ? AND i.address = ?
-                    """),
-            arguments: [identity.channel, identity.address]
-        ).map { KnownCustomer(id: $0[1], identity: $0[0], name: $0[2], lastContactAt: ($0[3] as Double?).map(Date.init(epoch:))) }
+        try db.cachedStatement(
+            sql: """
+                SELECT i.id, i.customer_id, c.name, c.last_contact_at FROM identities i JOIN customers c ON c.id = i.customer_id
+                WHERE i.channel = ? AND i.address = ?
+                """
+        ).first([identity.channel, identity.address]) {
+            KnownCustomer(id: $0[1], identity: $0[0], name: $0[2], lastContactAt: ($0[3] as Double?).map(Date.init(epoch:)))
+        }
     }
 
     public func change(

@@ -87,12 +87,10 @@ extension SQLiteStore {
         // The direction is written into the SQL, never bound: a bound value compared against a
         // partial index's WHERE makes SQLite compile the statement again at every new binding.
         for direction in message.kind == .activity ? ["inbound", "event"] : ["inbound"] {
-            if let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: "SELECT id, conversation_id FROM messages WHERE adapter = ? AND external_id = ? AND direction = '\(direction)'"),
-                arguments: [item.adapter, message.externalID])
-            {
-                snapshot.duplicate = StoredMessageRef(message: row["id"], conversation: row["conversation_id"])
+            if let duplicate = try db.cachedStatement(
+                sql: "SELECT id, conversation_id FROM messages WHERE adapter = ? AND external_id = ? AND direction = '\(direction)'"
+            ).first([item.adapter, message.externalID], { StoredMessageRef(message: $0[0], conversation: $0[1]) }) {
+                snapshot.duplicate = duplicate
                 return snapshot
             }
         }

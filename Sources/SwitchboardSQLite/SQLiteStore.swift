@@ -15,11 +15,20 @@ public final class SQLiteStore: Store {
     let logger: Logger
     let walSync: SQLiteWALSync
 
+    /// The WAL's checkpoint threshold, in pages (16 MB). SQLite's default is 1,000; under steady
+    /// ingestion the same hot pages (conversation rows, their indexes) are committed again and again,
+    /// and a checkpoint copies each once, so a longer WAL copies and syncs fewer bytes per message
+    /// (about 6 % fewer written, measured with `/proc/PID/io`).
+    public static let defaultCheckpointPages: Int32 = 4000
+
     /// The writer connection's page cache, in KiB (readers keep SQLite's default of 2 MB each).
     static let writerCacheKiB = 32 * 1024
 
-    /// Opens (creating if needed) the database at `path`.
-    public init(path: String, logger: Logger = Logger(label: "switchboard.sqlite")) throws {
+    /// Opens (creating if needed) the database at `path`. `checkpointPages`: the WAL's checkpoint
+    /// threshold (tests make it small to see checkpoints happen).
+    public init(
+        path: String, logger: Logger = Logger(label: "switchboard.sqlite"), checkpointPages: Int32 = SQLiteStore.defaultCheckpointPages
+    ) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var config = Configuration()
@@ -28,7 +37,7 @@ public final class SQLiteStore: Store {
         config.label = "switchboard"
         self.pool = try DatabasePool(path: path, configuration: config)
         self.logger = logger
-        self.walSync = SQLiteWALSync(databasePath: pool.path)
+        self.walSync = SQLiteWALSync(databasePath: pool.path, checkpointPages: checkpointPages)
         // GRDB sets synchronous=NORMAL on the writer after prepareDatabase; FULL is set here, after
         // opening, on the one connection that commits.
         try pool.writeWithoutTransaction { db in

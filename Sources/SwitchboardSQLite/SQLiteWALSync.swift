@@ -19,14 +19,14 @@ import Synchronization
 /// automatic checkpoint would run inside the committing writer (copying 1,000 pages and syncing twice
 /// while ingestion waits) and, after a commit at `synchronous=OFF`, without syncing at all — copying
 /// frames into the database file and letting the WAL be overwritten before either is on disk. The WAL
-/// hook replaces it with the same threshold (1,000 pages) and hands the checkpoint to that connection,
+/// hook replaces it (with ``SQLiteStore/defaultCheckpointPages``) and hands the checkpoint to that connection,
 /// which syncs the WAL before copying and the database after. Under steady ingestion the writer always
 /// commits while such a checkpoint runs, so the WAL would never be found fully copied and restarted
 /// from its beginning: past twice the threshold the writer, back at FULL after its commit, checkpoints
 /// the little the background left (and the next transaction restarts the WAL).
 final class SQLiteWALSync: Sendable {
-    /// SQLite's default automatic checkpoint threshold, in pages.
-    static let checkpointPages: Int32 = 1000
+    /// The checkpoint threshold, in pages (``SQLiteStore/defaultCheckpointPages``).
+    let checkpointPages: Int32
 
     private let databasePath: String
     private let walPath: String
@@ -38,8 +38,9 @@ final class SQLiteWALSync: Sendable {
     /// The checkpointing connection, opened on first use; used on `checkpoints` only.
     private let checkpointer = Mutex<DatabaseQueue?>(nil)
 
-    init(databasePath: String) {
+    init(databasePath: String, checkpointPages: Int32 = SQLiteStore.defaultCheckpointPages) {
         self.databasePath = databasePath
+        self.checkpointPages = checkpointPages
         walPath = databasePath + "-wal"
     }
 
@@ -50,7 +51,7 @@ final class SQLiteWALSync: Sendable {
             { context, _, _, pages in
                 let sync = Unmanaged<SQLiteWALSync>.fromOpaque(context!).takeUnretainedValue()
                 sync.walPages.store(pages, ordering: .relaxed)
-                if pages >= SQLiteWALSync.checkpointPages { sync.scheduleCheckpoint() }
+                if pages >= sync.checkpointPages { sync.scheduleCheckpoint() }
                 return SQLITE_OK
             }, Unmanaged.passUnretained(self).toOpaque())
     }
@@ -90,7 +91,7 @@ final class SQLiteWALSync: Sendable {
         try db.cachedStatement(sql: "PRAGMA synchronous = OFF").execute()
         let result: Result<T, any Error> = Result { try commit() }
         try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute()
-        if walPages.load(ordering: .relaxed) >= 2 * Self.checkpointPages {
+        if walPages.load(ordering: .relaxed) >= 2 * checkpointPages {
             _ = try? db.checkpoint(.passive)  // busy: tried again after the next commit
             walPages.store(0, ordering: .relaxed)
         }

@@ -16,7 +16,7 @@ import Testing
     /// Ingestion commits at `synchronous=OFF` and flushes the WAL itself; every other write, and every
     /// checkpoint, must still run at FULL, and the WAL must still be checkpointed as it grows.
     @Test func deferredCommitsLeaveTheWriterAtFullAndTheWALCheckpointed() async throws {
-        let temporary = try TemporarySQLiteStore()
+        let temporary = try TemporarySQLiteStore(checkpointPages: 1000)
         defer { Task { await temporary.remove() } }
         let store = temporary.store
         try await store.prepare(agents: TestAgents.all)

@@ -6,9 +6,9 @@ struct TemporarySQLiteStore: Sendable {
     let directory: URL
     let store: SQLiteStore
 
-    init() throws {
+    init(checkpointPages: Int32 = SQLiteStore.defaultCheckpointPages) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-test-\(UUID().uuidString)")
-        store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
+        store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path, checkpointPages: checkpointPages)
     }
 
     func remove() async {
