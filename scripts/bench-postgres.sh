@@ -4,6 +4,7 @@
 # GATEWAYS release gateways on it (the example config, storage switched to postgres, acknowledgements
 # off), and one `switchboard bench` per gateway at the same time; the figures are summed.
 # Usage: scripts/bench-postgres.sh [GATEWAYS] [MESSAGES] [RATE]   e.g. scripts/bench-postgres.sh 2 20000 2000
+# (PREPARED=false sends every statement unnamed, as behind a transaction-mode pgbouncer < 1.21.)
 # Every 2xx is a committed transaction on PostgreSQL. All processes share this machine's cores, so
 # the figure is what one box does; on several boxes each gateway would have its own.
 set -euo pipefail
@@ -41,7 +42,9 @@ db_url=${pg_url%/postgres}/bench?sslmode=${SSLMODE:-disable}
 
 export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token-change-me-0123456789} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token-change-me-0123456789}
 export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token-change-me-0123456789} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
-sed -e "s#sqlite: data/switchboard.sqlite.*#postgres: \"$db_url\"\n  pool: $POOL#" -e "s#acknowledge: true#acknowledge: false#" \
+# PREPARED=false: every statement unnamed (storage.prepared_statements; unset: the gateway's default).
+prepared=${PREPARED:+\\n  prepared_statements: $PREPARED}
+sed -e "s#sqlite: data/switchboard.sqlite.*#postgres: \"$db_url\"\n  pool: $POOL$prepared#" -e "s#acknowledge: true#acknowledge: false#" \
   "$CONFIG" > "$work/bench.yaml"
 
 urls=()

@@ -142,6 +142,11 @@ public enum ConfigLoader {
             if s.has("postgres") { s.problem("postgres", "choose one of 'sqlite' and 'postgres'") }
             if s.has("postgres_session") {
                 s.problem("postgres_session", "only with 'postgres' (the session connections of a PostgreSQL deployment)")
+                _ = s.node("postgres_session")  // said why above: not an unknown key as well
+            }
+            if s.has("prepared_statements") {
+                s.problem("prepared_statements", "only with 'postgres' (SQLite keeps its statements prepared anyway)")
+                _ = s.node("prepared_statements")
             }
             return .sqlite(path: path)
         }
@@ -151,7 +156,8 @@ public enum ConfigLoader {
             if let session { checkPostgresURL(s, "postgres_session", session) }
             let password = s.secret("password_env")
             let pool = s.int("pool", default: 20, range: 1...1000) ?? 20
-            return .postgres(url: url, password: password, pool: pool, sessionURL: session)
+            let prepared = s.bool("prepared_statements", default: true)
+            return .postgres(url: url, password: password, pool: pool, sessionURL: session, preparedStatements: prepared)
         }
         s.problem(nil, "missing 'sqlite: PATH' (the embedded database file) or 'postgres: URL'")
         return .sqlite(path: "data/switchboard.sqlite")

@@ -35,7 +35,9 @@ public enum StorageSettings: Sendable, Equatable {
     /// `pool` caps the connections of this gateway. `sessionURL` (`postgres_session`), when set, is where
     /// the session-long connections go (the live-event `LISTEN` and the leader's advisory lock): PostgreSQL
     /// itself or a session-mode pool, when `url` points at a transaction-mode pgbouncer.
-    case postgres(url: String, password: String?, pool: Int, sessionURL: String? = nil)
+    /// `preparedStatements` (`prepared_statements`, default true) sends the hot statements as named
+    /// prepared statements; off for a transaction-mode pgbouncer older than 1.21.
+    case postgres(url: String, password: String?, pool: Int, sessionURL: String? = nil, preparedStatements: Bool = true)
 }
 
 /// The core's routing rules.

@@ -1,8 +1,8 @@
 import PostgresNIO
 import SwitchboardCore
 
-/// The message rows of one group-commit transaction, written with one multi-row `INSERT` (per 1,000
-/// rows) instead of one round trip each. Ids are taken from the table's identity sequence up front,
+/// The message rows of one group-commit transaction, written with one `INSERT … SELECT FROM unnest`
+/// (per 1,000 rows) instead of one round trip each. Ids are taken from the table's identity sequence up front,
 /// in blocks, so the records a group returns (and the order of a conversation's messages) are known
 /// before the rows are written. Whatever reads `messages` inside the transaction, or refers to a row
 /// (the outbox), calls ``flush(_:)`` first.
@@ -34,7 +34,6 @@ final class PostgresMessageBuffer {
     /// Reserved ids, largest first (taken from the end).
     private var ids: [Int64] = []
     private let block: Int
-    static let columns = 18
     static let rowsPerStatement = 1000
 
     init(expected: Int) {
@@ -43,9 +42,9 @@ final class PostgresMessageBuffer {
 
     func nextID(_ db: PGSession) async throws -> Int64 {
         if ids.isEmpty {
-            ids = try await db.values(
+            ids = try await db.prepared.values(
                 """
-                SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, \(block))
+                SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, \(Int64(block)))
                 """, as: Int64.self
             ).sorted(by: >)
         }
@@ -59,40 +58,35 @@ final class PostgresMessageBuffer {
     func flush(_ db: PGSession) async throws {
         var start = 0
         while start < rows.count {
-            let chunk = rows[start..<min(rows.count, start + Self.rowsPerStatement)]
-            var binds = PostgresBindings(capacity: chunk.count * Self.columns)
-            var tuples: [String] = []
-            tuples.reserveCapacity(chunk.count)
-            for row in chunk {
-                let first = binds.count + 1
-                tuples.append("(" + (first..<first + Self.columns).map { "$\($0)" }.joined(separator: ", ") + ")")
-                binds.append(row.id)
-                binds.append(row.conversationID)
-                binds.append(row.direction)
-                binds.append(row.adapter)
-                binds.append(row.channel)
-                binds.append(row.address)
-                binds.append(row.threadRef)
-                binds.append(row.externalID)
-                binds.append(row.inReplyTo)
-                binds.append(row.body)
-                binds.append(row.author)
-                binds.append(row.metadata)
-                binds.append(row.attachments)
-                binds.append(row.sentAt)
-                binds.append(row.createdAt)
-                binds.append(row.deliveryState)
-                binds.append(row.deliveryAttempts)
-                binds.append(row.identityID)
-            }
-            try await db.execute(
-                PostgresQuery(
-                    unsafeSQL: """
-                        INSERT INTO messages (id, conversation_id, direction, adapter, channel, address, thread_ref, external_id,
-                            in_reply_to, body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts,
-                            identity_id)
-                        VALUES \(tuples.joined(separator: ", "))
-                        """, binds: binds))
+            let chunk = Array(rows[start..<min(rows.count, start + Self.rowsPerStatement)])
+            // One array per column: the same statement text for any number of rows, prepared once.
+            var arrays = PGRowArrays(rows: chunk.count)
+            arrays.column("id", "bigint", chunk.map(\.id))
+            arrays.column("conversation_id", "bigint", chunk.map(\.conversationID))
+            arrays.column("direction", "text", chunk.map(\.direction))
+            arrays.column("adapter", "text", chunk.map(\.adapter), placeholder: "")
+            arrays.column("channel", "text", chunk.map(\.channel), placeholder: "")
+            arrays.column("address", "text", chunk.map(\.address), placeholder: "")
+            arrays.column("thread_ref", "text", chunk.map(\.threadRef), placeholder: "")
+            arrays.column("external_id", "text", chunk.map(\.externalID), placeholder: "")
+            arrays.column("in_reply_to", "bigint", chunk.map(\.inReplyTo), placeholder: 0)
+            arrays.column("body", "text", chunk.map(\.body))
+            arrays.column("author", "text", chunk.map(\.author), placeholder: "")
+            arrays.column("metadata", "text", chunk.map(\.metadata), placeholder: "")
+            arrays.column("attachments", "text", chunk.map(\.attachments), placeholder: "")
+            arrays.column("sent_at", "float8", chunk.map(\.sentAt), placeholder: 0)
+            arrays.column("created_at", "float8", chunk.map(\.createdAt))
+            arrays.column("delivery_state", "text", chunk.map(\.deliveryState), placeholder: "")
+            arrays.column("delivery_attempts", "bigint", chunk.map { $0.deliveryAttempts.map(Int64.init) }, placeholder: 0)
+            arrays.column("identity_id", "bigint", chunk.map(\.identityID), placeholder: 0)
+            try await db.prepared.execute(
+                arrays.statement(
+                    """
+                    INSERT INTO messages (id, conversation_id, direction, adapter, channel, address, thread_ref, external_id,
+                        in_reply_to, body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts,
+                        identity_id)
+
+                    """))
             start += chunk.count
         }
         rows.removeAll(keepingCapacity: true)

@@ -412,6 +412,8 @@ enum PostgresSchema {
         ),
         // SQLite 027: the customer card's contacts per channel, counted as messages are stored.
         ("020-contact-counts", PostgresContactCounts.schema),
+        // An INSERT's messages indexed by one statement trigger (SQLite 026 indexes a group at its end).
+        PostgresSearchSchema.statementTriggers,
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

@@ -129,4 +129,28 @@ enum PostgresSearchSchema {
         SELECT search_card_refresh(ARRAY(SELECT id FROM conversations))
         """
     )
+
+    /// Migration 021: a multi-row INSERT into `messages` (an ingest group's buffered messages, an
+    /// import) indexes its rows with one statement over its transition table, instead of one PL/pgSQL
+    /// call and one INSERT per row (about a tenth of the backend's time per ingested message). Deletes
+    /// and updates stay per row: rare, and a transition table cannot go with `UPDATE OF` columns. The
+    /// rows are indexed at the end of the statement, as the row triggers did (AFTER triggers).
+    static let statementTriggers: (version: String, sql: String) = (
+        "021-search-statement-triggers",
+        """
+        CREATE FUNCTION search_messages_added() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO search_messages (message_id, conversation_id, created_at, adapter, document)
+            SELECT id, conversation_id, created_at, adapter, search_message_document(body, metadata)
+            FROM added WHERE direction IN ('inbound', 'outbound', 'note');
+            RETURN NULL;
+        END
+        $$;
+        DROP TRIGGER search_message_added ON messages;
+        CREATE TRIGGER search_message_added AFTER INSERT ON messages REFERENCING NEW TABLE AS added
+            FOR EACH STATEMENT EXECUTE FUNCTION search_messages_added();
+        CREATE TRIGGER search_message_removed AFTER DELETE ON messages
+            FOR EACH ROW EXECUTE FUNCTION search_message_sync()
+        """
+    )
 }

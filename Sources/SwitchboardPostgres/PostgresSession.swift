@@ -7,6 +7,11 @@ import SwitchboardCore
 struct PGSession: Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// Whether ``prepared`` sends its statements by name (`storage.prepared_statements`).
+    var namesStatements = false
+
+    /// The hot statements' way: by name, parsed and planned once per connection (see ``PGQuery``).
+    var prepared: PGPreparedSession { PGPreparedSession(session: self, named: namesStatements) }
 
     func rows(_ query: PostgresQuery) async throws -> [PGRow] {
         var rows: [PGRow] = []

@@ -46,7 +46,7 @@ extension PostgresStore {
     /// One multi-row INSERT for all of `events`.
     static func enqueue(_ db: PGSession, _ events: [QueuedEvent]) async throws {
         guard !events.isEmpty else { return }
-        try await db.execute(
+        try await db.prepared.execute(
             """
             INSERT INTO automation_queue (consumer, conversation_id, event_type, payload, cause, next_attempt_at, created_at)
             SELECT c, v, t, p, NULLIF(r, ''), n, a

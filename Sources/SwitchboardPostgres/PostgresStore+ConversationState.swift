@@ -10,11 +10,9 @@ extension PostgresStore {
         "awaiting_since", "sla_warn_at", "sla_warned", "sla_breached", "reassigned_at", "callback_due", "last_ack_at", "merged_into",
         "answered_at", "resolution_due", "resolution_breached", "resolution_left", "priority", "sla_policy", "sla_reason",
     ]
-    /// Each column's type, for the casts a multi-row `VALUES` list needs.
-    static let stateTypes = [
-        "text", "text", "text", "text", "int", "float8", "float8", "float8", "float8", "float8", "float8", "int", "int", "float8",
-        "float8", "float8", "bigint", "float8", "float8", "int", "float8", "text", "text", "text",
-    ]
+    /// What ``conversationState(_:)`` reads, named (a prepared `SELECT *` would fail once a migration
+    /// adds a column: its cached plan must not change its result type).
+    static let conversationColumns = (["id", "customer_id"] + stateColumns).joined(separator: ", ")
 
     static func conversationState(_ row: PGRow) throws -> ConversationState {
         ConversationState(
@@ -31,66 +29,67 @@ extension PostgresStore {
         )
     }
 
-    static func bind(_ s: ConversationState, into binds: inout PostgresBindings) {
-        binds.append(s.status.rawValue)
-        binds.append(s.owner)
-        binds.append(s.assignee)
-        binds.append(s.team)
-        binds.append(s.escalated.int)
-        binds.append(s.createdAt.epoch)
-        binds.append(s.lastMessageAt.epoch)
-        binds.append(s.resolvedAt?.epoch)
-        binds.append(s.firstResponseDue?.epoch)
-        binds.append(s.awaitingSince?.epoch)
-        binds.append(s.slaWarnAt?.epoch)
-        binds.append(s.slaWarned.int)
-        binds.append(s.slaBreached.int)
-        binds.append(s.reassignedAt?.epoch)
-        binds.append(s.callbackDue?.epoch)
-        binds.append(s.lastAcknowledgedAt?.epoch)
-        binds.append(s.mergedInto)
-        binds.append(s.answeredAt?.epoch)
-        binds.append(s.resolutionDue?.epoch)
-        binds.append(s.resolutionBreached.int)
-        binds.append(s.resolutionLeft)
-        binds.append(s.priority.rawValue)
-        binds.append(s.slaPolicy)
-        binds.append(s.slaReason)
+    /// Binds `s`'s columns (``stateColumns``, in order) and returns their placeholders.
+    static func bind(_ s: ConversationState, into query: inout PGQuery) -> [String] {
+        [
+            query.bind(s.status.rawValue), query.bind(s.owner), query.bind(s.assignee), query.bind(s.team), query.bind(s.escalated.int),
+            query.bind(s.createdAt.epoch), query.bind(s.lastMessageAt.epoch), query.bind(s.resolvedAt?.epoch),
+            query.bind(s.firstResponseDue?.epoch), query.bind(s.awaitingSince?.epoch), query.bind(s.slaWarnAt?.epoch),
+            query.bind(s.slaWarned.int), query.bind(s.slaBreached.int), query.bind(s.reassignedAt?.epoch),
+            query.bind(s.callbackDue?.epoch), query.bind(s.lastAcknowledgedAt?.epoch), query.bind(s.mergedInto),
+            query.bind(s.answeredAt?.epoch), query.bind(s.resolutionDue?.epoch), query.bind(s.resolutionBreached.int),
+            query.bind(s.resolutionLeft), query.bind(s.priority.rawValue), query.bind(s.slaPolicy), query.bind(s.slaReason),
+        ]
     }
 
     static func insertConversation(_ db: PGSession, _ state: ConversationState) async throws -> Int64 {
-        var binds = PostgresBindings(capacity: stateColumns.count + 1)
-        binds.append(state.customerID)
-        bind(state, into: &binds)
-        let placeholders = (1...(stateColumns.count + 1)).map { "$\($0)" }.joined(separator: ", ")
+        var query = PGQuery(unsafeSQL: "")
+        let placeholders = [query.bind(state.customerID)] + bind(state, into: &query)
+        query.append(
+            sql: """
+                INSERT INTO conversations (customer_id, \(stateColumns.joined(separator: ", "))) VALUES (\(placeholders.joined(separator: ", ")))
+                RETURNING id
+                """)
         // UNIQUE (customer_id): a concurrent twin fails here and the group is retried.
-        return try await db.value(
-            PostgresQuery(
-                unsafeSQL: """
-                    INSERT INTO conversations (customer_id, \(stateColumns.joined(separator: ", "))) VALUES (\(placeholders)) RETURNING id
-                    """, binds: binds), as: Int64.self)!
+        return try await db.prepared.value(query, as: Int64.self)!
     }
 
     /// Writes `states` (each by id) in one statement, in id order: rows lock in the order every gateway uses.
     static func writeConversations(_ db: PGSession, _ states: [ConversationState]) async throws {
         guard !states.isEmpty else { return }
-        let width = stateColumns.count + 1
-        var binds = PostgresBindings(capacity: states.count * width)
-        var tuples: [String] = []
-        for state in states.sorted(by: { $0.id < $1.id }) {
-            let first = binds.count + 1
-            binds.append(state.id)
-            bind(state, into: &binds)
-            let types = ["bigint"] + stateTypes
-            tuples.append("(" + (0..<width).map { "$\(first + $0)::\(types[$0])" }.joined(separator: ", ") + ")")
-        }
-        try await db.execute(
-            PostgresQuery(
-                unsafeSQL: """
-                    UPDATE conversations c SET \(stateColumns.map { "\($0) = v.\($0)" }.joined(separator: ", "))
-                    FROM (VALUES \(tuples.joined(separator: ", "))) AS v(id, \(stateColumns.joined(separator: ", ")))
-                    WHERE c.id = v.id
-                    """, binds: binds))
+        let s = states.sorted(by: { $0.id < $1.id })
+        // One array per column (``stateColumns``, in order): one statement text for any number of rows.
+        var arrays = PGRowArrays(rows: s.count)
+        let ids = arrays.column("id", "bigint", s.map(\.id))
+        arrays.column("status", "text", s.map(\.status.rawValue))
+        arrays.column("owner", "text", s.map(\.owner), placeholder: "")
+        arrays.column("assignee", "text", s.map(\.assignee), placeholder: "")
+        arrays.column("team", "text", s.map(\.team), placeholder: "")
+        arrays.column("escalated", "bigint", s.map(\.escalated.int))
+        arrays.column("created_at", "float8", s.map(\.createdAt.epoch))
+        arrays.column("last_message_at", "float8", s.map(\.lastMessageAt.epoch))
+        arrays.column("resolved_at", "float8", s.map { $0.resolvedAt?.epoch }, placeholder: 0)
+        arrays.column("first_response_due", "float8", s.map { $0.firstResponseDue?.epoch }, placeholder: 0)
+        arrays.column("awaiting_since", "float8", s.map { $0.awaitingSince?.epoch }, placeholder: 0)
+        arrays.column("sla_warn_at", "float8", s.map { $0.slaWarnAt?.epoch }, placeholder: 0)
+        arrays.column("sla_warned", "bigint", s.map(\.slaWarned.int))
+        arrays.column("sla_breached", "bigint", s.map(\.slaBreached.int))
+        arrays.column("reassigned_at", "float8", s.map { $0.reassignedAt?.epoch }, placeholder: 0)
+        arrays.column("callback_due", "float8", s.map { $0.callbackDue?.epoch }, placeholder: 0)
+        arrays.column("last_ack_at", "float8", s.map { $0.lastAcknowledgedAt?.epoch }, placeholder: 0)
+        arrays.column("merged_into", "bigint", s.map(\.mergedInto), placeholder: 0)
+        arrays.column("answered_at", "float8", s.map { $0.answeredAt?.epoch }, placeholder: 0)
+        arrays.column("resolution_due", "float8", s.map { $0.resolutionDue?.epoch }, placeholder: 0)
+        arrays.column("resolution_breached", "bigint", s.map(\.resolutionBreached.int))
+        arrays.column("resolution_left", "float8", s.map(\.resolutionLeft), placeholder: 0)
+        arrays.column("priority", "text", s.map(\.priority.rawValue))
+        arrays.column("sla_policy", "text", s.map(\.slaPolicy), placeholder: "")
+        arrays.column("sla_reason", "text", s.map(\.slaReason), placeholder: "")
+        try await db.prepared.execute(
+            arrays.statement(
+                "UPDATE conversations c SET \(stateColumns.map { "\($0) = v.\($0)" }.joined(separator: ", ")) FROM (",
+                // `c.id = ANY(…)` as well: the prepared plan then reads the rows by key, never all of them.
+                ") AS v WHERE c.id = v.id AND c.id = ANY(\(ids)::bigint[])"))
     }
 
     /// Records one load change, keeping `loads` as the database now has them.
@@ -98,10 +97,10 @@ extension PostgresStore {
         loads.apply(change)
         switch change {
         case .assigned(let agent):
-            try await db.execute(
+            try await db.prepared.execute(
                 "UPDATE agents SET open_assigned = open_assigned + 1, assign_seq = \(loads[agent]?.lastAssignedSeq ?? 0) WHERE id = \(agent)")
         case .unassigned(let agent):
-            try await db.execute("UPDATE agents SET open_assigned = GREATEST(0, open_assigned - 1) WHERE id = \(agent)")
+            try await db.prepared.execute("UPDATE agents SET open_assigned = GREATEST(0, open_assigned - 1) WHERE id = \(agent)")
         }
     }
 
@@ -191,7 +190,7 @@ extension PostgresStore {
             createdAt: message.createdAt.epoch, delivery: message.delivery, identityID: identityID, buffer: buffer)
         if let outbox = message.outbox {
             try await buffer?.flush(db)
-            try await db.execute(
+            try await db.prepared.execute(
                 """
                 INSERT INTO outbox (message_id, adapter, in_reply_to_external, next_attempt_at, quoted, purpose)
                 VALUES (\(record.id), \(outbox.adapter), \(outbox.inReplyToExternalID), \(outbox.nextAttemptAt.epoch), \(outbox.quoted.int),

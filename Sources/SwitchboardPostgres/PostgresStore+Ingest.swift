@@ -36,7 +36,7 @@ extension PostgresStore {
         do {
             // One statement on its own commits by itself: no BEGIN and COMMIT round trips.
             try await read { [flushSlot] db in
-                try await db.execute(
+                try await db.prepared.execute(
                     """
                     INSERT INTO ingest_flushes (slot, flushed_at) VALUES (\(flushSlot), \(Date().epoch))
                     ON CONFLICT (slot) DO UPDATE SET flushed_at = excluded.flushed_at
@@ -54,7 +54,7 @@ extension PostgresStore {
 
     private func ingest(_ items: [IngestItem], policy: IngestPolicy, flushLater: Bool) async throws -> [IngestOutcome] {
         try await write { db in
-            if flushLater { try await db.execute("SET LOCAL synchronous_commit = off") }
+            if flushLater { try await db.prepared.execute("SET LOCAL synchronous_commit = off") }
             // Routing decisions read and change the agents' loads: holding their rows makes the
             // decisions of concurrent gateways serial (and the lock order fixed: agents first, by id).
             let loads = try await Self.agentLoads(db, lock: true)
@@ -82,7 +82,7 @@ extension PostgresStore {
 
     static func agentLoads(_ db: PGSession, lock: Bool) async throws -> [String: AgentLoad] {
         var loads: [String: AgentLoad] = [:]
-        let rows = try await db.rows(
+        let rows = try await db.prepared.rows(
             "SELECT id, status, open_assigned, assign_seq FROM agents WHERE configured = 1 ORDER BY id \(unescaped: lock ? "FOR UPDATE" : "")")
         for row in rows {
             let id: String = try row["id"]
@@ -164,12 +164,12 @@ extension PostgresStore {
             if let known = plan.customer {
                 (customerID, identityID) = (known.id, known.identity)
                 if known.name == nil, let name = plan.customerName {
-                    try await db.execute("UPDATE customers SET name = \(name) WHERE id = \(known.id) AND name IS NULL")
+                    try await db.prepared.execute("UPDATE customers SET name = \(name) WHERE id = \(known.id) AND name IS NULL")
                     group.noteCustomer(
                         plan.identity, KnownCustomer(id: known.id, identity: known.identity, name: name, lastContactAt: known.lastContactAt))
                 }
             } else {
-                let customer = try await db.value(
+                let customer = try await db.prepared.value(
                     "INSERT INTO customers (name, created_at) VALUES (\(plan.customerName), \(now)) RETURNING id", as: Int64.self)!
                 guard let row = try await insertIdentity(db, customer: customer, identity: plan.identity, adapter: item.adapter, at: now) else {
                     try await db.execute("DELETE FROM customers WHERE id = \(customer)")
@@ -227,7 +227,7 @@ extension PostgresStore {
                     metadata: metadata, attachments: attachmentsJSON, sentAt: sentAt, createdAt: createdAt,
                     deliveryState: delivery?.state.rawValue, deliveryAttempts: delivery?.attempts, identityID: identityID))
         } else {
-            id = try await db.value(
+            id = try await db.prepared.value(
                 """
                 INSERT INTO messages (conversation_id, direction, adapter, channel, address, thread_ref, external_id, in_reply_to,
                     body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts, identity_id)
@@ -284,7 +284,7 @@ extension PostgresStore {
     /// A platform's report on one of our replies. States only move forward.
     private static func applyDeliveryStatus(_ db: PGSession, adapter: String, update: DeliveryStatusUpdate) async throws -> IngestOutcome {
         guard
-            let row = try await db.row(
+            let row = try await db.prepared.row(
                 """
                 SELECT m.id, m.delivery_state, c.id AS conversation_id, c.owner, c.assignee, c.team, c.status
                 FROM messages m JOIN conversations c ON c.id = m.conversation_id
@@ -322,7 +322,7 @@ extension PostgresStore {
 
     /// The customer behind `identity`, read from the database (committed by anyone).
     static func knownCustomer(_ db: PGSession, identity: ChannelIdentity) async throws -> KnownCustomer? {
-        try await db.row(
+        try await db.prepared.row(
             """
             SELECT i.id, i.customer_id, c.name, c.last_contact_at FROM identities i JOIN customers c ON c.id = i.customer_id
             WHERE i.channel = \(identity.channel) AND i.address = \(identity.address)
@@ -335,7 +335,7 @@ extension PostgresStore {
     /// Inserts an identity; nil when (channel, address) already belongs to someone (perhaps just now,
     /// by another gateway's transaction, which this statement waited for).
     static func insertIdentity(_ db: PGSession, customer: Int64, identity: ChannelIdentity, adapter: String, at: Double) async throws -> Int64? {
-        try await db.value(
+        try await db.prepared.value(
             """
             INSERT INTO identities (customer_id, channel, address, adapter, created_at)
             VALUES (\(customer), \(identity.channel), \(identity.address), \(adapter), \(at))
@@ -349,7 +349,7 @@ extension PostgresStore {
     ) async throws -> AnsweredMessage? {
         for reference in references.prefix(20) where !reference.isEmpty {
             for direction in ["inbound", "outbound"] {
-                if let row = try await db.row(
+                if let row = try await db.prepared.row(
                     """
                     SELECT m.id, m.conversation_id, c.customer_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
                     WHERE m.adapter = \(adapter) AND m.external_id = \(reference) AND m.direction = \(unescaped: "'\(direction)'") LIMIT 1
@@ -370,7 +370,7 @@ extension PostgresStore {
     ) async throws -> QuotedConversation? {
         guard let id = QuotedReference.find(in: message, references: references) else { return nil }
         guard
-            let customer = try await db.value(
+            let customer = try await db.prepared.value(
                 "SELECT customer_id FROM conversations WHERE id = \(id) AND status != 'merged'", as: Int64.self)
         else { return nil }
         return QuotedConversation(conversation: id, customer: customer)

@@ -68,28 +68,34 @@ struct IngestGroup {
             addresses.append(identity.address)
         }
         guard !adapters.isEmpty else { return group }
-        // One join per partial unique index (`direction = 'inbound'`, `= 'event'`): a `direction IN (…)`
-        // filter cannot use them and scans every message.
-        for row in try await db.rows(
+        // One lookup per partial unique index (`direction = 'inbound'`, `= 'event'`): a `direction IN (…)`
+        // filter cannot use them and scans every message. Prepared, these statements run a plan made
+        // without the arrays' contents: `LATERAL … LIMIT` keeps it one index probe per key, where a join
+        // may be planned as a hash join over every message (or identity) when the statistics are stale.
+        for row in try await db.prepared.rows(
             """
             SELECT m.adapter, m.external_id, m.direction, m.id, m.conversation_id
-            FROM unnest(\(adapters)::text[], \(externalIDs)::text[]) AS k(adapter, external_id)
-            JOIN messages m ON m.adapter = k.adapter AND m.external_id = k.external_id AND m.direction = 'inbound'
-            UNION ALL
-            SELECT m.adapter, m.external_id, m.direction, m.id, m.conversation_id
-            FROM unnest(\(adapters)::text[], \(externalIDs)::text[]) AS k(adapter, external_id)
-            JOIN messages m ON m.adapter = k.adapter AND m.external_id = k.external_id AND m.direction = 'event'
+            FROM (SELECT DISTINCT a, e FROM unnest(\(adapters)::text[], \(externalIDs)::text[]) AS u(a, e)) AS k
+            CROSS JOIN LATERAL (
+                (SELECT adapter, external_id, direction, id, conversation_id FROM messages
+                 WHERE adapter = k.a AND external_id = k.e AND direction = 'inbound')
+                UNION ALL
+                (SELECT adapter, external_id, direction, id, conversation_id FROM messages
+                 WHERE adapter = k.a AND external_id = k.e AND direction = 'event')
+                LIMIT 2
+            ) AS m
             """)
         {
             let direction: String = try row["direction"]
             group.stored[StoredKey(adapter: try row["adapter"], externalID: try row["external_id"], event: direction == "event")] =
                 StoredMessageRef(message: try row["id"], conversation: try row["conversation_id"])
         }
-        for row in try await db.rows(
+        for row in try await db.prepared.rows(
             """
             SELECT i.channel, i.address, i.id, i.customer_id, c.name, c.last_contact_at
-            FROM identities i JOIN customers c ON c.id = i.customer_id
-            WHERE (i.channel, i.address) IN (SELECT * FROM unnest(\(channels)::text[], \(addresses)::text[]))
+            FROM (SELECT DISTINCT ch, ad FROM unnest(\(channels)::text[], \(addresses)::text[]) AS u(ch, ad)) AS k
+            CROSS JOIN LATERAL (SELECT id, customer_id, channel, address FROM identities WHERE channel = k.ch AND address = k.ad LIMIT 1) AS i
+            JOIN customers c ON c.id = i.customer_id
             """)
         {
             group.identities[IdentityKey(channel: try row["channel"], address: try row["address"])] = KnownCustomer(
@@ -97,9 +103,10 @@ struct IngestGroup {
         }
         let customers = Array(Set(group.identities.values.map(\.id)))
         if !customers.isEmpty {
-            for row in try await db.rows(
+            for row in try await db.prepared.rows(
                 """
-                SELECT * FROM conversations WHERE customer_id = ANY(\(customers)) ORDER BY id FOR UPDATE
+                SELECT \(unescaped: PostgresStore.conversationColumns) FROM conversations WHERE customer_id = ANY(\(customers))
+                ORDER BY id FOR UPDATE
                 """)
             {
                 let state = try PostgresStore.conversationState(row)
@@ -112,7 +119,10 @@ struct IngestGroup {
     /// The customer's conversation as this transaction left it, locked (read now if the group did not know it yet).
     mutating func conversation(_ db: PGSession, customer: Int64) async throws -> ConversationState? {
         if let known = conversations[customer] { return known }
-        guard let row = try await db.row("SELECT * FROM conversations WHERE customer_id = \(customer) FOR UPDATE") else { return nil }
+        guard
+            let row = try await db.prepared.row(
+                "SELECT \(unescaped: PostgresStore.conversationColumns) FROM conversations WHERE customer_id = \(customer) FOR UPDATE")
+        else { return nil }
         let found = try PostgresStore.conversationState(row)
         conversations[customer] = found
         return found
@@ -121,7 +131,8 @@ struct IngestGroup {
     /// A conversation by id: the group's copy when it has one.
     func conversation(_ db: PGSession, id: Int64) async throws -> ConversationState? {
         if let known = dirty[id] ?? conversations.values.first(where: { $0.id == id }) { return known }
-        return try await db.row("SELECT * FROM conversations WHERE id = \(id)").map(PostgresStore.conversationState)
+        return try await db.prepared.row("SELECT \(unescaped: PostgresStore.conversationColumns) FROM conversations WHERE id = \(id)")
+            .map(PostgresStore.conversationState)
     }
 
     /// Records a plan's conversation: written at ``flush(_:)`` unless `written` (just inserted).
@@ -169,13 +180,14 @@ struct IngestGroup {
         try await messages.flush(db)
         if !contacts.isEmpty {
             let custs = contacts.sorted { $0.key < $1.key }
-            try await db.execute(
+            // `c.id = ANY(…)` as well: the prepared plan then reads the customers by key, never all of them.
+            try await db.prepared.execute(
                 """
                 UPDATE customers c SET contacts = c.contacts + v.n, first_contact_at = COALESCE(c.first_contact_at, v.first_at),
                     last_contact_at = v.last_at
                 FROM unnest(\(custs.map(\.key))::bigint[], \(custs.map(\.value.count))::bigint[],
                     \(custs.map(\.value.first))::float8[], \(custs.map(\.value.last))::float8[]) AS v(id, n, first_at, last_at)
-                WHERE c.id = v.id
+                WHERE c.id = v.id AND c.id = ANY(\(custs.map(\.key))::bigint[])
                 """)
             contacts.removeAll(keepingCapacity: true)
         }

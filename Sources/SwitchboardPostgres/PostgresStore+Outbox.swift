@@ -9,7 +9,7 @@ import SwitchboardCore
 extension PostgresStore {
     public func claimDeliveries(now: Date, limit: Int, claimer: String, leaseUntil: Date) async throws -> [OutboxItem] {
         try await write { db in
-            let rows = try await db.rows(
+            let rows = try await db.prepared.rows(
                 """
                 WITH due AS (
                     SELECT message_id FROM outbox

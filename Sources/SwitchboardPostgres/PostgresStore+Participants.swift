@@ -29,7 +29,7 @@ extension PostgresStore {
     /// in the caller's transaction.
     static func addParticipants(_ db: PGSession, _ people: [ChannelIdentity], conversation: Int64, at: Date) async throws {
         guard !people.isEmpty else { return }
-        try await db.execute(
+        try await db.prepared.execute(
             """
             INSERT INTO conversation_participants (conversation_id, channel, address, added_at)
             SELECT \(conversation), v.channel, v.address, \(at.epoch)
@@ -40,7 +40,7 @@ extension PostgresStore {
 
     /// Whether `identity` is a recorded participant of `conversation` (a primary-key lookup).
     static func isParticipant(_ db: PGSession, _ identity: ChannelIdentity, of conversation: Int64) async throws -> Bool {
-        try await db.row(
+        try await db.prepared.row(
             """
             SELECT 1 FROM conversation_participants
             WHERE conversation_id = \(conversation) AND channel = \(identity.channel) AND address = \(identity.address)

@@ -25,23 +25,33 @@ public final class PostgresStore: Store, Sendable {
     let flushSlot = Int32.random(in: 0..<256)
     /// The primary generations ingest groups committed on since the last flush (see ``syncCommitted()``).
     let unflushedGenerations = Mutex<Set<Int>>([])
+    /// Whether the hot statements (an ingest group's, claims) go by name, prepared once per
+    /// connection (`storage.prepared_statements`); off for a transaction-mode pgbouncer before 1.21.
+    let preparedStatements: Bool
 
     /// Connects lazily (the pool opens connections on demand) to the database described by `configuration`.
-    public init(configuration: PostgresClient.Configuration, logger: Logger = Logger(label: "switchboard.postgres")) {
+    public init(
+        configuration: PostgresClient.Configuration, preparedStatements: Bool = true, logger: Logger = Logger(label: "switchboard.postgres")
+    ) {
         self.pool = PostgresPrimaryPool(fixed: configuration, logger: logger)
+        self.preparedStatements = preparedStatements
         self.logger = logger
     }
 
     /// Connects to `postgres://user[:password]@host[:port]/database`, or to the primary among several
     /// hosts (`host1:port1,host2:port2` with `target_session_attrs=read-write`), following it when it
     /// moves; `password` (from the environment, never the file) wins over one in the URL; `pool` caps
-    /// the connections.
-    public init(url: String, password: String? = nil, pool: Int = 20, logger: Logger = Logger(label: "switchboard.postgres")) throws {
+    /// the connections; `preparedStatements` sends the hot statements by name.
+    public init(
+        url: String, password: String? = nil, pool: Int = 20, preparedStatements: Bool = true,
+        logger: Logger = Logger(label: "switchboard.postgres")
+    ) throws {
         let endpoints = try PostgresEndpoints(url: url, password: password)
         var options = PostgresClient.Configuration.Options()
         options.maximumConnections = max(1, pool)
         options.connectTimeout = .seconds(5)
         self.pool = PostgresPrimaryPool(endpoints: endpoints, options: options, logger: logger)
+        self.preparedStatements = preparedStatements
         self.logger = logger
     }
 
@@ -131,7 +141,7 @@ public final class PostgresStore: Store, Sendable {
                 try await Self.withAcquireDeadline { leased in
                     try await self.client.withConnection { connection in
                         leased()
-                        return try await body(PGSession(connection: connection, logger: self.logger))
+                        return try await body(PGSession(connection: connection, logger: self.logger, namesStatements: self.preparedStatements))
                     }
                 }
             }
@@ -152,7 +162,7 @@ public final class PostgresStore: Store, Sendable {
                         try await self.client.withConnection { connection in
                             leased()
                             return try await connection.withTransaction(logger: self.logger) { connection in
-                                try await body(PGSession(connection: connection, logger: self.logger))
+                                try await body(PGSession(connection: connection, logger: self.logger, namesStatements: self.preparedStatements))
                             }
                         }
                     }

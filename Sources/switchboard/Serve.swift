@@ -66,9 +66,10 @@ struct Serve: AsyncParsableCommand {
                 printError("\(config): cannot open the SQLite database at \(path): \(error)")
                 throw ExitCode(1)
             }
-        case .postgres(let url, let password, let pool, _):
+        case .postgres(let url, let password, let pool, _, let prepared):
             do {
-                store = try PostgresStore(url: url, password: password, pool: pool, logger: Logger(label: "switchboard.postgres"))
+                store = try PostgresStore(
+                    url: url, password: password, pool: pool, preparedStatements: prepared, logger: Logger(label: "switchboard.postgres"))
             } catch {
                 printError("\(config): cannot use the PostgreSQL database at \(url): \(error)")
                 throw ExitCode(1)
@@ -96,7 +97,7 @@ struct Serve: AsyncParsableCommand {
         // elected gateway (advisory lock) keeps the promises and runs the background adapters; with SQLite, this process is alone.
         let relay: PostgresEventRelay?
         let leadership: any Leadership
-        if let postgres = store as? PostgresStore, case .postgres(let url, let password, _, let sessionURL) = loaded.storage {
+        if let postgres = store as? PostgresStore, case .postgres(let url, let password, _, let sessionURL, _) = loaded.storage {
             // The LISTEN and the advisory lock need a session of their own: PostgreSQL itself (or a
             // session-mode pool) when `postgres` goes through a transaction-mode pgbouncer.
             let session = sessionURL ?? url
@@ -235,7 +236,7 @@ struct Serve: AsyncParsableCommand {
     static func describe(_ storage: StorageSettings) -> String {
         switch storage {
         case .sqlite(let path): return "SQLite \(path)"
-        case .postgres(let url, _, _, _): return "PostgreSQL \(url)"
+        case .postgres(let url, _, _, _, _): return "PostgreSQL \(url)"
         }
     }
 }

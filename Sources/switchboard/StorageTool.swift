@@ -58,9 +58,9 @@ enum StorageTool {
                 printError("cannot open the SQLite database at \(path): \(error)")
                 throw ExitCode(unavailable)
             }
-        case .postgres(let url, let password, _, _):
+        case .postgres(let url, let password, _, _, let prepared):
             do {
-                return try PostgresStore(url: url, password: password, pool: 2, logger: logger)
+                return try PostgresStore(url: url, password: password, pool: 2, preparedStatements: prepared, logger: logger)
             } catch {
                 printError("cannot use the PostgreSQL database at \(url): \(error)")
                 throw ExitCode(configError)
@@ -72,7 +72,7 @@ enum StorageTool {
     static func describe(_ storage: StorageSettings) -> String {
         switch storage {
         case .sqlite(let path): return "SQLite \(path)"
-        case .postgres(let url, _, _, _): return "PostgreSQL \(url)"
+        case .postgres(let url, _, _, _, _): return "PostgreSQL \(url)"
         }
     }
 

@@ -26,6 +26,29 @@ import Testing
                     pool: 8, sessionURL: "postgres://sb@10.0.0.1:5432,10.0.0.2:5432/sb?target_session_attrs=read-write"))
     }
 
+    @Test func preparedStatementsAreOnUnlessSwitchedOffAndOnlyForPostgres() throws {
+        let (on, _) = try storage("storage: { postgres: \"postgres://sb@db1/sb\" }").get()
+        #expect(on.storage == .postgres(url: "postgres://sb@db1/sb", password: nil, pool: 20, sessionURL: nil, preparedStatements: true))
+        let (off, _) = try storage(
+            """
+            storage:
+              postgres: "postgres://sb@pgbouncer:6432/sb"
+              prepared_statements: false
+            """
+        ).get()
+        #expect(off.storage == .postgres(url: "postgres://sb@pgbouncer:6432/sb", password: nil, pool: 20, sessionURL: nil, preparedStatements: false))
+        guard case .failure(let bad) = try storage("storage: { postgres: \"postgres://sb@db1/sb\", prepared_statements: sometimes }") else {
+            Issue.record("a prepared_statements that is not a boolean was accepted")
+            return
+        }
+        #expect(bad.problems.contains { $0.message.contains("prepared_statements") }, "\(bad.problems)")
+        guard case .failure(let sqlite) = try storage("storage: { sqlite: /tmp/x.sqlite, prepared_statements: false }") else {
+            Issue.record("prepared_statements without postgres was accepted")
+            return
+        }
+        #expect(sqlite.problems.map(\.message).contains { $0.contains("prepared_statements: only with 'postgres'") }, "\(sqlite.problems)")
+    }
+
     @Test func refusesBrokenHostListsAndSessionURLsWithTheirLine() throws {
         guard
             case .failure(let error) = try storage(

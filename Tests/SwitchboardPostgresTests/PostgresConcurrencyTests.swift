@@ -89,7 +89,7 @@ import Testing
                 "005-search", "006-canned-responses", "007-mentions", "008-priority-and-sla-policy", "009-automation-queue-and-rule-firings",
                 "010-audit-log", "011-second-factor", "012-erasure-and-retention",
                 "013-mailbox-positions", "014-ingest-flushes", "015-uploads", "016-conversation-participants", "017-messages-thread-order",
-                "018-adapter-values", "019-media-fetches", "020-contact-counts",
+                "018-adapter-values", "019-media-fetches", "020-contact-counts", "021-search-statement-triggers",
             ])
         try await a.checkHealth()
         try await a.close()

@@ -88,8 +88,8 @@ final class PostgresTestServer: Sendable {
         try await admin { client in try await client.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)") }
     }
 
-    func store(database: String) async throws -> PostgresStore {
-        try PostgresStore(url: try await url(database: database), pool: 8)
+    func store(database: String, pool: Int = 8, preparedStatements: Bool = true) async throws -> PostgresStore {
+        try PostgresStore(url: try await url(database: database), pool: pool, preparedStatements: preparedStatements)
     }
 
     /// Runs `body` with a short-lived client on the `postgres` database.
