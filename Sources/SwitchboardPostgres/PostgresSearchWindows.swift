@@ -1,0 +1,71 @@
+import Foundation
+
+/// How a newest-first search reads its matches on PostgreSQL without trusting the planner's guess
+/// of how many there are.
+///
+/// Given `ORDER BY id DESC LIMIT n`, PostgreSQL either walks the primary key backwards testing
+/// every row (cheap when matches are dense) or reads every match from the GIN index and sorts them
+/// (cheap when they are few). It picks from its estimate of the terms' frequency, which is wrong
+/// by orders of magnitude for rare words (an order number: 0 matches, 1,168 estimated at 1 M
+/// messages, so the whole table was walked: 0.7 s), for words that rarely go together, and for an
+/// agent who sees a twentieth of the matches (the walk then reads twenty times the rows it
+/// expects). So the search reads the newest ids in windows — each window a bounded piece of the
+/// primary key, whichever way PostgreSQL reads it — counting the matches in each; once the
+/// counted density says the remaining matches are cheaper to read from the index than the rows
+/// to walk, it reads them from the index, sorted, and stops.
+enum PostgresSearchWindows {
+    /// What one window gave: the term's matches in it (before the filters), and the rows that
+    /// passed them (at most the rows still needed, newest first).
+    struct Window<Row: Sendable>: Sendable {
+        var matched: Int
+        var rows: [Row]
+    }
+
+    /// Where the rest is read from once the walk stops.
+    enum Range: Sendable {
+        /// Ids in `lo..<hi`, a piece of the primary key.
+        case window(lo: Int64, hi: Int64)
+        /// Every id below `hi`, from the index of words (the condition is written so that the
+        /// primary key cannot serve it).
+        case indexed(below: Int64)
+    }
+
+    /// A walked row costs about an eighth of a match read from the index (measured on PostgreSQL
+    /// 16: 0.7 µs a row walked, 5–6 µs a match fetched by the bitmap, joined and sorted).
+    static let indexedMatchCost = 8.0
+
+    /// Up to `limit` rows below `before`, newest first. `ids` are the smallest and largest id the
+    /// index holds (nil when empty); `read` runs one range for the rows still needed.
+    static func newestFirst<Row: Sendable>(
+        limit: Int, before: Int64?, ids: (min: Int64, max: Int64)?,
+        read: (_ range: Range, _ needed: Int) async throws -> Window<Row>
+    ) async throws -> [Row] {
+        guard let ids, limit > 0 else { return [] }
+        var rows: [Row] = []
+        var hi = min(before ?? Int64.max, ids.max &+ 1)
+        var span = Int64(max(2048, limit * 8))
+        var walked = 0.0
+        var matched = 0.0
+        var visible = 0.0
+        while hi > ids.min, rows.count < limit {
+            let lo = max(ids.min, hi - span)
+            let window = try await read(.window(lo: lo, hi: hi), limit - rows.count)
+            rows += window.rows
+            walked += Double(hi - lo)
+            matched += Double(window.matched)
+            visible += Double(window.rows.count)
+            hi = lo
+            guard rows.count < limit, hi > ids.min else { break }
+            let remaining = Double(hi - ids.min)
+            let matchesBelow = matched / walked * remaining
+            let needed = Double(limit - rows.count)
+            let rowsToWalk = visible > 0 ? min(remaining, needed * walked / visible) : remaining
+            if matchesBelow * indexedMatchCost <= rowsToWalk {
+                rows += try await read(.indexed(below: hi), limit - rows.count).rows
+                break
+            }
+            span = Int64(min(max(Double(span) * 2, rowsToWalk * 1.25), Double(span) * 8))
+        }
+        return rows
+    }
+}
