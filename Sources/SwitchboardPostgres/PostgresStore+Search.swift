@@ -7,9 +7,14 @@ import SwitchboardCore
 /// (``PostgresSearchWindows``); the page's rows are then joined for their text.
 extension PostgresStore {
     public func searchMessages(_ query: SearchQuery) async throws -> [SearchHit] {
+        try await searchMessages(query, span: nil)
+    }
+
+    /// ``searchMessages(_:)`` with the first window's size chosen (tests).
+    func searchMessages(_ query: SearchQuery, span: Int64?) async throws -> [SearchHit] {
         try await read { db in
             let ids = try await Self.searchIDs(db, table: "search_messages", key: "message_id")
-            return try await PostgresSearchWindows.newestFirst(limit: query.limit, before: query.before, ids: ids) { range, needed in
+            return try await PostgresSearchWindows.newestFirst(limit: query.limit, before: query.before, ids: ids, span: span) { range, needed in
                 var binds = PostgresBindings()
                 binds.append(Self.websearch(query.terms))
                 let within = Self.searchRange(range, key: "s.message_id", binds: &binds)
@@ -50,9 +55,14 @@ extension PostgresStore {
     }
 
     public func searchConversations(_ query: SearchQuery) async throws -> [SearchHit] {
+        try await searchConversations(query, span: nil)
+    }
+
+    /// ``searchConversations(_:)`` with the first window's size chosen (tests).
+    func searchConversations(_ query: SearchQuery, span: Int64?) async throws -> [SearchHit] {
         try await read { db in
             let ids = try await Self.searchIDs(db, table: "search_conversations", key: "conversation_id")
-            return try await PostgresSearchWindows.newestFirst(limit: query.limit, before: query.before, ids: ids) { range, needed in
+            return try await PostgresSearchWindows.newestFirst(limit: query.limit, before: query.before, ids: ids, span: span) { range, needed in
                 var binds = PostgresBindings()
                 binds.append(Self.websearch(query.terms))
                 let within = Self.searchRange(range, key: "s.conversation_id", binds: &binds)

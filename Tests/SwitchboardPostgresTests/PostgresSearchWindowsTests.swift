@@ -1,0 +1,72 @@
+import Foundation
+import SwitchboardAdapterAPI
+import SwitchboardCore
+@testable import SwitchboardPostgres
+import SwitchboardStoreTestSupport
+import SwitchboardTestSupport
+import Testing
+
+/// PostgreSQL reads a search's matches in windows of ids and switches to the GIN index once the
+/// counted density says so (``PostgresSearchWindows``). On a few rows the default first window
+/// covers everything; with tiny first windows every path runs (several windows, the switch, the
+/// switch at once when a window holds no match), and each gives the same pages as one window.
+@Suite(.integration) struct PostgresSearchWindowsTests {
+    static let marta = Viewer(TestAgents.marta)
+    static let ana = Viewer(TestAgents.ana)
+
+    static func said(_ id: String, from: String, name: String, _ text: String) -> IngestItem {
+        IngestItem(
+            adapter: "chat",
+            event: .message(
+                InboundMessage(externalID: id, from: ChannelIdentity(channel: "chat", address: from), customerName: name, text: text)),
+            receivedAt: Date())
+    }
+
+    @Test func windowsGiveTheSamePagesAsOneRead() async throws {
+        let database = try await PostgresTestServer.shared.createDatabase()
+        let store = try await PostgresTestServer.shared.store(database: database)
+        try await store.prepare(agents: TestAgents.all)
+        // 40 customers, 80 messages: `pedido` in every message, `lavadora` in every seventh,
+        // `A-482133` once; a few customers named García.
+        var items: [IngestItem] = []
+        for i in 0..<80 {
+            let customer = i % 40
+            var text = "pedido número \(i)"
+            if i % 7 == 3 { text += " lavadora" }
+            if i == 11 { text += " A-482133" }
+            items.append(Self.said("m\(i)", from: "c\(customer)", name: customer % 9 == 2 ? "Lucía García \(customer)" : "Cliente \(customer)", text))
+        }
+        for batch in stride(from: 0, to: items.count, by: 20) {
+            _ = try await store.ingest(Array(items[batch..<min(items.count, batch + 20)]), policy: TestAgents.policy)
+        }
+
+        for text in ["pedido", "lavadora", "A-482133", "lavadora pedido", "ninguna", "García", "Lucía García", "cliente"] {
+            for viewer in [Self.marta, Self.ana] {
+                for limit in [1, 3, 7, 100] {
+                    let query = SearchQuery(terms: SearchTerm.parse(text), viewer: viewer, limit: limit)
+                    let messages = try await store.searchMessages(query, span: 1_000_000)
+                    let cards = try await store.searchConversations(query, span: 1_000_000)
+                    #expect(messages.count <= limit && cards.count <= limit)
+                    for span: Int64 in [1, 2, 5, 16] {
+                        #expect(try await store.searchMessages(query, span: span) == messages, "\(text) \(viewer.agentID) \(limit) \(span)")
+                        #expect(try await store.searchConversations(query, span: span) == cards, "\(text) \(viewer.agentID) \(limit) \(span)")
+                    }
+                }
+                // Paging with the cursor, three at a time, from tiny windows: the same list as one read.
+                let all = try await store.searchMessages(SearchQuery(terms: SearchTerm.parse(text), viewer: viewer, limit: 100), span: 1_000_000)
+                var paged: [SearchHit] = []
+                var before: Int64?
+                repeat {
+                    let page = try await store.searchMessages(
+                        SearchQuery(terms: SearchTerm.parse(text), viewer: viewer, before: before, limit: 3), span: 2)
+                    paged += page
+                    before = page.count == 3 ? page.last?.message : nil
+                } while before != nil
+                #expect(paged == all, "\(text) \(viewer.agentID)")
+            }
+        }
+        #expect(try await store.searchMessages(SearchQuery(terms: SearchTerm.parse("pedido"), viewer: Self.marta, limit: 100)).count == 80)
+        try await store.close()
+        try await PostgresTestServer.shared.dropDatabase(database)
+    }
+}
