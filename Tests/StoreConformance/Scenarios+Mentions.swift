@@ -63,6 +63,9 @@ extension StoreConformance {
         #expect(try await store.searchMessages(searching("zipper", as: reader)).isEmpty)
         _ = try await store.note(conversation: a.conversationID!, mentioning([Agent(id: "bea", name: "Bea")], body: "@bea look"))
         #expect(try await store.searchMessages(searching("zipper", as: reader)).map(\.conversation) == [a.conversationID!])
+        #expect(
+            try await store.searchMessages(searching("zipper", as: reader, limit: 500)).map(\.conversation) == [a.conversationID!],
+            "a relevance-sized window (SQLite takes the agent's conversations as a set)")
         #expect(try await store.searchConversations(searching("sol", as: reader)).map(\.conversation) == [a.conversationID!])
         #expect(try await store.searchCustomers("Sol", viewer: reader, limit: 10).map(\.id) == [a.customerID!])
         #expect(try await store.searchCustomers("Sam", viewer: reader, limit: 10).isEmpty)

@@ -84,6 +84,9 @@ extension StoreConformance {
             let hits = try await store.searchMessages(searching("tracking", as: viewer))
             #expect(hits.count == 2)
             #expect(hits.contains { $0.conversation == conversation })
+            #expect(
+                try await store.searchMessages(searching("tracking", as: viewer, limit: 500)).map(\.message) == hits.map(\.message),
+                "a relevance-sized window (SQLite takes the agent's conversations as a set)")
             for hit in hits {
                 let seen = try #require(try await store.access(conversation: hit.conversation))
                 #expect(seen.owner == agent || seen.assignee == agent)
@@ -91,6 +94,7 @@ extension StoreConformance {
         }
         let stranger = Viewer(agentID: "nobody", isSupervisor: false)
         #expect(try await store.searchMessages(searching("tracking", as: stranger)).isEmpty)
+        #expect(try await store.searchMessages(searching("tracking", as: stranger, limit: 500)).isEmpty)
         #expect(try await store.searchConversations(searching("cust0", as: stranger)).isEmpty)
     }
 
