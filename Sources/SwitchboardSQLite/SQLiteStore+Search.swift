@@ -8,19 +8,8 @@ import SwitchboardCore
 extension SQLiteStore {
     public func searchMessages(_ query: SearchQuery) async throws -> [SearchHit] {
         try await pool.read { db in
-            var (conditions, arguments) = Self.searchConditions(query, on: .messages)
-            if !query.viewer.isSupervisor, query.limit >= Self.agentSetWindow {
-                // A relevance window as an agent walks some twenty matches per one they may read:
-                // their conversations, taken once as a set (from the owner and assignee indexes),
-                // turn the others away before each is joined to its conversation row. `+` keeps
-                // SQLite walking the index of words newest first rather than the agent's messages.
-                conditions.append(
-                    """
-                    +s.conversation_id IN (SELECT id FROM conversations WHERE owner = ? UNION ALL SELECT id FROM conversations WHERE assignee = ?
-                        UNION ALL SELECT conversation_id FROM conversation_grants WHERE agent_id = ?)
-                    """)
-                arguments += [query.viewer.agentID, query.viewer.agentID, query.viewer.agentID]
-            }
+            let (conditions, filterArguments) = Self.searchConditions(query, on: .messages)
+            var arguments = filterArguments
             arguments += [query.limit]
             let sql = """
                 SELECT h.*, cu.name AS customer_name, m.body, m.direction, \(SQLiteSearchSchema.subject("m.metadata")) AS subject
@@ -48,11 +37,6 @@ extension SQLiteStore {
             }
         }
     }
-
-    /// From this many messages a page (the relevance window: 500) an agent's search first takes
-    /// the set of their conversations: it costs a few milliseconds at 1 M messages, more than a
-    /// page of 20 walks, and saves most of the conversation rows a window of 500 reads.
-    static let agentSetWindow = 200
 
     public func searchConversations(_ query: SearchQuery) async throws -> [SearchHit] {
         try await pool.read { db in

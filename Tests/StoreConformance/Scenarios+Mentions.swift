@@ -65,7 +65,7 @@ extension StoreConformance {
         #expect(try await store.searchMessages(searching("zipper", as: reader)).map(\.conversation) == [a.conversationID!])
         #expect(
             try await store.searchMessages(searching("zipper", as: reader, limit: 500)).map(\.conversation) == [a.conversationID!],
-            "a relevance-sized window (SQLite takes the agent's conversations as a set)")
+            "a relevance-sized window")
         #expect(try await store.searchConversations(searching("sol", as: reader)).map(\.conversation) == [a.conversationID!])
         #expect(try await store.searchCustomers("Sol", viewer: reader, limit: 10).map(\.id) == [a.customerID!])
         #expect(try await store.searchCustomers("Sam", viewer: reader, limit: 10).isEmpty)

@@ -86,7 +86,7 @@ extension StoreConformance {
             #expect(hits.contains { $0.conversation == conversation })
             #expect(
                 try await store.searchMessages(searching("tracking", as: viewer, limit: 500)).map(\.message) == hits.map(\.message),
-                "a relevance-sized window (SQLite takes the agent's conversations as a set)")
+                "a relevance-sized window")
             for hit in hits {
                 let seen = try #require(try await store.access(conversation: hit.conversation))
                 #expect(seen.owner == agent || seen.assignee == agent)
