@@ -1,10 +1,11 @@
 import Foundation
 import SwitchboardAdapterAPI
 import SwitchboardCore
-@testable import SwitchboardPostgres
 import SwitchboardStoreTestSupport
 import SwitchboardTestSupport
 import Testing
+
+@testable import SwitchboardPostgres
 
 /// PostgreSQL reads a search's matches in windows of ids and switches to the GIN index once the
 /// counted density says so (``PostgresSearchWindows``). On a few rows the default first window
