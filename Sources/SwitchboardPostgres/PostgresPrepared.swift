@@ -111,7 +111,7 @@ struct PGNamedStatement: PostgresPreparedStatement {
 
 /// ``PGSession``'s statements sent by name (`storage.prepared_statements`), or unnamed like every
 /// other query when that is off.
-struct PGPreparedSession: Sendable {
+struct PGPreparedSession: PGRowSource {
     let session: PGSession
     let named: Bool
 
@@ -146,28 +146,8 @@ struct PGPreparedSession: Sendable {
     /// query_canceled (the preparation itself refused).
     static let poisoningStates: Set<String> = ["26000", "0A000", "25P02", "57014"]
 
-    func row(_ query: PGQuery) async throws -> PGRow? {
-        try await rows(query).first
-    }
-
     func execute(_ query: PGQuery) async throws {
         _ = try await rows(query)
-    }
-
-    /// The first column of the first row, if any (nil also for SQL NULL).
-    func value<T: PostgresDecodable>(_ query: PGQuery, as type: T.Type = T.self) async throws -> T? where T._DecodableType == T {
-        guard let row = try await row(query) else { return nil }
-        return try row.row[0].decode(T?.self)
-    }
-
-    /// The first column of every row.
-    func values<T: PostgresDecodable>(_ query: PGQuery, as type: T.Type = T.self) async throws -> [T] {
-        try await rows(query).map { try $0.row[0].decode(T.self) }
-    }
-
-    /// How many rows a statement touched (`UPDATE … RETURNING 1` counted).
-    func count(_ query: PGQuery) async throws -> Int {
-        try await rows(query).count
     }
 }
 

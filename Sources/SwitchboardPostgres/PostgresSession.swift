@@ -3,8 +3,37 @@ import Logging
 import PostgresNIO
 import SwitchboardCore
 
+/// The ways the store reads rows, whether its statements go unnamed (``PGSession``) or by name
+/// (``PGPreparedSession``): each gives `rows`, the rest follows.
+protocol PGRowSource: Sendable {
+    associatedtype Query
+    func rows(_ query: Query) async throws -> [PGRow]
+}
+
+extension PGRowSource {
+    func row(_ query: Query) async throws -> PGRow? {
+        try await rows(query).first
+    }
+
+    /// The first column of the first row, if any (nil also for SQL NULL).
+    func value<T: PostgresDecodable>(_ query: Query, as type: T.Type = T.self) async throws -> T? where T._DecodableType == T {
+        guard let row = try await row(query) else { return nil }
+        return try row.row[0].decode(T?.self)
+    }
+
+    /// The first column of every row.
+    func values<T: PostgresDecodable>(_ query: Query, as type: T.Type = T.self) async throws -> [T] {
+        try await rows(query).map { try $0.row[0].decode(T.self) }
+    }
+
+    /// How many rows a statement touched (`UPDATE … RETURNING 1` counted).
+    func count(_ query: Query) async throws -> Int {
+        try await rows(query).count
+    }
+}
+
 /// One leased connection (inside a transaction for writes), with the few ways the store uses it.
-struct PGSession: Sendable {
+struct PGSession: PGRowSource {
     let connection: PostgresConnection
     let logger: Logger
     /// Whether ``prepared`` sends its statements by name (`storage.prepared_statements`).
@@ -21,28 +50,8 @@ struct PGSession: Sendable {
         return rows
     }
 
-    func row(_ query: PostgresQuery) async throws -> PGRow? {
-        try await rows(query).first
-    }
-
     func execute(_ query: PostgresQuery) async throws {
         for try await _ in try await connection.query(query, logger: logger) {}
-    }
-
-    /// The first column of the first row, if any (nil also for SQL NULL).
-    func value<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) async throws -> T? where T._DecodableType == T {
-        guard let row = try await row(query) else { return nil }
-        return try row.row[0].decode(T?.self)
-    }
-
-    /// The first column of every row.
-    func values<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) async throws -> [T] {
-        try await rows(query).map { try $0.row[0].decode(T.self) }
-    }
-
-    /// How many rows a statement touched (`UPDATE … RETURNING 1` counted).
-    func count(_ query: PostgresQuery) async throws -> Int {
-        try await rows(query).count
     }
 }
 
