@@ -4,6 +4,8 @@ import Foundation
 /// A secret prepared once for HMAC, so per-request verification does not rebuild the key.
 /// `@unchecked`: `SymmetricKey` is not marked Sendable, but it is immutable once made.
 public struct HMACKey: @unchecked Sendable {
+    /// Kept beside `keyed`, though only `keyed` is read: without it, an HMAC keyed from a temporary
+    /// `SymmetricKey` crashed in `HMAC.update` (swift-crypto 4.5.2, debug build, HMACKeyTests).
     let key: SymmetricKey
     /// The HMAC with the key already absorbed (its inner and outer pads), copied for each body instead
     /// of keyed again per request; the digest state is copy-on-write, so a copy never touches this one.

@@ -26,11 +26,6 @@ public enum JSONText {
     /// A JSON object of string values, keys sorted (as `JSONCoding` writes one): a message's metadata,
     /// written once per stored message.
     public static func object(_ pairs: [String: String]) -> String {
-        var text = "{"
-        for (index, key) in pairs.keys.sorted().enumerated() {
-            if index > 0 { text += "," }
-            text += quoted(key) + ":" + quoted(pairs[key]!)
-        }
-        return text + "}"
+        "{" + pairs.sorted { $0.key < $1.key }.map { quoted($0.key) + ":" + quoted($0.value) }.joined(separator: ",") + "}"
     }
 }
