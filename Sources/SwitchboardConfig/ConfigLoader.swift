@@ -66,7 +66,7 @@ public enum ConfigLoader {
         let root = ConfigSection(node, path: "", diagnostics: diagnostics, environment: environment)
         var config = GatewayConfig(file: file)
         if let s = root.section("server") { config.server = readServer(s) }
-        if let s = root.section("storage") { config.storage = readStorage(s) }
+        if let s = root.section("storage") { config.storage = readStorage(s, commitDelay: &config.commitDelay) }
         if let s = root.section("routing") { config.routing = readRouting(s) }
         if let s = root.section("delivery") { config.delivery = readDelivery(s) }
         if let s = root.section("logging") {
@@ -136,8 +136,15 @@ public enum ConfigLoader {
         return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 
-    private static func readStorage(_ s: ConfigSection) -> StorageSettings {
+    private static func readStorage(_ s: ConfigSection, commitDelay: inout Duration) -> StorageSettings {
         defer { s.finish() }
+        if let delay = s.duration("commit_delay") {
+            if delay > .milliseconds(100) {
+                s.problem("commit_delay", "'\(s.string("commit_delay") ?? "")' must be at most 100ms (every answer to a channel waits for it)")
+            } else {
+                commitDelay = delay
+            }
+        }
         if let path = s.string("sqlite") {
             if s.has("postgres") { s.problem("postgres", "choose one of 'sqlite' and 'postgres'") }
             if s.has("postgres_session") {

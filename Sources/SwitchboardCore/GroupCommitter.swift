@@ -7,6 +7,12 @@ import Synchronization
 /// and the next transaction takes all of them. No caller is answered before its commit is durable,
 /// and at low load a message is written at once (no timer), so batching costs no latency.
 ///
+/// Under steady moderate load the groups stay small (a commit takes well under a millisecond), and
+/// each commit writes every page it touched again: at 2,000 messages/s, 1.7 messages a group wrote
+/// 85 KB per message. So, like PostgreSQL's `commit_delay` with `commit_siblings`, when the last group
+/// held more than one request (others are writing too) and this one is small, the writer first waits
+/// `commitDelay` for more (`storage.commit_delay`).
+///
 /// Two stages, as a database's WAL writer does it: the writer commits group after group (visible at
 /// once), and the syncer makes what was committed durable, one flush for every group committed since
 /// the last one, and only then answers those groups' callers. The next group's work overlaps the
@@ -46,6 +52,9 @@ public final class GroupCommitter: Service, Sendable {
     private let store: any InboundStore
     private let policy: IngestPolicy
     private let maxBatch: Int
+    private let commitDelay: Duration
+    /// Groups of at least this many items are committed without waiting.
+    private static let gatheredEnough = 8
     private let logger: Logger
     private let state = Mutex(State())
     private let batchSizes = Recorder(label: "switchboard_ingest_batch_size")
@@ -54,12 +63,13 @@ public final class GroupCommitter: Service, Sendable {
 
     /// `onCommitted` runs after each group is durable (notifications); it must not block.
     public init(
-        store: any InboundStore, policy: IngestPolicy, maxBatch: Int = 512, logger: Logger,
+        store: any InboundStore, policy: IngestPolicy, maxBatch: Int = 512, commitDelay: Duration = .zero, logger: Logger,
         onCommitted: @escaping @Sendable ([IngestItem], [IngestOutcome]) -> Void = { _, _ in }
     ) {
         self.store = store
         self.policy = policy
         self.maxBatch = maxBatch
+        self.commitDelay = commitDelay
         self.logger = logger
         self.onCommitted = onCommitted
     }
@@ -104,7 +114,14 @@ public final class GroupCommitter: Service, Sendable {
     }
 
     private func writeLoop() async {
-        while let group = await nextGroup() {
+        var lastRequests = 0
+        while var group = await nextGroup() {
+            let count = group.reduce(0) { $0 + $1.items.count }
+            if commitDelay > .zero, lastRequests > 1, count < Self.gatheredEnough {
+                try? await Task.sleep(for: commitDelay)
+                group += takeQueued(upTo: maxBatch - count)
+            }
+            lastRequests = group.count
             await commit(group)
         }
         let syncer = state.withLock { state in
@@ -158,6 +175,20 @@ public final class GroupCommitter: Service, Sendable {
             pending.continuation.resume(throwing: ServiceError.storageUnavailable(reason))
         }
         waiter?.resume()
+    }
+
+    /// What is queued now, up to `limit` items (without waiting).
+    private func takeQueued(upTo limit: Int) -> [Pending] {
+        state.withLock { state in
+            var count = 0
+            var taken = 0
+            while taken < state.queue.count, count < limit {
+                count += state.queue[taken].items.count
+                taken += 1
+            }
+            defer { state.queue.removeFirst(taken) }
+            return Array(state.queue.prefix(taken))
+        }
     }
 
     /// Waits for queued work; nil once closed and drained.

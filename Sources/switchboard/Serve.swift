@@ -156,7 +156,7 @@ struct Serve: AsyncParsableCommand {
         let notifier = IngestNotifier(
             events: events, wakeOutbox: { worker.wake() }, prefetch: prefetch, wakeAutomation: wakeAutomation,
             wakeMedia: { media.wake() })
-        let committer = GroupCommitter(store: store, policy: policy, logger: logger, onCommitted: notifier.published)
+        let committer = GroupCommitter(store: store, policy: policy, commitDelay: loaded.commitDelay, logger: logger, onCommitted: notifier.published)
         var pipeline = InboundPipeline(adapters: registry, committer: committer, logger: logger)
         pipeline.mailboxPositions = store
         pipeline.identityJoiner = IdentityJoiner(

@@ -13,10 +13,28 @@ import Testing
     final class GatedStore: InboundStore {
         let memory = MemoryStore()
         private let state = Mutex<(waiting: [CheckedContinuation<Void, any Error>], flushes: Int)>(([], 0))
+        /// Each commit's items, by external id, in commit order.
+        private let commits = Mutex<[[String]]>([])
+        /// While set, the next commit waits until ``releaseCommit()``.
+        private let heldCommit = Mutex<(hold: Bool, waiting: CheckedContinuation<Void, Never>?)>((false, nil))
 
         func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
-            try await memory.ingest(items, policy: policy)
+            commits.withLock { $0.append(items.map { if case .message(let m) = $0.event { m.externalID } else { "?" } }) }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let wait = heldCommit.withLock { held -> Bool in
+                    guard held.hold else { return false }
+                    held = (false, continuation)
+                    return true
+                }
+                if !wait { continuation.resume() }
+            }
+            return try await memory.ingest(items, policy: policy)
         }
+
+        var committedGroups: [[String]] { commits.withLock { $0 } }
+        func holdNextCommit() { heldCommit.withLock { $0.hold = true } }
+        var commitHeld: Bool { heldCommit.withLock { $0.waiting != nil } }
+        func releaseCommit() { heldCommit.withLock { held in defer { held.waiting = nil }; return held.waiting }?.resume() }
 
         func syncCommitted() async throws {
             try await withCheckedThrowingContinuation { continuation in
@@ -101,6 +119,41 @@ import Testing
             store.finishFlush()
             for task in later { _ = try await task.value }
             #expect(store.finishedFlushes == 2, "four groups committed during one flush need one more flush, not four")
+        }
+    }
+
+    /// PostgreSQL's `commit_delay` with `commit_siblings`: a small group is held for the delay only
+    /// when the previous one shows others writing at the same time; a lone message is written at once.
+    @Test func aSmallGroupWaitsTheCommitDelayOnlyWhileOthersAreWriting() async throws {
+        let store = GatedStore()
+        try await store.memory.prepare(agents: policy.assignment.directory.agents)
+        let committer = GroupCommitter(store: store, policy: policy, commitDelay: .milliseconds(400), logger: Logger(label: "test"))
+        try await running([committer]) {
+            store.holdNextCommit()
+            let first = Task { try await committer.submit([item("1")]) }
+            try await eventually("the first commit is being written") { store.commitHeld }
+            let second = Task { try await committer.submit([item("2", from: "bob")]) }
+            let third = Task { try await committer.submit([item("3", from: "cy")]) }
+            try await Task.sleep(for: .milliseconds(50))  // both queued behind the held commit
+            store.releaseCommit()
+            try await eventually("the two queued requests are committed together") { store.committedGroups.count == 2 }
+            #expect(store.committedGroups == [["1"], ["2", "3"]], "a lone first message is not held; queued ones go together")
+            // The last group held two requests: a new small one waits for company.
+            let fourth = Task { try await committer.submit([item("4", from: "dee")]) }
+            try await Task.sleep(for: .milliseconds(100))
+            let fifth = Task { try await committer.submit([item("5", from: "eve")]) }
+            try await eventually("the held group is committed") { store.committedGroups.count == 3 }
+            #expect(store.committedGroups.last == ["4", "5"], "the fifth joined the fourth during the delay")
+            let flushes = Task {
+                while !Task.isCancelled {
+                    store.finishFlush()
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
+            }
+            defer { flushes.cancel() }
+            for task in [first, second, third, fourth, fifth] {
+                guard case .stored = try await task.value.first else { throw UnexpectedOutcome("a message was not stored") }
+            }
         }
     }
 
