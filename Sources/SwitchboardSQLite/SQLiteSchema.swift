@@ -459,6 +459,19 @@ enum SQLiteSchema {
             // index finds the few customers that may hold it instead of reading every customer.
             try db.execute(sql: SQLiteCustomerTrigrams.schema)
         }
+        migrator.registerMigration("029-agents-promises") { db in
+            // An agent's inbox leads with their earliest first-response promises. Read from
+            // conversations_due, the walk passed every earlier promise of other agents and of the
+            // unassigned queue first: under a backlog (a soak's 5,000 new conversations a minute
+            // beyond the agents' capacity) it grew with the queue. Per agent, it reads the page only.
+            try db.execute(
+                sql: """
+                    CREATE INDEX conversations_due_by_assignee ON conversations(assignee, first_response_due)
+                        WHERE status = 'open' AND first_response_due IS NOT NULL;
+                    CREATE INDEX conversations_due_by_owner ON conversations(owner, first_response_due)
+                        WHERE status = 'open' AND first_response_due IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -34,14 +34,17 @@ extension SQLiteStore {
                         """
                     arguments += [query.limit, query.limit]
                 } else {
+                    // The agent's own promises, per holder: not a walk past everyone else's.
                     let agent = query.viewer.agentID
+                    let dueOf = "status = 'open' AND first_response_due IS NOT NULL ORDER BY first_response_due LIMIT ?"
                     source = """
-                        (SELECT id FROM (\(due) AND (assignee = ? OR owner = ?) ORDER BY first_response_due LIMIT ?)
+                        (SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_due_by_assignee WHERE assignee = ? AND \(dueOf))
+                         UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_due_by_owner WHERE owner = ? AND \(dueOf))
                          UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_by_assignee WHERE assignee = ? AND \(latest))
                          UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_by_owner WHERE owner = ? AND \(latest))) mine
                         CROSS JOIN conversations c ON c.id = mine.id
                         """
-                    arguments += [agent, agent, query.limit, agent, query.limit, agent, query.limit]
+                    arguments += [agent, query.limit, agent, query.limit, agent, query.limit, agent, query.limit]
                 }
             } else if !query.viewer.isSupervisor {
                 // An agent's conversations from the assignee and owner indexes (an OR over both made
