@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Group commit under moderate load: the same release gateway on a fresh SQLite file with
 # `storage.commit_delay` at 0s and at the default (1ms), alternating, ROUNDS times. Each run ingests
-# MESSAGES signed webhook messages open loop at RATE msg/s (64 connections, 5,000 customers; RATE 0 is
-# a closed loop) after a warm-up, and prints throughput, p50/p99, the gateway's CPU and bytes written per
+# MESSAGES signed webhook messages open loop at RATE msg/s (CONNECTIONS, default 64; CUSTOMERS, default 5,000; RATE 0
+# is a closed loop) after a warm-up, and prints throughput, p50/p99, the gateway's CPU and bytes written per
 # message (/proc/PID/io), write calls per message and the number of ingest groups (from /metrics).
 # Usage: scripts/bench-commit.sh [RATE] [MESSAGES] [ROUNDS]   e.g. scripts/bench-commit.sh 2000 60000 2
 set -euo pipefail
@@ -11,6 +11,8 @@ BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
 RATE=${1:-2000}
 MESSAGES=${2:-60000}
 ROUNDS=${3:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+CUSTOMERS=${CUSTOMERS:-5000}
 . scripts/lib.sh
 
 run() {  # run DELAY: one gateway, one measured run
@@ -20,13 +22,13 @@ run() {  # run DELAY: one gateway, one measured run
     -e "/^  sqlite:/a\\  commit_delay: $delay" Config/switchboard.yaml > "$work/bench.yaml"
   (
     start_gateway "$work"
-    "$BIN" bench --url "$url" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --messages 5000 --connections 32 --customers 5000 > /dev/null
+    "$BIN" bench --url "$url" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --messages 5000 --connections 32 --customers "$CUSTOMERS" > /dev/null
     local rate=() w0 s0 c0 w1 s1 c1 groups
     [ "$RATE" != 0 ] && rate=(--rate "$RATE")
     read -r w0 s0 < <(awk '/^write_bytes/ {w = $2} /^syscw/ {s = $2} END {print w, s}' "/proc/$pid/io")
     c0=$(gateway_cpu)
     "$BIN" bench --url "$url" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --messages "$MESSAGES" "${rate[@]}" \
-      --connections 64 --customers 5000 --json > "$work/run.json"
+      --connections "$CONNECTIONS" --customers "$CUSTOMERS" --json > "$work/run.json"
     read -r w1 s1 < <(awk '/^write_bytes/ {w = $2} /^syscw/ {s = $2} END {print w, s}' "/proc/$pid/io")
     c1=$(gateway_cpu)
     groups=$(curl -s "$url/metrics" | awk '/^switchboard_ingest_batch_size_count/ {print $2}')
@@ -40,7 +42,7 @@ PY
   )
 }
 
-echo "== group commit: SQLite, open loop at $RATE msg/s (0: closed loop), $MESSAGES messages, 64 connections, 5,000 customers, $ROUNDS alternating rounds"
+echo "== group commit: SQLite, open loop at $RATE msg/s (0: closed loop), $MESSAGES messages, $CONNECTIONS connections, $CUSTOMERS customers, $ROUNDS alternating rounds"
 echo "   $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); gateway $BIN (git $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
 for _ in $(seq 1 "$ROUNDS"); do
   run 0s
