@@ -34,7 +34,13 @@ import Testing
         var committedGroups: [[String]] { commits.withLock { $0 } }
         func holdNextCommit() { heldCommit.withLock { $0.hold = true } }
         var commitHeld: Bool { heldCommit.withLock { $0.waiting != nil } }
-        func releaseCommit() { heldCommit.withLock { held in defer { held.waiting = nil }; return held.waiting }?.resume() }
+        func releaseCommit() {
+            let waiting = heldCommit.withLock { held in
+                defer { held.waiting = nil }
+                return held.waiting
+            }
+            waiting?.resume()
+        }
 
         func syncCommitted() async throws {
             try await withCheckedThrowingContinuation { continuation in
