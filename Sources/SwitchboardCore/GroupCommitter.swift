@@ -42,6 +42,19 @@ public final class GroupCommitter: Service, Sendable {
         var writerDone = false
         /// Set by a failed flush: every later submission is refused.
         var failure: String?
+
+        /// Takes queued requests, oldest first, while their items stay under `limit` (at least one
+        /// request when `atLeastOne`, however many items it holds).
+        mutating func take(upTo limit: Int, atLeastOne: Bool) -> [Pending] {
+            var count = 0
+            var taken = 0
+            while taken < queue.count, count < limit || (atLeastOne && taken == 0) {
+                count += queue[taken].items.count
+                taken += 1
+            }
+            defer { queue.removeFirst(taken) }
+            return Array(queue.prefix(taken))
+        }
     }
 
     /// Why the committer stopped (the gateway must restart for the database to recover).
@@ -73,6 +86,9 @@ public final class GroupCommitter: Service, Sendable {
         self.logger = logger
         self.onCommitted = onCommitted
     }
+
+    /// Requests waiting for the writer (not yet in a group).
+    public var queuedRequests: Int { state.withLock { $0.queue.count } }
 
     /// Stores `items` with the next group; returns once they are committed and durable.
     public func submit(_ items: [IngestItem]) async throws -> [IngestOutcome] {
@@ -119,7 +135,7 @@ public final class GroupCommitter: Service, Sendable {
             let count = group.reduce(0) { $0 + $1.items.count }
             if commitDelay > .zero, lastRequests > 1, count < Self.gatheredEnough {
                 try? await Task.sleep(for: commitDelay)
-                group += takeQueued(upTo: maxBatch - count)
+                group += state.withLock { $0.take(upTo: maxBatch - count, atLeastOne: false) }
             }
             lastRequests = group.count
             await commit(group)
@@ -177,20 +193,6 @@ public final class GroupCommitter: Service, Sendable {
         waiter?.resume()
     }
 
-    /// What is queued now, up to `limit` items (without waiting).
-    private func takeQueued(upTo limit: Int) -> [Pending] {
-        state.withLock { state in
-            var count = 0
-            var taken = 0
-            while taken < state.queue.count, count < limit {
-                count += state.queue[taken].items.count
-                taken += 1
-            }
-            defer { state.queue.removeFirst(taken) }
-            return Array(state.queue.prefix(taken))
-        }
-    }
-
     /// Waits for queued work; nil once closed and drained.
     private func nextGroup() async -> [Pending]? {
         while true {
@@ -199,17 +201,7 @@ public final class GroupCommitter: Service, Sendable {
                 case done, wait
             }
             let next: Next = state.withLock { state in
-                if !state.queue.isEmpty {
-                    var count = 0
-                    var taken = 0
-                    while taken < state.queue.count, count < maxBatch || taken == 0 {
-                        count += state.queue[taken].items.count
-                        taken += 1
-                    }
-                    let group = Array(state.queue.prefix(taken))
-                    state.queue.removeFirst(taken)
-                    return .group(group)
-                }
+                if !state.queue.isEmpty { return .group(state.take(upTo: maxBatch, atLeastOne: true)) }
                 return state.closed ? .done : .wait
             }
             switch next {

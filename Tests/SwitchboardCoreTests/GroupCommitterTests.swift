@@ -140,13 +140,13 @@ import Testing
             try await eventually("the first commit is being written") { store.commitHeld }
             let second = Task { try await committer.submit([item("2", from: "bob")]) }
             let third = Task { try await committer.submit([item("3", from: "cy")]) }
-            try await Task.sleep(for: .milliseconds(50))  // both queued behind the held commit
+            try await eventually("both queued behind the held commit") { committer.queuedRequests == 2 }
             store.releaseCommit()
             try await eventually("the two queued requests are committed together") { store.committedGroups.count == 2 }
             #expect(store.committedGroups == [["1"], ["2", "3"]], "a lone first message is not held; queued ones go together")
             // The last group held two requests: a new small one waits for company.
             let fourth = Task { try await committer.submit([item("4", from: "dee")]) }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(100))  // the writer has taken it alone; well inside the 400 ms delay
             let fifth = Task { try await committer.submit([item("5", from: "eve")]) }
             try await eventually("the held group is committed") { store.committedGroups.count == 3 }
             #expect(store.committedGroups.last == ["4", "5"], "the fifth joined the fourth during the delay")
