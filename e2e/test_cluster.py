@@ -119,17 +119,17 @@ def test_agent_on_one_gateway_sees_a_message_ingested_by_the_other(cluster):
         mid = b.ingest(unique("x"), customer, "written to gateway B")
         conv = b.conversation_of(mid)
         owner = streams[conv["owner"]]
-        owner.wait_for(lambda e: created(e, mid), "message.created from gateway B on gateway A", timeout=3)
+        owner.wait_for(lambda e: created(e, mid), "message.created from gateway B on gateway A", timeout=10)
         # The owner's colleague does not see it (visibility is kept across gateways).
         other = "luis" if conv["owner"] == "ana" else "ana"
         assert not [e for e in streams[other].snapshot() if created(e, mid)]
         # Gateway A's own events are not echoed back to it by the relay.
         mid2 = a.ingest(unique("y"), customer, "written to gateway A")
-        owner.wait_for(lambda e: created(e, mid2), "own event", timeout=3)
+        owner.wait_for(lambda e: created(e, mid2), "own event", timeout=10)
         b_stream = EventStream(b, conv["owner"])
         try:
             mid3 = a.ingest(unique("z"), customer, "third")
-            b_stream.wait_for(lambda e: created(e, mid3), "A's event on B", timeout=3)
+            b_stream.wait_for(lambda e: created(e, mid3), "A's event on B", timeout=10)
         finally:
             b_stream.close()
         time.sleep(0.5)

@@ -10,6 +10,10 @@ public protocol EventRelay: Sendable {
     func forward(_ event: SwitchboardEvent)
     /// Sends forwarded events and delivers the other gateways' events into `bus` until cancelled.
     func run(into bus: EventBus) async throws
+    /// Waits (at most `timeout`) until the relay hears the other gateways; false when it did not in
+    /// time. A gateway says it is ready only after this, so that an event another gateway emits right
+    /// after start-up is not missed.
+    func waitUntilListening(timeout: Duration) async -> Bool
 }
 
 /// Runs what a gateway among several needs — the event relay and the leader election — as one of the

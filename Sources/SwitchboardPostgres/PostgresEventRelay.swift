@@ -44,6 +44,8 @@ public final class PostgresEventRelay: EventRelay {
     private let pending = Mutex<[String]>([])
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
+    /// Whether the listening connection has its `LISTEN` in place.
+    private let listening = Mutex(false)
     /// Most payloads kept while the database is unreachable (the oldest are dropped first).
     static let maxPending = 10_000
     /// Most notifications per statement.
@@ -140,12 +142,25 @@ public final class PostgresEventRelay: EventRelay {
         }
     }
 
+    public func waitUntilListening(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        // Polled: asked once at start-up, where 10 ms more or less does not matter.
+        while !listening.withLock({ $0 }) {
+            if ContinuousClock.now >= deadline || Task.isCancelled { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return true
+    }
+
     /// Keeps one connection listening, reconnecting after a second when it fails.
     private func listen(into bus: EventBus) async {
         while !Task.isCancelled {
             do {
                 try await listener.with { connection in
                     try await connection.listen(on: Self.channel) { notifications in
+                        // PostgresNIO calls this once the server has confirmed the LISTEN.
+                        self.listening.withLock { $0 = true }
+                        defer { self.listening.withLock { $0 = false } }
                         self.logger.debug("listening for other gateways' events")
                         for try await notification in notifications {
                             if let event = self.decode(notification.payload) { bus.deliverRemote(event) }

@@ -207,6 +207,11 @@ struct Serve: AsyncParsableCommand {
             try await Gateway.serve(
                 components, host: host, port: listenPort, services: services, logger: logger
             ) { actualPort in
+                // Among several gateways, ready means hearing the others too: an event another
+                // gateway emits just after "listening" must reach this one's agents.
+                if let relay, !(await relay.waitUntilListening(timeout: .seconds(10))) {
+                    logger.warning("not yet listening for other gateways' events; their live events are missed until it is")
+                }
                 lifecycle.serving()
                 // One line on stdout that scripts and tests wait for.
                 FileHandle.standardOutput.write(Data("switchboard listening on http://\(host):\(actualPort)\n".utf8))

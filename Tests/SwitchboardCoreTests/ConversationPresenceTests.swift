@@ -138,4 +138,5 @@ final class LoopRelay: EventRelay {
     let peer = Mutex<EventBus?>(nil)
     func forward(_ event: SwitchboardEvent) { peer.withLock { $0 }?.deliverRemote(event) }
     func run(into bus: EventBus) async throws {}
+    func waitUntilListening(timeout: Duration) async -> Bool { true }
 }

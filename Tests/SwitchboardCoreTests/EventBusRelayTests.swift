@@ -15,6 +15,7 @@ import Testing
             peer.withLock { $0 }?.deliverRemote(event)
         }
         func run(into bus: EventBus) async throws {}
+        func waitUntilListening(timeout: Duration) async -> Bool { true }
         func count(_ type: String) -> Int { sent.withLock { $0[type] ?? 0 } }
     }
 
