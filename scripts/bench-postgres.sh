@@ -5,6 +5,10 @@
 # off), and one `switchboard bench` per gateway at the same time; the figures are summed.
 # Usage: scripts/bench-postgres.sh [GATEWAYS] [MESSAGES] [RATE]   e.g. scripts/bench-postgres.sh 2 20000 2000
 # (PREPARED=false sends every statement unnamed, as behind a transaction-mode pgbouncer < 1.21.)
+# STATEMENTS=1 loads pg_stat_statements and prints, at the end, the statements that took PostgreSQL's
+# time (total, per call, calls, rows): where a message's database CPU goes.
+# CUSTOMERS (default 1000) customers write in turn; CUSTOMERS=1000000 makes every message a new
+# customer's (a new customer, identity and conversation each), the other case issue 19 asks about.
 # Every 2xx is a committed transaction on PostgreSQL. All processes share this machine's cores, so
 # the figure is what one box does; on several boxes each gateway would have its own.
 set -euo pipefail
@@ -16,6 +20,7 @@ GATEWAYS=${1:-1}
 MESSAGES=${2:-20000}
 RATE=${3:-2000}
 POOL=${POOL:-20}
+CUSTOMERS=${CUSTOMERS:-1000}
 work=$(mktemp -d /tmp/sb-bench-pg.XXXXXX)
 chmod 755 "$work"
 pids=()
@@ -30,6 +35,7 @@ trap cleanup EXIT
 
 # PostgreSQL lives while fd 9 (its stdin) is open.
 mkfifo "$work/pg.in"
+[ -z "${STATEMENTS:-}" ] || export SB_POSTGRES_SETTINGS="shared_preload_libraries=pg_stat_statements pg_stat_statements.track=all"
 python3 e2e/support/postgres_server.py < "$work/pg.in" > "$work/pg.json" 2> "$work/pg.err" &
 exec 9> "$work/pg.in"
 for _ in $(seq 1 300); do [ -s "$work/pg.json" ] && break; sleep 0.1; done
@@ -38,6 +44,7 @@ pg_url=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])
 pg_port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$work/pg.json")
 pg_user=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["user"])' "$work/pg.json")
 psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres -qc "CREATE DATABASE bench" > /dev/null
+[ -z "${STATEMENTS:-}" ] || psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -qc "CREATE EXTENSION pg_stat_statements" > /dev/null
 db_url=${pg_url%/postgres}/bench?sslmode=${SSLMODE:-disable}
 
 export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token-change-me-0123456789} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token-change-me-0123456789}
@@ -63,7 +70,7 @@ run() {
   local share=$(( MESSAGES / GATEWAYS ))
   local bench_pids=()
   for g in $(seq 1 "$GATEWAYS"); do
-    "$BENCH_BIN" bench --url "${urls[$((g - 1))]}" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --json "$@" \
+    "$BENCH_BIN" bench --url "${urls[$((g - 1))]}" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --customers "$CUSTOMERS" --json "$@" \
       > "$work/bench$g.json" 2> "$work/bench$g.err" &
     bench_pids+=($!)
   done
@@ -86,7 +93,13 @@ PY
 # above and its backends): what a message costs each side, for sizing boxes (README Performance).
 ticks() { local t=0 p; for p in "$@"; do t=$(( t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0) )); done; echo $t; }
 pg_pids() { pgrep -f "postgres" | while read -r p; do [ "$(readlink /proc/$p/exe 2>/dev/null | grep -c postgres)" = 1 ] && echo "$p"; done; }
-echo "== PostgreSQL, $GATEWAYS gateway(s), pool $POOL: closed loop, $MESSAGES messages, 32 connections per gateway"
+# A fresh database has no planner statistics: autovacuum's first ANALYZE comes within a minute,
+# longer than a run. Measured from there, as a gateway runs once it has been up a minute: 2,000
+# messages of other customers first, then ANALYZE (which also makes each connection plan again).
+run "priming" --messages $(( 2000 / GATEWAYS )) --warmup 0 --connections 8 > /dev/null
+psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -qc "ANALYZE"
+[ -z "${STATEMENTS:-}" ] || psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -qAtc "SELECT pg_stat_statements_reset()" > /dev/null
+echo "== PostgreSQL, $GATEWAYS gateway(s), pool $POOL: closed loop, $MESSAGES messages, 32 connections per gateway, $CUSTOMERS customers"
 gw_before=$(ticks "${pids[@]}"); pg_before=$(ticks $(pg_pids))
 run "closed loop" --messages $(( MESSAGES / GATEWAYS )) --warmup 1000 --connections 32
 gw_after=$(ticks "${pids[@]}"); pg_after=$(ticks $(pg_pids))
@@ -96,3 +109,11 @@ echo "== PostgreSQL, $GATEWAYS gateway(s): open loop at $RATE messages/s in all"
 run "open loop at $RATE/s" --messages $(( RATE * 10 / GATEWAYS )) --rate "$(( RATE / GATEWAYS ))" --connections 64
 psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -Atc \
   "SELECT 'stored: ' || count(*) || ' messages, ' || (SELECT count(*) FROM conversations) || ' conversations' FROM messages"
+if [ -n "${STATEMENTS:-}" ]; then
+  echo "== where PostgreSQL's time went (pg_stat_statements, top 20 by total time; triggers' statements included)"
+  psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -P pager=off -c "
+    SELECT round(total_exec_time)::int AS total_ms, round((total_exec_time / calls)::numeric, 3) AS ms_per_call, calls, rows,
+           left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')
+    ORDER BY total_exec_time DESC LIMIT 20"
+fi

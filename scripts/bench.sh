@@ -49,6 +49,12 @@ fi
 if [ "$FORMAT" = whatsapp ]; then target=(--adapter wa --format whatsapp --secret-env META_APP_SECRET)
 else target=(--adapter shop-chat --secret-env SHOP_CHAT_SECRET); fi
 
+# SETUP_SQL runs on the migrated file before the gateway starts (scripts/bench-compare.sh drops the
+# indexes and triggers that came after a given build, to price them).
+if [ -n "${SETUP_SQL:-}" ]; then
+  "$BIN" migrate --config "$work/bench.yaml" > /dev/null
+  sqlite3 "$work/bench.sqlite" "$SETUP_SQL"
+fi
 "$BIN" serve --config "$work/bench.yaml" --port 0 > "$work/stdout" 2> "$work/stderr" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT

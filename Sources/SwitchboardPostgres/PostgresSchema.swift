@@ -425,6 +425,8 @@ enum PostgresSchema {
             ALTER TABLE search_conversations ALTER COLUMN document SET STATISTICS 1000
             """
         ),
+        // New customers' cards built once per ingest group (SQLite 026 does the same at a group's end).
+        PostgresSearchSchema.cardsPerGroup,
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

@@ -153,4 +153,48 @@ enum PostgresSearchSchema {
             FOR EACH ROW EXECUTE FUNCTION search_message_sync()
         """
     )
+
+    /// Migration 023: a conversation's card is built once per ingest group, not twice per new customer.
+    /// A new customer used to refresh it from both row triggers (the identity's, finding no
+    /// conversation yet, and the conversation's), about 0.2 ms each: over half of PostgreSQL's time per
+    /// message when every message was a new customer's. While `switchboard.cards_deferred` is `on`
+    /// (set for its own transaction by an ingest group, ``PostgresStore/deferCards``) the INSERT
+    /// triggers stand aside, and the group refreshes the cards of the conversations it created in one
+    /// call before it commits. Every other writer (replies, merges, linking, import, `psql`) leaves the
+    /// setting alone and keeps the per-row triggers; deletes and updates never stand aside.
+    ///
+    /// `search_card_refresh` is rewritten to start from its ids (`unnest`) and reach each row by key, so
+    /// that no plan of it (a function's plans are cached per connection, often made while the tables
+    /// were still small) reads the conversations by a scan. Same card, same rows.
+    static let cardsPerGroup: (version: String, sql: String) = (
+        "023-search-cards-per-group",
+        """
+        CREATE OR REPLACE FUNCTION search_card_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM search_conversations WHERE conversation_id = ANY (ids);
+            INSERT INTO search_conversations (conversation_id, document)
+            SELECT c.id, to_tsvector('simple'::regconfig, search_fold(concat_ws(' ', c.name, a.addresses,
+                       regexp_replace(coalesce(a.addresses, ''), '[^[:alnum:]]+', ' ', 'g'), t.tags)))
+            FROM (SELECT DISTINCT id FROM unnest(ids) AS u(id)) AS k
+            CROSS JOIN LATERAL (
+                SELECT c.id, c.customer_id, cu.name FROM conversations c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = k.id
+            ) c
+            LEFT JOIN LATERAL (SELECT string_agg(i.address, ' ') AS addresses FROM identities i WHERE i.customer_id = c.customer_id) a ON true
+            LEFT JOIN LATERAL (SELECT string_agg(g.tag, ' ') AS tags FROM conversation_tags g WHERE g.conversation_id = c.id) t ON true;
+        END
+        $$;
+        DROP TRIGGER search_card_conversation ON conversations;
+        CREATE TRIGGER search_card_conversation AFTER DELETE OR UPDATE OF customer_id ON conversations
+            FOR EACH ROW EXECUTE FUNCTION search_card_sync();
+        CREATE TRIGGER search_card_conversation_added AFTER INSERT ON conversations
+            FOR EACH ROW WHEN (current_setting('switchboard.cards_deferred', true) IS DISTINCT FROM 'on')
+            EXECUTE FUNCTION search_card_sync();
+        DROP TRIGGER search_card_identity ON identities;
+        CREATE TRIGGER search_card_identity AFTER DELETE OR UPDATE OF customer_id, address ON identities
+            FOR EACH ROW EXECUTE FUNCTION search_card_sync();
+        CREATE TRIGGER search_card_identity_added AFTER INSERT ON identities
+            FOR EACH ROW WHEN (current_setting('switchboard.cards_deferred', true) IS DISTINCT FROM 'on')
+            EXECUTE FUNCTION search_card_sync()
+        """
+    )
 }

@@ -54,7 +54,13 @@ extension PostgresStore {
 
     private func ingest(_ items: [IngestItem], policy: IngestPolicy, flushLater: Bool) async throws -> [IngestOutcome] {
         try await write { db in
-            if flushLater { try await db.prepared.execute("SET LOCAL synchronous_commit = off") }
+            // For this transaction only: new conversations' search cards are built at the end, together (migration 023).
+            if flushLater {
+                try await db.prepared.execute(
+                    "SELECT set_config('synchronous_commit', 'off', true), set_config(\(Self.cardsDeferred), 'on', true)")
+            } else {
+                try await db.prepared.execute("SELECT set_config(\(Self.cardsDeferred), 'on', true)")
+            }
             // Routing decisions read and change the agents' loads: holding their rows makes the
             // decisions of concurrent gateways serial (and the lock order fixed: agents first, by id).
             let loads = try await Self.agentLoads(db, lock: true)
@@ -74,11 +80,17 @@ extension PostgresStore {
                 }
             }
             try await group.flush(db)
+            if !group.newConversations.isEmpty {
+                try await db.prepared.execute("SELECT search_card_refresh(\(group.newConversations)::bigint[])")
+            }
             // In the same transaction, in one statement: an event is never lost once the channel got its 2xx.
             if let journal = policy.journal { try await Self.enqueue(db, outcomes.flatMap(journal)) }
             return outcomes
         }
     }
+
+    /// The setting under which the card triggers of new conversations and identities stand aside.
+    static let cardsDeferred = "switchboard.cards_deferred"
 
     static func agentLoads(_ db: PGSession, lock: Bool) async throws -> [String: AgentLoad] {
         var loads: [String: AgentLoad] = [:]
@@ -182,6 +194,7 @@ extension PostgresStore {
             state.customerID = customerID
             if plan.newConversation {
                 state.id = try await insertConversation(db, state)
+                group.newConversations.append(state.id)
             }
             group.noteConversation(state, written: plan.newConversation)
             for change in plan.loads { try await applyLoad(db, change, loads: &group.loads) }

@@ -39,6 +39,8 @@ struct IngestGroup {
     /// Contacts counted and not written yet, by customer: how many, the first and the last time.
     private var contacts: [Int64: (count: Int64, first: Double, last: Double)] = [:]
     private(set) var stored: [StoredKey: StoredMessageRef] = [:]
+    /// Conversations this group created, whose search cards it builds before it commits (migration 023).
+    var newConversations: [Int64] = []
     private var identities: [IdentityKey: KnownCustomer] = [:]
 
     init(loads: [String: AgentLoad], expected: Int = 1) {

@@ -90,7 +90,7 @@ import Testing
                 "010-audit-log", "011-second-factor", "012-erasure-and-retention",
                 "013-mailbox-positions", "014-ingest-flushes", "015-uploads", "016-conversation-participants", "017-messages-thread-order",
                 "018-adapter-values", "019-media-fetches", "020-contact-counts", "021-search-statement-triggers",
-                "022-search-statistics",
+                "022-search-statistics", "023-search-cards-per-group",
             ])
         try await a.checkHealth()
         try await a.close()

@@ -212,7 +212,10 @@ class PostgresServer:
 
 
 def main() -> int:
-    server = PostgresServer().start()
+    server = PostgresServer()
+    # More settings from the environment (scripts/bench-postgres.sh STATEMENTS=1 loads pg_stat_statements).
+    server.settings += os.environ.get("SB_POSTGRES_SETTINGS", "").split()
+    server.start()
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
