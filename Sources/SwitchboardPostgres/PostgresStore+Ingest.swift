@@ -171,8 +171,8 @@ extension PostgresStore {
             return .stored(StoredInbound(message: record, conversation: conversation.access, customer: conversation.customerID))
         case .store(let plan):
             let now = plan.at.epoch
-            let customerID: Int64
-            let identityID: Int64
+            var customerID: Int64 = 0
+            var identityID: Int64 = 0
             if let known = plan.customer {
                 (customerID, identityID) = (known.id, known.identity)
                 if known.name == nil, let name = plan.customerName {
@@ -180,20 +180,21 @@ extension PostgresStore {
                     group.noteCustomer(
                         plan.identity, KnownCustomer(id: known.id, identity: known.identity, name: name, lastContactAt: known.lastContactAt))
                 }
-            } else {
-                let customer = try await db.prepared.value(
-                    "INSERT INTO customers (name, created_at) VALUES (\(plan.customerName), \(now)) RETURNING id", as: Int64.self)!
-                guard let row = try await insertIdentity(db, customer: customer, identity: plan.identity, adapter: item.adapter, at: now) else {
-                    try await db.execute("DELETE FROM customers WHERE id = \(customer)")
-                    return nil
-                }
-                (customerID, identityID) = (customer, row)
-                group.noteCustomer(plan.identity, KnownCustomer(id: customer, identity: row, name: plan.customerName, lastContactAt: nil))
             }
             var state = plan.conversation
+            if plan.customer == nil {
+                guard
+                    let created = try await insertCustomer(
+                        db, name: plan.customerName, identity: plan.identity, adapter: item.adapter, at: now,
+                        conversation: plan.newConversation ? state : nil)
+                else { return nil }
+                (customerID, identityID) = (created.customer, created.identity)
+                group.noteCustomer(plan.identity, KnownCustomer(id: customerID, identity: identityID, name: plan.customerName, lastContactAt: nil))
+                if let conversation = created.conversation { state.id = conversation }
+            }
             state.customerID = customerID
             if plan.newConversation {
-                state.id = try await insertConversation(db, state)
+                if plan.customer != nil { state.id = try await insertConversation(db, state) }
                 group.newConversations.append(state.id)
             }
             group.noteConversation(state, written: plan.newConversation)
@@ -343,6 +344,47 @@ extension PostgresStore {
         ).map {
             KnownCustomer(id: try $0["customer_id"], identity: try $0["id"], name: try $0["name"], lastContactAt: try $0.date("last_contact_at"))
         }
+    }
+
+    /// A new customer, their identity and (given) their conversation, in one statement: one round
+    /// trip where three were, in the transaction that holds the agents' rows. The customer's id is
+    /// drawn first and the rows are written only when the identity is not someone's already
+    /// (perhaps just now, by another gateway's transaction, which this statement waited for): then
+    /// nothing is written and the answer is nil. The foreign keys are checked at the statement's end,
+    /// when all three rows are there.
+    static func insertCustomer(
+        _ db: PGSession, name: String?, identity: ChannelIdentity, adapter: String, at: Double, conversation: ConversationState?
+    ) async throws -> (customer: Int64, identity: Int64, conversation: Int64?)? {
+        var query = PGQuery(unsafeSQL: "")
+        let (channel, address, source, time, customerName) = (
+            query.bind(identity.channel), query.bind(identity.address), query.bind(adapter), query.bind(at), query.bind(name)
+        )
+        query.append(
+            sql: """
+                WITH drawn AS (SELECT nextval(pg_get_serial_sequence('customers', 'id')) AS id),
+                identity AS (
+                    INSERT INTO identities (customer_id, channel, address, adapter, created_at)
+                    SELECT id, \(channel), \(address), \(source), \(time) FROM drawn
+                    ON CONFLICT (channel, address) DO NOTHING RETURNING id, customer_id
+                ),
+                customer AS (INSERT INTO customers (id, name, created_at) SELECT customer_id, \(customerName), \(time) FROM identity)
+                """)
+        if let conversation {
+            let placeholders = bind(conversation, into: &query)
+            query.append(
+                sql: """
+                    , conversation AS (
+                        INSERT INTO conversations (customer_id, \(stateColumns.joined(separator: ", ")))
+                        SELECT customer_id, \(placeholders.joined(separator: ", ")) FROM identity RETURNING id
+                    )
+                    SELECT identity.id AS identity, identity.customer_id AS customer, conversation.id AS conversation
+                    FROM identity CROSS JOIN conversation
+                    """)
+        } else {
+            query.append(sql: " SELECT identity.id AS identity, identity.customer_id AS customer, NULL::bigint AS conversation FROM identity")
+        }
+        guard let row = try await db.prepared.row(query) else { return nil }
+        return (try row["customer"], try row["identity"], try row["conversation"])
     }
 
     /// Inserts an identity; nil when (channel, address) already belongs to someone (perhaps just now,
