@@ -167,6 +167,19 @@ def test_trickled_header_and_body_are_cut_off_and_nothing_is_stored(gateway):
     assert took <= 8, took
     assert gw.conversations() == []
 
+    # On a kept-alive connection, quick requests first and then a trickled header: the clock of the
+    # slow request still runs out (the connection's timer, set by the first request, moves on to it).
+    with socket.create_connection(host_port(gw)) as sock:
+        sock.settimeout(5)
+        for _ in range(3):
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = b""
+            while b'"alive"}' not in answer:
+                answer += sock.recv(4096)
+            time.sleep(0.5)
+        took = closed_after(sock, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100, limit=20)
+    assert 1.5 <= took <= 8, took
+
     # Normal clients are not affected.
     assert requests.get(gw.url + "/healthz", timeout=5).status_code == 200
     gw.ingest(unique("m"), "fast@example.com", "hello")

@@ -42,18 +42,19 @@ extension InboundEvent {
 
 extension InboundMessage {
     func storageProblem(receivedAt: Date) -> InboundProblem? {
-        let id = externalID.hasNUL ? "" : " of message '\(externalID.prefix(80))'"
+        // Checked for every message: the words of the answer are made only when something is wrong.
+        if externalID.hasNUL { return .nul("the message id") }
+        func of(_ field: String) -> String { "\(field) of message '\(externalID.prefix(80))'" }
         let fields: [(String, String?)] = [
-            ("the message id", externalID), ("the identity channel\(id)", from.channel), ("the sender's address\(id)", from.address),
-            ("the customer's name\(id)", customerName), ("the text\(id)", text), ("the thread\(id)", threadRef),
-            ("the reason for no automatic reply\(id)", noAutoReply),
+            ("the identity channel", from.channel), ("the sender's address", from.address), ("the customer's name", customerName),
+            ("the text", text), ("the thread", threadRef), ("the reason for no automatic reply", noAutoReply),
         ]
-        if let field = fields.first(where: { $0.1?.hasNUL == true }) { return .nul(field.0) }
-        if metadata.contains(where: { $0.key.hasNUL || $0.value.hasNUL }) { return .nul("the metadata\(id)") }
-        if references.contains(where: \.hasNUL) { return .nul("the references\(id)") }
-        for attachment in attachments where attachment.hasNUL { return .nul("an attachment\(id)") }
+        if let field = fields.first(where: { $0.1?.hasNUL == true }) { return .nul(of(field.0)) }
+        if metadata.contains(where: { $0.key.hasNUL || $0.value.hasNUL }) { return .nul(of("the metadata")) }
+        if references.contains(where: \.hasNUL) { return .nul(of("the references")) }
+        for attachment in attachments where attachment.hasNUL { return .nul(of("an attachment")) }
         if let sentAt, !Timestamps.isPlausible(sentAt, receivedAt: receivedAt) {
-            return .implausibleTime("the sending time\(id)", sentAt)
+            return .implausibleTime(of("the sending time"), sentAt)
         }
         return nil
     }

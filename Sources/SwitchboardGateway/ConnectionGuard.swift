@@ -91,7 +91,13 @@ final class ReadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let bodyTimeout: TimeAmount
     private let refuse: Bool
     private var phase = Phase.betweenRequests
-    private var deadline: Scheduled<Void>?
+    /// When the clock of the request being read runs out; nil between requests.
+    private var due: NIODeadline?
+    /// One timer per connection, at `timerDue`. A request read in time does not cancel it: it fires
+    /// later, finds nothing overdue and moves to the next deadline, if any. So a busy keep-alive
+    /// connection schedules about one task per header timeout, not two and two cancellations a request.
+    private var timer: Scheduled<Void>?
+    private var timerDue: NIODeadline?
     private var context: ChannelHandlerContext?
 
     init(headerTimeout: TimeAmount, bodyTimeout: TimeAmount, refuse: Bool) {
@@ -106,8 +112,7 @@ final class ReadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        stopTimer()
         self.context = nil
     }
 
@@ -117,8 +122,7 @@ final class ReadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        stopTimer()
         context.fireChannelInactive()
     }
 
@@ -140,18 +144,41 @@ final class ReadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The whole request is in: nothing more is timed until the next request starts.
     func requestComplete() {
         phase = .betweenRequests
-        deadline?.cancel()
-        deadline = nil
+        due = nil
     }
 
     private func schedule(_ timeout: TimeAmount) {
-        deadline?.cancel()
+        let deadline = NIODeadline.now() + timeout
+        due = deadline
+        if let timerDue, timerDue <= deadline { return }
+        arm(deadline)
+    }
+
+    private func arm(_ deadline: NIODeadline) {
+        timer?.cancel()
         guard let context else { return }
-        deadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: timeout) { [weak self] in
-            guard let self, let context = self.context else { return }
-            self.deadline = nil
-            context.close(promise: nil)
+        timerDue = deadline
+        timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [weak self] in
+            self?.timerFired()
         }
+    }
+
+    private func timerFired() {
+        timer = nil
+        timerDue = nil
+        guard let context, let due else { return }
+        if due <= .now() {
+            context.close(promise: nil)
+        } else {
+            arm(due)
+        }
+    }
+
+    private func stopTimer() {
+        timer?.cancel()
+        timer = nil
+        timerDue = nil
+        due = nil
     }
 
     private func refuseConnection(_ context: ChannelHandlerContext) {
