@@ -30,39 +30,44 @@ for _ in $(seq 1 100); do grep -q endpoint "$work/agents.out" 2>/dev/null && bre
 endpoint=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["endpoint"])' < "$work/agents.out")
 sed -e "s#data/switchboard.sqlite#$work/bench.sqlite#" -e "s#acknowledge: true#acknowledge: false#" \
   -e "s#http://127.0.0.1:9000/send#$endpoint#" Config/switchboard.yaml > "$work/bench.yaml"
-ALSO_STOP=$agents start_gateway "$work"
+# The kernel's dirty and writeback page cache, sampled twice a second: the most of each per minute is
+# printed with the file sizes, to see whether a slow minute goes with the disk catching up.
+( while sleep 0.5; do awk '/^(Dirty|Writeback):/ {printf "%s ", $2} END {print ""}' /proc/meminfo; done > "$work/dirty.log" ) &
+sampler=$!
+ALSO_STOP="$agents $sampler" start_gateway "$work"
 
 echo "== soak: $MINUTES min, ingest $RATE msg/s (open loop, signed, 64 connections, $CUSTOMERS customers a minute), agents ana + luis reading and replying, deliveries to an endpoint answering after ${DELAY} s"
 echo "   $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $(cut -d' ' -f1-3 /proc/loadavg); gateway $BIN (git $(git rev-parse --short HEAD 2>/dev/null || echo '?')); SQLite in $work ($(df -T "$work" | awk 'NR==2 {print $2}'))"
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
 outbox() { python3 -c "import sqlite3, sys; print(sqlite3.connect('file:$work/bench.sqlite?mode=ro', uri=True).execute('SELECT count(*) FROM outbox').fetchone()[0])"; }
 agent() { python3 -c "import json; print(json.load(open('$work/agents.json')).get('$1') or 0)"; }
-# The kernel's dirty and writeback page cache, sampled twice a second: the most of each per minute is
-# printed with the file sizes, to see whether a slow minute goes with the disk catching up.
-( while sleep 0.5; do awk '/^(Dirty|Writeback):/ {printf "%s ", $2} END {print ""}' /proc/meminfo; done > "$work/dirty.log" ) &
-sampler=$!
-trap 'kill $agents $sampler 2>/dev/null; rm -rf "$work"' EXIT
 disk() {  # "dirty max MB, writeback max MB, database MB, WAL MB" for the minute just ended
   awk '{ if ($1 > d) d = $1; if ($2 > w) w = $2 } END { printf "%.0f %.0f", d / 1024, w / 1024 }' "$work/dirty.log"
   : > "$work/dirty.log"
   printf ' %.0f %.0f' "$(( $(stat -c %s "$work/bench.sqlite") / 1048576 ))" "$(( $( (stat -c %s "$work/bench.sqlite-wal" 2>/dev/null || echo 0) ) / 1048576 ))"
 }
 delivered_before=0
+ticks_before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 for minute in $(seq 1 "$MINUTES"); do
   "$BIN" bench --url "$url" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --messages $((RATE * 60)) --rate "$RATE" \
     --connections 64 --customers "$CUSTOMERS" --json > "$work/minute.json" || true  # failures are counted below
   delivered=$(agent replies_delivered)
+  # The gateway's CPU (user + system, clock ticks of 10 ms) in this minute, per message ingested.
+  ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  cpu_ms=$(( (ticks - ticks_before) * 10 ))
+  ticks_before=$ticks
   python3 - "$minute" "$(rss_kb)" "$(outbox)" $((delivered - delivered_before)) "$(agent read_p99_ms)" "$(agent errors)" \
-    "$work/minute.json" "$work/minutes.tsv" "$(disk)" <<'PY'
+    "$work/minute.json" "$work/minutes.tsv" "$(disk)" "$cpu_ms" <<'PY'
 import json, sys
-minute, rss, outbox, delivered, read_p99, agent_errors, path, table, disk = sys.argv[1:]
+minute, rss, outbox, delivered, read_p99, agent_errors, path, table, disk, cpu_ms = sys.argv[1:]
 run = json.load(open(path))
 p99 = run["latency_ms"]["p99"]
 dirty, writeback, db, wal = disk.split()
 print(f"minute {int(minute):>2}: rss {int(rss) / 1024:7.1f} MB  ingest p99 {p99:7.2f} ms max {run['latency_ms']['max']:7.1f} ms "
       f"({run['ok']:,}/{run['sent']:,} 2xx, {run['throughput']:,.0f} msg/s)  replies delivered {int(delivered):>4}  outbox {int(outbox):>4}  "
       f"agents' reads p99 {float(read_p99):6.1f} ms, errors {agent_errors}  "
-      f"(most dirty {dirty} MB, writeback {writeback} MB; file {db} MB, WAL {wal} MB)", flush=True)
+      f"(gateway CPU {int(cpu_ms) / max(run['ok'], 1):.3f} ms/msg; most dirty {dirty} MB, writeback {writeback} MB; "
+      f"file {db} MB, WAL {wal} MB)", flush=True)
 with open(table, "a") as f:
     f.write(f"{minute}\t{rss}\t{p99}\t{run['ok']}\t{run['sent']}\n")
 PY
