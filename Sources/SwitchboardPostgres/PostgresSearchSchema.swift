@@ -158,7 +158,7 @@ enum PostgresSearchSchema {
     /// A new customer used to refresh it from both row triggers (the identity's, finding no
     /// conversation yet, and the conversation's), about 0.2 ms each: over half of PostgreSQL's time per
     /// message when every message was a new customer's. While `switchboard.cards_deferred` is `on`
-    /// (set for its own transaction by an ingest group, ``PostgresStore/deferCards``) the INSERT
+    /// (set for its own transaction by an ingest group, ``PostgresStore/cardsDeferred``) the INSERT
     /// triggers stand aside, and the group refreshes the cards of the conversations it created in one
     /// call before it commits. Every other writer (replies, merges, linking, import, `psql`) leaves the
     /// setting alone and keeps the per-row triggers; deletes and updates never stand aside.

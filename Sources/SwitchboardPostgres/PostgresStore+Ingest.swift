@@ -54,13 +54,12 @@ extension PostgresStore {
 
     private func ingest(_ items: [IngestItem], policy: IngestPolicy, flushLater: Bool) async throws -> [IngestOutcome] {
         try await write { db in
-            // For this transaction only: new conversations' search cards are built at the end, together (migration 023).
-            if flushLater {
-                try await db.prepared.execute(
-                    "SELECT set_config('synchronous_commit', 'off', true), set_config(\(Self.cardsDeferred), 'on', true)")
-            } else {
-                try await db.prepared.execute("SELECT set_config(\(Self.cardsDeferred), 'on', true)")
-            }
+            // For this transaction only: new conversations' search cards are built at the end, together
+            // (migration 023); with flushLater, the commit does not wait for the WAL flush.
+            try await db.prepared.execute(
+                """
+                SELECT set_config(\(Self.cardsDeferred), 'on', true)\(unescaped: flushLater ? ", set_config('synchronous_commit', 'off', true)" : "")
+                """)
             // Routing decisions read and change the agents' loads: holding their rows makes the
             // decisions of concurrent gateways serial (and the lock order fixed: agents first, by id).
             let loads = try await Self.agentLoads(db, lock: true)
@@ -171,8 +170,9 @@ extension PostgresStore {
             return .stored(StoredInbound(message: record, conversation: conversation.access, customer: conversation.customerID))
         case .store(let plan):
             let now = plan.at.epoch
-            var customerID: Int64 = 0
-            var identityID: Int64 = 0
+            let customerID: Int64
+            let identityID: Int64
+            var state = plan.conversation
             if let known = plan.customer {
                 (customerID, identityID) = (known.id, known.identity)
                 if known.name == nil, let name = plan.customerName {
@@ -180,9 +180,9 @@ extension PostgresStore {
                     group.noteCustomer(
                         plan.identity, KnownCustomer(id: known.id, identity: known.identity, name: name, lastContactAt: known.lastContactAt))
                 }
-            }
-            var state = plan.conversation
-            if plan.customer == nil {
+                state.customerID = customerID
+                if plan.newConversation { state.id = try await insertConversation(db, state) }
+            } else {
                 guard
                     let created = try await insertCustomer(
                         db, name: plan.customerName, identity: plan.identity, adapter: item.adapter, at: now,
@@ -190,13 +190,10 @@ extension PostgresStore {
                 else { return nil }
                 (customerID, identityID) = (created.customer, created.identity)
                 group.noteCustomer(plan.identity, KnownCustomer(id: customerID, identity: identityID, name: plan.customerName, lastContactAt: nil))
+                state.customerID = customerID
                 if let conversation = created.conversation { state.id = conversation }
             }
-            state.customerID = customerID
-            if plan.newConversation {
-                if plan.customer != nil { state.id = try await insertConversation(db, state) }
-                group.newConversations.append(state.id)
-            }
+            if plan.newConversation { group.newConversations.append(state.id) }
             group.noteConversation(state, written: plan.newConversation)
             for change in plan.loads { try await applyLoad(db, change, loads: &group.loads) }
             if plan.countsContact { group.countContact(customer: customerID, identity: plan.identity, at: now) }

@@ -28,7 +28,6 @@ struct SQLiteSearchDeferral {
         // Only in the build scripts/bench-compare.sh makes to price the search index (issue 16's
         // refactor measured without the features that came after it): nothing is indexed, and the
         // mark stays, so the insert triggers stand aside too.
-        _ = db
         #else
         let directions = SQLiteSearchSchema.indexedDirections
         try db.cachedStatement(

@@ -51,6 +51,38 @@ import Testing
         )
     }
 
+    /// What `serve` waits for before it says "listening": once a relay says so, the first thing
+    /// another gateway sends reaches it (a relay that reported too early would lose this one
+    /// announcement, sent once and never repeated).
+    @Test func aRelayReportsListeningOnlyOnceItHearsTheOthers() async throws {
+        let database = try await PostgresTestServer.shared.createDatabase()
+        let url = try await PostgresTestServer.shared.url(database: database)
+        let store = try await PostgresTestServer.shared.store(database: database)
+        let relayA = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "A")
+        let relayB = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "B")
+        let busA = EventBus(relay: relayA)
+        let busB = EventBus(relay: relayB)
+        #expect(await relayA.waitUntilListening(timeout: .milliseconds(200)) == false, "not running: not listening")
+        let running = Task {
+            await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await relayA.run(into: busA) }
+                group.addTask { try await relayB.run(into: busB) }
+            }
+        }
+        defer {
+            running.cancel()
+            Task {
+                try? await store.close()
+                try? await PostgresTestServer.shared.dropDatabase(database)
+            }
+        }
+        #expect(await relayA.waitUntilListening(timeout: .seconds(10)))
+        #expect(await relayB.waitUntilListening(timeout: .seconds(10)))
+        _ = busB.subscribe(Viewer(agentID: "ana", isSupervisor: false))
+        busB.announcePresence()  // once
+        try await Self.waitUntil(seconds: 10) { busA.othersListening(at: Date()) }
+    }
+
     @Test func eventsCrossGatewaysAndAreNotEchoed() async throws {
         let (busA, busB, stop) = try await Self.twoGateways()
         defer { stop() }
