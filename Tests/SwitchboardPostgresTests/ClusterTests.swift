@@ -24,63 +24,63 @@ import Testing
         }
     }
 
-    /// The event buses of two gateways on one fresh database, relayed through it; `stop` ends both.
-    static func twoGateways() async throws -> (EventBus, EventBus, stop: @Sendable () -> Void) {
-        let database = try await PostgresTestServer.shared.createDatabase()
-        let url = try await PostgresTestServer.shared.url(database: database)
-        let store = try await PostgresTestServer.shared.store(database: database)
-        let relayA = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "A")
-        let relayB = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "B")
-        let busA = EventBus(relay: relayA)
-        let busB = EventBus(relay: relayB)
-        let running = Task {
-            await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await relayA.run(into: busA) }
-                group.addTask { try await relayB.run(into: busB) }
+    /// Two gateways' relays and event buses on one fresh database, not running yet.
+    struct TwoRelays {
+        let relayA: PostgresEventRelay
+        let relayB: PostgresEventRelay
+        let busA: EventBus
+        let busB: EventBus
+        let store: PostgresStore
+        let database: String
+
+        /// Runs both relays; the answer stops them and drops the database.
+        func start() -> @Sendable () -> Void {
+            let (relayA, relayB, busA, busB, store, database) = (relayA, relayB, busA, busB, store, database)
+            let running = Task {
+                await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await relayA.run(into: busA) }
+                    group.addTask { try await relayB.run(into: busB) }
+                }
             }
-        }
-        return (
-            busA, busB,
-            {
+            return {
                 running.cancel()
                 Task {
                     try? await store.close()
                     try? await PostgresTestServer.shared.dropDatabase(database)
                 }
             }
-        )
+        }
+    }
+
+    static func twoRelays() async throws -> TwoRelays {
+        let database = try await PostgresTestServer.shared.createDatabase()
+        let url = try await PostgresTestServer.shared.url(database: database)
+        let store = try await PostgresTestServer.shared.store(database: database)
+        let relayA = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "A")
+        let relayB = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "B")
+        return TwoRelays(
+            relayA: relayA, relayB: relayB, busA: EventBus(relay: relayA), busB: EventBus(relay: relayB), store: store, database: database)
+    }
+
+    /// The event buses of two gateways on one fresh database, relayed through it; `stop` ends both.
+    static func twoGateways() async throws -> (EventBus, EventBus, stop: @Sendable () -> Void) {
+        let relays = try await twoRelays()
+        return (relays.busA, relays.busB, relays.start())
     }
 
     /// What `serve` waits for before it says "listening": once a relay says so, the first thing
     /// another gateway sends reaches it (a relay that reported too early would lose this one
     /// announcement, sent once and never repeated).
     @Test func aRelayReportsListeningOnlyOnceItHearsTheOthers() async throws {
-        let database = try await PostgresTestServer.shared.createDatabase()
-        let url = try await PostgresTestServer.shared.url(database: database)
-        let store = try await PostgresTestServer.shared.store(database: database)
-        let relayA = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "A")
-        let relayB = try PostgresEventRelay(store: store, url: url, password: nil, instanceID: "B")
-        let busA = EventBus(relay: relayA)
-        let busB = EventBus(relay: relayB)
-        #expect(await relayA.waitUntilListening(timeout: .milliseconds(200)) == false, "not running: not listening")
-        let running = Task {
-            await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await relayA.run(into: busA) }
-                group.addTask { try await relayB.run(into: busB) }
-            }
-        }
-        defer {
-            running.cancel()
-            Task {
-                try? await store.close()
-                try? await PostgresTestServer.shared.dropDatabase(database)
-            }
-        }
-        #expect(await relayA.waitUntilListening(timeout: .seconds(10)))
-        #expect(await relayB.waitUntilListening(timeout: .seconds(10)))
-        _ = busB.subscribe(Viewer(agentID: "ana", isSupervisor: false))
-        busB.announcePresence()  // once
-        try await Self.waitUntil(seconds: 10) { busA.othersListening(at: Date()) }
+        let relays = try await Self.twoRelays()
+        #expect(await relays.relayA.waitUntilListening(timeout: .milliseconds(200)) == false, "not running: not listening")
+        let stop = relays.start()
+        defer { stop() }
+        #expect(await relays.relayA.waitUntilListening(timeout: .seconds(10)))
+        #expect(await relays.relayB.waitUntilListening(timeout: .seconds(10)))
+        _ = relays.busB.subscribe(Viewer(agentID: "ana", isSupervisor: false))
+        relays.busB.announcePresence()  // once
+        try await Self.waitUntil(seconds: 10) { relays.busA.othersListening(at: Date()) }
     }
 
     @Test func eventsCrossGatewaysAndAreNotEchoed() async throws {
