@@ -109,11 +109,7 @@ struct MetaGraphError: Sendable, Equatable {
     static func retryAfter(_ response: HTTPResponse) -> Duration? {
         guard let value = response.header("Retry-After")?.trimmed, !value.isEmpty else { return nil }
         if let seconds = Int(value) { return .seconds(max(0, seconds)) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
+        guard let date = Timestamps.parseHTTPDate(value) else { return nil }
         return .seconds(max(0, Int(date.timeIntervalSinceNow.rounded(.up))))
     }
 }

@@ -106,7 +106,7 @@ public enum XActivityDecoder {
         metadata["url"] = "https://x.com/\(screenName ?? "i/web")/status/\(id)"
         let sentAt =
             tweet["timestamp_ms"]?.text.flatMap(Timestamps.parse)
-            ?? tweet["created_at"]?.text.flatMap(XMedia.parseClassicDate)
+            ?? tweet["created_at"]?.text.flatMap(Timestamps.parseClassicDate)
         return .message(
             InboundMessage(
                 externalID: id,

@@ -47,12 +47,4 @@ enum XMedia {
         default: nil
         }
     }
-
-    /// `Thu Dec 19 11:27:49 +0000 2019`, the v1.1 `created_at` format.
-    static func parseClassicDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "EEE MMM dd HH:mm:ss Z yyyy"
-        return formatter.date(from: text)
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MetaAdapter
 import SwitchboardAdapterAPI
 import Testing
 import XAdapter
@@ -37,6 +38,16 @@ import XAdapter
             await deliveryFailure {
                 try await adapter.deliver(OutboundMessage(id: 1, conversationID: 1, to: "1205290247124217856", text: "On it!"))
             })
+        #expect(!failure.permanent)
+        #expect(failure.retryAfter == nil)
+    }
+
+    /// A `Retry-After` date with non-ASCII text after it trapped inside Foundation's `DateFormatter`
+    /// ("Incorrect range CFRange"): the Graph API's answer took the gateway down with the reply.
+    @Test func aRetryAfterDateWithNonASCIITextIsIgnored() async throws {
+        let adapter = MetaTestKit.whatsApp(transport: FixtureTransport(answer: try Self.answer("meta-retry-after-non-ascii.http")))
+        let failure = try #require(
+            await deliveryFailure { try await adapter.deliver(OutboundMessage(id: 1, conversationID: 1, to: "34600111222", text: "On it!")) })
         #expect(!failure.permanent)
         #expect(failure.retryAfter == nil)
     }
