@@ -7,7 +7,8 @@
 #     conversation's newest page, a reply, 0.2 s to think; about 4 replies/s);
 #   - the replies delivered to a slow local endpoint that answers after DELAY seconds (default 1).
 # Once a minute it prints the gateway's RSS, that minute's ingest p99 (and its 2xx count), the replies
-# delivered in that minute, the outbox depth (replies not yet delivered) and the agents' read p99; at the
+# delivered in that minute, the outbox depth (replies not yet delivered), the agents' read p99 and the
+# disk's slow flushes and checkpoints as the gateway logged them; at the
 # end a verdict: RSS within ±10 % of minute 2's (warm-up) every minute after it, ingest p99 flat (no
 # minute after the second above 1.5× minute 2's p99 + 2 ms), every ingest answered 2xx.
 # Usage: scripts/soak.sh [MINUTES] [RATE]   e.g. scripts/soak.sh 30 2000 (the defaults)
@@ -57,9 +58,20 @@ for minute in $(seq 1 "$MINUTES"); do
   cpu_ms=$(( (ticks - ticks_before) * 10 ))
   ticks_before=$ticks
   python3 - "$minute" "$(rss_kb)" "$(outbox)" $((delivered - delivered_before)) "$(agent read_p99_ms)" "$(agent errors)" \
-    "$work/minute.json" "$work/minutes.tsv" "$(disk)" "$cpu_ms" <<'PY'
-import json, sys
-minute, rss, outbox, delivered, read_p99, agent_errors, path, table, disk, cpu_ms = sys.argv[1:]
+    "$work/minute.json" "$work/minutes.tsv" "$(disk)" "$cpu_ms" "$work/stderr" <<'PY'
+import json, os, re, sys
+minute, rss, outbox, delivered, read_p99, agent_errors, path, table, disk, cpu_ms, log = sys.argv[1:]
+# The gateway's slow-disk warnings of this minute (flushes of 100 ms or more, checkpoints of 250 ms, the
+# writer's own of 50 ms): read from where the last minute stopped.
+mark = log + ".read"
+offset = int(open(mark).read()) if os.path.exists(mark) else 0
+with open(log, "rb") as f:
+    f.seek(offset)
+    lines = f.read().decode(errors="replace").splitlines()
+    open(mark, "w").write(str(f.tell()))
+def slowest(kind):
+    took = [int(m.group(1)) for line in lines if kind in line for m in [re.search(r"took_ms[=:\" ]+(\d+)", line)] if m]
+    return f"{len(took)} slow, max {max(took)} ms" if took else "none slow"
 run = json.load(open(path))
 p99 = run["latency_ms"]["p99"]
 dirty, writeback, db, wal = disk.split()
@@ -67,7 +79,7 @@ print(f"minute {int(minute):>2}: rss {int(rss) / 1024:7.1f} MB  ingest p99 {p99:
       f"({run['ok']:,}/{run['sent']:,} 2xx, {run['throughput']:,.0f} msg/s)  replies delivered {int(delivered):>4}  outbox {int(outbox):>4}  "
       f"agents' reads p99 {float(read_p99):6.1f} ms, errors {agent_errors}  "
       f"(gateway CPU {int(cpu_ms) / max(run['ok'], 1):.3f} ms/msg; most dirty {dirty} MB, writeback {writeback} MB; "
-      f"file {db} MB, WAL {wal} MB)", flush=True)
+      f"file {db} MB, WAL {wal} MB; flushes {slowest('flushing committed')}, checkpoints {slowest('checkpoint was slow')})", flush=True)
 with open(table, "a") as f:
     f.write(f"{minute}\t{rss}\t{p99}\t{run['ok']}\t{run['sent']}\n")
 PY

@@ -72,6 +72,10 @@ public final class GroupCommitter: Service, Sendable {
     private let state = Mutex(State())
     private let batchSizes = Recorder(label: "switchboard_ingest_batch_size")
     private let syncedGroups = Recorder(label: "switchboard_ingest_groups_per_sync")
+    private let flushTimes = Timer(label: "switchboard_ingest_flush_seconds", preferredDisplayUnit: .seconds)
+    /// A flush slower than this is logged: every answer to a channel in those groups waited for it,
+    /// and what is slow there is the disk (or, on PostgreSQL, the database's WAL flush).
+    public static let slowFlush: Duration = .milliseconds(100)
     private let onCommitted: @Sendable ([IngestItem], [IngestOutcome]) -> Void
 
     /// `onCommitted` runs after each group is durable (notifications); it must not block.
@@ -150,8 +154,16 @@ public final class GroupCommitter: Service, Sendable {
 
     private func syncLoop() async throws {
         while let batch = await nextCommitted() {
+            let started = ContinuousClock.now
             do {
                 try await store.syncCommitted()
+                let took = ContinuousClock.now - started
+                flushTimes.recordSeconds(took.seconds)
+                if took >= Self.slowFlush {
+                    logger.warning(
+                        "flushing committed messages to disk was slow; their channels' answers waited for it",
+                        metadata: ["took_ms": "\(Int(took.seconds * 1000))", "groups": "\(batch.count)"])
+                }
             } catch StoreError.unavailable(let why) {
                 // The engine could not tell whether the flush happened (a lost connection): those
                 // callers get a 503 and their channels retry; idempotency keeps out what did land.

@@ -37,7 +37,7 @@ public final class SQLiteStore: Store {
         config.label = "switchboard"
         self.pool = try DatabasePool(path: path, configuration: config)
         self.logger = logger
-        self.walSync = SQLiteWALSync(databasePath: pool.path, checkpointPages: checkpointPages)
+        self.walSync = SQLiteWALSync(databasePath: pool.path, checkpointPages: checkpointPages, logger: logger)
         // GRDB sets synchronous=NORMAL on the writer after prepareDatabase; FULL is set here, after
         // opening, on the one connection that commits.
         try pool.writeWithoutTransaction { db in

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import Glibc
+import Logging
 import Synchronization
 
 /// Commits that reach the disk after they return, for ingestion's group commit, and checkpoints
@@ -44,9 +45,17 @@ final class SQLiteWALSync: Sendable {
     /// The checkpointing connection, opened on first use; used on `checkpoints` only.
     private let checkpointer = Mutex<DatabaseQueue?>(nil)
 
-    init(databasePath: String, checkpointPages: Int32 = SQLiteStore.defaultCheckpointPages) {
+    private let logger: Logger
+    /// A background checkpoint slower than this is logged: the disk is behind, and the WAL grows (and
+    /// ingestion's own flushes wait) until it catches up. The writer's own is logged past 50 ms: every
+    /// ingest request waits for it.
+    static let slowCheckpoint: Duration = .milliseconds(250)
+    static let slowWriterCheckpoint: Duration = .milliseconds(50)
+
+    init(databasePath: String, checkpointPages: Int32 = SQLiteStore.defaultCheckpointPages, logger: Logger) {
         self.databasePath = databasePath
         self.checkpointPages = checkpointPages
+        self.logger = logger
         walPath = databasePath + "-wal"
     }
 
@@ -96,11 +105,24 @@ final class SQLiteWALSync: Sendable {
                     try connection?.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
                 }
                 try connection?.writeWithoutTransaction { db in
+                    let started = ContinuousClock.now
                     let result = try db.checkpoint(.passive)
                     backfilled.store(Int32(clamping: result.checkpointedFrameCount), ordering: .relaxed)
+                    logIfSlow("a checkpoint", over: Self.slowCheckpoint, since: started, result)
                 }
             }
         }
+    }
+
+    private func logIfSlow(
+        _ what: String, over limit: Duration, since started: ContinuousClock.Instant, _ result: (walFrameCount: Int, checkpointedFrameCount: Int)
+    ) {
+        let took = ContinuousClock.now - started
+        guard took >= limit else { return }
+        let ms = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
+        logger.warning(
+            "\(what) was slow: the disk is behind, and the WAL grows meanwhile",
+            metadata: ["took_ms": "\(ms)", "wal_frames": "\(result.walFrameCount)", "backfilled_frames": "\(result.checkpointedFrameCount)"])
     }
 
     /// Closes the checkpointing connection (before the pool's, so that the last one to close is the pool's).
@@ -123,7 +145,11 @@ final class SQLiteWALSync: Sendable {
         let pages = walPages.load(ordering: .relaxed)
         let left = pages - backfilled.load(ordering: .relaxed)
         if pages >= 8 * checkpointPages || (pages >= 2 * checkpointPages && left <= checkpointPages / 4) {
-            _ = try? db.checkpoint(.passive)  // busy: tried again after the next commit
+            let started = ContinuousClock.now
+            // Busy: tried again after the next commit.
+            if let result = try? db.checkpoint(.passive) {
+                logIfSlow("the writer's checkpoint", over: Self.slowWriterCheckpoint, since: started, result)
+            }
             walPages.store(0, ordering: .relaxed)
         }
         return try result.get()

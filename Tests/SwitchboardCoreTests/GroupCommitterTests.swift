@@ -197,4 +197,44 @@ import Testing
             try await run.value
         }
     }
+
+    /// What an operator sees when the disk is slow: a warning per slow flush, with how long the
+    /// channels' answers waited and for how many groups.
+    @Test func aSlowFlushIsLoggedWithHowLongTheAnswersWaited() async throws {
+        let store = GatedStore()
+        try await store.memory.prepare(agents: policy.assignment.directory.agents)
+        let warnings = WarningLog()
+        let committer = GroupCommitter(store: store, policy: policy, logger: Logger(label: "test") { _ in warnings })
+        try await running([committer]) {
+            let slow = Task { try await committer.submit([item("1")]) }
+            try await eventually("the flush started") { store.waitingFlushes == 1 }
+            try await Task.sleep(for: GroupCommitter.slowFlush * 1.5)
+            store.finishFlush()
+            _ = try await slow.value
+        }
+        let logged = try #require(warnings.lines.first { $0.message.contains("flushing committed messages to disk was slow") })
+        #expect(Int(logged.metadata["took_ms"] ?? "") ?? 0 >= 150)
+        #expect(logged.metadata["groups"] == "1")
+    }
+
+    /// Keeps the warnings a logger was given (message and metadata).
+    final class WarningLog: LogHandler, Sendable {
+        private let kept = Mutex<[(message: String, metadata: [String: String])]>([])
+        var lines: [(message: String, metadata: [String: String])] { kept.withLock { $0 } }
+        var logLevel: Logger.Level {
+            get { .warning }
+            set {}
+        }
+        var metadata: Logger.Metadata {
+            get { [:] }
+            set {}
+        }
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { nil }
+            set {}
+        }
+        func log(event: LogEvent) {
+            kept.withLock { $0.append(("\(event.message)", (event.metadata ?? [:]).mapValues { "\($0)" })) }
+        }
+    }
 }
