@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Group commit under moderate load: the same release gateway on a fresh SQLite file with
-# `storage.commit_delay` at 0s and at the default (1ms), alternating, ROUNDS times. Each run ingests
+# `storage.commit_delay` at each of DELAYS (default "0s 1ms": none and the default), alternating, ROUNDS times. Each run ingests
 # MESSAGES signed webhook messages open loop at RATE msg/s (CONNECTIONS, default 64; CUSTOMERS, default 5,000; RATE 0
 # is a closed loop) after a warm-up, and prints throughput, p50/p99, the gateway's CPU and bytes written per
 # message (/proc/PID/io), write calls per message and the number of ingest groups (from /metrics).
@@ -45,6 +45,5 @@ PY
 echo "== group commit: SQLite, open loop at $RATE msg/s (0: closed loop), $MESSAGES messages, $CONNECTIONS connections, $CUSTOMERS customers, $ROUNDS alternating rounds"
 echo "   $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); gateway $BIN (git $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
 for _ in $(seq 1 "$ROUNDS"); do
-  run 0s
-  run 1ms
+  for delay in ${DELAYS:-0s 1ms}; do run "$delay"; done
 done
