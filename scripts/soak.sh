@@ -6,7 +6,7 @@
 #   - agents (ana, luis) reading and replying through the API: scripts/soak-agents.py (inbox, one
 #     conversation's newest page, a reply, 0.2 s to think; about 4 replies/s);
 #   - the replies delivered to a slow local endpoint that answers after DELAY seconds (default 1).
-# Once a minute it prints the gateway's RSS, that minute's ingest p99 (and its 2xx count), the replies
+# Once a minute it prints the gateway's RSS (and what SQLite holds of it), that minute's ingest p99 (and its 2xx count), the replies
 # delivered in that minute, the outbox depth (replies not yet delivered), the agents' read p99 and the
 # disk's slow flushes and checkpoints as the gateway logged them; at the
 # end a verdict: RSS within ±10 % of minute 2's (warm-up) every minute after it, ingest p99 flat (no
@@ -59,9 +59,10 @@ for minute in $(seq 1 "$MINUTES"); do
   cpu_ms=$(( (ticks - ticks_before) * 10 ))
   ticks_before=$ticks
   python3 - "$minute" "$(rss_kb)" "$(outbox)" $((delivered - delivered_before)) "$(agent read_p99_ms)" "$(agent errors)" \
-    "$work/minute.json" "$work/minutes.tsv" "$(disk)" "$cpu_ms" "$work/stderr" <<'PY'
+    "$work/minute.json" "$work/minutes.tsv" "$(disk)" "$cpu_ms" "$work/stderr" \
+    "$(curl -s "$url/metrics" | awk '/^switchboard_sqlite_memory_bytes / {print $2}')" <<'PY'
 import json, os, re, sys
-minute, rss, outbox, delivered, read_p99, agent_errors, path, table, disk, cpu_ms, log = sys.argv[1:]
+minute, rss, outbox, delivered, read_p99, agent_errors, path, table, disk, cpu_ms, log, sqlite_bytes = sys.argv[1:]
 # The gateway's slow-disk warnings of this minute (flushes of 100 ms or more, checkpoints of 250 ms, the
 # writer's own of 50 ms): read from where the last minute stopped.
 mark = log + ".read"
@@ -78,7 +79,8 @@ def slowest(kind):
 run = json.load(open(path))
 p99 = run["latency_ms"]["p99"]
 dirty, writeback, db, wal = disk.split()
-print(f"minute {int(minute):>2}: rss {int(rss) / 1024:7.1f} MB  ingest p99 {p99:7.2f} ms max {run['latency_ms']['max']:7.1f} ms "
+sqlite = f" (SQLite {float(sqlite_bytes) / 1048576:.1f})" if sqlite_bytes else ""
+print(f"minute {int(minute):>2}: rss {int(rss) / 1024:7.1f} MB{sqlite}  ingest p99 {p99:7.2f} ms max {run['latency_ms']['max']:7.1f} ms "
       f"({run['ok']:,}/{run['sent']:,} 2xx, {run['throughput']:,.0f} msg/s)  replies delivered {int(delivered):>4}  outbox {int(outbox):>4}  "
       f"agents' reads p99 {float(read_p99):6.1f} ms, errors {agent_errors}  "
       f"(gateway CPU {int(cpu_ms) / max(run['ok'], 1):.3f} ms/msg; most dirty {dirty} MB, writeback {writeback} MB; "

@@ -4,6 +4,7 @@ import GRDB
 import GRDBSQLite
 import Glibc
 import Logging
+import Metrics
 import Synchronization
 
 /// Commits that reach the disk after they return, for ingestion's group commit, and checkpoints
@@ -46,6 +47,9 @@ final class SQLiteWALSync: Sendable {
     private let checkpointer = Mutex<DatabaseQueue?>(nil)
 
     private let logger: Logger
+    /// What SQLite holds in memory (page caches of every connection, statements), recorded with each
+    /// checkpoint: the part of the gateway's RSS that grows with the database until the caches are full.
+    private let sqliteMemory = Gauge(label: "switchboard_sqlite_memory_bytes")
     /// A background checkpoint slower than this is logged: the disk is behind, and the WAL grows (and
     /// ingestion's own flushes wait) until it catches up. The writer's own is logged past 50 ms: every
     /// ingest request waits for it.
@@ -95,6 +99,7 @@ final class SQLiteWALSync: Sendable {
         guard !checkpointDue.exchange(true, ordering: .acquiringAndReleasing) else { return }
         checkpoints.async { [self] in
             checkpointDue.store(false, ordering: .releasing)
+            sqliteMemory.record(sqlite3_memory_used())
             // A busy or failed checkpoint is tried again after a later commit, as SQLite's own is;
             // the WAL keeps every frame until one succeeds.
             try? checkpointer.withLock { connection in
