@@ -73,9 +73,9 @@ with open(log, "rb") as f:
     open(mark, "w").write(str(f.tell()))
 def slow(kind):
     return [int(m.group(1)) for line in lines if kind in line for m in [re.search(r"took_ms[=:\" ]+(\d+)", line)] if m]
-def slowest(kind):
-    took = slow(kind)
+def summary(took):
     return f"{len(took)} slow, max {max(took)} ms" if took else "none slow"
+flushes = slow("flushing committed")
 run = json.load(open(path))
 p99 = run["latency_ms"]["p99"]
 dirty, writeback, db, wal = disk.split()
@@ -84,9 +84,9 @@ print(f"minute {int(minute):>2}: rss {int(rss) / 1024:7.1f} MB{sqlite}  ingest p
       f"({run['ok']:,}/{run['sent']:,} 2xx, {run['throughput']:,.0f} msg/s)  replies delivered {int(delivered):>4}  outbox {int(outbox):>4}  "
       f"agents' reads p99 {float(read_p99):6.1f} ms, errors {agent_errors}  "
       f"(gateway CPU {int(cpu_ms) / max(run['ok'], 1):.3f} ms/msg; most dirty {dirty} MB, writeback {writeback} MB; "
-      f"file {db} MB, WAL {wal} MB; flushes {slowest('flushing committed')}, checkpoints {slowest('checkpoint was slow')})", flush=True)
+      f"file {db} MB, WAL {wal} MB; flushes {summary(flushes)}, checkpoints {summary(slow('checkpoint was slow'))})", flush=True)
 with open(table, "a") as f:
-    f.write(f"{minute}\t{rss}\t{p99}\t{run['ok']}\t{run['sent']}\t{max(slow('flushing committed'), default=0)}\n")
+    f.write(f"{minute}\t{rss}\t{p99}\t{run['ok']}\t{run['sent']}\t{max(flushes, default=0)}\n")
 PY
   delivered_before=$delivered
 done

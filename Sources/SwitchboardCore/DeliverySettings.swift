@@ -36,4 +36,7 @@ extension Duration {
     public var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
+
+    /// The duration in whole milliseconds (for logs).
+    public var wholeMilliseconds: Int { Int(seconds * 1000) }
 }

@@ -162,7 +162,7 @@ public final class GroupCommitter: Service, Sendable {
                 if took >= Self.slowFlush {
                     logger.warning(
                         "flushing committed messages to disk was slow; their channels' answers waited for it",
-                        metadata: ["took_ms": "\(Int(took.seconds * 1000))", "groups": "\(batch.count)"])
+                        metadata: ["took_ms": "\(took.wholeMilliseconds)", "groups": "\(batch.count)"])
                 }
             } catch StoreError.unavailable(let why) {
                 // The engine could not tell whether the flush happened (a lost connection): those

@@ -5,6 +5,7 @@ import GRDBSQLite
 import Glibc
 import Logging
 import Metrics
+import SwitchboardCore
 import Synchronization
 
 /// Commits that reach the disk after they return, for ingestion's group commit, and checkpoints
@@ -41,14 +42,14 @@ final class SQLiteWALSync: Sendable {
     private let checkpointDue = Atomic<Bool>(false)
     /// Frames in the WAL after the writer's last commit (written by the hook, on the writer).
     private let walPages = Atomic<Int32>(0)
-    /// Frames the last background checkpoint copied into the database (0 after a restart).
+    /// How far into the WAL the last background checkpoint has copied, in frames (0 after a restart).
     private let backfilled = Atomic<Int32>(0)
     /// The checkpointing connection, opened on first use; used on `checkpoints` only.
     private let checkpointer = Mutex<DatabaseQueue?>(nil)
 
     private let logger: Logger
     /// What SQLite holds in memory (page caches of every connection, statements), recorded with each
-    /// checkpoint: the part of the gateway's RSS that grows with the database until the caches are full.
+    /// background checkpoint: tells SQLite's share of the gateway's RSS from the Swift side's.
     private let sqliteMemory = Gauge(label: "switchboard_sqlite_memory_bytes")
     /// A background checkpoint slower than this is logged: the disk is behind, and the WAL grows (and
     /// ingestion's own flushes wait) until it catches up. The writer's own is logged past 50 ms: every
@@ -113,21 +114,24 @@ final class SQLiteWALSync: Sendable {
                     let started = ContinuousClock.now
                     let result = try db.checkpoint(.passive)
                     backfilled.store(Int32(clamping: result.checkpointedFrameCount), ordering: .relaxed)
-                    logIfSlow("a checkpoint", over: Self.slowCheckpoint, since: started, result)
+                    logIfSlow("a checkpoint", over: Self.slowCheckpoint, since: started, result, meanwhile: "the WAL grows")
                 }
             }
         }
     }
 
     private func logIfSlow(
-        _ what: String, over limit: Duration, since started: ContinuousClock.Instant, _ result: (walFrameCount: Int, checkpointedFrameCount: Int)
+        _ what: String, over limit: Duration, since started: ContinuousClock.Instant, _ result: (walFrameCount: Int, checkpointedFrameCount: Int),
+        meanwhile: String
     ) {
         let took = ContinuousClock.now - started
         guard took >= limit else { return }
-        let ms = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
         logger.warning(
-            "\(what) was slow: the disk is behind, and the WAL grows meanwhile",
-            metadata: ["took_ms": "\(ms)", "wal_frames": "\(result.walFrameCount)", "backfilled_frames": "\(result.checkpointedFrameCount)"])
+            "\(what) was slow: the disk is behind, and \(meanwhile)",
+            metadata: [
+                "took_ms": "\(took.wholeMilliseconds)", "wal_frames": "\(result.walFrameCount)",
+                "backfilled_frames": "\(result.checkpointedFrameCount)",
+            ])
     }
 
     /// Closes the checkpointing connection (before the pool's, so that the last one to close is the pool's).
@@ -153,7 +157,7 @@ final class SQLiteWALSync: Sendable {
             let started = ContinuousClock.now
             // Busy: tried again after the next commit.
             if let result = try? db.checkpoint(.passive) {
-                logIfSlow("the writer's checkpoint", over: Self.slowWriterCheckpoint, since: started, result)
+                logIfSlow("the writer's checkpoint", over: Self.slowWriterCheckpoint, since: started, result, meanwhile: "every ingest waited")
             }
             walPages.store(0, ordering: .relaxed)
         }
