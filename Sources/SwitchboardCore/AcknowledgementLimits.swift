@@ -27,7 +27,16 @@ final class AcknowledgementCounter: Sendable {
         var start: Date
         var count: Int
     }
-    private let windows = Mutex<[String: Window]>([:])
+    private struct Windows {
+        var byKey: [String: Window] = [:]
+        /// Expired windows are dropped when this many keys are held, and the mark then moves to twice
+        /// what is left: a shop with more live senders than the mark (60,000 in a day) pays for one
+        /// sweep per doubling, not one sweep of every key per acknowledgement.
+        var pruneAt = AcknowledgementCounter.firstPrune
+        var sweeps = 0
+    }
+    static let firstPrune = 50_000
+    private let windows = Mutex(Windows())
     let limits: AcknowledgementLimits
 
     init(limits: AcknowledgementLimits) { self.limits = limits }
@@ -37,17 +46,21 @@ final class AcknowledgementCounter: Sendable {
     func take(address: String, now: Date) -> Bool {
         let recipient = "a:" + address.lowercased()
         let domain = address.lastIndex(of: "@").map { "d:" + address[address.index(after: $0)...].lowercased() }
-        return windows.withLock { windows in
-            if windows.count > 50_000 { prune(&windows, now: now) }
+        return windows.withLock { state in
+            if state.byKey.count >= state.pruneAt {
+                prune(&state.byKey, now: now)
+                state.sweeps += 1
+                state.pruneAt = max(Self.firstPrune, 2 * state.byKey.count)
+            }
             func spent(_ key: String, _ limit: Int, _ window: Duration) -> Bool {
-                guard let w = windows[key], now.timeIntervalSince(w.start) < window.seconds else { return false }
+                guard let w = state.byKey[key], now.timeIntervalSince(w.start) < window.seconds else { return false }
                 return w.count >= limit
             }
             func count(_ key: String, _ window: Duration) {
-                if let w = windows[key], now.timeIntervalSince(w.start) < window.seconds {
-                    windows[key]!.count = w.count + 1
+                if let w = state.byKey[key], now.timeIntervalSince(w.start) < window.seconds {
+                    state.byKey[key]!.count = w.count + 1
                 } else {
-                    windows[key] = Window(start: now, count: 1)
+                    state.byKey[key] = Window(start: now, count: 1)
                 }
             }
             if spent(recipient, limits.perRecipient, limits.recipientWindow) { return false }
@@ -57,6 +70,11 @@ final class AcknowledgementCounter: Sendable {
             return true
         }
     }
+
+    /// How many addresses and domains are counted now (expired ones included until the next sweep).
+    var keysHeld: Int { windows.withLock { $0.byKey.count } }
+    /// How many times expired windows were swept out.
+    var sweeps: Int { windows.withLock { $0.sweeps } }
 
     private func prune(_ windows: inout [String: Window], now: Date) {
         let longest = max(limits.recipientWindow, limits.domainWindow).seconds
