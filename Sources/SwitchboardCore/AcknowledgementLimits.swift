@@ -29,13 +29,9 @@ final class AcknowledgementCounter: Sendable {
     }
     private struct Windows {
         var byKey: [String: Window] = [:]
-        /// Expired windows are dropped when this many keys are held, and the mark then moves to twice
-        /// what is left: a shop with more live senders than the mark (60,000 in a day) pays for one
-        /// sweep per doubling, not one sweep of every key per acknowledgement.
-        var pruneAt = AcknowledgementCounter.firstPrune
-        var sweeps = 0
+        /// A shop with 60,000 senders a day has more live windows than any fixed size to sweep at.
+        var sweep = SweepMark(floor: 50_000)
     }
-    static let firstPrune = 50_000
     private let windows = Mutex(Windows())
     let limits: AcknowledgementLimits
 
@@ -47,10 +43,9 @@ final class AcknowledgementCounter: Sendable {
         let recipient = "a:" + address.lowercased()
         let domain = address.lastIndex(of: "@").map { "d:" + address[address.index(after: $0)...].lowercased() }
         return windows.withLock { state in
-            if state.byKey.count >= state.pruneAt {
+            if state.sweep.due(state.byKey.count) {
                 prune(&state.byKey, now: now)
-                state.sweeps += 1
-                state.pruneAt = max(Self.firstPrune, 2 * state.byKey.count)
+                state.sweep.swept(leaving: state.byKey.count)
             }
             func spent(_ key: String, _ limit: Int, _ window: Duration) -> Bool {
                 guard let w = state.byKey[key], now.timeIntervalSince(w.start) < window.seconds else { return false }
@@ -74,7 +69,7 @@ final class AcknowledgementCounter: Sendable {
     /// How many addresses and domains are counted now (expired ones included until the next sweep).
     var keysHeld: Int { windows.withLock { $0.byKey.count } }
     /// How many times expired windows were swept out.
-    var sweeps: Int { windows.withLock { $0.sweeps } }
+    var sweeps: Int { windows.withLock { $0.sweep.sweeps } }
 
     private func prune(_ windows: inout [String: Window], now: Date) {
         let longest = max(limits.recipientWindow, limits.domainWindow).seconds

@@ -4,15 +4,22 @@ import Synchronization
 /// Paces deliveries so that a channel's rate limits are respected: each key gets evenly spaced
 /// slots; a caller is told how long to wait for its slot.
 final class RateLimiter: Sendable {
-    private let next = Mutex<[String: Date]>([:])
+    private struct Slots {
+        var next: [String: Date] = [:]
+        var sweep = SweepMark(floor: 10_000)
+    }
+    private let slots = Mutex(Slots())
 
     /// Reserves the next slot for `key` at `rate` per second; returns the wait until it.
     func reserve(_ key: String, rate: Double, now: Date) -> TimeInterval {
         guard rate > 0 else { return 0 }
-        return next.withLock { next in
-            if next.count > 10_000 { next = next.filter { $0.value > now } }
-            let slot = max(now, next[key] ?? now)
-            next[key] = slot.addingTimeInterval(1 / rate)
+        return slots.withLock { slots in
+            if slots.sweep.due(slots.next.count) {
+                slots.next = slots.next.filter { $0.value > now }
+                slots.sweep.swept(leaving: slots.next.count)
+            }
+            let slot = max(now, slots.next[key] ?? now)
+            slots.next[key] = slot.addingTimeInterval(1 / rate)
             return slot.timeIntervalSince(now)
         }
     }
@@ -41,29 +48,36 @@ public final class AttemptThrottle: Sendable {
         var updated: Date
     }
 
-    private let buckets = Mutex<[String: Bucket]>([:])
-    /// Entries kept before drained ones are dropped (each drains within `allowance * interval`).
-    private let pruneAbove: Int
+    private struct Buckets {
+        var byKey: [String: Bucket] = [:]
+        /// Drained buckets are dropped from `pruneAbove` keys on (each drains within `allowance *
+        /// interval`); an attacker's made-up user names must not make every attempt scan them all.
+        var sweep: SweepMark
+    }
+    private let buckets: Mutex<Buckets>
 
     public init(pruneAbove: Int = 50_000) {
-        self.pruneAbove = pruneAbove
+        self.buckets = Mutex(Buckets(sweep: SweepMark(floor: pruneAbove)))
     }
 
     /// Reserves one attempt under every key, or none. Returns nil when reserved, else how long
     /// until the fullest of the keys has room again.
     public func reserve(_ keys: [(key: String, rule: Rule)], now: Date) -> TimeInterval? {
-        buckets.withLock { buckets in
-            if buckets.count > pruneAbove { Self.prune(&buckets, now: now, rules: keys.map(\.rule)) }
+        buckets.withLock { state in
+            if state.sweep.due(state.byKey.count) {
+                Self.prune(&state.byKey, now: now, rules: keys.map(\.rule))
+                state.sweep.swept(leaving: state.byKey.count)
+            }
             var wait: TimeInterval = 0
             var levels: [Double] = []
             for (key, rule) in keys {
-                let level = Self.drained(buckets[key], rule: rule, now: now)
+                let level = Self.drained(state.byKey[key], rule: rule, now: now)
                 levels.append(level)
                 if level + 1 > rule.allowance { wait = max(wait, (level + 1 - rule.allowance) * rule.interval) }
             }
             guard wait == 0 else { return wait }
             for ((key, _), level) in zip(keys, levels) {
-                buckets[key] = Bucket(level: level + 1, updated: now)
+                state.byKey[key] = Bucket(level: level + 1, updated: now)
             }
             return nil
         }
@@ -71,15 +85,15 @@ public final class AttemptThrottle: Sendable {
 
     /// Gives back one reserved attempt (it succeeded, so it was no guess).
     public func refund(_ key: String, rule: Rule, now: Date) {
-        buckets.withLock { buckets in
-            guard let bucket = buckets[key] else { return }
-            buckets[key] = Bucket(level: max(0, Self.drained(bucket, rule: rule, now: now) - 1), updated: now)
+        buckets.withLock { state in
+            guard let bucket = state.byKey[key] else { return }
+            state.byKey[key] = Bucket(level: max(0, Self.drained(bucket, rule: rule, now: now) - 1), updated: now)
         }
     }
 
     /// Forgets every failure of `key` (the account's owner signed in).
     public func clear(_ key: String) {
-        _ = buckets.withLock { $0.removeValue(forKey: key) }
+        _ = buckets.withLock { $0.byKey.removeValue(forKey: key) }
     }
 
     private static func drained(_ bucket: Bucket?, rule: Rule, now: Date) -> Double {

@@ -3,8 +3,22 @@ import Testing
 
 @testable import SwitchboardCore
 
-/// The acknowledgement limits' counts stay cheap and bounded with many senders.
-@Suite struct AcknowledgementCounterTests {
+/// In-memory per-key limits (acknowledgements, delivery pacing, sign-in attempts) stay cheap and
+/// bounded however many keys are live.
+@Suite struct SweepMarkTests {
+    @Test func aSweepIsDueAtTheFloorAndThenEachTimeTheKeysDouble() {
+        var mark = SweepMark(floor: 100)
+        #expect(!mark.due(99))
+        #expect(mark.due(100))
+        mark.swept(leaving: 100)  // all still live
+        #expect(!mark.due(199))
+        #expect(mark.due(200))
+        mark.swept(leaving: 10)  // most expired: back to the floor, not below it
+        #expect(!mark.due(99))
+        #expect(mark.due(100))
+        #expect(mark.sweeps == 2)
+    }
+
     @Test func manySendersInOneWindowDoNotMakeEveryAcknowledgementSweepTheCounts() {
         // 60,000 people writing in a day is a big shop's ordinary day: the counts of expired
         // windows are swept once past 50,000 keys, not again at every acknowledgement after it.
