@@ -54,6 +54,7 @@ extension SQLiteStore: HistoryLoader {
                     """)
             for t in batch.tags { try tag.execute(arguments: [t.conversation, t.tag, t.at.epoch]) }
         }
+        try await checkpointAll()
     }
 
     public func finishHistory(_ activity: [HistoryActivity]) async throws {
@@ -73,6 +74,7 @@ extension SQLiteStore: HistoryLoader {
                     try customer.execute(arguments: [a.inbound, a.firstInboundAt?.epoch, a.lastMessageAt.epoch, a.conversation])
                 }
             }
+            try await checkpointAll()
         }
         try await pool.write { db in
             try db.execute(

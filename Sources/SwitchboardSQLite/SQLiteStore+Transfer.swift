@@ -37,6 +37,7 @@ extension SQLiteStore: TransferStore {
         into tables: [TransferTable], replacing: Set<String>, from source: any TransferRowSource, verifier: any TransferRowSink
     ) async throws {
         try importTransaction(tables, replacing, source, verifier)
+        try await checkpointAll()
     }
 
     // Synchronous on purpose: GRDB's blocking read/write take closures that need not be Sendable,

@@ -49,8 +49,14 @@ public final class SQLiteStore: Store {
             // conversations' indexes): with SQLite's default 2 MB cache, a database of a million
             // messages already had it reading pages back from the kernel for each one.
             try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
-            walSync.install(on: db)
+            try walSync.install(on: db)
         }
+    }
+
+    /// After a write of thousands of rows outside ingestion (history, import): the WAL is
+    /// checkpointed whole and emptied (see ``SQLiteWALSync/checkpointAll(_:)``).
+    func checkpointAll() async throws {
+        try await pool.writeWithoutTransaction { db in walSync.checkpointAll(db) }
     }
 
     /// The writer connection's `synchronous` level (2 = FULL), so tests can prove durability settings.

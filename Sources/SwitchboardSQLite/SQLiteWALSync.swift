@@ -64,8 +64,11 @@ final class SQLiteWALSync: Sendable {
         walPath = databasePath + "-wal"
     }
 
-    /// Installs the hook on the writer connection (replacing SQLite's automatic checkpoint).
-    func install(on db: Database) {
+    /// Installs the hook on the writer connection (replacing SQLite's automatic checkpoint), and
+    /// has a WAL grown past its usual bound by a large write (an import, a generated history) cut
+    /// back to it when it restarts, so the file does not keep the disk space of its largest moment.
+    func install(on db: Database) throws {
+        try db.execute(sql: "PRAGMA journal_size_limit = \(Int(checkpointPages) * 8 * 4096)")
         sqlite3_wal_hook(
             db.sqliteConnection,
             { context, _, _, pages in
@@ -151,17 +154,34 @@ final class SQLiteWALSync: Sendable {
         try db.cachedStatement(sql: "PRAGMA synchronous = OFF").execute()
         let result: Result<T, any Error> = Result { try commit() }
         try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute()
+        catchUp(db)
+        return try result.get()
+    }
+
+    /// Checkpoints on the writer what the background checkpoints left, once the WAL is past 8 ×
+    /// the threshold, or past 2 × with little left to copy: the WAL stays bounded however far
+    /// behind the background is (it cannot finish while the writer keeps appending, and an
+    /// unfinished checkpoint never lets the WAL restart). Busy (a background checkpoint running):
+    /// tried again after the next group.
+    private func catchUp(_ db: Database) {
         let pages = walPages.load(ordering: .relaxed)
         let left = pages - backfilled.load(ordering: .relaxed)
-        if pages >= 8 * checkpointPages || (pages >= 2 * checkpointPages && left <= checkpointPages / 4) {
-            let started = ContinuousClock.now
-            // Busy: tried again after the next commit.
-            if let result = try? db.checkpoint(.passive) {
-                logIfSlow("the writer's checkpoint", over: Self.slowWriterCheckpoint, since: started, result, meanwhile: "every ingest waited")
-            }
-            walPages.store(0, ordering: .relaxed)
+        guard pages >= 8 * checkpointPages || (pages >= 2 * checkpointPages && left <= checkpointPages / 4) else { return }
+        let started = ContinuousClock.now
+        if let result = try? db.checkpoint(.passive) {
+            logIfSlow("the writer's checkpoint", over: Self.slowWriterCheckpoint, since: started, result, meanwhile: "every ingest waited")
         }
-        return try result.get()
+        walPages.store(0, ordering: .relaxed)
+    }
+
+    /// After a write of thousands of rows outside ingestion (a generated history, an import), which
+    /// nothing else would follow with a catch-up: copies the whole WAL into the database and
+    /// empties the file, waiting for a background checkpoint in progress and (up to the busy
+    /// timeout) for readers. Call on the writer, at FULL, outside a transaction.
+    func checkpointAll(_ db: Database) {
+        checkpoints.sync {}
+        _ = try? db.checkpoint(.truncate)
+        walPages.store(0, ordering: .relaxed)
     }
 
     /// Flushes the WAL file: everything committed before the call is then on disk.

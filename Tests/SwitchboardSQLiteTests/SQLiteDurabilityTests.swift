@@ -37,4 +37,29 @@ import Testing
         #expect(walBytes < bound, "WAL \(walBytes) bytes: checkpoints ran")
         #expect(try await store.conversations(ConversationQuery(viewer: Viewer(TestAgents.marta), status: .all, limit: 1)).count == 1)
     }
+
+    /// A write of thousands of rows outside ingestion (a generated history, an import) must not
+    /// leave the WAL as large as it grew: the background checkpoint cannot finish while the writer
+    /// keeps appending, so the WAL would never restart. The writer copies it whole and empties it
+    /// after each batch.
+    @Test func aLargeWriteLeavesTheWALFileBackUnderItsLimit() async throws {
+        let temporary = try TemporarySQLiteStore(checkpointPages: 25)
+        defer { Task { await temporary.remove() } }
+        let store = temporary.store
+        try await store.prepare(agents: TestAgents.all)
+        let generator = HistoryGenerator(
+            messages: 12_000, customers: 1_500, days: 30, end: Date(timeIntervalSince1970: 1_770_000_000),
+            agents: [(id: "ana", team: nil)], adapters: [(id: "chat", channel: "chat")])
+        let activity = try await generator.generate(after: try await store.historyStart(), batchSize: 4_000) { batch in
+            try await store.loadHistory(batch)
+        }
+        try await store.finishHistory(activity)
+        let wal = temporary.directory.appendingPathComponent("db.sqlite-wal").path
+        let walBytes = try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int ?? 0
+        // One batch of 4,000 messages with their indexes and search rows is about 3 MB of WAL,
+        // several times the limit (800 KB here), so without the cut the file keeps at least that.
+        let limit = 25 * 8 * 4096
+        #expect(walBytes <= limit + 20 * (4096 + 24), "WAL file \(walBytes) bytes after the history")
+        #expect(try await store.historyStart().message == 12_000)
+    }
 }
