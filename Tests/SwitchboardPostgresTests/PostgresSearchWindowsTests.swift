@@ -71,3 +71,50 @@ import Testing
         try await PostgresTestServer.shared.dropDatabase(database)
     }
 }
+
+/// Which way ``PostgresSearchWindows`` reads, on a made-up index of ids (no database): matches at
+/// every 100th id, the viewer's among them rarer.
+@Suite struct PostgresSearchWindowsChoiceTests {
+    /// Walks `newestFirst` over ids 1…`top` with these visible ids; returns the rows and the reads.
+    static func search(
+        limit: Int, top: Int64, visible: @escaping (Int64) -> Bool
+    ) async throws -> (
+        rows: [Int64], reads: [PostgresSearchWindows.Range]
+    ) {
+        var reads: [PostgresSearchWindows.Range] = []
+        let rows = try await PostgresSearchWindows.newestFirst(limit: limit, before: nil, ids: (1, top)) { range, needed in
+            reads.append(range)
+            let (lo, hi): (Int64, Int64) =
+                switch range {
+                case .window(let lo, let hi): (lo, hi)
+                case .indexed(let below): (1, below)
+                }
+            let matches = stride(from: (hi - 1) / 100 * 100, through: lo, by: -100).filter { $0 >= lo && $0 > 0 }
+            return PostgresSearchWindows.Window(matched: matches.count, rows: Array(matches.filter(visible).prefix(needed)))
+        }
+        return (rows, reads)
+    }
+
+    @Test func anAgentWhoseMatchesAreRareIsWalkedToThemNotReadFromTheIndex() async throws {
+        // One match in 40 is theirs (every 4,000th id), and the first window of 2,048 ids holds
+        // none of them: taking that as "nothing to find by walking" read all 10,000 matches from
+        // the index (at 10 M messages: 89,000 matches, a second) for 5 rows the walk finds in
+        // 20,000 ids.
+        let (rows, reads) = try await Self.search(limit: 5, top: 1_003_999) { $0 % 4_000 == 0 }
+        #expect(rows == [1_000_000, 996_000, 992_000, 988_000, 984_000])
+        #expect(
+            !reads.contains {
+                if case .indexed = $0 { true } else { false }
+            }, "\(reads)")
+    }
+
+    @Test func aViewerWhoSeesNoneOfTheMatchesGoesToTheIndexAfterABoundedWalk() async throws {
+        let (rows, reads) = try await Self.search(limit: 5, top: 1_000_000) { _ in false }
+        #expect(rows.isEmpty)
+        guard case .indexed(let below)? = reads.last else {
+            Issue.record("the last read is not from the index: \(reads)")
+            return
+        }
+        #expect(1_000_000 - below < 100_000, "walked \(1_000_000 - below) of 1,000,000 ids before the index")
+    }
+}
