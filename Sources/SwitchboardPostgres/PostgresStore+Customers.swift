@@ -52,6 +52,8 @@ extension PostgresStore {
                 + "%"
             var binds = PostgresBindings()
             binds.append(needle)
+            // The customers whose name or an address holds the fragment, each from its trigram
+            // index (migration 024; a UNION, so that PostgreSQL can use both), then their rows.
             var visibility = ""
             if !viewer.isSupervisor {
                 binds.append(viewer.agentID)
@@ -63,9 +65,12 @@ extension PostgresStore {
                 PostgresQuery(
                     unsafeSQL: """
                         SELECT cu.id, cu.name, cu.contacts, cu.last_contact_at, c.id AS conversation, c.owner, c.assignee
-                        FROM customers cu JOIN conversations c ON c.customer_id = cu.id
-                        WHERE cu.merged_into IS NULL AND (cu.name ILIKE $1 ESCAPE '\\' OR cu.id IN (
-                            SELECT customer_id FROM identities WHERE address ILIKE $1 ESCAPE '\\')) \(visibility)
+                        FROM (
+                            SELECT id FROM customers WHERE name ILIKE $1 ESCAPE '\\'
+                            UNION SELECT customer_id FROM identities WHERE address ILIKE $1 ESCAPE '\\'
+                        ) m
+                        JOIN customers cu ON cu.id = m.id JOIN conversations c ON c.customer_id = cu.id
+                        WHERE cu.merged_into IS NULL \(visibility)
                         ORDER BY cu.last_contact_at DESC NULLS LAST LIMIT $\(binds.count)
                         """, binds: binds))
             var found: [CustomerSummary] = []

@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import SwitchboardAdapterAPI
 import SwitchboardCore
-import SwitchboardPostgres
 import SwitchboardStoreTestSupport
 import SwitchboardTestSupport
 import Testing
+
+@testable import SwitchboardPostgres
 
 /// What only several gateways on one PostgreSQL can do at once, and how the engine fails when the
 /// database is gone. Its behaviour as a store is the conformance suite's (`PostgresConformanceTests`).
@@ -90,8 +91,14 @@ import Testing
                 "010-audit-log", "011-second-factor", "012-erasure-and-retention",
                 "013-mailbox-positions", "014-ingest-flushes", "015-uploads", "016-conversation-participants", "017-messages-thread-order",
                 "018-adapter-values", "019-media-fetches", "020-contact-counts", "021-search-statement-triggers",
-                "022-search-statistics", "023-search-cards-per-group",
+                "022-search-statistics", "023-search-cards-per-group", "024-customer-trigrams",
             ])
+        // pg_trgm ships with this PostgreSQL, so 024 made customer search's indexes (it falls back
+        // to reading every customer only where the extension cannot be created).
+        let trigramIndexes = try await a.read { db in
+            try await db.values("SELECT indexname::text FROM pg_indexes WHERE indexname LIKE '%_trigrams' ORDER BY indexname", as: String.self)
+        }
+        #expect(trigramIndexes == ["customers_name_trigrams", "identities_address_trigrams"])
         try await a.checkHealth()
         try await a.close()
         try await b.close()
