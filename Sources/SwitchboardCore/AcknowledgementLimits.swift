@@ -43,10 +43,8 @@ final class AcknowledgementCounter: Sendable {
         let recipient = "a:" + address.lowercased()
         let domain = address.lastIndex(of: "@").map { "d:" + address[address.index(after: $0)...].lowercased() }
         return windows.withLock { state in
-            if state.sweep.due(state.byKey.count) {
-                prune(&state.byKey, now: now)
-                state.sweep.swept(leaving: state.byKey.count)
-            }
+            let longest = max(limits.recipientWindow, limits.domainWindow).seconds
+            state.sweep.sweepIfDue(&state.byKey) { now.timeIntervalSince($0.start) < longest }
             func spent(_ key: String, _ limit: Int, _ window: Duration) -> Bool {
                 guard let w = state.byKey[key], now.timeIntervalSince(w.start) < window.seconds else { return false }
                 return w.count >= limit
@@ -70,9 +68,4 @@ final class AcknowledgementCounter: Sendable {
     var keysHeld: Int { windows.withLock { $0.byKey.count } }
     /// How many times expired windows were swept out.
     var sweeps: Int { windows.withLock { $0.sweep.sweeps } }
-
-    private func prune(_ windows: inout [String: Window], now: Date) {
-        let longest = max(limits.recipientWindow, limits.domainWindow).seconds
-        windows = windows.filter { now.timeIntervalSince($0.value.start) < longest }
-    }
 }

@@ -14,10 +14,7 @@ final class RateLimiter: Sendable {
     func reserve(_ key: String, rate: Double, now: Date) -> TimeInterval {
         guard rate > 0 else { return 0 }
         return slots.withLock { slots in
-            if slots.sweep.due(slots.next.count) {
-                slots.next = slots.next.filter { $0.value > now }
-                slots.sweep.swept(leaving: slots.next.count)
-            }
+            slots.sweep.sweepIfDue(&slots.next) { $0 > now }
             let slot = max(now, slots.next[key] ?? now)
             slots.next[key] = slot.addingTimeInterval(1 / rate)
             return slot.timeIntervalSince(now)
@@ -64,10 +61,9 @@ public final class AttemptThrottle: Sendable {
     /// until the fullest of the keys has room again.
     public func reserve(_ keys: [(key: String, rule: Rule)], now: Date) -> TimeInterval? {
         buckets.withLock { state in
-            if state.sweep.due(state.byKey.count) {
-                Self.prune(&state.byKey, now: now, rules: keys.map(\.rule))
-                state.sweep.swept(leaving: state.byKey.count)
-            }
+            // Drained buckets go: empty under the slowest of the rules in use.
+            let slowest = keys.lazy.map { $0.rule.allowance * $0.rule.interval }.max() ?? 0
+            state.sweep.sweepIfDue(&state.byKey) { now.timeIntervalSince($0.updated) < slowest }
             var wait: TimeInterval = 0
             var levels: [Double] = []
             for (key, rule) in keys {
@@ -99,11 +95,5 @@ public final class AttemptThrottle: Sendable {
     private static func drained(_ bucket: Bucket?, rule: Rule, now: Date) -> Double {
         guard let bucket else { return 0 }
         return max(0, bucket.level - max(0, now.timeIntervalSince(bucket.updated)) / rule.interval)
-    }
-
-    /// Drops buckets that have drained empty under the slowest of the rules in use.
-    private static func prune(_ buckets: inout [String: Bucket], now: Date, rules: [Rule]) {
-        let slowest = rules.map { $0.allowance * $0.interval }.max() ?? 0
-        buckets = buckets.filter { now.timeIntervalSince($0.value.updated) < slowest }
     }
 }

@@ -14,12 +14,11 @@ struct SweepMark {
         self.at = floor
     }
 
-    /// Whether a map holding `count` keys sweeps now.
-    func due(_ count: Int) -> Bool { count >= at }
-
-    /// Records a sweep that left `count` keys.
-    mutating func swept(leaving count: Int) {
-        at = max(floor, 2 * count)
+    /// When the mark is reached, keeps only the entries of `map` that `keep` says are still live.
+    mutating func sweepIfDue<Value>(_ map: inout [String: Value], keeping keep: (Value) -> Bool) {
+        guard map.count >= at else { return }
+        map = map.filter { keep($0.value) }
+        at = max(floor, 2 * map.count)
         sweeps += 1
     }
 }

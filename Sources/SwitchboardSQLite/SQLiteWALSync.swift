@@ -68,7 +68,8 @@ final class SQLiteWALSync: Sendable {
     /// has a WAL grown past its usual bound by a large write (an import, a generated history) cut
     /// back to it when it restarts, so the file does not keep the disk space of its largest moment.
     func install(on db: Database) throws {
-        try db.execute(sql: "PRAGMA journal_size_limit = \(Int(checkpointPages) * 8 * 4096)")
+        let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+        try db.execute(sql: "PRAGMA journal_size_limit = \(Int(Self.walBound * checkpointPages) * pageSize)")
         sqlite3_wal_hook(
             db.sqliteConnection,
             { context, _, _, pages in
@@ -158,6 +159,10 @@ final class SQLiteWALSync: Sendable {
         return try result.get()
     }
 
+    /// How many times the threshold the WAL may reach before the writer catches up regardless; a
+    /// WAL file larger than that (after a bulk write) is cut back to it when the WAL restarts.
+    static let walBound: Int32 = 8
+
     /// Checkpoints on the writer what the background checkpoints left, once the WAL is past 8 ×
     /// the threshold, or past 2 × with little left to copy: the WAL stays bounded however far
     /// behind the background is (it cannot finish while the writer keeps appending, and an
@@ -166,7 +171,7 @@ final class SQLiteWALSync: Sendable {
     private func catchUp(_ db: Database) {
         let pages = walPages.load(ordering: .relaxed)
         let left = pages - backfilled.load(ordering: .relaxed)
-        guard pages >= 8 * checkpointPages || (pages >= 2 * checkpointPages && left <= checkpointPages / 4) else { return }
+        guard pages >= Self.walBound * checkpointPages || (pages >= 2 * checkpointPages && left <= checkpointPages / 4) else { return }
         let started = ContinuousClock.now
         if let result = try? db.checkpoint(.passive) {
             logIfSlow("the writer's checkpoint", over: Self.slowWriterCheckpoint, since: started, result, meanwhile: "every ingest waited")

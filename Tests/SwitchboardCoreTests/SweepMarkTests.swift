@@ -8,15 +8,28 @@ import Testing
 @Suite struct SweepMarkTests {
     @Test func aSweepIsDueAtTheFloorAndThenEachTimeTheKeysDouble() {
         var mark = SweepMark(floor: 100)
-        #expect(!mark.due(99))
-        #expect(mark.due(100))
-        mark.swept(leaving: 100)  // all still live
-        #expect(!mark.due(199))
-        #expect(mark.due(200))
-        mark.swept(leaving: 10)  // most expired: back to the floor, not below it
-        #expect(!mark.due(99))
-        #expect(mark.due(100))
+        var map: [String: Int] = [:]
+        func fill(to count: Int, live: Bool) {
+            while map.count < count { map["k\(map.count)-\(mark.sweeps)-\(live)"] = live ? 1 : 0 }
+        }
+        fill(to: 99, live: true)
+        mark.sweepIfDue(&map) { $0 == 1 }
+        #expect(mark.sweeps == 0 && map.count == 99)
+        fill(to: 100, live: true)
+        mark.sweepIfDue(&map) { $0 == 1 }  // at the floor: swept, all still live
+        #expect(mark.sweeps == 1 && map.count == 100)
+        fill(to: 199, live: false)
+        mark.sweepIfDue(&map) { $0 == 1 }
+        #expect(mark.sweeps == 1 && map.count == 199)  // not yet twice what the last sweep left
+        fill(to: 200, live: false)
+        mark.sweepIfDue(&map) { $0 == 1 }  // doubled: the expired go
+        #expect(mark.sweeps == 2 && map.count == 100)
+        fill(to: 199, live: false)
+        mark.sweepIfDue(&map) { $0 == 1 }
         #expect(mark.sweeps == 2)
+        fill(to: 200, live: false)
+        mark.sweepIfDue(&map) { $0 == 1 }
+        #expect(mark.sweeps == 3 && map.count == 100)
     }
 
     @Test func manySendersInOneWindowDoNotMakeEveryAcknowledgementSweepTheCounts() {
