@@ -15,6 +15,8 @@
 # of timed requests per view. LONG_THREAD (default min(10000, MESSAGES/10)) and BUSY_OPEN (default
 # min(20000, MESSAGES/50)) size the long thread (customer 1) and agent a20's open conversations
 # (bench-search's agent is a01, whose share stays that of the other agents).
+# HOLD=1 keeps the database (and a throw-away PostgreSQL) up at the end, printing how to reach it,
+# until the script is interrupted: for EXPLAIN ANALYZE on the generated history.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
@@ -67,7 +69,13 @@ if [ "$fresh" = 1 ]; then
   /usr/bin/time -f "   (%e s wall, %M KB max resident)" "$BIN" generate-history --config "$work/bench.yaml" --messages "$MESSAGES" \
     --adapters chat:chat,mail:email,sms:phone --long-thread "$LONG_THREAD" --busy-agent "a20:$BUSY_OPEN"
 fi
-[ "${GENERATE_ONLY:-0}" = 1 ] && exit 0
+hold() {
+  [ "${HOLD:-0}" = 1 ] || return 0
+  if [ "$ENGINE" = postgres ]; then echo "== holding: psql -h 127.0.0.1 -p $pg_port -U $pg_user -d bench   (config $work/bench.yaml)"
+  else echo "== holding: sqlite3 $db   (config $work/bench.yaml)"; fi
+  while :; do sleep 3600; done
+}
+[ "${GENERATE_ONLY:-0}" = 1 ] && { hold; exit 0; }
 if [ "$ENGINE" = sqlite ]; then
   echo "== database: $(du -h "$db" | cut -f1) ($db)"
 else
@@ -77,7 +85,7 @@ fi
 
 echo "== bench-search: $QUERIES searches, $CONCURRENCY at a time"
 "$BIN" bench-search --config "$work/bench.yaml" --queries "$QUERIES" --concurrency "$CONCURRENCY" ${ORDER:+--order "$ORDER"}
-[ "${SEARCH_ONLY:-0}" = 1 ] && exit 0
+[ "${SEARCH_ONLY:-0}" = 1 ] && { hold; exit 0; }
 
 echo "== over HTTP (a release gateway on the same database, one client, 20 searches each)"
 "$BIN" serve --config "$work/bench.yaml" --port 0 > "$work/gw.out" 2> "$work/gw.err" &
@@ -94,27 +102,7 @@ for q in pedido lavadora "A-482133" "Lucía García" "camion Madrid"; do
   done
 done
 
-echo "== the history views over HTTP (same gateway, one keep-alive client, $REQUESTS timed requests each)"
-latency() { python3 scripts/bench-http-latency.py "$url" "$@"; }
-# Customer 1 and conversation 1 hold the long thread (the generator writes it first).
-ids=$(curl -s -H "Authorization: Bearer $SB_TOKEN_MARTA" "$url/api/v1/conversations/1" |
-  python3 -c 'import json,sys; m=[x["id"] for x in json.load(sys.stdin)["messages"]]; print(len(m), m[len(m)//2], m[len(m)//10])')
-read -r thread_length middle early <<< "$ids"
-open_a20="?"
-if [ "$ENGINE" = sqlite ] && command -v sqlite3 > /dev/null; then
-  open_a20=$(sqlite3 "$db" "SELECT count(*) FROM conversations WHERE assignee = 'a20' AND status = 'open'")
-fi
-echo "   (long thread: conversation 1, $thread_length messages; agent a20: $open_a20 open conversations assigned)"
-latency "$SB_TOKEN_A20" "$REQUESTS" "inbox, a20, console (open, mine, 100)" "/api/v1/inbox?status=open&scope=mine"
-latency "$SB_TOKEN_A20" "$REQUESTS" "inbox, a20, API (open, 100)" "/api/v1/conversations?status=open"
-latency "$SB_TOKEN_MARTA" "$REQUESTS" "inbox, supervisor, everyone (open, 100)" "/api/v1/inbox?status=open&scope=everyone"
-customer_queries=("/api/v1/customers?q=Garc%C3%ADa" "/api/v1/customers?q=Luc%C3%ADa%20Garc%C3%ADa" "/api/v1/customers?q=%2B34610"
-  "/api/v1/customers?q=chat-12345" "/api/v1/customers?q=maria.lopez")
-latency "$SB_TOKEN_MARTA" "$REQUESTS" "customer search, supervisor (5 queries)" "${customer_queries[@]}"
-latency "$SB_TOKEN_A20" "$REQUESTS" "customer search, agent a20 (5 queries)" "${customer_queries[@]}"
-latency "$SB_TOKEN_MARTA" "$REQUESTS" "long thread, newest page (50)" "/api/v1/conversations/1?limit=50"
-latency "$SB_TOKEN_MARTA" "$REQUESTS" "long thread, older pages (50, middle/early)" \
-  "/api/v1/conversations/1?limit=50&before=$middle" "/api/v1/conversations/1?limit=50&before=$early"
-latency "$SB_TOKEN_MARTA" "$REQUESTS" "customer card of the long thread" "/api/v1/customers/1"
+REQUESTS=$REQUESTS scripts/bench-views.sh "$url" "$([ "$ENGINE" = sqlite ] && echo "$db")"
 gw=${pids[0]}
 echo "   gateway RSS after serving: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/$gw/status) (peak $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$gw/status))"
+hold

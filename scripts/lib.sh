@@ -63,10 +63,14 @@ print(f'  cpu          gateway {($after - $before) / hz * 1000 / n:.3f} ms/msg, 
 # history_config FILE STORAGE_LINE: the configuration generate-history's databases are made and served
 # with (20 agents a01..a20 and supervisors marta and sara, webhook adapters chat, mail and sms signed with
 # HOOK_SECRET), on STORAGE_LINE (e.g. `storage: { sqlite: "/tmp/h.sqlite" }`).
-history_config() {
+# bench_tokens: the agents' tokens of that configuration, exported.
+bench_tokens() {
   export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-bench-token-0123456789abcdef0123}
   export SB_TOKEN_SARA=sara-bench-token-0123456789abcdef012345
   for i in $(seq -w 1 20); do export "SB_TOKEN_A$i=a$i-bench-token-0123456789abcdef012345"; done
+}
+history_config() {
+  bench_tokens
   export HOOK_SECRET=${HOOK_SECRET:-bench-secret}
   {
     echo "server: { host: 127.0.0.1, port: 8080 }"

@@ -446,6 +446,17 @@ enum PostgresSchema {
             $$
             """
         ),
+        // An agent's open inbox leads with their earliest first-response promises (SQLite 029):
+        // per holder, the page is read from the index, not every open conversation they hold sorted.
+        (
+            "025-agents-promises",
+            """
+            CREATE INDEX conversations_due_by_assignee ON conversations (assignee, first_response_due)
+                WHERE status = 'open' AND first_response_due IS NOT NULL;
+            CREATE INDEX conversations_due_by_owner ON conversations (owner, first_response_due)
+                WHERE status = 'open' AND first_response_due IS NOT NULL
+            """
+        ),
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

@@ -16,19 +16,44 @@ extension PostgresStore {
             }
             if query.escalatedOnly { conditions.append("c.escalated = 1") }
             if query.breachedOnly { conditions.append("(c.sla_breached = 1 OR c.resolution_breached = 1)") }
-            if !query.viewer.isSupervisor {
+            var source = "conversations c"
+            binds.append(query.limit)
+            let limit = "$\(binds.count)"
+            if query.status == .open, !query.escalatedOnly, !query.breachedOnly {
+                // The open inbox in its own order, from indexes already in that order: the earliest
+                // first-response promises, then the latest activity of those without one, each cut
+                // at the page; the page is among them. Sorting every open conversation an agent held
+                // cost 150 ms for 20,000 of them; this does not grow with what they hold.
+                let due = "status = 'open' AND first_response_due IS NOT NULL ORDER BY first_response_due LIMIT \(limit)"
+                let latest = "status = 'open' AND first_response_due IS NULL ORDER BY last_message_at DESC LIMIT \(limit)"
+                if query.viewer.isSupervisor {
+                    source = """
+                        ((SELECT id FROM conversations WHERE \(due)) UNION (SELECT id FROM conversations WHERE \(latest))) mine
+                        JOIN conversations c ON c.id = mine.id
+                        """
+                } else {
+                    binds.append(query.viewer.agentID)
+                    let agent = "$\(binds.count)"
+                    source = """
+                        ((SELECT id FROM conversations WHERE assignee = \(agent) AND \(due))
+                         UNION (SELECT id FROM conversations WHERE owner = \(agent) AND \(due))
+                         UNION (SELECT id FROM conversations WHERE assignee = \(agent) AND \(latest))
+                         UNION (SELECT id FROM conversations WHERE owner = \(agent) AND \(latest))) mine
+                        JOIN conversations c ON c.id = mine.id
+                        """
+                }
+            } else if !query.viewer.isSupervisor {
                 binds.append(query.viewer.agentID)
                 conditions.append("(c.assignee = $\(binds.count) OR c.owner = $\(binds.count))")
             }
-            binds.append(query.limit)
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             // Most urgent first: the earliest first-response due time, then the latest activity.
             let sql = """
                 SELECT c.id, c.status, c.customer_id, c.owner, c.assignee, c.escalated, c.last_message_at, c.first_response_due,
                     c.callback_due, c.resolution_due, c.priority, cu.name AS customer_name
-                FROM conversations c JOIN customers cu ON cu.id = c.customer_id
+                FROM \(source) JOIN customers cu ON cu.id = c.customer_id
                 \(whereClause)
-                ORDER BY c.first_response_due IS NULL, c.first_response_due, c.last_message_at DESC LIMIT $\(binds.count)
+                ORDER BY c.first_response_due IS NULL, c.first_response_due, c.last_message_at DESC LIMIT \(limit)
                 """
             return try await db.rows(PostgresQuery(unsafeSQL: sql, binds: binds)).map { row in
                 ConversationSummary(
@@ -130,12 +155,7 @@ extension PostgresStore {
                 let answeredAdapter: String = try answered["adapter"]
                 let adapter: String = via ?? answeredAdapter
                 if via != nil && via != answeredAdapter { return nil }
-                // The platform's sending time where it gave one (never later than arrival).
-                let last = try await db.value(
-                    """
-                    SELECT MAX(LEAST(COALESCE(sent_at, created_at), created_at)) FROM messages
-                    WHERE conversation_id = \(conversation) AND direction = 'inbound' AND adapter = \(adapter)
-                    """, as: Double.self)
+                let last = try await Self.lastInbound(db, conversation: conversation, adapter: adapter)
                 return ReplyRoute(
                     adapter: adapter, address: try answered["address"], threadRef: try answered["thread_ref"],
                     inReplyTo: try answered["id"], inReplyToExternalID: try answered["external_id"],
@@ -151,6 +171,23 @@ extension PostgresStore {
             else { return nil }
             return ReplyRoute(adapter: via, address: address, threadRef: nil, inReplyTo: nil, inReplyToExternalID: nil, lastInboundAt: nil)
         }
+    }
+
+    /// The latest of `LEAST(COALESCE(sent_at, created_at), created_at)` (the platform's sending time
+    /// where it gave one, never later than arrival) over the conversation's inbound messages through
+    /// `adapter`. The newest such message gives a time `t`; a message that arrived before `t` cannot
+    /// beat it, so only those that arrived since are read along messages_thread_order, not a long
+    /// thread to its start.
+    static func lastInbound(_ db: PGSession, conversation: Int64, adapter: String) async throws -> Double? {
+        try await db.value(
+            """
+            WITH newest AS (
+                SELECT LEAST(COALESCE(sent_at, created_at), created_at) AS t FROM messages
+                WHERE conversation_id = \(conversation) AND direction = 'inbound' AND adapter = \(adapter)
+                ORDER BY created_at DESC, id DESC LIMIT 1)
+            SELECT MAX(LEAST(COALESCE(m.sent_at, m.created_at), m.created_at)) FROM messages m, newest
+            WHERE m.conversation_id = \(conversation) AND m.direction = 'inbound' AND m.adapter = \(adapter) AND m.created_at >= newest.t
+            """, as: Double.self)
     }
 
     static func access(row: PGRow, id column: String = "id") throws -> ConversationAccess {

@@ -33,9 +33,37 @@ extension StoreConformance {
     }
 
     @Sendable static func inboxPreviews(_ store: any Store) async throws {
-        let first = try await store.ingest([inbound("1", from: "a@x", text: "where is my order")], policy: TestAgents.policy)[0]
-        let preview = try await store.inboxPreviews(conversations: [first.conversationID!])
-        #expect(preview[first.conversationID!]?.body == "where is my order")
-        #expect(preview[first.conversationID!]?.waitingSince != nil)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let waiting = try await store.ingest([inbound("1", from: "a@x", text: "where is my order", at: now)], policy: TestAgents.policy)[0]
+        // Answered, then written to again: the wait runs from the first message after the reply.
+        let answered = try #require(
+            try await store.ingest([inbound("2", from: "b@x", text: "hello", at: now.addingTimeInterval(-300))], policy: TestAgents.policy)[0]
+                .conversationID)
+        let route = try #require(try await store.replyRoute(conversation: answered, inReplyTo: nil, via: nil, identityChannel: nil))
+        _ = try await store.appendReply(conversation: answered, author: "ana", body: "on its way", route: route, at: now.addingTimeInterval(-200))
+        _ = try await store.ingest(
+            [
+                inbound("3", from: "b@x", text: "thanks", at: now.addingTimeInterval(-100)),
+                inbound("4", from: "b@x", text: "it arrived", at: now.addingTimeInterval(-50)),
+            ], policy: TestAgents.policy)
+        // Answered last: nobody waits, and the preview is the agent's reply.
+        let done = try #require(
+            try await store.ingest([inbound("5", from: "c@x", text: "hi", at: now.addingTimeInterval(-300))], policy: TestAgents.policy)[0]
+                .conversationID)
+        let doneRoute = try #require(try await store.replyRoute(conversation: done, inReplyTo: nil, via: nil, identityChannel: nil))
+        _ = try await store.appendReply(conversation: done, author: "ana", body: "all sorted", route: doneRoute, at: now.addingTimeInterval(-10))
+
+        let first = try #require(waiting.conversationID)
+        let previews = try await store.inboxPreviews(conversations: [first, answered, done, 999_999])
+        #expect(previews.count == 3, "a conversation that does not exist has no preview")
+        #expect(previews[first]?.body == "where is my order")
+        #expect(previews[first]?.waitingSince.map { abs($0.timeIntervalSince(now)) < 0.001 } == true)
+        #expect(previews[answered]?.body == "it arrived")
+        #expect(previews[answered]?.direction == .inbound)
+        #expect(previews[answered]?.waitingSince.map { abs($0.timeIntervalSince(now.addingTimeInterval(-100))) < 0.001 } == true)
+        #expect(previews[done]?.body == "all sorted")
+        #expect(previews[done]?.direction == .outbound)
+        #expect(previews[done]?.waitingSince == nil)
+        #expect(try await store.inboxPreviews(conversations: []).isEmpty)
     }
 }

@@ -34,6 +34,17 @@ extension StoreConformance {
         _ = try await store.ingest([ahead], policy: TestAgents.policy)
         let again = try #require(try await store.replyRoute(conversation: id, inReplyTo: nil, via: "chat", identityChannel: nil))
         #expect(again.lastInboundAt.map { abs($0.timeIntervalSince(now)) < 0.001 } == true, "\(String(describing: again.lastInboundAt))")
+        // A platform delivering a message of two hours ago late (a retried webhook): it arrives last
+        // but was sent first, so the window still runs from the earlier arrival's time.
+        let delayed = IngestItem(
+            adapter: "chat",
+            event: .message(
+                InboundMessage(
+                    externalID: "delayed-1", from: ChannelIdentity(channel: "chat", address: "a@x"), text: "hi",
+                    sentAt: now.addingTimeInterval(-7200))), receivedAt: now.addingTimeInterval(30))
+        _ = try await store.ingest([delayed], policy: TestAgents.policy)
+        let after = try #require(try await store.replyRoute(conversation: id, inReplyTo: nil, via: "chat", identityChannel: nil))
+        #expect(after.lastInboundAt.map { abs($0.timeIntervalSince(now)) < 0.001 } == true, "\(String(describing: after.lastInboundAt))")
     }
 
     static func upload(_ content: Data, by agent: String = "ana", name: String = "invoice.pdf", at: Date = Date()) -> Upload {
