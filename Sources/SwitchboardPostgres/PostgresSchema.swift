@@ -457,6 +457,7 @@ enum PostgresSchema {
                 WHERE status = 'open' AND first_response_due IS NOT NULL
             """
         ),
+        PostgresSearchSchema.holders,
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

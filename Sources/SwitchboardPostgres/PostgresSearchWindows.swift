@@ -14,8 +14,9 @@ import Foundation
 /// counted density says the remaining matches are cheaper to read from the index than the rows
 /// to walk, it reads them from the index, sorted, and stops.
 enum PostgresSearchWindows {
-    /// What one window gave: the term's matches in it (before the filters), and the rows that
-    /// passed them (at most the rows still needed, newest first).
+    /// What one window gave: the term's matches in it (before the filters; for an agent, those of
+    /// the conversations they hold or were mentioned in), and the rows that passed them (at most
+    /// the rows still needed, newest first).
     struct Window<Row: Sendable>: Sendable {
         var matched: Int
         var rows: [Row]

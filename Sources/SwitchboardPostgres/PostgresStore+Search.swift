@@ -18,12 +18,26 @@ extension PostgresStore {
                 var binds = PostgresBindings()
                 binds.append(Self.websearch(query.terms))
                 let within = Self.searchRange(range, key: "s.message_id", binds: &binds)
+                let columns = "s.message_id, s.conversation_id, s.created_at, s.adapter"
+                var matches = "SELECT \(columns) FROM search_messages s WHERE s.document @@ search_message_query($1) AND \(within)"
+                if !query.viewer.isSupervisor {
+                    // Only the matches the agent may see are read (and counted): those of the
+                    // conversations they hold, from the index of words and holders, and those of
+                    // conversations they were mentioned in. The filters below still decide.
+                    binds.append(query.viewer.agentID)
+                    let me = "$\(binds.count)"
+                    matches = """
+                        \(matches) AND s.holders @> ARRAY[\(me)]::text[]
+                        UNION
+                        SELECT \(columns) FROM conversation_grants g JOIN search_messages s ON s.conversation_id = g.conversation_id
+                        WHERE g.agent_id = \(me) AND s.document @@ search_message_query($1) AND \(within)
+                        """
+                }
                 let filters = Self.searchFilters(query, on: .messages, binds: &binds)
                 binds.append(needed)
                 let sql = """
                     WITH w AS MATERIALIZED (
-                        SELECT s.message_id, s.conversation_id, s.created_at, s.adapter FROM search_messages s
-                        WHERE s.document @@ search_message_query($1) AND \(within)
+                        \(matches)
                     )
                     SELECT k.matched, p.* FROM (SELECT count(*) AS matched FROM w) k LEFT JOIN (
                         SELECT h.*, cu.name AS customer_name, m.body, m.direction, search_subject(m.metadata) AS subject

@@ -19,6 +19,7 @@ extension StoreConformance {
         StoreScenario("a group is searchable when stored: an edit in it, its new customers, and writes after it", on: searchCoversAWholeGroup),
         StoreScenario("merged messages are found in the surviving conversation", on: searchFollowsMerges),
         StoreScenario("a forgotten conversation is out of the index until something new arrives", on: searchForgets),
+        StoreScenario("an agent's search follows conversations changing hands and messages moved by a merge", on: searchFollowsHolders),
     ]
 
     static func searching(_ text: String, as viewer: Viewer = Viewer(TestAgents.marta), limit: Int = 50) -> SearchQuery {
@@ -235,5 +236,42 @@ extension StoreConformance {
         // What arrives later is searchable again.
         let later = try await store.ingest([said("k3", from: "kit", "lost again")], policy: TestAgents.policy)[0]
         #expect(try await store.searchMessages(searching("lost")).map(\.message) == [later.message?.id])
+    }
+
+    @Sendable static func searchFollowsHolders(_ store: any Store) async throws {
+        let ana = Viewer(agentID: "ana", isSupervisor: false)
+        let luis = Viewer(agentID: "luis", isSupervisor: false)
+        let stored = try await store.ingest([said("h1", from: "hana", "damaged blender")], policy: TestAgents.policy)[0]
+        let id = try #require(stored.conversationID)
+        let route = try #require(try await store.replyRoute(conversation: id, inReplyTo: nil, via: nil, identityChannel: nil))
+        _ = try await store.appendReply(conversation: id, author: "ana", body: "sorry about the blender", route: route, at: Date())
+        func found(_ viewer: Viewer) async throws -> Int {
+            try await store.searchMessages(searching("blender", as: viewer)).count
+        }
+        // Both agents in turn hold it alone, then nobody: each sees it exactly while they hold it.
+        for (owner, assignee) in [("ana", "ana"), ("luis", "luis"), ("ana", "luis")] as [(String?, String?)] + [(nil, nil)] {
+            _ = try await store.change(conversation: id, routing: true) { state, _ in
+                WorkPlanner.redistribute(state, owner: owner, assignee: assignee, reason: "test", at: Date())
+            }
+            #expect(try await found(ana) == ([owner, assignee].contains("ana") ? 2 : 0), "\(String(describing: owner)) \(String(describing: assignee))")
+            #expect(try await found(luis) == ([owner, assignee].contains("luis") ? 2 : 0), "\(String(describing: owner)) \(String(describing: assignee))")
+        }
+        _ = try await store.change(conversation: id, routing: true) { state, _ in
+            WorkPlanner.redistribute(state, owner: "ana", assignee: "ana", reason: "test", at: Date())
+        }
+        // Another customer's conversation, held by luis, merged into ana's: its message is ana's to find.
+        let other = try await store.ingest([said("h2", from: "hugo", "blender again")], policy: TestAgents.policy)[0]
+        let otherID = try #require(other.conversationID)
+        _ = try await store.change(conversation: otherID, routing: true) { state, _ in
+            WorkPlanner.redistribute(state, owner: "luis", assignee: "luis", reason: "test", at: Date())
+        }
+        #expect(try await found(luis) == 1)
+        _ = try await store.merge(survivor: stored.customerID!, absorbed: other.customerID!, by: "marta", at: Date(), references: testReferences)
+        #expect(try await found(ana) == 3)
+        #expect(try await found(luis) == 0)
+        // A message arriving later is indexed with the conversation's current holders.
+        _ = try await store.ingest([said("h3", from: "hana", "blender still broken")], policy: TestAgents.policy)
+        #expect(try await found(ana) == 4)
+        #expect(try await store.searchMessages(searching("blender", as: ana, limit: 500)).count == 4, "a relevance-sized window")
     }
 }
