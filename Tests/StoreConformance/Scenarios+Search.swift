@@ -253,8 +253,10 @@ extension StoreConformance {
             _ = try await store.change(conversation: id, routing: true) { state, _ in
                 WorkPlanner.redistribute(state, owner: owner, assignee: assignee, reason: "test", at: Date())
             }
-            #expect(try await found(ana) == ([owner, assignee].contains("ana") ? 2 : 0), "\(String(describing: owner)) \(String(describing: assignee))")
-            #expect(try await found(luis) == ([owner, assignee].contains("luis") ? 2 : 0), "\(String(describing: owner)) \(String(describing: assignee))")
+            #expect(
+                try await found(ana) == ([owner, assignee].contains("ana") ? 2 : 0), "\(String(describing: owner)) \(String(describing: assignee))")
+            #expect(
+                try await found(luis) == ([owner, assignee].contains("luis") ? 2 : 0), "\(String(describing: owner)) \(String(describing: assignee))")
         }
         _ = try await store.change(conversation: id, routing: true) { state, _ in
             WorkPlanner.redistribute(state, owner: "ana", assignee: "ana", reason: "test", at: Date())
