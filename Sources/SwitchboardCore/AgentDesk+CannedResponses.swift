@@ -43,7 +43,7 @@ extension AgentDesk {
             throw ServiceError.notFound("saved reply \(id)")
         }
         _ = try await authorizeRead(conversationID, viewer)
-        guard let detail = try await store.conversation(conversationID) else { throw ServiceError.notFound("conversation \(conversationID)") }
+        guard let detail = try await store.conversationHead(conversationID) else { throw ServiceError.notFound("conversation \(conversationID)") }
         let needsContext = response.body.contains("{context.")
         let customer = needsContext ? await withContext(detail.customer) : detail.customer
         let owner = detail.owner.flatMap { directory[$0] }

@@ -111,7 +111,7 @@ extension AgentDesk {
     private func referencedConversation(_ typed: String, viewer: Viewer, query: SearchQuery) async throws -> SearchResult? {
         guard let id = references.find(in: Substring(typed)), let access = try await store.access(conversation: id),
             try await canRead(access, viewer), access.status != .merged, query.status.map({ $0 == access.status }) ?? true,
-            let detail = try await store.conversation(id)
+            let detail = try await store.conversationHead(id)
         else { return nil }
         let reference = references.format(id)
         return SearchResult(

@@ -19,7 +19,7 @@ extension AgentDesk {
     /// read only when the route's address cannot be written to (rare).
     func reachable(_ route: ReplyRoute, through entry: RegisteredAdapter, conversation: Int64) async throws -> ReplyRoute {
         guard !entry.adapter.canReach(route.address) else { return route }
-        let identities = try await store.conversation(conversation)?.customer.identities ?? []
+        let identities = try await store.conversationHead(conversation)?.customer.identities ?? []
         return reachable(route, through: entry, identities: identities)
     }
 }

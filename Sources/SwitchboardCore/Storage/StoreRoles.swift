@@ -74,6 +74,11 @@ public protocol ConversationStore: Sendable {
 extension ConversationStore {
     /// The conversation with its whole thread.
     public func conversation(_ id: Int64) async throws -> ConversationDetail? { try await conversation(id, page: nil) }
+    /// The conversation with its newest message only: for what belongs to the conversation (its
+    /// customer, holders, clocks), whose cost must not grow with the thread.
+    public func conversationHead(_ id: Int64) async throws -> ConversationDetail? {
+        try await conversation(id, page: MessagePage(limit: 1))
+    }
 }
 
 /// The promises' clocks.
