@@ -233,32 +233,16 @@ enum PostgresSearchSchema {
             RETURN NULL;
         END
         $$;
-        CREATE OR REPLACE FUNCTION search_message_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION search_message_moved() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP = 'DELETE' THEN
-                DELETE FROM search_messages WHERE message_id = OLD.id;
-            ELSIF TG_OP = 'INSERT' THEN
-                IF NEW.direction IN ('inbound', 'outbound', 'note') THEN
-                    INSERT INTO search_messages (message_id, conversation_id, created_at, adapter, document, holders)
-                    VALUES (NEW.id, NEW.conversation_id, NEW.created_at, NEW.adapter, search_message_document(NEW.body, NEW.metadata),
-                            coalesce((SELECT search_holders(c.owner, c.assignee) FROM conversations c WHERE c.id = NEW.conversation_id), '{}'));
-                END IF;
-            ELSIF NEW.body IS DISTINCT FROM OLD.body OR NEW.metadata IS DISTINCT FROM OLD.metadata THEN
-                UPDATE search_messages SET conversation_id = NEW.conversation_id, created_at = NEW.created_at, adapter = NEW.adapter,
-                    document = search_message_document(NEW.body, NEW.metadata)
-                WHERE message_id = NEW.id;
-            ELSE
-                UPDATE search_messages SET conversation_id = NEW.conversation_id, created_at = NEW.created_at, adapter = NEW.adapter
-                WHERE message_id = NEW.id;
-            END IF;
-            IF TG_OP = 'UPDATE' AND NEW.conversation_id IS DISTINCT FROM OLD.conversation_id THEN
-                UPDATE search_messages SET holders =
-                    coalesce((SELECT search_holders(c.owner, c.assignee) FROM conversations c WHERE c.id = NEW.conversation_id), '{}')
-                WHERE message_id = NEW.id;
-            END IF;
+            UPDATE search_messages SET holders =
+                coalesce((SELECT search_holders(c.owner, c.assignee) FROM conversations c WHERE c.id = NEW.conversation_id), '{}')
+            WHERE message_id = NEW.id;
             RETURN NULL;
         END
         $$;
+        CREATE TRIGGER search_message_moved AFTER UPDATE OF conversation_id ON messages
+            FOR EACH ROW WHEN (OLD.conversation_id IS DISTINCT FROM NEW.conversation_id) EXECUTE FUNCTION search_message_moved();
         CREATE FUNCTION search_holders_sync() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             UPDATE search_messages SET holders = search_holders(NEW.owner, NEW.assignee) WHERE conversation_id = NEW.id;
