@@ -115,6 +115,33 @@ import Testing
             Issue.record("the last read is not from the index: \(reads)")
             return
         }
-        #expect(1_000_000 - below < 100_000, "walked \(1_000_000 - below) of 1,000,000 ids before the index")
+        // One match in 100 ids, a match from the index costing 24 walked rows: the index is the
+        // cheaper way once about a fifth of the ids are walked (spans growing eightfold).
+        #expect(1_000_000 - below < 200_000, "walked \(1_000_000 - below) of 1,000,000 ids before the index")
+    }
+
+    @Test func aFirstWindowPoorerThanTheRestDoesNotSendALargeReadToTheIndex() async throws {
+        // An agent sees one id in 400 (25,000 of 10 M, each a match of theirs), but the newest
+        // 4,000 ids hold only 5 of them. Read from the index, the rest would be 25,000 matches
+        // fetched and joined; walking finds the 500 asked for in about 200,000 ids.
+        let top: Int64 = 10_000_000
+        let theirs: (Int64) -> Bool = { $0 % 400 == 0 && ($0 <= top - 4_000 || $0 % 800 == 0) }
+        var reads: [PostgresSearchWindows.Range] = []
+        let rows = try await PostgresSearchWindows.newestFirst(limit: 500, before: nil, ids: (1, top)) { range, needed in
+            reads.append(range)
+            let (lo, hi): (Int64, Int64) =
+                switch range {
+                case .window(let lo, let hi): (lo, hi)
+                case .indexed(let below): (1, below)
+                }
+            let matches = stride(from: (hi - 1) / 400 * 400, through: max(lo, 1), by: -400).filter(theirs)
+            return PostgresSearchWindows.Window(matched: matches.count, rows: Array(matches.prefix(needed)))
+        }
+        #expect(rows.count == 500)
+        #expect(rows.first == top && rows.last == top - 4_000 - 494 * 400)
+        #expect(
+            !reads.contains {
+                if case .indexed = $0 { true } else { false }
+            }, "\(reads)")
     }
 }
