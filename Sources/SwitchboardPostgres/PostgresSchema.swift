@@ -458,6 +458,18 @@ enum PostgresSchema {
             """
         ),
         PostgresSearchSchema.holders,
+        // Customer search as an agent keeps the candidates whose conversation they hold: with the
+        // holders (and the id, for mention grants) in the index that finds a customer's
+        // conversation, each check is read from the index alone (`García` as a20 at 10 M: 22,733
+        // checks, 0.23 s from the table). The same unique key; every update of a conversation
+        // already rewrites its index entries (its other indexes change with each message).
+        (
+            "027-conversation-holders-by-customer",
+            """
+            ALTER TABLE conversations DROP CONSTRAINT conversations_customer_id_key,
+                ADD CONSTRAINT conversations_customer_id_key UNIQUE (customer_id) INCLUDE (id, owner, assignee)
+            """
+        ),
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

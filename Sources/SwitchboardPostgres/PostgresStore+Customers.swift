@@ -53,12 +53,16 @@ extension PostgresStore {
             var binds = PostgresBindings()
             binds.append(needle)
             // The customers whose name or an address holds the fragment, each from its trigram
-            // index (migration 024; a UNION, so that PostgreSQL can use both), then their rows.
+            // index (migration 024; a UNION, so that PostgreSQL can use both), ranked by last
+            // contact from the row the index led to; only the page is joined to its conversation
+            // (joining every candidate first, `García`'s 22,733 of 1.25 M customers, took 0.4 s).
             var visibility = ""
             if !viewer.isSupervisor {
                 binds.append(viewer.agentID)
-                visibility =
-                    "AND (c.owner = $2 OR c.assignee = $2 OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = c.id AND g.agent_id = $2))"
+                visibility = """
+                    AND EXISTS (SELECT 1 FROM conversations c WHERE c.customer_id = k.id AND (c.owner = $2 OR c.assignee = $2
+                        OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = c.id AND g.agent_id = $2)))
+                    """
             }
             binds.append(limit)
             let rows = try await db.rows(
@@ -66,23 +70,33 @@ extension PostgresStore {
                     unsafeSQL: """
                         SELECT cu.id, cu.name, cu.contacts, cu.last_contact_at, c.id AS conversation, c.owner, c.assignee
                         FROM (
-                            SELECT id FROM customers WHERE name ILIKE $1 ESCAPE '\\'
-                            UNION SELECT customer_id FROM identities WHERE address ILIKE $1 ESCAPE '\\'
-                        ) m
-                        JOIN customers cu ON cu.id = m.id JOIN conversations c ON c.customer_id = cu.id
-                        WHERE cu.merged_into IS NULL \(visibility)
-                        ORDER BY cu.last_contact_at DESC NULLS LAST LIMIT $\(binds.count)
+                            SELECT k.id, k.last_contact_at FROM (
+                                SELECT id, last_contact_at, merged_into FROM customers WHERE name ILIKE $1 ESCAPE '\\'
+                                UNION SELECT cu.id, cu.last_contact_at, cu.merged_into
+                                FROM identities i JOIN customers cu ON cu.id = i.customer_id WHERE i.address ILIKE $1 ESCAPE '\\'
+                            ) k
+                            WHERE k.merged_into IS NULL \(visibility)
+                            ORDER BY k.last_contact_at DESC NULLS LAST LIMIT $\(binds.count)
+                        ) top
+                        JOIN customers cu ON cu.id = top.id JOIN conversations c ON c.customer_id = cu.id
+                        ORDER BY top.last_contact_at DESC NULLS LAST
                         """, binds: binds))
-            var found: [CustomerSummary] = []
-            for row in rows {
-                let id: Int64 = try row["id"]
-                found.append(
-                    CustomerSummary(
-                        id: id, name: try row["name"], identities: try await Self.identities(db, customer: id), contacts: try row["contacts"],
-                        lastContactAt: try row.date("last_contact_at"), conversation: try row["conversation"], owner: try row["owner"],
-                        assignee: try row["assignee"]))
+            let ids: [Int64] = try rows.map { try $0["id"] }
+            // The page's addresses in one statement, not one round trip per customer.
+            var identities: [Int64: [IdentityRecord]] = [:]
+            for row in try await db.rows(
+                "SELECT customer_id, channel, adapter, address FROM identities WHERE customer_id = ANY(\(ids)) ORDER BY customer_id, id")
+            {
+                identities[try row["customer_id"], default: []].append(
+                    IdentityRecord(channel: try row["channel"], adapter: try row["adapter"], address: try row["address"]))
             }
-            return found
+            return try rows.map { row in
+                let id: Int64 = try row["id"]
+                return CustomerSummary(
+                    id: id, name: try row["name"], identities: identities[id] ?? [], contacts: try row["contacts"],
+                    lastContactAt: try row.date("last_contact_at"), conversation: try row["conversation"], owner: try row["owner"],
+                    assignee: try row["assignee"])
+            }
         }
     }
 
