@@ -17,6 +17,8 @@
 # (bench-search's agent is a01, whose share stays that of the other agents).
 # HOLD=1 keeps the database (and a throw-away PostgreSQL) up at the end, printing how to reach it,
 # until the script is interrupted: for EXPLAIN ANALYZE on the generated history.
+# SB_POSTGRES_SETTINGS="shared_buffers=4GB …" sets the throw-away PostgreSQL's settings (its own
+# shared_buffers is 32 MB, a test server's; a deployment gives it a share of the memory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
