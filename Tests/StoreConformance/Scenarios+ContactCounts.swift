@@ -12,6 +12,7 @@ extension StoreConformance {
             on: contactsPerChannel),
         StoreScenario("contacts per channel follow the messages through a merge and its undoing", on: contactsThroughMerges),
         StoreScenario("customer search finds a part of a name or an address anywhere in it, as it always did", on: customerSearchFindsParts),
+        StoreScenario("customer search pages the latest contacted first, an agent's among their own only", on: customerSearchPages),
         StoreScenario("a page of the open inbox is the head of the whole inbox, promises first, for agents and supervisors", on: openInboxPages),
     ]
 
@@ -115,5 +116,27 @@ extension StoreConformance {
         _ = try await store.unmerge(customer: phone.customerID!, by: "marta", at: base.addingTimeInterval(240), references: testReferences)
         #expect(try await store.customer(email.customerID!, now: base)?.contactsByChannel == ["mail": 3])
         #expect(try await store.customer(phone.customerID!, now: base)?.contactsByChannel == ["whatsapp": 1])
+    }
+
+    @Sendable static func customerSearchPages(_ store: any Store) async throws {
+        let base = Date(timeIntervalSince1970: 1_800_000_000)
+        var customers: [(id: Int64, owner: String?)] = []
+        for i in 0..<8 {
+            let stored = try await store.ingest(
+                [said("p\(i)", from: "garcia\(i)@example.com", "hola", name: "García \(i)", at: base.addingTimeInterval(Double(i) * 60))],
+                policy: TestAgents.policy)[0]
+            customers.append((stored.customerID!, try await store.access(conversation: stored.conversationID!)?.owner))
+        }
+        // The latest contacted first: customer 7, then 6, …
+        let newestFirst = customers.reversed()
+        let marta = Viewer(agentID: "marta", isSupervisor: true)
+        #expect(try await store.searchCustomers("garcía", viewer: marta, limit: 3).map(\.id) == newestFirst.prefix(3).map(\.id))
+        for agent in ["ana", "luis"] {
+            let theirs = newestFirst.filter { $0.owner == agent }.map(\.id)
+            #expect(theirs.count >= 2, "both agents own some")
+            let viewer = Viewer(agentID: agent, isSupervisor: false)
+            #expect(try await store.searchCustomers("garcía", viewer: viewer, limit: 2).map(\.id) == Array(theirs.prefix(2)), "\(agent)")
+            #expect(try await store.searchCustomers("garcía", viewer: viewer, limit: 50).map(\.id) == theirs, "\(agent)")
+        }
     }
 }
