@@ -217,6 +217,9 @@ enum PostgresSearchSchema {
                         WHEN owner IS NULL OR assignee IS NULL OR owner = assignee THEN ARRAY[coalesce(owner, assignee)]
                         ELSE ARRAY[owner, assignee] END
         $$;
+        CREATE FUNCTION search_holders_of(conversation bigint) RETURNS text[] LANGUAGE sql STABLE PARALLEL SAFE AS $$
+            SELECT coalesce((SELECT search_holders(c.owner, c.assignee) FROM conversations c WHERE c.id = conversation), '{}')
+        $$;
         ALTER TABLE search_messages ADD COLUMN holders text[] NOT NULL DEFAULT '{}';
         UPDATE search_messages s SET holders = search_holders(c.owner, c.assignee)
             FROM conversations c WHERE c.id = s.conversation_id AND (c.owner IS NOT NULL OR c.assignee IS NOT NULL);
@@ -228,15 +231,14 @@ enum PostgresSearchSchema {
         BEGIN
             INSERT INTO search_messages (message_id, conversation_id, created_at, adapter, document, holders)
             SELECT a.id, a.conversation_id, a.created_at, a.adapter, search_message_document(a.body, a.metadata),
-                   coalesce((SELECT search_holders(c.owner, c.assignee) FROM conversations c WHERE c.id = a.conversation_id), '{}')
+                   search_holders_of(a.conversation_id)
             FROM added a WHERE a.direction IN ('inbound', 'outbound', 'note');
             RETURN NULL;
         END
         $$;
         CREATE FUNCTION search_message_moved() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            UPDATE search_messages SET holders =
-                coalesce((SELECT search_holders(c.owner, c.assignee) FROM conversations c WHERE c.id = NEW.conversation_id), '{}')
+            UPDATE search_messages SET holders = search_holders_of(NEW.conversation_id)
             WHERE message_id = NEW.id;
             RETURN NULL;
         END

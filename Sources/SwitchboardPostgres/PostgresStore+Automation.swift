@@ -13,9 +13,7 @@ extension PostgresStore {
         guard let row = try await db.row("SELECT * FROM conversations WHERE id = \(id)") else { return nil }
         let state = try conversationState(row)
         let customer = try await db.row("SELECT name, contacts FROM customers WHERE id = \(state.customerID)")
-        let identities = try await db.rows(
-            "SELECT channel, adapter, address FROM identities WHERE customer_id = \(state.customerID) ORDER BY id"
-        ).map { IdentityRecord(channel: try $0["channel"], adapter: try $0["adapter"], address: try $0["address"]) }
+        let identities = try await identities(db, customer: state.customerID)
         let tags = try await db.values("SELECT tag FROM conversation_tags WHERE conversation_id = \(id) ORDER BY tag", as: String.self)
         var found: PGRow?
         if let message {

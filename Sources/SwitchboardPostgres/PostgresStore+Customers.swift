@@ -10,9 +10,20 @@ extension PostgresStore {
     }
 
     static func identities(_ db: PGSession, customer: Int64) async throws -> [IdentityRecord] {
-        try await db.rows("SELECT channel, adapter, address FROM identities WHERE customer_id = \(customer) ORDER BY id").map {
-            IdentityRecord(channel: try $0["channel"], adapter: try $0["adapter"], address: try $0["address"])
+        try await identities(db, customers: [customer])[customer] ?? []
+    }
+
+    /// The identities of several customers (a page of search results) in one statement, each
+    /// customer's in the order they were added.
+    static func identities(_ db: PGSession, customers: [Int64]) async throws -> [Int64: [IdentityRecord]] {
+        var identities: [Int64: [IdentityRecord]] = [:]
+        for row in try await db.rows(
+            "SELECT customer_id, channel, adapter, address FROM identities WHERE customer_id = ANY(\(customers)) ORDER BY customer_id, id")
+        {
+            identities[try row["customer_id"], default: []].append(
+                IdentityRecord(channel: try row["channel"], adapter: try row["adapter"], address: try row["address"]))
         }
+        return identities
     }
 
     static func customerDetail(_ db: PGSession, id: Int64, now: Date) async throws -> CustomerDetail? {
@@ -87,15 +98,8 @@ extension PostgresStore {
                         JOIN customers cu ON cu.id = top.id JOIN conversations c ON c.customer_id = cu.id
                         ORDER BY top.last_contact_at DESC NULLS LAST
                         """, binds: binds))
-            let ids: [Int64] = try rows.map { try $0["id"] }
             // The page's addresses in one statement, not one round trip per customer.
-            var identities: [Int64: [IdentityRecord]] = [:]
-            for row in try await db.rows(
-                "SELECT customer_id, channel, adapter, address FROM identities WHERE customer_id = ANY(\(ids)) ORDER BY customer_id, id")
-            {
-                identities[try row["customer_id"], default: []].append(
-                    IdentityRecord(channel: try row["channel"], adapter: try row["adapter"], address: try row["address"]))
-            }
+            let identities = try await Self.identities(db, customers: try rows.map { try $0["id"] })
             return try rows.map { row in
                 let id: Int64 = try row["id"]
                 return CustomerSummary(
