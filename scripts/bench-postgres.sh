@@ -9,6 +9,7 @@
 # time (total, per call, calls, rows): where a message's database CPU goes.
 # CUSTOMERS (default 1000) customers write in turn; CUSTOMERS=1000000 makes every message a new
 # customer's (a new customer, identity and conversation each), the other case issue 19 asks about.
+# CONNECTIONS (default 32) is each load generator's closed-loop connection count.
 # Every 2xx is a committed transaction on PostgreSQL. All processes share this machine's cores, so
 # the figure is what one box does; on several boxes each gateway would have its own.
 set -euo pipefail
@@ -99,9 +100,9 @@ pg_pids() { pgrep -f "postgres" | while read -r p; do [ "$(readlink /proc/$p/exe
 run "priming" --messages $(( 2000 / GATEWAYS )) --warmup 0 --connections 8 > /dev/null
 psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -qc "ANALYZE"
 [ -z "${STATEMENTS:-}" ] || psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -qAtc "SELECT pg_stat_statements_reset()" > /dev/null
-echo "== PostgreSQL, $GATEWAYS gateway(s), pool $POOL: closed loop, $MESSAGES messages, 32 connections per gateway, $CUSTOMERS customers"
+echo "== PostgreSQL, $GATEWAYS gateway(s), pool $POOL: closed loop, $MESSAGES messages, ${CONNECTIONS:-32} connections per gateway, $CUSTOMERS customers"
 gw_before=$(ticks "${pids[@]}"); pg_before=$(ticks $(pg_pids))
-run "closed loop" --messages $(( MESSAGES / GATEWAYS )) --warmup 1000 --connections 32
+run "closed loop" --messages $(( MESSAGES / GATEWAYS )) --warmup 1000 --connections ${CONNECTIONS:-32}
 gw_after=$(ticks "${pids[@]}"); pg_after=$(ticks $(pg_pids))
 python3 -c "import sys; hz=100; n=$MESSAGES + 1000 * $GATEWAYS; g=($gw_after-$gw_before)*1000/hz/n; p=($pg_after-$pg_before)*1000/hz/n
 print(f'   CPU per message: gateways {g:.3f} ms, PostgreSQL {p:.3f} ms (warm-up included; on one box they share its cores)')"

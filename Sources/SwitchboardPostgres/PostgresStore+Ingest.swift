@@ -52,7 +52,18 @@ extension PostgresStore {
         }
     }
 
+    /// A group takes the agents' rows only when it changes someone's load (see ``IngestGroup/prefetch``),
+    /// so the groups of returning customers on several gateways run side by side. When a plan changes loads the group did not expect to change, it starts again
+    /// holding them, so the lock order stays agents first, then conversations.
     private func ingest(_ items: [IngestItem], policy: IngestPolicy, flushLater: Bool) async throws -> [IngestOutcome] {
+        do {
+            return try await ingest(items, policy: policy, flushLater: flushLater, lockingAgents: false)
+        } catch is IngestGroup.AgentsNotLocked {
+            return try await ingest(items, policy: policy, flushLater: flushLater, lockingAgents: true)
+        }
+    }
+
+    private func ingest(_ items: [IngestItem], policy: IngestPolicy, flushLater: Bool, lockingAgents: Bool) async throws -> [IngestOutcome] {
         try await write { db in
             // For this transaction only: new conversations' search cards are built at the end, together
             // (migration 023); with flushLater, the commit does not wait for the WAL flush.
@@ -60,10 +71,7 @@ extension PostgresStore {
                 """
                 SELECT set_config(\(Self.cardsDeferred), 'on', true)\(unescaped: flushLater ? ", set_config('synchronous_commit', 'off', true)" : "")
                 """)
-            // Routing decisions read and change the agents' loads: holding their rows makes the
-            // decisions of concurrent gateways serial (and the lock order fixed: agents first, by id).
-            let loads = try await Self.agentLoads(db, lock: true)
-            var group = try await IngestGroup.prefetch(db, items: items, normalizer: policy.normalizer, loads: loads)
+            var group = try await IngestGroup.prefetch(db, items: items, normalizer: policy.normalizer, lockingAgents: lockingAgents)
             var outcomes: [IngestOutcome] = []
             for item in items {
                 switch item.event {
@@ -195,6 +203,7 @@ extension PostgresStore {
             }
             if plan.newConversation { group.newConversations.append(state.id) }
             group.noteConversation(state, written: plan.newConversation)
+            if !plan.loads.isEmpty, !group.agentsLocked { throw IngestGroup.AgentsNotLocked() }
             for change in plan.loads { try await applyLoad(db, change, loads: &group.loads) }
             if plan.countsContact { group.countContact(customer: customerID, identity: plan.identity, at: now) }
             let ids = PlanIDs(customer: customerID, conversation: state.id)

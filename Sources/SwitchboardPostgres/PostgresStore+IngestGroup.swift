@@ -29,7 +29,12 @@ struct IngestGroup {
         let address: String
     }
 
+    /// A plan changes agents' loads in a group that did not take their rows: it starts again, taking them first.
+    struct AgentsNotLocked: Error {}
+
     var loads: [String: AgentLoad]
+    /// Whether this transaction holds the agents' rows (`FOR UPDATE`): only then may a plan change loads.
+    let agentsLocked: Bool
     /// The group's new message rows, written together.
     let messages: PostgresMessageBuffer
     /// By customer id; locked by this transaction.
@@ -38,21 +43,27 @@ struct IngestGroup {
     private var dirty: [Int64: ConversationState] = [:]
     /// Contacts counted and not written yet, by customer: how many, the first and the last time.
     private var contacts: [Int64: (count: Int64, first: Double, last: Double)] = [:]
-    private(set) var stored: [StoredKey: StoredMessageRef] = [:]
+    fileprivate(set) var stored: [StoredKey: StoredMessageRef] = [:]
     /// Conversations this group created, whose search cards it builds before it commits (migration 023).
     var newConversations: [Int64] = []
     private var identities: [IdentityKey: KnownCustomer] = [:]
 
-    init(loads: [String: AgentLoad], expected: Int = 1) {
+    init(loads: [String: AgentLoad], agentsLocked: Bool, expected: Int = 1) {
         self.loads = loads
+        self.agentsLocked = agentsLocked
         messages = PostgresMessageBuffer(expected: expected)
     }
 
-    /// Reads, for every message of `items`, whether it is stored and whose its sender's identity is.
+    /// Reads, for every message of `items`, whether it is stored and whose its sender's identity is;
+    /// then the agents' loads, taking their rows (`lockingAgents`, or when a customer reaching out is
+    /// new or their conversation closed: a routing decision is coming), and
+    /// the known customers' conversations, locked. Holding the agents' rows makes routing decisions
+    /// serial across writers and gateways; the lock order is always agents first, then conversations.
     static func prefetch(
-        _ db: PGSession, items: [IngestItem], normalizer: IdentityNormalizer, loads: [String: AgentLoad]
+        _ db: PGSession, items: [IngestItem], normalizer: IdentityNormalizer, lockingAgents: Bool
     ) async throws -> IngestGroup {
-        var group = IngestGroup(loads: loads, expected: items.count)
+        var routing = lockingAgents
+        var contacts: [IdentityKey] = []
         var adapters: [String] = []
         var externalIDs: [String] = []
         var channels: [String] = []
@@ -68,8 +79,14 @@ struct IngestGroup {
             let identity = normalizer.normalize(message.from)
             channels.append(identity.channel)
             addresses.append(identity.address)
+            if message.kind == .contact { contacts.append(IdentityKey(channel: identity.channel, address: identity.address)) }
         }
-        guard !adapters.isEmpty else { return group }
+        guard !adapters.isEmpty else {
+            return IngestGroup(loads: try await PostgresStore.agentLoads(db, lock: routing), agentsLocked: routing)
+        }
+        var stored: [StoredKey: StoredMessageRef] = [:]
+        var identities: [IdentityKey: KnownCustomer] = [:]
+        var settled: Set<IdentityKey> = []
         // One lookup per partial unique index (`direction = 'inbound'`, `= 'event'`): a `direction IN (…)`
         // filter cannot use them and scans every message. Prepared, these statements run a plan made
         // without the arrays' contents: `LATERAL … LIMIT` keeps it one index probe per key, where a join
@@ -89,21 +106,32 @@ struct IngestGroup {
             """)
         {
             let direction: String = try row["direction"]
-            group.stored[StoredKey(adapter: try row["adapter"], externalID: try row["external_id"], event: direction == "event")] =
+            stored[StoredKey(adapter: try row["adapter"], externalID: try row["external_id"], event: direction == "event")] =
                 StoredMessageRef(message: try row["id"], conversation: try row["conversation_id"])
         }
         for row in try await db.prepared.rows(
             """
-            SELECT i.channel, i.address, i.id, i.customer_id, c.name, c.last_contact_at
+            SELECT i.channel, i.address, i.id, i.customer_id, c.name, c.last_contact_at, v.status IN ('open', 'pending') AS settled
             FROM (SELECT DISTINCT ch, ad FROM unnest(\(channels)::text[], \(addresses)::text[]) AS u(ch, ad)) AS k
             CROSS JOIN LATERAL (SELECT id, customer_id, channel, address FROM identities WHERE channel = k.ch AND address = k.ad LIMIT 1) AS i
             JOIN customers c ON c.id = i.customer_id
+            LEFT JOIN conversations v ON v.customer_id = i.customer_id
             """)
         {
-            group.identities[IdentityKey(channel: try row["channel"], address: try row["address"])] = KnownCustomer(
+            let key = IdentityKey(channel: try row["channel"], address: try row["address"])
+            identities[key] = KnownCustomer(
                 id: try row["customer_id"], identity: try row["id"], name: try row["name"], lastContactAt: try row.date("last_contact_at"))
+            if try row["settled"] as Bool? == true { settled.insert(key) }
         }
-        let customers = Array(Set(group.identities.values.map(\.id)))
+        // A new customer, or one whose conversation is closed, is routed: the plan will most likely
+        // give someone the work. A live conversation mostly stays where it is (with its assignee, or
+        // waiting while nobody is free); when its plan does change a load after all (the assignee
+        // is away, an agent became free for a waiting one), the group starts again: ``AgentsNotLocked``.
+        if !routing { routing = contacts.contains { !settled.contains($0) } }
+        var group = IngestGroup(loads: try await PostgresStore.agentLoads(db, lock: routing), agentsLocked: routing, expected: items.count)
+        group.stored = stored
+        group.identities = identities
+        let customers = Array(Set(identities.values.map(\.id)))
         if !customers.isEmpty {
             for row in try await db.prepared.rows(
                 """

@@ -77,6 +77,48 @@ import Testing
         await t.cleanup()
     }
 
+    /// A returning customer whose conversation is open and assigned changes nobody's load, so their
+    /// group does not wait for the agents' rows, which another gateway's routing or an agent's status
+    /// change may hold; a new customer's does, and is routed once they are free.
+    @Test(.integration) func aReturningCustomerIsStoredWhileAnotherTransactionHoldsTheAgents() async throws {
+        let t = try await StoreUnderTest.make(.postgres)
+        let store = try #require(t.store as? PostgresStore)
+        let first = try await store.ingest([inbound("a1", from: "ann@x")], policy: TestAgents.policy)
+        let owner = try #require(first[0].owner)
+        let release = AsyncStream<Void>.makeStream()
+        let locked = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await store.write { db in
+                try await db.execute("SELECT id FROM agents ORDER BY id FOR UPDATE")
+                locked.continuation.yield()
+                for await _ in release.stream {}
+            }
+        }
+        defer { release.continuation.finish() }
+        for await _ in locked.stream { break }
+
+        let returning = Task { try await store.ingest([inbound("a2", from: "ann@x")], policy: TestAgents.policy) }
+        let newcomer = Task { try await store.ingest([inbound("b1", from: "bob@x")], policy: TestAgents.policy) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await store.read({ db in try await db.value("SELECT count(*) FROM messages WHERE external_id = 'a2'", as: Int.self) }) != 1 {
+            try #require(ContinuousClock.now < deadline, "the returning customer's message waited for the agents' rows")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let stored = try await returning.value[0]
+        #expect(stored.kind == .stored && stored.conversationID == first[0].conversationID && stored.owner == owner)
+        #expect(
+            try await store.read { db in try await db.value("SELECT count(*) FROM identities WHERE address = 'bob@x'", as: Int.self) } == 0,
+            "the new customer waits: routing them changes an agent's load")
+
+        release.continuation.finish()
+        try await holder.value
+        let routed = try await newcomer.value[0]
+        #expect(routed.kind == .stored && routed.owner != nil)
+        let loads = try await store.agentLoads()
+        #expect(loads.values.map(\.openAssigned).reduce(0, +) == 2, "two conversations, each counted once")
+        await t.cleanup()
+    }
+
     @Test(.integration) func migrationsAreRecordedAndTwoGatewaysPreparingAtOnceDoNotRace() async throws {
         let database = try await PostgresTestServer.shared.createDatabase()
         let a = try await PostgresTestServer.shared.store(database: database)
