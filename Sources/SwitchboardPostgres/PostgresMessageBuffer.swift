@@ -5,7 +5,8 @@ import SwitchboardCore
 /// (per 1,000 rows) instead of one round trip each. Ids are taken from the table's identity sequence up front,
 /// in blocks, so the records a group returns (and the order of a conversation's messages) are known
 /// before the rows are written. Whatever reads `messages` inside the transaction, or refers to a row
-/// (the outbox), calls ``flush(_:)`` first.
+/// (the outbox), calls ``flush(_:)`` first; it writes the group's new customers
+/// (``PostgresNewCustomers``) before the messages that refer to them.
 ///
 /// Used by one transaction's task only; not shared.
 final class PostgresMessageBuffer {
@@ -34,10 +35,12 @@ final class PostgresMessageBuffer {
     /// Reserved ids, largest first (taken from the end).
     private var ids: [Int64] = []
     private let block: Int
+    let newCustomers: PostgresNewCustomers
     static let rowsPerStatement = 1000
 
-    init(expected: Int) {
+    init(expected: Int, newCustomers: Int = 1) {
         block = max(8, min(1000, expected * 2))
+        self.newCustomers = PostgresNewCustomers(expected: newCustomers)
     }
 
     func nextID(_ db: PGSession) async throws -> Int64 {
@@ -56,6 +59,7 @@ final class PostgresMessageBuffer {
     }
 
     func flush(_ db: PGSession) async throws {
+        try await newCustomers.flush(db)
         var start = 0
         while start < rows.count {
             let chunk = Array(rows[start..<min(rows.count, start + Self.rowsPerStatement)])

@@ -167,6 +167,13 @@ struct PGRowArrays {
         masks = Array(repeating: 0, count: rows)
     }
 
+    /// Arrays for a statement that goes on after `query` (a `WITH` of several writes): its
+    /// parameters are numbered after those `query` has bound.
+    init(rows: Int, continuing query: PGQuery) {
+        self.query = query
+        masks = Array(repeating: 0, count: rows)
+    }
+
     /// Returns the array's placeholder, for a statement that also needs the whole array (`= ANY(…)`).
     @discardableResult
     mutating func column<T: PostgresArrayEncodable & PostgresNonThrowingEncodable>(_ name: String, _ type: String, _ values: [T]) -> String {

@@ -61,6 +61,16 @@ extension PostgresStore {
         // One array per column (``stateColumns``, in order): one statement text for any number of rows.
         var arrays = PGRowArrays(rows: s.count)
         let ids = arrays.column("id", "bigint", s.map(\.id))
+        stateColumns(s, into: &arrays)
+        try await db.prepared.execute(
+            arrays.statement(
+                "UPDATE conversations c SET \(stateColumns.map { "\($0) = v.\($0)" }.joined(separator: ", ")) FROM (",
+                // `c.id = ANY(…)` as well: the prepared plan then reads the rows by key, never all of them.
+                ") AS v WHERE c.id = v.id AND c.id = ANY(\(ids)::bigint[])"))
+    }
+
+    /// The arrays of ``stateColumns``, in order, for a multi-row write of `s`.
+    static func stateColumns(_ s: [ConversationState], into arrays: inout PGRowArrays) {
         arrays.column("status", "text", s.map(\.status.rawValue))
         arrays.column("owner", "text", s.map(\.owner), placeholder: "")
         arrays.column("assignee", "text", s.map(\.assignee), placeholder: "")
@@ -85,11 +95,6 @@ extension PostgresStore {
         arrays.column("priority", "text", s.map(\.priority.rawValue))
         arrays.column("sla_policy", "text", s.map(\.slaPolicy), placeholder: "")
         arrays.column("sla_reason", "text", s.map(\.slaReason), placeholder: "")
-        try await db.prepared.execute(
-            arrays.statement(
-                "UPDATE conversations c SET \(stateColumns.map { "\($0) = v.\($0)" }.joined(separator: ", ")) FROM (",
-                // `c.id = ANY(…)` as well: the prepared plan then reads the rows by key, never all of them.
-                ") AS v WHERE c.id = v.id AND c.id = ANY(\(ids)::bigint[])"))
     }
 
     /// Records one load change, keeping `loads` as the database now has them.

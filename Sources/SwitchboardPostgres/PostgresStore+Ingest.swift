@@ -115,22 +115,13 @@ extension PostgresStore {
     static func ingestMessage(
         _ db: PGSession, item: IngestItem, message: InboundMessage, policy: IngestPolicy, group: inout IngestGroup
     ) async throws -> IngestOutcome {
-        let snapshot = try await inboundSnapshot(db, item: item, message: message, policy: policy, group: &group, fresh: false)
-        let plan = InboundPlanner.plan(item, message, snapshot, loads: group.loads, policy: policy)
-        if let outcome = try await apply(db, plan, item: item, group: &group) { return outcome }
-        // Another gateway made this customer meanwhile (our identity INSERT waited for its
-        // transaction and did nothing): plan again knowing them.
-        let again = try await inboundSnapshot(db, item: item, message: message, policy: policy, group: &group, fresh: true)
-        guard
-            let outcome = try await apply(
-                db, InboundPlanner.plan(item, message, again, loads: group.loads, policy: policy), item: item, group: &group)
-        else { throw StoreError.unavailable("identity \(again.identity.channel) \(again.identity.address) vanished; retry") }
-        return outcome
+        let snapshot = try await inboundSnapshot(db, item: item, message: message, policy: policy, group: &group)
+        return try await apply(db, InboundPlanner.plan(item, message, snapshot, loads: group.loads, policy: policy), item: item, group: &group)
     }
 
     /// What the planner needs to know about one message, as this transaction sees it.
     static func inboundSnapshot(
-        _ db: PGSession, item: IngestItem, message: InboundMessage, policy: IngestPolicy, group: inout IngestGroup, fresh: Bool
+        _ db: PGSession, item: IngestItem, message: InboundMessage, policy: IngestPolicy, group: inout IngestGroup
     ) async throws -> InboundSnapshot {
         let identity = policy.normalizer.normalize(message.from)
         var snapshot = InboundSnapshot(identity: identity)
@@ -144,7 +135,6 @@ extension PostgresStore {
             try await group.messages.flush(db)
             snapshot.answered = try await answeredMessage(db, adapter: item.adapter, references: message.references)
         }
-        if fresh, let known = try await knownCustomer(db, identity: identity) { group.noteCustomer(identity, known) }
         snapshot.customer = group.customer(identity)
         if let customer = snapshot.customer { snapshot.conversation = try await group.conversation(db, customer: customer.id) }
         if InboundSnapshot.needsQuotedReference(message, customer: snapshot.customer, answered: snapshot.answered) {
@@ -163,9 +153,8 @@ extension PostgresStore {
         return snapshot
     }
 
-    /// Writes what the planner decided; nil when the new customer's identity turned out to be
-    /// someone's already (made by another gateway meanwhile).
-    static func apply(_ db: PGSession, _ plan: InboundPlan, item: IngestItem, group: inout IngestGroup) async throws -> IngestOutcome? {
+    /// Writes what the planner decided (a new customer's rows at the group's end: ``PostgresNewCustomers``).
+    static func apply(_ db: PGSession, _ plan: InboundPlan, item: IngestItem, group: inout IngestGroup) async throws -> IngestOutcome {
         switch plan {
         case .duplicate(let ref):
             return .duplicate(ref)
@@ -184,22 +173,24 @@ extension PostgresStore {
             if let known = plan.customer {
                 (customerID, identityID) = (known.id, known.identity)
                 if known.name == nil, let name = plan.customerName {
-                    try await db.prepared.execute("UPDATE customers SET name = \(name) WHERE id = \(known.id) AND name IS NULL")
+                    if !group.messages.newCustomers.name(known.id, name) {
+                        try await db.prepared.execute("UPDATE customers SET name = \(name) WHERE id = \(known.id) AND name IS NULL")
+                    }
                     group.noteCustomer(
                         plan.identity, KnownCustomer(id: known.id, identity: known.identity, name: name, lastContactAt: known.lastContactAt))
                 }
                 state.customerID = customerID
                 if plan.newConversation { state.id = try await insertConversation(db, state) }
             } else {
-                guard
-                    let created = try await insertCustomer(
-                        db, name: plan.customerName, identity: plan.identity, adapter: item.adapter, at: now,
-                        conversation: plan.newConversation ? state : nil)
-                else { return nil }
-                (customerID, identityID) = (created.customer, created.identity)
+                let ids = try await group.messages.newCustomers.nextIDs(db)
+                (customerID, identityID) = (ids.customer, ids.identity)
                 group.noteCustomer(plan.identity, KnownCustomer(id: customerID, identity: identityID, name: plan.customerName, lastContactAt: nil))
                 state.customerID = customerID
-                if let conversation = created.conversation { state.id = conversation }
+                if plan.newConversation { state.id = ids.conversation }
+                group.messages.newCustomers.append(
+                    .init(
+                        customer: customerID, identity: identityID, name: plan.customerName, channel: plan.identity.channel,
+                        address: plan.identity.address, adapter: item.adapter, at: now, conversation: plan.newConversation ? state : nil))
             }
             if plan.newConversation { group.newConversations.append(state.id) }
             group.noteConversation(state, written: plan.newConversation)
@@ -207,6 +198,8 @@ extension PostgresStore {
             for change in plan.loads { try await applyLoad(db, change, loads: &group.loads) }
             if plan.countsContact { group.countContact(customer: customerID, identity: plan.identity, at: now) }
             let ids = PlanIDs(customer: customerID, conversation: state.id)
+            // Their rows refer to the conversation, which may be waiting for the group's end.
+            if !plan.participants.isEmpty { try await group.messages.flush(db) }
             try await addParticipants(db, plan.participants, conversation: state.id, at: plan.at)
             var records: [MessageRecord] = []
             for message in plan.messages {
@@ -339,59 +332,6 @@ extension PostgresStore {
     }
 
     // MARK: - Identifying
-
-    /// The customer behind `identity`, read from the database (committed by anyone).
-    static func knownCustomer(_ db: PGSession, identity: ChannelIdentity) async throws -> KnownCustomer? {
-        try await db.prepared.row(
-            """
-            SELECT i.id, i.customer_id, c.name, c.last_contact_at FROM identities i JOIN customers c ON c.id = i.customer_id
-            WHERE i.channel = \(identity.channel) AND i.address = \(identity.address)
-            """
-        ).map {
-            KnownCustomer(id: try $0["customer_id"], identity: try $0["id"], name: try $0["name"], lastContactAt: try $0.date("last_contact_at"))
-        }
-    }
-
-    /// A new customer, their identity and (given) their conversation, in one statement: one round
-    /// trip where three were, in the transaction that holds the agents' rows. The customer's id is
-    /// drawn first and the rows are written only when the identity is not someone's already
-    /// (perhaps just now, by another gateway's transaction, which this statement waited for): then
-    /// nothing is written and the answer is nil. The foreign keys are checked at the statement's end,
-    /// when all three rows are there.
-    static func insertCustomer(
-        _ db: PGSession, name: String?, identity: ChannelIdentity, adapter: String, at: Double, conversation: ConversationState?
-    ) async throws -> (customer: Int64, identity: Int64, conversation: Int64?)? {
-        var query = PGQuery(unsafeSQL: "")
-        let (channel, address, source, time, customerName) = (
-            query.bind(identity.channel), query.bind(identity.address), query.bind(adapter), query.bind(at), query.bind(name)
-        )
-        query.append(
-            sql: """
-                WITH drawn AS (SELECT nextval(pg_get_serial_sequence('customers', 'id')) AS id),
-                identity AS (
-                    INSERT INTO identities (customer_id, channel, address, adapter, created_at)
-                    SELECT id, \(channel), \(address), \(source), \(time) FROM drawn
-                    ON CONFLICT (channel, address) DO NOTHING RETURNING id, customer_id
-                ),
-                customer AS (INSERT INTO customers (id, name, created_at) SELECT customer_id, \(customerName), \(time) FROM identity)
-                """)
-        if let conversation {
-            let placeholders = bind(conversation, into: &query)
-            query.append(
-                sql: """
-                    , conversation AS (
-                        INSERT INTO conversations (customer_id, \(stateColumns.joined(separator: ", ")))
-                        SELECT customer_id, \(placeholders.joined(separator: ", ")) FROM identity RETURNING id
-                    )
-                    SELECT identity.id AS identity, identity.customer_id AS customer, conversation.id AS conversation
-                    FROM identity CROSS JOIN conversation
-                    """)
-        } else {
-            query.append(sql: " SELECT identity.id AS identity, identity.customer_id AS customer, NULL::bigint AS conversation FROM identity")
-        }
-        guard let row = try await db.prepared.row(query) else { return nil }
-        return (try row["customer"], try row["identity"], try row["conversation"])
-    }
 
     /// Inserts an identity; nil when (channel, address) already belongs to someone (perhaps just now,
     /// by another gateway's transaction, which this statement waited for).

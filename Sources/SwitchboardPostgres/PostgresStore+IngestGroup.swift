@@ -15,8 +15,8 @@ import SwitchboardCore
 /// ``PostgresMessageBuffer``. Whatever reads those tables inside the transaction flushes first.
 ///
 /// Only facts that cannot become false inside the transaction are cached. Another gateway adding
-/// the same message or identity meanwhile is caught by the unique constraints: the INSERT fails or
-/// does nothing, and the slow path (or the whole-transaction retry) takes over.
+/// the same message or identity meanwhile is caught by the unique constraints: the INSERT fails, and
+/// the whole transaction is retried, finding it.
 struct IngestGroup {
     struct StoredKey: Hashable {
         let adapter: String
@@ -48,10 +48,10 @@ struct IngestGroup {
     var newConversations: [Int64] = []
     private var identities: [IdentityKey: KnownCustomer] = [:]
 
-    init(loads: [String: AgentLoad], agentsLocked: Bool, expected: Int = 1) {
+    init(loads: [String: AgentLoad], agentsLocked: Bool, expected: Int = 1, newCustomers: Int = 1) {
         self.loads = loads
         self.agentsLocked = agentsLocked
-        messages = PostgresMessageBuffer(expected: expected)
+        messages = PostgresMessageBuffer(expected: expected, newCustomers: newCustomers)
     }
 
     /// Reads, for every message of `items`, whether it is stored and whose its sender's identity is;
@@ -64,6 +64,7 @@ struct IngestGroup {
     ) async throws -> IngestGroup {
         var routing = lockingAgents
         var contacts: [IdentityKey] = []
+        var senders: Set<IdentityKey> = []
         var adapters: [String] = []
         var externalIDs: [String] = []
         var channels: [String] = []
@@ -79,7 +80,9 @@ struct IngestGroup {
             let identity = normalizer.normalize(message.from)
             channels.append(identity.channel)
             addresses.append(identity.address)
-            if message.kind == .contact { contacts.append(IdentityKey(channel: identity.channel, address: identity.address)) }
+            let key = IdentityKey(channel: identity.channel, address: identity.address)
+            senders.insert(key)
+            if message.kind == .contact { contacts.append(key) }
         }
         guard !adapters.isEmpty else {
             return IngestGroup(loads: try await PostgresStore.agentLoads(db, lock: routing), agentsLocked: routing)
@@ -128,7 +131,9 @@ struct IngestGroup {
         // waiting while nobody is free); when its plan does change a load after all (the assignee
         // is away, an agent became free for a waiting one), the group starts again: ``AgentsNotLocked``.
         if !routing { routing = contacts.contains { !settled.contains($0) } }
-        var group = IngestGroup(loads: try await PostgresStore.agentLoads(db, lock: routing), agentsLocked: routing, expected: items.count)
+        var group = IngestGroup(
+            loads: try await PostgresStore.agentLoads(db, lock: routing), agentsLocked: routing, expected: items.count,
+            newCustomers: senders.subtracting(identities.keys).count)
         group.stored = stored
         group.identities = identities
         let customers = Array(Set(identities.values.map(\.id)))
