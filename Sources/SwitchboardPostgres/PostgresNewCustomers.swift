@@ -76,7 +76,8 @@ final class PostgresNewCustomers {
         customers.column("id", "bigint", rows.map(\.customer))
         customers.column("name", "text", rows.map(\.name), placeholder: "")
         customers.column("created_at", "float8", rows.map(\.at))
-        var identities = PGRowArrays(rows: rows.count, continuing: customers.statement("WITH c AS (INSERT INTO customers (id, name, created_at) ", ")"))
+        var identities = PGRowArrays(
+            rows: rows.count, continuing: customers.statement("WITH c AS (INSERT INTO customers (id, name, created_at) ", ")"))
         identities.column("id", "bigint", rows.map(\.identity))
         identities.column("customer_id", "bigint", rows.map(\.customer))
         identities.column("channel", "text", rows.map(\.channel))
