@@ -59,12 +59,26 @@ final class PostgresMessageBuffer {
     }
 
     func flush(_ db: PGSession) async throws {
+        if let last = try await flushAllButLast(db), let query = PGQuery.joined([last]) { try await db.prepared.execute(query) }
+    }
+
+    /// Writes the new customers and every chunk of rows but the last, and returns the last chunk's
+    /// `INSERT` (nil when no row waits), which the group's end joins with its other writes.
+    func flushAllButLast(_ db: PGSession) async throws -> PGWrite? {
         try await newCustomers.flush(db)
-        var start = 0
-        while start < rows.count {
-            let chunk = Array(rows[start..<min(rows.count, start + Self.rowsPerStatement)])
+        while rows.count > Self.rowsPerStatement {
+            if let query = PGQuery.joined([Self.insert(Array(rows.prefix(Self.rowsPerStatement)))]) { try await db.prepared.execute(query) }
+            rows.removeFirst(Self.rowsPerStatement)
+        }
+        guard !rows.isEmpty else { return nil }
+        defer { rows.removeAll(keepingCapacity: true) }
+        return Self.insert(rows)
+    }
+
+    private static func insert(_ chunk: [Row]) -> PGWrite {
+        { query, prefix, suffix in
             // One array per column: the same statement text for any number of rows, prepared once.
-            var arrays = PGRowArrays(rows: chunk.count)
+            var arrays = PGRowArrays(rows: chunk.count, continuing: query)
             arrays.column("id", "bigint", chunk.map(\.id))
             arrays.column("conversation_id", "bigint", chunk.map(\.conversationID))
             arrays.column("direction", "text", chunk.map(\.direction))
@@ -83,16 +97,13 @@ final class PostgresMessageBuffer {
             arrays.column("delivery_state", "text", chunk.map(\.deliveryState), placeholder: "")
             arrays.column("delivery_attempts", "bigint", chunk.map { $0.deliveryAttempts.map(Int64.init) }, placeholder: 0)
             arrays.column("identity_id", "bigint", chunk.map(\.identityID), placeholder: 0)
-            try await db.prepared.execute(
-                arrays.statement(
-                    """
+            return arrays.statement(
+                prefix + """
                     INSERT INTO messages (id, conversation_id, direction, adapter, channel, address, thread_ref, external_id,
                         in_reply_to, body, author, metadata, attachments, sent_at, created_at, delivery_state, delivery_attempts,
                         identity_id)
 
-                    """))
-            start += chunk.count
+                    """, suffix)
         }
-        rows.removeAll(keepingCapacity: true)
     }
 }

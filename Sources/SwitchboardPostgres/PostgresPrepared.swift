@@ -151,6 +151,27 @@ struct PGPreparedSession: PGRowSource {
     }
 }
 
+/// One of several writes joined into a single statement (``PGQuery/joined(_:)``): it appends its SQL,
+/// between `prefix` and `suffix`, to the query so far, its parameters numbered after that query's.
+typealias PGWrite = (_ query: PGQuery, _ prefix: String, _ suffix: String) -> PGQuery
+
+extension PGQuery {
+    /// `writes` as one statement, one round trip: all but the last in `WITH w0 AS (…), w1 AS (…)`,
+    /// which PostgreSQL runs to completion although nothing reads them. They see the same snapshot
+    /// (none sees another's rows), and their foreign keys and `AFTER` triggers run at the statement's
+    /// end, when every row is there. Nil for no writes.
+    static func joined(_ writes: [PGWrite]) -> PGQuery? {
+        guard !writes.isEmpty else { return nil }
+        var query = PGQuery(unsafeSQL: "")
+        for (index, write) in writes.enumerated() {
+            let last = index == writes.count - 1
+            let prefix = last ? (index == 0 ? "" : " ") : (index == 0 ? "WITH w0 AS (" : ", w\(index) AS (")
+            query = write(query, prefix, last ? "" : ")")
+        }
+        return query
+    }
+}
+
 /// The rows of a multi-row write as one array per column, read back with `unnest`: the statement's
 /// text no longer depends on how many rows it writes (a `VALUES` list does), so it is prepared once.
 /// postgres-nio writes no NULL inside an array, so a nullable column carries a placeholder and a bit

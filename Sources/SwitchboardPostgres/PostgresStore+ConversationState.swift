@@ -56,17 +56,23 @@ extension PostgresStore {
 
     /// Writes `states` (each by id) in one statement, in id order: rows lock in the order every gateway uses.
     static func writeConversations(_ db: PGSession, _ states: [ConversationState]) async throws {
-        guard !states.isEmpty else { return }
+        guard !states.isEmpty, let query = PGQuery.joined([conversationsUpdate(states)]) else { return }
+        try await db.prepared.execute(query)
+    }
+
+    /// The `UPDATE` of ``writeConversations(_:_:)``, to join with other writes.
+    static func conversationsUpdate(_ states: [ConversationState]) -> PGWrite {
         let s = states.sorted(by: { $0.id < $1.id })
-        // One array per column (``stateColumns``, in order): one statement text for any number of rows.
-        var arrays = PGRowArrays(rows: s.count)
-        let ids = arrays.column("id", "bigint", s.map(\.id))
-        stateColumns(s, into: &arrays)
-        try await db.prepared.execute(
-            arrays.statement(
-                "UPDATE conversations c SET \(stateColumns.map { "\($0) = v.\($0)" }.joined(separator: ", ")) FROM (",
+        return { query, prefix, suffix in
+            // One array per column (``stateColumns``, in order): one statement text for any number of rows.
+            var arrays = PGRowArrays(rows: s.count, continuing: query)
+            let ids = arrays.column("id", "bigint", s.map(\.id))
+            stateColumns(s, into: &arrays)
+            return arrays.statement(
+                prefix + "UPDATE conversations c SET \(stateColumns.map { "\($0) = v.\($0)" }.joined(separator: ", ")) FROM (",
                 // `c.id = ANY(…)` as well: the prepared plan then reads the rows by key, never all of them.
-                ") AS v WHERE c.id = v.id AND c.id = ANY(\(ids)::bigint[])"))
+                ") AS v WHERE c.id = v.id AND c.id = ANY(\(ids)::bigint[])" + suffix)
+        }
     }
 
     /// The arrays of ``stateColumns``, in order, for a multi-row write of `s`.

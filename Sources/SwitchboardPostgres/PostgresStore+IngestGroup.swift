@@ -210,23 +210,32 @@ struct IngestGroup {
         identities[IdentityKey(channel: identity.channel, address: identity.address)] = customer
     }
 
-    /// Writes the buffered messages, conversations and contact counters.
+    /// Writes the buffered messages, contact counters and conversations: one statement (after the new
+    /// customers' own, which the others refer to).
     mutating func flush(_ db: PGSession) async throws {
-        try await messages.flush(db)
+        var writes: [PGWrite] = []
+        if let insert = try await messages.flushAllButLast(db) { writes.append(insert) }
         if !contacts.isEmpty {
             let custs = contacts.sorted { $0.key < $1.key }
-            // `c.id = ANY(…)` as well: the prepared plan then reads the customers by key, never all of them.
-            try await db.prepared.execute(
-                """
-                UPDATE customers c SET contacts = c.contacts + v.n, first_contact_at = COALESCE(c.first_contact_at, v.first_at),
-                    last_contact_at = v.last_at
-                FROM unnest(\(custs.map(\.key))::bigint[], \(custs.map(\.value.count))::bigint[],
-                    \(custs.map(\.value.first))::float8[], \(custs.map(\.value.last))::float8[]) AS v(id, n, first_at, last_at)
-                WHERE c.id = v.id AND c.id = ANY(\(custs.map(\.key))::bigint[])
-                """)
             contacts.removeAll(keepingCapacity: true)
+            writes.append { query, prefix, suffix in
+                var arrays = PGRowArrays(rows: custs.count, continuing: query)
+                let ids = arrays.column("id", "bigint", custs.map(\.key))
+                arrays.column("n", "bigint", custs.map(\.value.count))
+                arrays.column("first_at", "float8", custs.map(\.value.first))
+                arrays.column("last_at", "float8", custs.map(\.value.last))
+                // `c.id = ANY(…)` as well: the prepared plan then reads the customers by key, never all of them.
+                return arrays.statement(
+                    prefix + """
+                        UPDATE customers c SET contacts = c.contacts + v.n, first_contact_at = COALESCE(c.first_contact_at, v.first_at),
+                            last_contact_at = v.last_at FROM (
+                        """, ") AS v WHERE c.id = v.id AND c.id = ANY(\(ids)::bigint[])" + suffix)
+            }
         }
-        try await PostgresStore.writeConversations(db, Array(dirty.values))
-        dirty.removeAll(keepingCapacity: true)
+        if !dirty.isEmpty {
+            writes.append(PostgresStore.conversationsUpdate(Array(dirty.values)))
+            dirty.removeAll(keepingCapacity: true)
+        }
+        if let query = PGQuery.joined(writes) { try await db.prepared.execute(query) }
     }
 }
