@@ -10,6 +10,7 @@
 # CUSTOMERS (default 1000) customers write in turn; CUSTOMERS=1000000 makes every message a new
 # customer's (a new customer, identity and conversation each), the other case issue 19 asks about.
 # CONNECTIONS (default 32) is each load generator's closed-loop connection count.
+# SETUP_SQL runs on the primed database before the measured runs (an index option, a setting).
 # Every 2xx is a committed transaction on PostgreSQL. All processes share this machine's cores, so
 # the figure is what one box does; on several boxes each gateway would have its own.
 set -euo pipefail
@@ -99,6 +100,8 @@ pg_pids() { pgrep -f "postgres" | while read -r p; do [ "$(readlink /proc/$p/exe
 # messages of other customers first, then ANALYZE (which also makes each connection plan again).
 run "priming" --messages $(( 2000 / GATEWAYS )) --warmup 0 --connections 8 > /dev/null
 psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -qc "ANALYZE"
+# SETUP_SQL runs here, on the primed database (to price an index or a setting).
+[ -z "${SETUP_SQL:-}" ] || psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -qc "$SETUP_SQL" > /dev/null
 [ -z "${STATEMENTS:-}" ] || psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -qAtc "SELECT pg_stat_statements_reset()" > /dev/null
 echo "== PostgreSQL, $GATEWAYS gateway(s), pool $POOL: closed loop, $MESSAGES messages, ${CONNECTIONS:-32} connections per gateway, $CUSTOMERS customers"
 gw_before=$(ticks "${pids[@]}"); pg_before=$(ticks $(pg_pids))
