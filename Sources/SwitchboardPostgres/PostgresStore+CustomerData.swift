@@ -55,7 +55,8 @@ extension PostgresStore {
         audit seal: @escaping @Sendable (AuditEvent, AuditHead?) -> AuditEntry
     ) async throws -> ErasureOutcome {
         try await write { db in
-            // Every ingesting transaction holds the agents' rows first: taking them here makes a
+            // Every ingesting transaction holds the agents' rows first (shared, or to update when it
+            // routes): taking them to update here makes a
             // message of this customer land either before the erasure (and be erased with the
             // rest) or after it (and, its identity gone, start a new customer).
             _ = try await Self.agentLoads(db, lock: true)

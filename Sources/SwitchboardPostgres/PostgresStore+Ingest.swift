@@ -52,18 +52,27 @@ extension PostgresStore {
         }
     }
 
-    /// A group takes the agents' rows only when it changes someone's load (see ``IngestGroup/prefetch``),
-    /// so the groups of returning customers on several gateways run side by side. When a plan changes loads the group did not expect to change, it starts again
-    /// holding them, so the lock order stays agents first, then conversations.
+    /// A group takes the agents' rows to update only when it routes (see ``IngestGroup/AgentsLock``),
+    /// so the groups of returning customers on several gateways run side by side. A group holding
+    /// them shared that turns out to route starts again holding them to update (never upgrading a
+    /// lock others share, which could deadlock). Each group starts the way the last one ended, so a
+    /// run of new customers does not start every group twice.
     private func ingest(_ items: [IngestItem], policy: IngestPolicy, flushLater: Bool) async throws -> [IngestOutcome] {
+        let first: IngestGroup.AgentsLock = lastGroupRouted.load(ordering: .relaxed) ? .update : .share
         do {
-            return try await ingest(items, policy: policy, flushLater: flushLater, lockingAgents: false)
+            let (outcomes, routed) = try await ingest(items, policy: policy, flushLater: flushLater, agents: first)
+            lastGroupRouted.store(routed, ordering: .relaxed)
+            return outcomes
         } catch is IngestGroup.AgentsNotLocked {
-            return try await ingest(items, policy: policy, flushLater: flushLater, lockingAgents: true)
+            lastGroupRouted.store(true, ordering: .relaxed)
+            return try await ingest(items, policy: policy, flushLater: flushLater, agents: .update).outcomes
         }
     }
 
-    private func ingest(_ items: [IngestItem], policy: IngestPolicy, flushLater: Bool, lockingAgents: Bool) async throws -> [IngestOutcome] {
+    /// The outcomes, and whether any plan changed a load.
+    private func ingest(
+        _ items: [IngestItem], policy: IngestPolicy, flushLater: Bool, agents: IngestGroup.AgentsLock
+    ) async throws -> (outcomes: [IngestOutcome], routed: Bool) {
         try await write { db in
             // For this transaction only: new conversations' search cards are built at the end, together
             // (migration 023); with flushLater, the commit does not wait for the WAL flush.
@@ -71,7 +80,7 @@ extension PostgresStore {
                 """
                 SELECT set_config(\(Self.cardsDeferred), 'on', true)\(unescaped: flushLater ? ", set_config('synchronous_commit', 'off', true)" : "")
                 """)
-            var group = try await IngestGroup.prefetch(db, items: items, normalizer: policy.normalizer, lockingAgents: lockingAgents)
+            var group = try await IngestGroup.prefetch(db, items: items, normalizer: policy.normalizer, agents: agents)
             var outcomes: [IngestOutcome] = []
             for item in items {
                 switch item.event {
@@ -92,7 +101,7 @@ extension PostgresStore {
             }
             // In the same transaction, in one statement: an event is never lost once the channel got its 2xx.
             if let journal = policy.journal { try await Self.enqueue(db, outcomes.flatMap(journal)) }
-            return outcomes
+            return (outcomes, group.routed)
         }
     }
 
@@ -100,9 +109,14 @@ extension PostgresStore {
     static let cardsDeferred = "switchboard.cards_deferred"
 
     static func agentLoads(_ db: PGSession, lock: Bool) async throws -> [String: AgentLoad] {
+        try await agentLoads(db, holding: lock ? "FOR UPDATE" : "")
+    }
+
+    /// The loads, the rows held as `clause` says (`FOR UPDATE`, `FOR SHARE` or nothing), in id order.
+    static func agentLoads(_ db: PGSession, holding clause: String) async throws -> [String: AgentLoad] {
         var loads: [String: AgentLoad] = [:]
         let rows = try await db.prepared.rows(
-            "SELECT id, status, open_assigned, assign_seq FROM agents WHERE configured = 1 ORDER BY id \(unescaped: lock ? "FOR UPDATE" : "")")
+            "SELECT id, status, open_assigned, assign_seq FROM agents WHERE configured = 1 ORDER BY id \(unescaped: clause)")
         for row in rows {
             let id: String = try row["id"]
             loads[id] = AgentLoad(
@@ -194,7 +208,10 @@ extension PostgresStore {
             }
             if plan.newConversation { group.newConversations.append(state.id) }
             group.noteConversation(state, written: plan.newConversation)
-            if !plan.loads.isEmpty, !group.agentsLocked { throw IngestGroup.AgentsNotLocked() }
+            if !plan.loads.isEmpty {
+                if !group.agentsLocked { throw IngestGroup.AgentsNotLocked() }
+                group.routed = true
+            }
             for change in plan.loads { try await applyLoad(db, change, loads: &group.loads) }
             if plan.countsContact { group.countContact(customer: customerID, identity: plan.identity, at: now) }
             let ids = PlanIDs(customer: customerID, conversation: state.id)

@@ -29,12 +29,22 @@ struct IngestGroup {
         let address: String
     }
 
-    /// A plan changes agents' loads in a group that did not take their rows: it starts again, taking them first.
+    /// A group holding the agents' rows shared turns out to route: it starts again, taking them to update.
     struct AgentsNotLocked: Error {}
 
+    /// How a group holds the agents' rows, for its whole transaction. `update` is what routing needs
+    /// (and what merges, erasure and every other routing change take); `share` lets groups that only
+    /// continue live conversations run side by side, while still waiting for, and holding off, any
+    /// transaction that takes them to update: such a change lands wholly before or after the group.
+    enum AgentsLock {
+        case share, update
+    }
+
     var loads: [String: AgentLoad]
-    /// Whether this transaction holds the agents' rows (`FOR UPDATE`): only then may a plan change loads.
+    /// Whether this transaction holds the agents' rows to update: only then may a plan change loads.
     let agentsLocked: Bool
+    /// Whether the group routes: a customer reaching out is new or reopens, or a plan changed a load.
+    var routed = false
     /// The group's new message rows, written together.
     let messages: PostgresMessageBuffer
     /// By customer id; locked by this transaction.
@@ -54,15 +64,15 @@ struct IngestGroup {
         messages = PostgresMessageBuffer(expected: expected, newCustomers: newCustomers)
     }
 
-    /// Reads, for every message of `items`, whether it is stored and whose its sender's identity is;
-    /// then the agents' loads, taking their rows (`lockingAgents`, or when a customer reaching out is
-    /// new or their conversation closed: a routing decision is coming), and
-    /// the known customers' conversations, locked. Holding the agents' rows makes routing decisions
-    /// serial across writers and gateways; the lock order is always agents first, then conversations.
+    /// Reads, for every message of `items`, whether it is stored; the agents' loads, holding their rows
+    /// as `agents` says; whose each sender's identity is; and the known customers' conversations,
+    /// locked. The lock order is always agents first, then conversations. A group holding the agents'
+    /// rows shared in which a customer reaching out is new, or their conversation closed (a routing
+    /// decision is coming), throws ``AgentsNotLocked`` before it writes anything.
     static func prefetch(
-        _ db: PGSession, items: [IngestItem], normalizer: IdentityNormalizer, lockingAgents: Bool
+        _ db: PGSession, items: [IngestItem], normalizer: IdentityNormalizer, agents: AgentsLock
     ) async throws -> IngestGroup {
-        var routing = lockingAgents
+        let locked = agents == .update
         var contacts: [IdentityKey] = []
         var senders: Set<IdentityKey> = []
         var adapters: [String] = []
@@ -84,9 +94,8 @@ struct IngestGroup {
             senders.insert(key)
             if message.kind == .contact { contacts.append(key) }
         }
-        guard !adapters.isEmpty else {
-            return IngestGroup(loads: try await PostgresStore.agentLoads(db, lock: routing), agentsLocked: routing)
-        }
+        let loads = try await PostgresStore.agentLoads(db, holding: locked ? "FOR UPDATE" : "FOR SHARE")
+        guard !adapters.isEmpty else { return IngestGroup(loads: loads, agentsLocked: locked) }
         var stored: [StoredKey: StoredMessageRef] = [:]
         var identities: [IdentityKey: KnownCustomer] = [:]
         var settled: Set<IdentityKey> = []
@@ -129,11 +138,12 @@ struct IngestGroup {
         // A new customer, or one whose conversation is closed, is routed: the plan will most likely
         // give someone the work. A live conversation mostly stays where it is (with its assignee, or
         // waiting while nobody is free); when its plan does change a load after all (the assignee
-        // is away, an agent became free for a waiting one), the group starts again: ``AgentsNotLocked``.
-        if !routing { routing = contacts.contains { !settled.contains($0) } }
+        // is away, an agent became free for a waiting one), the group starts again from `apply`.
+        let routing = contacts.contains { !settled.contains($0) }
+        if !locked, routing { throw AgentsNotLocked() }
         var group = IngestGroup(
-            loads: try await PostgresStore.agentLoads(db, lock: routing), agentsLocked: routing, expected: items.count,
-            newCustomers: senders.subtracting(identities.keys).count)
+            loads: loads, agentsLocked: locked, expected: items.count, newCustomers: senders.subtracting(identities.keys).count)
+        group.routed = routing
         group.stored = stored
         group.identities = identities
         let customers = Array(Set(identities.values.map(\.id)))

@@ -25,6 +25,9 @@ public final class PostgresStore: Store, Sendable {
     let flushSlot = Int32.random(in: 0..<256)
     /// The primary generations ingest groups committed on since the last flush (see ``syncCommitted()``).
     let unflushedGenerations = Mutex<Set<Int>>([])
+    /// Whether the last ingest group routed: the next starts holding the agents' rows the same way
+    /// (``IngestGroup/AgentsLock``).
+    let lastGroupRouted = Atomic<Bool>(false)
     /// Whether the hot statements (an ingest group's, claims) go by name, prepared once per
     /// connection (`storage.prepared_statements`); off for a transaction-mode pgbouncer before 1.21.
     let preparedStatements: Bool

@@ -77,45 +77,67 @@ import Testing
         await t.cleanup()
     }
 
-    /// A returning customer whose conversation is open and assigned changes nobody's load, so their
-    /// group does not wait for the agents' rows, which another gateway's routing or an agent's status
-    /// change may hold; a new customer's does, and is routed once they are free.
-    @Test(.integration) func aReturningCustomerIsStoredWhileAnotherTransactionHoldsTheAgents() async throws {
+    /// A group of returning customers whose conversations are live changes nobody's load, so it holds
+    /// the agents' rows shared: it runs beside another such group (here, a transaction holding them
+    /// shared), while a new customer's group, which routes, waits for the rows. A transaction taking
+    /// them to update (a merge, an erasure, a routing change) holds off every group, so it lands
+    /// wholly before or after each one.
+    @Test(.integration) func returningCustomersShareTheAgentsRowsAndRoutingWaitsForThem() async throws {
         let t = try await StoreUnderTest.make(.postgres)
         let store = try #require(t.store as? PostgresStore)
         let first = try await store.ingest([inbound("a1", from: "ann@x")], policy: TestAgents.policy)
         let owner = try #require(first[0].owner)
-        let release = AsyncStream<Void>.makeStream()
-        let locked = AsyncStream<Void>.makeStream()
-        let holder = Task {
-            try await store.write { db in
-                try await db.execute("SELECT id FROM agents ORDER BY id FOR UPDATE")
-                locked.continuation.yield()
-                for await _ in release.stream {}
+        // A group starts holding the rows the way the last one ended: this one did not route.
+        _ = try await store.ingest([inbound("a1b", from: "ann@x")], policy: TestAgents.policy)
+        func stored(_ id: String) async throws -> Bool {
+            try await store.read { db in try await db.value("SELECT count(*) FROM messages WHERE external_id = \(id)", as: Int.self) } == 1
+        }
+        func waitUntilStored(_ id: String, _ why: Comment) async throws {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await !stored(id) {
+                try #require(ContinuousClock.now < deadline, why)
+                try await Task.sleep(for: .milliseconds(20))
             }
         }
-        defer { release.continuation.finish() }
-        for await _ in locked.stream { break }
-
-        let returning = Task { try await store.ingest([inbound("a2", from: "ann@x")], policy: TestAgents.policy) }
-        let newcomer = Task { try await store.ingest([inbound("b1", from: "bob@x")], policy: TestAgents.policy) }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await store.read({ db in try await db.value("SELECT count(*) FROM messages WHERE external_id = 'a2'", as: Int.self) }) != 1 {
-            try #require(ContinuousClock.now < deadline, "the returning customer's message waited for the agents' rows")
-            try await Task.sleep(for: .milliseconds(20))
+        /// Holds the agents' rows in another transaction until `release` finishes.
+        func holding(_ clause: String) async -> (task: Task<Void, any Error>, release: AsyncStream<Void>.Continuation) {
+            let release = AsyncStream<Void>.makeStream()
+            let locked = AsyncStream<Void>.makeStream()
+            let task = Task {
+                try await store.write { db in
+                    try await db.execute("SELECT id FROM agents ORDER BY id \(unescaped: clause)")
+                    locked.continuation.yield()
+                    for await _ in release.stream {}
+                }
+            }
+            for await _ in locked.stream { break }
+            return (task, release.continuation)
         }
-        let stored = try await returning.value[0]
-        #expect(stored.kind == .stored && stored.conversationID == first[0].conversationID && stored.owner == owner)
-        #expect(
-            try await store.read { db in try await db.value("SELECT count(*) FROM identities WHERE address = 'bob@x'", as: Int.self) } == 0,
-            "the new customer waits: routing them changes an agent's load")
 
-        release.continuation.finish()
-        try await holder.value
+        let shared = await holding("FOR SHARE")
+        defer { shared.release.finish() }
+        let returning = Task { try await store.ingest([inbound("a2", from: "ann@x")], policy: TestAgents.policy) }
+        try await waitUntilStored("a2", "the returning customer's message waited for the agents' rows")
+        let again = try await returning.value[0]
+        let newcomer = Task { try await store.ingest([inbound("b1", from: "bob@x")], policy: TestAgents.policy) }
+        #expect(again.kind == .stored && again.conversationID == first[0].conversationID && again.owner == owner)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await !stored("b1"), "the new customer waits: routing them changes an agent's load")
+        shared.release.finish()
+        try await shared.task.value
         let routed = try await newcomer.value[0]
         #expect(routed.kind == .stored && routed.owner != nil)
-        let loads = try await store.agentLoads()
-        #expect(loads.values.map(\.openAssigned).reduce(0, +) == 2, "two conversations, each counted once")
+        #expect(try await store.agentLoads().values.map(\.openAssigned).reduce(0, +) == 2, "two conversations, each counted once")
+
+        _ = try await store.ingest([inbound("a2b", from: "ann@x")], policy: TestAgents.policy)
+        let exclusive = await holding("FOR UPDATE")
+        defer { exclusive.release.finish() }
+        let held = Task { try await store.ingest([inbound("a3", from: "ann@x")], policy: TestAgents.policy) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await !stored("a3"), "a returning customer's group waits for a routing change in progress")
+        exclusive.release.finish()
+        try await exclusive.task.value
+        #expect(try await held.value[0].kind == .stored)
         await t.cleanup()
     }
 
