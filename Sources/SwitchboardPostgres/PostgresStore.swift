@@ -9,9 +9,10 @@ import Synchronization
 ///
 /// Every decision that was safe in one SQLite process is made safe across processes by the
 /// database: idempotency by unique indexes (a concurrent duplicate fails with a unique violation and
-/// the whole group is retried, then seen as a duplicate), identities created with `ON CONFLICT DO
-/// NOTHING` and read back, routing decisions taken while holding the configured agents' rows
-/// (`FOR UPDATE`, always in id order), and outbox claims made with `FOR UPDATE SKIP LOCKED` and a lease.
+/// the whole group is retried, then seen as a duplicate), a new customer's identity likewise (the group
+/// retried finds the customer another gateway made), routing decisions taken while holding the
+/// configured agents' rows (`FOR UPDATE`, always in id order; ingest groups that do not route hold
+/// them `FOR SHARE`), and outbox claims made with `FOR UPDATE SKIP LOCKED` and a lease.
 /// Timestamps are epoch seconds (`double precision`), as in the SQLite schema.
 public final class PostgresStore: Store, Sendable {
     /// The pool to lease from now (replaced when the primary moves: see ``PostgresPrimaryPool``).
