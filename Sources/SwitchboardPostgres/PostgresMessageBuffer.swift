@@ -59,7 +59,7 @@ final class PostgresMessageBuffer {
     }
 
     func flush(_ db: PGSession) async throws {
-        if let last = try await flushAllButLast(db), let query = PGQuery.joined([last]) { try await db.prepared.execute(query) }
+        if let last = try await flushAllButLast(db) { try await db.prepared.execute(PGQuery.joined(last)) }
     }
 
     /// Writes the new customers and every chunk of rows but the last, and returns the last chunk's
@@ -67,7 +67,7 @@ final class PostgresMessageBuffer {
     func flushAllButLast(_ db: PGSession) async throws -> PGWrite? {
         try await newCustomers.flush(db)
         while rows.count > Self.rowsPerStatement {
-            if let query = PGQuery.joined([Self.insert(Array(rows.prefix(Self.rowsPerStatement)))]) { try await db.prepared.execute(query) }
+            try await db.prepared.execute(PGQuery.joined(Self.insert(Array(rows.prefix(Self.rowsPerStatement)))))
             rows.removeFirst(Self.rowsPerStatement)
         }
         guard !rows.isEmpty else { return nil }

@@ -72,28 +72,36 @@ final class PostgresNewCustomers {
 
     func flush(_ db: PGSession) async throws {
         guard !rows.isEmpty else { return }
-        var customers = PGRowArrays(rows: rows.count)
-        customers.column("id", "bigint", rows.map(\.customer))
-        customers.column("name", "text", rows.map(\.name), placeholder: "")
-        customers.column("created_at", "float8", rows.map(\.at))
-        var identities = PGRowArrays(
-            rows: rows.count, continuing: customers.statement("WITH c AS (INSERT INTO customers (id, name, created_at) ", ")"))
-        identities.column("id", "bigint", rows.map(\.identity))
-        identities.column("customer_id", "bigint", rows.map(\.customer))
-        identities.column("channel", "text", rows.map(\.channel))
-        identities.column("address", "text", rows.map(\.address))
-        identities.column("adapter", "text", rows.map(\.adapter))
-        identities.column("created_at", "float8", rows.map(\.at))
+        let rows = rows
+        self.rows.removeAll(keepingCapacity: true)
+        let customers: PGWrite = { query, prefix, suffix in
+            var arrays = PGRowArrays(rows: rows.count, continuing: query)
+            arrays.column("id", "bigint", rows.map(\.customer))
+            arrays.column("name", "text", rows.map(\.name), placeholder: "")
+            arrays.column("created_at", "float8", rows.map(\.at))
+            return arrays.statement(prefix + "INSERT INTO customers (id, name, created_at) ", suffix)
+        }
+        let identities: PGWrite = { query, prefix, suffix in
+            var arrays = PGRowArrays(rows: rows.count, continuing: query)
+            arrays.column("id", "bigint", rows.map(\.identity))
+            arrays.column("customer_id", "bigint", rows.map(\.customer))
+            arrays.column("channel", "text", rows.map(\.channel))
+            arrays.column("address", "text", rows.map(\.address))
+            arrays.column("adapter", "text", rows.map(\.adapter))
+            arrays.column("created_at", "float8", rows.map(\.at))
+            return arrays.statement(prefix + "INSERT INTO identities (id, customer_id, channel, address, adapter, created_at) ", suffix)
+        }
         let states = rows.compactMap(\.conversation)
-        var conversations = PGRowArrays(
-            rows: states.count,
-            continuing: identities.statement(", i AS (INSERT INTO identities (id, customer_id, channel, address, adapter, created_at) ", ")"))
-        conversations.column("id", "bigint", states.map(\.id))
-        conversations.column("customer_id", "bigint", states.map(\.customerID))
-        PostgresStore.stateColumns(states, into: &conversations)
-        try await db.prepared.execute(
-            conversations.statement(
-                " INSERT INTO conversations (id, customer_id, \(PostgresStore.stateColumns.joined(separator: ", "))) "))
-        rows.removeAll(keepingCapacity: true)
+        let conversations: PGWrite = { query, prefix, suffix in
+            var arrays = PGRowArrays(rows: states.count, continuing: query)
+            arrays.column("id", "bigint", states.map(\.id))
+            arrays.column("customer_id", "bigint", states.map(\.customerID))
+            PostgresStore.stateColumns(states, into: &arrays)
+            return arrays.statement(
+                prefix + "INSERT INTO conversations (id, customer_id, \(PostgresStore.stateColumns.joined(separator: ", "))) ", suffix)
+        }
+        // Their own statement, before the group's other writes: an UPDATE joined to these INSERTs
+        // would not see their rows (one snapshot), and a later message may change a new conversation.
+        try await db.prepared.execute(PGQuery.joined(customers, [identities, conversations]))
     }
 }

@@ -151,24 +151,23 @@ struct PGPreparedSession: PGRowSource {
     }
 }
 
-/// One of several writes joined into a single statement (``PGQuery/joined(_:)``): it appends its SQL,
+/// One of several writes joined into a single statement (``PGQuery/joined(_:_:)``): it appends its SQL,
 /// between `prefix` and `suffix`, to the query so far, its parameters numbered after that query's.
 typealias PGWrite = (_ query: PGQuery, _ prefix: String, _ suffix: String) -> PGQuery
 
 extension PGQuery {
-    /// `writes` as one statement, one round trip: all but the last in `WITH w0 AS (…), w1 AS (…)`,
-    /// which PostgreSQL runs to completion although nothing reads them. They see the same snapshot
-    /// (none sees another's rows), and their foreign keys and `AFTER` triggers run at the statement's
-    /// end, when every row is there. Nil for no writes.
-    static func joined(_ writes: [PGWrite]) -> PGQuery? {
-        guard !writes.isEmpty else { return nil }
+    /// `first`, then `rest`, as one statement, one round trip: all but the last in `WITH w0 AS (…),
+    /// w1 AS (…)`, which PostgreSQL runs to completion although nothing reads them. They see the
+    /// same snapshot (none sees another's rows), and their foreign keys and `AFTER` triggers run at
+    /// the statement's end, when every row is there. A lone write is simply itself.
+    static func joined(_ first: PGWrite, _ rest: [PGWrite] = []) -> PGQuery {
         var query = PGQuery(unsafeSQL: "")
-        for (index, write) in writes.enumerated() {
-            let last = index == writes.count - 1
-            let prefix = last ? (index == 0 ? "" : " ") : (index == 0 ? "WITH w0 AS (" : ", w\(index) AS (")
-            query = write(query, prefix, last ? "" : ")")
+        var pending = first
+        for (index, next) in rest.enumerated() {
+            query = pending(query, index == 0 ? "WITH w0 AS (" : ", w\(index) AS (", ")")
+            pending = next
         }
-        return query
+        return pending(query, rest.isEmpty ? "" : " ", "")
     }
 }
 
@@ -184,13 +183,9 @@ struct PGRowArrays {
     private var masks: [Int64]
     private var nullable = 0
 
-    init(rows: Int) {
-        masks = Array(repeating: 0, count: rows)
-    }
-
-    /// Arrays for a statement that goes on after `query` (a `WITH` of several writes): its
-    /// parameters are numbered after those `query` has bound.
-    init(rows: Int, continuing query: PGQuery) {
+    /// `continuing`: the statement goes on after that query (a `WITH` of several writes), its
+    /// parameters numbered after those the query has bound.
+    init(rows: Int, continuing query: PGQuery = PGQuery(unsafeSQL: "")) {
         self.query = query
         masks = Array(repeating: 0, count: rows)
     }

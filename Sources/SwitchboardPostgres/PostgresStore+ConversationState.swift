@@ -56,8 +56,8 @@ extension PostgresStore {
 
     /// Writes `states` (each by id) in one statement, in id order: rows lock in the order every gateway uses.
     static func writeConversations(_ db: PGSession, _ states: [ConversationState]) async throws {
-        guard !states.isEmpty, let query = PGQuery.joined([conversationsUpdate(states)]) else { return }
-        try await db.prepared.execute(query)
+        guard !states.isEmpty else { return }
+        try await db.prepared.execute(PGQuery.joined(conversationsUpdate(states)))
     }
 
     /// The `UPDATE` of ``writeConversations(_:_:)``, to join with other writes.

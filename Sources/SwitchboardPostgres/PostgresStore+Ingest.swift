@@ -109,11 +109,17 @@ extension PostgresStore {
     static let cardsDeferred = "switchboard.cards_deferred"
 
     static func agentLoads(_ db: PGSession, lock: Bool) async throws -> [String: AgentLoad] {
-        try await agentLoads(db, holding: lock ? "FOR UPDATE" : "")
+        try await agentLoads(db, holding: lock ? .update : nil)
     }
 
-    /// The loads, the rows held as `clause` says (`FOR UPDATE`, `FOR SHARE` or nothing), in id order.
-    static func agentLoads(_ db: PGSession, holding clause: String) async throws -> [String: AgentLoad] {
+    /// The loads, in id order, the rows held as `lock` says (not at all when nil).
+    static func agentLoads(_ db: PGSession, holding lock: IngestGroup.AgentsLock?) async throws -> [String: AgentLoad] {
+        let clause =
+            switch lock {
+            case .update: "FOR UPDATE"
+            case .share: "FOR SHARE"
+            case nil: ""
+            }
         var loads: [String: AgentLoad] = [:]
         let rows = try await db.prepared.rows(
             "SELECT id, status, open_assigned, assign_seq FROM agents WHERE configured = 1 ORDER BY id \(unescaped: clause)")

@@ -53,7 +53,7 @@ struct IngestGroup {
     private var dirty: [Int64: ConversationState] = [:]
     /// Contacts counted and not written yet, by customer: how many, the first and the last time.
     private var contacts: [Int64: (count: Int64, first: Double, last: Double)] = [:]
-    fileprivate(set) var stored: [StoredKey: StoredMessageRef] = [:]
+    private(set) var stored: [StoredKey: StoredMessageRef] = [:]
     /// Conversations this group created, whose search cards it builds before it commits (migration 023).
     var newConversations: [Int64] = []
     private var identities: [IdentityKey: KnownCustomer] = [:]
@@ -94,7 +94,7 @@ struct IngestGroup {
             senders.insert(key)
             if message.kind == .contact { contacts.append(key) }
         }
-        let loads = try await PostgresStore.agentLoads(db, holding: locked ? "FOR UPDATE" : "FOR SHARE")
+        let loads = try await PostgresStore.agentLoads(db, holding: agents)
         guard !adapters.isEmpty else { return IngestGroup(loads: loads, agentsLocked: locked) }
         var stored: [StoredKey: StoredMessageRef] = [:]
         var identities: [IdentityKey: KnownCustomer] = [:]
@@ -246,6 +246,6 @@ struct IngestGroup {
             writes.append(PostgresStore.conversationsUpdate(Array(dirty.values)))
             dirty.removeAll(keepingCapacity: true)
         }
-        if let query = PGQuery.joined(writes) { try await db.prepared.execute(query) }
+        if let first = writes.first { try await db.prepared.execute(PGQuery.joined(first, Array(writes.dropFirst()))) }
     }
 }
