@@ -470,6 +470,7 @@ enum PostgresSchema {
                 ADD CONSTRAINT conversations_customer_id_key UNIQUE (customer_id) INCLUDE (id, owner, assignee)
             """
         ),
+        PostgresSearchSchema.documentsAtFlush,
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

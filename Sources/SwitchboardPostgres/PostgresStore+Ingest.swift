@@ -34,14 +34,7 @@ extension PostgresStore {
         }
         let generation = primaryGeneration
         do {
-            // One statement on its own commits by itself: no BEGIN and COMMIT round trips.
-            try await read { [flushSlot] db in
-                try await db.prepared.execute(
-                    """
-                    INSERT INTO ingest_flushes (slot, flushed_at) VALUES (\(flushSlot), \(Date().epoch))
-                    ON CONFLICT (slot) DO UPDATE SET flushed_at = excluded.flushed_at
-                    """)
-            }
+            try await flush()
         } catch {
             // The server keeps what it flushed whatever happened to this connection: a later flush
             // is as good as ever, so only the groups waiting now are refused.
@@ -49,6 +42,35 @@ extension PostgresStore {
         }
         if committedOn.contains(where: { $0 != generation }) || primaryGeneration != generation {
             throw StoreError.unavailable("PostgreSQL: the primary changed before these messages were flushed")
+        }
+    }
+
+    /// One statement, which commits by itself (no BEGIN and COMMIT round trips): the words of the
+    /// messages groups stored since (migration 028), then this store's row. A deadlock with another
+    /// writer of those index rows (new holders of a conversation) is tried again; should the words
+    /// fail otherwise, the flush goes without them, logged, rather than hold back every answer.
+    private func flush() async throws {
+        var words = true
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let documents = words ? PostgresSearchSchema.writeDocuments : ""
+                try await read { [flushSlot] db in
+                    try await db.prepared.execute(
+                        """
+                        \(unescaped: documents)
+                        INSERT INTO ingest_flushes (slot, flushed_at) VALUES (\(flushSlot), \(Date().epoch))
+                        ON CONFLICT (slot) DO UPDATE SET flushed_at = excluded.flushed_at
+                        """)
+                }
+                return
+            } catch {
+                guard words, let state = Self.sqlState(error) else { throw error }
+                if attempt < 4, Self.retryableStates.contains(state) { continue }
+                logger.error("flushing without writing the messages' search words", metadata: ["sqlstate": "\(state)"])
+                words = false
+            }
         }
     }
 
@@ -75,10 +97,11 @@ extension PostgresStore {
     ) async throws -> (outcomes: [IngestOutcome], routed: Bool) {
         try await write { db in
             // For this transaction only: new conversations' search cards are built at the end, together
-            // (migration 023); with flushLater, the commit does not wait for the WAL flush.
+            // (migration 023); with flushLater, the commit does not wait for the WAL flush, and the
+            // messages' words are written by the flush (migration 028).
             try await db.prepared.execute(
                 """
-                SELECT set_config(\(Self.cardsDeferred), 'on', true)\(unescaped: flushLater ? ", set_config('synchronous_commit', 'off', true)" : "")
+                SELECT set_config(\(Self.cardsDeferred), 'on', true)\(unescaped: flushLater ? Self.flushLaterSettings : "")
                 """)
             var group = try await IngestGroup.prefetch(db, items: items, normalizer: policy.normalizer, agents: agents)
             var outcomes: [IngestOutcome] = []
@@ -107,6 +130,8 @@ extension PostgresStore {
 
     /// The setting under which the card triggers of new conversations and identities stand aside.
     static let cardsDeferred = "switchboard.cards_deferred"
+    /// What a group followed by a flush sets for its transaction (see ``syncCommitted()``).
+    static let flushLaterSettings = ", set_config('synchronous_commit', 'off', true), set_config('switchboard.search_deferred', 'on', true)"
 
     static func agentLoads(_ db: PGSession, lock: Bool) async throws -> [String: AgentLoad] {
         try await agentLoads(db, holding: lock ? .update : nil)

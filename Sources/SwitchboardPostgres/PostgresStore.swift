@@ -81,6 +81,8 @@ public final class PostgresStore: Store, Sendable {
             // Two gateways starting together: the second waits here and then finds nothing to do.
             try await db.execute("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))")
             try await PostgresSchema.migrate(db)
+            // Messages a gateway stored and stopped before flushing get their search words now.
+            try await db.execute(PostgresQuery(unsafeSQL: PostgresSearchSchema.writeDocuments + " SELECT 1"))
             try await db.execute("UPDATE agents SET configured = 0")
             for agent in agents.sorted(by: { $0.id < $1.id }) {
                 try await db.execute(

@@ -20,6 +20,8 @@ extension StoreConformance {
         StoreScenario("merged messages are found in the surviving conversation", on: searchFollowsMerges),
         StoreScenario("a forgotten conversation is out of the index until something new arrives", on: searchForgets),
         StoreScenario("an agent's search follows conversations changing hands and messages moved by a merge", on: searchFollowsHolders),
+        StoreScenario(
+            "groups committed before their flush are searchable once flushed, with what changed them meanwhile", on: searchAfterTheFlush),
     ]
 
     static func searching(_ text: String, as viewer: Viewer = Viewer(TestAgents.marta), limit: Int = 50) -> SearchQuery {
@@ -275,5 +277,35 @@ extension StoreConformance {
         _ = try await store.ingest([said("h3", from: "hana", "blender still broken")], policy: TestAgents.policy)
         #expect(try await found(ana) == 4)
         #expect(try await store.searchMessages(searching("blender", as: ana, limit: 500)).count == 4, "a relevance-sized window")
+    }
+
+    /// The gateway's way (``GroupCommitter``): groups committed without waiting for the disk, then one
+    /// flush before their channels get the 2xx. Engines may finish indexing at the flush (PostgreSQL
+    /// does): what happened between the commit and the flush — an edit, the conversation changing
+    /// hands, a merge — must come out as if indexed at once.
+    @Sendable static func searchAfterTheFlush(_ store: any Store) async throws {
+        let ana = Viewer(agentID: "ana", isSupervisor: false)
+        let luis = Viewer(agentID: "luis", isSupervisor: false)
+        let first = try await store.ingestCommittingLater(
+            [said("f1", from: "ivy", "my order is blue"), said("f2", from: "joe", "a broken kettle")], policy: TestAgents.policy)
+        let kettle = try #require(first[1].conversationID)
+        let edit = IngestItem(
+            adapter: "chat",
+            event: .edit(InboundMessage(externalID: "f1", from: ChannelIdentity(channel: "chat", address: "ivy"), text: "my order is green"), editedAt: Date()),
+            receivedAt: Date())
+        _ = try await store.ingestCommittingLater([edit, said("f3", from: "joe", "the kettle leaks")], policy: TestAgents.policy)
+        _ = try await store.change(conversation: kettle, routing: true) { state, _ in
+            WorkPlanner.redistribute(state, owner: "luis", assignee: "luis", reason: "test", at: Date())
+        }
+        try await store.syncCommitted()
+        #expect(try await store.searchMessages(searching("blue")).isEmpty, "the edited text only")
+        #expect(try await store.searchMessages(searching("green")).map(\.message) == [first[0].message?.id])
+        #expect(try await store.searchMessages(searching("kettle", as: luis)).count == 2, "found by who holds it now")
+        #expect(try await store.searchMessages(searching("kettle", as: ana)).isEmpty)
+        // A later group and flush: the earlier ones stay as they were.
+        _ = try await store.ingestCommittingLater([said("f4", from: "ivy", "green again")], policy: TestAgents.policy)
+        try await store.syncCommitted()
+        #expect(try await store.searchMessages(searching("green")).count == 2)
+        #expect(try await store.searchMessages(searching("kettle")).count == 2)
     }
 }

@@ -77,6 +77,21 @@ import Testing
         await t.cleanup()
     }
 
+    /// A gateway that stops between a group's commit and its flush leaves those messages without their
+    /// search words (migration 028: the flush writes them); the next start writes them.
+    @Test(.integration) func messagesLeftUnflushedAreSearchableAfterTheNextStart() async throws {
+        let database = try await PostgresTestServer.shared.createDatabase()
+        let stopped = try await PostgresTestServer.shared.store(database: database)
+        try await stopped.prepare(agents: TestAgents.all)
+        let stored = try await stopped.ingestCommittingLater([inbound("u1", from: "uma@x", text: "the toaster sparks")], policy: TestAgents.policy)
+        let toaster = SearchQuery(terms: SearchTerm.parse("toaster"), viewer: Viewer(TestAgents.marta), limit: 10)
+        #expect(try await stopped.searchMessages(toaster).isEmpty, "its words wait for the flush")
+        let restarted = try await PostgresTestServer.shared.store(database: database)
+        try await restarted.prepare(agents: TestAgents.all)
+        #expect(try await restarted.searchMessages(toaster).map(\.message) == [stored[0].message?.id])
+        try await PostgresTestServer.shared.dropDatabase(database)
+    }
+
     /// A group of returning customers whose conversations are live changes nobody's load, so it holds
     /// the agents' rows shared: it runs beside another such group (here, a transaction holding them
     /// shared), while a new customer's group, which routes, waits for the rows. A transaction taking
@@ -156,7 +171,7 @@ import Testing
                 "013-mailbox-positions", "014-ingest-flushes", "015-uploads", "016-conversation-participants", "017-messages-thread-order",
                 "018-adapter-values", "019-media-fetches", "020-contact-counts", "021-search-statement-triggers",
                 "022-search-statistics", "023-search-cards-per-group", "024-customer-trigrams", "025-agents-promises", "026-search-holders",
-                "027-conversation-holders-by-customer",
+                "027-conversation-holders-by-customer", "028-search-documents-at-flush",
             ])
         // pg_trgm ships with this PostgreSQL, so 024 made customer search's indexes (it falls back
         // to reading every customer only where the extension cannot be created).
