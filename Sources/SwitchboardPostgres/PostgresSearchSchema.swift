@@ -257,26 +257,32 @@ enum PostgresSearchSchema {
         """
     )
 
-    /// Migration 028: an ingest group's messages get their words at the group's flush, not in the
-    /// group. The group's transaction is the gateway's one lane of writes; the flush (the durable
-    /// commit its channels' answers wait for, ``PostgresStore/syncCommitted()``) runs beside the next
-    /// group. Parsing a message twice (English, Spanish) and writing its words into the GIN index was
-    /// a fifth of a group of returning customers' time in PostgreSQL.
+    /// Migration 028: an ingest group's messages get their words, and its new conversations their
+    /// cards, at the group's flush, not in the group. The group's transaction is the gateway's one
+    /// lane of writes; the flush (the durable commit its channels' answers wait for,
+    /// ``PostgresStore/syncCommitted()``) runs beside the next group. Parsing a message twice
+    /// (English, Spanish) and writing its words into the GIN index was a fifth of a group of returning
+    /// customers' time in PostgreSQL; building new customers' cards, a statement of its own.
     ///
     /// While `switchboard.search_deferred` is `on` (set by an ingest group for its own transaction when
-    /// a flush follows), the statement trigger writes each message's index row with its conversation,
-    /// time, channel and holders, and `document` NULL; the flush fills in every NULL document, so a
-    /// message is searchable when its channel gets the 2xx, as before. A gateway that stopped between
-    /// the two leaves rows the next flush (or the next start) fills in. Every other writer indexes in
-    /// its own statement as before. The rows exist from the start, so whatever changes them meanwhile
-    /// (an edit, a move, new holders, an erasure) works on them as ever: the flush locks the rows it
-    /// fills, in id order, and one that got its words some other way is no longer NULL when it gets
-    /// the lock.
+    /// a flush follows), the statement triggers write each message's index row with its conversation,
+    /// time, channel and holders, and each new conversation's card row, with `document` NULL; the flush
+    /// fills in every NULL document, so a message and a new customer are searchable when the channel
+    /// gets the 2xx, as before. A gateway that stopped between the two leaves rows the next flush (or
+    /// the next start) fills in. Every other writer indexes in its own statement as before. The rows
+    /// exist from the start, so whatever changes them meanwhile (an edit, a move, new holders, a tag,
+    /// an erasure) works on them as ever: the flush locks the rows it fills, in key order, and one that
+    /// got its document some other way is no longer NULL, or no longer there, when it gets the lock.
+    ///
+    /// A conversation's card is now written in one place, `search_card_document`, which the refresh
+    /// of the triggers and the flush both use.
     static let documentsAtFlush: (version: String, sql: String) = (
         "028-search-documents-at-flush",
         """
         ALTER TABLE search_messages ALTER COLUMN document DROP NOT NULL;
         CREATE INDEX search_messages_unwritten ON search_messages (message_id) WHERE document IS NULL;
+        ALTER TABLE search_conversations ALTER COLUMN document DROP NOT NULL;
+        CREATE INDEX search_conversations_unwritten ON search_conversations (conversation_id) WHERE document IS NULL;
         CREATE OR REPLACE FUNCTION search_messages_added() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF current_setting('switchboard.search_deferred', true) = 'on' THEN
@@ -291,12 +297,40 @@ enum PostgresSearchSchema {
             END IF;
             RETURN NULL;
         END
-        $$
+        $$;
+        CREATE FUNCTION search_card_document(conversation bigint) RETURNS tsvector LANGUAGE sql STABLE PARALLEL SAFE AS $$
+            SELECT to_tsvector('simple'::regconfig, search_fold(concat_ws(' ', cu.name, a.addresses,
+                       regexp_replace(coalesce(a.addresses, ''), '[^[:alnum:]]+', ' ', 'g'), t.tags)))
+            FROM conversations c
+            JOIN customers cu ON cu.id = c.customer_id
+            LEFT JOIN LATERAL (SELECT string_agg(i.address, ' ') AS addresses FROM identities i WHERE i.customer_id = c.customer_id) a ON true
+            LEFT JOIN LATERAL (SELECT string_agg(g.tag, ' ') AS tags FROM conversation_tags g WHERE g.conversation_id = c.id) t ON true
+            WHERE c.id = conversation
+        $$;
+        CREATE OR REPLACE FUNCTION search_card_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM search_conversations WHERE conversation_id = ANY (ids);
+            INSERT INTO search_conversations (conversation_id, document)
+            SELECT c.id, search_card_document(c.id)
+            FROM (SELECT DISTINCT id FROM unnest(ids) AS u(id)) AS k
+            CROSS JOIN LATERAL (SELECT id FROM conversations WHERE id = k.id) c;
+        END
+        $$;
+        CREATE FUNCTION search_cards_waiting() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO search_conversations (conversation_id, document) SELECT a.id, NULL FROM added a;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER search_cards_waiting AFTER INSERT ON conversations REFERENCING NEW TABLE AS added
+            FOR EACH STATEMENT WHEN (current_setting('switchboard.search_deferred', true) = 'on')
+            EXECUTE FUNCTION search_cards_waiting()
         """
     )
 
     /// The flush's work (migration 028), as data-modifying `WITH` queries to put before the flush's own
-    /// statement: every message waiting for its words gets them.
+    /// statement: every message waiting for its words gets them, every conversation waiting for its
+    /// card gets it.
     static let writeDocuments = """
         WITH waiting AS (
             SELECT message_id FROM search_messages WHERE document IS NULL ORDER BY message_id FOR UPDATE
@@ -304,6 +338,11 @@ enum PostgresSearchSchema {
             UPDATE search_messages s SET document = search_message_document(m.body, m.metadata)
             FROM waiting w JOIN messages m ON m.id = w.message_id
             WHERE s.message_id = w.message_id
+        ), cards AS (
+            SELECT conversation_id FROM search_conversations WHERE document IS NULL ORDER BY conversation_id FOR UPDATE
+        ), carded AS (
+            UPDATE search_conversations s SET document = search_card_document(s.conversation_id)
+            FROM cards k WHERE s.conversation_id = k.conversation_id
         )
         """
 }

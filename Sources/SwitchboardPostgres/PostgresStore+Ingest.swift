@@ -98,7 +98,7 @@ extension PostgresStore {
         try await write { db in
             // For this transaction only: new conversations' search cards are built at the end, together
             // (migration 023); with flushLater, the commit does not wait for the WAL flush, and the
-            // messages' words are written by the flush (migration 028).
+            // messages' words and new conversations' cards are written by the flush (migration 028).
             try await db.prepared.execute(
                 """
                 SELECT set_config(\(Self.cardsDeferred), 'on', true)\(unescaped: flushLater ? Self.flushLaterSettings : "")
@@ -119,7 +119,8 @@ extension PostgresStore {
                 }
             }
             try await group.flush(db)
-            if !group.newConversations.isEmpty {
+            // With a flush to follow, the new conversations' cards wait for it (migration 028).
+            if !flushLater, !group.newConversations.isEmpty {
                 try await db.prepared.execute("SELECT search_card_refresh(\(group.newConversations)::bigint[])")
             }
             // In the same transaction, in one statement: an event is never lost once the channel got its 2xx.

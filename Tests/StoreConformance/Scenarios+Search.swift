@@ -282,12 +282,13 @@ extension StoreConformance {
     /// The gateway's way (``GroupCommitter``): groups committed without waiting for the disk, then one
     /// flush before their channels get the 2xx. Engines may finish indexing at the flush (PostgreSQL
     /// does): what happened between the commit and the flush — an edit, the conversation changing
-    /// hands, a merge — must come out as if indexed at once.
+    /// hands, a tag — must come out as if indexed at once.
     @Sendable static func searchAfterTheFlush(_ store: any Store) async throws {
         let ana = Viewer(agentID: "ana", isSupervisor: false)
         let luis = Viewer(agentID: "luis", isSupervisor: false)
         let first = try await store.ingestCommittingLater(
-            [said("f1", from: "ivy", "my order is blue"), said("f2", from: "joe", "a broken kettle")], policy: TestAgents.policy)
+            [said("f1", from: "ivy", "my order is blue", name: "Ivy Lozano"), said("f2", from: "joe", "a broken kettle", name: "Joe Quint")],
+            policy: TestAgents.policy)
         let kettle = try #require(first[1].conversationID)
         let edit = IngestItem(
             adapter: "chat",
@@ -297,7 +298,10 @@ extension StoreConformance {
         _ = try await store.change(conversation: kettle, routing: true) { state, _ in
             WorkPlanner.redistribute(state, owner: "luis", assignee: "luis", reason: "test", at: Date())
         }
+        _ = try await store.addTags(conversation: kettle, tags: ["urgent"], by: "luis", at: Date())
         try await store.syncCommitted()
+        #expect(try await store.searchConversations(searching("lozano")).map(\.conversation) == [first[0].conversationID], "a new customer's card")
+        #expect(try await store.searchConversations(searching("quint urgent")).map(\.conversation) == [kettle], "with a tag added meanwhile")
         #expect(try await store.searchMessages(searching("blue")).isEmpty, "the edited text only")
         #expect(try await store.searchMessages(searching("green")).map(\.message) == [first[0].message?.id])
         #expect(try await store.searchMessages(searching("kettle", as: luis)).count == 2, "found by who holds it now")
