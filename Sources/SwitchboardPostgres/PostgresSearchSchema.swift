@@ -346,4 +346,3 @@ enum PostgresSearchSchema {
         )
         """
 }
-

@@ -66,13 +66,20 @@ extension PostgresStore {
                 }
                 return
             } catch {
-                guard words, let state = Self.sqlState(error) else { throw error }
+                // No server answer, or one about the connection or the server itself (a failover):
+                // the flush failed, whatever it held.
+                guard words, let state = Self.sqlState(error), !Self.unavailableClasses.contains(String(state.prefix(2))) else { throw error }
                 if attempt < 4, Self.retryableStates.contains(state) { continue }
                 logger.error("flushing without writing the messages' search words", metadata: ["sqlstate": "\(state)"])
                 words = false
             }
         }
     }
+
+    /// SQLSTATE classes that say the server or the connection is going, not the statement: connection
+    /// exception, invalid transaction state (a standby's read-only), insufficient resources, operator
+    /// intervention (a shutdown).
+    static let unavailableClasses: Set<String> = ["08", "25", "53", "57"]
 
     /// A group takes the agents' rows to update only when it routes (see ``IngestGroup/AgentsLock``),
     /// so the groups of returning customers on several gateways run side by side. A group holding

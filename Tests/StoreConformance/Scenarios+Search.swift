@@ -292,7 +292,8 @@ extension StoreConformance {
         let kettle = try #require(first[1].conversationID)
         let edit = IngestItem(
             adapter: "chat",
-            event: .edit(InboundMessage(externalID: "f1", from: ChannelIdentity(channel: "chat", address: "ivy"), text: "my order is green"), editedAt: Date()),
+            event: .edit(
+                InboundMessage(externalID: "f1", from: ChannelIdentity(channel: "chat", address: "ivy"), text: "my order is green"), editedAt: Date()),
             receivedAt: Date())
         _ = try await store.ingestCommittingLater([edit, said("f3", from: "joe", "the kettle leaks")], policy: TestAgents.policy)
         _ = try await store.change(conversation: kettle, routing: true) { state, _ in
