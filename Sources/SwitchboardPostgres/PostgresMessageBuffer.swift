@@ -34,6 +34,8 @@ final class PostgresMessageBuffer {
     private var rows: [Row] = []
     /// Reserved ids, largest first (taken from the end).
     private var ids: [Int64] = []
+    /// Every id handed out, in order: the group's messages.
+    private(set) var handedOut: [Int64] = []
     private let block: Int
     let newCustomers: PostgresNewCustomers
     static let rowsPerStatement = 1000
@@ -51,7 +53,9 @@ final class PostgresMessageBuffer {
                 """, as: Int64.self
             ).sorted(by: >)
         }
-        return ids.removeLast()
+        let id = ids.removeLast()
+        handedOut.append(id)
+        return id
     }
 
     func append(_ row: Row) {

@@ -329,20 +329,38 @@ enum PostgresSearchSchema {
     )
 
     /// The flush's work (migration 028), as data-modifying `WITH` queries to put before the flush's own
-    /// statement: every message waiting for its words gets them, every conversation waiting for its
-    /// card gets it.
-    static let writeDocuments = """
-        WITH waiting AS (
-            SELECT message_id FROM search_messages WHERE document IS NULL ORDER BY message_id FOR UPDATE
-        ), written AS (
-            UPDATE search_messages s SET document = search_message_document(m.body, m.metadata)
-            FROM waiting w JOIN messages m ON m.id = w.message_id
-            WHERE s.message_id = w.message_id
-        ), cards AS (
-            SELECT conversation_id FROM search_conversations WHERE document IS NULL ORDER BY conversation_id FOR UPDATE
-        ), carded AS (
-            UPDATE search_conversations s SET document = search_card_document(s.conversation_id)
-            FROM cards k WHERE s.conversation_id = k.conversation_id
-        )
-        """
+    /// statement: the messages waiting for their words get them, the conversations waiting for their
+    /// cards get them — those whose ids the placeholders hold (`bigint[]`), or, with nil (at start),
+    /// every one.
+    static func writeDocuments(of ids: (messages: String, conversations: String)?) -> String {
+        let messages = ids.map { "message_id = ANY(\($0.messages)::bigint[]) AND " } ?? ""
+        let conversations = ids.map { "conversation_id = ANY(\($0.conversations)::bigint[]) AND " } ?? ""
+        return """
+            WITH waiting AS (
+                SELECT message_id FROM search_messages WHERE \(messages)document IS NULL ORDER BY message_id FOR UPDATE
+            ), written AS (
+                UPDATE search_messages s SET document = search_message_document(m.body, m.metadata)
+                FROM waiting w JOIN messages m ON m.id = w.message_id
+                WHERE s.message_id = w.message_id
+            ), cards AS (
+                SELECT conversation_id FROM search_conversations WHERE \(conversations)document IS NULL ORDER BY conversation_id FOR UPDATE
+            ), carded AS (
+                UPDATE search_conversations s SET document = search_card_document(s.conversation_id)
+                FROM cards k WHERE s.conversation_id = k.conversation_id
+            )
+            """
+    }
+
+    /// Search rows an ingest group left for its flush (their ids).
+    struct Waiting: Sendable {
+        var messages: [Int64] = []
+        var conversations: [Int64] = []
+
+        var isEmpty: Bool { messages.isEmpty && conversations.isEmpty }
+
+        mutating func add(_ other: Waiting) {
+            messages += other.messages
+            conversations += other.conversations
+        }
+    }
 }

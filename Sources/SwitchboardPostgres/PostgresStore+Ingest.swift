@@ -7,16 +7,27 @@ import SwitchboardCore
 /// (batched per group: see ``IngestGroup``).
 extension PostgresStore {
     public func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
-        try await ingest(items, policy: policy, flushLater: false)
+        try await ingest(items, policy: policy, flushLater: false).outcomes
     }
 
     /// Commits with `synchronous_commit = off`: the commit returns (and the agents' rows are free for
     /// the next group) without waiting for the WAL flush, which ``syncCommitted()`` then waits for.
     public func ingestCommittingLater(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
         let generation = primaryGeneration
-        let outcomes = try await ingest(items, policy: policy, flushLater: true)
-        unflushedGenerations.withLock { _ = $0.insert(generation) }
-        return outcomes
+        let group = try await ingest(items, policy: policy, flushLater: true)
+        unflushed.withLock { unflushed in
+            unflushed.generations.insert(generation)
+            unflushed.search.add(.init(messages: group.messages, conversations: group.conversations))
+        }
+        return group.outcomes
+    }
+
+    /// What the groups committed since the last flush leave to it.
+    struct Unflushed {
+        /// The primary generations they committed on.
+        var generations: Set<Int> = []
+        /// Their search rows waiting for documents (migration 028).
+        var search = PostgresSearchSchema.Waiting()
     }
 
     /// A durable commit of a transaction that wrote WAL: PostgreSQL flushes the WAL up to its commit
@@ -28,14 +39,16 @@ extension PostgresStore {
     /// another one since a group committed (a failover), those groups are refused with 503 — what the
     /// old primary had not shipped to the standby is gone, and the channels' retries store it again.
     public func syncCommitted() async throws {
-        let committedOn = unflushedGenerations.withLock { generations in
-            defer { generations.removeAll() }
-            return generations
+        let (committedOn, search) = unflushed.withLock { unflushed in
+            defer { unflushed = Unflushed() }
+            return (unflushed.generations, unflushed.search)
         }
         let generation = primaryGeneration
         do {
-            try await flush()
+            try await flush(search)
         } catch {
+            // Their rows stay waiting: the next flush fills them (the channels' retries are duplicates).
+            unflushed.withLock { $0.search.add(search) }
             // The server keeps what it flushed whatever happened to this connection: a later flush
             // is as good as ever, so only the groups waiting now are refused.
             throw StoreError.unavailable("PostgreSQL: flushing committed messages failed: \(error)")
@@ -45,24 +58,28 @@ extension PostgresStore {
         }
     }
 
-    /// One statement, which commits by itself (no BEGIN and COMMIT round trips): the words of the
-    /// messages groups stored since (migration 028), then this store's row. A deadlock with another
-    /// writer of those index rows (new holders of a conversation) is tried again; should the words
-    /// fail otherwise, the flush goes without them, logged, rather than hold back every answer.
-    private func flush() async throws {
-        var words = true
+    /// One statement, which commits by itself (no BEGIN and COMMIT round trips): the search documents
+    /// of what this store's groups stored since (migration 028; only theirs, so the flushes of two
+    /// gateways never wait for each other), then this store's row. A deadlock with another writer of
+    /// those rows (new holders of a conversation) is tried again; should the documents fail otherwise,
+    /// the flush goes without them, logged, rather than hold back every answer.
+    private func flush(_ search: PostgresSearchSchema.Waiting) async throws {
+        var words = !search.isEmpty
         var attempt = 0
         while true {
             attempt += 1
             do {
-                let documents = words ? PostgresSearchSchema.writeDocuments : ""
-                try await read { [flushSlot] db in
-                    try await db.prepared.execute(
-                        """
-                        \(unescaped: documents)
-                        INSERT INTO ingest_flushes (slot, flushed_at) VALUES (\(flushSlot), \(Date().epoch))
-                        ON CONFLICT (slot) DO UPDATE SET flushed_at = excluded.flushed_at
-                        """)
+                try await read { [flushSlot, words] db in
+                    var query: PGQuery = ""
+                    if words {
+                        let messages = query.bind(search.messages)
+                        let conversations = query.bind(search.conversations)
+                        query.append(sql: PostgresSearchSchema.writeDocuments(of: (messages, conversations)))
+                    }
+                    query.append(
+                        sql: "\nINSERT INTO ingest_flushes (slot, flushed_at) VALUES (\(query.bind(flushSlot)), \(query.bind(Date().epoch)))")
+                    query.append(sql: " ON CONFLICT (slot) DO UPDATE SET flushed_at = excluded.flushed_at")
+                    try await db.prepared.execute(query)
                 }
                 return
             } catch {
@@ -86,22 +103,31 @@ extension PostgresStore {
     /// them shared that turns out to route starts again holding them to update (never upgrading a
     /// lock others share, which could deadlock). Each group starts the way the last one ended, so a
     /// run of new customers does not start every group twice.
-    private func ingest(_ items: [IngestItem], policy: IngestPolicy, flushLater: Bool) async throws -> [IngestOutcome] {
+    private func ingest(_ items: [IngestItem], policy: IngestPolicy, flushLater: Bool) async throws -> GroupWritten {
         let first: IngestGroup.AgentsLock = lastGroupRouted.load(ordering: .relaxed) ? .update : .share
         do {
-            let (outcomes, routed) = try await ingest(items, policy: policy, flushLater: flushLater, agents: first)
-            lastGroupRouted.store(routed, ordering: .relaxed)
-            return outcomes
+            let group = try await ingest(items, policy: policy, flushLater: flushLater, agents: first)
+            lastGroupRouted.store(group.routed, ordering: .relaxed)
+            return group
         } catch is IngestGroup.AgentsNotLocked {
             lastGroupRouted.store(true, ordering: .relaxed)
-            return try await ingest(items, policy: policy, flushLater: flushLater, agents: .update).outcomes
+            return try await ingest(items, policy: policy, flushLater: flushLater, agents: .update)
         }
     }
 
-    /// The outcomes, and whether any plan changed a load.
+    /// What a committed group did.
+    struct GroupWritten: Sendable {
+        var outcomes: [IngestOutcome]
+        /// Whether any plan changed a load.
+        var routed: Bool
+        /// The ids of the messages it stored and of the conversations it created.
+        var messages: [Int64]
+        var conversations: [Int64]
+    }
+
     private func ingest(
         _ items: [IngestItem], policy: IngestPolicy, flushLater: Bool, agents: IngestGroup.AgentsLock
-    ) async throws -> (outcomes: [IngestOutcome], routed: Bool) {
+    ) async throws -> GroupWritten {
         try await write { db in
             // For this transaction only: new conversations' search cards are built at the end, together
             // (migration 023); with flushLater, the commit does not wait for the WAL flush, and the
@@ -132,7 +158,8 @@ extension PostgresStore {
             }
             // In the same transaction, in one statement: an event is never lost once the channel got its 2xx.
             if let journal = policy.journal { try await Self.enqueue(db, outcomes.flatMap(journal)) }
-            return (outcomes, group.routed)
+            return GroupWritten(
+                outcomes: outcomes, routed: group.routed, messages: group.messages.handedOut, conversations: group.newConversations)
         }
     }
 

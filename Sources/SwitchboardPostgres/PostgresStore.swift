@@ -24,8 +24,8 @@ public final class PostgresStore: Store, Sendable {
     /// This store's row in `ingest_flushes` (see ``syncCommitted()``); a clash of two gateways on one
     /// slot only makes their flushes take turns.
     let flushSlot = Int32.random(in: 0..<256)
-    /// The primary generations ingest groups committed on since the last flush (see ``syncCommitted()``).
-    let unflushedGenerations = Mutex<Set<Int>>([])
+    /// What ingest groups committed since the last flush (see ``syncCommitted()``).
+    let unflushed = Mutex(Unflushed())
     /// Whether the last ingest group routed: the next starts holding the agents' rows the same way
     /// (``IngestGroup/AgentsLock``).
     let lastGroupRouted = Atomic<Bool>(false)
@@ -82,7 +82,7 @@ public final class PostgresStore: Store, Sendable {
             try await db.execute("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))")
             try await PostgresSchema.migrate(db)
             // Messages a gateway stored and stopped before flushing get their search words now.
-            try await db.execute(PostgresQuery(unsafeSQL: PostgresSearchSchema.writeDocuments + " SELECT 1"))
+            try await db.execute(PostgresQuery(unsafeSQL: PostgresSearchSchema.writeDocuments(of: nil) + " SELECT 1"))
             try await db.execute("UPDATE agents SET configured = 0")
             for agent in agents.sorted(by: { $0.id < $1.id }) {
                 try await db.execute(
