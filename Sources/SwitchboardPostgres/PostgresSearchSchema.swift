@@ -284,17 +284,13 @@ enum PostgresSearchSchema {
         ALTER TABLE search_conversations ALTER COLUMN document DROP NOT NULL;
         CREATE INDEX search_conversations_unwritten ON search_conversations (conversation_id) WHERE document IS NULL;
         CREATE OR REPLACE FUNCTION search_messages_added() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            later boolean := coalesce(current_setting('switchboard.search_deferred', true) = 'on', false);
         BEGIN
-            IF current_setting('switchboard.search_deferred', true) = 'on' THEN
-                INSERT INTO search_messages (message_id, conversation_id, created_at, adapter, document, holders)
-                SELECT a.id, a.conversation_id, a.created_at, a.adapter, NULL, search_holders_of(a.conversation_id)
-                FROM added a WHERE a.direction IN ('inbound', 'outbound', 'note');
-            ELSE
-                INSERT INTO search_messages (message_id, conversation_id, created_at, adapter, document, holders)
-                SELECT a.id, a.conversation_id, a.created_at, a.adapter, search_message_document(a.body, a.metadata),
-                       search_holders_of(a.conversation_id)
-                FROM added a WHERE a.direction IN ('inbound', 'outbound', 'note');
-            END IF;
+            INSERT INTO search_messages (message_id, conversation_id, created_at, adapter, document, holders)
+            SELECT a.id, a.conversation_id, a.created_at, a.adapter,
+                   CASE WHEN later THEN NULL ELSE search_message_document(a.body, a.metadata) END, search_holders_of(a.conversation_id)
+            FROM added a WHERE a.direction IN ('inbound', 'outbound', 'note');
             RETURN NULL;
         END
         $$;
