@@ -113,6 +113,10 @@ echo "== PostgreSQL, $GATEWAYS gateway(s): open loop at $RATE messages/s in all"
 run "open loop at $RATE/s" --messages $(( RATE * 10 / GATEWAYS )) --rate "$(( RATE / GATEWAYS ))" --connections 64
 psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -Atc \
   "SELECT 'stored: ' || count(*) || ' messages, ' || (SELECT count(*) FROM conversations) || ' conversations' FROM messages"
+# How many of the conversations' updates were HOT (no index entry written): one that changes an
+# indexed column (last_message_at is in three indexes) writes an entry in every index.
+psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -Atc \
+  "SELECT 'conversations: ' || n_tup_upd || ' updates, ' || n_tup_hot_upd || ' of them HOT' FROM pg_stat_user_tables WHERE relname = 'conversations'"
 if [ -n "${STATEMENTS:-}" ]; then
   echo "== where PostgreSQL's time went (pg_stat_statements, top 20 by total time; triggers' statements included)"
   psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -P pager=off -c "
