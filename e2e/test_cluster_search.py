@@ -1,5 +1,6 @@
 """Search, saved replies and mentions on PostgreSQL, across two gateways: a message stored through
-gateway B is found at once through gateway A (indexed in the ingest transaction, `tsvector` folded so
+gateway B is found at once through gateway A (its words and its new customer's card written by the
+flush the 2xx waits for, migration 028; `tsvector` folded so
 `camion` finds `camión`, stemmed as Spanish), only by those who may read it; a saved reply filled in
 on A; a mention written on A lets the colleague read the conversation on B and reaches his stream
 there (the grant travels through the relay). Skipped without PostgreSQL, like e2e/test_cluster.py,
