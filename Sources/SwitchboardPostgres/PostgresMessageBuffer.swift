@@ -58,6 +58,14 @@ final class PostgresMessageBuffer {
         return id
     }
 
+    /// A new customer's ids (``PostgresNewCustomers``). A group that has drawn no message ids yet
+    /// draws them in the same statement: one round trip where there were two.
+    func nextCustomerIDs(_ db: PGSession) async throws -> PostgresNewCustomers.IDs {
+        try await newCustomers.nextIDs(db, messages: ids.isEmpty ? block : 0) { drawn in
+            ids = drawn.sorted(by: >)
+        }
+    }
+
     func append(_ row: Row) {
         rows.append(row)
     }

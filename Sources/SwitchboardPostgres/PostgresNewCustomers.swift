@@ -42,16 +42,34 @@ final class PostgresNewCustomers {
         block = max(1, min(1000, expected))
     }
 
-    func nextIDs(_ db: PGSession) async throws -> IDs {
+    /// The next new customer's ids. `messages`: how many message ids to draw in the same statement
+    /// (one round trip for both; 0 when the group has some), handed to `drawn` in order.
+    func nextIDs(_ db: PGSession, messages: Int = 0, drawn: ([Int64]) -> Void = { _ in }) async throws -> IDs {
         if ids.isEmpty {
-            ids = try await db.prepared.rows(
-                """
+            var query: PGQuery = """
                 SELECT nextval(pg_get_serial_sequence('customers', 'id')) AS customer,
                     nextval(pg_get_serial_sequence('identities', 'id')) AS identity,
-                    nextval(pg_get_serial_sequence('conversations', 'id')) AS conversation
+                    nextval(pg_get_serial_sequence('conversations', 'id')) AS conversation, NULL::bigint AS message
                 FROM generate_series(1, \(Int64(block)))
                 """
-            ).map { IDs(customer: try $0["customer"], identity: try $0["identity"], conversation: try $0["conversation"]) }.reversed()
+            if messages > 0 {
+                query.append(
+                    sql: """
+
+                         UNION ALL SELECT NULL, NULL, NULL, nextval(pg_get_serial_sequence('messages', 'id'))
+                         FROM generate_series(1, \(query.bind(Int64(messages))))
+                        """)
+            }
+            var messageIDs: [Int64] = []
+            for row in try await db.prepared.rows(query) {
+                if let message: Int64 = try row["message"] {
+                    messageIDs.append(message)
+                } else {
+                    ids.append(IDs(customer: try row["customer"], identity: try row["identity"], conversation: try row["conversation"]))
+                }
+            }
+            ids.reverse()
+            if messages > 0 { drawn(messageIDs) }
             // Whoever the group meets after that (a participant's mail, say) draws a few at a time.
             block = 4
         }
