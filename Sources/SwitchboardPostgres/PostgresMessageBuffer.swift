@@ -61,9 +61,9 @@ final class PostgresMessageBuffer {
     /// A new customer's ids (``PostgresNewCustomers``). A group that has drawn no message ids yet
     /// draws them in the same statement: one round trip where there were two.
     func nextCustomerIDs(_ db: PGSession) async throws -> PostgresNewCustomers.IDs {
-        try await newCustomers.nextIDs(db, messages: ids.isEmpty ? block : 0) { drawn in
-            ids = drawn.sorted(by: >)
-        }
+        let drawn = try await newCustomers.nextIDs(db, messages: ids.isEmpty ? block : 0)
+        if !drawn.messages.isEmpty { ids = drawn.messages.sorted(by: >) }
+        return drawn.customer
     }
 
     func append(_ row: Row) {

@@ -42,9 +42,11 @@ final class PostgresNewCustomers {
         block = max(1, min(1000, expected))
     }
 
-    /// The next new customer's ids. `messages`: how many message ids to draw in the same statement
-    /// (one round trip for both; 0 when the group has some), handed to `drawn` in order.
-    func nextIDs(_ db: PGSession, messages: Int = 0, drawn: ([Int64]) -> Void = { _ in }) async throws -> IDs {
+    /// The next new customer's ids, and the message ids drawn with them: a first draw takes
+    /// `messages` message ids in the same statement (one round trip for both; 0 when the group has
+    /// some left), in order; otherwise none.
+    func nextIDs(_ db: PGSession, messages: Int) async throws -> (customer: IDs, messages: [Int64]) {
+        var messageIDs: [Int64] = []
         if ids.isEmpty {
             var query: PGQuery = """
                 SELECT nextval(pg_get_serial_sequence('customers', 'id')) AS customer,
@@ -60,7 +62,6 @@ final class PostgresNewCustomers {
                          FROM generate_series(1, \(query.bind(Int64(messages))))
                         """)
             }
-            var messageIDs: [Int64] = []
             for row in try await db.prepared.rows(query) {
                 if let message: Int64 = try row["message"] {
                     messageIDs.append(message)
@@ -69,11 +70,10 @@ final class PostgresNewCustomers {
                 }
             }
             ids.reverse()
-            if messages > 0 { drawn(messageIDs) }
             // Whoever the group meets after that (a participant's mail, say) draws a few at a time.
             block = 4
         }
-        return ids.removeLast()
+        return (ids.removeLast(), messageIDs)
     }
 
     func append(_ row: Row) {

@@ -62,7 +62,8 @@ extension PostgresStore {
     /// of what this store's groups stored since (migration 028; only theirs, so the flushes of two
     /// gateways never wait for each other), then this store's row. A deadlock with another writer of
     /// those rows (new holders of a conversation) is tried again; should the documents fail otherwise,
-    /// the flush goes without them, logged, rather than hold back every answer.
+    /// the flush goes without them, logged, rather than hold back every answer (those rows wait for
+    /// the next start).
     private func flush(_ search: PostgresSearchSchema.Waiting) async throws {
         var words = !search.isEmpty
         var attempt = 0

@@ -92,6 +92,31 @@ import Testing
         try await PostgresTestServer.shared.dropDatabase(database)
     }
 
+    /// Search documents that cannot be written (here a trigger refuses them) do not hold back the
+    /// flush, and with it every channel's answer: it goes without them, and the next start writes them.
+    @Test(.integration) func aFlushWhoseSearchDocumentsFailStillAnswers() async throws {
+        let database = try await PostgresTestServer.shared.createDatabase()
+        let store = try await PostgresTestServer.shared.store(database: database)
+        try await store.prepare(agents: TestAgents.all)
+        try await store.write { db in
+            try await db.execute(
+                """
+                CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$
+                """)
+            try await db.execute(
+                "CREATE TRIGGER test_refuse BEFORE UPDATE OF document ON search_messages FOR EACH ROW EXECUTE FUNCTION test_refuse()")
+        }
+        let stored = try await store.ingestCommittingLater([inbound("b1", from: "bea@x", text: "the blender hums")], policy: TestAgents.policy)
+        try await store.syncCommitted()
+        let blender = SearchQuery(terms: SearchTerm.parse("blender"), viewer: Viewer(TestAgents.marta), limit: 10)
+        #expect(try await store.searchMessages(blender).isEmpty)
+        try await store.write { db in try await db.execute("DROP TRIGGER test_refuse ON search_messages") }
+        let restarted = try await PostgresTestServer.shared.store(database: database)
+        try await restarted.prepare(agents: TestAgents.all)
+        #expect(try await restarted.searchMessages(blender).map(\.message) == [stored[0].message?.id])
+        try await PostgresTestServer.shared.dropDatabase(database)
+    }
+
     /// A group of returning customers whose conversations are live changes nobody's load, so it holds
     /// the agents' rows shared: it runs beside another such group (here, a transaction holding them
     /// shared), while a new customer's group, which routes, waits for the rows. A transaction taking
