@@ -133,8 +133,13 @@ enum TelegramContent {
         }?.element
     }
 
+    /// Width × height, for ranking only: a payload's own numbers, so a negative side counts as 0 and a
+    /// product past `Int64.max` as `Int64.max` (an overflow trapped and stopped the gateway).
     private static func pixels(_ size: JSONValue) -> Int64 {
-        (size["width"]?.int64Value ?? 0) * (size["height"]?.int64Value ?? 0)
+        let width = max(0, size["width"]?.int64Value ?? 0)
+        let height = max(0, size["height"]?.int64Value ?? 0)
+        let (product, overflow) = width.multipliedReportingOverflow(by: height)
+        return overflow ? .max : product
     }
 
     private static func dimensions(_ item: JSONValue) -> [String: String] {

@@ -84,6 +84,22 @@ struct TelegramAdapterTests {
         #expect(captioned.customerName == "Test Firstname")
     }
 
+    /// Sizes whose width × height overflows (found by FuzzTelegram: the multiplication trapped and
+    /// would have stopped the gateway) rank as the largest; negative sides count as nothing.
+    @Test func photoSizesWithHugeOrNegativeSidesDoNotStopTheGateway() async throws {
+        let update = #"""
+            {"update_id": 3, "message": {"message_id": 4, "date": 1486036832,
+              "chat": {"id": 111111, "type": "private"}, "from": {"id": 111111, "is_bot": false, "first_name": "Ann"},
+              "photo": [
+                {"file_id": "small", "width": 90, "height": 90},
+                {"file_id": "negative", "width": -4611686018427387904, "height": 3},
+                {"file_id": "huge", "width": 9223372036854775807, "height": 922337203685477}
+              ]}}
+            """#
+        let message = try #require(try await Self.post(Array(update.utf8)).messages.first)
+        #expect(message.attachments.map(\.platformID) == ["huge"])
+    }
+
     @Test func documentVoiceAndVideoBecomeAttachments() async throws {
         let document = try #require(try await Self.corpus("zammad/private/document.json").messages.first?.attachments.first)
         #expect(document.kind == "document")
