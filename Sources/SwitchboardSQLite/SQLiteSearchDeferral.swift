@@ -13,14 +13,14 @@ struct SQLiteSearchDeferral {
     private let lastIdentity: Int64
 
     static func begin(_ db: Database) throws -> SQLiteSearchDeferral {
-        let row = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT (SELECT coalesce(max(id), 0) FROM messages), (SELECT coalesce(max(id), 0) FROM conversations),
-                        (SELECT coalesce(max(id), 0) FROM identities)
-                    """))
+        let last = try db.cachedStatement(
+            sql: """
+                SELECT (SELECT coalesce(max(id), 0) FROM messages), (SELECT coalesce(max(id), 0) FROM conversations),
+                    (SELECT coalesce(max(id), 0) FROM identities)
+                """
+        ).first { (message: $0[0] as Int64, conversation: $0[1] as Int64, identity: $0[2] as Int64) }
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_deferred (id) VALUES (1)").execute()
-        return SQLiteSearchDeferral(lastMessage: row?[0] ?? 0, lastConversation: row?[1] ?? 0, lastIdentity: row?[2] ?? 0)
+        return SQLiteSearchDeferral(lastMessage: last?.message ?? 0, lastConversation: last?.conversation ?? 0, lastIdentity: last?.identity ?? 0)
     }
 
     func finish(_ db: Database) throws {
@@ -42,14 +42,21 @@ struct SQLiteSearchDeferral {
                     SELECT id, body, \(SQLiteSearchSchema.subject("metadata")) FROM messages WHERE id > ? AND direction IN \(directions)
                 """
         ).execute(arguments: [lastMessage])
-        let cards = """
-            SELECT id FROM conversations WHERE id > ?1
-            UNION SELECT c.id FROM identities i JOIN conversations c ON c.customer_id = i.customer_id WHERE i.id > ?2
-            """
-        for statement in SQLiteSearchSchema.refreshCardStatements(cards) {
-            try db.cachedStatement(sql: statement).execute(arguments: [lastConversation, lastIdentity])
+        // Most groups are returning customers' messages: no card or customer entry changed, and the
+        // four statements that rebuild them would each still plan and scan (a third of this step).
+        let added = try db.cachedStatement(
+            sql: "SELECT EXISTS (SELECT 1 FROM conversations WHERE id > ?1) OR EXISTS (SELECT 1 FROM identities WHERE id > ?2)"
+        ).first([lastConversation, lastIdentity]) { $0[0] as Bool } ?? true
+        if added {
+            let cards = """
+                SELECT id FROM conversations WHERE id > ?1
+                UNION SELECT c.id FROM identities i JOIN conversations c ON c.customer_id = i.customer_id WHERE i.id > ?2
+                """
+            for statement in SQLiteSearchSchema.refreshCardStatements(cards) {
+                try db.cachedStatement(sql: statement).execute(arguments: [lastConversation, lastIdentity])
+            }
+            try SQLiteCustomerTrigrams.deferredRefresh(db, lastIdentity: lastIdentity)
         }
-        try SQLiteCustomerTrigrams.deferredRefresh(db, lastIdentity: lastIdentity)
         try db.cachedStatement(sql: "DELETE FROM search_deferred").execute()
         #endif
     }

@@ -7,16 +7,19 @@ import Synchronization
 /// Conversation rows as the planners see them: read whole, written whole.
 extension SQLiteStore {
     static func conversationState(_ db: Database, id: Int64) throws -> ConversationState? {
-        try db.cachedStatement(sql: "SELECT \(stateSelection) FROM conversations WHERE id = ?").first([id], conversationState(row:))
+        try db.cachedStatement(sql: stateByID).first([id], conversationState(row:))
     }
 
     static func conversationState(_ db: Database, customer: Int64) throws -> ConversationState? {
-        try db.cachedStatement(sql: "SELECT \(stateSelection) FROM conversations WHERE customer_id = ?").first([customer], conversationState(row:))
+        try db.cachedStatement(sql: stateByCustomer).first([customer], conversationState(row:))
     }
+
+    private static let stateByID = "SELECT \(stateSelection) FROM conversations WHERE id = ?"
+    private static let stateByCustomer = "SELECT \(stateSelection) FROM conversations WHERE customer_id = ?"
 
     /// Read by position: a row's lookup by name lowercases the name on every call, which was the
     /// costliest part of reading a snapshot on the ingest path.
-    static func conversationState(row: Row) -> ConversationState {
+    static func conversationState(row: StepColumns) -> ConversationState {
         func date(_ index: Int) -> Date? { (row[index] as Double?).map(Date.init(epoch:)) }
         return ConversationState(
             id: row[0], customerID: row[1], status: ConversationStatus(rawValue: row[2]) ?? .open,
@@ -81,7 +84,7 @@ extension SQLiteStore {
     private static let partialUpdates = Mutex<[UInt32: String]>([:])
 
     static func insertConversation(_ db: Database, _ state: ConversationState) throws -> Int64 {
-        try db.cachedStatement(sql: insertSQL).execute(arguments: StatementArguments([state.customerID.databaseValue] + values(state)))
+        try db.cachedStatement(sql: insertSQL).execute(arguments: StatementArguments(databaseValues: [state.customerID.databaseValue] + values(state)))
         return db.lastInsertedRowID
     }
 
@@ -90,7 +93,7 @@ extension SQLiteStore {
     /// `status` alone is in eight of them.
     static func writeConversation(_ db: Database, _ state: ConversationState, before: ConversationState? = nil) throws {
         guard let before, before.id == state.id else {
-            return try db.cachedStatement(sql: updateSQL).execute(arguments: StatementArguments(values(state) + [state.id.databaseValue]))
+            return try db.cachedStatement(sql: updateSQL).execute(arguments: StatementArguments(databaseValues: values(state) + [state.id.databaseValue]))
         }
         var changed: UInt32 = 0
         var arguments: [DatabaseValue] = []
@@ -107,7 +110,7 @@ extension SQLiteStore {
             known[changed] = sql
             return sql
         }
-        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(databaseValues: arguments))
     }
 
     /// The customer behind `identity`, with what the planner needs of them.
@@ -148,22 +151,20 @@ extension SQLiteStore {
     static func select(_ db: Database, _ selection: ConversationSelection) throws -> [ConversationState] {
         switch selection {
         case .coveredForOwner(let agent):
-            return try Row.fetchAll(
-                db,
+            return try db.makeStatement(
                 sql: """
                     SELECT \(stateSelection) FROM conversations WHERE owner = ? AND status = 'open' AND (assignee IS NULL OR assignee != ?) ORDER BY last_message_at
-                    """, arguments: [agent, agent]
-            ).map(conversationState(row:))
+                    """
+            ).all([agent, agent], conversationState(row:))
         case .waiting(let teams, let limit):
             guard !teams.isEmpty, limit > 0 else { return [] }
             let placeholders = Array(repeating: "?", count: teams.count).joined(separator: ",")
-            return try Row.fetchAll(
-                db,
+            return try db.makeStatement(
                 sql: """
                     SELECT \(stateSelection) FROM conversations WHERE assignee IS NULL AND status = 'open' AND team IN (\(placeholders))
                     ORDER BY created_at LIMIT ?
-                    """, arguments: StatementArguments(teams) + [limit]
-            ).map(conversationState(row:))
+                    """
+            ).all(StatementArguments(teams) + [limit], conversationState(row:))
         }
     }
 

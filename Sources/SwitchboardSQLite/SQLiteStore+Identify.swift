@@ -33,16 +33,13 @@ extension SQLiteStore {
         for reference in references.prefix(20) where !reference.isEmpty {
             // Two statements so each uses its partial (adapter, external_id) index.
             for direction in ["inbound", "outbound"] {
-                if let row = try Row.fetchOne(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT m.id, m.conversation_id, c.customer_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                            WHERE m.adapter = ? AND m.external_id = ? AND m.direction = '\(direction)' LIMIT 1
-                            """), arguments: [adapter, reference])
-                {
-                    return AnsweredMessage(
-                        message: row["id"], conversation: row["conversation_id"], customer: row["customer_id"], ours: direction == "outbound")
-                }
+                let answered = try db.cachedStatement(
+                    sql: """
+                        SELECT m.id, m.conversation_id, c.customer_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                        WHERE m.adapter = ? AND m.external_id = ? AND m.direction = '\(direction)' LIMIT 1
+                        """
+                ).first([adapter, reference]) { AnsweredMessage(message: $0[0], conversation: $0[1], customer: $0[2], ours: direction == "outbound") }
+                if let answered { return answered }
             }
         }
         return nil

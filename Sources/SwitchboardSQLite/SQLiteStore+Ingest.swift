@@ -50,13 +50,10 @@ extension SQLiteStore {
     }
 
     static func agentLoads(_ db: Database) throws -> [String: AgentLoad] {
-        var loads: [String: AgentLoad] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, status, open_assigned, assign_seq FROM agents WHERE configured = 1")) {
-            let id: String = row[0]
-            loads[id] = AgentLoad(
-                agentID: id, status: AgentStatus(rawValue: row[1]) ?? .offline, openAssigned: row[2], lastAssignedSeq: row[3])
+        let rows = try db.cachedStatement(sql: "SELECT id, status, open_assigned, assign_seq FROM agents WHERE configured = 1").all { row in
+            AgentLoad(agentID: row[0], status: AgentStatus(rawValue: row[1]) ?? .offline, openAssigned: row[2], lastAssignedSeq: row[3])
         }
-        return loads
+        return Dictionary(rows.map { ($0.agentID, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Records one load change, keeping `loads` as the database now has them.
