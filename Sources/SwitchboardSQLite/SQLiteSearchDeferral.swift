@@ -44,9 +44,10 @@ struct SQLiteSearchDeferral {
         ).execute(arguments: [lastMessage])
         // Most groups are returning customers' messages: no card or customer entry changed, and the
         // four statements that rebuild them would each still plan and scan (a third of this step).
-        let added = try db.cachedStatement(
-            sql: "SELECT EXISTS (SELECT 1 FROM conversations WHERE id > ?1) OR EXISTS (SELECT 1 FROM identities WHERE id > ?2)"
-        ).first([lastConversation, lastIdentity]) { $0[0] as Bool } ?? true
+        let added =
+            try db.cachedStatement(
+                sql: "SELECT EXISTS (SELECT 1 FROM conversations WHERE id > ?1) OR EXISTS (SELECT 1 FROM identities WHERE id > ?2)"
+            ).first([lastConversation, lastIdentity]) { $0[0] as Bool } ?? true
         if added {
             let cards = """
                 SELECT id FROM conversations WHERE id > ?1

@@ -84,7 +84,8 @@ extension SQLiteStore {
     private static let partialUpdates = Mutex<[UInt32: String]>([:])
 
     static func insertConversation(_ db: Database, _ state: ConversationState) throws -> Int64 {
-        try db.cachedStatement(sql: insertSQL).execute(arguments: StatementArguments(databaseValues: [state.customerID.databaseValue] + values(state)))
+        try db.cachedStatement(sql: insertSQL).execute(
+            arguments: StatementArguments(databaseValues: [state.customerID.databaseValue] + values(state)))
         return db.lastInsertedRowID
     }
 
@@ -93,7 +94,8 @@ extension SQLiteStore {
     /// `status` alone is in eight of them.
     static func writeConversation(_ db: Database, _ state: ConversationState, before: ConversationState? = nil) throws {
         guard let before, before.id == state.id else {
-            return try db.cachedStatement(sql: updateSQL).execute(arguments: StatementArguments(databaseValues: values(state) + [state.id.databaseValue]))
+            return try db.cachedStatement(sql: updateSQL).execute(
+                arguments: StatementArguments(databaseValues: values(state) + [state.id.databaseValue]))
         }
         var changed: UInt32 = 0
         var arguments: [DatabaseValue] = []
