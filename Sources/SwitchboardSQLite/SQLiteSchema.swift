@@ -472,6 +472,30 @@ enum SQLiteSchema {
                         WHERE status = 'open' AND first_response_due IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("030-conversations-latest-partial") { db in
+            // Every stored message moves its conversation's last_message_at, and each index holding
+            // that column moved its entry: three deletes and three inserts on pages all over the
+            // index, in the writer, for every message. The inbox reads the latest activity only of
+            // open conversations without a first-response promise (those with one are read by their
+            // due time): indexes holding just those make a message to a conversation that awaits an
+            // answer (most of them) touch none, and the lookups by holder and status keep indexes
+            // without the clock, which a message does not change.
+            try db.execute(
+                sql: """
+                    DROP INDEX conversations_by_assignee;
+                    DROP INDEX conversations_by_owner;
+                    DROP INDEX conversations_by_status;
+                    CREATE INDEX conversations_by_assignee ON conversations(assignee, status);
+                    CREATE INDEX conversations_by_owner ON conversations(owner, status);
+                    CREATE INDEX conversations_by_status ON conversations(status);
+                    CREATE INDEX conversations_latest ON conversations(last_message_at)
+                        WHERE status = 'open' AND first_response_due IS NULL;
+                    CREATE INDEX conversations_latest_by_assignee ON conversations(assignee, last_message_at)
+                        WHERE status = 'open' AND first_response_due IS NULL;
+                    CREATE INDEX conversations_latest_by_owner ON conversations(owner, last_message_at)
+                        WHERE status = 'open' AND first_response_due IS NULL;
+                    """)
+        }
         return migrator
     }
 }

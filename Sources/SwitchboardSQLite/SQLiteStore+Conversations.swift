@@ -29,7 +29,7 @@ extension SQLiteStore {
                 if query.viewer.isSupervisor {
                     source = """
                         (SELECT id FROM (\(due) ORDER BY first_response_due LIMIT ?)
-                         UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_by_status WHERE \(latest))) mine
+                         UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_latest WHERE \(latest))) mine
                         CROSS JOIN conversations c ON c.id = mine.id
                         """
                     arguments += [query.limit, query.limit]
@@ -40,8 +40,8 @@ extension SQLiteStore {
                     source = """
                         (SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_due_by_assignee WHERE assignee = ? AND \(dueOf))
                          UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_due_by_owner WHERE owner = ? AND \(dueOf))
-                         UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_by_assignee WHERE assignee = ? AND \(latest))
-                         UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_by_owner WHERE owner = ? AND \(latest))) mine
+                         UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_latest_by_assignee WHERE assignee = ? AND \(latest))
+                         UNION SELECT id FROM (SELECT id FROM conversations INDEXED BY conversations_latest_by_owner WHERE owner = ? AND \(latest))) mine
                         CROSS JOIN conversations c ON c.id = mine.id
                         """
                     arguments += [agent, query.limit, agent, query.limit, agent, query.limit, agent, query.limit]
