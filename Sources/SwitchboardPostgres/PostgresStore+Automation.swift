@@ -22,7 +22,7 @@ extension PostgresStore {
         if found == nil {
             found = try await db.row(
                 """
-                SELECT * FROM messages WHERE conversation_id = \(id) AND direction = 'inbound' ORDER BY id DESC LIMIT 1
+                SELECT * FROM messages WHERE conversation_id = \(id) AND direction = 'inbound' ORDER BY created_at DESC, id DESC LIMIT 1
                 """)
         }
         let contacts: Int? = try customer.map { try $0["contacts"] as Int }

@@ -142,13 +142,13 @@ extension PostgresStore {
                 answered = try await db.row(
                     """
                     SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound' AND redacted_at IS NULL
-                        AND adapter = \(via) ORDER BY id DESC LIMIT 1
+                        AND adapter = \(via) ORDER BY created_at DESC, id DESC LIMIT 1
                     """)
             } else {
                 answered = try await db.row(
                     """
                     SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversation) AND direction = 'inbound' AND redacted_at IS NULL
-                    ORDER BY id DESC LIMIT 1
+                    ORDER BY created_at DESC, id DESC LIMIT 1
                     """)
             }
             if let answered {

@@ -496,6 +496,13 @@ enum SQLiteSchema {
                         WHERE status = 'open' AND first_response_due IS NULL;
                     """)
         }
+        migrator.registerMigration("031-messages-one-conversation-index") { db in
+            // A conversation's messages were indexed twice, by id and in the thread's order
+            // (messages_thread_order, 023): two entries on two random pages for every message stored.
+            // Every reader of a conversation's messages now goes by the thread's order (the latest
+            // inbound message is the latest in the thread), so the first is gone.
+            try db.execute(sql: "DROP INDEX messages_by_conversation;")
+        }
         return migrator
     }
 }

@@ -24,7 +24,7 @@ extension SQLiteStore {
             row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT * FROM messages WHERE conversation_id = ? AND direction = 'inbound' ORDER BY id DESC LIMIT 1
+                    SELECT * FROM messages WHERE conversation_id = ? AND direction = 'inbound' ORDER BY created_at DESC, id DESC LIMIT 1
                     """, arguments: [id])
         }
         return ConversationFacts(

@@ -161,6 +161,7 @@ extension SQLiteStore {
     public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
         try await pool.read { db in
             // A redacted message (erasure, retention) no longer says where it came from: not a route.
+            // The latest message is the latest in the thread's order, read along messages_thread_order.
             let columns = "id, adapter, address, thread_ref, external_id, created_at"
             let answered: Row?
             if let inReplyTo {
@@ -174,13 +175,14 @@ extension SQLiteStore {
                     db,
                     sql: """
                         SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL AND adapter = ?
-                        ORDER BY id DESC LIMIT 1
+                        ORDER BY created_at DESC, id DESC LIMIT 1
                         """, arguments: [conversation, via])
             } else {
                 answered = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL ORDER BY id DESC LIMIT 1
+                        SELECT \(columns) FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND redacted_at IS NULL
+                        ORDER BY created_at DESC, id DESC LIMIT 1
                         """, arguments: [conversation])
             }
             if let answered {
