@@ -503,6 +503,12 @@ enum SQLiteSchema {
             // inbound message is the latest in the thread), so the first is gone.
             try db.execute(sql: "DROP INDEX messages_by_conversation;")
         }
+        migrator.registerMigration("032-search-messages-by-message-only") { db in
+            // search_messages was indexed by conversation for one reader, the erasure's forgetting,
+            // which now finds a conversation's rows through messages: one random page less for every
+            // message stored.
+            try db.execute(sql: "DROP INDEX search_messages_by_conversation;")
+        }
         return migrator
     }
 }

@@ -81,14 +81,16 @@ extension SQLiteStore {
     /// Takes conversations out of the index inside the caller's transaction (an erasure runs it
     /// with its own changes). FTS5 forgets an entry given the values it indexed, which are still
     /// in `messages`; `search_messages` then no longer marks them, so later triggers leave them be.
+    /// The conversation's messages are found through `messages` (their thread's index): an index of
+    /// `search_messages` by conversation would cost every stored message a page for this alone.
     static func forgetSearch(_ db: Database, conversations: [Int64]) throws {
         for id in conversations {
             try db.execute(
                 sql: """
                     INSERT INTO search_message_text (search_message_text, rowid, body, subject)
                         SELECT 'delete', m.id, m.body, \(SQLiteSearchSchema.subject("m.metadata"))
-                        FROM search_messages s JOIN messages m ON m.id = s.message_id WHERE s.conversation_id = ?;
-                    DELETE FROM search_messages WHERE conversation_id = ?;
+                        FROM messages m JOIN search_messages s ON s.message_id = m.id WHERE m.conversation_id = ?;
+                    DELETE FROM search_messages WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?);
                     DELETE FROM search_conversation_text WHERE rowid = ?;
                     """, arguments: [id, id, id])
         }
