@@ -20,8 +20,10 @@ NEW_BIN=${NEW_BIN:-$PWD/.build/release/switchboard}
 OLD_BIN=${OLD_BIN:-$OLD/.build/release/switchboard}
 [ -x "$NEW_BIN" ] && [ -x "$OLD_BIN" ] || { echo "build both in release first"; exit 1; }
 BARE_BIN=${BARE_BIN:-$PWD/.build-bench-bare/release/switchboard}
+# messages_thread_order stays: since migration 031 it is a conversation's only index of its messages, as
+# messages_by_conversation was in 5e30a82.
 BARE_SQL=${BARE_SQL:-"DROP INDEX conversations_active; DROP INDEX conversations_due_by_assignee; DROP INDEX conversations_due_by_owner;
-  DROP INDEX messages_stored_attachments; DROP INDEX messages_thread_order; DROP INDEX messages_unredacted; DROP TRIGGER contacts_message_added;"}
+  DROP INDEX messages_stored_attachments; DROP INDEX messages_unredacted; DROP TRIGGER contacts_message_added;"}
 if [ -n "${BARE:-}" ] && [ ! -x "$BARE_BIN" ]; then
   swift build -c release --product switchboard --scratch-path .build-bench-bare -Xswiftc -DBENCH_WITHOUT_SEARCH_INDEX
 fi

@@ -8,12 +8,23 @@ import GRDBSQLite
 /// the one writer. Valid only inside the closure it is handed to (while the statement stays on that step).
 struct StepColumns {
     fileprivate let sqliteStatement: SQLiteStatement
+    /// Where column 0 is: a row read after another in the same step (a join's second table).
+    private var offset = 0
+
+    init(sqliteStatement: SQLiteStatement) { self.sqliteStatement = sqliteStatement }
+
+    /// The columns from `index` on, numbered from 0.
+    func dropping(_ index: Int) -> StepColumns {
+        var rest = self
+        rest.offset += index
+        return rest
+    }
 
     /// The column's value; an optional type reads NULL as nil. A value of another type, or NULL read as
     /// a non-optional, stops the process, as `Row`'s subscript does: the schema promised otherwise.
     subscript<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ index: Int) -> Value {
-        guard let value = Value.fromStatement(sqliteStatement, atUncheckedIndex: CInt(index)) else {
-            preconditionFailure("column \(index) does not hold a \(Value.self)")
+        guard let value = Value.fromStatement(sqliteStatement, atUncheckedIndex: CInt(offset + index)) else {
+            preconditionFailure("column \(offset + index) does not hold a \(Value.self)")
         }
         return value
     }

@@ -115,17 +115,22 @@ extension SQLiteStore {
         try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(databaseValues: arguments))
     }
 
-    /// The customer behind `identity`, with what the planner needs of them.
-    static func knownCustomer(_ db: Database, identity: ChannelIdentity) throws -> KnownCustomer? {
-        try db.cachedStatement(
-            sql: """
-                SELECT i.id, i.customer_id, c.name, c.last_contact_at FROM identities i JOIN customers c ON c.id = i.customer_id
-                WHERE i.channel = ? AND i.address = ?
-                """
-        ).first([identity.channel, identity.address]) {
-            KnownCustomer(id: $0[1], identity: $0[0], name: $0[2], lastContactAt: ($0[3] as Double?).map(Date.init(epoch:)))
+    /// The customer behind `identity`, with what the planner needs of them, and their conversation:
+    /// one read for what most messages (a returning customer's) look up.
+    static func knownCustomer(_ db: Database, identity: ChannelIdentity) throws -> (customer: KnownCustomer, conversation: ConversationState?)? {
+        try db.cachedStatement(sql: customerByIdentity).first([identity.channel, identity.address]) { row in
+            let customer = KnownCustomer(id: row[1], identity: row[0], name: row[2], lastContactAt: (row[3] as Double?).map(Date.init(epoch:)))
+            let conversation = (row[4] as Int64?) == nil ? nil : conversationState(row: row.dropping(4))
+            return (customer, conversation)
         }
     }
+
+    /// A customer's conversation is unique (`conversations.customer_id`): the join gives one row.
+    private static let customerByIdentity = """
+        SELECT i.id, i.customer_id, cu.name, cu.last_contact_at, c.id, c.customer_id, \(stateColumns.map { "c." + $0.name }.joined(separator: ", "))
+        FROM identities i JOIN customers cu ON cu.id = i.customer_id LEFT JOIN conversations c ON c.customer_id = i.customer_id
+        WHERE i.channel = ? AND i.address = ?
+        """
 
     public func change(
         conversation id: Int64, routing: Bool, _ plan: @escaping @Sendable (ConversationState, [String: AgentLoad]) throws -> ConversationPlan?

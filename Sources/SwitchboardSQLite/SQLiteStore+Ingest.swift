@@ -92,8 +92,7 @@ extension SQLiteStore {
             }
         }
         snapshot.answered = try answeredMessage(db, adapter: item.adapter, references: message.references)
-        snapshot.customer = try knownCustomer(db, identity: identity)
-        if let customer = snapshot.customer { snapshot.conversation = try conversationState(db, customer: customer.id) }
+        if let known = try knownCustomer(db, identity: identity) { (snapshot.customer, snapshot.conversation) = known }
         if InboundSnapshot.needsQuotedReference(message, customer: snapshot.customer, answered: snapshot.answered) {
             snapshot.quoted = try quotedReference(db, message, references: policy.references)
         }
