@@ -10,7 +10,39 @@ extension StoreConformance {
         StoreScenario("a reply goes through the outbox, is retried, then fails, and a failed one can be sent again", on: replyGoesThroughTheOutbox),
         StoreScenario("an expired lease is claimed again by another gateway", on: anExpiredLeaseIsClaimedAgain),
         StoreScenario("platform status reports move a delivery forward only", on: statusReportsMoveDeliveryForwardOnly),
+        StoreScenario("a reply answers the customer's latest message in time, after a merge brought older ones in", on: replyAnswersTheLatestInTime),
     ]
+
+    @Sendable static func replyAnswersTheLatestInTime(_ store: any Store) async throws {
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        // Bea texted first; her mail came a minute later, as another customer until the merge.
+        let sms = try await store.ingest(
+            [said("s1", from: "+34600111222", "my order?", adapter: "sms", channel: "phone", at: t0)], policy: TestAgents.policy)[0]
+        let mail = try await store.ingest(
+            [said("m1", from: "bea@example.com", "about my order", adapter: "mail", channel: "email", at: t0.addingTimeInterval(60))],
+            policy: TestAgents.policy)[0]
+        _ = try await store.merge(
+            survivor: mail.customerID!, absorbed: sms.customerID!, by: "marta", at: t0.addingTimeInterval(120), references: testReferences)
+        let conversation = try #require(mail.conversationID)
+        var route = try #require(try await store.replyRoute(conversation: conversation, inReplyTo: nil, via: nil, identityChannel: nil))
+        #expect(route.adapter == "mail")
+        #expect(route.inReplyToExternalID == "m1")
+        #expect(try await store.conversationFacts(conversation: conversation, message: nil)?.message?.externalID == "m1")
+        // Her next text is the latest: the reply goes back by SMS.
+        _ = try await store.ingest(
+            [said("s2", from: "+34600111222", "still waiting", adapter: "sms", channel: "phone", at: t0.addingTimeInterval(180))],
+            policy: TestAgents.policy)
+        route = try #require(try await store.replyRoute(conversation: conversation, inReplyTo: nil, via: nil, identityChannel: nil))
+        #expect(route.adapter == "sms")
+        #expect(route.inReplyToExternalID == "s2")
+        // A message stored later but written earlier (an import of old mail) does not take the lead.
+        _ = try await store.ingest(
+            [said("m0", from: "bea@example.com", "old mail", adapter: "mail", channel: "email", at: t0.addingTimeInterval(30))],
+            policy: TestAgents.policy)
+        route = try #require(try await store.replyRoute(conversation: conversation, inReplyTo: nil, via: nil, identityChannel: nil))
+        #expect(route.inReplyToExternalID == "s2")
+        #expect(try await store.conversationFacts(conversation: conversation, message: nil)?.message?.externalID == "s2")
+    }
 
     @Sendable static func replyGoesThroughTheOutbox(_ store: any Store) async throws {
         let first = try await store.ingest([inbound("ext-1", from: "a@x")], policy: TestAgents.policy)[0]

@@ -11,7 +11,9 @@ extension MemoryStore {
         guard let state = t.conversations[id] else { return nil }
         let customer = t.customers[state.customerID]
         let asked = message.flatMap { t.messages[$0] }.flatMap { $0.record.conversationID == id ? $0.record : nil }
-        let latest = asked ?? (t.thread[id] ?? []).reversed().lazy.compactMap { t.messages[$0]?.record }.first { $0.direction == .inbound }
+        let latest =
+            asked
+            ?? t.messagesOf(id).map(\.record).filter { $0.direction == .inbound }.max { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
         return ConversationFacts(
             state: state, tags: (t.tags[id] ?? []).sorted(), customerName: customer?.name, contacts: customer?.contacts ?? 0,
             identities: identities(t, of: state.customerID), message: latest)

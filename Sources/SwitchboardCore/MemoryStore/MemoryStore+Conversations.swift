@@ -69,7 +69,10 @@ extension MemoryStore {
     public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
         tables.withLock { t -> ReplyRoute? in
             // A redacted message (erasure, retention) no longer says where it came from: not a route.
+            // In the thread's order (time, then id), as the SQL engines read it: a merge appends the
+            // absorbed conversation's messages, older ones too.
             let inbound = t.messagesOf(conversation).filter { $0.record.direction == .inbound && $0.redactedAt == nil }
+                .sorted { ($0.record.createdAt, $0.record.id) < ($1.record.createdAt, $1.record.id) }
             let answered: MessageRow? =
                 if let inReplyTo {
                     inbound.first { $0.record.id == inReplyTo }
