@@ -34,7 +34,8 @@ extension SQLiteStore {
     }
 
     /// The columns ``conversationState(row:)`` reads, in its order.
-    static let stateSelection = "id, customer_id, " + stateColumns.map(\.name).joined(separator: ", ")
+    private static let stateColumnNames = ["id", "customer_id"] + stateColumns.map(\.name)
+    static let stateSelection = stateColumnNames.joined(separator: ", ")
 
     /// One column a plan writes: whether two states differ in it, and its value in one.
     private struct StateColumn: Sendable {
@@ -117,7 +118,9 @@ extension SQLiteStore {
 
     /// The customer behind `identity`, with what the planner needs of them, and their conversation:
     /// one read for what most messages (a returning customer's) look up.
-    static func knownCustomer(_ db: Database, identity: ChannelIdentity) throws -> (customer: KnownCustomer, conversation: ConversationState?)? {
+    static func customerAndConversation(
+        _ db: Database, identity: ChannelIdentity
+    ) throws -> (customer: KnownCustomer, conversation: ConversationState?)? {
         try db.cachedStatement(sql: customerByIdentity).first([identity.channel, identity.address]) { row in
             let customer = KnownCustomer(id: row[1], identity: row[0], name: row[2], lastContactAt: (row[3] as Double?).map(Date.init(epoch:)))
             let conversation = (row[4] as Int64?) == nil ? nil : conversationState(row: row.dropping(4))
@@ -127,7 +130,7 @@ extension SQLiteStore {
 
     /// A customer's conversation is unique (`conversations.customer_id`): the join gives one row.
     private static let customerByIdentity = """
-        SELECT i.id, i.customer_id, cu.name, cu.last_contact_at, c.id, c.customer_id, \(stateColumns.map { "c." + $0.name }.joined(separator: ", "))
+        SELECT i.id, i.customer_id, cu.name, cu.last_contact_at, \(stateColumnNames.map { "c." + $0 }.joined(separator: ", "))
         FROM identities i JOIN customers cu ON cu.id = i.customer_id LEFT JOIN conversations c ON c.customer_id = i.customer_id
         WHERE i.channel = ? AND i.address = ?
         """

@@ -53,7 +53,7 @@ extension SQLiteStore {
         let rows = try db.cachedStatement(sql: "SELECT id, status, open_assigned, assign_seq FROM agents WHERE configured = 1").all { row in
             AgentLoad(agentID: row[0], status: AgentStatus(rawValue: row[1]) ?? .offline, openAssigned: row[2], lastAssignedSeq: row[3])
         }
-        return Dictionary(rows.map { ($0.agentID, $0) }, uniquingKeysWith: { first, _ in first })
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.agentID, $0) })  // id is the agents' key
     }
 
     /// Records one load change, keeping `loads` as the database now has them.
@@ -92,7 +92,7 @@ extension SQLiteStore {
             }
         }
         snapshot.answered = try answeredMessage(db, adapter: item.adapter, references: message.references)
-        if let known = try knownCustomer(db, identity: identity) { (snapshot.customer, snapshot.conversation) = known }
+        if let known = try customerAndConversation(db, identity: identity) { (snapshot.customer, snapshot.conversation) = known }
         if InboundSnapshot.needsQuotedReference(message, customer: snapshot.customer, answered: snapshot.answered) {
             snapshot.quoted = try quotedReference(db, message, references: policy.references)
         }

@@ -11,9 +11,7 @@ extension MemoryStore {
         guard let state = t.conversations[id] else { return nil }
         let customer = t.customers[state.customerID]
         let asked = message.flatMap { t.messages[$0] }.flatMap { $0.record.conversationID == id ? $0.record : nil }
-        let latest =
-            asked
-            ?? t.messagesOf(id).map(\.record).filter { $0.direction == .inbound }.max { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        let latest = asked ?? t.messagesOf(id).last { $0.record.direction == .inbound }?.record
         return ConversationFacts(
             state: state, tags: (t.tags[id] ?? []).sorted(), customerName: customer?.name, contacts: customer?.contacts ?? 0,
             identities: identities(t, of: state.customerID), message: latest)

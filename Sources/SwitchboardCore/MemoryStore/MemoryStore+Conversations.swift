@@ -36,7 +36,7 @@ extension MemoryStore {
     public func conversation(_ id: Int64, page: MessagePage?) async throws -> ConversationDetail? {
         tables.withLock { t -> ConversationDetail? in
             guard let c = t.conversations[id], let customer = Self.customerDetail(t, c.customerID, now: Date()) else { return nil }
-            var messages = t.messagesOf(id).map(\.record).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+            var messages = t.messagesOf(id).map(\.record)
             var nextBefore: Int64?
             if let page {
                 if let before = page.before {
@@ -69,10 +69,7 @@ extension MemoryStore {
     public func replyRoute(conversation: Int64, inReplyTo: Int64?, via: String?, identityChannel: String?) async throws -> ReplyRoute? {
         tables.withLock { t -> ReplyRoute? in
             // A redacted message (erasure, retention) no longer says where it came from: not a route.
-            // In the thread's order (time, then id), as the SQL engines read it: a merge appends the
-            // absorbed conversation's messages, older ones too.
             let inbound = t.messagesOf(conversation).filter { $0.record.direction == .inbound && $0.redactedAt == nil }
-                .sorted { ($0.record.createdAt, $0.record.id) < ($1.record.createdAt, $1.record.id) }
             let answered: MessageRow? =
                 if let inReplyTo {
                     inbound.first { $0.record.id == inReplyTo }

@@ -172,11 +172,11 @@ extension MemoryStore {
         for id in ids {
             guard let from = t.messages[id]?.record.conversationID, from != conversation else { continue }
             t.thread[from]?.removeAll { $0 == id }
-            t.thread[conversation, default: []].append(id)
             if var row = t.messages[id] {
                 row.record.conversationID = conversation
                 t.putMessage(id, row)
             }
+            t.addToThread(id, conversation: conversation)
         }
     }
 

@@ -206,8 +206,20 @@ extension MemoryStore.Tables {
         }
     }
 
+    /// A conversation's messages in the thread's order (time, then id), as the SQL engines read it.
     func messagesOf(_ conversation: Int64) -> [MemoryStore.MessageRow] {
         (thread[conversation] ?? []).compactMap { messages[$0] }
+    }
+
+    /// Puts a stored message into its conversation's thread, keeping the thread's order: a merge
+    /// moves older messages in, and an import may store older ones after newer.
+    mutating func addToThread(_ id: Int64, conversation: Int64) {
+        guard let record = messages[id]?.record else { return }
+        let key = (record.createdAt, record.id)
+        var ids = thread[conversation] ?? []
+        let after = ids.lastIndex { messages[$0].map { ($0.record.createdAt, $0.record.id) < key } ?? true }
+        ids.insert(id, at: after.map { $0 + 1 } ?? 0)
+        thread[conversation] = ids
     }
 
     /// Inserts a planned message (and its outbox row) and returns it as the API shows it.
@@ -237,7 +249,7 @@ extension MemoryStore.Tables {
             author: message.author, inReplyTo: inReplyTo, delivery: message.delivery, metadata: message.metadata,
             attachments: attachments.isEmpty ? nil : attachments)
         putMessage(id, MemoryStore.MessageRow(record: record, address: message.address, threadRef: message.threadRef, identity: identityID))
-        thread[ids.conversation, default: []].append(id)
+        addToThread(id, conversation: ids.conversation)
         search.index(record)
         if let external = message.externalID, let adapter = message.adapter {
             messageIndex[MemoryStore.MessageKey(adapter: adapter, externalID: external, direction: message.direction)] = id
