@@ -202,9 +202,12 @@ let package = Package(
             path: "Plugins/PhoneLogAdapter",
             swiftSettings: swiftSettings
         ),
+        // glibc's <malloc.h>: the allocator's tuning and its figures (`switchboard serve`).
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .executableTarget(
             name: "switchboard",
             dependencies: [
+                "CMalloc",
                 "SwitchboardCore",
                 "SwitchboardSQLite",
                 "SwitchboardPostgres",

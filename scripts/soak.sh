@@ -6,7 +6,7 @@
 #   - agents (ana, luis) reading and replying through the API: scripts/soak-agents.py (inbox, one
 #     conversation's newest page, a reply, 0.2 s to think; about 4 replies/s);
 #   - the replies delivered to a slow local endpoint that answers after DELAY seconds (default 1).
-# Once a minute it prints the gateway's RSS (and what SQLite holds of it), that minute's ingest p99 (and its 2xx count), the replies
+# Once a minute it prints the gateway's RSS (and what the allocator holds in use and free, and SQLite of it), that minute's ingest p99 (and its 2xx count), the replies
 # delivered in that minute, the outbox depth (replies not yet delivered), the agents' read p99 and the
 # disk's slow flushes and checkpoints as the gateway logged them; at the
 # end a verdict: RSS within ±10 % of minute 2's (warm-up) every minute after it, ingest p99 flat (no
@@ -60,9 +60,9 @@ for minute in $(seq 1 "$MINUTES"); do
   ticks_before=$ticks
   python3 - "$minute" "$(rss_kb)" "$(outbox)" $((delivered - delivered_before)) "$(agent read_p99_ms)" "$(agent errors)" \
     "$work/minute.json" "$work/minutes.tsv" "$(disk)" "$cpu_ms" "$work/stderr" \
-    "$(curl -s "$url/metrics" | awk '/^switchboard_sqlite_memory_bytes / {print $2}')" <<'PY'
+    "$(curl -s "$url/metrics" | awk '/^switchboard_(sqlite_memory|malloc_in_use|malloc_free)_bytes / {printf "%s=%s ", $1, $2}')" <<'PY'
 import json, os, re, sys
-minute, rss, outbox, delivered, read_p99, agent_errors, path, table, disk, cpu_ms, log, sqlite_bytes = sys.argv[1:]
+minute, rss, outbox, delivered, read_p99, agent_errors, path, table, disk, cpu_ms, log, memory = sys.argv[1:]
 # The gateway's slow-disk warnings of this minute (flushes of 100 ms or more, checkpoints of 250 ms, the
 # writer's own of 50 ms): read from where the last minute stopped.
 mark = log + ".read"
@@ -79,7 +79,10 @@ flushes = slow("flushing committed")
 run = json.load(open(path))
 p99 = run["latency_ms"]["p99"]
 dirty, writeback, db, wal = disk.split()
-sqlite = f" (SQLite {float(sqlite_bytes) / 1048576:.1f})" if sqlite_bytes else ""
+# The allocator's in-use and free bytes and SQLite's (an older gateway reports only SQLite's).
+mb = {k.removeprefix("switchboard_").removesuffix("_bytes"): float(v) / 1048576 for k, v in (kv.split("=") for kv in memory.split())}
+sqlite = (f" (malloc {mb['malloc_in_use']:.1f} in use, {mb['malloc_free']:.1f} free;" if "malloc_in_use" in mb else " (") + \
+    (f" SQLite {mb['sqlite_memory']:.1f})" if "sqlite_memory" in mb else ")")
 print(f"minute {int(minute):>2}: rss {int(rss) / 1024:7.1f} MB{sqlite}  ingest p99 {p99:7.2f} ms max {run['latency_ms']['max']:7.1f} ms "
       f"({run['ok']:,}/{run['sent']:,} 2xx, {run['throughput']:,.0f} msg/s)  replies delivered {int(delivered):>4}  outbox {int(outbox):>4}  "
       f"agents' reads p99 {float(read_p99):6.1f} ms, errors {agent_errors}  "

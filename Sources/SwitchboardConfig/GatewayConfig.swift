@@ -89,9 +89,9 @@ public struct GatewayConfig: Sendable {
     public var file: String
     public var server = ServerSettings()
     public var storage = StorageSettings.sqlite(path: "data/switchboard.sqlite")
-    /// `storage.commit_delay`: how long the ingest writer waits for more messages before committing a
-    /// small group while others are arriving (``GroupCommitter``); 0 commits at once.
-    public var commitDelay: Duration = .milliseconds(1)
+    /// `storage.commit_delay`: how long the ingest writer waits at most for more messages before
+    /// committing a small group while others are arriving (``GroupCommitter``); 0 commits at once.
+    public var commitDelay: Duration = .milliseconds(3)
     public var routing = RoutingSettings()
     public var delivery = DeliverySettings()
     public var logLevel = "info"

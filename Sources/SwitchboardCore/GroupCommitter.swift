@@ -11,7 +11,8 @@ import Synchronization
 /// each commit writes every page it touched again: at 2,000 messages/s, 1.7 messages a group wrote
 /// 85 KB per message. So, like PostgreSQL's `commit_delay` with `commit_siblings`, when the last group
 /// held more than one request (others are writing too) and this one is small, the writer first waits
-/// `commitDelay` for more (`storage.commit_delay`).
+/// for more (`storage.commit_delay`): until the group holds ``gatheredEnough`` messages, and never
+/// longer than `commitDelay`.
 ///
 /// Two stages, as a database's WAL writer does it: the writer commits group after group (visible at
 /// once), and the syncer makes what was committed durable, one flush for every group committed since
@@ -35,7 +36,13 @@ public final class GroupCommitter: Service, Sendable {
 
     private struct State {
         var queue: [Pending] = []
+        /// Items in `queue`.
+        var queuedItems = 0
         var waiter: CheckedContinuation<Void, Never>?
+        /// The writer waiting for a small group to grow: resumed once `queuedItems` reaches `needed`,
+        /// or by the timer of the same `round` (a later round's wait is not the timer's to end).
+        var gatherer: (continuation: CheckedContinuation<Void, Never>, needed: Int, round: UInt64)?
+        var round: UInt64 = 0
         var closed = false
         var committed: [Committed] = []
         var syncWaiter: CheckedContinuation<Void, Never>?
@@ -52,6 +59,7 @@ public final class GroupCommitter: Service, Sendable {
                 count += queue[taken].items.count
                 taken += 1
             }
+            queuedItems -= count
             defer { queue.removeFirst(taken) }
             return Array(queue.prefix(taken))
         }
@@ -94,6 +102,9 @@ public final class GroupCommitter: Service, Sendable {
     /// Requests waiting for the writer (not yet in a group).
     public var queuedRequests: Int { state.withLock { $0.queue.count } }
 
+    /// Whether the writer holds a small group, waiting up to `commitDelay` for more.
+    public var isGathering: Bool { state.withLock { $0.gatherer != nil } }
+
     /// Stores `items` with the next group; returns once they are committed and durable.
     public func submit(_ items: [IngestItem]) async throws -> [IngestOutcome] {
         guard !items.isEmpty else { return [] }
@@ -108,6 +119,11 @@ public final class GroupCommitter: Service, Sendable {
                     return nil
                 }
                 state.queue.append(Pending(items: items, continuation: continuation))
+                state.queuedItems += items.count
+                if let gatherer = state.gatherer, state.queuedItems >= gatherer.needed {
+                    state.gatherer = nil
+                    return gatherer.continuation
+                }
                 defer { state.waiter = nil }
                 return state.waiter
             }
@@ -124,12 +140,13 @@ public final class GroupCommitter: Service, Sendable {
                 tasks.addTask { try await self.syncLoop() }
             }
         } onGracefulShutdown: {
-            let waiter = self.state.withLock { state in
+            let (waiter, gatherer) = self.state.withLock { state in
                 state.closed = true
-                defer { state.waiter = nil }
-                return state.waiter
+                defer { (state.waiter, state.gatherer) = (nil, nil) }
+                return (state.waiter, state.gatherer?.continuation)
             }
             waiter?.resume()
+            gatherer?.resume()
         }
     }
 
@@ -138,7 +155,7 @@ public final class GroupCommitter: Service, Sendable {
         while var group = await nextGroup() {
             let count = group.reduce(0) { $0 + $1.items.count }
             if commitDelay > .zero, lastRequests > 1, count < Self.gatheredEnough {
-                try? await Task.sleep(for: commitDelay)
+                await gather(Self.gatheredEnough - count)
                 group += state.withLock { $0.take(upTo: maxBatch - count, atLeastOne: false) }
             }
             lastRequests = group.count
@@ -150,6 +167,41 @@ public final class GroupCommitter: Service, Sendable {
             return state.syncWaiter
         }
         syncer?.resume()
+    }
+
+    /// Waits until `needed` more items are queued or `commitDelay` has passed, whichever comes first:
+    /// a fixed sleep made the writer idle while a fast stream had long filled the group, so the queue
+    /// built up behind it; ending the wait early lets `commitDelay` be long enough to gather a useful
+    /// group at moderate rates.
+    private func gather(_ needed: Int) async {
+        let round: UInt64? = state.withLock { state in
+            if state.queuedItems >= needed || state.closed { return nil }
+            state.round &+= 1
+            return state.round
+        }
+        guard let round else { return }
+        let delay = commitDelay
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state in
+                // Items may have arrived between the check above and here.
+                if state.queuedItems >= needed || state.closed { return true }
+                state.gatherer = (c, needed, round)
+                return false
+            }
+            if resumeNow {
+                c.resume()
+                return
+            }
+            Task {
+                try? await Task.sleep(for: delay)
+                let timedOut = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    guard let gatherer = state.gatherer, gatherer.round == round else { return nil }
+                    state.gatherer = nil
+                    return gatherer.continuation
+                }
+                timedOut?.resume()
+            }
+        }
     }
 
     private func syncLoop() async throws {
@@ -196,6 +248,7 @@ public final class GroupCommitter: Service, Sendable {
         let (queued, committed, waiter) = state.withLock { state in
             state.failure = reason
             state.closed = true
+            state.queuedItems = 0
             defer { (state.queue, state.committed, state.waiter) = ([], [], nil) }
             return (state.queue, state.committed, state.waiter)
         }

@@ -1,3 +1,4 @@
+import CMalloc
 import Glibc
 
 /// glibc's allocator, tuned for a gateway that stores thousands of messages a second.
@@ -10,20 +11,12 @@ import Glibc
 /// Performance); `MALLOC_TRIM_THRESHOLD_` / `MALLOC_MMAP_THRESHOLD_` in the environment still win.
 enum MallocTuning {
     static let keptBytes: Int32 = 16 << 20
-    // <malloc.h>, which Swift's Glibc module leaves out.
-    private static let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
-    private static let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
-    private static let arenaMax: Int32 = -8  // M_ARENA_MAX
     /// At most this many heaps (glibc's default is 8 per core): what each keeps stays bounded.
     static let heaps: Int32 = 4
 
     static func apply() {
-        if getenv("MALLOC_TRIM_THRESHOLD_") == nil { _ = glibcMallopt(trimThreshold, keptBytes) }
-        if getenv("MALLOC_MMAP_THRESHOLD_") == nil { _ = glibcMallopt(mmapThreshold, keptBytes) }
-        if getenv("MALLOC_ARENA_MAX") == nil { _ = glibcMallopt(arenaMax, heaps) }
+        if getenv("MALLOC_TRIM_THRESHOLD_") == nil { _ = mallopt(M_TRIM_THRESHOLD, keptBytes) }
+        if getenv("MALLOC_MMAP_THRESHOLD_") == nil { _ = mallopt(M_MMAP_THRESHOLD, keptBytes) }
+        if getenv("MALLOC_ARENA_MAX") == nil { _ = mallopt(M_ARENA_MAX, heaps) }
     }
 }
-
-/// glibc's `int mallopt(int param, int value)`.
-@_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32

@@ -49,13 +49,13 @@ import Testing
         #expect(sqlite.problems.map(\.message).contains { $0.contains("prepared_statements: only with 'postgres'") }, "\(sqlite.problems)")
     }
 
-    @Test func commitDelayDefaultsToOneMillisecondOnEitherEngineAndIsBounded() throws {
+    @Test func commitDelayDefaultsToThreeMillisecondsOnEitherEngineAndIsBounded() throws {
         let (plain, _) = try storage("storage: { sqlite: /tmp/x.sqlite }").get()
-        #expect(plain.commitDelay == .milliseconds(1))
+        #expect(plain.commitDelay == .milliseconds(3))
         let (off, _) = try storage("storage: { postgres: \"postgres://sb@db1/sb\", commit_delay: 0s }").get()
         #expect(off.commitDelay == .zero)
-        let (set, _) = try storage("storage: { sqlite: /tmp/x.sqlite, commit_delay: 3ms }").get()
-        #expect(set.commitDelay == .milliseconds(3))
+        let (set, _) = try storage("storage: { sqlite: /tmp/x.sqlite, commit_delay: 1ms }").get()
+        #expect(set.commitDelay == .milliseconds(1))
         guard case .failure(let long) = try storage("storage:\n  sqlite: /tmp/x.sqlite\n  commit_delay: 2s") else {
             Issue.record("a commit delay of two seconds was accepted")
             return

@@ -163,6 +163,41 @@ import Testing
         }
     }
 
+    /// The delay is a bound, not a sleep: once a held group has gathered enough messages it is
+    /// committed at once, so a fast stream does not queue up behind a writer that waits for nothing.
+    @Test func aHeldGroupIsCommittedAsSoonAsEnoughMessagesHaveGathered() async throws {
+        let store = GatedStore()
+        try await store.memory.prepare(agents: policy.assignment.directory.agents)
+        let committer = GroupCommitter(store: store, policy: policy, commitDelay: .seconds(120), logger: Logger(label: "test"))
+        try await running([committer]) {
+            let flushes = Task {
+                while !Task.isCancelled {
+                    store.finishFlush()
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
+            }
+            defer { flushes.cancel() }
+            store.holdNextCommit()
+            let first = Task { try await committer.submit([item("1")]) }
+            try await eventually("the first commit is being written") { store.commitHeld }
+            let second = Task { try await committer.submit([item("2", from: "bob")]) }
+            let third = Task { try await committer.submit([item("3", from: "cy")]) }
+            try await eventually("both queued behind the held commit") { committer.queuedRequests == 2 }
+            store.releaseCommit()
+            try await eventually("the two queued requests are committed together") { store.committedGroups.count == 2 }
+            // The last group held two requests, so the writer holds this lone one for company.
+            let fourth = Task { try await committer.submit([item("4", from: "dee")]) }
+            try await eventually("the writer holds the fourth, waiting for more") { committer.isGathering }
+            let burst = (5...11).map { item("\($0)", from: "c\($0)") }
+            let rest = Task { try await committer.submit(burst) }
+            try await eventually("eight messages gathered: committed long before the 120 s delay") { store.committedGroups.count == 3 }
+            #expect(store.committedGroups.last == (4...11).map { "\($0)" })
+            for task in [first, second, third, fourth, rest] {
+                guard case .stored = try await task.value.first else { throw UnexpectedOutcome("a message was not stored") }
+            }
+        }
+    }
+
     @Test func aFlushThatCouldNotTellRefusesOnlyTheGroupsItWasFor() async throws {
         let store = GatedStore()
         try await store.memory.prepare(agents: policy.assignment.directory.agents)
