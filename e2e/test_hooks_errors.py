@@ -6,7 +6,7 @@ import subprocess
 import threading
 import time
 
-from conftest import ADAPTER, BIN, message, sign, unique
+from conftest import ADAPTER, BIN, message, sign, unique, wait_until
 
 
 def error_of(r, status):
@@ -125,6 +125,30 @@ def test_operations_endpoints(gateway):
     metrics = gw.session.get(gw.url + "/metrics")
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
     assert "switchboard_inbound_messages_total" in metrics.text
+
+
+def test_memory_is_exported_as_gauges(gateway):
+    """The RSS, and the allocator's bytes in use and held free: what an operator reads to tell a leak
+    from memory the allocator keeps."""
+    gw = gateway()
+    gw.ingest(unique("m"), unique("cust"))
+
+    def gauges():
+        text = gw.session.get(gw.url + "/metrics", timeout=5).text
+        found = {}
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name in ("switchboard_process_resident_bytes", "switchboard_malloc_in_use_bytes", "switchboard_malloc_free_bytes"):
+                found[name] = float(value)
+        return found if len(found) == 3 else None
+
+    found = wait_until(gauges, timeout=30, what="memory gauges in /metrics")
+    with open(f"/proc/{gw.proc.pid}/status") as status:
+        rss = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+    # The gauge is at most 5 s old: the same order of size as what the kernel says now.
+    assert 0.5 * rss <= found["switchboard_process_resident_bytes"] <= 2 * rss, (found, rss)
+    assert 0 < found["switchboard_malloc_in_use_bytes"] < found["switchboard_process_resident_bytes"], found
+    assert found["switchboard_malloc_free_bytes"] >= 0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -193,7 +193,7 @@ struct Serve: AsyncParsableCommand {
         try await components.desk.loadReadGrants()
         var services: [any Service] = [
             journal, committer, worker, runner, ruleRunner, dispatcher, keeper, scheduledRules, cluster, presence, retention, media,
-            UploadPruner(store: store, leadership: leadership, logger: Logger(label: "switchboard.uploads")), MemoryMetrics(),
+            UploadPruner(store: store, leadership: leadership, logger: Logger(label: "switchboard.uploads")), ProcessMemory(),
         ]
         if let lmtp = try await Self.lmtpServer(loaded, registry: registry, pipeline: pipeline, config: config) {
             // After the committer: it stops before it, so its last transactions are still stored.
