@@ -202,8 +202,8 @@ let package = Package(
             path: "Plugins/PhoneLogAdapter",
             swiftSettings: swiftSettings
         ),
-        // glibc's <malloc.h>: the allocator's tuning and its figures (`switchboard serve`).
-        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        // glibc's allocator: tuned before main (a constructor), and <malloc.h> for its figures.
+        .target(name: "CMalloc", path: "Sources/CMalloc"),
         .executableTarget(
             name: "switchboard",
             dependencies: [

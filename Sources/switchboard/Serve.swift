@@ -24,7 +24,6 @@ struct Serve: AsyncParsableCommand {
     var port: Int?
 
     func run() async throws {
-        MallocTuning.apply()
         // From here on SIGTERM/SIGINT always end the process: at once while starting, after a
         // bounded graceful shutdown once serving.
         let lifecycle = ProcessLifecycle()
