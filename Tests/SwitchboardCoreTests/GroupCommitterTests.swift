@@ -128,6 +128,20 @@ import Testing
         }
     }
 
+    /// Commits a lone message, then two requests queued behind it as one group, so the next small
+    /// group is one the writer holds back; returns the three submissions.
+    func loneThenTwoTogether(_ committer: GroupCommitter, _ store: GatedStore) async throws -> [Task<[IngestOutcome], any Error>] {
+        store.holdNextCommit()
+        let first = Task { try await committer.submit([item("1")]) }
+        try await eventually("the first commit is being written") { store.commitHeld }
+        let second = Task { try await committer.submit([item("2", from: "bob")]) }
+        let third = Task { try await committer.submit([item("3", from: "cy")]) }
+        try await eventually("both queued behind the held commit") { committer.queuedRequests == 2 }
+        store.releaseCommit()
+        try await eventually("the two queued requests are committed together") { store.committedGroups.count == 2 }
+        return [first, second, third]
+    }
+
     /// PostgreSQL's `commit_delay` with `commit_siblings`: a small group is held for the delay only
     /// when the previous one shows others writing at the same time; a lone message is written at once.
     @Test func aSmallGroupWaitsTheCommitDelayOnlyWhileOthersAreWriting() async throws {
@@ -135,14 +149,7 @@ import Testing
         try await store.memory.prepare(agents: policy.assignment.directory.agents)
         let committer = GroupCommitter(store: store, policy: policy, commitDelay: .milliseconds(400), logger: Logger(label: "test"))
         try await running([committer]) {
-            store.holdNextCommit()
-            let first = Task { try await committer.submit([item("1")]) }
-            try await eventually("the first commit is being written") { store.commitHeld }
-            let second = Task { try await committer.submit([item("2", from: "bob")]) }
-            let third = Task { try await committer.submit([item("3", from: "cy")]) }
-            try await eventually("both queued behind the held commit") { committer.queuedRequests == 2 }
-            store.releaseCommit()
-            try await eventually("the two queued requests are committed together") { store.committedGroups.count == 2 }
+            let firstThree = try await loneThenTwoTogether(committer, store)
             #expect(store.committedGroups == [["1"], ["2", "3"]], "a lone first message is not held; queued ones go together")
             // The last group held two requests: a new small one waits for company.
             let fourth = Task { try await committer.submit([item("4", from: "dee")]) }
@@ -157,7 +164,7 @@ import Testing
                 }
             }
             defer { flushes.cancel() }
-            for task in [first, second, third, fourth, fifth] {
+            for task in firstThree + [fourth, fifth] {
                 guard case .stored = try await task.value.first else { throw UnexpectedOutcome("a message was not stored") }
             }
         }
@@ -177,14 +184,7 @@ import Testing
                 }
             }
             defer { flushes.cancel() }
-            store.holdNextCommit()
-            let first = Task { try await committer.submit([item("1")]) }
-            try await eventually("the first commit is being written") { store.commitHeld }
-            let second = Task { try await committer.submit([item("2", from: "bob")]) }
-            let third = Task { try await committer.submit([item("3", from: "cy")]) }
-            try await eventually("both queued behind the held commit") { committer.queuedRequests == 2 }
-            store.releaseCommit()
-            try await eventually("the two queued requests are committed together") { store.committedGroups.count == 2 }
+            let firstThree = try await loneThenTwoTogether(committer, store)
             // The last group held two requests, so the writer holds this lone one for company.
             let fourth = Task { try await committer.submit([item("4", from: "dee")]) }
             try await eventually("the writer holds the fourth, waiting for more") { committer.isGathering }
@@ -192,7 +192,7 @@ import Testing
             let rest = Task { try await committer.submit(burst) }
             try await eventually("eight messages gathered: committed long before the 120 s delay") { store.committedGroups.count == 3 }
             #expect(store.committedGroups.last == (4...11).map { "\($0)" })
-            for task in [first, second, third, fourth, rest] {
+            for task in firstThree + [fourth, rest] {
                 guard case .stored = try await task.value.first else { throw UnexpectedOutcome("a message was not stored") }
             }
         }
