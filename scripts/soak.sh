@@ -81,9 +81,10 @@ p99 = run["latency_ms"]["p99"]
 dirty, writeback, db, wal = disk.split()
 # The allocator's in-use and free bytes and SQLite's (an older gateway reports only SQLite's).
 mb = {k.removeprefix("switchboard_").removesuffix("_bytes"): float(v) / 1048576 for k, v in (kv.split("=") for kv in memory.split())}
-sqlite = (f" (malloc {mb['malloc_in_use']:.1f} in use, {mb['malloc_free']:.1f} free;" if "malloc_in_use" in mb else " (") + \
-    (f" SQLite {mb['sqlite_memory']:.1f})" if "sqlite_memory" in mb else ")")
-print(f"minute {int(minute):>2}: rss {int(rss) / 1024:7.1f} MB{sqlite}  ingest p99 {p99:7.2f} ms max {run['latency_ms']['max']:7.1f} ms "
+parts = ([f"malloc {mb['malloc_in_use']:.1f} in use, {mb['malloc_free']:.1f} free"] if "malloc_in_use" in mb else []) + \
+    ([f"SQLite {mb['sqlite_memory']:.1f}"] if "sqlite_memory" in mb else [])
+held = f" ({'; '.join(parts)})" if parts else ""
+print(f"minute {int(minute):>2}: rss {int(rss) / 1024:7.1f} MB{held}  ingest p99 {p99:7.2f} ms max {run['latency_ms']['max']:7.1f} ms "
       f"({run['ok']:,}/{run['sent']:,} 2xx, {run['throughput']:,.0f} msg/s)  replies delivered {int(delivered):>4}  outbox {int(outbox):>4}  "
       f"agents' reads p99 {float(read_p99):6.1f} ms, errors {agent_errors}  "
       f"(gateway CPU {int(cpu_ms) / max(run['ok'], 1):.3f} ms/msg; most dirty {dirty} MB, writeback {writeback} MB; "

@@ -36,13 +36,15 @@ public final class GroupCommitter: Service, Sendable {
 
     private struct State {
         var queue: [Pending] = []
-        /// Items in `queue`.
-        var queuedItems = 0
         var waiter: CheckedContinuation<Void, Never>?
-        /// The writer waiting for a small group to grow: resumed once `queuedItems` reaches `needed`,
+        /// The writer waiting for a small group to grow: resumed once the queue holds `needed` items,
         /// or by the timer of the same `round` (a later round's wait is not the timer's to end).
         var gatherer: (continuation: CheckedContinuation<Void, Never>, needed: Int, round: UInt64)?
         var round: UInt64 = 0
+
+        /// Items waiting; counted only while the writer gathers, when the queue holds fewer than a
+        /// group's worth.
+        var queuedItems: Int { queue.reduce(0) { $0 + $1.items.count } }
         var closed = false
         var committed: [Committed] = []
         var syncWaiter: CheckedContinuation<Void, Never>?
@@ -59,7 +61,6 @@ public final class GroupCommitter: Service, Sendable {
                 count += queue[taken].items.count
                 taken += 1
             }
-            queuedItems -= count
             defer { queue.removeFirst(taken) }
             return Array(queue.prefix(taken))
         }
@@ -119,7 +120,6 @@ public final class GroupCommitter: Service, Sendable {
                     return nil
                 }
                 state.queue.append(Pending(items: items, continuation: continuation))
-                state.queuedItems += items.count
                 if let gatherer = state.gatherer, state.queuedItems >= gatherer.needed {
                     state.gatherer = nil
                     return gatherer.continuation
@@ -174,21 +174,15 @@ public final class GroupCommitter: Service, Sendable {
     /// built up behind it; ending the wait early lets `commitDelay` be long enough to gather a useful
     /// group at moderate rates.
     private func gather(_ needed: Int) async {
-        let round: UInt64? = state.withLock { state in
-            if state.queuedItems >= needed || state.closed { return nil }
-            state.round &+= 1
-            return state.round
-        }
-        guard let round else { return }
         let delay = commitDelay
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state in
-                // Items may have arrived between the check above and here.
-                if state.queuedItems >= needed || state.closed { return true }
-                state.gatherer = (c, needed, round)
-                return false
+            let round: UInt64? = state.withLock { state in
+                if state.queuedItems >= needed || state.closed { return nil }
+                state.round &+= 1
+                state.gatherer = (c, needed, state.round)
+                return state.round
             }
-            if resumeNow {
+            guard let round else {
                 c.resume()
                 return
             }
@@ -248,7 +242,6 @@ public final class GroupCommitter: Service, Sendable {
         let (queued, committed, waiter) = state.withLock { state in
             state.failure = reason
             state.closed = true
-            state.queuedItems = 0
             defer { (state.queue, state.committed, state.waiter) = ([], [], nil) }
             return (state.queue, state.committed, state.waiter)
         }
