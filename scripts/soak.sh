@@ -7,8 +7,9 @@
 #     conversation's newest page, a reply, 0.2 s to think; about 4 replies/s);
 #   - the replies delivered to a slow local endpoint that answers after DELAY seconds (default 1).
 # Once a minute it prints the gateway's RSS (and what the allocator holds in use and free, and SQLite of it), that minute's ingest p99 (and its 2xx count), the replies
-# delivered in that minute, the outbox depth (replies not yet delivered), the agents' read p99 and the
-# disk's slow flushes and checkpoints as the gateway logged them; at the
+# delivered in that minute, the outbox depth (replies not yet delivered), the agents' read p99, the
+# ingest groups whose transaction took 25 ms or more (each held up the requests queued behind it), and
+# the disk's slow flushes and checkpoints as the gateway logged them; at the
 # end a verdict: RSS within ±10 % of minute 2's (warm-up) every minute after it, ingest p99 flat (no
 # minute after the second above 1.5× minute 2's p99 + 2 ms), every ingest answered 2xx; and which minutes
 # over the bound had a disk flush of 100 ms or more.
@@ -60,11 +61,14 @@ for minute in $(seq 1 "$MINUTES"); do
   ticks_before=$ticks
   python3 - "$minute" "$(rss_kb)" "$(outbox)" $((delivered - delivered_before)) "$(agent read_p99_ms)" "$(agent errors)" \
     "$work/minute.json" "$work/minutes.tsv" "$(disk)" "$cpu_ms" "$work/stderr" \
-    "$(curl -s "$url/metrics" | awk '/^switchboard_(sqlite_memory|malloc_in_use|malloc_free)_bytes / {printf "%s=%s ", $1, $2}')" <<'PY'
+    "$(curl -s "$url/metrics" | awk '/^switchboard_(sqlite_memory|malloc_in_use|malloc_free)_bytes / {printf "%s=%s ", $1, $2}
+      /^switchboard_ingest_write_seconds_bucket\{le="0.025"\} / {printf "writes_fast=%s ", $2}
+      /^switchboard_ingest_write_seconds_count / {printf "writes_all=%s ", $2}')" <<'PY'
 import json, os, re, sys
 minute, rss, outbox, delivered, read_p99, agent_errors, path, table, disk, cpu_ms, log, memory = sys.argv[1:]
 # The gateway's slow-disk warnings of this minute (flushes of 100 ms or more, checkpoints of 250 ms, the
-# writer's own of 50 ms): read from where the last minute stopped.
+# writer's own checkpoints of 50 ms, ingest groups written in 50 ms or more): read from where the last
+# minute stopped.
 mark = log + ".read"
 offset = int(open(mark).read()) if os.path.exists(mark) else 0
 with open(log, "rb") as f:
@@ -80,7 +84,14 @@ run = json.load(open(path))
 p99 = run["latency_ms"]["p99"]
 dirty, writeback, db, wal = disk.split()
 # The allocator's in-use and free bytes and SQLite's (an older gateway reports only SQLite's).
-mb = {k.removeprefix("switchboard_").removesuffix("_bytes"): float(v) / 1048576 for k, v in (kv.split("=") for kv in memory.split())}
+gauges = dict(kv.split("=") for kv in memory.split())
+mb = {k.removeprefix("switchboard_").removesuffix("_bytes"): float(v) / 1048576 for k, v in gauges.items() if k.endswith("_bytes")}
+# Group writes (the writer's transactions) of 25 ms or more in this minute, from the histogram: each
+# held up every request queued behind it (the log names those of 50 ms or more).
+counts = (float(gauges.get("writes_all", 0)), float(gauges.get("writes_fast", 0)))
+before = tuple(float(x) for x in open(log + ".writes").read().split()) if os.path.exists(log + ".writes") else (0.0, 0.0)
+open(log + ".writes", "w").write(f"{counts[0]} {counts[1]}")
+slow_writes = int((counts[0] - counts[1]) - (before[0] - before[1]))
 parts = ([f"malloc {mb['malloc_in_use']:.1f} in use, {mb['malloc_free']:.1f} free"] if "malloc_in_use" in mb else []) + \
     ([f"SQLite {mb['sqlite_memory']:.1f}"] if "sqlite_memory" in mb else [])
 held = f" ({'; '.join(parts)})" if parts else ""
@@ -88,7 +99,7 @@ print(f"minute {int(minute):>2}: rss {int(rss) / 1024:7.1f} MB{held}  ingest p99
       f"({run['ok']:,}/{run['sent']:,} 2xx, {run['throughput']:,.0f} msg/s)  replies delivered {int(delivered):>4}  outbox {int(outbox):>4}  "
       f"agents' reads p99 {float(read_p99):6.1f} ms, errors {agent_errors}  "
       f"(gateway CPU {int(cpu_ms) / max(run['ok'], 1):.3f} ms/msg; most dirty {dirty} MB, writeback {writeback} MB; "
-      f"file {db} MB, WAL {wal} MB; flushes {summary(flushes)}, checkpoints {summary(slow('checkpoint was slow'))})", flush=True)
+      f"file {db} MB, WAL {wal} MB; flushes {summary(flushes)}, group writes of 25 ms or more {slow_writes} ({summary(slow('writing an ingest group'))} of 50), checkpoints {summary(slow('checkpoint was slow'))})", flush=True)
 with open(table, "a") as f:
     f.write(f"{minute}\t{rss}\t{p99}\t{run['ok']}\t{run['sent']}\t{max(flushes, default=0)}\n")
 PY

@@ -85,6 +85,11 @@ public final class GroupCommitter: Service, Sendable {
     /// A flush slower than this is logged: every answer to a channel in those groups waited for it,
     /// and what is slow there is the disk (or, on PostgreSQL, the database's WAL flush).
     public static let slowFlush: Duration = .milliseconds(100)
+    private let writeTimes = Timer(label: "switchboard_ingest_write_seconds", preferredDisplayUnit: .seconds)
+    /// A group whose transaction took longer than this is logged: every request queued behind it
+    /// waited too, and unlike a slow flush it is the gateway's own work (or the engine's: an index
+    /// merge, a lock held by another writer), not the disk.
+    public static let slowWrite: Duration = .milliseconds(50)
     private let onCommitted: @Sendable ([IngestItem], [IngestOutcome]) -> Void
 
     /// `onCommitted` runs after each group is durable (notifications); it must not block.
@@ -304,7 +309,15 @@ public final class GroupCommitter: Service, Sendable {
         let items = group.flatMap(\.items)
         batchSizes.record(items.count)
         do {
+            let started = ContinuousClock.now
             let outcomes = try await store.ingestCommittingLater(items, policy: policy)
+            let took = ContinuousClock.now - started
+            writeTimes.recordSeconds(took.seconds)
+            if took >= Self.slowWrite {
+                logger.warning(
+                    "writing an ingest group was slow; the requests queued behind it waited for it",
+                    metadata: ["took_ms": "\(took.wholeMilliseconds)", "messages": "\(items.count)"])
+            }
             let (syncer, refused) = state.withLock { state -> (CheckedContinuation<Void, Never>?, String?) in
                 if let failure = state.failure { return (nil, failure) }
                 state.committed.append(Committed(group: group, items: items, outcomes: outcomes))

@@ -252,6 +252,29 @@ import Testing
         #expect(logged.metadata["groups"] == "1")
     }
 
+    /// A group whose transaction is slow holds up every request queued behind it, with the disk not
+    /// to blame: the operator sees that apart from slow flushes, with the group's size.
+    @Test func aSlowGroupWriteIsLoggedWithHowLongItTookAndHowManyMessages() async throws {
+        let store = GatedStore()
+        try await store.memory.prepare(agents: policy.assignment.directory.agents)
+        let warnings = WarningLog()
+        let committer = GroupCommitter(store: store, policy: policy, logger: Logger(label: "test") { _ in warnings })
+        try await running([committer]) {
+            store.holdNextCommit()
+            let slow = Task { try await committer.submit([item("1"), item("2")]) }
+            try await eventually("the commit started") { store.commitHeld }
+            try await Task.sleep(for: GroupCommitter.slowWrite * 1.5)
+            store.releaseCommit()
+            try await eventually("the flush started") { store.waitingFlushes == 1 }
+            store.finishFlush()
+            _ = try await slow.value
+        }
+        let logged = try #require(warnings.lines.first { $0.message.contains("writing an ingest group was slow") })
+        #expect(Int(logged.metadata["took_ms"] ?? "") ?? 0 >= 75)
+        #expect(logged.metadata["messages"] == "2")
+        #expect(!warnings.lines.contains { $0.message.contains("flushing committed messages") }, "the flush was quick")
+    }
+
     /// Keeps the warnings a logger was given (message and metadata).
     final class WarningLog: LogHandler, Sendable {
         private let kept = Mutex<[(message: String, metadata: [String: String])]>([])
