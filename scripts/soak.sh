@@ -92,6 +92,8 @@ counts = (float(gauges.get("writes_all", 0)), float(gauges.get("writes_fast", 0)
 before = tuple(float(x) for x in open(log + ".writes").read().split()) if os.path.exists(log + ".writes") else (0.0, 0.0)
 open(log + ".writes", "w").write(f"{counts[0]} {counts[1]}")
 slow_writes = int((counts[0] - counts[1]) - (before[0] - before[1]))
+logged = slow("writing an ingest group")
+long_writes = f"of 50 ms or more {len(logged)}" + (f", longest {max(logged)} ms" if logged else "")
 parts = ([f"malloc {mb['malloc_in_use']:.1f} in use, {mb['malloc_free']:.1f} free"] if "malloc_in_use" in mb else []) + \
     ([f"SQLite {mb['sqlite_memory']:.1f}"] if "sqlite_memory" in mb else [])
 held = f" ({'; '.join(parts)})" if parts else ""
@@ -99,7 +101,7 @@ print(f"minute {int(minute):>2}: rss {int(rss) / 1024:7.1f} MB{held}  ingest p99
       f"({run['ok']:,}/{run['sent']:,} 2xx, {run['throughput']:,.0f} msg/s)  replies delivered {int(delivered):>4}  outbox {int(outbox):>4}  "
       f"agents' reads p99 {float(read_p99):6.1f} ms, errors {agent_errors}  "
       f"(gateway CPU {int(cpu_ms) / max(run['ok'], 1):.3f} ms/msg; most dirty {dirty} MB, writeback {writeback} MB; "
-      f"file {db} MB, WAL {wal} MB; flushes {summary(flushes)}, group writes of 25 ms or more {slow_writes} ({summary(slow('writing an ingest group'))} of 50), checkpoints {summary(slow('checkpoint was slow'))})", flush=True)
+      f"file {db} MB, WAL {wal} MB; flushes {summary(flushes)}, group writes of 25 ms or more {slow_writes} ({long_writes}), checkpoints {summary(slow('checkpoint was slow'))})", flush=True)
 with open(table, "a") as f:
     f.write(f"{minute}\t{rss}\t{p99}\t{run['ok']}\t{run['sent']}\t{max(flushes, default=0)}\n")
 PY

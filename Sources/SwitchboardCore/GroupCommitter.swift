@@ -205,16 +205,11 @@ public final class GroupCommitter: Service, Sendable {
 
     private func syncLoop() async throws {
         while let batch = await nextCommitted() {
-            let started = ContinuousClock.now
             do {
-                try await store.syncCommitted()
-                let took = ContinuousClock.now - started
-                flushTimes.recordSeconds(took.seconds)
-                if took >= Self.slowFlush {
-                    logger.warning(
-                        "flushing committed messages to disk was slow; their channels' answers waited for it",
-                        metadata: ["took_ms": "\(took.wholeMilliseconds)", "groups": "\(batch.count)"])
-                }
+                try await timed(
+                    flushTimes, warnAt: Self.slowFlush,
+                    "flushing committed messages to disk was slow; their channels' answers waited for it", count: ("groups", batch.count)
+                ) { try await store.syncCommitted() }
             } catch StoreError.unavailable(let why) {
                 // The engine could not tell whether the flush happened (a lost connection): those
                 // callers get a 503 and their channels retry; idempotency keeps out what did land.
@@ -254,6 +249,22 @@ public final class GroupCommitter: Service, Sendable {
             pending.continuation.resume(throwing: ServiceError.storageUnavailable(reason))
         }
         waiter?.resume()
+    }
+
+    /// Runs `work`, records how long it took in `timer`, and logs `warning` (with `took_ms` and `count`)
+    /// when that was `slow` or more.
+    private func timed<T>(
+        _ timer: Timer, warnAt slow: Duration, _ warning: Logger.Message, count: (name: String, value: Int),
+        _ work: () async throws -> T
+    ) async rethrows -> T {
+        let started = ContinuousClock.now
+        let result = try await work()
+        let took = ContinuousClock.now - started
+        timer.recordSeconds(took.seconds)
+        if took >= slow {
+            logger.warning(warning, metadata: ["took_ms": "\(took.wholeMilliseconds)", count.name: "\(count.value)"])
+        }
+        return result
     }
 
     /// Waits for queued work; nil once closed and drained.
@@ -309,15 +320,10 @@ public final class GroupCommitter: Service, Sendable {
         let items = group.flatMap(\.items)
         batchSizes.record(items.count)
         do {
-            let started = ContinuousClock.now
-            let outcomes = try await store.ingestCommittingLater(items, policy: policy)
-            let took = ContinuousClock.now - started
-            writeTimes.recordSeconds(took.seconds)
-            if took >= Self.slowWrite {
-                logger.warning(
-                    "writing an ingest group was slow; the requests queued behind it waited for it",
-                    metadata: ["took_ms": "\(took.wholeMilliseconds)", "messages": "\(items.count)"])
-            }
+            let outcomes = try await timed(
+                writeTimes, warnAt: Self.slowWrite, "writing an ingest group was slow; the requests queued behind it waited for it",
+                count: ("messages", items.count)
+            ) { try await store.ingestCommittingLater(items, policy: policy) }
             let (syncer, refused) = state.withLock { state -> (CheckedContinuation<Void, Never>?, String?) in
                 if let failure = state.failure { return (nil, failure) }
                 state.committed.append(Committed(group: group, items: items, outcomes: outcomes))

@@ -236,10 +236,7 @@ import Testing
     /// What an operator sees when the disk is slow: a warning per slow flush, with how long the
     /// channels' answers waited and for how many groups.
     @Test func aSlowFlushIsLoggedWithHowLongTheAnswersWaited() async throws {
-        let store = GatedStore()
-        try await store.memory.prepare(agents: policy.assignment.directory.agents)
-        let warnings = WarningLog()
-        let committer = GroupCommitter(store: store, policy: policy, logger: Logger(label: "test") { _ in warnings })
+        let (store, committer, warnings) = try await committerLoggingWarnings()
         try await running([committer]) {
             let slow = Task { try await committer.submit([item("1")]) }
             try await eventually("the flush started") { store.waitingFlushes == 1 }
@@ -255,10 +252,7 @@ import Testing
     /// A group whose transaction is slow holds up every request queued behind it, with the disk not
     /// to blame: the operator sees that apart from slow flushes, with the group's size.
     @Test func aSlowGroupWriteIsLoggedWithHowLongItTookAndHowManyMessages() async throws {
-        let store = GatedStore()
-        try await store.memory.prepare(agents: policy.assignment.directory.agents)
-        let warnings = WarningLog()
-        let committer = GroupCommitter(store: store, policy: policy, logger: Logger(label: "test") { _ in warnings })
+        let (store, committer, warnings) = try await committerLoggingWarnings()
         try await running([committer]) {
             store.holdNextCommit()
             let slow = Task { try await committer.submit([item("1"), item("2")]) }
@@ -273,6 +267,14 @@ import Testing
         #expect(Int(logged.metadata["took_ms"] ?? "") ?? 0 >= 75)
         #expect(logged.metadata["messages"] == "2")
         #expect(!warnings.lines.contains { $0.message.contains("flushing committed messages") }, "the flush was quick")
+    }
+
+    /// A committer over a gated store whose warnings are kept.
+    func committerLoggingWarnings() async throws -> (GatedStore, GroupCommitter, WarningLog) {
+        let store = GatedStore()
+        try await store.memory.prepare(agents: policy.assignment.directory.agents)
+        let warnings = WarningLog()
+        return (store, GroupCommitter(store: store, policy: policy, logger: Logger(label: "test") { _ in warnings }), warnings)
     }
 
     /// Keeps the warnings a logger was given (message and metadata).
