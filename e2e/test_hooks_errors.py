@@ -150,6 +150,29 @@ def test_memory_is_exported_as_gauges(gateway):
     assert 0 < found["switchboard_malloc_in_use_bytes"] < found["switchboard_process_resident_bytes"], found
 
 
+def test_ingest_write_and_flush_times_are_exported(gateway):
+    """Each ingest group's transaction and each flush are timed apart, so an operator (and soak.sh,
+    which reads the 25 ms bucket) can tell the writer's slow minutes from the disk's."""
+    gw = gateway()
+
+    def histograms():
+        found = {}
+        for line in gw.session.get(gw.url + "/metrics", timeout=5).text.splitlines():
+            name, _, value = line.rpartition(" ")
+            if name.startswith(("switchboard_ingest_write_seconds", "switchboard_ingest_flush_seconds")):
+                found[name] = float(value)
+        return found
+
+    before = histograms()
+    for _ in range(3):  # one after another: each is a group of its own
+        gw.ingest(unique("m"), unique("cust"))
+    after = histograms()
+    written = after["switchboard_ingest_write_seconds_count"] - before.get("switchboard_ingest_write_seconds_count", 0)
+    assert written == 3, (before, after)
+    assert after['switchboard_ingest_write_seconds_bucket{le="0.025"}'] <= after["switchboard_ingest_write_seconds_count"]
+    assert after["switchboard_ingest_flush_seconds_count"] - before.get("switchboard_ingest_flush_seconds_count", 0) >= 1
+
+
 # ---------------------------------------------------------------------------------------------
 # What no store can keep as it stands is refused, whatever the adapter (issue 15)
 

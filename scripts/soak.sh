@@ -88,10 +88,13 @@ gauges = dict(kv.split("=") for kv in memory.split())
 mb = {k.removeprefix("switchboard_").removesuffix("_bytes"): float(v) / 1048576 for k, v in gauges.items() if k.endswith("_bytes")}
 # Group writes (the writer's transactions) of 25 ms or more in this minute, from the histogram: each
 # held up every request queued behind it (the log names those of 50 ms or more).
-counts = (float(gauges.get("writes_all", 0)), float(gauges.get("writes_fast", 0)))
-before = tuple(float(x) for x in open(log + ".writes").read().split()) if os.path.exists(log + ".writes") else (0.0, 0.0)
-open(log + ".writes", "w").write(f"{counts[0]} {counts[1]}")
-slow_writes = int((counts[0] - counts[1]) - (before[0] - before[1]))
+# An older gateway exports no such histogram: "?".
+slow_writes = "?"
+if "writes_all" in gauges and "writes_fast" in gauges:
+    over = float(gauges["writes_all"]) - float(gauges["writes_fast"])
+    before = float(open(log + ".writes").read()) if os.path.exists(log + ".writes") else 0.0
+    open(log + ".writes", "w").write(str(over))
+    slow_writes = int(over - before)
 logged = slow("writing an ingest group")
 long_writes = f"of 50 ms or more {len(logged)}" + (f", longest {max(logged)} ms" if logged else "")
 parts = ([f"malloc {mb['malloc_in_use']:.1f} in use, {mb['malloc_free']:.1f} free"] if "malloc_in_use" in mb else []) + \
