@@ -13,7 +13,7 @@
 # end a verdict: RSS within ±10 % of minute 2's (warm-up) every minute after it, ingest p99 flat (no
 # minute after the second above 1.5× minute 2's p99 + 2 ms), every ingest answered 2xx; and which minutes
 # over the bound had a disk flush of 100 ms or more.
-# Usage: scripts/soak.sh [MINUTES] [RATE]   e.g. scripts/soak.sh 30 2000 (the defaults)
+# Usage: scripts/soak.sh [MINUTES] [RATE]   e.g. scripts/soak.sh 30 2000 (the defaults); SETUP_SQL: see below
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
@@ -37,6 +37,12 @@ sed -e "s#data/switchboard.sqlite#$work/bench.sqlite#" -e "s#acknowledge: true#a
 # printed with the file sizes, to see whether a slow minute goes with the disk catching up.
 ( while sleep 0.5; do awk '/^(Dirty|Writeback):/ {printf "%s ", $2} END {print ""}' /proc/meminfo; done > "$work/dirty.log" ) &
 sampler=$!
+# SETUP_SQL runs on the migrated file before the gateway starts (as in scripts/bench.sh): to soak the
+# same build without a part of the schema, e.g. the message search index, and see what it costs.
+if [ -n "${SETUP_SQL:-}" ]; then
+  "$BIN" migrate --config "$work/bench.yaml" > /dev/null
+  sqlite3 "$work/bench.sqlite" "$SETUP_SQL"
+fi
 ALSO_STOP="$agents $sampler" start_gateway "$work"
 
 echo "== soak: $MINUTES min, ingest $RATE msg/s (open loop, signed, 64 connections, $CUSTOMERS customers a minute), agents ana + luis reading and replying, deliveries to an endpoint answering after ${DELAY} s"
@@ -51,6 +57,10 @@ disk() {  # "dirty max MB, writeback max MB, database MB, WAL MB" for the minute
 }
 delivered_before=0
 ticks_before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+# What the gateway handed the kernel to write (WAL frames, checkpoints, the database file), in bytes:
+# unlike its times, the same on a slow or a shared machine for the same work.
+written() { awk '/^wchar:/ {print $2}' "/proc/$pid/io"; }
+written_before=$(written)
 for minute in $(seq 1 "$MINUTES"); do
   "$BIN" bench --url "$url" --adapter shop-chat --secret-env SHOP_CHAT_SECRET --messages $((RATE * 60)) --rate "$RATE" \
     --connections 64 --customers "$CUSTOMERS" --json > "$work/minute.json" || true  # failures are counted below
@@ -59,8 +69,11 @@ for minute in $(seq 1 "$MINUTES"); do
   ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   cpu_ms=$(( (ticks - ticks_before) * 10 ))
   ticks_before=$ticks
+  now_written=$(written)
+  wrote=$((now_written - written_before))
+  written_before=$now_written
   python3 - "$minute" "$(rss_kb)" "$(outbox)" $((delivered - delivered_before)) "$(agent read_p99_ms)" "$(agent errors)" \
-    "$work/minute.json" "$work/minutes.tsv" "$(disk)" "$cpu_ms" "$work/stderr" \
+    "$work/minute.json" "$work/minutes.tsv" "$(disk)" "$cpu_ms:$wrote" "$work/stderr" \
     "$(curl -s "$url/metrics" | awk '/^switchboard_(sqlite_memory|malloc_in_use|malloc_free)_bytes / {printf "%s=%s ", $1, $2}
       /^switchboard_ingest_write_seconds_bucket\{le="0.025"\} / {printf "writes_fast=%s ", $2}
       /^switchboard_ingest_write_seconds_count / {printf "writes_all=%s ", $2}')" <<'PY'
@@ -83,6 +96,7 @@ flushes = slow("flushing committed")
 run = json.load(open(path))
 p99 = run["latency_ms"]["p99"]
 dirty, writeback, db, wal = disk.split()
+cpu_ms, wrote = cpu_ms.split(":")
 # The allocator's in-use and free bytes and SQLite's (an older gateway reports only SQLite's).
 gauges = dict(kv.split("=") for kv in memory.split())
 mb = {k.removeprefix("switchboard_").removesuffix("_bytes"): float(v) / 1048576 for k, v in gauges.items() if k.endswith("_bytes")}
@@ -103,7 +117,7 @@ held = f" ({'; '.join(parts)})" if parts else ""
 print(f"minute {int(minute):>2}: rss {int(rss) / 1024:7.1f} MB{held}  ingest p99 {p99:7.2f} ms max {run['latency_ms']['max']:7.1f} ms "
       f"({run['ok']:,}/{run['sent']:,} 2xx, {run['throughput']:,.0f} msg/s)  replies delivered {int(delivered):>4}  outbox {int(outbox):>4}  "
       f"agents' reads p99 {float(read_p99):6.1f} ms, errors {agent_errors}  "
-      f"(gateway CPU {int(cpu_ms) / max(run['ok'], 1):.3f} ms/msg; most dirty {dirty} MB, writeback {writeback} MB; "
+      f"(gateway CPU {int(cpu_ms) / max(run['ok'], 1):.3f} ms/msg, wrote {int(wrote) / 1024 / max(run['ok'], 1):.1f} KB/msg; most dirty {dirty} MB, writeback {writeback} MB; "
       f"file {db} MB, WAL {wal} MB; flushes {summary(flushes)}, group writes of 25 ms or more {slow_writes} ({long_writes}), checkpoints {summary(slow('checkpoint was slow'))})", flush=True)
 with open(table, "a") as f:
     f.write(f"{minute}\t{rss}\t{p99}\t{run['ok']}\t{run['sent']}\t{max(flushes, default=0)}\n")
