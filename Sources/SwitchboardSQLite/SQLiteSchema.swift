@@ -509,6 +509,7 @@ enum SQLiteSchema {
             // message stored.
             try db.execute(sql: "DROP INDEX search_messages_by_conversation;")
         }
+        SQLiteSearchSchema.registerSeparateIndex(&migrator)
         return migrator
     }
 }

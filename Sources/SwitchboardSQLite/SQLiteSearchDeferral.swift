@@ -1,11 +1,13 @@
 import GRDB
 
-/// Indexing an ingest group for search in one go, at the end of its transaction (migration 026).
+/// Marking an ingest group's messages for search in one go, at the end of its transaction (migration
+/// 026).
 ///
 /// `begin` notes the highest message, conversation and identity ids and sets the deferral mark, so the
-/// insert triggers stand aside; `finish` indexes every message stored since (and refreshes the cards of
-/// new conversations and of customers with a new address) with one statement each, then clears the mark
-/// — all inside the group's transaction, so a message is searchable when its 2xx goes out, as before.
+/// insert triggers stand aside; `finish` marks every message stored since for the index
+/// (`search_messages`: their words go into the index's own file, ``SQLiteMessageIndex``) and refreshes
+/// the cards of new conversations and of customers with a new address, with one statement each, then
+/// clears the mark — all inside the group's transaction.
 /// New rows always get ids above the ones noted: SQLite gives a new row the largest rowid plus one.
 struct SQLiteSearchDeferral {
     private let lastMessage: Int64
@@ -34,12 +36,6 @@ struct SQLiteSearchDeferral {
             sql: """
                 INSERT INTO search_messages (message_id, conversation_id, created_at, adapter)
                     SELECT id, conversation_id, created_at, adapter FROM messages WHERE id > ? AND direction IN \(directions)
-                """
-        ).execute(arguments: [lastMessage])
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO search_message_text (rowid, body, subject)
-                    SELECT id, body, \(SQLiteSearchSchema.subject("metadata")) FROM messages WHERE id > ? AND direction IN \(directions)
                 """
         ).execute(arguments: [lastMessage])
         // Most groups are returning customers' messages: no card or customer entry changed, and the

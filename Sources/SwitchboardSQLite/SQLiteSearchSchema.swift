@@ -2,6 +2,9 @@ import GRDB
 
 /// The search index (migration 012): FTS5 tables kept by triggers, so a message is indexed in the
 /// transaction that stores it, whatever stores it (ingestion, replies, notes, merges, edits, import).
+/// Since migration 033 the messages' words are in a file of their own (``SQLiteMessageIndex``); the
+/// triggers here mark what it indexes (`search_messages`) and keep what it must take out
+/// (`search_changes`). What follows describes 012 as it was.
 ///
 /// - `search_messages`: one row per indexed message (inbound, reply, note; events are not), with
 ///   what filters read (conversation, time, adapter) and the mark that it is in the index.
@@ -70,6 +73,49 @@ enum SQLiteSearchSchema {
                     WHEN NOT EXISTS (SELECT 1 FROM search_deferred) BEGIN
                         \(refreshCard("SELECT id FROM conversations WHERE customer_id = new.customer_id"))
                     END;
+                    """)
+        }
+    }
+
+    /// Migration 033: the words of messages move to a file of their own (``SQLiteMessageIndex``).
+    /// Here stay `search_messages` (what to index, and the filters' columns) and, new,
+    /// `search_changes`: the words an edit or a removal replaced, until the index has taken them
+    /// out; and `search_index_generation`, which tells the index file which database it indexes (an
+    /// index file of another database, or of this one before an import, is rebuilt).
+    static func registerSeparateIndex(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("033-search-index-own-file") { db in
+            let changed = "(old.body IS NOT new.body OR \(subject("old.metadata")) IS NOT \(subject("new.metadata")))"
+            try db.execute(
+                sql: """
+                    CREATE TABLE search_changes (
+                        -- AUTOINCREMENT: the index remembers the last seq it applied, and pruned
+                        -- rows must not let a new change take a seq it has already passed.
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        message_id INTEGER NOT NULL,
+                        body TEXT,
+                        subject TEXT
+                    );
+                    CREATE TABLE search_index_generation (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL);
+                    INSERT INTO search_index_generation (id, value) VALUES (1, lower(hex(randomblob(16))));
+                    DROP TRIGGER search_message_added;
+                    CREATE TRIGGER search_message_added AFTER INSERT ON messages
+                    WHEN new.direction IN \(indexedDirections) AND NOT EXISTS (SELECT 1 FROM search_deferred) BEGIN
+                        INSERT INTO search_messages (message_id, conversation_id, created_at, adapter)
+                            VALUES (new.id, new.conversation_id, new.created_at, new.adapter);
+                    END;
+                    DROP TRIGGER search_message_edited;
+                    CREATE TRIGGER search_message_edited AFTER UPDATE OF body, metadata ON messages
+                    WHEN \(changed) AND EXISTS (SELECT 1 FROM search_messages WHERE message_id = old.id) BEGIN
+                        INSERT INTO search_changes (message_id, body, subject) VALUES (old.id, old.body, \(subject("old.metadata")));
+                    END;
+                    DROP TRIGGER search_message_removed;
+                    CREATE TRIGGER search_message_removed AFTER DELETE ON messages
+                    WHEN EXISTS (SELECT 1 FROM search_messages WHERE message_id = old.id) BEGIN
+                        INSERT INTO search_changes (message_id, body, subject) VALUES (old.id, old.body, \(subject("old.metadata")));
+                        DELETE FROM search_messages WHERE message_id = old.id;
+                    END;
+                    DROP TABLE search_message_text;
+                    DROP VIEW search_message_source;
                     """)
         }
     }

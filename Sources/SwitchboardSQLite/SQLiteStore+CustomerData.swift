@@ -94,9 +94,11 @@ extension SQLiteStore {
                     DELETE FROM merge_moves WHERE merge_id IN (SELECT id FROM merges WHERE survivor IN (\(everyone)) OR absorbed IN (\(everyone)))
                     """)
             try db.execute(sql: "DELETE FROM merges WHERE survivor IN (\(everyone)) OR absorbed IN (\(everyone))")
-            // The search index dropped the old words through its triggers, but FTS5 keeps them in its
-            // segments (with a tombstone) until they are merged: merge them all now, so no word of
-            // the customer's is left in the file. Takes time in proportion to the index, once per erasure.
+            // The conversations' index dropped the old words through its triggers, but FTS5 keeps them
+            // in its segments (with a tombstone) until they are merged: merge them all now, so no word
+            // of the customer's is left in the file. Takes time in proportion to the index, once per
+            // erasure. The messages' index does the same in its own file, right after this commits
+            // (``compactAfterRemoval()``).
             try Self.rewriteSearchIndex(db)
             let entry = try Self.appendAudit(db) { head in seal(planned.audit, head) }
             return ErasureOutcome(
@@ -104,20 +106,30 @@ extension SQLiteStore {
                 identities: planned.identities.count, cancelledDeliveries: planned.cancelledDeliveries.count, deletedContents: deleted,
                 audit: entry)
         }
-        await compactAfterRemoval()
+        await compactAfterRemoval(rewritingSearchIndex: true)
         return outcome
     }
 
-    /// FTS5's `optimize`: every segment of both search indexes merged into one, deleted entries dropped.
+    /// FTS5's `optimize` on the conversations' index: every segment merged into one, deleted entries dropped.
     static func rewriteSearchIndex(_ db: Database) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO search_message_text (search_message_text) VALUES ('optimize');
-                INSERT INTO search_conversation_text (search_conversation_text) VALUES ('optimize');
-                """)
+        try db.execute(sql: "INSERT INTO search_conversation_text (search_conversation_text) VALUES ('optimize')")
     }
 
     public func compactAfterRemoval() async {
+        await compactAfterRemoval(rewritingSearchIndex: false)
+    }
+
+    /// The messages' index takes out what was removed (the words it replaced wait in
+    /// `search_changes` until then, and leave the database with it) and empties its log; after an
+    /// erasure it also merges all its segments, so no removed word stays in them (retention leaves
+    /// that to the index's own merges: a whole rewrite each hourly pass would cost more than it saves).
+    func compactAfterRemoval(rewritingSearchIndex: Bool) async {
+        do {
+            try await catchUpSearch(deadline: .now + .seconds(3600))
+            try await searchIndex.compact(rewriting: rewritingSearchIndex)
+        } catch {
+            logger.error("taking removed messages out of the search index failed", metadata: ["error": "\(error)"])
+        }
         // The write-ahead log still holds the pages as they were; fold it into the database and
         // empty it (best effort: a long read may hold it until the next checkpoint).
         try? await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }

@@ -82,5 +82,7 @@ extension SQLiteStore: HistoryLoader {
                     UPDATE agents SET open_assigned = (SELECT count(*) FROM conversations c WHERE c.assignee = agents.id AND c.status = 'open')
                     """)
         }
+        // The history's words, indexed now rather than by the gateway's first minutes.
+        try await catchUpSearch(deadline: .now + .seconds(365 * 86_400))
     }
 }

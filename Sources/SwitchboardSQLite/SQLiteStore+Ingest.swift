@@ -6,12 +6,14 @@ import SwitchboardCore
 /// Ingestion: for each message, read what the planner needs, let the core decide, write the plan.
 extension SQLiteStore {
     public func ingest(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
-        try await pool.write { db in try Self.ingestGroup(db, items, policy: policy) }
+        let outcomes = try await pool.write { db in try Self.ingestGroup(db, items, policy: policy) }
+        searchIndexing.wake()
+        return outcomes
     }
 
     /// Commits without waiting for the disk (see ``SQLiteWALSync``); ``syncCommitted()`` makes it durable.
     public func ingestCommittingLater(_ items: [IngestItem], policy: IngestPolicy) async throws -> [IngestOutcome] {
-        try await pool.writeWithoutTransaction { db in
+        let outcomes = try await pool.writeWithoutTransaction { db in
             try self.walSync.committingLater(db) {
                 var outcomes: [IngestOutcome] = []
                 try db.inTransaction {
@@ -21,6 +23,8 @@ extension SQLiteStore {
                 return outcomes
             }
         }
+        searchIndexing.wake()
+        return outcomes
     }
 
     public func syncCommitted() async throws {

@@ -7,7 +7,9 @@ import SwitchboardCore
 /// the loop stops at the page's end, so a page costs the matches it skips, not the history.
 extension SQLiteStore {
     public func searchMessages(_ query: SearchQuery) async throws -> [SearchHit] {
-        try await pool.read { db in
+        // Everything stored before this search is found by it (the index runs a little behind).
+        try await catchUpSearch(deadline: .now + Self.searchCatchUpWait)
+        return try await pool.read { db in
             let (conditions, filterArguments) = Self.searchConditions(query, on: .messages)
             var arguments = filterArguments
             arguments += [query.limit]
@@ -15,11 +17,11 @@ extension SQLiteStore {
                 SELECT h.*, cu.name AS customer_name, m.body, m.direction, \(SQLiteSearchSchema.subject("m.metadata")) AS subject
                 FROM (
                     SELECT s.message_id, s.conversation_id, s.created_at, s.adapter, c.status, c.customer_id
-                    FROM search_message_text
-                    JOIN search_messages s ON s.message_id = search_message_text.rowid
+                    FROM \(SQLiteMessageIndex.schema).message_text
+                    JOIN search_messages s ON s.message_id = message_text.rowid
                     JOIN conversations c ON c.id = s.conversation_id
                     WHERE \(conditions.joined(separator: " AND "))
-                    ORDER BY search_message_text.rowid DESC LIMIT ?
+                    ORDER BY message_text.rowid DESC LIMIT ?
                 ) h
                 JOIN messages m ON m.id = h.message_id JOIN customers cu ON cu.id = h.customer_id
                 ORDER BY h.message_id DESC
@@ -80,15 +82,17 @@ extension SQLiteStore {
 
     /// Takes conversations out of the index inside the caller's transaction (an erasure runs it
     /// with its own changes). FTS5 forgets an entry given the values it indexed, which are still
-    /// in `messages`; `search_messages` then no longer marks them, so later triggers leave them be.
+    /// in `messages`: they go to `search_changes` for the index's next pass (see
+    /// ``SQLiteMessageIndex``); `search_messages` then no longer marks them, so later triggers leave
+    /// them be.
     /// The conversation's messages are found through `messages` (their thread's index): an index of
     /// `search_messages` by conversation would cost every stored message a page for this alone.
     static func forgetSearch(_ db: Database, conversations: [Int64]) throws {
         for id in conversations {
             try db.execute(
                 sql: """
-                    INSERT INTO search_message_text (search_message_text, rowid, body, subject)
-                        SELECT 'delete', m.id, m.body, \(SQLiteSearchSchema.subject("m.metadata"))
+                    INSERT INTO search_changes (message_id, body, subject)
+                        SELECT m.id, m.body, \(SQLiteSearchSchema.subject("m.metadata"))
                         FROM messages m JOIN search_messages s ON s.message_id = m.id WHERE m.conversation_id = ?;
                     DELETE FROM search_messages WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?);
                     DELETE FROM search_conversation_text WHERE rowid = ?;
@@ -105,14 +109,14 @@ extension SQLiteStore {
     /// What a search's terms, `before` cursor and `adapter`/`since`/`until` bounds apply to, for one
     /// kind of hit (the conversation is aliased `c`).
     struct SearchColumns {
-        /// The FTS5 table matched; its rowid is the `before` cursor.
+        /// The FTS5 table matched (as named in conditions); its rowid is the `before` cursor.
         var index: String
         /// The condition on the adapter, with one `?`.
         var adapter: String
         var since: String
         var until: String
 
-        static let messages = SearchColumns(index: "search_message_text", adapter: "s.adapter = ?", since: "s.created_at", until: "s.created_at")
+        static let messages = SearchColumns(index: "message_text", adapter: "s.adapter = ?", since: "s.created_at", until: "s.created_at")
         static let conversations = SearchColumns(
             index: "search_conversation_text",
             adapter: "EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.customer_id AND i.adapter = ?)",

@@ -83,6 +83,8 @@ extension SQLiteStore: TransferStore {
                     }
                 }
                 try Self.resetSequences(db, tables)
+                // Whatever the message index file beside this database holds is not of these messages.
+                try db.execute(sql: "UPDATE search_index_generation SET value = lower(hex(randomblob(16)))")
                 for (index, table) in tables.enumerated() {
                     let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.name.quotedDatabaseIdentifier)") ?? 0
                     try verifier.beginTable(index, rows: count)

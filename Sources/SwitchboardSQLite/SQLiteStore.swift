@@ -14,6 +14,9 @@ public final class SQLiteStore: Store {
     let pool: DatabasePool
     let logger: Logger
     let walSync: SQLiteWALSync
+    /// The words of messages, in their own file (``SQLiteMessageIndex``), and what keeps it current.
+    let searchIndex: SQLiteMessageIndex
+    let searchIndexing: SQLiteSearchIndexing
 
     /// The WAL's checkpoint threshold, in pages: SQLite's own default (1,000, 4 MB). 4,000 wrote 6–9 %
     /// fewer bytes per message (hot pages copied once per longer checkpoint) but, in alternating
@@ -31,11 +34,21 @@ public final class SQLiteStore: Store {
     ) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // The index file first: every reader attaches it as it opens.
+        let searchIndex = try SQLiteMessageIndex(databasePath: path)
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.maximumReaderCount = 8
         config.label = "switchboard"
+        config.prepareDatabase { db in
+            // Readers only: the writer never touches the index, and its BEGIN IMMEDIATE would lock it.
+            if db.configuration.readonly {
+                try db.execute(sql: "ATTACH DATABASE ? AS \(SQLiteMessageIndex.schema)", arguments: [searchIndex.path])
+            }
+        }
         self.pool = try DatabasePool(path: path, configuration: config)
+        self.searchIndex = searchIndex
+        self.searchIndexing = SQLiteSearchIndexing(logger: logger)
         self.logger = logger
         self.walSync = SQLiteWALSync(databasePath: pool.path, checkpointPages: checkpointPages, logger: logger)
         // GRDB sets synchronous=NORMAL on the writer after prepareDatabase; FULL is set here, after
@@ -66,6 +79,10 @@ public final class SQLiteStore: Store {
 
     public func prepare(agents: [Agent]) async throws {
         try SQLiteSchema.migrator.migrate(pool)
+        // One pass before anything is stored: an index ahead of this database (one restored from a
+        // copy) is told by the newest message id, which new messages would soon pass again.
+        try await catchUpSearch(deadline: .now)
+        startSearchIndexing()
         try await pool.write { db in
             try db.execute(sql: "UPDATE agents SET configured = 0")
             for agent in agents {
@@ -91,8 +108,10 @@ public final class SQLiteStore: Store {
     }
 
     public func close() async throws {
+        await searchIndexing.stop()
         walSync.close()
         try pool.close()
+        try searchIndex.close()
     }
 
     public func agentStatus(_ agentID: String) async throws -> AgentStatus {

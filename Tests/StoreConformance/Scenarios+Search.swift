@@ -175,14 +175,20 @@ extension StoreConformance {
 
     @Sendable static func searchFollowsEdits(_ store: any Store) async throws {
         let first = try await store.ingest([said("e1", from: "eve", "my order is blue")], policy: TestAgents.policy)[0]
-        let edit = IngestItem(
-            adapter: "chat",
-            event: .edit(
-                InboundMessage(externalID: "e1", from: ChannelIdentity(channel: "chat", address: "eve"), text: "my order is green"), editedAt: Date()),
-            receivedAt: Date())
-        _ = try await store.ingest([edit], policy: TestAgents.policy)
+        func edit(_ text: String) -> IngestItem {
+            IngestItem(
+                adapter: "chat",
+                event: .edit(InboundMessage(externalID: "e1", from: ChannelIdentity(channel: "chat", address: "eve"), text: text), editedAt: Date()),
+                receivedAt: Date())
+        }
+        _ = try await store.ingest([edit("my order is green")], policy: TestAgents.policy)
         #expect(try await store.searchMessages(searching("blue")).isEmpty)
         #expect(try await store.searchMessages(searching("green")).map(\.message) == [first.message?.id])
+        // Edited again after that search: the second edit counts as much as the first (an engine
+        // that queues edits for its index must not lose one to the queue's numbering).
+        _ = try await store.ingest([edit("my order is violet")], policy: TestAgents.policy)
+        #expect(try await store.searchMessages(searching("green")).isEmpty)
+        #expect(try await store.searchMessages(searching("violet")).map(\.message) == [first.message?.id])
     }
 
     /// Engines may index an ingest group at its end (SQLite does): what the group did in between must
