@@ -119,7 +119,10 @@ def test_the_reply_box_shows_whom_the_reply_copies_and_the_agent_changes_it(gate
     wait(browser, lambda d: chips(d) == [f"bob@{domain}", f"carol@{domain}"], what="the default again")
 
     # Splitting Bob off the conversation: gone from the card, and from what the address field offers.
-    browser.find_element(By.CSS_SELECTOR, f'#card-participants li[data-address="bob@{domain}"] .participant-split').click()
+    # The card re-renders when the reply's delivery events arrive, which can replace the button between
+    # finding and clicking it: click it as it is then (``wait`` looks again on a stale element).
+    split = f'#card-participants li[data-address="bob@{domain}"] .participant-split'
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, split).click() or True, what="Bob's split button clicked")
     wait(browser, lambda d: not css(d, f'#card-participants li[data-address="bob@{domain}"]'), what="Bob split off")
     assert [p["address"] for p in gw.get_json(owner, f"conversations/{cid}")["participants"]] == [f"carol@{domain}"]
 

@@ -101,7 +101,7 @@ def wa_envelope(value: dict, phone_number_id: str = PHONE_NUMBER_ID) -> bytes:
 
 def wa_text(wamid: str, wa_id: str, text: str, name: str = "Ana Lopez", ts: str | None = None) -> bytes:
     return wa_envelope({"contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-                        "messages": [{"from": wa_id, "id": wamid, "timestamp": ts or str(NOW), "type": "text",
+                        "messages": [{"from": wa_id, "id": wamid, "timestamp": ts or str(int(time.time())), "type": "text",
                                       "text": {"body": text}}]})
 
 
