@@ -41,7 +41,8 @@ final class SQLiteSearchIndexing: Sendable {
                 Task {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .seconds(1))
-                        continuation.yield()
+                        // Ended with the passes (a store dropped without closing it): so does the clock.
+                        if case .terminated = continuation.yield() { break }
                     }
                 })
         }
