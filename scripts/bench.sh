@@ -16,8 +16,7 @@ MESSAGES=${1:-50000}
 RATE=${2:-2000}
 FORMAT=${3:-webhook}
 work=$(mktemp -d /tmp/sb-bench.XXXXXX)
-export SB_TOKEN_ANA=${SB_TOKEN_ANA:-ana-dev-token-change-me-0123456789} SB_TOKEN_LUIS=${SB_TOKEN_LUIS:-luis-dev-token-change-me-0123456789}
-export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token-change-me-0123456789} SHOP_CHAT_SECRET=${SHOP_CHAT_SECRET:-dev-secret}
+. scripts/lib.sh  # the example's tokens and secrets, apply_setup_sql
 # Ingestion only: acknowledgements off (with them on, every new bench customer also gets a reply
 # queued, retried against the example's unreachable receiver) — ACKNOWLEDGE=true measures them too.
 sed -e "s#data/switchboard.sqlite#$work/bench.sqlite#" -e "s#acknowledge: true#acknowledge: ${ACKNOWLEDGE:-false}#" \
@@ -49,12 +48,7 @@ fi
 if [ "$FORMAT" = whatsapp ]; then target=(--adapter wa --format whatsapp --secret-env META_APP_SECRET)
 else target=(--adapter shop-chat --secret-env SHOP_CHAT_SECRET); fi
 
-# SETUP_SQL runs on the migrated file before the gateway starts (scripts/bench-compare.sh drops the
-# indexes and triggers that came after a given build, to price them).
-if [ -n "${SETUP_SQL:-}" ]; then
-  "$BIN" migrate --config "$work/bench.yaml" > /dev/null
-  sqlite3 "$work/bench.sqlite" "$SETUP_SQL"
-fi
+apply_setup_sql "$work"
 "$BIN" serve --config "$work/bench.yaml" --port 0 > "$work/stdout" 2> "$work/stderr" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT

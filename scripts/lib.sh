@@ -30,6 +30,15 @@ YAML
   [ -z "${2:-}" ] || echo "    $2" >> "$1/bench.yaml"
 }
 
+# apply_setup_sql WORK: when SETUP_SQL is set, migrates WORK/bench.sqlite (WORK/bench.yaml's) and runs
+# that SQL on it before the gateway starts — to measure the same build without a part of its schema
+# (scripts/bench-compare.sh drops what came after a given build; a soak can drop the search index).
+apply_setup_sql() {
+  [ -n "${SETUP_SQL:-}" ] || return 0
+  "$BIN" migrate --config "$1/bench.yaml" > /dev/null
+  sqlite3 "$1/bench.sqlite" "$SETUP_SQL"
+}
+
 # start_gateway WORK: serves WORK/bench.yaml in the background (on PORT, else a free port), waits until
 # it listens, and sets `pid` and `url`; on exit the gateway (and the processes ALSO_STOP names) are
 # stopped and WORK removed.

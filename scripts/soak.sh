@@ -13,7 +13,7 @@
 # end a verdict: RSS within ±10 % of minute 2's (warm-up) every minute after it, ingest p99 flat (no
 # minute after the second above 1.5× minute 2's p99 + 2 ms), every ingest answered 2xx; and which minutes
 # over the bound had a disk flush of 100 ms or more.
-# Usage: scripts/soak.sh [MINUTES] [RATE]   e.g. scripts/soak.sh 30 2000 (the defaults); SETUP_SQL: see below
+# Usage: scripts/soak.sh [MINUTES] [RATE]   e.g. scripts/soak.sh 30 2000 (the defaults); SETUP_SQL: see apply_setup_sql in scripts/lib.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${SWITCHBOARD_BIN:-.build/release/switchboard}
@@ -37,12 +37,7 @@ sed -e "s#data/switchboard.sqlite#$work/bench.sqlite#" -e "s#acknowledge: true#a
 # printed with the file sizes, to see whether a slow minute goes with the disk catching up.
 ( while sleep 0.5; do awk '/^(Dirty|Writeback):/ {printf "%s ", $2} END {print ""}' /proc/meminfo; done > "$work/dirty.log" ) &
 sampler=$!
-# SETUP_SQL runs on the migrated file before the gateway starts (as in scripts/bench.sh): to soak the
-# same build without a part of the schema, e.g. the message search index, and see what it costs.
-if [ -n "${SETUP_SQL:-}" ]; then
-  "$BIN" migrate --config "$work/bench.yaml" > /dev/null
-  sqlite3 "$work/bench.sqlite" "$SETUP_SQL"
-fi
+apply_setup_sql "$work"  # SETUP_SQL (scripts/lib.sh)
 ALSO_STOP="$agents $sampler" start_gateway "$work"
 
 echo "== soak: $MINUTES min, ingest $RATE msg/s (open loop, signed, 64 connections, $CUSTOMERS customers a minute), agents ana + luis reading and replying, deliveries to an endpoint answering after ${DELAY} s"

@@ -67,7 +67,7 @@ final class SQLiteMessageIndex: Sendable {
             // One snapshot of the database for everything this pass reads.
             let source = try pool.read { db in try Source.read(db, after: stored, limit: limit) }
             // Nothing new (a search on a quiet gateway): no write at all.
-            guard source.fresh || source.changesRead || !source.added.isEmpty else { return (false, nil) }
+            guard source.fresh || source.lastChange != nil || !source.added.isEmpty else { return (false, nil) }
             if source.fresh {
                 // A database this index was not built from (or none yet): start over.
                 try index.execute(sql: "INSERT INTO message_text (message_text) VALUES ('delete-all')")
@@ -82,8 +82,8 @@ final class SQLiteMessageIndex: Sendable {
             }
             try index.execute(
                 sql: "INSERT OR REPLACE INTO progress (id, generation, messages, changes) VALUES (1, ?, ?, ?)",
-                arguments: [source.generation, source.indexedUpTo, source.changesUpTo])
-            return (source.added.count == limit, source.changesRead ? source.changesUpTo : nil)
+                arguments: [source.generation, source.indexedUpTo, source.lastChange ?? source.changesBefore])
+            return (source.added.count == limit, source.lastChange)
         }
     }
 
@@ -117,10 +117,13 @@ final class SQLiteMessageIndex: Sendable {
         var changedText: [Text] = []
         var added: [Text] = []
         var indexedUpTo: Int64
-        var changesUpTo: Int64
-        var changesRead = false
+        /// The last change applied before this pass, and the last one this pass read (nil: none).
+        var changesBefore: Int64
+        var lastChange: Int64?
         /// Whether the index starts over.
         var fresh = false
+
+        static func text(_ row: Row) -> Text { Text(message: row[0], body: row[1], subject: row[2]) }
 
         static func read(_ db: Database, after stored: Row?, limit: Int) throws -> Source {
             let generation = try String.fetchOne(db, sql: "SELECT value FROM search_index_generation") ?? ""
@@ -130,34 +133,30 @@ final class SQLiteMessageIndex: Sendable {
             let fresh = stored?["generation"] as String? != generation || (stored?["messages"] as Int64? ?? 0) > newest
             let indexed: Int64 = fresh ? 0 : stored?["messages"] ?? 0
             let applied: Int64 = fresh ? 0 : stored?["changes"] ?? 0
-            var source = Source(generation: generation, indexedUpTo: indexed, changesUpTo: applied, fresh: fresh)
+            var source = Source(generation: generation, indexedUpTo: indexed, changesBefore: applied, fresh: fresh)
             let text = """
                 SELECT m.id, m.body, \(SQLiteSearchSchema.subject("m.metadata")) FROM search_messages s JOIN messages m ON m.id = s.message_id
                 """
             // Changes: all of them (edits and removals are rare; an erasure's are one per message).
-            // One of a message not yet indexed is moot: the message is indexed as it is now.
+            // One of a message not yet indexed is moot: the message is indexed as it is now (on a
+            // fresh start, every message is).
             var seen = Set<Int64>()
             for row in try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT seq, message_id, body, subject FROM search_changes WHERE seq > ? ORDER BY seq"), arguments: [applied])
             {
-                source.changesUpTo = row[0]
-                source.changesRead = true
+                source.lastChange = row[0]
                 let message: Int64 = row[1]
                 guard !fresh, message <= indexed, seen.insert(message).inserted else { continue }
                 source.changes.append(Text(message: message, body: row[2], subject: row[3]))
             }
             for message in seen.sorted() {
                 if let row = try Row.fetchOne(db.cachedStatement(sql: text + " WHERE s.message_id = ?"), arguments: [message]) {
-                    source.changedText.append(Text(message: row[0], body: row[1], subject: row[2]))
+                    source.changedText.append(Self.text(row))
                 }
-            }
-            if fresh {
-                // Every change so far is in the messages as they are now.
-                source.changesUpTo = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM search_changes") ?? 0
             }
             source.added = try Row.fetchAll(
                 db.cachedStatement(sql: text + " WHERE s.message_id > ? ORDER BY s.message_id LIMIT ?"), arguments: [indexed, limit]
-            ).map { Text(message: $0[0], body: $0[1], subject: $0[2]) }
+            ).map(Self.text)
             source.indexedUpTo = source.added.last?.message ?? indexed
             return source
         }

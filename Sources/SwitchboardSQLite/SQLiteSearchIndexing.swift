@@ -84,9 +84,9 @@ extension SQLiteStore {
         }
     }
 
-    /// Index passes until the index holds everything stored before the call (or `deadline`
-    /// passes); then the changes applied leave the database.
-    func catchUpSearch(deadline: ContinuousClock.Instant) async throws {
+    /// Index passes until the index holds everything stored before the call (or `deadline`, if
+    /// given, passes); then the changes applied leave the database.
+    func catchUpSearch(deadline: ContinuousClock.Instant? = nil) async throws {
         var more = true
         while more {
             let pass = try await searchIndex.catchUp(from: pool, limit: Self.searchIndexBatch)
@@ -95,7 +95,7 @@ extension SQLiteStore {
                     try db.cachedStatement(sql: "DELETE FROM search_changes WHERE seq <= ?").execute(arguments: [applied])
                 }
             }
-            more = pass.more && ContinuousClock.now < deadline
+            more = pass.more && deadline.map { ContinuousClock.now < $0 } ?? true
         }
     }
 }

@@ -125,7 +125,7 @@ extension SQLiteStore {
     /// that to the index's own merges: a whole rewrite each hourly pass would cost more than it saves).
     func compactAfterRemoval(rewritingSearchIndex: Bool) async {
         do {
-            try await catchUpSearch(deadline: .now + .seconds(3600))
+            try await catchUpSearch()
             try await searchIndex.compact(rewriting: rewritingSearchIndex)
         } catch {
             logger.error("taking removed messages out of the search index failed", metadata: ["error": "\(error)"])

@@ -83,6 +83,6 @@ extension SQLiteStore: HistoryLoader {
                     """)
         }
         // The history's words, indexed now rather than by the gateway's first minutes.
-        try await catchUpSearch(deadline: .now + .seconds(365 * 86_400))
+        try await catchUpSearch()
     }
 }

@@ -63,6 +63,24 @@ import Testing
         }
     }
 
+    @Test func anErasureLeavesNoneOfTheCustomersWordsInTheIndexFile() async throws {
+        try await Self.inDirectory { path in
+            let store = try await Self.open(path)
+            let eva = try await store.ingest([Self.said("e1", from: "eva", "my zyxquartz order")], policy: TestAgents.policy)[0]
+            _ = try await store.ingest([Self.said("o1", from: "otto", "another parcel")], policy: TestAgents.policy)
+            #expect(try await Self.search(store, "zyxquartz").count == 1)  // indexed, in a segment of the file
+            _ = try await CustomerErasure(store: store).erase(try #require(eva.customerID), reason: "asked", by: "marta")
+            #expect(try await Self.search(store, "zyxquartz").isEmpty)
+            #expect(try await Self.search(store, "parcel").count == 1)
+            try await store.close()
+            // FTS5 keeps a removed word in its segments until they are merged: the erasure merged them.
+            let files = ["-search", "-search-wal"].map { path + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+            let bytes = try files.reduce(Data()) { $0 + (try Data(contentsOf: URL(fileURLWithPath: $1))) }
+            #expect(bytes.count > 0)
+            #expect(bytes.range(of: Data("zyxquartz".utf8)) == nil)
+        }
+    }
+
     @Test func aDeletedIndexFileIsRebuiltAndFindsEverything() async throws {
         try await Self.inDirectory { path in
             var store = try await Self.open(path)
