@@ -6,7 +6,8 @@
 # Usage: scripts/bench-postgres.sh [GATEWAYS] [MESSAGES] [RATE]   e.g. scripts/bench-postgres.sh 2 20000 2000
 # (PREPARED=false sends every statement unnamed, as behind a transaction-mode pgbouncer < 1.21.)
 # STATEMENTS=1 loads pg_stat_statements and prints, at the end, the statements that took PostgreSQL's
-# time (total, per call, calls, rows): where a message's database CPU goes.
+# time (total, per call, calls, rows; how often it was planned and how long that took, not in total):
+# where a message's database CPU goes.
 # CUSTOMERS (default 1000) customers write in turn; CUSTOMERS=1000000 makes every message a new
 # customer's (a new customer, identity and conversation each), the other case issue 19 asks about.
 # CONNECTIONS (default 32) is each load generator's closed-loop connection count.
@@ -37,7 +38,7 @@ trap cleanup EXIT
 
 # PostgreSQL lives while fd 9 (its stdin) is open.
 mkfifo "$work/pg.in"
-[ -z "${STATEMENTS:-}" ] || export SB_POSTGRES_SETTINGS="shared_preload_libraries=pg_stat_statements pg_stat_statements.track=all"
+[ -z "${STATEMENTS:-}" ] || export SB_POSTGRES_SETTINGS="shared_preload_libraries=pg_stat_statements pg_stat_statements.track=all pg_stat_statements.track_planning=on"
 python3 e2e/support/postgres_server.py < "$work/pg.in" > "$work/pg.json" 2> "$work/pg.err" &
 exec 9> "$work/pg.in"
 for _ in $(seq 1 300); do [ -s "$work/pg.json" ] && break; sleep 0.1; done
@@ -120,7 +121,8 @@ psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -Atc \
 if [ -n "${STATEMENTS:-}" ]; then
   echo "== where PostgreSQL's time went (pg_stat_statements, top 20 by total time; triggers' statements included)"
   psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d bench -P pager=off -c "
-    SELECT round(total_exec_time)::int AS total_ms, round((total_exec_time / calls)::numeric, 3) AS ms_per_call, calls, rows,
+    SELECT round(total_exec_time)::int AS total_ms, round((total_exec_time / nullif(calls, 0))::numeric, 3) AS ms_per_call, calls, rows,
+           plans, round(total_plan_time)::int AS plan_ms,
            left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')
     ORDER BY total_exec_time DESC LIMIT 20"

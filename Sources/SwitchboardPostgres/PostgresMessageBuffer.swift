@@ -40,9 +40,17 @@ final class PostgresMessageBuffer {
     let newCustomers: PostgresNewCustomers
     static let rowsPerStatement = 1000
 
-    init(expected: Int, newCustomers: Int = 1) {
-        block = max(8, min(1000, expected * 2))
-        self.newCustomers = PostgresNewCustomers(expected: newCustomers)
+    /// `drawn`: ids already taken for this group (``PostgresIngestPrefetch``), next first; when they run
+    /// out, more are drawn as many at a time. `newCustomers`: ids drawn for its unknown senders.
+    init(drawn: [Int64], newCustomers: [PostgresNewCustomers.IDs]) {
+        ids = drawn.sorted(by: >)
+        block = max(8, drawn.count)
+        self.newCustomers = PostgresNewCustomers(drawn: newCustomers)
+    }
+
+    /// How many message ids a group of `expected` items draws first: room for the events its plans add.
+    static func firstBlock(expected: Int) -> Int {
+        max(8, min(1000, expected * 2))
     }
 
     func nextID(_ db: PGSession) async throws -> Int64 {

@@ -35,11 +35,13 @@ final class PostgresNewCustomers {
     private var rows: [Row] = []
     /// Reserved ids, the next last.
     private var ids: [IDs] = []
-    /// How many to reserve at the first draw: the group's senders nobody knew when it began.
-    private var block: Int
+    /// How many to reserve at a draw: whoever the group meets beyond the senders it began with (a
+    /// participant's mail, say) is drawn a few at a time.
+    private let block = 4
 
-    init(expected: Int) {
-        block = max(1, min(1000, expected))
+    /// `drawn`: the ids taken for the group's senders nobody knew when it began (``PostgresIngestPrefetch``).
+    init(drawn: [IDs]) {
+        ids = drawn.reversed()
     }
 
     /// The next new customer's ids, and the message ids drawn with them: a first draw takes
@@ -70,8 +72,6 @@ final class PostgresNewCustomers {
                 }
             }
             ids.reverse()
-            // Whoever the group meets after that (a participant's mail, say) draws a few at a time.
-            block = 4
         }
         return (ids.removeLast(), messageIDs)
     }

@@ -471,6 +471,7 @@ enum PostgresSchema {
             """
         ),
         PostgresSearchSchema.documentsAtFlush,
+        PostgresSearchSchema.cachedPlans,
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

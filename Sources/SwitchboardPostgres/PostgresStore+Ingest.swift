@@ -133,11 +133,9 @@ extension PostgresStore {
             // For this transaction only: new conversations' search cards are built at the end, together
             // (migration 023); with flushLater, the commit does not wait for the WAL flush, and the
             // messages' words and new conversations' cards are written by the flush (migration 028).
-            try await db.prepared.execute(
-                """
-                SELECT set_config(\(Self.cardsDeferred), 'on', true)\(unescaped: flushLater ? Self.flushLaterSettings : "")
-                """)
-            var group = try await IngestGroup.prefetch(db, items: items, normalizer: policy.normalizer, agents: agents)
+            var group = try await IngestGroup.prefetch(
+                db, items: items, normalizer: policy.normalizer, agents: agents,
+                settings: Self.groupSettings + (flushLater ? Self.flushLaterSettings : ""))
             var outcomes: [IngestOutcome] = []
             for item in items {
                 switch item.event {
@@ -166,6 +164,12 @@ extension PostgresStore {
 
     /// The setting under which the card triggers of new conversations and identities stand aside.
     static let cardsDeferred = "switchboard.cards_deferred"
+    /// What every group sets for its transaction: new conversations' cards wait for its end (migration
+    /// 023); its statements run generic plans — made once per connection for any values, as they
+    /// were written to (arrays, one index probe per key) — where PostgreSQL would otherwise plan the
+    /// larger ones afresh at every call (a custom plan of the group's read took longer to plan than
+    /// to run).
+    static let groupSettings = "set_config('\(cardsDeferred)', 'on', true), set_config('plan_cache_mode', 'force_generic_plan', true)"
     /// What a group followed by a flush sets for its transaction (see ``syncCommitted()``).
     static let flushLaterSettings = ", set_config('synchronous_commit', 'off', true), set_config('switchboard.search_deferred', 'on', true)"
 
@@ -173,8 +177,10 @@ extension PostgresStore {
         try await agentLoads(db, holding: lock ? .update : nil)
     }
 
-    /// The loads, in id order, the rows held as `lock` says (not at all when nil).
-    static func agentLoads(_ db: PGSession, holding lock: IngestGroup.AgentsLock?) async throws -> [String: AgentLoad] {
+    /// The loads, in id order, the rows held as `lock` says (not at all when nil). `settings`, a list of
+    /// `set_config(…)` calls (fixed text), are made by the same statement (one round trip fewer for
+    /// a group), or by one of their own when no agent is configured.
+    static func agentLoads(_ db: PGSession, holding lock: IngestGroup.AgentsLock?, settings: String? = nil) async throws -> [String: AgentLoad] {
         let clause =
             switch lock {
             case .update: "FOR UPDATE"
@@ -183,7 +189,11 @@ extension PostgresStore {
             }
         var loads: [String: AgentLoad] = [:]
         let rows = try await db.prepared.rows(
-            "SELECT id, status, open_assigned, assign_seq FROM agents WHERE configured = 1 ORDER BY id \(unescaped: clause)")
+            """
+            SELECT \(unescaped: settings.map { "\($0), " } ?? "")id, status, open_assigned, assign_seq FROM agents WHERE configured = 1
+            ORDER BY id \(unescaped: clause)
+            """)
+        if rows.isEmpty, let settings { try await db.prepared.execute("SELECT \(unescaped: settings)") }
         for row in rows {
             let id: String = try row["id"]
             loads[id] = AgentLoad(

@@ -58,82 +58,47 @@ struct IngestGroup {
     var newConversations: [Int64] = []
     private var identities: [IdentityKey: KnownCustomer] = [:]
 
-    init(loads: [String: AgentLoad], agentsLocked: Bool, expected: Int = 1, newCustomers: Int = 1) {
+    init(loads: [String: AgentLoad], agentsLocked: Bool, messageIDs: [Int64] = [], newCustomers: [PostgresNewCustomers.IDs] = []) {
         self.loads = loads
         self.agentsLocked = agentsLocked
-        messages = PostgresMessageBuffer(expected: expected, newCustomers: newCustomers)
+        messages = PostgresMessageBuffer(drawn: messageIDs, newCustomers: newCustomers)
     }
 
     /// Reads, for every message of `items`, whether it is stored; the agents' loads, holding their rows
-    /// as `agents` says; whose each sender's identity is; and the known customers' conversations,
-    /// locked. The lock order is always agents first, then conversations. A group holding the agents'
-    /// rows shared in which a customer reaching out is new, or their conversation closed (a routing
+    /// as `agents` says (and sets the transaction's `settings` with them); whose each sender's identity
+    /// is; and the known customers' conversations, locked: two statements (``PostgresIngestPrefetch``).
+    /// The lock order is always agents first, then conversations. A group holding the agents' rows
+    /// shared in which a customer reaching out is new, or their conversation closed (a routing
     /// decision is coming), throws ``AgentsNotLocked`` before it writes anything.
     static func prefetch(
-        _ db: PGSession, items: [IngestItem], normalizer: IdentityNormalizer, agents: AgentsLock
+        _ db: PGSession, items: [IngestItem], normalizer: IdentityNormalizer, agents: AgentsLock, settings: String
     ) async throws -> IngestGroup {
         let locked = agents == .update
         var contacts: [IdentityKey] = []
-        var senders: Set<IdentityKey> = []
-        var adapters: [String] = []
-        var externalIDs: [String] = []
-        var channels: [String] = []
-        var addresses: [String] = []
+        var senders: [IdentityKey] = []
+        var messages: [(adapter: String, externalID: String)] = []
         for item in items {
             let message: InboundMessage
             switch item.event {
             case .message(let m), .edit(let m, _): message = m
             case .deliveryStatus, .ignored: continue
             }
-            adapters.append(item.adapter)
-            externalIDs.append(message.externalID)
+            messages.append((item.adapter, message.externalID))
             let identity = normalizer.normalize(message.from)
-            channels.append(identity.channel)
-            addresses.append(identity.address)
             let key = IdentityKey(channel: identity.channel, address: identity.address)
-            senders.insert(key)
+            senders.append(key)
             if message.kind == .contact { contacts.append(key) }
         }
-        let loads = try await PostgresStore.agentLoads(db, holding: agents)
-        guard !adapters.isEmpty else { return IngestGroup(loads: loads, agentsLocked: locked) }
-        var stored: [StoredKey: StoredMessageRef] = [:]
-        var identities: [IdentityKey: KnownCustomer] = [:]
+        let loads = try await PostgresStore.agentLoads(db, holding: agents, settings: settings)
+        guard !messages.isEmpty else { return IngestGroup(loads: loads, agentsLocked: locked) }
+        let read = try await PostgresIngestPrefetch.read(
+            db, senders: senders, messages: messages, messageIDs: PostgresMessageBuffer.firstBlock(expected: items.count))
+        var group = IngestGroup(loads: loads, agentsLocked: locked, messageIDs: read.messageIDs, newCustomers: read.newCustomers)
         var settled: Set<IdentityKey> = []
-        // One lookup per partial unique index (`direction = 'inbound'`, `= 'event'`): a `direction IN (…)`
-        // filter cannot use them and scans every message. Prepared, these statements run a plan made
-        // without the arrays' contents: `LATERAL … LIMIT` keeps it one index probe per key, where a join
-        // may be planned as a hash join over every message (or identity) when the statistics are stale.
-        for row in try await db.prepared.rows(
-            """
-            SELECT m.adapter, m.external_id, m.direction, m.id, m.conversation_id
-            FROM (SELECT DISTINCT a, e FROM unnest(\(adapters)::text[], \(externalIDs)::text[]) AS u(a, e)) AS k
-            CROSS JOIN LATERAL (
-                (SELECT adapter, external_id, direction, id, conversation_id FROM messages
-                 WHERE adapter = k.a AND external_id = k.e AND direction = 'inbound')
-                UNION ALL
-                (SELECT adapter, external_id, direction, id, conversation_id FROM messages
-                 WHERE adapter = k.a AND external_id = k.e AND direction = 'event')
-                LIMIT 2
-            ) AS m
-            """)
-        {
-            let direction: String = try row["direction"]
-            stored[StoredKey(adapter: try row["adapter"], externalID: try row["external_id"], event: direction == "event")] =
-                StoredMessageRef(message: try row["id"], conversation: try row["conversation_id"])
-        }
-        for row in try await db.prepared.rows(
-            """
-            SELECT i.channel, i.address, i.id, i.customer_id, c.name, c.last_contact_at, v.status IN ('open', 'pending') AS settled
-            FROM (SELECT DISTINCT ch, ad FROM unnest(\(channels)::text[], \(addresses)::text[]) AS u(ch, ad)) AS k
-            CROSS JOIN LATERAL (SELECT id, customer_id, channel, address FROM identities WHERE channel = k.ch AND address = k.ad LIMIT 1) AS i
-            JOIN customers c ON c.id = i.customer_id
-            LEFT JOIN conversations v ON v.customer_id = i.customer_id
-            """)
-        {
-            let key = IdentityKey(channel: try row["channel"], address: try row["address"])
-            identities[key] = KnownCustomer(
-                id: try row["customer_id"], identity: try row["id"], name: try row["name"], lastContactAt: try row.date("last_contact_at"))
-            if try row["settled"] as Bool? == true { settled.insert(key) }
+        for known in read.known {
+            group.identities[known.key] = known.customer
+            if known.settled { settled.insert(known.key) }
+            if let conversation = known.conversation { group.conversations[conversation.customerID] = conversation }
         }
         // A new customer, or one whose conversation is closed, is routed: the plan will most likely
         // give someone the work. A live conversation mostly stays where it is (with its assignee, or
@@ -141,23 +106,8 @@ struct IngestGroup {
         // is away, an agent became free for a waiting one), the group starts again from `apply`.
         let routing = contacts.contains { !settled.contains($0) }
         if !locked, routing { throw AgentsNotLocked() }
-        var group = IngestGroup(
-            loads: loads, agentsLocked: locked, expected: items.count, newCustomers: senders.subtracting(identities.keys).count)
         group.routed = routing
-        group.stored = stored
-        group.identities = identities
-        let customers = Array(Set(identities.values.map(\.id)))
-        if !customers.isEmpty {
-            for row in try await db.prepared.rows(
-                """
-                SELECT \(unescaped: PostgresStore.conversationColumns) FROM conversations WHERE customer_id = ANY(\(customers))
-                ORDER BY id FOR UPDATE
-                """)
-            {
-                let state = try PostgresStore.conversationState(row)
-                group.conversations[state.customerID] = state
-            }
-        }
+        group.stored = read.stored
         return group
     }
 
