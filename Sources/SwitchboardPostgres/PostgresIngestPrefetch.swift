@@ -87,7 +87,8 @@ enum PostgresIngestPrefetch {
                 result.known.append(Known(key: key, customer: customer, settled: try row["settled"] as Bool? == true, conversation: conversation))
             case "s":
                 let direction: String = try row["twin_direction"]
-                let key = IngestGroup.StoredKey(adapter: try row["twin_adapter"], externalID: try row["twin_external_id"], event: direction == "event")
+                let key = IngestGroup.StoredKey(
+                    adapter: try row["twin_adapter"], externalID: try row["twin_external_id"], event: direction == "event")
                 result.stored[key] = StoredMessageRef(message: try row["twin_id"], conversation: try row["twin_conversation"])
             default:
                 result.messageIDs = try row["drawn"] as [Int64]? ?? []
