@@ -161,13 +161,16 @@ import Testing
         let database = try await PostgresTestServer.shared.createDatabase()
         let url = try await PostgresTestServer.shared.url(database: database)
         defer { Task { try? await PostgresTestServer.shared.dropDatabase(database) } }
-        let first = try PostgresLeadership(url: url, password: nil, retry: .milliseconds(100))
-        let second = try PostgresLeadership(url: url, password: nil, retry: .milliseconds(100))
+        // `retry` is also how long a leader's check may take before it steps down: 100 ms made the
+        // leader step down on a machine busy with the other integration suites.
+        let first = try PostgresLeadership(url: url, password: nil, retry: .seconds(1))
+        let second = try PostgresLeadership(url: url, password: nil, retry: .seconds(1))
         let runFirst = Task { try await first.run() }
         try await Self.waitUntil { first.isLeader }
         let runSecond = Task { try await second.run() }
         defer { runSecond.cancel() }
-        try await Task.sleep(for: .milliseconds(500))
+        // The second has tried (and failed) to take the lock at least once.
+        try await Task.sleep(for: .milliseconds(1500))
         #expect(first.isLeader && !second.isLeader)
         runFirst.cancel()
         _ = await runFirst.result
