@@ -472,6 +472,14 @@ enum PostgresSchema {
         ),
         PostgresSearchSchema.documentsAtFlush,
         PostgresSearchSchema.cachedPlans,
+        // SQLite 031: a conversation's messages were indexed twice, by id and in the thread's order
+        // (017): an entry on a random page of each for every message stored. Every reader of a
+        // conversation's messages goes by the thread's order (or filters by conversation alone, which
+        // the thread's order serves as well); the customer's record export sorts its few by id.
+        (
+            "030-messages-one-conversation-index",
+            "DROP INDEX messages_by_conversation"
+        ),
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body
