@@ -28,53 +28,62 @@ enum PostgresIngestPrefetch {
         var newCustomers: [PostgresNewCustomers.IDs] = []
     }
 
+    /// The statement, the same text at every call (prepared once per connection): `$1`, `$2` the
+    /// senders' channels and addresses, `$3`, `$4` the messages' adapters and external ids, `$5` how
+    /// many message ids to draw.
+    private static let sql = """
+        WITH k AS MATERIALIZED (
+            SELECT DISTINCT ch, ad FROM unnest($1::text[], $2::text[]) AS u(ch, ad)
+        ), known AS MATERIALIZED (
+            SELECT i.id, i.customer_id, i.channel, i.address, c.name, c.last_contact_at FROM k
+            CROSS JOIN LATERAL (SELECT id, customer_id, channel, address FROM identities WHERE channel = k.ch AND address = k.ad LIMIT 1) AS i
+            CROSS JOIN LATERAL (SELECT name, last_contact_at FROM customers WHERE id = i.customer_id) AS c
+        ), locked AS MATERIALIZED (
+            SELECT \(PostgresStore.conversationColumns) FROM conversations WHERE customer_id = ANY(ARRAY(SELECT customer_id FROM known))
+            ORDER BY id FOR UPDATE
+        )
+        SELECT 'i' AS kind, known.id AS identity_id, known.customer_id AS identity_customer, known.channel, known.address,
+            known.name, known.last_contact_at, v.status IN ('open', 'pending') AS settled, \(qualified("v", PostgresStore.conversationColumns)),
+            NULL::text AS twin_adapter, NULL::text AS twin_external_id, NULL::text AS twin_direction,
+            NULL::bigint AS twin_id, NULL::bigint AS twin_conversation,
+            NULL::bigint[] AS drawn, NULL::bigint[] AS new_customers
+        FROM known LEFT JOIN locked v ON v.customer_id = known.customer_id
+        UNION ALL
+        SELECT 's', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \(nulls(PostgresStore.conversationColumns)),
+            m.adapter, m.external_id, m.direction, m.id, m.conversation_id, NULL, NULL
+        FROM (SELECT DISTINCT a, e FROM unnest($3::text[], $4::text[]) AS u(a, e)) AS t
+        CROSS JOIN LATERAL (
+            (SELECT adapter, external_id, direction, id, conversation_id FROM messages
+             WHERE adapter = t.a AND external_id = t.e AND direction = 'inbound')
+            UNION ALL
+            (SELECT adapter, external_id, direction, id, conversation_id FROM messages
+             WHERE adapter = t.a AND external_id = t.e AND direction = 'event')
+            LIMIT 2
+        ) AS m
+        UNION ALL
+        SELECT 'd', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \(nulls(PostgresStore.conversationColumns)), NULL, NULL, NULL, NULL, NULL,
+            ARRAY(SELECT nextval(s.messages) FROM generate_series(1, $5)),
+            ARRAY(SELECT unnest(ARRAY[nextval(s.customers), nextval(s.identities), nextval(s.conversations)])
+                  FROM k WHERE NOT EXISTS (SELECT 1 FROM known WHERE known.channel = k.ch AND known.address = k.ad))
+        FROM (
+            SELECT pg_get_serial_sequence('messages', 'id')::regclass AS messages,
+                pg_get_serial_sequence('customers', 'id')::regclass AS customers,
+                pg_get_serial_sequence('identities', 'id')::regclass AS identities,
+                pg_get_serial_sequence('conversations', 'id')::regclass AS conversations
+        ) AS s
+        """
+
     /// `senders` and `messages` are parallel to each other (one entry per message); `messageIDs` is
     /// how many message ids to draw.
     static func read(
         _ db: PGSession, senders: [IngestGroup.IdentityKey], messages: [(adapter: String, externalID: String)], messageIDs: Int
     ) async throws -> Result {
-        let conversation = PostgresStore.conversationColumns
-        let query: PGQuery = """
-            WITH k AS MATERIALIZED (
-                SELECT DISTINCT ch, ad FROM unnest(\(senders.map(\.channel))::text[], \(senders.map(\.address))::text[]) AS u(ch, ad)
-            ), known AS MATERIALIZED (
-                SELECT i.id, i.customer_id, i.channel, i.address, c.name, c.last_contact_at FROM k
-                CROSS JOIN LATERAL (SELECT id, customer_id, channel, address FROM identities WHERE channel = k.ch AND address = k.ad LIMIT 1) AS i
-                CROSS JOIN LATERAL (SELECT name, last_contact_at FROM customers WHERE id = i.customer_id) AS c
-            ), locked AS MATERIALIZED (
-                SELECT \(unescaped: conversation) FROM conversations WHERE customer_id = ANY(ARRAY(SELECT customer_id FROM known))
-                ORDER BY id FOR UPDATE
-            )
-            SELECT 'i' AS kind, known.id AS identity_id, known.customer_id AS identity_customer, known.channel, known.address,
-                known.name, known.last_contact_at, v.status IN ('open', 'pending') AS settled, \(unescaped: qualified("v", conversation)),
-                NULL::text AS twin_adapter, NULL::text AS twin_external_id, NULL::text AS twin_direction,
-                NULL::bigint AS twin_id, NULL::bigint AS twin_conversation,
-                NULL::bigint[] AS drawn, NULL::bigint[] AS new_customers
-            FROM known LEFT JOIN locked v ON v.customer_id = known.customer_id
-            UNION ALL
-            SELECT 's', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \(unescaped: nulls(conversation)),
-                m.adapter, m.external_id, m.direction, m.id, m.conversation_id, NULL, NULL
-            FROM (SELECT DISTINCT a, e FROM unnest(\(messages.map(\.adapter))::text[], \(messages.map(\.externalID))::text[]) AS u(a, e)) AS t
-            CROSS JOIN LATERAL (
-                (SELECT adapter, external_id, direction, id, conversation_id FROM messages
-                 WHERE adapter = t.a AND external_id = t.e AND direction = 'inbound')
-                UNION ALL
-                (SELECT adapter, external_id, direction, id, conversation_id FROM messages
-                 WHERE adapter = t.a AND external_id = t.e AND direction = 'event')
-                LIMIT 2
-            ) AS m
-            UNION ALL
-            SELECT 'd', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \(unescaped: nulls(conversation)), NULL, NULL, NULL, NULL, NULL,
-                ARRAY(SELECT nextval(s.messages) FROM generate_series(1, \(Int64(messageIDs)))),
-                ARRAY(SELECT unnest(ARRAY[nextval(s.customers), nextval(s.identities), nextval(s.conversations)])
-                      FROM k WHERE NOT EXISTS (SELECT 1 FROM known WHERE known.channel = k.ch AND known.address = k.ad))
-            FROM (
-                SELECT pg_get_serial_sequence('messages', 'id')::regclass AS messages,
-                    pg_get_serial_sequence('customers', 'id')::regclass AS customers,
-                    pg_get_serial_sequence('identities', 'id')::regclass AS identities,
-                    pg_get_serial_sequence('conversations', 'id')::regclass AS conversations
-            ) AS s
-            """
+        var query = PGQuery(unsafeSQL: sql)
+        query.bind(senders.map(\.channel))
+        query.bind(senders.map(\.address))
+        query.bind(messages.map(\.adapter))
+        query.bind(messages.map(\.externalID))
+        query.bind(Int64(messageIDs))
         var result = Result()
         for row in try await db.prepared.rows(query) {
             switch try row["kind"] as String {
