@@ -12,6 +12,12 @@ import SwitchboardCore
 /// are named once per statement (`pg_get_serial_sequence` reads the catalog at each call). The `i`
 /// branch comes first: it gives the conversation columns their types, which the others pad with
 /// NULL (PostgreSQL resolves a `UNION`'s column types pair by pair, from the left).
+///
+/// Stored messages are looked up once per partial unique index (`direction = 'inbound'`, `= 'event'`):
+/// a `direction IN (…)` filter cannot use them and scans every message. The plan is made without the
+/// arrays' contents (a prepared statement, a generic plan: ``PostgresStore/groupSettings``): `LATERAL
+/// … LIMIT` keeps it one index probe per key, where a join may be planned as a hash join over every
+/// message (or identity, or customer) when the statistics are stale.
 enum PostgresIngestPrefetch {
     struct Known {
         var key: IngestGroup.IdentityKey
