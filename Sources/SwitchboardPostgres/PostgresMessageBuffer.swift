@@ -57,7 +57,8 @@ final class PostgresMessageBuffer {
         if ids.isEmpty {
             ids = try await db.prepared.values(
                 """
-                SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, \(Int64(block)))
+                SELECT nextval(s.messages)
+                FROM (SELECT pg_get_serial_sequence('messages', 'id')::regclass AS messages) AS s, generate_series(1, \(Int64(block)))
                 """, as: Int64.self
             ).sorted(by: >)
         }
@@ -66,12 +67,9 @@ final class PostgresMessageBuffer {
         return id
     }
 
-    /// A new customer's ids (``PostgresNewCustomers``). A group that has drawn no message ids yet
-    /// draws them in the same statement: one round trip where there were two.
+    /// A new customer's ids (``PostgresNewCustomers``).
     func nextCustomerIDs(_ db: PGSession) async throws -> PostgresNewCustomers.IDs {
-        let drawn = try await newCustomers.nextIDs(db, messages: ids.isEmpty ? block : 0)
-        if !drawn.messages.isEmpty { ids = drawn.messages.sorted(by: >) }
-        return drawn.customer
+        try await newCustomers.nextIDs(db)
     }
 
     func append(_ row: Row) {

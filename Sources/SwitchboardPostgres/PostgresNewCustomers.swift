@@ -44,36 +44,23 @@ final class PostgresNewCustomers {
         ids = drawn.reversed()
     }
 
-    /// The next new customer's ids, and the message ids drawn with them: a first draw takes
-    /// `messages` message ids in the same statement (one round trip for both; 0 when the group has
-    /// some left), in order; otherwise none.
-    func nextIDs(_ db: PGSession, messages: Int) async throws -> (customer: IDs, messages: [Int64]) {
-        var messageIDs: [Int64] = []
+    /// The next new customer's ids: those drawn for the group, then a few at a time (each sequence
+    /// named once per statement, not once per row).
+    func nextIDs(_ db: PGSession) async throws -> IDs {
         if ids.isEmpty {
-            var query: PGQuery = """
-                SELECT nextval(pg_get_serial_sequence('customers', 'id')) AS customer,
-                    nextval(pg_get_serial_sequence('identities', 'id')) AS identity,
-                    nextval(pg_get_serial_sequence('conversations', 'id')) AS conversation, NULL::bigint AS message
-                FROM generate_series(1, \(Int64(block)))
+            let rows = try await db.prepared.rows(
                 """
-            if messages > 0 {
-                query.append(
-                    sql: """
-
-                         UNION ALL SELECT NULL, NULL, NULL, nextval(pg_get_serial_sequence('messages', 'id'))
-                         FROM generate_series(1, \(query.bind(Int64(messages))))
-                        """)
-            }
-            for row in try await db.prepared.rows(query) {
-                if let message: Int64 = try row["message"] {
-                    messageIDs.append(message)
-                } else {
-                    ids.append(IDs(customer: try row["customer"], identity: try row["identity"], conversation: try row["conversation"]))
-                }
-            }
+                SELECT nextval(s.customers) AS customer, nextval(s.identities) AS identity, nextval(s.conversations) AS conversation
+                FROM (
+                    SELECT pg_get_serial_sequence('customers', 'id')::regclass AS customers,
+                        pg_get_serial_sequence('identities', 'id')::regclass AS identities,
+                        pg_get_serial_sequence('conversations', 'id')::regclass AS conversations
+                ) AS s, generate_series(1, \(Int64(block)))
+                """)
+            ids = try rows.map { IDs(customer: try $0["customer"], identity: try $0["identity"], conversation: try $0["conversation"]) }
             ids.reverse()
         }
-        return (ids.removeLast(), messageIDs)
+        return ids.removeLast()
     }
 
     func append(_ row: Row) {
