@@ -18,7 +18,33 @@ extension StoreConformance {
         StoreScenario("attachments are stored with the message", on: attachmentsAreStoredWithTheMessage),
         StoreScenario("an edit changes the original and keeps what was first written", on: anEditChangesTheOriginal),
         StoreScenario("an edit of an unknown message is stored as it stands", on: anEditOfAnUnknownMessage),
+        StoreScenario("with no agent configured, messages are stored, wait for someone and are found", run: storedWithNoAgentConfigured),
     ]
+
+    /// A gateway started before anyone configured agents still takes its channels' messages. (On
+    /// PostgreSQL a group reads the agents' rows and sets its transaction's settings in the same
+    /// statement; with no row to read, the settings take a statement of their own: this runs it.)
+    @Sendable static func storedWithNoAgentConfigured(_ maker: StoreMaker) async throws {
+        try await maker.withStore(agents: []) { store in
+            let policy = IngestPolicy(
+                assignment: AssignmentPolicy(directory: AgentDirectory(agents: [])), teamOfAdapter: { _ in "support" },
+                firstResponse: { _ in .seconds(3600) }, references: testReferences)
+            let first = try await store.ingest(
+                [inbound("n1", from: "nadie@x", text: "hay alguien? pedido 4471"), inbound("n2", from: "otra@x")], policy: policy)
+            #expect(first.map(\.kind) == [.stored, .stored])
+            let later = try await store.ingest([inbound("n3", from: "nadie@x", text: "sigo esperando")], policy: policy)
+            #expect(later[0].kind == .stored)
+            #expect(later[0].conversationID == first[0].conversationID)
+            let detail = try #require(try await store.conversation(first[0].conversationID!))
+            #expect(detail.assignee == nil)
+            #expect(detail.status == .open)
+            #expect(detail.messages.filter { $0.direction == .inbound }.map(\.body) == ["hay alguien? pedido 4471", "sigo esperando"])
+            // The thread says why nobody has it yet.
+            #expect(detail.messages.contains { $0.direction != .inbound && $0.body.contains("waiting for a supervisor") })
+            let hits = try await store.searchMessages(searching("4471", as: Viewer(TestAgents.marta)))
+            #expect(hits.filter { $0.kind == .message }.map(\.message) == [first[0].messageID])
+        }
+    }
 
     @Sendable static func sameExternalIDIsStoredOnce(_ store: any Store) async throws {
         let outcomes = try await store.ingest(
