@@ -22,6 +22,6 @@ for round in $(seq 1 "$ROUNDS"); do
         "$(grep -oE 'gateways [0-9.]+ ms, PostgreSQL [0-9.]+ ms' <<<"$out")"
     done
     out=$(NO_WRK=1 CUSTOMERS=$customers SWITCHBOARD_BIN=$NEW_BIN scripts/bench.sh "$MESSAGES" 1000 2>&1 | sed -n '/closed loop/,/open loop/p')
-    echo "round $round, $customers customers, new, SQLite: closed loop: $(grep -oE 'throughput +[0-9.]+' <<<"$out" | grep -oE '[0-9.]+$') msg/s"
+    echo "round $round, $customers customers, new, SQLite: closed loop: $(grep -oE 'throughput +[0-9.]+' <<<"$out" | grep -oE '[0-9.]+$') msg/s; $(grep -oE 'gateway [0-9.]+ ms/msg' <<<"$out" | head -1)"
   done
 done

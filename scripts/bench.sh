@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a release gateway on a fresh SQLite file (the example config, a free port) and measures it
-# with `switchboard bench`: closed loop (maximum durable throughput), then open loop at a fixed rate.
+# with `switchboard bench`: closed loop (maximum durable throughput), then open loop at a fixed rate;
+# after each, the gateway's and the generator's CPU per message (steadier than the rate on a shared machine).
 # Usage: scripts/bench.sh [MESSAGES] [RATE] [FORMAT]   e.g. scripts/bench.sh 50000 2000 whatsapp
 # FORMAT is webhook (the generic JSON adapter, default) or whatsapp (WhatsApp Cloud API webhooks).
 # CONTEXT_URL=http://… adds an `http` context provider with that URL template (e.g. one that never
@@ -61,9 +62,9 @@ echo "== conditions: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut
 echo "   gateway $BIN (git $(git rev-parse --short HEAD 2>/dev/null || echo '?')), load generator $BENCH_BIN on the same machine"
 echo "   SQLite synchronous=FULL on a fresh file in $work ($(df -T "$work" | awk 'NR==2 {print $2}')), acknowledgements ${ACKNOWLEDGE:-false}, $CUSTOMERS customers who return"
 echo "== $FORMAT, closed loop: $MESSAGES messages, 32 connections, signed (durable: each 2xx is on disk)"
-"$BENCH_BIN" bench --url "$url" "${target[@]}" --messages "$MESSAGES" --warmup 2000 --connections 32 --customers "$CUSTOMERS"
+measure_cpu $((MESSAGES + 2000)) "$BENCH_BIN" bench --url "$url" "${target[@]}" --messages "$MESSAGES" --warmup 2000 --connections 32 --customers "$CUSTOMERS"
 echo "== $FORMAT, open loop: $RATE messages/s"
-"$BENCH_BIN" bench --url "$url" "${target[@]}" --messages $((RATE * 10)) --rate "$RATE" --connections 64 --customers "$CUSTOMERS"
+measure_cpu $((RATE * 10)) "$BENCH_BIN" bench --url "$url" "${target[@]}" --messages $((RATE * 10)) --rate "$RATE" --connections 64 --customers "$CUSTOMERS"
 if [ "$FORMAT" = webhook ] && [ -z "${NO_WRK:-}" ]; then
   echo "== closed loop, 64 connections, signed: switchboard bench"
   "$BENCH_BIN" bench --url "$url" "${target[@]}" --messages "$MESSAGES" --warmup 2000 --connections 64 --customers "$CUSTOMERS"
