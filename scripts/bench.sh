@@ -67,7 +67,7 @@ echo "== $FORMAT, open loop: $RATE messages/s"
 measure_cpu $((RATE * 10)) "$BENCH_BIN" bench --url "$url" "${target[@]}" --messages $((RATE * 10)) --rate "$RATE" --connections 64 --customers "$CUSTOMERS"
 if [ "$FORMAT" = webhook ] && [ -z "${NO_WRK:-}" ]; then
   echo "== closed loop, 64 connections, signed: switchboard bench"
-  "$BENCH_BIN" bench --url "$url" "${target[@]}" --messages "$MESSAGES" --warmup 2000 --connections 64 --customers "$CUSTOMERS"
+  measure_cpu $((MESSAGES + 2000)) "$BENCH_BIN" bench --url "$url" "${target[@]}" --messages "$MESSAGES" --warmup 2000 --connections 64 --customers "$CUSTOMERS"
   if command -v wrk >/dev/null; then
     # The cross-check: a C load generator, the same gateway. /healthz is the HTTP ceiling of this
     # server here; the ingest line is the same closed loop, unsigned (adapter bench-open).

@@ -67,11 +67,6 @@ final class PostgresMessageBuffer {
         return id
     }
 
-    /// A new customer's ids (``PostgresNewCustomers``).
-    func nextCustomerIDs(_ db: PGSession) async throws -> PostgresNewCustomers.IDs {
-        try await newCustomers.nextIDs(db)
-    }
-
     func append(_ row: Row) {
         rows.append(row)
     }

@@ -273,7 +273,7 @@ extension PostgresStore {
                 state.customerID = customerID
                 if plan.newConversation { state.id = try await insertConversation(db, state) }
             } else {
-                let ids = try await group.messages.nextCustomerIDs(db)
+                let ids = try await group.messages.newCustomers.nextIDs(db)
                 (customerID, identityID) = (ids.customer, ids.identity)
                 group.noteCustomer(plan.identity, KnownCustomer(id: customerID, identity: identityID, name: plan.customerName, lastContactAt: nil))
                 state.customerID = customerID
