@@ -510,6 +510,21 @@ enum SQLiteSchema {
             try db.execute(sql: "DROP INDEX search_messages_by_conversation;")
         }
         SQLiteSearchSchema.registerSeparateIndex(&migrator)
+        migrator.registerMigration("034-holders-cover-customers") { db in
+            // An agent's customer search reads what they hold and keeps the customers that match
+            // (``SQLiteCustomerSearch``): with the customer in the holder's indexes that read is
+            // the index alone, not a conversation row per conversation held. A conversation's
+            // customer never changes after it is written, so no message moves these entries; the
+            // grants get the index by agent that reading them by agent needs.
+            try db.execute(
+                sql: """
+                    DROP INDEX conversations_by_assignee;
+                    DROP INDEX conversations_by_owner;
+                    CREATE INDEX conversations_by_assignee ON conversations(assignee, status, customer_id);
+                    CREATE INDEX conversations_by_owner ON conversations(owner, status, customer_id);
+                    CREATE INDEX conversation_grants_by_agent ON conversation_grants(agent_id, conversation_id);
+                    """)
+        }
         return migrator
     }
 }

@@ -12,9 +12,7 @@ extension SQLiteStore {
     static func facts(_ db: Database, conversation id: Int64, message: Int64?) throws -> ConversationFacts? {
         guard let state = try conversationState(db, id: id) else { return nil }
         let customer = try Row.fetchOne(db, sql: "SELECT name, contacts FROM customers WHERE id = ?", arguments: [state.customerID])
-        let identities = try Row.fetchAll(
-            db, sql: "SELECT channel, adapter, address FROM identities WHERE customer_id = ? ORDER BY id", arguments: [state.customerID]
-        ).map { IdentityRecord(channel: $0["channel"], adapter: $0["adapter"], address: $0["address"]) }
+        let identities = try identities(db, customer: state.customerID)
         let tags = try String.fetchAll(db, sql: "SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY tag", arguments: [id])
         var row: Row?
         if let message {

@@ -11,9 +11,7 @@ extension SQLiteStore {
 
     static func customerDetail(_ db: Database, id: Int64, now: Date) throws -> CustomerDetail? {
         guard let cu = try Row.fetchOne(db, sql: "SELECT * FROM customers WHERE id = ?", arguments: [id]) else { return nil }
-        let identities = try Row.fetchAll(
-            db, sql: "SELECT channel, adapter, address FROM identities WHERE customer_id = ? ORDER BY id", arguments: [id]
-        ).map { IdentityRecord(channel: $0["channel"], adapter: $0["adapter"], address: $0["address"]) }
+        let identities = try identities(db, customer: id)
         let conversation = try Int64.fetchOne(db, sql: "SELECT id FROM conversations WHERE customer_id = ?", arguments: [id])
         var byChannel: [String: Int] = [:]
         var recent = 0
@@ -37,55 +35,28 @@ extension SQLiteStore {
 
     public func searchCustomers(_ text: String, viewer: Viewer, limit: Int) async throws -> [CustomerSummary] {
         try await pool.read { db in
-            let digits = text.filter { $0.isASCII && $0.isNumber }
-            // A phone number is compared by its digits, so "+34 600 12" finds "+3460012…".
-            let phoneLike = digits.count >= 4 && text.allSatisfy { $0.isNumber || " +-().".contains($0) }
-            let plain = phoneLike ? digits : text.lowercased()
-            let needle =
-                "%"
-                + plain.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
-                    of: "_", with: "\\_")
-                + "%"
-            var arguments: StatementArguments = []
-            var source = "customers cu"
-            var matches = """
-                (cu.name LIKE ? ESCAPE '\\' OR cu.id IN (SELECT customer_id FROM identities WHERE address LIKE ? ESCAPE '\\'))
-                """
-            // The customers that may hold the needle, from the trigram index (LIKE still decides):
-            // the matches are read, not every customer.
-            if let candidates = SQLiteCustomerTrigrams.candidates(plain) {
-                source = "(SELECT rowid AS id FROM customer_trigrams WHERE customer_trigrams MATCH ?) t CROSS JOIN customers cu ON cu.id = t.id"
-                matches = """
-                    (cu.name LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = cu.id AND i.address LIKE ? ESCAPE '\\'))
-                    """
-                arguments += [candidates]
-            }
-            arguments += [needle, needle]
-            var visibility = ""
-            if !viewer.isSupervisor {
-                visibility =
-                    "AND (c.owner = ? OR c.assignee = ? OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = c.id AND g.agent_id = ?))"
-                arguments += [viewer.agentID, viewer.agentID, viewer.agentID]
-            }
-            arguments += [limit]
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT cu.id, cu.name, cu.contacts, cu.last_contact_at, c.id AS conversation, c.owner, c.assignee
-                    FROM \(source) JOIN conversations c ON c.customer_id = cu.id
-                    WHERE cu.merged_into IS NULL AND \(matches) \(visibility)
-                    ORDER BY cu.last_contact_at DESC LIMIT ?
-                    """, arguments: arguments)
-            return try rows.map { row in
-                let id: Int64 = row["id"]
-                let identities = try Row.fetchAll(
-                    db, sql: "SELECT channel, adapter, address FROM identities WHERE customer_id = ? ORDER BY id", arguments: [id]
-                ).map { IdentityRecord(channel: $0["channel"], adapter: $0["adapter"], address: $0["address"]) }
+            // Only the page is joined to its conversation (``SQLiteCustomerSearch``); every live
+            // customer has one, written in the transaction that wrote the customer.
+            try SQLiteCustomerSearch.page(db, text, viewer: viewer, limit: limit).compactMap { id in
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT cu.name, cu.contacts, cu.last_contact_at, c.id AS conversation, c.owner, c.assignee
+                                FROM customers cu JOIN conversations c ON c.customer_id = cu.id WHERE cu.id = ?
+                                """), arguments: [id])
+                else { return nil }
                 return CustomerSummary(
-                    id: id, name: row["name"], identities: identities, contacts: row["contacts"], lastContactAt: row.date("last_contact_at"),
-                    conversation: row["conversation"], owner: row["owner"], assignee: row["assignee"])
+                    id: id, name: row["name"], identities: try Self.identities(db, customer: id), contacts: row["contacts"],
+                    lastContactAt: row.date("last_contact_at"), conversation: row["conversation"], owner: row["owner"], assignee: row["assignee"])
             }
         }
+    }
+
+    static func identities(_ db: Database, customer: Int64) throws -> [IdentityRecord] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT channel, adapter, address FROM identities WHERE customer_id = ? ORDER BY id"), arguments: [customer]
+        ).map { IdentityRecord(channel: $0["channel"], adapter: $0["adapter"], address: $0["address"]) }
     }
 
     public func linkIdentity(

@@ -18,7 +18,7 @@ public enum StoreConformance {
         + savedReplyScenarios + mentionScenarios + automationScenarios
         + auditScenarios + secondFactorScenarios + erasureScenarios + retentionScenarios + mailboxPositionScenarios
         + uploadScenarios + participantScenarios + threadPageScenarios + adapterValueScenarios + mediaFetchScenarios
-        + contactCountScenarios
+        + contactCountScenarios + customerSearchScenarios
 }
 
 /// One behaviour of a store, run against a fresh store of the engine under test.
