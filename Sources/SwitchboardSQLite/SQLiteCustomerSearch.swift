@@ -3,22 +3,25 @@ import SwitchboardCore
 
 /// Customer search on SQLite: a fragment of a name or an address, anywhere in it, newest contact
 /// first. The trigram index (``SQLiteCustomerTrigrams``) names the customers that may hold the
-/// fragment; `LIKE` decides. Which side drives the read is chosen per search, because the two
-/// costs differ by orders of magnitude at 10 M messages (1.25 M customers, `García` in 22,733):
+/// fragment; `LIKE` decides. Which side drives the read is chosen per search, because the costs
+/// differ by orders of magnitude at 10 M messages (1.25 M customers, `García` in 22,733; figures
+/// from `sqlite3` on that database, warm, a slow hour):
 ///
 /// - A supervisor sees everyone: the candidates' customer rows are read and sorted, and only the
 ///   page is joined to its conversation (joining every candidate first read 22,733 conversation
-///   rows: 220 ms of 270 on a slow hour; without, 46–59 ms).
-/// - An agent sees what they hold (owner, assignee) or were granted. Checking each candidate reads
-///   its conversation row; reading what they hold walks the covering indexes of migration 034 (the
-///   holder, status and customer of each conversation) and reads only the customer rows that are
-///   also candidates. The first costs about as much per candidate as the second per twenty held
-///   conversations (a20, 20,000 held, `García`: 52–60 ms against 234–313), so the candidates
-///   drive only when they are fewer than a twentieth of what the agent holds.
+///   rows: 220 ms; without, 46–59 ms).
+/// - An agent sees what they hold (owner, assignee) or were granted. Checking a candidate reads its
+///   conversation row, outside the reader's cache (`Lucía García`, 476 candidates: 32–60 ms);
+///   reading what they hold walks the covering indexes of migration 034 and reads only the
+///   customers that are also candidates (a20, 40,000 entries: 20–31 ms for the same search; for
+///   `García` 38 ms, where checking the candidates took 234–313). So the candidates drive only
+///   when they are few against what the agent holds.
 enum SQLiteCustomerSearch {
-    /// Held conversations read (from a covering index, into a set) for the price of one candidate
-    /// whose conversation row is read to check the agent may see it. Measured, see above.
-    static let heldPerCandidate = 20
+    /// Held entries read for the price of one candidate checked (the figures above: 40,000
+    /// entries cost about what 476 candidates cost).
+    static let heldPerCandidate = 100
+    /// Beyond this many candidates, checking them one by one is never the cheaper side.
+    static let mostCandidatesChecked = 2_000
 
     struct Needle {
         /// What `LIKE` compares: the text lowercased, or a phone number's digits.
@@ -38,9 +41,13 @@ enum SQLiteCustomerSearch {
         }
     }
 
+    /// Which side an agent's search reads first.
+    enum Drive { case candidates, held }
+
     /// The page: ids of matching customers the viewer may see, newest contact first (ties: the
-    /// newer customer first, as the order is the same whichever side drove).
-    static func page(_ db: Database, _ text: String, viewer: Viewer, limit: Int) throws -> [Int64] {
+    /// newer customer first, so that the order is the same whichever side drove). `drive` is
+    /// chosen by counting unless given (tests compare the two).
+    static func page(_ db: Database, _ text: String, viewer: Viewer, limit: Int, drive: Drive? = nil) throws -> [Int64] {
         let needle = Needle(text)
         let candidates = SQLiteCustomerTrigrams.candidates(needle.plain)
         let matches = """
@@ -53,56 +60,62 @@ enum SQLiteCustomerSearch {
             """
         let source: String
         var visible = ""
+        var distinct = ""
         if viewer.isSupervisor {
             source = candidates == nil ? "customers cu" : fromCandidates
         } else {
             arguments["agent"] = viewer.agentID
-            if let candidates, try fewCandidates(db, candidates, agent: viewer.agentID) {
+            let chosen = try drive ?? (candidates.map { try fewCandidates(db, $0, agent: viewer.agentID) } ?? false ? .candidates : .held)
+            if candidates != nil, chosen == .candidates {
                 source = fromCandidates
                 visible = """
                     AND EXISTS (SELECT 1 FROM conversations c WHERE c.customer_id = cu.id AND (c.owner = :agent OR c.assignee = :agent
                         OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = c.id AND g.agent_id = :agent)))
                     """
             } else {
-                // `held` is a set (UNION): owner and assignee are mostly the same agent.
+                // Owner and assignee are mostly the same agent: the page is made distinct, which
+                // costs the matches, not a set of everything held (65,000 twice for a01 at 10 M).
                 source = """
                     (SELECT customer_id FROM conversations WHERE assignee = :agent
-                        UNION SELECT customer_id FROM conversations WHERE owner = :agent
-                        UNION SELECT c.customer_id FROM conversation_grants g JOIN conversations c ON c.id = g.conversation_id WHERE g.agent_id = :agent
+                        UNION ALL SELECT customer_id FROM conversations WHERE owner = :agent
+                        UNION ALL SELECT c.customer_id FROM conversation_grants g JOIN conversations c ON c.id = g.conversation_id
+                            WHERE g.agent_id = :agent
                     ) held CROSS JOIN customers cu ON cu.id = held.customer_id
                     """
+                distinct = "DISTINCT"
                 if candidates != nil {
                     visible = "AND held.customer_id IN (SELECT rowid FROM customer_trigrams WHERE customer_trigrams MATCH :candidates)"
                 }
             }
         }
         if let candidates { arguments["candidates"] = candidates }
-        return try Int64.fetchAll(
+        return try Row.fetchAll(
             db,
             sql: """
-                SELECT cu.id FROM \(source) WHERE \(matches) \(visible)
+                SELECT \(distinct) cu.id, cu.last_contact_at FROM \(source) WHERE \(matches) \(visible)
                 ORDER BY cu.last_contact_at DESC, cu.id DESC LIMIT :limit
-                """, arguments: StatementArguments(arguments))
+                """, arguments: StatementArguments(arguments)
+        ).map { $0["id"] }
     }
 
-    /// Whether checking each candidate costs less than reading everything the agent holds: the
-    /// candidates are counted only up to that bound, and what the agent holds from the covering
-    /// indexes' entries.
+    /// Whether checking each candidate costs less than reading everything the agent holds. Both
+    /// are counted only as far as the choice needs: the candidates up to `mostCandidatesChecked`,
+    /// then what the agent holds up to `heldPerCandidate` times their number.
     static func fewCandidates(_ db: Database, _ candidates: String, agent: String) throws -> Bool {
+        let counted =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM (SELECT 1 FROM customer_trigrams WHERE customer_trigrams MATCH ? LIMIT ?)"),
+                arguments: [candidates, mostCandidatesChecked + 1]) ?? 0
+        guard counted <= mostCandidatesChecked else { return false }
+        let bound = counted * heldPerCandidate
         let held =
             try Int.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT (SELECT COUNT(*) FROM conversations WHERE assignee = ?1) + (SELECT COUNT(*) FROM conversations WHERE owner = ?1)
-                            + (SELECT COUNT(*) FROM conversation_grants WHERE agent_id = ?1)
-                        """), arguments: [agent]) ?? 0
-        let bound = held / heldPerCandidate
-        guard bound > 0 else { return false }
-        let counted =
-            try Int.fetchOne(
-                db.cachedStatement(
-                    sql: "SELECT COUNT(*) FROM (SELECT 1 FROM customer_trigrams WHERE customer_trigrams MATCH ? LIMIT ?)"),
-                arguments: [candidates, bound]) ?? 0
-        return counted < bound
+                        SELECT COUNT(*) FROM (
+                            SELECT 1 FROM conversations WHERE assignee = ?1 UNION ALL SELECT 1 FROM conversations WHERE owner = ?1
+                            UNION ALL SELECT 1 FROM conversation_grants WHERE agent_id = ?1 LIMIT ?2)
+                        """), arguments: [agent, bound + 1]) ?? 0
+        return held > bound
     }
 }
