@@ -90,13 +90,13 @@ extension PostgresStore {
                                     UNION SELECT cu.id, cu.last_contact_at, cu.merged_into
                                     FROM identities i JOIN customers cu ON cu.id = i.customer_id WHERE i.address ILIKE $1 ESCAPE '\\'
                                 ) m
-                                WHERE m.merged_into IS NULL ORDER BY m.last_contact_at DESC NULLS LAST OFFSET 0
+                                WHERE m.merged_into IS NULL ORDER BY m.last_contact_at DESC NULLS LAST, m.id DESC OFFSET 0
                             ) k
                             \(visibility)
-                            ORDER BY k.last_contact_at DESC NULLS LAST LIMIT $\(binds.count)
+                            ORDER BY k.last_contact_at DESC NULLS LAST, k.id DESC LIMIT $\(binds.count)
                         ) top
                         JOIN customers cu ON cu.id = top.id JOIN conversations c ON c.customer_id = cu.id
-                        ORDER BY top.last_contact_at DESC NULLS LAST
+                        ORDER BY top.last_contact_at DESC NULLS LAST, top.id DESC
                         """, binds: binds))
             // The page's addresses in one statement, not one round trip per customer.
             let identities = try await Self.identities(db, customers: try rows.map { try $0["id"] })

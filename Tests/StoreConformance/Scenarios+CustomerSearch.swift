@@ -9,8 +9,23 @@ import Testing
 extension StoreConformance {
     static let customerSearchScenarios: [StoreScenario] = [
         StoreScenario(
-            "an agent's customer search answers the same for one match, a few and many, held or granted", on: agentCustomerSearchPlans)
+            "an agent's customer search answers the same for one match, a few and many, held or granted", on: agentCustomerSearchPlans),
+        StoreScenario("customers last contacted at the same moment are listed newest customer first", on: customerSearchTies),
     ]
+
+    @Sendable static func customerSearchTies(_ store: any Store) async throws {
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        var ids: [Int64] = []
+        for i in 0..<4 {
+            ids.append(
+                try #require(
+                    try await store.ingest([said("t\(i)", from: "tie\(i)", "hola", name: "Tie \(i)", at: at)], policy: TestAgents.policy)[0]
+                        .customerID))
+        }
+        let newestFirst = Array(ids.sorted().reversed())
+        #expect(try await store.searchCustomers("tie", viewer: Viewer(TestAgents.marta), limit: 10).map(\.id) == newestFirst)
+        #expect(try await store.searchCustomers("tie", viewer: Viewer(TestAgents.marta), limit: 2).map(\.id) == Array(newestFirst.prefix(2)))
+    }
 
     @Sendable static func agentCustomerSearchPlans(_ store: any Store) async throws {
         let base = Date(timeIntervalSince1970: 1_800_000_000)

@@ -43,7 +43,11 @@ extension MemoryStore {
                 return (row.name?.lowercased().contains(needle) ?? false)
                     || t.identities.values.contains { $0.customer == id && $0.address.lowercased().contains(needle) }
             }
-            return found.sorted { ($0.value.lastContactAt ?? .distantPast) > ($1.value.lastContactAt ?? .distantPast) }.prefix(limit).map { id, row in
+            // Newest contact first; a tie goes to the newer customer (as the SQL engines order it).
+            let newestFirst = found.sorted {
+                ($0.value.lastContactAt ?? .distantPast, $0.key) > ($1.value.lastContactAt ?? .distantPast, $1.key)
+            }
+            return newestFirst.prefix(limit).map { id, row in
                 let c = t.conversationOfCustomer[id].flatMap { t.conversations[$0] }
                 return CustomerSummary(
                     id: id, name: row.name, identities: Self.identities(t, of: id), contacts: row.contacts, lastContactAt: row.lastContactAt,
