@@ -50,11 +50,7 @@ enum SQLiteCustomerSearch {
     static func page(_ db: Database, _ text: String, viewer: Viewer, limit: Int, drive: Drive? = nil) throws -> [Int64] {
         let needle = Needle(text)
         let candidates = SQLiteCustomerTrigrams.candidates(needle.plain)
-        let matches = """
-            cu.merged_into IS NULL AND (cu.name LIKE :pattern ESCAPE '\\'
-                OR EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = cu.id AND i.address LIKE :pattern ESCAPE '\\'))
-            """
-        var arguments: [String: (any DatabaseValueConvertible)?] = ["pattern": needle.pattern, "limit": limit]
+        var arguments: [String: (any DatabaseValueConvertible)?] = [:]
         let fromCandidates = """
             (SELECT rowid AS id FROM customer_trigrams WHERE customer_trigrams MATCH :candidates) t CROSS JOIN customers cu ON cu.id = t.id
             """
@@ -88,14 +84,44 @@ enum SQLiteCustomerSearch {
                 }
             }
         }
-        if let candidates { arguments["candidates"] = candidates }
-        return try Row.fetchAll(
+        let order = "ORDER BY cu.last_contact_at DESC, cu.id DESC"
+        guard let candidates else {
+            // Nothing narrowed the customers (fewer than three characters): `LIKE` is what
+            // narrows, in the statement.
+            arguments["pattern"] = needle.pattern
+            arguments["limit"] = limit
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(distinct) cu.id, cu.last_contact_at FROM \(source)
+                    WHERE cu.merged_into IS NULL AND (cu.name LIKE :pattern ESCAPE '\\'
+                        OR EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = cu.id AND i.address LIKE :pattern ESCAPE '\\'))
+                        \(visible)
+                    \(order) LIMIT :limit
+                    """, arguments: StatementArguments(arguments)
+            ).map { $0["id"] }
+        }
+        // The candidates all but always hold the fragment (their phrase of trigrams is it, folded
+        // more widely than `LIKE` folds), so they are sorted first and `LIKE` decides in that order
+        // until the page is full. Testing every candidate read an address row for each whose name
+        // does not hold it: for a fragment in most addresses (`example`, 249,020 of 1.25 M
+        // customers) 675–1,400 ms, sorting them 264–342.
+        arguments["candidates"] = candidates
+        let sorted = try Row.fetchCursor(
             db,
+            sql: "SELECT \(distinct) cu.id, cu.name, cu.last_contact_at FROM \(source) WHERE cu.merged_into IS NULL \(visible) \(order)",
+            arguments: StatementArguments(arguments))
+        let holds = try db.cachedStatement(
             sql: """
-                SELECT \(distinct) cu.id, cu.last_contact_at FROM \(source) WHERE \(matches) \(visible)
-                ORDER BY cu.last_contact_at DESC, cu.id DESC LIMIT :limit
-                """, arguments: StatementArguments(arguments)
-        ).map { $0["id"] }
+                SELECT ?1 LIKE ?2 ESCAPE '\\' OR EXISTS (SELECT 1 FROM identities WHERE customer_id = ?3 AND address LIKE ?2 ESCAPE '\\')
+                """)
+        var page: [Int64] = []
+        while page.count < limit, let row = try sorted.next() {
+            let id: Int64 = row[0]
+            let name: String? = row[1]
+            if try Bool.fetchOne(holds, arguments: [name, needle.pattern, id]) == true { page.append(id) }
+        }
+        return page
     }
 
     /// Whether checking each candidate costs less than reading everything the agent holds. Both
