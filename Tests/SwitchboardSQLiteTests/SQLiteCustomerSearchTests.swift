@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SwitchboardAdapterAPI
 import SwitchboardCore
 import SwitchboardStoreTestSupport
 import Testing
@@ -57,6 +58,30 @@ import Testing
             // Someone who holds something finds it; the test would pass vacuously otherwise.
             #expect(try SQLiteCustomerSearch.page(db, "example", viewer: Viewer(agentID: "bea", isSupervisor: false), limit: 50).count == 3)
             #expect(try SQLiteCustomerSearch.page(db, "example", viewer: Viewer(agentID: "ana", isSupervisor: false), limit: 50).count >= 15)
+        }
+    }
+
+    /// The candidates' trigrams fold case beyond ASCII and `LIKE` does not, so `ÉRIC` is a
+    /// candidate for `éric` that `LIKE` turns down: with more of them than the window read first,
+    /// the search still finds the one that holds it.
+    @Test func candidatesLikeTurnsDownBeyondTheWindowAreNotTheAnswer() async throws {
+        try await TemporarySQLiteStore.with { store in
+            try await store.prepare(agents: TestAgents.all)
+            let base = Date(timeIntervalSince1970: 1_800_000_000)
+            func named(_ id: String, _ name: String, at: Date) -> IngestItem {
+                IngestItem(
+                    adapter: "chat",
+                    event: .message(
+                        InboundMessage(externalID: id, from: ChannelIdentity(channel: "chat", address: id), customerName: name, text: "hola")),
+                    receivedAt: at)
+            }
+            let eric = try await store.ingest([named("e0", "éric", at: base)], policy: TestAgents.policy)[0]
+            for i in 1...30 {
+                _ = try await store.ingest([named("e\(i)", "ÉRIC \(i)", at: base.addingTimeInterval(Double(i)))], policy: TestAgents.policy)
+            }
+            let marta = Viewer(agentID: "marta", isSupervisor: true)
+            #expect(try await store.searchCustomers("éric", viewer: marta, limit: 1).map(\.id) == [eric.customerID!])
+            #expect(try await store.searchCustomers("éric", viewer: marta, limit: 5).map(\.id) == [eric.customerID!])
         }
     }
 
