@@ -88,18 +88,22 @@ enum SQLiteCustomerSearch {
         // Ties newest customer first: the order is the same whichever side drove.
         let order = "ORDER BY cu.last_contact_at DESC, cu.id DESC"
         // `LIKE` in the statement, for every customer read: what narrows when the trigrams cannot
-        // (fewer than three characters).
+        // (fewer than three characters). Every customer read by a supervisor's search then: their
+        // addresses are tested in one pass over them (`zz` at 10 M: 0.7–0.9 s against 2.1–2.3
+        // looking up each customer's).
         func tested() throws -> [Int64] {
             var tested = arguments
             tested["pattern"] = needle.pattern
             tested["limit"] = limit
+            let inAddresses =
+                viewer.isSupervisor && candidates == nil
+                ? "cu.id IN (SELECT customer_id FROM identities WHERE address LIKE :pattern ESCAPE '\\')"
+                : "EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = cu.id AND i.address LIKE :pattern ESCAPE '\\')"
             return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT \(distinct) cu.id, cu.last_contact_at FROM \(source)
-                    WHERE cu.merged_into IS NULL AND (cu.name LIKE :pattern ESCAPE '\\'
-                        OR EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = cu.id AND i.address LIKE :pattern ESCAPE '\\'))
-                        \(visible)
+                    WHERE cu.merged_into IS NULL AND (cu.name LIKE :pattern ESCAPE '\\' OR \(inAddresses)) \(visible)
                     \(order) LIMIT :limit
                     """, arguments: StatementArguments(tested)
             ).map { $0["id"] }
