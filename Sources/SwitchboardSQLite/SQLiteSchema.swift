@@ -514,8 +514,9 @@ enum SQLiteSchema {
             // An agent's customer search reads what they hold and keeps the customers that match
             // (``SQLiteCustomerSearch``): with the customer in the holder's indexes that read is
             // the index alone, not a conversation row per conversation held. A conversation's
-            // customer never changes after it is written, so no message moves these entries; the
-            // grants get the index by agent that reading them by agent needs.
+            // customer never changes after it is written, so the customer moves no entry that the
+            // holder and status did not already move; the grants get the index by agent that
+            // reading them by agent needs.
             try db.execute(
                 sql: """
                     DROP INDEX conversations_by_assignee;

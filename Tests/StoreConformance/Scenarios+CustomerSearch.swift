@@ -5,7 +5,8 @@ import SwitchboardStoreTestSupport
 import Testing
 
 /// Customer search as an agent sees it: an engine may start from the customers that match or from
-/// what the agent holds (SQLite chooses by how many of each there are); the answer is the same.
+/// what the agent holds; the answer is the same. (Here SQLite starts from what they hold: the
+/// agents hold too little for the other side. `SQLiteCustomerSearchTests` runs both and the choice.)
 extension StoreConformance {
     static let customerSearchScenarios: [StoreScenario] = [
         StoreScenario(

@@ -62,26 +62,54 @@ import Testing
     }
 
     /// The candidates' trigrams fold case beyond ASCII and `LIKE` does not, so `ÉRIC` is a
-    /// candidate for `éric` that `LIKE` turns down: with more of them than the window read first,
-    /// the search still finds the one that holds it.
+    /// candidate for `éric` that `LIKE` turns down. With more of them than the window read first,
+    /// between a customer who holds the fragment and an older one who does too, the page still has
+    /// both, as supervisor and as the agent who holds them, whichever side the agent's read starts
+    /// from. One agent holds everyone (capacity 100), so that they hold more than a hundred index
+    /// entries (owner and assignee) per unique name: the choice between the sides is tested too.
     @Test func candidatesLikeTurnsDownBeyondTheWindowAreNotTheAnswer() async throws {
         try await TemporarySQLiteStore.with { store in
-            try await store.prepare(agents: TestAgents.all)
+            let ana = Agent(id: "ana", name: "Ana", role: .agent, teams: ["support"], capacity: 100)
+            try await store.prepare(agents: [ana, TestAgents.marta])
+            let policy = IngestPolicy(
+                assignment: AssignmentPolicy(directory: AgentDirectory(agents: [ana])), teamOfAdapter: { _ in "support" },
+                firstResponse: { _ in .seconds(3600) }, references: testReferences)
             let base = Date(timeIntervalSince1970: 1_800_000_000)
-            func named(_ id: String, _ name: String, at: Date) -> IngestItem {
-                IngestItem(
+            func named(_ id: String, _ name: String, at seconds: Double) async throws -> Int64 {
+                let item = IngestItem(
                     adapter: "chat",
                     event: .message(
                         InboundMessage(externalID: id, from: ChannelIdentity(channel: "chat", address: id), customerName: name, text: "hola")),
-                    receivedAt: at)
+                    receivedAt: base.addingTimeInterval(seconds))
+                return try #require(try await store.ingest([item], policy: policy)[0].customerID)
             }
-            let eric = try await store.ingest([named("e0", "éric", at: base)], policy: TestAgents.policy)[0]
-            for i in 1...30 {
-                _ = try await store.ingest([named("e\(i)", "ÉRIC \(i)", at: base.addingTimeInterval(Double(i)))], policy: TestAgents.policy)
-            }
+            let old = try await named("e0", "éric", at: 0)
+            for i in 1...60 { _ = try await named("e\(i)", "ÉRIC \(i)", at: Double(i)) }
+            let newer = try await named("e61", "éric nuevo", at: 100)
             let marta = Viewer(agentID: "marta", isSupervisor: true)
-            #expect(try await store.searchCustomers("éric", viewer: marta, limit: 1).map(\.id) == [eric.customerID!])
-            #expect(try await store.searchCustomers("éric", viewer: marta, limit: 5).map(\.id) == [eric.customerID!])
+            let anaViewer = Viewer(agentID: "ana", isSupervisor: false)
+            for limit in [1, 2, 5] {
+                let expected = Array([newer, old].prefix(limit))
+                #expect(try await store.searchCustomers("éric", viewer: marta, limit: limit).map(\.id) == expected, "\(limit)")
+                #expect(try await store.searchCustomers("éric", viewer: anaViewer, limit: limit).map(\.id) == expected, "\(limit)")
+                let (fromCandidates, fromHeld) = try await store.pool.read { db in
+                    (
+                        try SQLiteCustomerSearch.page(db, "éric", viewer: anaViewer, limit: limit, drive: .candidates),
+                        try SQLiteCustomerSearch.page(db, "éric", viewer: anaViewer, limit: limit, drive: .held)
+                    )
+                }
+                #expect(fromCandidates == expected, "\(limit)")
+                #expect(fromHeld == expected, "\(limit)")
+            }
+            // Ana holds 62 conversations (124 entries): one candidate is checked, 62 are not.
+            let choices = try await store.pool.read { db in
+                [
+                    try SQLiteCustomerSearch.fewCandidates(db, "\"éric nuevo\"", agent: "ana"),
+                    try SQLiteCustomerSearch.fewCandidates(db, "\"éric\"", agent: "ana"),
+                    try SQLiteCustomerSearch.fewCandidates(db, "\"éric nuevo\"", agent: "luis"),
+                ]
+            }
+            #expect(choices == [true, false, false])
         }
     }
 
