@@ -53,14 +53,7 @@ extension PostgresStore {
 
     public func searchCustomers(_ text: String, viewer: Viewer, limit: Int) async throws -> [CustomerSummary] {
         try await read { db in
-            let digits = text.filter { $0.isASCII && $0.isNumber }
-            // A phone number is compared by its digits, so "+34 600 12" finds "+3460012…".
-            let phoneLike = digits.count >= 4 && text.allSatisfy { $0.isNumber || " +-().".contains($0) }
-            let needle =
-                "%"
-                + (phoneLike ? digits : text.lowercased())
-                .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-                + "%"
+            let needle = CustomerSearchNeedle(text).likePattern
             var binds = PostgresBindings()
             binds.append(needle)
             // The customers whose name or an address holds the fragment, each from its trigram

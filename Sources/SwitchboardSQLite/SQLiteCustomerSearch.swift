@@ -23,24 +23,6 @@ enum SQLiteCustomerSearch {
     /// Beyond this many candidates, checking them one by one is never the cheaper side.
     static let mostCandidatesChecked = 2_000
 
-    struct Needle {
-        /// What `LIKE` compares: the text lowercased, or a phone number's digits.
-        let plain: String
-        /// `%plain%`, with `LIKE`'s own characters escaped.
-        let pattern: String
-
-        init(_ text: String) {
-            let digits = text.filter { $0.isASCII && $0.isNumber }
-            // A phone number is compared by its digits, so "+34 600 12" finds "+3460012…".
-            let phoneLike = digits.count >= 4 && text.allSatisfy { $0.isNumber || " +-().".contains($0) }
-            plain = phoneLike ? digits : text.lowercased()
-            pattern =
-                "%"
-                + plain.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_") + "%"
-        }
-    }
-
     /// Which side an agent's search reads first.
     enum Drive { case candidates, held }
 
@@ -48,7 +30,8 @@ enum SQLiteCustomerSearch {
     /// newer customer first, so that the order is the same whichever side drove). `drive` is
     /// chosen by counting unless given (tests compare the two).
     static func page(_ db: Database, _ text: String, viewer: Viewer, limit: Int, drive: Drive? = nil) throws -> [Int64] {
-        let needle = Needle(text)
+        let needle = CustomerSearchNeedle(text)
+        let pattern = needle.likePattern
         let candidates = SQLiteCustomerTrigrams.candidates(needle.plain)
         var arguments: [String: (any DatabaseValueConvertible)?] = [:]
         let fromCandidates = """
@@ -64,10 +47,7 @@ enum SQLiteCustomerSearch {
             let chosen = try drive ?? (candidates.map { try fewCandidates(db, $0, agent: viewer.agentID) } ?? false ? .candidates : .held)
             if candidates != nil, chosen == .candidates {
                 source = fromCandidates
-                visible = """
-                    AND EXISTS (SELECT 1 FROM conversations c WHERE c.customer_id = cu.id AND (c.owner = :agent OR c.assignee = :agent
-                        OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = c.id AND g.agent_id = :agent)))
-                    """
+                visible = "AND EXISTS (SELECT 1 FROM conversations c WHERE c.customer_id = cu.id AND \(SQLiteStore.seenBy("c", agent: ":agent")))"
             } else {
                 // Owner and assignee are mostly the same agent: the page is made distinct, which
                 // costs the matches, not a set of everything held (65,000 twice for a01 at 10 M).
@@ -93,12 +73,12 @@ enum SQLiteCustomerSearch {
         // looking up each customer's).
         func tested() throws -> [Int64] {
             var tested = arguments
-            tested["pattern"] = needle.pattern
+            tested["pattern"] = pattern
             tested["limit"] = limit
             let inAddresses =
                 viewer.isSupervisor && candidates == nil
                 ? "cu.id IN (SELECT customer_id FROM identities WHERE address LIKE :pattern ESCAPE '\\')"
-                : "EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = cu.id AND i.address LIKE :pattern ESCAPE '\\')"
+                : addressHolds(customer: "cu.id", pattern: ":pattern")
             return try Row.fetchAll(
                 db,
                 sql: """
@@ -125,7 +105,7 @@ enum SQLiteCustomerSearch {
             arguments: StatementArguments(windowed))
         let holds = try db.cachedStatement(
             sql: """
-                SELECT ?1 LIKE ?2 ESCAPE '\\' OR EXISTS (SELECT 1 FROM identities WHERE customer_id = ?3 AND address LIKE ?2 ESCAPE '\\')
+                SELECT ?1 LIKE ?2 ESCAPE '\\' OR \(addressHolds(customer: "?3", pattern: "?2"))
                 """)
         var page: [Int64] = []
         var read = 0
@@ -133,9 +113,14 @@ enum SQLiteCustomerSearch {
             read += 1
             let id: Int64 = row[0]
             let name: String? = row[1]
-            if try Bool.fetchOne(holds, arguments: [name, needle.pattern, id]) == true { page.append(id) }
+            if try Bool.fetchOne(holds, arguments: [name, pattern, id]) == true { page.append(id) }
         }
         return page.count < limit && read == window ? try tested() : page
+    }
+
+    /// Whether one of the customer's addresses holds the pattern.
+    static func addressHolds(customer: String, pattern: String) -> String {
+        "EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = \(customer) AND i.address LIKE \(pattern) ESCAPE '\\')"
     }
 
     /// Whether checking each candidate costs less than reading everything the agent holds. Both

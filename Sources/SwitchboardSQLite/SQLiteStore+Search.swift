@@ -162,12 +162,18 @@ extension SQLiteStore {
             arguments += [tag]
         }
         if !query.viewer.isSupervisor {
-            conditions.append(
-                """
-                (\(c).owner = ? OR \(c).assignee = ? OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = \(c).id AND g.agent_id = ?))
-                """)
+            conditions.append(seenBy(c, agent: "?"))
             arguments += [query.viewer.agentID, query.viewer.agentID, query.viewer.agentID]
         }
         return (conditions, arguments)
+    }
+
+    /// Whether the agent `agent` (a parameter: `?`, bound three times, or a name) may read the
+    /// conversation aliased `c`: theirs, or mentioned in it.
+    static func seenBy(_ c: String, agent: String) -> String {
+        """
+        (\(c).owner = \(agent) OR \(c).assignee = \(agent)
+            OR EXISTS (SELECT 1 FROM conversation_grants g WHERE g.conversation_id = \(c).id AND g.agent_id = \(agent)))
+        """
     }
 }

@@ -30,10 +30,7 @@ extension MemoryStore {
 
     public func searchCustomers(_ text: String, viewer: Viewer, limit: Int) async throws -> [CustomerSummary] {
         tables.withLock { t in
-            let digits = text.filter { $0.isASCII && $0.isNumber }
-            // A phone number is compared by its digits, so "+34 600 12" finds "+3460012…".
-            let phoneLike = digits.count >= 4 && text.allSatisfy { $0.isNumber || " +-().".contains($0) }
-            let needle = phoneLike ? digits : text.lowercased()
+            let needle = CustomerSearchNeedle(text).plain
             let found = t.customers.filter { id, row in
                 guard row.mergedInto == nil, let c = t.conversationOfCustomer[id].flatMap({ t.conversations[$0] }) else { return false }
                 guard
