@@ -526,6 +526,7 @@ enum SQLiteSchema {
                     CREATE INDEX conversation_grants_by_agent ON conversation_grants(agent_id, conversation_id);
                     """)
         }
+        SQLiteSearchSchema.registerDirectionTest(&migrator)
         return migrator
     }
 }

@@ -22,6 +22,13 @@ enum SQLiteSearchSchema {
     static let tokenizer = "porter unicode61 remove_diacritics 2"
     static let indexedDirections = "('inbound', 'outbound', 'note')"
 
+    /// The same test for one row, written out: SQLite evaluates `IN` with a list of more than two
+    /// values by building a temporary b-tree of them, and in a trigger it builds it again for every
+    /// row (migration 035).
+    static func isIndexed(_ direction: String) -> String {
+        "(\(direction) = 'inbound' OR \(direction) = 'outbound' OR \(direction) = 'note')"
+    }
+
     /// The subject an e-mail's metadata JSON carries (NULL for anything else, and for bad JSON).
     static func subject(_ metadata: String) -> String {
         "(CASE WHEN json_valid(\(metadata)) THEN json_extract(\(metadata), '$.subject') END)"
@@ -72,6 +79,24 @@ enum SQLiteSearchSchema {
                     CREATE TRIGGER search_card_identity_added AFTER INSERT ON identities
                     WHEN NOT EXISTS (SELECT 1 FROM search_deferred) BEGIN
                         \(refreshCard("SELECT id FROM conversations WHERE customer_id = new.customer_id"))
+                    END;
+                    """)
+        }
+    }
+
+    /// Migration 035: the insert trigger tests a message's direction without an `IN` list. SQLite
+    /// made a temporary b-tree of the three directions (opening and closing a pager for it) every
+    /// time the trigger ran, which was for every message stored: about 5 µs each here, 4–5 % of the
+    /// ingest writer's samples in a profile.
+    static func registerDirectionTest(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("035-search-trigger-without-in-list") { db in
+            try db.execute(
+                sql: """
+                    DROP TRIGGER search_message_added;
+                    CREATE TRIGGER search_message_added AFTER INSERT ON messages
+                    WHEN \(isIndexed("new.direction")) AND NOT EXISTS (SELECT 1 FROM search_deferred) BEGIN
+                        INSERT INTO search_messages (message_id, conversation_id, created_at, adapter)
+                            VALUES (new.id, new.conversation_id, new.created_at, new.adapter);
                     END;
                     """)
         }

@@ -30,11 +30,7 @@ struct Serve: AsyncParsableCommand {
         // The log level comes from the file, so it is read before logging starts; the full load
         // below reports every problem of the file.
         let level = Logger.Level(rawValue: (try? ConfigLoader.load(path: config).logLevel) ?? "info") ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in GatewayLogHandler(label: label, level: level) }
         let logger = Logger(label: "switchboard")
         let transport = CurlTransport(logger: Logger(label: "switchboard.transport"))
         defer { transport.shutdown() }
