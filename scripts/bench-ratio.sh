@@ -19,14 +19,7 @@ run() {  # BIN → one line of figures
   local bin=$1 work pid url h1 h2 i t0 t1
   work=$(mktemp -d /tmp/sb-ratio.XXXXXX)
   sed -e "s#data/switchboard.sqlite#$work/bench.sqlite#" -e "s#acknowledge: true#acknowledge: false#" Config/switchboard.yaml > "$work/bench.yaml"
-  cat >> "$work/bench.yaml" <<'YAML'
-  - id: bench-open
-    type: webhook
-    team: support
-    open: true
-    inbound: { message_id: /id, customer: /from, customer_name: /name, text: /text }
-    outbound: { url: "http://127.0.0.1:9/send" }
-YAML
+  add_open_webhook "$work/bench.yaml"
   "$bin" serve --config "$work/bench.yaml" --port 0 > "$work/stdout" 2> "$work/stderr" &
   pid=$!
   for _ in $(seq 1 100); do grep -q "listening on" "$work/stdout" 2>/dev/null && break; sleep 0.1; done

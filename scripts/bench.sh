@@ -33,16 +33,9 @@ cat >> "$work/bench.yaml" <<'YAML'
     app_secret_env: META_APP_SECRET
     verify_token_env: META_VERIFY_TOKEN
 YAML
-# An unsigned twin of the generic webhook, for wrk (which cannot sign): same mapping, `open: true`
-# (left out with NO_WRK, so that older builds can be measured: scripts/bench-compare.sh).
-[ -n "${NO_WRK:-}" ] || cat >> "$work/bench.yaml" <<'YAML'
-  - id: bench-open
-    type: webhook
-    team: support
-    open: true
-    inbound: { message_id: /id, customer: /from, customer_name: /name, text: /text }
-    outbound: { url: "http://127.0.0.1:9/send" }
-YAML
+# The unsigned twin of the generic webhook, for wrk (left out with NO_WRK, so that older builds can be
+# measured: scripts/bench-compare.sh).
+[ -n "${NO_WRK:-}" ] || add_open_webhook "$work/bench.yaml"
 if [ -n "${CONTEXT_URL:-}" ]; then
   printf 'context_providers:\n  - { id: shop, type: http, url: "%s", timeout: 2s, cache: 5m }\n' "$CONTEXT_URL" >> "$work/bench.yaml"
 fi

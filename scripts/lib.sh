@@ -7,6 +7,19 @@ export SB_TOKEN_MARTA=${SB_TOKEN_MARTA:-marta-dev-token-change-me-0123456789} SH
 # The mail hook's secret: bench and mailgate sign every message with it, as an MTA's mailgate does.
 export SWITCHBOARD_MAIL_SECRET=${SWITCHBOARD_MAIL_SECRET:-dev-mail-secret}
 
+# add_open_webhook CONFIG: appends `bench-open` to CONFIG's adapters (its last section), an unsigned twin
+# of the example's generic webhook (same mapping, `open: true`) for wrk, which cannot sign.
+add_open_webhook() {
+  cat >> "$1" <<'YAML'
+  - id: bench-open
+    type: webhook
+    team: support
+    open: true
+    inbound: { message_id: /id, customer: /from, customer_name: /name, text: /text }
+    outbound: { url: "http://127.0.0.1:9/send" }
+YAML
+}
+
 # A free TCP port on loopback.
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
