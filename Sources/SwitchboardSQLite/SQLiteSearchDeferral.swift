@@ -31,11 +31,10 @@ struct SQLiteSearchDeferral {
         // refactor measured without the features that came after it): nothing is indexed, and the
         // mark stays, so the insert triggers stand aside too.
         #else
-        let directions = SQLiteSearchSchema.indexedDirections
         try db.cachedStatement(
             sql: """
                 INSERT INTO search_messages (message_id, conversation_id, created_at, adapter)
-                    SELECT id, conversation_id, created_at, adapter FROM messages WHERE id > ? AND direction IN \(directions)
+                    SELECT id, conversation_id, created_at, adapter FROM messages WHERE id > ? AND \(SQLiteSearchSchema.isIndexed("direction"))
                 """
         ).execute(arguments: [lastMessage])
         // Most groups are returning customers' messages: no card or customer entry changed, and the

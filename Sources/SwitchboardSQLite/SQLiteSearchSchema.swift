@@ -20,11 +20,13 @@ import GRDB
 /// leaves them out and an import rebuilds them through these triggers.
 enum SQLiteSearchSchema {
     static let tokenizer = "porter unicode61 remove_diacritics 2"
+    /// The indexed directions as the migrations up to 033 wrote them (`direction IN …`); what runs
+    /// now uses ``isIndexed(_:)``.
     static let indexedDirections = "('inbound', 'outbound', 'note')"
 
-    /// The same test for one row, written out: SQLite evaluates `IN` with a list of more than two
-    /// values by building a temporary b-tree of them, and in a trigger it builds it again for every
-    /// row (migration 035).
+    /// Whether a message of `direction` (a column or `new.direction`) is indexed, written out:
+    /// SQLite evaluates `IN` with a list of more than two values by building a temporary b-tree of
+    /// them, and in a trigger it builds it again for every row (migration 035).
     static func isIndexed(_ direction: String) -> String {
         "(\(direction) = 'inbound' OR \(direction) = 'outbound' OR \(direction) = 'note')"
     }
