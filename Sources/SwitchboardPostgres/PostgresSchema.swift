@@ -480,6 +480,7 @@ enum PostgresSchema {
             "030-messages-one-conversation-index",
             "DROP INDEX messages_by_conversation"
         ),
+        PostgresSearchSchema.foldSkipsASCII,
     ]
 
     /// The statements of a migration: split at semicolons, except inside a dollar-quoted body

@@ -92,11 +92,11 @@ final class PostgresTestServer: Sendable {
         try PostgresStore(url: try await url(database: database), pool: pool, preparedStatements: preparedStatements)
     }
 
-    /// Runs `body` with a short-lived client on the `postgres` database.
-    func admin(_ body: (PostgresClient) async throws -> Void) async throws {
+    /// Runs `body` with a short-lived client on `database` (the `postgres` one unless named).
+    func admin(database: String = "postgres", _ body: (PostgresClient) async throws -> Void) async throws {
         let helper = try await server()
         let config = PostgresClient.Configuration(
-            host: "127.0.0.1", port: helper.int("port"), username: helper.string("user"), password: nil, database: "postgres", tls: .disable)
+            host: "127.0.0.1", port: helper.int("port"), username: helper.string("user"), password: nil, database: database, tls: .disable)
         let client = PostgresClient(configuration: config, backgroundLogger: Logger(label: "test.admin"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
