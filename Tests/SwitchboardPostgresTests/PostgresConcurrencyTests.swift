@@ -197,7 +197,7 @@ import Testing
                 "018-adapter-values", "019-media-fetches", "020-contact-counts", "021-search-statement-triggers",
                 "022-search-statistics", "023-search-cards-per-group", "024-customer-trigrams", "025-agents-promises", "026-search-holders",
                 "027-conversation-holders-by-customer", "028-search-documents-at-flush", "029-search-functions-cached-plans",
-                "030-messages-one-conversation-index",
+                "030-messages-one-conversation-index", "031-search-fold-skips-ascii",
             ])
         // pg_trgm ships with this PostgreSQL, so 024 made customer search's indexes (it falls back
         // to reading every customer only where the extension cannot be created).
