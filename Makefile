@@ -12,7 +12,7 @@ TEST_APT_PACKAGES += pgbouncer
 # Postfix: the LMTP tests start their own instance (own main.cf in a temporary directory). Installed
 # with "No configuration", so the machine gets no mail server of its own.
 TEST_APT_PACKAGES += postfix
-PIP_PACKAGES := pytest requests PyYAML jsonschema openapi-spec-validator aiosmtpd selenium cryptography
+PIP_PACKAGES := pytest pytest-xdist requests PyYAML jsonschema openapi-spec-validator aiosmtpd selenium cryptography
 CONFIG ?= Config/switchboard.yaml
 SWIFT_BUILD_FLAGS ?=
 
@@ -26,7 +26,7 @@ test-deps: deps
 	@if ! dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1; then \
 		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null; fi
-	@python3 -c 'import pytest, requests, yaml, jsonschema, openapi_spec_validator, aiosmtpd, selenium, cryptography' 2>/dev/null || \
+	@python3 -c 'import pytest, xdist, requests, yaml, jsonschema, openapi_spec_validator, aiosmtpd, selenium, cryptography' 2>/dev/null || \
 		python3 -m pip install -q $(PIP_PACKAGES)
 
 build: deps
@@ -49,12 +49,16 @@ run: release
 # tests that start servers (PostgreSQL with the suite on it, Dovecot, aiosmtpd, local HTTP servers
 # playing a platform's API or a PBX) run only with SWITCHBOARD_INTEGRATION=1; they live in these
 # targets (whose few unit tests run again with them).
+# The end-to-end tests mostly wait (for servers, deliveries, timeouts): one at a time they kept a
+# 2-core machine 30 % busy (800 s); three workers take 360 s. Each test has its own ports and files.
+E2E_WORKERS ?= 3
+
 INTEGRATION_TARGETS := SwitchboardPostgresTests|SwitchboardTransportTests|SocialAdapterTests|PhoneLogAdapterTests
 
 test: test-deps lint build
 	swift test --skip-build
 	SWITCHBOARD_INTEGRATION=1 swift test --skip-build --filter '$(INTEGRATION_TARGETS)'
-	SWITCHBOARD_BIN=$(CURDIR)/.build/debug/switchboard python3 -m pytest -q e2e
+	SWITCHBOARD_BIN=$(CURDIR)/.build/debug/switchboard python3 -m pytest -q -n $(E2E_WORKERS) e2e
 	$(MAKE) test-fuzz
 
 # libFuzzer targets for every decoder of outside bytes (Fuzz/, README "Fuzzing"), built into
