@@ -33,9 +33,16 @@ public struct InboundRequest: Sendable {
     }
 
     /// The media type of the body without parameters, lower-cased (`application/json`).
+    /// Spaces and tabs around it are dropped on the bytes: Foundation's `trimmingCharacters` cost
+    /// 0.6 % of the gateway's CPU on e-mail (asked twice per mail).
     public var mediaType: String? {
-        header("Content-Type").map {
-            $0.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        header("Content-Type").map { value in
+            let bytes = value.utf8
+            let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+            let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            guard let first = bytes[..<end].firstIndex(where: { !isBlank($0) }), let last = bytes[..<end].lastIndex(where: { !isBlank($0) })
+            else { return "" }
+            return String(decoding: bytes[first...last], as: UTF8.self).lowercased()
         }
     }
 }
