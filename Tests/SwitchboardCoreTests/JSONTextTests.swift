@@ -22,4 +22,13 @@ import Testing
         }
         #expect(JSONText.object([:]) == "{}")
     }
+
+    @Test func quotedStringsReadBackAsTheText() throws {
+        for text in ["", "plain", "\"", "\\", "a\"b\\c\nd\re\tf\u{01}g\u{1f}", "ends with \n", "\u{0}", "Camión 👋🏽 \"quoted\""] {
+            let quoted = JSONText.quoted(text)
+            #expect(try JSONDecoder().decode(String.self, from: Data(quoted.utf8)) == text, "\(quoted)")
+            #expect(quoted.utf8.allSatisfy { $0 >= 0x20 }, "no raw control character in \(quoted)")
+        }
+        #expect(JSONText.quoted("a\u{07}b") == #""a\u0007b""#)
+    }
 }
