@@ -49,11 +49,11 @@ run: release
 # tests that start servers (PostgreSQL with the suite on it, Dovecot, aiosmtpd, local HTTP servers
 # playing a platform's API or a PBX) run only with SWITCHBOARD_INTEGRATION=1; they live in these
 # targets (whose few unit tests run again with them).
+INTEGRATION_TARGETS := SwitchboardPostgresTests|SwitchboardTransportTests|SocialAdapterTests|PhoneLogAdapterTests
+
 # The end-to-end tests mostly wait (for servers, deliveries, timeouts): one at a time they kept a
 # 2-core machine 30 % busy (800 s); three workers take 360 s. Each test has its own ports and files.
 E2E_WORKERS ?= 3
-
-INTEGRATION_TARGETS := SwitchboardPostgresTests|SwitchboardTransportTests|SocialAdapterTests|PhoneLogAdapterTests
 
 test: test-deps lint build
 	swift test --skip-build

@@ -28,9 +28,9 @@ run() {  # BIN → one line of figures
   # Warm-up: the customers' first messages (new customers) are not what is measured.
   CUSTOMERS=5000 RUN=warm$RANDOM wrk -t1 -c64 -d3s -s scripts/wrk-ingest.lua "$url/hooks/bench-open" > /dev/null
   h1=$(wrk -t1 -c64 -d6s "$url/healthz" | awk '/Requests\/sec/ {print $2}')
-  t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  t0=$(gateway_cpu)
   i=$(CUSTOMERS=5000 RUN=$RANDOM$RANDOM wrk -t1 -c64 -d8s -s scripts/wrk-ingest.lua "$url/hooks/bench-open" | awk '/Requests\/sec/ {print $2}')
-  t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  t1=$(gateway_cpu)
   h2=$(wrk -t1 -c64 -d6s "$url/healthz" | awk '/Requests\/sec/ {print $2}')
   kill $pid; wait $pid 2>/dev/null || true; rm -rf "$work"
   python3 -c "

@@ -32,17 +32,12 @@ public struct InboundRequest: Sendable {
         headers.first { equalsIgnoringASCIICase($0.name, name) }?.value
     }
 
-    /// The media type of the body without parameters, lower-cased (`application/json`).
-    /// Spaces and tabs around it are dropped on the bytes: Foundation's `trimmingCharacters` cost
-    /// 0.6 % of the gateway's CPU on e-mail (asked twice per mail).
+    /// The media type of the body without parameters, lower-cased (`application/json`). Trimmed
+    /// with this module's `trimmed`, not Foundation's `trimmingCharacters` (0.6 % of the gateway's
+    /// CPU on e-mail, which asks twice per mail).
     public var mediaType: String? {
         header("Content-Type").map { value in
-            let bytes = value.utf8
-            let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
-            let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-            guard let first = bytes[..<end].firstIndex(where: { !isBlank($0) }), let last = bytes[..<end].lastIndex(where: { !isBlank($0) })
-            else { return "" }
-            return String(decoding: bytes[first...last], as: UTF8.self).lowercased()
+            String(value[..<(value.utf8.firstIndex(of: UInt8(ascii: ";")) ?? value.endIndex)]).trimmed.lowercased()
         }
     }
 }
