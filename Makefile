@@ -59,20 +59,21 @@ test: test-deps lint build
 	swift test --skip-build
 	SWITCHBOARD_INTEGRATION=1 swift test --skip-build --filter '$(INTEGRATION_TARGETS)'
 	SWITCHBOARD_BIN=$(CURDIR)/.build/debug/switchboard python3 -m pytest -q -n $(E2E_WORKERS) e2e
-	$(MAKE) test-fuzz
 
 # libFuzzer targets for every decoder of outside bytes (Fuzz/, README "Fuzzing"), built into
-# .build-fuzz: `make fuzz` runs each for FUZZ_SECONDS, `make test` for FUZZ_CI_SECONDS.
+# .build-fuzz: `make fuzz` runs each for FUZZ_SECONDS optimized, `make test-fuzz` for
+# FUZZ_SHORT_SECONDS unoptimized (its fresh build takes a third of the time). `make test` runs
+# neither: it replays every seed through the same harnesses in `swift test` (FuzzHarnessTests),
+# without a second build of every dependency with the sanitizers (a quarter of CI's time).
 FUZZ_SECONDS ?= 300
-FUZZ_CI_SECONDS ?= 15
-# The short run replays every seed and explores a little; unoptimized, its fresh build takes a third of the time.
-FUZZ_CI_CONFIG ?= debug
+FUZZ_SHORT_SECONDS ?= 15
+FUZZ_SHORT_CONFIG ?= debug
 
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh
 
 test-fuzz: deps
-	FUZZ_SECONDS=$(FUZZ_CI_SECONDS) FUZZ_CONFIG=$(FUZZ_CI_CONFIG) Fuzz/run.sh
+	FUZZ_SECONDS=$(FUZZ_SHORT_SECONDS) FUZZ_CONFIG=$(FUZZ_SHORT_CONFIG) Fuzz/run.sh
 
 # The formatter's configuration is .swift-format (Hummingbird's, with one argument per line only where
 # the line is too long); `make format` applies it, `make test` fails on any difference.

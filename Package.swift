@@ -360,45 +360,44 @@ let package = Package(
     ]
 )
 
+// What each fuzz target feeds its decoders (Fuzz/Harness): part of the normal build, and every seed
+// is replayed through it by `swift test` (Tests/FuzzHarnessTests), so a harness cannot rot unseen.
+package.targets += [
+    .target(
+        name: "SwitchboardFuzzHarness",
+        dependencies: [
+            "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardConfig", "WebhookAdapter", "MetaAdapter",
+            "TelegramAdapter", "XAdapter", "TwilioAdapter", "ExternalAdapter", "EmailAdapter", "PhoneLogAdapter",
+            "HTTPContextProvider", .product(name: "Logging", package: "swift-log"),
+        ],
+        path: "Fuzz/Harness",
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "FuzzHarnessTests",
+        dependencies: ["SwitchboardFuzzHarness", "SwitchboardTestSupport"],
+        swiftSettings: swiftSettings
+    ),
+]
+
 // libFuzzer targets for every decoder of untrusted bytes (Fuzz/, `make fuzz`). Declared only when
-// SWITCHBOARD_FUZZ=1, so the normal build and `swift test` never see them; Fuzz/run.sh builds them
-// into .build-fuzz with `-sanitize=fuzzer,address` (Swift code only: the C dependencies stay as they are).
+// SWITCHBOARD_FUZZ=1, so the normal build never links libFuzzer; Fuzz/run.sh builds them into
+// .build-fuzz with `-sanitize=fuzzer,address` (Swift code only: the C dependencies stay as they are).
 if Context.environment["SWITCHBOARD_FUZZ"] == "1" {
-    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
-        ("FuzzEmail", ["EmailAdapter"]),
-        ("FuzzWebhook", ["WebhookAdapter"]),
-        ("FuzzMeta", ["MetaAdapter"]),
-        ("FuzzTelegram", ["TelegramAdapter"]),
-        ("FuzzX", ["XAdapter"]),
-        ("FuzzTwilio", ["TwilioAdapter", "PhoneLogAdapter"]),
-        ("FuzzPhoneLog", ["PhoneLogAdapter"]),
-        ("FuzzExternal", ["ExternalAdapter"]),
-        ("FuzzPlatformAnswers", ["MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "WebhookAdapter", "PhoneLogAdapter"]),
-        (
-            "FuzzConfig",
-            [
-                "WebhookAdapter", "MetaAdapter", "TelegramAdapter", "XAdapter", "TwilioAdapter", "ExternalAdapter",
-                "EmailAdapter", "PhoneLogAdapter", "HTTPContextProvider",
-            ]
-        ),
+    let fuzzTargets = [
+        "FuzzEmail", "FuzzWebhook", "FuzzMeta", "FuzzTelegram", "FuzzX", "FuzzTwilio", "FuzzPhoneLog", "FuzzExternal",
+        "FuzzPlatformAnswers", "FuzzConfig",
     ]
     package.targets += [
         // libFuzzer's driver entry point, linked in by -sanitize=fuzzer.
         .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
-        .target(
-            name: "SwitchboardFuzzSupport",
-            dependencies: [
-                "CLibFuzzer", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardConfig", .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Fuzz/Support",
-            swiftSettings: swiftSettings
-        ),
+        .target(name: "SwitchboardFuzzDriver", dependencies: ["CLibFuzzer"], path: "Fuzz/Driver", swiftSettings: swiftSettings),
     ]
-    package.targets += fuzzTargets.map { target in
+    package.targets += fuzzTargets.map { name in
         .executableTarget(
-            name: target.name,
-            dependencies: ["SwitchboardFuzzSupport", "SwitchboardAdapterAPI"] + target.dependencies,
-            path: "Fuzz/Targets/\(target.name)",
+            name: name,
+            dependencies: ["SwitchboardFuzzDriver", "SwitchboardFuzzHarness"],
+            path: "Fuzz/Targets/\(name)",
             swiftSettings: swiftSettings
         )
     }

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (Fuzz/Targets/*) into .build-fuzz and runs each for FUZZ_SECONDS.
-# `make fuzz` runs them long (300 s each); `make test` runs them short (FUZZ_SECONDS=15).
+# `make fuzz` runs them long (300 s each); `make test-fuzz` short (15 s each, unoptimized).
 #
 #   Fuzz/run.sh [TARGET…]            every target, or the ones named (FuzzEmail, FuzzMeta …)
 #   FUZZ_SECONDS=60 Fuzz/run.sh      time per target (default 20)
 #   FUZZ_JOBS=1 Fuzz/run.sh          targets run side by side (default: the number of cores)
 #   FUZZ_BUILD=0 Fuzz/run.sh         run what is built
-#   FUZZ_CONFIG=debug Fuzz/run.sh    unoptimized (`make test`: builds in a third of the time, runs slower)
+#   FUZZ_CONFIG=debug Fuzz/run.sh    unoptimized (`make test-fuzz`: builds in a third of the time, runs slower)
 #   FUZZ_TRACE=1                     print each input's outcome (are the seeds reaching the decoder?)
 #   Fuzz/run.sh --build [TARGET…]    only build
 #   Fuzz/run.sh --reproduce TARGET FILE…   run inputs once (a crash file) and show where it failed
 #
 # Seeds: Fuzz/Seeds/TARGET (ours), the inputs that once crashed a decoder (Tests/*/Fixtures/fuzz/TARGET,
-# each a unit test too) and the shared corpus read in place (SWITCHBOARD_CORPUS, default
-# ../shared/corpus). What the fuzzer finds goes to .build-fuzz/corpus/TARGET and is kept across runs;
+# each a unit test too) and the folders Fuzz/seed-folders names (the shared corpus read in place:
+# SWITCHBOARD_CORPUS, default ../shared/corpus). `swift test` replays them all (FuzzHarnessTests). What the fuzzer finds goes to .build-fuzz/corpus/TARGET and is kept across runs;
 # crashes, timeouts, leaks and out-of-memory inputs to .build-fuzz/artifacts/TARGET/. Exits non-zero
 # when a target fails to build or finds anything.
 set -euo pipefail
@@ -23,7 +23,7 @@ SCRATCH=${FUZZ_SCRATCH:-.build-fuzz}
 # release: the decoders at full speed, for long runs. debug: a fresh build of the ten targets takes a
 # third of the time (367 s against 1,049 s here) and runs about half as many inputs (FuzzWebhook
 # 10,855 against 21,590 in 15 s; FuzzEmail 432 against 561, its GMime being C): it still replays every
-# seed, which is what the short run in `make test` is for.
+# seed, which is what the short run (`make test-fuzz`) is for.
 CONFIG=${FUZZ_CONFIG:-release}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-20}
 JOBS=${FUZZ_JOBS:-$(nproc)}
@@ -32,18 +32,15 @@ TIMEOUT=${FUZZ_TIMEOUT:-20}
 CORPUS=${SWITCHBOARD_CORPUS:-../shared/corpus}
 ALL_TARGETS=(FuzzEmail FuzzWebhook FuzzMeta FuzzTelegram FuzzX FuzzTwilio FuzzPhoneLog FuzzExternal FuzzConfig FuzzPlatformAnswers)
 
-# The shared corpus folders that seed each target (those missing are skipped).
+# The folders besides Fuzz/Seeds/TARGET that seed a target (Fuzz/seed-folders; those missing are skipped).
 seed_dirs() {
-    case "$1" in
-        FuzzEmail) echo "$CORPUS/mail" ;;
-        FuzzWebhook) echo "$CORPUS/social/slack" ;;
-        FuzzMeta) echo "$CORPUS/social/whatsapp $CORPUS/social/messenger $CORPUS/social/instagram" ;;
-        FuzzTelegram) echo "$CORPUS/social/telegram" ;;
-        FuzzX) echo "$CORPUS/social/twitter/derived_json" ;;
-        FuzzTwilio) echo "$CORPUS/social/twilio_sms $CORPUS/phone/twilio_voice" ;;
-        FuzzPhoneLog) echo "$CORPUS/phone/asterisk $CORPUS/phone/freeswitch" ;;
-        FuzzConfig) echo "Config" ;;
-    esac
+    local dir
+    for dir in $(awk -v target="$1" '$1 == target { for (i = 2; i <= NF; i++) print $i }' Fuzz/seed-folders); do
+        case "$dir" in
+            corpus/*) echo "$CORPUS/${dir#corpus/}" ;;
+            *) echo "$dir" ;;
+        esac
+    done
 }
 
 # libFuzzer options of one target, with why.
@@ -61,13 +58,12 @@ build() {
     mkdir -p "$SCRATCH"
     for target in "$@"; do
         echo "fuzz: building $target"
-        # Optimized unless FUZZ_CONFIG says debug (see CONFIG). -enable-testing for the
-        # targets that reach internal decoders (@testable). -sanitize only through -Xswiftc: the
-        # Swift code gets coverage and AddressSanitizer, the C dependencies (BoringSSL, libyaml)
+        # Optimized unless FUZZ_CONFIG says debug (see CONFIG). -sanitize only through -Xswiftc:
+        # the Swift code gets coverage and AddressSanitizer, the C dependencies (BoringSSL, libyaml)
         # are built as usual. gold's notes about ASan's local symbols are noise.
         local status=0
         SWITCHBOARD_FUZZ=1 swift build -c "$CONFIG" --scratch-path "$SCRATCH" --product "$target" \
-            -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing >"$SCRATCH/build.log" 2>&1 || status=$?
+            -Xswiftc -sanitize=fuzzer,address >"$SCRATCH/build.log" 2>&1 || status=$?
         grep -v "Cannot export local symbol '__asan" "$SCRATCH/build.log" || true
         [[ $status -eq 0 ]] || { echo "fuzz: $target does not build" >&2; return 1; }
     done

@@ -3,7 +3,7 @@ import Logging
 import SwitchboardAdapterAPI
 
 /// A line the process wrote, decoded. See `docs/adapter-protocol.schema.json`.
-enum AdapterMessage: Sendable {
+package enum AdapterMessage: Sendable {
     case hello(AdapterCapabilities)
     case inbound(InboundMessage)
     case status(DeliveryStatusUpdate)
@@ -17,15 +17,15 @@ enum AdapterMessage: Sendable {
 
 /// A line that breaks the protocol, with a reason fit for the log (never the line itself: it may
 /// hold a customer's message).
-struct ProtocolViolation: Error, Sendable, CustomStringConvertible {
+package struct ProtocolViolation: Error, Sendable, CustomStringConvertible {
     var message: String
     init(_ message: String) { self.message = message }
-    var description: String { message }
+    package var description: String { message }
 }
 
 extension AdapterMessage {
     /// Decodes one line; `identity` is the channel of the addresses in `inbound` messages.
-    static func decode(_ line: [UInt8], identity: String) throws(ProtocolViolation) -> AdapterMessage {
+    package static func decode(_ line: [UInt8], identity: String) throws(ProtocolViolation) -> AdapterMessage {
         let json: JSONValue
         do { json = try JSONValue.parse(line) } catch { throw ProtocolViolation("not JSON (\(line.count) bytes)") }
         guard case .object = json else { throw ProtocolViolation("not a JSON object") }

@@ -10,8 +10,8 @@ import SwitchboardAdapterAPI
 /// - 400, 401, 403 and 405 become the gateway's JSON errors (counted as refusals), with the
 ///   process's reason.
 /// - Anything else (a handshake's challenge, a 404 …) is answered as the process wrote it.
-enum HookResponse {
-    static func result(_ json: JSONValue, identity: String) throws -> InboundResult {
+package enum HookResponse {
+    package static func result(_ json: JSONValue, identity: String) throws -> InboundResult {
         var status = 200
         if let value = json["status"], !value.isNull {
             guard let code = value.int64Value, (100...599).contains(code) else {

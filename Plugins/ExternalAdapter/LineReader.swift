@@ -12,14 +12,14 @@ import Darwin
 ///
 /// A dedicated thread, not the cooperative pool: a blocking `read` there could starve the gateway,
 /// and a process that stops writing must cost nothing but this thread.
-final class LineReader: Sendable {
+package final class LineReader: Sendable {
     /// Set once the process has exited: if a grandchild still holds the pipe open, EOF would never
     /// come, so the reader stops at the next quiet moment instead.
     private let stopRequested = Atomic<Bool>(false)
 
     /// Starts reading `handle`, closing it at the end. Lines longer than `maxLine` bytes are
     /// dropped and reported through `onOverlong`.
-    static func start(
+    package static func start(
         handle: FileHandle, name: String, maxLine: Int, onOverlong: @escaping @Sendable () -> Void = {}
     ) -> (reader: LineReader, lines: AsyncStream<[[UInt8]]>) {
         let reader = LineReader()

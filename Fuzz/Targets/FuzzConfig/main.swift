@@ -1,31 +1,11 @@
-import EmailAdapter
-import ExternalAdapter
-import HTTPContextProvider
-import MetaAdapter
-import PhoneLogAdapter
-import SwitchboardAdapterAPI
-import SwitchboardFuzzSupport
-import TelegramAdapter
-import TwilioAdapter
-import WebhookAdapter
-import XAdapter
+import SwitchboardFuzzDriver
+import SwitchboardFuzzHarness
 
-// The configuration loader as `check-config` and `serve` run it: YAML with line numbers, every
-// section typed, durations, sizes, schedules, time zones, and every adapter factory's and context
-// provider's own settings. Every `*_env` variable is set, so the secrets' checks pass and the
-// loader goes on to build the adapters.
-
-/// The same catalog as the executable's (Sources/switchboard/AdapterCatalog.swift).
-enum Catalog {
-    static let factories: [any ChannelAdapterFactory] =
-        [WebhookAdapterFactory()] + MetaAdapterFactories.all + TelegramAdapterFactories.all + XAdapterFactories.all
-        + TwilioAdapterFactories.all + [ExternalAdapterFactory()] + EmailAdapterFactories.all + PhoneLogAdapterFactories.all
-    static let providers: [any ContextProviderFactory] = [HTTPContextProviderFactory()]
-}
+// FuzzConfig: what it feeds and how is ConfigHarness's (Fuzz/Harness/Targets/ConfigHarness.swift).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    FuzzGateway.load(configText: FuzzDriver.bytes(data, size), factories: Catalog.factories, providers: Catalog.providers)
+    _ = ConfigHarness.run(FuzzDriver.bytes(data, size))
     return 0
 }
 

@@ -1,44 +1,11 @@
-import MetaAdapter
-import SwitchboardAdapterAPI
-import SwitchboardFuzzSupport
+import SwitchboardFuzzDriver
+import SwitchboardFuzzHarness
 
-// Meta's webhooks: WhatsApp Cloud API, Messenger and Instagram, each a signed JSON body
-// (`entry[].changes[]` / `entry[].messaging[]`), and the subscription handshake's challenge.
-
-enum Target {
-    static let adapters = FuzzGateway.adapters(
-        """
-          - id: wa
-            type: whatsapp
-            phone_number_id: "1122334455667"
-            access_token_env: FUZZ_TOKEN
-            app_secret_env: FUZZ_SECRET
-            verify_token_env: FUZZ_VERIFY
-          - id: fb
-            type: messenger
-            page_id: "106000000000001"
-            access_token_env: FUZZ_TOKEN
-            app_secret_env: FUZZ_SECRET
-            verify_token_env: FUZZ_VERIFY
-          - id: ig
-            type: instagram
-            page_id: "17841400000000001"
-            access_token_env: FUZZ_TOKEN
-            app_secret_env: FUZZ_SECRET
-            verify_token_env: FUZZ_VERIFY
-        """, factories: MetaAdapterFactories.all)
-}
+// FuzzMeta: what it feeds and how is MetaHarness's (Fuzz/Harness/Targets/MetaHarness.swift).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let body = FuzzDriver.bytes(data, size)
-    for adapter in Target.adapters {
-        FuzzGateway.receive(adapter, SignedRequest.meta(body, path: "/hooks/\(adapter.id)"))
-    }
-    // The handshake echoes the challenge: any bytes, as the query decoder left them.
-    let challenge = String(decoding: body, as: UTF8.self)
-    let query = ["hub.mode": "subscribe", "hub.verify_token": FuzzGateway.secret, "hub.challenge": challenge]
-    FuzzGateway.receive(Target.adapters[0], InboundRequest(method: "GET", path: "/hooks/wa", query: query))
+    _ = MetaHarness.run(FuzzDriver.bytes(data, size))
     return 0
 }
 

@@ -1,23 +1,11 @@
-import SwitchboardAdapterAPI
-import SwitchboardFuzzSupport
-import TelegramAdapter
+import SwitchboardFuzzDriver
+import SwitchboardFuzzHarness
 
-// Telegram Bot API updates (message, edited_message, channel posts, media, entities), posted with
-// the webhook's secret token.
-
-enum Target {
-    static let adapter = FuzzGateway.adapters(
-        """
-          - id: tg
-            type: telegram
-            bot_token_env: FUZZ_TOKEN
-            secret_token_env: FUZZ_SECRET
-        """, factories: TelegramAdapterFactories.all)[0]
-}
+// FuzzTelegram: what it feeds and how is TelegramHarness's (Fuzz/Harness/Targets/TelegramHarness.swift).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    FuzzGateway.receive(Target.adapter, SignedRequest.telegram(FuzzDriver.bytes(data, size), path: "/hooks/tg"))
+    _ = TelegramHarness.run(FuzzDriver.bytes(data, size))
     return 0
 }
 

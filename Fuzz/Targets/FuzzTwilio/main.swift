@@ -1,35 +1,11 @@
-import PhoneLogAdapter
-import SwitchboardAdapterAPI
-import SwitchboardFuzzSupport
-import TwilioAdapter
+import SwitchboardFuzzDriver
+import SwitchboardFuzzHarness
 
-// Twilio's form-encoded webhooks, signed over the public URL and the parsed parameters: SMS/MMS
-// (`twilio-sms`: messages, media, status callbacks) and Programmable Voice call status callbacks
-// (`phone-log` with format twilio-voice).
-
-enum Target {
-    static let adapters = FuzzGateway.adapters(
-        """
-          - id: sms
-            type: twilio-sms
-            account_sid: AC78349f4b974f5f6907c513a77d96756d
-            auth_token_env: FUZZ_SECRET
-            from: "+15005550006"
-          - id: voice
-            type: phone-log
-            format: twilio-voice
-            account_sid: AC78349f4b974f5f6907c513a77d96756d
-            auth_token_env: FUZZ_SECRET
-            country_code: "1"
-        """, factories: TwilioAdapterFactories.all + PhoneLogAdapterFactories.all)
-}
+// FuzzTwilio: what it feeds and how is TwilioHarness's (Fuzz/Harness/Targets/TwilioHarness.swift).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let body = FuzzDriver.bytes(data, size)
-    for adapter in Target.adapters {
-        FuzzGateway.receive(adapter, SignedRequest.twilio(body, path: "/hooks/\(adapter.id)"))
-    }
+    _ = TwilioHarness.run(FuzzDriver.bytes(data, size))
     return 0
 }
 

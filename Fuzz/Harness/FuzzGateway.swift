@@ -47,7 +47,7 @@ public enum FuzzGateway {
                 adapters:
                 \(adapters)
                 """
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-fuzz-\(getpid()).yaml").path
+            let path = temporaryPath("switchboard-fuzz")
             _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
             defer { try? FileManager.default.removeItem(atPath: path) }
             do {
@@ -58,50 +58,62 @@ public enum FuzzGateway {
                 refusals.append("\(error)\n---\n\(yaml)")
             }
         }
-        fatalError("the fuzz target's configuration is refused (fix Fuzz/Targets/…/main.swift):\n\(refusals.joined(separator: "\n===\n"))")
+        fatalError("the fuzz target's configuration is refused (fix its harness in Fuzz/Harness/Targets/):\n\(refusals.joined(separator: "\n===\n"))")
     }
 
     /// The configuration text of a target's input, as `check-config` would read it.
-    public static func load(configText: [UInt8], factories: [any ChannelAdapterFactory], providers: [any ContextProviderFactory]) {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-fuzz-input-\(getpid()).yaml").path
+    public static func load(
+        configText: [UInt8], factories: [any ChannelAdapterFactory], providers: [any ContextProviderFactory]
+    ) -> FuzzOutcome {
+        let path = temporaryPath("switchboard-fuzz-input")
         _ = FileManager.default.createFile(atPath: path, contents: Data(configText))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        _ = try? ConfigLoader.load(
+        let loaded = try? ConfigLoader.load(
             path: path, factories: factories, providerFactories: providers, context: context(), environment: environment)
+        return .configuration(accepted: loaded != nil)
+    }
+
+    /// A file name of this process and call: the seed replay test runs harnesses side by side.
+    private static func temporaryPath(_ prefix: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(getpid())-\(UUID().uuidString).yaml").path
     }
 
     /// Hands `request` to `adapter` as the gateway's hook route does; refusals are expected.
     /// With `FUZZ_TRACE=1` each outcome is printed, to check that inputs reach the decoder (a 401
     /// for every seed means the target's signing no longer matches the adapter).
-    public static func receive(_ adapter: any ChannelAdapter, _ request: InboundRequest) {
-        let outcome = FuzzDriver.blocking { () -> String in
+    @discardableResult
+    public static func receive(_ adapter: any ChannelAdapter, _ request: InboundRequest) -> FuzzOutcome {
+        let outcome = fuzzBlocking { () -> FuzzOutcome in
             do {
                 switch try await adapter.receive(request) {
-                case .events(let events): return "\(events.count) events"
-                case .respond(let status, _, let body): return "answered \(status) (\(body.count) bytes)"
+                case .events(let events): return .events(events.count)
+                case .respond(let status, _, _): return .answered(status: status)
                 }
             } catch let error as InboundError {
-                return "refused \(error.status): \(error.reason.prefix(120))"
+                return .refused(status: error.status, reason: String(error.reason.prefix(120)))
             } catch {
-                return "failed: \(error)"
+                return .failed("\(error)")
             }
         }
         if trace { FileHandle.standardError.write(Data("\(adapter.id) \(request.method): \(outcome)\n".utf8)) }
+        return outcome
     }
 
     /// Sends `reply` through `adapter`, as the outbox does; failures are expected.
-    public static func deliver(_ reply: OutboundMessage, through adapter: any ChannelAdapter) {
-        let outcome = FuzzDriver.blocking { () -> String in
+    @discardableResult
+    public static func deliver(_ reply: OutboundMessage, through adapter: any ChannelAdapter) -> FuzzOutcome {
+        let outcome = fuzzBlocking { () -> FuzzOutcome in
             do {
-                let receipt = try await adapter.deliver(reply)
-                return "\(receipt.state) \(receipt.externalID ?? "-")"
+                _ = try await adapter.deliver(reply)
+                return .delivered
             } catch let failure as DeliveryFailure {
-                return "failed\(failure.permanent ? " permanently" : ""): \(failure.reason.prefix(120))"
+                return .notDelivered(permanent: failure.permanent)
             } catch {
-                return "failed: \(error)"
+                return .failed("\(error)")
             }
         }
         if trace { FileHandle.standardError.write(Data("\(adapter.id) deliver: \(outcome)\n".utf8)) }
+        return outcome
     }
 
     private static let trace = ProcessInfo.processInfo.environment["FUZZ_TRACE"] == "1"
